@@ -1,0 +1,1 @@
+"""mahnwerk's operator terminal UI."""
