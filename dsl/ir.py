@@ -374,3 +374,29 @@ class Policy:
             if segment.name == name:
                 return segment
         raise KeyError(name)
+
+
+#: The order in which a state's actions are kept (and carried out).  Both
+#: readers sort into it, so a policy means the same whichever syntax or key
+#: order it was written in, and the engine's order of effects is predictable:
+#: first say it, then offer, then charge, then ask, then escalate.
+ACTION_ORDER: tuple[type, ...] = (
+    Send,
+    Offer,
+    Fee,
+    LumpSum,
+    Interest,
+    Approval,
+    Notify,
+    StopCredit,
+    CreditReport,
+    CourtOrder,
+    Handover,
+    WriteOff,
+)
+
+
+def canonical_actions(actions: tuple | list) -> tuple:
+    """`actions` in `ACTION_ORDER`, stable within one kind."""
+    rank = {kind: i for i, kind in enumerate(ACTION_ORDER)}
+    return tuple(sorted(actions, key=lambda a: rank[type(a)]))

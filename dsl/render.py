@@ -1,0 +1,165 @@
+"""Draws a segment's state graph: as plain text, Mermaid or Graphviz dot.
+
+The words used for triggers and actions are the text form's own
+(`14d in mahnung_1`, `letter "mahnung_1"`), so what an operator sees in a
+graph is what the policy file says.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from mahnwerk.dsl import ir
+from mahnwerk.dsl.compile import Rule
+from mahnwerk.dsl.expr import format_decimal, format_expr, quote
+
+
+def describe_trigger(trigger: ir.Trigger | None) -> str:
+    if trigger is None:
+        return "when done"
+    if isinstance(trigger, ir.EventTrigger):
+        return f"on {trigger.event.value}"
+    if trigger.anchor is ir.Anchor.STATE:
+        return f"after {trigger.offset} in {trigger.state}"
+    direction = "before" if trigger.offset.days < 0 else "after"
+    return f"at {-trigger.offset if trigger.offset.days < 0 else trigger.offset} {direction} {trigger.anchor.value}"
+
+
+def describe_action(action: ir.Action) -> str:
+    """One action in the text form's words."""
+    if isinstance(action, ir.Send):
+        return f"{action.channel.value} {quote(action.template)}"
+    if isinstance(action, ir.Fee):
+        return f"fee {action.amount}"
+    if isinstance(action, ir.LumpSum):
+        return "lump sum"
+    if isinstance(action, ir.Interest):
+        if action.statutory:
+            return "interest statutory"
+        return f"interest {format_decimal(action.points or 0)} points above base"
+    if isinstance(action, ir.Offer):
+        if action.kind == "skonto":
+            text = f"offer skonto {format_decimal(action.percent or 0)}%"
+            if action.within is not None:
+                text += f" within {action.within}"
+        else:
+            text = "offer payment plan"
+            if action.instalments:
+                text += f" of {action.instalments} instalments"
+        if action.when is not None:
+            text += f" when {format_expr(action.when)}"
+        return text
+    if isinstance(action, ir.Approval):
+        if action.when is None:
+            return f"approval by {action.approvers}"
+        return f"approval by {action.approvers} when {format_expr(action.when)} else {action.otherwise}"
+    if isinstance(action, ir.Handover):
+        return f"handover to {quote(action.agency)}"
+    if isinstance(action, ir.CourtOrder):
+        return "court order"
+    if isinstance(action, ir.CreditReport):
+        return f"report to {quote(action.bureau)}"
+    if isinstance(action, ir.StopCredit):
+        return "stop credit"
+    if isinstance(action, ir.Notify):
+        return f"notify {quote(action.team)}"
+    if isinstance(action, ir.WriteOff):
+        return "write off"
+    raise TypeError(action)
+
+
+def describe_rule(rule: Rule) -> str:
+    text = describe_trigger(rule.trigger)
+    if rule.handler is not None and rule.handler.until is not None:
+        text += f" until {format_expr(rule.handler.until)}"
+    if rule.guard is not None and rule.handler is None:
+        text += f" when {format_expr(rule.guard)}"
+    return text
+
+
+def _ordered_nodes(g: nx.DiGraph) -> list[str]:
+    kinds = {"initial": 0, "step": 1, "manual": 1, "pause": 2, "terminal": 3}
+    order = {n: i for i, n in enumerate(g.nodes)}
+    return sorted(g.nodes, key=lambda n: (kinds[g.nodes[n]["kind"]], order[n]))
+
+
+def _edges(g: nx.DiGraph, with_handlers: bool) -> list[tuple[str, str, list[Rule]]]:
+    out = []
+    for u, v, data in g.edges(data=True):
+        rules = [r for r in data["rules"] if with_handlers or r.kind not in ("handler", "builtin")]
+        if rules:
+            out.append((u, v, rules))
+    return out
+
+
+def to_text(g: nx.DiGraph, with_handlers: bool = False) -> str:
+    """A ladder as an indented list: each state, how it is entered, what it does."""
+    lines = [f"segment {g.graph.get('segment', '-')}  (ladder {g.graph['ladder']})"]
+    for node in _ordered_nodes(g):
+        data = g.nodes[node]
+        if data["kind"] in ("pause", "terminal") and not with_handlers:
+            if not any(v == node for _, v, _ in _edges(g, False)):
+                continue
+        title = f"  {data['title']!s}" if data["title"] != node else ""
+        span = data["span"]
+        where = f"  [{span.path}:{span.line}]" if span.line else ""
+        lines.append(f"● {node}{title}{where}" + ("  (waits for a person)" if data["kind"] == "manual" else ""))
+        state = data.get("state")
+        if state is not None:
+            for action in state.actions:
+                lines.append(f"│   does: {describe_action(action)}")
+        for _, target, rules in sorted(
+            ((u, v, r) for u, v, r in _edges(g, with_handlers) if u == node),
+            key=lambda e: -max(r.priority for r in e[2]),
+        ):
+            for rule in rules:
+                lines.append(f"├─▶ {target}  {describe_rule(rule)}")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_id(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+
+
+def to_mermaid(g: nx.DiGraph, with_handlers: bool = False) -> str:
+    lines = ["stateDiagram-v2", f"    %% segment {g.graph.get('segment', '-')}, ladder {g.graph['ladder']}"]
+    lines.append(f"    [*] --> {ir.INITIAL_STATE}")
+    for node in _ordered_nodes(g):
+        data = g.nodes[node]
+        if data["title"] != node:
+            lines.append(f'    {_mermaid_id(node)} : {data["title"]}')
+    for u, v, rules in _edges(g, with_handlers):
+        label = " / ".join(describe_rule(r) for r in rules).replace(":", "")
+        lines.append(f"    {_mermaid_id(u)} --> {_mermaid_id(v)} : {label}")
+    for node in _ordered_nodes(g):
+        if g.nodes[node]["kind"] == "terminal" and any(v == node for _, v, _ in _edges(g, with_handlers)):
+            lines.append(f"    {_mermaid_id(node)} --> [*]")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(g: nx.DiGraph, with_handlers: bool = False) -> str:
+    name = f"{g.graph.get('segment', '-')}"
+    lines = [f"digraph {_dot_quote(name)} {{", "  rankdir=LR;", '  node [shape=box, style=rounded];']
+    for node in _ordered_nodes(g):
+        data = g.nodes[node]
+        shape = {"terminal": "doublecircle", "initial": "circle", "pause": "octagon"}.get(data["kind"])
+        if data["kind"] in ("terminal", "pause") and not any(
+            v == node for _, v, _ in _edges(g, with_handlers)
+        ):
+            continue
+        attrs = [f"label={_dot_quote(str(data['title']))}"]
+        if shape:
+            attrs.append(f"shape={shape}")
+        lines.append(f"  {_dot_quote(node)} [{', '.join(attrs)}];")
+    for u, v, rules in _edges(g, with_handlers):
+        label = "\\n".join(describe_rule(r) for r in rules)
+        lines.append(f"  {_dot_quote(u)} -> {_dot_quote(v)} [label={_dot_quote(label)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": to_text, "mermaid": to_mermaid, "dot": to_dot}
