@@ -121,3 +121,350 @@ def _json_arg(value: str) -> dict:
     path = Path(value)
     text = path.read_text(encoding="utf-8") if path.exists() else value
     return json.loads(text)
+
+
+# ---------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file (default: $MAHNWERK_DB or mahnwerk.db)."),
+]
+
+
+def _engine(db: str | None):
+    from mahnwerk.engine import db as dbmod
+
+    engine = dbmod.make_engine(dbmod.database_url(db))
+    try:
+        dbmod.ensure_ready(engine)
+    except dbmod.DatabaseNotReady as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    return engine
+
+
+def _now():
+    """The wall clock, read in one place only: everything below receives it."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _date(value: str, what: str = "date"):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _err(f"error: {what} {value!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-31")
+        raise typer.Exit(2) from None
+
+
+@policy_app.command("deploy")
+def policy_deploy(
+    file: Path,
+    applies_to: Annotated[
+        str | None,
+        typer.Option("--for", help='Which customers, e.g. "customer.type == B2B".'),
+    ] = None,
+    priority: Annotated[int | None, typer.Option(help="Lower is tried first.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Store a policy as the active version of its name; invoices in flight move by state name."""
+    from mahnwerk.engine.policies import DeployRefused, deploy
+
+    engine = _engine(db)
+    try:
+        _id, message = deploy(engine, file, _now(), applies_to, priority)
+    except PolicyError as exc:
+        _err(exc.render())
+        raise typer.Exit(1) from None
+    except DeployRefused as exc:
+        _err(f"error: deploy refused: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(message)
+
+
+@app.command("run")
+def run_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="The business date to run for.")],
+    db: DbOption = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Advance every invoice that has something due on the as-of date."""
+    from mahnwerk.engine.policies import PolicySet
+    from mahnwerk.engine.workers import run_parallel
+
+    day = _date(as_of, "--as-of")
+    engine = _engine(db)
+    try:
+        policies = PolicySet.load(engine)
+    except LookupError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    if workers > 1:
+        stats = run_parallel(str(engine.url.render_as_string(hide_password=False)), day, workers,
+                             _now())
+    else:
+        from mahnwerk.engine.runner import run
+
+        stats = run(engine, day, policies, _now())
+    if as_json:
+        typer.echo(json.dumps(stats.as_dict(), indent=2))
+        return
+    d = stats.as_dict()
+    typer.echo(
+        f"{d['as_of']}: {d['new_invoices']} new, {d['checked']} checked, "
+        f"{d['transitions']} transitions, messages {d['messages'] or 0}, "
+        f"{d['approvals']} approvals requested, {d['payments_applied']} payments applied "
+        f"({d['payments_unmatched']} unmatched), {d['seconds']} s"
+    )
+
+
+event_app = typer.Typer(no_args_is_help=True, help="Record what happened to an invoice.")
+app.add_typer(event_app, name="event")
+
+
+def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **payload) -> None:
+    from mahnwerk.engine.queries import NotFound, record_event
+
+    now = _now()
+    day = _date(on, "--on") if on else now.date()
+    engine = _engine(db)
+    try:
+        eid = record_event(engine, invoice, kind, day, by, now,
+                           {k: v for k, v in payload.items() if v is not None})
+    except NotFound as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(f"recorded {kind} for {invoice} on {day} (#{eid}); the next run applies it")
+
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="The day it happened (default today).")]
+ByOpt = Annotated[str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who records it.")]
+
+_SIMPLE_EVENTS = {
+    "dispute": ("dispute_opened", "The customer disputes the claim (C1: escalation stops)."),
+    "dispute-resolved": ("dispute_resolved", "The dispute is settled; dunning resumes."),
+    "promise-broken": ("promise_broken", "A promise to pay was not kept."),
+    "plan": ("plan_agreed", "A payment plan was agreed (dunning pauses)."),
+    "instalment-missed": ("instalment_missed", "An instalment was missed (dunning resumes)."),
+    "insolvency": ("insolvency", "Insolvency proceedings opened (everything stops)."),
+    "write-off": ("write_off", "Write the claim off."),
+    "hold": ("hold", "Put the invoice on hold."),
+    "release": ("release", "Release a hold."),
+    "death": ("death_notice", "The debtor died (C6: at least six weeks' pause)."),
+    "delivery-failed": ("delivery_failed", "A message could not be delivered."),
+}
+
+
+def _make_simple(name: str, kind: str, doc: str) -> None:
+    def command(invoice: str, on: OnOpt = None, by: ByOpt = "operator", note: str = "",
+                db: DbOption = None) -> None:
+        _event(invoice, kind, on, db, by, note=note or None)
+
+    command.__doc__ = doc
+    event_app.command(name)(command)
+
+
+for _name, (_kind, _doc) in _SIMPLE_EVENTS.items():
+    _make_simple(_name, _kind, _doc)
+
+
+@event_app.command("promise")
+def event_promise(invoice: str, until: Annotated[str, typer.Option(help="Promised date.")],
+                  on: OnOpt = None, by: ByOpt = "operator", db: DbOption = None) -> None:
+    """The customer promises to pay by a date (pauses dunning, D6)."""
+    _event(invoice, "promise_made", on, db, by, promised_date=_date(until, "--until").isoformat())
+
+
+@event_app.command("payment")
+def event_payment(invoice: str, amount: str, on: OnOpt = None, by: ByOpt = "operator",
+                  db: DbOption = None) -> None:
+    """Record a payment on an invoice (allocated per § 367 BGB by the next run)."""
+    from decimal import Decimal, InvalidOperation
+
+    from sqlalchemy import insert, select
+
+    from mahnwerk.engine import models as m
+
+    try:
+        value = Decimal(amount.replace(".", "").replace(",", ".") if "," in amount else amount)
+    except InvalidOperation:
+        _err(f"error: {amount!r} is not an amount; write e.g. 119.00 or 119,00")
+        raise typer.Exit(2) from None
+    if value <= 0:
+        _err("error: a payment must be positive")
+        raise typer.Exit(2)
+    now = _now()
+    day = _date(on, "--on") if on else now.date()
+    engine = _engine(db)
+    inv = m.Invoice.__table__
+    pay = m.Payment.__table__
+    with engine.begin() as conn:
+        row = conn.execute(select(inv.c.id, inv.c.customer_id, inv.c.currency)
+                           .where(inv.c.external_id == invoice)).first()
+        if row is None:
+            _err(f"error: no invoice {invoice!r}")
+            raise typer.Exit(1)
+        conn.execute(insert(pay).values(
+            external_id=f"cli-{invoice}-{now.strftime('%Y%m%d%H%M%S%f')}", invoice_id=row.id,
+            customer_id=row.customer_id, booked_on=day, amount=value, currency=row.currency,
+            reference=f"entered by {by}", source="cli"))
+    typer.echo(f"recorded payment of {value} on {invoice} ({day}); the next run applies it")
+
+
+approvals_app = typer.Typer(no_args_is_help=True, help="Four-eyes approvals of escalations.")
+app.add_typer(approvals_app, name="approvals")
+
+
+@approvals_app.command("list")
+def approvals_list(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False):
+    """Escalations waiting for a decision."""
+    from mahnwerk.engine.approvals import pending
+
+    items = pending(_engine(db))
+    if as_json:
+        typer.echo(json.dumps([i.as_dict() for i in items], indent=2))
+        return
+    for i in items:
+        by = f" approved by {', '.join(i.approved_by)}" if i.approved_by else ""
+        typer.echo(f"#{i.id:<6} {i.invoice:<14} {i.balance:>10} EUR  needs {i.required}{by}  "
+                   f"{i.summary}  [{i.rule}]")
+    if not items:
+        typer.echo("no approvals waiting")
+
+
+def _decide(approval_id: int, by: str, approve: bool, comment: str, db: str | None) -> None:
+    from mahnwerk.engine.approvals import ApprovalError, decide
+
+    now = _now()
+    try:
+        typer.echo(decide(_engine(db), approval_id, by, approve, now, now.date(), comment))
+    except ApprovalError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+
+
+@approvals_app.command("approve")
+def approvals_approve(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
+    """Approve an escalation (a rule may need two different people)."""
+    _decide(approval_id, by, True, comment, db)
+
+
+@approvals_app.command("reject")
+def approvals_reject(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
+    """Reject an escalation; the invoice goes on hold until released."""
+    _decide(approval_id, by, False, comment, db)
+
+
+@app.command("show")
+def show(invoice: str, db: DbOption = None,
+         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """An invoice's timeline: every event, charge and message with the rule behind it."""
+    from mahnwerk.engine.queries import NotFound, timeline
+
+    try:
+        data = timeline(_engine(db), invoice)
+    except NotFound as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    h = data["invoice"]
+    typer.echo(f"{h['invoice']}  {h['customer_name']} ({h['customer']})  amount {h['amount']}  "
+               f"balance {h['balance']}  due {h['due_date']}")
+    typer.echo(f"segment {h['segment']}, state {h['state']} since {h['entered_on']}"
+               + (f", paused: {h['paused']}" if h["paused"] else ""))
+    for e in data["events"]:
+        move = f"{e['from']} -> {e['to']}  " if e["to"] else ""
+        rule = f"  [{e['rule']}]" if e["rule"] else ""
+        typer.echo(f"  {e['date']}  {e['kind']:<20} {move}{e['message']}{rule}")
+
+
+@app.command("invoices")
+def invoices_cmd(
+    state: Annotated[str | None, typer.Option()] = None,
+    segment: Annotated[str | None, typer.Option()] = None,
+    limit: int = 100,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List invoices with their dunning state."""
+    from mahnwerk.engine.queries import list_invoices
+
+    rows = list_invoices(_engine(db), state, segment, limit)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        typer.echo(f"{r['invoice']:<14} {r['customer']:<8} {r['balance']:>10}  due {r['due_date']}  "
+                   f"{r['segment'] or '-':<14} {r['state']}")
+
+
+@app.command("demo")
+def demo_cmd(
+    db: Annotated[Path, typer.Option(help="SQLite file to create.")] = Path("mahnwerk-demo.db"),
+    start: Annotated[str, typer.Option(help="First simulated day.")] = "2026-01-05",
+    days: int = 90,
+    customers: int = 5000,
+    invoices: int = 20000,
+    seed: int = 7,
+) -> None:
+    """Generate a realistic portfolio and dun it day by day under the shipped policies."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from mahnwerk.engine.demo import run_demo
+
+    console = Console()
+    policy_dir = _policy_dir()
+    first = _date(start, "--start")
+    with Progress(TextColumn("[bold]dunning[/] {task.fields[day]}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} days"), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("run", total=days, day="")
+        out = run_demo(db, policy_dir, first, days, customers, invoices, seed,
+                       progress=lambda d, s: progress.update(task, advance=1, day=d.isoformat()))
+    table = Table(title=f"Invoices per segment and state after {days} days")
+    for col in ("segment", "state", "invoices", "open balance EUR"):
+        table.add_column(col, justify="right" if col in ("invoices", "open balance EUR") else "left")
+    for seg, state, n, bal in sorted(out["states"]):
+        table.add_row(seg, state, str(n), f"{bal:,.2f}")
+    console.print(table)
+    money = Table(title="Money")
+    money.add_column("what")
+    money.add_column("EUR", justify="right")
+    for kind in ("fee", "lump_sum", "interest", "write_off"):
+        money.add_row(f"{kind.replace('_', ' ')} charged", f"{out['charges'].get(kind, 0):,.2f}")
+    money.add_row("collected (payments applied)", f"{out['collected']:,.2f}")
+    console.print(money)
+    console.print("Messages queued per channel: " + ", ".join(
+        f"{k} {v}" for k, v in sorted(out["messages"].items())))
+    console.print(f"Approvals waiting: {out['approvals_waiting']}  "
+                  f"(decided: {', '.join(f'{k} {v}' for k, v in sorted(out['approvals'].items()))})")
+    console.print(f"Payments not yet matched to an invoice: {out['payments_unapplied']}")
+    console.print(f"Database: {db.resolve()}  ({out['runs']} daily runs, "
+                  f"{out['seconds_in_runs']:.1f} s in the engine)")
+
+
+def _policy_dir() -> Path:
+    """The shipped example policies: the repo's `policies/` or the installed copy."""
+    here = Path(__file__).resolve().parent.parent / "policies"
+    if here.is_dir():
+        return here
+    return Path.cwd() / "policies"
+
+
+def _register_data_commands() -> None:
+    from mahnwerk.cmd_data import register
+
+    register(app)
+
+
+_register_data_commands()

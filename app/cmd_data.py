@@ -1,0 +1,95 @@
+"""`mahnwerk init` and `mahnwerk import customers|invoices|payments FILE`.
+
+The database commands live apart from `cli.py` so the top-level CLI only wires
+command groups together (`register(app)`).  Problems go to stderr with exit
+code 1; an import prints every bad row at once, so the export can be fixed in
+one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, init_db, make_engine
+from mahnwerk.engine.importer import COLUMNS, ImportFailed, Kind, import_file
+from sqlalchemy.exc import SQLAlchemyError
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///file.db, postgresql://...) or a SQLite file path. "
+        "Default: $MAHNWERK_DB, else mahnwerk.db in the current folder.",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def init(db: DbOption = None) -> None:
+    """Create the database, or upgrade an existing one to this version's schema."""
+    try:
+        typer.echo(init_db(database_url(db)))
+    except (DatabaseNotReady, SQLAlchemyError) as exc:
+        raise _fail(f"error: {exc}") from exc
+
+
+def _columns_help(kind: Kind) -> str:
+    names = [spec.name + ("*" if spec.required else "") for spec in COLUMNS[kind]]
+    return f"Columns (* = required): {', '.join(names)}."
+
+
+def _run_import(kind: Kind, file: Path, db: str | None) -> None:
+    engine = make_engine(database_url(db))
+    try:
+        ensure_ready(engine)
+        result = import_file(engine, kind, file)
+    except ImportFailed as exc:
+        raise _fail(str(exc)) from exc
+    except (DatabaseNotReady, SQLAlchemyError) as exc:
+        raise _fail(f"error: {exc}") from exc
+    finally:
+        engine.dispose()
+    typer.echo(str(result))
+
+
+FileArg = Annotated[Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252).")]
+
+
+def import_customers(file: FileArg, db: DbOption = None) -> None:
+    """Import customers, matched by customer_id (Kundennummer)."""
+    _run_import("customers", file, db)
+
+
+def import_invoices(file: FileArg, db: DbOption = None) -> None:
+    """Import invoices, matched by invoice_id; their customers must exist."""
+    _run_import("invoices", file, db)
+
+
+def import_payments(file: FileArg, db: DbOption = None) -> None:
+    """Import payments, matched by payment_id; without invoice_id they stay unmatched."""
+    _run_import("payments", file, db)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `init` and the `import` group to the top-level `mahnwerk` app."""
+    app.command("init")(init)
+    import_app = typer.Typer(
+        no_args_is_help=True,
+        help="Import a CSV export; the whole file or nothing, re-imports change nothing.",
+    )
+    commands: tuple[tuple[Kind, Callable[..., None]], ...] = (
+        ("customers", import_customers),
+        ("invoices", import_invoices),
+        ("payments", import_payments),
+    )
+    for kind, command in commands:
+        import_app.command(kind, epilog=_columns_help(kind))(command)
+    app.add_typer(import_app, name="import")

@@ -1,0 +1,233 @@
+"""Four-eyes approvals of escalations.
+
+A step that needs approval does not happen: the engine files an approval and
+the invoice waits.  People decide here.  A rule may require two different
+approvers; the same person can never count twice (the database enforces it
+with a unique key too).  An approved step is carried out by the next run; a
+rejected one leaves the invoice on hold until a person releases it, so a
+"no" is never silently retried the next morning.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mahnwerk.engine import models as m
+
+APPROVAL = m.Approval.__table__
+DECISION = m.ApprovalDecision.__table__
+DS = m.DunningState.__table__
+INV = m.Invoice.__table__
+EVENT = m.Event.__table__
+
+
+class ApprovalError(Exception):
+    """A decision that cannot be taken (unknown id, already decided, same person twice)."""
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    id: int
+    invoice: str
+    target: str
+    required: int
+    approved_by: tuple[str, ...]
+    summary: str
+    rule: str
+    requested_on: date
+    balance: Decimal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "invoice": self.invoice,
+            "target_state": self.target,
+            "required": self.required,
+            "approved_by": list(self.approved_by),
+            "summary": self.summary,
+            "rule": self.rule,
+            "requested_on": self.requested_on.isoformat(),
+            "balance": str(self.balance),
+        }
+
+
+def pending(engine: Engine, limit: int | None = None) -> list[PendingApproval]:
+    with engine.connect() as conn:
+        query = (
+            select(
+                APPROVAL,
+                INV.c.external_id,
+                (DS.c.principal_open + DS.c.fees_open + DS.c.interest_open).label("balance"),
+            )
+            .join(INV, INV.c.id == APPROVAL.c.invoice_id)
+            .join(DS, DS.c.invoice_id == APPROVAL.c.invoice_id)
+            .where(APPROVAL.c.status == "pending")
+            .order_by(APPROVAL.c.requested_on, APPROVAL.c.id)
+        )
+        if limit:
+            query = query.limit(limit)
+        rows = conn.execute(query).all()
+        ids = [r.id for r in rows]
+        by: dict[int, list[str]] = {}
+        for i in range(0, len(ids), 500):
+            for aid, who in conn.execute(
+                select(DECISION.c.approval_id, DECISION.c.approver).where(
+                    DECISION.c.approval_id.in_(ids[i : i + 500]), DECISION.c.decision == "approve"
+                )
+            ):
+                by.setdefault(aid, []).append(who)
+    return [
+        PendingApproval(
+            r.id,
+            r.external_id,
+            r.target_state,
+            r.required,
+            tuple(by.get(r.id, [])),
+            r.summary,
+            r.rule,
+            r.requested_on,
+            Decimal(r.balance or 0),
+        )
+        for r in rows
+    ]
+
+
+def decide(
+    engine: Engine,
+    approval_id: int,
+    approver: str,
+    approve: bool,
+    now: datetime,
+    today: date,
+    comment: str = "",
+) -> str:
+    """Record one person's decision; return what it did."""
+    approver = approver.strip()
+    if not approver:
+        raise ApprovalError("an approver's name is needed (--by NAME)")
+    with engine.begin() as conn:
+        row = conn.execute(select(APPROVAL).where(APPROVAL.c.id == approval_id)).first()
+        if row is None:
+            raise ApprovalError(f"no approval {approval_id}")
+        if row.status != "pending":
+            raise ApprovalError(f"approval {approval_id} is already {row.status}")
+        before = (
+            conn.execute(select(DECISION.c.approver).where(DECISION.c.approval_id == approval_id))
+            .scalars()
+            .all()
+        )
+        if approver in before:
+            raise ApprovalError(
+                f"{approver} has already decided approval {approval_id}; "
+                "a second approval must come from a different person"
+            )
+        try:
+            conn.execute(
+                insert(DECISION).values(
+                    approval_id=approval_id,
+                    approver=approver,
+                    decision="approve" if approve else "reject",
+                    comment=comment,
+                    decided_at=now,
+                )
+            )
+        except IntegrityError:
+            raise ApprovalError(f"{approver} has already decided approval {approval_id}") from None
+        log = {
+            "invoice_id": row.invoice_id,
+            "occurred_on": today,
+            "recorded_at": now,
+            "actor": approver,
+            "rule": row.rule,
+            "state_to": row.target_state,
+            "payload": json.dumps({"approval_id": approval_id, "comment": comment}),
+        }
+        if not approve:
+            conn.execute(
+                update(APPROVAL)
+                .where(APPROVAL.c.id == approval_id)
+                .values(status="rejected", decided_at=now)
+            )
+            conn.execute(
+                update(DS)
+                .where(DS.c.invoice_id == row.invoice_id)
+                .values(
+                    pending_approval=None,
+                    pending_approval_id=None,
+                    held=True,
+                    next_check_on=None,
+                    pause_reason=None,
+                )
+            )
+            conn.execute(
+                insert(EVENT).values(
+                    kind="approval_rejected",
+                    message=f"rejected by {approver}: {comment}".strip(": "),
+                    **log,
+                )
+            )
+            return f"approval {approval_id} rejected by {approver}; the invoice is on hold"
+        approvals = len([b for b in before]) + 1
+        conn.execute(
+            insert(EVENT).values(
+                kind="approval_given",
+                message=f"approved by {approver} ({approvals}/{row.required}) {comment}".strip(),
+                **log,
+            )
+        )
+        if approvals < row.required:
+            return (
+                f"approval {approval_id}: {approver} approved ({approvals} of "
+                f"{row.required}); waiting for another person"
+            )
+        conn.execute(
+            update(APPROVAL)
+            .where(APPROVAL.c.id == approval_id)
+            .values(status="approved", decided_at=now)
+        )
+        conn.execute(
+            update(DS)
+            .where(DS.c.invoice_id == row.invoice_id)
+            .values(
+                pending_approval=None,
+                pending_approval_id=None,
+                approved_target=row.target_state,
+                next_check_on=today,
+            )
+        )
+    return f"approval {approval_id} approved; the next run moves the invoice to {row.target_state}"
+
+
+def demo_review(engine: Engine, operators: tuple[str, ...], now: datetime) -> None:
+    """The demo's operators: approve what waited at least three days, one person at a time."""
+    today = now.date()
+    with engine.connect() as conn:
+        count = conn.execute(
+            select(func.count()).select_from(APPROVAL).where(APPROVAL.c.status == "pending")
+        ).scalar_one()
+    if not count:
+        return
+    for item in pending(engine):
+        if (today - item.requested_on).days < 3:
+            continue
+        for who in operators[: item.required]:
+            # Every tenth escalation is turned down, as a real reviewer would.
+            approve = item.id % 10 != 0
+            decide(
+                engine,
+                item.id,
+                who,
+                approve,
+                now,
+                today,
+                "" if approve else "Kunde hat Ratenzahlung angefragt",
+            )
+            if not approve:
+                break

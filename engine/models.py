@@ -1,0 +1,438 @@
+"""The tables mahnwerk persists, as SQLModel classes.
+
+What lives here is *data*, never behaviour: master data from the accounting
+export (customer, invoice, payment), the engine's small per-invoice record
+(`dunning_state`), the append-only `event` log that explains every decision,
+the `outbox` of communications, `approval`s with their decisions, the `ledger`
+of fees and interest, deployed `policy_version`s and daily `run`s.
+
+Conventions, because the law counts cents and days:
+
+* money is `Numeric(14, 2)` read back as `Decimal` (never float);
+* calendar facts (due dates, booking days) are `date`;
+* instants are timezone-aware (`AwareDateTime`, stored and returned in UTC even
+  on SQLite, which has no time zone type);
+* nothing here reads the clock: callers pass `now`, so runs are reproducible.
+
+The schema itself is created by the Alembic migrations in `migrations/`;
+`tests/engine/test_models_db.py` proves that the migrations and these classes
+agree.  An invoice without a `dunning_state` row is "new": the engine, not the
+import, creates that row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import (
+    CheckConstraint,
+    Dialect,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Deterministic constraint names, so migrations can refer to them on every database.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY: Final = Numeric(14, 2)
+"""Amounts up to 999 999 999 999.99 in the invoice's currency."""
+RATE: Final = Numeric(9, 6)
+"""Interest rates, e.g. 11.27 (percent per year) or 0.112700 (fraction)."""
+
+CUSTOMER_TYPES: Final = ("B2B", "B2C")
+PAYMENT_SOURCES: Final = ("import", "cli", "bank")
+OUTBOX_STATUSES: Final = ("queued", "sending", "sent", "failed", "cancelled")
+APPROVAL_STATUSES: Final = ("pending", "approved", "rejected")
+DECISIONS: Final = ("approve", "reject")
+LEDGER_KINDS: Final = (
+    "principal",
+    "fee",
+    "lump_sum",
+    "interest",
+    "payment",
+    "write_off",
+    "collection_cost",
+)
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK that `column` holds one of `values` (closed vocabularies)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware and in UTC when read back.
+
+    PostgreSQL's `timestamptz` keeps the instant; SQLite stores text and drops
+    the offset.  Converting to UTC on the way in and attaching UTC on the way
+    out makes both behave alike.  A naive datetime is refused: the engine must
+    know which instant it means (a letter "not before 08:00" in Berlin).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime (e.g. UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _default(value: str) -> dict[str, Any]:
+    """Server default too, so rows written by plain SQL or bulk inserts get it."""
+    return {"server_default": text(value)}
+
+
+# ---------------------------------------------------------------------------
+# Master data (from the accounting export)
+# ---------------------------------------------------------------------------
+
+
+class Customer(SQLModel, table=True):
+    """A debtor; `external_id` is the customer number of the accounting system."""
+
+    __tablename__ = "customer"
+    __table_args__ = (
+        UniqueConstraint("external_id"),
+        CheckConstraint(one_of("type", CUSTOMER_TYPES), name="type"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(sa_type=String)
+    name: str = Field(sa_type=String)
+    type: str = Field(sa_type=String)
+    email: str | None = Field(default=None, sa_type=String)
+    phone: str | None = Field(default=None, sa_type=String)
+    street: str | None = Field(default=None, sa_type=String)
+    postal_code: str | None = Field(default=None, sa_type=String)
+    city: str | None = Field(default=None, sa_type=String)
+    country: str = Field(default="DE", sa_type=String, sa_column_kwargs=_default("'DE'"))
+    region: str | None = Field(default=None, sa_type=String)
+    language: str = Field(default="de", sa_type=String, sa_column_kwargs=_default("'de'"))
+    tags: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    vulnerable: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    opted_out: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    timezone: str = Field(
+        default="Europe/Berlin", sa_type=String, sa_column_kwargs=_default("'Europe/Berlin'")
+    )
+    risk_score: Decimal | None = Field(default=None, sa_type=Numeric(7, 4))
+    avg_days_late: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    insolvent_since: date | None = None
+    deceased_since: date | None = None
+
+
+class Invoice(SQLModel, table=True):
+    """An open item.  `due_date_agreed` (A1) and `notice_30_days` (A3) decide default."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(sa_type=String)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    issue_date: date
+    due_date: date
+    amount: Decimal = Field(sa_type=MONEY)
+    currency: str = Field(default="EUR", sa_type=String(3), sa_column_kwargs=_default("'EUR'"))
+    due_date_agreed: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    notice_30_days: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    received_on: date | None = None
+    closed_on: date | None = None
+
+
+class Payment(SQLModel, table=True):
+    """Money received.  Without `invoice_id` it is unmatched; the engine matches it."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        UniqueConstraint("external_id"),
+        CheckConstraint(one_of("source", PAYMENT_SOURCES), name="source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(sa_type=String)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    booked_on: date
+    amount: Decimal = Field(sa_type=MONEY)
+    currency: str = Field(default="EUR", sa_type=String(3), sa_column_kwargs=_default("'EUR'"))
+    reference: str | None = Field(default=None, sa_type=Text)
+    applied: bool = Field(default=False, index=True, sa_column_kwargs=_default("false"))
+    source: str = Field(default="import", sa_type=String, sa_column_kwargs=_default("'import'"))
+
+
+# ---------------------------------------------------------------------------
+# The engine's record per invoice, its log and its outputs
+# ---------------------------------------------------------------------------
+
+
+class PolicyVersion(SQLModel, table=True):
+    """A deployed policy file.  At most one active version per policy name."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        Index(
+            "uq_policy_version_active_name",
+            "name",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String)
+    version: int
+    path: str = Field(sa_type=String)
+    source: str = Field(sa_type=Text)
+    sha256: str = Field(sa_type=String(64))
+    deployed_at: datetime = Field(sa_type=AwareDateTime)
+    active: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    applies_to: str | None = Field(default=None, sa_type=Text)
+    priority: int = Field(default=100, sa_column_kwargs=_default("100"))
+
+
+class Approval(SQLModel, table=True):
+    """A step that needs `required` distinct people to agree before the engine takes it."""
+
+    __tablename__ = "approval"
+    __table_args__ = (CheckConstraint(one_of("status", APPROVAL_STATUSES), name="status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    target_state: str = Field(sa_type=String)
+    summary: str = Field(sa_type=Text)
+    rule: str = Field(sa_type=String)
+    required: int = Field(default=1, sa_column_kwargs=_default("1"))
+    status: str = Field(
+        default="pending", index=True, sa_type=String, sa_column_kwargs=_default("'pending'")
+    )
+    requested_on: date
+    decided_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    amount: Decimal = Field(sa_type=MONEY)
+
+
+class ApprovalDecision(SQLModel, table=True):
+    """One person's vote; the unique key stops the same person approving twice."""
+
+    __tablename__ = "approval_decision"
+    __table_args__ = (
+        UniqueConstraint("approval_id", "approver"),
+        CheckConstraint(one_of("decision", DECISIONS), name="decision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    approval_id: int = Field(foreign_key="approval.id")
+    approver: str = Field(sa_type=String)
+    decision: str = Field(sa_type=String)
+    comment: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    decided_at: datetime = Field(sa_type=AwareDateTime)
+
+
+class DunningState(SQLModel, table=True):
+    """Where one invoice stands in its policy's graph: small, and the only mutable part.
+
+    The daily run loads rows with `next_check_on <= as_of` (composite index);
+    `row_version` lets writers detect concurrent changes; `claimed_by` and
+    `claimed_at` let parallel workers share a run.
+    """
+
+    __tablename__ = "dunning_state"
+    __table_args__ = (Index("ix_dunning_state_next_check", "next_check_on", "invoice_id"),)
+
+    invoice_id: int = Field(
+        primary_key=True, foreign_key="invoice.id", sa_column_kwargs={"autoincrement": False}
+    )
+    policy_version_id: int | None = Field(default=None, foreign_key="policy_version.id")
+    segment: str = Field(sa_type=String)
+    ladder: str = Field(sa_type=String)
+    state: str = Field(index=True, sa_type=String)
+    entered_on: date
+    next_check_on: date | None = None
+    paused_until: date | None = None
+    pause_reason: str | None = Field(default=None, sa_type=Text)
+    held: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    principal_open: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
+    fees_open: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
+    interest_open: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
+    interest_to: date | None = None
+    default_since: date | None = None
+    lump_sum_charged: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    last_letter_on: date | None = None
+    last_contact_on: date | None = None
+    promises: int = Field(default=0, sa_column_kwargs=_default("0"))
+    interest_active: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    interest_points: Decimal | None = Field(default=None, sa_type=Numeric(6, 3))
+    first_reminder_on: date | None = None
+    written_reminders: int = Field(default=0, sa_column_kwargs=_default("0"))
+    disputed: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    plan_active: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    pending_approval: str | None = Field(default=None, sa_type=String)
+    approved_target: str | None = Field(default=None, sa_type=String)
+    time_barred_from: date | None = None
+    credit_stopped: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    pending_approval_id: int | None = Field(default=None, foreign_key="approval.id")
+    row_version: int = Field(default=0, sa_column_kwargs=_default("0"))
+    claimed_by: str | None = Field(default=None, sa_type=String)
+    claimed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class Event(SQLModel, table=True):
+    """The append-only log: what happened, when, by whom, and which rule said so.
+
+    The migration adds triggers that refuse UPDATE and DELETE on this table.
+    No foreign keys on purpose: the log must be able to record anything.
+    """
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int | None = Field(default=None, index=True)
+    customer_id: int | None = Field(default=None, index=True)
+    kind: str = Field(sa_type=String)
+    occurred_on: date
+    recorded_at: datetime = Field(sa_type=AwareDateTime)
+    actor: str = Field(sa_type=String)
+    rule: str | None = Field(default=None, sa_type=String)
+    state_from: str | None = Field(default=None, sa_type=String)
+    state_to: str | None = Field(default=None, sa_type=String)
+    message: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    payload: str = Field(default="{}", sa_type=Text, sa_column_kwargs=_default("'{}'"))
+    run_id: int | None = Field(default=None, index=True)
+
+
+class Outbox(SQLModel, table=True):
+    """A communication to send; `idempotency_key` makes re-runs send nothing twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(sa_type=String)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    channel: str = Field(sa_type=String)
+    template: str = Field(sa_type=String)
+    language: str = Field(sa_type=String)
+    tone: str | None = Field(default=None, sa_type=String)
+    status: str = Field(
+        default="queued", index=True, sa_type=String, sa_column_kwargs=_default("'queued'")
+    )
+    not_before: datetime = Field(sa_type=AwareDateTime)
+    created_at: datetime = Field(sa_type=AwareDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    attempts: int = Field(default=0, sa_column_kwargs=_default("0"))
+    last_error: str | None = Field(default=None, sa_type=Text)
+    payload: str = Field(default="{}", sa_type=Text, sa_column_kwargs=_default("'{}'"))
+    rule: str | None = Field(default=None, sa_type=String)
+
+
+class Ledger(SQLModel, table=True):
+    """One booking on an invoice: charges positive, payments and write-offs negative."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (CheckConstraint(one_of("kind", LEDGER_KINDS), name="kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    kind: str = Field(sa_type=String)
+    amount: Decimal = Field(sa_type=MONEY)
+    booked_on: date
+    period_from: date | None = None
+    period_to: date | None = None
+    rate: Decimal | None = Field(default=None, sa_type=RATE)
+    provisional: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    rule: str | None = Field(default=None, sa_type=String)
+    event_id: int | None = Field(default=None, index=True)
+
+
+class Run(SQLModel, table=True):
+    """One daily run of the engine, for the audit trail and the status screen."""
+
+    __tablename__ = "run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date
+    started_at: datetime = Field(sa_type=AwareDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    stats: str = Field(default="{}", sa_type=Text, sa_column_kwargs=_default("'{}'"))
+    workers: int = Field(default=1, sa_column_kwargs=_default("1"))
+
+
+__all__ = [
+    "APPROVAL_STATUSES",
+    "CUSTOMER_TYPES",
+    "DECISIONS",
+    "LEDGER_KINDS",
+    "MONEY",
+    "OUTBOX_STATUSES",
+    "PAYMENT_SOURCES",
+    "RATE",
+    "Approval",
+    "ApprovalDecision",
+    "AwareDateTime",
+    "Customer",
+    "DunningState",
+    "Event",
+    "Invoice",
+    "Ledger",
+    "Outbox",
+    "Payment",
+    "PolicyVersion",
+    "Run",
+]
+
+
+class Inbox(SQLModel, table=True):
+    """Events entered by people or imports, waiting for the next run to apply them.
+
+    The `event` log is append-only; this queue is its mutable doorway: a run
+    marks an entry applied (`applied_run_id`) in the same transaction that
+    writes what the event caused.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "applied_run_id", "invoice_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id")
+    kind: str = Field(sa_type=String)
+    occurred_on: date
+    payload: str = Field(default="{}", sa_type=Text, sa_column_kwargs=_default("'{}'"))
+    recorded_at: datetime = Field(sa_type=AwareDateTime)
+    actor: str = Field(sa_type=String)
+    applied_run_id: int | None = None

@@ -1,0 +1,208 @@
+"""Deployed policy versions: which policy applies to which customer.
+
+Several policies can be active at once (a B2C standard, a B2B standard, a
+key-account policy).  Each deployment may say which customers it is for, as a
+condition in the policy language (`customer.type == B2B`); the first active
+deployment whose condition holds wins, in the order they were given
+priority, and a deployment without a condition catches everybody else.
+
+A deploy stores the policy's full source with its hash, so the audit trail
+can always show the exact text a decision was made under.  A new version of a
+policy takes over its invoices by state name; a deploy that would strand
+invoices in a state the new version lacks is refused with the list of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from mahnwerk.dsl.compile import CompiledPolicy, compile_source
+from mahnwerk.dsl.errors import Collector, PolicyError
+from mahnwerk.dsl.expr import EvalError, Expr, Type, check_expr, evaluate, parse_expr
+from mahnwerk.dsl.ir import RESERVED_STATE_NAMES
+from mahnwerk.engine import models as m
+from mahnwerk.engine.state import Customer
+
+PV = m.PolicyVersion.__table__
+DS = m.DunningState.__table__
+INV = m.Invoice.__table__
+
+
+class DeployRefused(Exception):
+    """A deploy that would strand invoices, or whose `--for` condition is broken."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version_id: int
+    compiled: CompiledPolicy
+    applies_to: Expr | None
+    applies_text: str | None
+    priority: int
+
+
+class PolicySet:
+    """The active deployments, compiled once per run."""
+
+    def __init__(self, deployments: list[Deployment], all_versions: dict[int, CompiledPolicy]):
+        self.deployments = sorted(deployments, key=lambda d: (d.priority, d.version_id))
+        self.versions = all_versions
+
+    @classmethod
+    def load(cls, engine: Engine) -> PolicySet:
+        with engine.connect() as conn:
+            rows = conn.execute(select(PV).order_by(PV.c.id)).all()
+        versions: dict[int, CompiledPolicy] = {}
+        deployments = []
+        for row in rows:
+            compiled = compile_source(row.source, row.path)
+            versions[row.id] = compiled
+            if row.active:
+                deployments.append(
+                    Deployment(
+                        row.id,
+                        compiled,
+                        _parse_for(row.applies_to, row.path),
+                        row.applies_to,
+                        row.priority,
+                    )
+                )
+        if not deployments:
+            raise LookupError("no policy is deployed: run `mahnwerk policy deploy FILE` first")
+        return cls(deployments, versions)
+
+    def for_customer(self, customer: Customer) -> tuple[int, CompiledPolicy]:
+        for d in self.deployments:
+            if d.applies_to is None:
+                return d.version_id, d.compiled
+            facts = _customer_facts(customer)
+            try:
+                if evaluate(d.applies_to, facts):
+                    return d.version_id, d.compiled
+            except EvalError:  # a fact this customer lacks means "not this policy"
+                continue
+        raise LookupError(f"no deployed policy applies to customer {customer.id}")
+
+    def by_version(self, version_id: int | None) -> CompiledPolicy:
+        if version_id is None or version_id not in self.versions:
+            raise LookupError(f"policy version {version_id} is not stored")
+        return self.versions[version_id]
+
+
+def _customer_facts(c: Customer) -> dict:
+    from decimal import Decimal
+
+    return {
+        "customer.id": c.id,
+        "customer.name": c.name,
+        "customer.type": c.type,
+        "customer.country": c.country,
+        "customer.region": c.region or "",
+        "customer.language": c.language,
+        "customer.tags": sorted(c.tags),
+        "customer.vulnerable": c.vulnerable,
+        "customer.risk_score": c.risk_score if c.risk_score is not None else Decimal(0),
+        "customer.avg_days_late": c.avg_days_late if c.avg_days_late is not None else Decimal(0),
+    }
+
+
+def _parse_for(text: str | None, path: str) -> Expr | None:
+    if not text:
+        return None
+    collector = Collector(f"{path} (--for)", text)
+    expr = parse_expr(text, collector)
+    if expr is not None:
+        check_expr(expr, collector, Type.BOOL)
+    collector.raise_if_errors()
+    return expr
+
+
+def deploy(
+    engine: Engine,
+    path: str | Path,
+    now: datetime,
+    applies_to: str | None = None,
+    priority: int | None = None,
+) -> tuple[int, str]:
+    """Store a policy file as the active version of its name; return (id, message)."""
+    path = Path(path)
+    source = path.read_text(encoding="utf-8-sig")
+    compiled = compile_source(source, str(path))
+    _parse_for(applies_to, str(path))
+    name = compiled.policy.name
+    with engine.begin() as conn:
+        same = conn.execute(select(PV).where(PV.c.name == name, PV.c.active.is_(True))).first()
+        if same is not None and same.sha256 == compiled.sha256:
+            if same.applies_to == applies_to and priority in (None, same.priority):
+                return same.id, f"policy {name!r} version {same.version} is already deployed"
+            conn.execute(
+                update(PV)
+                .where(PV.c.id == same.id)
+                .values(applies_to=applies_to, priority=same.priority if priority is None else priority)
+            )
+            return same.id, f"policy {name!r} version {same.version}: now for {applies_to or 'all'}"
+        if same is not None:
+            if same.version == compiled.policy.version:
+                raise DeployRefused(
+                    f"policy {name!r} version {same.version} is deployed with a different text; "
+                    "raise the `version` in the file for every change"
+                )
+            _refuse_stranding(conn, same.id, compiled)
+        if priority is None:
+            priority = same.priority if same is not None else (
+                conn.execute(select(func.coalesce(func.max(PV.c.priority), 0))).scalar_one() + 10
+            )
+        if same is not None:
+            # At most one active version per name: retire the old one first.
+            conn.execute(update(PV).where(PV.c.id == same.id).values(active=False))
+        new_id = conn.execute(
+            insert(PV).values(
+                name=name,
+                version=compiled.policy.version,
+                path=str(path),
+                source=source,
+                sha256=compiled.sha256,
+                deployed_at=now,
+                active=True,
+                applies_to=applies_to,
+                priority=priority,
+            )
+        ).inserted_primary_key[0]
+        moved = 0
+        if same is not None:
+            moved = conn.execute(
+                update(DS).where(DS.c.policy_version_id == same.id).values(policy_version_id=new_id)
+            ).rowcount
+    verb = (
+        "deployed" if same is None else f"replaced version {same.version}; {moved} invoice(s) moved"
+    )
+    return new_id, f"policy {name!r} version {compiled.policy.version} {verb}"
+
+
+def _refuse_stranding(conn, old_id: int, compiled: CompiledPolicy) -> None:
+    """Invoices in flight move by state name; refuse if a name or segment disappears."""
+    states = {(seg, node) for seg, g in compiled.graphs.items() for node in g.nodes}
+    rows = conn.execute(
+        select(INV.c.external_id, DS.c.segment, DS.c.state)
+        .join(INV, INV.c.id == DS.c.invoice_id)
+        .where(DS.c.policy_version_id == old_id, DS.c.state.not_in(tuple(RESERVED_STATE_NAMES)))
+    ).all()
+    stranded = [r for r in rows if (r.segment, r.state) not in states]
+    if stranded:
+        lines = [
+            f"  {r.external_id}: segment {r.segment!r}, state {r.state!r}" for r in stranded[:50]
+        ]
+        more = f"\n  … and {len(stranded) - 50} more" if len(stranded) > 50 else ""
+        raise DeployRefused(
+            f"the new version would strand {len(stranded)} invoice(s) in states it lacks:\n"
+            + "\n".join(lines)
+            + more
+            + "\nkeep those states (and segments) in the new version, or move the invoices first"
+        )
+
+
+__all__ = ["DeployRefused", "PolicySet", "deploy", "PolicyError"]

@@ -1,0 +1,743 @@
+"""The daily run: load what is due, step it, write the outcomes in batches.
+
+A run for an as-of date has two phases:
+
+1. *Intake* (one process): invoices the engine has never seen get their first
+   record (segment chosen, principal booked); payments are matched to
+   invoices; every invoice with a new payment or inbox event is marked due.
+2. *Advance* (one or many workers): claim batches of records with
+   `next_check_on <= as_of` — on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so
+   several processes share the work and none takes an invoice twice — call
+   the pure `step` for each, and write state, ledger, outbox, approvals and
+   the audit log in the batch's transaction.
+
+A run therefore costs what is due, not what is open: both phases start from
+indexed queries (`next_check_on`, the pending inbox and payments, invoice ids
+above the last one seen).  A second run for the same date finds nothing due
+and changes nothing; outbox rows carry an idempotency key, so even a batch
+that is replayed after a crash queues no message twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time as dtime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from mahnwerk.dsl import ir
+from mahnwerk.dsl.compile import CompiledPolicy
+from mahnwerk.engine import models as m
+from mahnwerk.engine import step as stepper
+from mahnwerk.engine.policies import PolicySet
+from mahnwerk.engine.state import (
+    ApprovalRequest,
+    Charge,
+    Customer,
+    Event,
+    Invoice,
+    Message,
+    Note,
+    Outcome,
+    Record,
+    Task,
+    Transition,
+)
+
+DS = m.DunningState.__table__
+INV = m.Invoice.__table__
+CUST = m.Customer.__table__
+PAY = m.Payment.__table__
+INBOX = m.Inbox.__table__
+LEDGER = m.Ledger.__table__
+OUTBOX = m.Outbox.__table__
+EVENT = m.Event.__table__
+APPROVAL = m.Approval.__table__
+RUN = m.Run.__table__
+
+BATCH = 2_000
+_CHUNK = 500  # ids per IN (...) clause
+
+
+@dataclass
+class RunStats:
+    as_of: date
+    new_invoices: int = 0
+    checked: int = 0
+    transitions: int = 0
+    messages: Counter = field(default_factory=Counter)
+    superseded: int = 0
+    approvals: int = 0
+    tasks: Counter = field(default_factory=Counter)
+    charges: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    payments_applied: int = 0
+    payments_unmatched: int = 0
+    events_applied: int = 0
+    seconds: float = 0.0
+
+    def merge(self, other: RunStats) -> None:
+        self.new_invoices += other.new_invoices
+        self.checked += other.checked
+        self.transitions += other.transitions
+        self.messages.update(other.messages)
+        self.superseded += other.superseded
+        self.approvals += other.approvals
+        self.tasks.update(other.tasks)
+        for k, v in other.charges.items():
+            self.charges[k] += v
+        self.payments_applied += other.payments_applied
+        self.payments_unmatched += other.payments_unmatched
+        self.events_applied += other.events_applied
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "new_invoices": self.new_invoices,
+            "checked": self.checked,
+            "transitions": self.transitions,
+            "messages": dict(self.messages),
+            "superseded_messages": self.superseded,
+            "approvals": self.approvals,
+            "tasks": dict(self.tasks),
+            "charges": {k: str(v) for k, v in self.charges.items()},
+            "payments_applied": self.payments_applied,
+            "payments_unmatched": self.payments_unmatched,
+            "events_applied": self.events_applied,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# ---------------------------------------------------------------------------
+# Row <-> value mapping
+# ---------------------------------------------------------------------------
+
+_RECORD_COLUMNS = (
+    "state",
+    "segment",
+    "ladder",
+    "entered_on",
+    "next_check_on",
+    "principal_open",
+    "fees_open",
+    "interest_open",
+    "interest_to",
+    "interest_active",
+    "interest_points",
+    "default_since",
+    "first_reminder_on",
+    "written_reminders",
+    "lump_sum_charged",
+    "last_letter_on",
+    "last_contact_on",
+    "paused_until",
+    "pause_reason",
+    "held",
+    "disputed",
+    "promises",
+    "plan_active",
+    "pending_approval",
+    "approved_target",
+    "time_barred_from",
+    "credit_stopped",
+)
+
+
+def _split(text: str | None) -> frozenset[str]:
+    return frozenset(t.strip() for t in (text or "").replace("|", ",").split(",") if t.strip())
+
+
+def customer_value(
+    row: Any, open_balance: Decimal = Decimal(0), open_invoices: int = 0
+) -> Customer:
+    return Customer(
+        id=row.external_id,
+        name=row.name,
+        type=row.type,
+        country=row.country or "DE",
+        region=row.region,
+        language=row.language or "de",
+        tags=_split(row.tags),
+        vulnerable=bool(row.vulnerable),
+        opted_out=_split(row.opted_out),
+        timezone=row.timezone or "Europe/Berlin",
+        risk_score=row.risk_score,
+        avg_days_late=row.avg_days_late,
+        open_balance=open_balance,
+        open_invoices=open_invoices,
+        insolvent_since=row.insolvent_since,
+        deceased_since=row.deceased_since,
+    )
+
+
+def invoice_value(row: Any, customer_ext: str) -> Invoice:
+    return Invoice(
+        id=row.external_id,
+        customer_id=customer_ext,
+        issue_date=row.issue_date,
+        due_date=row.due_date,
+        amount=Decimal(row.amount),
+        currency=row.currency,
+        due_date_agreed=bool(row.due_date_agreed),
+        notice_30_days=bool(row.notice_30_days),
+        received_on=row.received_on,
+    )
+
+
+def record_value(row: Any, invoice_ext: str) -> Record:
+    values = {c: getattr(row, c) for c in _RECORD_COLUMNS}
+    for money in ("principal_open", "fees_open", "interest_open"):
+        values[money] = Decimal(values[money])
+    for flag in (
+        "interest_active",
+        "lump_sum_charged",
+        "held",
+        "disputed",
+        "plan_active",
+        "credit_stopped",
+    ):
+        values[flag] = bool(values[flag])
+    return Record(invoice_id=invoice_ext, **values)
+
+
+def record_row(record: Record) -> dict[str, Any]:
+    return {c: getattr(record, c) for c in _RECORD_COLUMNS}
+
+
+# ---------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------
+
+
+def run(
+    engine: Engine,
+    as_of: date,
+    policies: PolicySet,
+    now: datetime,
+    batch: int = BATCH,
+    progress: Callable[[int, int], None] | None = None,
+    worker: str = "main",
+    intake: bool = True,
+) -> RunStats:
+    """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log."""
+    started = time.perf_counter()
+    stats = RunStats(as_of)
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            insert(RUN).values(as_of=as_of, started_at=now, workers=1)
+        ).inserted_primary_key[0]
+    if intake:
+        stats.merge(intake_phase(engine, as_of, policies, now, run_id, batch))
+    total = _count_due(engine, as_of)
+    done = 0
+    while True:
+        with engine.begin() as conn:
+            ids = claim(conn, as_of, batch)
+            if not ids:
+                break
+            part = advance_batch(conn, ids, as_of, policies, now, run_id)
+        stats.merge(part)
+        done += len(ids)
+        if progress:
+            progress(done, max(total, done))
+    stats.seconds = time.perf_counter() - started
+    with engine.begin() as conn:
+        conn.execute(
+            update(RUN)
+            .where(RUN.c.id == run_id)
+            .values(finished_at=now, stats=json.dumps(stats.as_dict()))
+        )
+    return stats
+
+
+def _count_due(engine: Engine, as_of: date) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(DS).where(DS.c.next_check_on <= as_of)
+        ).scalar_one()
+
+
+def claim(conn: Connection, as_of: date, limit: int) -> list[int]:
+    """The next batch of due invoices; locked and skipped by other workers on PostgreSQL."""
+    query = (
+        select(DS.c.invoice_id)
+        .where(DS.c.next_check_on <= as_of)
+        .order_by(DS.c.next_check_on, DS.c.invoice_id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(conn.execute(query).scalars())
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+# ---------------------------------------------------------------------------
+# Phase 1: intake
+# ---------------------------------------------------------------------------
+
+
+def intake_phase(
+    engine: Engine, as_of: date, policies: PolicySet, now: datetime, run_id: int, batch: int
+) -> RunStats:
+    stats = RunStats(as_of)
+    with engine.begin() as conn:
+        stats.payments_unmatched = match_payments(conn, as_of)
+        wake_pending(conn, as_of)
+    while True:
+        with engine.begin() as conn:
+            high = conn.execute(select(func.max(DS.c.invoice_id))).scalar() or 0
+            rows = conn.execute(
+                select(INV, CUST.c.external_id.label("customer_ext"))
+                .join(CUST, CUST.c.id == INV.c.customer_id)
+                .where(INV.c.id > high, INV.c.closed_on.is_(None))
+                .order_by(INV.c.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            customers = _customers(conn, {r.customer_id for r in rows})
+            for row in rows:
+                cust = customers[row.customer_id]
+                inv = invoice_value(row, row.customer_ext)
+                version_id, compiled = policies.for_customer(cust)
+                outcome = stepper.start(inv, cust, compiled, as_of)
+                record = outcome.record.evolve(next_check_on=as_of)
+                values = record_row(record)
+                values.update(invoice_id=row.id, policy_version_id=version_id)
+                conn.execute(insert(DS).values(**values))
+                _write_actions(
+                    conn,
+                    row.id,
+                    row.customer_id,
+                    outcome.actions,
+                    as_of,
+                    now,
+                    run_id,
+                    stats,
+                    compiled,
+                    cust,
+                )
+                stats.new_invoices += 1
+    return stats
+
+
+def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
+    out: dict[int, Customer] = {}
+    ids = sorted(ids)
+    for chunk in _chunks(ids):
+        for row in conn.execute(select(CUST).where(CUST.c.id.in_(chunk))):
+            out[row.id] = customer_value(row)
+    return out
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
+
+
+def match_payments(conn: Connection, as_of: date) -> int:
+    """Assign unassigned payments to an invoice named in their reference; return the rest.
+
+    A token of the free-text reference that equals an invoice number matches
+    (exact, indexed look-ups).  Payments that match nothing wait for a person
+    (and for the bank-statement matcher).
+    """
+    rows = conn.execute(
+        select(PAY.c.id, PAY.c.reference, PAY.c.customer_id).where(
+            PAY.c.applied.is_(False), PAY.c.invoice_id.is_(None), PAY.c.booked_on <= as_of
+        )
+    ).all()
+    unmatched = 0
+    for pid, reference, customer_id in rows:
+        tokens = list(dict.fromkeys(_TOKEN.findall(reference or "")))
+        found = None
+        for chunk in _chunks(tokens):
+            query = select(INV.c.id, INV.c.customer_id).where(INV.c.external_id.in_(chunk))
+            if customer_id is not None:
+                query = query.where(INV.c.customer_id == customer_id)
+            hits = conn.execute(query).all()
+            if len(hits) == 1:
+                found = hits[0]
+                break
+        if found is None:
+            unmatched += 1
+            continue
+        conn.execute(
+            update(PAY)
+            .where(PAY.c.id == pid)
+            .values(invoice_id=found.id, customer_id=found.customer_id)
+        )
+    return unmatched
+
+
+def wake_pending(conn: Connection, as_of: date) -> None:
+    """Make every invoice with a new payment or inbox event due today."""
+    pay_ids = select(PAY.c.invoice_id).where(
+        PAY.c.applied.is_(False), PAY.c.invoice_id.is_not(None), PAY.c.booked_on <= as_of
+    )
+    inbox_ids = select(INBOX.c.invoice_id).where(
+        INBOX.c.applied_run_id.is_(None), INBOX.c.occurred_on <= as_of
+    )
+    for ids in (pay_ids, inbox_ids):
+        conn.execute(
+            update(DS)
+            .where(DS.c.invoice_id.in_(ids))
+            .where((DS.c.next_check_on.is_(None)) | (DS.c.next_check_on > as_of))
+            .where(DS.c.state.not_in(tuple(ir.TERMINAL_NAMES)))
+            .values(next_check_on=as_of)
+        )
+
+
+# ---------------------------------------------------------------------------
+# Phase 2: advance
+# ---------------------------------------------------------------------------
+
+
+def advance_batch(
+    conn: Connection,
+    ids: list[int],
+    as_of: date,
+    policies: PolicySet,
+    now: datetime,
+    run_id: int,
+) -> RunStats:
+    stats = RunStats(as_of)
+    rows: dict[int, Any] = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(
+            select(
+                DS,
+                INV.c.external_id.label("inv_ext"),
+                INV.c.customer_id,
+                INV.c.issue_date,
+                INV.c.due_date,
+                INV.c.amount,
+                INV.c.currency,
+                INV.c.due_date_agreed,
+                INV.c.notice_30_days,
+                INV.c.received_on,
+            )
+            .join(INV, INV.c.id == DS.c.invoice_id)
+            .where(DS.c.invoice_id.in_(chunk))
+        ):
+            rows[row.invoice_id] = row
+    customers = _customers(conn, {r.customer_id for r in rows.values()})
+    events = _pending_events(conn, ids, as_of)
+    updates: list[dict[str, Any]] = []
+    for invoice_id in ids:
+        row = rows[invoice_id]
+        cust = customers[row.customer_id]
+        inv = Invoice(
+            id=row.inv_ext,
+            customer_id=cust.id,
+            issue_date=row.issue_date,
+            due_date=row.due_date,
+            amount=Decimal(row.amount),
+            currency=row.currency,
+            due_date_agreed=bool(row.due_date_agreed),
+            notice_30_days=bool(row.notice_30_days),
+            received_on=row.received_on,
+        )
+        compiled = policies.by_version(row.policy_version_id)
+        record = record_value(row, row.inv_ext)
+        outcome = stepper.step(record, inv, cust, events.get(invoice_id, []), as_of, compiled)
+        values = {f"b_{k}": v for k, v in record_row(outcome.record).items()}
+        values["b_invoice_id"] = invoice_id
+        values["b_row_version"] = row.row_version + 1
+        updates.append(values)
+        _write_actions(
+            conn,
+            invoice_id,
+            row.customer_id,
+            outcome.actions,
+            as_of,
+            now,
+            run_id,
+            stats,
+            compiled,
+            cust,
+        )
+        stats.checked += 1
+    if updates:
+        cols = {c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version")}
+        conn.execute(
+            update(DS).where(DS.c.invoice_id == _bind("b_invoice_id")).values(**cols), updates
+        )
+    _mark_applied(conn, ids, as_of, run_id, stats)
+    return stats
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _pending_events(conn: Connection, ids: list[int], as_of: date) -> dict[int, list[Event]]:
+    out: dict[int, list[Event]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for row in conn.execute(
+            select(PAY).where(
+                PAY.c.invoice_id.in_(chunk), PAY.c.applied.is_(False), PAY.c.booked_on <= as_of
+            )
+        ):
+            out[row.invoice_id].append(
+                Event(
+                    ir.EventKind.PAYMENT_PARTIAL,
+                    row.booked_on,
+                    Decimal(row.amount),
+                    ref=row.external_id,
+                )
+            )
+        for row in conn.execute(
+            select(INBOX)
+            .where(
+                INBOX.c.invoice_id.in_(chunk),
+                INBOX.c.applied_run_id.is_(None),
+                INBOX.c.occurred_on <= as_of,
+            )
+            .order_by(INBOX.c.occurred_on, INBOX.c.id)
+        ):
+            payload = json.loads(row.payload or "{}")
+            out[row.invoice_id].append(
+                Event(
+                    ir.EventKind(row.kind),
+                    row.occurred_on,
+                    Decimal(payload["amount"]) if payload.get("amount") else None,
+                    date.fromisoformat(payload["promised_date"])
+                    if payload.get("promised_date")
+                    else None,
+                    note=payload.get("note", ""),
+                    ref=str(row.id),
+                )
+            )
+    for events in out.values():
+        events.sort(key=lambda e: e.on)
+    return out
+
+
+def _mark_applied(
+    conn: Connection, ids: list[int], as_of: date, run_id: int, stats: RunStats
+) -> None:
+    for chunk in _chunks(ids):
+        res = conn.execute(
+            update(PAY)
+            .where(PAY.c.invoice_id.in_(chunk), PAY.c.applied.is_(False), PAY.c.booked_on <= as_of)
+            .values(applied=True)
+        )
+        stats.payments_applied += res.rowcount or 0
+        res = conn.execute(
+            update(INBOX)
+            .where(
+                INBOX.c.invoice_id.in_(chunk),
+                INBOX.c.applied_run_id.is_(None),
+                INBOX.c.occurred_on <= as_of,
+            )
+            .values(applied_run_id=run_id)
+        )
+        stats.events_applied += res.rowcount or 0
+
+
+# ---------------------------------------------------------------------------
+# Writing an outcome's actions
+# ---------------------------------------------------------------------------
+
+
+def _write_actions(
+    conn: Connection,
+    invoice_id: int,
+    customer_id: int,
+    actions: Sequence[Any],
+    as_of: date,
+    now: datetime,
+    run_id: int,
+    stats: RunStats,
+    compiled: CompiledPolicy,
+    customer: Customer,
+) -> None:
+    ledger: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = []
+    messages = [a for a in actions if isinstance(a, Message)]
+    # One message per invoice and run: the latest level's (see the step's docstring).
+    keep = {id(messages[-1])} if messages else set()
+    for action in actions:
+        base = {
+            "invoice_id": invoice_id,
+            "customer_id": customer_id,
+            "recorded_at": now,
+            "actor": "engine",
+            "run_id": run_id,
+        }
+        if isinstance(action, Transition):
+            stats.transitions += 1
+            log.append(
+                base
+                | {
+                    "kind": "transition",
+                    "occurred_on": action.on,
+                    "rule": action.rule,
+                    "state_from": action.source,
+                    "state_to": action.target,
+                    "message": action.reason,
+                    "payload": "{}",
+                }
+            )
+        elif isinstance(action, Charge):
+            stats.charges[action.kind] += action.amount
+            ledger.append(
+                {
+                    "invoice_id": invoice_id,
+                    "kind": action.kind,
+                    "amount": action.amount,
+                    "booked_on": action.on,
+                    "period_from": action.period_from,
+                    "period_to": action.period_to,
+                    "rate": action.rate,
+                    "provisional": action.provisional,
+                    "rule": action.rule,
+                }
+            )
+            log.append(
+                base
+                | {
+                    "kind": action.kind,
+                    "occurred_on": action.on,
+                    "rule": action.rule,
+                    "message": f"{action.kind} {action.amount} {action.note}".strip(),
+                    "payload": json.dumps({"amount": str(action.amount)}),
+                }
+            )
+        elif isinstance(action, Message):
+            if id(action) not in keep:
+                stats.superseded += 1
+                log.append(
+                    base
+                    | {
+                        "kind": "message_superseded",
+                        "occurred_on": action.on,
+                        "rule": action.rule,
+                        "message": f"{action.channel} {action.template} not sent: "
+                        "a later level was reached in the same run",
+                        "payload": "{}",
+                    }
+                )
+                continue
+            stats.messages[action.channel] += 1
+            key = f"{invoice_id}:{action.state}:{action.template}:{action.channel}:{action.on}"
+            _insert_ignore(
+                conn,
+                OUTBOX,
+                {
+                    "idempotency_key": key,
+                    "invoice_id": invoice_id,
+                    "customer_id": customer_id,
+                    "channel": action.channel,
+                    "template": action.template,
+                    "language": action.language or "de",
+                    "tone": action.tone,
+                    "status": "queued",
+                    "not_before": _not_before(as_of, customer),
+                    "created_at": now,
+                    "attempts": 0,
+                    "payload": json.dumps({"state": action.state, "offers": list(action.offers)}),
+                    "rule": action.rule,
+                },
+            )
+            log.append(
+                base
+                | {
+                    "kind": "message_queued",
+                    "occurred_on": action.on,
+                    "rule": action.rule,
+                    "message": f"{action.channel} {action.template}",
+                    "payload": "{}",
+                }
+            )
+        elif isinstance(action, ApprovalRequest):
+            stats.approvals += 1
+            approval_id = conn.execute(
+                insert(APPROVAL).values(
+                    invoice_id=invoice_id,
+                    target_state=action.target,
+                    summary=action.summary,
+                    rule=action.rule,
+                    required=action.required,
+                    status="pending",
+                    requested_on=action.on,
+                    amount=Decimal(0),
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                update(DS)
+                .where(DS.c.invoice_id == invoice_id)
+                .values(pending_approval_id=approval_id)
+            )
+            log.append(
+                base
+                | {
+                    "kind": "approval_requested",
+                    "occurred_on": action.on,
+                    "rule": action.rule,
+                    "message": action.summary,
+                    "payload": json.dumps(
+                        {"approval_id": approval_id, "required": action.required}
+                    ),
+                }
+            )
+        elif isinstance(action, Task):
+            stats.tasks[action.kind] += 1
+            log.append(
+                base
+                | {
+                    "kind": f"task_{action.kind}",
+                    "occurred_on": action.on,
+                    "rule": action.rule,
+                    "message": action.detail,
+                    "payload": "{}",
+                }
+            )
+        elif isinstance(action, Note):
+            log.append(
+                base
+                | {
+                    "kind": "note",
+                    "occurred_on": action.on,
+                    "rule": action.rule,
+                    "message": action.text,
+                    "payload": "{}",
+                }
+            )
+    if ledger:
+        conn.execute(insert(LEDGER), ledger)
+    if log:
+        for row in log:
+            row.setdefault("state_from", None)
+            row.setdefault("state_to", None)
+        conn.execute(insert(EVENT), log)
+
+
+def _not_before(as_of: date, customer: Customer) -> datetime:
+    """The earliest instant a message of this run may go out: 08:00 in the customer's zone."""
+    tz = ZoneInfo(customer.timezone or "Europe/Berlin")
+    return datetime.combine(as_of, dtime(8, 0), tz).astimezone(UTC)
+
+
+def _insert_ignore(conn: Connection, table: Any, values: dict[str, Any]) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())

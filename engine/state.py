@@ -1,0 +1,221 @@
+"""The plain values the engine's step function reads and returns.
+
+These are deliberately not the database rows: `step` is a pure function of
+(record, facts, events, today, policy), so it can be tested with plain values
+and explored with hypothesis.  The store (`engine.store`) maps rows to these
+and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from mahnwerk.dsl.ir import EventKind, INITIAL_STATE
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    """Quantise to the cent, half up: the one rounding rule at the ledger boundary."""
+    from decimal import ROUND_HALF_UP
+
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    name: str = ""
+    type: str = "B2C"  # B2B | B2C
+    country: str = "DE"
+    region: str | None = None
+    language: str = "de"
+    tags: frozenset[str] = frozenset()
+    vulnerable: bool = False
+    opted_out: frozenset[str] = frozenset()
+    timezone: str = "Europe/Berlin"
+    risk_score: Decimal | None = None
+    avg_days_late: Decimal | None = None
+    open_balance: Decimal = ZERO
+    open_invoices: int = 0
+    insolvent_since: date | None = None
+    deceased_since: date | None = None
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.type != "B2B"
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    id: str
+    customer_id: str
+    issue_date: date
+    due_date: date
+    amount: Decimal
+    currency: str = "EUR"
+    due_date_agreed: bool = False  # A1: a calendar date agreed in the contract
+    notice_30_days: bool = False  # A3: the invoice points out § 286 Abs. 3 BGB
+    received_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened to an invoice; `on` is the day it took effect."""
+
+    kind: EventKind
+    on: date
+    amount: Decimal | None = None
+    promised_date: date | None = None
+    note: str = ""
+    ref: str | None = None  # external id (payment id, …) for the audit trail
+    data: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One invoice's dunning state: small, persisted, migrated by state name."""
+
+    invoice_id: str
+    state: str = INITIAL_STATE
+    segment: str | None = None
+    ladder: str | None = None
+    entered_on: date | None = None
+    next_check_on: date | None = None
+    principal_open: Decimal = ZERO
+    fees_open: Decimal = ZERO
+    interest_open: Decimal = ZERO
+    interest_to: date | None = None  # interest booked up to and including this day
+    interest_active: bool = False  # the policy claims default interest from default_since
+    interest_points: Decimal | None = None  # None: statutory (§ 288 Abs. 1/2 BGB)
+    default_since: date | None = None
+    first_reminder_on: date | None = None
+    written_reminders: int = 0
+    lump_sum_charged: bool = False
+    last_letter_on: date | None = None
+    last_contact_on: date | None = None
+    paused_until: date | None = None
+    pause_reason: str | None = None
+    held: bool = False
+    disputed: bool = False
+    promises: int = 0
+    plan_active: bool = False
+    pending_approval: str | None = None  # target state waiting for approval
+    approved_target: str | None = None  # approved, to be carried out on the next step
+    time_barred_from: date | None = None
+    credit_stopped: bool = False
+
+    @property
+    def balance(self) -> Decimal:
+        return self.principal_open + self.fees_open + self.interest_open
+
+    def evolve(self, **changes: Any) -> Record:
+        return replace(self, **changes)
+
+
+# ---------------------------------------------------------------------------
+# What a step decides
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    source: str
+    target: str
+    on: date
+    rule: str  # "policies/x.mahn:17"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """A ledger line: positive charges (fee, interest, lump sum), negative payments."""
+
+    kind: str  # principal | fee | lump_sum | interest | payment | write_off | credit
+    amount: Decimal
+    on: date
+    rule: str | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+    rate: Decimal | None = None
+    provisional: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A communication to queue in the outbox; the dispatcher delivers it."""
+
+    channel: str
+    template: str
+    on: date
+    state: str
+    rule: str
+    tone: str | None = None
+    language: str | None = None
+    offers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    target: str
+    required: int
+    summary: str
+    rule: str
+    on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """Work for a person or another system: handover, court order, report, notify, …"""
+
+    kind: str
+    on: date
+    rule: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An audit line: something the engine decided not to do, and why."""
+
+    on: date
+    text: str
+    rule: str | None = None
+
+
+Action = Transition | Charge | Message | ApprovalRequest | Task | Note
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    record: Record
+    actions: tuple[Action, ...] = field(default_factory=tuple)
+
+    @property
+    def transitions(self) -> list[Transition]:
+        return [a for a in self.actions if isinstance(a, Transition)]
+
+    @property
+    def charges(self) -> list[Charge]:
+        return [a for a in self.actions if isinstance(a, Charge)]
+
+    @property
+    def messages(self) -> list[Message]:
+        return [a for a in self.actions if isinstance(a, Message)]
+
+    @property
+    def approvals(self) -> list[ApprovalRequest]:
+        return [a for a in self.actions if isinstance(a, ApprovalRequest)]
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [a for a in self.actions if isinstance(a, Task)]
+
+    @property
+    def notes(self) -> list[Note]:
+        return [a for a in self.actions if isinstance(a, Note)]

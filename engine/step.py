@@ -1,0 +1,720 @@
+"""The engine's core step: a pure function from (record, facts, events, today, policy) to an outcome.
+
+    step(record, invoice, customer, events, today, compiled) -> Outcome(record, actions)
+
+No clock, no database, no network: the runner loads due invoices, calls
+`step`, and writes each outcome in one transaction.  Everything hard —
+catch-up, idempotency, the legal rules — is testable here with plain values.
+
+How time is handled (catch-up)
+------------------------------
+A rule's *effective date* is the later of the date its trigger names
+(`7d after due`, `14d in erinnerung`), the day the invoice entered its current
+state and the end of a pause.  The step replays, in date order, every event
+and every rule whose effective date is not after `today`; each transition
+takes effect on its own effective date, so interest periods, fees and dwell
+times come out exactly as if the engine had run every single day.  An invoice
+the engine sees for the first time starts on that day: rules whose dates have
+already passed all become effective that day and the most advanced one wins,
+so an invoice imported 20 days overdue gets the reminder due now, not a
+"payment due soon" note after the fact.
+
+Messages are returned with their effective date; the runner queues at most
+one message per invoice and run (the latest level's, which itemises every fee
+and all interest), and records the others as superseded, so a run that
+catches up thirty days does not post three letters at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from mahnwerk.dsl import ir
+from mahnwerk.dsl.compile import CompiledPolicy, Rule
+from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
+from mahnwerk.dsl.segments import select_segment
+from mahnwerk.engine import law
+from mahnwerk.engine.state import (
+    ZERO,
+    ApprovalRequest,
+    Charge,
+    Customer,
+    Event,
+    Invoice,
+    Message,
+    Note,
+    Outcome,
+    Record,
+    Task,
+    Transition,
+    cents,
+)
+
+#: Facts that change by themselves from day to day: a guard over them is re-checked daily.
+DAILY_FACTS = {
+    "today",
+    "invoice.days_overdue",
+    "invoice.balance",
+    "invoice.interest",
+    "customer.open_balance",
+}
+#: How many promises to pay pause dunning (D6); later ones are noted but do not pause.
+MAX_PROMISES = 2
+#: C6: a death notice pauses everything for at least six weeks.
+DEATH_PAUSE = timedelta(weeks=6)
+#: Letters count as received this many days after posting (a common Zugangsfiktion).
+LETTER_DELIVERY_DAYS = 3
+
+_PAYMENT_KINDS = {ir.EventKind.PAYMENT_FULL, ir.EventKind.PAYMENT_PARTIAL}
+_ESCALATING = (ir.Fee, ir.LumpSum, ir.Handover, ir.CourtOrder, ir.CreditReport)
+
+
+def where(span: Any) -> str:
+    """`path:line` of a policy element, for the audit trail."""
+    return f"{span.path}:{span.line}" if getattr(span, "line", 0) else "engine"
+
+
+class _Run:
+    """The mutable scratchpad of one `step` call; never escapes it."""
+
+    def __init__(
+        self,
+        record: Record,
+        invoice: Invoice,
+        customer: Customer,
+        compiled: CompiledPolicy,
+        today: date,
+    ):
+        self.r = record
+        self.inv = invoice
+        self.cust = customer
+        self.cp = compiled
+        self.policy = compiled.policy
+        self.today = today
+        self.actions: list[Any] = []
+        self.calendar = law.Calendar.for_customer(compiled.policy.calendar, customer)
+        self.waits_for_event = False
+
+    # facts -------------------------------------------------------------------
+    def money(self, amount: Decimal) -> Money:
+        return Money(amount, self.inv.currency)
+
+    def facts(self, day: date, event: Event | None = None) -> dict[str, Any]:
+        r, inv, c = self.r, self.inv, self.cust
+        interest = r.interest_open + self.unbooked_interest(day)
+        balance = r.principal_open + r.fees_open + interest
+        facts: dict[str, Any] = {
+            "customer.id": c.id,
+            "customer.name": c.name,
+            "customer.type": c.type,
+            "customer.country": c.country,
+            "customer.region": c.region or "",
+            "customer.language": c.language,
+            "customer.tags": sorted(c.tags),
+            "customer.vulnerable": c.vulnerable,
+            "customer.risk_score": c.risk_score if c.risk_score is not None else Decimal(0),
+            "customer.avg_days_late": (
+                c.avg_days_late if c.avg_days_late is not None else Decimal(0)
+            ),
+            "customer.open_balance": self.money(c.open_balance),
+            "customer.open_invoices": Decimal(c.open_invoices),
+            "invoice.id": inv.id,
+            "invoice.amount": self.money(inv.amount),
+            "invoice.balance": self.money(balance),
+            "invoice.principal": self.money(r.principal_open),
+            "invoice.fees": self.money(r.fees_open),
+            "invoice.interest": self.money(interest),
+            "invoice.issue_date": inv.issue_date,
+            "invoice.due_date": inv.due_date,
+            "invoice.days_overdue": Decimal(max(0, (day - inv.due_date).days)),
+            "invoice.disputed": r.disputed,
+            "invoice.currency": inv.currency,
+            "invoice.promises": Decimal(r.promises),
+            "invoice.time_barred": bool(r.time_barred_from and day >= r.time_barred_from),
+            "today": day,
+        }
+        if event is not None:
+            facts["event.date"] = event.on
+            if event.promised_date is not None:
+                facts["event.promised_date"] = event.promised_date
+            if event.amount is not None:
+                facts["event.amount"] = self.money(event.amount)
+        return facts
+
+    def holds(self, expr: Any, day: date, event: Event | None = None) -> bool:
+        if expr is None:
+            return True
+        try:
+            return bool(evaluate(expr, self.facts(day, event), self.calendar.add_business_days))
+        except EvalError as exc:
+            self.note(day, f"condition not evaluable, treated as false: {exc}")
+            return False
+
+    # audit helpers -------------------------------------------------------------
+    def note(self, day: date, text: str, rule: str | None = None) -> None:
+        self.actions.append(Note(day, text, rule))
+
+    # interest ------------------------------------------------------------------
+    def unbooked_interest(self, day: date) -> Decimal:
+        """Interest owed for the days after `interest_to` up to the day before `day`."""
+        r = self.r
+        if not r.interest_active or r.default_since is None or r.principal_open <= 0:
+            return ZERO
+        start = max(r.default_since, (r.interest_to or date.min) + timedelta(days=1))
+        end = day - timedelta(days=1)
+        if end < start:
+            return ZERO
+        return law.interest(
+            r.principal_open, start, end, self.cust.is_consumer, r.interest_points
+        ).total
+
+    def book_interest(self, day: date, rule: str | None) -> None:
+        """Book interest up to and including the day before `day` (A6)."""
+        r = self.r
+        if not r.interest_active or r.default_since is None:
+            return
+        start = max(r.default_since, (r.interest_to or date.min) + timedelta(days=1))
+        end = day - timedelta(days=1)
+        if end < start:
+            return
+        if (
+            r.principal_open <= 0
+            or self.cust.vulnerable
+            and r.paused_until
+            and day <= r.paused_until
+        ):
+            self.r = r.evolve(interest_to=end)
+            return
+        result = law.interest(
+            r.principal_open, start, end, self.cust.is_consumer, r.interest_points
+        )
+        if result.total > 0:
+            self.actions.append(
+                Charge(
+                    "interest",
+                    result.total,
+                    day,
+                    rule,
+                    period_from=start,
+                    period_to=end,
+                    rate=result.rate,
+                    provisional=result.provisional,
+                    note=result.describe(),
+                )
+            )
+        self.r = self.r.evolve(interest_open=self.r.interest_open + result.total, interest_to=end)
+
+    # ---------------------------------------------------------------------------
+    def pause_active(self, day: date) -> bool:
+        r = self.r
+        return r.pause_reason is not None and (r.paused_until is None or day <= r.paused_until)
+
+    def blocked(self, day: date) -> str | None:
+        """Why no time rule may move the invoice on `day`, or None."""
+        r = self.r
+        if r.held:
+            return "on hold"
+        if r.pending_approval:
+            return f"waiting for approval of {r.pending_approval}"
+        if r.disputed:
+            return "disputed (C1: no escalation until the dispute is resolved)"
+        if self.pause_active(day):
+            return f"paused: {r.pause_reason}"
+        return None
+
+    def rules(self, state: str) -> list[Rule]:
+        return self.cp.rules_from(self.r.segment or "", state)
+
+    def ladder_state(self, name: str) -> ir.State | None:
+        g = self.cp.graphs[self.r.segment]
+        return g.nodes[name].get("state") if name in g else None
+
+    # time --------------------------------------------------------------------
+    def fire_date(self, rule: Rule) -> date | None:
+        t = rule.trigger
+        if not isinstance(t, ir.TimeTrigger):
+            return None
+        if t.anchor is ir.Anchor.STATE:
+            base = self.r.entered_on
+        elif t.anchor is ir.Anchor.DUE:
+            base = self.inv.due_date
+        else:
+            base = self.inv.issue_date
+        if base is None:
+            return None
+        if t.offset.business:
+            return self.calendar.add_business_days(base, t.offset.days)
+        return base + timedelta(days=t.offset.days)
+
+    def effective(self, fire: date) -> date:
+        r = self.r
+        floor = r.entered_on or fire
+        if r.paused_until is not None and r.pause_reason is None:
+            floor = max(floor, r.paused_until + timedelta(days=1))
+        return max(fire, floor)
+
+    def next_time_rule(self) -> tuple[date, Rule] | None:
+        """The earliest time rule from the current state (ties: highest priority)."""
+        best: tuple[date, int, Rule] | None = None
+        for rule in self.rules(self.r.state):
+            if rule.kind not in ("ladder", "transition"):
+                continue
+            fire = self.fire_date(rule)
+            if fire is None:
+                continue
+            eff = self.effective(fire)
+            key = (eff, -rule.priority, rule)
+            if best is None or key[:2] < best[:2]:
+                best = key
+        return (best[0], best[2]) if best else None
+
+    # the main loop -------------------------------------------------------------
+    def advance(self, events: list[Event]) -> None:
+        pending = sorted(events, key=lambda e: e.on)
+        guard_blocked: date | None = None
+        for _ in range(10_000):  # a bound far above any real ladder; cycles are refused at compile
+            if self.terminal():
+                break
+            self.resume_if_pause_over()
+            nxt = None if self.blocked(self.today) and not pending else self.next_time_rule()
+            event_day = pending[0].on if pending else None
+            time_day = nxt[0] if nxt else None
+            if (
+                event_day is not None
+                and event_day <= self.today
+                and (time_day is None or event_day <= time_day or self.blocked(time_day))
+            ):
+                self.apply_event(pending.pop(0))
+                continue
+            if time_day is None or time_day > self.today:
+                break
+            why = self.blocked(time_day)
+            if why:
+                break
+            day, rule = nxt
+            if self.try_rule(rule, day):
+                continue
+            if not self.waits_for_event:
+                guard_blocked = self.today + timedelta(days=1)
+            break
+        # Events dated after today are not ours to apply yet (the runner passes only due ones).
+        self.r = self.r.evolve(next_check_on=self.next_check(guard_blocked))
+
+    def terminal(self) -> bool:
+        return self.r.state in ir.TERMINAL_NAMES
+
+    def resume_if_pause_over(self) -> None:
+        r = self.r
+        if (
+            r.pause_reason is not None
+            and r.paused_until is not None
+            and self.today > r.paused_until
+        ):
+            self.note(r.paused_until + timedelta(days=1), f"pause over ({r.pause_reason})")
+            self.r = r.evolve(pause_reason=None)
+
+    def next_check(self, guard_blocked: date | None) -> date | None:
+        if self.terminal() or self.r.pending_approval or self.r.held or self.r.disputed:
+            return None
+        if self.r.pause_reason is not None:
+            return self.r.paused_until + timedelta(days=1) if self.r.paused_until else None
+        if guard_blocked is not None:
+            return guard_blocked
+        if self.waits_for_event:
+            return None
+        nxt = self.next_time_rule()
+        if nxt is None:
+            return None
+        return max(nxt[0], self.today + timedelta(days=1))
+
+    # rules ---------------------------------------------------------------------
+    def try_rule(self, rule: Rule, day: date) -> bool:
+        """Take `rule` on `day` if its guard holds; False if it is blocked."""
+        if not self.holds(rule.guard, day):
+            # A guard over facts that change daily is re-checked tomorrow; any other
+            # guard can only change through an event, which wakes the invoice anyway.
+            self.waits_for_event = not (refs(rule.guard) & DAILY_FACTS)
+            return False
+        minimum = self.policy.limits.minimum_balance
+        balance = self.r.balance + self.unbooked_interest(day)
+        if minimum is not None and balance < minimum.amount and self.r.written_reminders >= 1:
+            # C7: a balance below the minimum gets one reminder and no escalation.
+            self.note(
+                day,
+                f"balance {cents(balance)} below the minimum {minimum}: no escalation",
+                where(self.policy.limits.span),
+            )
+            self.r = self.r.evolve(pause_reason="below minimum balance", paused_until=None)
+            return True
+        return self.enter(rule.target, day, rule, f"{_describe(rule)}")
+
+    def enter(self, target: str, day: date, rule: Rule | None, why: str) -> bool:
+        """Move into `target` on `day` and carry out its entry actions."""
+        source = self.r.state
+        rule_at = where(rule.span) if rule else "engine"
+        state = self.ladder_state(target)
+        if state is not None and self.r.approved_target != target:
+            needed = self.approvers_needed(state, day)
+            if needed:
+                self.book_interest(day, rule_at)
+                summary = f"{source} -> {target}: " + ", ".join(
+                    _action_words(a) for a in state.actions if not isinstance(a, ir.Approval)
+                )
+                self.actions.append(ApprovalRequest(target, needed, summary, rule_at, day))
+                self.r = self.r.evolve(pending_approval=target)
+                return True
+        self.actions.append(Transition(source, target, day, rule_at, why))
+        self.r = self.r.evolve(
+            state=target, entered_on=day, approved_target=None, pending_approval=None
+        )
+        if state is not None:
+            self.carry_out(state, day, rule_at)
+        elif target in ir.TERMINAL_NAMES:
+            self.finish(target, day, rule_at)
+        return True
+
+    def approvers_needed(self, state: ir.State, day: date) -> int:
+        needed = 0
+        for action in state.actions:
+            if isinstance(action, ir.Approval):
+                needed = action.approvers if self.holds(action.when, day) else action.otherwise
+        if self.cust.vulnerable and any(isinstance(a, _ESCALATING) for a in state.actions):
+            needed = max(needed, 1)  # D5: nothing beyond reminders without a person
+        return needed
+
+    def carry_out(self, state: ir.State, day: date, rule_at: str) -> None:
+        """A state's entry actions, in the IR's canonical order."""
+        self.book_interest(day, rule_at)
+        sends = [a for a in state.actions if isinstance(a, ir.Send)]
+        letter = False
+        offers = tuple(
+            _action_words(a)
+            for a in state.actions
+            if isinstance(a, ir.Offer) and self.holds(a.when, day)
+        )
+        segment = self.policy.segment(self.r.segment) if self.r.segment else None
+        for send in sends:
+            channel = send.channel.value
+            if channel in self.cust.opted_out:
+                self.note(
+                    day, f"{channel} opted out (D7): sent as a letter instead", where(send.span)
+                )
+                channel = ir.Channel.LETTER.value
+            letter = letter or channel == ir.Channel.LETTER.value
+            self.actions.append(
+                Message(
+                    channel,
+                    send.template,
+                    day,
+                    state.name,
+                    where(send.span),
+                    tone=segment.tone if segment else None,
+                    language=(
+                        segment.language
+                        if segment and segment.language
+                        else self.cust.language or self.policy.language
+                    ),
+                    offers=offers,
+                )
+            )
+        if sends:
+            self.after_reminder(day, letter)
+        for action in state.actions:
+            at = where(action.span)
+            if isinstance(action, ir.Fee):
+                self.charge_fee(action, day, at, letter)
+            elif isinstance(action, ir.LumpSum):
+                self.charge_lump_sum(day, at)
+            elif isinstance(action, ir.Interest):
+                if self.cust.vulnerable:
+                    self.note(day, "no interest claimed from a vulnerable customer (D5)", at)
+                    continue
+                self.r = self.r.evolve(
+                    interest_active=True,
+                    interest_points=None if action.statutory else action.points,
+                )
+                self.book_interest(day, at)
+            elif isinstance(action, ir.StopCredit):
+                self.r = self.r.evolve(credit_stopped=True)
+                self.actions.append(Task("stop_credit", day, at, self.cust.id))
+            elif isinstance(action, ir.Notify):
+                self.actions.append(Task("notify", day, at, action.team))
+            elif isinstance(action, ir.CreditReport):
+                self.credit_report(action, day, at)
+            elif isinstance(action, ir.CourtOrder):
+                if self.r.time_barred_from and day >= self.r.time_barred_from:
+                    self.note(day, "claim time-barred (§§ 195, 199 BGB): no court order", at)
+                else:
+                    self.actions.append(Task("court_order", day, at, str(cents(self.r.balance))))
+            elif isinstance(action, ir.Handover):
+                self.actions.append(Task("handover", day, at, action.agency))
+        self.r = self.r.evolve(last_contact_on=day if sends else self.r.last_contact_on)
+        # `auto` rules (handover, write off) complete the state right away.
+        for rule in self.rules(state.name):
+            if rule.kind == "auto":
+                self.enter(rule.target, day, rule, "the step is done")
+                break
+
+    def after_reminder(self, day: date, letter: bool) -> None:
+        """A reminder went out after the due date: it may start default (§ 286 Abs. 1 BGB)."""
+        r = self.r
+        if day <= self.inv.due_date:
+            return
+        received = day + timedelta(days=LETTER_DELIVERY_DAYS if letter else 0)
+        changes: dict[str, Any] = {"written_reminders": r.written_reminders + 1}
+        if r.first_reminder_on is None:
+            changes["first_reminder_on"] = received
+        if letter:
+            changes["last_letter_on"] = day
+        default = law.default_by_reminder(received)
+        if r.default_since is None or default < r.default_since:
+            changes["default_since"] = default
+        self.r = r.evolve(**changes)
+
+    def charge_fee(self, action: ir.Fee, day: date, at: str, letter: bool) -> None:
+        r = self.r
+        if not letter:
+            self.note(day, "no letter sent in this step: no dunning fee (B1)", at)
+            return
+        if r.default_since is None or day < r.default_since:
+            self.note(day, "the reminder that creates default is free (B1): no fee", at)
+            return
+        if self.cust.vulnerable:
+            self.note(day, "no fees for a vulnerable customer (D5)", at)
+            return
+        amount = action.amount.amount
+        cap = self.policy.limits.fee_cap
+        if cap is not None:
+            amount = min(amount, cap.amount)
+        share = (
+            self.policy.limits.fee_share
+            if self.policy.limits.fee_share is not None
+            else Decimal(30)
+        )
+        allowed = cents(self.inv.amount * share / 100) - r.fees_open
+        if amount > allowed:
+            self.note(day, f"fee limited to {share} % of the principal (D10)", at)
+            amount = max(ZERO, allowed)
+        if amount <= 0:
+            return
+        self.actions.append(Charge("fee", cents(amount), day, at, note="Mahngebühr"))
+        self.r = r.evolve(fees_open=r.fees_open + cents(amount))
+
+    def charge_lump_sum(self, day: date, at: str) -> None:
+        r = self.r
+        if self.cust.is_consumer:
+            self.note(day, "no lump sum from a consumer (§ 288 Abs. 5 BGB)", at)
+            return
+        if r.lump_sum_charged:
+            return
+        if r.default_since is None or day < r.default_since:
+            self.note(day, "no lump sum before default (§ 288 Abs. 5 BGB)", at)
+            return
+        amount = law.LUMP_SUM
+        self.actions.append(Charge("lump_sum", amount, day, at, note="Pauschale § 288 Abs. 5 BGB"))
+        self.r = r.evolve(fees_open=r.fees_open + amount, lump_sum_charged=True)
+
+    def credit_report(self, action: ir.CreditReport, day: date, at: str) -> None:
+        r = self.r
+        problems = law.credit_report_problems(
+            written_reminders=r.written_reminders,
+            first_reminder_on=r.first_reminder_on,
+            disputed=r.disputed,
+            on=day,
+        )
+        if problems:
+            self.note(day, "no credit-bureau report (§ 31 BDSG): " + "; ".join(problems), at)
+            return
+        self.actions.append(Task("credit_report", day, at, action.bureau))
+
+    def finish(self, terminal: str, day: date, at: str) -> None:
+        r = self.r
+        if terminal == ir.Terminal.WRITTEN_OFF.value and r.balance > 0:
+            self.book_interest(day, at)
+            amount = self.r.balance
+            self.actions.append(Charge("write_off", -amount, day, at, note="Ausbuchung"))
+            self.r = self.r.evolve(principal_open=ZERO, fees_open=ZERO, interest_open=ZERO)
+        self.r = self.r.evolve(next_check_on=None, pause_reason=None)
+
+    # events --------------------------------------------------------------------
+    def apply_event(self, event: Event) -> None:
+        day = max(event.on, self.r.entered_on or event.on)
+        kind = event.kind
+        if kind in _PAYMENT_KINDS:
+            self.apply_payment(event, day)
+            return
+        r = self.r
+        if kind is ir.EventKind.DISPUTE_OPENED:
+            self.r = r.evolve(disputed=True)
+        elif kind is ir.EventKind.DISPUTE_RESOLVED:
+            self.r = r.evolve(disputed=False)
+        elif kind is ir.EventKind.HOLD:
+            self.r = r.evolve(held=True)
+        elif kind is ir.EventKind.RELEASE:
+            self.r = r.evolve(held=False)
+        elif kind is ir.EventKind.PROMISE_MADE:
+            if r.promises >= MAX_PROMISES:
+                self.note(day, f"promise {r.promises + 1} noted; at most {MAX_PROMISES} pause (D6)")
+                return
+            self.r = r.evolve(promises=r.promises + 1)
+        elif kind is ir.EventKind.PLAN_AGREED:
+            self.r = r.evolve(plan_active=True)
+        elif kind in (ir.EventKind.INSTALMENT_MISSED, ir.EventKind.PLAN_COMPLETED):
+            self.r = r.evolve(plan_active=False)
+        elif kind is ir.EventKind.INSOLVENCY:
+            # §§ 87, 89 InsO: stop everything, whatever the policy says.
+            self.actions.append(Task("file_claim", day, "engine", "InsO § 174"))
+            self.enter(
+                ir.Terminal.INSOLVENT.value,
+                day,
+                self._handler_rule(kind),
+                "insolvency proceedings opened",
+            )
+            return
+        elif kind is ir.EventKind.DEATH_NOTICE:
+            self.r = r.evolve(pause_reason="death notice (C6)", paused_until=day + DEATH_PAUSE)
+            return
+        elif kind is ir.EventKind.WRITE_OFF:
+            self.enter(
+                ir.Terminal.WRITTEN_OFF.value,
+                day,
+                self._handler_rule(kind),
+                event.note or "written off",
+            )
+            return
+        self.apply_rules_for(event, day)
+
+    def _handler_rule(self, kind: ir.EventKind) -> Rule | None:
+        for rule in self.rules(self.r.state):
+            if rule.event is kind:
+                return rule
+        return None
+
+    def apply_rules_for(self, event: Event, day: date) -> None:
+        """State-specific event edges first, then the policy-wide handler."""
+        for rule in self.rules(self.r.state):
+            if rule.event is not event.kind:
+                continue
+            if rule.kind in ("ladder", "transition") and self.holds(rule.guard, day, event):
+                self.enter(rule.target, day, rule, f"on {event.kind.value}")
+                return
+        handler = next((h for h in self.policy.handlers if h.event is event.kind), None)
+        if handler is None:
+            return
+        at = where(handler.span)
+        if handler.action is ir.HandlerAction.PAUSE:
+            until = None
+            if handler.until is not None:
+                try:
+                    until = evaluate(
+                        handler.until, self.facts(day, event), self.calendar.add_business_days
+                    )
+                except EvalError as exc:
+                    self.note(day, f"pause without end: {exc}", at)
+            self.r = self.r.evolve(pause_reason=event.kind.value, paused_until=until)
+            self.note(
+                day, f"paused on {event.kind.value}" + (f" until {until}" if until else ""), at
+            )
+        elif handler.action is ir.HandlerAction.RESUME:
+            if self.r.pause_reason is not None:
+                self.r = self.r.evolve(
+                    pause_reason=None,
+                    paused_until=day - timedelta(days=1)
+                    if day > (self.r.entered_on or day)
+                    else None,
+                )
+                self.note(day, f"resumed on {event.kind.value}", at)
+        elif handler.action in (ir.HandlerAction.STOP, ir.HandlerAction.GOTO) and handler.target:
+            if handler.target != self.r.state:
+                rule = self._handler_rule(event.kind)
+                self.enter(handler.target, day, rule, f"on {event.kind.value}")
+
+    def apply_payment(self, event: Event, day: date) -> None:
+        """§ 367 BGB: a payment pays costs, then interest, then principal."""
+        amount = event.amount or ZERO
+        credited = event.on
+        self.book_interest(credited, "engine")
+        r = self.r
+        split = law.allocate(amount, r.fees_open, r.interest_open, r.principal_open)
+        self.actions.append(
+            Charge("payment", -amount, credited, None, note=f"Zahlung {event.ref or ''}".strip())
+        )
+        self.r = r.evolve(
+            fees_open=r.fees_open - split.costs,
+            interest_open=r.interest_open - split.interest,
+            principal_open=r.principal_open - split.principal,
+        )
+        if split.excess > 0:
+            self.actions.append(
+                Charge(
+                    "credit", split.excess, credited, None, note="Überzahlung: Guthaben des Kunden"
+                )
+            )
+        if self.r.balance <= 0:
+            self.enter(
+                ir.Terminal.PAID.value,
+                day,
+                self._handler_rule(ir.EventKind.PAYMENT_FULL),
+                "paid in full",
+            )
+            return
+        partial = Event(ir.EventKind.PAYMENT_PARTIAL, event.on, amount, ref=event.ref)
+        self.apply_rules_for(partial, day)
+
+
+def _describe(rule: Rule) -> str:
+    from mahnwerk.dsl.render import describe_rule
+
+    return describe_rule(rule)
+
+
+def _action_words(action: Any) -> str:
+    from mahnwerk.dsl.render import describe_action
+
+    return describe_action(action)
+
+
+def start(invoice: Invoice, customer: Customer, compiled: CompiledPolicy, today: date) -> Outcome:
+    """The first record of an invoice the engine has not seen: segment chosen, principal booked."""
+    blank = Record(invoice_id=invoice.id, principal_open=invoice.amount)
+    run = _Run(blank, invoice, customer, compiled, today)
+    choice = select_segment(compiled.policy, run.facts(today), run.calendar.add_business_days)
+    segment = choice.segment
+    default = law.default_at_start(invoice, customer, run.calendar)
+    run.r = blank.evolve(
+        segment=segment.name,
+        ladder=segment.ladder,
+        entered_on=today,
+        default_since=default,
+        time_barred_from=law.time_barred_from(invoice.due_date),
+    )
+    run.actions.append(
+        Charge("principal", invoice.amount, invoice.issue_date, None, note=f"Rechnung {invoice.id}")
+    )
+    for reason in choice.reasons:
+        run.note(today, reason, where(segment.span))
+    return Outcome(run.r, tuple(run.actions))
+
+
+def step(
+    record: Record | None,
+    invoice: Invoice,
+    customer: Customer,
+    events: Iterable[Event],
+    today: date,
+    compiled: CompiledPolicy,
+) -> Outcome:
+    """Advance one invoice to `today`: apply its events and every rule that has come due."""
+    actions: list[Any] = []
+    if record is None or record.segment is None:
+        first = start(invoice, customer, compiled, today)
+        record, actions = first.record, list(first.actions)
+    if record.segment not in compiled.graphs:
+        raise KeyError(f"segment {record.segment!r} is not in policy {compiled.name!r}")
+    run = _Run(record, invoice, customer, compiled, today)
+    run.actions = actions
+    run.advance([e for e in events if e.on <= today])
+    return Outcome(run.r, tuple(run.actions))
