@@ -210,7 +210,7 @@ def plan_portfolio(seed: int, start: date, days: int, customers: int, invoices: 
             "opted_out": "email" if rng.random() < EMAIL_OPT_OUT_SHARE else "",
             "timezone": "Europe/Berlin",
             "risk_score": Decimal(str(round(100 * propensity, 1))),
-            "avg_days_late": None,
+            "avg_days_late": Decimal(str(round(propensity * 12, 1))),
         }
         people.append((cust, propensity))
         plan.customers.append(cust)
@@ -249,12 +249,14 @@ def plan_portfolio(seed: int, start: date, days: int, customers: int, invoices: 
                 {
                     "invoice_ext": inv["external_id"],
                     "kind": "dispute_opened",
+                    "on": opened,
                     "payload": {"note": "Ware beschädigt"},
                 }
             )
             resolved = opened + timedelta(days=rng.randrange(5, 25))
             plan.events_by_day[resolved].append(
-                {"invoice_ext": inv["external_id"], "kind": "dispute_resolved", "payload": {}}
+                {"invoice_ext": inv["external_id"], "kind": "dispute_resolved", "payload": {},
+                 "on": resolved}
             )
             if pay_day is not None and pay_day < resolved:
                 pay_day = resolved + timedelta(days=rng.randrange(1, 7))
@@ -266,6 +268,7 @@ def plan_portfolio(seed: int, start: date, days: int, customers: int, invoices: 
                 {
                     "invoice_ext": inv["external_id"],
                     "kind": "promise_made",
+                    "on": made,
                     "payload": {"promised_date": pay_day.isoformat()},
                 }
             )
@@ -273,19 +276,20 @@ def plan_portfolio(seed: int, start: date, days: int, customers: int, invoices: 
             half = (amount / 2).quantize(Decimal("0.01"))
             first = pay_day - timedelta(days=rng.randrange(3, 10))
             plan.payments_by_day[first].append(
-                {"invoice_ext": inv["external_id"], "amount": half, "n": 1}
+                {"invoice_ext": inv["external_id"], "amount": half, "on": first, "n": 1}
             )
             # the second part also covers charges as the letter told them (approximated: +3 %)
             plan.payments_by_day[pay_day].append(
                 {
                     "invoice_ext": inv["external_id"],
-                    "amount": (amount - half) * Decimal("1.03"),
+                    "amount": (amount - half) * Decimal("1.03"), "on": pay_day,
                     "n": 2,
                 }
             )
         else:
             plan.payments_by_day[pay_day].append(
-                {"invoice_ext": inv["external_id"], "amount": amount, "n": 1, "cover": True}
+                {"invoice_ext": inv["external_id"], "amount": amount, "n": 1, "cover": True,
+                 "on": pay_day}
             )
     return plan
 
@@ -351,7 +355,14 @@ def simulate(
                         ).all()
                     )
             pays = []
-            for p in plan.payments_by_day.get(day, []):
+            todays_pays = plan.payments_by_day.get(day, [])
+            todays_events = plan.events_by_day.get(day, [])
+            if offset == 0:  # the history before the first day: book it all now
+                todays_pays = [p for d, ps in sorted(plan.payments_by_day.items()) if d <= day
+                               for p in ps]
+                todays_events = [e for d, es in sorted(plan.events_by_day.items()) if d <= day
+                                 for e in es]
+            for p in todays_pays:
                 iid = inv_ids.get(p["invoice_ext"])
                 if iid is None:
                     continue
@@ -374,7 +385,7 @@ def simulate(
                         "external_id": f"Z{pay_seq:07d}",
                         "invoice_id": None if by_ref else iid,
                         "customer_id": None,
-                        "booked_on": day,
+                        "booked_on": p["on"],
                         "amount": _quant(Decimal(amount)),
                         "currency": "EUR",
                         "source": "import",
@@ -384,14 +395,14 @@ def simulate(
             if pays:
                 conn.execute(insert(pay_t), pays)
             evs = []
-            for e in plan.events_by_day.get(day, []):
+            for e in todays_events:
                 iid = inv_ids.get(e["invoice_ext"])
                 if iid is not None:
                     evs.append(
                         {
                             "invoice_id": iid,
                             "kind": e["kind"],
-                            "occurred_on": day,
+                            "occurred_on": e["on"],
                             "payload": json.dumps(e["payload"]),
                             "recorded_at": now,
                             "actor": "demo",

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from functools import lru_cache
 
-from mahnwerk.engine.rates import BaseRateTable, base_rate_table, statutory_points
+from mahnwerk.engine.rates import BaseRateTable, RatePeriod, base_rate_table, statutory_points
 
 CENT = Decimal("0.01")
 DAYS_PER_YEAR = 365
@@ -73,6 +74,12 @@ class InterestResult:
     @property
     def days(self) -> int:
         return sum(p.days for p in self.periods)
+
+
+@lru_cache(maxsize=65536)
+def _rate_periods(table: BaseRateTable, start: date, end: date) -> tuple[RatePeriod, ...]:
+    """Rate periods per date range, kept: a run prices many invoices over the same days."""
+    return tuple(table.periods(start, end))
 
 
 def _round(amount: Decimal) -> Decimal:
@@ -138,7 +145,7 @@ def default_interest(
         with localcontext() as ctx:
             ctx.prec = _PRECISION
             for lo, hi, amount in _principal_runs(principal, default_from, last):
-                for rp in table.periods(lo, hi):
+                for rp in _rate_periods(table, lo, hi):
                     days = (rp.end - rp.start).days + 1
                     rate = max(rp.base_rate + points, Decimal(0))
                     exact = amount * rate * days / (100 * DAYS_PER_YEAR)

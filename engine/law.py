@@ -16,8 +16,7 @@ from functools import lru_cache
 from mahnwerk.dsl import ir
 from mahnwerk.engine.state import Customer, Invoice, cents
 
-#: § 288 Abs. 5 BGB
-LUMP_SUM = Decimal("40.00")
+from mahnwerk.engine.fees import LUMP_SUM  # noqa: E402  (§ 288 Abs. 5 BGB)
 #: C2: the first written reminder must lie at least four weeks before a report.
 REPORT_WAIT = timedelta(days=28)
 #: § 286 Abs. 3 BGB
@@ -42,8 +41,14 @@ def interest(
     """Default interest on `principal` for the days `start`..`end` inclusive (A4–A6)."""
     from mahnwerk.engine import interest as interest_mod
 
+    # A6: simple interest per day at each day's base rate, rounded once at the end.
     result = interest_mod.default_interest(
-        principal, start, end + timedelta(days=1), consumer=consumer, points=points
+        principal,
+        start,
+        end + timedelta(days=1),
+        consumer=consumer,
+        points=points,
+        rounding=interest_mod.Rounding.TOTAL,
     )
     rates = {p.rate for p in result.periods}
     return InterestResult(
@@ -63,7 +68,7 @@ def default_at_start(invoice: Invoice, customer: Customer, calendar: Calendar) -
     """Default known when the invoice is first seen: A1 (agreed date) or A3 (30 days)."""
     from mahnwerk.engine import default as default_mod
 
-    return default_mod.default_start(
+    found = default_mod.default_start(
         due_date=invoice.due_date,
         due_date_agreed=invoice.due_date_agreed,
         consumer=customer.is_consumer,
@@ -72,12 +77,15 @@ def default_at_start(invoice: Invoice, customer: Customer, calendar: Calendar) -
         first_reminder_received=None,
         country=calendar.country,
         region=calendar.region,
-    ).start
+    )
+    return found.start if found else None
 
 
-def time_barred_from(due: date) -> date:
+def time_barred_from(due: date) -> date | None:
     """§§ 195, 199 BGB: three years from the end of the year the claim fell due."""
-    return date(due.year + 4, 1, 1)
+    from mahnwerk.engine import limitation
+
+    return limitation.time_barred_from(due)
 
 
 def credit_report_problems(
@@ -106,7 +114,9 @@ def allocate(amount: Decimal, costs: Decimal, interest_open: Decimal, principal:
     """§ 367 BGB: costs, then interest, then principal; what is left over is excess."""
     from mahnwerk.engine import allocation
 
-    s = allocation.allocate_367(amount, costs=costs, interest=interest_open, principal=principal)
+    s = allocation.allocate_367(
+        cents(amount), costs=cents(costs), interest=cents(interest_open), principal=cents(principal)
+    )
     return Split(s.costs, s.interest, s.principal, s.excess)
 
 

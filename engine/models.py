@@ -66,6 +66,7 @@ LEDGER_KINDS: Final = (
     "payment",
     "write_off",
     "collection_cost",
+    "credit",
 )
 
 

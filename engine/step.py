@@ -256,52 +256,64 @@ class _Run:
             floor = max(floor, r.paused_until + timedelta(days=1))
         return max(fire, floor)
 
-    def next_time_rule(self) -> tuple[date, Rule] | None:
-        """The earliest time rule from the current state (ties: highest priority)."""
-        best: tuple[date, int, Rule] | None = None
+    def time_candidates(self) -> list[tuple[date, Rule]]:
+        """Time rules from the current state by effective date, highest priority first."""
+        found = []
         for rule in self.rules(self.r.state):
             if rule.kind not in ("ladder", "transition"):
                 continue
             fire = self.fire_date(rule)
-            if fire is None:
-                continue
-            eff = self.effective(fire)
-            key = (eff, -rule.priority, rule)
-            if best is None or key[:2] < best[:2]:
-                best = key
-        return (best[0], best[2]) if best else None
+            if fire is not None:
+                found.append((self.effective(fire), -rule.priority, rule))
+        found.sort(key=lambda item: item[:2])
+        return [(day, rule) for day, _, rule in found]
 
     # the main loop -------------------------------------------------------------
     def advance(self, events: list[Event]) -> None:
         pending = sorted(events, key=lambda e: e.on)
-        guard_blocked: date | None = None
+        recheck: date | None = None
         for _ in range(10_000):  # a bound far above any real ladder; cycles are refused at compile
             if self.terminal():
                 break
             self.resume_if_pause_over()
-            nxt = None if self.blocked(self.today) and not pending else self.next_time_rule()
+            candidates = self.time_candidates()
+            time_day = candidates[0][0] if candidates else None
             event_day = pending[0].on if pending else None
-            time_day = nxt[0] if nxt else None
-            if (
-                event_day is not None
-                and event_day <= self.today
-                and (time_day is None or event_day <= time_day or self.blocked(time_day))
+            if event_day is not None and (
+                time_day is None or event_day <= time_day or self.blocked(time_day)
             ):
                 self.apply_event(pending.pop(0))
                 continue
-            if time_day is None or time_day > self.today:
+            if time_day is None or time_day > self.today or self.blocked(time_day):
                 break
-            why = self.blocked(time_day)
-            if why:
+            taken, recheck = self.take_first(candidates)
+            if not taken:
                 break
-            day, rule = nxt
-            if self.try_rule(rule, day):
-                continue
-            if not self.waits_for_event:
-                guard_blocked = self.today + timedelta(days=1)
-            break
         # Events dated after today are not ours to apply yet (the runner passes only due ones).
-        self.r = self.r.evolve(next_check_on=self.next_check(guard_blocked))
+        self.r = self.r.evolve(next_check_on=self.next_check(recheck))
+
+    def take_first(self, candidates: list[tuple[date, Rule]]) -> tuple[bool, date | None]:
+        """Take the first rule due by today whose guard holds.
+
+        If none holds, say when to look again: tomorrow if a guard reads facts that
+        change by themselves (balance with interest, days overdue), else the next
+        rule's date, else only when an event arrives.
+        """
+        daily = False
+        later: date | None = None
+        for day, rule in candidates:
+            if day > self.today:
+                later = later or day
+                continue
+            if self.blocked(day):
+                continue
+            if self.try_rule(rule, day):
+                return True, None
+            daily = daily or bool(refs(rule.guard) & DAILY_FACTS)
+        if daily:
+            return False, self.today + timedelta(days=1)
+        self.waits_for_event = later is None
+        return False, later
 
     def terminal(self) -> bool:
         return self.r.state in ir.TERMINAL_NAMES
@@ -325,18 +337,13 @@ class _Run:
             return guard_blocked
         if self.waits_for_event:
             return None
-        nxt = self.next_time_rule()
-        if nxt is None:
-            return None
-        return max(nxt[0], self.today + timedelta(days=1))
+        upcoming = [day for day, _ in self.time_candidates() if day > self.today]
+        return min(upcoming) if upcoming else None
 
     # rules ---------------------------------------------------------------------
     def try_rule(self, rule: Rule, day: date) -> bool:
         """Take `rule` on `day` if its guard holds; False if it is blocked."""
         if not self.holds(rule.guard, day):
-            # A guard over facts that change daily is re-checked tomorrow; any other
-            # guard can only change through an event, which wakes the invoice anyway.
-            self.waits_for_event = not (refs(rule.guard) & DAILY_FACTS)
             return False
         minimum = self.policy.limits.minimum_balance
         balance = self.r.balance + self.unbooked_interest(day)

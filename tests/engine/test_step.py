@@ -196,11 +196,17 @@ def test_lump_sum_only_for_businesses_and_once():
     assert record.default_since == DUE + timedelta(days=1)  # A1: agreed calendar date
 
 
-def test_vulnerable_customer_gets_no_fee_and_no_interest():
+def test_vulnerable_customer_needs_a_person_before_a_fee_step_and_pays_no_fee():
     cust = Customer(id="K3", type="B2C", vulnerable=True)
     record, outs = advance(daily(ISSUE, DUE + timedelta(days=30)), cust=cust)
-    assert record.state == "mahnung_1"
-    assert record.fees_open == 0 and record.interest_open == 0
+    assert record.state == "erinnerung"
+    assert record.pending_approval == "mahnung_1"  # D5: nothing beyond reminders unapproved
+    approved = record.evolve(pending_approval=None, approved_target="mahnung_1",
+                             next_check_on=DUE + timedelta(days=31))
+    later, _ = advance(daily(DUE + timedelta(days=31), DUE + timedelta(days=40)), cust=cust,
+                       record=approved)
+    assert later.state == "mahnung_1"
+    assert later.fees_open == 0 and later.interest_open == 0 and not later.interest_active
 
 
 def test_email_opt_out_falls_back_to_a_letter():

@@ -326,6 +326,7 @@ def upgrade() -> None:
                 "payment",
                 "write_off",
                 "collection_cost",
+                "credit",
             ),
             name="ck_ledger_kind",
         ),
