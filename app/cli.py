@@ -129,7 +129,9 @@ def _json_arg(value: str) -> dict:
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL or SQLite file (default: $MAHNWERK_DB or mahnwerk.db)."),
+    typer.Option(
+        "--db", help="Database URL or SQLite file (default: $MAHNWERK_DB or mahnwerk.db)."
+    ),
 ]
 
 
@@ -206,8 +208,9 @@ def run_cmd(
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     if workers > 1:
-        stats = run_parallel(str(engine.url.render_as_string(hide_password=False)), day, workers,
-                             _now())
+        stats = run_parallel(
+            str(engine.url.render_as_string(hide_password=False)), day, workers, _now()
+        )
     else:
         from mahnwerk.engine.runner import run
 
@@ -235,8 +238,9 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
     day = _date(on, "--on") if on else now.date()
     engine = _engine(db)
     try:
-        eid = record_event(engine, invoice, kind, day, by, now,
-                           {k: v for k, v in payload.items() if v is not None})
+        eid = record_event(
+            engine, invoice, kind, day, by, now, {k: v for k, v in payload.items() if v is not None}
+        )
     except NotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -262,8 +266,9 @@ _SIMPLE_EVENTS = {
 
 
 def _make_simple(name: str, kind: str, doc: str) -> None:
-    def command(invoice: str, on: OnOpt = None, by: ByOpt = "operator", note: str = "",
-                db: DbOption = None) -> None:
+    def command(
+        invoice: str, on: OnOpt = None, by: ByOpt = "operator", note: str = "", db: DbOption = None
+    ) -> None:
         _event(invoice, kind, on, db, by, note=note or None)
 
     command.__doc__ = doc
@@ -275,15 +280,21 @@ for _name, (_kind, _doc) in _SIMPLE_EVENTS.items():
 
 
 @event_app.command("promise")
-def event_promise(invoice: str, until: Annotated[str, typer.Option(help="Promised date.")],
-                  on: OnOpt = None, by: ByOpt = "operator", db: DbOption = None) -> None:
+def event_promise(
+    invoice: str,
+    until: Annotated[str, typer.Option(help="Promised date.")],
+    on: OnOpt = None,
+    by: ByOpt = "operator",
+    db: DbOption = None,
+) -> None:
     """The customer promises to pay by a date (pauses dunning, D6)."""
     _event(invoice, "promise_made", on, db, by, promised_date=_date(until, "--until").isoformat())
 
 
 @event_app.command("payment")
-def event_payment(invoice: str, amount: str, on: OnOpt = None, by: ByOpt = "operator",
-                  db: DbOption = None) -> None:
+def event_payment(
+    invoice: str, amount: str, on: OnOpt = None, by: ByOpt = "operator", db: DbOption = None
+) -> None:
     """Record a payment on an invoice (allocated per § 367 BGB by the next run)."""
     from decimal import Decimal, InvalidOperation
 
@@ -305,15 +316,24 @@ def event_payment(invoice: str, amount: str, on: OnOpt = None, by: ByOpt = "oper
     inv = m.Invoice.__table__
     pay = m.Payment.__table__
     with engine.begin() as conn:
-        row = conn.execute(select(inv.c.id, inv.c.customer_id, inv.c.currency)
-                           .where(inv.c.external_id == invoice)).first()
+        row = conn.execute(
+            select(inv.c.id, inv.c.customer_id, inv.c.currency).where(inv.c.external_id == invoice)
+        ).first()
         if row is None:
             _err(f"error: no invoice {invoice!r}")
             raise typer.Exit(1)
-        conn.execute(insert(pay).values(
-            external_id=f"cli-{invoice}-{now.strftime('%Y%m%d%H%M%S%f')}", invoice_id=row.id,
-            customer_id=row.customer_id, booked_on=day, amount=value, currency=row.currency,
-            reference=f"entered by {by}", source="cli"))
+        conn.execute(
+            insert(pay).values(
+                external_id=f"cli-{invoice}-{now.strftime('%Y%m%d%H%M%S%f')}",
+                invoice_id=row.id,
+                customer_id=row.customer_id,
+                booked_on=day,
+                amount=value,
+                currency=row.currency,
+                reference=f"entered by {by}",
+                source="cli",
+            )
+        )
     typer.echo(f"recorded payment of {value} on {invoice} ({day}); the next run applies it")
 
 
@@ -332,8 +352,10 @@ def approvals_list(db: DbOption = None, as_json: Annotated[bool, typer.Option("-
         return
     for i in items:
         by = f" approved by {', '.join(i.approved_by)}" if i.approved_by else ""
-        typer.echo(f"#{i.id:<6} {i.invoice:<14} {i.balance:>10} EUR  needs {i.required}{by}  "
-                   f"{i.summary}  [{i.rule}]")
+        typer.echo(
+            f"#{i.id:<6} {i.invoice:<14} {i.balance:>10} EUR  needs {i.required}{by}  "
+            f"{i.summary}  [{i.rule}]"
+        )
     if not items:
         typer.echo("no approvals waiting")
 
@@ -362,8 +384,9 @@ def approvals_reject(approval_id: int, by: ByOpt, comment: str = "", db: DbOptio
 
 
 @app.command("show")
-def show(invoice: str, db: DbOption = None,
-         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(
+    invoice: str, db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """An invoice's timeline: every event, charge and message with the rule behind it."""
     from mahnwerk.engine.queries import NotFound, timeline
 
@@ -376,10 +399,14 @@ def show(invoice: str, db: DbOption = None,
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     h = data["invoice"]
-    typer.echo(f"{h['invoice']}  {h['customer_name']} ({h['customer']})  amount {h['amount']}  "
-               f"balance {h['balance']}  due {h['due_date']}")
-    typer.echo(f"segment {h['segment']}, state {h['state']} since {h['entered_on']}"
-               + (f", paused: {h['paused']}" if h["paused"] else ""))
+    typer.echo(
+        f"{h['invoice']}  {h['customer_name']} ({h['customer']})  amount {h['amount']}  "
+        f"balance {h['balance']}  due {h['due_date']}"
+    )
+    typer.echo(
+        f"segment {h['segment']}, state {h['state']} since {h['entered_on']}"
+        + (f", paused: {h['paused']}" if h["paused"] else "")
+    )
     for e in data["events"]:
         move = f"{e['from']} -> {e['to']}  " if e["to"] else ""
         rule = f"  [{e['rule']}]" if e["rule"] else ""
@@ -402,8 +429,10 @@ def invoices_cmd(
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for r in rows:
-        typer.echo(f"{r['invoice']:<14} {r['customer']:<8} {r['balance']:>10}  due {r['due_date']}  "
-                   f"{r['segment'] or '-':<14} {r['state']}")
+        typer.echo(
+            f"{r['invoice']:<14} {r['customer']:<8} {r['balance']:>10}  due {r['due_date']}  "
+            f"{r['segment'] or '-':<14} {r['state']}"
+        )
 
 
 @app.command("demo")
@@ -425,15 +454,30 @@ def demo_cmd(
     console = Console()
     policy_dir = _policy_dir()
     first = _date(start, "--start")
-    with Progress(TextColumn("[bold]dunning[/] {task.fields[day]}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} days"), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
+    with Progress(
+        TextColumn("[bold]dunning[/] {task.fields[day]}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         task = progress.add_task("run", total=days, day="")
-        out = run_demo(db, policy_dir, first, days, customers, invoices, seed,
-                       progress=lambda d, s: progress.update(task, advance=1, day=d.isoformat()))
+        out = run_demo(
+            db,
+            policy_dir,
+            first,
+            days,
+            customers,
+            invoices,
+            seed,
+            progress=lambda d, s: progress.update(task, advance=1, day=d.isoformat()),
+        )
     table = Table(title=f"Invoices per segment and state after {days} days")
     for col in ("segment", "state", "invoices", "open balance EUR"):
-        table.add_column(col, justify="right" if col in ("invoices", "open balance EUR") else "left")
+        table.add_column(
+            col, justify="right" if col in ("invoices", "open balance EUR") else "left"
+        )
     for seg, state, n, bal in sorted(out["states"]):
         table.add_row(seg, state, str(n), f"{bal:,.2f}")
     console.print(table)
@@ -444,13 +488,19 @@ def demo_cmd(
         money.add_row(f"{kind.replace('_', ' ')} charged", f"{out['charges'].get(kind, 0):,.2f}")
     money.add_row("collected (payments applied)", f"{out['collected']:,.2f}")
     console.print(money)
-    console.print("Messages queued per channel: " + ", ".join(
-        f"{k} {v}" for k, v in sorted(out["messages"].items())))
-    console.print(f"Approvals waiting: {out['approvals_waiting']}  "
-                  f"(decided: {', '.join(f'{k} {v}' for k, v in sorted(out['approvals'].items()))})")
+    console.print(
+        "Messages queued per channel: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(out["messages"].items()))
+    )
+    console.print(
+        f"Approvals waiting: {out['approvals_waiting']}  "
+        f"(decided: {', '.join(f'{k} {v}' for k, v in sorted(out['approvals'].items()))})"
+    )
     console.print(f"Payments not yet matched to an invoice: {out['payments_unapplied']}")
-    console.print(f"Database: {db.resolve()}  ({out['runs']} daily runs, "
-                  f"{out['seconds_in_runs']:.1f} s in the engine)")
+    console.print(
+        f"Database: {db.resolve()}  ({out['runs']} daily runs, "
+        f"{out['seconds_in_runs']:.1f} s in the engine)"
+    )
 
 
 def _policy_dir() -> Path:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
+
 from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, init_db, make_engine
 from mahnwerk.engine.importer import COLUMNS, ImportFailed, Kind, import_file
-from sqlalchemy.exc import SQLAlchemyError
 
 DbOption = Annotated[
     str | None,

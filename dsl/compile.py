@@ -30,7 +30,7 @@ import networkx as nx
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.errors import Collector, Diagnostic, PolicyError, Span
-from mahnwerk.dsl.expr import Binary, Expr, Lit, ListExpr, Money, Ref, Type, Unary, check_expr
+from mahnwerk.dsl.expr import Binary, Expr, ListExpr, Lit, Money, Ref, Type, Unary, check_expr
 
 #: § 288 Abs. 1 / Abs. 2 BGB: points above the base rate.
 CONSUMER_POINTS = Decimal(5)
@@ -112,9 +112,7 @@ def read_policy(source: str, path: str, collector: Collector) -> ir.Policy | Non
     return read_text(source, path, collector)
 
 
-def load_policy(
-    path: str | Path, known_templates: Iterable[str] | None = None
-) -> CompiledPolicy:
+def load_policy(path: str | Path, known_templates: Iterable[str] | None = None) -> CompiledPolicy:
     """Read, check and compile the policy file at `path`; raise `PolicyError` on errors."""
     path = str(path)
     try:
@@ -215,7 +213,9 @@ def ladder_rules(policy: ir.Policy, ladder: ir.Ladder) -> Iterator[Rule]:
     n = len(ladder.states)
     for i, state in enumerate(ladder.states):
         for source in state_sources(ladder, i):
-            yield Rule(source, state.name, "ladder", state.trigger, state.guard, 100 + i, state.span)
+            yield Rule(
+                source, state.name, "ladder", state.trigger, state.guard, 100 + i, state.span
+            )
         for action in state.actions:
             if isinstance(action, ir.Handover):
                 target = ir.Terminal.HANDED_OVER.value
@@ -299,7 +299,7 @@ class _Checker:
                 self.c.error(
                     item.span,
                     f"{what} {item.name!r} is defined twice (first at line {first.line})",
-                    hint=f"rename one of them or merge them",
+                    hint="rename one of them or merge them",
                     code="E020",
                 )
             else:
@@ -619,9 +619,7 @@ class _Checker:
 
     # legal lints -------------------------------------------------------------
     def legal_lints(self) -> None:
-        consumer_ladders = {
-            s.ladder for s in self.p.segments if may_hold_consumers(s)
-        }
+        consumer_ladders = {s.ladder for s in self.p.segments if may_hold_consumers(s)}
         cap = self.p.limits.fee_cap
         if cap is not None and consumer_ladders and cap.amount > CONSUMER_FEE_CAP.amount:
             self.c.error(
@@ -648,7 +646,7 @@ class _Checker:
                     action.span,
                     "the 40 EUR lump sum (§ 288 Abs. 5 BGB) is only due from businesses, "
                     f"but ladder {ladder.name!r} serves a segment that can hold consumers",
-                    hint='restrict the segment with `customer.type == B2B` or remove `lump sum`',
+                    hint="restrict the segment with `customer.type == B2B` or remove `lump sum`",
                     code="L002",
                 )
             if isinstance(action, ir.Interest) and not action.statutory:
@@ -657,8 +655,7 @@ class _Checker:
                     self.c.error(
                         action.span,
                         f"interest of base + {action.points} points is above the statutory "
-                        f"base + {limit} (§ 288 BGB)"
-                        + (" for consumers" if consumers else ""),
+                        f"base + {limit} (§ 288 BGB)" + (" for consumers" if consumers else ""),
                         hint="write `interest statutory`",
                         code="L003",
                     )
@@ -676,7 +673,7 @@ class _Checker:
                         action.span,
                         "a dunning fee needs a letter: e-mail and SMS cost nothing to send "
                         "(§§ 280, 286 BGB allow only material costs)",
-                        hint='send a letter in this state or remove the fee',
+                        hint="send a letter in this state or remove the fee",
                         code="L005",
                     )
             if isinstance(action, ir.Interest | ir.Fee) and _before_due(state):
@@ -699,9 +696,11 @@ class _Checker:
                     code="L007",
                 )
         for action in state.actions:
-            if isinstance(action, ir.Approval) and (
-                action.approvers < 1 or action.otherwise < 1
-            ) and kinds & {ir.CourtOrder, ir.CreditReport}:
+            if (
+                isinstance(action, ir.Approval)
+                and (action.approvers < 1 or action.otherwise < 1)
+                and kinds & {ir.CourtOrder, ir.CreditReport}
+            ):
                 self.c.error(
                     action.span,
                     "court and credit-bureau steps always need at least one approver",

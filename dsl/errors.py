@@ -95,7 +95,9 @@ class Collector:
     def error(self, span: Span, message: str, hint: str | None = None, code: str = "E000") -> None:
         self.items.append(Diagnostic("error", span, message, hint, code))
 
-    def warning(self, span: Span, message: str, hint: str | None = None, code: str = "W000") -> None:
+    def warning(
+        self, span: Span, message: str, hint: str | None = None, code: str = "W000"
+    ) -> None:
         self.items.append(Diagnostic("warning", span, message, hint, code))
 
     @property

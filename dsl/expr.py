@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -126,7 +126,7 @@ def parse_money(text: str) -> Money:
 # ---------------------------------------------------------------------------
 
 
-class Type(str, Enum):
+class Type(StrEnum):
     BOOL = "bool"
     NUMBER = "number"
     MONEY = "money"
@@ -146,7 +146,7 @@ class Fact:
 FACTS: dict[str, Fact] = {
     "customer.id": Fact(Type.STRING, "the customer's number"),
     "customer.name": Fact(Type.STRING, "the customer's name"),
-    "customer.type": Fact(Type.STRING, 'B2B (a business) or B2C (a consumer, § 13 BGB)'),
+    "customer.type": Fact(Type.STRING, "B2B (a business) or B2C (a consumer, § 13 BGB)"),
     "customer.country": Fact(Type.STRING, "ISO country code, e.g. DE"),
     "customer.region": Fact(Type.STRING, "region / Bundesland code, e.g. BY"),
     "customer.language": Fact(Type.STRING, "language for letters, e.g. de"),
@@ -352,11 +352,7 @@ class ExprBuilder(Transformer):
         (operand,) = children
         if isinstance(operand, Lit) and operand.type in (Type.NUMBER, Type.MONEY, Type.DURATION):
             value = operand.value
-            negated = (
-                -value
-                if operand.type != Type.MONEY
-                else Money(-value.amount, value.currency)
-            )
+            negated = -value if operand.type != Type.MONEY else Money(-value.amount, value.currency)
             return Lit(negated, operand.type, self.meta_span(meta))
         return Unary("-", operand, self.meta_span(meta))
 
@@ -733,8 +729,12 @@ def _apply(op: str, left: Any, right: Any, add_bd: BusinessDays | None) -> Any:
                 left._same(right)
                 return left.amount / right.amount
             return Money(left.amount / right, left.currency)
-    return {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-            "/": lambda a, b: a / b}[op](left, right)
+    return {
+        "+": lambda a, b: a + b,
+        "-": lambda a, b: a - b,
+        "*": lambda a, b: a * b,
+        "/": lambda a, b: a / b,
+    }[op](left, right)
 
 
 # ---------------------------------------------------------------------------

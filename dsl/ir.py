@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from mahnwerk.dsl.errors import NOWHERE, Span
 from mahnwerk.dsl.expr import Duration, Expr, Money
@@ -30,14 +30,14 @@ from mahnwerk.dsl.expr import Duration, Expr, Money
 # ---------------------------------------------------------------------------
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     EMAIL = "email"
     LETTER = "letter"
     SMS = "sms"
     CALL = "call"
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     """Things that happen to an invoice from outside, in the words of the trade."""
 
     PAYMENT_FULL = "payment_full"
@@ -57,7 +57,7 @@ class EventKind(str, Enum):
     DEATH_NOTICE = "death_notice"
 
 
-class Terminal(str, Enum):
+class Terminal(StrEnum):
     """States an invoice never leaves; every ladder ends in one of these."""
 
     PAID = "paid"
@@ -84,7 +84,7 @@ def _span() -> Span:
 # ---------------------------------------------------------------------------
 
 
-class Anchor(str, Enum):
+class Anchor(StrEnum):
     DUE = "due"  # the invoice's due date
     ISSUE = "issue"  # the invoice's issue date
     STATE = "state"  # the day the invoice entered `TimeTrigger.state`
@@ -284,7 +284,7 @@ class Ladder:
     span: Span = _span()
 
 
-class HandlerAction(str, Enum):
+class HandlerAction(StrEnum):
     PAUSE = "pause"  # stop escalating until `until` or a resuming event
     RESUME = "resume"  # continue at the level reached
     STOP = "stop"  # end in the terminal `target`

@@ -22,7 +22,8 @@ def describe_trigger(trigger: ir.Trigger | None) -> str:
     if trigger.anchor is ir.Anchor.STATE:
         return f"after {trigger.offset} in {trigger.state}"
     direction = "before" if trigger.offset.days < 0 else "after"
-    return f"at {-trigger.offset if trigger.offset.days < 0 else trigger.offset} {direction} {trigger.anchor.value}"
+    offset = -trigger.offset if trigger.offset.days < 0 else trigger.offset
+    return f"at {offset} {direction} {trigger.anchor.value}"
 
 
 def describe_action(action: ir.Action) -> str:
@@ -52,7 +53,8 @@ def describe_action(action: ir.Action) -> str:
     if isinstance(action, ir.Approval):
         if action.when is None:
             return f"approval by {action.approvers}"
-        return f"approval by {action.approvers} when {format_expr(action.when)} else {action.otherwise}"
+        when = format_expr(action.when)
+        return f"approval by {action.approvers} when {when} else {action.otherwise}"
     if isinstance(action, ir.Handover):
         return f"handover to {quote(action.agency)}"
     if isinstance(action, ir.CourtOrder):
@@ -103,7 +105,10 @@ def to_text(g: nx.DiGraph, with_handlers: bool = False) -> str:
         title = f"  {data['title']!s}" if data["title"] != node else ""
         span = data["span"]
         where = f"  [{span.path}:{span.line}]" if span.line else ""
-        lines.append(f"● {node}{title}{where}" + ("  (waits for a person)" if data["kind"] == "manual" else ""))
+        lines.append(
+            f"● {node}{title}{where}"
+            + ("  (waits for a person)" if data["kind"] == "manual" else "")
+        )
         state = data.get("state")
         if state is not None:
             for action in state.actions:
@@ -122,17 +127,22 @@ def _mermaid_id(name: str) -> str:
 
 
 def to_mermaid(g: nx.DiGraph, with_handlers: bool = False) -> str:
-    lines = ["stateDiagram-v2", f"    %% segment {g.graph.get('segment', '-')}, ladder {g.graph['ladder']}"]
+    lines = [
+        "stateDiagram-v2",
+        f"    %% segment {g.graph.get('segment', '-')}, ladder {g.graph['ladder']}",
+    ]
     lines.append(f"    [*] --> {ir.INITIAL_STATE}")
     for node in _ordered_nodes(g):
         data = g.nodes[node]
         if data["title"] != node:
-            lines.append(f'    {_mermaid_id(node)} : {data["title"]}')
+            lines.append(f"    {_mermaid_id(node)} : {data['title']}")
     for u, v, rules in _edges(g, with_handlers):
         label = " / ".join(describe_rule(r) for r in rules).replace(":", "")
         lines.append(f"    {_mermaid_id(u)} --> {_mermaid_id(v)} : {label}")
     for node in _ordered_nodes(g):
-        if g.nodes[node]["kind"] == "terminal" and any(v == node for _, v, _ in _edges(g, with_handlers)):
+        if g.nodes[node]["kind"] == "terminal" and any(
+            v == node for _, v, _ in _edges(g, with_handlers)
+        ):
             lines.append(f"    {_mermaid_id(node)} --> [*]")
     return "\n".join(lines) + "\n"
 
@@ -143,10 +153,16 @@ def _dot_quote(text: str) -> str:
 
 def to_dot(g: nx.DiGraph, with_handlers: bool = False) -> str:
     name = f"{g.graph.get('segment', '-')}"
-    lines = [f"digraph {_dot_quote(name)} {{", "  rankdir=LR;", '  node [shape=box, style=rounded];']
+    lines = [
+        f"digraph {_dot_quote(name)} {{",
+        "  rankdir=LR;",
+        "  node [shape=box, style=rounded];",
+    ]
     for node in _ordered_nodes(g):
         data = g.nodes[node]
-        shape = {"terminal": "doublecircle", "initial": "circle", "pause": "octagon"}.get(data["kind"])
+        shape = {"terminal": "doublecircle", "initial": "circle", "pause": "octagon"}.get(
+            data["kind"]
+        )
         if data["kind"] in ("terminal", "pause") and not any(
             v == node for _, v, _ in _edges(g, with_handlers)
         ):

@@ -87,8 +87,8 @@ class _PolicyBuilder(ExprBuilder):
             import difflib
 
             near = difflib.get_close_matches(name, sorted(EVENT_NAMES), n=1)
-            hint = f"did you mean {near[0]!r}?" if near else "known: " + ", ".join(
-                sorted(EVENT_NAMES)
+            hint = (
+                f"did you mean {near[0]!r}?" if near else "known: " + ", ".join(sorted(EVENT_NAMES))
             )
             self.c.error(self.tok_span(tok), f"unknown event {name!r}", hint=hint, code="E010")
             return ir.EventKind.HOLD  # placeholder; the collector already failed the file
@@ -458,7 +458,9 @@ class _PolicyBuilder(ExprBuilder):
     def _simple_handler(self, meta: Any, children: list, action: ir.HandlerAction) -> _Item:
         span = self.meta_span(meta)
         target = str(children[-1]) if len(children) > 1 else None
-        return _Item("handler", ir.Handler(self._event(children[0]), action, target, None, span), span)
+        return _Item(
+            "handler", ir.Handler(self._event(children[0]), action, target, None, span), span
+        )
 
     @v_args(meta=True)
     def resume(self, meta: Any, children: list) -> _Item:

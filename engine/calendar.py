@@ -26,6 +26,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+
 from mahnwerk.dsl.ir import Channel, QuietHours
 
 HOLIDAY_CATEGORIES: dict[str, tuple[str, ...]] = {"DE": ("public", "catholic")}

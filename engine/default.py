@@ -73,7 +73,7 @@ def default_start(
             DefaultStart(
                 due_date + timedelta(days=1),
                 f"payment date {due_date.isoformat()} agreed by calendar: default from the "
-                "next day without reminder (§ 286 Abs. 2 Nr. 1 BGB)",
+                "next day without reminder (§ 286 Abs. 2 Nr. 1–2 BGB)",
                 "A1",
             )
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import json
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select
 
 from mahnwerk.engine import models as m
 from mahnwerk.engine.calibration import load as load_calibration
@@ -255,8 +255,12 @@ def plan_portfolio(seed: int, start: date, days: int, customers: int, invoices: 
             )
             resolved = opened + timedelta(days=rng.randrange(5, 25))
             plan.events_by_day[resolved].append(
-                {"invoice_ext": inv["external_id"], "kind": "dispute_resolved", "payload": {},
-                 "on": resolved}
+                {
+                    "invoice_ext": inv["external_id"],
+                    "kind": "dispute_resolved",
+                    "payload": {},
+                    "on": resolved,
+                }
             )
             if pay_day is not None and pay_day < resolved:
                 pay_day = resolved + timedelta(days=rng.randrange(1, 7))
@@ -282,14 +286,20 @@ def plan_portfolio(seed: int, start: date, days: int, customers: int, invoices: 
             plan.payments_by_day[pay_day].append(
                 {
                     "invoice_ext": inv["external_id"],
-                    "amount": (amount - half) * Decimal("1.03"), "on": pay_day,
+                    "amount": (amount - half) * Decimal("1.03"),
+                    "on": pay_day,
                     "n": 2,
                 }
             )
         else:
             plan.payments_by_day[pay_day].append(
-                {"invoice_ext": inv["external_id"], "amount": amount, "n": 1, "cover": True,
-                 "on": pay_day}
+                {
+                    "invoice_ext": inv["external_id"],
+                    "amount": amount,
+                    "n": 1,
+                    "cover": True,
+                    "on": pay_day,
+                }
             )
     return plan
 
@@ -358,10 +368,12 @@ def simulate(
             todays_pays = plan.payments_by_day.get(day, [])
             todays_events = plan.events_by_day.get(day, [])
             if offset == 0:  # the history before the first day: book it all now
-                todays_pays = [p for d, ps in sorted(plan.payments_by_day.items()) if d <= day
-                               for p in ps]
-                todays_events = [e for d, es in sorted(plan.events_by_day.items()) if d <= day
-                                 for e in es]
+                todays_pays = [
+                    p for d, ps in sorted(plan.payments_by_day.items()) if d <= day for p in ps
+                ]
+                todays_events = [
+                    e for d, es in sorted(plan.events_by_day.items()) if d <= day for e in es
+                ]
             for p in todays_pays:
                 iid = inv_ids.get(p["invoice_ext"])
                 if iid is None:

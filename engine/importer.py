@@ -59,9 +59,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+
+from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
 
 Kind = Literal["customers", "invoices", "payments"]
 KINDS: tuple[Kind, ...] = get_args(Kind)

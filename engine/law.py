@@ -16,7 +16,6 @@ from functools import lru_cache
 from mahnwerk.dsl import ir
 from mahnwerk.engine.state import Customer, Invoice, cents
 
-from mahnwerk.engine.fees import LUMP_SUM  # noqa: E402  (§ 288 Abs. 5 BGB)
 #: C2: the first written reminder must lie at least four weeks before a report.
 REPORT_WAIT = timedelta(days=28)
 #: § 286 Abs. 3 BGB
@@ -41,14 +40,15 @@ def interest(
     """Default interest on `principal` for the days `start`..`end` inclusive (A4–A6)."""
     from mahnwerk.engine import interest as interest_mod
 
-    # A6: simple interest per day at each day's base rate, rounded once at the end.
+    # A6: simple interest per day at each day's base rate; each rate period is rounded
+    # to the cent (the spec's worked examples, and a letter's lines add up to its total).
     result = interest_mod.default_interest(
         principal,
         start,
         end + timedelta(days=1),
         consumer=consumer,
         points=points,
-        rounding=interest_mod.Rounding.TOTAL,
+        rounding=interest_mod.Rounding.PER_PERIOD,
     )
     rates = {p.rate for p in result.periods}
     return InterestResult(

@@ -142,7 +142,9 @@ def deploy(
             conn.execute(
                 update(PV)
                 .where(PV.c.id == same.id)
-                .values(applies_to=applies_to, priority=same.priority if priority is None else priority)
+                .values(
+                    applies_to=applies_to, priority=same.priority if priority is None else priority
+                )
             )
             return same.id, f"policy {name!r} version {same.version}: now for {applies_to or 'all'}"
         if same is not None:
@@ -153,8 +155,13 @@ def deploy(
                 )
             _refuse_stranding(conn, same.id, compiled)
         if priority is None:
-            priority = same.priority if same is not None else (
-                conn.execute(select(func.coalesce(func.max(PV.c.priority), 0))).scalar_one() + 10
+            priority = (
+                same.priority
+                if same is not None
+                else (
+                    conn.execute(select(func.coalesce(func.max(PV.c.priority), 0))).scalar_one()
+                    + 10
+                )
             )
         if same is not None:
             # At most one active version per name: retire the old one first.

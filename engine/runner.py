@@ -26,12 +26,13 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time as dtime
+from datetime import UTC, date, datetime
+from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
@@ -47,7 +48,6 @@ from mahnwerk.engine.state import (
     Invoice,
     Message,
     Note,
-    Outcome,
     Record,
     Task,
     Transition,
@@ -308,6 +308,7 @@ def intake_phase(
             if not rows:
                 break
             customers = _customers(conn, {r.customer_id for r in rows})
+            writes = _Writes(conn)
             for row in rows:
                 cust = customers[row.customer_id]
                 inv = invoice_value(row, row.customer_ext)
@@ -316,9 +317,9 @@ def intake_phase(
                 record = outcome.record.evolve(next_check_on=as_of)
                 values = record_row(record)
                 values.update(invoice_id=row.id, policy_version_id=version_id)
-                conn.execute(insert(DS).values(**values))
+                writes.states.append(values)
                 _write_actions(
-                    conn,
+                    writes,
                     row.id,
                     row.customer_id,
                     outcome.actions,
@@ -330,6 +331,7 @@ def intake_phase(
                     cust,
                 )
                 stats.new_invoices += 1
+            writes.flush()
     return stats
 
 
@@ -434,6 +436,7 @@ def advance_batch(
     customers = _customers(conn, {r.customer_id for r in rows.values()})
     events = _pending_events(conn, ids, as_of)
     updates: list[dict[str, Any]] = []
+    writes = _Writes(conn)
     for invoice_id in ids:
         row = rows[invoice_id]
         cust = customers[row.customer_id]
@@ -456,7 +459,7 @@ def advance_batch(
         values["b_row_version"] = row.row_version + 1
         updates.append(values)
         _write_actions(
-            conn,
+            writes,
             invoice_id,
             row.customer_id,
             outcome.actions,
@@ -468,6 +471,7 @@ def advance_batch(
             cust,
         )
         stats.checked += 1
+    writes.flush()
     if updates:
         cols = {c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version")}
         conn.execute(
@@ -553,8 +557,31 @@ def _mark_applied(
 # ---------------------------------------------------------------------------
 
 
+class _Writes:
+    """Rows of one batch, written with one executemany per table when the batch ends."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.states: list[dict[str, Any]] = []
+        self.ledger: list[dict[str, Any]] = []
+        self.log: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = []
+
+    def flush(self) -> None:
+        conn = self.conn
+        if self.states:
+            conn.execute(insert(DS), self.states)
+        if self.ledger:
+            conn.execute(insert(LEDGER), self.ledger)
+        if self.outbox:
+            conn.execute(_insert_ignore(conn, OUTBOX), self.outbox)
+        if self.log:
+            conn.execute(insert(EVENT), self.log)
+        self.states, self.ledger, self.log, self.outbox = [], [], [], []
+
+
 def _write_actions(
-    conn: Connection,
+    writes: _Writes,
     invoice_id: int,
     customer_id: int,
     actions: Sequence[Any],
@@ -565,7 +592,8 @@ def _write_actions(
     compiled: CompiledPolicy,
     customer: Customer,
 ) -> None:
-    ledger: list[dict[str, Any]] = []
+    conn = writes.conn
+    ledger = writes.ledger
     log: list[dict[str, Any]] = []
     messages = [a for a in actions if isinstance(a, Message)]
     # One message per invoice and run: the latest level's (see the step's docstring).
@@ -634,9 +662,7 @@ def _write_actions(
                 continue
             stats.messages[action.channel] += 1
             key = f"{invoice_id}:{action.state}:{action.template}:{action.channel}:{action.on}"
-            _insert_ignore(
-                conn,
-                OUTBOX,
+            writes.outbox.append(
                 {
                     "idempotency_key": key,
                     "invoice_id": invoice_id,
@@ -651,7 +677,7 @@ def _write_actions(
                     "attempts": 0,
                     "payload": json.dumps({"state": action.state, "offers": list(action.offers)}),
                     "rule": action.rule,
-                },
+                }
             )
             log.append(
                 base
@@ -717,13 +743,10 @@ def _write_actions(
                     "payload": "{}",
                 }
             )
-    if ledger:
-        conn.execute(insert(LEDGER), ledger)
-    if log:
-        for row in log:
-            row.setdefault("state_from", None)
-            row.setdefault("state_to", None)
-        conn.execute(insert(EVENT), log)
+    for row in log:
+        row.setdefault("state_from", None)
+        row.setdefault("state_to", None)
+    writes.log.extend(log)
 
 
 def _not_before(as_of: date, customer: Customer) -> datetime:
@@ -732,12 +755,12 @@ def _not_before(as_of: date, customer: Customer) -> datetime:
     return datetime.combine(as_of, dtime(8, 0), tz).astimezone(UTC)
 
 
-def _insert_ignore(conn: Connection, table: Any, values: dict[str, Any]) -> None:
+def _insert_ignore(conn: Connection, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: the outbox's idempotency key makes re-runs harmless."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+    return sqlite_insert(table).on_conflict_do_nothing()

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from mahnwerk.dsl.ir import EventKind, INITIAL_STATE
+from mahnwerk.dsl.ir import INITIAL_STATE, EventKind
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")

@@ -1,4 +1,4 @@
-"""The engine's core step: a pure function from (record, facts, events, today, policy) to an outcome.
+"""The engine's core step: a pure function of (record, facts, events, today, policy).
 
     step(record, invoice, customer, events, today, compiled) -> Outcome(record, actions)
 

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mahnwerk.engine.db import init_db, make_engine, normalize_url
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
+
+from mahnwerk.engine.db import init_db, make_engine, normalize_url
 
 PG_ENV = "MAHNWERK_TEST_PG_URL"
 PG_SKIP = f"{PG_ENV} not set: PostgreSQL tests need a server"

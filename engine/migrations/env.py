@@ -12,10 +12,11 @@ from typing import Any
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from mahnwerk.engine.db import make_engine
-from mahnwerk.engine.models import AwareDateTime
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
+
+from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.models import AwareDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata

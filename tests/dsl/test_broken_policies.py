@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from mahnwerk.cli import app
 from mahnwerk.dsl.compile import check_file
-from typer.testing import CliRunner
 
 BROKEN = Path(__file__).parent / "broken"
 SUFFIXES = {".mahn", ".yaml", ".yml"}

@@ -11,10 +11,11 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from mahnwerk.cli import app
 from mahnwerk.dsl.compile import load_policy
 from mahnwerk.dsl.expr import ALIASES, FACTS
-from typer.testing import CliRunner
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 BROKEN = Path(__file__).parent / "broken"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import (
     CompiledPolicy,

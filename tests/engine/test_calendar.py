@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mahnwerk.dsl.ir import Channel, QuietHours
 from mahnwerk.engine.calendar import (
     add_business_days,

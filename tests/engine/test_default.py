@@ -25,7 +25,7 @@ def test_agreed_calendar_date_puts_debtor_in_default_the_next_day() -> None:
     assert result is not None
     assert result.start == date(2025, 5, 16)
     assert result.rule == "A1"
-    assert "§ 286 Abs. 2 Nr. 1 BGB" in result.reason
+    assert "§ 286 Abs. 2 Nr. 1–2 BGB" in result.reason
 
 
 def test_date_only_printed_on_invoice_creates_no_default_next_day() -> None:

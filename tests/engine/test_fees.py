@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mahnwerk.dsl.ir import Channel
 from mahnwerk.engine.fees import (
     CollectionCase,

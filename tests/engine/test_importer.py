@@ -11,6 +11,11 @@ from typing import Any
 
 import pytest
 import typer
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
+from sqlmodel import select
+from typer.testing import CliRunner
+
 from mahnwerk.cmd_data import register
 from mahnwerk.engine.db import init_db, session
 from mahnwerk.engine.importer import (
@@ -23,10 +28,6 @@ from mahnwerk.engine.importer import (
     parse_date,
 )
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
-from sqlalchemy import Engine, func
-from sqlalchemy import select as sa_select
-from sqlmodel import select
-from typer.testing import CliRunner
 
 ERROR_FORM = re.compile(r"^(?P<file>[^:]+\.csv):(?P<line>\d+):(?P<column>[^:]+): .+ — .+$")
 

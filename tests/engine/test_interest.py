@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mahnwerk.engine.interest import Rounding, default_interest
 
 D = Decimal

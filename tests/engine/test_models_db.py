@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, delete, inspect, text, update
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlmodel import SQLModel, select
+
 from mahnwerk.engine import db
 from mahnwerk.engine.db import (
     DatabaseNotReady,
@@ -35,9 +39,6 @@ from mahnwerk.engine.models import (
     PolicyVersion,
     Run,
 )
-from sqlalchemy import Engine, delete, inspect, text, update
-from sqlalchemy.exc import IntegrityError, StatementError
-from sqlmodel import SQLModel, select
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 TABLES = {

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from mahnwerk.engine.rates import (
     RateUnknownError,
     base_rate_on,

@@ -56,8 +56,9 @@ BUSINESS = Customer(id="K2", name="Muster GmbH", type="B2B", region="BY")
 
 
 def invoice(amount: str = "1000.00", **kw) -> Invoice:
-    return Invoice(id="R1", customer_id="K1", issue_date=ISSUE, due_date=DUE,
-                   amount=Decimal(amount), **kw)
+    return Invoice(
+        id="R1", customer_id="K1", issue_date=ISSUE, due_date=DUE, amount=Decimal(amount), **kw
+    )
 
 
 def advance(days: list[date], inv=None, cust=CONSUMER, events=(), record=None):
@@ -112,8 +113,11 @@ def test_first_mahnung_charges_the_letter_fee_and_starts_interest():
 def test_transitions_cite_the_policy_line():
     _, outs = advance(daily(ISSUE, DUE + timedelta(days=21)))
     rules = [(t.target, t.rule) for o in outs for t in o.transitions]
-    assert rules == [("vorab", "test.mahn:8"), ("erinnerung", "test.mahn:9"),
-                     ("mahnung_1", "test.mahn:10")]
+    assert rules == [
+        ("vorab", "test.mahn:8"),
+        ("erinnerung", "test.mahn:9"),
+        ("mahnung_1", "test.mahn:10"),
+    ]
 
 
 def test_an_invoice_first_seen_late_skips_the_pre_due_note():
@@ -153,8 +157,9 @@ def test_dispute_freezes_escalation_until_resolved():
 
 
 def test_promise_to_pay_pauses_until_promised_date_plus_three_business_days():
-    promise = Event(EventKind.PROMISE_MADE, DUE + timedelta(days=8),
-                    promised_date=date(2025, 5, 9))  # a Friday
+    promise = Event(
+        EventKind.PROMISE_MADE, DUE + timedelta(days=8), promised_date=date(2025, 5, 9)
+    )  # a Friday
     record, _ = advance(daily(ISSUE, date(2025, 5, 14)), events=[promise])
     assert record.state == "erinnerung"  # paused: mahnung_1 would have come on 2025-05-06
     record, _ = advance(daily(date(2025, 5, 15), date(2025, 5, 15)), record=record)
@@ -176,8 +181,9 @@ def test_handover_waits_for_approval():
     assert record.pending_approval == "inkasso"
     requests = [a for o in outs for a in o.approvals]
     assert len(requests) == 1 and requests[0].required == 1
-    approved = record.evolve(pending_approval=None, approved_target="inkasso",
-                             next_check_on=DUE + timedelta(days=70))
+    approved = record.evolve(
+        pending_approval=None, approved_target="inkasso", next_check_on=DUE + timedelta(days=70)
+    )
     out = step(approved, inv, CONSUMER, [], DUE + timedelta(days=70), COMPILED)
     assert out.record.state == "handed_over"
     assert [t.kind for t in out.tasks] == ["handover"]
@@ -201,10 +207,12 @@ def test_vulnerable_customer_needs_a_person_before_a_fee_step_and_pays_no_fee():
     record, outs = advance(daily(ISSUE, DUE + timedelta(days=30)), cust=cust)
     assert record.state == "erinnerung"
     assert record.pending_approval == "mahnung_1"  # D5: nothing beyond reminders unapproved
-    approved = record.evolve(pending_approval=None, approved_target="mahnung_1",
-                             next_check_on=DUE + timedelta(days=31))
-    later, _ = advance(daily(DUE + timedelta(days=31), DUE + timedelta(days=40)), cust=cust,
-                       record=approved)
+    approved = record.evolve(
+        pending_approval=None, approved_target="mahnung_1", next_check_on=DUE + timedelta(days=31)
+    )
+    later, _ = advance(
+        daily(DUE + timedelta(days=31), DUE + timedelta(days=40)), cust=cust, record=approved
+    )
     assert later.state == "mahnung_1"
     assert later.fees_open == 0 and later.interest_open == 0 and not later.interest_active
 
@@ -227,8 +235,10 @@ def test_catch_up_ends_where_daily_runs_end():
     daily_record, daily_outs = advance(days)
     jump_record, jump_outs = advance([ISSUE, DUE + timedelta(days=40)])
     assert jump_record == daily_record
+
     def ledger(outs):
         return [(c.kind, c.amount, c.on) for o in outs for c in o.charges]
+
     assert ledger(jump_outs) == ledger(daily_outs)
 
 
