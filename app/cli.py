@@ -518,3 +518,23 @@ def _register_data_commands() -> None:
 
 
 _register_data_commands()
+
+
+@policy_app.command("explain")
+def policy_explain(
+    file: Path,
+    customer: Annotated[str, typer.Option(help="Customer facts: JSON text or a .json file.")],
+    invoice: Annotated[str, typer.Option(help="Invoice facts: JSON text or a .json file.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to explain for.")] = None,
+) -> None:
+    """Which segment, which ladder, which state an invoice would be in, and why."""
+    from mahnwerk.engine.explain import ExplainError, explain
+
+    compiled = _load(file)
+    day = _date(as_of, "--as-of") if as_of else _now().date()
+    try:
+        lines = explain(compiled, _json_arg(customer), _json_arg(invoice), day)
+    except (ExplainError, json.JSONDecodeError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo("\n".join(lines))
