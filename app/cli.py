@@ -254,7 +254,6 @@ _SIMPLE_EVENTS = {
     "dispute": ("dispute_opened", "The customer disputes the claim (C1: escalation stops)."),
     "dispute-resolved": ("dispute_resolved", "The dispute is settled; dunning resumes."),
     "promise-broken": ("promise_broken", "A promise to pay was not kept."),
-    "plan": ("plan_agreed", "A payment plan was agreed (dunning pauses)."),
     "instalment-missed": ("instalment_missed", "An instalment was missed (dunning resumes)."),
     "insolvency": ("insolvency", "Insolvency proceedings opened (everything stops)."),
     "write-off": ("write_off", "Write the claim off."),
@@ -289,6 +288,34 @@ def event_promise(
 ) -> None:
     """The customer promises to pay by a date (pauses dunning, D6)."""
     _event(invoice, "promise_made", on, db, by, promised_date=_date(until, "--until").isoformat())
+
+
+@event_app.command("plan")
+def event_plan(
+    invoice: str,
+    schedule: Annotated[
+        str, typer.Option(help='Instalments "DATE=AMOUNT;DATE=AMOUNT", e.g. "2026-02-01=50.00".')
+    ],
+    on: OnOpt = None,
+    by: ByOpt = "operator",
+    db: DbOption = None,
+) -> None:
+    """A payment plan was agreed: dunning pauses while instalments come in time (D6)."""
+    from decimal import Decimal, InvalidOperation
+
+    instalments = []
+    for part in filter(None, (p.strip() for p in schedule.split(";"))):
+        day, _, amount = part.partition("=")
+        try:
+            value = Decimal(amount.strip().replace(",", "."))
+        except InvalidOperation:
+            _err(f"error: instalment {part!r}: {amount!r} is not an amount")
+            raise typer.Exit(2) from None
+        instalments.append([_date(day.strip(), "instalment date").isoformat(), str(value)])
+    if not instalments:
+        _err('error: --schedule needs at least one "DATE=AMOUNT"')
+        raise typer.Exit(2)
+    _event(invoice, "plan_agreed", on, db, by, instalments=instalments)
 
 
 @event_app.command("payment")

@@ -299,6 +299,10 @@ class DunningState(SQLModel, table=True):
     written_reminders: int = Field(default=0, sa_column_kwargs=_default("0"))
     disputed: bool = Field(default=False, sa_column_kwargs=_default("false"))
     plan_active: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    plan: str | None = Field(default=None, sa_type=Text)  # JSON [[due day, amount], ...]
+    plan_paid: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
     pending_approval: str | None = Field(default=None, sa_type=String)
     approved_target: str | None = Field(default=None, sa_type=String)
     time_barred_from: date | None = None

@@ -144,6 +144,8 @@ _RECORD_COLUMNS = (
     "disputed",
     "promises",
     "plan_active",
+    "plan",
+    "plan_paid",
     "pending_approval",
     "approved_target",
     "time_barred_from",
@@ -194,8 +196,9 @@ def invoice_value(row: Any, customer_ext: str) -> Invoice:
 
 def record_value(row: Any, invoice_ext: str) -> Record:
     values = {c: getattr(row, c) for c in _RECORD_COLUMNS}
-    for money in ("principal_open", "fees_open", "interest_open"):
+    for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
         values[money] = Decimal(values[money])
+    values["plan"] = _plan_from_json(values["plan"])
     for flag in (
         "interest_active",
         "lump_sum_charged",
@@ -209,7 +212,17 @@ def record_value(row: Any, invoice_ext: str) -> Record:
 
 
 def record_row(record: Record) -> dict[str, Any]:
-    return {c: getattr(record, c) for c in _RECORD_COLUMNS}
+    row = {c: getattr(record, c) for c in _RECORD_COLUMNS}
+    row["plan"] = (
+        json.dumps([[d.isoformat(), str(a)] for d, a in record.plan]) if record.plan else None
+    )
+    return row
+
+
+def _plan_from_json(text: str | None) -> tuple[tuple[date, Decimal], ...]:
+    if not text:
+        return ()
+    return tuple((date.fromisoformat(d), Decimal(a)) for d, a in json.loads(text))
 
 
 # ---------------------------------------------------------------------------
@@ -523,6 +536,7 @@ def _pending_events(conn: Connection, ids: list[int], as_of: date) -> dict[int, 
                     else None,
                     note=payload.get("note", ""),
                     ref=str(row.id),
+                    instalments=_plan_from_json(json.dumps(payload.get("instalments") or [])),
                 )
             )
     for events in out.values():

@@ -73,6 +73,7 @@ class Event:
     promised_date: date | None = None
     note: str = ""
     ref: str | None = None  # external id (payment id, …) for the audit trail
+    instalments: tuple[tuple[date, Decimal], ...] = ()  # a payment plan: (due day, amount)
     data: tuple[tuple[str, Any], ...] = ()
 
 
@@ -104,6 +105,8 @@ class Record:
     disputed: bool = False
     promises: int = 0
     plan_active: bool = False
+    plan: tuple[tuple[date, Decimal], ...] = ()  # the agreed instalments (D6)
+    plan_paid: Decimal = ZERO  # paid since the plan was agreed
     pending_approval: str | None = None  # target state waiting for approval
     approved_target: str | None = None  # approved, to be carried out on the next step
     time_barred_from: date | None = None

@@ -37,6 +37,7 @@ from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
 from mahnwerk.engine import law
+from mahnwerk.engine.fees import LUMP_SUM
 from mahnwerk.engine.state import (
     ZERO,
     ApprovalRequest,
@@ -65,6 +66,8 @@ DAILY_FACTS = {
 MAX_PROMISES = 2
 #: C6: a death notice pauses everything for at least six weeks.
 DEATH_PAUSE = timedelta(weeks=6)
+#: D6: an instalment counts as missed five business days after its due day.
+PLAN_GRACE_BUSINESS_DAYS = 5
 #: Letters count as received this many days after posting (a common Zugangsfiktion).
 LETTER_DELIVERY_DAYS = 3
 
@@ -278,6 +281,10 @@ class _Run:
             self.resume_if_pause_over()
             candidates = self.time_candidates()
             time_day = candidates[0][0] if candidates else None
+            plan_event = self.plan_event()
+            if plan_event is not None and plan_event.on <= self.today:
+                pending.append(plan_event)
+                pending.sort(key=lambda e: e.on)
             event_day = pending[0].on if pending else None
             if event_day is not None and (
                 time_day is None or event_day <= time_day or self.blocked(time_day)
@@ -291,6 +298,42 @@ class _Run:
                 break
         # Events dated after today are not ours to apply yet (the runner passes only due ones).
         self.r = self.r.evolve(next_check_on=self.next_check(recheck))
+
+    def plan_check_day(self) -> tuple[date, Decimal] | None:
+        """The first day an unpaid instalment counts as missed, with what must be paid by then.
+
+        D6: each instalment has a grace of five business days.
+        """
+        r = self.r
+        if not r.plan_active or not r.plan:
+            return None
+        owed = ZERO
+        for due, amount in sorted(r.plan):
+            owed += amount
+            if r.plan_paid < owed:
+                grace_end = self.calendar.add_business_days(due, PLAN_GRACE_BUSINESS_DAYS)
+                return grace_end + timedelta(days=1), owed
+        return None
+
+    def plan_event(self) -> Event | None:
+        """A missed instalment or a completed plan, as the event it is."""
+        r = self.r
+        if not r.plan_active or not r.plan:
+            return None
+        check = self.plan_check_day()
+        if check is None:
+            last = max(day for day, _ in r.plan)
+            return Event(
+                ir.EventKind.PLAN_COMPLETED,
+                max(last, r.entered_on or last),
+                note="all instalments paid",
+            )
+        day, owed = check
+        return Event(
+            ir.EventKind.INSTALMENT_MISSED,
+            day,
+            note=f"{owed} due by then under the plan, {r.plan_paid} paid",
+        )
 
     def take_first(self, candidates: list[tuple[date, Rule]]) -> tuple[bool, date | None]:
         """Take the first rule due by today whose guard holds.
@@ -331,6 +374,9 @@ class _Run:
     def next_check(self, guard_blocked: date | None) -> date | None:
         if self.terminal() or self.r.pending_approval or self.r.held or self.r.disputed:
             return None
+        plan = self.plan_check_day()
+        if plan is not None:
+            return max(plan[0], self.today + timedelta(days=1))
         if self.r.pause_reason is not None:
             return self.r.paused_until + timedelta(days=1) if self.r.paused_until else None
         if guard_blocked is not None:
@@ -520,7 +566,7 @@ class _Run:
         if r.default_since is None or day < r.default_since:
             self.note(day, "no lump sum before default (§ 288 Abs. 5 BGB)", at)
             return
-        amount = law.LUMP_SUM
+        amount = LUMP_SUM
         self.actions.append(Charge("lump_sum", amount, day, at, note="Pauschale § 288 Abs. 5 BGB"))
         self.r = r.evolve(fees_open=r.fees_open + amount, lump_sum_charged=True)
 
@@ -568,9 +614,9 @@ class _Run:
                 return
             self.r = r.evolve(promises=r.promises + 1)
         elif kind is ir.EventKind.PLAN_AGREED:
-            self.r = r.evolve(plan_active=True)
+            self.r = r.evolve(plan_active=True, plan=tuple(event.instalments), plan_paid=ZERO)
         elif kind in (ir.EventKind.INSTALMENT_MISSED, ir.EventKind.PLAN_COMPLETED):
-            self.r = r.evolve(plan_active=False)
+            self.r = r.evolve(plan_active=False, plan=(), plan_paid=ZERO)
         elif kind is ir.EventKind.INSOLVENCY:
             # §§ 87, 89 InsO: stop everything, whatever the policy says.
             self.actions.append(Task("file_claim", day, "engine", "InsO § 174"))
@@ -645,6 +691,8 @@ class _Run:
         credited = event.on
         self.book_interest(credited, "engine")
         r = self.r
+        if r.plan_active:
+            r = r.evolve(plan_paid=r.plan_paid + amount)
         split = law.allocate(amount, r.fees_open, r.interest_open, r.principal_open)
         self.actions.append(
             Charge("payment", -amount, credited, None, note=f"Zahlung {event.ref or ''}".strip())

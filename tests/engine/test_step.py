@@ -257,3 +257,30 @@ def test_hold_stops_until_release(kind):
     rel = Event(EventKind.RELEASE, DUE + timedelta(days=41))
     out = step(record, invoice(), CONSUMER, [rel], DUE + timedelta(days=41), COMPILED)
     assert out.record.state == "erinnerung"
+
+
+PLAN = (
+    (date(2025, 5, 15), Decimal("500.00")),
+    (date(2025, 6, 16), Decimal("500.00")),
+)
+
+
+def test_payment_plan_paid_on_time_keeps_dunning_paused():
+    agreed = Event(EventKind.PLAN_AGREED, DUE + timedelta(days=10), instalments=PLAN)
+    pays = [
+        Event(EventKind.PAYMENT_PARTIAL, date(2025, 5, 20), Decimal("500.00")),  # within grace
+        Event(EventKind.PAYMENT_PARTIAL, date(2025, 6, 16), Decimal("500.00")),
+    ]
+    record, outs = advance(daily(ISSUE, date(2025, 6, 10)), events=[agreed, *pays])
+    assert record.state == "erinnerung" and record.plan_active
+    assert not [a for o in outs for a in o.transitions if a.target == "mahnung_1"]
+
+
+def test_a_missed_instalment_resumes_dunning_after_five_business_days():
+    agreed = Event(EventKind.PLAN_AGREED, DUE + timedelta(days=10), instalments=PLAN)
+    record, outs = advance(daily(ISSUE, date(2025, 5, 30)), events=[agreed])
+    # due Thu 15 May, + 5 business days = Thu 22 May; missed from Fri 23 May
+    missed = [n for o in outs for n in o.notes if "resumed" in n.text]
+    assert missed and missed[0].on == date(2025, 5, 23)
+    assert not record.plan_active
+    assert record.state == "mahnung_1"

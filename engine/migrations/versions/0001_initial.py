@@ -241,6 +241,8 @@ def upgrade() -> None:
         sa.Column("written_reminders", sa.Integer(), server_default=_default("0"), nullable=False),
         sa.Column("disputed", sa.Boolean(), server_default=FALSE, nullable=False),
         sa.Column("plan_active", sa.Boolean(), server_default=FALSE, nullable=False),
+        sa.Column("plan", sa.Text(), nullable=True),
+        sa.Column("plan_paid", MONEY, server_default=_default("0"), nullable=False),
         sa.Column("pending_approval", sa.String(), nullable=True),
         sa.Column("approved_target", sa.String(), nullable=True),
         sa.Column("time_barred_from", sa.Date(), nullable=True),
