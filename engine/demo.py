@@ -308,6 +308,20 @@ def _quant(v: Decimal) -> Decimal:
     return v.quantize(Decimal("0.01"))
 
 
+def _owed(row: Any, day: date, consumer: bool) -> Decimal:
+    """What a debtor paying in full on `day` transfers: the balance with interest to date."""
+    from mahnwerk.engine import law
+
+    owed = row.principal_open + row.fees_open + row.interest_open
+    if row.interest_active and row.default_since is not None and row.principal_open > 0:
+        start = max(row.default_since, (row.interest_to or date.min) + timedelta(days=1))
+        end = day - timedelta(days=1)
+        if end >= start:
+            owed += law.interest(row.principal_open, start, end, consumer,
+                                 row.interest_points).total
+    return owed
+
+
 # ---------------------------------------------------------------------------
 # The simulation
 # ---------------------------------------------------------------------------
@@ -337,6 +351,8 @@ def simulate(
         conn.execute(insert(cust_t), plan.customers)
         cust_ids = dict(conn.execute(select(cust_t.c.external_id, cust_t.c.id)).all())
     inv_ids: dict[str, int] = {}
+    cust_types: dict[int, bool] = {}  # invoice id -> the customer is a consumer
+    consumer_of = {c["external_id"]: c["type"] != "B2B" for c in plan.customers}
     results = []
     pay_seq = 0
     for offset in range(days):
@@ -356,6 +372,7 @@ def simulate(
                 ]
                 conn.execute(insert(inv_t), rows)
                 ext = [i["external_id"] for i in todays]
+                ext_consumer = {i["external_id"]: consumer_of[i["customer_ext"]] for i in todays}
                 for chunk in range(0, len(ext), 500):
                     inv_ids.update(
                         conn.execute(
@@ -364,6 +381,8 @@ def simulate(
                             )
                         ).all()
                     )
+                for e_id in ext:
+                    cust_types[inv_ids[e_id]] = ext_consumer[e_id]
             pays = []
             todays_pays = plan.payments_by_day.get(day, [])
             todays_events = plan.events_by_day.get(day, [])
@@ -388,7 +407,7 @@ def simulate(
                     if row is not None:
                         if row.state in ("paid", "written_off", "handed_over", "insolvent"):
                             continue
-                        amount = row.principal_open + row.fees_open + row.interest_open
+                        amount = _owed(row, p["on"], cust_types[iid])
                 pay_seq += 1
                 # Half of the payers name the invoice in the reference only.
                 by_ref = pay_seq % 2 == 0
