@@ -30,8 +30,13 @@ def policy_check(
     files: Annotated[list[Path], typer.Argument(help="Policy files (.mahn or .yaml).")],
 ) -> None:
     """Check policies; print every error as file:line:col with the offending text."""
+    from mahnwerk.dsl.compile import TEXT_SUFFIXES, YAML_SUFFIXES
+
     failed = 0
     for path in files:
+        if path.suffix.lower() not in TEXT_SUFFIXES | YAML_SUFFIXES:
+            typer.echo(f"{path}: skipped (not a policy file: .mahn, .yaml or .yml)")
+            continue
         diagnostics = check_file(path)
         errors = [d for d in diagnostics if d.severity == "error"]
         for d in diagnostics:

@@ -152,14 +152,19 @@ def compile_policy(
     """Check `policy` and build its graphs; raise `PolicyError` listing every error."""
     c = collector or Collector(policy.path, source or None)
     templates = set(known_templates) if known_templates is not None else None
-    _Checker(policy, c, templates).run()
+    checker = _Checker(policy, c, templates)
+    checker.run()
     c.raise_if_errors()
-    ladder_graphs = {ladder.name: _freeze(build_graph(policy, ladder)) for ladder in policy.ladders}
+    ladder_graphs = {
+        ladder.name: _freeze(checker.graphs.get(ladder.name) or build_graph(policy, ladder))
+        for ladder in policy.ladders
+    }
     graphs = {}
     for segment in policy.segments:
-        g = nx.DiGraph(ladder_graphs[segment.ladder])
-        g.graph["segment"] = segment.name
-        graphs[segment.name] = _freeze(g)
+        # A read-only view of the ladder's graph with the segment's own name on it.
+        view = nx.subgraph_view(ladder_graphs[segment.ladder])
+        view.graph = {**ladder_graphs[segment.ladder].graph, "segment": segment.name}
+        graphs[segment.name] = view
     return CompiledPolicy(
         policy=policy,
         graphs=MappingProxyType(graphs),
@@ -278,6 +283,7 @@ class _Checker:
         self.p = policy
         self.c = c
         self.templates = templates
+        self.graphs: dict[str, nx.DiGraph] = {}  # built while checking, reused by the compiler
 
     def run(self) -> None:
         self.check_names()
@@ -357,9 +363,12 @@ class _Checker:
         used = {s.ladder for s in self.p.segments}
         for ladder in self.p.ladders:
             if ladder.name not in used:
-                self.c.warning(ladder.span, f"ladder {ladder.name!r} is used by no segment")
+                self.c.warning(
+                    ladder.span, f"ladder {ladder.name!r} is used by no segment", code="W013"
+                )
 
     def check_ladder(self, ladder: ir.Ladder) -> None:
+        errors_before = len(self.c.errors)
         names = {s.name for s in ladder.states}
         known_sources = names | {ir.INITIAL_STATE}
         if not ladder.states:
@@ -398,9 +407,10 @@ class _Checker:
                         hint=_hint(name, names),
                         code="E021",
                     )
-        if self.c.errors:
-            return  # the graph checks need consistent names
+        if len(self.c.errors) > errors_before or len(names) != len(ladder.states):
+            return  # the graph checks need this ladder's names to be consistent
         g = build_graph(self.p, ladder)
+        self.graphs[ladder.name] = g
         self.check_reachability(ladder, g)
         self.check_time_cycles(ladder, g)
         self.check_ambiguity(ladder, g)

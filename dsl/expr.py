@@ -87,14 +87,12 @@ class Duration:
 
 
 def format_decimal(value: Decimal) -> str:
-    """`Decimal` as plain source text: no exponent, no needless trailing zeros beyond cents."""
+    """`Decimal` as plain source text: no exponent; amounts keep their cents (`1.00`)."""
     text = format(value, "f")
     if "." in text:
         whole, frac = text.split(".")
         frac = frac.rstrip("0")
-        if 0 < len(frac) < 2:
-            frac = frac.ljust(2, "0")
-        text = whole if not frac else f"{whole}.{frac}"
+        text = f"{whole}.{frac.ljust(2, '0')}"
     return text
 
 
@@ -264,7 +262,7 @@ class ExprBuilder(Transformer):
     """
 
     def __init__(self, path: str, line_offset: int = 0, col_offset: int = 0):
-        super().__init__()
+        super().__init__(visit_tokens=False)
         self.path = path
         self.line_offset = line_offset
         self.col_offset = col_offset
@@ -424,7 +422,7 @@ def parse_expr(
     except VisitError as exc:
         orig = exc.orig_exc
         if isinstance(orig, _LocatedError):
-            collector.error(orig.span, orig.message, code="E001")
+            collector.error(orig.span, orig.message, code="E002")
             return None
         raise
 
@@ -466,6 +464,9 @@ _TERMINAL_WORDS = {
     "COLON": "':'",
     "COMMA": "','",
     "MINUS": "'-'",
+    "_SEP": "';'",
+    "CHANNEL": "a channel (email, letter, sms or call)",
+    "ARROW": "'->'",
     "MORETHAN": "'>'",
 }
 
@@ -610,6 +611,9 @@ def _nearest(name: str) -> str | None:
     import difflib
 
     candidates = list(FACTS) + list(ALIASES)
+    prefixed = sorted(c for c in candidates if c.startswith(name))
+    if prefixed:
+        return prefixed[0]
     found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return found[0] if found else None
 

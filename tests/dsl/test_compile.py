@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -947,6 +948,21 @@ def test_the_key_account_policy_tells_sales_and_calls_before_any_letter():
     assert select_segment(p, {"customer.type": "B2B", "customer.tags": []}).segment.name == (
         "default"
     )
+
+
+def test_the_policies_readme_lists_exactly_the_templates_the_shipped_policies_use():
+    used = {
+        a.template
+        for name in SHIPPED
+        for ladder in _load_shipped(name).policy.ladders
+        for state in ladder.states
+        for a in state.actions
+        if isinstance(a, ir.Send)
+    }
+    readme = (POLICIES / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Template names used here", 1)[1]
+    listed = set(re.findall(r"`([a-z0-9_]+)`", section))
+    assert listed == used
 
 
 # ---------------------------------------------------------------------------

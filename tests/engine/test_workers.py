@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
 from mahnwerk.engine.workers import run_parallel
-
-from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 
 
 @pytest.mark.skipif(
