@@ -28,8 +28,13 @@ def _err(text: str) -> None:
 @policy_app.command("check")
 def policy_check(
     files: Annotated[list[Path], typer.Argument(help="Policy files (.mahn or .yaml).")],
+    templates: Annotated[
+        Path | None,
+        typer.Option(help="Folder of message templates: every `send` must name one of them."),
+    ] = None,
 ) -> None:
     """Check policies; print every error as file:line:col with the offending text."""
+    known = template_names(templates) if templates is not None else None
     from mahnwerk.dsl.compile import TEXT_SUFFIXES, YAML_SUFFIXES
 
     failed = 0
@@ -37,7 +42,7 @@ def policy_check(
         if path.suffix.lower() not in TEXT_SUFFIXES | YAML_SUFFIXES:
             typer.echo(f"{path}: skipped (not a policy file: .mahn, .yaml or .yml)")
             continue
-        diagnostics = check_file(path)
+        diagnostics = check_file(path, known)
         errors = [d for d in diagnostics if d.severity == "error"]
         for d in diagnostics:
             _err(d.render())
@@ -49,6 +54,14 @@ def policy_check(
             typer.echo(f"{path}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
     if failed:
         raise typer.Exit(1)
+
+
+def template_names(folder: Path) -> set[str]:
+    """Template names in a folder: `mahnung_1.de.letter.j2` is the template `mahnung_1`."""
+    if not folder.is_dir():
+        _err(f"error: --templates {folder}: no such folder")
+        raise typer.Exit(2)
+    return {p.name.split(".", 1)[0] for p in folder.iterdir() if p.is_file()}
 
 
 def _load(path: Path):

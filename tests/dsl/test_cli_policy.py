@@ -261,3 +261,28 @@ def test_facts_lists_every_fact_with_its_type_and_every_alias():
 def test_policy_without_a_subcommand_shows_help():
     result = run("policy")
     assert "check" in result.output and "graph" in result.output
+
+
+def test_policy_check_with_templates_names_the_unknown_template(tmp_path):
+    from typer.testing import CliRunner
+
+    from mahnwerk.cli import app
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    for name in ("vorab_hinweis", "zahlungserinnerung", "mahnung_2"):
+        (folder / f"{name}.de.letter.j2").write_text("Sehr geehrte …")
+    policy = tmp_path / "p.mahn"
+    policy.write_text(
+        'policy "t" version 1 { currency EUR timezone "Europe/Berlin" calendar DE language de\n'
+        "  segment default use l\n"
+        '  ladder l { state a at 7d after due { email "zahlungserinnerung" }\n'
+        '             state b after 14d in a { letter "mahnung_1"; wait } }\n'
+        "  on dispute_opened pause  on insolvency stop -> insolvent }\n"
+    )
+    result = CliRunner().invoke(app, ["policy", "check", "--templates", str(folder), str(policy)])
+    assert result.exit_code == 1
+    assert f"{policy}:4:39: error: unknown template 'mahnung_1'" in result.output
+    assert "did you mean 'mahnung_2'?" in result.output
+    ok = CliRunner().invoke(app, ["policy", "check", str(policy)])
+    assert ok.exit_code == 0
