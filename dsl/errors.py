@@ -26,12 +26,6 @@ class Span:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"
 
-    def shifted(self, lines: int, cols: int) -> Span:
-        """This span moved by an offset (used for expressions embedded in YAML)."""
-        line = self.line + lines
-        col = self.col + cols if lines == 0 else self.col
-        return Span(self.path, line, col, self.end_line, self.end_col)
-
 
 NOWHERE = Span("<builtin>", 0, 0)
 

@@ -300,15 +300,30 @@ class ExprBuilder(Transformer):
 
     def money(self, children: list[Token]) -> Lit:
         (tok,) = children
-        return Lit(parse_money(str(tok)), Type.MONEY, self.tok_span(tok))
+        try:
+            return Lit(parse_money(str(tok)), Type.MONEY, self.tok_span(tok))
+        except (ValueError, ArithmeticError):
+            raise _LocatedError(
+                self.tok_span(tok), f"not a usable number: {str(tok)[:20]}…"
+            ) from None
 
     def duration(self, children: list[Token]) -> Lit:
         (tok,) = children
-        return Lit(parse_duration(str(tok)), Type.DURATION, self.tok_span(tok))
+        try:
+            return Lit(parse_duration(str(tok)), Type.DURATION, self.tok_span(tok))
+        except (ValueError, ArithmeticError):
+            raise _LocatedError(
+                self.tok_span(tok), f"not a usable number: {str(tok)[:20]}…"
+            ) from None
 
     def number(self, children: list[Token]) -> Lit:
         (tok,) = children
-        return Lit(Decimal(str(tok)), Type.NUMBER, self.tok_span(tok))
+        try:
+            return Lit(Decimal(str(tok)), Type.NUMBER, self.tok_span(tok))
+        except (ValueError, ArithmeticError):
+            raise _LocatedError(
+                self.tok_span(tok), f"not a usable number: {str(tok)[:20]}…"
+            ) from None
 
     def string(self, children: list[Token]) -> Lit:
         (tok,) = children

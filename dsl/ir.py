@@ -174,8 +174,12 @@ class Approval:
 
     approvers: int
     when: Expr | None = None
-    otherwise: int = 0
+    otherwise: int | None = None  # None: the same as `approvers` without `when`, else 0
     span: Span = _span()
+
+    def __post_init__(self) -> None:
+        if self.otherwise is None:
+            object.__setattr__(self, "otherwise", self.approvers if self.when is None else 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,12 +114,18 @@ class _PolicyBuilder(ExprBuilder):
         settings: dict[str, _Item] = {}
         segments, ladders, handlers = [], [], []
         limits = ir.Limits(span=span)
+        limits_seen = False
         for item in items:
             if item.kind in ("currency", "timezone", "calendar", "language"):
                 if item.kind in settings:
                     self.c.error(item.span, f"{item.kind} is set twice", code="E011")
                 settings[item.kind] = item
             elif item.kind == "limits":
+                if limits_seen:
+                    self.c.error(
+                        item.span, "a second `limits` block: merge it into the first", code="E011"
+                    )
+                limits_seen = True
                 limits = item.value
             elif item.kind == "segment":
                 segments.append(item.value)
@@ -127,6 +133,16 @@ class _PolicyBuilder(ExprBuilder):
                 ladders.append(item.value)
             elif item.kind == "handler":
                 handlers.append(item.value)
+        if "language" not in settings:
+            for seg in segments:
+                if seg.language is not None:
+                    self.c.error(
+                        seg.span,
+                        f"`language {seg.language}` here belongs to segment {seg.name!r}, "
+                        "and the policy has no language of its own",
+                        hint="end the segment line with `;` before the policy's `language`",
+                        code="E012",
+                    )
         missing = [k for k in ("currency", "timezone", "calendar", "language") if k not in settings]
         for key in missing:
             self.c.error(
@@ -196,7 +212,7 @@ class _PolicyBuilder(ExprBuilder):
             if item.kind == "quiet_hours":
                 quiet.append(item.value)
                 continue
-            if item.kind in values and item.kind != "max_contacts":
+            if item.kind in values or (item.kind == "max_contacts" and "max_contacts" in values):
                 self.c.error(item.span, "this limit is set twice", code="E011")
             if item.kind == "max_contacts":
                 values["max_contacts"], values["contact_window"] = item.value
