@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from mahnwerk.engine import approvals, models as m, queries
+from mahnwerk.engine import approvals, queries
+from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import DeployRefused, PolicySet, deploy
 from mahnwerk.engine.runner import run
 
