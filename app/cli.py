@@ -453,7 +453,7 @@ def show(
         + (f", paused: {h['paused']}" if h["paused"] else "")
     )
     for e in data["events"]:
-        move = f"{e['from']} -> {e['to']}  " if e["to"] else ""
+        move = f"{e['from']} -> {e['to']}  " if e["from"] and e["to"] else ""
         rule = f"  [{e['rule']}]" if e["rule"] else ""
         typer.echo(f"  {e['date']}  {e['kind']:<20} {move}{e['message']}{rule}")
 
@@ -558,8 +558,11 @@ def _policy_dir() -> Path:
 
 def _register_data_commands() -> None:
     from mahnwerk.cmd_data import register
+    from mahnwerk.cmd_events import import_group
+    from mahnwerk.cmd_events import register as register_events
 
     register(app)
+    register_events(import_group(app))
 
 
 _register_data_commands()

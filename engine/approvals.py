@@ -199,6 +199,7 @@ def decide(
                 pending_approval=None,
                 pending_approval_id=None,
                 approved_target=row.target_state,
+                approved_on=today,
                 next_check_on=today,
             )
         )

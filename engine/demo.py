@@ -317,8 +317,9 @@ def _owed(row: Any, day: date, consumer: bool) -> Decimal:
         start = max(row.default_since, (row.interest_to or date.min) + timedelta(days=1))
         end = day - timedelta(days=1)
         if end >= start:
-            owed += law.interest(row.principal_open, start, end, consumer,
-                                 row.interest_points).total
+            owed += law.interest(
+                row.principal_open, start, end, consumer, row.interest_points
+            ).total
     return owed
 
 

@@ -94,22 +94,29 @@ def explain(
     seg = compiled.policy.segment(record.segment)
     lines = [f"invoice {inv.id}: {inv.amount} {inv.currency}, due {inv.due_date}, as of {as_of}"]
     lines += [f"  {n.text}" for n in first.notes]
-    lines.append(f"segment {seg.name!r} walks ladder {seg.ladder!r}"
-                 + (f" (tone {seg.tone})" if seg.tone else ""))
+    lines.append(
+        f"segment {seg.name!r} walks ladder {seg.ladder!r}"
+        + (f" (tone {seg.tone})" if seg.tone else "")
+    )
     segment_notes = {id(n) for n in first.notes}
     for action in (*first.actions, *later.actions):
         if id(action) in segment_notes:
             continue
         if isinstance(action, Transition):
-            lines.append(f"{action.on}  {action.source} -> {action.target}  because "
-                         f"`{action.reason}`  ({action.rule})")
+            lines.append(
+                f"{action.on}  {action.source} -> {action.target}  because "
+                f"`{action.reason}`  ({action.rule})"
+            )
         elif isinstance(action, Message):
-            lines.append(f"{action.on}    sends {action.channel} {action.template!r}"
-                         f"  ({action.rule})")
+            lines.append(
+                f"{action.on}    sends {action.channel} {action.template!r}  ({action.rule})"
+            )
         elif isinstance(action, Note) and action.rule:
             lines.append(f"{action.on}    note: {action.text}  ({action.rule})")
-    lines.append(f"state {record.state!r} since {record.entered_on}; balance {record.balance} "
-                 f"(fees {record.fees_open}, interest {record.interest_open})")
+    lines.append(
+        f"state {record.state!r} since {record.entered_on}; balance {record.balance} "
+        f"(fees {record.fees_open}, interest {record.interest_open})"
+    )
     if record.pending_approval:
         lines.append(f"waiting for approval to enter {record.pending_approval!r}")
     upcoming = compiled.rules_from(record.segment, record.state)

@@ -295,6 +295,7 @@ class DunningState(SQLModel, table=True):
     promises: int = Field(default=0, sa_column_kwargs=_default("0"))
     interest_active: bool = Field(default=False, sa_column_kwargs=_default("false"))
     interest_points: Decimal | None = Field(default=None, sa_type=Numeric(6, 3))
+    interest_deferred: str | None = Field(default=None, sa_type=Text)  # JSON periods
     first_reminder_on: date | None = None
     written_reminders: int = Field(default=0, sa_column_kwargs=_default("0"))
     disputed: bool = Field(default=False, sa_column_kwargs=_default("false"))
@@ -305,6 +306,7 @@ class DunningState(SQLModel, table=True):
     )
     pending_approval: str | None = Field(default=None, sa_type=String)
     approved_target: str | None = Field(default=None, sa_type=String)
+    approved_on: date | None = None
     time_barred_from: date | None = None
     credit_stopped: bool = Field(default=False, sa_column_kwargs=_default("false"))
     pending_approval_id: int | None = Field(default=None, foreign_key="approval.id")

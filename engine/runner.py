@@ -132,6 +132,7 @@ _RECORD_COLUMNS = (
     "interest_to",
     "interest_active",
     "interest_points",
+    "interest_deferred",
     "default_since",
     "first_reminder_on",
     "written_reminders",
@@ -148,6 +149,7 @@ _RECORD_COLUMNS = (
     "plan_paid",
     "pending_approval",
     "approved_target",
+    "approved_on",
     "time_barred_from",
     "credit_stopped",
 )
@@ -199,6 +201,10 @@ def record_value(row: Any, invoice_ext: str) -> Record:
     for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
         values[money] = Decimal(values[money])
     values["plan"] = _plan_from_json(values["plan"])
+    values["interest_deferred"] = tuple(
+        (date.fromisoformat(a), date.fromisoformat(b), Decimal(p), Decimal(x))
+        for a, b, p, x in json.loads(values["interest_deferred"] or "[]")
+    )
     for flag in (
         "interest_active",
         "lump_sum_charged",
@@ -215,6 +221,16 @@ def record_row(record: Record) -> dict[str, Any]:
     row = {c: getattr(record, c) for c in _RECORD_COLUMNS}
     row["plan"] = (
         json.dumps([[d.isoformat(), str(a)] for d, a in record.plan]) if record.plan else None
+    )
+    row["interest_deferred"] = (
+        json.dumps(
+            [
+                [a.isoformat(), b.isoformat(), str(p), str(x)]
+                for a, b, p, x in record.interest_deferred
+            ]
+        )
+        if record.interest_deferred
+        else None
     )
     return row
 
@@ -482,6 +498,7 @@ def advance_batch(
             stats,
             compiled,
             cust,
+            outcome.record,
         )
         stats.checked += 1
     writes.flush()
@@ -605,13 +622,18 @@ def _write_actions(
     stats: RunStats,
     compiled: CompiledPolicy,
     customer: Customer,
+    record: Record | None = None,
 ) -> None:
     conn = writes.conn
     ledger = writes.ledger
     log: list[dict[str, Any]] = []
     messages = [a for a in actions if isinstance(a, Message)]
-    # One message per invoice and run: the latest level's (see the step's docstring).
-    keep = {id(messages[-1])} if messages else set()
+    # One message per invoice and run: the latest level's (see the step's docstring), and
+    # only if the invoice still stands where that message speaks from: a catch-up run must
+    # not remind an invoice that was paid, disputed or put on hold meanwhile.
+    keep = set()
+    if messages and (record is None or _still_speaks(record, messages[-1])):
+        keep = {id(messages[-1])}
     for action in actions:
         base = {
             "invoice_id": invoice_id,
@@ -761,6 +783,17 @@ def _write_actions(
         row.setdefault("state_from", None)
         row.setdefault("state_to", None)
     writes.log.extend(log)
+
+
+def _still_speaks(record: Record, message: Message) -> bool:
+    paused = record.pause_reason is not None
+    return (
+        record.state == message.state
+        and not record.disputed
+        and not record.held
+        and not paused
+        and record.state not in ir.TERMINAL_NAMES
+    )
 
 
 def _not_before(as_of: date, customer: Customer) -> datetime:

@@ -93,6 +93,8 @@ class Record:
     interest_to: date | None = None  # interest booked up to and including this day
     interest_active: bool = False  # the policy claims default interest from default_since
     interest_points: Decimal | None = None  # None: statutory (§ 288 Abs. 1/2 BGB)
+    #: interest accrued in default but not yet claimed: (from, to, principal, amount) per period
+    interest_deferred: tuple[tuple[date, date, Decimal, Decimal], ...] = ()
     default_since: date | None = None
     first_reminder_on: date | None = None
     written_reminders: int = 0
@@ -109,6 +111,7 @@ class Record:
     plan_paid: Decimal = ZERO  # paid since the plan was agreed
     pending_approval: str | None = None  # target state waiting for approval
     approved_target: str | None = None  # approved, to be carried out on the next step
+    approved_on: date | None = None  # the day of the (last) approval: the step's earliest date
     time_barred_from: date | None = None
     credit_stopped: bool = False
 

@@ -175,21 +175,28 @@ class _Run:
         ).total
 
     def book_interest(self, day: date, rule: str | None) -> None:
-        """Book interest up to and including the day before `day` (A6)."""
+        """Book interest up to and including the day before `day` (A6).
+
+        Default interest is owed from `default_since` even while the policy does not
+        claim it yet; it is computed period by period on the principal actually open
+        (A8: payments reduce it) and kept as `interest_deferred`, so a later
+        `interest statutory` claims exactly what accrued — not today's principal
+        multiplied back to the start of default.
+        """
         r = self.r
-        if not r.interest_active or r.default_since is None:
-            return
+        if r.default_since is None or self.cust.vulnerable:
+            return  # D5: no interest accrues for a vulnerable customer
         start = max(r.default_since, (r.interest_to or date.min) + timedelta(days=1))
         end = day - timedelta(days=1)
         if end < start:
             return
-        if (
-            r.principal_open <= 0
-            or self.cust.vulnerable
-            and r.paused_until
-            and day <= r.paused_until
-        ):
+        if r.principal_open <= 0:
             self.r = r.evolve(interest_to=end)
+            return
+        if not r.interest_active:
+            owed = law.interest(r.principal_open, start, end, self.cust.is_consumer, None)
+            period = (start, end, r.principal_open, owed.total)
+            self.r = r.evolve(interest_deferred=(*r.interest_deferred, period), interest_to=end)
             return
         result = law.interest(
             r.principal_open, start, end, self.cust.is_consumer, r.interest_points
@@ -255,6 +262,8 @@ class _Run:
     def effective(self, fire: date) -> date:
         r = self.r
         floor = r.entered_on or fire
+        if r.approved_on is not None:
+            floor = max(floor, r.approved_on)  # an approved step happens when it is approved
         if r.paused_until is not None and r.pause_reason is None:
             floor = max(floor, r.paused_until + timedelta(days=1))
         return max(fire, floor)
@@ -296,8 +305,35 @@ class _Run:
             taken, recheck = self.take_first(candidates)
             if not taken:
                 break
+        if self.terminal():
+            self.after_close(pending)
         # Events dated after today are not ours to apply yet (the runner passes only due ones).
         self.r = self.r.evolve(next_check_on=self.next_check(recheck))
+
+    def after_close(self, events: list[Event]) -> None:
+        """Events for an invoice already closed: money is never dropped, it becomes a credit."""
+        for event in events:
+            if event.kind in _PAYMENT_KINDS and event.amount:
+                self.actions.append(
+                    Charge(
+                        "payment",
+                        -event.amount,
+                        event.on,
+                        None,
+                        note=f"Zahlung {event.ref or ''} nach Abschluss".strip(),
+                    )
+                )
+                self.actions.append(
+                    Charge(
+                        "credit",
+                        event.amount,
+                        event.on,
+                        None,
+                        note=f"Guthaben: Rechnung ist bereits {self.r.state}",
+                    )
+                )
+            else:
+                self.note(event.on, f"{event.kind.value} ignored: the invoice is {self.r.state}")
 
     def plan_check_day(self) -> tuple[date, Decimal] | None:
         """The first day an unpaid instalment counts as missed, with what must be paid by then.
@@ -421,7 +457,11 @@ class _Run:
                 return True
         self.actions.append(Transition(source, target, day, rule_at, why))
         self.r = self.r.evolve(
-            state=target, entered_on=day, approved_target=None, pending_approval=None
+            state=target,
+            entered_on=day,
+            approved_target=None,
+            approved_on=None,
+            pending_approval=None,
         )
         if state is not None:
             self.carry_out(state, day, rule_at)
@@ -485,11 +525,28 @@ class _Run:
                 if self.cust.vulnerable:
                     self.note(day, "no interest claimed from a vulnerable customer (D5)", at)
                     continue
+                self.book_interest(day, at)  # what accrued unclaimed so far, on the real principal
+                claimed = ZERO
+                for start, end, principal, amount in self.r.interest_deferred:
+                    if amount > 0:
+                        claimed += amount
+                        self.actions.append(
+                            Charge(
+                                "interest",
+                                amount,
+                                day,
+                                at,
+                                period_from=start,
+                                period_to=end,
+                                note=f"Verzugszinsen {start}–{end} auf {principal}",
+                            )
+                        )
                 self.r = self.r.evolve(
                     interest_active=True,
                     interest_points=None if action.statutory else action.points,
+                    interest_open=self.r.interest_open + claimed,
+                    interest_deferred=(),
                 )
-                self.book_interest(day, at)
             elif isinstance(action, ir.StopCredit):
                 self.r = self.r.evolve(credit_stopped=True)
                 self.actions.append(Task("stop_credit", day, at, self.cust.id))

@@ -1,0 +1,542 @@
+"""Events by import: disputes, promises, holds, payments … from a CSV file.
+
+Every event a person can enter with `mahnwerk event …` can also come from a
+file, one event per row, so a support team's export (or a spreadsheet kept by
+hand) reaches the engine without typing.  The rules are those of the other
+imports (`engine.importer`): the file imports whole or not at all, every bad
+cell is reported at once as `FILE:ROW:COLUMN: message — what to do`, and
+importing the same file again changes nothing.
+
+Columns (* = required; German names work too, see `COLUMNS`):
+
+    invoice_id*     the invoice number (Rechnungsnummer)
+    kind*           an event kind (`EventKind` of dsl/ir.py) or an alias from
+                    `KIND_ALIASES`: `Widerspruch`, `Zahlungszusage`, `Zahlung` …
+    date*           the day it happened, dd.mm.yyyy or yyyy-mm-dd
+    amount          payments only: the amount received (1.234,56 or 1234.56)
+    promised_date   promises only: the day the customer promised to pay by
+    note            free text for the audit trail
+
+Payments go to the `payment` table (source `import`), where the next run
+allocates them like any bank payment (§ 367 BGB); every other event goes to
+the `inbox`, which the next run for its date or later applies.
+
+A row has no id of its own, so each gets a stable one: a hash of its content
+(invoice, kind, date, amount, promised date, note) and of how many equal rows
+came before it in the file — two equal payments on one day are two payments.
+The id is stored (in the inbox payload as `import_id`, as the payment's
+`external_id`), and rows whose id is already stored are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, select
+
+from mahnwerk.dsl.ir import EventKind
+from mahnwerk.engine import models as m
+from mahnwerk.engine.importer import (
+    CellError,
+    ColumnSpec,
+    ImportFailed,
+    RowError,
+    decode,
+    parse_amount,
+    parse_date,
+)
+
+INV = m.Invoice.__table__
+INBOX = m.Inbox.__table__
+PAY = m.Payment.__table__
+EVENT = m.Event.__table__
+BERLIN = ZoneInfo("Europe/Berlin")
+
+#: The pseudo-kind of a payment: it goes to the payment table, not to the inbox.
+PAYMENT = "payment"
+_PAYMENTS = {PAYMENT, EventKind.PAYMENT_FULL.value, EventKind.PAYMENT_PARTIAL.value}
+
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec(
+        "invoice_id",
+        True,
+        (
+            "rechnungsnummer rechnungs_nr rechnungsnr re_nr rechnung belegnummer beleg_nr "
+            "invoice invoice_no"
+        ).split(),
+    ),
+    ColumnSpec("kind", True, "art ereignis vorgang typ event event_kind".split()),
+    ColumnSpec("date", True, "datum am ereignisdatum occurred_on event_date".split()),
+    ColumnSpec("amount", False, "betrag zahlbetrag".split()),
+    ColumnSpec(
+        "promised_date",
+        False,
+        "zugesagt_bis zahlungszusage_bis versprochen_bis zahlung_bis promised until".split(),
+    ),
+    ColumnSpec("note", False, "notiz bemerkung kommentar vermerk comment".split()),
+)
+
+#: Friendly names (normalised like headers: lower case, umlauts spelt out, `_` for gaps).
+KIND_ALIASES: dict[str, str] = {
+    **dict.fromkeys("zahlung teilzahlung zahlungseingang pay paid".split() + ["payment"], PAYMENT),
+    **dict.fromkeys("dispute widerspruch bestreiten bestritten einwand".split(), "dispute_opened"),
+    **dict.fromkeys(
+        "widerspruch_erledigt widerspruch_geklaert einwand_erledigt dispute_closed".split(),
+        "dispute_resolved",
+    ),
+    **dict.fromkeys("promise zahlungszusage zusage zahlungsversprechen".split(), "promise_made"),
+    **dict.fromkeys("zusage_gebrochen zusage_nicht_eingehalten".split(), "promise_broken"),
+    **dict.fromkeys("plan ratenzahlung ratenplan ratenvereinbarung".split(), "plan_agreed"),
+    **dict.fromkeys("rate_verpasst rate_ausgefallen".split(), "instalment_missed"),
+    **dict.fromkeys("plan_erfuellt raten_bezahlt".split(), "plan_completed"),
+    **dict.fromkeys("insolvenz insolvenzverfahren".split(), "insolvency"),
+    **dict.fromkeys("ausbuchung abschreibung write-off writeoff".split(), "write_off"),
+    **dict.fromkeys("unzustellbar zustellung_fehlgeschlagen".split(), "delivery_failed"),
+    **dict.fromkeys("sperre anhalten halt".split(), "hold"),
+    **dict.fromkeys("freigabe aufheben".split(), "release"),
+    **dict.fromkeys("tod todesfall sterbefall death verstorben".split(), "death_notice"),
+}
+
+
+def _norm(text: str) -> str:
+    """`Fälligkeit ` → `faelligkeit`, `Kunden-Nr.` → `kunden_nr` (as the importer does)."""
+    text = text.strip().lstrip("\ufeff").casefold()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+_HEADERS = {_norm(a): spec.name for spec in COLUMNS for a in (spec.name, *spec.aliases)}
+_KINDS = {_norm(k): k for k in (*(e.value for e in EventKind), PAYMENT)} | {
+    _norm(alias): kind for alias, kind in KIND_ALIASES.items()
+}
+
+
+def parse_kind(text: str) -> str:
+    """An event kind or alias → the `EventKind` value, or `payment`."""
+    value = text.strip()
+    if not value:
+        raise CellError("event kind is empty", "write e.g. dispute_opened or Widerspruch")
+    kind = _KINDS.get(_norm(value))
+    if kind is None:
+        raise CellError(
+            f"unknown event kind {value!r}",
+            "write one of " + ", ".join(sorted({PAYMENT, *(e.value for e in EventKind)})),
+        )
+    return kind
+
+
+# ---------------------------------------------------------------------------
+# Reading the file
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    line: int
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    path: str
+    columns: dict[str, str]  # canonical name → header as written
+    rows: list[_Row]
+    ignored: tuple[str, ...]
+
+
+def _read(path: Path, name: str) -> _Table:
+    """Decode and split the file like `importer.read_table` (which only knows its own kinds)."""
+    try:
+        text = decode(path.read_bytes())
+    except OSError as exc:
+        error = RowError(name, 0, "", f"cannot read file: {exc.strerror}")
+        raise ImportFailed(name, [error]) from exc
+    except UnicodeDecodeError:
+        raise ImportFailed(
+            name, [RowError(name, 1, "", "file is not text", "export it again as CSV")]
+        ) from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first, delimiter = 0, None
+    if lines and (sep := re.fullmatch(r'"?sep=(.)"?[;,]*', lines[0].strip())):
+        delimiter, first = sep.group(1), 1
+    while first < len(lines) and not lines[first].strip(" ;,\t"):
+        first += 1
+    if first >= len(lines):
+        raise ImportFailed(
+            name,
+            [RowError(name, 1, "", "file is empty", "write a header line and one event a row")],
+        )
+    if delimiter is None:
+        counts = {sep: lines[first].count(sep) for sep in (";", ",", "\t")}
+        delimiter = max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ";"
+    reader = csv.reader(io.StringIO("\n".join(lines[first:])), delimiter=delimiter)
+    header = next(reader)
+    header_line = first + 1
+    errors: list[RowError] = []
+    columns: dict[str, str] = {}
+    ignored: list[str] = []
+    for written in header:
+        clean = written.strip().lstrip("\ufeff")
+        canonical = _HEADERS.get(_norm(clean)) if clean else None
+        if canonical is None:
+            if clean:
+                ignored.append(clean)
+        elif canonical in columns:
+            errors.append(
+                RowError(
+                    name,
+                    header_line,
+                    clean,
+                    f"column means {canonical}, like column {columns[canonical]!r}",
+                    "keep one of the two columns",
+                )
+            )
+        else:
+            columns[canonical] = written
+    for spec in COLUMNS:
+        if spec.required and spec.name not in columns:
+            errors.append(
+                RowError(
+                    name,
+                    header_line,
+                    spec.name,
+                    "required column is missing",
+                    f"add a column {spec.name!r} (or {', '.join(spec.aliases[:2])})",
+                )
+            )
+    if errors:
+        raise ImportFailed(name, errors)
+    index = {canonical: header.index(written) for canonical, written in columns.items()}
+    rows: list[_Row] = []
+    previous = reader.line_num
+    for cells in reader:
+        line = header_line + previous
+        previous = reader.line_num
+        if not "".join(cells).strip():
+            continue
+        if any(c.strip() for c in cells[len(header) :]):
+            errors.append(
+                RowError(
+                    name,
+                    line,
+                    f"column {len(header) + 1}",
+                    f"{len(cells)} values but the header has {len(header)} columns",
+                    "check the separator and quotes (1234,56 in a comma-separated file "
+                    "must be in quotes)",
+                )
+            )
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        rows.append(_Row(line, {c: cells[i].strip() for c, i in index.items()}))
+    if errors:
+        raise ImportFailed(name, errors)
+    return _Table(name, columns, rows, tuple(ignored))
+
+
+# ---------------------------------------------------------------------------
+# Checking and writing
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventImportResult:
+    """What an import did; importing the same file again gives events == payments == 0."""
+
+    path: str
+    events: int
+    payments: int
+    unchanged: int
+    ignored_columns: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.path}: events: {self.events} recorded, {self.payments} payment(s), "
+            f"{self.unchanged} already imported"
+        )
+        if self.ignored_columns:
+            text += f" (ignored columns: {', '.join(self.ignored_columns)})"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    import_id: str
+    invoice_id: int
+    customer_id: int
+    currency: str
+    kind: str
+    on: date
+    amount: Decimal | None
+    promised_date: date | None
+    note: str
+
+
+def import_id(
+    invoice: str, kind: str, on: date, amount: Decimal | None, promised: date | None, note: str
+) -> str:
+    """The stable id of an event row: the same content gives the same id in every file."""
+    text = "\x1f".join(
+        (invoice, kind, on.isoformat(), str(amount or ""), str(promised or ""), note)
+    )
+    return "evt-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+class _Checker:
+    def __init__(self, table: _Table) -> None:
+        self.table = table
+        self.errors: list[RowError] = []
+
+    def error(self, row: _Row, column: str, message: str, hint: str) -> None:
+        where = self.table.columns.get(column, column)
+        self.errors.append(RowError(self.table.path, row.line, where, message, hint))
+
+    def cell(self, row: _Row, column: str, parse: Any) -> Any:
+        text = row.cells.get(column, "")
+        if not text:
+            return None
+        try:
+            return parse(text)
+        except CellError as exc:
+            self.error(row, column, exc.message, exc.hint)
+            return _BAD
+
+
+_BAD: Any = object()
+
+
+def _check(checker: _Checker, invoices: dict[str, Any]) -> list[_Planned]:
+    planned: list[_Planned] = []
+    seen: Counter[str] = Counter()
+    for row in checker.table.rows:
+        number = row.cells.get("invoice_id", "")
+        invoice = invoices.get(number)
+        if not number:
+            checker.error(row, "invoice_id", "invoice number is empty", "every row needs one")
+        elif invoice is None:
+            checker.error(
+                row,
+                "invoice_id",
+                f"unknown invoice {number!r}",
+                "import the invoice first (mahnwerk import invoices FILE) or correct the number",
+            )
+        if not row.cells.get("kind"):
+            checker.error(row, "kind", "event kind is empty", "write e.g. Widerspruch or payment")
+            kind = _BAD
+        else:
+            kind = checker.cell(row, "kind", parse_kind)
+        on = checker.cell(row, "date", parse_date)
+        if on is None:
+            checker.error(row, "date", "date is empty", "write the day it happened, dd.mm.yyyy")
+            on = _BAD
+        amount = checker.cell(row, "amount", parse_amount)
+        promised = checker.cell(row, "promised_date", parse_date)
+        note = row.cells.get("note", "")
+        if kind in _PAYMENTS:
+            if amount is None:
+                checker.error(row, "amount", "a payment needs its amount", "write e.g. 119,00")
+            elif amount is not _BAD and amount <= 0:
+                checker.error(
+                    row,
+                    "amount",
+                    f"a payment must be more than 0, is {amount}",
+                    "leave refunds and chargebacks out of this file",
+                )
+        elif amount not in (None, _BAD) and kind is not _BAD:
+            checker.error(
+                row,
+                "amount",
+                f"an amount belongs to a payment, not to {kind}",
+                "leave the cell empty, or write payment as the kind",
+            )
+        if kind == EventKind.PROMISE_MADE.value:
+            if promised is None:
+                checker.error(
+                    row,
+                    "promised_date",
+                    "a promise needs the promised date",
+                    "add a column promised_date (zugesagt_bis) with the day, dd.mm.yyyy",
+                )
+            elif promised is not _BAD and on is not _BAD and promised < on:
+                checker.error(
+                    row,
+                    "promised_date",
+                    f"promised for {promised:%d.%m.%Y}, before the promise ({on:%d.%m.%Y})",
+                    "check both dates",
+                )
+        elif promised not in (None, _BAD) and kind is not _BAD:
+            checker.error(
+                row,
+                "promised_date",
+                f"a promised date belongs to a promise, not to {kind}",
+                "leave the cell empty, or write promise_made as the kind",
+            )
+        if invoice is not None and on is not _BAD and on < invoice.issue_date:
+            checker.error(
+                row,
+                "date",
+                f"{on:%d.%m.%Y} is before invoice {number} was issued "
+                f"({invoice.issue_date:%d.%m.%Y})",
+                "check the date (day and month swapped?) and the invoice number",
+            )
+        if invoice is None or _BAD in (kind, on, amount, promised):
+            continue
+        kind = EventKind.PAYMENT_PARTIAL.value if kind in _PAYMENTS else kind
+        key = import_id(number, kind, on, amount, promised, note)
+        seen[key] += 1
+        if seen[key] > 1:  # an equal row: another event of the same content
+            key = import_id(number, kind, on, amount, promised, f"{note}\x1f#{seen[key]}")
+        planned.append(
+            _Planned(
+                key,
+                invoice.id,
+                invoice.customer_id,
+                invoice.currency,
+                kind,
+                on,
+                amount,
+                promised,
+                note,
+            )
+        )
+    return planned
+
+
+def _stored_ids(conn: Any, invoice_ids: set[int]) -> set[str]:
+    found: set[str] = set()
+    ids = sorted(invoice_ids)
+    for i in range(0, len(ids), 500):
+        for (payload,) in conn.execute(
+            select(INBOX.c.payload).where(
+                INBOX.c.invoice_id.in_(ids[i : i + 500]), INBOX.c.payload.like('%"import_id"%')
+            )
+        ):
+            found.add(json.loads(payload)["import_id"])
+        found.update(
+            conn.execute(
+                select(PAY.c.external_id).where(
+                    PAY.c.invoice_id.in_(ids[i : i + 500]), PAY.c.external_id.like("evt-%")
+                )
+            ).scalars()
+        )
+    return found
+
+
+def import_events(
+    engine: Engine,
+    path: str | Path,
+    *,
+    actor: str = "import",
+    now: datetime | None = None,
+) -> EventImportResult:
+    """Import one CSV file of events whole, or raise `ImportFailed` and write nothing."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    path = Path(path)
+    table = _read(path, str(path))
+    checker = _Checker(table)
+    with engine.begin() as conn:
+        numbers = {r.cells.get("invoice_id", "") for r in table.rows} - {""}
+        invoices: dict[str, Any] = {}
+        chunked = sorted(numbers)
+        for i in range(0, len(chunked), 500):
+            for row in conn.execute(
+                select(
+                    INV.c.external_id,
+                    INV.c.id,
+                    INV.c.customer_id,
+                    INV.c.currency,
+                    INV.c.issue_date,
+                ).where(INV.c.external_id.in_(chunked[i : i + 500]))
+            ):
+                invoices[row.external_id] = row
+        planned = _check(checker, invoices)
+        if checker.errors:
+            raise ImportFailed(table.path, checker.errors)
+        stored = _stored_ids(conn, {p.invoice_id for p in planned})
+        new = [p for p in planned if p.import_id not in stored]
+        payments = [
+            {
+                "external_id": p.import_id,
+                "invoice_id": p.invoice_id,
+                "customer_id": p.customer_id,
+                "booked_on": p.on,
+                "amount": p.amount,
+                "currency": p.currency,
+                "reference": p.note or f"imported from {path.name}",
+                "source": "import",
+            }
+            for p in new
+            if p.kind == EventKind.PAYMENT_PARTIAL.value
+        ]
+        events = [
+            {
+                "invoice_id": p.invoice_id,
+                "kind": p.kind,
+                "occurred_on": p.on,
+                "payload": json.dumps(_payload(p), ensure_ascii=False),
+                "recorded_at": now,
+                "actor": actor,
+            }
+            for p in new
+            if p.kind != EventKind.PAYMENT_PARTIAL.value
+        ]
+        if payments:
+            conn.execute(insert(PAY), payments)
+        if events:
+            conn.execute(insert(INBOX), events)
+        result = EventImportResult(
+            table.path, len(events), len(payments), len(planned) - len(new), table.ignored
+        )
+        if new:
+            conn.execute(
+                insert(EVENT).values(
+                    kind="import",
+                    occurred_on=now.astimezone(BERLIN).date(),
+                    recorded_at=now,
+                    actor=actor,
+                    message=str(result),
+                    payload=json.dumps(
+                        {
+                            "kind": "events",
+                            "file": result.path,
+                            "events": result.events,
+                            "payments": result.payments,
+                            "unchanged": result.unchanged,
+                        }
+                    ),
+                )
+            )
+    return result
+
+
+def _payload(p: _Planned) -> dict[str, str]:
+    """What the runner reads back (`promised_date`, `note`) and the row's import id."""
+    payload = {"import_id": p.import_id}
+    if p.promised_date is not None:
+        payload["promised_date"] = p.promised_date.isoformat()
+    if p.note:
+        payload["note"] = p.note
+    return payload
+
+
+__all__ = [
+    "COLUMNS",
+    "KIND_ALIASES",
+    "EventImportResult",
+    "import_events",
+    "import_id",
+    "parse_kind",
+]
