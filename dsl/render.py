@@ -11,63 +11,18 @@ import networkx as nx
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import Rule
-from mahnwerk.dsl.expr import format_decimal, format_expr, quote
+from mahnwerk.dsl.expr import format_expr
+from mahnwerk.dsl.writers import text_action, text_trigger
 
 
 def describe_trigger(trigger: ir.Trigger | None) -> str:
-    if trigger is None:
-        return "when done"
-    if isinstance(trigger, ir.EventTrigger):
-        return f"on {trigger.event.value}"
-    if trigger.anchor is ir.Anchor.STATE:
-        return f"after {trigger.offset} in {trigger.state}"
-    direction = "before" if trigger.offset.days < 0 else "after"
-    offset = -trigger.offset if trigger.offset.days < 0 else trigger.offset
-    return f"at {offset} {direction} {trigger.anchor.value}"
+    """A trigger in the text form's words; `None` is an automatic edge (a handover done)."""
+    return "when done" if trigger is None else text_trigger(trigger)
 
 
 def describe_action(action: ir.Action) -> str:
-    """One action in the text form's words."""
-    if isinstance(action, ir.Send):
-        return f"{action.channel.value} {quote(action.template)}"
-    if isinstance(action, ir.Fee):
-        return f"fee {action.amount}"
-    if isinstance(action, ir.LumpSum):
-        return "lump sum"
-    if isinstance(action, ir.Interest):
-        if action.statutory:
-            return "interest statutory"
-        return f"interest {format_decimal(action.points or 0)} points above base"
-    if isinstance(action, ir.Offer):
-        if action.kind == "skonto":
-            text = f"offer skonto {format_decimal(action.percent or 0)}%"
-            if action.within is not None:
-                text += f" within {action.within}"
-        else:
-            text = "offer payment plan"
-            if action.instalments:
-                text += f" of {action.instalments} instalments"
-        if action.when is not None:
-            text += f" when {format_expr(action.when)}"
-        return text
-    if isinstance(action, ir.Approval):
-        if action.when is None:
-            return f"approval by {action.approvers}"
-        when = format_expr(action.when)
-        return f"approval by {action.approvers} when {when} else {action.otherwise}"
-    if isinstance(action, ir.Handover):
-        return f"handover to {quote(action.agency)}"
-    if isinstance(action, ir.CourtOrder):
-        return "court order"
-    if isinstance(action, ir.CreditReport):
-        return f"report to {quote(action.bureau)}"
-    if isinstance(action, ir.StopCredit):
-        return "stop credit"
-    if isinstance(action, ir.Notify):
-        return f"notify {quote(action.team)}"
-    if isinstance(action, ir.WriteOff):
-        return "write off"
-    raise TypeError(action)
+    """One action in the text form's words (the writer's own, so both always agree)."""
+    return text_action(action)
 
 
 def describe_rule(rule: Rule) -> str:

@@ -315,7 +315,7 @@ def _text_ladder(ladder: ir.Ladder) -> list[str]:
     return lines
 
 
-def _text_trigger(trigger: ir.Trigger) -> str:
+def text_trigger(trigger: ir.Trigger) -> str:
     if isinstance(trigger, ir.EventTrigger):
         return f"on {trigger.event.value}"
     word = "after" if trigger.anchor is ir.Anchor.STATE else "at"
@@ -326,7 +326,7 @@ def _text_state(state: ir.State) -> list[str]:
     head = f"    state {_name(state.name, 'the state')}"
     if state.title is not None:
         head += f" {quote(_line(state.title, 'the title'))}"
-    head += f" {_text_trigger(state.trigger)}"
+    head += f" {text_trigger(state.trigger)}"
     extra = []
     if state.sources:
         extra.append("from " + ", ".join(_name(s, "the source state") for s in state.sources))
@@ -348,13 +348,13 @@ def _text_state(state: ir.State) -> list[str]:
 def _text_actions(state: ir.State) -> list[str]:
     lines = []
     for action in state.actions:
-        lines.append(_text_action(action))
+        lines.append(text_action(action))
     if state.manual:
         lines.append("wait")
     return lines
 
 
-def _text_action(action: ir.Action) -> str:
+def text_action(action: ir.Action) -> str:
     if isinstance(action, ir.Send):
         return f"{action.channel.value} {quote(_line(action.template, 'the template'))}"
     if isinstance(action, ir.Offer):

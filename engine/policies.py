@@ -79,7 +79,7 @@ class PolicySet:
         for d in self.deployments:
             if d.applies_to is None:
                 return d.version_id, d.compiled
-            facts = _customer_facts(customer)
+            facts = customer.facts()
             try:
                 if evaluate(d.applies_to, facts):
                     return d.version_id, d.compiled
@@ -91,23 +91,6 @@ class PolicySet:
         if version_id is None or version_id not in self.versions:
             raise LookupError(f"policy version {version_id} is not stored")
         return self.versions[version_id]
-
-
-def _customer_facts(c: Customer) -> dict:
-    from decimal import Decimal
-
-    return {
-        "customer.id": c.id,
-        "customer.name": c.name,
-        "customer.type": c.type,
-        "customer.country": c.country,
-        "customer.region": c.region or "",
-        "customer.language": c.language,
-        "customer.tags": sorted(c.tags),
-        "customer.vulnerable": c.vulnerable,
-        "customer.risk_score": c.risk_score if c.risk_score is not None else Decimal(0),
-        "customer.avg_days_late": c.avg_days_late if c.avg_days_late is not None else Decimal(0),
-    }
 
 
 def _parse_for(text: str | None, path: str) -> Expr | None:

@@ -182,9 +182,9 @@ def customer_value(
     )
 
 
-def invoice_value(row: Any, customer_ext: str) -> Invoice:
+def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -> Invoice:
     return Invoice(
-        id=row.external_id,
+        id=external_id or row.external_id,
         customer_id=customer_ext,
         issue_date=row.issue_date,
         due_date=row.due_date,
@@ -469,17 +469,7 @@ def advance_batch(
     for invoice_id in ids:
         row = rows[invoice_id]
         cust = customers[row.customer_id]
-        inv = Invoice(
-            id=row.inv_ext,
-            customer_id=cust.id,
-            issue_date=row.issue_date,
-            due_date=row.due_date,
-            amount=Decimal(row.amount),
-            currency=row.currency,
-            due_date_agreed=bool(row.due_date_agreed),
-            notice_30_days=bool(row.notice_30_days),
-            received_on=row.received_on,
-        )
+        inv = invoice_value(row, cust.id, external_id=row.inv_ext)
         compiled = policies.by_version(row.policy_version_id)
         record = record_value(row, row.inv_ext)
         outcome = stepper.step(record, inv, cust, events.get(invoice_id, []), as_of, compiled)

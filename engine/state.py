@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from mahnwerk.dsl.expr import Money
 from mahnwerk.dsl.ir import INITIAL_STATE, EventKind
 
 ZERO = Decimal("0.00")
@@ -48,6 +49,25 @@ class Customer:
     @property
     def is_consumer(self) -> bool:
         return self.type != "B2B"
+
+    def facts(self) -> dict[str, Any]:
+        """The `customer.*` facts conditions read (policy segments, deployments' `--for`)."""
+        return {
+            "customer.id": self.id,
+            "customer.name": self.name,
+            "customer.type": self.type,
+            "customer.country": self.country,
+            "customer.region": self.region or "",
+            "customer.language": self.language,
+            "customer.tags": sorted(self.tags),
+            "customer.vulnerable": self.vulnerable,
+            "customer.risk_score": self.risk_score if self.risk_score is not None else Decimal(0),
+            "customer.avg_days_late": (
+                self.avg_days_late if self.avg_days_late is not None else Decimal(0)
+            ),
+            "customer.open_balance": Money(self.open_balance, "EUR"),
+            "customer.open_invoices": Decimal(self.open_invoices),
+        }
 
 
 @dataclass(frozen=True, slots=True)

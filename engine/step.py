@@ -110,20 +110,8 @@ class _Run:
         interest = r.interest_open + self.unbooked_interest(day)
         balance = r.principal_open + r.fees_open + interest
         facts: dict[str, Any] = {
-            "customer.id": c.id,
-            "customer.name": c.name,
-            "customer.type": c.type,
-            "customer.country": c.country,
-            "customer.region": c.region or "",
-            "customer.language": c.language,
-            "customer.tags": sorted(c.tags),
-            "customer.vulnerable": c.vulnerable,
-            "customer.risk_score": c.risk_score if c.risk_score is not None else Decimal(0),
-            "customer.avg_days_late": (
-                c.avg_days_late if c.avg_days_late is not None else Decimal(0)
-            ),
+            **c.facts(),
             "customer.open_balance": self.money(c.open_balance),
-            "customer.open_invoices": Decimal(c.open_invoices),
             "invoice.id": inv.id,
             "invoice.amount": self.money(inv.amount),
             "invoice.balance": self.money(balance),
