@@ -30,11 +30,8 @@ The id is stored (in the inbox payload as `import_id`, as the payment's
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -50,11 +47,14 @@ from mahnwerk.engine import models as m
 from mahnwerk.engine.importer import (
     CellError,
     ColumnSpec,
+    CsvTable,
     ImportFailed,
+    Row,
     RowError,
-    decode,
+    _norm_header,
     parse_amount,
     parse_date,
+    read_table,
 )
 
 INV = m.Invoice.__table__
@@ -109,17 +109,8 @@ KIND_ALIASES: dict[str, str] = {
 }
 
 
-def _norm(text: str) -> str:
-    """`Fälligkeit ` → `faelligkeit`, `Kunden-Nr.` → `kunden_nr` (as the importer does)."""
-    text = text.strip().lstrip("\ufeff").casefold()
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(umlaut, plain)
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-
-
-_HEADERS = {_norm(a): spec.name for spec in COLUMNS for a in (spec.name, *spec.aliases)}
-_KINDS = {_norm(k): k for k in (*(e.value for e in EventKind), PAYMENT)} | {
-    _norm(alias): kind for alias, kind in KIND_ALIASES.items()
+_KINDS = {_norm_header(k): k for k in (*(e.value for e in EventKind), PAYMENT)} | {
+    _norm_header(alias): kind for alias, kind in KIND_ALIASES.items()
 }
 
 
@@ -128,7 +119,7 @@ def parse_kind(text: str) -> str:
     value = text.strip()
     if not value:
         raise CellError("event kind is empty", "write e.g. dispute_opened or Widerspruch")
-    kind = _KINDS.get(_norm(value))
+    kind = _KINDS.get(_norm_header(value))
     if kind is None:
         raise CellError(
             f"unknown event kind {value!r}",
@@ -140,109 +131,6 @@ def parse_kind(text: str) -> str:
 # ---------------------------------------------------------------------------
 # Reading the file
 # ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    line: int
-    cells: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    path: str
-    columns: dict[str, str]  # canonical name → header as written
-    rows: list[_Row]
-    ignored: tuple[str, ...]
-
-
-def _read(path: Path, name: str) -> _Table:
-    """Decode and split the file like `importer.read_table` (which only knows its own kinds)."""
-    try:
-        text = decode(path.read_bytes())
-    except OSError as exc:
-        error = RowError(name, 0, "", f"cannot read file: {exc.strerror}")
-        raise ImportFailed(name, [error]) from exc
-    except UnicodeDecodeError:
-        raise ImportFailed(
-            name, [RowError(name, 1, "", "file is not text", "export it again as CSV")]
-        ) from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    first, delimiter = 0, None
-    if lines and (sep := re.fullmatch(r'"?sep=(.)"?[;,]*', lines[0].strip())):
-        delimiter, first = sep.group(1), 1
-    while first < len(lines) and not lines[first].strip(" ;,\t"):
-        first += 1
-    if first >= len(lines):
-        raise ImportFailed(
-            name,
-            [RowError(name, 1, "", "file is empty", "write a header line and one event a row")],
-        )
-    if delimiter is None:
-        counts = {sep: lines[first].count(sep) for sep in (";", ",", "\t")}
-        delimiter = max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ";"
-    reader = csv.reader(io.StringIO("\n".join(lines[first:])), delimiter=delimiter)
-    header = next(reader)
-    header_line = first + 1
-    errors: list[RowError] = []
-    columns: dict[str, str] = {}
-    ignored: list[str] = []
-    for written in header:
-        clean = written.strip().lstrip("\ufeff")
-        canonical = _HEADERS.get(_norm(clean)) if clean else None
-        if canonical is None:
-            if clean:
-                ignored.append(clean)
-        elif canonical in columns:
-            errors.append(
-                RowError(
-                    name,
-                    header_line,
-                    clean,
-                    f"column means {canonical}, like column {columns[canonical]!r}",
-                    "keep one of the two columns",
-                )
-            )
-        else:
-            columns[canonical] = written
-    for spec in COLUMNS:
-        if spec.required and spec.name not in columns:
-            errors.append(
-                RowError(
-                    name,
-                    header_line,
-                    spec.name,
-                    "required column is missing",
-                    f"add a column {spec.name!r} (or {', '.join(spec.aliases[:2])})",
-                )
-            )
-    if errors:
-        raise ImportFailed(name, errors)
-    index = {canonical: header.index(written) for canonical, written in columns.items()}
-    rows: list[_Row] = []
-    previous = reader.line_num
-    for cells in reader:
-        line = header_line + previous
-        previous = reader.line_num
-        if not "".join(cells).strip():
-            continue
-        if any(c.strip() for c in cells[len(header) :]):
-            errors.append(
-                RowError(
-                    name,
-                    line,
-                    f"column {len(header) + 1}",
-                    f"{len(cells)} values but the header has {len(header)} columns",
-                    "check the separator and quotes (1234,56 in a comma-separated file "
-                    "must be in quotes)",
-                )
-            )
-            continue
-        cells = cells + [""] * (len(header) - len(cells))
-        rows.append(_Row(line, {c: cells[i].strip() for c, i in index.items()}))
-    if errors:
-        raise ImportFailed(name, errors)
-    return _Table(name, columns, rows, tuple(ignored))
 
 
 # ---------------------------------------------------------------------------
@@ -294,15 +182,15 @@ def import_id(
 
 
 class _Checker:
-    def __init__(self, table: _Table) -> None:
+    def __init__(self, table: CsvTable) -> None:
         self.table = table
         self.errors: list[RowError] = []
 
-    def error(self, row: _Row, column: str, message: str, hint: str) -> None:
+    def error(self, row: Row, column: str, message: str, hint: str) -> None:
         where = self.table.columns.get(column, column)
         self.errors.append(RowError(self.table.path, row.line, where, message, hint))
 
-    def cell(self, row: _Row, column: str, parse: Any) -> Any:
+    def cell(self, row: Row, column: str, parse: Any) -> Any:
         text = row.cells.get(column, "")
         if not text:
             return None
@@ -445,7 +333,7 @@ def import_events(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)
-    table = _read(path, str(path))
+    table = read_table(path, "events", columns=COLUMNS)
     checker = _Checker(table)
     with engine.begin() as conn:
         numbers = {r.cells.get("invoice_id", "") for r in table.rows} - {""}

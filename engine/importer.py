@@ -502,8 +502,16 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] else ";"
 
 
-def read_table(path: Path, kind: Kind, display: str | None = None) -> CsvTable:
-    """Decode and split `path`, map its header; raise `ImportFailed` for file-level problems."""
+def read_table(
+    path: Path,
+    kind: str,
+    display: str | None = None,
+    columns: tuple[ColumnSpec, ...] | None = None,
+) -> CsvTable:
+    """Decode and split `path`, map its header; raise `ImportFailed` for file-level problems.
+
+    `columns` lets another import (events) use the same reading rules with its own columns.
+    """
     name = display or str(path)
     try:
         data = path.read_bytes()
@@ -549,7 +557,8 @@ def read_table(path: Path, kind: Kind, display: str | None = None) -> CsvTable:
     reader = csv.reader(io.StringIO("\n".join(lines[first:])), delimiter=delimiter)
     header = next(reader)
     header_line = first + 1
-    table, errors = _map_header(name, kind, header, header_line)
+    specs = columns if columns is not None else COLUMNS[kind]  # type: ignore[index]
+    table, errors = _map_header(name, kind, header, header_line, specs)
     if errors:
         raise ImportFailed(name, errors)
     index = {canonical: header.index(written) for canonical, written in table.columns.items()}
@@ -588,9 +597,11 @@ def read_table(path: Path, kind: Kind, display: str | None = None) -> CsvTable:
 
 
 def _map_header(
-    name: str, kind: Kind, header: list[str], line: int
+    name: str, kind: str, header: list[str], line: int, specs: tuple[ColumnSpec, ...]
 ) -> tuple[CsvTable, list[RowError]]:
-    aliases = _ALIASES[kind]
+    aliases = {
+        _norm_header(alias): spec.name for spec in specs for alias in (spec.name, *spec.aliases)
+    }
     columns: dict[str, str] = {}
     ignored: list[str] = []
     errors: list[RowError] = []
@@ -613,7 +624,7 @@ def _map_header(
             )
         else:
             columns[canonical] = written
-    for spec in COLUMNS[kind]:
+    for spec in specs:
         if spec.required and spec.name not in columns:
             known = ", ".join(spec.aliases[:3])
             errors.append(

@@ -212,8 +212,10 @@ def test_missing_columns_are_named_with_their_german_names(books, tmp_path):
     with pytest.raises(ImportFailed) as caught:
         import_events(books, path, now=NOW)
     assert [str(e) for e in caught.value.errors] == [
-        f"{path}:1:kind: required column is missing — add a column 'kind' (or art, ereignis)",
-        f"{path}:1:date: required column is missing — add a column 'date' (or datum, am)",
+        f"{path}:1:kind: required column is missing — add a column 'kind' "
+        "(or art, ereignis, vorgang)",
+        f"{path}:1:date: required column is missing — add a column 'date' "
+        "(or datum, am, ereignisdatum)",
     ]
 
 
