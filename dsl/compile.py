@@ -76,6 +76,8 @@ class CompiledPolicy:
     warnings: tuple[Diagnostic, ...]
     source: str = field(repr=False)
     sha256: str = ""
+    #: (segment, state) -> its outgoing rules, highest priority first; the engine's hot path
+    outgoing: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     @property
     def name(self) -> str:
@@ -84,13 +86,9 @@ class CompiledPolicy:
     def graph(self, segment: str) -> nx.DiGraph:
         return self.graphs[segment]
 
-    def rules_from(self, segment: str, state: str) -> list[Rule]:
+    def rules_from(self, segment: str, state: str) -> tuple[Rule, ...]:
         """Every rule leaving `state` in `segment`'s graph, highest priority first."""
-        g = self.graphs[segment]
-        if state not in g:
-            return []
-        rules = [r for _, _, data in g.out_edges(state, data=True) for r in data["rules"]]
-        return sorted(rules, key=lambda r: -r.priority)
+        return self.outgoing.get((segment, state), ())
 
 
 # ---------------------------------------------------------------------------
@@ -165,6 +163,12 @@ def compile_policy(
         view = nx.subgraph_view(ladder_graphs[segment.ladder])
         view.graph = {**ladder_graphs[segment.ladder].graph, "segment": segment.name}
         graphs[segment.name] = view
+    per_ladder = {name: _outgoing(g) for name, g in ladder_graphs.items()}
+    outgoing = {
+        (segment.name, state): rules
+        for segment in policy.segments
+        for state, rules in per_ladder[segment.ladder].items()
+    }
     return CompiledPolicy(
         policy=policy,
         graphs=MappingProxyType(graphs),
@@ -172,7 +176,16 @@ def compile_policy(
         warnings=tuple(c.warnings),
         source=source,
         sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        outgoing=MappingProxyType(outgoing),
     )
+
+
+def _outgoing(g: nx.DiGraph) -> dict[str, tuple[Rule, ...]]:
+    out: dict[str, tuple[Rule, ...]] = {}
+    for node in g.nodes:
+        rules = [r for _, _, data in g.out_edges(node, data=True) for r in data["rules"]]
+        out[node] = tuple(sorted(rules, key=lambda r: -r.priority))
+    return out
 
 
 def _freeze(g: nx.DiGraph) -> nx.DiGraph:

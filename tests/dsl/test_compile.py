@@ -746,7 +746,7 @@ def test_rules_from_a_state_come_highest_priority_first(shape):
     rules = shape.rules_from("default", "erinnerung")
     assert [r.priority for r in rules] == sorted((r.priority for r in rules), reverse=True)
     assert {r.target for r in rules} >= {"mahnung_1", "brief", "spaet", "paid"}
-    assert shape.rules_from("default", "no_such_state") == []
+    assert shape.rules_from("default", "no_such_state") == ()
 
 
 def test_each_segment_gets_its_own_frozen_copy_of_its_ladders_graph():
