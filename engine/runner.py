@@ -587,6 +587,7 @@ class _Writes:
         self.ledger: list[dict[str, Any]] = []
         self.log: list[dict[str, Any]] = []
         self.outbox: list[dict[str, Any]] = []
+        self.approvals: list[dict[str, Any]] = []
 
     def flush(self) -> None:
         conn = self.conn
@@ -598,7 +599,20 @@ class _Writes:
             conn.execute(_insert_ignore(conn, OUTBOX), self.outbox)
         if self.log:
             conn.execute(insert(EVENT), self.log)
+        if self.approvals:
+            conn.execute(insert(APPROVAL), self.approvals)
+            ids = sorted({a["invoice_id"] for a in self.approvals})
+            newest = (
+                select(func.max(APPROVAL.c.id))
+                .where(APPROVAL.c.invoice_id == DS.c.invoice_id, APPROVAL.c.status == "pending")
+                .scalar_subquery()
+            )
+            for chunk in _chunks(ids):
+                conn.execute(
+                    update(DS).where(DS.c.invoice_id.in_(chunk)).values(pending_approval_id=newest)
+                )
         self.states, self.ledger, self.log, self.outbox = [], [], [], []
+        self.approvals = []
 
 
 def _write_actions(
@@ -614,7 +628,6 @@ def _write_actions(
     customer: Customer,
     record: Record | None = None,
 ) -> None:
-    conn = writes.conn
     ledger = writes.ledger
     log: list[dict[str, Any]] = []
     messages = [a for a in actions if isinstance(a, Message)]
@@ -717,22 +730,17 @@ def _write_actions(
             )
         elif isinstance(action, ApprovalRequest):
             stats.approvals += 1
-            approval_id = conn.execute(
-                insert(APPROVAL).values(
-                    invoice_id=invoice_id,
-                    target_state=action.target,
-                    summary=action.summary,
-                    rule=action.rule,
-                    required=action.required,
-                    status="pending",
-                    requested_on=action.on,
-                    amount=Decimal(0),
-                )
-            ).inserted_primary_key[0]
-            conn.execute(
-                update(DS)
-                .where(DS.c.invoice_id == invoice_id)
-                .values(pending_approval_id=approval_id)
+            writes.approvals.append(
+                {
+                    "invoice_id": invoice_id,
+                    "target_state": action.target,
+                    "summary": action.summary,
+                    "rule": action.rule,
+                    "required": action.required,
+                    "status": "pending",
+                    "requested_on": action.on,
+                    "amount": record.balance if record is not None else Decimal(0),
+                }
             )
             log.append(
                 base
@@ -741,9 +749,7 @@ def _write_actions(
                     "occurred_on": action.on,
                     "rule": action.rule,
                     "message": action.summary,
-                    "payload": json.dumps(
-                        {"approval_id": approval_id, "required": action.required}
-                    ),
+                    "payload": json.dumps({"target": action.target, "required": action.required}),
                 }
             )
         elif isinstance(action, Task):
