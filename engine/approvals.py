@@ -150,22 +150,7 @@ def decide(
             "payload": json.dumps({"approval_id": approval_id, "comment": comment}),
         }
         if not approve:
-            conn.execute(
-                update(APPROVAL)
-                .where(APPROVAL.c.id == approval_id)
-                .values(status="rejected", decided_at=now)
-            )
-            conn.execute(
-                update(DS)
-                .where(DS.c.invoice_id == row.invoice_id)
-                .values(
-                    pending_approval=None,
-                    pending_approval_id=None,
-                    held=True,
-                    next_check_on=None,
-                    pause_reason=None,
-                )
-            )
+            _settle(conn, row, "rejected", now, held=True, next_check_on=None, pause_reason=None)
             conn.execute(
                 insert(EVENT).values(
                     kind="approval_rejected",
@@ -174,7 +159,7 @@ def decide(
                 )
             )
             return f"approval {approval_id} rejected by {approver}; the invoice is on hold"
-        approvals = len([b for b in before]) + 1
+        approvals = len(before) + 1
         conn.execute(
             insert(EVENT).values(
                 kind="approval_given",
@@ -187,23 +172,28 @@ def decide(
                 f"approval {approval_id}: {approver} approved ({approvals} of "
                 f"{row.required}); waiting for another person"
             )
-        conn.execute(
-            update(APPROVAL)
-            .where(APPROVAL.c.id == approval_id)
-            .values(status="approved", decided_at=now)
-        )
-        conn.execute(
-            update(DS)
-            .where(DS.c.invoice_id == row.invoice_id)
-            .values(
-                pending_approval=None,
-                pending_approval_id=None,
-                approved_target=row.target_state,
-                approved_on=today,
-                next_check_on=today,
-            )
+        _settle(
+            conn,
+            row,
+            "approved",
+            now,
+            approved_target=row.target_state,
+            approved_on=today,
+            next_check_on=today,
         )
     return f"approval {approval_id} approved; the next run moves the invoice to {row.target_state}"
+
+
+def _settle(conn: Any, row: Any, status: str, now: datetime, **record: Any) -> None:
+    """Close an approval and release its invoice's record with `record`'s changes."""
+    conn.execute(
+        update(APPROVAL).where(APPROVAL.c.id == row.id).values(status=status, decided_at=now)
+    )
+    conn.execute(
+        update(DS)
+        .where(DS.c.invoice_id == row.invoice_id)
+        .values(pending_approval=None, pending_approval_id=None, **record)
+    )
 
 
 def demo_review(engine: Engine, operators: tuple[str, ...], now: datetime) -> None:
