@@ -34,6 +34,7 @@ class InterestResult:
         return "Verzugszinsen " + ", ".join(parts) + (" (vorläufig)" if self.provisional else "")
 
 
+@lru_cache(maxsize=4096)  # pure; one step asks the same question two or three times
 def interest(
     principal: Decimal, start: date, end: date, consumer: bool, points: Decimal | None
 ) -> InterestResult:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -473,7 +474,7 @@ def advance_batch(
         compiled = policies.by_version(row.policy_version_id)
         record = record_value(row, row.inv_ext)
         outcome = stepper.step(record, inv, cust, events.get(invoice_id, []), as_of, compiled)
-        values = {f"b_{k}": v for k, v in record_row(outcome.record).items()}
+        values = dict(zip(_B_KEYS, record_row(outcome.record).values(), strict=True))
         values["b_invoice_id"] = invoice_id
         values["b_row_version"] = row.row_version + 1
         updates.append(values)
@@ -499,6 +500,9 @@ def advance_batch(
         )
     _mark_applied(conn, ids, as_of, run_id, stats)
     return stats
+
+
+_B_KEYS = tuple(f"b_{c}" for c in _RECORD_COLUMNS)
 
 
 def _bind(name: str) -> Any:
@@ -794,7 +798,12 @@ def _still_speaks(record: Record, message: Message) -> bool:
 
 def _not_before(as_of: date, customer: Customer) -> datetime:
     """The earliest instant a message of this run may go out: 08:00 in the customer's zone."""
-    tz = ZoneInfo(customer.timezone or "Europe/Berlin")
+    return _not_before_in(as_of, customer.timezone or "Europe/Berlin")
+
+
+@lru_cache(maxsize=1024)
+def _not_before_in(as_of: date, zone: str) -> datetime:
+    tz = ZoneInfo(zone)
     return datetime.combine(as_of, dtime(8, 0), tz).astimezone(UTC)
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from mahnwerk.dsl import ir
@@ -765,7 +766,12 @@ class _Run:
         self.apply_rules_for(partial, day)
 
 
+@lru_cache(maxsize=4096)  # a policy has few rules; every transition asks for its words
 def _describe(rule: Rule) -> str:
+    return _describe_uncached(rule)
+
+
+def _describe_uncached(rule: Rule) -> str:
     from mahnwerk.dsl.render import describe_rule
 
     return describe_rule(rule)
