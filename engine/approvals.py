@@ -19,13 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mahnwerk.engine import models as m
-
-APPROVAL = m.Approval.__table__
-DECISION = m.ApprovalDecision.__table__
-DS = m.DunningState.__table__
-INV = m.Invoice.__table__
-EVENT = m.Event.__table__
+from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INV
 
 
 class ApprovalError(Exception):

@@ -43,7 +43,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert, select
 
 from mahnwerk.dsl.ir import EventKind
-from mahnwerk.engine import models as m
 from mahnwerk.engine.importer import (
     CellError,
     ColumnSpec,
@@ -56,11 +55,8 @@ from mahnwerk.engine.importer import (
     parse_date,
     read_table,
 )
+from mahnwerk.engine.models import EVENT, INBOX, INV, PAY
 
-INV = m.Invoice.__table__
-INBOX = m.Inbox.__table__
-PAY = m.Payment.__table__
-EVENT = m.Event.__table__
 BERLIN = ZoneInfo("Europe/Berlin")
 
 #: The pseudo-kind of a payment: it goes to the payment table, not to the inbox.

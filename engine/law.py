@@ -18,8 +18,6 @@ from mahnwerk.engine.state import Customer, Invoice, cents
 
 #: C2: the first written reminder must lie at least four weeks before a report.
 REPORT_WAIT = timedelta(days=28)
-#: § 286 Abs. 3 BGB
-THIRTY_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)

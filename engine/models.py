@@ -443,3 +443,21 @@ class Inbox(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=AwareDateTime)
     actor: str = Field(sa_type=String)
     applied_run_id: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# Core table handles: the engine's bulk reads and writes use these, not the ORM
+# ---------------------------------------------------------------------------
+
+CUST = Customer.__table__
+INV = Invoice.__table__
+PAY = Payment.__table__
+PV = PolicyVersion.__table__
+APPROVAL = Approval.__table__
+DECISION = ApprovalDecision.__table__
+DS = DunningState.__table__
+EVENT = Event.__table__
+OUTBOX = Outbox.__table__
+LEDGER = Ledger.__table__
+RUN = Run.__table__
+INBOX = Inbox.__table__

@@ -24,12 +24,8 @@ from mahnwerk.dsl.compile import CompiledPolicy, compile_source
 from mahnwerk.dsl.errors import Collector, PolicyError
 from mahnwerk.dsl.expr import EvalError, Expr, Type, check_expr, evaluate, parse_expr
 from mahnwerk.dsl.ir import RESERVED_STATE_NAMES
-from mahnwerk.engine import models as m
+from mahnwerk.engine.models import DS, INV, PV
 from mahnwerk.engine.state import Customer
-
-PV = m.PolicyVersion.__table__
-DS = m.DunningState.__table__
-INV = m.Invoice.__table__
 
 
 class DeployRefused(Exception):

@@ -14,15 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from mahnwerk.engine import models as m
-
-DS = m.DunningState.__table__
-INV = m.Invoice.__table__
-CUST = m.Customer.__table__
-EVENT = m.Event.__table__
-LEDGER = m.Ledger.__table__
-OUTBOX = m.Outbox.__table__
-INBOX = m.Inbox.__table__
+from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX
 
 
 class NotFound(LookupError):

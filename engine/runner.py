@@ -38,8 +38,8 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import models as m
 from mahnwerk.engine import step as stepper
+from mahnwerk.engine.models import APPROVAL, CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, PAY, RUN
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.state import (
     ApprovalRequest,
@@ -53,17 +53,6 @@ from mahnwerk.engine.state import (
     Task,
     Transition,
 )
-
-DS = m.DunningState.__table__
-INV = m.Invoice.__table__
-CUST = m.Customer.__table__
-PAY = m.Payment.__table__
-INBOX = m.Inbox.__table__
-LEDGER = m.Ledger.__table__
-OUTBOX = m.Outbox.__table__
-EVENT = m.Event.__table__
-APPROVAL = m.Approval.__table__
-RUN = m.Run.__table__
 
 BATCH = 2_000
 _CHUNK = 500  # ids per IN (...) clause
