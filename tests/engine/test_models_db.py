@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, delete, inspect, text, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import SQLModel, select
@@ -157,8 +158,10 @@ def test_init_upgrades_an_older_database(
     # A later release: the same migrations plus one more.
     migrations = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "0002_note.py").write_text(
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+    head = ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
+    nxt = f"{int(head) + 1:04d}"
+    (migrations / "versions" / f"{nxt}_note.py").write_text(
+        f'revision = "{nxt}"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
         "def upgrade():\n"
         '    with op.batch_alter_table("customer") as batch:\n'
@@ -171,7 +174,7 @@ def test_init_upgrades_an_older_database(
     released = db.MIGRATIONS
     monkeypatch.setattr(db, "MIGRATIONS", migrations)
     try:
-        assert "from schema 0001 to 0002" in init_db(db_url)
+        assert f"from schema {head} to {nxt}" in init_db(db_url)
         assert "up to date" in init_db(db_url)
         ensure_ready(eng)
         # Back to the released code: the database is now newer than it.
