@@ -548,6 +548,30 @@ def demo_cmd(
     )
 
 
+@app.command("tui")
+def tui_cmd(
+    db: DbOption = None,
+    operator: Annotated[
+        str,
+        typer.Option(
+            envvar="MAHNWERK_OPERATOR", help="Your name, written into the audit log of decisions."
+        ),
+    ] = "",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date (default today).")
+    ] = None,
+) -> None:
+    """The operators' terminal UI: queues, approvals, an invoice's story, the policy graph."""
+    if not operator.strip():
+        _err("error: who is working? pass --operator NAME or set MAHNWERK_OPERATOR")
+        raise typer.Exit(2)
+    day = _date(as_of, "--as-of") if as_of else _now().date()
+    engine = _engine(db)
+    from mahnwerk.tui.app import MahnwerkApp
+
+    MahnwerkApp(engine, operator, day, _now).run()
+
+
 def _policy_dir() -> Path:
     """The shipped example policies: the repo's `policies/` or the installed copy."""
     here = Path(__file__).resolve().parent.parent / "policies"
@@ -563,9 +587,27 @@ def _register_data_commands() -> None:
 
     register(app)
     register_events(import_group(app))
+    from mahnwerk.cmd_letters import register as register_letters
+
+    register_letters(app)
+    from mahnwerk.cmd_bank import register as register_bank
+
+    register_bank(app)
+    from mahnwerk.cmd_privacy import register as register_privacy
+
+    register_privacy(app)
 
 
 _register_data_commands()
+
+
+def _register_analytics_commands() -> None:
+    from mahnwerk.cmd_analytics import register
+
+    register(app)
+
+
+_register_analytics_commands()
 
 
 @policy_app.command("explain")

@@ -154,6 +154,15 @@ FACTS: dict[str, Fact] = {
     "customer.avg_days_late": Fact(Type.NUMBER, "average days late over the history"),
     "customer.open_balance": Fact(Type.MONEY, "all open invoices of the customer together"),
     "customer.open_invoices": Fact(Type.NUMBER, "number of open invoices"),
+    "customer.median_days_late": Fact(Type.NUMBER, "median days late (mahnwerk analyse)"),
+    "customer.late_share": Fact(Type.NUMBER, "share of paid invoices paid late, 0 .. 1"),
+    "customer.trend_days": Fact(
+        Type.NUMBER, "days later the last 5 invoices were paid than the earlier ones"
+    ),
+    "customer.disputes": Fact(Type.NUMBER, "invoices the customer disputed"),
+    "customer.partial_payments": Fact(Type.NUMBER, "invoices paid in more than one part"),
+    "customer.overdue_invoices": Fact(Type.NUMBER, "invoices overdue at the last analysis"),
+    "customer.gone_quiet": Fact(Type.BOOL, "used to buy often, no invoice for a long time"),
     "invoice.id": Fact(Type.STRING, "the invoice number"),
     "invoice.amount": Fact(Type.MONEY, "the invoice's original amount"),
     "invoice.balance": Fact(Type.MONEY, "what is still owed: principal, fees and interest"),

@@ -55,6 +55,9 @@ class EventKind(StrEnum):
     HOLD = "hold"
     RELEASE = "release"
     DEATH_NOTICE = "death_notice"
+    COURT_ORDER_SERVED = "court_order_served"  # C3: the payment order reached the debtor
+    OBJECTION_FILED = "objection_filed"  # C3: the debtor objected (§ 694 ZPO)
+    ENFORCEMENT_APPLIED = "enforcement_applied"  # C3: enforcement order applied for (§ 699)
 
 
 class Terminal(StrEnum):

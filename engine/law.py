@@ -88,14 +88,30 @@ def time_barred_from(due: date) -> date | None:
 
 
 def credit_report_problems(
-    written_reminders: int, first_reminder_on: date | None, disputed: bool, on: date
+    written_reminders: int,
+    first_reminder_on: date | None,
+    disputed: bool,
+    on: date,
+    notice_on: date | None = None,
+    notice_required: bool = True,
 ) -> list[str]:
-    """What stands in the way of a § 31 Abs. 2 Nr. 4 BDSG report on `on` (empty: allowed)."""
+    """What stands in the way of a § 31 Abs. 2 Nr. 4 BDSG report on `on` (empty: allowed).
+
+    All four conditions: two written reminders after the due date; the first at least four
+    weeks before the report; the debtor told in writing of the possible report, not earlier
+    than the first reminder and before the report; the claim not disputed.
+    """
     problems = []
     if written_reminders < 2:
         problems.append(f"{written_reminders} written reminder(s) after due, two needed")
     if first_reminder_on is None or on - first_reminder_on < REPORT_WAIT:
         problems.append("the first reminder is less than four weeks old")
+    if notice_required and (
+        notice_on is None
+        or (first_reminder_on is not None and notice_on < first_reminder_on)
+        or notice_on >= on
+    ):
+        problems.append("the debtor was not told of the possible report beforehand")
     if disputed:
         problems.append("the claim is disputed")
     return problems

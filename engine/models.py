@@ -309,6 +309,10 @@ class DunningState(SQLModel, table=True):
     approved_on: date | None = None
     time_barred_from: date | None = None
     credit_stopped: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    report_notice_on: date | None = None  # C2: told of a possible credit-bureau report
+    limitation_restart_on: date | None = None  # C4: last part payment (§ 212 BGB)
+    court_stage: str | None = Field(default=None, sa_type=String)  # C3: payment order
+    court_served_on: date | None = None
     pending_approval_id: int | None = Field(default=None, foreign_key="approval.id")
     row_version: int = Field(default=0, sa_column_kwargs=_default("0"))
     claimed_by: str | None = Field(default=None, sa_type=String)
@@ -345,6 +349,8 @@ class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
+        # D3: a run counts each customer's recent contacts before it queues another
+        Index("ix_outbox_customer_not_before", "customer_id", "not_before"),
         CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
     )
 
@@ -446,6 +452,162 @@ class Inbox(SQLModel, table=True):
 
 
 # ---------------------------------------------------------------------------
+# Analytics: how each customer pays (written by `mahnwerk analyse`)
+# ---------------------------------------------------------------------------
+
+
+class CustomerBehaviour(SQLModel, table=True):
+    """A customer's payment behaviour as of `as_of`, and the risk score built from it.
+
+    One row per customer, replaced by every `mahnwerk analyse`; the run reads it
+    for the `customer.*` behaviour facts.  `risk_reasons` keeps the scorecard's
+    points with their reasons (JSON), so a score can always be explained.
+    """
+
+    __tablename__ = "customer_behaviour"
+
+    customer_id: int = Field(
+        primary_key=True, foreign_key="customer.id", sa_column_kwargs={"autoincrement": False}
+    )
+    as_of: date
+    invoices: int = Field(default=0, sa_column_kwargs=_default("0"))
+    paid: int = Field(default=0, sa_column_kwargs=_default("0"))
+    median_days_late: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    late_share: Decimal | None = Field(default=None, sa_type=Numeric(5, 4))
+    trend_days: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    disputes: int = Field(default=0, sa_column_kwargs=_default("0"))
+    partial_payments: int = Field(default=0, sa_column_kwargs=_default("0"))
+    open_invoices: int = Field(default=0, sa_column_kwargs=_default("0"))
+    open_amount: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
+    overdue_invoices: int = Field(default=0, sa_column_kwargs=_default("0"))
+    max_days_overdue: int = Field(default=0, sa_column_kwargs=_default("0"))
+    last_invoice_on: date | None = None
+    gone_quiet: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    risk_reasons: str = Field(default="[]", sa_type=Text, sa_column_kwargs=_default("'[]'"))
+    computed_at: datetime = Field(sa_type=AwareDateTime)
+
+
+# ---------------------------------------------------------------------------
+# Bank statements (engine/bank): imported entries and payers' accounts
+# ---------------------------------------------------------------------------
+
+BANK_ENTRY_KINDS: Final = ("credit", "debit", "return", "reversal")
+BANK_ENTRY_STATUSES: Final = ("matched", "assigned", "unmatched", "review", "dismissed", "other")
+
+
+class BankEntry(SQLModel, table=True):
+    """One booked line of an imported bank statement; `entry_key` stops booking it twice.
+
+    A matched credit has become `payment` rows (`bank:<id>:<n>`); `unmatched` credits and
+    `review` entries (returns, reversals) wait for a person.
+    """
+
+    __tablename__ = "bank_entry"
+    __table_args__ = (
+        UniqueConstraint("entry_key"),
+        CheckConstraint(one_of("kind", BANK_ENTRY_KINDS), name="kind"),
+        CheckConstraint(one_of("status", BANK_ENTRY_STATUSES), name="status"),
+        CheckConstraint(one_of("direction", ("C", "D")), name="direction"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_key: str = Field(sa_type=String(64))
+    account: str = Field(sa_type=String)
+    statement: str = Field(sa_type=String)
+    entry_ref: str | None = Field(default=None, sa_type=String)
+    booked_on: date
+    value_date: date | None = None
+    amount: Decimal = Field(sa_type=MONEY)
+    currency: str = Field(sa_type=String(3))
+    direction: str = Field(sa_type=String(1))
+    kind: str = Field(sa_type=String)
+    counterparty_name: str | None = Field(default=None, sa_type=String)
+    counterparty_iban: str | None = Field(default=None, sa_type=String)
+    end_to_end_id: str | None = Field(default=None, sa_type=String)
+    remittance: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    bank_code: str | None = Field(default=None, sa_type=String)
+    file: str = Field(sa_type=Text)
+    line: int | None = None
+    status: str = Field(index=True, sa_type=String)
+    matched_by: str | None = Field(default=None, sa_type=String)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    note: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    imported_at: datetime = Field(sa_type=AwareDateTime)
+    decided_by: str | None = Field(default=None, sa_type=String)
+    decided_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class BankAccount(SQLModel, table=True):
+    """A payer's IBAN known to belong to a customer (learnt from matches or entered)."""
+
+    __tablename__ = "bank_account"
+    __table_args__ = (UniqueConstraint("iban"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    iban: str = Field(sa_type=String)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    learned_from: str = Field(sa_type=String)
+    created_at: datetime = Field(sa_type=AwareDateTime)
+
+
+# ---------------------------------------------------------------------------
+# Communications: delivery attempts of outbox messages (engine/comms/dispatch.py)
+# ---------------------------------------------------------------------------
+
+DELIVERY_STATUSES: Final = ("transmitting", "committed", "sent", "failed", "abandoned")
+
+
+class Delivery(SQLModel, table=True):
+    """One attempt to deliver a message: one outbox row, or several bundled (D3).
+
+    `message_id` is derived from the outbox rows' idempotency keys, so every
+    attempt of the same message carries the same Message-ID.  `committed_at`
+    marks the point of no return (for SMTP: the whole message is on the wire,
+    only the final "." is missing); after a crash, a `committed` attempt is
+    counted as sent and a `transmitting` one as never delivered.  `subject`
+    and `body` keep the text as sent, for the audit trail.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(index=True, sa_type=String)
+    channel: str = Field(sa_type=String)
+    customer_id: int = Field(foreign_key="customer.id")
+    template: str = Field(sa_type=String)
+    language: str = Field(sa_type=String)
+    recipient: str | None = Field(default=None, sa_type=String)
+    status: str = Field(index=True, sa_type=String)
+    attempt: int = Field(default=1, sa_column_kwargs=_default("1"))
+    started_at: datetime = Field(sa_type=AwareDateTime)
+    committed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    error: str | None = Field(default=None, sa_type=Text)
+    subject: str | None = Field(default=None, sa_type=Text)
+    body: str | None = Field(default=None, sa_type=Text)
+    artefact: str | None = Field(default=None, sa_type=Text)
+
+
+class DeliveryItem(SQLModel, table=True):
+    """Which outbox rows a delivery attempt carries."""
+
+    __tablename__ = "delivery_item"
+
+    delivery_id: int = Field(
+        primary_key=True, foreign_key="delivery.id", sa_column_kwargs={"autoincrement": False}
+    )
+    outbox_id: int = Field(
+        primary_key=True,
+        foreign_key="outbox.id",
+        index=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+
+
+# ---------------------------------------------------------------------------
 # Core table handles: the engine's bulk reads and writes use these, not the ORM
 # ---------------------------------------------------------------------------
 
@@ -461,3 +623,8 @@ OUTBOX = Outbox.__table__
 LEDGER = Ledger.__table__
 RUN = Run.__table__
 INBOX = Inbox.__table__
+DELIVERY = Delivery.__table__
+DELIVERY_ITEM = DeliveryItem.__table__
+BEHAVIOUR = CustomerBehaviour.__table__
+BANK_ENTRY = BankEntry.__table__
+BANK_ACCOUNT = BankAccount.__table__

@@ -26,20 +26,31 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from datetime import time as dtime
+from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
+from mahnwerk.engine import law
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.models import APPROVAL, CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, PAY, RUN
+from mahnwerk.engine.contacts import ContactBook
+from mahnwerk.engine.models import (
+    APPROVAL,
+    BEHAVIOUR,
+    CUST,
+    DS,
+    EVENT,
+    INBOX,
+    INV,
+    LEDGER,
+    OUTBOX,
+    PAY,
+    RUN,
+)
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.state import (
     ApprovalRequest,
@@ -142,6 +153,10 @@ _RECORD_COLUMNS = (
     "approved_on",
     "time_barred_from",
     "credit_stopped",
+    "report_notice_on",
+    "limitation_restart_on",
+    "court_stage",
+    "court_served_on",
 )
 
 
@@ -165,6 +180,14 @@ def customer_value(
         timezone=row.timezone or "Europe/Berlin",
         risk_score=row.risk_score,
         avg_days_late=row.avg_days_late,
+        # behaviour facts (customer_behaviour, outer-joined by `_customers`; absent: None)
+        median_days_late=getattr(row, "median_days_late", None),
+        late_share=getattr(row, "late_share", None),
+        trend_days=getattr(row, "trend_days", None),
+        disputes=getattr(row, "disputes", None) or 0,
+        partial_payments=getattr(row, "partial_payments", None) or 0,
+        overdue_invoices=getattr(row, "overdue_invoices", None) or 0,
+        gone_quiet=bool(getattr(row, "gone_quiet", False)),
         open_balance=open_balance,
         open_invoices=open_invoices,
         insolvent_since=row.insolvent_since,
@@ -354,11 +377,30 @@ def intake_phase(
     return stats
 
 
+#: The behaviour columns a run reads as `customer.*` facts (written by `mahnwerk analyse`).
+_BEHAVIOUR_FACTS = tuple(
+    BEHAVIOUR.c[name]
+    for name in (
+        "median_days_late",
+        "late_share",
+        "trend_days",
+        "disputes",
+        "partial_payments",
+        "overdue_invoices",
+        "gone_quiet",
+    )
+)
+
+
 def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
     out: dict[int, Customer] = {}
     ids = sorted(ids)
     for chunk in _chunks(ids):
-        for row in conn.execute(select(CUST).where(CUST.c.id.in_(chunk))):
+        for row in conn.execute(
+            select(CUST, *_BEHAVIOUR_FACTS)
+            .outerjoin(BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id)
+            .where(CUST.c.id.in_(chunk))
+        ):
             out[row.id] = customer_value(row)
     return out
 
@@ -453,6 +495,7 @@ def advance_batch(
         ):
             rows[row.invoice_id] = row
     customers = _customers(conn, {r.customer_id for r in rows.values()})
+    contacts = ContactBook(conn, customers, as_of)
     events = _pending_events(conn, ids, as_of)
     updates: list[dict[str, Any]] = []
     writes = _Writes(conn)
@@ -479,6 +522,7 @@ def advance_batch(
             compiled,
             cust,
             outcome.record,
+            contacts,
         )
         stats.checked += 1
     writes.flush()
@@ -620,6 +664,7 @@ def _write_actions(
     compiled: CompiledPolicy,
     customer: Customer,
     record: Record | None = None,
+    contacts: ContactBook | None = None,
 ) -> None:
     ledger = writes.ledger
     log: list[dict[str, Any]] = []
@@ -694,6 +739,18 @@ def _write_actions(
                 continue
             stats.messages[action.channel] += 1
             key = f"{invoice_id}:{action.state}:{action.template}:{action.channel}:{action.on}"
+            if contacts is None:
+                contacts = ContactBook(writes.conn, [customer_id], as_of)
+            cal = law.Calendar.for_customer(compiled.policy.calendar, customer)
+            slot = contacts.plan(
+                customer_id,
+                as_of,
+                action.channel,
+                customer.timezone or compiled.policy.timezone,
+                cal.country,
+                cal.region,
+                compiled.policy.limits,
+            )
             writes.outbox.append(
                 {
                     "idempotency_key": key,
@@ -704,10 +761,16 @@ def _write_actions(
                     "language": action.language or "de",
                     "tone": action.tone,
                     "status": "queued",
-                    "not_before": _not_before(as_of, customer),
+                    "not_before": slot.at,
                     "created_at": now,
                     "attempts": 0,
-                    "payload": json.dumps({"state": action.state, "offers": list(action.offers)}),
+                    "payload": json.dumps(
+                        {
+                            "state": action.state,
+                            "offers": list(action.offers),
+                            "announces": list(action.announces),
+                        }
+                    ),
                     "rule": action.rule,
                 }
             )
@@ -717,7 +780,8 @@ def _write_actions(
                     "kind": "message_queued",
                     "occurred_on": action.on,
                     "rule": action.rule,
-                    "message": f"{action.channel} {action.template}",
+                    "message": f"{action.channel} {action.template}"
+                    + (f", not before {slot.at.date()}: {slot.reason}" if slot.reason else ""),
                     "payload": "{}",
                 }
             )
@@ -783,17 +847,6 @@ def _still_speaks(record: Record, message: Message) -> bool:
         and not paused
         and record.state not in ir.TERMINAL_NAMES
     )
-
-
-def _not_before(as_of: date, customer: Customer) -> datetime:
-    """The earliest instant a message of this run may go out: 08:00 in the customer's zone."""
-    return _not_before_in(as_of, customer.timezone or "Europe/Berlin")
-
-
-@lru_cache(maxsize=1024)
-def _not_before_in(as_of: date, zone: str) -> datetime:
-    tz = ZoneInfo(zone)
-    return datetime.combine(as_of, dtime(8, 0), tz).astimezone(UTC)
 
 
 def _insert_ignore(conn: Connection, table: Any) -> Any:

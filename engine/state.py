@@ -41,6 +41,14 @@ class Customer:
     timezone: str = "Europe/Berlin"
     risk_score: Decimal | None = None
     avg_days_late: Decimal | None = None
+    #: payment behaviour from `mahnwerk analyse` (engine/behaviour.py); None: not analysed
+    median_days_late: Decimal | None = None
+    late_share: Decimal | None = None
+    trend_days: Decimal | None = None
+    disputes: int = 0
+    partial_payments: int = 0
+    overdue_invoices: int = 0
+    gone_quiet: bool = False
     open_balance: Decimal = ZERO
     open_invoices: int = 0
     insolvent_since: date | None = None
@@ -67,7 +75,19 @@ class Customer:
             ),
             "customer.open_balance": Money(self.open_balance, "EUR"),
             "customer.open_invoices": Decimal(self.open_invoices),
+            "customer.median_days_late": _or_zero(self.median_days_late),
+            "customer.late_share": _or_zero(self.late_share),
+            "customer.trend_days": _or_zero(self.trend_days),
+            "customer.disputes": Decimal(self.disputes),
+            "customer.partial_payments": Decimal(self.partial_payments),
+            "customer.overdue_invoices": Decimal(self.overdue_invoices),
+            "customer.gone_quiet": self.gone_quiet,
         }
+
+
+def _or_zero(value: Decimal | None) -> Decimal:
+    """Behaviour figures not yet analysed read as 0, like `risk_score` and `avg_days_late`."""
+    return value if value is not None else Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +154,14 @@ class Record:
     approved_on: date | None = None  # the day of the (last) approval: the step's earliest date
     time_barred_from: date | None = None
     credit_stopped: bool = False
+    #: C2: the day the debtor received a letter announcing a possible credit-bureau report
+    report_notice_on: date | None = None
+    #: C4: the last part payment or acknowledgement, which restarts limitation (§ 212 BGB)
+    limitation_restart_on: date | None = None
+    #: C3: the court payment order (§§ 688 ff. ZPO): applied, served, objected,
+    #: enforcement_due, enforcement, lapsed
+    court_stage: str | None = None
+    court_served_on: date | None = None
 
     @property
     def balance(self) -> Decimal:
@@ -191,6 +219,8 @@ class Message:
     tone: str | None = None
     language: str | None = None
     offers: tuple[str, ...] = ()
+    #: D9: the steps the letter may announce because the workflow can and will take them
+    announces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

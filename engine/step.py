@@ -71,9 +71,21 @@ DEATH_PAUSE = timedelta(weeks=6)
 PLAN_GRACE_BUSINESS_DAYS = 5
 #: Letters count as received this many days after posting (a common Zugangsfiktion).
 LETTER_DELIVERY_DAYS = 3
+#: A9: escalation after the due date waits this many TARGET2 business days for payments in
+#: transit (a transfer ordered on the due date may be credited days later).
+PAYMENT_GRACE_TARGET2_DAYS = 3
+#: D4: at least this long between two letters about one invoice, whatever the policy says.
+MIN_LETTER_GAP = timedelta(days=7)
+#: C3: the debtor may object to a court payment order within two weeks of service (§ 692
+#: ZPO); the enforcement order may be applied for after that (§ 699).
+OBJECTION_PERIOD = timedelta(days=14)
+#: C3: a payment order lapses if no enforcement order is applied for within six months of
+#: service (§ 701 ZPO).
+COURT_ORDER_LAPSE_MONTHS = 6
 
 _PAYMENT_KINDS = {ir.EventKind.PAYMENT_FULL, ir.EventKind.PAYMENT_PARTIAL}
 _ESCALATING = (ir.Fee, ir.LumpSum, ir.Handover, ir.CourtOrder, ir.CreditReport)
+_ADVERSE = (ir.Handover, ir.CourtOrder, ir.CreditReport)
 
 
 def where(span: Any) -> str:
@@ -248,14 +260,44 @@ class _Run:
             return self.calendar.add_business_days(base, t.offset.days)
         return base + timedelta(days=t.offset.days)
 
-    def effective(self, fire: date) -> date:
+    def effective(self, fire: date, rule: Rule | None = None) -> date:
         r = self.r
         floor = r.entered_on or fire
         if r.approved_on is not None:
             floor = max(floor, r.approved_on)  # an approved step happens when it is approved
         if r.paused_until is not None and r.pause_reason is None:
             floor = max(floor, r.paused_until + timedelta(days=1))
+        if fire > self.inv.due_date:
+            # A9: nothing escalates while a payment made on time may still be in transit.
+            floor = max(floor, self.grace_over())
+        if rule is not None and r.last_letter_on is not None and self.sends_letter(rule.target):
+            # D4: the policy's gap between two letters about one invoice, at least 7 days.
+            floor = max(floor, r.last_letter_on + self.letter_gap())
         return max(fire, floor)
+
+    def grace_over(self) -> date:
+        """A9: the first day escalation may act on a payment that has not arrived."""
+        from mahnwerk.engine.calendar import payment_grace_end
+
+        return payment_grace_end(self.inv.due_date, PAYMENT_GRACE_TARGET2_DAYS) + timedelta(days=1)
+
+    def letter_gap(self) -> timedelta:
+        gap = self.policy.limits.letter_gap
+        days = timedelta(days=gap.days) if gap is not None and not gap.business else None
+        if gap is not None and gap.business:
+            days = timedelta(days=-(-gap.days * 7 // 5))  # business days as calendar days
+        return max(days or MIN_LETTER_GAP, MIN_LETTER_GAP)
+
+    def sends_letter(self, target: str) -> bool:
+        """Whether entering `target` posts a letter (opted-out channels fall back to one)."""
+        state = self.ladder_state(target)
+        if state is None:
+            return False
+        return any(
+            isinstance(a, ir.Send)
+            and (a.channel is ir.Channel.LETTER or a.channel.value in self.cust.opted_out)
+            for a in state.actions
+        )
 
     def time_candidates(self) -> list[tuple[date, Rule]]:
         """Time rules from the current state by effective date, highest priority first."""
@@ -265,7 +307,7 @@ class _Run:
                 continue
             fire = self.fire_date(rule)
             if fire is not None:
-                found.append((self.effective(fire), -rule.priority, rule))
+                found.append((self.effective(fire, rule), -rule.priority, rule))
         found.sort(key=lambda item: item[:2])
         return [(day, rule) for day, _, rule in found]
 
@@ -294,6 +336,7 @@ class _Run:
             taken, recheck = self.take_first(candidates)
             if not taken:
                 break
+        self.court_deadlines()
         if self.terminal():
             self.after_close(pending)
         # Events dated after today are not ours to apply yet (the runner passes only due ones).
@@ -397,6 +440,71 @@ class _Run:
             self.r = r.evolve(pause_reason=None)
 
     def next_check(self, guard_blocked: date | None) -> date | None:
+        court = self.court_deadline()
+        ladder = self.next_ladder_check(guard_blocked)
+        if court is None or self.terminal():
+            return ladder
+        return court if ladder is None else min(court, ladder)
+
+    # C3: the court payment order's deadlines ------------------------------------
+    def court_deadline(self) -> date | None:
+        r = self.r
+        if r.court_served_on is None:
+            return None
+        if r.court_stage == "served":
+            return r.court_served_on + OBJECTION_PERIOD + timedelta(days=1)
+        if r.court_stage == "enforcement_due":
+            return self.court_lapse()
+        return None
+
+    def court_lapse(self) -> date:
+        from mahnwerk.engine.limitation import add_months
+
+        assert self.r.court_served_on is not None
+        return add_months(self.r.court_served_on, COURT_ORDER_LAPSE_MONTHS)
+
+    def court_deadlines(self) -> None:
+        """§ 692: two weeks to object; § 699: then the enforcement order; § 701: lapse."""
+        r = self.r
+        if r.court_served_on is None:
+            return
+        if r.court_stage == "served":
+            open_from = r.court_served_on + OBJECTION_PERIOD + timedelta(days=1)
+            if self.today >= open_from:
+                self.actions.append(
+                    Task(
+                        "enforcement_order",
+                        open_from,
+                        "engine",
+                        f"no objection within two weeks: apply for the enforcement order "
+                        f"(§ 699 ZPO) before {self.court_lapse()} (§ 701 ZPO)",
+                    )
+                )
+                self.r = r = r.evolve(court_stage="enforcement_due")
+        if r.court_stage == "enforcement_due" and self.today >= self.court_lapse():
+            lapse = self.court_lapse()
+            self.r = r.evolve(court_stage="lapsed")
+            self.note(
+                lapse,
+                "no enforcement order applied for within six months of service: the payment "
+                "order lapsed (§ 701 ZPO); limitation runs again six months later (§ 204 Abs. 2)",
+            )
+            self.relimit()
+
+    def relimit(self) -> None:
+        """C4: limitation from the due date, the last part payment and a court procedure."""
+        from mahnwerk.engine import limitation as lim
+
+        r = self.r
+        events: list[Any] = []
+        if r.limitation_restart_on is not None:
+            events.append(lim.Restart(r.limitation_restart_on, "part payment"))
+        if r.court_served_on is not None:
+            ended = self.court_lapse() if r.court_stage == "lapsed" else None
+            events.append(lim.court_procedure(r.court_served_on, ended))
+        self.r = r.evolve(time_barred_from=lim.time_barred_from(self.inv.due_date, events))
+
+    def next_ladder_check(self, guard_blocked: date | None) -> date | None:
         if self.terminal() or self.r.pending_approval or self.r.held or self.r.disputed:
             return None
         plan = self.plan_check_day()
@@ -426,6 +534,25 @@ class _Run:
                 where(self.policy.limits.span),
             )
             self.r = self.r.evolve(pause_reason="below minimum balance", paused_until=None)
+            return True
+        handover_floor = self.policy.limits.minimum_handover
+        target = self.ladder_state(rule.target)
+        if (
+            handover_floor is not None
+            and target is not None
+            and any(isinstance(a, (ir.Handover, ir.CourtOrder)) for a in target.actions)
+            and self.r.principal_open < handover_floor.amount
+        ):
+            # D10: no collection agency and no court for a small principal, whatever the ladder.
+            self.note(
+                day,
+                f"principal {cents(self.r.principal_open)} below {handover_floor}: "
+                f"no handover or court step (D10); a person decides",
+                where(self.policy.limits.span),
+            )
+            self.r = self.r.evolve(
+                pause_reason="below minimum for handover (D10)", paused_until=None
+            )
             return True
         return self.enter(rule.target, day, rule, f"{_describe(rule)}")
 
@@ -465,6 +592,11 @@ class _Run:
                 needed = action.approvers if self.holds(action.when, day) else action.otherwise
         if self.cust.vulnerable and any(isinstance(a, _ESCALATING) for a in state.actions):
             needed = max(needed, 1)  # D5: nothing beyond reminders without a person
+        if any(isinstance(a, _ADVERSE) for a in state.actions):
+            # C3, E3 (GDPR Art. 22): a handover, a report or a court order is a person's
+            # decision; the compiler refuses such a state without approval (L007), and the
+            # engine holds to it even for a policy compiled before that check existed.
+            needed = max(needed, 1)
         return needed
 
     def carry_out(self, state: ir.State, day: date, rule_at: str) -> None:
@@ -478,6 +610,7 @@ class _Run:
             if isinstance(a, ir.Offer) and self.holds(a.when, day)
         )
         segment = self.policy.segment(self.r.segment) if self.r.segment else None
+        announces = self.announcements(state.name, day) if sends else ()
         for send in sends:
             channel = send.channel.value
             if channel in self.cust.opted_out:
@@ -500,10 +633,11 @@ class _Run:
                         else self.cust.language or self.policy.language
                     ),
                     offers=offers,
+                    announces=announces,
                 )
             )
         if sends:
-            self.after_reminder(day, letter)
+            self.after_reminder(day, letter, announces)
         for action in state.actions:
             at = where(action.span)
             if isinstance(action, ir.Fee):
@@ -546,8 +680,18 @@ class _Run:
             elif isinstance(action, ir.CourtOrder):
                 if self.r.time_barred_from and day >= self.r.time_barred_from:
                     self.note(day, "claim time-barred (§§ 195, 199 BGB): no court order", at)
+                elif self.inv.currency != "EUR":
+                    self.note(
+                        day,
+                        f"a court payment order only for a fixed sum in euros (§ 688 ZPO); "
+                        f"this claim is in {self.inv.currency}: a person decides",
+                        at,
+                    )
                 else:
-                    self.actions.append(Task("court_order", day, at, str(cents(self.r.balance))))
+                    self.actions.append(
+                        Task("court_order", day, at, f"{cents(self.r.balance)} EUR (§ 688 ZPO)")
+                    )
+                    self.r = self.r.evolve(court_stage="applied")
             elif isinstance(action, ir.Handover):
                 self.actions.append(Task("handover", day, at, action.agency))
         self.r = self.r.evolve(last_contact_on=day if sends else self.r.last_contact_on)
@@ -557,7 +701,33 @@ class _Run:
                 self.enter(rule.target, day, rule, "the step is done")
                 break
 
-    def after_reminder(self, day: date, letter: bool) -> None:
+    def announcements(self, state: str, day: date) -> tuple[str, ...]:
+        """D9: the steps ahead that a letter sent from `state` may announce.
+
+        Only what the workflow can and will take: a credit-bureau report only if § 31 BDSG
+        can still be met (the claim is not disputed), court only for a euro claim that will
+        not be time-barred when the ladder can reach the court step at the earliest, and a
+        collection handover only at or above the policy's minimum principal (D10).
+        """
+        ahead = _ahead(self.cp, self.r.segment or "", state)
+        found = []
+        if "credit_report" in ahead and not self.r.disputed:
+            found.append("credit_report")
+        if "court_order" in ahead and self.inv.currency == "EUR":
+            reach = day + timedelta(days=ahead["court_order"])
+            barred = self.r.time_barred_from
+            if barred is None or reach < barred:
+                found.append("court_order")
+        floor = self.policy.limits.minimum_handover
+        if (
+            "handover" in ahead
+            and not self.r.disputed
+            and (floor is None or self.r.principal_open >= floor.amount)
+        ):
+            found.append("handover")
+        return tuple(found)
+
+    def after_reminder(self, day: date, letter: bool, announces: tuple[str, ...] = ()) -> None:
         """A reminder went out after the due date: it may start default (§ 286 Abs. 1 BGB)."""
         r = self.r
         if day <= self.inv.due_date:
@@ -566,6 +736,8 @@ class _Run:
         changes: dict[str, Any] = {"written_reminders": r.written_reminders + 1}
         if r.first_reminder_on is None:
             changes["first_reminder_on"] = received
+        if "credit_report" in announces and r.report_notice_on is None:
+            changes["report_notice_on"] = received  # C2: the debtor is told, in writing
         if letter:
             changes["last_letter_on"] = day
         default = law.default_by_reminder(received)
@@ -623,6 +795,7 @@ class _Run:
             first_reminder_on=r.first_reminder_on,
             disputed=r.disputed,
             on=day,
+            notice_on=r.report_notice_on,
         )
         if problems:
             self.note(day, "no credit-bureau report (§ 31 BDSG): " + "; ".join(problems), at)
@@ -672,6 +845,26 @@ class _Run:
                 self._handler_rule(kind),
                 "insolvency proceedings opened",
             )
+            return
+        elif kind is ir.EventKind.COURT_ORDER_SERVED:
+            self.r = r.evolve(court_stage="served", court_served_on=day)
+            self.relimit()
+            self.note(
+                day,
+                f"payment order served: limitation suspended (§ 204 Abs. 1 Nr. 3 BGB); "
+                f"objection possible until {day + OBJECTION_PERIOD} (§ 692 ZPO)",
+            )
+            return
+        elif kind is ir.EventKind.OBJECTION_FILED:
+            self.r = r.evolve(court_stage="objected", disputed=True)
+            self.actions.append(
+                Task("court_objection", day, "engine", "§ 694 ZPO: decide on contested proceedings")
+            )
+            self.note(day, "the debtor objected to the payment order: treated as disputed (C1)")
+            return
+        elif kind is ir.EventKind.ENFORCEMENT_APPLIED:
+            self.r = r.evolve(court_stage="enforcement")
+            self.note(day, "enforcement order applied for (§ 699 ZPO)")
             return
         elif kind is ir.EventKind.DEATH_NOTICE:
             self.r = r.evolve(pause_reason="death notice (C6)", paused_until=day + DEATH_PAUSE)
@@ -754,6 +947,10 @@ class _Run:
                     "credit", split.excess, credited, None, note="Überzahlung: Guthaben des Kunden"
                 )
             )
+        if self.r.balance > 0 and split.principal + split.interest + split.costs > 0:
+            # C4: a part payment acknowledges the claim: limitation restarts (§ 212 BGB).
+            self.r = self.r.evolve(limitation_restart_on=credited)
+            self.relimit()
         if self.r.balance <= 0:
             self.enter(
                 ir.Terminal.PAID.value,
@@ -764,6 +961,57 @@ class _Run:
             return
         partial = Event(ir.EventKind.PAYMENT_PARTIAL, event.on, amount, ref=event.ref)
         self.apply_rules_for(partial, day)
+
+
+_AHEAD: dict[tuple[str, str, str], dict[str, int]] = {}
+
+
+def _ahead(cp: CompiledPolicy, segment: str, state: str) -> dict[str, int]:
+    """Adverse steps reachable from `state`, with the fewest days the ladder needs to get there.
+
+    Days are summed over time triggers on the way (`after 14d in x`, business days as
+    calendar days x 7/5); event edges count as zero days, which errs towards announcing a
+    step earlier, never towards a court step the claim would be too old for (the limitation
+    check uses this earliest day, and the court step itself checks again).  Cached per
+    policy version, segment and state.
+    """
+    key = (cp.sha256, segment, state)
+    found = _AHEAD.get(key)
+    if found is not None:
+        return found
+    import networkx as nx
+
+    graph = cp.graphs[segment]
+
+    def days(u: str, v: str, data: dict[str, Any]) -> int:
+        best = None
+        for rule in data.get("rules", ()):
+            t = rule.trigger
+            if isinstance(t, ir.TimeTrigger) and t.anchor is ir.Anchor.STATE:
+                d = t.offset.days if not t.offset.business else -(-t.offset.days * 7 // 5)
+            else:
+                d = 0
+            best = d if best is None else min(best, d)
+        return best or 0
+
+    found = {}
+    if state in graph:
+        distance = nx.single_source_dijkstra_path_length(graph, state, weight=days)
+        kinds = {
+            ir.CreditReport: "credit_report",
+            ir.CourtOrder: "court_order",
+            ir.Handover: "handover",
+        }
+        for node, d in distance.items():
+            if node == state:
+                continue
+            st = graph.nodes[node].get("state")
+            for action in getattr(st, "actions", ()):
+                name = kinds.get(type(action))
+                if name and (name not in found or d < found[name]):
+                    found[name] = d
+    _AHEAD[key] = found
+    return found
 
 
 @lru_cache(maxsize=4096)  # a policy has few rules; every transition asks for its words

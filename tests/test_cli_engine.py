@@ -303,18 +303,20 @@ def test_policy_explain_walks_an_invoice_through_the_policy():
     invoice = '{"id": "R1", "issue_date": "2025-04-01", "due_date": "2025-04-15", "amount": 300}'
     consumer = '{"type": "B2C", "region": "BE"}'
     args = ["policy", "explain", str(RUNNER_POLICY), "--invoice", invoice]
-    ok = CliRunner().invoke(app, [*args, "--customer", consumer, "--as-of", "2025-05-06"])
+    ok = CliRunner().invoke(app, [*args, "--customer", consumer, "--as-of", "2025-05-07"])
     assert ok.exit_code == 0, ok.stderr
     lines = ok.stdout.splitlines()
-    assert lines[0] == "invoice R1: 300 EUR, due 2025-04-15, as of 2025-05-06"
+    assert lines[0] == "invoice R1: 300 EUR, due 2025-04-15, as of 2025-05-07"
     moves = [line for line in lines if " -> " in line]
+    # A9: "7d after due" waits for three TARGET2 days after Tue 15 April; Good Friday and
+    # Easter Monday are closed, so the grace ends on 22 April and the reminder goes on the 23rd.
     assert moves == [
         f"2025-04-12  open -> vorab  because `at 3d before due`  ({RUNNER_POLICY}:8)",
-        f"2025-04-22  vorab -> erinnerung  because `at 7d after due`  ({RUNNER_POLICY}:9)",
-        f"2025-05-06  erinnerung -> mahnung_1  because `after 14d in erinnerung`  "
+        f"2025-04-23  vorab -> erinnerung  because `at 7d after due`  ({RUNNER_POLICY}:9)",
+        f"2025-05-07  erinnerung -> mahnung_1  because `after 14d in erinnerung`  "
         f"({RUNNER_POLICY}:10)",
     ]
-    assert lines[-2].startswith("state 'mahnung_1' since 2025-05-06; balance 301.78")
+    assert lines[-2].startswith("state 'mahnung_1' since 2025-05-07; balance 301.78")
     bad = CliRunner().invoke(app, [*args, "--customer", '{"type": "B2X"}'])
     assert bad.exit_code == 1
     assert "type must be B2B or B2C" in bad.stderr

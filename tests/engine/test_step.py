@@ -93,16 +93,28 @@ def test_pre_due_note_three_days_before_due():
     assert [m.template for o in outs for m in o.messages] == ["vorab_hinweis"]
 
 
-def test_reminder_a_week_after_due_is_free_and_starts_default():
-    record, outs = advance(daily(ISSUE, DUE + timedelta(days=7)))
+#: A9: three TARGET2 days after Tue 15 April 2025 — Good Friday and Easter Monday are closed —
+#: end on Tue 22 April, so "7d after due" escalates on Wed 23 April.
+GRACE_OVER = date(2025, 4, 23)
+
+
+def test_reminder_a_week_after_due_waits_for_the_payment_grace():
+    record, _ = advance(daily(ISSUE, DUE + timedelta(days=7)))
+    assert record.state == "vorab"  # a transfer made on the due date may still be on its way
+    record, _ = advance([GRACE_OVER], record=record)
+    assert record.state == "erinnerung"
+
+
+def test_reminder_after_due_is_free_and_starts_default():
+    record, outs = advance(daily(ISSUE, GRACE_OVER))
     assert record.state == "erinnerung"
     assert record.fees_open == 0
     # § 286 Abs. 1 BGB: default from the day after the e-mail reminder arrived
-    assert record.default_since == DUE + timedelta(days=8)
+    assert record.default_since == GRACE_OVER + timedelta(days=1)
 
 
 def test_first_mahnung_charges_the_letter_fee_and_starts_interest():
-    record, outs = advance(daily(ISSUE, DUE + timedelta(days=21)))
+    record, outs = advance(daily(ISSUE, GRACE_OVER + timedelta(days=14)))
     assert record.state == "mahnung_1"
     assert record.fees_open == Decimal("1.00")
     assert record.interest_active
@@ -111,7 +123,7 @@ def test_first_mahnung_charges_the_letter_fee_and_starts_interest():
 
 
 def test_transitions_cite_the_policy_line():
-    _, outs = advance(daily(ISSUE, DUE + timedelta(days=21)))
+    _, outs = advance(daily(ISSUE, GRACE_OVER + timedelta(days=14)))
     rules = [(t.target, t.rule) for o in outs for t in o.transitions]
     assert rules == [
         ("vorab", "test.mahn:8"),
@@ -158,7 +170,7 @@ def test_dispute_freezes_escalation_until_resolved():
 
 def test_promise_to_pay_pauses_until_promised_date_plus_three_business_days():
     promise = Event(
-        EventKind.PROMISE_MADE, DUE + timedelta(days=8), promised_date=date(2025, 5, 9)
+        EventKind.PROMISE_MADE, GRACE_OVER + timedelta(days=1), promised_date=date(2025, 5, 9)
     )  # a Friday
     record, _ = advance(daily(ISSUE, date(2025, 5, 14)), events=[promise])
     assert record.state == "erinnerung"  # paused: mahnung_1 would have come on 2025-05-06

@@ -1,4 +1,12 @@
-"""Schema for legal rules: contact log, court orders, data retention.
+"""Schema for the legal rules the engine enforces at run time.
+
+* C2 — `report_notice_on`: the day the debtor received the announcement of a possible
+  credit-bureau report (§ 31 Abs. 2 Nr. 4 c BDSG);
+* C4 — `limitation_restart_on`: the last part payment, which restarts limitation (§ 212 BGB);
+* C3 — `court_stage`, `court_served_on`: the court payment order (§§ 688 ff. ZPO) and its
+  deadlines;
+* D3 — an index on the outbox by customer and time, so a run can count a customer's recent
+  contacts without scanning the outbox.
 
 Revision ID: 0005
 Revises: 0004
@@ -8,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -18,8 +26,21 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("dunning_state") as batch:
+        batch.add_column(sa.Column("report_notice_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("limitation_restart_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("court_stage", sa.String(), nullable=True))
+        batch.add_column(sa.Column("court_served_on", sa.Date(), nullable=True))
+    op.create_index("ix_outbox_customer_not_before", "outbox", ["customer_id", "not_before"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_outbox_customer_not_before", table_name="outbox")
+    with op.batch_alter_table("dunning_state") as batch:
+        for column in (
+            "court_served_on",
+            "court_stage",
+            "limitation_restart_on",
+            "report_notice_on",
+        ):
+            batch.drop_column(column)

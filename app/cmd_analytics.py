@@ -1,0 +1,349 @@
+"""`mahnwerk analyse`, `mahnwerk report` and `mahnwerk simulate`: know the customers and the cash.
+
+Kept apart from `cli.py` and wired in with one call: `register(app)`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL or SQLite file (default: $MAHNWERK_DB or mahnwerk.db).",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="The day to analyse or report on (default: the last run's)."),
+]
+HistoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--history",
+        help="An accounts-receivable CSV (IBM sample layout, e.g. "
+        "../shared/data/WA_Fn-UseC_-Accounts-Receivable.csv) instead of the database.",
+    ),
+]
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _date(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _err(f"error: {what} {value!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-31")
+        raise typer.Exit(2) from None
+
+
+def _engine(db: str | None) -> Any:
+    from mahnwerk.engine import db as dbmod
+
+    engine = dbmod.make_engine(dbmod.database_url(db))
+    try:
+        dbmod.ensure_ready(engine)
+    except dbmod.DatabaseNotReady as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    return engine
+
+
+def _as_of(engine: Any, as_of: str | None) -> date:
+    from mahnwerk.engine.reports import ReportError, last_run_day
+
+    if as_of:
+        return _date(as_of, "--as-of")
+    try:
+        return last_run_day(engine)
+    except ReportError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _history(path: Path) -> list[Any]:
+    from mahnwerk.engine.history import HistoryError, read_ar_csv
+
+    try:
+        return read_ar_csv(path)
+    except HistoryError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return str(value)
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, col in enumerate(columns):
+        numeric = any(isinstance(r[i], int | Decimal) for r in rows)
+        table.add_column(col, justify="right" if numeric else "left")
+    for r in rows:
+        table.add_row(*(_cell(v) for v in r))
+    Console().print(table)
+
+
+# ---------------------------------------------------------------------------
+# analyse
+# ---------------------------------------------------------------------------
+
+
+def analyse_cmd(
+    as_of: AsOfOption = None,
+    model: Annotated[
+        bool,
+        typer.Option(
+            "--model",
+            help="Score with a logistic regression fitted on the history instead of the scorecard.",
+        ),
+    ] = False,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", help="Show one customer's stored figures and score, why."),
+    ] = None,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            "--evaluate",
+            help="Test model and scorecard on held-out invoices (AUC, Brier score, "
+            "reliability); writes nothing.",
+        ),
+    ] = False,
+    history: HistoryOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOption = None,
+) -> None:
+    """Refresh every customer's payment behaviour and risk score (the customer.* facts)."""
+    if evaluate:
+        _evaluate(history, as_of, db, as_json)
+        return
+    if history is not None:
+        _err("error: --history works with --evaluate only; `analyse` writes to the database")
+        raise typer.Exit(2)
+    engine = _engine(db)
+    try:
+        if customer is not None:
+            from mahnwerk.engine.analyse import explain_customer
+
+            try:
+                out = explain_customer(engine, customer)
+            except LookupError as exc:
+                _err(f"error: {exc}")
+                raise typer.Exit(1) from None
+            if as_json:
+                typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+                return
+            for key, value in out.items():
+                if key != "reasons":
+                    typer.echo(f"{key:18} {_cell(value)}")
+            typer.echo("scorecard points:")
+            for why, points in out["reasons"]:
+                typer.echo(f"  {points:>6}  {why}")
+            return
+        from mahnwerk.engine.analyse import analyse
+
+        day = _as_of(engine, as_of)
+        try:
+            result = analyse(engine, day, datetime.now(UTC), model=model)
+        except ValueError as exc:
+            _err(f"error: {exc}")
+            raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    typer.echo(
+        f"{result.as_of}: {result.customers} customers analysed ({result.with_history} with "
+        f"paid invoices), scored by {result.scored_by}: {result.high_risk} with risk >= 70, "
+        f"{result.trend_worse} paying later than before, {result.gone_quiet} gone quiet"
+    )
+    for name, weight in result.coefficients.items():
+        typer.echo(f"  {name:18} {weight:+.4f}")
+
+
+def _evaluate(history: Path | None, as_of: str | None, db: str | None, as_json: bool) -> None:
+    from mahnwerk.engine.risk import evaluate
+
+    if history is not None:
+        invoices = _history(history)
+    else:
+        from mahnwerk.engine.history import read_database
+
+        engine = _engine(db)
+        try:
+            invoices = read_database(engine, _as_of(engine, as_of))
+        finally:
+            engine.dispose()
+    try:
+        results = evaluate(invoices)
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
+        return
+    for r in results:
+        typer.echo("\n".join(r.lines()))
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+
+FORMATS = ("table", "csv", "json", "png")
+
+
+def report_cmd(
+    name: Annotated[str, typer.Argument(help="aging, dso, effectiveness, stages or channels.")],
+    as_of: AsOfOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or png.")] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File to write (png: default report-NAME.png)."),
+    ] = None,
+    within: Annotated[
+        int, typer.Option(help="channels: paid within this many days after a message.")
+    ] = 14,
+    db: DbOption = None,
+) -> None:
+    """Aging buckets, DSO, collection effectiveness, recovery per state, channels."""
+    from mahnwerk.engine.reports import REPORTS, ReportError
+
+    if name not in REPORTS:
+        _err(f"error: unknown report {name!r}: use one of {', '.join(REPORTS)}")
+        raise typer.Exit(2)
+    if fmt not in FORMATS:
+        _err(f"error: unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    engine = _engine(db)
+    try:
+        day = _as_of(engine, as_of)
+        try:
+            report = (
+                REPORTS[name](engine, day, within)
+                if name == "channels"
+                else REPORTS[name](engine, day)
+            )
+        except ReportError as exc:
+            _err(f"error: {exc}")
+            raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if fmt == "png":
+        path = report.to_png(output or Path(f"report-{name}.png"))
+        typer.echo(f"wrote {path}")
+        return
+    text = {"csv": report.to_csv, "json": report.to_json}.get(fmt)
+    if text is not None:
+        if output:
+            output.write_text(text() + ("" if fmt == "csv" else "\n"), encoding="utf-8")
+            typer.echo(f"wrote {output}")
+        else:
+            typer.echo(text(), nl=fmt != "csv")
+        return
+    _print_table(report.title, report.columns, report.rows)
+    for note in report.notes:
+        typer.echo(note)
+
+
+# ---------------------------------------------------------------------------
+# simulate
+# ---------------------------------------------------------------------------
+
+
+def simulate_cmd(
+    policy: Annotated[Path, typer.Option("--policy", help="The policy file to replay.")],
+    first: Annotated[str, typer.Option("--from", help="First day of the replay.")],
+    last: Annotated[str, typer.Option("--to", help="Last day of the replay.")],
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="A second policy, side by side.")
+    ] = None,
+    history: HistoryOption = None,
+    customer_type: Annotated[
+        str, typer.Option("--customer-type", help="With --history: B2B or B2C customers.")
+    ] = "B2B",
+    approve_after: Annotated[
+        int, typer.Option(help="Days until a requested approval is granted.")
+    ] = 3,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOption = None,
+) -> None:
+    """Replay the recorded history against a policy; nothing is sent or written."""
+    from mahnwerk.dsl.compile import load_policy
+    from mahnwerk.dsl.errors import PolicyError
+    from mahnwerk.engine import simulate as sim
+
+    day_from, day_to = _date(first, "--from"), _date(last, "--to")
+    if day_to < day_from:
+        _err(f"error: --to {day_to} is before --from {day_from}")
+        raise typer.Exit(2)
+    compiled = []
+    for path in [policy] + ([compare] if compare else []):
+        try:
+            compiled.append(load_policy(path))
+        except PolicyError as exc:
+            _err(exc.render())
+            raise typer.Exit(1) from None
+    if history is not None:
+        from mahnwerk.engine.history import HistoryError
+
+        try:
+            data = sim.from_ar_csv(history, customer_type)
+        except (HistoryError, ValueError) as exc:
+            _err(f"error: {exc}")
+            raise typer.Exit(1) from None
+    else:
+        engine = _engine(db)
+        try:
+            data = sim.from_database(engine)
+        finally:
+            engine.dispose()
+    results = [sim.replay(data, c, day_from, day_to, approve_after) for c in compiled]
+    rows = sim.compare(results)
+    names = [f"{c.name} ({p.name})" for c, p in zip(compiled, [policy, compare], strict=False)]
+    if as_json:
+        out = {
+            "history": data.source,
+            "from": day_from.isoformat(),
+            "to": day_to.isoformat(),
+            "policies": names,
+            "figures": {r[0].strip(): [_json(v) for v in r[1:]] for r in rows},
+        }
+        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    _print_table(
+        f"Replay of {data.source}, {day_from} to {day_to} (nothing sent)",
+        ["figure", *names],
+        rows,
+    )
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def register(app: typer.Typer) -> None:
+    """Add `analyse`, `report` and `simulate` to the `mahnwerk` command."""
+    app.command("analyse")(analyse_cmd)
+    app.command("report")(report_cmd)
+    app.command("simulate")(simulate_cmd)

@@ -1,0 +1,296 @@
+"""Which invoices a bank credit pays, and how much each — a pure decision, no database.
+
+The order is the order a bookkeeper works in:
+
+1. **Reference.**  Invoice numbers found in the remittance text (and end-to-end id) are
+   the debtor's own designation (§ 366 Abs. 1 BGB): the money goes to those invoices.
+   Several numbers are a combined payment: each invoice, in due-date order, gets up to
+   its open balance; a shortfall leaves the last ones partly open, an excess stays on the
+   last one (the engine turns it into the customer's credit) and is noted.
+2. **Payer and amount.**  Without a number, the payer is recognised by a known IBAN, by
+   name, or by a customer number in the text; then a *unique* open invoice of that payer
+   whose balance (or principal) is exactly the amount is paid; the total of all the
+   payer's open invoices pays all of them; a payer with a single open invoice who pays
+   less has paid part of it.  A number one typo away from an invoice counts when payer
+   or amount confirm it.
+3. **A person.**  Everything else — unknown payer, two invoices with the same amount,
+   an amount that fits nothing — is not guessed at: it waits in the queue with the
+   reason, and with the payer when one was recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from mahnwerk.engine.bank.entries import BankEntry
+from mahnwerk.engine.bank.references import ReferenceIndex, compact
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    """An invoice as the matcher sees it; `balance` already counts unapplied payments."""
+
+    id: int
+    number: str
+    customer_id: int
+    due_date: date
+    currency: str
+    balance: Decimal
+    principal: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    id: int
+    number: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    invoice_id: int
+    number: str
+    customer_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """`allocations` empty: the entry goes to the queue, `note` says why."""
+
+    allocations: tuple[Allocation, ...] = ()
+    method: str = ""
+    note: str = ""
+    customer_id: int | None = None
+
+
+_LEGAL = frozenset(
+    "GMBH AG KG OHG UG MBH CO EK EV GBR SE KGAA INH FA FIRMA HERR FRAU HR FR DR PROF UND "
+    "HAFTUNGSBESCHRAENKT LTD BV NV SARL SA".split()
+)
+_UMLAUTS = str.maketrans(
+    {"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS", "ä": "AE", "ö": "OE", "ü": "UE"}
+)
+
+
+def name_tokens(name: str) -> frozenset[str]:
+    """`Müller, Hans` and `HANS MUELLER` → {HANS, MUELLER}; legal forms and titles dropped."""
+    words = re.findall(r"[A-Z0-9]+", name.translate(_UMLAUTS).upper())
+    return frozenset(w for w in words if len(w) >= 2 and w not in _LEGAL)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+@dataclass
+class Book:
+    """The open items and payers an import matches against, updated as it books."""
+
+    invoices: dict[int, OpenItem]
+    customers: dict[int, Payer]
+    accounts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.refs = ReferenceIndex((i.number, i.id) for i in self.invoices.values())
+        self.customer_refs = ReferenceIndex(
+            (c.number, c.id) for c in self.customers.values() if len(compact(c.number)) >= 4
+        )
+        self.by_customer: dict[int, list[int]] = defaultdict(list)
+        for item in sorted(self.invoices.values(), key=lambda i: (i.due_date, i.id)):
+            self.by_customer[item.customer_id].append(item.id)
+        self.names: dict[frozenset[str], set[int]] = defaultdict(set)
+        self.name_words: dict[str, set[int]] = defaultdict(set)
+        self.tokens: dict[int, frozenset[str]] = {}
+        for c in self.customers.values():
+            tokens = name_tokens(c.name)
+            if tokens:
+                self.tokens[c.id] = tokens
+                self.names[tokens].add(c.id)
+                for word in tokens:
+                    self.name_words[word].add(c.id)
+
+    def book(self, allocations: Iterable[Allocation]) -> None:
+        """Lower balances by what was just booked, so the next entry sees it."""
+        for a in allocations:
+            item = self.invoices[a.invoice_id]
+            self.invoices[a.invoice_id] = replace(item, balance=item.balance - a.amount)
+
+    def payer_by_name(self, name: str) -> int | None:
+        tokens = name_tokens(name)
+        if not tokens:
+            return None
+        exact = self.names.get(tokens, set())
+        if len(exact) == 1:
+            return next(iter(exact))
+        if exact:
+            return None
+        # The bank's name holds the customer's whole name and more ("… GmbH & Co. KG").
+        rarest = min(tokens, key=lambda w: len(self.name_words.get(w, ())))
+        found = {
+            cid
+            for cid in self.name_words.get(rarest, ())
+            if len(self.tokens[cid]) >= 2 and self.tokens[cid] <= tokens
+        }
+        return next(iter(found)) if len(found) == 1 else None
+
+
+def designated(items: Sequence[OpenItem], amount: Decimal) -> list[Allocation]:
+    """§ 366 Abs. 1: the named invoices, in due-date order, each up to its open balance."""
+    ordered = sorted(items, key=lambda i: (i.due_date, i.id))
+    rest = amount
+    out: list[Allocation] = []
+    for n, item in enumerate(ordered):
+        last = n == len(ordered) - 1
+        share = rest if last else min(rest, max(item.balance, ZERO))
+        if share > 0:
+            out.append(Allocation(item.id, item.number, item.customer_id, share))
+        rest -= share
+    return out
+
+
+def describe(items: Sequence[OpenItem], allocations: Sequence[Allocation], amount: Decimal) -> str:
+    """Partial payment, overpayment, or exact: what a person reads in the log."""
+    open_total = sum((max(i.balance, ZERO) for i in items), ZERO)
+    names = ", ".join(i.number for i in items)
+    if amount == open_total:
+        return f"pays {names} in full"
+    if amount < open_total:
+        return f"partial payment: {_money(amount)} of {_money(open_total)} open on {names}"
+    excess = amount - open_total
+    last = allocations[-1].number if allocations else names
+    return (
+        f"overpayment: {_money(excess)} more than the {_money(open_total)} open on {names}; "
+        f"booked to {last}, where it becomes the customer's credit"
+    )
+
+
+def match(entry: BankEntry, book: Book) -> Decision:
+    """Decide for one credit entry; debits, returns and reversals are never payments."""
+    if entry.kind != "credit":
+        return Decision(note=f"{entry.kind}: not a payment")
+    text = f"{entry.remittance} {entry.end_to_end_id}"
+    named = [book.invoices[i] for i in book.refs.find(text)]
+    same = [i for i in named if i.currency == entry.currency]
+    if same:
+        allocations = designated(same, entry.amount)
+        note = describe(same, allocations, entry.amount)
+        if len(same) > 1:
+            note = f"combined payment ({len(same)} invoices named): {note}"
+        customers = {i.customer_id for i in same}
+        return Decision(
+            tuple(allocations), "reference", note, customers.pop() if len(customers) == 1 else None
+        )
+    if named:
+        return Decision(
+            note=f"names {', '.join(i.number for i in named)}, but in another currency "
+            f"({named[0].currency}, paid in {entry.currency})"
+        )
+    payer, how = _payer(entry, book)
+    near = [
+        book.invoices[i]
+        for i in book.refs.near_candidates(text)
+        if book.invoices[i].currency == entry.currency
+    ]
+    confirmed = [
+        i
+        for i in near
+        if i.customer_id == payer or entry.amount in (i.balance, i.principal, i.amount)
+    ]
+    if len(confirmed) == 1:
+        item = confirmed[0]
+        allocations = designated([item], entry.amount)
+        why = "payer" if item.customer_id == payer else "amount"
+        return Decision(
+            tuple(allocations),
+            "reference_near",
+            f"number in the text is one typo away from {item.number}, confirmed by the {why}; "
+            + describe([item], allocations, entry.amount),
+            item.customer_id,
+        )
+    if payer is None:
+        who = entry.counterparty_name or "no name"
+        iban = f", IBAN {entry.counterparty_iban}" if entry.counterparty_iban else ""
+        return Decision(note=f"no invoice number in the text and payer unknown ({who}{iban})")
+    return _by_amount(entry, book, payer, how)
+
+
+def _payer(entry: BankEntry, book: Book) -> tuple[int | None, str]:
+    if entry.counterparty_iban and entry.counterparty_iban in book.accounts:
+        return book.accounts[entry.counterparty_iban], "IBAN"
+    if entry.counterparty_name and (cid := book.payer_by_name(entry.counterparty_name)):
+        return cid, "name"
+    found = book.customer_refs.find(entry.remittance)
+    if len(found) == 1:
+        return found[0], "customer number in the text"
+    return None, ""
+
+
+def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
+    who = book.customers[payer]
+    label = f"{who.name} ({who.number}, recognised by {how})"
+    items = [
+        book.invoices[i]
+        for i in book.by_customer.get(payer, ())
+        if book.invoices[i].balance > 0 and book.invoices[i].currency == entry.currency
+    ]
+    amount = entry.amount
+    for field_ in ("balance", "principal", "amount"):
+        exact = [i for i in items if getattr(i, field_) == amount]
+        if len(exact) == 1:
+            allocations = designated(exact, amount)
+            return Decision(
+                tuple(allocations),
+                "amount",
+                f"payer {label}; the only open invoice of exactly {_money(amount)}: "
+                + describe(exact, allocations, amount),
+                payer,
+            )
+        if len(exact) > 1:
+            return Decision(
+                note=f"payer {label}; {len(exact)} open invoices of exactly {_money(amount)} "
+                f"({', '.join(i.number for i in exact)}): which one is for a person to say",
+                customer_id=payer,
+            )
+    total = sum((i.balance for i in items), ZERO)
+    if len(items) > 1 and amount == total:
+        allocations = designated(items, amount)
+        return Decision(
+            tuple(allocations),
+            "amount",
+            f"payer {label}; the amount is the total of all {len(items)} open invoices",
+            payer,
+        )
+    if len(items) == 1 and amount < items[0].balance:
+        allocations = designated(items, amount)
+        return Decision(
+            tuple(allocations),
+            "amount",
+            f"payer {label}; their only open invoice: " + describe(items, allocations, amount),
+            payer,
+        )
+    listing = ", ".join(f"{i.number} {_money(i.balance)}" for i in items[:5]) or "none"
+    return Decision(
+        note=f"payer {label}; no open invoice fits {_money(amount)} (open: {listing})",
+        customer_id=payer,
+    )
+
+
+__all__ = [
+    "Allocation",
+    "Book",
+    "Decision",
+    "OpenItem",
+    "Payer",
+    "designated",
+    "match",
+    "name_tokens",
+]

@@ -1,0 +1,338 @@
+"""The communications settings: who the creditor is and how messages leave the house.
+
+One TOML file (`mahnwerk.toml` in the current folder, or `--config FILE`) holds
+the creditor's name, address and bank details, the SMTP server, the SMS
+webhook and the delivery rules.  Secrets need not live in the file: every
+scalar key can be overridden by an environment variable
+`MAHNWERK_<SECTION>_<KEY>` (e.g. `MAHNWERK_SMTP_PASSWORD`,
+`MAHNWERK_SMS_HEADERS_AUTHORIZATION` for a header).
+
+A missing or wrong setting is a `ConfigError` naming the file and the key and
+saying what to write, raised when the file is loaded — not halfway through a
+dispatch, after half the letters went out.  The IBAN is validated (checksum,
+length, country format) with schwifty, because a letter with a wrong account
+number sends the customer's money nowhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+DEFAULT_FILE = "mahnwerk.toml"
+ENV_FILE = "MAHNWERK_CONFIG"
+ENV_PREFIX = "MAHNWERK_"
+
+EXAMPLE = """\
+[creditor]
+name = "Muster Versand GmbH"
+street = "Hauptstraße 1"
+postal_code = "10115"
+city = "Berlin"
+iban = "DE89 3704 0044 0532 0130 00"
+bic = "COBADEFFXXX"              # optional: derived from a German IBAN
+payment_link = "https://pay.example.com/{reference}"   # optional
+
+[smtp]
+host = "mail.example.com"
+port = 587
+starttls = true
+username = "forderungen@example.com"   # password: $MAHNWERK_SMTP_PASSWORD
+sender = "Muster Versand GmbH <forderungen@example.com>"
+
+[sms]
+url = "https://sms.example.com/send"
+headers = { Authorization = "Bearer ..." }   # or $MAHNWERK_SMS_HEADERS_AUTHORIZATION
+body = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}}'
+"""
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong: `file: [section] key: what is wrong — what to do`."""
+
+    def __init__(self, path: Path | str, key: str, message: str, hint: str = "") -> None:
+        self.path, self.key, self.message, self.hint = str(path), key, message, hint
+        text = f"{path}: {key}: {message}"
+        super().__init__(text + (f" — {hint}" if hint else ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Creditor:
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    country: str
+    iban: str  # formatted in groups of four
+    bic: str
+    bank: str
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    register: str | None = None  # e.g. "Amtsgericht Berlin HRB 12345"
+    vat_id: str | None = None
+    payment_link: str | None = None  # may contain {reference}
+    payment_days: int = 10  # pay within this many days of the letter
+
+    @property
+    def address_line(self) -> str:
+        return f"{self.name}, {self.street}, {self.postal_code} {self.city}"
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """The debt collector named in the handover letter (§ 13a RDG needs its details)."""
+
+    agency: str = "Inkasso Partner GmbH"
+    address: str = ""
+    supervisory_authority: str = "Bundesamt für Justiz, Adenauerallee 99–103, 53113 Bonn"
+    registered_as: str = ""  # register of legal services (Rechtsdienstleistungsregister)
+    vat_deductible: bool = True  # if False, letters must say VAT cannot be deducted
+
+
+@dataclass(frozen=True, slots=True)
+class Smtp:
+    host: str
+    port: int = 587
+    starttls: bool = True
+    ssl: bool = False
+    username: str | None = None
+    password: str | None = None
+    sender: str = ""
+    ca_file: str | None = None  # trust this CA (a self-signed test server)
+    timeout: float = 30.0
+    attach_pdf: bool = False  # attach the letter's PDF to the e-mail as well
+
+
+@dataclass(frozen=True, slots=True)
+class Sms:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}}'
+    content_type: str = "application/json"
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    neutral_subjects: bool = True  # E1: no debt wording in subjects or on envelopes
+    bundle: bool = True  # D3: one letter/e-mail per customer, channel and template
+    max_attempts: int = 5
+    backoff_seconds: int = 300  # doubled after every temporary failure
+    lease_seconds: int = 600  # a claim older than this was left by a crashed dispatcher
+    letters_folder: str = "letters"  # real letters: PDFs for the print shop
+    templates: str | None = None  # a folder of own templates, tried before the shipped ones
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    path: str
+    creditor: Creditor
+    collection: Collection
+    delivery: Delivery
+    smtp: Smtp | None = None
+    sms: Sms | None = None
+
+    def need_smtp(self) -> Smtp:
+        if self.smtp is None:
+            raise ConfigError(self.path, "[smtp]", "no SMTP server configured",
+                              "add an [smtp] section with host, port and sender")
+        return self.smtp
+
+    def need_sms(self) -> Sms:
+        if self.sms is None:
+            raise ConfigError(self.path, "[sms]", "no SMS webhook configured",
+                              "add an [sms] section with url (and headers, body)")
+        return self.sms
+
+
+_COLLECTION = Collection()
+_SMS_BODY = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}}'
+
+
+def config_path(cli_value: str | Path | None = None) -> Path:
+    """`--config`, else $MAHNWERK_CONFIG, else `mahnwerk.toml` in the current folder."""
+    return Path(cli_value or os.environ.get(ENV_FILE) or DEFAULT_FILE)
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read and validate the file; `env` (default: os.environ) overrides scalar keys."""
+    file = config_path(path)
+    env = dict(os.environ if env is None else env)
+    if not file.is_file():
+        raise ConfigError(file, "(file)", "no such configuration file",
+                          f"create it (see `mahnwerk letters config-example`) or pass --config\n"
+                          f"{EXAMPLE}")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "(syntax)", str(exc), "fix the TOML syntax") from None
+    return parse_settings(data, file, env)
+
+
+def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) -> Settings:
+    r = _Reader(data, file, env)
+    iban_text = r.text("creditor", "iban")
+    try:
+        iban = IBAN(iban_text)
+    except SchwiftyException as exc:
+        raise ConfigError(file, "[creditor] iban", f"invalid IBAN {iban_text!r}: {exc}",
+                          "copy the IBAN from a bank statement (e.g. DE89 3704 0044 0532 0130 00)"
+                          ) from None
+    bic_text = r.text("creditor", "bic", required=False)
+    if bic_text:
+        try:
+            bic = BIC(bic_text)
+        except SchwiftyException as exc:
+            raise ConfigError(file, "[creditor] bic", f"invalid BIC {bic_text!r}: {exc}",
+                              "write the 8 or 11 characters of the BIC") from None
+    else:
+        bic = iban.bic
+        if bic is None:
+            raise ConfigError(file, "[creditor] bic", "missing and not derivable from the IBAN",
+                              "add bic = \"...\"")
+    bank = r.text("creditor", "bank", required=False) or (getattr(iban, "bank_name", None) or "")
+    creditor = Creditor(
+        name=r.text("creditor", "name"),
+        street=r.text("creditor", "street"),
+        postal_code=r.text("creditor", "postal_code"),
+        city=r.text("creditor", "city"),
+        country=r.text("creditor", "country", required=False) or "DE",
+        iban=iban.formatted,
+        bic=str(bic),
+        bank=bank,
+        email=r.text("creditor", "email", required=False),
+        phone=r.text("creditor", "phone", required=False),
+        website=r.text("creditor", "website", required=False),
+        register=r.text("creditor", "register", required=False),
+        vat_id=r.text("creditor", "vat_id", required=False),
+        payment_link=r.text("creditor", "payment_link", required=False),
+        payment_days=r.integer("creditor", "payment_days", 10),
+    )
+    link = creditor.payment_link
+    if link and not link.startswith(("https://", "http://")):
+        raise ConfigError(file, "[creditor] payment_link", f"{link!r} is not a web address",
+                          "write https://…, optionally with {reference}")
+    collection = Collection(
+        agency=r.text("collection", "agency", required=False) or _COLLECTION.agency,
+        address=r.text("collection", "address", required=False) or "",
+        supervisory_authority=r.text("collection", "supervisory_authority", required=False)
+        or _COLLECTION.supervisory_authority,
+        registered_as=r.text("collection", "registered_as", required=False) or "",
+        vat_deductible=r.boolean("collection", "vat_deductible", True),
+    )
+    delivery = Delivery(
+        neutral_subjects=r.boolean("delivery", "neutral_subjects", True),
+        bundle=r.boolean("delivery", "bundle", True),
+        max_attempts=r.integer("delivery", "max_attempts", 5),
+        backoff_seconds=r.integer("delivery", "backoff_seconds", 300),
+        lease_seconds=r.integer("delivery", "lease_seconds", 600),
+        letters_folder=r.text("delivery", "letters_folder", required=False) or "letters",
+        templates=r.text("delivery", "templates", required=False),
+    )
+    smtp = None
+    if "smtp" in data or any(k.startswith(ENV_PREFIX + "SMTP_HOST") for k in env):
+        smtp = Smtp(
+            host=r.text("smtp", "host"),
+            port=r.integer("smtp", "port", 587),
+            starttls=r.boolean("smtp", "starttls", True),
+            ssl=r.boolean("smtp", "ssl", False),
+            username=r.text("smtp", "username", required=False),
+            password=r.text("smtp", "password", required=False),
+            sender=r.text("smtp", "sender"),
+            ca_file=r.text("smtp", "ca_file", required=False),
+            timeout=float(r.integer("smtp", "timeout", 30)),
+            attach_pdf=r.boolean("smtp", "attach_pdf", False),
+        )
+        if smtp.starttls and smtp.ssl:
+            raise ConfigError(file, "[smtp] ssl", "starttls and ssl are both on",
+                              "use starttls = true (port 587) or ssl = true (port 465)")
+    sms = None
+    if "sms" in data:
+        headers = r.table("sms", "headers")
+        sms = Sms(
+            url=r.text("sms", "url"),
+            headers=headers,
+            body=r.text("sms", "body", required=False) or _SMS_BODY,
+            content_type=r.text("sms", "content_type", required=False) or "application/json",
+            timeout=float(r.integer("sms", "timeout", 15)),
+        )
+        if not sms.url.startswith(("http://", "https://")):
+            raise ConfigError(file, "[sms] url", f"{sms.url!r} is not a web address",
+                              "write http(s)://host/path")
+    return Settings(str(file), creditor, collection, delivery, smtp, sms)
+
+
+class _Reader:
+    """Typed access to `[section] key`, environment first, errors naming file and key."""
+
+    def __init__(self, data: dict[str, Any], file: Path | str, env: dict[str, str]) -> None:
+        self.data, self.file, self.env = data, file, env
+
+    def _raw(self, section: str, key: str) -> Any:
+        env_key = f"{ENV_PREFIX}{section}_{key}".upper()
+        if env_key in self.env:
+            return self.env[env_key]
+        block = self.data.get(section, {})
+        if not isinstance(block, dict):
+            raise ConfigError(self.file, f"[{section}]", "is not a table",
+                              f"write a [{section}] section")
+        return block.get(key)
+
+    def text(self, section: str, key: str, required: bool = True) -> Any:
+        value = self._raw(section, key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise ConfigError(self.file, f"[{section}] {key}", "missing",
+                                  f"add {key} = \"...\" to the [{section}] section")
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(self.file, f"[{section}] {key}", f"{value!r} is not text",
+                              'write it in quotes: key = "..."')
+        return value.strip()
+
+    def integer(self, section: str, key: str, default: int) -> int:
+        value = self._raw(section, key)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(self.file, f"[{section}] {key}", f"{value!r} is not a whole number",
+                              f"write e.g. {key} = {default}") from None
+        if number < 0:
+            raise ConfigError(self.file, f"[{section}] {key}", "must not be negative")
+        return number
+
+    def boolean(self, section: str, key: str, default: bool) -> bool:
+        value = self._raw(section, key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(self.file, f"[{section}] {key}", f"{value!r} is not true or false",
+                          f"write {key} = true or {key} = false")
+
+    def table(self, section: str, key: str) -> dict[str, str]:
+        value = self.data.get(section, {}).get(key) or {}
+        if not isinstance(value, dict):
+            raise ConfigError(self.file, f"[{section}] {key}", "is not a table",
+                              f'write {key} = {{ Name = "value" }}')
+        out = {str(k): str(v) for k, v in value.items()}
+        prefix = f"{ENV_PREFIX}{section}_{key}_".upper()
+        for env_key, env_value in self.env.items():
+            if env_key.startswith(prefix):
+                name = env_key[len(prefix):]
+                match = next((k for k in out if k.upper() == name), None)
+                out[match or name.title()] = env_value
+        return out

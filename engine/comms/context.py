@@ -1,0 +1,358 @@
+"""What a template may say: the facts of one message, read from the database.
+
+A message is about one customer and one or more of their invoices (several
+when dispatch bundles them, D3).  The context holds only what identifies and
+justifies the claim (E1, data minimisation): who is addressed, the invoices
+with their open principal, the fees and the interest itemised line by line
+(§ 13a RDG wants principal, rate and period), the total, the creditor's bank
+details and a payment reference.  Nothing else about the customer — no risk
+score, no segment, no tags — reaches a template.
+
+Amounts come from the engine's own books: `dunning_state` holds what is open
+now (principal, fees, interest) and the `ledger` the lines that made it up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from mahnwerk.engine.comms.config import Settings
+from mahnwerk.engine.models import CUST, DS, INV, LEDGER
+
+_CHUNK = 500
+ZERO = Decimal("0.00")
+
+#: Why a cost was charged, as the letter explains it (§ 13a RDG: type, amount and reason).
+COST_REASONS = {
+    "de": {
+        "fee": ("Mahngebühr", "Material- und Portokosten dieses Schreibens (§§ 280, 286 BGB)"),
+        "lump_sum": ("Verzugspauschale", "Pauschale nach § 288 Abs. 5 BGB"),
+        "collection_cost": ("Inkassokosten", "Kosten der Rechtsverfolgung (§ 13e RDG)"),
+    },
+    "en": {
+        "fee": ("Reminder fee", "cost of printing and posting this letter (ss. 280, 286 BGB)"),
+        "lump_sum": ("Late-payment lump sum", "flat sum under s. 288(5) BGB"),
+        "collection_cost": ("Collection costs", "costs of pursuing the claim (s. 13e RDG)"),
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    kind: str
+    label: str
+    reason: str
+    amount: Decimal
+    booked_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class InterestLine:
+    period_from: date
+    period_to: date
+    days: int
+    rate: Decimal | None
+    principal: Decimal
+    amount: Decimal
+    provisional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFacts:
+    id: int
+    number: str
+    issue_date: date
+    due_date: date
+    amount: Decimal
+    currency: str
+    state: str
+    principal: Decimal
+    fees: Decimal
+    interest: Decimal
+    costs: tuple[CostLine, ...] = ()
+    interest_lines: tuple[InterestLine, ...] = ()
+    disputed: bool = False
+    held: bool = False
+    pause_reason: str | None = None
+    paused_until: date | None = None
+
+    def blocked(self, today: date) -> str | None:
+        """Why no message may go out about this invoice today (C1, holds, pauses), or None."""
+        if self.disputed:
+            return "the invoice is disputed (C1)"
+        if self.held:
+            return "the invoice is on hold"
+        if self.pause_reason is not None and (self.paused_until is None
+                                              or today <= self.paused_until):
+            return f"the invoice is paused ({self.pause_reason})"
+        return None
+
+    @property
+    def balance(self) -> Decimal:
+        return self.principal + self.fees + self.interest
+
+    @property
+    def paid(self) -> Decimal:
+        return self.amount - self.principal if self.amount > self.principal else ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who the message is addressed to; for a deceased customer the heirs (C6)."""
+
+    name: str  # the name on the envelope / in the To: header
+    lines: tuple[str, ...]  # the address block, name first
+    salutation: str
+    estate: bool = False
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFacts:
+    id: int
+    number: str
+    name: str
+    type: str
+    email: str | None
+    phone: str | None
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    country: str
+    language: str
+    opted_out: frozenset[str]
+    deceased_since: date | None
+
+    @property
+    def is_business(self) -> bool:
+        return self.type == "B2B"
+
+
+@dataclass
+class Offers:
+    payment_plan: int | None = None  # at most this many instalments
+    skonto_percent: Decimal | None = None
+    skonto_days: int | None = None
+    words: list[str] = field(default_factory=list)
+
+
+def parse_offers(words: list[str]) -> Offers:
+    """The engine's offer texts (`offer payment plan of 6 instalments …`) as numbers."""
+    out = Offers(words=list(words))
+    for text in words:
+        if m := re.search(r"payment plan of (\d+)", text):
+            out.payment_plan = int(m.group(1))
+        if m := re.search(r"skonto ([\d.]+)\s*%(?: within (\d+))?", text):
+            out.skonto_percent = Decimal(m.group(1))
+            out.skonto_days = int(m.group(2)) if m.group(2) else None
+    return out
+
+
+def recipient(customer: CustomerFacts, language: str) -> Recipient:
+    """Address block and salutation; C6: after a death, the heirs — never the deceased."""
+    en = language == "en"
+    place = " ".join(p for p in (customer.postal_code, customer.city) if p)
+    tail = tuple(p for p in (customer.street, place) if p)
+    if customer.country and customer.country != "DE":
+        tail += (customer.country,)
+    if customer.deceased_since is not None:
+        head = (f"To the estate of {customer.name}" if en else f"An die Erben von {customer.name}")
+        return Recipient(
+            name=head,
+            lines=(head, *tail),
+            salutation="Dear Sir or Madam," if en else "Sehr geehrte Damen und Herren,",
+            estate=True,
+            email=customer.email,
+            phone=None,
+        )
+    if customer.is_business:
+        salutation = "Dear Sir or Madam," if en else "Sehr geehrte Damen und Herren,"
+    else:
+        salutation = f"Dear {customer.name}," if en else f"Guten Tag {customer.name},"
+    return Recipient(customer.name, (customer.name, *tail), salutation, False,
+                     customer.email, customer.phone)
+
+
+def payment_reference(customer: CustomerFacts, invoices: list[InvoiceFacts]) -> str:
+    """SEPA remittance text (at most 140 characters): the invoice numbers, so the
+    bank import can match the payment (`engine/importer` reads numbers from it)."""
+    numbers = " ".join(i.number for i in invoices)
+    text = numbers if len(invoices) == 1 else f"Kd {customer.number} {numbers}"
+    return text[:140]
+
+
+def build_context(
+    *,
+    settings: Settings,
+    customer: CustomerFacts,
+    invoices: list[InvoiceFacts],
+    template: str,
+    channel: str,
+    language: str,
+    tone: str | None,
+    letter_date: date,
+    state: str | None = None,
+    offers: list[str] | None = None,
+) -> dict[str, Any]:
+    """The variables a template sees; everything a letter says comes from here."""
+    currency = invoices[0].currency if invoices else "EUR"
+    totals = {
+        "amount": sum((i.amount for i in invoices), ZERO),
+        "principal": sum((i.principal for i in invoices), ZERO),
+        "fees": sum((i.fees for i in invoices), ZERO),
+        "interest": sum((i.interest for i in invoices), ZERO),
+    }
+    totals["balance"] = totals["principal"] + totals["fees"] + totals["interest"]
+    reference = payment_reference(customer, invoices)
+    link = settings.creditor.payment_link
+    if link:
+        from urllib.parse import quote
+
+        link = link.replace("{reference}", quote(reference))
+    return {
+        "template": template,
+        "channel": channel,
+        "language": language,
+        "tone": tone or "standard",
+        "currency": currency,
+        "letter_date": letter_date,
+        "pay_by": letter_date + timedelta(days=settings.creditor.payment_days),
+        "customer": customer,
+        "recipient": recipient(customer, language),
+        "creditor": settings.creditor,
+        "collection": settings.collection,
+        "invoices": invoices,
+        "invoice": invoices[0] if invoices else None,
+        "numbers": ", ".join(i.number for i in invoices),
+        "totals": totals,
+        "reference": reference,
+        "payment_link": link,
+        "state": state,
+        "offers": parse_offers(offers or []),
+        "costs": [c for i in invoices for c in i.costs],
+        "interest_lines": [line for i in invoices for line in i.interest_lines],
+    }
+
+
+# ---------------------------------------------------------------------------
+# Reading the facts
+# ---------------------------------------------------------------------------
+
+
+def _chunks(ids: list[int]):
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+def load_customers(conn: Connection, ids: set[int]) -> dict[int, CustomerFacts]:
+    out: dict[int, CustomerFacts] = {}
+    for chunk in _chunks(sorted(ids)):
+        for r in conn.execute(select(CUST).where(CUST.c.id.in_(chunk))):
+            out[r.id] = CustomerFacts(
+                id=r.id,
+                number=r.external_id,
+                name=r.name,
+                type=r.type,
+                email=r.email,
+                phone=r.phone,
+                street=r.street,
+                postal_code=r.postal_code,
+                city=r.city,
+                country=r.country or "DE",
+                language=r.language or "de",
+                opted_out=frozenset(
+                    p.strip().lower() for p in (r.opted_out or "").split(",") if p.strip()
+                ),
+                deceased_since=r.deceased_since,
+            )
+    return out
+
+
+def load_invoices(conn: Connection, ids: set[int], language: str = "de"
+                  ) -> dict[int, InvoiceFacts]:
+    """Invoices with their open amounts and itemised costs and interest."""
+    ledgers: dict[int, list[Any]] = {}
+    heads: dict[int, Any] = {}
+    for chunk in _chunks(sorted(ids)):
+        query = (
+            select(INV, DS.c.state, DS.c.principal_open, DS.c.fees_open, DS.c.interest_open,
+                   DS.c.disputed, DS.c.held, DS.c.pause_reason, DS.c.paused_until)
+            .outerjoin(DS, DS.c.invoice_id == INV.c.id)
+            .where(INV.c.id.in_(chunk))
+        )
+        for r in conn.execute(query):
+            heads[r.id] = r
+        for line in conn.execute(
+            select(LEDGER)
+            .where(LEDGER.c.invoice_id.in_(chunk))
+            .order_by(LEDGER.c.booked_on, LEDGER.c.id)
+        ):
+            ledgers.setdefault(line.invoice_id, []).append(line)
+    return {
+        iid: _invoice_facts(r, ledgers.get(iid, []), language) for iid, r in heads.items()
+    }
+
+
+def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
+    reasons = COST_REASONS.get(language, COST_REASONS["de"])
+    costs: list[CostLine] = []
+    interest: list[InterestLine] = []
+    # Replay the books in order (§ 367 BGB: a payment pays costs, then interest, then
+    # principal) to know the principal each interest line was computed on.
+    principal = owed_costs = owed_interest = ZERO
+    for line in lines:
+        amount = Decimal(line.amount)
+        if line.kind == "principal":
+            principal += amount
+        elif line.kind in reasons:
+            label, reason = reasons[line.kind]
+            costs.append(CostLine(line.kind, label, reason, amount, line.booked_on))
+            owed_costs += amount
+        elif line.kind == "interest":
+            start, end = line.period_from or line.booked_on, line.period_to or line.booked_on
+            interest.append(
+                InterestLine(start, end, (end - start).days + 1,
+                             Decimal(line.rate) if line.rate is not None else None,
+                             principal, amount, bool(line.provisional))
+            )
+            owed_interest += amount
+        elif amount < 0:  # payment, write-off, credit
+            rest = -amount
+            for bucket in ("costs", "interest", "principal"):
+                if bucket == "costs":
+                    take = min(rest, owed_costs)
+                    owed_costs -= take
+                elif bucket == "interest":
+                    take = min(rest, owed_interest)
+                    owed_interest -= take
+                else:
+                    take = min(rest, principal)
+                    principal -= take
+                rest -= take
+    has_state = r.state is not None
+    return InvoiceFacts(
+        id=r.id,
+        number=r.external_id,
+        issue_date=r.issue_date,
+        due_date=r.due_date,
+        amount=Decimal(r.amount),
+        currency=r.currency or "EUR",
+        state=r.state or "new",
+        principal=Decimal(r.principal_open) if has_state else Decimal(r.amount),
+        fees=Decimal(r.fees_open) if has_state else ZERO,
+        interest=Decimal(r.interest_open) if has_state else ZERO,
+        costs=tuple(costs),
+        interest_lines=tuple(interest),
+        disputed=bool(r.disputed),
+        held=bool(r.held),
+        pause_reason=r.pause_reason,
+        paused_until=r.paused_until,
+    )

@@ -1,0 +1,722 @@
+"""`mahnwerk dispatch`: deliver what the engine queued, each message exactly once.
+
+The engine only queues rows in the `outbox`; this module delivers them.  One
+dispatch takes every row that is `queued` and due (`not_before <= now` — D2:
+the runner puts quiet hours, Sundays and holidays into `not_before`, and
+dispatch never sends earlier), decides per row, bundles, renders, sends and
+records.
+
+Decisions per row, before anything is sent:
+
+* the invoice moved on since the row was queued (paid, another level, handed
+  over), is disputed, held or paused, or an event waiting in the inbox stops
+  it (dispute, hold, insolvency, death notice, write-off) → `cancelled`, with
+  the reason in `last_error`;
+* D7: the customer opted out of the channel (`customer.opted_out`, e.g.
+  `email,sms`) → sent as a letter if a letter template of that name exists,
+  else `cancelled`; C6: for a deceased customer, e-mail and SMS become a
+  letter to the heirs as well;
+* D3: rows of one customer, channel, template, language and tone go into ONE
+  message listing all their invoices (a bundle); each row is still marked
+  sent exactly once.
+
+Exactly once, crash or not.  Each bundle has a Message-ID derived from its
+rows' idempotency keys (the same on every attempt), and moves through three
+short transactions:
+
+1. *claim*: the rows go `queued → sending` (only if still queued, so two
+   dispatchers never take the same row) and a `delivery` row is written with
+   status `transmitting`;
+2. *commit point*: `delivery.status = committed`, written at the transport's
+   point of no return — for SMTP after the whole message is on the wire but
+   before the final "." (see `mail.py`), for the SMS webhook just before the
+   request, for letters once the PDF is in place;
+3. *record*: `sent` (or a retry, or a permanent failure) for the delivery and
+   its rows, with an audit event per row.
+
+A crash leaves a delivery `transmitting` or `committed`.  The next dispatch
+reconciles deliveries older than the lease (`[delivery] lease_seconds`, so a
+dispatcher still at work is left alone): `committed` ones are recorded as
+sent — the server has the message, sending again would duplicate it;
+`transmitting` ones are abandoned and their rows queued again — the server
+never got the end of the message, so nothing is lost.
+
+Failures: a temporary one (SMTP 4xx, HTTP 5xx/429, timeouts) queues the rows
+again with `not_before` pushed back (backoff doubling from
+`[delivery] backoff_seconds`); after `max_attempts`, or at once for a
+permanent one (SMTP 5xx bounce, a rejected number, no address at all), the
+rows are `failed` and each invoice gets an inbox entry `delivery_failed` with
+the channel — the next run lets the policy react (e.g. send a letter).
+
+`dry_run=True` changes nothing in the database: it writes what would go out
+now as `.eml`, `.pdf`, `.sms.txt` and `.call.txt` files into a folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import Connection
+
+from mahnwerk.dsl import ir
+from mahnwerk.engine.comms.config import Settings
+from mahnwerk.engine.comms.context import (
+    CustomerFacts,
+    InvoiceFacts,
+    build_context,
+    load_customers,
+    load_invoices,
+)
+from mahnwerk.engine.comms.mail import SendError, SmtpTransport, TransportDown, build_email
+from mahnwerk.engine.comms.pdf import Letter, letters_pdf, write_atomically
+from mahnwerk.engine.comms.sms import SmsWebhook
+from mahnwerk.engine.comms.templates import Rendered, TemplateError, TemplateStore
+from mahnwerk.engine.models import DELIVERY, DELIVERY_ITEM, EVENT, INBOX, OUTBOX
+
+BERLIN = ZoneInfo("Europe/Berlin")
+_CHUNK = 500
+#: Inbox events that make a queued message wrong before the next run applies them.
+STOPPING_EVENTS = frozenset({"dispute_opened", "hold", "insolvency", "death_notice", "write_off"})
+SENDABLE = ("email", "letter", "sms", "call")
+
+
+@dataclass
+class DispatchStats:
+    """What one dispatch did; `messages` counts deliveries, `rows` outbox rows."""
+
+    due: int = 0
+    rows_sent: int = 0
+    messages: Counter = field(default_factory=Counter)  # per channel
+    bundled_rows: int = 0  # rows that travelled together with another row
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    fallbacks: int = 0  # D7/C6: sent as a letter instead
+    reconciled_sent: int = 0
+    reconciled_requeued: int = 0
+    files: list[Path] = field(default_factory=list)
+    batch: Path | None = None
+    errors: list[str] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "due": self.due,
+            "rows_sent": self.rows_sent,
+            "messages": dict(self.messages),
+            "bundled_rows": self.bundled_rows,
+            "retried": self.retried,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "fallbacks": self.fallbacks,
+            "reconciled_sent": self.reconciled_sent,
+            "reconciled_requeued": self.reconciled_requeued,
+            "files": [str(p) for p in self.files],
+            "print_batch": str(self.batch) if self.batch else None,
+            "errors": self.errors,
+            "reasons": dict(self.reasons),
+        }
+
+
+@dataclass
+class Hooks:
+    """Fault injection for the crash tests: called at the named moments of a delivery."""
+
+    after_claim: Callable[[Bundle], None] | None = None
+    after_transmit: Callable[[Bundle], None] | None = None  # sent, not yet recorded
+
+
+@dataclass
+class Bundle:
+    """One message to deliver: the outbox rows it carries and how it goes out."""
+
+    rows: list[Any]
+    customer: CustomerFacts
+    invoices: list[InvoiceFacts]
+    channel: str  # the channel used (a letter after a D7/C6 fallback)
+    template: str
+    language: str
+    tone: str | None
+    note: str | None = None  # why the channel differs from the rows'
+    rendered: Rendered | None = None
+    message_id: str = ""
+    delivery_id: int | None = None
+
+    @property
+    def ids(self) -> list[int]:
+        return [r.id for r in self.rows]
+
+
+def local_day(now: datetime) -> date:
+    return now.astimezone(BERLIN).date()
+
+
+def message_id_for(keys: Iterable[str], domain: str = "mahnwerk.invalid") -> str:
+    """The same Message-ID for the same rows on every attempt (RFC 5322 msg-id)."""
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:40]
+    return f"<{digest}@{domain}>"
+
+
+def _domain(settings: Settings) -> str:
+    if settings.smtp and "@" in parseaddr(settings.smtp.sender)[1]:
+        return parseaddr(settings.smtp.sender)[1].rsplit("@", 1)[1]
+    return "mahnwerk.invalid"
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+# ---------------------------------------------------------------------------
+# Reconciliation after a crash
+# ---------------------------------------------------------------------------
+
+
+def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> tuple[int, int]:
+    """Settle deliveries a crashed dispatcher left behind; (recorded sent, queued again)."""
+    cutoff = now - timedelta(seconds=lease_seconds)
+    sent = requeued = 0
+    with engine.begin() as conn:
+        stale = conn.execute(
+            select(DELIVERY.c.id, DELIVERY.c.status, DELIVERY.c.committed_at, DELIVERY.c.channel,
+                   DELIVERY.c.template, DELIVERY.c.message_id)
+            .where(DELIVERY.c.status.in_(("transmitting", "committed")),
+                   DELIVERY.c.started_at <= cutoff)
+            .order_by(DELIVERY.c.id)
+        ).all()
+        for d in stale:
+            ids = [r.outbox_id for r in conn.execute(
+                select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == d.id))]
+            if d.status == "committed":
+                conn.execute(update(DELIVERY).where(DELIVERY.c.id == d.id).values(
+                    status="sent", finished_at=now,
+                    error="recorded by reconciliation: the dispatcher stopped after the point "
+                          "of no return, so the message went out"))
+                rows = _rows(conn, ids)
+                res = conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids),
+                                                        OUTBOX.c.status == "sending")
+                                   .values(status="sent", sent_at=d.committed_at or now))
+                sent += res.rowcount or 0
+                _log(conn, rows, "message_sent", now,
+                     f"{d.channel} {d.template} {d.message_id} (recorded after a crash)")
+            else:
+                conn.execute(update(DELIVERY).where(DELIVERY.c.id == d.id).values(
+                    status="abandoned", finished_at=now,
+                    error="the dispatcher stopped before the point of no return: not delivered,"
+                          " queued again"))
+                res = conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids),
+                                                        OUTBOX.c.status == "sending")
+                                   .values(status="queued"))
+                requeued += res.rowcount or 0
+    return sent, requeued
+
+
+def _rows(conn: Connection, ids: list[int]) -> list[Any]:
+    out: list[Any] = []
+    for chunk in _chunks(ids):
+        out.extend(conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(chunk))).all())
+    return out
+
+
+def _log(conn: Connection, rows: list[Any], kind: str, now: datetime, message: str,
+         payload: dict[str, Any] | None = None) -> None:
+    if not rows:
+        return
+    conn.execute(insert(EVENT), [
+        {
+            "invoice_id": r.invoice_id,
+            "customer_id": r.customer_id,
+            "kind": kind,
+            "occurred_on": local_day(now),
+            "recorded_at": now,
+            "actor": "dispatch",
+            "rule": r.rule,
+            "state_from": None,
+            "state_to": None,
+            "message": message,
+            "payload": json.dumps(payload or {"outbox_id": r.id}),
+            "run_id": None,
+        }
+        for r in rows
+    ])
+
+
+# ---------------------------------------------------------------------------
+# Planning: which rows go out, how, and together with which
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    bundles: list[Bundle]
+    cancel: list[tuple[Any, str]]  # (row, reason)
+    due: int
+
+
+def plan(conn: Connection, settings: Settings, store: TemplateStore, now: datetime,
+         limit: int | None = None, channels: Iterable[str] | None = None) -> Plan:
+    """Read the due rows and decide for each: cancel, fall back, bundle."""
+    query = (
+        select(OUTBOX)
+        .where(OUTBOX.c.status == "queued", OUTBOX.c.not_before <= now)
+        .order_by(OUTBOX.c.customer_id, OUTBOX.c.id)
+    )
+    if channels:
+        query = query.where(OUTBOX.c.channel.in_(list(channels)))
+    if limit:
+        query = query.limit(limit)
+    rows = conn.execute(query).all()
+    today = local_day(now)
+    customers = load_customers(conn, {r.customer_id for r in rows})
+    invoice_ids = {r.invoice_id for r in rows if r.invoice_id is not None}
+    stopping = _stopping_events(conn, invoice_ids, today)
+    facts_by_lang: dict[str, dict[int, InvoiceFacts]] = {}
+    for lang in {r.language for r in rows}:
+        ids = {r.invoice_id for r in rows if r.language == lang and r.invoice_id is not None}
+        facts_by_lang[lang] = load_invoices(conn, ids, lang)
+    cancel: list[tuple[Any, str]] = []
+    groups: dict[tuple, list[Any]] = defaultdict(list)
+    notes: dict[int, str] = {}
+    for row in rows:
+        customer = customers[row.customer_id]
+        inv = facts_by_lang[row.language].get(row.invoice_id) if row.invoice_id else None
+        reason = _stale_reason(row, inv, stopping, today)
+        if reason:
+            cancel.append((row, reason))
+            continue
+        channel, note = row.channel, None
+        if channel not in SENDABLE:
+            cancel.append((row, f"unknown channel {channel!r}"))
+            continue
+        if channel in customer.opted_out and channel != "letter":
+            channel, note = "letter", f"D7: the customer opted out of {row.channel}"
+        elif customer.deceased_since is not None and channel in ("email", "sms", "call"):
+            channel, note = "letter", "C6: the customer died; letters go to the heirs"
+        if note is not None:
+            if "letter" in customer.opted_out:
+                cancel.append((row, f"{note}, and of letters too"))
+                continue
+            if not store.has(row.template, row.language, "letter", row.tone):
+                cancel.append((row, f"{note}; no letter template {row.template!r} to fall "
+                                    "back to"))
+                continue
+            notes[row.id] = note
+        key: tuple = (row.customer_id, channel, row.template, row.language, row.tone)
+        if not settings.delivery.bundle:
+            key = (*key, row.id)
+        groups[key].append(row)
+    bundles = []
+    domain = _domain(settings)
+    for (customer_id, channel, template, language, tone, *_), members in groups.items():
+        invoices = [facts_by_lang[language][r.invoice_id] for r in members
+                    if r.invoice_id is not None]
+        note = next((notes[r.id] for r in members if r.id in notes), None)
+        bundle = Bundle(members, customers[customer_id], invoices, channel, template, language,
+                        tone, note)
+        bundle.message_id = message_id_for((r.idempotency_key for r in members), domain)
+        bundles.append(bundle)
+    return Plan(bundles, cancel, len(rows))
+
+
+def _stopping_events(conn: Connection, ids: set[int], today: date) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(sorted(ids)):
+        for r in conn.execute(
+            select(INBOX.c.invoice_id, INBOX.c.kind).where(
+                INBOX.c.invoice_id.in_(chunk), INBOX.c.applied_run_id.is_(None),
+                INBOX.c.kind.in_(sorted(STOPPING_EVENTS)), INBOX.c.occurred_on <= today)
+        ):
+            out[r.invoice_id] = r.kind
+    return out
+
+
+def _stale_reason(row: Any, inv: InvoiceFacts | None, stopping: dict[int, str], today: date
+                  ) -> str | None:
+    if row.invoice_id is None:
+        return None
+    if inv is None:
+        return "the invoice no longer exists"
+    if row.invoice_id in stopping:
+        return f"a {stopping[row.invoice_id]} event arrived after the message was queued"
+    state = json.loads(row.payload or "{}").get("state")
+    if inv.state in ir.TERMINAL_NAMES and inv.state != state:
+        return f"the invoice is {inv.state} now"
+    if state and inv.state != state:
+        return f"the invoice moved on from {state} to {inv.state}"
+    return inv.blocked(today)
+
+
+# ---------------------------------------------------------------------------
+# Delivery
+# ---------------------------------------------------------------------------
+
+
+class Dispatcher:
+    """One dispatch: transports opened on first use and closed at the end."""
+
+    def __init__(self, engine: Engine, settings: Settings, now: datetime,
+                 store: TemplateStore | None = None, dry_run: bool = False,
+                 out: Path | None = None, hooks: Hooks | None = None) -> None:
+        self.engine, self.settings, self.now = engine, settings, now
+        self.store = store or TemplateStore(
+            [Path(settings.delivery.templates)] if settings.delivery.templates else None)
+        self.dry_run = dry_run
+        self.out = Path(out) if out else None
+        self.hooks = hooks or Hooks()
+        self.stats = DispatchStats()
+        self._smtp: SmtpTransport | None = None
+        self._sms: SmsWebhook | None = None
+        self._down: dict[str, str] = {}
+        self._letters: list[Letter] = []
+        self.today = local_day(now)
+        stamp = now.astimezone(BERLIN).strftime("%Y-%m-%d")
+        if dry_run:
+            if self.out is None:
+                raise ValueError("a dry run needs a folder to write into (--out)")
+            self.folder = self.out
+        else:
+            self.folder = Path(settings.delivery.letters_folder) / stamp
+
+    # -- the whole dispatch --------------------------------------------------
+
+    def run(self, limit: int | None = None, channels: Iterable[str] | None = None
+            ) -> DispatchStats:
+        stats = self.stats
+        if not self.dry_run:
+            stats.reconciled_sent, stats.reconciled_requeued = reconcile(
+                self.engine, self.now, self.settings.delivery.lease_seconds)
+        with self.engine.connect() as conn:
+            the_plan = plan(conn, self.settings, self.store, self.now, limit, channels)
+        stats.due = the_plan.due
+        if the_plan.cancel:
+            stats.cancelled += len(the_plan.cancel)
+            for _, reason in the_plan.cancel:
+                stats.reasons[reason.split(";")[0]] += 1
+            if not self.dry_run:
+                self._cancel(the_plan.cancel)
+        try:
+            for bundle in the_plan.bundles:
+                self._deliver(bundle)
+        finally:
+            if self._smtp:
+                self._smtp.close()
+            if self._sms:
+                self._sms.close()
+        if self._letters:
+            name = f"print-batch-{self.now.astimezone(BERLIN).strftime('%Y%m%d-%H%M%S')}.pdf"
+            path = self.folder / name
+            write_atomically(path, letters_pdf(self._letters, title="print batch"))
+            stats.batch = path
+        return stats
+
+    def _cancel(self, items: list[tuple[Any, str]]) -> None:
+        with self.engine.begin() as conn:
+            for row, reason in items:
+                res = conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id,
+                                                        OUTBOX.c.status == "queued")
+                                   .values(status="cancelled", last_error=reason))
+                if res.rowcount:
+                    _log(conn, [row], "message_cancelled", self.now,
+                         f"{row.channel} {row.template} not sent: {reason}")
+
+    # -- one bundle ----------------------------------------------------------
+
+    def _deliver(self, bundle: Bundle) -> None:
+        stats = self.stats
+        if bundle.channel in self._down:
+            return  # the channel is unavailable in this dispatch; the rows stay queued
+        try:
+            bundle.rendered = self._render(bundle)
+        except TemplateError as exc:
+            stats.errors.append(f"{exc} (rows {bundle.ids} stay queued)")
+            return
+        recipient, problem = self._recipient(bundle)
+        if self.dry_run:
+            self._write_dry(bundle)
+            return
+        if not self._claim(bundle, recipient):
+            return
+        if self.hooks.after_claim:
+            self.hooks.after_claim(bundle)
+        if problem:
+            self._record_failure(bundle, problem, permanent=True)
+            return
+        try:
+            result = self._transmit(bundle, recipient)
+        except TransportDown as exc:
+            self._down[bundle.channel] = str(exc)
+            stats.errors.append(f"{bundle.channel}: {exc}")
+            self._release(bundle, str(exc))
+            return
+        except SendError as exc:
+            self._record_failure(bundle, str(exc), exc.permanent)
+            return
+        if self.hooks.after_transmit:
+            self.hooks.after_transmit(bundle)
+        self._record_sent(bundle, result)
+
+    def _render(self, bundle: Bundle) -> Rendered:
+        key = self.store.find(bundle.template, bundle.language, bundle.channel, bundle.tone)
+        ctx = build_context(
+            settings=self.settings, customer=bundle.customer, invoices=bundle.invoices,
+            template=bundle.template, channel=bundle.channel, language=bundle.language,
+            tone=bundle.tone, letter_date=self.today,
+            state=json.loads(bundle.rows[0].payload or "{}").get("state"),
+            offers=[o for r in bundle.rows for o in json.loads(r.payload or "{}")
+                    .get("offers", [])],
+        )
+        self._ctx = ctx
+        return self.store.render(key, ctx)
+
+    def _recipient(self, bundle: Bundle) -> tuple[str | None, str | None]:
+        c = bundle.customer
+        if bundle.channel == "email":
+            if not c.email or "@" not in c.email:
+                return None, "no e-mail address for the customer"
+            return c.email, None
+        if bundle.channel == "sms":
+            phone = re.sub(r"[\s/()-]", "", c.phone or "")
+            if not re.fullmatch(r"\+?\d{6,16}", phone):
+                return None, f"no usable mobile number for the customer ({c.phone!r})"
+            return phone, None
+        if bundle.channel == "letter":
+            if not (c.street and c.postal_code and c.city):
+                return None, "no postal address for the customer"
+            return ", ".join(self._ctx["recipient"].lines), None
+        return c.phone or c.name, None  # call: a person phones
+
+    # -- the three transactions ---------------------------------------------
+
+    def _claim(self, bundle: Bundle, recipient: str | None) -> bool:
+        rendered = bundle.rendered
+        assert rendered is not None
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "queued")
+                .values(status="sending", attempts=OUTBOX.c.attempts + 1)
+            )
+            if res.rowcount != len(bundle.ids):
+                conn.rollback()  # another dispatcher took some of these rows
+                return False
+            attempt = max(r.attempts for r in bundle.rows) + 1
+            bundle.delivery_id = conn.execute(insert(DELIVERY).values(
+                message_id=bundle.message_id, channel=bundle.channel,
+                customer_id=bundle.customer.id, template=bundle.template,
+                language=bundle.language, recipient=recipient, status="transmitting",
+                attempt=attempt, started_at=self.now, subject=rendered.subject,
+                body=rendered.text,
+            )).inserted_primary_key[0]
+            conn.execute(insert(DELIVERY_ITEM), [
+                {"delivery_id": bundle.delivery_id, "outbox_id": i} for i in bundle.ids])
+        return True
+
+    def _commit_point(self, bundle: Bundle) -> Callable[[], None]:
+        def commit() -> None:
+            with self.engine.begin() as conn:
+                conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id)
+                             .values(status="committed", committed_at=self.now))
+        return commit
+
+    def _record_sent(self, bundle: Bundle, result: str) -> None:
+        stats = self.stats
+        with self.engine.begin() as conn:
+            conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id).values(
+                status="sent", finished_at=self.now, error=None, artefact=result))
+            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
+                                              OUTBOX.c.status == "sending")
+                         .values(status="sent", sent_at=self.now, last_error=bundle.note))
+            together = f", together with {len(bundle.rows) - 1} more" if len(bundle.rows) > 1 \
+                else ""
+            how = f" ({bundle.note})" if bundle.note else ""
+            _log(conn, bundle.rows, "message_sent", self.now,
+                 f"{bundle.channel} {bundle.template} {bundle.message_id}{together}{how}")
+        stats.rows_sent += len(bundle.rows)
+        stats.messages[bundle.channel] += 1
+        if bundle.note:
+            stats.fallbacks += len(bundle.rows)
+        if len(bundle.rows) > 1:
+            stats.bundled_rows += len(bundle.rows)
+
+    def _release(self, bundle: Bundle, error: str) -> None:
+        """The channel was down: nothing went out, the rows wait for the next dispatch."""
+        with self.engine.begin() as conn:
+            conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id).values(
+                status="abandoned", finished_at=self.now, error=error))
+            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
+                                              OUTBOX.c.status == "sending")
+                         .values(status="queued", attempts=OUTBOX.c.attempts - 1,
+                                 last_error=error))
+
+    def _record_failure(self, bundle: Bundle, error: str, permanent: bool) -> None:
+        stats = self.stats
+        d = self.settings.delivery
+        attempts = max(r.attempts for r in bundle.rows) + 1
+        if not permanent and attempts >= d.max_attempts:
+            permanent, error = True, f"{error} (gave up after {attempts} attempts)"
+        with self.engine.begin() as conn:
+            conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id).values(
+                status="failed", finished_at=self.now, error=error))
+            if not permanent:
+                delay = timedelta(seconds=d.backoff_seconds * 2 ** (attempts - 1))
+                conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
+                                                  OUTBOX.c.status == "sending")
+                             .values(status="queued", not_before=self.now + delay,
+                                     last_error=error))
+                stats.retried += len(bundle.rows)
+                return
+            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
+                                              OUTBOX.c.status == "sending")
+                         .values(status="failed", last_error=error))
+            _log(conn, bundle.rows, "message_failed", self.now,
+                 f"{bundle.channel} {bundle.template} failed: {error}")
+            inbox = [
+                {
+                    "invoice_id": r.invoice_id,
+                    "kind": "delivery_failed",
+                    "occurred_on": self.today,
+                    "payload": json.dumps({
+                        "channel": bundle.channel, "template": bundle.template,
+                        "outbox_id": r.id, "reason": error,
+                        "note": f"{bundle.channel} {bundle.template}: {error}",
+                    }),
+                    "recorded_at": self.now,
+                    "actor": "dispatch",
+                }
+                for r in bundle.rows if r.invoice_id is not None
+            ]
+            if inbox:
+                conn.execute(insert(INBOX), inbox)
+        stats.failed += len(bundle.rows)
+
+    # -- transports -----------------------------------------------------------
+
+    def _transmit(self, bundle: Bundle, recipient: str | None) -> str:
+        commit = self._commit_point(bundle)
+        if bundle.channel == "email":
+            if self._smtp is None:
+                self._smtp = SmtpTransport(self.settings.need_smtp())
+            msg = self._email(bundle, recipient or "")
+            return self._smtp.send(msg, commit)
+        if bundle.channel == "sms":
+            if self._sms is None:
+                self._sms = SmsWebhook(self.settings.need_sms(), self.store)
+            assert bundle.rendered is not None
+            return self._sms.send(recipient or "", bundle.rendered.text, bundle.message_id,
+                                  self.settings.creditor.name, commit)
+        if bundle.channel == "letter":
+            path = self._letter_file(bundle, self.folder)
+            commit()
+            return str(path)
+        if bundle.channel == "call":
+            path = self._call_file(bundle, self.folder / "calls")
+            commit()
+            return str(path)
+        raise SendError(f"unknown channel {bundle.channel!r}", permanent=True)
+
+    def _stem(self, bundle: Bundle) -> str:
+        digest = bundle.message_id.strip("<>").split("@")[0][:12]
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", bundle.customer.number)
+        return f"{safe}_{bundle.template}_{digest}"
+
+    def _letter_obj(self, bundle: Bundle) -> Letter:
+        r, ctx = bundle.rendered, self._ctx
+        assert r is not None and r.html is not None
+        return Letter(self.settings.creditor, ctx["recipient"].lines, r.subject, r.html,
+                      self.today, bundle.language, bundle.customer.number, ctx["reference"])
+
+    def _letter_file(self, bundle: Bundle, folder: Path) -> Path:
+        letter = self._letter_obj(bundle)
+        path = folder / f"{self._stem(bundle)}.pdf"
+        write_atomically(path, letters_pdf([letter], title=letter.subject))
+        self._letters.append(letter)
+        self.stats.files.append(path)
+        return path
+
+    def _call_file(self, bundle: Bundle, folder: Path) -> Path:
+        r = bundle.rendered
+        assert r is not None
+        path = folder / f"{self._stem(bundle)}.call.txt"
+        write_atomically(path, (r.text + "\n").encode("utf-8"))
+        self.stats.files.append(path)
+        return path
+
+    def _email(self, bundle: Bundle, to: str):
+        r = bundle.rendered
+        assert r is not None
+        smtp = self.settings.smtp
+        sender = smtp.sender if smtp else f"{self.settings.creditor.name} <noreply@invalid>"
+        attachments = []
+        if smtp and smtp.attach_pdf and self.store.has(bundle.template, bundle.language,
+                                                       "letter", bundle.tone):
+            key = self.store.find(bundle.template, bundle.language, "letter", bundle.tone)
+            letter_r = self.store.render(key, self._ctx)
+            letter = Letter(self.settings.creditor, self._ctx["recipient"].lines,
+                            letter_r.subject, letter_r.html or "", self.today, bundle.language,
+                            bundle.customer.number, self._ctx["reference"])
+            attachments.append((f"{self._stem(bundle)}.pdf", letters_pdf([letter])))
+        return build_email(
+            sender=sender, to=to, to_name=self._ctx["recipient"].name, subject=r.subject,
+            text=r.text, html=r.html, message_id=bundle.message_id, date=self.now,
+            attachments=attachments,
+        )
+
+    def _write_dry(self, bundle: Bundle) -> None:
+        """Dry run: the message as a file, nothing recorded."""
+        stats, r = self.stats, bundle.rendered
+        assert r is not None
+        folder = self.folder
+        if bundle.channel == "email":
+            msg = self._email(bundle, bundle.customer.email or "missing-address@invalid")
+            path = folder / f"{self._stem(bundle)}.eml"
+            write_atomically(path, msg.as_bytes())
+            stats.files.append(path)
+        elif bundle.channel == "letter":
+            self._letter_file(bundle, folder)
+        elif bundle.channel == "sms":
+            path = folder / f"{self._stem(bundle)}.sms.txt"
+            write_atomically(path, f"To: {bundle.customer.phone}\n\n{r.text}\n".encode())
+            stats.files.append(path)
+        else:
+            self._call_file(bundle, folder)
+        stats.rows_sent += len(bundle.rows)
+        stats.messages[bundle.channel] += 1
+        if bundle.note:
+            stats.fallbacks += len(bundle.rows)
+        if len(bundle.rows) > 1:
+            stats.bundled_rows += len(bundle.rows)
+
+
+def dispatch(engine: Engine, settings: Settings, now: datetime, *, dry_run: bool = False,
+             out: Path | None = None, limit: int | None = None,
+             channels: Iterable[str] | None = None, store: TemplateStore | None = None,
+             hooks: Hooks | None = None) -> DispatchStats:
+    """Deliver every due message once (see the module docstring); `now` must be aware."""
+    if now.tzinfo is None:
+        raise ValueError("dispatch needs an aware `now` (e.g. datetime.now(UTC))")
+    return Dispatcher(engine, settings, now.astimezone(UTC), store, dry_run, out, hooks).run(
+        limit, channels)
+
+
+__all__ = [
+    "Bundle",
+    "DispatchStats",
+    "Dispatcher",
+    "Hooks",
+    "dispatch",
+    "message_id_for",
+    "plan",
+    "reconcile",
+]

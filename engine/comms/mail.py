@@ -1,0 +1,169 @@
+"""E-mail: building the MIME message and handing it to an SMTP server.
+
+The message is multipart/alternative (plain text first, then HTML, so every
+client shows something sensible), optionally with the letter's PDF attached;
+its Message-ID is the one dispatch derived from the outbox rows' idempotency
+keys, so a message has the same identity however often it is attempted.
+
+`SmtpTransport.send` speaks the SMTP transaction itself instead of calling
+`smtplib.sendmail`, for one reason: exactly-once delivery needs a *point of
+no return* it can record.  The whole message goes on the wire first; then
+`on_commit` records "committed" in the database; only then the final "."
+that makes the server accept it.  A crash before the commit means the server
+never received the end of data and discards the message (dispatch sends it
+again); a crash after it means the message went out (dispatch counts it as
+sent and does not repeat it).  The window left is the few microseconds
+between the database commit and three bytes written to the socket.
+
+Reply codes decide what happens next (RFC 5321): 4xx is temporary (retry
+later, with backoff), 5xx permanent (a bounce: the policy hears of it as a
+`delivery_failed` event).  A server that cannot be reached or refuses the
+login is `TransportDown`: no message is charged an attempt for that.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, formataddr, parseaddr
+
+from mahnwerk.engine.comms.config import Smtp
+
+
+class SendError(Exception):
+    """The server refused this message; `permanent` says whether retrying can help."""
+
+    def __init__(self, message: str, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class TransportDown(Exception):
+    """The channel itself is unavailable (connection, TLS, login): nothing was sent."""
+
+
+def build_email(
+    *,
+    sender: str,
+    to: str,
+    to_name: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    message_id: str,
+    date: datetime,
+    attachments: list[tuple[str, bytes]] | None = None,
+) -> EmailMessage:
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = sender
+    msg["To"] = formataddr((to_name, to))
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    msg.set_content(text + "\n", charset="utf-8", cte="quoted-printable")
+    if html:
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for filename, data in attachments or []:
+        msg.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
+    return msg
+
+
+def _code_class(code: int) -> bool:
+    """True if permanent (5xx)."""
+    return 500 <= code < 600
+
+
+class SmtpTransport:
+    """One connection for a whole dispatch, opened on first use, reopened if dropped."""
+
+    def __init__(self, cfg: Smtp) -> None:
+        self.cfg = cfg
+        self.conn: smtplib.SMTP | None = None
+
+    def _context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.cfg.ca_file)
+        return ctx
+
+    def open(self) -> smtplib.SMTP:
+        if self.conn is not None:
+            try:
+                if self.conn.noop()[0] == 250:
+                    return self.conn
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        cfg = self.cfg
+        try:
+            if cfg.ssl:
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                    cfg.host, cfg.port, timeout=cfg.timeout, context=self._context()
+                )
+            else:
+                conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+            conn.ehlo()
+            if cfg.starttls:
+                conn.starttls(context=self._context())
+                conn.ehlo()
+            if cfg.username:
+                conn.login(cfg.username, cfg.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransportDown(f"SMTP login as {cfg.username!r} refused: {exc}") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise TransportDown(f"SMTP server {cfg.host}:{cfg.port}: {exc}") from None
+        self.conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.conn = None
+
+    def send(self, msg: EmailMessage, on_commit: Callable[[], None]) -> str:
+        """Deliver `msg`; calls `on_commit` at the point of no return; returns the reply."""
+        conn = self.open()
+        sender = parseaddr(str(msg["From"]))[1]
+        rcpt = parseaddr(str(msg["To"]))[1]
+        committed = False
+        try:
+            code, reply = conn.mail(sender)
+            if code != 250:
+                conn.rset()
+                raise SendError(f"MAIL FROM refused: {code} {reply.decode(errors='replace')}",
+                                _code_class(code))
+            code, reply = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                conn.rset()
+                raise SendError(f"recipient {rcpt} refused: {code} "
+                                f"{reply.decode(errors='replace')}", _code_class(code))
+            code, reply = conn.docmd("DATA")
+            if code != 354:
+                conn.rset()
+                raise SendError(f"DATA refused: {code} {reply.decode(errors='replace')}",
+                                _code_class(code))
+            data = re.sub(rb"(?m)^\.", b"..", msg.as_bytes(policy=SMTP_POLICY))
+            if not data.endswith(b"\r\n"):
+                data += b"\r\n"
+            conn.send(data)
+            on_commit()  # the point of no return, recorded before the server may accept
+            committed = True
+            conn.send(b".\r\n")
+            code, reply = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.conn = None
+            if committed:
+                # Past the point of no return: count it as delivered rather than risk a
+                # second copy (the same rule as after a crash).
+                return f"assumed delivered: connection lost after end of data ({exc})"
+            raise SendError(f"connection lost: {exc}", permanent=False) from None
+        if code != 250:
+            raise SendError(f"message refused: {code} {reply.decode(errors='replace')}",
+                            _code_class(code))
+        return f"{code} {reply.decode(errors='replace')}"

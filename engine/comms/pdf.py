@@ -1,0 +1,168 @@
+"""Letters as PDF: A4 in the DIN 5008 layout (form B), ready for a window envelope.
+
+Positions (millimetres from the top-left corner), so the address shows
+through a DL/C5/C6 window envelope and the folds land where they should:
+
+* address field 20/45, 85 × 45: a 5 mm return line (the creditor's name and
+  address only — E1: nothing on the envelope hints at a debt), then the
+  recipient's address from 62.7;
+* information block at 125/50: customer number, reference, date;
+* subject from 98.5 (bold), text between the 25 mm and 20 mm margins;
+* fold marks at 105 and 210, the punch mark at 148.5; a footer with the
+  creditor's address and bank details on every page.
+
+The body is the template's HTML rendering (paragraphs, the invoice table,
+lists), drawn by fpdf2 with DejaVu Sans (shipped with matplotlib) so that
+`€`, umlauts and `„…“` print.  `letters_pdf` puts many letters into one file:
+one per customer for the archive, all of a dispatch as the print batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from fpdf import FPDF
+
+from mahnwerk.engine.comms import formatting
+from mahnwerk.engine.comms.config import Creditor
+
+LEFT, RIGHT = 25.0, 20.0
+ADDRESS_X, ADDRESS_Y, ADDRESS_W = 20.0, 45.0, 85.0
+INFO_X, INFO_Y = 125.0, 50.0
+SUBJECT_Y = 98.5
+FOOTER_H = 22.0
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """One letter: who to, about what, and the rendered text."""
+
+    creditor: Creditor
+    address: tuple[str, ...]  # recipient lines, name first (heirs for a deceased, C6)
+    subject: str
+    html: str  # the body as the template rendered it for HTML
+    letter_date: date
+    language: str
+    customer_number: str
+    reference: str
+
+
+@lru_cache(maxsize=1)
+def _fonts() -> tuple[str, str]:
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return str(folder / "DejaVuSans.ttf"), str(folder / "DejaVuSans-Bold.ttf")
+
+
+class _LetterPdf(FPDF):
+    def __init__(self) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        regular, bold = _fonts()
+        self.add_font("DejaVu", "", regular)
+        self.add_font("DejaVu", "B", bold)
+        # write_html asks for italic (<i>, <em>) and bold-italic too: map them to what exists
+        self.add_font("DejaVu", "I", regular)
+        self.add_font("DejaVu", "BI", bold)
+        self.set_margins(LEFT, 20.0, RIGHT)
+        self.set_auto_page_break(True, margin=FOOTER_H + 8)
+        self.current: Letter | None = None
+        self.set_creator("mahnwerk")
+
+    def footer(self) -> None:
+        letter = self.current
+        if letter is None:
+            return
+        c = letter.creditor
+        de = letter.language == "de"
+        self.set_y(-FOOTER_H - 4)
+        self.set_font("DejaVu", "", 7)
+        self.set_text_color(80, 80, 80)
+        parts = [c.address_line]
+        if c.register:
+            parts.append(c.register)
+        if c.vat_id:
+            parts.append(("USt-IdNr. " if de else "VAT ID ") + c.vat_id)
+        self.multi_cell(0, 3.2, " · ".join(parts), align="C", new_x="LMARGIN", new_y="NEXT")
+        bank = f"{c.bank} · IBAN {c.iban} · BIC {c.bic}"
+        self.multi_cell(0, 3.2, bank, align="C", new_x="LMARGIN", new_y="NEXT")
+        contact = " · ".join(p for p in (c.phone, c.email, c.website) if p)
+        if contact:
+            self.multi_cell(0, 3.2, contact, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0, 0, 0)
+        # fold and punch marks (DIN 5008 form B)
+        self.set_draw_color(150, 150, 150)
+        self.set_line_width(0.2)
+        for y, length in ((105.0, 5.0), (148.5, 7.0), (210.0, 5.0)):
+            self.line(3.0, y, 3.0 + length, y)
+
+
+def _draw(pdf: _LetterPdf, letter: Letter) -> None:
+    pdf.current = letter
+    pdf.add_page()
+    c = letter.creditor
+    de = letter.language == "de"
+    # letterhead
+    pdf.set_xy(LEFT, 15)
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.cell(0, 7, c.name, new_x="LMARGIN", new_y="NEXT", align="R")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.cell(0, 4, f"{c.street} · {c.postal_code} {c.city}", align="R")
+    # return line in the window (E1: name and address only)
+    pdf.set_xy(ADDRESS_X + 5, ADDRESS_Y + 2)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.cell(ADDRESS_W - 5, 3, c.address_line)
+    pdf.line(ADDRESS_X + 5, ADDRESS_Y + 5, ADDRESS_X + ADDRESS_W - 5, ADDRESS_Y + 5)
+    # recipient
+    pdf.set_font("DejaVu", "", 10)
+    y = ADDRESS_Y + 17.7
+    for line in letter.address[:6]:
+        pdf.set_xy(ADDRESS_X + 5, y)
+        pdf.cell(ADDRESS_W - 5, 4.5, line)
+        y += 4.5
+    # information block
+    labels = (("Kundennummer", "Verwendungszweck", "Datum") if de
+              else ("Customer no.", "Reference", "Date"))
+    values = (letter.customer_number, letter.reference,
+              formatting.day(letter.letter_date, letter.language))
+    y = INFO_Y
+    for label, value in zip(labels, values, strict=True):
+        pdf.set_xy(INFO_X, y)
+        pdf.set_font("DejaVu", "", 8)
+        pdf.cell(30, 4.5, label)
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(210 - RIGHT - INFO_X - 30, 4.5, value)
+        y = max(y + 4.5, pdf.get_y())
+    # subject and body
+    pdf.set_xy(LEFT, SUBJECT_Y)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.multi_cell(0, 5.5, letter.subject, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.write_html(letter.html, font_family="DejaVu", table_line_separators=True)
+
+
+def letters_pdf(letters: list[Letter], title: str = "") -> bytes:
+    """One PDF holding the letters in order, each starting on a new page."""
+    pdf = _LetterPdf()
+    if title:
+        pdf.set_title(title)
+    for letter in letters:
+        _draw(pdf, letter)
+    return bytes(pdf.output())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file and rename: a crash never leaves half a letter behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        import os
+
+        os.fsync(fh.fileno())
+    tmp.replace(path)

@@ -1,0 +1,62 @@
+"""SMS through an HTTP webhook: any provider that takes a POST with a body.
+
+The URL, the headers (an API token, typically from an environment variable)
+and the body template come from `[sms]` in mahnwerk.toml; the body template
+is rendered in the same sandbox as the messages, with `to`, `text`,
+`message_id` and `sender` (use `|tojson` for JSON bodies).  Every request
+carries the header `Idempotency-Key: <message id>`, so a provider that honours
+it drops a repeat of the same message.
+
+Answers: 2xx delivered; 408, 429, 5xx and network errors temporary (retry
+with backoff); any other 4xx permanent — the provider rejected the number or
+the text, which becomes a `delivery_failed` event for the policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from mahnwerk.engine.comms.config import Sms
+from mahnwerk.engine.comms.mail import SendError, TransportDown
+from mahnwerk.engine.comms.templates import TemplateError, TemplateStore
+
+
+class SmsWebhook:
+    def __init__(self, cfg: Sms, store: TemplateStore) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.client = httpx.Client(timeout=cfg.timeout)
+
+    def body(self, to: str, text: str, message_id: str, sender: str) -> str:
+        ctx: dict[str, Any] = {"to": to, "text": text, "message_id": message_id,
+                               "sender": sender, "language": "de"}
+        try:
+            _, body = self.store.render_source(self.cfg.body, ctx, name="[sms] body")
+        except TemplateError as exc:
+            raise TransportDown(f"[sms] body template: {exc}") from None
+        return body
+
+    def send(self, to: str, text: str, message_id: str, sender: str,
+             on_commit: Callable[[], None]) -> str:
+        body = self.body(to, text, message_id, sender)
+        headers = {"Content-Type": self.cfg.content_type, "Idempotency-Key": message_id,
+                   **self.cfg.headers}
+        on_commit()
+        try:
+            response = self.client.post(self.cfg.url, content=body.encode("utf-8"),
+                                        headers=headers)
+        except httpx.ConnectError as exc:
+            raise TransportDown(f"SMS webhook {self.cfg.url}: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise SendError(f"SMS webhook {self.cfg.url}: {exc}", permanent=False) from None
+        code = response.status_code
+        if 200 <= code < 300:
+            return f"{code} {response.text[:200]}"
+        permanent = 400 <= code < 500 and code not in (408, 429)
+        raise SendError(f"SMS webhook answered {code}: {response.text[:200]}", permanent)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,186 @@
+"""When a queued message may reach the customer: the contact guards D1–D3.
+
+The step decides *that* a letter, e-mail, SMS or call is due; this module decides *when*
+it may go out, because that depends on things the step does not see: the customer's
+clock and calendar, and every other message the customer has had or is about to get.
+
+* D1 quiet hours: per channel in the customer's time zone (the policy's `no sms between
+  20:00 and 08:00`, else the defaults of `engine.calendar`: calls and SMS only 08:00–20:00;
+  letters and e-mail have none);
+* D2 rest days: nothing on the customer's Sundays and public holidays (country and region);
+* D3 frequency: at most one *written* reminder (letter or e-mail) per seven days per
+  customer, and the policy's own `at most N contacts per W days` over all channels.
+  Several messages of one customer on the same channel and day are one contact: the
+  dispatcher puts them into one letter or e-mail, and one call covers all invoices — so
+  the engine never plans more than one call attempt per customer and day, which keeps
+  D3's "at most 7 call attempts in 7 days" by construction.
+
+What breaks a limit moves to the earliest day that keeps every limit; the invoice's state
+and fees are not moved — the ledger says what was decided when, the outbox when it may be
+said.  `plan` is a pure function of the contacts it is given; `ContactBook` loads those
+for one batch of customers with one query on the outbox's (customer_id, not_before) index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from mahnwerk.dsl.ir import Channel, Limits
+from mahnwerk.engine.calendar import next_allowed_contact
+from mahnwerk.engine.models import OUTBOX
+
+#: D3: at most this many written reminders (letter or e-mail) per window and customer.
+WRITTEN_PER_WINDOW = 1
+#: D3: the rolling window of the limit above.
+CONTACT_WINDOW_DAYS = 7
+#: The workday starts here: a run's messages are not meant to go out before 08:00 local time.
+DAY_STARTS = time(8, 0)
+#: How far the planner looks for a free day before it gives up (a policy error, not data).
+_MAX_DAYS = 120
+_WRITTEN = frozenset({Channel.LETTER.value, Channel.EMAIL.value})
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One contact already planned: the channel and the customer's local day."""
+
+    channel: str
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where a message was planned and why it is later than asked, if it is."""
+
+    at: datetime  # aware, UTC
+    reason: str | None = None
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _limits_for(channel: str, limits: Limits) -> list[tuple[int, int, frozenset[str] | None]]:
+    """(count, window days, channels counted or None for all) that apply to `channel`."""
+    found: list[tuple[int, int, frozenset[str] | None]] = []
+    if channel in _WRITTEN:
+        found.append((WRITTEN_PER_WINDOW, CONTACT_WINDOW_DAYS, _WRITTEN))
+    if limits.max_contacts is not None and limits.contact_window is not None:
+        window = limits.contact_window.days
+        if limits.contact_window.business:
+            window = -(-window * 7 // 5)
+        found.append((limits.max_contacts, max(1, window), None))
+    return found
+
+
+def _fits(day: date, channel: str, taken: list[Contact], caps: list[tuple]) -> str | None:
+    """None if one more contact on `day` keeps every cap, else the cap it would break.
+
+    Written reminders count by day (a letter and an e-mail of the same reminder on one day
+    are one reminder); other limits count each channel and day once.
+    """
+    for count, window, channels in caps:
+        by_day = channels == _WRITTEN
+        counted = {
+            c.day if by_day else (c.channel, c.day)
+            for c in taken
+            if (channels is None or c.channel in channels) and abs((c.day - day).days) < window
+        }
+        new = day if by_day else (channel, day)
+        if new in counted:
+            continue
+        days = [k if by_day else k[1] for k in counted]
+        for start in range(window):
+            first = day - timedelta(days=window - 1 - start)
+            last = first + timedelta(days=window - 1)
+            if sum(1 for d in days if first <= d <= last) + 1 > count:
+                what = {None: "contacts", _WRITTEN: "written reminders"}.get(
+                    channels, f"{channel} contacts"
+                )
+                return f"at most {count} {what} per {window} days (D3)"
+    return None
+
+
+def plan(
+    as_of: date,
+    channel: str,
+    zone: str,
+    country: str,
+    region: str | None,
+    limits: Limits,
+    taken: list[Contact],
+) -> Slot:
+    """The earliest moment on or after `as_of` 08:00 local that keeps D1, D2 and D3.
+
+    `taken` is the customer's contacts so far (sent and queued); the new one is appended,
+    so the next message of the same customer in the same run sees it.
+    """
+    tz = _zone(zone)
+    day = as_of
+    reason = None
+    for _ in range(_MAX_DAYS):
+        start = datetime.combine(day, DAY_STARTS, tz)
+        at = next_allowed_contact(start, channel, tz, country, region, limits.quiet_hours)
+        if at.date() != day:  # a rest day: the next day's working morning, not its midnight
+            day = at.date()
+            continue
+        local_day = at.date()
+        if Contact(channel, local_day) in taken:
+            break  # the same channel on the same day: one letter, one contact (bundled)
+        broken = _fits(local_day, channel, taken, _limits_for(channel, limits))
+        if broken is None:
+            taken.append(Contact(channel, local_day))
+            break
+        reason = broken
+        day = local_day + timedelta(days=1)
+    else:
+        raise ValueError(f"no day within {_MAX_DAYS} days keeps the contact limits for {channel}")
+    if at.date() != as_of and reason is None:
+        reason = "quiet hours, Sunday or public holiday (D1, D2)"
+    return Slot(at.astimezone(UTC), reason)
+
+
+class ContactBook:
+    """The recent and queued contacts of one batch's customers, loaded with one query."""
+
+    def __init__(self, conn: Connection, customer_ids: Iterable[int], as_of: date):
+        ids = sorted(set(customer_ids))
+        self._raw: dict[int, list[tuple[str, datetime]]] = {}
+        self._taken: dict[int, list[Contact]] = {}
+        since = datetime.combine(as_of - timedelta(days=_MAX_DAYS // 2), time(0), UTC)
+        for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
+            rows = conn.execute(
+                select(OUTBOX.c.customer_id, OUTBOX.c.channel, OUTBOX.c.not_before).where(
+                    OUTBOX.c.customer_id.in_(chunk),
+                    OUTBOX.c.not_before >= since,
+                    OUTBOX.c.status != "cancelled",
+                )
+            )
+            for customer_id, channel, not_before in rows:
+                self._raw.setdefault(customer_id, []).append((channel, not_before))
+
+    def plan(
+        self,
+        customer_id: int,
+        as_of: date,
+        channel: str,
+        zone: str,
+        country: str,
+        region: str | None,
+        limits: Limits,
+    ) -> Slot:
+        taken = self._taken.get(customer_id)
+        if taken is None:  # contacts are stored in UTC; the customer's day is the local one
+            tz = _zone(zone)
+            taken = self._taken[customer_id] = [
+                Contact(channel_, at.astimezone(tz).date())
+                for channel_, at in self._raw.get(customer_id, [])
+            ]
+        return plan(as_of, channel, zone, country, region, limits, taken)

@@ -1,0 +1,449 @@
+"""Reports on the engine's database: is the money coming in, and does the dunning work?
+
+* `aging`: what is open on a day, by how long it has been overdue;
+* `dso`: days sales outstanding per month (receivables at the month's end /
+  credit sales in the month x days in the month);
+* `effectiveness`: the collection effectiveness index per month,
+  CEI = (beginning receivables + credit sales - ending total receivables)
+  / (beginning receivables + credit sales - ending current receivables) x 100;
+* `stages`: per ladder state, how many invoices entered it, how much was paid
+  while they stood in it, how many were paid in full from it, and the median
+  days from entering it to that payment;
+* `channels`: per channel and template, messages queued and the share of
+  their invoices paid within N days after the message.
+
+Everything is read from the `ledger` (receivables are the sum of its lines up
+to a day: principal, fees, interest, minus payments and write-offs), the
+`event` log (transitions and payments, in the order they were written) and the
+`outbox`.  A report is a plain table (`Report`) that the command line prints
+with rich, as CSV or JSON, or draws as a PNG with matplotlib.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from mahnwerk.dsl.ir import INITIAL_STATE, TERMINAL_NAMES
+from mahnwerk.engine.models import EVENT, INV, LEDGER, OUTBOX, RUN
+
+ZERO = Decimal("0.00")
+#: Ledger kinds that are billed to the customer: "credit sales" for DSO and CEI.
+BILLED = ("principal", "fee", "lump_sum", "interest", "collection_cost")
+AGING_BUCKETS = ((0, "not yet due"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (180, "91-180"))
+
+
+class ReportError(ValueError):
+    """A report that cannot be made (empty database, bad period)."""
+
+
+@dataclass
+class Report:
+    """A table with a title; `chart` names the columns a PNG plots: (labels, value).
+
+    Labels joined from several columns (`channel template`) when `labels` is a tuple.
+    """
+
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    chart: tuple[str | tuple[str, ...], str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, (_plain(v) for v in r), strict=True)) for r in self.rows]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"report": self.name, "title": self.title, "rows": self.records(), "notes": self.notes},
+            indent=2,
+            ensure_ascii=False,
+        )
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(self.columns)
+        for r in self.rows:
+            writer.writerow(["" if v is None else _plain(v) for v in r])
+        return buf.getvalue()
+
+    def to_png(self, path: str | Path) -> Path:
+        """A bar chart of the `chart` columns, written with matplotlib's Agg backend."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot as plt
+
+        if self.chart is None:
+            raise ReportError(f"report {self.name} has no chart")
+        labels, value = self.chart
+        li = [self.columns.index(c) for c in ((labels,) if isinstance(labels, str) else labels)]
+        vi = self.columns.index(value)
+        rows = [r for r in self.rows if r[vi] is not None]
+        if not rows:
+            raise ReportError(f"report {self.name}: no values to draw")
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(rows) + 2), 4.5))
+        names = [" ".join(str(r[i]) for i in li) for r in rows]
+        ax.bar(names, [float(r[vi]) for r in rows], color="#3b6ea5")
+        ax.set_title(self.title)
+        ax.set_ylabel(value)
+        ax.tick_params(axis="x", labelrotation=45 if len(rows) > 5 else 0)
+        fig.tight_layout()
+        path = Path(path)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return path
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal | date):
+        return str(v)
+    return v
+
+
+def _pct(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _median(days: list[int]) -> Decimal | None:
+    if not days:
+        return None
+    return Decimal(str(statistics.median(days))).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def last_run_day(engine: Engine) -> date:
+    """The as-of day of the newest run: the default day of every report."""
+    with engine.connect() as conn:
+        day = conn.execute(select(func.max(RUN.c.as_of))).scalar()
+    if day is None:
+        raise ReportError("no run yet: run `mahnwerk run --as-of DATE` first, or pass --as-of")
+    return day
+
+
+# ---------------------------------------------------------------------------
+# Receivables from the ledger
+# ---------------------------------------------------------------------------
+
+
+def _balances(conn: Connection, day: date) -> dict[int, Decimal]:
+    """Each invoice's open balance at the end of `day` (positive balances only)."""
+    rows = conn.execute(
+        select(LEDGER.c.invoice_id, func.sum(LEDGER.c.amount))
+        .where(LEDGER.c.booked_on <= day)
+        .group_by(LEDGER.c.invoice_id)
+    ).all()
+    out = {}
+    for invoice_id, total in rows:
+        value = Decimal(total or 0).quantize(Decimal("0.01"))
+        if value > 0:
+            out[invoice_id] = value
+    return out
+
+
+def _billed(conn: Connection, first: date, last: date) -> Decimal:
+    total = conn.execute(
+        select(func.sum(LEDGER.c.amount)).where(
+            LEDGER.c.kind.in_(BILLED), LEDGER.c.booked_on >= first, LEDGER.c.booked_on <= last
+        )
+    ).scalar()
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
+def _due_dates(conn: Connection) -> dict[int, date]:
+    return dict(conn.execute(select(INV.c.id, INV.c.due_date)).all())
+
+
+def _months(conn: Connection, as_of: date) -> list[tuple[date, date]]:
+    """Calendar months from the first ledger line to `as_of` (the last one cut at `as_of`)."""
+    first = conn.execute(select(func.min(LEDGER.c.booked_on))).scalar()
+    if first is None:
+        raise ReportError("the ledger is empty: nothing to report (run the engine first)")
+    out = []
+    start = first.replace(day=1)
+    while start <= as_of:
+        nxt = (start + timedelta(days=32)).replace(day=1)
+        out.append((start, min(nxt - timedelta(days=1), as_of)))
+        start = nxt
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The reports
+# ---------------------------------------------------------------------------
+
+
+def aging(engine: Engine, as_of: date) -> Report:
+    """Open receivables at the end of `as_of`, by days past due."""
+    with engine.connect() as conn:
+        balances = _balances(conn, as_of)
+        due = _due_dates(conn)
+    count: dict[str, int] = defaultdict(int)
+    amount: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    labels = [label for _, label in AGING_BUCKETS] + ["over 180"]
+    for invoice_id, balance in balances.items():
+        overdue = (as_of - due[invoice_id]).days
+        label = next((lb for limit, lb in AGING_BUCKETS if overdue <= limit), "over 180")
+        count[label] += 1
+        amount[label] += balance
+    total = sum(amount.values(), ZERO)
+    rows: list[list[Any]] = [[lb, count[lb], amount[lb], _pct(amount[lb], total)] for lb in labels]
+    rows.append(["total", sum(count.values()), total, _pct(total, total)])
+    return Report(
+        "aging",
+        f"Open receivables by days past due, {as_of}",
+        ["days past due", "invoices", "amount EUR", "share %"],
+        rows,
+        chart=("days past due", "amount EUR"),
+    )
+
+
+def dso(engine: Engine, as_of: date) -> Report:
+    """Days sales outstanding per calendar month up to `as_of`."""
+    with engine.connect() as conn:
+        rows: list[list[Any]] = []
+        for first, last in _months(conn, as_of):
+            receivables = sum(_balances(conn, last).values(), ZERO)
+            sales = _billed(conn, first, last)
+            days = (last - first).days + 1
+            value = (
+                (receivables / sales * days).quantize(Decimal("0.1"), ROUND_HALF_UP)
+                if sales
+                else None
+            )
+            rows.append([first.strftime("%Y-%m"), first, last, receivables, sales, days, value])
+    return Report(
+        "dso",
+        f"Days sales outstanding per month, up to {as_of}",
+        ["month", "from", "to", "receivables EUR", "credit sales EUR", "days", "DSO"],
+        rows,
+        chart=("month", "DSO"),
+        notes=["DSO = receivables at the period's end / credit sales in the period x its days"],
+    )
+
+
+def effectiveness(engine: Engine, as_of: date) -> Report:
+    """The collection effectiveness index per month and over the whole span."""
+    with engine.connect() as conn:
+        due = _due_dates(conn)
+        months = _months(conn, as_of)
+        rows: list[list[Any]] = []
+
+        def cei(first: date, last: date, label: str) -> list[Any]:
+            begin = sum(_balances(conn, first - timedelta(days=1)).values(), ZERO)
+            sales = _billed(conn, first, last)
+            end = _balances(conn, last)
+            end_total = sum(end.values(), ZERO)
+            end_current = sum((b for i, b in end.items() if due[i] >= last), ZERO)
+            collectable = begin + sales - end_current
+            value = _pct(begin + sales - end_total, collectable) if collectable > 0 else None
+            return [label, begin, sales, end_total, end_current, value]
+
+        for first, last in months:
+            rows.append(cei(first, last, first.strftime("%Y-%m")))
+        rows.append(cei(months[0][0], as_of, "all"))
+    return Report(
+        "effectiveness",
+        f"Collection effectiveness index, up to {as_of}",
+        [
+            "period",
+            "beginning receivables EUR",
+            "credit sales EUR",
+            "ending receivables EUR",
+            "ending current EUR",
+            "CEI %",
+        ],
+        rows,
+        chart=("period", "CEI %"),
+        notes=[
+            "CEI = (beginning + credit sales - ending total) / "
+            "(beginning + credit sales - ending current) x 100; current = not yet due"
+        ],
+    )
+
+
+def _paths(conn: Connection, as_of: date) -> dict[int, list[tuple[str, date, Any]]]:
+    """Per invoice, its transitions and payments up to `as_of`, in the order written."""
+    out: dict[int, list[tuple[str, date, Any]]] = defaultdict(list)
+    for r in conn.execute(
+        select(
+            EVENT.c.invoice_id,
+            EVENT.c.kind,
+            EVENT.c.occurred_on,
+            EVENT.c.state_to,
+            EVENT.c.payload,
+        )
+        .where(
+            EVENT.c.kind.in_(("principal", "transition", "payment")),
+            EVENT.c.occurred_on <= as_of,
+            EVENT.c.invoice_id.is_not(None),
+        )
+        .order_by(EVENT.c.invoice_id, EVENT.c.occurred_on, EVENT.c.id)
+    ):
+        if r.kind == "principal":  # taken up: every invoice has a path, even without steps
+            out.setdefault(r.invoice_id, [])
+        elif r.kind == "transition":
+            out[r.invoice_id].append(("transition", r.occurred_on, r.state_to))
+        else:
+            amount = -Decimal(json.loads(r.payload or "{}").get("amount", "0"))
+            out[r.invoice_id].append(("payment", r.occurred_on, amount))
+    return out
+
+
+def paid_days(engine: Engine, as_of: date) -> dict[int, date]:
+    """The day each invoice was paid in full: its last payment before entering `paid`."""
+    with engine.connect() as conn:
+        paths = _paths(conn, as_of)
+    out = {}
+    for invoice_id, path in paths.items():
+        last_payment = None
+        for kind, day, what in path:
+            if kind == "payment":
+                last_payment = day
+            elif what == "paid":
+                out[invoice_id] = last_payment or day
+                break
+    return out
+
+
+def stages(engine: Engine, as_of: date) -> Report:
+    """What each ladder state recovers, and how fast invoices pay from it."""
+    with engine.connect() as conn:
+        paths = _paths(conn, as_of)
+    entered: dict[str, int] = defaultdict(int)
+    recovered: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    paid_from: dict[str, list[int]] = defaultdict(list)
+    first_seen: dict[str, int] = {}
+    for path in paths.values():
+        state, since = INITIAL_STATE, None
+        entered[state] += 1
+        last_payment: date | None = None
+        for step, (kind, day, what) in enumerate(path):
+            if kind == "payment":
+                if state not in TERMINAL_NAMES:
+                    recovered[state] += what
+                last_payment = day
+                continue
+            if what == "paid" and state not in TERMINAL_NAMES:
+                paid_on = last_payment or day
+                start = since or paid_on
+                paid_from[state].append(max(0, (paid_on - start).days))
+            state, since = what, day
+            if state not in TERMINAL_NAMES:
+                entered[state] += 1
+                first_seen.setdefault(state, step)
+    order = sorted(entered, key=lambda s: (s != INITIAL_STATE, -entered[s], s))
+    rows = []
+    for s in order:
+        days = paid_from.get(s, [])
+        rows.append(
+            [
+                s,
+                entered[s],
+                recovered[s],
+                len(days),
+                _pct(len(days), entered[s]),
+                _median(days),
+            ]
+        )
+    return Report(
+        "stages",
+        f"Recovery per ladder state, up to {as_of}",
+        [
+            "state",
+            "invoices entered",
+            "paid while in it EUR",
+            "paid in full from it",
+            "paid in full %",
+            "median days to payment",
+        ],
+        rows,
+        chart=("state", "paid while in it EUR"),
+        notes=[
+            f"`{INITIAL_STATE}`: taken up, before the first ladder step; days are counted "
+            "from entering the state to the payment that settled the invoice"
+        ],
+    )
+
+
+def channels(engine: Engine, as_of: date, within: int = 14) -> Report:
+    """Per channel and template: messages, and the share of invoices paid within N days."""
+    paid = paid_days(engine, as_of)
+    with engine.connect() as conn:
+        msgs = conn.execute(
+            select(OUTBOX.c.channel, OUTBOX.c.template, OUTBOX.c.invoice_id, OUTBOX.c.not_before)
+            .where(OUTBOX.c.status != "cancelled", OUTBOX.c.invoice_id.is_not(None))
+            .order_by(OUTBOX.c.id)
+        ).all()
+    groups: dict[tuple[str, str], list[tuple[int, date]]] = defaultdict(list)
+    for channel, template, invoice_id, not_before in msgs:
+        day = not_before.date()
+        if day > as_of:
+            continue
+        groups[(channel, template)].append((invoice_id, day))
+        groups[(channel, "all")].append((invoice_id, day))
+    rows = []
+    for (channel, template), sent in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        quick, days = 0, []
+        observable = 0  # messages at least `within` days old, or already followed by payment
+        for invoice_id, day in sent:
+            p = paid.get(invoice_id)
+            if p is not None and p >= day:
+                days.append((p - day).days)
+            if p is not None and day <= p <= day + timedelta(days=within):
+                quick += 1
+                observable += 1
+            elif day + timedelta(days=within) <= as_of:
+                observable += 1
+        rows.append(
+            [
+                channel,
+                template,
+                len(sent),
+                observable,
+                quick,
+                _pct(quick, observable),
+                _median(days),
+            ]
+        )
+    return Report(
+        "channels",
+        f"Messages per channel and template, paid within {within} days, up to {as_of}",
+        [
+            "channel",
+            "template",
+            "messages",
+            "observable",
+            f"paid within {within}d",
+            f"paid within {within}d %",
+            "median days to payment",
+        ],
+        rows,
+        chart=(("channel", "template"), f"paid within {within}d %"),
+        notes=[
+            f"observable: messages at least {within} days old on {as_of} (or already "
+            "followed by payment); the share is of those"
+        ],
+    )
+
+
+REPORTS = {
+    "aging": aging,
+    "dso": dso,
+    "effectiveness": effectiveness,
+    "stages": stages,
+    "channels": channels,
+}

@@ -1,0 +1,388 @@
+"""Replay a recorded payment history against a policy: what would it have sent and charged?
+
+`mahnwerk simulate` answers "what if we had dunned with this policy?" without
+sending anything or touching the database: customers, invoices, payments and
+events are read once (from an accounts-receivable export or from the engine's
+database), then every invoice is stepped day by day through the real, pure
+engine step (`step.start` / `step.step`) in memory, exactly as a daily run
+would, and the outcomes are counted: messages per channel, fees and interest,
+approvals needed, handovers, and days from the due date to the cash.
+
+What the history fixes and the policy cannot change: *when* each customer
+paid.  A payment that settled an invoice in the history is replayed as paying
+everything the replayed policy asks for on that day (principal, its fees, its
+interest); other payments keep their amounts.  So the comparison shows what a
+policy costs and earns on the same behaviour; only invoices a policy hands
+over or writes off before the recorded payment change their days to cash
+(the cash then goes to the collector).  Approvals are granted `approve_after`
+days after they are asked for, as an operator working the queue would.
+
+For the accounts-receivable export the customers' behaviour facts
+(`customer.risk_score`, `customer.avg_days_late`, …) are computed for each
+invoice from the invoices paid before it was issued, so a segment is chosen
+on what was known then.  Disputes there have no date: a disputed invoice paid
+late is taken as disputed the day after its due date until the day it was paid.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from mahnwerk.dsl import ir
+from mahnwerk.dsl.compile import CompiledPolicy
+from mahnwerk.engine import law
+from mahnwerk.engine.behaviour import behaviour_of
+from mahnwerk.engine.history import by_customer, read_ar_csv
+from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, INBOX, INV, PAY
+from mahnwerk.engine.risk import scorecard
+from mahnwerk.engine.state import (
+    ApprovalRequest,
+    Charge,
+    Customer,
+    Event,
+    Invoice,
+    Message,
+    Record,
+    Task,
+    cents,
+)
+from mahnwerk.engine.step import start, step
+
+ZERO = Decimal("0.00")
+APPROVE_AFTER = 3
+
+
+@dataclass(frozen=True)
+class Case:
+    """One invoice to replay: who owes it, what happened to it, and when it was settled."""
+
+    invoice: Invoice
+    customer: Customer
+    events: tuple[Event, ...] = ()
+    settled_on: date | None = None  # paid in full that day: pays whatever the policy asks
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything a replay needs, read once; `source` says where it came from."""
+
+    source: str
+    cases: tuple[Case, ...]
+
+
+# ---------------------------------------------------------------------------
+# Reading a history
+# ---------------------------------------------------------------------------
+
+
+def from_ar_csv(path: str | Path, customer_type: str = "B2B") -> History:
+    """Cases from an accounts-receivable CSV (IBM sample layout); amounts taken as EUR."""
+    if customer_type not in ("B2B", "B2C"):
+        raise ValueError(f"customer type {customer_type!r}: use B2B or B2C")
+    invoices = read_ar_csv(path)
+    cases = []
+    for customer, own in by_customer(invoices).items():
+        for inv in own:
+            known = behaviour_of(customer, own, inv.issue_date - timedelta(days=1))
+            cust = Customer(
+                id=customer,
+                name=customer,
+                type=customer_type,
+                risk_score=scorecard(known).total,
+                avg_days_late=known.avg_days_late,
+                median_days_late=known.median_days_late,
+                late_share=known.late_share,
+                trend_days=known.trend_days,
+                disputes=known.disputes,
+                partial_payments=known.partial_payments,
+                overdue_invoices=known.overdue_invoices,
+                gone_quiet=known.gone_quiet,
+            )
+            events: list[Event] = []
+            if inv.disputed and inv.paid_on is not None and inv.paid_on > inv.due_date:
+                events.append(Event(ir.EventKind.DISPUTE_OPENED, inv.due_date + timedelta(days=1)))
+                events.append(Event(ir.EventKind.DISPUTE_RESOLVED, inv.paid_on))
+            cases.append(
+                Case(
+                    Invoice(
+                        id=inv.invoice,
+                        customer_id=customer,
+                        issue_date=inv.issue_date,
+                        due_date=inv.due_date,
+                        amount=inv.amount,
+                        due_date_agreed=True,  # the export's due dates were agreed terms
+                    ),
+                    cust,
+                    tuple(events),
+                    inv.paid_on,
+                )
+            )
+    return History(f"{path} ({customer_type})", tuple(cases))
+
+
+def _inbox_event(kind: str, on: date, payload_text: str | None, ref: str) -> Event:
+    payload = json.loads(payload_text or "{}")
+    promised = payload.get("promised_date")
+    return Event(
+        ir.EventKind(kind),
+        on,
+        Decimal(payload["amount"]) if payload.get("amount") else None,
+        date.fromisoformat(promised) if promised else None,
+        note=payload.get("note", ""),
+        ref=ref,
+        instalments=tuple(
+            (date.fromisoformat(d), Decimal(a)) for d, a in payload.get("instalments") or []
+        ),
+    )
+
+
+def from_database(engine: Engine) -> History:
+    """Cases from the engine's database: its invoices, payments and entered events.
+
+    Read only.  The customers carry their facts as stored (the last `mahnwerk
+    analyse`); an invoice the engine closed as paid is settled on the day of
+    its last payment, its other payments keep their amounts.
+    """
+    from mahnwerk.engine.runner import _BEHAVIOUR_FACTS, customer_value
+
+    with engine.connect() as conn:
+        customers = {
+            row.id: customer_value(row)
+            for row in conn.execute(
+                select(CUST, *_BEHAVIOUR_FACTS).outerjoin(
+                    BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id
+                )
+            )
+        }
+        invoices = conn.execute(
+            select(INV, DS.c.state).outerjoin(DS, DS.c.invoice_id == INV.c.id).order_by(INV.c.id)
+        ).all()
+        payments: dict[int, list[Any]] = defaultdict(list)
+        for row in conn.execute(
+            select(PAY.c.invoice_id, PAY.c.booked_on, PAY.c.amount, PAY.c.external_id)
+            .where(PAY.c.invoice_id.is_not(None))
+            .order_by(PAY.c.booked_on, PAY.c.id)
+        ):
+            payments[row.invoice_id].append(row)
+        inbox: dict[int, list[Event]] = defaultdict(list)
+        for row in conn.execute(select(INBOX).order_by(INBOX.c.occurred_on, INBOX.c.id)):
+            inbox[row.invoice_id].append(
+                _inbox_event(row.kind, row.occurred_on, row.payload, f"inbox {row.id}")
+            )
+    cases = []
+    for row in invoices:
+        cust = customers[row.customer_id]
+        pays = payments.get(row.id, [])
+        settled = pays[-1].booked_on if row.state == "paid" and pays else None
+        partial = pays[:-1] if settled is not None else pays
+        events = [
+            Event(ir.EventKind.PAYMENT_PARTIAL, p.booked_on, Decimal(p.amount), ref=p.external_id)
+            for p in partial
+        ] + inbox.get(row.id, [])
+        cases.append(
+            Case(
+                Invoice(
+                    id=row.external_id,
+                    customer_id=cust.id,
+                    issue_date=row.issue_date,
+                    due_date=row.due_date,
+                    amount=Decimal(row.amount),
+                    currency=row.currency,
+                    due_date_agreed=bool(row.due_date_agreed),
+                    notice_30_days=bool(row.notice_30_days),
+                    received_on=row.received_on,
+                ),
+                cust,
+                tuple(sorted(events, key=lambda e: e.on)),
+                settled,
+            )
+        )
+    return History(str(engine.url.render_as_string(hide_password=True)), tuple(cases))
+
+
+# ---------------------------------------------------------------------------
+# The replay
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What one policy did with one history in one period."""
+
+    policy: str
+    first: date
+    last: date
+    invoices: int = 0
+    messages: Counter[str] = field(default_factory=Counter)
+    charged: Counter[str] = field(default_factory=Counter)  # fee, lump_sum, interest, …
+    charges_paid: Decimal = ZERO  # fees and interest on invoices that ended paid
+    approvals: int = 0
+    approver_decisions: int = 0
+    tasks: Counter[str] = field(default_factory=Counter)
+    ended: Counter[str] = field(default_factory=Counter)  # final state at `last`
+    days_to_cash: list[int] = field(default_factory=list)  # due date -> paid, paid invoices
+    open_at_end: Decimal = ZERO
+
+    def rows(self, channels: list[str], tasks: list[str], states: list[str]) -> dict[str, Any]:
+        """The comparison's figures, keyed by what a finance manager reads."""
+        days = self.days_to_cash
+        out: dict[str, Any] = {
+            "invoices replayed": self.invoices,
+            "messages": sum(self.messages.values()),
+        }
+        for channel in channels:
+            out[f"  {channel}"] = self.messages[channel]
+        for kind in ("fee", "lump_sum", "interest", "collection_cost"):
+            out[f"{kind.replace('_', ' ')} charged EUR"] = cents(Decimal(self.charged[kind]))
+        out["fees and interest paid EUR"] = cents(self.charges_paid)
+        out["approvals needed"] = self.approvals
+        out["approver decisions"] = self.approver_decisions
+        for kind in tasks:
+            out[f"task {kind}"] = self.tasks[kind]
+        for state in states:
+            out[f"ended {state}"] = self.ended[state]
+        out["paid: mean days due -> cash"] = (
+            Decimal(str(round(statistics.fmean(days), 1))) if days else None
+        )
+        out["paid: median days due -> cash"] = (
+            Decimal(str(statistics.median(days))).quantize(Decimal("0.1")) if days else None
+        )
+        out["open at end EUR"] = cents(self.open_at_end)
+        return out
+
+
+def owed_on(record: Record, day: date, consumer: bool) -> Decimal:
+    """What a debtor paying in full on `day` transfers: the balance with interest to date."""
+    owed = record.balance
+    if record.interest_active and record.default_since is not None and record.principal_open > 0:
+        begin = max(record.default_since, (record.interest_to or date.min) + timedelta(days=1))
+        end = day - timedelta(days=1)
+        if end >= begin:
+            owed += law.interest(
+                record.principal_open, begin, end, consumer, record.interest_points
+            ).total
+    return cents(owed)
+
+
+def _tally(
+    result: Result, actions: tuple[Any, ...], record: Record, charges: list[Decimal]
+) -> None:
+    messages = [a for a in actions if isinstance(a, Message)]
+    # A run sends one message per invoice and step: the latest level's (see runner).
+    if messages and messages[-1].state == record.state:
+        result.messages[messages[-1].channel] += 1
+    for a in actions:
+        if isinstance(a, Charge) and a.kind in ("fee", "lump_sum", "interest", "collection_cost"):
+            result.charged[a.kind] += a.amount
+            charges.append(a.amount)
+        elif isinstance(a, ApprovalRequest):
+            result.approvals += 1
+            result.approver_decisions += a.required
+        elif isinstance(a, Task):
+            result.tasks[a.kind] += 1
+
+
+def _replay_case(
+    case: Case,
+    compiled: CompiledPolicy,
+    first: date,
+    last: date,
+    approve_after: int,
+    result: Result,
+) -> None:
+    inv, cust = case.invoice, case.customer
+    day = max(inv.issue_date, first)
+    pending = sorted(case.events, key=lambda e: e.on)
+    settle = case.settled_on
+    charges: list[Decimal] = []
+    outcome = start(inv, cust, compiled, day)
+    record = outcome.record.evolve(next_check_on=day)
+    _tally(result, outcome.actions, record, charges)
+    approval_on: date | None = None
+    paid_on: date | None = None
+    while day <= last:
+        todays = [e for e in pending if e.on <= day]
+        pending = [e for e in pending if e.on > day]
+        if settle is not None and settle <= day:
+            amount = owed_on(record, settle, cust.is_consumer)
+            todays.append(Event(ir.EventKind.PAYMENT_PARTIAL, settle, amount, ref="settled"))
+            paid_on, settle = settle, None
+        if approval_on is not None and approval_on <= day and record.pending_approval:
+            record = record.evolve(
+                approved_target=record.pending_approval,
+                approved_on=approval_on,
+                pending_approval=None,
+            )
+            approval_on = None
+        outcome = step(record, inv, cust, todays, day, compiled)
+        record = outcome.record
+        _tally(result, outcome.actions, record, charges)
+        if record.state in ir.TERMINAL_NAMES:
+            if record.state == "paid" and paid_on is not None:
+                result.days_to_cash.append((paid_on - inv.due_date).days)
+                result.charges_paid += sum(charges, ZERO)
+            break
+        if record.pending_approval and approval_on is None:
+            approval_on = day + timedelta(days=approve_after)
+        upcoming = [
+            d
+            for d in (
+                record.next_check_on,
+                approval_on,
+                pending[0].on if pending else None,
+                settle,
+            )
+            if d is not None
+        ]
+        if not upcoming:
+            break
+        day = max(min(upcoming), day + timedelta(days=1))
+    result.ended[record.state] += 1
+    if record.state not in ir.TERMINAL_NAMES:
+        result.open_at_end += record.balance
+
+
+def replay(
+    history: History,
+    compiled: CompiledPolicy,
+    first: date,
+    last: date,
+    approve_after: int = APPROVE_AFTER,
+) -> Result:
+    """Replay the invoices issued from `first` to `last` under `compiled`, up to `last`.
+
+    Invoices issued earlier but still unpaid on `first` are taken up on `first`,
+    as a first run would.  Nothing is written anywhere.
+    """
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    result = Result(compiled.name, first, last)
+    for case in history.cases:
+        if case.invoice.issue_date > last:
+            continue
+        if case.settled_on is not None and case.settled_on < first:
+            continue  # paid before the period: nothing to dun
+        result.invoices += 1
+        _replay_case(case, compiled, first, last, approve_after, result)
+    return result
+
+
+def compare(results: list[Result]) -> list[list[Any]]:
+    """Rows `figure, policy 1, policy 2, …`; channels, tasks and end states of all of them."""
+    channels = sorted({c for r in results for c in r.messages})
+    tasks = sorted({t for r in results for t in r.tasks})
+    states = sorted({s for r in results for s in r.ended})
+    tables = [r.rows(channels, tasks, states) for r in results]
+    return [[k, *[t[k] for t in tables]] for k in tables[0]]
+
+
+__all__ = ["Case", "History", "Result", "compare", "from_ar_csv", "from_database", "replay"]

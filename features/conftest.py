@@ -1,0 +1,826 @@
+"""Step definitions for the German scenarios: they drive the real engine on a real SQLite file.
+
+Every scenario gets its own database file.  Data enters the way it does in production —
+customers, invoices and payments as CSV exports through the importer (the Gherkin tables
+carry the German column headers an accounting export has), events through the inbox,
+approvals through the four-eyes module, and each day through the real run.  The `Dann`
+steps read what a finance manager would read: the invoice's state, its ledger, its
+messages and its timeline with the rule behind every entry.
+
+Amounts are written as in German documents (`1.000,00 EUR`), dates as `2025-05-15` or
+`15.05.2025`; both go through the importer's own parsers, so a scenario cannot use a
+format the product does not accept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+from sqlalchemy import select
+
+from mahnwerk.engine import approvals, queries
+from mahnwerk.engine import models as m
+from mahnwerk.engine.db import init_db, make_engine
+from mahnwerk.engine.importer import import_file, parse_amount, parse_date
+from mahnwerk.engine.policies import PolicySet, deploy
+from mahnwerk.engine.runner import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def betrag(text: str) -> Decimal:
+    """`1.000,00 EUR`, `16,89 €` or `0,00` as a Decimal, through the importer's parser."""
+    cleaned = text.strip().removesuffix("EUR").removesuffix("€").strip()
+    return parse_amount(cleaned)
+
+
+def tag(text: str) -> date:
+    return parse_date(text.strip())
+
+
+def morgens(day: date) -> datetime:
+    """The wall-clock instant a daily run is started: 06:00 UTC on that day."""
+    return datetime.combine(day, time(6, 0), UTC)
+
+
+@dataclass
+class Welt:
+    """What one scenario has built so far: its database, its folder, its last run."""
+
+    engine: Any
+    folder: Path
+    policies: int = 0
+    runs: list[Any] = field(default_factory=list)
+    error: Exception | None = None
+
+    def csv(self, name: str, table: list[list[str]]) -> Path:
+        path = self.folder / name
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=";").writerows(table)
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+        return path
+
+    def invoice_id(self, invoice: str) -> int:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(m.Invoice.__table__.c.id).where(m.Invoice.__table__.c.external_id == invoice)
+            ).scalar()
+        assert found is not None, f"no invoice {invoice!r} in this scenario"
+        return found
+
+    def timeline(self, invoice: str) -> dict[str, Any]:
+        return queries.timeline(self.engine, invoice)
+
+    def state(self, invoice: str) -> Any:
+        ds = m.DunningState.__table__
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ds).where(ds.c.invoice_id == self.invoice_id(invoice))
+            ).first()
+        assert row is not None, f"{invoice} has no dunning state yet: has a run seen it?"
+        return row
+
+    def outbox(self, invoice: str | None = None, customer: str | None = None) -> list[Any]:
+        out, cust = m.Outbox.__table__, m.Customer.__table__
+        query = select(out, cust.c.external_id.label("kunde"), cust.c.timezone).join(
+            cust, cust.c.id == out.c.customer_id
+        )
+        if invoice is not None:
+            query = query.where(out.c.invoice_id == self.invoice_id(invoice))
+        if customer is not None:
+            query = query.where(cust.c.external_id == customer)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query.order_by(out.c.not_before, out.c.id)))
+
+    def run(self, day: date) -> None:
+        self.runs.append(run(self.engine, day, PolicySet.load(self.engine), morgens(day)))
+
+
+@pytest.fixture
+def welt(tmp_path: Path) -> Welt:
+    url = f"sqlite:///{tmp_path / 'mahnwerk.db'}"
+    init_db(url)
+    engine = make_engine(url)
+    yield Welt(engine, tmp_path)
+    engine.dispose()
+
+
+# ---------------------------------------------------------------------------
+# Angenommen: policies and master data
+# ---------------------------------------------------------------------------
+
+
+@given(parsers.parse('die Richtlinie "{pfad}" ist in Kraft'))
+def richtlinie_datei(welt: Welt, pfad: str) -> None:
+    deploy(welt.engine, ROOT / pfad, morgens(date(2020, 1, 1)))
+
+
+@given("die Richtlinie ist in Kraft:")
+def richtlinie_text(welt: Welt, docstring: str) -> None:
+    welt.policies += 1
+    path = welt.folder / f"richtlinie_{welt.policies}.mahn"
+    path.write_text(docstring + "\n", encoding="utf-8")
+    deploy(welt.engine, path, morgens(date(2020, 1, 1)))
+
+
+@given("die Kunden:")
+def kunden(welt: Welt, datatable: list[list[str]]) -> None:
+    import_file(welt.engine, "customers", welt.csv("kunden.csv", datatable))
+
+
+@given("die Rechnungen:")
+def rechnungen(welt: Welt, datatable: list[list[str]]) -> None:
+    import_file(welt.engine, "invoices", welt.csv("rechnungen.csv", datatable))
+
+
+@given("die Zahlungen:")
+@when("die Zahlungen eingehen:")
+def zahlungen(welt: Welt, datatable: list[list[str]]) -> None:
+    welt.policies += 1  # a new file name per import keeps each CSV for a post-mortem
+    import_file(welt.engine, "payments", welt.csv(f"zahlungen_{welt.policies}.csv", datatable))
+
+
+# ---------------------------------------------------------------------------
+# Wenn: runs, events, decisions
+# ---------------------------------------------------------------------------
+
+
+@given(parsers.parse("der Mahnlauf am {tag_} gelaufen ist"))
+@when(parsers.parse("der Mahnlauf am {tag_} läuft"))
+def mahnlauf(welt: Welt, tag_: str) -> None:
+    welt.run(tag(tag_))
+
+
+@given(parsers.parse("der Mahnlauf täglich vom {von} bis zum {bis} gelaufen ist"))
+@when(parsers.parse("der Mahnlauf täglich vom {von} bis zum {bis} läuft"))
+def mahnlauf_taeglich(welt: Welt, von: str, bis: str) -> None:
+    day, end = tag(von), tag(bis)
+    assert day <= end, f"{von} liegt nach {bis}"
+    while day <= end:
+        welt.run(day)
+        day += timedelta(days=1)
+
+
+_EREIGNISSE = {
+    "bestreitet": "dispute_opened",
+    "Bestreiten ausgeräumt": "dispute_resolved",
+    "Zahlungsversprechen gebrochen": "promise_broken",
+    "Rate versäumt": "instalment_missed",
+    "Insolvenz": "insolvency",
+    "Ausbuchung": "write_off",
+    "Sperre": "hold",
+    "Sperre aufgehoben": "release",
+    "Todesfall": "death_notice",
+    "Zustellung gescheitert": "delivery_failed",
+}
+
+
+@given(parsers.parse('für "{rechnung}" am {tag_} das Ereignis "{ereignis}" erfasst wurde'))
+@when(parsers.parse('für "{rechnung}" am {tag_} das Ereignis "{ereignis}" erfasst wird'))
+def ereignis(welt: Welt, rechnung: str, tag_: str, ereignis: str) -> None:
+    kind = _EREIGNISSE.get(ereignis, ereignis)
+    queries.record_event(
+        welt.engine, rechnung, kind, tag(tag_), "sachbearbeitung", morgens(tag(tag_))
+    )
+
+
+@given(parsers.parse('"{rechnung}" am {tag_} bestritten wurde'))
+@when(parsers.parse('"{rechnung}" am {tag_} bestritten wird'))
+def bestritten(welt: Welt, rechnung: str, tag_: str) -> None:
+    ereignis(welt, rechnung, tag_, "dispute_opened")
+
+
+@given(parsers.parse('der Kunde am {tag_} für "{rechnung}" Zahlung bis zum {bis} verspricht'))
+@when(parsers.parse('der Kunde am {tag_} für "{rechnung}" Zahlung bis zum {bis} verspricht'))
+def versprechen(welt: Welt, tag_: str, rechnung: str, bis: str) -> None:
+    queries.record_event(
+        welt.engine,
+        rechnung,
+        "promise_made",
+        tag(tag_),
+        "sachbearbeitung",
+        morgens(tag(tag_)),
+        {"promised_date": tag(bis).isoformat()},
+    )
+
+
+@when(parsers.parse('am {tag_} ein Ratenplan für "{rechnung}" vereinbart wird:'))
+def ratenplan(welt: Welt, tag_: str, rechnung: str, datatable: list[list[str]]) -> None:
+    header, *rows = datatable
+    plan = [[tag(r[0]).isoformat(), str(betrag(r[1]))] for r in rows]
+    queries.record_event(
+        welt.engine,
+        rechnung,
+        "plan_agreed",
+        tag(tag_),
+        "sachbearbeitung",
+        morgens(tag(tag_)),
+        {"instalments": plan},
+    )
+
+
+def _pending_for(welt: Welt, rechnung: str) -> Any:
+    found = [p for p in approvals.pending(welt.engine) if p.invoice == rechnung]
+    assert found, f"für {rechnung} wartet keine Freigabe"
+    return found[0]
+
+
+@when(parsers.parse('"{person}" die Eskalation von "{rechnung}" am {tag_} freigibt'))
+def freigeben(welt: Welt, person: str, rechnung: str, tag_: str) -> None:
+    welt.error = None
+    item = _pending_for(welt, rechnung)
+    try:
+        approvals.decide(welt.engine, item.id, person, True, morgens(tag(tag_)), tag(tag_))
+    except approvals.ApprovalError as exc:
+        welt.error = exc
+
+
+@when(parsers.parse('"{person}" die Eskalation von "{rechnung}" am {tag_} ablehnt'))
+def ablehnen(welt: Welt, person: str, rechnung: str, tag_: str) -> None:
+    item = _pending_for(welt, rechnung)
+    approvals.decide(welt.engine, item.id, person, False, morgens(tag(tag_)), tag(tag_))
+
+
+# ---------------------------------------------------------------------------
+# Dann: what a finance manager checks
+# ---------------------------------------------------------------------------
+
+
+@then(parsers.parse('steht "{rechnung}" im Zustand "{zustand}"'))
+def im_zustand(welt: Welt, rechnung: str, zustand: str) -> None:
+    assert welt.state(rechnung).state == zustand
+
+
+@then(parsers.parse('steht "{rechnung}" nicht im Zustand "{zustand}"'))
+def nicht_im_zustand(welt: Welt, rechnung: str, zustand: str) -> None:
+    assert welt.state(rechnung).state != zustand
+
+
+def _ledger(welt: Welt, rechnung: str, art: str) -> list[dict[str, Any]]:
+    return [line for line in welt.timeline(rechnung)["ledger"] if line["kind"] == art]
+
+
+_ARTEN = {
+    "Verzugszinsen": "interest",
+    "Mahngebühren": "fee",
+    "Pauschale": "lump_sum",
+    "Zahlungen": "payment",
+    "Ausbuchungen": "write_off",
+    "Inkassokosten": "collection_costs",
+}
+
+
+@then(parsers.parse('betragen die {art} auf "{rechnung}" insgesamt {summe}'))
+def summe_der_art(welt: Welt, art: str, rechnung: str, summe: str) -> None:
+    lines = _ledger(welt, rechnung, _ARTEN.get(art, art))
+    total = sum((Decimal(line["amount"]) for line in lines), Decimal("0.00"))
+    assert total == betrag(summe), f"{art} auf {rechnung}: {total} ({lines})"
+
+
+@then(parsers.parse('bucht das Hauptbuch von "{rechnung}" keine {art}'))
+def keine_buchung(welt: Welt, rechnung: str, art: str) -> None:
+    lines = _ledger(welt, rechnung, _ARTEN.get(art, art))
+    assert not lines, f"unerwartete {art} auf {rechnung}: {lines}"
+
+
+@then(parsers.parse('zeigt das Hauptbuch von "{rechnung}" die Buchungen:'))
+def buchungen(welt: Welt, rechnung: str, datatable: list[list[str]]) -> None:
+    header, *rows = datatable
+    want = []
+    for row in rows:
+        cells = dict(zip(header, row, strict=True))
+        want.append(
+            (_ARTEN.get(cells["Art"], cells["Art"]), betrag(cells["Betrag"]), tag(cells["Datum"]))
+        )
+    got = [
+        (line["kind"], Decimal(line["amount"]), date.fromisoformat(line["date"]))
+        for line in welt.timeline(rechnung)["ledger"]
+    ]
+    assert got == want, f"Hauptbuch von {rechnung}:\n{got}"
+
+
+@then(parsers.parse('schuldet "{rechnung}" noch {summe}'))
+def offener_betrag(welt: Welt, rechnung: str, summe: str) -> None:
+    row = welt.state(rechnung)
+    assert row.principal_open + row.fees_open + row.interest_open == betrag(summe), (
+        f"offen: Hauptforderung {row.principal_open}, Kosten {row.fees_open}, "
+        f"Zinsen {row.interest_open}"
+    )
+
+
+@then(parsers.parse('ist die Hauptforderung von "{rechnung}" noch {summe} offen'))
+def hauptforderung(welt: Welt, rechnung: str, summe: str) -> None:
+    assert welt.state(rechnung).principal_open == betrag(summe)
+
+
+@then(parsers.parse('liegt für "{rechnung}" keine Nachricht im Postausgang'))
+def keine_nachricht(welt: Welt, rechnung: str) -> None:
+    rows = welt.outbox(invoice=rechnung)
+    assert not rows, [(r.channel, r.template) for r in rows]
+
+
+@then(parsers.parse('liegen für "{rechnung}" {anzahl:d} Nachrichten im Postausgang'))
+def anzahl_nachrichten(welt: Welt, rechnung: str, anzahl: int) -> None:
+    rows = welt.outbox(invoice=rechnung)
+    assert len(rows) == anzahl, [(r.channel, r.template) for r in rows]
+
+
+@then(parsers.parse('liegen für "{rechnung}" im Postausgang:'))
+def nachrichten(welt: Welt, rechnung: str, datatable: list[list[str]]) -> None:
+    _check_outbox(welt.outbox(invoice=rechnung), datatable)
+
+
+@then(parsers.parse('liegen für den Kunden "{kunde}" im Postausgang:'))
+def nachrichten_kunde(welt: Welt, kunde: str, datatable: list[list[str]]) -> None:
+    _check_outbox(welt.outbox(customer=kunde), datatable)
+
+
+def _check_outbox(rows: list[Any], datatable: list[list[str]]) -> None:
+    """Compare the columns the table names: Kanal, Vorlage, Frühestens (local time)."""
+    header, *want = datatable
+    got = []
+    for row in rows:
+        cells = {
+            "Kanal": row.channel,
+            "Vorlage": row.template,
+            "Frühestens": _local(row.not_before, row),
+            "Status": row.status,
+        }
+        got.append([cells[h] for h in header])
+    assert got == want, f"Postausgang:\n{got}"
+
+
+def _local(instant: datetime, row: Any) -> str:
+    """`not_before` in the customer's own time zone, as `2025-08-16 08:00`."""
+    from zoneinfo import ZoneInfo
+
+    return instant.astimezone(ZoneInfo(row.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+@then(parsers.parse('wartet "{rechnung}" auf eine Freigabe'))
+def wartet(welt: Welt, rechnung: str) -> None:
+    assert welt.state(rechnung).pending_approval, f"{rechnung} wartet auf keine Freigabe"
+
+
+@then(parsers.parse('wartet "{rechnung}" auf keine Freigabe'))
+def wartet_nicht(welt: Welt, rechnung: str) -> None:
+    assert not welt.state(rechnung).pending_approval
+
+
+@then(parsers.parse('wird die Entscheidung abgelehnt mit "{text}"'))
+def entscheidung_abgelehnt(welt: Welt, text: str) -> None:
+    assert welt.error is not None, "die Entscheidung wurde angenommen"
+    assert text in str(welt.error), str(welt.error)
+
+
+@then(parsers.parse('nennt der Verlauf von "{rechnung}" "{text}"'))
+def verlauf_nennt(welt: Welt, rechnung: str, text: str) -> None:
+    entries = [e["message"] or "" for e in welt.timeline(rechnung)["events"]]
+    assert any(text in e for e in entries), "\n".join(entries)
+
+
+@then(parsers.parse('nennt der Verlauf von "{rechnung}" nicht "{text}"'))
+def verlauf_nennt_nicht(welt: Welt, rechnung: str, text: str) -> None:
+    entries = [e["message"] or "" for e in welt.timeline(rechnung)["events"]]
+    assert not any(text in e for e in entries), "\n".join(entries)
+
+
+@then(parsers.parse('nennt jede Entscheidung im Verlauf von "{rechnung}" ihre Regel'))
+def jede_regel(welt: Welt, rechnung: str) -> None:
+    story = welt.timeline(rechnung)
+    decisions = [e for e in story["events"] if e["kind"] not in ("import", "payment_applied")]
+    assert decisions, f"{rechnung} hat keinen Verlauf"
+    for entry in decisions + story["ledger"] + story["messages"]:
+        if entry.get("kind") == "payment":
+            continue  # a payment is the customer's act, not a decision of ours
+        assert entry.get("rule"), f"ohne Regel: {entry}"
+
+
+# --- Schritte für A/B/C/D (Szenarien-Team)
+# Steps for the rules A1–A8, B1, B2, C1, C4, C7, D5–D8, E3.  The `Dann` steps read the
+# dunning state, the ledger and the timeline a finance manager sees; the outlines over
+# the public law functions show the numbers of the legal catalogue line by line.
+
+from mahnwerk.dsl.compile import compile_source  # noqa: E402
+from mahnwerk.dsl.errors import PolicyError  # noqa: E402
+from mahnwerk.engine import allocation as allocation_mod  # noqa: E402
+from mahnwerk.engine import default as default_mod  # noqa: E402
+from mahnwerk.engine import fees as fees_mod  # noqa: E402
+from mahnwerk.engine import interest as interest_mod  # noqa: E402
+from mahnwerk.engine import limitation as limitation_mod  # noqa: E402
+from mahnwerk.engine import rates as rates_mod  # noqa: E402
+
+_OHNE = ("–", "-", "")
+_JA = {"ja": True, "nein": False}
+
+
+def _tag_oder_nichts(text: str) -> date | None:
+    return None if text.strip() in _OHNE else tag(text)
+
+
+def _verbraucher(schuldner: str) -> bool:
+    assert schuldner in ("Verbraucher", "Unternehmen"), schuldner
+    return schuldner == "Verbraucher"
+
+
+@pytest.fixture
+def ergebnis() -> dict[str, Any]:
+    """What a pure legal computation of an outline returned, for its `Dann` steps."""
+    return {}
+
+
+@when("die Kundendaten geändert werden:")
+def kundendaten_geaendert(welt: Welt, datatable: list[list[str]]) -> None:
+    welt.policies += 1
+    import_file(welt.engine, "customers", welt.csv(f"kunden_{welt.policies}.csv", datatable))
+
+
+@when("die Richtlinie geprüft wird:")
+def richtlinie_pruefen(welt: Welt, docstring: str) -> None:
+    welt.policies += 1
+    path = welt.folder / f"richtlinie_{welt.policies}.mahn"
+    path.write_text(docstring + "\n", encoding="utf-8")
+    welt.error = None
+    try:
+        compile_source(docstring + "\n", str(path))
+    except PolicyError as exc:
+        welt.error = exc
+
+
+@then(parsers.parse('lehnt die Prüfung sie in Zeile {zeile:d} ab mit "{text}"'))
+def pruefung_lehnt_ab(welt: Welt, zeile: int, text: str) -> None:
+    assert isinstance(welt.error, PolicyError), "die Richtlinie wurde angenommen"
+    hits = [d for d in welt.error.diagnostics if text in d.render(None)]
+    assert hits, str(welt.error)
+    assert any(d.span.line == zeile for d in hits), str(welt.error)
+
+
+@then(parsers.parse('ist "{rechnung}" ab dem {tag_} in Verzug'))
+def in_verzug_ab(welt: Welt, rechnung: str, tag_: str) -> None:
+    assert welt.state(rechnung).default_since == tag(tag_)
+
+
+@then(parsers.parse('ist "{rechnung}" am {tag_} nicht in Verzug'))
+def nicht_in_verzug(welt: Welt, rechnung: str, tag_: str) -> None:
+    since = welt.state(rechnung).default_since
+    assert since is None or since > tag(tag_), f"{rechnung} ist seit {since} in Verzug"
+
+
+def _zinszeilen(welt: Welt, rechnung: str) -> list[dict[str, Any]]:
+    lines = _ledger(welt, rechnung, "interest")
+    assert lines, f"keine Verzugszinsen auf {rechnung}"
+    return lines
+
+
+@then(parsers.parse('laufen die Verzugszinsen auf "{rechnung}" vom {von} bis zum {bis}'))
+def zinsen_laufen(welt: Welt, rechnung: str, von: str, bis: str) -> None:
+    lines = _zinszeilen(welt, rechnung)
+    starts = [date.fromisoformat(line["period"][0]) for line in lines]
+    ends = [date.fromisoformat(line["period"][1]) for line in lines]
+    assert (min(starts), max(ends)) == (tag(von), tag(bis)), lines
+    days = sum((e - s).days + 1 for s, e in zip(starts, ends, strict=True))
+    assert days == (tag(bis) - tag(von)).days + 1, f"Lücke oder doppelte Tage: {lines}"
+
+
+@then(parsers.parse('sind die Verzugszinsen auf "{rechnung}" ab dem {tag_} als vorläufig markiert'))
+def zinsen_vorlaeufig(welt: Welt, rechnung: str, tag_: str) -> None:
+    first = tag(tag_)
+    lines = _zinszeilen(welt, rechnung)
+    later = [line for line in lines if date.fromisoformat(line["period"][1]) >= first]
+    earlier = [line for line in lines if date.fromisoformat(line["period"][1]) < first]
+    assert later, f"keine Zinsen ab {first}: {lines}"
+    assert all(line["provisional"] for line in later), f"nicht vorläufig: {later}"
+    assert not any(line["provisional"] for line in earlier), f"zu früh vorläufig: {earlier}"
+
+
+@then(parsers.parse('ist "{rechnung}" ab dem {tag_} verjährt'))
+def verjaehrt_ab(welt: Welt, rechnung: str, tag_: str) -> None:
+    assert welt.state(rechnung).time_barred_from == tag(tag_)
+
+
+@then(
+    parsers.parse(
+        'stehen auf "{rechnung}" noch offen: Kosten {kosten}, Zinsen {zinsen}, '
+        "Hauptforderung {haupt}"
+    )
+)
+def offen_nach_art(welt: Welt, rechnung: str, kosten: str, zinsen: str, haupt: str) -> None:
+    row = welt.state(rechnung)
+    got = (row.fees_open, row.interest_open, row.principal_open)
+    assert got == (betrag(kosten), betrag(zinsen), betrag(haupt)), got
+
+
+_AUFGABEN = {
+    "Inkassoübergabe": "task_handover",
+    "gerichtliches Mahnverfahren": "task_court_order",
+    "Auskunfteimeldung": "task_credit_report",
+    "Benachrichtigung": "task_notify",
+}
+
+
+def _aufgaben(welt: Welt, rechnung: str, aufgabe: str) -> list[dict[str, Any]]:
+    kind = _AUFGABEN[aufgabe]
+    return [e for e in welt.timeline(rechnung)["events"] if e["kind"] == kind]
+
+
+@then(parsers.parse('verzeichnet der Verlauf von "{rechnung}" die Aufgabe "{aufgabe}"'))
+def aufgabe_da(welt: Welt, rechnung: str, aufgabe: str) -> None:
+    assert _aufgaben(welt, rechnung, aufgabe), [
+        e["kind"] for e in welt.timeline(rechnung)["events"]
+    ]
+
+
+@then(parsers.parse('verzeichnet der Verlauf von "{rechnung}" keine Aufgabe "{aufgabe}"'))
+def aufgabe_fehlt(welt: Welt, rechnung: str, aufgabe: str) -> None:
+    found = _aufgaben(welt, rechnung, aufgabe)
+    assert not found, found
+
+
+@then(parsers.parse('nennen die Buchungen "{art}" von "{rechnung}" die Regel "{stelle}"'))
+def buchung_regel(welt: Welt, art: str, rechnung: str, stelle: str) -> None:
+    lines = _ledger(welt, rechnung, _ARTEN.get(art, art))
+    assert lines, f"keine {art} auf {rechnung}"
+    for line in lines:
+        assert (line["rule"] or "").endswith(stelle), line
+
+
+@then(
+    parsers.parse(
+        'nennt der Übergang von "{rechnung}" nach "{zustand}" die Regel "{stelle}" '
+        'und den Grund "{grund}"'
+    )
+)
+def uebergang_regel(welt: Welt, rechnung: str, zustand: str, stelle: str, grund: str) -> None:
+    moves = [
+        e
+        for e in welt.timeline(rechnung)["events"]
+        if e["kind"] == "transition" and e["to"] == zustand
+    ]
+    assert len(moves) == 1, moves
+    assert (moves[0]["rule"] or "").endswith(stelle), moves[0]
+    assert grund in (moves[0]["message"] or ""), moves[0]
+
+
+@then(parsers.parse('nennt der Verlauf von "{rechnung}" "{text}" mit der Regel "{stelle}"'))
+def verlauf_mit_regel(welt: Welt, rechnung: str, text: str, stelle: str) -> None:
+    entries = [e for e in welt.timeline(rechnung)["events"] if text in (e["message"] or "")]
+    assert entries, "\n".join(e["message"] or "" for e in welt.timeline(rechnung)["events"])
+    assert all((e["rule"] or "").endswith(stelle) for e in entries), entries
+
+
+@then(parsers.parse('nennt der Verlauf von "{rechnung}" die Entscheidung von "{person}"'))
+def verlauf_person(welt: Welt, rechnung: str, person: str) -> None:
+    acts = [e for e in welt.timeline(rechnung)["events"] if e["actor"] == person]
+    assert acts, [(e["kind"], e["actor"]) for e in welt.timeline(rechnung)["events"]]
+    assert all(e["rule"] for e in acts), acts
+
+
+# --- the law functions, for the outlines ------------------------------------------
+
+
+@when(
+    parsers.parse(
+        "der Verzugsbeginn einer Rechnung bestimmt wird: fällig {faellig}, Fälligkeit "
+        "vereinbart {vereinbart}, Schuldner {schuldner}, zugegangen {zugang}, Hinweis "
+        "auf 30 Tage {hinweis}, Mahnung zugegangen {mahnung}, Bundesland {land}"
+    )
+)
+def verzugsbeginn(
+    ergebnis: dict[str, Any],
+    faellig: str,
+    vereinbart: str,
+    schuldner: str,
+    zugang: str,
+    hinweis: str,
+    mahnung: str,
+    land: str,
+) -> None:
+    ergebnis["verzug"] = default_mod.default_start(
+        due_date=tag(faellig),
+        due_date_agreed=_JA[vereinbart],
+        consumer=_verbraucher(schuldner),
+        received_on=_tag_oder_nichts(zugang),
+        notice_30_days=_JA[hinweis],
+        first_reminder_received=_tag_oder_nichts(mahnung),
+        region=land,
+    )
+
+
+@then(parsers.parse('beginnt der Verzug am {beginn} nach Regel "{regel}"'))
+def verzug_beginnt(ergebnis: dict[str, Any], beginn: str, regel: str) -> None:
+    found = ergebnis["verzug"]
+    if beginn.strip() in _OHNE:
+        assert found is None, found
+        return
+    assert found is not None, "kein Verzug"
+    assert (found.start, found.rule) == (tag(beginn), regel), found
+
+
+@when(parsers.parse("der gesetzliche Verzugszins am {tag_} für {schuldner} ({art}) bestimmt wird"))
+def zinssatz(ergebnis: dict[str, Any], tag_: str, schuldner: str, art: str) -> None:
+    assert art in ("Entgeltforderung", "sonstige Geldschuld"), art
+    ergebnis["basis"] = rates_mod.base_rate_on(tag(tag_))
+    ergebnis["satz"] = rates_mod.statutory_rate_on(
+        tag(tag_),
+        consumer=_verbraucher(schuldner),
+        payment_for_goods_or_services=art == "Entgeltforderung",
+    )
+    ergebnis["vorlaeufig"] = rates_mod.base_rate_table().is_provisional(tag(tag_))
+
+
+def _prozent(text: str) -> Decimal:
+    return parse_amount(text.strip().removesuffix("%").strip())
+
+
+@then(parsers.parse("beträgt der Basiszins {basis} und der Verzugszins {satz} im Jahr"))
+def saetze(ergebnis: dict[str, Any], basis: str, satz: str) -> None:
+    assert (ergebnis["basis"], ergebnis["satz"]) == (_prozent(basis), _prozent(satz)), ergebnis
+
+
+@then(parsers.parse("ist der Basiszins an diesem Tag {sicher}"))
+def basiszins_sicher(ergebnis: dict[str, Any], sicher: str) -> None:
+    assert sicher in ("veröffentlicht", "vorläufig"), sicher
+    assert ergebnis["vorlaeufig"] == (sicher == "vorläufig"), ergebnis
+
+
+@when(
+    parsers.parse(
+        "Verzugszinsen auf {haupt} gegen {schuldner} ab dem {von} bis zur Gutschrift am "
+        "{gutschrift} berechnet werden"
+    )
+)
+def zinsen_rechnen(
+    ergebnis: dict[str, Any], haupt: str, schuldner: str, von: str, gutschrift: str
+) -> None:
+    ergebnis["zinsen"] = interest_mod.default_interest(
+        betrag(haupt), tag(von), tag(gutschrift), consumer=_verbraucher(schuldner)
+    )
+
+
+@then(parsers.parse("ergeben sich die Zeiträume:"))
+def zinszeitraeume(ergebnis: dict[str, Any], datatable: list[list[str]]) -> None:
+    header, *rows = datatable
+    want = [(int(r[0]), _prozent(r[1]), betrag(r[2])) for r in rows]
+    got = [(p.days, p.rate, p.rounded) for p in ergebnis["zinsen"].periods]
+    assert got == want, got
+
+
+@then(parsers.parse("betragen die Verzugszinsen zusammen {summe}"))
+def zinsen_summe(ergebnis: dict[str, Any], summe: str) -> None:
+    assert ergebnis["zinsen"].total == betrag(summe), ergebnis["zinsen"]
+
+
+@when(
+    parsers.parse(
+        "eine Zahlung von {zahlung} auf Kosten {kosten}, Zinsen {zinsen} und "
+        "Hauptforderung {haupt} verrechnet wird"
+    )
+)
+def verrechnen(
+    ergebnis: dict[str, Any], zahlung: str, kosten: str, zinsen: str, haupt: str
+) -> None:
+    ergebnis["tilgung"] = allocation_mod.allocate_367(
+        betrag(zahlung), costs=betrag(kosten), interest=betrag(zinsen), principal=betrag(haupt)
+    )
+
+
+@then(
+    parsers.parse(
+        "tilgt sie Kosten {kosten}, Zinsen {zinsen} und Hauptforderung {haupt}, Überschuss {rest}"
+    )
+)
+def getilgt(ergebnis: dict[str, Any], kosten: str, zinsen: str, haupt: str, rest: str) -> None:
+    a = ergebnis["tilgung"]
+    got = (a.costs, a.interest, a.principal, a.excess)
+    assert got == (betrag(kosten), betrag(zinsen), betrag(haupt), betrag(rest)), got
+
+
+@then(parsers.parse("bleibt eine Hauptforderung von {haupt} offen"))
+def bleibt_offen(ergebnis: dict[str, Any], haupt: str) -> None:
+    assert ergebnis["tilgung"].remaining.principal == betrag(haupt), ergebnis["tilgung"]
+
+
+@when(parsers.parse("eine Zahlung von {zahlung} ohne Bestimmung am {tag_} eingeht auf:"))
+def verrechnen_366(
+    ergebnis: dict[str, Any], zahlung: str, tag_: str, datatable: list[list[str]]
+) -> None:
+    header, *rows = datatable
+    claims = []
+    for row in rows:
+        cells = dict(zip(header, row, strict=True))
+        claims.append(
+            allocation_mod.OpenClaim(
+                id=cells["Rechnung"],
+                due_date=tag(cells["Fälligkeit"]),
+                owed=allocation_mod.Balance(principal=betrag(cells["offen"])),
+                secured=_JA[cells["gesichert"]],
+            )
+        )
+    ergebnis["366"] = allocation_mod.allocate_366(betrag(zahlung), claims, tag(tag_))
+
+
+@then(parsers.parse("erhalten die Rechnungen:"))
+def erhalten(ergebnis: dict[str, Any], datatable: list[list[str]]) -> None:
+    header, *rows = datatable
+    split = ergebnis["366"]
+    for rechnung, summe in rows:
+        assert split.for_claim(rechnung).paid.total == betrag(summe), split
+
+
+@when(
+    parsers.parse(
+        "nach der Pauschale von {pauschale} Rechtsverfolgungskosten von {kosten} entstehen"
+    )
+)
+def pauschale_anrechnen(ergebnis: dict[str, Any], pauschale: str, kosten: str) -> None:
+    ergebnis["pauschale"] = betrag(pauschale)
+    ergebnis["rest"] = fees_mod.costs_after_lump_sum(betrag(pauschale), betrag(kosten))
+
+
+@then(parsers.parse("sind davon noch {rest} zu zahlen, zusammen mit der Pauschale {gesamt}"))
+def pauschale_rest(ergebnis: dict[str, Any], rest: str, gesamt: str) -> None:
+    assert ergebnis["rest"] == betrag(rest), ergebnis
+    assert ergebnis["pauschale"] + ergebnis["rest"] == betrag(gesamt), ergebnis
+
+
+_FAELLE = {
+    "Regelfall": fees_mod.CollectionCase.STANDARD,
+    "Zahlung auf erste Aufforderung": fees_mod.CollectionCase.PAID_ON_FIRST_DEMAND,
+    "besonders schwierig": fees_mod.CollectionCase.DIFFICULT,
+}
+
+
+@when(
+    parsers.parse(
+        "Inkassokosten für eine Forderung von {wert} mit Auftrag am {tag_} im "
+        'Fall "{fall}" berechnet werden'
+    )
+)
+def inkassokosten(ergebnis: dict[str, Any], wert: str, tag_: str, fall: str) -> None:
+    ergebnis["inkasso"] = fees_mod.collection_costs(betrag(wert), tag(tag_), _FAELLE[fall])
+
+
+@then(parsers.parse("beträgt die 1,0-Gebühr {eins}"))
+def eins_gebuehr(ergebnis: dict[str, Any], eins: str) -> None:
+    assert ergebnis["inkasso"].one_fee == betrag(eins), ergebnis["inkasso"]
+
+
+@then(parsers.parse("betragen Geschäftsgebühr {gebuehr} und Auslagen {auslagen}, zusammen {summe}"))
+def inkasso_summe(ergebnis: dict[str, Any], gebuehr: str, auslagen: str, summe: str) -> None:
+    c = ergebnis["inkasso"]
+    assert (c.fee, c.expenses, c.total) == (betrag(gebuehr), betrag(auslagen), betrag(summe)), c
+
+
+@when(
+    parsers.parse(
+        "die Verjährung einer am {faellig} fälligen Forderung mit Anerkenntnis "
+        "(Teilzahlung) am {teilzahlung} bestimmt wird"
+    )
+)
+def verjaehrung(ergebnis: dict[str, Any], faellig: str, teilzahlung: str) -> None:
+    day = _tag_oder_nichts(teilzahlung)
+    events = [limitation_mod.Restart(day, "Teilzahlung")] if day else []
+    ergebnis["verjaehrt_ab"] = limitation_mod.time_barred_from(tag(faellig), events)
+
+
+@then(parsers.parse("ist sie ab dem {tag_} verjährt"))
+def verjaehrt(ergebnis: dict[str, Any], tag_: str) -> None:
+    assert ergebnis["verjaehrt_ab"] == tag(tag_), ergebnis
+
+
+@then(parsers.parse('ist "{rechnung}" am {tag_} in den Zustand "{zustand}" gewechselt'))
+def gewechselt_am(welt: Welt, rechnung: str, tag_: str, zustand: str) -> None:
+    moves = [
+        (e["date"], e["to"])
+        for e in welt.timeline(rechnung)["events"]
+        if e["kind"] == "transition" and e["to"] == zustand
+    ]
+    assert moves == [(tag(tag_).isoformat(), zustand)], moves
+
+
+@then(parsers.parse('bucht das Hauptbuch von "{rechnung}" vor dem {tag_} keine {art}'))
+def keine_buchung_vor(welt: Welt, rechnung: str, tag_: str, art: str) -> None:
+    lines = _ledger(welt, rechnung, _ARTEN.get(art, art))
+    early = [line for line in lines if date.fromisoformat(line["date"]) < tag(tag_)]
+    assert not early, f"{art} vor {tag_}: {early}"
+
+
+def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
+    """`@offen`: the scenario shows an engine bug that is reported but not yet fixed.
+
+    It runs and is expected to fail (strict: once the engine is fixed it passes, the run
+    says so, and the tag must go); features/README.md lists each such bug.
+    """
+    if tag != "offen":
+        return None
+    marker = pytest.mark.xfail(strict=True, reason="offener Engine-Fehler, s. features/README.md")
+    marker(function)
+    return True

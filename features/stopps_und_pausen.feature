@@ -1,0 +1,268 @@
+# language: de
+Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
+  Als Finanzleitung will ich, dass die Maschine von selbst anhält, wo das Gesetz oder unser
+  Anstand es verlangen: bei Bestreiten, Verjährung, Kleinstbeträgen, schutzbedürftigen
+  Kunden, Zusagen und Ratenplänen — und dass sie keinen Kanal nutzt, dem der Kunde
+  widersprochen hat.
+
+  Grundlage: Eine Richtlinie, die Bestreiten nicht selbst behandelt
+    Die Richtlinie sagt absichtlich nichts zu `dispute_opened`: das Anhalten bei Bestreiten
+    (C1) muss die Maschine selbst garantieren.
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "stopps" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        limits {
+          minimum balance 5.00 EUR
+        }
+        segment gericht when "gericht" in customer.tags use gericht
+        segment alle use standard
+        ladder standard {
+          state erinnerung "Zahlungserinnerung" at 14d after due {
+            email "zahlungserinnerung"
+          }
+          state mahnung_1 "1. Mahnung" after 14d in erinnerung {
+            letter "mahnung_1"
+            fee 1.00 EUR
+            interest statutory
+          }
+          state mahnung_2 "2. Mahnung" after 14d in mahnung_1 {
+            letter "mahnung_2"
+            fee 1.00 EUR
+          }
+          state inkasso "Übergabe an Inkasso" after 14d in mahnung_2 {
+            letter "inkasso_ankuendigung"
+            approval by 2 when balance > 1000 EUR else 0
+            handover to "Inkasso Partner GmbH"
+          }
+        }
+        ladder gericht {
+          state erinnerung "Zahlungserinnerung" at 14d after due {
+            letter "zahlungserinnerung"
+          }
+          state mahnbescheid "Mahnbescheid" after 14d in erinnerung {
+            approval by 1
+            court order
+            wait
+          }
+        }
+        on promise_made      pause until promised_date + 3 business days
+        on promise_broken    resume
+        on plan_agreed       pause
+        on instalment_missed resume
+      }
+      """
+
+  Szenario: C1 – Eine bestrittene Rechnung ruht, die unbestrittene desselben Kunden läuft weiter
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+      | R2              | K1           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-01 gelaufen ist
+    Wenn "R1" am 2025-06-02 bestritten wird
+    Und der Mahnlauf täglich vom 2025-06-02 bis zum 2025-07-31 läuft
+    Dann steht "R1" im Zustand "erinnerung"
+    Und liegen für "R1" im Postausgang:
+      | Kanal | Vorlage            |
+      | email | zahlungserinnerung |
+    Und bucht das Hauptbuch von "R1" keine Mahngebühren
+    Und verzeichnet der Verlauf von "R1" keine Aufgabe "Inkassoübergabe"
+    Und steht "R2" im Zustand "handed_over"
+    Und betragen die Mahngebühren auf "R2" insgesamt 2,00 EUR
+    Und verzeichnet der Verlauf von "R2" die Aufgabe "Inkassoübergabe"
+
+  Szenario: C1 – Erst nach dem Ausräumen geht es weiter, ab diesem Tag und ohne Rückdatierung
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-01 gelaufen ist
+    Und "R1" am 2025-06-02 bestritten wurde
+    Und der Mahnlauf täglich vom 2025-06-02 bis zum 2025-07-31 gelaufen ist
+    Wenn für "R1" am 2025-08-01 das Ereignis "Bestreiten ausgeräumt" erfasst wird
+    Und der Mahnlauf täglich vom 2025-08-01 bis zum 2025-08-05 läuft
+    Dann ist "R1" am 2025-08-01 in den Zustand "mahnung_1" gewechselt
+    Und bucht das Hauptbuch von "R1" vor dem 2025-08-01 keine Mahngebühren
+    Und betragen die Mahngebühren auf "R1" insgesamt 1,00 EUR
+
+  Szenario: C4 – Eine verjährte Forderung wird markiert und nie vor Gericht gebracht
+    Beide Rechnungen wurden erst Ende 2026 gefunden; die Freigabe des Mahnbescheids kommt am
+    04.01.2027.  Die 2023 fällige Forderung ist seit dem 01.01.2027 verjährt, die 2024
+    fällige erst ab dem 01.01.2028.
+    Angenommen die Kunden:
+      | Kundennummer | Name          | Typ | Bundesland | Merkmale |
+      | K2           | Bau Nord GmbH | B2B | BE         | gericht  |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K2           | 2023-02-15     | 2023-03-15 | 800,00 | ja                    |
+      | R2              | K2           | 2024-02-15     | 2024-03-15 | 800,00 | ja                    |
+    Und der Mahnlauf täglich vom 2026-12-01 bis zum 2026-12-31 gelaufen ist
+    Und "R1" ab dem 2027-01-01 verjährt ist
+    Wenn "Anna Berg" die Eskalation von "R1" am 2027-01-04 freigibt
+    Und "Anna Berg" die Eskalation von "R2" am 2027-01-04 freigibt
+    Und der Mahnlauf am 2027-01-04 läuft
+    Dann ist "R1" ab dem 2027-01-01 verjährt
+    Und verzeichnet der Verlauf von "R1" keine Aufgabe "gerichtliches Mahnverfahren"
+    Und nennt der Verlauf von "R1" "claim time-barred (§§ 195, 199 BGB): no court order"
+    Und ist "R2" ab dem 2028-01-01 verjährt
+    Und verzeichnet der Verlauf von "R2" die Aufgabe "gerichtliches Mahnverfahren"
+
+  @offen
+  Szenario: C4 – Eine Teilzahlung lässt die Verjährung neu beginnen
+    Fällig 15.03.2023, also verjährt ab 01.01.2027 — aber die Teilzahlung am 10.06.2025 ist
+    ein Anerkenntnis (§ 212 Abs. 1 Nr. 1 BGB): drei volle Jahre ab dem 11.06.2025.
+    Angenommen die Kunden:
+      | Kundennummer | Name          | Typ | Bundesland |
+      | K2           | Bau Nord GmbH | B2B | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K2           | 2023-02-15     | 2023-03-15 | 800,00 | ja                    |
+    Und der Mahnlauf am 2025-06-01 gelaufen ist
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
+      | Z1          | 2025-06-10    | 100,00 | R1              |
+    Und der Mahnlauf am 2025-06-10 läuft
+    Dann ist "R1" ab dem 2028-06-11 verjährt
+
+  Szenariogrundriss: C4 – Verjährung: drei Jahre ab Jahresende, Neubeginn durch Teilzahlung
+    Wenn die Verjährung einer am <fällig> fälligen Forderung mit Anerkenntnis (Teilzahlung) am <Teilzahlung> bestimmt wird
+    Dann ist sie ab dem <verjährt ab> verjährt
+
+    Beispiele:
+      | fällig     | Teilzahlung | verjährt ab | Fall                                      |
+      | 2023-03-15 | –           | 2027-01-01  | Beispiel des Katalogs                     |
+      | 2023-12-31 | –           | 2027-01-01  | letzter Tag des Jahres                    |
+      | 2024-01-01 | –           | 2028-01-01  | erster Tag des Jahres                     |
+      | 2023-03-15 | 2025-06-10  | 2028-06-11  | Neubeginn am Tag nach der Teilzahlung     |
+      | 2023-03-15 | 2023-05-01  | 2027-01-01  | Teilzahlung vor Beginn der Frist: wirkungslos |
+      | 2023-03-15 | 2027-02-01  | 2027-01-01  | Teilzahlung nach Verjährung belebt nicht  |
+
+  Szenario: C7 – Unter 5,00 EUR gibt es eine Erinnerung und keine Eskalation
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 4,99   | ja                    |
+      | R2              | K1           | 2025-04-15     | 2025-05-15 | 5,00   | ja                    |
+    Wenn der Mahnlauf täglich vom 2025-05-01 bis zum 2025-07-31 läuft
+    Dann steht "R1" im Zustand "erinnerung"
+    Und liegen für "R1" im Postausgang:
+      | Kanal | Vorlage            |
+      | email | zahlungserinnerung |
+    Und bucht das Hauptbuch von "R1" keine Mahngebühren
+    Und nennt der Verlauf von "R1" "below the minimum 5.00 EUR: no escalation"
+    Und steht "R2" nicht im Zustand "erinnerung"
+    Und liegen für "R2" 3 Nachrichten im Postausgang
+
+  Szenario: D5 – Schutzbedürftige Kunden: keine Gebühren, keine Zinsen, keine Übergabe ohne Freigabe
+    Beide Kunden laufen auf derselben Leiter; nur der Schutzbedürftige wird verschont.
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland | Schutzbedürftig |
+      | K1           | Anna Schmidt | B2C | BE         | ja              |
+      | K2           | Ben Krause   | B2C | BE         | nein            |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+      | R2              | K2           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+    Wenn der Mahnlauf täglich vom 2025-05-01 bis zum 2025-07-31 läuft
+    Dann bucht das Hauptbuch von "R1" keine Mahngebühren
+    Und bucht das Hauptbuch von "R1" keine Verzugszinsen
+    Und nennt der Verlauf von "R1" "no fees for a vulnerable customer (D5)"
+    Und wartet "R1" auf eine Freigabe
+    Und verzeichnet der Verlauf von "R1" keine Aufgabe "Inkassoübergabe"
+    Und steht "R2" im Zustand "handed_over"
+    Und betragen die Mahngebühren auf "R2" insgesamt 2,00 EUR
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
+      | Z1          | 2025-08-15    | 500,00 | R1              |
+    Und der Mahnlauf am 2025-08-15 läuft
+    Dann steht "R1" im Zustand "paid"
+    Und bucht das Hauptbuch von "R1" keine Verzugszinsen
+
+  Szenario: D6 – Ein Zahlungsversprechen pausiert bis zum Termin + 3 Geschäftstage
+    Ohne Versprechen käme die 1. Mahnung am 12.06.  Versprochen ist der 20.06. (Freitag);
+    drei Geschäftstage später ist Mittwoch, der 25.06.; gemahnt wird am 26.06.
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-04 gelaufen ist
+    Wenn der Kunde am 2025-06-05 für "R1" Zahlung bis zum 2025-06-20 verspricht
+    Und der Mahnlauf täglich vom 2025-06-05 bis zum 2025-06-25 läuft
+    Dann steht "R1" im Zustand "erinnerung"
+    Wenn der Mahnlauf am 2025-06-26 läuft
+    Dann ist "R1" am 2025-06-26 in den Zustand "mahnung_1" gewechselt
+
+  Szenario: D6 – Höchstens zwei Versprechen pausieren; ein gebrochenes setzt auf der erreichten Stufe fort
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-04 gelaufen ist
+    Und der Kunde am 2025-06-05 für "R1" Zahlung bis zum 2025-07-31 verspricht
+    Und für "R1" am 2025-06-10 das Ereignis "Zahlungsversprechen gebrochen" erfasst wurde
+    Und der Mahnlauf täglich vom 2025-06-05 bis zum 2025-06-11 gelaufen ist
+    Und "R1" am 2025-06-10 in den Zustand "mahnung_1" gewechselt ist
+    Und der Kunde am 2025-06-12 für "R1" Zahlung bis zum 2025-07-31 verspricht
+    Und der Kunde am 2025-06-13 für "R1" Zahlung bis zum 2025-08-31 verspricht
+    Wenn der Mahnlauf täglich vom 2025-06-12 bis zum 2025-07-31 läuft
+    Dann ist "R1" am 2025-06-24 in den Zustand "mahnung_2" gewechselt
+    Und nennt der Verlauf von "R1" "promise 3 noted; at most 2 pause (D6)"
+
+  Szenario: D6 – Pünktliche Raten (5 Geschäftstage Nachfrist) halten an, eine versäumte Rate setzt fort
+    Raten am 15.06., 15.07. und 15.08.; die zweite kommt am 22.07., dem fünften Geschäftstag
+    nach Fälligkeit, und gilt noch als pünktlich.  Die dritte bleibt aus: nach dem 22.08.
+    (fünf Geschäftstage nach dem 15.08.) geht es auf der erreichten Stufe weiter.
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 600,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-04 gelaufen ist
+    Wenn am 2025-06-05 ein Ratenplan für "R1" vereinbart wird:
+      | Fällig     | Betrag |
+      | 2025-06-15 | 200,00 |
+      | 2025-07-15 | 200,00 |
+      | 2025-08-15 | 200,00 |
+    Und die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
+      | Z1          | 2025-06-13    | 200,00 | R1              |
+      | Z2          | 2025-07-22    | 200,00 | R1              |
+    Und der Mahnlauf täglich vom 2025-06-05 bis zum 2025-08-22 läuft
+    Dann steht "R1" im Zustand "erinnerung"
+    Und liegen für "R1" 1 Nachrichten im Postausgang
+    Wenn der Mahnlauf täglich vom 2025-08-23 bis zum 2025-08-25 läuft
+    Dann ist "R1" am 2025-08-23 in den Zustand "mahnung_1" gewechselt
+    Und ist die Hauptforderung von "R1" noch 200,00 EUR offen
+
+  Szenario: D7 – Ein widersprochener Kanal wird nie genutzt, stattdessen geht ein Brief
+    Angenommen die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland | Widerspruch |
+      | K1           | Anna Schmidt | B2C | BE         | email       |
+      | K2           | Ben Krause   | B2C | BE         |             |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+      | R2              | K2           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+    Wenn der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-01 läuft
+    Dann liegen für den Kunden "K1" im Postausgang:
+      | Kanal  | Vorlage            |
+      | letter | zahlungserinnerung |
+    Und nennt der Verlauf von "R1" "email opted out (D7): sent as a letter instead"
+    Und liegen für den Kunden "K2" im Postausgang:
+      | Kanal | Vorlage            |
+      | email | zahlungserinnerung |

@@ -1,0 +1,78 @@
+"""The three commands as a user runs them: analyse, report, simulate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from mahnwerk.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+B2B = str(ROOT / "policies" / "de_b2b_standard.yaml")
+B2C = str(ROOT / "policies" / "de_b2c_standard.mahn")
+runner = CliRunner()
+
+
+def test_analyse_then_explain_a_customer(dunned: Engine, db_url: str):
+    out = runner.invoke(app, ["analyse", "--db", db_url])
+    assert out.exit_code == 0, out.output
+    assert "2026-03-31: 1 customers analysed (1 with paid invoices)" in out.output
+    shown = runner.invoke(app, ["analyse", "--db", db_url, "--customer", "K1", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["late_share"] == "0.5000"
+    missing = runner.invoke(app, ["analyse", "--db", db_url, "--customer", "K9"])
+    assert missing.exit_code == 1 and "run `mahnwerk analyse` first" in missing.output
+
+
+def test_reports_in_every_format(dunned: Engine, db_url: str, tmp_path: Path):
+    table = runner.invoke(app, ["report", "aging", "--db", db_url])
+    assert table.exit_code == 0, table.output
+    assert "200.00" in table.output and "1-30" in table.output
+    csv_out = runner.invoke(app, ["report", "effectiveness", "--db", db_url, "--format", "csv"])
+    assert "2026-03,0.00,350.00,200.00,0.00,42.9" in csv_out.output
+    js = runner.invoke(app, ["report", "stages", "--db", db_url, "--format", "json"])
+    assert json.loads(js.output)["report"] == "stages"
+    png = tmp_path / "channels.png"
+    made = runner.invoke(
+        app, ["report", "channels", "--db", db_url, "--format", "png", "-o", str(png)]
+    )
+    assert made.exit_code == 0, made.output
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_mistakes_are_named(dunned: Engine, db_url: str):
+    out = runner.invoke(app, ["report", "ageing", "--db", db_url])
+    assert out.exit_code == 2 and "unknown report 'ageing'" in out.output
+    out = runner.invoke(app, ["report", "dso", "--db", db_url, "--as-of", "31.03.2026"])
+    assert out.exit_code == 2 and "write YYYY-MM-DD" in out.output
+
+
+def test_simulate_compares_two_policies_without_writing(dunned: Engine, db_url: str):
+    args = ["simulate", "--policy", B2B, "--compare", B2C, "--from", "2026-03-01"]
+    out = runner.invoke(app, [*args, "--to", "2026-03-31", "--db", db_url, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["policies"] == [
+        "de-b2b-standard (de_b2b_standard.yaml)",
+        "de-b2c-standard (de_b2c_standard.mahn)",
+    ]
+    assert data["figures"]["invoices replayed"] == [3, 3]
+    bad = runner.invoke(app, [*args, "--to", "2026-02-01", "--db", db_url])
+    assert bad.exit_code == 2 and "is before --from" in bad.output
+
+
+def test_evaluate_and_simulate_on_the_real_history(history_file: Path):
+    out = runner.invoke(app, ["analyse", "--evaluate", "--history", str(history_file), "--json"])
+    assert out.exit_code == 0, out.output
+    by_time = json.loads(out.output)[0]
+    assert by_time["split"].startswith("by time") and by_time["auc_model"] > 0.8
+    sim = runner.invoke(
+        app,
+        ["simulate", "--policy", B2B, "--compare", B2C, "--history", str(history_file)]
+        + ["--from", "2013-01-01", "--to", "2013-12-31"],
+    )
+    assert sim.exit_code == 0, sim.output
+    assert "lump sum charged EUR" in sim.output

@@ -1,0 +1,381 @@
+"""Every action of the terminal UI, driven by Textual's pilot, checked in the database.
+
+Each test presses keys as an operator would (no method calls on screens) and
+then reads the tables the engine writes: approval decisions and their audit
+events, inbox entries for payments, disputes, promises and holds, a run.
+They run on SQLite and, when `MAHNWERK_TEST_PG_URL` is set, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from conftest import AS_OF, SIZE, make_app
+from sqlalchemy import Engine, select
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INBOX, INV, LEDGER, RUN
+from mahnwerk.tui.app import MahnwerkApp
+from mahnwerk.tui.approvals import ApprovalsScreen
+from mahnwerk.tui.dialogs import ConfirmDialog, FormDialog, HelpScreen
+from mahnwerk.tui.invoice import InvoiceScreen
+
+
+def drive(app: MahnwerkApp, scenario: Callable[[Pilot], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await scenario(pilot)
+
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until background reads (pages, counts, runs) have landed on screen."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def keys(pilot: Pilot, *presses: str) -> None:
+    await pilot.press(*presses)
+    await settle(pilot)
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    await pilot.press(*(("space" if ch == " " else ch) for ch in text))
+
+
+def approval_of(engine: Engine, invoice: str):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(APPROVAL).join(INV, INV.c.id == APPROVAL.c.invoice_id)
+            .where(INV.c.external_id == invoice)
+        ).one()  # fmt: skip
+
+
+def decisions(engine: Engine, approval_id: int) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(DECISION.c.approver, DECISION.c.decision, DECISION.c.comment)
+                .where(DECISION.c.approval_id == approval_id)
+                .order_by(DECISION.c.id)
+            )
+        ]
+
+
+def record(engine: Engine, invoice: str):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(DS).join(INV, INV.c.id == DS.c.invoice_id).where(INV.c.external_id == invoice)
+        ).one()
+
+
+def inbox(engine: Engine, invoice: str) -> list[tuple[str, date, dict, str]]:
+    with engine.connect() as conn:
+        return [
+            (r.kind, r.occurred_on, json.loads(r.payload), r.actor)
+            for r in conn.execute(
+                select(INBOX)
+                .join(INV, INV.c.id == INBOX.c.invoice_id)
+                .where(INV.c.external_id == invoice)
+                .order_by(INBOX.c.id)
+            )
+        ]
+
+
+def notes(app: MahnwerkApp) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+# ---------------------------------------------------------------------------
+# Approvals
+# ---------------------------------------------------------------------------
+
+
+def test_four_eyes_approval_needs_two_different_operators(book: Engine):
+    """RE-2001 (1,262.03 EUR to the collector) needs two people; anna cannot count twice."""
+    first = approval_of(book, "RE-2001")
+    assert (first.required, first.status) == (2, "pending")
+
+    async def anna(pilot: Pilot) -> None:
+        await keys(pilot, "3")
+        assert isinstance(pilot.app.screen, ApprovalsScreen)
+        table = pilot.app.screen.query_one("#approvals", DataTable)
+        assert table.get_row_at(0)[2] == "RE-2001"  # the oldest first, under the cursor
+        detail = str(pilot.app.screen.query_one("#approval-detail", Static).render())
+        assert "handover to" in detail and "tui_policy.mahn:14" in detail
+        assert "0 of 2" in detail
+        await keys(pilot, "a")
+        assert isinstance(pilot.app.screen, FormDialog)
+        await type_text(pilot, "Kunde reagiert nicht")
+        await keys(pilot, "enter")
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await keys(pilot, "y")
+        assert decisions(book, first.id) == [("anna", "approve", "Kunde reagiert nicht")]
+        assert approval_of(book, "RE-2001").status == "pending"
+        assert "waiting for another person" in notes(pilot.app)
+        # the same operator again: the engine refuses, nothing is written
+        assert table.get_row_at(0)[6] == "anna"
+        detail = str(pilot.app.screen.query_one("#approval-detail", Static).render())
+        assert "approved first by anna" in detail and "already approved" in detail
+        await keys(pilot, "a", "enter", "y")
+        assert decisions(book, first.id) == [("anna", "approve", "Kunde reagiert nicht")]
+        assert "a second approval must come from a different person" in notes(pilot.app)
+
+    drive(make_app(book, "anna"), anna)
+
+    async def ben(pilot: Pilot) -> None:
+        await keys(pilot, "3", "a")
+        await type_text(pilot, "ok")
+        await keys(pilot, "enter", "y")
+
+    drive(make_app(book, "ben"), ben)
+    assert [d[:2] for d in decisions(book, first.id)] == [("anna", "approve"), ("ben", "approve")]
+    done = approval_of(book, "RE-2001")
+    assert done.status == "approved"
+    rec = record(book, "RE-2001")
+    assert (rec.approved_target, rec.pending_approval_id) == ("inkasso", None)
+    with book.connect() as conn:
+        actors = conn.execute(
+            select(EVENT.c.actor, EVENT.c.message).where(
+                EVENT.c.invoice_id == done.invoice_id, EVENT.c.kind == "approval_given"
+            ).order_by(EVENT.c.id)
+        ).all()  # fmt: skip
+    assert [a for a, _ in actors] == ["anna", "ben"]
+    assert actors[1][1].startswith("approved by ben (2/2)")
+
+
+def test_a_rejection_needs_a_reason_and_puts_the_invoice_on_hold(book: Engine):
+    target = approval_of(book, "RE-2002")
+
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "3", "down", "r")  # the second row: RE-2002
+        await keys(pilot, "enter")  # no reason given: the dialog stays
+        assert isinstance(pilot.app.screen, FormDialog)
+        assert "needs a reason" in str(pilot.app.screen.query_one("#error", Static).render())
+        await type_text(pilot, "Ratenzahlung vereinbart")
+        await keys(pilot, "enter", "y")
+
+    drive(make_app(book, "anna"), scenario)
+    assert decisions(book, target.id) == [("anna", "reject", "Ratenzahlung vereinbart")]
+    assert approval_of(book, "RE-2002").status == "rejected"
+    assert record(book, "RE-2002").held
+
+
+def test_a_marked_selection_is_decided_at_once_and_no_means_nothing(book: Engine):
+    ids = {inv: approval_of(book, inv).id for inv in ("RE-1002", "RE-1003", "RE-2011")}
+
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "3")
+        # rows: RE-2001, RE-2002, RE-1001, RE-1002, RE-1003, RE-2011, ...
+        await keys(pilot, "down", "down", "down", "space", "space", "space")
+        assert "3 marked" in str(pilot.app.screen.query_one("#approvals-status", Static).render())
+        await keys(pilot, "a", "enter")
+        confirm = pilot.app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        assert "Approve 3 escalation(s) as anna?" in confirm.question
+        await keys(pilot, "n")  # changed her mind: nothing is written
+        assert all(decisions(book, i) == [] for i in ids.values())
+        await keys(pilot, "a", "enter", "y")
+
+    drive(make_app(book, "anna"), scenario)
+    for inv, aid in ids.items():
+        assert decisions(book, aid) == [("anna", "approve", "")], inv
+        assert approval_of(book, inv).status == "approved"
+    assert approval_of(book, "RE-1001").status == "pending"
+
+
+# ---------------------------------------------------------------------------
+# Queue and invoice detail
+# ---------------------------------------------------------------------------
+
+
+def test_queue_filters_and_opens_the_invoice(book: Engine):
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "2")
+        table = pilot.app.screen.query_one("#queue", DataTable)
+        assert table.row_count == 20
+        status = pilot.app.screen.query_one("#queue-status", Static)
+        assert "of 20" in str(status.render())
+        await keys(pilot, "f")
+        await type_text(pilot, "mahnung_2")
+        await keys(pilot, "enter")
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
+            "RE-2001", "RE-2002", "RE-2004", "RE-2005", "RE-2011",
+        ]  # fmt: skip
+        assert "of 5" in str(status.render())
+        await keys(pilot, "slash")
+        await type_text(pilot, "schmidt")
+        await keys(pilot, "enter")
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["RE-2001", "RE-2011"]
+        await keys(pilot, "x")  # clear: everything again
+        assert table.row_count == 20
+        pilot.app.screen.query_one("#f-min_days_overdue", Input).value = "viele"
+        await keys(pilot, "f", "tab", "tab", "tab", "tab", "tab", "enter")
+        assert "is not a whole number" in notes(pilot.app)
+        assert table.row_count == 20
+        pilot.app.screen.query_one("#f-min_days_overdue", Input).value = "100"
+        await keys(pilot, "enter", "s")  # filtered, then sorted by number
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
+            "RE-1001", "RE-1002", "RE-1003", "RE-2001", "RE-2002", "RE-2003", "RE-2010",
+        ]  # fmt: skip
+        await keys(pilot, "r")  # reversed
+        assert table.get_row_at(0)[0] == "RE-2010"
+        await keys(pilot, "enter")
+        assert isinstance(pilot.app.screen, InvoiceScreen)
+        assert pilot.app.screen.invoice == "RE-2010"
+        await keys(pilot, "escape")
+        assert pilot.app.screen.query_one("#queue", DataTable) is table
+
+    drive(make_app(book, "anna"), scenario)
+
+
+def test_invoice_actions_go_to_the_inbox_and_the_next_run_applies_them(book: Engine):
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "2", "slash")
+        await type_text(pilot, "RE-2007")
+        await keys(pilot, "enter", "enter")
+        screen = pilot.app.screen
+        assert isinstance(screen, InvoiceScreen) and screen.invoice == "RE-2007"
+        # a payment: a bad amount is refused in the dialog, then confirmed
+        await keys(pilot, "p")
+        await type_text(pilot, "zehn")
+        await keys(pilot, "enter", "enter")
+        assert "not an amount" in str(pilot.app.screen.query_one("#error", Static).render())
+        pilot.app.screen.query_one("#field-amount", Input).value = "100,00"
+        await keys(pilot, "enter")
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        assert "100.00 EUR on RE-2007" in pilot.app.screen.question
+        await keys(pilot, "y")
+        await keys(pilot, "o")
+        await type_text(pilot, "2024-06-20")
+        await keys(pilot, "enter", "enter")
+        await keys(pilot, "h")
+        await type_text(pilot, "Kunde ruft an")
+        await keys(pilot, "enter", "enter")
+        waiting = str(screen.query_one("#waiting", Static).render())
+        assert "payment_partial on 2024-06-03 by anna amount=100.00" in waiting
+        assert "promise_made" in waiting and "hold" in waiting
+        await keys(pilot, "escape", "escape")  # back to the queue
+        await keys(pilot, "x", "slash")
+        await type_text(pilot, "RE-2013")
+        await keys(pilot, "enter", "enter", "d")
+        await type_text(pilot, "Ware nie erhalten")
+        await keys(pilot, "enter", "enter")
+
+    drive(make_app(book, "anna"), scenario)
+    assert inbox(book, "RE-2007") == [
+        ("payment_partial", AS_OF, {"amount": "100.00"}, "anna"),
+        ("promise_made", AS_OF, {"promised_date": "2024-06-20"}, "anna"),
+        ("hold", AS_OF, {"note": "Kunde ruft an"}, "anna"),
+    ]
+    assert inbox(book, "RE-2013") == [
+        ("dispute_opened", AS_OF, {"note": "Ware nie erhalten"}, "anna")
+    ]
+
+    async def run_it(pilot: Pilot) -> None:
+        await keys(pilot, "5", "enter")
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await keys(pilot, "y")
+        summary = str(pilot.app.screen.query_one("#run-summary", Static).render())
+        assert "events applied 4" in summary
+
+    drive(make_app(book, "anna"), run_it)
+    assert all(applied for applied in _applied(book))
+    rec = record(book, "RE-2007")
+    assert rec.held and rec.principal_open == 210
+    assert record(book, "RE-2013").disputed
+    with book.connect() as conn:
+        paid = conn.execute(
+            select(LEDGER.c.amount).join(INV, INV.c.id == LEDGER.c.invoice_id)
+            .where(INV.c.external_id == "RE-2007", LEDGER.c.kind == "payment")
+        ).scalars().all()  # fmt: skip
+    assert paid == [-100]
+
+
+def _applied(engine: Engine) -> list[bool]:
+    with engine.connect() as conn:
+        return [r is not None for r in conn.execute(select(INBOX.c.applied_run_id)).scalars()]
+
+
+# ---------------------------------------------------------------------------
+# Run, policy, help, palette
+# ---------------------------------------------------------------------------
+
+
+def test_a_run_from_the_ui_moves_invoices_and_shows_what_changed(book: Engine):
+    with book.connect() as conn:
+        runs_before = conn.execute(select(RUN.c.id)).scalars().all()
+
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "5")
+        field = pilot.app.screen.query_one("#run-date", Input)
+        field.value = "2024-06-31"
+        await keys(pilot, "enter")
+        assert "is not a date" in notes(pilot.app)
+        field.value = "2024-06-17"
+        await keys(pilot, "enter", "n")  # asked, declined: no run
+        with book.connect() as conn:
+            assert conn.execute(select(RUN.c.id)).scalars().all() == runs_before
+        await keys(pilot, "ctrl+r", "y")
+        summary = str(pilot.app.screen.query_one("#run-summary", Static).render())
+        assert summary.startswith("2024-06-17:")
+        moves = pilot.app.screen.query_one("#moves", DataTable)
+        rows = [moves.get_row_at(i) for i in range(moves.row_count)]
+        assert ["erinnerung", "mahnung_1", "tui_policy.mahn:22", "1"] in rows
+
+    drive(make_app(book, "anna"), scenario)
+    with book.connect() as conn:
+        assert len(conn.execute(select(RUN.c.id)).scalars().all()) == len(runs_before) + 1
+    assert record(book, "RE-1005").state == "mahnung_1"
+
+
+def test_policy_screen_draws_each_segment_with_triggers_and_actions(book: Engine):
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "4")
+        graph = pilot.app.screen.query_one("#graph", Static)
+        text = str(graph.render())
+        assert "segment business  (ladder b2b)" in text
+        assert "├─▶ gericht  after 14d in letzte" in text
+        assert "does: approval by 2 when balance > 10000 EUR else 1" in text
+        await keys(pilot, "down")
+        text = str(graph.render())
+        assert "segment default  (ladder standard)" in text
+        assert "when principal >= 50 EUR" in text
+        await keys(pilot, "e")
+        assert "dispute_opened" in str(graph.render())
+
+    drive(make_app(book, "anna"), scenario)
+
+
+def test_help_palette_and_navigation(book: Engine):
+    async def scenario(pilot: Pilot) -> None:
+        assert pilot.app.current_mode == "dashboard"
+        await keys(pilot, "question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        await keys(pilot, "escape")
+        await keys(pilot, "ctrl+p")
+        await type_text(pilot, "go to approvals")
+        await keys(pilot, "enter")
+        await settle(pilot)
+        assert pilot.app.current_mode == "approvals"
+        await keys(pilot, "o")  # open the invoice of the highlighted escalation
+        assert isinstance(pilot.app.screen, InvoiceScreen)
+        await keys(pilot, "3")  # the screen's own key again: back to the list
+        assert isinstance(pilot.app.screen, ApprovalsScreen)
+
+    drive(make_app(book, "anna"), scenario)
+
+
+def test_the_app_refuses_to_start_without_an_operator(book: Engine):
+    import pytest
+
+    with pytest.raises(ValueError, match="--operator"):
+        MahnwerkApp(book, "  ", AS_OF)

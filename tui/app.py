@@ -1,0 +1,96 @@
+"""`mahnwerk tui`: the operators' terminal UI.
+
+One app, one mode per registered screen (`registry.SCREENS`), so each screen
+keeps its place while the operator switches between them with the number keys;
+the invoice detail is pushed on top of whichever screen opened it.  The command
+palette (ctrl+p) lists every screen and the current screen's actions by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from mahnwerk.tui import registry
+from mahnwerk.tui.base import Context
+from mahnwerk.tui.dialogs import HelpScreen
+
+
+class MahnwerkApp(App[None]):
+    CSS_PATH = "mahnwerk.tcss"
+    TITLE = "mahnwerk"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        operator: str,
+        today: date,
+        clock: Callable[[], datetime] | None = None,
+        start: str = "dashboard",
+    ) -> None:
+        super().__init__()
+        operator = operator.strip()
+        if not operator:
+            raise ValueError("an operator's name is needed: --operator NAME or $MAHNWERK_OPERATOR")
+        self.ctx = Context(engine, operator, today, clock or (lambda: datetime.now(UTC)))
+        registry.builtin()
+        self.start = start
+        self.sub_title = f"operator {operator} · as of {today.isoformat()}"
+        for entry in registry.SCREENS:
+            self.add_mode(entry.name, entry.factory)
+            self.bind(entry.key, f"goto('{entry.name}')", description=entry.title, show=False)
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start)
+
+    def action_goto(self, name: str) -> None:
+        if self.current_mode != name:
+            self.switch_mode(name)
+        else:
+            while len(self.screen_stack) > 1:  # back to the screen itself
+                self.pop_screen()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = []
+        seen = set()
+        for _key, active in self.screen.active_bindings.items():
+            b = active.binding
+            if b.description and b.action not in seen and not b.action.startswith("goto"):
+                seen.add(b.action)
+                keys.append((self.get_key_display(b), b.description))
+        screens = [(e.key, e.title, e.description) for e in registry.SCREENS]
+        self.push_screen(HelpScreen(screens, keys))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for entry in registry.SCREENS:
+            yield SystemCommand(
+                f"Go to {entry.title}",
+                f"{entry.description} (key {entry.key})",
+                lambda name=entry.name: self.action_goto(name),
+            )
+        for _key, active in screen.active_bindings.items():
+            b = active.binding
+            if b.description and active.node is screen and b.show:
+                yield SystemCommand(
+                    b.description,
+                    f"on this screen (key {self.get_key_display(b)})",
+                    lambda b=b: self.run_action(b.action, screen),
+                )
+        yield SystemCommand("Help", "Keys and screens (key ?)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+def run_tui(engine: Engine, operator: str, today: date) -> None:
+    """Start the UI in the terminal (blocks until the operator quits)."""
+    MahnwerkApp(engine, operator, today).run()

@@ -1,0 +1,214 @@
+"""Approvals: escalations waiting for people, with what will happen and why.
+
+The decision itself is the engine's (`approvals.decide`): it records the
+operator's vote in the audit log, counts four eyes and refuses the same person
+twice.  This screen shows who approved first, lets the operator decide one
+escalation or a marked selection, and asks for a comment and a confirmation
+before anything is written.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from mahnwerk.engine.approvals import ApprovalError, PendingApproval, decide, pending
+from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
+
+SHOWN = 1000
+"""Oldest escalations shown at once; decide those and the next ones appear."""
+
+
+class ApprovalsScreen(BookScreen):
+    BINDINGS = [
+        Binding("a", "decide(True)", "Approve"),
+        Binding("r", "decide(False)", "Reject"),
+        Binding("space", "mark", "Mark"),
+        Binding("m", "mark_all", "Mark all"),
+        Binding("o", "open", "Open invoice"),
+        Binding("g", "reload", "Refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[int, PendingApproval] = {}
+        self.marked: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="approvals-status")
+        yield DataTable(id="approvals", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="approval-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#approvals", DataTable)
+        for key, label in (
+            ("mark", "✓"),
+            ("id", "#"),
+            ("invoice", "invoice"),
+            ("balance", "balance"),
+            ("target", "will move to"),
+            ("needs", "needs"),
+            ("by", "approved by"),
+            ("since", "waiting since"),
+            ("rule", "rule"),
+        ):
+            table.add_column(label, key=key)
+        table.focus()
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        items = pending(self.ctx.engine, limit=SHOWN)
+        self.items = {i.id: i for i in items}
+        self.marked &= set(self.items)
+        table = self.query_one("#approvals", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for i in items:
+            table.add_row(
+                "✓" if i.id in self.marked else "",
+                str(i.id),
+                i.invoice,
+                Text(money(i.balance), justify="right"),
+                i.target,
+                f"{len(i.approved_by)}/{i.required}",
+                ", ".join(i.approved_by) or "-",
+                i.requested_on.isoformat(),
+                i.rule,
+                key=str(i.id),
+            )
+        if items:
+            table.move_cursor(row=min(cursor, len(items) - 1))
+        more = f" (the oldest {SHOWN} shown)" if len(items) == SHOWN else ""
+        self.query_one("#approvals-status", Static).update(
+            f"{len(items):,} escalation(s) waiting{more} · you are [b]{self.ctx.operator}[/b]"
+            + (f" · {len(self.marked)} marked" if self.marked else "")
+        )
+        self.show_detail()
+
+    def current(self) -> PendingApproval | None:
+        table = self.query_one("#approvals", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self.items.get(int(str(key.value)))
+
+    @on(DataTable.RowHighlighted, "#approvals")
+    def show_detail(self) -> None:
+        item = self.current()
+        box = self.query_one("#approval-detail", Static)
+        if item is None:
+            box.update("Nothing waits for a decision.")
+            return
+        first = (
+            f"approved first by [b]{', '.join(item.approved_by)}[/b]; needs a different person"
+            if item.approved_by
+            else "nobody has approved yet"
+        )
+        mine = (
+            "  [red]you have already approved this one[/red]"
+            if self.ctx.operator in item.approved_by
+            else ""
+        )
+        box.update(
+            f"[b]#{item.id} {item.invoice}[/b]  open {money(item.balance)} EUR  "
+            f"waiting since {item.requested_on.isoformat()}\n"
+            f"What will happen: {item.summary} → [b]{item.target}[/b]\n"
+            f"Why: rule [b]{item.rule}[/b]\n"
+            f"Four eyes: {len(item.approved_by)} of {item.required} approval(s); {first}{mine}"
+        )
+
+    def action_mark(self) -> None:
+        item = self.current()
+        if item is None:
+            return
+        self.marked ^= {item.id}
+        table = self.query_one("#approvals", DataTable)
+        table.update_cell(str(item.id), "mark", "✓" if item.id in self.marked else "")
+        table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        self.marked = set() if self.marked == set(self.items) else set(self.items)
+        self.reload()
+
+    def action_open(self) -> None:
+        item = self.current()
+        if item is not None:
+            from mahnwerk.tui.invoice import InvoiceScreen
+
+            self.app.push_screen(InvoiceScreen(item.invoice))
+
+    @on(DataTable.RowSelected, "#approvals")
+    def selected(self) -> None:
+        self.action_open()
+
+    @work(exclusive=True, group="decide")
+    async def action_decide(self, approve: bool) -> None:
+        chosen = sorted(self.marked) if self.marked else []
+        if not chosen and (item := self.current()) is not None:
+            chosen = [item.id]
+        if not chosen:
+            self.notify("Nothing to decide.", timeout=2)
+            return
+        verb = "approve" if approve else "reject"
+        what = "\n".join(
+            f"#{i} {self.items[i].invoice}: {self.items[i].summary} → {self.items[i].target}"
+            for i in chosen[:8]
+        ) + (f"\n… and {len(chosen) - 8} more" if len(chosen) > 8 else "")
+        form = await self.app.push_screen_wait(
+            FormDialog(
+                f"{verb.capitalize()} {len(chosen)} escalation(s) as {self.ctx.operator}",
+                [Field("comment", "Comment (written into the audit log)", "", "why")],
+                None if approve else _reason_needed,
+                detail=what,
+            )
+        )
+        if form is None:
+            return
+        consequence = (
+            "The next run carries out each approved step."
+            if approve
+            else "Each invoice goes on hold until someone releases it."
+        )
+        if not await self.app.push_screen_wait(
+            ConfirmDialog(
+                f"{verb.capitalize()} {len(chosen)} escalation(s) as {self.ctx.operator}?",
+                f"{what}\n\n{consequence}",
+            )
+        ):
+            return
+        now = self.ctx.now()
+        done, refused = [], []
+        for aid in chosen:
+            try:
+                done.append(
+                    decide(
+                        self.ctx.engine,
+                        aid,
+                        self.ctx.operator,
+                        approve,
+                        now,
+                        self.ctx.today,
+                        form["comment"].strip(),
+                    )
+                )
+            except ApprovalError as exc:
+                refused.append(str(exc))
+        self.marked.clear()
+        if done:
+            self.notify("\n".join(done[:5]) + (f"\n… {len(done)} in all" if len(done) > 5 else ""))
+        if refused:
+            self.notify("\n".join(refused[:5]), severity="error", timeout=10)
+        self.reload()
+
+
+def _reason_needed(values: dict[str, str]) -> str | None:
+    return None if values["comment"].strip() else "A rejection needs a reason for the audit log."

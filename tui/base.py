@@ -1,0 +1,50 @@
+"""What every screen shares: the operator's context and fresh data on return.
+
+The context carries the database, the operator's name (written into the audit
+log by every decision) and the business date; the clock is passed in, never
+read deep inside, so tests and snapshots are reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine
+from textual.screen import Screen
+
+
+@dataclass
+class Context:
+    engine: Engine
+    operator: str
+    today: date
+    clock: Callable[[], datetime]
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+class BookScreen(Screen):
+    """A screen of the book; `reload` runs when it is shown again after a change elsewhere."""
+
+    @property
+    def ctx(self) -> Context:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "_shown_once", False):
+            self.reload()
+        self._shown_once = True
+
+    def reload(self) -> None:
+        """Read the database again (override)."""
+
+
+def money(value: Decimal | str | int | None) -> str:
+    """An amount as operators read it: 1,234.56 (always two decimals)."""
+    if value is None:
+        return "-"
+    return f"{Decimal(value):,.2f}"

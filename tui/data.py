@@ -1,0 +1,339 @@
+"""What the screens read that the engine's query module does not offer yet.
+
+Everything here is read-only: every write the UI makes goes through the
+engine's own functions (`approvals.decide`, `queries.record_event`,
+`runner.run`).  The reads are shaped for a big book:
+
+* the queue is read one page at a time by *keyset* (`WHERE (sort, id) > (last
+  seen) ORDER BY sort, id LIMIT n`), so the hundredth page costs what the first
+  one does, unlike `OFFSET`, which walks every row it skips;
+* the count of matching invoices is a separate query the queue screen runs once
+  per filter change in a background worker, never per key press;
+* the dashboard's aggregates are one grouped query each, also run in a worker.
+
+The row shape of the queue is the engine's `queries.invoice_row`, so the
+screen shows what `mahnwerk invoices --json` shows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, func, literal, or_, select, tuple_
+
+from mahnwerk.dsl.ir import Terminal
+from mahnwerk.engine.importer import CellError
+from mahnwerk.engine.importer import parse_amount as import_amount
+from mahnwerk.engine.models import APPROVAL, CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, RUN
+from mahnwerk.engine.queries import _base, invoice_row
+
+TERMINAL_STATES = tuple(t.value for t in Terminal)
+PAGE_SIZE = 50
+
+AGING = ("not due", "1–30", "31–60", "61–90", "over 90")
+"""Aging buckets by days past the due date, as accountants draw them."""
+
+
+class FilterError(ValueError):
+    """A filter value the operator typed that cannot be used (named in the message)."""
+
+
+# ---------------------------------------------------------------------------
+# The queue
+# ---------------------------------------------------------------------------
+
+SORTS: dict[str, Any] = {
+    "entry": None,  # the order invoices were imported in: the primary key
+    "number": INV.c.external_id,  # unique index
+    "customer": INV.c.customer_id,  # index
+    "due date": INV.c.due_date,  # no index: reads the whole book per page
+    "amount": INV.c.amount,  # no index: reads the whole book per page
+}
+"""Sort columns the queue offers; every page is keyed by (column, invoice id).
+
+The first three follow an index, so a page costs the same on any book.  Due
+date and amount have no index in the schema: on a million invoices a page
+sorted by them takes seconds (see bench/README.md); filters on them are cheap.
+"""
+
+INDEXED_SORTS = ("entry", "number", "customer")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the operator narrowed the queue to; empty fields filter nothing."""
+
+    state: str = ""
+    segment: str = ""
+    customer: str = ""
+    min_amount: str = ""
+    max_amount: str = ""
+    min_days_overdue: str = ""
+    text: str = ""
+    sort: str = "entry"
+    descending: bool = False
+
+    def with_(self, **changes: Any) -> QueueFilter:
+        return replace(self, **changes)
+
+    def conditions(self, today: date) -> list[Any]:
+        """SQL conditions for these filters; a malformed value raises `FilterError`."""
+        out: list[Any] = []
+        if self.state.strip():
+            states = [s.strip() for s in self.state.split(",") if s.strip()]
+            named = [s for s in states if s != "new"]
+            parts = [DS.c.state.in_(named)] if named else []
+            if "new" in states:
+                parts.append(DS.c.state.is_(None))
+            out.append(or_(*parts))
+        if self.segment.strip():
+            out.append(DS.c.segment == self.segment.strip())
+        if self.customer.strip():
+            out.append(CUST.c.external_id == self.customer.strip())
+        if self.min_amount.strip():
+            out.append(INV.c.amount >= parse_amount(self.min_amount, "minimum amount"))
+        if self.max_amount.strip():
+            out.append(INV.c.amount <= parse_amount(self.max_amount, "maximum amount"))
+        if self.min_days_overdue.strip():
+            try:
+                days = int(self.min_days_overdue.strip())
+            except ValueError:
+                raise FilterError(
+                    f"days overdue {self.min_days_overdue!r} is not a whole number; write e.g. 30"
+                ) from None
+            out.append(INV.c.due_date <= today - timedelta(days=days))
+        if self.text.strip():
+            like = f"%{self.text.strip().lower()}%"
+            out.append(
+                or_(
+                    func.lower(INV.c.external_id).like(like),
+                    func.lower(CUST.c.name).like(like),
+                    func.lower(CUST.c.external_id).like(like),
+                )
+            )
+        return out
+
+
+def parse_amount(text: str, what: str) -> Decimal:
+    """An amount as the importer reads it (`1.234,56` or `1234.56`), or a `FilterError`."""
+    try:
+        return import_amount(text)
+    except CellError as exc:
+        raise FilterError(f"{what}: {exc.message}; {exc.hint}") from None
+
+
+@dataclass
+class Page:
+    """One screenful of the queue and the keys to move from it."""
+
+    rows: list[dict[str, Any]]
+    keys: list[tuple[Any, int]] = field(default_factory=list)
+    more: bool = False
+
+
+def _sort_expr(sort: str) -> Any:
+    if sort not in SORTS:
+        raise FilterError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+    return SORTS[sort]
+
+
+def queue_page(
+    engine: Engine,
+    filters: QueueFilter,
+    today: date,
+    after: tuple[Any, int] | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """The `size` invoices following the key `after` (None: the first page)."""
+    expr = _sort_expr(filters.sort)
+    # Filtered by one named state, walk the state index, whose entries are in
+    # invoice-id order, instead of sorting every invoice in that state.
+    states = [s.strip() for s in filters.state.split(",") if s.strip()]
+    ident = DS.c.invoice_id if len(states) == 1 and states != ["new"] else INV.c.id
+    query = _base().add_columns(ident.label("iid"))
+    if expr is not None:
+        query = query.add_columns(expr.label("sort_key"))
+    conditions = filters.conditions(today)
+    if after is not None:
+        key, iid = after
+        cmp = (lambda a, b: a < b) if filters.descending else (lambda a, b: a > b)
+        if expr is None:
+            conditions.append(cmp(ident, iid))
+        else:
+            conditions.append(cmp(tuple_(expr, ident), tuple_(literal(key), literal(iid))))
+    if conditions:
+        query = query.where(and_(*conditions))
+    order = [ident] if expr is None else [expr, ident]
+    query = query.order_by(*(c.desc() if filters.descending else c for c in order))
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        [invoice_row(r) for r in rows],
+        [(r.iid if expr is None else r.sort_key, r.iid) for r in rows],
+        more,
+    )
+
+
+def queue_count(engine: Engine, filters: QueueFilter, today: date) -> int:
+    """How many invoices match; joins only what the filters need."""
+    conditions = filters.conditions(today)
+    query = select(func.count()).select_from(INV)
+    needs_cust = bool(filters.customer.strip() or filters.text.strip())
+    needs_ds = bool(filters.state.strip() or filters.segment.strip())
+    if needs_cust:
+        query = query.join(CUST, CUST.c.id == INV.c.customer_id)
+    if needs_ds:
+        query = query.outerjoin(DS, DS.c.invoice_id == INV.c.id)
+    if conditions:
+        query = query.where(and_(*conditions))
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one()
+
+
+# ---------------------------------------------------------------------------
+# The dashboard
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    by_state: list[tuple[str, str, int, Decimal]]  # segment, state, invoices, open balance
+    aging: dict[str, tuple[int, Decimal]]
+    approvals_waiting: int
+    messages_waiting: int
+    collected_week: Decimal
+    week_from: date
+
+
+def dashboard(engine: Engine, today: date) -> Dashboard:
+    """Invoices and money per state and segment, aging, and what waits for people."""
+    balance = DS.c.principal_open + DS.c.fees_open + DS.c.interest_open
+    days = [today - timedelta(days=n) for n in (0, 30, 60, 90)]
+    bucket = case(
+        (INV.c.due_date >= days[0], 0),
+        (INV.c.due_date >= days[1], 1),
+        (INV.c.due_date >= days[2], 2),
+        (INV.c.due_date >= days[3], 3),
+        else_=4,
+    )
+    monday = today - timedelta(days=today.weekday())
+    with engine.connect() as conn:
+        by_state = [
+            (seg, state, n, Decimal(total or 0))
+            for seg, state, n, total in conn.execute(
+                select(DS.c.segment, DS.c.state, func.count(), func.sum(balance))
+                .group_by(DS.c.segment, DS.c.state)
+                .order_by(DS.c.segment, DS.c.state)
+            )
+        ]
+        new = conn.execute(
+            select(func.count(), func.sum(INV.c.amount))
+            .select_from(INV.outerjoin(DS, DS.c.invoice_id == INV.c.id))
+            .where(DS.c.invoice_id.is_(None), INV.c.closed_on.is_(None))
+        ).one()
+        if new[0]:
+            by_state.insert(0, ("-", "new", new[0], Decimal(new[1] or 0)))
+        aging = {name: (0, Decimal("0.00")) for name in AGING}
+        for b, n, total in conn.execute(
+            select(bucket.label("b"), func.count(), func.sum(balance))
+            .select_from(INV.join(DS, DS.c.invoice_id == INV.c.id))
+            .where(DS.c.state.not_in(TERMINAL_STATES))
+            .group_by(bucket)
+        ):
+            aging[AGING[b]] = (n, Decimal(total or 0))
+        approvals = conn.execute(
+            select(func.count()).select_from(APPROVAL).where(APPROVAL.c.status == "pending")
+        ).scalar_one()
+        messages = conn.execute(
+            select(func.count()).select_from(OUTBOX).where(OUTBOX.c.status == "queued")
+        ).scalar_one()
+        paid = conn.execute(
+            select(func.sum(LEDGER.c.amount)).where(
+                LEDGER.c.kind == "payment", LEDGER.c.booked_on.between(monday, today)
+            )
+        ).scalar()
+    return Dashboard(by_state, aging, approvals, messages, -Decimal(paid or 0), monday)
+
+
+# ---------------------------------------------------------------------------
+# One invoice
+# ---------------------------------------------------------------------------
+
+
+def customer_of(engine: Engine, invoice: str) -> dict[str, Any]:
+    """The debtor of an invoice, for the detail screen's header."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(CUST, INV.c.currency, INV.c.issue_date)
+            .join(INV, INV.c.customer_id == CUST.c.id)
+            .where(INV.c.external_id == invoice)
+        ).first()
+    if row is None:
+        return {}
+    return dict(row._mapping)
+
+
+def waiting_inbox(engine: Engine, invoice: str) -> list[dict[str, Any]]:
+    """Events recorded for this invoice that the next run has yet to apply."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(INBOX)
+            .join(INV, INV.c.id == INBOX.c.invoice_id)
+            .where(INV.c.external_id == invoice, INBOX.c.applied_run_id.is_(None))
+            .order_by(INBOX.c.occurred_on, INBOX.c.id)
+        ).all()
+    return [
+        {
+            "date": r.occurred_on.isoformat(),
+            "kind": r.kind,
+            "payload": json.loads(r.payload or "{}"),
+            "actor": r.actor,
+        }
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------------------
+# A run
+# ---------------------------------------------------------------------------
+
+
+def last_run_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(RUN.c.id), 0))).scalar_one()
+
+
+def run_changes(engine: Engine, after_run: int, limit: int = 200) -> dict[str, Any]:
+    """What the runs after `after_run` did: moves per edge, and the first moved invoices."""
+    moved = (
+        select(EVENT.c.state_from, EVENT.c.state_to, EVENT.c.rule, func.count().label("n"))
+        .where(EVENT.c.run_id > after_run, EVENT.c.state_to.is_not(None))
+        .where(EVENT.c.state_from.is_not(None), EVENT.c.state_from != EVENT.c.state_to)
+        .group_by(EVENT.c.state_from, EVENT.c.state_to, EVENT.c.rule)
+        .order_by(func.count().desc(), EVENT.c.state_from, EVENT.c.state_to)
+    )
+    sample = (
+        select(
+            INV.c.external_id,
+            EVENT.c.state_from,
+            EVENT.c.state_to,
+            EVENT.c.kind,
+            EVENT.c.rule,
+            EVENT.c.message,
+        )
+        .join(INV, INV.c.id == EVENT.c.invoice_id)
+        .where(EVENT.c.run_id > after_run)
+        .order_by(EVENT.c.id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return {
+            "moves": [tuple(r) for r in conn.execute(moved)],
+            "events": [dict(r._mapping) for r in conn.execute(sample)],
+        }

@@ -1,0 +1,150 @@
+"""Modal dialogs: a yes/no confirmation, a small form, and the help screen.
+
+Every irreversible action (an approval or rejection, a payment, a run) passes
+through `ConfirmDialog`, which says what will happen and defaults to "no":
+only `y` or the Yes button goes ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="confirm"):
+            yield Label(self.question, id="question")
+            if self.detail:
+                yield Static(self.detail, id="detail")
+            yield Static("This cannot be undone.", classes="warning")
+            with Horizontal(classes="buttons"):
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", variant="primary", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+
+
+class FormDialog(ModalScreen[dict[str, str] | None]):
+    """A few text fields; Enter in the last field (or ctrl+s) submits, Escape cancels.
+
+    `validate` returns an error message to show (the dialog stays open) or None.
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Submit"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: list[Field],
+        validate: Callable[[dict[str, str]], str | None] | None = None,
+        detail: str = "",
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.validate = validate
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="form"):
+            yield Label(self.title_text, id="question")
+            if self.detail:
+                yield Static(self.detail, id="detail")
+            for f in self.fields:
+                yield Label(f.label, classes="field-label")
+                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+            yield Static("", id="error", classes="error")
+            yield Static("Enter: next / submit   Esc: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def values(self) -> dict[str, str]:
+        return {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields}
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        at = inputs.index(event.input)
+        if at + 1 < len(inputs):
+            inputs[at + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        values = self.values()
+        problem = self.validate(values) if self.validate else None
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """`?`: the screens and their keys, then the keys of the screen underneath."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+
+    def __init__(self, screens: list[tuple[str, str, str]], keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.screens = screens
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        lines = ["[b]Screens[/b]"]
+        lines += [f"  [b]{key:>6}[/b]  {title:<20} {what}" for key, title, what in self.screens]
+        lines += ["", "[b]On this screen[/b]"]
+        lines += [f"  [b]{key:>6}[/b]  {what}" for key, what in self.keys]
+        lines += [
+            "",
+            "[b]Everywhere[/b]",
+            "  [b]     ?[/b]  this help",
+            "  [b]ctrl+p[/b]  command palette: every screen and action by name",
+            "  [b]ctrl+q[/b]  quit",
+            "",
+            "Approvals, rejections, payments and runs ask for confirmation first.",
+        ]
+        with Vertical(id="dialog", classes="help"):
+            yield Label("mahnwerk — help", id="question")
+            with VerticalScroll():
+                yield Static("\n".join(lines))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
