@@ -279,6 +279,12 @@ _SIMPLE_EVENTS = {
     "release": ("release", "Release a hold."),
     "death": ("death_notice", "The debtor died (C6: at least six weeks' pause)."),
     "delivery-failed": ("delivery_failed", "A message could not be delivered."),
+    "court-served": (
+        "court_order_served",
+        "The court payment order was served (C3: limitation suspended, two weeks to object).",
+    ),
+    "objection": ("objection_filed", "The debtor objected to the payment order (§ 694 ZPO)."),
+    "enforcement": ("enforcement_applied", "Enforcement order applied for (§ 699 ZPO)."),
 }
 
 
@@ -294,6 +300,34 @@ def _make_simple(name: str, kind: str, doc: str) -> None:
 
 for _name, (_kind, _doc) in _SIMPLE_EVENTS.items():
     _make_simple(_name, _kind, _doc)
+
+
+@event_app.command("customer")
+def event_customer(
+    customer: str,
+    kind: Annotated[str, typer.Argument(help="insolvency or death")],
+    on: OnOpt = None,
+    by: ByOpt = "operator",
+    db: DbOption = None,
+) -> None:
+    """Insolvency (C5: claims from before the opening stop) or death (C6) of a customer."""
+    from mahnwerk.engine.queries import NotFound, record_customer_event
+
+    kinds = {"insolvency": "insolvency", "death": "death_notice"}
+    if kind not in kinds:
+        _err(f"error: {kind!r}: write insolvency or death")
+        raise typer.Exit(2)
+    now = _now()
+    day = _date(on, "--on") if on else now.date()
+    try:
+        told = record_customer_event(_engine(db), customer, kinds[kind], day, by, now)
+    except NotFound as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"recorded {kind} of {customer} on {day} for {len(told)} invoice(s): "
+        f"{', '.join(told) or '-'}; the next run applies it"
+    )
 
 
 @event_app.command("promise")

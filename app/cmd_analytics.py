@@ -280,8 +280,13 @@ def simulate_cmd(
     ] = None,
     history: HistoryOption = None,
     customer_type: Annotated[
-        str, typer.Option("--customer-type", help="With --history: B2B or B2C customers.")
-    ] = "B2B",
+        str | None,
+        typer.Option(
+            "--customer-type",
+            help="B2B or B2C.  With --history: what the export's customers are (default B2B); "
+            "with the database: replay only these customers' invoices (default all).",
+        ),
+    ] = None,
     approve_after: Annotated[
         int, typer.Option(help="Days until a requested approval is granted.")
     ] = 3,
@@ -308,14 +313,17 @@ def simulate_cmd(
         from mahnwerk.engine.history import HistoryError
 
         try:
-            data = sim.from_ar_csv(history, customer_type)
+            data = sim.from_ar_csv(history, customer_type or "B2B")
         except (HistoryError, ValueError) as exc:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
     else:
         engine = _engine(db)
         try:
-            data = sim.from_database(engine)
+            data = sim.from_database(engine, customer_type)
+        except ValueError as exc:
+            _err(f"error: {exc}")
+            raise typer.Exit(2) from None
         finally:
             engine.dispose()
     results = [sim.replay(data, c, day_from, day_to, approve_after) for c in compiled]

@@ -105,9 +105,7 @@ def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> 
                 "computed_at": now,
             }
         )
-        customer_rows.append(
-            {"b_id": customers[c], "b_risk": risk[c], "b_late": b.avg_days_late}
-        )
+        customer_rows.append({"b_id": customers[c], "b_risk": risk[c], "b_late": b.avg_days_late})
         result.with_history += b.paid > 0
         result.high_risk += risk[c] >= 70
         result.gone_quiet += b.gone_quiet

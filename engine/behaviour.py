@@ -15,7 +15,7 @@ model (`risk.py`), whose features must not peek past an invoice's due date.
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -60,11 +60,6 @@ class Behaviour:
     max_days_overdue: int = 0  # of the open ones
     last_invoice_on: date | None = None
     gone_quiet: bool = False
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            k: (str(v) if isinstance(v, Decimal | date) else v) for k, v in asdict(self).items()
-        }
 
 
 def behaviour_of(

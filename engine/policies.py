@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
+from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source
 from mahnwerk.dsl.errors import Collector, PolicyError
 from mahnwerk.dsl.expr import EvalError, Expr, Type, check_expr, evaluate, parse_expr
@@ -163,6 +164,18 @@ def deploy(
             moved = conn.execute(
                 update(DS).where(DS.c.policy_version_id == same.id).values(policy_version_id=new_id)
             ).rowcount
+            # The new version may give a waiting state a way on (or change a date): every
+            # open invoice it takes over is looked at again by the next run.
+            today = now.date()
+            conn.execute(
+                update(DS)
+                .where(
+                    DS.c.policy_version_id == new_id,
+                    DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)),
+                    or_(DS.c.next_check_on.is_(None), DS.c.next_check_on > today),
+                )
+                .values(next_check_on=today)
+            )
     verb = (
         "deployed" if same is None else f"replaced version {same.version}; {moved} invoice(s) moved"
     )

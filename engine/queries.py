@@ -168,3 +168,56 @@ def record_event(
                 actor=actor,
             )
         ).inserted_primary_key[0]
+
+
+#: Events that concern a person, not one invoice: they reach every open invoice of the customer.
+CUSTOMER_EVENTS = {"insolvency": "insolvent_since", "death_notice": "deceased_since"}
+
+
+def record_customer_event(
+    engine: Engine,
+    customer: str,
+    kind: str,
+    on: date,
+    actor: str,
+    now: Any,
+    payload: dict[str, Any] | None = None,
+) -> list[str]:
+    """Insolvency or death of a customer: mark the customer and tell each affected invoice.
+
+    C5 (§§ 87, 89 InsO): the opening of insolvency proceedings stops every claim that arose
+    before it — invoices issued on or before `on`; claims arising after the opening are
+    kept apart and dunned normally (they are debts of the estate, not insolvency claims).
+    C6: a death notice pauses every open invoice of the customer.  Returns the invoices
+    told.  One transaction: all of them or none.
+    """
+    column = CUSTOMER_EVENTS.get(kind)
+    if column is None:
+        raise ValueError(f"{kind!r} is not a customer event; use one of {sorted(CUSTOMER_EVENTS)}")
+    with engine.begin() as conn:
+        cid = conn.execute(select(CUST.c.id).where(CUST.c.external_id == customer)).scalar()
+        if cid is None:
+            raise NotFound(f"no customer {customer!r}: import it first or check the number")
+        conn.execute(CUST.update().where(CUST.c.id == cid).values({column: on}))
+        query = select(INV.c.id, INV.c.external_id).where(
+            INV.c.customer_id == cid, INV.c.closed_on.is_(None)
+        )
+        if kind == "insolvency":
+            query = query.where(INV.c.issue_date <= on)
+        invoices = conn.execute(query.order_by(INV.c.id)).all()
+        if invoices:
+            conn.execute(
+                INBOX.insert(),
+                [
+                    {
+                        "invoice_id": iid,
+                        "kind": kind,
+                        "occurred_on": on,
+                        "payload": json.dumps(payload or {}),
+                        "recorded_at": now,
+                        "actor": actor,
+                    }
+                    for iid, _ in invoices
+                ],
+            )
+    return [ext for _, ext in invoices]

@@ -378,7 +378,7 @@ def intake_phase(
 
 
 #: The behaviour columns a run reads as `customer.*` facts (written by `mahnwerk analyse`).
-_BEHAVIOUR_FACTS = tuple(
+BEHAVIOUR_FACTS = tuple(
     BEHAVIOUR.c[name]
     for name in (
         "median_days_late",
@@ -397,7 +397,7 @@ def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
     ids = sorted(ids)
     for chunk in _chunks(ids):
         for row in conn.execute(
-            select(CUST, *_BEHAVIOUR_FACTS)
+            select(CUST, *BEHAVIOUR_FACTS)
             .outerjoin(BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id)
             .where(CUST.c.id.in_(chunk))
         ):
@@ -674,7 +674,8 @@ def _write_actions(
     # not remind an invoice that was paid, disputed or put on hold meanwhile.
     keep = set()
     if messages and (record is None or _still_speaks(record, messages[-1])):
-        keep = {id(messages[-1])}
+        last = messages[-1]  # the latest level's messages: every channel its state names
+        keep = {id(msg) for msg in messages if msg.state == last.state and msg.on == last.on}
     for action in actions:
         base = {
             "invoice_id": invoice_id,

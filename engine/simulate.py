@@ -145,20 +145,24 @@ def _inbox_event(kind: str, on: date, payload_text: str | None, ref: str) -> Eve
     )
 
 
-def from_database(engine: Engine) -> History:
+def from_database(engine: Engine, customer_type: str | None = None) -> History:
     """Cases from the engine's database: its invoices, payments and entered events.
 
     Read only.  The customers carry their facts as stored (the last `mahnwerk
     analyse`); an invoice the engine closed as paid is settled on the day of
-    its last payment, its other payments keep their amounts.
+    its last payment, its other payments keep their amounts.  `customer_type`
+    (B2B or B2C) keeps only those customers' invoices, to replay a policy
+    written for them.
     """
-    from mahnwerk.engine.runner import _BEHAVIOUR_FACTS, customer_value
+    if customer_type not in (None, "B2B", "B2C"):
+        raise ValueError(f"customer type {customer_type!r}: use B2B or B2C")
+    from mahnwerk.engine.runner import BEHAVIOUR_FACTS, customer_value
 
     with engine.connect() as conn:
         customers = {
             row.id: customer_value(row)
             for row in conn.execute(
-                select(CUST, *_BEHAVIOUR_FACTS).outerjoin(
+                select(CUST, *BEHAVIOUR_FACTS).outerjoin(
                     BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id
                 )
             )
@@ -181,6 +185,8 @@ def from_database(engine: Engine) -> History:
     cases = []
     for row in invoices:
         cust = customers[row.customer_id]
+        if customer_type is not None and cust.type != customer_type:
+            continue
         pays = payments.get(row.id, [])
         settled = pays[-1].booked_on if row.state == "paid" and pays else None
         partial = pays[:-1] if settled is not None else pays
@@ -206,7 +212,8 @@ def from_database(engine: Engine) -> History:
                 settled,
             )
         )
-    return History(str(engine.url.render_as_string(hide_password=True)), tuple(cases))
+    where = engine.url.render_as_string(hide_password=True)
+    return History(where + (f" ({customer_type})" if customer_type else ""), tuple(cases))
 
 
 # ---------------------------------------------------------------------------

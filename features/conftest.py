@@ -824,3 +824,97 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     marker = pytest.mark.xfail(strict=True, reason="offener Engine-Fehler, s. features/README.md")
     marker(function)
     return True
+
+
+@then(
+    parsers.parse('nennen die Buchungen "{art}" vom {tag_} auf "{rechnung}" die Regel "{stelle}"')
+)
+def buchung_am_regel(welt: Welt, art: str, tag_: str, rechnung: str, stelle: str) -> None:
+    lines = [
+        line
+        for line in _ledger(welt, rechnung, _ARTEN.get(art, art))
+        if line["date"] == tag(tag_).isoformat()
+    ]
+    assert lines, f"keine {art} vom {tag_} auf {rechnung}"
+    for line in lines:
+        assert (line["rule"] or "").endswith(stelle), line
+
+
+#: What the engine decides about a person (E3): steps, charges, letters, escalations.
+_ENTSCHEIDUNGEN = {"transition", "message_queued", "approval_requested", "approval_given"}
+_BELASTUNGEN = {"fee", "interest", "lump_sum", "collection_costs", "write_off"}
+
+
+@then(parsers.parse('nennt jede Entscheidung über "{rechnung}" eine Zeile der Richtlinie'))
+def jede_entscheidung_zeile(welt: Welt, rechnung: str) -> None:
+    """Stricter than `ihre Regel`: `engine` is no rule a customer can be shown."""
+    story = welt.timeline(rechnung)
+    entries = [
+        e
+        for e in story["events"]
+        if e["kind"] in _ENTSCHEIDUNGEN | _BELASTUNGEN or e["kind"].startswith("task_")
+    ]
+    entries += [line for line in story["ledger"] if line["kind"] in _BELASTUNGEN]
+    entries += story["messages"]
+    assert entries, f"{rechnung} hat keine Entscheidungen"
+    for entry in entries:
+        rule = entry.get("rule") or ""
+        assert rule.rsplit(":", 1)[-1].isdigit(), f"ohne Zeile der Richtlinie: {entry}"
+
+
+# --- Schritte für A9, C2, C3, C5, C6, D1–D4, D9, D10, E1, E2 (Engine-Team) -----------------
+
+_AUFGABEN.update(
+    {
+        "Vollstreckungsbescheid": "task_enforcement_order",
+        "Widerspruch prüfen": "task_court_objection",
+        "Forderungsanmeldung": "task_file_claim",
+    }
+)
+_KUNDENEREIGNISSE = {"Insolvenz": "insolvency", "Todesfall": "death_notice"}
+_SCHRITTE = {
+    "Auskunfteimeldung": "credit_report",
+    "gerichtliches Mahnverfahren": "court_order",
+    "Inkassoübergabe": "handover",
+}
+
+
+@given(parsers.parse('für den Kunden "{kunde}" am {tag_} das Ereignis "{ereignis}" erfasst wurde'))
+@when(parsers.parse('für den Kunden "{kunde}" am {tag_} das Ereignis "{ereignis}" erfasst wird'))
+def kundenereignis(welt: Welt, kunde: str, tag_: str, ereignis: str) -> None:
+    queries.record_customer_event(
+        welt.engine,
+        kunde,
+        _KUNDENEREIGNISSE[ereignis],
+        tag(tag_),
+        "sachbearbeitung",
+        morgens(tag(tag_)),
+    )
+
+
+def _angekuendigt(welt: Welt, rechnung: str) -> list[str]:
+    import json
+
+    rows = welt.outbox(invoice=rechnung)
+    assert rows, f"keine Nachricht zu {rechnung}"
+    return json.loads(rows[-1].payload).get("announces", [])
+
+
+@then(parsers.parse('kündigt die letzte Nachricht zu "{rechnung}" die "{schritt}" an'))
+def kuendigt_an(welt: Welt, rechnung: str, schritt: str) -> None:
+    assert _SCHRITTE[schritt] in _angekuendigt(welt, rechnung)
+
+
+@then(parsers.parse('kündigt die letzte Nachricht zu "{rechnung}" keine "{schritt}" an'))
+def kuendigt_nicht_an(welt: Welt, rechnung: str, schritt: str) -> None:
+    assert _SCHRITTE[schritt] not in _angekuendigt(welt, rechnung)
+
+
+@then(parsers.parse('ist die Verjährung von "{rechnung}" gehemmt'))
+def verjaehrung_gehemmt(welt: Welt, rechnung: str) -> None:
+    assert welt.state(rechnung).time_barred_from is None
+
+
+@then(parsers.parse('gilt "{rechnung}" als bestritten'))
+def gilt_bestritten(welt: Welt, rechnung: str) -> None:
+    assert welt.state(rechnung).disputed

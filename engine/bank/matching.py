@@ -124,6 +124,10 @@ class Book:
             item = self.invoices[a.invoice_id]
             self.invoices[a.invoice_id] = replace(item, balance=item.balance - a.amount)
 
+    def same_person(self, name: str, customer_id: int) -> bool:
+        """Does a bank's payer name share a word with the customer's name?"""
+        return bool(name_tokens(name) & self.tokens.get(customer_id, frozenset()))
+
     def payer_by_name(self, name: str) -> int | None:
         tokens = name_tokens(name)
         if not tokens:
@@ -180,31 +184,21 @@ def match(entry: BankEntry, book: Book) -> Decision:
     text = f"{entry.remittance} {entry.end_to_end_id}"
     named = [book.invoices[i] for i in book.refs.find(text)]
     same = [i for i in named if i.currency == entry.currency]
-    if same:
-        allocations = designated(same, entry.amount)
-        note = describe(same, allocations, entry.amount)
-        if len(same) > 1:
-            note = f"combined payment ({len(same)} invoices named): {note}"
-        customers = {i.customer_id for i in same}
-        return Decision(
-            tuple(allocations), "reference", note, customers.pop() if len(customers) == 1 else None
-        )
-    if named:
+    payer, how = _payer(entry, book)
+    if same and _plausible(same, entry, payer, book):
+        return _designation(entry, same)
+    if named and not same:
         return Decision(
             note=f"names {', '.join(i.number for i in named)}, but in another currency "
             f"({named[0].currency}, paid in {entry.currency})"
         )
-    payer, how = _payer(entry, book)
+    # No number, or one that fits neither payer nor amount: a typo of a number that does?
     near = [
         book.invoices[i]
         for i in book.refs.near_candidates(text)
-        if book.invoices[i].currency == entry.currency
+        if book.invoices[i].currency == entry.currency and book.invoices[i] not in same
     ]
-    confirmed = [
-        i
-        for i in near
-        if i.customer_id == payer or entry.amount in (i.balance, i.principal, i.amount)
-    ]
+    confirmed = [i for i in near if i.customer_id == payer or _fits(i, entry.amount)]
     if len(confirmed) == 1:
         item = confirmed[0]
         allocations = designated([item], entry.amount)
@@ -216,11 +210,57 @@ def match(entry: BankEntry, book: Book) -> Decision:
             + describe([item], allocations, entry.amount),
             item.customer_id,
         )
+    if same:
+        owners = ", ".join(f"{i.number} of {book.customers[i.customer_id].name}" for i in same[:3])
+        paid_by = entry.counterparty_name or "an unknown payer"
+        if payer is not None:
+            who = book.customers[payer]
+            paid_by = f"{who.name} ({who.number}, recognised by {how})"
+        return Decision(
+            note=f"names {owners}, but {paid_by} paid {_money(entry.amount)}, which fits "
+            "none of them: a typo? a person decides",
+            customer_id=payer,
+        )
     if payer is None:
         who = entry.counterparty_name or "no name"
         iban = f", IBAN {entry.counterparty_iban}" if entry.counterparty_iban else ""
         return Decision(note=f"no invoice number in the text and payer unknown ({who}{iban})")
     return _by_amount(entry, book, payer, how)
+
+
+def _fits(item: OpenItem, amount: Decimal) -> bool:
+    return amount in (item.balance, item.principal, item.amount)
+
+
+def _plausible(items: Sequence[OpenItem], entry: BankEntry, payer: int | None, book: Book) -> bool:
+    """A named invoice is taken at its word unless the payment speaks against it.
+
+    Invoice numbers are dense (R2026000042, …043): one wrong digit names a real invoice of
+    somebody else.  So a number is doubted when the amount fits neither one named invoice
+    nor their total *and* the payer is another customer — known as such, or by a name
+    that shares nothing with the named invoices' customers.  A payer without a name, or
+    the customer paying part of an invoice, is not doubted.
+    """
+    amount = entry.amount
+    total = sum((max(i.balance, ZERO) for i in items), ZERO)
+    if amount == total or any(_fits(i, amount) for i in items):
+        return True
+    if payer is not None:
+        return any(i.customer_id == payer for i in items)
+    return not entry.counterparty_name or any(
+        book.same_person(entry.counterparty_name, i.customer_id) for i in items
+    )
+
+
+def _designation(entry: BankEntry, items: list[OpenItem]) -> Decision:
+    allocations = designated(items, entry.amount)
+    note = describe(items, allocations, entry.amount)
+    if len(items) > 1:
+        note = f"combined payment ({len(items)} invoices named): {note}"
+    customers = {i.customer_id for i in items}
+    return Decision(
+        tuple(allocations), "reference", note, customers.pop() if len(customers) == 1 else None
+    )
 
 
 def _payer(entry: BankEntry, book: Book) -> tuple[int | None, str]:

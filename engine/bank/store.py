@@ -321,7 +321,11 @@ def _book(
     book.book(decision.allocations)
     customers = {a.customer_id for a in decision.allocations}
     if decision.method != "amount" and len(customers) == 1:
-        _learn(conn, book, entry.counterparty_iban, customers.pop(), decision.method, now)
+        customer = customers.pop()
+        # Only the customer's own account: a relative paying once is no reason to match
+        # that account's next payments to this customer.
+        if decision.method == "person" or book.same_person(entry.counterparty_name, customer):
+            _learn(conn, book, entry.counterparty_iban, customer, decision.method, now)
 
 
 def _learn(

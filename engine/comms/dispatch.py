@@ -79,7 +79,7 @@ from mahnwerk.engine.comms.context import (
     load_invoices,
 )
 from mahnwerk.engine.comms.mail import SendError, SmtpTransport, TransportDown, build_email
-from mahnwerk.engine.comms.pdf import Letter, letters_pdf, write_atomically
+from mahnwerk.engine.comms.pdf import Letter, letters_pdf, print_batch, write_atomically
 from mahnwerk.engine.comms.sms import SmsWebhook
 from mahnwerk.engine.comms.templates import Rendered, TemplateError, TemplateStore
 from mahnwerk.engine.models import DELIVERY, DELIVERY_ITEM, EVENT, INBOX, OUTBOX
@@ -184,14 +184,21 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 # ---------------------------------------------------------------------------
 
 
-def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> tuple[int, int]:
-    """Settle deliveries a crashed dispatcher left behind; (recorded sent, queued again)."""
+@dataclass
+class Reconciled:
+    sent: int = 0  # outbox rows recorded as sent
+    requeued: int = 0  # outbox rows queued again
+    letters: list[Path] = field(default_factory=list)  # PDFs still to print
+
+
+def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> Reconciled:
+    """Settle deliveries a crashed dispatcher left behind (see the module docstring)."""
     cutoff = now - timedelta(seconds=lease_seconds)
-    sent = requeued = 0
+    out = Reconciled()
     with engine.begin() as conn:
         stale = conn.execute(
             select(DELIVERY.c.id, DELIVERY.c.status, DELIVERY.c.committed_at, DELIVERY.c.channel,
-                   DELIVERY.c.template, DELIVERY.c.message_id)
+                   DELIVERY.c.template, DELIVERY.c.message_id, DELIVERY.c.artefact)
             .where(DELIVERY.c.status.in_(("transmitting", "committed")),
                    DELIVERY.c.started_at <= cutoff)
             .order_by(DELIVERY.c.id)
@@ -208,7 +215,9 @@ def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> tuple[int, i
                 res = conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids),
                                                         OUTBOX.c.status == "sending")
                                    .values(status="sent", sent_at=d.committed_at or now))
-                sent += res.rowcount or 0
+                out.sent += res.rowcount or 0
+                if d.channel == "letter" and d.artefact:
+                    out.letters.append(Path(d.artefact))
                 _log(conn, rows, "message_sent", now,
                      f"{d.channel} {d.template} {d.message_id} (recorded after a crash)")
             else:
@@ -219,8 +228,8 @@ def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> tuple[int, i
                 res = conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids),
                                                         OUTBOX.c.status == "sending")
                                    .values(status="queued"))
-                requeued += res.rowcount or 0
-    return sent, requeued
+                out.requeued += res.rowcount or 0
+    return out
 
 
 def _rows(conn: Connection, ids: list[int]) -> list[Any]:
@@ -379,7 +388,7 @@ class Dispatcher:
         self._smtp: SmtpTransport | None = None
         self._sms: SmsWebhook | None = None
         self._down: dict[str, str] = {}
-        self._letters: list[Letter] = []
+        self._letters: list[Path] = []  # PDFs for this dispatch's print batch
         self.today = local_day(now)
         stamp = now.astimezone(BERLIN).strftime("%Y-%m-%d")
         if dry_run:
@@ -395,8 +404,9 @@ class Dispatcher:
             ) -> DispatchStats:
         stats = self.stats
         if not self.dry_run:
-            stats.reconciled_sent, stats.reconciled_requeued = reconcile(
-                self.engine, self.now, self.settings.delivery.lease_seconds)
+            settled = reconcile(self.engine, self.now, self.settings.delivery.lease_seconds)
+            stats.reconciled_sent, stats.reconciled_requeued = settled.sent, settled.requeued
+            self._letters.extend(p for p in settled.letters if p.is_file())
         with self.engine.connect() as conn:
             the_plan = plan(conn, self.settings, self.store, self.now, limit, channels)
         stats.due = the_plan.due
@@ -417,7 +427,7 @@ class Dispatcher:
         if self._letters:
             name = f"print-batch-{self.now.astimezone(BERLIN).strftime('%Y%m%d-%H%M%S')}.pdf"
             path = self.folder / name
-            write_atomically(path, letters_pdf(self._letters, title="print batch"))
+            write_atomically(path, print_batch(self._letters))
             stats.batch = path
         return stats
 
@@ -523,11 +533,12 @@ class Dispatcher:
                 {"delivery_id": bundle.delivery_id, "outbox_id": i} for i in bundle.ids])
         return True
 
-    def _commit_point(self, bundle: Bundle) -> Callable[[], None]:
+    def _commit_point(self, bundle: Bundle, artefact: str | None = None) -> Callable[[], None]:
         def commit() -> None:
             with self.engine.begin() as conn:
                 conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id)
-                             .values(status="committed", committed_at=self.now))
+                             .values(status="committed", committed_at=self.now,
+                                     artefact=artefact))
         return commit
 
     def _record_sent(self, bundle: Bundle, result: str) -> None:
@@ -618,11 +629,11 @@ class Dispatcher:
                                   self.settings.creditor.name, commit)
         if bundle.channel == "letter":
             path = self._letter_file(bundle, self.folder)
-            commit()
+            self._commit_point(bundle, str(path))()
             return str(path)
         if bundle.channel == "call":
             path = self._call_file(bundle, self.folder / "calls")
-            commit()
+            self._commit_point(bundle, str(path))()
             return str(path)
         raise SendError(f"unknown channel {bundle.channel!r}", permanent=True)
 
@@ -641,7 +652,7 @@ class Dispatcher:
         letter = self._letter_obj(bundle)
         path = folder / f"{self._stem(bundle)}.pdf"
         write_atomically(path, letters_pdf([letter], title=letter.subject))
-        self._letters.append(letter)
+        self._letters.append(path)
         self.stats.files.append(path)
         return path
 

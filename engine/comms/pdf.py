@@ -13,8 +13,8 @@ through a DL/C5/C6 window envelope and the folds land where they should:
 
 The body is the template's HTML rendering (paragraphs, the invoice table,
 lists), drawn by fpdf2 with DejaVu Sans (shipped with matplotlib) so that
-`€`, umlauts and `„…“` print.  `letters_pdf` puts many letters into one file:
-one per customer for the archive, all of a dispatch as the print batch.
+`€`, umlauts and `„…“` print.  `letters_pdf` draws letters into one file;
+`print_batch` joins the letters of a dispatch into the print shop's file.
 """
 
 from __future__ import annotations
@@ -153,6 +153,25 @@ def letters_pdf(letters: list[Letter], title: str = "") -> bytes:
     for letter in letters:
         _draw(pdf, letter)
     return bytes(pdf.output())
+
+
+def print_batch(files: list[Path]) -> bytes:
+    """The print shop's file: the letters' PDFs one after the other, each from a new page.
+
+    Built from the files as written (not rendered again), so the batch holds
+    exactly the letters that went out — including one a crashed dispatch wrote
+    and the next dispatch recorded."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for path in files:
+        writer.append(str(path))
+    writer.add_metadata({"/Title": "print batch", "/Creator": "mahnwerk"})
+    from io import BytesIO
+
+    buffer = BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -72,3 +72,12 @@ def test_policies_can_segment_on_the_new_facts():
 """
     compiled = compile_source(source, "behaviour.mahn")
     assert list(compiled.graphs) == ["drifting", "quiet", "default"]
+
+
+def test_the_model_option_fits_on_the_history_and_stores_a_probability(dunned: Engine):
+    result = analyse(dunned, LAST, NOW, model=True)
+    assert result.scored_by == "logistic regression"
+    assert set(result.coefficients) >= {"late_share", "avg_days_late", "intercept"}
+    out = explain_customer(dunned, "K1")
+    assert 0 <= Decimal(out["risk_score"]) <= 100
+    assert out["reasons"][-1][0].startswith("fitted model")

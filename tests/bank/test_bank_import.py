@@ -161,9 +161,7 @@ def test_sample_mt940_matches_by_reference_and_the_next_run_applies_it(book: Eng
 def test_payer_iban_is_learnt_from_reference_matches_only(book: Engine) -> None:
     import_statement(book, OWN, now=NOW)
     with book.connect() as conn:
-        learnt = dict(
-            conn.execute(select(BANK_ACCOUNT.c.iban, BANK_ACCOUNT.c.learned_from)).all()
-        )
+        learnt = dict(conn.execute(select(BANK_ACCOUNT.c.iban, BANK_ACCOUNT.c.learned_from)).all())
     assert learnt["DE02600100700048510000"] == "reference"  # Gustav Kraus, by his number
     assert "DE02100500000054540402" not in learnt  # matched by amount only: not learnt
 
@@ -185,7 +183,9 @@ def test_queue_assign_and_dismiss(book: Engine) -> None:
     returned = next(q for q in queue if q["kind"] == "return")
     with pytest.raises(AssignError, match="not a payment"):
         assign(book, returned["id"], ["R2026000107"], actor="anna.schulz", now=NOW)
-    dismiss(book, returned["id"], actor="anna.schulz", reason="Lastschrift neu eingereicht", now=NOW)
+    dismiss(
+        book, returned["id"], actor="anna.schulz", reason="Lastschrift neu eingereicht", now=NOW
+    )
     left = list_queue(book)
     assert [q["remittance"] for q in left] == ["Erstattung Kaution"]
     with book.connect() as conn:
@@ -228,8 +228,11 @@ def test_known_iban_and_rematch(book: Engine) -> None:
     remember_account(book, "K2004", "DE02 7002 0270 0010 1086 69", now=NOW)
     assert rematch(book, now=NOW) == 0
     with book.connect() as conn:
-        assert conn.execute(
-            select(BANK_ACCOUNT.c.learned_from).where(
-                BANK_ACCOUNT.c.iban == "DE02700202700010108669"
-            )
-        ).scalar_one() == "person"
+        assert (
+            conn.execute(
+                select(BANK_ACCOUNT.c.learned_from).where(
+                    BANK_ACCOUNT.c.iban == "DE02700202700010108669"
+                )
+            ).scalar_one()
+            == "person"
+        )

@@ -1,0 +1,115 @@
+"""The matching decision on plain values: which invoice a credit pays, or why it waits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from mahnwerk.engine.bank.entries import BankEntry
+from mahnwerk.engine.bank.matching import Book, OpenItem, Payer, designated, match, name_tokens
+
+D = Decimal
+
+
+def item(n: int, customer: int, balance: str, due: date = date(2026, 2, 1)) -> OpenItem:
+    return OpenItem(
+        n, f"R20260000{n:02d}", customer, due, "EUR", D(balance), D(balance), D(balance)
+    )
+
+
+def credit(amount: str, text: str = "", name: str = "", iban: str = "") -> BankEntry:
+    return BankEntry(
+        account="DE89370400440532013000",
+        statement="1",
+        booked_on=date(2026, 3, 10),
+        amount=D(amount),
+        currency="EUR",
+        direction="C",
+        kind="credit",
+        remittance=text,
+        counterparty_name=name,
+        counterparty_iban=iban,
+    )
+
+
+def book() -> Book:
+    return Book(
+        invoices={
+            41: item(41, 1, "119.00"),
+            42: item(42, 2, "80.00"),
+            43: item(43, 2, "20.00", date(2026, 1, 15)),
+            44: item(44, 3, "45.00"),
+            45: item(45, 3, "45.00"),
+        },
+        customers={
+            1: Payer(1, "K1", "Hans Müller"),
+            2: Payer(2, "K2", "Weber Logistik GmbH & Co. KG"),
+            3: Payer(3, "K3", "Dieter Braun"),
+        },
+        accounts={"DE02100500000054540402": 3},
+    )
+
+
+def test_named_invoice_is_paid_even_in_part() -> None:
+    decision = match(credit("50.00", "RE R2026000041", "MUELLER, HANS"), book())
+    assert [(a.number, a.amount) for a in decision.allocations] == [("R2026000041", D("50.00"))]
+    assert decision.method == "reference"
+    assert "partial payment: 50,00 of 119,00" in decision.note
+
+
+def test_combined_payment_pays_the_older_due_date_first() -> None:
+    decision = match(credit("30.00", "R2026000042 R2026000043"), book())
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R2026000043", D("20.00")),
+        ("R2026000042", D("10.00")),
+    ]
+
+
+def test_overpayment_stays_on_the_last_named_invoice() -> None:
+    allocations = designated([item(1, 1, "10.00"), item(2, 1, "5.00")], D("20.00"))
+    assert [a.amount for a in allocations] == [D("10.00"), D("10.00")]
+
+
+def test_typo_naming_another_customers_invoice_is_doubted() -> None:
+    # Dieter Braun (known IBAN) writes ...41 (Hans Müller's) for 45.00: not Müller's money.
+    decision = match(
+        credit("45.00", "RE R2026000041", "Dieter Braun", "DE02100500000054540402"), book()
+    )
+    assert not decision.allocations
+    assert "fits none of them" in decision.note
+    assert decision.customer_id == 3
+
+
+def test_typo_of_the_payers_own_invoice_is_corrected() -> None:
+    # Weber Logistik writes ...24 for its own ...42 and pays exactly its balance.
+    decision = match(credit("80.00", "Rechnung R2026000024", "WEBER LOGISTIK GMBH"), book())
+    assert [a.number for a in decision.allocations] == ["R2026000042"]
+    assert decision.method == "reference_near"
+
+
+def test_payer_and_amount_without_a_number() -> None:
+    decision = match(credit("20.00", "Danke", "Weber Logistik GmbH & Co. KG"), book())
+    assert [a.number for a in decision.allocations] == ["R2026000043"]
+    assert decision.method == "amount"
+
+
+def test_two_invoices_with_the_same_amount_wait_for_a_person() -> None:
+    decision = match(credit("45.00", "Danke", "", "DE02100500000054540402"), book())
+    assert not decision.allocations
+    assert "2 open invoices of exactly 45,00" in decision.note
+
+
+def test_the_total_of_all_open_invoices_pays_them_all() -> None:
+    decision = match(credit("90.00", "", "Dieter Braun"), book())
+    assert sorted(a.number for a in decision.allocations) == ["R2026000044", "R2026000045"]
+
+
+def test_returns_are_never_matched() -> None:
+    returned = replace(credit("119.00", "R2026000041"), kind="return")
+    assert not match(returned, book()).allocations
+
+
+def test_name_tokens_ignore_legal_forms_order_and_umlauts() -> None:
+    assert name_tokens("MUELLER, HANS") == name_tokens("Hans Müller")
+    assert name_tokens("Weber Logistik GmbH & Co. KG") == {"WEBER", "LOGISTIK"}

@@ -1,0 +1,299 @@
+"""Real counterparts for the communications tests: an SMTP server, a webhook, a database.
+
+* `smtp_server`: aiosmtpd on 127.0.0.1 with STARTTLS (a self-signed certificate
+  made by the `openssl` command) and a login, which the tests read the mails
+  from; recipients starting with `bounce` are refused with 550, `busy` with 450.
+* `webhook`: an `http.server` on 127.0.0.1 recording each request; the status it
+  answers can be set per test.
+* `seed`: customers, invoices, their dunning state and ledger lines, and queued
+  outbox rows, written with plain inserts into the database of the `engine`
+  fixture (SQLite, and PostgreSQL when configured).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+
+from mahnwerk.engine import models as m
+
+USER, PASSWORD = "forderungen", "geheim-123"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# SMTP
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    def mails(self) -> list[EmailMessage]:
+        return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message_from_bytes(raw, policy=policy.default)
+                for _, rcpts, raw in self.messages if address in rcpts]
+
+
+class _Handler:
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.startswith("bounce"):
+            return "550 5.1.1 mailbox unavailable"
+        if address.startswith("busy"):
+            return "450 4.2.1 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.box.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    box: Mailbox
+    ca_file: str | None
+    tls: bool
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str] | None:
+    """A self-signed certificate for 127.0.0.1, or None where `openssl` is missing."""
+    if shutil.which("openssl") is None:
+        return None
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+@pytest.fixture
+def smtp_server(tls_files: tuple[str, str] | None) -> Iterator[SmtpServer]:
+    """A real SMTP server: STARTTLS and login required (plain SMTP without openssl)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
+              and auth_data.password == PASSWORD.encode())
+        return AuthResult(success=ok)
+
+    box = Mailbox()
+    port = free_port()
+    kwargs: dict[str, Any] = {}
+    if tls_files:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(*tls_files)
+        kwargs = dict(tls_context=ctx, require_starttls=True, authenticator=authenticate,
+                      auth_required=True)
+    controller = Controller(_Handler(box), hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, box, tls_files[0] if tls_files else None,
+                         bool(tls_files))
+    finally:
+        controller.stop()
+
+
+# ---------------------------------------------------------------------------
+# The SMS webhook
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Webhook:
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            hook.requests.append({"path": self.path, "headers": dict(self.headers),
+                                  "body": body.decode()})
+            self.send_response(hook.status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"ok": true}' if hook.status < 300 else b'{"error": "rejected"}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}/sms/send"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------------------
+# Settings and data
+# ---------------------------------------------------------------------------
+
+
+def write_config(path: Path, smtp: SmtpServer | None = None, hook: Webhook | None = None,
+                 letters: Path | None = None, extra: str = "") -> Path:
+    text = f"""
+[creditor]
+name = "Muster Versand GmbH"
+street = "Hauptstraße 1"
+postal_code = "10115"
+city = "Berlin"
+iban = "DE89 3704 0044 0532 0130 00"
+bank = "Commerzbank"
+phone = "030 1234567"
+email = "buchhaltung@muster-versand.example"
+payment_link = "https://pay.example.com/{{reference}}"
+
+[collection]
+agency = "Inkasso Partner GmbH"
+address = "Inkassoweg 2, 20095 Hamburg"
+
+[delivery]
+letters_folder = "{(letters or path.parent / 'letters').as_posix()}"
+backoff_seconds = 60
+lease_seconds = 600
+max_attempts = 3
+"""
+    if smtp is not None:
+        text += f"""
+[smtp]
+host = "{smtp.host}"
+port = {smtp.port}
+starttls = {"true" if smtp.tls else "false"}
+sender = "Muster Versand GmbH <forderungen@muster-versand.example>"
+"""
+        if smtp.tls:
+            text += f'username = "{USER}"\nca_file = "{smtp.ca_file}"\n'
+    if hook is not None:
+        text += f"""
+[sms]
+url = "{hook.url}"
+headers = {{ Authorization = "Bearer test-token" }}
+body = '{{"to": {{{{ to|tojson }}}}, "text": {{{{ text|tojson }}}}, "id": {{{{ message_id|tojson }}}}}}'
+"""
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+ENV = {"MAHNWERK_SMTP_PASSWORD": PASSWORD}
+NOW = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)  # a Monday, 10:30 in Berlin
+EARLY = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
+
+
+class Seed:
+    """Writes customers, invoices (with state and ledger) and outbox rows."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.n = 0
+
+    def customer(self, number: str, name: str = "Erika Mustermann", type: str = "B2C",
+                 email: str | None = "erika@example.org", phone: str | None = "+4915112345678",
+                 language: str = "de", opted_out: str = "", deceased_since: date | None = None,
+                 street: str | None = "Heidestraße 17") -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(insert(m.CUST).values(
+                external_id=number, name=name, type=type, email=email, phone=phone,
+                street=street, postal_code="51147", city="Köln", language=language,
+                opted_out=opted_out, deceased_since=deceased_since,
+            )).inserted_primary_key[0]
+
+    def invoice(self, customer_id: int, number: str, amount: str = "1000.00",
+                state: str = "mahnung_1", fee: str | None = "1.00",
+                interest: tuple[str, date, date, str] | None = (
+                    "4.78", date(2026, 4, 2), date(2026, 4, 30), "6.27"),
+                disputed: bool = False) -> int:
+        with self.engine.begin() as conn:
+            iid = conn.execute(insert(m.INV).values(
+                external_id=number, customer_id=customer_id, issue_date=date(2026, 3, 1),
+                due_date=date(2026, 3, 31), amount=Decimal(amount), currency="EUR",
+            )).inserted_primary_key[0]
+            lines = [{"kind": "principal", "amount": Decimal(amount),
+                      "booked_on": date(2026, 3, 1)}]
+            fees = Decimal(fee or "0")
+            if fee:
+                lines.append({"kind": "fee", "amount": fees, "booked_on": date(2026, 4, 30)})
+            owed = Decimal("0")
+            if interest:
+                owed = Decimal(interest[0])
+                lines.append({"kind": "interest", "amount": owed, "booked_on": interest[2],
+                              "period_from": interest[1], "period_to": interest[2],
+                              "rate": Decimal(interest[3])})
+            blank = {"period_from": None, "period_to": None, "rate": None}
+            conn.execute(insert(m.LEDGER), [{"invoice_id": iid, **blank, **x} for x in lines])
+            conn.execute(insert(m.DS).values(
+                invoice_id=iid, segment="default", ladder="standard", state=state,
+                entered_on=date(2026, 4, 30), principal_open=Decimal(amount), fees_open=fees,
+                interest_open=owed, disputed=disputed,
+            ))
+        return iid
+
+    def queue(self, invoice_id: int, customer_id: int, template: str, channel: str,
+              state: str = "mahnung_1", not_before: datetime = EARLY, language: str = "de",
+              tone: str | None = None, offers: list[str] | None = None) -> int:
+        self.n += 1
+        with self.engine.begin() as conn:
+            return conn.execute(insert(m.OUTBOX).values(
+                idempotency_key=f"{invoice_id}:{state}:{template}:{channel}:{self.n}",
+                invoice_id=invoice_id, customer_id=customer_id, channel=channel,
+                template=template, language=language, tone=tone, status="queued",
+                not_before=not_before, created_at=EARLY, attempts=0,
+                payload=json.dumps({"state": state, "offers": offers or []}), rule="test:1",
+            )).inserted_primary_key[0]
+
+    def outbox(self) -> dict[int, Any]:
+        with self.engine.connect() as conn:
+            return {r.id: r for r in conn.execute(select(m.OUTBOX))}
+
+    def inbox(self) -> list[Any]:
+        with self.engine.connect() as conn:
+            return conn.execute(select(m.INBOX).order_by(m.INBOX.c.id)).all()
+
+
+@pytest.fixture
+def seed(engine) -> Seed:
+    return Seed(engine)
