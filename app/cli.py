@@ -576,6 +576,13 @@ def demo_cmd(
         f"(decided: {', '.join(f'{k} {v}' for k, v in sorted(out['approvals'].items()))})"
     )
     console.print(f"Payments not yet matched to an invoice: {out['payments_unapplied']}")
+    post = out["post"]
+    console.print(
+        f"The last day's post, as files (dispatch --dry-run, {post['seconds']:.1f} s): "
+        f"{post['files'].get('.eml', 0)} e-mails (.eml), {post['files'].get('.pdf', 0)} letters "
+        f"(.pdf), {post['files'].get('.sms.txt', 0)} SMS in {post['folder'].resolve()}"
+        + (f" (print batch {post['batch'].name})" if post["batch"] else "")
+    )
     console.print(
         f"Database: {db.resolve()}  ({out['runs']} daily runs, "
         f"{out['seconds_in_runs']:.1f} s in the engine)"

@@ -114,8 +114,9 @@ def letters_templates(templates: TemplatesOption = None) -> None:
     """List the templates: name, language, channel, tone, file."""
     store = _store(templates, None)
     for key in sorted(store.keys(), key=lambda k: (k.name, k.channel, k.language, k.tone or "")):
-        typer.echo(f"{key.name:24} {key.language}  {key.channel:7} {key.tone or '-':9} "
-                   f"{key.filename}")
+        typer.echo(
+            f"{key.name:24} {key.language}  {key.channel:7} {key.tone or '-':9} {key.filename}"
+        )
 
 
 @letters_app.command("config-example")
@@ -147,10 +148,11 @@ def letters_preview(
     templates: TemplatesOption = None,
 ) -> None:
     """Show a message as the customer would receive it, rendered from the database."""
+    from sqlalchemy import select
+
     from mahnwerk.engine.comms.context import build_context, load_customers, load_invoices
     from mahnwerk.engine.comms.pdf import Letter, letters_pdf
     from mahnwerk.engine.models import INV
-    from sqlalchemy import select
 
     settings = _settings(config)
     store = _store(templates, settings)
@@ -170,16 +172,25 @@ def letters_preview(
         None,
     )
     if chosen is None or chosen not in CHANNELS:
-        _err(f"error: no template {template!r} in language {lang!r}"
-             + (f" on channel {channel!r}" if channel else "")
-             + f"; known: {', '.join(sorted(store.names()))}")
+        _err(
+            f"error: no template {template!r} in language {lang!r}"
+            + (f" on channel {channel!r}" if channel else "")
+            + f"; known: {', '.join(sorted(store.names()))}"
+        )
         raise typer.Exit(1)
     day = date.fromisoformat(on) if on else datetime.now(UTC).date()
     try:
         key = store.find(template, lang, chosen, tone)
         ctx = build_context(
-            settings=settings, customer=customer, invoices=[facts], template=template,
-            channel=chosen, language=lang, tone=tone, letter_date=day, state=facts.state,
+            settings=settings,
+            customer=customer,
+            invoices=[facts],
+            template=template,
+            channel=chosen,
+            language=lang,
+            tone=tone,
+            letter_date=day,
+            state=facts.state,
         )
         rendered = store.render(key, ctx)
     except (TemplateError, ValueError) as exc:
@@ -190,9 +201,16 @@ def letters_preview(
         typer.echo(f"Subject: {rendered.subject}\n")
     typer.echo(rendered.html if html and rendered.html else rendered.text)
     if pdf is not None:
-        letter = Letter(settings.creditor, ctx["recipient"].lines, rendered.subject,
-                        rendered.html or rendered.text, day, lang, customer.number,
-                        ctx["reference"])
+        letter = Letter(
+            settings.creditor,
+            ctx["recipient"].lines,
+            rendered.subject,
+            rendered.html or rendered.text,
+            day,
+            lang,
+            customer.number,
+            ctx["reference"],
+        )
         pdf.write_bytes(letters_pdf([letter], title=rendered.subject))
         typer.echo(f"PDF: {pdf}")
 
@@ -201,9 +219,7 @@ def dispatch_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Write .eml/.pdf files instead of sending.")
     ] = False,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for --dry-run files.")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for --dry-run files.")] = None,
     now: Annotated[
         str | None, typer.Option("--now", help="The instant to dispatch for (default: now).")
     ] = None,
@@ -223,8 +239,15 @@ def dispatch_cmd(
         out = Path("dispatch-preview")
     engine = _engine(db)
     try:
-        stats = dispatch(engine, settings, _now(now), dry_run=dry_run, out=out, limit=limit,
-                         channels=channel or None)
+        stats = dispatch(
+            engine,
+            settings,
+            _now(now),
+            dry_run=dry_run,
+            out=out,
+            limit=limit,
+            channels=channel or None,
+        )
     except (ConfigError, TemplateError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
@@ -238,9 +261,12 @@ def dispatch_cmd(
             f"{sum(d['messages'].values())} message(s) {d['messages'] or ''}, "
             f"{d['retried']} to retry, {d['failed']} failed, {d['cancelled']} cancelled, "
             f"{d['fallbacks']} as letter instead (D7/C6)"
-            + (f"; after a crash: {d['reconciled_sent']} recorded as sent, "
-               f"{d['reconciled_requeued']} queued again"
-               if d["reconciled_sent"] or d["reconciled_requeued"] else "")
+            + (
+                f"; after a crash: {d['reconciled_sent']} recorded as sent, "
+                f"{d['reconciled_requeued']} queued again"
+                if d["reconciled_sent"] or d["reconciled_requeued"]
+                else ""
+            )
         )
         for reason, n in sorted(d["reasons"].items()):
             typer.echo(f"  cancelled {n}: {reason}")

@@ -542,5 +542,30 @@ def run_demo(
     out = summary(engine)
     out["runs"] = len(results)
     out["seconds_in_runs"] = sum(r.seconds for r in results)
+    out["post"] = preview_post(engine, db_path.with_name(db_path.stem + "-post"))
     engine.dispose()
     return out
+
+
+def preview_post(engine: Engine, folder: Path) -> dict[str, Any]:
+    """The last day's post as files (`mahnwerk dispatch --dry-run`): .eml, .pdf, SMS texts."""
+    import time as clock
+
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.engine.comms.dispatch import preview_latest_run
+
+    for old in [*folder.glob("*.eml"), *folder.glob("*.pdf"), *folder.glob("*.txt")]:
+        old.unlink()  # only what an earlier demo wrote here
+    started = clock.perf_counter()
+    stats = preview_latest_run(engine, demo_settings(), folder)
+    kinds: dict[str, int] = defaultdict(int)
+    for path in stats.files:
+        kinds[".sms.txt" if path.name.endswith(".sms.txt") else path.suffix] += 1
+    return {
+        "folder": folder,
+        "files": dict(kinds),
+        "messages": dict(stats.messages),
+        "rows": stats.rows_sent,
+        "batch": stats.batch,
+        "seconds": clock.perf_counter() - started,
+    }

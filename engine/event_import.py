@@ -102,7 +102,9 @@ KIND_ALIASES: dict[str, str] = {
     **dict.fromkeys("sperre anhalten halt".split(), "hold"),
     **dict.fromkeys("freigabe aufheben".split(), "release"),
     **dict.fromkeys("tod todesfall sterbefall death verstorben".split(), "death_notice"),
-    **dict.fromkeys("mahnbescheid_zugestellt zustellung_mahnbescheid".split(), "court_order_served"),
+    **dict.fromkeys(
+        "mahnbescheid_zugestellt zustellung_mahnbescheid".split(), "court_order_served"
+    ),
     **dict.fromkeys("widerspruch_mahnbescheid".split(), "objection_filed"),
     **dict.fromkeys("vollstreckungsbescheid_beantragt".split(), "enforcement_applied"),
 }

@@ -313,6 +313,7 @@ class DunningState(SQLModel, table=True):
     limitation_restart_on: date | None = None  # C4: last part payment (§ 212 BGB)
     court_stage: str | None = Field(default=None, sa_type=String)  # C3: payment order
     court_served_on: date | None = None
+    interest_rule: str | None = Field(default=None, sa_type=String)  # E3: the claiming line
     pending_approval_id: int | None = Field(default=None, foreign_key="approval.id")
     row_version: int = Field(default=0, sa_column_kwargs=_default("0"))
     claimed_by: str | None = Field(default=None, sa_type=String)

@@ -157,6 +157,7 @@ _RECORD_COLUMNS = (
     "limitation_restart_on",
     "court_stage",
     "court_served_on",
+    "interest_rule",
 )
 
 
@@ -277,6 +278,11 @@ def run(
             insert(RUN).values(as_of=as_of, started_at=now, workers=1)
         ).inserted_primary_key[0]
     if intake:
+        # A9: reconcile the bank first — a credit that waited for a person or for its invoice
+        # may match now, and must count before anything escalates.
+        from mahnwerk.engine.bank import rematch
+
+        rematch(engine, now=now, actor="run")
         stats.merge(intake_phase(engine, as_of, policies, now, run_id, batch))
     total = _count_due(engine, as_of)
     done = 0

@@ -280,13 +280,32 @@ def owed_on(record: Record, day: date, consumer: bool) -> Decimal:
     return cents(owed)
 
 
+def _queued(actions: tuple[Any, ...], record: Record) -> list[Message]:
+    """The messages a run would queue from one step: as `runner._write_actions` chooses.
+
+    Only the latest level's (every channel it names), and only if the invoice
+    still stands there, undisputed, not held, not paused, not closed.
+    """
+    messages = [a for a in actions if isinstance(a, Message)]
+    if not messages:
+        return []
+    last = messages[-1]
+    if (
+        record.state != last.state
+        or record.disputed
+        or record.held
+        or record.pause_reason is not None
+        or record.state in ir.TERMINAL_NAMES
+    ):
+        return []
+    return [m for m in messages if m.state == last.state and m.on == last.on]
+
+
 def _tally(
     result: Result, actions: tuple[Any, ...], record: Record, charges: list[Decimal]
 ) -> None:
-    messages = [a for a in actions if isinstance(a, Message)]
-    # A run sends one message per invoice and step: the latest level's (see runner).
-    if messages and messages[-1].state == record.state:
-        result.messages[messages[-1].channel] += 1
+    for message in _queued(actions, record):
+        result.messages[message.channel] += 1
     for a in actions:
         if isinstance(a, Charge) and a.kind in ("fee", "lump_sum", "interest", "collection_cost"):
             result.charged[a.kind] += a.amount

@@ -162,6 +162,8 @@ class Record:
     #: enforcement_due, enforcement, lapsed
     court_stage: str | None = None
     court_served_on: date | None = None
+    #: E3: the policy line whose `interest` action claims default interest
+    interest_rule: str | None = None
 
     @property
     def balance(self) -> Decimal:

@@ -38,7 +38,7 @@ from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
 from mahnwerk.engine import law
-from mahnwerk.engine.fees import LUMP_SUM
+from mahnwerk.engine.fees import CONSUMER_FEE_CAP, LUMP_SUM
 from mahnwerk.engine.state import (
     ZERO,
     ApprovalRequest,
@@ -208,7 +208,7 @@ class _Run:
                     "interest",
                     result.total,
                     day,
-                    rule,
+                    r.interest_rule or rule,  # E3: the policy line that claims interest
                     period_from=start,
                     period_to=end,
                     rate=result.rate,
@@ -653,6 +653,9 @@ class _Run:
                 for start, end, principal, amount in self.r.interest_deferred:
                     if amount > 0:
                         claimed += amount
+                        # A5: the same computation again (cached) for its rate and whether
+                        # a base rate it used is still provisional
+                        same = law.interest(principal, start, end, self.cust.is_consumer, None)
                         self.actions.append(
                             Charge(
                                 "interest",
@@ -661,10 +664,13 @@ class _Run:
                                 at,
                                 period_from=start,
                                 period_to=end,
+                                rate=same.rate,
+                                provisional=same.provisional,
                                 note=f"Verzugszinsen {start}–{end} auf {principal}",
                             )
                         )
                 self.r = self.r.evolve(
+                    interest_rule=at,
                     interest_active=True,
                     interest_points=None if action.statutory else action.points,
                     interest_open=self.r.interest_open + claimed,
@@ -760,6 +766,11 @@ class _Run:
         cap = self.policy.limits.fee_cap
         if cap is not None:
             amount = min(amount, cap.amount)
+        if self.cust.is_consumer and amount > CONSUMER_FEE_CAP:
+            # B1: whatever the ladder says (a customer corrected to a consumer after the
+            # segment was chosen), a consumer pays at most the real cost of a letter.
+            self.note(day, f"fee limited to {CONSUMER_FEE_CAP} for a consumer (B1)", at)
+            amount = CONSUMER_FEE_CAP
         share = (
             self.policy.limits.fee_share
             if self.policy.limits.fee_share is not None
@@ -822,11 +833,13 @@ class _Run:
         if kind is ir.EventKind.DISPUTE_OPENED:
             self.r = r.evolve(disputed=True)
         elif kind is ir.EventKind.DISPUTE_RESOLVED:
-            self.r = r.evolve(disputed=False)
+            # C1: nothing that would have happened during the dispute happens after it,
+            # back-dated: the ladder goes on from the day the dispute was resolved.
+            self.r = r.evolve(disputed=False, **self.floor_from(day))
         elif kind is ir.EventKind.HOLD:
             self.r = r.evolve(held=True)
         elif kind is ir.EventKind.RELEASE:
-            self.r = r.evolve(held=False)
+            self.r = r.evolve(held=False, **self.floor_from(day))
         elif kind is ir.EventKind.PROMISE_MADE:
             if r.promises >= MAX_PROMISES:
                 self.note(day, f"promise {r.promises + 1} noted; at most {MAX_PROMISES} pause (D6)")
@@ -878,6 +891,16 @@ class _Run:
             )
             return
         self.apply_rules_for(event, day)
+
+    def floor_from(self, day: date) -> dict[str, Any]:
+        """Changes that let no time rule take effect before `day` (see `effective`)."""
+        r = self.r
+        if r.pause_reason is not None or day <= (r.entered_on or day):
+            return {}  # a running pause keeps its own end; nothing to hold back
+        floor = day - timedelta(days=1)
+        if r.paused_until is not None and r.paused_until >= floor:
+            return {}
+        return {"paused_until": floor}
 
     def _handler_rule(self, kind: ir.EventKind) -> Rule | None:
         for rule in self.rules(self.r.state):

@@ -918,3 +918,72 @@ def verjaehrung_gehemmt(welt: Welt, rechnung: str) -> None:
 @then(parsers.parse('gilt "{rechnung}" als bestritten'))
 def gilt_bestritten(welt: Welt, rechnung: str) -> None:
     assert welt.state(rechnung).disputed
+
+
+@when(parsers.parse('die Auskunft über "{kunde}" erstellt wird'))
+def auskunft(welt: Welt, kunde: str) -> None:
+    from mahnwerk.engine.privacy import export_customer
+
+    welt.auskunft = export_customer(welt.engine, kunde)
+
+
+@then(
+    parsers.parse(
+        'enthält die Auskunft jede Rechnung, Buchung, Nachricht und Entscheidung zu "{rechnung}"'
+    )
+)
+def auskunft_vollstaendig(welt: Welt, rechnung: str) -> None:
+    story = welt.timeline(rechnung)
+    data = welt.auskunft
+    assert rechnung in [i["external_id"] for i in data["invoices"]]
+    mine = [row for row in data["ledger"] if row.get("invoice") == rechnung]
+    assert len(mine) == len(story["ledger"]) > 0
+    events = [row for row in data["events"] if row.get("invoice") == rechnung]
+    assert len(events) >= len(story["events"]) > 0
+    out = [row for row in data["outbox"] if row.get("invoice") == rechnung]
+    assert len(out) == len(story["messages"])
+
+
+@when(parsers.parse('"{person}" am {tag_} die Löschung der Daten von "{kunde}" verlangt'))
+def loeschung(welt: Welt, person: str, tag_: str, kunde: str) -> None:
+    from mahnwerk.engine.privacy import ErasureRefused, erase_customer
+
+    welt.error = None
+    try:
+        welt.loeschung = erase_customer(welt.engine, kunde, tag(tag_), person, morgens(tag(tag_)))
+    except ErasureRefused as exc:
+        welt.error = exc
+
+
+@then(parsers.parse('wird die Löschung abgelehnt mit "{text}"'))
+def loeschung_abgelehnt(welt: Welt, text: str) -> None:
+    assert welt.error is not None, "die Löschung wurde ausgeführt"
+    assert text in str(welt.error), str(welt.error)
+
+
+@then(parsers.parse('sind die Daten von "{kunde}" {modus}'))
+def loeschmodus(welt: Welt, kunde: str, modus: str) -> None:
+    from mahnwerk.engine.privacy import privacy_status
+
+    want = {"eingeschränkt": "restricted", "anonymisiert": "anonymised"}[modus]
+    assert welt.error is None, str(welt.error)
+    assert privacy_status(welt.engine, kunde)["status"] == want
+
+
+@then(parsers.parse('enthält die Auskunft über "{kunde}" "{text}"'))
+def auskunft_enthaelt(welt: Welt, kunde: str, text: str) -> None:
+    import json
+
+    from mahnwerk.engine.privacy import export_customer
+
+    assert text in json.dumps(export_customer(welt.engine, kunde), ensure_ascii=False)
+
+
+@then(parsers.parse('enthält die Auskunft über "{kunde}" nirgends "{text}"'))
+def auskunft_ohne(welt: Welt, kunde: str, text: str) -> None:
+    import json
+
+    from mahnwerk.engine.privacy import export_customer
+
+    dump = json.dumps(export_customer(welt.engine, kunde), ensure_ascii=False)
+    assert text not in dump, dump[max(0, dump.find(text) - 200) : dump.find(text) + 200]

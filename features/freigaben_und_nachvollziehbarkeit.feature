@@ -107,7 +107,6 @@ Funktionalität: Freigaben und Nachvollziehbarkeit (D8, E3)
     Und nennt der Verlauf von "R1" "letter mahnung_1" mit der Regel "richtlinie_1.mahn:12"
     Und nennt der Verlauf von "R1" "mahnung_1 -> inkasso" mit der Regel "richtlinie_1.mahn:16"
 
-  @offen
   Szenario: E3 – Auch die bei einer Zahlung gebuchten Zinsen nennen die Zeile der Richtlinie
     Die Zinsen bis zum Tag vor der Zahlung werden bei der Zahlung gebucht; der Kunde fragt,
     aus welcher Regel — die Antwort ist `interest statutory` (Zeile 14), nicht "engine".

@@ -26,7 +26,7 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
           }
           state mahnung_2 "2. Mahnung" after 14d in mahnung_1 {
             letter "mahnung_2"
-            fee 1.00 EUR
+            fee 5.00 EUR
             lump sum
             wait
           }
@@ -60,7 +60,7 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
     Dann steht "R1" im Zustand "mahnung_2"
     Und betragen die Pauschale auf "R1" insgesamt 40,00 EUR
     Und betragen die Pauschale auf "R2" insgesamt 40,00 EUR
-    Und betragen die Mahngebühren auf "R1" insgesamt 2,00 EUR
+    Und betragen die Mahngebühren auf "R1" insgesamt 6,00 EUR
     Und nennen die Buchungen "Pauschale" von "R1" die Regel "richtlinie_1.mahn:16"
 
   Szenario: A7 – Nie von Verbrauchern: nach Korrektur der Stammdaten keine Pauschale
@@ -189,6 +189,23 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
       | vereinbart | Gebühr Erinnerung | Hinweis                                                  | Gebühren danach |
       | nein       | 0,00 EUR          | "the reminder that creates default is free (B1): no fee" | 1,00 EUR        |
       | ja         | 1,00 EUR          | nicht "the reminder that creates default is free"        | 2,00 EUR        |
+
+  Szenario: B1 – Höchstens 2,50 EUR je Brief von einem Verbraucher, auch nach Korrektur der Stammdaten
+    Die Firmenleiter verlangt für die 2. Mahnung 5,00 EUR.  Der Kunde wird vor der 1. Mahnung
+    als Verbraucher berichtigt: von ihm darf je Brief höchstens 2,50 EUR verlangt werden.
+    Angenommen die Kunden:
+      | Kundennummer | Name        | Typ | Bundesland |
+      | K3           | Jonas Weber | B2B | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag   | Fälligkeit vereinbart |
+      | R3              | K3           | 2025-04-15     | 2025-05-15 | 1.000,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-01 gelaufen ist
+    Wenn die Kundendaten geändert werden:
+      | Kundennummer | Name        | Typ | Bundesland |
+      | K3           | Jonas Weber | B2C | BE         |
+    Und der Mahnlauf täglich vom 2025-06-02 bis zum 2025-06-30 läuft
+    Dann steht "R3" im Zustand "mahnung_2"
+    Und betragen die Mahngebühren auf "R3" insgesamt 3,50 EUR
 
   Szenario: B1 – Mehr als 2,50 EUR je Brief an Verbraucher: die Richtlinie wird abgelehnt
     Wenn die Richtlinie geprüft wird:

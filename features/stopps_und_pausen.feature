@@ -77,7 +77,6 @@ Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
     Und betragen die Mahngebühren auf "R2" insgesamt 2,00 EUR
     Und wartet "R2" auf eine Freigabe
 
-  @offen
   Szenario: C1 – Erst nach dem Ausräumen geht es weiter, ab diesem Tag und ohne Rückdatierung
     Angenommen die Kunden:
       | Kundennummer | Name         | Typ | Bundesland |
@@ -114,22 +113,6 @@ Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
     Und nennt der Verlauf von "R1" "claim time-barred (§§ 195, 199 BGB): no court order"
     Und ist "R2" ab dem 2028-01-01 verjährt
     Und verzeichnet der Verlauf von "R2" die Aufgabe "gerichtliches Mahnverfahren"
-
-  Szenario: C4 – Eine Teilzahlung lässt die Verjährung neu beginnen
-    Fällig 15.03.2023, also verjährt ab 01.01.2027 — aber die Teilzahlung am 10.06.2025 ist
-    ein Anerkenntnis (§ 212 Abs. 1 Nr. 1 BGB): drei volle Jahre ab dem 11.06.2025.
-    Angenommen die Kunden:
-      | Kundennummer | Name          | Typ | Bundesland |
-      | K2           | Bau Nord GmbH | B2B | BE         |
-    Und die Rechnungen:
-      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
-      | R1              | K2           | 2023-02-15     | 2023-03-15 | 800,00 | ja                    |
-    Und der Mahnlauf am 2025-06-01 gelaufen ist
-    Wenn die Zahlungen eingehen:
-      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
-      | Z1          | 2025-06-10    | 100,00 | R1              |
-    Und der Mahnlauf am 2025-06-10 läuft
-    Dann ist "R1" ab dem 2028-06-11 verjährt
 
   Szenariogrundriss: C4 – Verjährung: drei Jahre ab Jahresende, Neubeginn durch Teilzahlung
     Wenn die Verjährung einer am <fällig> fälligen Forderung mit Anerkenntnis (Teilzahlung) am <Teilzahlung> bestimmt wird
@@ -193,6 +176,28 @@ Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
     Und der Mahnlauf am 2025-08-15 läuft
     Dann steht "R1" im Zustand "paid"
     Und bucht das Hauptbuch von "R1" keine Verzugszinsen
+
+  Szenario: D5 – Wird ein Kunde als schutzbedürftig markiert, laufen ab da keine Zinsen mehr auf
+    Bis zur 1. Mahnung am 12.06. sind 2,68 EUR Zinsen gebucht (16.05.–11.06., 7,27 % auf
+    500,00); danach wird der Kunde als schutzbedürftig markiert, und bis zur Zahlung am
+    15.08. kommt nichts mehr hinzu.
+    Angenommen die Kunden:
+      | Kundennummer | Name       | Typ | Bundesland | Schutzbedürftig |
+      | K2           | Ben Krause | B2C | BE         | nein            |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R2              | K2           | 2025-04-15     | 2025-05-15 | 500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-15 gelaufen ist
+    Wenn die Kundendaten geändert werden:
+      | Kundennummer | Name       | Typ | Bundesland | Schutzbedürftig |
+      | K2           | Ben Krause | B2C | BE         | ja              |
+    Und der Mahnlauf täglich vom 2025-06-16 bis zum 2025-08-14 läuft
+    Und die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
+      | Z1          | 2025-08-15    | 503,68 | R2              |
+    Und der Mahnlauf am 2025-08-15 läuft
+    Dann betragen die Verzugszinsen auf "R2" insgesamt 2,68 EUR
+    Und steht "R2" im Zustand "paid"
 
   Szenario: D6 – Ein Zahlungsversprechen pausiert bis zum Termin + 3 Geschäftstage
     Ohne Versprechen käme die 1. Mahnung am 12.06.  Versprochen ist der 20.06. (Freitag);

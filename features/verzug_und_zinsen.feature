@@ -159,7 +159,6 @@ Funktionalität: Verzug und Verzugszinsen (A1–A6)
       | 2026-06-30 | Verbraucher | Entgeltforderung    | 1,27 %    | 6,27 %      | veröffentlicht |
       | 2026-07-01 | Verbraucher | Entgeltforderung    | 1,27 %    | 6,27 %      | vorläufig      |
 
-  @offen
   Szenario: A5 – Zinsen für Tage nach dem letzten bekannten Halbjahr sind vorläufig
     Verzug ab dem 21.06.2026; der Basiszins ab dem 01.07.2026 ist noch nicht veröffentlicht.
     Die Mahnung am 04.07. macht die bis dahin aufgelaufenen Zinsen geltend, die Zahlung am

@@ -6,7 +6,10 @@ The order is the order a bookkeeper works in:
    the debtor's own designation (§ 366 Abs. 1 BGB): the money goes to those invoices.
    Several numbers are a combined payment: each invoice, in due-date order, gets up to
    its open balance; a shortfall leaves the last ones partly open, an excess stays on the
-   last one (the engine turns it into the customer's credit) and is noted.
+   last one (the engine turns it into the customer's credit) and is noted.  Because
+   invoice numbers are dense, a number is doubted when the amount fits none of the named
+   invoices and the payer is evidently somebody else (`_plausible`): one wrong digit
+   names another customer's real invoice.
 2. **Payer and amount.**  Without a number, the payer is recognised by a known IBAN, by
    name, or by a customer number in the text; then a *unique* open invoice of that payer
    whose balance (or principal) is exactly the amount is paid; the total of all the
@@ -14,7 +17,7 @@ The order is the order a bookkeeper works in:
    less has paid part of it.  A number one typo away from an invoice counts when payer
    or amount confirm it.
 3. **A person.**  Everything else — unknown payer, two invoices with the same amount,
-   an amount that fits nothing — is not guessed at: it waits in the queue with the
+   an amount that fits nothing, a doubted number — is not guessed at: it waits in the queue with the
    reason, and with the payer when one was recognised.
 """
 

@@ -637,6 +637,19 @@ def rematch(engine: Engine, *, now: datetime, actor: str = "bank-import") -> int
     return matched
 
 
+def latest_booking(engine: Engine, account: str | None = None) -> date | None:
+    """The last booking day of any imported statement (of `account`, if given).
+
+    For the payment grace of spec A9: money booked after this day cannot be known yet,
+    so a run may treat a due date close to or after it as "payment possibly in transit".
+    """
+    query = select(func.max(BANK_ENTRY.c.booked_on))
+    if account:
+        query = query.where(BANK_ENTRY.c.account == account)
+    with engine.connect() as conn:
+        return conn.execute(query).scalar()
+
+
 def _entry_value(r: Any) -> BankEntry:
     return BankEntry(
         account=r.account,
@@ -665,6 +678,7 @@ __all__ = [
     "dismiss",
     "entry",
     "import_statement",
+    "latest_booking",
     "list_queue",
     "load_book",
     "rematch",

@@ -58,6 +58,7 @@ class _Statement:
     line: int
     text: list[str] = field(default_factory=list)
     lines: list[_Line] = field(default_factory=list)
+    has_account: bool = False
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -121,8 +122,10 @@ def _split(path: Path, text: str) -> list[_Statement]:
                 current.lines[-1].value += line
             continue
         value = line[tag_match.end() :] if tag_match else line
+        if tag == "25":
+            current.has_account = True
         if tag == "61":
-            if not _has(current, "25"):
+            if not current.has_account:
                 raise StatementError(
                     path, ":61: before the account line :25:", "the statement is incomplete", number
                 )
@@ -140,7 +143,7 @@ def _split(path: Path, text: str) -> list[_Statement]:
             )
         details_open = tag == "86" and seen_61 and last_tag == "61"
         last_tag = tag
-    if not statements or not any(s.lines or _has(s, "25") for s in statements):
+    if not statements or not any(s.lines or s.has_account for s in statements):
         raise StatementError(
             path,
             "no MT940 statement in the file (no :20: … :25: … :61: tags)",
@@ -164,10 +167,6 @@ def _lines(text: str) -> list[tuple[int, str]]:
         out.append((i + 1, line))
         i += 1
     return out
-
-
-def _has(statement: _Statement, tag: str) -> bool:
-    return any(t.startswith(f":{tag}:") for t in statement.text)
 
 
 def _check_date(path: Path, entry: _Line) -> None:
@@ -225,7 +224,7 @@ def read_mt940(path: Path, data: bytes) -> list[BankEntry]:
             _check_date(path, entry)
         try:
             parsed = mt940.parse("\n".join(statement.text))
-        except (RuntimeError, ValueError, KeyError, IndexError) as exc:
+        except (RuntimeError, ValueError, KeyError, IndexError, ArithmeticError, TypeError) as exc:
             raise StatementError(
                 path,
                 f"cannot read the statement starting here: {exc.args[0] if exc.args else exc}",

@@ -47,15 +47,43 @@ COLLECTION_PREFIXES = ("inkasso", "collection", "uebergabe", "handover")
 #: E1: words that reveal a debt to whoever sees a subject line or an envelope.
 DEBT_WORDS = {
     "de": (
-        "mahnung", "gemahnt", "mahnbescheid", "zahlungserinnerung", "zahlungsaufforderung",
-        "inkasso", "schulden", "schuldner", "forderung", "rückstand", "rückständig",
-        "überfällig", "säumig", "verzug", "vollstreckung", "gericht", "letzte",
-        "offener betrag", "offene posten", "pfändung",
+        "mahnung",
+        "gemahnt",
+        "mahnbescheid",
+        "zahlungserinnerung",
+        "zahlungsaufforderung",
+        "inkasso",
+        "schulden",
+        "schuldner",
+        "forderung",
+        "rückstand",
+        "rückständig",
+        "überfällig",
+        "säumig",
+        "verzug",
+        "vollstreckung",
+        "gericht",
+        "letzte",
+        "offener betrag",
+        "offene posten",
+        "pfändung",
     ),
     "en": (
-        "reminder", "overdue", "debt", "debtor", "dunning", "collection", "arrears",
-        "default", "final notice", "demand", "late payment", "outstanding", "unpaid",
-        "court", "bailiff",
+        "reminder",
+        "overdue",
+        "debt",
+        "debtor",
+        "dunning",
+        "collection",
+        "arrears",
+        "default",
+        "final notice",
+        "demand",
+        "late payment",
+        "outstanding",
+        "unpaid",
+        "court",
+        "bailiff",
     ),
 }
 
@@ -93,8 +121,14 @@ def check_subject(subject: str, language: str, file: str = "<subject>") -> list[
     words = debt_words(subject, language)
     if not words:
         return []
-    return [Problem(file, "E1", f"subject {subject!r} reveals a debt ({', '.join(words)}); "
-                    "write a neutral subject such as 'Ihre Rechnung 4711' / 'Your invoice 4711'")]
+    return [
+        Problem(
+            file,
+            "E1",
+            f"subject {subject!r} reveals a debt ({', '.join(words)}); "
+            "write a neutral subject such as 'Ihre Rechnung 4711' / 'Your invoice 4711'",
+        )
+    ]
 
 
 def check_envelope(settings: Settings) -> list[Problem]:
@@ -102,8 +136,14 @@ def check_envelope(settings: Settings) -> list[Problem]:
     words = debt_words(settings.creditor.address_line)
     if not words:
         return []
-    return [Problem(settings.path, "E1", f"the return address {settings.creditor.address_line!r}"
-                    f" shows through the envelope window and reveals a debt ({', '.join(words)})")]
+    return [
+        Problem(
+            settings.path,
+            "E1",
+            f"the return address {settings.creditor.address_line!r}"
+            f" shows through the envelope window and reveals a debt ({', '.join(words)})",
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -135,13 +175,19 @@ PROBE_COLLECTION = Collection(
 def probe_settings(neutral_subjects: bool = True) -> Settings:
     from mahnwerk.engine.comms.config import Delivery
 
-    return Settings("<probe>", PROBE_CREDITOR, PROBE_COLLECTION,
-                    Delivery(neutral_subjects=neutral_subjects))
+    return Settings(
+        "<probe>", PROBE_CREDITOR, PROBE_COLLECTION, Delivery(neutral_subjects=neutral_subjects)
+    )
 
 
 def probe_context(
-    name: str, language: str, channel: str, tone: str | None = None,
-    settings: Settings | None = None, business: bool = False, deceased: bool = False,
+    name: str,
+    language: str,
+    channel: str,
+    tone: str | None = None,
+    settings: Settings | None = None,
+    business: bool = False,
+    deceased: bool = False,
 ) -> dict[str, Any]:
     """A made-up message with distinctive facts, for checks and previews without a database."""
     label, reason = COST_REASONS.get(language, COST_REASONS["de"])["fee"]
@@ -158,20 +204,43 @@ def probe_context(
         interest=Decimal("13.79"),
         costs=(CostLine("fee", label, reason, Decimal("2.00"), date(2026, 5, 29)),),
         interest_lines=(
-            InterestLine(date(2026, 4, 16), date(2026, 5, 29), 44, Decimal("9.27"),
-                         Decimal("1234.56"), Decimal("13.79"), False),
+            InterestLine(
+                date(2026, 4, 16),
+                date(2026, 5, 29),
+                44,
+                Decimal("9.27"),
+                Decimal("1234.56"),
+                Decimal("13.79"),
+                False,
+            ),
         ),
     )
     customer = CustomerFacts(
-        id=1, number="K-0042", name="Erika Mustermann", type="B2B" if business else "B2C",
-        email="erika@example.org", phone="+4915100000000", street="Heidestraße 17",
-        postal_code="51147", city="Köln", country="DE", language=language,
-        opted_out=frozenset(), deceased_since=date(2026, 5, 1) if deceased else None,
+        id=1,
+        number="K-0042",
+        name="Erika Mustermann",
+        type="B2B" if business else "B2C",
+        email="erika@example.org",
+        phone="+4915100000000",
+        street="Heidestraße 17",
+        postal_code="51147",
+        city="Köln",
+        country="DE",
+        language=language,
+        opted_out=frozenset(),
+        deceased_since=date(2026, 5, 1) if deceased else None,
     )
     return build_context(
-        settings=settings or probe_settings(), customer=customer, invoices=[invoice],
-        template=name, channel=channel, language=language, tone=tone,
-        letter_date=date(2026, 6, 1), state="inkasso", offers=["offer payment plan of 6 instalments"],
+        settings=settings or probe_settings(),
+        customer=customer,
+        invoices=[invoice],
+        template=name,
+        channel=channel,
+        language=language,
+        tone=tone,
+        letter_date=date(2026, 6, 1),
+        state="inkasso",
+        offers=["offer payment plan of 6 instalments"],
     )
 
 
@@ -189,18 +258,26 @@ def _collection_elements(ctx: dict[str, Any], language: str) -> list[tuple[str, 
         ("the contract's date", [formatting.day(inv.issue_date, language)]),
         ("interest: principal", [formatting.money(line.principal, language)]),
         ("interest: rate", [formatting.percent(line.rate, language)]),
-        ("interest: period", [formatting.day(line.period_from, language),
-                              formatting.day(line.period_to, language)]),
+        (
+            "interest: period",
+            [formatting.day(line.period_from, language), formatting.day(line.period_to, language)],
+        ),
         ("costs: type", [cost.label]),
         ("costs: amount", [formatting.money(cost.amount, language)]),
         ("costs: reason", [cost.reason]),
-        ("whether the address was traced",
-         ["Anschrift", "ermittelt"] if de else ["address", "traced"]),
+        (
+            "whether the address was traced",
+            ["Anschrift", "ermittelt"] if de else ["address", "traced"],
+        ),
         ("the supervisory authority", [col.supervisory_authority]),
     ]
     if not col.vat_deductible:
-        elements.append(("VAT statement (creditor cannot deduct it)",
-                         ["Umsatzsteuer", "Vorsteuer"] if de else ["VAT", "deduct"]))
+        elements.append(
+            (
+                "VAT statement (creditor cannot deduct it)",
+                ["Umsatzsteuer", "Vorsteuer"] if de else ["VAT", "deduct"],
+            )
+        )
     return elements
 
 
@@ -208,7 +285,8 @@ def missing_collection_elements(text: str, ctx: dict[str, Any], language: str) -
     """The § 13a RDG elements whose facts do not appear in a rendered letter (B3)."""
     flat = " ".join(text.split())
     return [
-        element for element, needles in _collection_elements(ctx, language)
+        element
+        for element, needles in _collection_elements(ctx, language)
         if not all(" ".join(n.split()) in flat for n in needles)
     ]
 
@@ -217,9 +295,12 @@ def is_collection_template(name: str) -> bool:
     return name in COLLECTION_TEMPLATES or name.startswith(COLLECTION_PREFIXES)
 
 
-def check_collection_letter(source: str, language: str = "de",
-                            name: str = "inkasso_ankuendigung",
-                            store: TemplateStore | None = None) -> list[str]:
+def check_collection_letter(
+    source: str,
+    language: str = "de",
+    name: str = "inkasso_ankuendigung",
+    store: TemplateStore | None = None,
+) -> list[str]:
     """B3: which § 13a RDG elements a first collection letter's template misses.
 
     `source` is the template text (it may extend the shipped layouts); the
@@ -247,8 +328,9 @@ def check_store(store: TemplateStore, settings: Settings | None = None) -> list[
     return problems
 
 
-def check_template(store: TemplateStore, key: TemplateKey, neutral_subjects: bool = True
-                   ) -> list[Problem]:
+def check_template(
+    store: TemplateStore, key: TemplateKey, neutral_subjects: bool = True
+) -> list[Problem]:
     """One template: renders for consumers, businesses and heirs; E1 subject; B3 content."""
     file = key.filename
     if key.language not in formatting.LOCALES:
@@ -256,13 +338,19 @@ def check_template(store: TemplateStore, key: TemplateKey, neutral_subjects: boo
     problems: list[Problem] = []
     rendered = None
     for business, deceased in ((False, False), (True, False), (False, True)):
-        ctx = probe_context(key.name, key.language, key.channel, key.tone,
-                            business=business, deceased=deceased)
+        ctx = probe_context(
+            key.name, key.language, key.channel, key.tone, business=business, deceased=deceased
+        )
         try:
             rendered = store.render(key, ctx)
         except TemplateError as exc:
-            return [Problem(exc.file, "render", f"line {exc.line}: {exc.message}"
-                            if exc.line else exc.message)]
+            return [
+                Problem(
+                    exc.file,
+                    "render",
+                    f"line {exc.line}: {exc.message}" if exc.line else exc.message,
+                )
+            ]
         first_line = rendered.text.split("\n")[0]
         if deceased and key.channel != "call" and ctx["customer"].name in first_line:
             problems.append(Problem(file, "C6", "the salutation names the deceased"))
@@ -274,8 +362,9 @@ def check_template(store: TemplateStore, key: TemplateKey, neutral_subjects: boo
     if key.channel == "letter" and is_collection_template(key.name):
         ctx = probe_context(key.name, key.language, key.channel, key.tone)
         text = store.render(key, ctx)
-        for element in missing_collection_elements(text.subject + "\n" + text.text, ctx,
-                                                   key.language):
+        for element in missing_collection_elements(
+            text.subject + "\n" + text.text, ctx, key.language
+        ):
             problems.append(Problem(file, "B3", f"§ 13a RDG: the letter does not state {element}"))
     return problems
 

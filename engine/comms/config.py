@@ -141,19 +141,34 @@ class Settings:
 
     def need_smtp(self) -> Smtp:
         if self.smtp is None:
-            raise ConfigError(self.path, "[smtp]", "no SMTP server configured",
-                              "add an [smtp] section with host, port and sender")
+            raise ConfigError(
+                self.path,
+                "[smtp]",
+                "no SMTP server configured",
+                "add an [smtp] section with host, port and sender",
+            )
         return self.smtp
 
     def need_sms(self) -> Sms:
         if self.sms is None:
-            raise ConfigError(self.path, "[sms]", "no SMS webhook configured",
-                              "add an [sms] section with url (and headers, body)")
+            raise ConfigError(
+                self.path,
+                "[sms]",
+                "no SMS webhook configured",
+                "add an [sms] section with url (and headers, body)",
+            )
         return self.sms
 
 
 _COLLECTION = Collection()
 _SMS_BODY = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}}'
+
+
+def demo_settings() -> Settings:
+    """The settings of `mahnwerk demo`: a made-up creditor with a valid test IBAN."""
+    data = tomllib.loads(EXAMPLE)
+    data.pop("sms")
+    return parse_settings(data, "<demo>", env={})
 
 
 def config_path(cli_value: str | Path | None = None) -> Path:
@@ -166,9 +181,12 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     file = config_path(path)
     env = dict(os.environ if env is None else env)
     if not file.is_file():
-        raise ConfigError(file, "(file)", "no such configuration file",
-                          f"create it (see `mahnwerk letters config-example`) or pass --config\n"
-                          f"{EXAMPLE}")
+        raise ConfigError(
+            file,
+            "(file)",
+            "no such configuration file",
+            f"create it (see `mahnwerk letters config-example`) or pass --config\n{EXAMPLE}",
+        )
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -182,21 +200,29 @@ def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) 
     try:
         iban = IBAN(iban_text)
     except SchwiftyException as exc:
-        raise ConfigError(file, "[creditor] iban", f"invalid IBAN {iban_text!r}: {exc}",
-                          "copy the IBAN from a bank statement (e.g. DE89 3704 0044 0532 0130 00)"
-                          ) from None
+        raise ConfigError(
+            file,
+            "[creditor] iban",
+            f"invalid IBAN {iban_text!r}: {exc}",
+            "copy the IBAN from a bank statement (e.g. DE89 3704 0044 0532 0130 00)",
+        ) from None
     bic_text = r.text("creditor", "bic", required=False)
     if bic_text:
         try:
             bic = BIC(bic_text)
         except SchwiftyException as exc:
-            raise ConfigError(file, "[creditor] bic", f"invalid BIC {bic_text!r}: {exc}",
-                              "write the 8 or 11 characters of the BIC") from None
+            raise ConfigError(
+                file,
+                "[creditor] bic",
+                f"invalid BIC {bic_text!r}: {exc}",
+                "write the 8 or 11 characters of the BIC",
+            ) from None
     else:
         bic = iban.bic
         if bic is None:
-            raise ConfigError(file, "[creditor] bic", "missing and not derivable from the IBAN",
-                              "add bic = \"...\"")
+            raise ConfigError(
+                file, "[creditor] bic", "missing and not derivable from the IBAN", 'add bic = "..."'
+            )
     bank = r.text("creditor", "bank", required=False) or (getattr(iban, "bank_name", None) or "")
     creditor = Creditor(
         name=r.text("creditor", "name"),
@@ -217,8 +243,12 @@ def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) 
     )
     link = creditor.payment_link
     if link and not link.startswith(("https://", "http://")):
-        raise ConfigError(file, "[creditor] payment_link", f"{link!r} is not a web address",
-                          "write https://…, optionally with {reference}")
+        raise ConfigError(
+            file,
+            "[creditor] payment_link",
+            f"{link!r} is not a web address",
+            "write https://…, optionally with {reference}",
+        )
     collection = Collection(
         agency=r.text("collection", "agency", required=False) or _COLLECTION.agency,
         address=r.text("collection", "address", required=False) or "",
@@ -251,8 +281,12 @@ def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) 
             attach_pdf=r.boolean("smtp", "attach_pdf", False),
         )
         if smtp.starttls and smtp.ssl:
-            raise ConfigError(file, "[smtp] ssl", "starttls and ssl are both on",
-                              "use starttls = true (port 587) or ssl = true (port 465)")
+            raise ConfigError(
+                file,
+                "[smtp] ssl",
+                "starttls and ssl are both on",
+                "use starttls = true (port 587) or ssl = true (port 465)",
+            )
     sms = None
     if "sms" in data:
         headers = r.table("sms", "headers")
@@ -264,8 +298,9 @@ def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) 
             timeout=float(r.integer("sms", "timeout", 15)),
         )
         if not sms.url.startswith(("http://", "https://")):
-            raise ConfigError(file, "[sms] url", f"{sms.url!r} is not a web address",
-                              "write http(s)://host/path")
+            raise ConfigError(
+                file, "[sms] url", f"{sms.url!r} is not a web address", "write http(s)://host/path"
+            )
     return Settings(str(file), creditor, collection, delivery, smtp, sms)
 
 
@@ -281,20 +316,29 @@ class _Reader:
             return self.env[env_key]
         block = self.data.get(section, {})
         if not isinstance(block, dict):
-            raise ConfigError(self.file, f"[{section}]", "is not a table",
-                              f"write a [{section}] section")
+            raise ConfigError(
+                self.file, f"[{section}]", "is not a table", f"write a [{section}] section"
+            )
         return block.get(key)
 
     def text(self, section: str, key: str, required: bool = True) -> Any:
         value = self._raw(section, key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                raise ConfigError(self.file, f"[{section}] {key}", "missing",
-                                  f"add {key} = \"...\" to the [{section}] section")
+                raise ConfigError(
+                    self.file,
+                    f"[{section}] {key}",
+                    "missing",
+                    f'add {key} = "..." to the [{section}] section',
+                )
             return None
         if not isinstance(value, str):
-            raise ConfigError(self.file, f"[{section}] {key}", f"{value!r} is not text",
-                              'write it in quotes: key = "..."')
+            raise ConfigError(
+                self.file,
+                f"[{section}] {key}",
+                f"{value!r} is not text",
+                'write it in quotes: key = "..."',
+            )
         return value.strip()
 
     def integer(self, section: str, key: str, default: int) -> int:
@@ -304,8 +348,12 @@ class _Reader:
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ConfigError(self.file, f"[{section}] {key}", f"{value!r} is not a whole number",
-                              f"write e.g. {key} = {default}") from None
+            raise ConfigError(
+                self.file,
+                f"[{section}] {key}",
+                f"{value!r} is not a whole number",
+                f"write e.g. {key} = {default}",
+            ) from None
         if number < 0:
             raise ConfigError(self.file, f"[{section}] {key}", "must not be negative")
         return number
@@ -320,19 +368,27 @@ class _Reader:
             return True
         if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(self.file, f"[{section}] {key}", f"{value!r} is not true or false",
-                          f"write {key} = true or {key} = false")
+        raise ConfigError(
+            self.file,
+            f"[{section}] {key}",
+            f"{value!r} is not true or false",
+            f"write {key} = true or {key} = false",
+        )
 
     def table(self, section: str, key: str) -> dict[str, str]:
         value = self.data.get(section, {}).get(key) or {}
         if not isinstance(value, dict):
-            raise ConfigError(self.file, f"[{section}] {key}", "is not a table",
-                              f'write {key} = {{ Name = "value" }}')
+            raise ConfigError(
+                self.file,
+                f"[{section}] {key}",
+                "is not a table",
+                f'write {key} = {{ Name = "value" }}',
+            )
         out = {str(k): str(v) for k, v in value.items()}
         prefix = f"{ENV_PREFIX}{section}_{key}_".upper()
         for env_key, env_value in self.env.items():
             if env_key.startswith(prefix):
-                name = env_key[len(prefix):]
+                name = env_key[len(prefix) :]
                 match = next((k for k in out if k.upper() == name), None)
                 out[match or name.title()] = env_value
         return out

@@ -89,8 +89,9 @@ class InvoiceFacts:
             return "the invoice is disputed (C1)"
         if self.held:
             return "the invoice is on hold"
-        if self.pause_reason is not None and (self.paused_until is None
-                                              or today <= self.paused_until):
+        if self.pause_reason is not None and (
+            self.paused_until is None or today <= self.paused_until
+        ):
             return f"the invoice is paused ({self.pause_reason})"
         return None
 
@@ -164,7 +165,7 @@ def recipient(customer: CustomerFacts, language: str) -> Recipient:
     if customer.country and customer.country != "DE":
         tail += (customer.country,)
     if customer.deceased_since is not None:
-        head = (f"To the estate of {customer.name}" if en else f"An die Erben von {customer.name}")
+        head = f"To the estate of {customer.name}" if en else f"An die Erben von {customer.name}"
         return Recipient(
             name=head,
             lines=(head, *tail),
@@ -177,8 +178,9 @@ def recipient(customer: CustomerFacts, language: str) -> Recipient:
         salutation = "Dear Sir or Madam," if en else "Sehr geehrte Damen und Herren,"
     else:
         salutation = f"Dear {customer.name}," if en else f"Guten Tag {customer.name},"
-    return Recipient(customer.name, (customer.name, *tail), salutation, False,
-                     customer.email, customer.phone)
+    return Recipient(
+        customer.name, (customer.name, *tail), salutation, False, customer.email, customer.phone
+    )
 
 
 def payment_reference(customer: CustomerFacts, invoices: list[InvoiceFacts]) -> str:
@@ -276,15 +278,23 @@ def load_customers(conn: Connection, ids: set[int]) -> dict[int, CustomerFacts]:
     return out
 
 
-def load_invoices(conn: Connection, ids: set[int], language: str = "de"
-                  ) -> dict[int, InvoiceFacts]:
+def load_invoices(conn: Connection, ids: set[int], language: str = "de") -> dict[int, InvoiceFacts]:
     """Invoices with their open amounts and itemised costs and interest."""
     ledgers: dict[int, list[Any]] = {}
     heads: dict[int, Any] = {}
     for chunk in _chunks(sorted(ids)):
         query = (
-            select(INV, DS.c.state, DS.c.principal_open, DS.c.fees_open, DS.c.interest_open,
-                   DS.c.disputed, DS.c.held, DS.c.pause_reason, DS.c.paused_until)
+            select(
+                INV,
+                DS.c.state,
+                DS.c.principal_open,
+                DS.c.fees_open,
+                DS.c.interest_open,
+                DS.c.disputed,
+                DS.c.held,
+                DS.c.pause_reason,
+                DS.c.paused_until,
+            )
             .outerjoin(DS, DS.c.invoice_id == INV.c.id)
             .where(INV.c.id.in_(chunk))
         )
@@ -296,9 +306,7 @@ def load_invoices(conn: Connection, ids: set[int], language: str = "de"
             .order_by(LEDGER.c.booked_on, LEDGER.c.id)
         ):
             ledgers.setdefault(line.invoice_id, []).append(line)
-    return {
-        iid: _invoice_facts(r, ledgers.get(iid, []), language) for iid, r in heads.items()
-    }
+    return {iid: _invoice_facts(r, ledgers.get(iid, []), language) for iid, r in heads.items()}
 
 
 def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
@@ -319,9 +327,15 @@ def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
         elif line.kind == "interest":
             start, end = line.period_from or line.booked_on, line.period_to or line.booked_on
             interest.append(
-                InterestLine(start, end, (end - start).days + 1,
-                             Decimal(line.rate) if line.rate is not None else None,
-                             principal, amount, bool(line.provisional))
+                InterestLine(
+                    start,
+                    end,
+                    (end - start).days + 1,
+                    Decimal(line.rate) if line.rate is not None else None,
+                    principal,
+                    amount,
+                    bool(line.provisional),
+                )
             )
             owed_interest += amount
         elif amount < 0:  # payment, write-off, credit

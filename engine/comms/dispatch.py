@@ -79,7 +79,13 @@ from mahnwerk.engine.comms.context import (
     load_invoices,
 )
 from mahnwerk.engine.comms.mail import SendError, SmtpTransport, TransportDown, build_email
-from mahnwerk.engine.comms.pdf import Letter, letters_pdf, print_batch, write_atomically
+from mahnwerk.engine.comms.pdf import (
+    Letter,
+    letters_pdf,
+    letters_pdf_each,
+    print_batch,
+    write_atomically,
+)
 from mahnwerk.engine.comms.sms import SmsWebhook
 from mahnwerk.engine.comms.templates import Rendered, TemplateError, TemplateStore
 from mahnwerk.engine.models import DELIVERY, DELIVERY_ITEM, EVENT, INBOX, OUTBOX
@@ -89,6 +95,8 @@ _CHUNK = 500
 #: Inbox events that make a queued message wrong before the next run applies them.
 STOPPING_EVENTS = frozenset({"dispute_opened", "hold", "insolvency", "death_notice", "write_off"})
 SENDABLE = ("email", "letter", "sms", "call")
+#: Bundles rendered (and letters drawn into one PDF, then split) at a time.
+PDF_CHUNK = 200
 
 
 @dataclass
@@ -150,6 +158,8 @@ class Bundle:
     tone: str | None
     note: str | None = None  # why the channel differs from the rows'
     rendered: Rendered | None = None
+    ctx: dict[str, Any] | None = None
+    pdf: bytes | None = None  # the letter, drawn with the others of its chunk
     message_id: str = ""
     delivery_id: int | None = None
 
@@ -197,37 +207,71 @@ def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> Reconciled:
     out = Reconciled()
     with engine.begin() as conn:
         stale = conn.execute(
-            select(DELIVERY.c.id, DELIVERY.c.status, DELIVERY.c.committed_at, DELIVERY.c.channel,
-                   DELIVERY.c.template, DELIVERY.c.message_id, DELIVERY.c.artefact)
-            .where(DELIVERY.c.status.in_(("transmitting", "committed")),
-                   DELIVERY.c.started_at <= cutoff)
+            select(
+                DELIVERY.c.id,
+                DELIVERY.c.status,
+                DELIVERY.c.committed_at,
+                DELIVERY.c.channel,
+                DELIVERY.c.template,
+                DELIVERY.c.message_id,
+                DELIVERY.c.artefact,
+            )
+            .where(
+                DELIVERY.c.status.in_(("transmitting", "committed")),
+                DELIVERY.c.started_at <= cutoff,
+            )
             .order_by(DELIVERY.c.id)
         ).all()
         for d in stale:
-            ids = [r.outbox_id for r in conn.execute(
-                select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == d.id))]
+            ids = [
+                r.outbox_id
+                for r in conn.execute(
+                    select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == d.id)
+                )
+            ]
             if d.status == "committed":
-                conn.execute(update(DELIVERY).where(DELIVERY.c.id == d.id).values(
-                    status="sent", finished_at=now,
-                    error="recorded by reconciliation: the dispatcher stopped after the point "
-                          "of no return, so the message went out"))
+                conn.execute(
+                    update(DELIVERY)
+                    .where(DELIVERY.c.id == d.id)
+                    .values(
+                        status="sent",
+                        finished_at=now,
+                        error="recorded by reconciliation: the dispatcher stopped after the point "
+                        "of no return, so the message went out",
+                    )
+                )
                 rows = _rows(conn, ids)
-                res = conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids),
-                                                        OUTBOX.c.status == "sending")
-                                   .values(status="sent", sent_at=d.committed_at or now))
+                res = conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
+                    .values(status="sent", sent_at=d.committed_at or now)
+                )
                 out.sent += res.rowcount or 0
                 if d.channel == "letter" and d.artefact:
                     out.letters.append(Path(d.artefact))
-                _log(conn, rows, "message_sent", now,
-                     f"{d.channel} {d.template} {d.message_id} (recorded after a crash)")
+                _log(
+                    conn,
+                    rows,
+                    "message_sent",
+                    now,
+                    f"{d.channel} {d.template} {d.message_id} (recorded after a crash)",
+                )
             else:
-                conn.execute(update(DELIVERY).where(DELIVERY.c.id == d.id).values(
-                    status="abandoned", finished_at=now,
-                    error="the dispatcher stopped before the point of no return: not delivered,"
-                          " queued again"))
-                res = conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids),
-                                                        OUTBOX.c.status == "sending")
-                                   .values(status="queued"))
+                conn.execute(
+                    update(DELIVERY)
+                    .where(DELIVERY.c.id == d.id)
+                    .values(
+                        status="abandoned",
+                        finished_at=now,
+                        error="the dispatcher stopped before the point of no return: not delivered,"
+                        " queued again",
+                    )
+                )
+                res = conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
+                    .values(status="queued")
+                )
                 out.requeued += res.rowcount or 0
     return out
 
@@ -239,27 +283,36 @@ def _rows(conn: Connection, ids: list[int]) -> list[Any]:
     return out
 
 
-def _log(conn: Connection, rows: list[Any], kind: str, now: datetime, message: str,
-         payload: dict[str, Any] | None = None) -> None:
+def _log(
+    conn: Connection,
+    rows: list[Any],
+    kind: str,
+    now: datetime,
+    message: str,
+    payload: dict[str, Any] | None = None,
+) -> None:
     if not rows:
         return
-    conn.execute(insert(EVENT), [
-        {
-            "invoice_id": r.invoice_id,
-            "customer_id": r.customer_id,
-            "kind": kind,
-            "occurred_on": local_day(now),
-            "recorded_at": now,
-            "actor": "dispatch",
-            "rule": r.rule,
-            "state_from": None,
-            "state_to": None,
-            "message": message,
-            "payload": json.dumps(payload or {"outbox_id": r.id}),
-            "run_id": None,
-        }
-        for r in rows
-    ])
+    conn.execute(
+        insert(EVENT),
+        [
+            {
+                "invoice_id": r.invoice_id,
+                "customer_id": r.customer_id,
+                "kind": kind,
+                "occurred_on": local_day(now),
+                "recorded_at": now,
+                "actor": "dispatch",
+                "rule": r.rule,
+                "state_from": None,
+                "state_to": None,
+                "message": message,
+                "payload": json.dumps(payload or {"outbox_id": r.id}),
+                "run_id": None,
+            }
+            for r in rows
+        ],
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -274,14 +327,23 @@ class Plan:
     due: int
 
 
-def plan(conn: Connection, settings: Settings, store: TemplateStore, now: datetime,
-         limit: int | None = None, channels: Iterable[str] | None = None) -> Plan:
+def plan(
+    conn: Connection,
+    settings: Settings,
+    store: TemplateStore,
+    now: datetime,
+    limit: int | None = None,
+    channels: Iterable[str] | None = None,
+    queued_since: datetime | None = None,
+) -> Plan:
     """Read the due rows and decide for each: cancel, fall back, bundle."""
     query = (
         select(OUTBOX)
         .where(OUTBOX.c.status == "queued", OUTBOX.c.not_before <= now)
         .order_by(OUTBOX.c.customer_id, OUTBOX.c.id)
     )
+    if queued_since is not None:
+        query = query.where(OUTBOX.c.created_at >= queued_since)
     if channels:
         query = query.where(OUTBOX.c.channel.in_(list(channels)))
     if limit:
@@ -318,8 +380,7 @@ def plan(conn: Connection, settings: Settings, store: TemplateStore, now: dateti
                 cancel.append((row, f"{note}, and of letters too"))
                 continue
             if not store.has(row.template, row.language, "letter", row.tone):
-                cancel.append((row, f"{note}; no letter template {row.template!r} to fall "
-                                    "back to"))
+                cancel.append((row, f"{note}; no letter template {row.template!r} to fall back to"))
                 continue
             notes[row.id] = note
         key: tuple = (row.customer_id, channel, row.template, row.language, row.tone)
@@ -329,11 +390,13 @@ def plan(conn: Connection, settings: Settings, store: TemplateStore, now: dateti
     bundles = []
     domain = _domain(settings)
     for (customer_id, channel, template, language, tone, *_), members in groups.items():
-        invoices = [facts_by_lang[language][r.invoice_id] for r in members
-                    if r.invoice_id is not None]
+        invoices = [
+            facts_by_lang[language][r.invoice_id] for r in members if r.invoice_id is not None
+        ]
         note = next((notes[r.id] for r in members if r.id in notes), None)
-        bundle = Bundle(members, customers[customer_id], invoices, channel, template, language,
-                        tone, note)
+        bundle = Bundle(
+            members, customers[customer_id], invoices, channel, template, language, tone, note
+        )
         bundle.message_id = message_id_for((r.idempotency_key for r in members), domain)
         bundles.append(bundle)
     return Plan(bundles, cancel, len(rows))
@@ -344,15 +407,19 @@ def _stopping_events(conn: Connection, ids: set[int], today: date) -> dict[int, 
     for chunk in _chunks(sorted(ids)):
         for r in conn.execute(
             select(INBOX.c.invoice_id, INBOX.c.kind).where(
-                INBOX.c.invoice_id.in_(chunk), INBOX.c.applied_run_id.is_(None),
-                INBOX.c.kind.in_(sorted(STOPPING_EVENTS)), INBOX.c.occurred_on <= today)
+                INBOX.c.invoice_id.in_(chunk),
+                INBOX.c.applied_run_id.is_(None),
+                INBOX.c.kind.in_(sorted(STOPPING_EVENTS)),
+                INBOX.c.occurred_on <= today,
+            )
         ):
             out[r.invoice_id] = r.kind
     return out
 
 
-def _stale_reason(row: Any, inv: InvoiceFacts | None, stopping: dict[int, str], today: date
-                  ) -> str | None:
+def _stale_reason(
+    row: Any, inv: InvoiceFacts | None, stopping: dict[int, str], today: date
+) -> str | None:
     if row.invoice_id is None:
         return None
     if inv is None:
@@ -375,15 +442,24 @@ def _stale_reason(row: Any, inv: InvoiceFacts | None, stopping: dict[int, str], 
 class Dispatcher:
     """One dispatch: transports opened on first use and closed at the end."""
 
-    def __init__(self, engine: Engine, settings: Settings, now: datetime,
-                 store: TemplateStore | None = None, dry_run: bool = False,
-                 out: Path | None = None, hooks: Hooks | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        now: datetime,
+        store: TemplateStore | None = None,
+        dry_run: bool = False,
+        out: Path | None = None,
+        hooks: Hooks | None = None,
+    ) -> None:
         self.engine, self.settings, self.now = engine, settings, now
         self.store = store or TemplateStore(
-            [Path(settings.delivery.templates)] if settings.delivery.templates else None)
+            [Path(settings.delivery.templates)] if settings.delivery.templates else None
+        )
         self.dry_run = dry_run
         self.out = Path(out) if out else None
         self.hooks = hooks or Hooks()
+        self.dated_as_queued = False
         self.stats = DispatchStats()
         self._smtp: SmtpTransport | None = None
         self._sms: SmsWebhook | None = None
@@ -400,15 +476,21 @@ class Dispatcher:
 
     # -- the whole dispatch --------------------------------------------------
 
-    def run(self, limit: int | None = None, channels: Iterable[str] | None = None
-            ) -> DispatchStats:
+    def run(
+        self,
+        limit: int | None = None,
+        channels: Iterable[str] | None = None,
+        queued_since: datetime | None = None,
+    ) -> DispatchStats:
         stats = self.stats
         if not self.dry_run:
             settled = reconcile(self.engine, self.now, self.settings.delivery.lease_seconds)
             stats.reconciled_sent, stats.reconciled_requeued = settled.sent, settled.requeued
             self._letters.extend(p for p in settled.letters if p.is_file())
         with self.engine.connect() as conn:
-            the_plan = plan(conn, self.settings, self.store, self.now, limit, channels)
+            the_plan = plan(
+                conn, self.settings, self.store, self.now, limit, channels, queued_since
+            )
         stats.due = the_plan.due
         if the_plan.cancel:
             stats.cancelled += len(the_plan.cancel)
@@ -417,8 +499,9 @@ class Dispatcher:
             if not self.dry_run:
                 self._cancel(the_plan.cancel)
         try:
-            for bundle in the_plan.bundles:
-                self._deliver(bundle)
+            bundles = the_plan.bundles
+            for k in range(0, len(bundles), PDF_CHUNK):
+                self._deliver_chunk(bundles[k : k + PDF_CHUNK])
         finally:
             if self._smtp:
                 self._smtp.close()
@@ -434,23 +517,45 @@ class Dispatcher:
     def _cancel(self, items: list[tuple[Any, str]]) -> None:
         with self.engine.begin() as conn:
             for row, reason in items:
-                res = conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id,
-                                                        OUTBOX.c.status == "queued")
-                                   .values(status="cancelled", last_error=reason))
+                res = conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id == row.id, OUTBOX.c.status == "queued")
+                    .values(status="cancelled", last_error=reason)
+                )
                 if res.rowcount:
-                    _log(conn, [row], "message_cancelled", self.now,
-                         f"{row.channel} {row.template} not sent: {reason}")
+                    _log(
+                        conn,
+                        [row],
+                        "message_cancelled",
+                        self.now,
+                        f"{row.channel} {row.template} not sent: {reason}",
+                    )
 
     # -- one bundle ----------------------------------------------------------
+
+    def _deliver_chunk(self, bundles: list[Bundle]) -> None:
+        """Render a chunk, draw its letters in one go, then deliver one by one."""
+        ready = []
+        for bundle in bundles:
+            if bundle.channel in self._down:
+                continue  # the channel is unavailable in this dispatch; the rows stay queued
+            try:
+                bundle.rendered = self._render(bundle)
+            except TemplateError as exc:
+                self.stats.errors.append(f"{exc} (rows {bundle.ids} stay queued)")
+                continue
+            ready.append(bundle)
+        letters = [b for b in ready if b.channel == "letter"]
+        for bundle, data in zip(
+            letters, letters_pdf_each([self._letter_obj(b) for b in letters]), strict=True
+        ):
+            bundle.pdf = data
+        for bundle in ready:
+            self._deliver(bundle)
 
     def _deliver(self, bundle: Bundle) -> None:
         stats = self.stats
         if bundle.channel in self._down:
-            return  # the channel is unavailable in this dispatch; the rows stay queued
-        try:
-            bundle.rendered = self._render(bundle)
-        except TemplateError as exc:
-            stats.errors.append(f"{exc} (rows {bundle.ids} stay queued)")
             return
         recipient, problem = self._recipient(bundle)
         if self.dry_run:
@@ -480,14 +585,20 @@ class Dispatcher:
     def _render(self, bundle: Bundle) -> Rendered:
         key = self.store.find(bundle.template, bundle.language, bundle.channel, bundle.tone)
         ctx = build_context(
-            settings=self.settings, customer=bundle.customer, invoices=bundle.invoices,
-            template=bundle.template, channel=bundle.channel, language=bundle.language,
-            tone=bundle.tone, letter_date=self.today,
+            settings=self.settings,
+            customer=bundle.customer,
+            invoices=bundle.invoices,
+            template=bundle.template,
+            channel=bundle.channel,
+            language=bundle.language,
+            tone=bundle.tone,
+            letter_date=local_day(self._when(bundle)),
             state=json.loads(bundle.rows[0].payload or "{}").get("state"),
-            offers=[o for r in bundle.rows for o in json.loads(r.payload or "{}")
-                    .get("offers", [])],
+            offers=[
+                o for r in bundle.rows for o in json.loads(r.payload or "{}").get("offers", [])
+            ],
         )
-        self._ctx = ctx
+        bundle.ctx = ctx
         return self.store.render(key, ctx)
 
     def _recipient(self, bundle: Bundle) -> tuple[str | None, str | None]:
@@ -504,7 +615,7 @@ class Dispatcher:
         if bundle.channel == "letter":
             if not (c.street and c.postal_code and c.city):
                 return None, "no postal address for the customer"
-            return ", ".join(self._ctx["recipient"].lines), None
+            return ", ".join(bundle.ctx["recipient"].lines), None
         return c.phone or c.name, None  # call: a person phones
 
     # -- the three transactions ---------------------------------------------
@@ -522,38 +633,62 @@ class Dispatcher:
                 conn.rollback()  # another dispatcher took some of these rows
                 return False
             attempt = max(r.attempts for r in bundle.rows) + 1
-            bundle.delivery_id = conn.execute(insert(DELIVERY).values(
-                message_id=bundle.message_id, channel=bundle.channel,
-                customer_id=bundle.customer.id, template=bundle.template,
-                language=bundle.language, recipient=recipient, status="transmitting",
-                attempt=attempt, started_at=self.now, subject=rendered.subject,
-                body=rendered.text,
-            )).inserted_primary_key[0]
-            conn.execute(insert(DELIVERY_ITEM), [
-                {"delivery_id": bundle.delivery_id, "outbox_id": i} for i in bundle.ids])
+            bundle.delivery_id = conn.execute(
+                insert(DELIVERY).values(
+                    message_id=bundle.message_id,
+                    channel=bundle.channel,
+                    customer_id=bundle.customer.id,
+                    template=bundle.template,
+                    language=bundle.language,
+                    recipient=recipient,
+                    status="transmitting",
+                    attempt=attempt,
+                    started_at=self.now,
+                    subject=rendered.subject,
+                    body=rendered.text,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(DELIVERY_ITEM),
+                [{"delivery_id": bundle.delivery_id, "outbox_id": i} for i in bundle.ids],
+            )
         return True
 
     def _commit_point(self, bundle: Bundle, artefact: str | None = None) -> Callable[[], None]:
         def commit() -> None:
             with self.engine.begin() as conn:
-                conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id)
-                             .values(status="committed", committed_at=self.now,
-                                     artefact=artefact))
+                conn.execute(
+                    update(DELIVERY)
+                    .where(DELIVERY.c.id == bundle.delivery_id)
+                    .values(status="committed", committed_at=self.now, artefact=artefact)
+                )
+
         return commit
 
     def _record_sent(self, bundle: Bundle, result: str) -> None:
         stats = self.stats
         with self.engine.begin() as conn:
-            conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id).values(
-                status="sent", finished_at=self.now, error=None, artefact=result))
-            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
-                                              OUTBOX.c.status == "sending")
-                         .values(status="sent", sent_at=self.now, last_error=bundle.note))
-            together = f", together with {len(bundle.rows) - 1} more" if len(bundle.rows) > 1 \
-                else ""
+            conn.execute(
+                update(DELIVERY)
+                .where(DELIVERY.c.id == bundle.delivery_id)
+                .values(status="sent", finished_at=self.now, error=None, artefact=result)
+            )
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "sending")
+                .values(status="sent", sent_at=self.now, last_error=bundle.note)
+            )
+            together = (
+                f", together with {len(bundle.rows) - 1} more" if len(bundle.rows) > 1 else ""
+            )
             how = f" ({bundle.note})" if bundle.note else ""
-            _log(conn, bundle.rows, "message_sent", self.now,
-                 f"{bundle.channel} {bundle.template} {bundle.message_id}{together}{how}")
+            _log(
+                conn,
+                bundle.rows,
+                "message_sent",
+                self.now,
+                f"{bundle.channel} {bundle.template} {bundle.message_id}{together}{how}",
+            )
         stats.rows_sent += len(bundle.rows)
         stats.messages[bundle.channel] += 1
         if bundle.note:
@@ -564,12 +699,16 @@ class Dispatcher:
     def _release(self, bundle: Bundle, error: str) -> None:
         """The channel was down: nothing went out, the rows wait for the next dispatch."""
         with self.engine.begin() as conn:
-            conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id).values(
-                status="abandoned", finished_at=self.now, error=error))
-            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
-                                              OUTBOX.c.status == "sending")
-                         .values(status="queued", attempts=OUTBOX.c.attempts - 1,
-                                 last_error=error))
+            conn.execute(
+                update(DELIVERY)
+                .where(DELIVERY.c.id == bundle.delivery_id)
+                .values(status="abandoned", finished_at=self.now, error=error)
+            )
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "sending")
+                .values(status="queued", attempts=OUTBOX.c.attempts - 1, last_error=error)
+            )
 
     def _record_failure(self, bundle: Bundle, error: str, permanent: bool) -> None:
         stats = self.stats
@@ -578,35 +717,51 @@ class Dispatcher:
         if not permanent and attempts >= d.max_attempts:
             permanent, error = True, f"{error} (gave up after {attempts} attempts)"
         with self.engine.begin() as conn:
-            conn.execute(update(DELIVERY).where(DELIVERY.c.id == bundle.delivery_id).values(
-                status="failed", finished_at=self.now, error=error))
+            conn.execute(
+                update(DELIVERY)
+                .where(DELIVERY.c.id == bundle.delivery_id)
+                .values(status="failed", finished_at=self.now, error=error)
+            )
             if not permanent:
                 delay = timedelta(seconds=d.backoff_seconds * 2 ** (attempts - 1))
-                conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
-                                                  OUTBOX.c.status == "sending")
-                             .values(status="queued", not_before=self.now + delay,
-                                     last_error=error))
+                conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "sending")
+                    .values(status="queued", not_before=self.now + delay, last_error=error)
+                )
                 stats.retried += len(bundle.rows)
                 return
-            conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(bundle.ids),
-                                              OUTBOX.c.status == "sending")
-                         .values(status="failed", last_error=error))
-            _log(conn, bundle.rows, "message_failed", self.now,
-                 f"{bundle.channel} {bundle.template} failed: {error}")
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "sending")
+                .values(status="failed", last_error=error)
+            )
+            _log(
+                conn,
+                bundle.rows,
+                "message_failed",
+                self.now,
+                f"{bundle.channel} {bundle.template} failed: {error}",
+            )
             inbox = [
                 {
                     "invoice_id": r.invoice_id,
                     "kind": "delivery_failed",
                     "occurred_on": self.today,
-                    "payload": json.dumps({
-                        "channel": bundle.channel, "template": bundle.template,
-                        "outbox_id": r.id, "reason": error,
-                        "note": f"{bundle.channel} {bundle.template}: {error}",
-                    }),
+                    "payload": json.dumps(
+                        {
+                            "channel": bundle.channel,
+                            "template": bundle.template,
+                            "outbox_id": r.id,
+                            "reason": error,
+                            "note": f"{bundle.channel} {bundle.template}: {error}",
+                        }
+                    ),
                     "recorded_at": self.now,
                     "actor": "dispatch",
                 }
-                for r in bundle.rows if r.invoice_id is not None
+                for r in bundle.rows
+                if r.invoice_id is not None
             ]
             if inbox:
                 conn.execute(insert(INBOX), inbox)
@@ -625,8 +780,13 @@ class Dispatcher:
             if self._sms is None:
                 self._sms = SmsWebhook(self.settings.need_sms(), self.store)
             assert bundle.rendered is not None
-            return self._sms.send(recipient or "", bundle.rendered.text, bundle.message_id,
-                                  self.settings.creditor.name, commit)
+            return self._sms.send(
+                recipient or "",
+                bundle.rendered.text,
+                bundle.message_id,
+                self.settings.creditor.name,
+                commit,
+            )
         if bundle.channel == "letter":
             path = self._letter_file(bundle, self.folder)
             self._commit_point(bundle, str(path))()
@@ -642,16 +802,33 @@ class Dispatcher:
         safe = re.sub(r"[^A-Za-z0-9_-]", "_", bundle.customer.number)
         return f"{safe}_{bundle.template}_{digest}"
 
+    def _when(self, bundle: Bundle) -> datetime:
+        """The instant a message is dated: now, or in a preview of a run's post the moment
+        it would go out at the earliest (its `not_before`)."""
+        if self.dated_as_queued:
+            return max(r.not_before for r in bundle.rows)
+        return self.now
+
     def _letter_obj(self, bundle: Bundle) -> Letter:
-        r, ctx = bundle.rendered, self._ctx
-        assert r is not None and r.html is not None
-        return Letter(self.settings.creditor, ctx["recipient"].lines, r.subject, r.html,
-                      self.today, bundle.language, bundle.customer.number, ctx["reference"])
+        r, ctx = bundle.rendered, bundle.ctx
+        assert r is not None and r.html is not None and ctx is not None
+        return Letter(
+            self.settings.creditor,
+            ctx["recipient"].lines,
+            r.subject,
+            r.html,
+            local_day(self._when(bundle)),
+            bundle.language,
+            bundle.customer.number,
+            ctx["reference"],
+        )
 
     def _letter_file(self, bundle: Bundle, folder: Path) -> Path:
-        letter = self._letter_obj(bundle)
         path = folder / f"{self._stem(bundle)}.pdf"
-        write_atomically(path, letters_pdf([letter], title=letter.subject))
+        if bundle.pdf is None:
+            letter = self._letter_obj(bundle)
+            bundle.pdf = letters_pdf([letter], title=letter.subject)
+        write_atomically(path, bundle.pdf)
         self._letters.append(path)
         self.stats.files.append(path)
         return path
@@ -665,22 +842,38 @@ class Dispatcher:
         return path
 
     def _email(self, bundle: Bundle, to: str):
-        r = bundle.rendered
-        assert r is not None
+        r, ctx = bundle.rendered, bundle.ctx
+        assert r is not None and ctx is not None
         smtp = self.settings.smtp
         sender = smtp.sender if smtp else f"{self.settings.creditor.name} <noreply@invalid>"
         attachments = []
-        if smtp and smtp.attach_pdf and self.store.has(bundle.template, bundle.language,
-                                                       "letter", bundle.tone):
+        if (
+            smtp
+            and smtp.attach_pdf
+            and self.store.has(bundle.template, bundle.language, "letter", bundle.tone)
+        ):
             key = self.store.find(bundle.template, bundle.language, "letter", bundle.tone)
-            letter_r = self.store.render(key, self._ctx)
-            letter = Letter(self.settings.creditor, self._ctx["recipient"].lines,
-                            letter_r.subject, letter_r.html or "", self.today, bundle.language,
-                            bundle.customer.number, self._ctx["reference"])
+            letter_r = self.store.render(key, ctx)
+            letter = Letter(
+                self.settings.creditor,
+                ctx["recipient"].lines,
+                letter_r.subject,
+                letter_r.html or "",
+                local_day(self._when(bundle)),
+                bundle.language,
+                bundle.customer.number,
+                ctx["reference"],
+            )
             attachments.append((f"{self._stem(bundle)}.pdf", letters_pdf([letter])))
         return build_email(
-            sender=sender, to=to, to_name=self._ctx["recipient"].name, subject=r.subject,
-            text=r.text, html=r.html, message_id=bundle.message_id, date=self.now,
+            sender=sender,
+            to=to,
+            to_name=ctx["recipient"].name,
+            subject=r.subject,
+            text=r.text,
+            html=r.html,
+            message_id=bundle.message_id,
+            date=self._when(bundle),
             attachments=attachments,
         )
 
@@ -710,15 +903,54 @@ class Dispatcher:
             stats.bundled_rows += len(bundle.rows)
 
 
-def dispatch(engine: Engine, settings: Settings, now: datetime, *, dry_run: bool = False,
-             out: Path | None = None, limit: int | None = None,
-             channels: Iterable[str] | None = None, store: TemplateStore | None = None,
-             hooks: Hooks | None = None) -> DispatchStats:
-    """Deliver every due message once (see the module docstring); `now` must be aware."""
+def dispatch(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    out: Path | None = None,
+    limit: int | None = None,
+    channels: Iterable[str] | None = None,
+    store: TemplateStore | None = None,
+    hooks: Hooks | None = None,
+    queued_since: datetime | None = None,
+) -> DispatchStats:
+    """Deliver every due message once (see the module docstring); `now` must be aware.
+
+    `queued_since` narrows the dispatch to rows the engine queued at or after
+    that instant (e.g. only the latest run's)."""
     if now.tzinfo is None:
         raise ValueError("dispatch needs an aware `now` (e.g. datetime.now(UTC))")
     return Dispatcher(engine, settings, now.astimezone(UTC), store, dry_run, out, hooks).run(
-        limit, channels)
+        limit, channels, queued_since
+    )
+
+
+def preview_latest_run(engine: Engine, settings: Settings, out: Path) -> DispatchStats:
+    """Dry run of what the latest run queued, as files in `out` (the demo ends with it).
+
+    Nothing in the database changes.  "Now" is the latest of those messages'
+    `not_before`, so each of them is due, however the runner timed it (D2); each is
+    dated at its own `not_before`, the moment it would go out."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        latest = conn.execute(
+            select(func.max(OUTBOX.c.created_at)).where(OUTBOX.c.status == "queued")
+        ).scalar()
+        if latest is None:
+            return DispatchStats()
+        latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
+        until = conn.execute(
+            select(func.max(OUTBOX.c.not_before)).where(
+                OUTBOX.c.status == "queued", OUTBOX.c.created_at >= latest
+            )
+        ).scalar()
+    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    dispatcher = Dispatcher(engine, settings, until, dry_run=True, out=out)
+    dispatcher.dated_as_queued = True  # each message dated when it would go out
+    return dispatcher.run(queued_since=latest)
 
 
 __all__ = [
@@ -729,5 +961,6 @@ __all__ = [
     "dispatch",
     "message_id_for",
     "plan",
+    "preview_latest_run",
     "reconcile",
 ]

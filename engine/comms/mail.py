@@ -136,18 +136,22 @@ class SmtpTransport:
             code, reply = conn.mail(sender)
             if code != 250:
                 conn.rset()
-                raise SendError(f"MAIL FROM refused: {code} {reply.decode(errors='replace')}",
-                                _code_class(code))
+                raise SendError(
+                    f"MAIL FROM refused: {code} {reply.decode(errors='replace')}", _code_class(code)
+                )
             code, reply = conn.rcpt(rcpt)
             if code not in (250, 251):
                 conn.rset()
-                raise SendError(f"recipient {rcpt} refused: {code} "
-                                f"{reply.decode(errors='replace')}", _code_class(code))
+                raise SendError(
+                    f"recipient {rcpt} refused: {code} {reply.decode(errors='replace')}",
+                    _code_class(code),
+                )
             code, reply = conn.docmd("DATA")
             if code != 354:
                 conn.rset()
-                raise SendError(f"DATA refused: {code} {reply.decode(errors='replace')}",
-                                _code_class(code))
+                raise SendError(
+                    f"DATA refused: {code} {reply.decode(errors='replace')}", _code_class(code)
+                )
             data = re.sub(rb"(?m)^\.", b"..", msg.as_bytes(policy=SMTP_POLICY))
             if not data.endswith(b"\r\n"):
                 data += b"\r\n"
@@ -164,6 +168,7 @@ class SmtpTransport:
                 return f"assumed delivered: connection lost after end of data ({exc})"
             raise SendError(f"connection lost: {exc}", permanent=False) from None
         if code != 250:
-            raise SendError(f"message refused: {code} {reply.decode(errors='replace')}",
-                            _code_class(code))
+            raise SendError(
+                f"message refused: {code} {reply.decode(errors='replace')}", _code_class(code)
+            )
         return f"{code} {reply.decode(errors='replace')}"

@@ -64,9 +64,6 @@ class _LetterPdf(FPDF):
         regular, bold = _fonts()
         self.add_font("DejaVu", "", regular)
         self.add_font("DejaVu", "B", bold)
-        # write_html asks for italic (<i>, <em>) and bold-italic too: map them to what exists
-        self.add_font("DejaVu", "I", regular)
-        self.add_font("DejaVu", "BI", bold)
         self.set_margins(LEFT, 20.0, RIGHT)
         self.set_auto_page_break(True, margin=FOOTER_H + 8)
         self.current: Letter | None = None
@@ -124,10 +121,16 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.cell(ADDRESS_W - 5, 4.5, line)
         y += 4.5
     # information block
-    labels = (("Kundennummer", "Verwendungszweck", "Datum") if de
-              else ("Customer no.", "Reference", "Date"))
-    values = (letter.customer_number, letter.reference,
-              formatting.day(letter.letter_date, letter.language))
+    labels = (
+        ("Kundennummer", "Verwendungszweck", "Datum")
+        if de
+        else ("Customer no.", "Reference", "Date")
+    )
+    values = (
+        letter.customer_number,
+        letter.reference,
+        formatting.day(letter.letter_date, letter.language),
+    )
     y = INFO_Y
     for label, value in zip(labels, values, strict=True):
         pdf.set_xy(INFO_X, y)
@@ -145,14 +148,52 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
     pdf.write_html(letter.html, font_family="DejaVu", table_line_separators=True)
 
 
+def _needs_italics(pdf: _LetterPdf, letters: list[Letter]) -> None:
+    """Own templates may use <i>/<em>: register the italic styles only then (fonts are slow)."""
+    if any("<i" in x.html or "<em" in x.html for x in letters):
+        regular, bold = _fonts()
+        pdf.add_font("DejaVu", "I", regular)
+        pdf.add_font("DejaVu", "BI", bold)
+
+
 def letters_pdf(letters: list[Letter], title: str = "") -> bytes:
     """One PDF holding the letters in order, each starting on a new page."""
     pdf = _LetterPdf()
+    _needs_italics(pdf, letters)
     if title:
         pdf.set_title(title)
     for letter in letters:
         _draw(pdf, letter)
     return bytes(pdf.output())
+
+
+def letters_pdf_each(letters: list[Letter]) -> list[bytes]:
+    """One PDF per letter, drawn together and split: loading and subsetting the fonts
+    costs more than drawing a letter, so a dispatch pays for it once per chunk."""
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    if not letters:
+        return []
+    pdf = _LetterPdf()
+    _needs_italics(pdf, letters)
+    ranges = []
+    for letter in letters:
+        first = pdf.page_no() + 1
+        _draw(pdf, letter)
+        ranges.append((first, pdf.page_no()))
+    reader = PdfReader(BytesIO(bytes(pdf.output())))
+    out = []
+    for letter, (first, last) in zip(letters, ranges, strict=True):
+        writer = PdfWriter()
+        for number in range(first, last + 1):
+            writer.add_page(reader.pages[number - 1])
+        writer.add_metadata({"/Title": letter.subject, "/Creator": "mahnwerk"})
+        buffer = BytesIO()
+        writer.write(buffer)
+        out.append(buffer.getvalue())
+    return out
 
 
 def print_batch(files: list[Path]) -> bytes:

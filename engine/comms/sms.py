@@ -31,23 +31,31 @@ class SmsWebhook:
         self.client = httpx.Client(timeout=cfg.timeout)
 
     def body(self, to: str, text: str, message_id: str, sender: str) -> str:
-        ctx: dict[str, Any] = {"to": to, "text": text, "message_id": message_id,
-                               "sender": sender, "language": "de"}
+        ctx: dict[str, Any] = {
+            "to": to,
+            "text": text,
+            "message_id": message_id,
+            "sender": sender,
+            "language": "de",
+        }
         try:
             _, body = self.store.render_source(self.cfg.body, ctx, name="[sms] body")
         except TemplateError as exc:
             raise TransportDown(f"[sms] body template: {exc}") from None
         return body
 
-    def send(self, to: str, text: str, message_id: str, sender: str,
-             on_commit: Callable[[], None]) -> str:
+    def send(
+        self, to: str, text: str, message_id: str, sender: str, on_commit: Callable[[], None]
+    ) -> str:
         body = self.body(to, text, message_id, sender)
-        headers = {"Content-Type": self.cfg.content_type, "Idempotency-Key": message_id,
-                   **self.cfg.headers}
+        headers = {
+            "Content-Type": self.cfg.content_type,
+            "Idempotency-Key": message_id,
+            **self.cfg.headers,
+        }
         on_commit()
         try:
-            response = self.client.post(self.cfg.url, content=body.encode("utf-8"),
-                                        headers=headers)
+            response = self.client.post(self.cfg.url, content=body.encode("utf-8"), headers=headers)
         except httpx.ConnectError as exc:
             raise TransportDown(f"SMS webhook {self.cfg.url}: {exc}") from None
         except httpx.HTTPError as exc:

@@ -48,8 +48,10 @@ from mahnwerk.engine.comms import formatting
 
 SHIPPED = Path(__file__).with_name("templates")
 CHANNELS = ("email", "letter", "sms", "call")
-_NAME = re.compile(r"^(?P<name>[a-z0-9_]+)\.(?P<lang>[a-z]{2})\.(?P<channel>[a-z]+)"
-                   r"(?:\.(?P<tone>[a-z_]+))?\.j2$")
+_NAME = re.compile(
+    r"^(?P<name>[a-z0-9_]+)\.(?P<lang>[a-z]{2})\.(?P<channel>[a-z]+)"
+    r"(?:\.(?P<tone>[a-z_]+))?\.j2$"
+)
 
 
 class TemplateError(ValueError):
@@ -199,7 +201,8 @@ class TemplateStore:
                 return key
         tried = [k.filename for k in candidates]
         raise TemplateError(
-            tried[0], None,
+            tried[0],
+            None,
             f"no template for {name!r} in language {language!r} on channel {channel!r} "
             f"(looked for {', '.join(tried)} in "
             f"{', '.join(str(f) for f in self.folders)})",
@@ -233,8 +236,9 @@ class TemplateStore:
             _, html = self._render(self.html_env, key.filename, context)
         return Rendered(key, key.filename, " ".join(text_subject.split()), text.strip(), html)
 
-    def render_source(self, source: str, context: dict[str, Any], name: str = "<string>",
-                      html: bool = False) -> tuple[str, str]:
+    def render_source(
+        self, source: str, context: dict[str, Any], name: str = "<string>", html: bool = False
+    ) -> tuple[str, str]:
         """Render template text that is not in a file (checks, the SMS body)."""
         env = self.html_env if html else self.text_env
         try:
@@ -244,13 +248,15 @@ class TemplateStore:
             raise TemplateError(name, exc.lineno, exc.message or "syntax error") from None
         return self._run(template, context, name)
 
-    def _render(self, env: SandboxedEnvironment, filename: str, context: dict[str, Any]
-                ) -> tuple[str, str]:
+    def _render(
+        self, env: SandboxedEnvironment, filename: str, context: dict[str, Any]
+    ) -> tuple[str, str]:
         try:
             template = env.get_template(filename)
         except TemplateSyntaxError as exc:
-            raise TemplateError(exc.filename or exc.name or filename, exc.lineno,
-                                exc.message or "syntax error") from None
+            raise TemplateError(
+                exc.filename or exc.name or filename, exc.lineno, exc.message or "syntax error"
+            ) from None
         except TemplateNotFound as exc:
             raise TemplateError(filename, None, f"template {exc.name!r} not found") from None
         return self._run(template, context, filename)

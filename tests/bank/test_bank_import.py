@@ -24,6 +24,7 @@ from mahnwerk.engine.bank import (
     dismiss,
     entry,
     import_statement,
+    latest_booking,
     list_queue,
     rematch,
     remember_account,
@@ -103,7 +104,10 @@ def test_own_statement_cases(book: Engine) -> None:
 
 
 def test_reimport_books_nothing_twice(book: Engine) -> None:
+    assert latest_booking(book) is None
     first = import_statement(book, OWN, now=NOW)
+    assert latest_booking(book) == date(2026, 3, 10)
+    assert latest_booking(book, "DE00000000000000000000") is None
     with book.connect() as conn:
         before = (
             conn.execute(select(func.count()).select_from(PAY)).scalar_one(),
@@ -236,3 +240,22 @@ def test_known_iban_and_rematch(book: Engine) -> None:
             ).scalar_one()
             == "person"
         )
+
+
+def test_returned_direct_debit_is_logged_on_the_invoice_it_had_paid(book: Engine) -> None:
+    """The return names no invoice; its end-to-end id leads back to the collection."""
+    result = import_statement(book, BANK / "own" / "camt053_de_return.xml", now=NOW)
+    assert (result.matched, result.review) == (1, 1)
+    assert payments(book) == {"R2026000107": [Decimal("75.00")]}  # the return books nothing
+    with book.connect() as conn:
+        logged = conn.execute(
+            select(INV.c.external_id, EVENT.c.occurred_on, EVENT.c.message)
+            .join(INV, INV.c.id == EVENT.c.invoice_id)
+            .where(EVENT.c.kind == "bank_return")
+        ).one()
+    assert logged.external_id == "R2026000107"
+    assert logged.occurred_on == date(2026, 3, 5)
+    assert "Rückbuchung 78.00 EUR" in logged.message
+    (waiting,) = list_queue(book)
+    assert (waiting["kind"], waiting["amount"]) == ("return", "78.00")
+    assert "not a payment" in waiting["note"]

@@ -55,8 +55,11 @@ class Mailbox:
         return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [message_from_bytes(raw, policy=policy.default)
-                for _, rcpts, raw in self.messages if address in rcpts]
+        return [
+            message_from_bytes(raw, policy=policy.default)
+            for _, rcpts, raw in self.messages
+            if address in rcpts
+        ]
 
 
 class _Handler:
@@ -93,10 +96,26 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str] | Non
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
     )
     return str(cert), str(key)
 
@@ -108,8 +127,11 @@ def smtp_server(tls_files: tuple[str, str] | None) -> Iterator[SmtpServer]:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     def authenticate(server, session, envelope, mechanism, auth_data):
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
-              and auth_data.password == PASSWORD.encode())
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == USER.encode()
+            and auth_data.password == PASSWORD.encode()
+        )
         return AuthResult(success=ok)
 
     box = Mailbox()
@@ -118,13 +140,15 @@ def smtp_server(tls_files: tuple[str, str] | None) -> Iterator[SmtpServer]:
     if tls_files:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(*tls_files)
-        kwargs = dict(tls_context=ctx, require_starttls=True, authenticator=authenticate,
-                      auth_required=True)
+        kwargs = dict(
+            tls_context=ctx, require_starttls=True, authenticator=authenticate, auth_required=True
+        )
     controller = Controller(_Handler(box), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:
-        yield SmtpServer("127.0.0.1", port, box, tls_files[0] if tls_files else None,
-                         bool(tls_files))
+        yield SmtpServer(
+            "127.0.0.1", port, box, tls_files[0] if tls_files else None, bool(tls_files)
+        )
     finally:
         controller.stop()
 
@@ -148,8 +172,9 @@ def webhook() -> Iterator[Webhook]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            hook.requests.append({"path": self.path, "headers": dict(self.headers),
-                                  "body": body.decode()})
+            hook.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "body": body.decode()}
+            )
             self.send_response(hook.status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -174,8 +199,16 @@ def webhook() -> Iterator[Webhook]:
 # ---------------------------------------------------------------------------
 
 
-def write_config(path: Path, smtp: SmtpServer | None = None, hook: Webhook | None = None,
-                 letters: Path | None = None, extra: str = "") -> Path:
+SMS_BODY = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}, "id": {{ message_id|tojson }}}'
+
+
+def write_config(
+    path: Path,
+    smtp: SmtpServer | None = None,
+    hook: Webhook | None = None,
+    letters: Path | None = None,
+    extra: str = "",
+) -> Path:
     text = f"""
 [creditor]
 name = "Muster Versand GmbH"
@@ -193,7 +226,7 @@ agency = "Inkasso Partner GmbH"
 address = "Inkassoweg 2, 20095 Hamburg"
 
 [delivery]
-letters_folder = "{(letters or path.parent / 'letters').as_posix()}"
+letters_folder = "{(letters or path.parent / "letters").as_posix()}"
 backoff_seconds = 60
 lease_seconds = 600
 max_attempts = 3
@@ -213,7 +246,7 @@ sender = "Muster Versand GmbH <forderungen@muster-versand.example>"
 [sms]
 url = "{hook.url}"
 headers = {{ Authorization = "Bearer test-token" }}
-body = '{{"to": {{{{ to|tojson }}}}, "text": {{{{ text|tojson }}}}, "id": {{{{ message_id|tojson }}}}}}'
+body = '{SMS_BODY}'
 """
     path.write_text(text + extra, encoding="utf-8")
     return path
@@ -231,59 +264,128 @@ class Seed:
         self.engine = engine
         self.n = 0
 
-    def customer(self, number: str, name: str = "Erika Mustermann", type: str = "B2C",
-                 email: str | None = "erika@example.org", phone: str | None = "+4915112345678",
-                 language: str = "de", opted_out: str = "", deceased_since: date | None = None,
-                 street: str | None = "Heidestraße 17") -> int:
+    def customer(
+        self,
+        number: str,
+        name: str = "Erika Mustermann",
+        type: str = "B2C",
+        email: str | None = "erika@example.org",
+        phone: str | None = "+4915112345678",
+        language: str = "de",
+        opted_out: str = "",
+        deceased_since: date | None = None,
+        street: str | None = "Heidestraße 17",
+    ) -> int:
         with self.engine.begin() as conn:
-            return conn.execute(insert(m.CUST).values(
-                external_id=number, name=name, type=type, email=email, phone=phone,
-                street=street, postal_code="51147", city="Köln", language=language,
-                opted_out=opted_out, deceased_since=deceased_since,
-            )).inserted_primary_key[0]
+            return conn.execute(
+                insert(m.CUST).values(
+                    external_id=number,
+                    name=name,
+                    type=type,
+                    email=email,
+                    phone=phone,
+                    street=street,
+                    postal_code="51147",
+                    city="Köln",
+                    language=language,
+                    opted_out=opted_out,
+                    deceased_since=deceased_since,
+                )
+            ).inserted_primary_key[0]
 
-    def invoice(self, customer_id: int, number: str, amount: str = "1000.00",
-                state: str = "mahnung_1", fee: str | None = "1.00",
-                interest: tuple[str, date, date, str] | None = (
-                    "4.78", date(2026, 4, 2), date(2026, 4, 30), "6.27"),
-                disputed: bool = False) -> int:
+    def invoice(
+        self,
+        customer_id: int,
+        number: str,
+        amount: str = "1000.00",
+        state: str = "mahnung_1",
+        fee: str | None = "1.00",
+        interest: tuple[str, date, date, str] | None = (
+            "4.78",
+            date(2026, 4, 2),
+            date(2026, 4, 30),
+            "6.27",
+        ),
+        disputed: bool = False,
+    ) -> int:
         with self.engine.begin() as conn:
-            iid = conn.execute(insert(m.INV).values(
-                external_id=number, customer_id=customer_id, issue_date=date(2026, 3, 1),
-                due_date=date(2026, 3, 31), amount=Decimal(amount), currency="EUR",
-            )).inserted_primary_key[0]
-            lines = [{"kind": "principal", "amount": Decimal(amount),
-                      "booked_on": date(2026, 3, 1)}]
+            iid = conn.execute(
+                insert(m.INV).values(
+                    external_id=number,
+                    customer_id=customer_id,
+                    issue_date=date(2026, 3, 1),
+                    due_date=date(2026, 3, 31),
+                    amount=Decimal(amount),
+                    currency="EUR",
+                )
+            ).inserted_primary_key[0]
+            lines = [
+                {"kind": "principal", "amount": Decimal(amount), "booked_on": date(2026, 3, 1)}
+            ]
             fees = Decimal(fee or "0")
             if fee:
                 lines.append({"kind": "fee", "amount": fees, "booked_on": date(2026, 4, 30)})
             owed = Decimal("0")
             if interest:
                 owed = Decimal(interest[0])
-                lines.append({"kind": "interest", "amount": owed, "booked_on": interest[2],
-                              "period_from": interest[1], "period_to": interest[2],
-                              "rate": Decimal(interest[3])})
+                lines.append(
+                    {
+                        "kind": "interest",
+                        "amount": owed,
+                        "booked_on": interest[2],
+                        "period_from": interest[1],
+                        "period_to": interest[2],
+                        "rate": Decimal(interest[3]),
+                    }
+                )
             blank = {"period_from": None, "period_to": None, "rate": None}
             conn.execute(insert(m.LEDGER), [{"invoice_id": iid, **blank, **x} for x in lines])
-            conn.execute(insert(m.DS).values(
-                invoice_id=iid, segment="default", ladder="standard", state=state,
-                entered_on=date(2026, 4, 30), principal_open=Decimal(amount), fees_open=fees,
-                interest_open=owed, disputed=disputed,
-            ))
+            conn.execute(
+                insert(m.DS).values(
+                    invoice_id=iid,
+                    segment="default",
+                    ladder="standard",
+                    state=state,
+                    entered_on=date(2026, 4, 30),
+                    principal_open=Decimal(amount),
+                    fees_open=fees,
+                    interest_open=owed,
+                    disputed=disputed,
+                )
+            )
         return iid
 
-    def queue(self, invoice_id: int, customer_id: int, template: str, channel: str,
-              state: str = "mahnung_1", not_before: datetime = EARLY, language: str = "de",
-              tone: str | None = None, offers: list[str] | None = None) -> int:
+    def queue(
+        self,
+        invoice_id: int,
+        customer_id: int,
+        template: str,
+        channel: str,
+        state: str = "mahnung_1",
+        not_before: datetime = EARLY,
+        language: str = "de",
+        tone: str | None = None,
+        offers: list[str] | None = None,
+    ) -> int:
         self.n += 1
         with self.engine.begin() as conn:
-            return conn.execute(insert(m.OUTBOX).values(
-                idempotency_key=f"{invoice_id}:{state}:{template}:{channel}:{self.n}",
-                invoice_id=invoice_id, customer_id=customer_id, channel=channel,
-                template=template, language=language, tone=tone, status="queued",
-                not_before=not_before, created_at=EARLY, attempts=0,
-                payload=json.dumps({"state": state, "offers": offers or []}), rule="test:1",
-            )).inserted_primary_key[0]
+            return conn.execute(
+                insert(m.OUTBOX).values(
+                    idempotency_key=f"{invoice_id}:{state}:{template}:{channel}:{self.n}",
+                    invoice_id=invoice_id,
+                    customer_id=customer_id,
+                    channel=channel,
+                    template=template,
+                    language=language,
+                    tone=tone,
+                    status="queued",
+                    not_before=not_before,
+                    created_at=EARLY,
+                    attempts=0,
+                    payload=json.dumps({"state": state, "offers": offers or []}),
+                    rule="test:1",
+                )
+            ).inserted_primary_key[0]
 
     def outbox(self) -> dict[int, Any]:
         with self.engine.connect() as conn:

@@ -44,7 +44,10 @@ def crash_dispatch(db_url: str, config: Path, moment: str, tmp_path: Path) -> No
     script.write_text(CHILD)
     proc = subprocess.run(
         [sys.executable, str(script), db_url, str(config), moment, NOW.isoformat()],
-        capture_output=True, text=True, env={**os.environ, **ENV}, timeout=120,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        timeout=120,
     )
     assert proc.returncode == 9, proc.stderr
     assert "not reached" not in proc.stdout
@@ -130,8 +133,7 @@ def test_a_letter_killed_after_writing_is_recorded_once_and_printed_once(
     assert len(list(folder.glob("K1_*.pdf"))) == 1
     assert list(folder.glob("print-batch-*.pdf")) == []  # the crashed run made no batch
     settings = load_settings(config, env=ENV)
-    stats = dispatch(engine, settings,
-                     NOW + timedelta(seconds=settings.delivery.lease_seconds + 1))
+    stats = dispatch(engine, settings, NOW + timedelta(seconds=settings.delivery.lease_seconds + 1))
     assert stats.reconciled_sent == 1 and stats.rows_sent == 0
     assert seed.outbox()[1].status == "sent"
     assert len(list(folder.glob("K1_*.pdf"))) == 1

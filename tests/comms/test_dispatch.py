@@ -94,8 +94,7 @@ def test_a_letter_is_a_din_a4_pdf_with_the_itemised_claim_and_goes_into_the_prin
     letter = next(p for p in stats.files if "K7" in p.name)
     reader = PdfReader(letter)
     box = reader.pages[0].mediabox
-    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (
-        210, 297)
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)
     text = flat(pdf_text(letter))
     assert "Erika Mustermann Heidestraße 17 51147 Köln" in text  # the address window
     assert "1. Mahnung" in text
@@ -108,9 +107,7 @@ def test_a_letter_is_a_din_a4_pdf_with_the_itemised_claim_and_goes_into_the_prin
     assert stats.batch.parent == tmp_path / "letters" / "2026-05-04"
 
 
-def test_an_sms_goes_to_the_webhook_with_headers_and_body_template(
-    engine, seed, settings, webhook
-):
+def test_an_sms_goes_to_the_webhook_with_headers_and_body_template(engine, seed, settings, webhook):
     c = seed.customer("K1")
     i = seed.invoice(c, "R1", state="vorab", fee=None, interest=None)
     seed.queue(i, c, "vorab_hinweis_sms", "sms", state="vorab")
@@ -140,8 +137,7 @@ def test_a_rejected_number_becomes_a_delivery_failed_event(engine, seed, setting
 def test_several_invoices_of_one_customer_go_into_one_email(engine, seed, settings, smtp_server):
     """D3: one message lists all invoices; each outbox row is marked sent once."""
     c = seed.customer("K1")
-    ids = [seed.invoice(c, f"R{n}", state="erinnerung", fee=None, interest=None)
-           for n in (1, 2, 3)]
+    ids = [seed.invoice(c, f"R{n}", state="erinnerung", fee=None, interest=None) for n in (1, 2, 3)]
     for i in ids:
         seed.queue(i, c, "zahlungserinnerung", "email", state="erinnerung")
     stats = dispatch(engine, settings, NOW)
@@ -186,9 +182,7 @@ def test_a_deceased_customers_letter_goes_to_the_heirs(engine, seed, settings):
     assert "Guten Tag Erika Mustermann" not in text
 
 
-def test_a_bounce_fails_permanently_and_the_policy_hears_of_it(
-    engine, seed, settings, smtp_server
-):
+def test_a_bounce_fails_permanently_and_the_policy_hears_of_it(engine, seed, settings, smtp_server):
     c = seed.customer("K1", email="bounce@example.org")
     i = seed.invoice(c, "R1", state="erinnerung", fee=None, interest=None)
     seed.queue(i, c, "zahlungserinnerung", "email", state="erinnerung")
@@ -311,18 +305,34 @@ def test_the_engine_reacts_to_a_bounce_with_a_letter(engine, tmp_path, smtp_serv
 
     from .conftest import EARLY
 
-    settings = load_settings(write_config(tmp_path / "m.toml", smtp_server,
-                                          letters=tmp_path / "letters"), env=ENV)
+    settings = load_settings(
+        write_config(tmp_path / "m.toml", smtp_server, letters=tmp_path / "letters"), env=ENV
+    )
     policy = Path(__file__).resolve().parents[2] / "policies" / "de_b2c_standard.mahn"
     deploy(engine, policy, EARLY)
     with engine.begin() as conn:
-        cid = conn.execute(insert(m.CUST).values(
-            external_id="K1", name="Erika Mustermann", type="B2C", email="bounce@example.org",
-            street="Heidestraße 17", postal_code="51147", city="Köln", region="NW",
-        )).inserted_primary_key[0]
-        conn.execute(insert(m.INV).values(
-            external_id="R1", customer_id=cid, issue_date=date(2026, 3, 1),
-            due_date=date(2026, 4, 24), amount=Decimal("80.00"), currency="EUR"))
+        cid = conn.execute(
+            insert(m.CUST).values(
+                external_id="K1",
+                name="Erika Mustermann",
+                type="B2C",
+                email="bounce@example.org",
+                street="Heidestraße 17",
+                postal_code="51147",
+                city="Köln",
+                region="NW",
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(m.INV).values(
+                external_id="R1",
+                customer_id=cid,
+                issue_date=date(2026, 3, 1),
+                due_date=date(2026, 4, 24),
+                amount=Decimal("80.00"),
+                currency="EUR",
+            )
+        )
     policies = PolicySet.load(engine)
     day = date(2026, 5, 1)  # 7 days after due: the reminder e-mail
     run(engine, day, policies, EARLY)
@@ -339,3 +349,35 @@ def test_the_engine_reacts_to_a_bounce_with_a_letter(engine, tmp_path, smtp_serv
     stats = dispatch(engine, settings, later)
     assert stats.messages == {"letter": 1}, stats.as_dict()
     assert "Zahlungserinnerung" in pdf_text(stats.files[0])
+
+
+def test_the_demo_preview_writes_only_the_latest_runs_post(engine, seed, settings, tmp_path):
+    from sqlalchemy import update
+
+    from mahnwerk.engine.comms.dispatch import preview_latest_run
+
+    c = seed.customer("K1")
+    old = seed.invoice(c, "R1", state="erinnerung", fee=None, interest=None)
+    seed.queue(old, c, "zahlungserinnerung", "email", state="erinnerung")
+    new = seed.invoice(c, "R2")
+    seed.queue(new, c, "mahnung_1", "letter", not_before=NOW + timedelta(days=2))
+    with engine.begin() as conn:  # the letter was queued by a later run
+        conn.execute(update(m.OUTBOX).where(m.OUTBOX.c.id == 2).values(created_at=NOW))
+    stats = preview_latest_run(engine, settings, tmp_path / "post")
+    assert [p.suffix for p in stats.files] == [".pdf"]
+    assert "06.05.2026" in pdf_text(stats.files[0])  # dated when it would go out
+    assert {r.status for r in seed.outbox().values()} == {"queued"}
+
+
+def test_an_email_can_carry_the_letter_as_pdf(engine, seed, tmp_path, smtp_server):
+    path = write_config(tmp_path / "mahnwerk.toml", smtp_server, letters=tmp_path / "letters")
+    settings = load_settings(path, env={**ENV, "MAHNWERK_SMTP_ATTACH_PDF": "true"})
+    c = seed.customer("K1")
+    i = seed.invoice(c, "R1", state="erinnerung", fee=None, interest=None)
+    seed.queue(i, c, "zahlungserinnerung", "email", state="erinnerung")
+    dispatch(engine, settings, NOW)
+    [mail] = smtp_server.box.mails()
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    text = flat(PdfReader(BytesIO(attachment.get_content())).pages[0].extract_text())
+    assert "Zahlungserinnerung" in text and "1.000,00 €" in text

@@ -48,7 +48,11 @@ def test_every_template_the_shipped_policies_send_exists_in_german_and_english()
                     if isinstance(action, ir.Send):
                         for lang in ("de", "en"):
                             assert store.has(action.template, lang, action.channel.value), (
-                                path.name, action.template, action.channel.value, lang)
+                                path.name,
+                                action.template,
+                                action.channel.value,
+                                lang,
+                            )
 
 
 def test_policy_check_accepts_the_shipped_template_folder(tmp_path):
@@ -57,8 +61,9 @@ def test_policy_check_accepts_the_shipped_template_folder(tmp_path):
     from mahnwerk.cli import app
 
     result = CliRunner().invoke(
-        app, ["policy", "check", *map(str, sorted(POLICIES.glob("*.ma*"))),
-              "--templates", str(SHIPPED)])
+        app,
+        ["policy", "check", *map(str, sorted(POLICIES.glob("*.ma*"))), "--templates", str(SHIPPED)],
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -90,7 +95,8 @@ def test_html_is_escaped_but_the_text_is_not():
 def test_the_sandbox_refuses_python_internals(tmp_path):
     (tmp_path / "boese.de.letter.j2").write_text(
         '{% extends "_letter.de.j2" %}{% block subject %}x{% endblock %}'
-        "{% block body %}{{ creditor.__class__.__mro__ }}{% endblock %}")
+        "{% block body %}{{ creditor.__class__.__mro__ }}{% endblock %}"
+    )
     store = TemplateStore([tmp_path])
     with pytest.raises(TemplateError) as err:
         render(store, "boese")
@@ -103,7 +109,8 @@ def test_a_missing_variable_is_an_error_naming_template_and_line(tmp_path):
         "{% block subject %}Hinweis{% endblock %}\n"
         "{% block body %}\n"
         "Ihr Kundenberater: {{ customer.berater }}\n"
-        "{% endblock %}\n")
+        "{% endblock %}\n"
+    )
     store = TemplateStore([tmp_path])
     with pytest.raises(TemplateError) as err:
         render(store, "lueckenhaft")
@@ -122,7 +129,8 @@ def test_a_syntax_error_names_template_and_line(tmp_path):
 def test_own_templates_come_before_the_shipped_ones(tmp_path):
     (tmp_path / "mahnung_1.de.letter.j2").write_text(
         '{% extends "_letter.de.j2" %}{% block subject %}Eigene{% endblock %}'
-        "{% block body %}Unser eigener Text.{% endblock %}")
+        "{% block body %}Unser eigener Text.{% endblock %}"
+    )
     out = render(TemplateStore([tmp_path]), "mahnung_1")
     assert out.subject == "Eigene" and "Unser eigener Text." in out.text
 
@@ -131,7 +139,8 @@ def test_a_tone_picks_its_own_file_and_falls_back_to_the_plain_one():
     store = TemplateStore()
     assert store.find("mahnung_1", "de", "letter", "firm").tone == "firm"
     assert store.find("mahnung_1", "de", "letter", "friendly") == TemplateKey(
-        "mahnung_1", "de", "letter")
+        "mahnung_1", "de", "letter"
+    )
     with pytest.raises(TemplateError, match="mahnung_9"):
         store.find("mahnung_9", "de", "letter")
 
@@ -150,8 +159,10 @@ def test_amounts_and_dates_follow_the_locale():
 def test_a_letter_itemises_fees_and_interest_with_period_rate_and_principal():
     text = flat(render(TemplateStore(), "mahnung_1").text)
     assert "Mahngebühr 2,00 € (29.05.2026)" in text
-    assert ("Verzugszinsen 13,79 €: 44 Tage vom 16.04.2026 bis 29.05.2026 zu 9,27 % jährlich "
-            "auf 1.234,56 €") in text
+    assert (
+        "Verzugszinsen 13,79 €: 44 Tage vom 16.04.2026 bis 29.05.2026 zu 9,27 % jährlich "
+        "auf 1.234,56 €"
+    ) in text
     assert "1.250,35 €" in text  # the total
     assert "„PR-2026-0815“" in text  # the payment reference
     assert "https://pay.example/PR-2026-0815" in text
@@ -171,14 +182,16 @@ def test_b3_the_shipped_collection_letter_states_everything_13a_rdg_requires():
 def test_b3_a_collection_letter_without_the_supervisory_authority_is_refused():
     source = (SHIPPED / "inkasso_ankuendigung.de.letter.j2").read_text()
     broken = source.replace(
-        "Zuständige Aufsichtsbehörde: {{ collection.supervisory_authority }}", "")
+        "Zuständige Aufsichtsbehörde: {{ collection.supervisory_authority }}", ""
+    )
     assert check_collection_letter(broken, "de") == ["the supervisory authority"]
 
 
 def test_b3_a_collection_letter_without_the_interest_calculation_is_refused(tmp_path):
     source = (SHIPPED / "inkasso_ankuendigung.de.letter.j2").read_text()
     (tmp_path / "inkasso_ankuendigung.de.letter.j2").write_text(
-        source.replace("{{ m.itemised() }}", ""))
+        source.replace("{{ m.itemised() }}", "")
+    )
     problems = check_store(TemplateStore([tmp_path]))
     rules = {(p.rule, p.message.split("state ")[-1]) for p in problems}
     assert ("B3", "interest: period") in rules and ("B3", "costs: reason") in rules
@@ -190,7 +203,8 @@ def test_e1_a_subject_with_debt_words_is_refused(tmp_path):
     assert check_subject("Ihre Rechnung 4711", "de") == []
     (tmp_path / "zahlungserinnerung.de.email.j2").write_text(
         '{% extends "_email.de.j2" %}{% block subject %}Zahlungserinnerung {{ numbers }}'
-        "{% endblock %}{% block body %}Bitte zahlen.{% endblock %}")
+        "{% endblock %}{% block body %}Bitte zahlen.{% endblock %}"
+    )
     [problem] = check_store(TemplateStore([tmp_path]))
     assert problem.rule == "E1" and "zahlungserinnerung" in problem.message
 
@@ -198,17 +212,18 @@ def test_e1_a_subject_with_debt_words_is_refused(tmp_path):
 def test_e1_can_be_switched_off_in_the_settings(tmp_path):
     (tmp_path / "zahlungserinnerung.de.email.j2").write_text(
         '{% extends "_email.de.j2" %}{% block subject %}Mahnung{% endblock %}'
-        "{% block body %}Bitte zahlen.{% endblock %}")
+        "{% block body %}Bitte zahlen.{% endblock %}"
+    )
     settings = checks.probe_settings(neutral_subjects=False)
     assert check_store(TemplateStore([tmp_path]), settings) == []
 
 
 def test_c6_letters_after_a_death_go_to_the_heirs():
     store = TemplateStore()
-    for lang, heirs, greeting in (("de", "An die Erben von Erika Mustermann",
-                                   "Sehr geehrte Damen und Herren,"),
-                                  ("en", "To the estate of Erika Mustermann",
-                                   "Dear Sir or Madam,")):
+    for lang, heirs, greeting in (
+        ("de", "An die Erben von Erika Mustermann", "Sehr geehrte Damen und Herren,"),
+        ("en", "To the estate of Erika Mustermann", "Dear Sir or Madam,"),
+    ):
         ctx = probe_context("mahnung_1", lang, "letter", deceased=True)
         assert ctx["recipient"].lines[0] == heirs
         out = store.render(store.find("mahnung_1", lang, "letter"), ctx)

@@ -5,6 +5,8 @@
 * C4 — `limitation_restart_on`: the last part payment, which restarts limitation (§ 212 BGB);
 * C3 — `court_stage`, `court_served_on`: the court payment order (§§ 688 ff. ZPO) and its
   deadlines;
+* E3 — `interest_rule`: the policy line that claims default interest, cited by every
+  interest booking;
 * D3 — an index on the outbox by customer and time, so a run can count a customer's recent
   contacts without scanning the outbox.
 
@@ -31,6 +33,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("limitation_restart_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("court_stage", sa.String(), nullable=True))
         batch.add_column(sa.Column("court_served_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("interest_rule", sa.String(), nullable=True))
     op.create_index("ix_outbox_customer_not_before", "outbox", ["customer_id", "not_before"])
 
 
@@ -38,6 +41,7 @@ def downgrade() -> None:
     op.drop_index("ix_outbox_customer_not_before", table_name="outbox")
     with op.batch_alter_table("dunning_state") as batch:
         for column in (
+            "interest_rule",
             "court_served_on",
             "court_stage",
             "limitation_restart_on",
