@@ -132,11 +132,10 @@ def plan(
             day = at.date()
             continue
         local_day = at.date()
-        if Contact(channel, local_day) in taken:
-            break  # the same channel on the same day: one letter, one contact (bundled)
         broken = _fits(local_day, channel, taken, _limits_for(channel, limits))
         if broken is None:
-            taken.append(Contact(channel, local_day))
+            if Contact(channel, local_day) not in taken:  # else bundled with that contact
+                taken.append(Contact(channel, local_day))
             break
         reason = broken
         day = local_day + timedelta(days=1)

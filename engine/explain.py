@@ -61,6 +61,17 @@ def customer_from(data: dict[str, Any]) -> Customer:
         opted_out=frozenset(data.get("opted_out", [])),
         risk_score=_decimal(data.get("risk_score"), "customer: risk_score"),
         avg_days_late=_decimal(data.get("avg_days_late"), "customer: avg_days_late"),
+        median_days_late=_decimal(data.get("median_days_late"), "customer: median_days_late"),
+        late_share=_decimal(data.get("late_share"), "customer: late_share"),
+        trend_days=_decimal(data.get("trend_days"), "customer: trend_days"),
+        disputes=int(_decimal(data.get("disputes"), "customer: disputes") or 0),
+        partial_payments=int(
+            _decimal(data.get("partial_payments"), "customer: partial_payments") or 0
+        ),
+        overdue_invoices=int(
+            _decimal(data.get("overdue_invoices"), "customer: overdue_invoices") or 0
+        ),
+        gone_quiet=bool(data.get("gone_quiet", False)),
     )
 
 

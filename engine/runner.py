@@ -679,7 +679,7 @@ def _write_actions(
     # only if the invoice still stands where that message speaks from: a catch-up run must
     # not remind an invoice that was paid, disputed or put on hold meanwhile.
     keep = set()
-    if messages and (record is None or _still_speaks(record, messages[-1])):
+    if messages and (record is None or _still_speaks(record, messages[-1], actions)):
         last = messages[-1]  # the latest level's messages: every channel its state names
         keep = {id(msg) for msg in messages if msg.state == last.state and msg.on == last.on}
     for action in actions:
@@ -776,6 +776,11 @@ def _write_actions(
                             "state": action.state,
                             "offers": list(action.offers),
                             "announces": list(action.announces),
+                            # the terminal state this letter's step completed into the same
+                            # day (the handover letter): dispatch still sends it then
+                            "completes": record.state
+                            if record is not None and record.state != action.state
+                            else None,
                         }
                     ),
                     "rule": action.rule,
@@ -845,15 +850,26 @@ def _write_actions(
     writes.log.extend(log)
 
 
-def _still_speaks(record: Record, message: Message) -> bool:
-    paused = record.pause_reason is not None
-    return (
-        record.state == message.state
-        and not record.disputed
-        and not record.held
-        and not paused
-        and record.state not in ir.TERMINAL_NAMES
-    )
+#: Terminal states a state's own letter may lead into on the same day (an `auto` rule): the
+#: letter announcing the collection agency goes out with the handover, not instead of it.
+_COMPLETED_BY_STATE = frozenset({ir.Terminal.HANDED_OVER.value, ir.Terminal.WRITTEN_OFF.value})
+
+
+def _still_speaks(record: Record, message: Message, actions: Sequence[Any] = ()) -> bool:
+    """Whether the invoice still stands where `message` speaks from at the end of the step."""
+    if record.disputed or record.held or record.pause_reason is not None:
+        return False
+    if record.state == message.state:
+        return record.state not in ir.TERMINAL_NAMES
+    if record.state in _COMPLETED_BY_STATE:
+        last = next((a for a in reversed(actions) if isinstance(a, Transition)), None)
+        return (
+            last is not None
+            and last.source == message.state
+            and last.target == record.state
+            and last.on == message.on
+        )
+    return False
 
 
 def _insert_ignore(conn: Connection, table: Any) -> Any:

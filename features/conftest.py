@@ -987,3 +987,106 @@ def auskunft_ohne(welt: Welt, kunde: str, text: str) -> None:
 
     dump = json.dumps(export_customer(welt.engine, kunde), ensure_ascii=False)
     assert text not in dump, dump[max(0, dump.find(text) - 200) : dump.find(text) + 200]
+
+
+# --- what the customer receives: the dispatcher's dry run (B3, C6, D9, E1) --------------------
+
+
+@when(parsers.parse("die Post vom {tag_} probeweise versandt wird"))
+def post_probeweise(welt: Welt, tag_: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.engine.comms.dispatch import dispatch
+
+    noon = datetime.combine(tag(tag_), time(12, 0), ZoneInfo("Europe/Berlin"))
+    welt.post = welt.folder / "post"
+    dispatch(welt.engine, demo_settings(), noon, dry_run=True, out=welt.post)
+
+
+def _files(welt: Welt, kunde: str, suffix: str) -> list[Path]:
+    found = sorted(welt.post.glob(f"{kunde}_*{suffix}"))
+    assert found, (
+        f"keine {suffix}-Datei für {kunde} in {sorted(p.name for p in welt.post.iterdir())}"
+    )
+    return found
+
+
+def _brieftext(welt: Welt, kunde: str) -> str:
+    from pypdf import PdfReader
+
+    pages = [
+        page.extract_text() for f in _files(welt, kunde, ".pdf") for page in PdfReader(f).pages
+    ]
+    return " ".join(" ".join(pages).split())
+
+
+@then(parsers.parse('steht im Brief an "{kunde}" "{text}"'))
+def im_brief(welt: Welt, kunde: str, text: str) -> None:
+    letter = _brieftext(welt, kunde)
+    assert " ".join(text.split()) in letter, letter
+
+
+@then(parsers.parse('steht im Brief an "{kunde}" nicht "{text}"'))
+def nicht_im_brief(welt: Welt, kunde: str, text: str) -> None:
+    letter = _brieftext(welt, kunde)
+    assert " ".join(text.split()) not in letter, letter
+
+
+@then(parsers.parse('droht der Brief an "{kunde}" mit dem Inkasso: {antwort}'))
+def droht_inkasso(welt: Welt, kunde: str, antwort: str) -> None:
+    threat = "einem Inkassounternehmen zur Einziehung übergeben" in _brieftext(welt, kunde)
+    assert threat == {"ja": True, "nein": False}[antwort], _brieftext(welt, kunde)
+
+
+@then(parsers.parse('lautet der Betreff der E-Mail an "{kunde}" "{betreff}"'))
+def betreff(welt: Welt, kunde: str, betreff: str) -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    subjects = [
+        BytesParser(policy=policy.default).parsebytes(f.read_bytes())["Subject"]
+        for f in _files(welt, kunde, ".eml")
+    ]
+    assert subjects == [betreff], subjects
+
+
+@when(parsers.parse('die Vorlage "{name}" geprüft wird, wie sie ausgeliefert wird'))
+def vorlage_pruefen(welt: Welt, name: str) -> None:
+    from mahnwerk.engine.comms.checks import check_collection_letter
+    from mahnwerk.engine.comms.templates import SHIPPED
+
+    welt.fehlend = check_collection_letter((SHIPPED / f"{name}.de.letter.j2").read_text("utf-8"))
+
+
+@when(parsers.parse('die Vorlage "{name}" ohne die Zeile mit "{text}" geprüft wird'))
+def vorlage_ohne_zeile(welt: Welt, name: str, text: str) -> None:
+    from mahnwerk.engine.comms.checks import check_collection_letter
+    from mahnwerk.engine.comms.templates import SHIPPED
+
+    source = (SHIPPED / f"{name}.de.letter.j2").read_text("utf-8")
+    kept = [line for line in source.splitlines() if text not in line]
+    assert len(kept) < len(source.splitlines()), f"keine Zeile mit {text!r}"
+    welt.fehlend = check_collection_letter("\n".join(kept))
+
+
+@then("fehlt keine Pflichtangabe")
+def keine_fehlt(welt: Welt) -> None:
+    assert welt.fehlend == [], welt.fehlend
+
+
+@then(parsers.parse('fehlt die Pflichtangabe "{angabe}"'))
+def angabe_fehlt(welt: Welt, angabe: str) -> None:
+    assert angabe in welt.fehlend, welt.fehlend
+
+
+@then(parsers.parse('ist der Betreff "{betreff}" auf {sprache} {urteil}'))
+def betreff_urteil(welt: Welt, betreff: str, sprache: str, urteil: str) -> None:
+    from mahnwerk.engine.comms.checks import check_subject
+
+    problems = check_subject(betreff, {"Deutsch": "de", "Englisch": "en"}[sprache])
+    if urteil == "neutral":
+        assert problems == [], problems
+    else:
+        assert urteil == "verräterisch", urteil
+        assert problems and problems[0].rule == "E1", problems

@@ -9,12 +9,14 @@ palette (ctrl+p) lists every screen and the current screen's actions by name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.containers import Container
 from textual.screen import Screen
+from textual.widgets import Button, Input, Label, OptionList, ProgressBar
 
 from mahnwerk.tui import registry
 from mahnwerk.tui.base import Context
@@ -34,14 +36,14 @@ class MahnwerkApp(App[None]):
         engine: Engine,
         operator: str,
         today: date,
-        clock: Callable[[], datetime] | None = None,
+        clock: Callable[[], datetime],
         start: str = "dashboard",
     ) -> None:
         super().__init__()
         operator = operator.strip()
         if not operator:
             raise ValueError("an operator's name is needed: --operator NAME or $MAHNWERK_OPERATOR")
-        self.ctx = Context(engine, operator, today, clock or (lambda: datetime.now(UTC)))
+        self.ctx = Context(engine, operator, today, clock)
         registry.builtin()
         self.start = start
         self.sub_title = f"operator {operator} · as of {today.isoformat()}"
@@ -51,6 +53,19 @@ class MahnwerkApp(App[None]):
 
     def on_mount(self) -> None:
         self.switch_mode(self.start)
+        self.call_after_refresh(self._warm_styles)
+
+    async def _warm_styles(self) -> None:
+        """Mount one of each widget type the other screens use, hidden, and drop them.
+
+        Textual reads a widget type's default CSS the first time one is
+        mounted; doing that once at start-up, while the operator reads the
+        first screen, keeps it out of the first switch to the queue (and others).
+        """
+        box = Container(Input(), OptionList(), ProgressBar(), Label(), Button(), classes="warm-up")
+        box.display = False
+        await self.screen.mount(box)
+        await box.remove()
 
     def action_goto(self, name: str) -> None:
         if self.current_mode != name:
@@ -62,13 +77,18 @@ class MahnwerkApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
+        own = {
+            x.action if isinstance(x, Binding) else x[1]
+            for x in getattr(type(self.screen), "BINDINGS", [])
+        }
         keys = []
         seen = set()
-        for _key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             b = active.binding
-            if b.description and b.action not in seen and not b.action.startswith("goto"):
-                seen.add(b.action)
-                keys.append((self.get_key_display(b), b.description))
+            if b.action not in own or not b.description or b.action in seen:
+                continue  # the screen's own keys; the widgets' cursor keys go without saying
+            seen.add(b.action)
+            keys.append((self.get_key_display(b), b.description))
         screens = [(e.key, e.title, e.description) for e in registry.SCREENS]
         self.push_screen(HelpScreen(screens, keys))
 
@@ -89,8 +109,3 @@ class MahnwerkApp(App[None]):
                 )
         yield SystemCommand("Help", "Keys and screens (key ?)", self.action_help)
         yield from super().get_system_commands(screen)
-
-
-def run_tui(engine: Engine, operator: str, today: date) -> None:
-    """Start the UI in the terminal (blocks until the operator quits)."""
-    MahnwerkApp(engine, operator, today).run()

@@ -19,7 +19,7 @@ from mahnwerk.engine.approvals import ApprovalError, PendingApproval, decide, pe
 from mahnwerk.tui.base import BookScreen, money
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
 
-SHOWN = 1000
+SHOWN = 200
 """Oldest escalations shown at once; decide those and the next ones appear."""
 
 
@@ -87,12 +87,16 @@ class ApprovalsScreen(BookScreen):
             )
         if items:
             table.move_cursor(row=min(cursor, len(items) - 1))
-        more = f" (the oldest {SHOWN} shown)" if len(items) == SHOWN else ""
-        self.query_one("#approvals-status", Static).update(
-            f"{len(items):,} escalation(s) waiting{more} · you are [b]{self.ctx.operator}[/b]"
-            + (f" · {len(self.marked)} marked" if self.marked else "")
-        )
+        self.show_status()
         self.show_detail()
+
+    def show_status(self) -> None:
+        n = len(self.items)
+        more = f" (the oldest {SHOWN} shown)" if n == SHOWN else ""
+        self.query_one("#approvals-status", Static).update(
+            f"{n:,} escalation(s) waiting{more} · you are [b]{self.ctx.operator}[/b]"
+            + (f" · {len(self.marked)} marked (space: mark, m: all)" if self.marked else "")
+        )
 
     def current(self) -> PendingApproval | None:
         table = self.query_one("#approvals", DataTable)
@@ -134,6 +138,7 @@ class ApprovalsScreen(BookScreen):
         table = self.query_one("#approvals", DataTable)
         table.update_cell(str(item.id), "mark", "✓" if item.id in self.marked else "")
         table.action_cursor_down()
+        self.show_status()
 
     def action_mark_all(self) -> None:
         self.marked = set() if self.marked == set(self.items) else set(self.items)

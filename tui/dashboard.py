@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -69,8 +70,12 @@ class DashboardScreen(BookScreen):
         aging = self.query_one("#aging", DataTable)
         aging.clear()
         for name, (n, total) in data.aging.items():
-            aging.add_row(name, f"{n:,}", money(total), key=name)
+            aging.add_row(name, _right(f"{n:,}"), _right(money(total)), key=name)
         states = self.query_one("#states", DataTable)
         states.clear()
         for seg, state, n, total in data.by_state:
-            states.add_row(seg, state, f"{n:,}", money(total), key=f"{seg}/{state}")
+            states.add_row(seg, state, _right(f"{n:,}"), _right(money(total)), key=f"{seg}/{state}")
+
+
+def _right(text: str) -> Text:
+    return Text(text, justify="right")

@@ -18,6 +18,7 @@ screen shows what `mahnwerk invoices --json` shows.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -80,6 +81,41 @@ class QueueFilter:
     def with_(self, **changes: Any) -> QueueFilter:
         return replace(self, **changes)
 
+    @classmethod
+    def parse(cls, line: str, sort: str = "entry", descending: bool = False) -> QueueFilter:
+        """The filter line as an operator types it (`FILTER_SYNTAX`); bad parts raise.
+
+        `state=mahnung_1 amount>=100 overdue>=30 müller` keeps invoices in
+        `mahnung_1` of at least 100 EUR, 30 or more days overdue, whose number or
+        customer matches "müller".
+        """
+        values: dict[str, str] = {}
+        words = []
+        for part in line.split():
+            m = _FILTER_PART.fullmatch(part)
+            if m is None:
+                if "=" in part or part.startswith((">", "<")):
+                    raise FilterError(f"cannot read {part!r}; write e.g. {FILTER_SYNTAX}")
+                words.append(part)
+                continue
+            key, op, value = m.group(1).lower(), m.group(2), m.group(3)
+            field_name = _FILTER_FIELDS.get((key, op))
+            if field_name is None:
+                raise FilterError(f"cannot read {part!r}; write e.g. {FILTER_SYNTAX}")
+            values[field_name] = value
+        found = cls(text=" ".join(words), sort=sort, descending=descending, **values)
+        found.conditions(date(2000, 1, 1))  # refuse malformed values now, not at the query
+        return found
+
+    def line(self) -> str:
+        """The filter line that `parse` reads back into these filters."""
+        parts = [
+            f"{key}{op}{getattr(self, name)}"
+            for (key, op), name in _FILTER_FIELDS.items()
+            if getattr(self, name).strip() and key != "days"
+        ]
+        return " ".join(parts + ([self.text] if self.text.strip() else []))
+
     def conditions(self, today: date) -> list[Any]:
         """SQL conditions for these filters; a malformed value raises `FilterError`."""
         out: list[Any] = []
@@ -116,6 +152,22 @@ class QueueFilter:
                 )
             )
         return out
+
+
+FILTER_SYNTAX = (
+    "state=mahnung_1,new  segment=default  customer=K-100  amount>=100  amount<=500  "
+    "overdue>=30  words to search"
+)
+_FILTER_PART = re.compile(r"([A-Za-z]+)(>=|<=|=)(\S+)")
+_FILTER_FIELDS = {
+    ("state", "="): "state",
+    ("segment", "="): "segment",
+    ("customer", "="): "customer",
+    ("amount", ">="): "min_amount",
+    ("amount", "<="): "max_amount",
+    ("overdue", ">="): "min_days_overdue",
+    ("days", ">="): "min_days_overdue",
+}
 
 
 def parse_amount(text: str, what: str) -> Decimal:

@@ -129,22 +129,22 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         lines = ["[b]Screens[/b]"]
-        lines += [f"  [b]{key:>6}[/b]  {title:<20} {what}" for key, title, what in self.screens]
+        lines += [f"  [b]{key:>9}[/b]  {title:<20} {what}" for key, title, what in self.screens]
         lines += ["", "[b]On this screen[/b]"]
-        lines += [f"  [b]{key:>6}[/b]  {what}" for key, what in self.keys]
+        lines += [f"  [b]{key:>9}[/b]  {what}" for key, what in self.keys]
         lines += [
             "",
             "[b]Everywhere[/b]",
-            "  [b]     ?[/b]  this help",
-            "  [b]ctrl+p[/b]  command palette: every screen and action by name",
-            "  [b]ctrl+q[/b]  quit",
+            "  [b]        ?[/b]  this help",
+            "  [b]   ctrl+p[/b]  command palette: every screen and action by name",
+            "  [b]   ctrl+q[/b]  quit",
             "",
             "Approvals, rejections, payments and runs ask for confirmation first.",
         ]
         with Vertical(id="dialog", classes="help"):
             yield Label("mahnwerk — help", id="question")
             with VerticalScroll():
-                yield Static("\n".join(lines))
+                yield Static("\n".join(lines), classes="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -2,7 +2,8 @@
 
 The drawing is `dsl.render.to_text`, the same one `mahnwerk policy graph`
 prints: states with what they do, arrows with the trigger in the policy's own
-words.  `e` adds the policy-wide event rules (disputes, promises, holds).
+words.  `e` adds the policy-wide event rules (disputes, promises, holds);
+`f` switches to the Mermaid or Graphviz source of the same graph.
 """
 
 from __future__ import annotations
@@ -14,19 +15,23 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mahnwerk.dsl.render import to_text
+from mahnwerk.dsl.render import RENDERERS
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.tui.base import BookScreen
 
 
 class PolicyScreen(BookScreen):
-    BINDINGS = [Binding("e", "events", "Event rules")]
+    BINDINGS = [
+        Binding("e", "events", "Event rules"),
+        Binding("f", "format", "Text/Mermaid/dot"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
         self.graphs: dict[str, object] = {}
         self.labels: dict[str, str] = {}
         self.with_handlers = False
+        self.format = "text"
         self.current: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -70,10 +75,18 @@ class PolicyScreen(BookScreen):
 
     def draw(self, key: str) -> None:
         self.current = key
-        text = to_text(self.graphs[key], with_handlers=self.with_handlers)  # type: ignore[arg-type]
+        draw = RENDERERS[self.format]
+        text = draw(self.graphs[key], with_handlers=self.with_handlers)  # type: ignore[arg-type]
         self.query_one("#graph", Static).update(
             f"[b]{self.labels[key]}[/b]\n" + text.replace("[", r"\[")
         )
+
+    def action_format(self) -> None:
+        """Mermaid and dot are there to copy into documentation and tickets."""
+        names = list(RENDERERS)
+        self.format = names[(names.index(self.format) + 1) % len(names)]
+        if self.current:
+            self.draw(self.current)
 
     def action_events(self) -> None:
         self.with_handlers = not self.with_handlers

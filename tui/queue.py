@@ -7,17 +7,18 @@ count of matching invoices runs once per filter change, in the background.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mahnwerk.tui.base import BookScreen, money
 from mahnwerk.tui.data import (
+    FILTER_SYNTAX,
     INDEXED_SORTS,
     PAGE_SIZE,
     SORTS,
@@ -26,16 +27,6 @@ from mahnwerk.tui.data import (
     QueueFilter,
     queue_count,
     queue_page,
-)
-
-FILTERS = (
-    ("state", "state"),
-    ("segment", "segment"),
-    ("customer", "customer"),
-    ("min_amount", "amount ≥"),
-    ("max_amount", "amount ≤"),
-    ("min_days_overdue", "days late ≥"),
-    ("text", "search"),
 )
 
 COLUMNS = (
@@ -60,8 +51,7 @@ class QueueScreen(BookScreen):
         Binding("home", "first_page", "First page", show=False),
         Binding("s", "sort", "Sort"),
         Binding("r", "reverse", "Reverse"),
-        Binding("f", "filters", "Filters"),
-        Binding("slash", "search", "Search"),
+        Binding("f,slash", "filters", "Filter"),
         Binding("x", "clear_filters", "Clear"),
         Binding("escape", "to_table", "To table", show=False),
     ]
@@ -72,14 +62,14 @@ class QueueScreen(BookScreen):
         self.starts: list[tuple[Any, int] | None] = [None]  # key before each visited page
         self.page: Page = Page([])
         self.total: int | None = None
+        self.loading = False
+        self.asked_at = time.perf_counter()  # opening counts from here
+        self.latencies: list[float] = []
+        """Milliseconds from each key press to its page on screen (for bench/bench_tui.py)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="filters"):
-            for name, label in FILTERS:
-                yield Input(
-                    getattr(self.filters, name), placeholder=label, id=f"f-{name}", classes=name
-                )
+        yield Input(self.filters.line(), placeholder=FILTER_SYNTAX, id="filter")
         yield Static("", id="queue-status")
         yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -95,6 +85,7 @@ class QueueScreen(BookScreen):
 
     def apply(self) -> None:
         """A new filter or sort: back to the first page, count again."""
+        self.asked_at = self.asked_at or time.perf_counter()
         self.starts = [None]
         self.total = None
         self.load_page()
@@ -104,17 +95,26 @@ class QueueScreen(BookScreen):
         self.load_page()
         self.count()
 
-    @work(thread=True, exclusive=True, group="queue-page")
     def load_page(self) -> None:
-        page = queue_page(self.ctx.engine, self.filters, self.ctx.today, self.starts[-1])
-        self.app.call_from_thread(self.show_page, page)
+        self.loading = True
+        self._load_page(self.filters, self.starts[-1])
+
+    @work(thread=True, exclusive=True, group="queue-page")
+    def _load_page(self, filters: QueueFilter, after: tuple[Any, int] | None) -> None:
+        page = queue_page(self.ctx.engine, filters, self.ctx.today, after)
+        self.app.call_from_thread(self.show_page, page, filters, after)
 
     @work(thread=True, exclusive=True, group="queue-count")
     def count(self) -> None:
-        total = queue_count(self.ctx.engine, self.filters, self.ctx.today)
-        self.app.call_from_thread(self.show_count, total)
+        filters = self.filters
+        total = queue_count(self.ctx.engine, filters, self.ctx.today)
+        if filters == self.filters:
+            self.app.call_from_thread(self.show_count, total)
 
-    def show_page(self, page: Page) -> None:
+    def show_page(self, page: Page, filters: QueueFilter | None = None, after: Any = None) -> None:
+        if filters is not None and (filters, after) != (self.filters, self.starts[-1]):
+            return  # an answer to a question no longer asked (the sort changed meanwhile)
+        self.loading = False
         self.page = page
         table = self.query_one("#queue", DataTable)
         table.clear()
@@ -123,14 +123,8 @@ class QueueScreen(BookScreen):
 
         for row in page.rows:
             days = (today - date.fromisoformat(row["due_date"])).days
-            flags = " ".join(
-                f
-                for f, on_ in (
-                    ("held", row["held"]),
-                    ("disputed", row["disputed"]),
-                    ("paused", row["paused"]),
-                )
-                if on_
+            flags = " ".join(f for f in ("held", "disputed") if row[f]) or (
+                "paused" if row["paused"] else ""
             )
             table.add_row(
                 row["invoice"],
@@ -146,6 +140,12 @@ class QueueScreen(BookScreen):
                 key=row["invoice"],
             )
         self.show_status()
+        if self.asked_at:
+            self.call_after_refresh(self._painted, self.asked_at)
+            self.asked_at = 0.0
+
+    def _painted(self, asked_at: float) -> None:
+        self.latencies.append((time.perf_counter() - asked_at) * 1000)
 
     def show_count(self, total: int) -> None:
         self.total = total
@@ -157,20 +157,19 @@ class QueueScreen(BookScreen):
         of = "counting …" if self.total is None else f"{self.total:,}"
         arrow = "↓" if self.filters.descending else "↑"
         slow = "" if self.filters.sort in INDEXED_SORTS else "  (no index: slow on a big book)"
-        active = [
-            f"{label}={getattr(self.filters, name)}"
-            for name, label in FILTERS
-            if getattr(self.filters, name).strip()
-        ]
+        active = self.filters.line()
         self.query_one("#queue-status", Static).update(
             f"page {len(self.starts)} · rows {first + 1 if shown else 0:,}–{first + shown:,} "
             f"of {of} · sorted by {self.filters.sort} {arrow}{slow}"
-            + (f" · filters: {', '.join(active)}" if active else "")
+            + (f" · filter: {active}" if active else "")
         )
 
     # -- actions ---------------------------------------------------------------
 
     def action_next_page(self) -> None:
+        if self.loading:  # a slow sort still reading: the page's keys are not known yet
+            return
+        self.asked_at = time.perf_counter()
         if not self.page.more or not self.page.keys:
             self.notify("This is the last page.", timeout=2)
             return
@@ -178,6 +177,9 @@ class QueueScreen(BookScreen):
         self.load_page()
 
     def action_previous_page(self) -> None:
+        if self.loading:
+            return
+        self.asked_at = time.perf_counter()
         if len(self.starts) == 1:
             self.notify("This is the first page.", timeout=2)
             return
@@ -185,6 +187,7 @@ class QueueScreen(BookScreen):
         self.load_page()
 
     def action_first_page(self) -> None:
+        self.asked_at = time.perf_counter()
         self.starts = [None]
         self.load_page()
 
@@ -200,26 +203,20 @@ class QueueScreen(BookScreen):
         self.apply()
 
     def action_filters(self) -> None:
-        self.query_one("#f-state", Input).focus()
-
-    def action_search(self) -> None:
-        self.query_one("#f-text", Input).focus()
+        self.query_one("#filter", Input).focus()
 
     def action_to_table(self) -> None:
         self.query_one("#queue", DataTable).focus()
 
     def action_clear_filters(self) -> None:
-        for name, _ in FILTERS:
-            self.query_one(f"#f-{name}", Input).value = ""
+        self.query_one("#filter", Input).value = ""
         self.filters = QueueFilter(sort=self.filters.sort, descending=self.filters.descending)
         self.apply()
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
-        values = {name: self.query_one(f"#f-{name}", Input).value for name, _ in FILTERS}
-        candidate = self.filters.with_(**values)
         try:
-            candidate.conditions(self.ctx.today)
+            candidate = QueueFilter.parse(event.value, self.filters.sort, self.filters.descending)
         except FilterError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return

@@ -44,23 +44,31 @@ def register(entry: ScreenEntry) -> ScreenEntry:
     return entry
 
 
+_BUILTIN_DONE = False
+
+
 def builtin() -> None:
-    """The screens the issue asks for; imported late so each module may use the registry."""
-    if SCREENS:
+    """Put the standard screens first (once); imported late so their modules may use this one."""
+    global _BUILTIN_DONE
+    if _BUILTIN_DONE:
         return
+    _BUILTIN_DONE = True
     from mahnwerk.tui.approvals import ApprovalsScreen
     from mahnwerk.tui.dashboard import DashboardScreen
     from mahnwerk.tui.policy import PolicyScreen
     from mahnwerk.tui.queue import QueueScreen
     from mahnwerk.tui.run import RunScreen
 
-    for entry in (
-        ScreenEntry("dashboard", "Dashboard", "1", DashboardScreen, "States, money, aging"),
-        ScreenEntry("queue", "Queue", "2", QueueScreen, "All invoices, filtered and sorted"),
-        ScreenEntry(
-            "approvals", "Approvals", "3", ApprovalsScreen, "Escalations waiting for a decision"
-        ),
-        ScreenEntry("policy", "Policy", "4", PolicyScreen, "Each segment's ladder as a graph"),
-        ScreenEntry("run", "Run", "5", RunScreen, "Run the engine for a date"),
+    for n, entry in enumerate(
+        (
+            ScreenEntry("dashboard", "Dashboard", "1", DashboardScreen, "States, money, aging"),
+            ScreenEntry("queue", "Queue", "2", QueueScreen, "All invoices, filtered and sorted"),
+            ScreenEntry(
+                "approvals", "Approvals", "3", ApprovalsScreen, "Escalations waiting for a decision"
+            ),
+            ScreenEntry("policy", "Policy", "4", PolicyScreen, "Each segment's ladder as a graph"),
+            ScreenEntry("run", "Run", "5", RunScreen, "Run the engine for a date"),
+        )
     ):
-        register(entry)
+        register(entry)  # refuses a clash with a screen registered earlier
+        SCREENS.insert(n, SCREENS.pop())  # the standard screens come first

@@ -127,6 +127,7 @@ class RunScreen(BookScreen):
         moves.clear()
         for src, dst, rule, n in changes["moves"]:
             moves.add_row(src, dst, rule or "", f"{n:,}")
+        moves.focus()  # what the operator reads next
         events = self.query_one("#run-events", DataTable)
         events.clear()
         for e in changes["events"]:

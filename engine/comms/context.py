@@ -203,6 +203,7 @@ def build_context(
     letter_date: date,
     state: str | None = None,
     offers: list[str] | None = None,
+    announces: list[str] | None = None,
 ) -> dict[str, Any]:
     """The variables a template sees; everything a letter says comes from here."""
     currency = invoices[0].currency if invoices else "EUR"
@@ -239,6 +240,11 @@ def build_context(
         "payment_link": link,
         "state": state,
         "offers": parse_offers(offers or []),
+        # D9: the steps ahead the engine found the workflow can and will take (credit_report,
+        # court_order, handover); a letter threatens nothing else.  C2: the engine records
+        # the credit-bureau notice as given when this list holds `credit_report`, so the
+        # templates must print it then (`m.announcements()`).
+        "announces": frozenset(announces or ()),
         "costs": [c for i in invoices for c in i.costs],
         "interest_lines": [line for i in invoices for line in i.interest_lines],
     }

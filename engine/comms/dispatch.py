@@ -70,7 +70,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
-from mahnwerk.engine.comms.config import Settings
+from mahnwerk.engine.comms.config import ConfigError, Settings
 from mahnwerk.engine.comms.context import (
     CustomerFacts,
     InvoiceFacts,
@@ -384,6 +384,10 @@ def plan(
                 continue
             notes[row.id] = note
         key: tuple = (row.customer_id, channel, row.template, row.language, row.tone)
+        # D9/C2: one letter announces one set of steps, so only rows announcing the same
+        # steps share a letter (the engine recorded each invoice's notice by its own row).
+        announced = tuple(sorted(json.loads(row.payload or "{}").get("announces", [])))
+        key = (*key[:5], announced)
         if not settings.delivery.bundle:
             key = (*key, row.id)
         groups[key].append(row)
@@ -426,7 +430,11 @@ def _stale_reason(
         return "the invoice no longer exists"
     if row.invoice_id in stopping:
         return f"a {stopping[row.invoice_id]} event arrived after the message was queued"
-    state = json.loads(row.payload or "{}").get("state")
+    payload = json.loads(row.payload or "{}")
+    state = payload.get("state")
+    if payload.get("completes") and inv.state == payload["completes"]:
+        # the letter of a step that ended in this state the same day (the handover letter)
+        return inv.blocked(today)
     if inv.state in ir.TERMINAL_NAMES and inv.state != state:
         return f"the invoice is {inv.state} now"
     if state and inv.state != state:
@@ -546,11 +554,23 @@ class Dispatcher:
                 continue
             ready.append(bundle)
         letters = [b for b in ready if b.channel == "letter"]
-        for bundle, data in zip(
-            letters, letters_pdf_each([self._letter_obj(b) for b in letters]), strict=True
-        ):
+        try:
+            pdfs = letters_pdf_each([self._letter_obj(b) for b in letters])
+        except Exception:  # one letter's HTML the PDF writer cannot lay out: find it below
+            pdfs = [None] * len(letters)
+        for bundle, data in zip(letters, pdfs, strict=True):
             bundle.pdf = data
         for bundle in ready:
+            if bundle.channel == "letter" and bundle.pdf is None:
+                try:
+                    letter = self._letter_obj(bundle)
+                    bundle.pdf = letters_pdf([letter], title=letter.subject)
+                except Exception as exc:
+                    self.stats.errors.append(
+                        f"{bundle.template}: the letter cannot be laid out as PDF ({exc}); "
+                        f"rows {bundle.ids} stay queued"
+                    )
+                    continue
             self._deliver(bundle)
 
     def _deliver(self, bundle: Bundle) -> None:
@@ -560,6 +580,15 @@ class Dispatcher:
         recipient, problem = self._recipient(bundle)
         if self.dry_run:
             self._write_dry(bundle)
+            return
+        try:  # a channel without settings is down for this dispatch; nothing is claimed
+            if bundle.channel == "email":
+                self.settings.need_smtp()
+            elif bundle.channel == "sms":
+                self.settings.need_sms()
+        except ConfigError as exc:
+            self._down[bundle.channel] = str(exc)
+            stats.errors.append(f"{bundle.channel}: {exc}; its messages stay queued")
             return
         if not self._claim(bundle, recipient):
             return
@@ -597,6 +626,7 @@ class Dispatcher:
             offers=[
                 o for r in bundle.rows for o in json.loads(r.payload or "{}").get("offers", [])
             ],
+            announces=json.loads(bundle.rows[0].payload or "{}").get("announces", []),
         )
         bundle.ctx = ctx
         return self.store.render(key, ctx)

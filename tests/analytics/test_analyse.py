@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 from mahnwerk.dsl.compile import compile_source
 from mahnwerk.engine import models as m
 from mahnwerk.engine.analyse import analyse, explain_customer
+from mahnwerk.engine.explain import explain
 from mahnwerk.engine.runner import _customers
 
 LAST = date(2026, 3, 31)
@@ -72,6 +73,12 @@ def test_policies_can_segment_on_the_new_facts():
 """
     compiled = compile_source(source, "behaviour.mahn")
     assert list(compiled.graphs) == ["drifting", "quiet", "default"]
+    invoice = {"amount": 100, "issue_date": "2026-03-01", "due_date": "2026-03-31"}
+    day = date(2026, 4, 10)
+    drifting = explain(compiled, {"type": "B2B", "late_share": 0.6}, invoice, day)
+    assert "segment 'drifting' walks ladder 'ladder1'" in drifting
+    quiet = explain(compiled, {"type": "B2B", "gone_quiet": True}, invoice, day)
+    assert "segment 'quiet' walks ladder 'ladder1'" in quiet
 
 
 def test_the_model_option_fits_on_the_history_and_stores_a_probability(dunned: Engine):

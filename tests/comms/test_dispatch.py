@@ -381,3 +381,17 @@ def test_an_email_can_carry_the_letter_as_pdf(engine, seed, tmp_path, smtp_serve
     assert attachment.get_content_type() == "application/pdf"
     text = flat(PdfReader(BytesIO(attachment.get_content())).pages[0].extract_text())
     assert "Zahlungserinnerung" in text and "1.000,00 €" in text
+
+
+def test_a_channel_without_settings_keeps_its_messages_queued(engine, seed, tmp_path):
+    settings = load_settings(write_config(tmp_path / "m.toml"), env={})  # no [smtp], no [sms]
+    c = seed.customer("K1")
+    i = seed.invoice(c, "R1", state="vorab", fee=None, interest=None)
+    seed.queue(i, c, "vorab_hinweis_sms", "sms", state="vorab")
+    i2 = seed.invoice(c, "R2")
+    seed.queue(i2, c, "mahnung_1", "letter")
+    stats = dispatch(engine, settings, NOW)
+    assert stats.messages == {"letter": 1}
+    assert any("[sms]" in e for e in stats.errors)
+    out = seed.outbox()
+    assert (out[1].status, out[1].attempts, out[2].status) == ("queued", 0, "sent")

@@ -228,3 +228,24 @@ def test_c6_letters_after_a_death_go_to_the_heirs():
         assert ctx["recipient"].lines[0] == heirs
         out = store.render(store.find("mahnung_1", lang, "letter"), ctx)
         assert out.text.splitlines()[0] == greeting
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_letters_announce_exactly_the_steps_the_engine_allows(language):
+    """D9 and C2: a threat only where the workflow can take the step, and the credit-bureau
+    notice whenever the engine records it as given."""
+    store = TemplateStore()
+    bdsg = "§ 31 Abs. 2 Nr. 4 BDSG" if language == "de" else "§ 31(2) no. 4 BDSG"
+    collector = "Inkassounternehmen" if language == "de" else "debt collection agency"
+    court = "Mahnbescheid" if language == "de" else "payment order"
+    for name in ("mahnung_1", "mahnung_2", "letzte_mahnung"):
+        quiet = render(store, name, language, announces=frozenset()).text
+        loud = render(
+            store,
+            name,
+            language,
+            announces=frozenset({"credit_report", "handover", "court_order"}),
+        ).text
+        for words in (bdsg, collector, court):
+            assert words not in flat(quiet), (name, words)
+            assert words in flat(loud), (name, words)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
+from textual.pilot import Pilot
+from textual.screen import ModalScreen
 
 from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import CUST, INV
@@ -135,3 +137,31 @@ def sqlite_book(tmp_path: Path) -> Iterator[Engine]:
 def make_app(engine: Engine, operator: str = "anna", start: str = "dashboard") -> MahnwerkApp:
     """The app on a fixed date and clock, as a test drives it."""
     return MahnwerkApp(engine, operator, AS_OF, lambda: NOW, start=start)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until background work (reads, runs, a confirmed decision) has landed on screen.
+
+    A worker that waits for a dialog's answer is left alone while the dialog is
+    open: waiting for it would wait for the key press that comes next.
+    """
+    for _ in range(3):
+        await pilot.pause()
+        dialog = isinstance(pilot.app.screen, ModalScreen)
+        busy = [w for w in pilot.app.workers if w.is_running and not (dialog and w.group in ASKING)]
+        if busy:
+            await pilot.app.workers.wait_for_complete(busy)
+    await pilot.pause()
+
+
+ASKING = {"decide", "invoice-action", "run-confirm"}
+"""Worker groups of the screens' dialog flows (`push_screen_wait`)."""
+
+
+async def keys(pilot: Pilot, *presses: str) -> None:
+    await pilot.press(*presses)
+    await settle(pilot)
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    await pilot.press(*(("space" if ch == " " else ch) for ch in text))

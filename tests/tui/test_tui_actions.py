@@ -13,7 +13,8 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from conftest import AS_OF, SIZE, make_app
+import pytest
+from conftest import AS_OF, NOW, SIZE, keys, make_app, settle, type_text
 from sqlalchemy import Engine, select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
@@ -32,22 +33,6 @@ def drive(app: MahnwerkApp, scenario: Callable[[Pilot], Awaitable[None]]) -> Non
             await scenario(pilot)
 
     asyncio.run(main())
-
-
-async def settle(pilot: Pilot) -> None:
-    """Wait until background reads (pages, counts, runs) have landed on screen."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def keys(pilot: Pilot, *presses: str) -> None:
-    await pilot.press(*presses)
-    await settle(pilot)
-
-
-async def type_text(pilot: Pilot, text: str) -> None:
-    await pilot.press(*(("space" if ch == " " else ch) for ch in text))
 
 
 def approval_of(engine: Engine, invoice: str):
@@ -205,27 +190,29 @@ def test_queue_filters_and_opens_the_invoice(book: Engine):
         status = pilot.app.screen.query_one("#queue-status", Static)
         assert "of 20" in str(status.render())
         await keys(pilot, "f")
-        await type_text(pilot, "mahnung_2")
+        await type_text(pilot, "state=mahnung_2")
         await keys(pilot, "enter")
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
             "RE-2001", "RE-2002", "RE-2004", "RE-2005", "RE-2011",
         ]  # fmt: skip
         assert "of 5" in str(status.render())
-        await keys(pilot, "slash")
-        await type_text(pilot, "schmidt")
+        await keys(pilot, "slash", "end")  # focus selects the line: append instead
+        await type_text(pilot, " schmidt")
         await keys(pilot, "enter")
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["RE-2001", "RE-2011"]
         await keys(pilot, "x")  # clear: everything again
         assert table.row_count == 20
-        pilot.app.screen.query_one("#f-min_days_overdue", Input).value = "viele"
-        await keys(pilot, "f", "tab", "tab", "tab", "tab", "tab", "enter")
+        await keys(pilot, "f")
+        await type_text(pilot, "overdue>=viele")
+        await keys(pilot, "enter")
         assert "is not a whole number" in notes(pilot.app)
         assert table.row_count == 20
-        pilot.app.screen.query_one("#f-min_days_overdue", Input).value = "100"
+        pilot.app.screen.query_one("#filter", Input).value = "overdue>=100 amount>=50"
         await keys(pilot, "enter", "s")  # filtered, then sorted by number
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
-            "RE-1001", "RE-1002", "RE-1003", "RE-2001", "RE-2002", "RE-2003", "RE-2010",
+            "RE-1001", "RE-1002", "RE-1003", "RE-2001", "RE-2002", "RE-2010",
         ]  # fmt: skip
+        assert "filter: amount>=50 overdue>=100" in str(status.render())
         await keys(pilot, "r")  # reversed
         assert table.get_row_at(0)[0] == "RE-2010"
         await keys(pilot, "enter")
@@ -375,7 +362,55 @@ def test_help_palette_and_navigation(book: Engine):
 
 
 def test_the_app_refuses_to_start_without_an_operator(book: Engine):
-    import pytest
-
     with pytest.raises(ValueError, match="--operator"):
-        MahnwerkApp(book, "  ", AS_OF)
+        MahnwerkApp(book, "  ", AS_OF, lambda: NOW)
+
+
+def test_mahnwerk_tui_asks_who_is_working(book: Engine, db_url: str, monkeypatch):
+    from typer.testing import CliRunner
+
+    from mahnwerk.cli import app
+
+    monkeypatch.delenv("MAHNWERK_OPERATOR", raising=False)
+    result = CliRunner().invoke(app, ["tui", "--db", db_url])
+    assert result.exit_code == 2
+    assert "pass --operator NAME or set MAHNWERK_OPERATOR" in result.stderr
+    bad = CliRunner().invoke(app, ["tui", "--db", db_url, "--operator", "x", "--as-of", "3.6."])
+    assert bad.exit_code == 2 and "--as-of '3.6.' is not a date" in bad.stderr
+
+
+def test_one_more_screen_is_one_register_call(book: Engine):
+    """How the bank's "unmatched payments" queue will plug in: a screen class and an entry."""
+    from textual.app import ComposeResult
+    from textual.widgets import Footer, Header
+
+    from mahnwerk.tui import registry
+    from mahnwerk.tui.base import BookScreen
+
+    class UnmatchedScreen(BookScreen):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static(f"unmatched payments for {self.ctx.operator}", id="unmatched")
+            yield Footer()
+
+    entry = registry.register(
+        registry.ScreenEntry("unmatched", "Unmatched payments", "7", UnmatchedScreen, "Bank")
+    )
+    try:
+        with pytest.raises(ValueError, match="clashes with 'queue'"):
+            registry.register(registry.ScreenEntry("queue2", "Q", "2", UnmatchedScreen))
+
+        async def scenario(pilot: Pilot) -> None:
+            await keys(pilot, "7")
+            assert pilot.app.current_mode == "unmatched"
+            shown = str(pilot.app.screen.query_one("#unmatched", Static).render())
+            assert shown == "unmatched payments for anna"
+            await keys(pilot, "question_mark")
+            assert "Unmatched payments" in str(pilot.app.screen.query_one(".help-text").render())
+
+        drive(make_app(book, "anna"), scenario)
+        assert [e.name for e in registry.SCREENS][:5] == [
+            "dashboard", "queue", "approvals", "policy", "run",
+        ]  # fmt: skip
+    finally:
+        registry.SCREENS.remove(entry)
