@@ -164,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  (pilot round trip per key, its idle waits included: {_ms(_ROUND_TRIPS)})")
     figures["pilot_round_trip_ms"] = list(_ROUND_TRIPS)
 
-    for label, presses in (("sorted by number", ["s"]), ("sorted by customer", ["s", "s"])):
+    for label, presses in (
+        ("sorted by number", ["s"]),
+        ("sorted by customer", ["s", "s"]),
+        ("sorted by due date", ["s", "s", "s"]),
+        ("sorted by amount", ["s", "s", "s", "s"]),
+    ):
         s = asyncio.run(_session(engine, today, presses))
         figures[f"next_page_ms {label}"] = s["next_ms"]
         print(f"next page, {label:<13} {_ms(s['next_ms'])}")

@@ -150,7 +150,12 @@ class Invoice(SQLModel, table=True):
     """An open item.  `due_date_agreed` (A1) and `notice_30_days` (A3) decide default."""
 
     __tablename__ = "invoice"
-    __table_args__ = (UniqueConstraint("external_id"),)
+    __table_args__ = (
+        UniqueConstraint("external_id"),
+        # the operators' queue pages through a million invoices sorted by these (keyset)
+        Index("ix_invoice_due_date_id", "due_date", "id"),
+        Index("ix_invoice_amount_id", "amount", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(sa_type=String)

@@ -674,14 +674,7 @@ def _write_actions(
 ) -> None:
     ledger = writes.ledger
     log: list[dict[str, Any]] = []
-    messages = [a for a in actions if isinstance(a, Message)]
-    # One message per invoice and run: the latest level's (see the step's docstring), and
-    # only if the invoice still stands where that message speaks from: a catch-up run must
-    # not remind an invoice that was paid, disputed or put on hold meanwhile.
-    keep = set()
-    if messages and (record is None or _still_speaks(record, messages[-1], actions)):
-        last = messages[-1]  # the latest level's messages: every channel its state names
-        keep = {id(msg) for msg in messages if msg.state == last.state and msg.on == last.on}
+    keep = {id(msg) for msg in kept_messages(actions, record)}
     for action in actions:
         base = {
             "invoice_id": invoice_id,
@@ -848,6 +841,23 @@ def _write_actions(
         row.setdefault("state_from", None)
         row.setdefault("state_to", None)
     writes.log.extend(log)
+
+
+def kept_messages(actions: Sequence[Any], record: Record | None) -> list[Message]:
+    """The messages one step's outcome queues; the others are logged as superseded.
+
+    One level per invoice and run: the latest level's messages (every channel its state
+    names; see the step's docstring), and only if the invoice still stands where they
+    speak from — a catch-up run must not remind an invoice that was paid, disputed or put
+    on hold meanwhile.  `simulate` counts with the same rule.
+    """
+    messages = [a for a in actions if isinstance(a, Message)]
+    if not messages:
+        return []
+    last = messages[-1]
+    if record is not None and not _still_speaks(record, last, actions):
+        return []
+    return [m for m in messages if m.state == last.state and m.on == last.on]
 
 
 #: Terminal states a state's own letter may lead into on the same day (an `auto` rule): the

@@ -44,13 +44,13 @@ from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, INBOX, INV, PAY
 from mahnwerk.engine.risk import scorecard
+from mahnwerk.engine.runner import kept_messages
 from mahnwerk.engine.state import (
     ApprovalRequest,
     Charge,
     Customer,
     Event,
     Invoice,
-    Message,
     Record,
     Task,
     cents,
@@ -280,31 +280,10 @@ def owed_on(record: Record, day: date, consumer: bool) -> Decimal:
     return cents(owed)
 
 
-def _queued(actions: tuple[Any, ...], record: Record) -> list[Message]:
-    """The messages a run would queue from one step: as `runner._write_actions` chooses.
-
-    Only the latest level's (every channel it names), and only if the invoice
-    still stands there, undisputed, not held, not paused, not closed.
-    """
-    messages = [a for a in actions if isinstance(a, Message)]
-    if not messages:
-        return []
-    last = messages[-1]
-    if (
-        record.state != last.state
-        or record.disputed
-        or record.held
-        or record.pause_reason is not None
-        or record.state in ir.TERMINAL_NAMES
-    ):
-        return []
-    return [m for m in messages if m.state == last.state and m.on == last.on]
-
-
 def _tally(
     result: Result, actions: tuple[Any, ...], record: Record, charges: list[Decimal]
 ) -> None:
-    for message in _queued(actions, record):
+    for message in kept_messages(actions, record):
         result.messages[message.channel] += 1
     for a in actions:
         if isinstance(a, Charge) and a.kind in ("fee", "lump_sum", "interest", "collection_cost"):

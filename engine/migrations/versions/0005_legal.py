@@ -8,7 +8,9 @@
 * E3 — `interest_rule`: the policy line that claims default interest, cited by every
   interest booking;
 * D3 — an index on the outbox by customer and time, so a run can count a customer's recent
-  contacts without scanning the outbox.
+  contacts without scanning the outbox;
+* the operators' queue — indexes on invoice (due_date, id) and (amount, id), so sorting a
+  million invoices by due date or amount pages by key instead of sorting the table.
 
 Revision ID: 0005
 Revises: 0004
@@ -35,9 +37,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("court_served_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("interest_rule", sa.String(), nullable=True))
     op.create_index("ix_outbox_customer_not_before", "outbox", ["customer_id", "not_before"])
+    op.create_index("ix_invoice_due_date_id", "invoice", ["due_date", "id"])
+    op.create_index("ix_invoice_amount_id", "invoice", ["amount", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_invoice_amount_id", table_name="invoice")
+    op.drop_index("ix_invoice_due_date_id", table_name="invoice")
     op.drop_index("ix_outbox_customer_not_before", table_name="outbox")
     with op.batch_alter_table("dunning_state") as batch:
         for column in (
