@@ -502,9 +502,17 @@ def advance_batch(
             rows[row.invoice_id] = row
     customers = _customers(conn, {r.customer_id for r in rows.values()})
     contacts = ContactBook(conn, customers, as_of)
-    events = _pending_events(conn, ids, as_of)
+    received: list[dict[str, Any]] = []
+    events = _pending_events(conn, ids, as_of, received)
     updates: list[dict[str, Any]] = []
     writes = _Writes(conn)
+    for entry in received:  # E3: people's acts in the audit trail, with their names
+        entry |= {
+            "customer_id": rows[entry["invoice_id"]].customer_id,
+            "recorded_at": now,
+            "run_id": run_id,
+        }
+    writes.log.extend(received)
     for invoice_id in ids:
         row = rows[invoice_id]
         cust = customers[row.customer_id]
@@ -550,7 +558,11 @@ def _bind(name: str) -> Any:
     return bindparam(name)
 
 
-def _pending_events(conn: Connection, ids: list[int], as_of: date) -> dict[int, list[Event]]:
+def _pending_events(
+    conn: Connection, ids: list[int], as_of: date, received: list[dict[str, Any]] | None = None
+) -> dict[int, list[Event]]:
+    """Payments and inbox events due for these invoices; `received` gets one log row per
+    inbox event, so the audit trail says who recorded what (a dispute, a hold …) and when."""
     out: dict[int, list[Event]] = defaultdict(list)
     for chunk in _chunks(ids):
         for row in conn.execute(
@@ -576,6 +588,22 @@ def _pending_events(conn: Connection, ids: list[int], as_of: date) -> dict[int, 
             .order_by(INBOX.c.occurred_on, INBOX.c.id)
         ):
             payload = json.loads(row.payload or "{}")
+            if received is not None:
+                note = payload.get("note") or ""
+                received.append(
+                    {
+                        "invoice_id": row.invoice_id,
+                        "kind": f"received_{row.kind}",
+                        "occurred_on": row.occurred_on,
+                        "actor": row.actor,
+                        "rule": None,
+                        "message": f"{row.kind} recorded by {row.actor}"
+                        + (f": {note}" if note else ""),
+                        "payload": json.dumps({"inbox_id": row.id}),
+                        "state_from": None,
+                        "state_to": None,
+                    }
+                )
             out[row.invoice_id].append(
                 Event(
                     ir.EventKind(row.kind),

@@ -396,7 +396,11 @@ def verlauf_nennt_nicht(welt: Welt, rechnung: str, text: str) -> None:
 @then(parsers.parse('nennt jede Entscheidung im Verlauf von "{rechnung}" ihre Regel'))
 def jede_regel(welt: Welt, rechnung: str) -> None:
     story = welt.timeline(rechnung)
-    decisions = [e for e in story["events"] if e["kind"] not in ("import", "payment_applied")]
+    decisions = [
+        e
+        for e in story["events"]
+        if e["kind"] not in ("import", "payment_applied") and e["actor"] == "engine"
+    ]
     assert decisions, f"{rechnung} hat keinen Verlauf"
     for entry in decisions + story["ledger"] + story["messages"]:
         if entry.get("kind") == "payment":

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 import pytest
-from conftest import AS_OF, NOW, SIZE, keys, make_app, settle, type_text
 from sqlalchemy import Engine, select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
+from tui_book import AS_OF, NOW, SIZE, keys, make_app, settle, type_text
 
 from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INBOX, INV, LEDGER, RUN
 from mahnwerk.tui.app import MahnwerkApp

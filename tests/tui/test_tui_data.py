@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import AS_OF
 from sqlalchemy import Engine
+from tui_book import AS_OF
 
 from mahnwerk.engine.queries import list_invoices
 from mahnwerk.tui.data import (

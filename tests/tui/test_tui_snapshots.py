@@ -7,10 +7,10 @@ review.  Update deliberately with `pytest tests/tui --snapshot-update`.
 
 from __future__ import annotations
 
-from conftest import NOW, SIZE, keys, make_app, settle, type_text
 from sqlalchemy import Engine
 from textual.pilot import Pilot
 from textual.widgets import Input
+from tui_book import NOW, SIZE, keys, make_app, settle, type_text
 
 from mahnwerk.engine.approvals import decide, pending
 

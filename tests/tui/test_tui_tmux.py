@@ -15,8 +15,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import build_book
 from sqlalchemy import select
+from tui_book import build_book
 
 from mahnwerk.engine.models import APPROVAL, DECISION, EVENT, INV
 

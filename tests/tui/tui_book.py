@@ -1,0 +1,167 @@
+"""The TUI tests' fixed book: customers, invoices, a policy, an app factory and pilot helpers.
+
+`build_book` makes the same database every time: the policy in
+`data/tui_policy.mahn`, eight customers, twenty invoices with fixed amounts and
+dates, and two runs of the real engine (2024-03-04 and the as-of date
+2024-06-03), with payments and a dispute entered in between.  That leaves invoices in every
+kind of state, messages queued, fees and interest booked, and escalations
+waiting for one and for two approvers — all with fixed ids, so snapshots and
+assertions are stable.  Building it takes well under a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert
+from textual.pilot import Pilot
+from textual.screen import ModalScreen
+
+from mahnwerk.engine.db import init_db, make_engine
+from mahnwerk.engine.models import CUST, INV
+from mahnwerk.engine.policies import PolicySet, deploy
+from mahnwerk.engine.queries import record_event
+from mahnwerk.engine.runner import run
+from mahnwerk.tui.app import MahnwerkApp
+
+POLICY = Path(__file__).parent / "data" / "tui_policy.mahn"
+AS_OF = date(2024, 6, 3)  # a Monday
+NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+SIZE = (120, 36)
+
+CUSTOMERS = [
+    # id, name, type, region, email
+    ("K-100", "Bäckerei Größer GmbH", "B2B", "BY", "buchhaltung@groesser.example"),
+    ("K-101", "Nordlicht Logistik GmbH", "B2B", "SH", "ap@nordlicht.example"),
+    ("K-102", "Weiß & Söhne KG", "B2B", "NW", None),
+    ("K-200", "Anna Schmidt", "B2C", "HH", "anna.schmidt@example.de"),
+    ("K-201", "Jörg Weiß", "B2C", "SN", "joerg.weiss@example.de"),
+    ("K-202", "Ömer Yılmaz", "B2C", "BE", "oemer@example.de"),
+    ("K-203", "Lena Krüger", "B2C", "BW", None),
+    ("K-204", "Paul Meier", "B2C", "BY", "paul.meier@example.de"),
+]
+
+INVOICES = [
+    # number, customer, due date, amount
+    ("RE-1001", "K-100", date(2024, 1, 15), "14500.00"),  # court: two approvers
+    ("RE-1002", "K-101", date(2024, 1, 20), "2380.00"),  # court: one approver
+    ("RE-1003", "K-102", date(2024, 2, 10), "830.50"),
+    ("RE-1004", "K-100", date(2024, 4, 2), "1190.00"),
+    ("RE-1005", "K-101", date(2024, 5, 21), "595.00"),
+    ("RE-1006", "K-102", date(2024, 6, 20), "7140.00"),
+    ("RE-2001", "K-200", date(2024, 1, 22), "1249.99"),  # collector: two approvers
+    ("RE-2002", "K-201", date(2024, 1, 29), "89.90"),  # collector: one approver
+    ("RE-2003", "K-202", date(2024, 2, 5), "39.00"),  # too small: waits for the team
+    ("RE-2004", "K-203", date(2024, 3, 28), "249.00"),
+    ("RE-2005", "K-204", date(2024, 4, 15), "119.00"),
+    ("RE-2006", "K-200", date(2024, 5, 6), "64.50"),
+    ("RE-2007", "K-201", date(2024, 5, 27), "310.00"),
+    ("RE-2008", "K-202", date(2024, 6, 5), "45.00"),
+    ("RE-2009", "K-203", date(2024, 6, 28), "980.00"),
+    ("RE-2010", "K-204", date(2024, 2, 19), "150.00"),  # paid in full before the run
+    ("RE-2011", "K-200", date(2024, 3, 11), "420.00"),  # paid in part
+    ("RE-2012", "K-201", date(2024, 4, 29), "75.00"),
+    ("RE-2013", "K-202", date(2024, 5, 13), "1500.00"),
+    ("RE-2014", "K-203", date(2024, 7, 15), "220.00"),
+]
+
+
+def build_book(url: str) -> Engine:
+    """The fixed book described above, on the database at `url` (empty)."""
+    init_db(url)
+    engine = make_engine(url)
+    with contextlib.chdir(POLICY.parent):  # rules cite "tui_policy.mahn:14" wherever tests run
+        deploy(engine, POLICY.name, NOW - timedelta(days=150))
+    with engine.begin() as conn:
+        ids = {}
+        for ext, name, kind, region, email in CUSTOMERS:
+            ids[ext] = conn.execute(
+                insert(CUST).values(
+                    external_id=ext, name=name, type=kind, region=region, email=email
+                )
+            ).inserted_primary_key[0]
+        for number, cust, due, amount in INVOICES:
+            conn.execute(
+                insert(INV).values(
+                    external_id=number,
+                    customer_id=ids[cust],
+                    issue_date=due - timedelta(days=14),
+                    due_date=due,
+                    amount=Decimal(amount),
+                )
+            )
+    policies = PolicySet.load(engine)
+    first = date(2024, 3, 4)
+    run(engine, first, policies, datetime(2024, 3, 4, 6, 0, tzinfo=UTC))
+    record_event(
+        engine, "RE-2010", "payment_partial", date(2024, 3, 1), "anna", NOW - timedelta(days=91),
+        {"amount": "150.00"},
+    )  # fmt: skip
+    record_event(
+        engine, "RE-2011", "payment_partial", date(2024, 6, 3), "anna", NOW - timedelta(hours=1),
+        {"amount": "200.00"},
+    )  # fmt: skip
+    record_event(
+        engine, "RE-2012", "dispute_opened", date(2024, 5, 20), "ben", NOW - timedelta(days=14),
+        {"note": "Ware beschädigt"},
+    )  # fmt: skip
+    run(engine, AS_OF, policies, NOW)
+    return engine
+
+
+@pytest.fixture
+def book(db_url: str) -> Iterator[Engine]:
+    """The fixed book on SQLite and (when configured) PostgreSQL."""
+    engine = build_book(db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def sqlite_book(tmp_path: Path) -> Iterator[Engine]:
+    """The fixed book on SQLite only (snapshots: one rendering is enough)."""
+    engine = build_book(f"sqlite:///{tmp_path / 'book.db'}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def make_app(engine: Engine, operator: str = "anna", start: str = "dashboard") -> MahnwerkApp:
+    """The app on a fixed date and clock, as a test drives it."""
+    return MahnwerkApp(engine, operator, AS_OF, lambda: NOW, start=start)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until background work (reads, runs, a confirmed decision) has landed on screen.
+
+    A worker that waits for a dialog's answer is left alone while the dialog is
+    open: waiting for it would wait for the key press that comes next.
+    """
+    for _ in range(3):
+        await pilot.pause()
+        dialog = isinstance(pilot.app.screen, ModalScreen)
+        busy = [w for w in pilot.app.workers if w.is_running and not (dialog and w.group in ASKING)]
+        if busy:
+            await pilot.app.workers.wait_for_complete(busy)
+    await pilot.pause()
+
+
+ASKING = {"decide", "invoice-action", "run-confirm"}
+"""Worker groups of the screens' dialog flows (`push_screen_wait`)."""
+
+
+async def keys(pilot: Pilot, *presses: str) -> None:
+    await pilot.press(*presses)
+    await settle(pilot)
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    await pilot.press(*(("space" if ch == " " else ch) for ch in text))
