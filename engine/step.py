@@ -8,12 +8,15 @@ catch-up, idempotency, the legal rules — is testable here with plain values.
 
 How time is handled (catch-up)
 ------------------------------
-A rule's *effective date* is the later of the date its trigger names
+A rule's *effective date* is the latest of the date its trigger names
 (`7d after due`, `14d in erinnerung`), the day the invoice entered its current
-state and the end of a pause.  The step replays, in date order, every event
-and every rule whose effective date is not after `today`; each transition
-takes effect on its own effective date, so interest periods, fees and dwell
-times come out exactly as if the engine had run every single day.  An invoice
+state, the end of a pause (or of a dispute or hold), the end of the A9 grace for
+payments in transit (three TARGET2 days after the due date) and, for a step that
+posts a letter, the policy's gap after the last letter (D4, at least 7 days).
+The step replays, in date order, every event and every rule whose effective
+date is not after `today`; each transition takes effect on its own effective
+date, so interest periods, fees and dwell times come out exactly as if the
+engine had run every single day.  An invoice
 the engine sees for the first time starts on that day: rules whose dates have
 already passed all become effective that day and the most advanced one wins,
 so an invoice imported 20 days overdue gets the reminder due now, not a
