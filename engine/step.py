@@ -702,7 +702,7 @@ class _Run:
                     )
                     self.r = self.r.evolve(court_stage="applied")
             elif isinstance(action, ir.Handover):
-                self.actions.append(Task("handover", day, at, action.agency))
+                self.actions.append(Task("handover", day, at, self.handover_brief(action, day)))
         self.r = self.r.evolve(last_contact_on=day if sends else self.r.last_contact_on)
         # `auto` rules (handover, write off) complete the state right away.
         for rule in self.rules(state.name):
@@ -735,6 +735,30 @@ class _Run:
         ):
             found.append("handover")
         return tuple(found)
+
+    def handover_brief(self, action: ir.Handover, day: date) -> str:
+        """What the agency is told: the claim and the most it may add (B2, A7).
+
+        An undisputed claim's collection costs are capped by the RVG (a 0.9 fee plus 20 %
+        expenses, at most 20 EUR); a lump sum already charged under § 288 Abs. 5 BGB is
+        credited against them, so the debtor never pays both.
+        """
+        from mahnwerk.engine.fees import FeeTableError, collection_costs, costs_after_lump_sum
+
+        r = self.r
+        text = f"{action.agency}: claim {cents(r.principal_open)} {self.inv.currency}"
+        try:
+            costs = collection_costs(r.principal_open, day)
+        except (FeeTableError, ValueError) as exc:
+            return f"{text}; collection costs not computable: {exc}"
+        text += (
+            f"; recoverable collection costs at most {costs.total} EUR (RVG {costs.factor} fee "
+            f"{costs.fee} + expenses {costs.expenses}, B2)"
+        )
+        if r.lump_sum_charged:
+            rest = costs_after_lump_sum(LUMP_SUM, costs.total)
+            text += f"; the {LUMP_SUM} EUR lump sum is credited: at most {rest} EUR more (A7)"
+        return text
 
     def after_reminder(self, day: date, letter: bool, announces: tuple[str, ...] = ()) -> None:
         """A reminder went out after the due date: it may start default (§ 286 Abs. 1 BGB)."""

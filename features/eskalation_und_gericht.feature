@@ -415,3 +415,47 @@ Funktionalität: Eskalation nur, wenn sie rechtlich trägt (A9, C2, C3, C4, D9, 
     Und wartet "R1" auf keine Freigabe
     Und verzeichnet der Verlauf von "R1" keine Aufgabe "Inkassoübergabe"
     Und nennt der Verlauf von "R1" "no handover or court step (D10)"
+
+  Szenario: B2 und A7 – die Übergabe nennt die höchsten Inkassokosten, die Pauschale angerechnet
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "uebergabe" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment firmen when customer.type == B2B use standard
+        segment privat use verbraucher
+        ladder standard {
+          state mahnung "Mahnung" at 11d after due {
+            letter "mahnung_1"
+            lump sum
+          }
+          state inkasso "Inkasso" after 14d in mahnung {
+            letter "inkasso_ankuendigung"
+            approval by 1
+            handover to "Inkasso Partner GmbH"
+          }
+        }
+        ladder verbraucher {
+          state mahnung "Mahnung" at 11d after due {
+            letter "mahnung_1"
+            wait
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name               | Typ | Bundesland |
+      | K2           | Nordlicht Logistik | B2B | HH         |
+    # Fälligkeit vereinbart: Verzug ab dem 05.08., die Pauschale entsteht mit der Mahnung.
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K2           | 2025-07-21     | 2025-08-04 | 400,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-08-01 bis zum 2025-08-29 gelaufen ist
+    Wenn "Petra Vogel" die Eskalation von "R1" am 2025-08-29 freigibt
+    Und der Mahnlauf am 2025-08-29 läuft
+    Dann steht "R1" im Zustand "handed_over"
+    # 400 EUR: 0,9 × 51,50 EUR = 46,35 EUR Gebühr + 9,27 EUR Auslagen (RVG seit 01.06.2025)
+    Und nennt der Verlauf von "R1" "recoverable collection costs at most 55.62 EUR"
+    Und nennt der Verlauf von "R1" "the 40.00 EUR lump sum is credited: at most 15.62 EUR more (A7)"
