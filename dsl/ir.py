@@ -342,6 +342,9 @@ class Limits:
     fee_cap: Money | None = None
     fee_share: Decimal | None = None  # fees at most this percent of the principal (D10)
     minimum_handover: Money | None = None  # no handover or court below this principal (D10)
+    #: A9: how long escalation after the due date waits for payments in transit; business
+    #: days count TARGET2 days (the euro payment calendar).  None: 3 TARGET2 days.
+    payment_grace: Duration | None = None
     span: Span = _span()
 
 

@@ -251,6 +251,10 @@ class _PolicyBuilder(ExprBuilder):
         return _Item("fee_share", pct, self.meta_span(meta))
 
     @v_args(meta=True)
+    def payment_grace(self, meta: Any, children: list) -> _Item:
+        return _Item("payment_grace", parse_duration(str(children[0])), self.meta_span(meta))
+
+    @v_args(meta=True)
     def min_handover(self, meta: Any, children: list) -> _Item:
         return _Item("minimum_handover", parse_money(str(children[0])), self.meta_span(meta))
 

@@ -273,6 +273,8 @@ def _text_limits(lim: ir.Limits) -> list[str]:
         lines.append(f"fees at most {_number(lim.fee_share, 'the fee share')}% of principal")
     if lim.minimum_handover is not None:
         lines.append(f"no handover below {_money(lim.minimum_handover)}")
+    if lim.payment_grace is not None:
+        lines.append(f"payment grace {_days(lim.payment_grace, 'the payment grace')}")
     if not lines:
         return []
     return ["  limits {", *(f"    {line}" for line in lines), "  }"]
@@ -583,6 +585,8 @@ def _yaml_limits(lim: ir.Limits) -> list[str]:
         pairs.append(("fee_share", _number(lim.fee_share, "the fee share") + "%"))
     if lim.minimum_handover is not None:
         pairs.append(("minimum_handover", _money(lim.minimum_handover)))
+    if lim.payment_grace is not None:
+        pairs.append(("payment_grace", _days(lim.payment_grace, "the payment grace")))
     if not pairs:
         return []
     return ["limits:", *_aligned(pairs, _INDENT)]

@@ -80,6 +80,7 @@ LIMIT_KEYS = (
     "fee_cap",
     "fee_share",
     "minimum_handover",
+    "payment_grace",
 )
 SEGMENT_KEYS = ("name", "when", "ladder", "tone", "language")
 STATE_KEYS = (
@@ -814,6 +815,11 @@ class _Reader:
         if "letter_gap" in keys:
             values["letter_gap"] = self.duration(keys["letter_gap"].value, "letter_gap", "14 days")
             ok &= values["letter_gap"] is not None
+        if "payment_grace" in keys:
+            values["payment_grace"] = self.duration(
+                keys["payment_grace"].value, "payment_grace", "3 business days"
+            )
+            ok &= values["payment_grace"] is not None
         if "fee_share" in keys:
             node = keys["fee_share"].value
             values["fee_share"] = self.decimal(

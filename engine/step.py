@@ -279,10 +279,17 @@ class _Run:
         return max(fire, floor)
 
     def grace_over(self) -> date:
-        """A9: the first day escalation may act on a payment that has not arrived."""
+        """A9: the first day escalation may act on a payment that has not arrived.
+
+        The policy's `payment grace` (business days count TARGET2 days), else three TARGET2
+        days."""
         from mahnwerk.engine.calendar import payment_grace_end
 
-        return payment_grace_end(self.inv.due_date, PAYMENT_GRACE_TARGET2_DAYS) + timedelta(days=1)
+        grace = self.policy.limits.payment_grace
+        if grace is not None and not grace.business:
+            return self.inv.due_date + timedelta(days=grace.days + 1)
+        days = grace.days if grace is not None else PAYMENT_GRACE_TARGET2_DAYS
+        return payment_grace_end(self.inv.due_date, days) + timedelta(days=1)
 
     def letter_gap(self) -> timedelta:
         gap = self.policy.limits.letter_gap

@@ -19,8 +19,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar
 
 from mahnwerk.tui import registry
+from mahnwerk.tui.bank import BankScreen
 from mahnwerk.tui.base import Context
 from mahnwerk.tui.dialogs import HelpScreen
+
+registry.register(
+    registry.ScreenEntry(
+        "bank", "Bank", "6", BankScreen, "Unmatched bank payments: assign or dismiss"
+    )
+)  # after the standard screens (`registry.builtin` puts those first)
 
 
 class MahnwerkApp(App[None]):

@@ -453,7 +453,8 @@ def test_the_limits_are_kept_in_the_ir():
     no sms between 20:00 and 08:00
     fees at most 2.50 EUR
     fees at most 30% of principal
-    no handover below 50.00 EUR"""
+    no handover below 50.00 EUR
+    payment grace 5 business days"""
     )
     lim = compiled(src).policy.limits
     assert lim.minimum_balance == Money(Decimal("5.00"))
@@ -465,6 +466,7 @@ def test_the_limits_are_kept_in_the_ir():
     assert lim.fee_cap == Money(Decimal("2.50"))
     assert lim.fee_share == Decimal(30)
     assert lim.minimum_handover == Money(Decimal("50.00"))
+    assert lim.payment_grace == Duration(5, business=True)
 
 
 # ---------------------------------------------------------------------------

@@ -298,6 +298,7 @@ def limits(draw) -> ir.Limits:
         fee_cap=maybe(money),
         fee_share=maybe(decimals),
         minimum_handover=maybe(money),
+        payment_grace=maybe(days),
     )
 
 

@@ -296,3 +296,20 @@ def test_a_missed_instalment_resumes_dunning_after_five_business_days():
     assert missed and missed[0].on == date(2025, 5, 23)
     assert not record.plan_active
     assert record.state == "mahnung_1"
+
+
+def test_the_policy_sets_the_payment_grace():
+    """A9: `payment grace 5 business days` waits five TARGET2 days after the due date."""
+    src = POLICY.replace(
+        "fees at most 2.50 EUR }", "fees at most 2.50 EUR  payment grace 5 business days }"
+    )
+    assert src != POLICY
+    longer = compile_source(src, "test.mahn")
+    # due Tue 15 April 2025: 16, 17, 22, 23, 24 April are TARGET2 days (Easter closed)
+    days = daily(ISSUE, date(2025, 4, 24))
+    record = None
+    for day in days:
+        record = step(record, invoice(), CONSUMER, [], day, longer).record
+    assert record.state == "vorab"
+    record = step(record, invoice(), CONSUMER, [], date(2025, 4, 25), longer).record
+    assert record.state == "erinnerung"

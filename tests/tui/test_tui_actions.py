@@ -12,16 +12,43 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
-from tui_book import AS_OF, NOW, SIZE, keys, make_app, settle, type_text
+from tui_book import (
+    AS_OF,
+    BANK_AS_OF,
+    BANK_NOW,
+    NOW,
+    SIZE,
+    keys,
+    make_app,
+    make_bank_app,
+    settle,
+    type_text,
+)
 
-from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INBOX, INV, LEDGER, RUN
+from mahnwerk.engine.bank import assign
+from mahnwerk.engine.models import (
+    APPROVAL,
+    BANK_ENTRY,
+    DECISION,
+    DS,
+    EVENT,
+    INBOX,
+    INV,
+    LEDGER,
+    PAY,
+    RUN,
+)
+from mahnwerk.engine.policies import PolicySet
+from mahnwerk.engine.runner import run
 from mahnwerk.tui.app import MahnwerkApp
 from mahnwerk.tui.approvals import ApprovalsScreen
+from mahnwerk.tui.bank import BankEntryDialog, BankScreen
 from mahnwerk.tui.dialogs import ConfirmDialog, FormDialog, HelpScreen
 from mahnwerk.tui.invoice import InvoiceScreen
 
@@ -379,38 +406,183 @@ def test_mahnwerk_tui_asks_who_is_working(book: Engine, db_url: str, monkeypatch
     assert bad.exit_code == 2 and "--as-of '3.6.' is not a date" in bad.stderr
 
 
-def test_one_more_screen_is_one_register_call(book: Engine):
-    """How the bank's "unmatched payments" queue will plug in: a screen class and an entry."""
-    from textual.app import ComposeResult
-    from textual.widgets import Footer, Header
-
+def test_the_bank_screen_is_one_register_call_and_keys_stay_unique(book: Engine):
+    """The bank queue plugs in through the registry; a second screen on its key is refused."""
     from mahnwerk.tui import registry
-    from mahnwerk.tui.base import BookScreen
+    from mahnwerk.tui.bank import BankScreen
 
-    class UnmatchedScreen(BookScreen):
-        def compose(self) -> ComposeResult:
-            yield Header()
-            yield Static(f"unmatched payments for {self.ctx.operator}", id="unmatched")
-            yield Footer()
+    with pytest.raises(ValueError, match="clashes with 'bank'"):
+        registry.register(registry.ScreenEntry("unmatched", "Unmatched", "6", BankScreen))
+    with pytest.raises(ValueError, match="clashes with 'bank'"):
+        registry.register(registry.ScreenEntry("bank", "Bank again", "7", BankScreen))
+    assert [e.name for e in registry.SCREENS].count("bank") == 1
 
-    entry = registry.register(
-        registry.ScreenEntry("unmatched", "Unmatched payments", "7", UnmatchedScreen, "Bank")
-    )
-    try:
-        with pytest.raises(ValueError, match="clashes with 'queue'"):
-            registry.register(registry.ScreenEntry("queue2", "Q", "2", UnmatchedScreen))
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "6")
+        assert pilot.app.current_mode == "bank"
+        assert isinstance(pilot.app.screen, BankScreen)
+        status = str(pilot.app.screen.query_one("#bank-status", Static).render())
+        assert status == "0 unmatched credit(s), 0 return(s)/reversal(s) to review · you are anna"
+        assert "Nothing waits" in str(pilot.app.screen.query_one("#bank-detail", Static).render())
+        await keys(pilot, "a")  # nothing to assign: no dialog
+        assert isinstance(pilot.app.screen, BankScreen)
+        await keys(pilot, "question_mark")
+        help_text = str(pilot.app.screen.query_one(".help-text").render())
+        assert "Bank" in help_text and "Unmatched bank payments" in help_text
 
-        async def scenario(pilot: Pilot) -> None:
-            await keys(pilot, "7")
-            assert pilot.app.current_mode == "unmatched"
-            shown = str(pilot.app.screen.query_one("#unmatched", Static).render())
-            assert shown == "unmatched payments for anna"
-            await keys(pilot, "question_mark")
-            assert "Unmatched payments" in str(pilot.app.screen.query_one(".help-text").render())
+    drive(make_app(book, "anna"), scenario)
+    assert [e.name for e in registry.SCREENS] == [
+        "dashboard", "queue", "approvals", "policy", "run", "bank",
+    ]  # fmt: skip
+    assert [e.key for e in registry.SCREENS] == ["1", "2", "3", "4", "5", "6"]
 
-        drive(make_app(book, "anna"), scenario)
-        assert [e.name for e in registry.SCREENS][:5] == [
-            "dashboard", "queue", "approvals", "policy", "run",
+
+# ---------------------------------------------------------------------------
+# Bank: the unmatched payments queue
+# ---------------------------------------------------------------------------
+
+
+def bank_rows(app: MahnwerkApp) -> list[tuple[str, ...]]:
+    table = app.screen.query_one("#bank", DataTable)
+    return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def bank_entry(engine: Engine, remittance: str):
+    with engine.connect() as conn:
+        return conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.remittance == remittance)).one()
+
+
+def bank_payments(engine: Engine, entry_id: int) -> list[tuple[str, Decimal, str, bool]]:
+    with engine.connect() as conn:
+        return [
+            (r.external_id, Decimal(r.amount), r.source, bool(r.applied))
+            for r in conn.execute(
+                select(INV.c.external_id, PAY.c.amount, PAY.c.source, PAY.c.applied)
+                .join(INV, INV.c.id == PAY.c.invoice_id)
+                .where(PAY.c.external_id.like(f"bank:{entry_id}:%"))
+                .order_by(PAY.c.id)
+            )
+        ]
+
+
+def test_bank_assign_books_payments_the_next_run_applies(bank_book: Engine):
+    braun = bank_entry(bank_book, "Danke")
+    kaution = bank_entry(bank_book, "Erstattung Kaution")
+
+    async def scenario(pilot: Pilot) -> None:
+        rows = bank_rows(pilot.app)
+        assert [(r[2], r[3], r[4]) for r in rows] == [
+            ("45.00", "credit", "Dieter Braun"),
+            ("12.34", "credit", "Max Mustermann"),
+            ("75.00", "return · review", "Frieda Lang"),
+        ]
+        assert rows[0][5] == "DE02300209000106531065" and rows[0][6] == "Danke"
+        assert "2 open invoices of exactly 45,00" in rows[0][7]
+        # Dieter Braun's 45.00: two invoices of 45.00 — the operator names the right one
+        await keys(pilot, "a")
+        assert isinstance(pilot.app.screen, FormDialog)
+        await type_text(pilot, "R2026000105")
+        await keys(pilot, "enter", "enter")
+        confirm = pilot.app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        assert confirm.question == "Assign 45.00 EUR to R2026000105 as anna?"
+        await keys(pilot, "y")
+        assert "45.00 to R2026000105; the next run applies it" in notes(pilot.app)
+        assert [r[6] for r in bank_rows(pilot.app)] == [
+            "Erstattung Kaution",
+            "R2026000107 Lastschrift",
+        ]
+        # the 12.34 split over two invoices by amount
+        await keys(pilot, "a")
+        await type_text(pilot, "R2026000101 R2026000103")
+        await keys(pilot, "enter")
+        await type_text(pilot, "10,00 2,35")
+        await keys(pilot, "enter")  # does not add up: the dialog says so and stays
+        assert "add up to 12.34" in str(pilot.app.screen.query_one("#error", Static).render())
+        pilot.app.screen.query_one("#field-amounts", Input).value = "10,00 2,34"
+        await keys(pilot, "enter", "y")
+        assert [r[6] for r in bank_rows(pilot.app)] == ["R2026000107 Lastschrift"]
+
+    drive(make_bank_app(bank_book, "anna"), scenario)
+    done = bank_entry(bank_book, "Danke")
+    assert (done.status, done.matched_by, done.decided_by) == ("assigned", "person", "anna")
+    assert done.decided_at is not None
+    assert bank_payments(bank_book, braun.id) == [("R2026000105", Decimal("45.00"), "bank", False)]
+    assert bank_payments(bank_book, kaution.id) == [
+        ("R2026000101", Decimal("10.00"), "bank", False),
+        ("R2026000103", Decimal("2.34"), "bank", False),
+    ]
+    assert bank_entry(bank_book, "Erstattung Kaution").status == "assigned"
+
+    stats = run(bank_book, BANK_AS_OF, PolicySet.load(bank_book), BANK_NOW)
+    assert stats.payments_applied >= 3
+    paid = record(bank_book, "R2026000105")
+    assert (paid.state, paid.principal_open) == ("paid", 0)
+    assert record(bank_book, "R2026000110").principal_open == 45  # the other 45.00 stays open
+    assert record(bank_book, "R2026000101").principal_open == Decimal("40.00")  # 100 - 50 - 10
+    assert bank_payments(bank_book, braun.id) == [("R2026000105", Decimal("45.00"), "bank", True)]
+
+
+def test_bank_dismiss_needs_a_reason_and_a_yes(bank_book: Engine):
+    returned = bank_entry(bank_book, "R2026000107 Lastschrift")
+
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "down", "down")  # the returned direct debit
+        assert "Not a payment" in str(pilot.app.screen.query_one("#bank-detail", Static).render())
+        await keys(pilot, "enter")  # its detail
+        assert isinstance(pilot.app.screen, BankEntryDialog)
+        shown = str(pilot.app.screen.query_one("#bank-entry", Static).render())
+        assert "own/camt053_de_cases.xml" in shown and "Frieda Lang" in shown
+        assert "not a payment" in shown
+        await keys(pilot, "escape", "a")  # a return cannot be assigned
+        assert isinstance(pilot.app.screen, BankScreen)
+        assert "is a return, not a payment" in notes(pilot.app)
+        await keys(pilot, "d", "enter")  # no reason: the dialog stays
+        assert "needs a reason" in str(pilot.app.screen.query_one("#error", Static).render())
+        await type_text(pilot, "Lastschrift neu eingereicht")
+        await keys(pilot, "enter")
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        await keys(pilot, "n")  # changed her mind: nothing written
+        assert bank_entry(bank_book, "R2026000107 Lastschrift").status == "review"
+        await keys(pilot, "d")
+        await type_text(pilot, "Lastschrift neu eingereicht")
+        await keys(pilot, "enter", "y")
+        assert f"Bank entry {returned.id}: dismissed" in notes(pilot.app)
+        assert len(bank_rows(pilot.app)) == 2
+
+    drive(make_bank_app(bank_book, "ben"), scenario)
+    done = bank_entry(bank_book, "R2026000107 Lastschrift")
+    assert (done.status, done.decided_by) == ("dismissed", "ben")
+    assert done.note.endswith("| dismissed by ben: Lastschrift neu eingereicht")
+    assert bank_payments(bank_book, returned.id) == []
+
+
+def test_bank_assign_refusals_are_shown_and_write_nothing(bank_book: Engine):
+    braun = bank_entry(bank_book, "Danke")
+
+    async def scenario(pilot: Pilot) -> None:
+        await keys(pilot, "a")
+        await type_text(pilot, "R9999")
+        await keys(pilot, "enter", "enter")
+        assert isinstance(pilot.app.screen, FormDialog)
+        error = str(pilot.app.screen.query_one("#error", Static).render())
+        assert error == "No invoice R9999: check the number."
+        await keys(pilot, "escape")
+        assert bank_entry(bank_book, "Danke").status == "unmatched"
+        # someone else books the entry while anna's confirmation is open: the module refuses
+        await keys(pilot, "a")
+        await type_text(pilot, "R2026000110")
+        await keys(pilot, "enter", "enter")
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        assign(bank_book, braun.id, ["R2026000105"], actor="ben", now=BANK_NOW)
+        await keys(pilot, "y")
+        assert isinstance(pilot.app.screen, BankScreen)
+        assert f"Not assigned: bank entry {braun.id} is already assigned" in notes(pilot.app)
+        assert [r[6] for r in bank_rows(pilot.app)] == [
+            "Erstattung Kaution", "R2026000107 Lastschrift",
         ]  # fmt: skip
-    finally:
-        registry.SCREENS.remove(entry)
+
+    drive(make_bank_app(bank_book, "anna"), scenario)
+    done = bank_entry(bank_book, "Danke")
+    assert done.decided_by == "ben"
+    assert bank_payments(bank_book, braun.id) == [("R2026000105", Decimal("45.00"), "bank", False)]

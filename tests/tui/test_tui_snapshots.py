@@ -10,12 +10,12 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_book import NOW, SIZE, keys, make_app, settle, type_text
+from tui_book import NOW, SIZE, keys, make_app, make_bank_app, settle, type_text
 
 from mahnwerk.engine.approvals import decide, pending
 
 
-def shoot(snap_compare, engine: Engine, *presses: str, text: str = "", then: tuple = ()):
+def shoot(snap_compare, engine: Engine, *presses: str, text: str = "", then: tuple = (), app=None):
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
         await keys(pilot, *presses)
@@ -28,7 +28,8 @@ def shoot(snap_compare, engine: Engine, *presses: str, text: str = "", then: tup
             field.cursor_blink = False
         await pilot.pause()
 
-    return snap_compare(make_app(engine, "anna"), terminal_size=SIZE, run_before=run_before)
+    app = app or make_app(engine, "anna")
+    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_dashboard(snap_compare, sqlite_book: Engine):
@@ -76,3 +77,8 @@ def test_run_and_what_changed(snap_compare, sqlite_book: Engine):
 
 def test_help(snap_compare, sqlite_book: Engine):
     assert shoot(snap_compare, sqlite_book, "3", "question_mark")
+
+
+def test_bank_queue(snap_compare, sqlite_bank_book: Engine):
+    """Two unmatched credits and a returned direct debit, each with why it waits."""
+    assert shoot(snap_compare, sqlite_bank_book, app=make_bank_app(sqlite_bank_book, "anna"))

@@ -7,6 +7,10 @@ dates, and two runs of the real engine (2024-03-04 and the as-of date
 kind of state, messages queued, fees and interest booked, and escalations
 waiting for one and for two approvers — all with fixed ids, so snapshots and
 assertions are stable.  Building it takes well under a second.
+
+`build_bank_book` is the bank tests' book instead (tests/data/bank: the customers and
+invoices of `book/`, the statement `own/camt053_de_cases.xml` imported), which leaves two
+unmatched credits and one returned direct debit in the bank queue.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from sqlalchemy import Engine, insert
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
 
+from mahnwerk.engine.bank import import_statement
 from mahnwerk.engine.db import init_db, make_engine
+from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.models import CUST, INV
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.queries import record_event
@@ -33,6 +39,11 @@ POLICY = Path(__file__).parent / "data" / "tui_policy.mahn"
 AS_OF = date(2024, 6, 3)  # a Monday
 NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 SIZE = (120, 36)
+
+BANK = Path(__file__).parents[1] / "data" / "bank"
+BANK_POLICY = Path(__file__).parents[1] / "engine" / "data" / "runner_policy.mahn"
+BANK_AS_OF = date(2026, 3, 11)
+BANK_NOW = datetime(2026, 3, 11, 7, 0, tzinfo=UTC)
 
 CUSTOMERS = [
     # id, name, type, region, email
@@ -114,6 +125,38 @@ def build_book(url: str) -> Engine:
     return engine
 
 
+def build_bank_book(url: str) -> Engine:
+    """The bank tests' book (see above) with their statement imported, on `url` (empty)."""
+    init_db(url)
+    engine = make_engine(url)
+    deploy(engine, BANK_POLICY, BANK_NOW)
+    import_file(engine, "customers", BANK / "book" / "kunden.csv", now=BANK_NOW)
+    import_file(engine, "invoices", BANK / "book" / "rechnungen.csv", now=BANK_NOW)
+    with contextlib.chdir(BANK):  # the entry's file reads "own/camt053_de_cases.xml" anywhere
+        import_statement(engine, Path("own") / "camt053_de_cases.xml", now=BANK_NOW)
+    return engine
+
+
+@pytest.fixture
+def bank_book(db_url: str) -> Iterator[Engine]:
+    """The bank book on SQLite and (when configured) PostgreSQL."""
+    engine = build_bank_book(db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def sqlite_bank_book(tmp_path: Path) -> Iterator[Engine]:
+    """The bank book on SQLite only (snapshots)."""
+    engine = build_bank_book(f"sqlite:///{tmp_path / 'bank.db'}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def book(db_url: str) -> Iterator[Engine]:
     """The fixed book on SQLite and (when configured) PostgreSQL."""
@@ -134,9 +177,20 @@ def sqlite_book(tmp_path: Path) -> Iterator[Engine]:
         engine.dispose()
 
 
-def make_app(engine: Engine, operator: str = "anna", start: str = "dashboard") -> MahnwerkApp:
+def make_app(
+    engine: Engine,
+    operator: str = "anna",
+    start: str = "dashboard",
+    today: date = AS_OF,
+    now: datetime = NOW,
+) -> MahnwerkApp:
     """The app on a fixed date and clock, as a test drives it."""
-    return MahnwerkApp(engine, operator, AS_OF, lambda: NOW, start=start)
+    return MahnwerkApp(engine, operator, today, lambda: now, start=start)
+
+
+def make_bank_app(engine: Engine, operator: str = "anna") -> MahnwerkApp:
+    """The app on the bank book's date, opened on the bank queue."""
+    return make_app(engine, operator, "bank", BANK_AS_OF, BANK_NOW)
 
 
 async def settle(pilot: Pilot) -> None:
@@ -154,7 +208,7 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-ASKING = {"decide", "invoice-action", "run-confirm"}
+ASKING = {"decide", "invoice-action", "run-confirm", "bank-decide"}
 """Worker groups of the screens' dialog flows (`push_screen_wait`)."""
 
 

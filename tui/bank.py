@@ -1,0 +1,367 @@
+"""Bank: the statement lines no rule could match, waiting for a person.
+
+`mahnwerk import bank` books every credit it can match as a payment; the rest
+lands here — credits whose payer or invoice is unclear, and returned direct
+debits or reversals that someone has to look at.  Each row says why the matcher
+gave up, so the operator can decide from the list.  The decisions themselves are
+the bank module's (`engine.bank.assign` / `dismiss`, the same functions
+`mahnwerk bank assign|dismiss` calls): an assigned credit becomes ordinary
+payment rows that the next run applies, a dismissed entry books nothing and
+keeps the reason.  Both are irreversible, so both ask for a confirmation and
+are written under the operator's name.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from sqlalchemy import select
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from mahnwerk.engine.bank import AssignError, assign, dismiss, entry, list_queue
+from mahnwerk.engine.models import INV
+from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.data import FilterError, parse_amount
+from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
+
+SHOWN = 200
+"""Oldest waiting entries shown at once; decide those and the next ones appear."""
+
+KIND_LABEL = {"credit": "credit", "return": "return · review", "reversal": "reversal · review"}
+
+
+class BankScreen(BookScreen):
+    DEFAULT_CSS = """
+    #bank-status {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    #bank-detail {
+        height: 6;
+        padding: 0 1;
+        border-top: solid $primary;
+    }
+    """
+
+    BINDINGS = [
+        Binding("a", "assign", "Assign to invoices"),
+        Binding("d", "dismiss_entry", "Dismiss"),
+        Binding("g", "reload", "Refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[int, dict[str, Any]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="bank-status")
+        yield DataTable(id="bank", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="bank-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#bank", DataTable)
+        for key, label, width in (
+            ("id", "#", 4),
+            ("booked", "booked", 10),
+            ("amount", "amount", 10),
+            ("kind", "what", 17),
+            ("payer", "payer", 18),
+            ("iban", "IBAN", 22),
+            ("remittance", "remittance", 20),
+            ("why", "why not matched", 40),
+        ):
+            table.add_column(label, key=key, width=width)
+        table.focus()
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        rows = list_queue(self.ctx.engine, limit=SHOWN)
+        self.items = {r["id"]: r for r in rows}
+        table = self.query_one("#bank", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for r in rows:
+            review = r["status"] == "review"
+            table.add_row(
+                str(r["id"]),
+                r["booked_on"],
+                Text(
+                    money(r["amount"]) + ("" if r["currency"] == "EUR" else f" {r['currency']}"),
+                    justify="right",
+                ),  # fmt: skip
+                Text(KIND_LABEL.get(r["kind"], r["kind"]), style="bold yellow" if review else ""),
+                r["payer"] or "?",
+                r["iban"] or "-",
+                r["remittance"] or "-",
+                r["note"],
+                key=str(r["id"]),
+            )
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+        self.show_status()
+        self.show_detail()
+
+    def show_status(self) -> None:
+        review = sum(1 for r in self.items.values() if r["status"] == "review")
+        credits = len(self.items) - review
+        more = f" (the oldest {SHOWN} shown)" if len(self.items) == SHOWN else ""
+        self.query_one("#bank-status", Static).update(
+            f"{credits} unmatched credit(s), {review} return(s)/reversal(s) to review{more}"
+            f" · you are [b]{escape(self.ctx.operator)}[/b]"
+        )
+
+    def current(self) -> dict[str, Any] | None:
+        table = self.query_one("#bank", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self.items.get(int(str(key.value)))
+
+    @on(DataTable.RowHighlighted, "#bank")
+    def show_detail(self) -> None:
+        r = self.current()
+        box = self.query_one("#bank-detail", Static)
+        if r is None:
+            box.update("Nothing waits: every imported credit is matched or decided.")
+            return
+        box.update(_summary(r) + "\n" + _hint(r))
+
+    @on(DataTable.RowSelected, "#bank")
+    def selected(self) -> None:
+        r = self.current()
+        if r is None:
+            return
+        try:
+            detail = entry(self.ctx.engine, r["id"])
+        except AssignError as exc:  # decided elsewhere since the list was read
+            self.notify(str(exc), severity="error", timeout=10)
+            self.reload()
+            return
+        self.app.push_screen(BankEntryDialog(detail))
+
+    @work(exclusive=True, group="bank-decide")
+    async def action_assign(self) -> None:
+        r = self.current()
+        if r is None:
+            self.notify("Nothing to assign.", timeout=2)
+            return
+        if r["status"] != "unmatched":
+            self.notify(
+                f"Bank entry {r['id']} is a {r['kind']}, not a payment: check it, "
+                "then dismiss it (d).",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        form = await self.app.push_screen_wait(
+            FormDialog(
+                f"Assign bank entry #{r['id']} as {self.ctx.operator}",
+                [
+                    Field("invoices", "Invoice number(s), separated by spaces", "", "R2026000105"),
+                    Field(
+                        "amounts",
+                        "Amount per invoice, same order (empty: oldest due first)",
+                        "",
+                        "e.g. 30,00 15,00",
+                    ),
+                ],
+                self._check_assignment(r),
+                detail=_summary(r),
+            )
+        )
+        if form is None:
+            return
+        numbers = _numbers(form["invoices"])
+        amounts = _amounts(form["amounts"]) or None
+        split = (
+            ", ".join(f"{money(a)} to {n}" for n, a in zip(numbers, amounts, strict=True))
+            if amounts
+            else f"{', '.join(numbers)} (each up to its balance, oldest due first)"
+        )
+        if not await self.app.push_screen_wait(
+            ConfirmDialog(
+                f"Assign {money(r['amount'])} {r['currency']} to {', '.join(numbers)} "
+                f"as {self.ctx.operator}?",
+                f"{_summary(r)}\n\nBooks: {split}\nThe next run applies the payment(s).",
+            )
+        ):
+            return
+        try:
+            done = assign(
+                self.ctx.engine,
+                r["id"],
+                numbers,
+                actor=self.ctx.operator,
+                now=self.ctx.now(),
+                amounts=amounts,
+            )
+        except AssignError as exc:
+            self.notify(f"Not assigned: {exc}", severity="error", timeout=10)
+        else:
+            booked = ", ".join(f"{money(a.amount)} to {a.number}" for a in done)
+            self.notify(f"Bank entry {r['id']}: {booked}; the next run applies it.")
+        self.reload()
+
+    @work(exclusive=True, group="bank-decide")
+    async def action_dismiss_entry(self) -> None:
+        r = self.current()
+        if r is None:
+            self.notify("Nothing to dismiss.", timeout=2)
+            return
+        form = await self.app.push_screen_wait(
+            FormDialog(
+                f"Dismiss bank entry #{r['id']} as {self.ctx.operator}",
+                [Field("reason", "Reason (kept with the entry)", "", "e.g. refund from supplier")],
+                _reason_needed,
+                detail=_summary(r),
+            )
+        )
+        if form is None:
+            return
+        reason = form["reason"].strip()
+        if not await self.app.push_screen_wait(
+            ConfirmDialog(
+                f"Dismiss bank entry #{r['id']} ({money(r['amount'])} {r['currency']}) "
+                f"as {self.ctx.operator}?",
+                f"{_summary(r)}\n\nReason: {reason}\n"
+                "It leaves the queue and books nothing on any invoice.",
+            )
+        ):
+            return
+        try:
+            dismiss(
+                self.ctx.engine, r["id"], actor=self.ctx.operator, reason=reason, now=self.ctx.now()
+            )
+        except AssignError as exc:
+            self.notify(f"Not dismissed: {exc}", severity="error", timeout=10)
+        else:
+            self.notify(f"Bank entry {r['id']}: dismissed.")
+        self.reload()
+
+    def _check_assignment(self, r: dict[str, Any]):
+        """The form's check: numbers that exist, amounts that read and add up.
+
+        The bank module checks all of it again when it books; checking here
+        keeps the dialog open so the operator can correct a typo.
+        """
+        total = Decimal(r["amount"])
+
+        def check(values: dict[str, str]) -> str | None:
+            numbers = _numbers(values["invoices"])
+            if not numbers:
+                return "Name at least one invoice number."
+            if len(set(numbers)) != len(numbers):
+                return "Name each invoice once."
+            with self.ctx.engine.connect() as conn:
+                known = set(
+                    conn.execute(
+                        select(INV.c.external_id).where(INV.c.external_id.in_(numbers))
+                    ).scalars()
+                )
+            unknown = [n for n in numbers if n not in known]
+            if unknown:
+                return f"No invoice {', '.join(unknown)}: check the number."
+            try:
+                amounts = _amounts(values["amounts"])
+            except FilterError as exc:
+                return str(exc)
+            if amounts:
+                if len(amounts) != len(numbers):
+                    return f"Give one amount per invoice ({len(numbers)}), or none."
+                if any(a <= 0 for a in amounts) or sum(amounts, Decimal(0)) != total:
+                    return f"The amounts must be positive and add up to {money(total)}."
+            return None
+
+        return check
+
+
+class BankEntryDialog(ModalScreen[None]):
+    """Enter on a row: everything the statement said about the entry, and what became of it."""
+
+    DEFAULT_CSS = """
+    BankEntryDialog {
+        align: center middle;
+    }
+    """
+    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+
+    def __init__(self, detail: dict[str, Any]) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        d = self.detail
+        customer = f"{d['customer']} {d['customer_name']}" if d["customer"] else "-"
+        lines = [
+            f"[b]booked[/b]      {d['booked_on']}",
+            f"[b]amount[/b]      {money(d['amount'])} {d['currency']}  ({d['kind']})",
+            f"[b]status[/b]      {d['status']}",
+            f"[b]payer[/b]       {escape(d['payer'] or '?')}",
+            f"[b]IBAN[/b]        {d['iban'] or '-'}",
+            f"[b]remittance[/b]  {escape(d['remittance'] or '-')}",
+            f"[b]customer[/b]    {escape(customer)}",
+            f"[b]statement[/b]   {escape(d['file'])}" + (f":{d['line']}" if d["line"] else ""),
+            "",
+            f"[b]why[/b]  {escape(d['note'] or '-')}",
+        ]
+        if d.get("decided_by"):
+            lines.append(f"[b]decided by[/b]  {escape(d['decided_by'])}")
+        for p in d.get("payments", []):
+            state = "applied" if p["applied"] else "for the next run"
+            lines.append(f"  payment {money(p['amount'])} to {p['invoice']} ({state})")
+        with Vertical(id="dialog"):
+            yield Label(f"Bank entry #{d['id']}", id="question")
+            with VerticalScroll():
+                yield Static("\n".join(lines), id="bank-entry")
+            yield Static("a: assign · d: dismiss (on the list)   Esc: close", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _summary(r: dict[str, Any]) -> str:
+    kind = "" if r["kind"] == "credit" else f" — {r['kind']}, to review"
+    return (
+        f"[b]#{r['id']}[/b] {r['booked_on']}  [b]{money(r['amount'])} {r['currency']}[/b]{kind}"
+        f"  from {escape(r['payer'] or '?')} {r['iban'] or ''}\n"
+        f"Remittance: {escape(r['remittance'] or '-')}\n"
+        f"Why: {escape(r['note'] or '-')}"
+    )
+
+
+def _hint(r: dict[str, Any]) -> str:
+    if r["status"] == "review":
+        return "Not a payment: check the invoice it concerns, then d dismisses it with a reason."
+    return "a assigns it to invoices, d dismisses it (not a customer's payment), Enter: detail."
+
+
+def _numbers(text: str) -> list[str]:
+    return [n for n in re.split(r"[\s,;]+", text.strip()) if n]
+
+
+def _amounts(text: str) -> list[Decimal]:
+    """Amounts as operators type them (`30,00` or `30.00`), separated by spaces or `;`."""
+    return [
+        parse_amount(part, "amount").quantize(Decimal("0.01"))
+        for part in re.split(r"[\s;]+", text.strip())
+        if part
+    ]
+
+
+def _reason_needed(values: dict[str, str]) -> str | None:
+    return None if values["reason"].strip() else "Dismissing needs a reason (kept with the entry)."
