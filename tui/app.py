@@ -24,9 +24,7 @@ from mahnwerk.tui.base import Context
 from mahnwerk.tui.dialogs import HelpScreen
 
 registry.register(
-    registry.ScreenEntry(
-        "bank", "Bank", "6", BankScreen, "Unmatched bank payments: assign or dismiss"
-    )
+    registry.ScreenEntry("bank", "Bank", "6", BankScreen, "Unmatched payments: assign, dismiss")
 )  # after the standard screens (`registry.builtin` puts those first)
 
 

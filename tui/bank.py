@@ -23,7 +23,7 @@ from sqlalchemy import select
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
@@ -36,7 +36,8 @@ from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
 SHOWN = 200
 """Oldest waiting entries shown at once; decide those and the next ones appear."""
 
-KIND_LABEL = {"credit": "credit", "return": "return · review", "reversal": "reversal · review"}
+ROW_HEIGHT = 2
+"""Two lines a row: payer over IBAN, and room for the remittance text and the reason."""
 
 
 class BankScreen(BookScreen):
@@ -73,14 +74,13 @@ class BankScreen(BookScreen):
     def on_mount(self) -> None:
         table = self.query_one("#bank", DataTable)
         for key, label, width in (
-            ("id", "#", 4),
+            ("id", "#", 3),
             ("booked", "booked", 10),
-            ("amount", "amount", 10),
-            ("kind", "what", 17),
-            ("payer", "payer", 18),
-            ("iban", "IBAN", 22),
-            ("remittance", "remittance", 20),
-            ("why", "why not matched", 40),
+            ("amount", "amount", 9),
+            ("kind", "what", 8),
+            ("payer", "payer / IBAN", 22),
+            ("remittance", "remittance", 18),
+            ("why", "why not matched", 34),
         ):
             table.add_column(label, key=key, width=width)
         table.focus()
@@ -97,19 +97,17 @@ class BankScreen(BookScreen):
         table.clear()
         for r in rows:
             review = r["status"] == "review"
+            currency = "" if r["currency"] == "EUR" else f"\n{r['currency']}"
             table.add_row(
                 str(r["id"]),
                 r["booked_on"],
-                Text(
-                    money(r["amount"]) + ("" if r["currency"] == "EUR" else f" {r['currency']}"),
-                    justify="right",
-                ),  # fmt: skip
-                Text(KIND_LABEL.get(r["kind"], r["kind"]), style="bold yellow" if review else ""),
-                r["payer"] or "?",
-                r["iban"] or "-",
+                Text(money(r["amount"]) + currency, justify="right"),
+                Text(f"{r['kind']}\nreview", style="bold yellow") if review else r["kind"],
+                f"{r['payer'] or '?'}\n{r['iban'] or '-'}",
                 r["remittance"] or "-",
                 r["note"],
                 key=str(r["id"]),
+                height=ROW_HEIGHT,
             )
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
@@ -170,7 +168,7 @@ class BankScreen(BookScreen):
             return
         form = await self.app.push_screen_wait(
             FormDialog(
-                f"Assign bank entry #{r['id']} as {self.ctx.operator}",
+                f"Assign bank entry #{r['id']} as {escape(self.ctx.operator)}",
                 [
                     Field("invoices", "Invoice number(s), separated by spaces", "", "R2026000105"),
                     Field(
@@ -189,14 +187,14 @@ class BankScreen(BookScreen):
         numbers = _numbers(form["invoices"])
         amounts = _amounts(form["amounts"]) or None
         split = (
-            ", ".join(f"{money(a)} to {n}" for n, a in zip(numbers, amounts, strict=True))
+            ", ".join(f"{money(a)} to {escape(n)}" for n, a in zip(numbers, amounts, strict=True))
             if amounts
-            else f"{', '.join(numbers)} (each up to its balance, oldest due first)"
+            else f"{escape(', '.join(numbers))} (each up to its balance, oldest due first)"
         )
         if not await self.app.push_screen_wait(
             ConfirmDialog(
-                f"Assign {money(r['amount'])} {r['currency']} to {', '.join(numbers)} "
-                f"as {self.ctx.operator}?",
+                f"Assign {money(r['amount'])} {r['currency']} to {escape(', '.join(numbers))} "
+                f"as {escape(self.ctx.operator)}?",
                 f"{_summary(r)}\n\nBooks: {split}\nThe next run applies the payment(s).",
             )
         ):
@@ -211,7 +209,7 @@ class BankScreen(BookScreen):
                 amounts=amounts,
             )
         except AssignError as exc:
-            self.notify(f"Not assigned: {exc}", severity="error", timeout=10)
+            self.notify(f"Not assigned: {escape(str(exc))}", severity="error", timeout=10)
         else:
             booked = ", ".join(f"{money(a.amount)} to {a.number}" for a in done)
             self.notify(f"Bank entry {r['id']}: {booked}; the next run applies it.")
@@ -225,7 +223,7 @@ class BankScreen(BookScreen):
             return
         form = await self.app.push_screen_wait(
             FormDialog(
-                f"Dismiss bank entry #{r['id']} as {self.ctx.operator}",
+                f"Dismiss bank entry #{r['id']} as {escape(self.ctx.operator)}",
                 [Field("reason", "Reason (kept with the entry)", "", "e.g. refund from supplier")],
                 _reason_needed,
                 detail=_summary(r),
@@ -237,8 +235,8 @@ class BankScreen(BookScreen):
         if not await self.app.push_screen_wait(
             ConfirmDialog(
                 f"Dismiss bank entry #{r['id']} ({money(r['amount'])} {r['currency']}) "
-                f"as {self.ctx.operator}?",
-                f"{_summary(r)}\n\nReason: {reason}\n"
+                f"as {escape(self.ctx.operator)}?",
+                f"{_summary(r)}\n\nReason: {escape(reason)}\n"
                 "It leaves the queue and books nothing on any invoice.",
             )
         ):
@@ -248,7 +246,7 @@ class BankScreen(BookScreen):
                 self.ctx.engine, r["id"], actor=self.ctx.operator, reason=reason, now=self.ctx.now()
             )
         except AssignError as exc:
-            self.notify(f"Not dismissed: {exc}", severity="error", timeout=10)
+            self.notify(f"Not dismissed: {escape(str(exc))}", severity="error", timeout=10)
         else:
             self.notify(f"Bank entry {r['id']}: dismissed.")
         self.reload()
@@ -275,7 +273,7 @@ class BankScreen(BookScreen):
                 )
             unknown = [n for n in numbers if n not in known]
             if unknown:
-                return f"No invoice {', '.join(unknown)}: check the number."
+                return f"No invoice {escape(', '.join(unknown))}: check the number."
             try:
                 amounts = _amounts(values["amounts"])
             except FilterError as exc:
@@ -326,8 +324,7 @@ class BankEntryDialog(ModalScreen[None]):
             lines.append(f"  payment {money(p['amount'])} to {p['invoice']} ({state})")
         with Vertical(id="dialog"):
             yield Label(f"Bank entry #{d['id']}", id="question")
-            with VerticalScroll():
-                yield Static("\n".join(lines), id="bank-entry")
+            yield Static("\n".join(lines), id="bank-entry")
             yield Static("a: assign · d: dismiss (on the list)   Esc: close", classes="hint")
 
     def action_close(self) -> None:

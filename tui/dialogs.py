@@ -139,7 +139,7 @@ class HelpScreen(ModalScreen[None]):
             "  [b]   ctrl+p[/b]  command palette: every screen and action by name",
             "  [b]   ctrl+q[/b]  quit",
             "",
-            "Approvals, rejections, payments, runs and bank decisions ask for confirmation first.",
+            "Approvals, payments, runs and bank decisions ask for confirmation first.",
         ]
         with Vertical(id="dialog", classes="help"):
             yield Label("mahnwerk — help", id="question")

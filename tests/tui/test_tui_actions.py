@@ -428,7 +428,7 @@ def test_the_bank_screen_is_one_register_call_and_keys_stay_unique(book: Engine)
         assert isinstance(pilot.app.screen, BankScreen)
         await keys(pilot, "question_mark")
         help_text = str(pilot.app.screen.query_one(".help-text").render())
-        assert "Bank" in help_text and "Unmatched bank payments" in help_text
+        assert "6  Bank                 Unmatched payments: assign, dismiss" in help_text
 
     drive(make_app(book, "anna"), scenario)
     assert [e.name for e in registry.SCREENS] == [
@@ -471,13 +471,13 @@ def test_bank_assign_books_payments_the_next_run_applies(bank_book: Engine):
 
     async def scenario(pilot: Pilot) -> None:
         rows = bank_rows(pilot.app)
-        assert [(r[2], r[3], r[4]) for r in rows] == [
-            ("45.00", "credit", "Dieter Braun"),
-            ("12.34", "credit", "Max Mustermann"),
-            ("75.00", "return · review", "Frieda Lang"),
-        ]
-        assert rows[0][5] == "DE02300209000106531065" and rows[0][6] == "Danke"
-        assert "2 open invoices of exactly 45,00" in rows[0][7]
+        assert [r[1:5] for r in rows] == [
+            ("2026-03-10", "45.00", "credit", "Dieter Braun\nDE02300209000106531065"),
+            ("2026-03-10", "12.34", "credit", "Max Mustermann\nDE02700202700010108669"),
+            ("2026-03-10", "75.00", "return\nreview", "Frieda Lang\nDE02600501010002034304"),
+        ]  # the return is marked for review
+        assert rows[0][5] == "Danke"
+        assert "2 open invoices of exactly 45,00" in rows[0][6]
         # Dieter Braun's 45.00: two invoices of 45.00 — the operator names the right one
         await keys(pilot, "a")
         assert isinstance(pilot.app.screen, FormDialog)
@@ -488,7 +488,7 @@ def test_bank_assign_books_payments_the_next_run_applies(bank_book: Engine):
         assert confirm.question == "Assign 45.00 EUR to R2026000105 as anna?"
         await keys(pilot, "y")
         assert "45.00 to R2026000105; the next run applies it" in notes(pilot.app)
-        assert [r[6] for r in bank_rows(pilot.app)] == [
+        assert [r[5] for r in bank_rows(pilot.app)] == [
             "Erstattung Kaution",
             "R2026000107 Lastschrift",
         ]
@@ -501,7 +501,7 @@ def test_bank_assign_books_payments_the_next_run_applies(bank_book: Engine):
         assert "add up to 12.34" in str(pilot.app.screen.query_one("#error", Static).render())
         pilot.app.screen.query_one("#field-amounts", Input).value = "10,00 2,34"
         await keys(pilot, "enter", "y")
-        assert [r[6] for r in bank_rows(pilot.app)] == ["R2026000107 Lastschrift"]
+        assert [r[5] for r in bank_rows(pilot.app)] == ["R2026000107 Lastschrift"]
 
     drive(make_bank_app(bank_book, "anna"), scenario)
     done = bank_entry(bank_book, "Danke")
@@ -567,6 +567,10 @@ def test_bank_assign_refusals_are_shown_and_write_nothing(bank_book: Engine):
         assert isinstance(pilot.app.screen, FormDialog)
         error = str(pilot.app.screen.query_one("#error", Static).render())
         assert error == "No invoice R9999: check the number."
+        pilot.app.screen.query_one("#field-invoices", Input).value = "[b]R9999"
+        await keys(pilot, "enter")  # markup in what is typed is shown as typed
+        error = str(pilot.app.screen.query_one("#error", Static).render())
+        assert error == "No invoice [b]R9999: check the number."
         await keys(pilot, "escape")
         assert bank_entry(bank_book, "Danke").status == "unmatched"
         # someone else books the entry while anna's confirmation is open: the module refuses
@@ -578,7 +582,7 @@ def test_bank_assign_refusals_are_shown_and_write_nothing(bank_book: Engine):
         await keys(pilot, "y")
         assert isinstance(pilot.app.screen, BankScreen)
         assert f"Not assigned: bank entry {braun.id} is already assigned" in notes(pilot.app)
-        assert [r[6] for r in bank_rows(pilot.app)] == [
+        assert [r[5] for r in bank_rows(pilot.app)] == [
             "Erstattung Kaution", "R2026000107 Lastschrift",
         ]  # fmt: skip
 
