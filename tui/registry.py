@@ -2,11 +2,11 @@
 
 Each entry names a screen class, the key that opens it and a line for the help
 and the command palette; the app builds its modes, navigation keys and palette
-commands from this list.  Adding a screen (say, a bank's "unmatched payments"
-queue) is one new module with a `BookScreen` subclass plus one `register` call:
+commands from this list.  Adding a screen is one new module with a `BookScreen`
+subclass plus one `register` call — the bank queue (`tui/bank.py`) came in this way:
 
-    register(ScreenEntry("unmatched", "Unmatched payments", "7", UnmatchedScreen,
-                         "Payments no invoice could be matched to"))
+    register(ScreenEntry("bank", "Bank", "6", BankScreen,
+                         "Unmatched payments: assign, dismiss"))
 
 Entries are kept in the order they were registered, which is the order of the
 help screen and of the palette.
