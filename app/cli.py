@@ -285,6 +285,10 @@ _SIMPLE_EVENTS = {
     ),
     "objection": ("objection_filed", "The debtor objected to the payment order (§ 694 ZPO)."),
     "enforcement": ("enforcement_applied", "Enforcement order applied for (§ 699 ZPO)."),
+    "conversation": (
+        "conversation",
+        "The customer was reached by phone or in person (D3: no call for 7 days after).",
+    ),
 }
 
 

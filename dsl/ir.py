@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     COURT_ORDER_SERVED = "court_order_served"  # C3: the payment order reached the debtor
     OBJECTION_FILED = "objection_filed"  # C3: the debtor objected (§ 694 ZPO)
     ENFORCEMENT_APPLIED = "enforcement_applied"  # C3: enforcement order applied for (§ 699)
+    CONVERSATION = "conversation"  # D3: the customer was reached (phone, in person)
 
 
 class Terminal(StrEnum):

@@ -13,7 +13,9 @@ clock and calendar, and every other message the customer has had or is about to 
   Several messages of one customer on the same channel and day are one contact: the
   dispatcher puts them into one letter or e-mail, and one call covers all invoices — so
   the engine never plans more than one call attempt per customer and day, which keeps
-  D3's "at most 7 call attempts in 7 days" by construction.
+  D3's "at most 7 call attempts in 7 days" by construction.  No call for 7 days after a
+  conversation with the customer (a `conversation` event, e.g. `mahnwerk event
+  conversation`).
 
 What breaks a limit moves to the earliest day that keeps every limit; the invoice's state
 and fees are not moved — the ledger says what was decided when, the outbox when it may be
@@ -33,12 +35,16 @@ from sqlalchemy import Connection, select
 
 from mahnwerk.dsl.ir import Channel, Limits
 from mahnwerk.engine.calendar import next_allowed_contact
-from mahnwerk.engine.models import OUTBOX
+from mahnwerk.engine.models import INBOX, INV, OUTBOX
 
 #: D3: at most this many written reminders (letter or e-mail) per window and customer.
 WRITTEN_PER_WINDOW = 1
 #: D3: the rolling window of the limit above.
 CONTACT_WINDOW_DAYS = 7
+#: D3: no call attempt for this many days after a conversation with the customer.
+CALL_REST_AFTER_CONVERSATION_DAYS = 7
+#: The pseudo-channel under which conversations are kept among a customer's contacts.
+CONVERSATION = "conversation"
 #: The workday starts here: a run's messages are not meant to go out before 08:00 local time.
 DAY_STARTS = time(8, 0)
 #: How far the planner looks for a free day before it gives up (a policy error, not data).
@@ -86,12 +92,19 @@ def _fits(day: date, channel: str, taken: list[Contact], caps: list[tuple]) -> s
     Written reminders count by day (a letter and an e-mail of the same reminder on one day
     are one reminder); other limits count each channel and day once.
     """
+    rest = CALL_REST_AFTER_CONVERSATION_DAYS
+    if channel == Channel.CALL.value and any(
+        c.channel == CONVERSATION and 0 <= (day - c.day).days < rest for c in taken
+    ):
+        return f"no call within {rest} days after a conversation (D3)"
     for count, window, channels in caps:
         by_day = channels == _WRITTEN
         counted = {
             c.day if by_day else (c.channel, c.day)
             for c in taken
-            if (channels is None or c.channel in channels) and abs((c.day - day).days) < window
+            if c.channel != CONVERSATION
+            and (channels is None or c.channel in channels)
+            and abs((c.day - day).days) < window
         }
         new = day if by_day else (channel, day)
         if new in counted:
@@ -153,6 +166,7 @@ class ContactBook:
         ids = sorted(set(customer_ids))
         self._raw: dict[int, list[tuple[str, datetime]]] = {}
         self._taken: dict[int, list[Contact]] = {}
+        self._talks: dict[int, list[date]] = {}  # conversations, by the customer's local day
         since = datetime.combine(as_of - timedelta(days=_MAX_DAYS // 2), time(0), UTC)
         for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
             rows = conn.execute(
@@ -164,6 +178,17 @@ class ContactBook:
             )
             for customer_id, channel, not_before in rows:
                 self._raw.setdefault(customer_id, []).append((channel, not_before))
+            talks = conn.execute(
+                select(INV.c.customer_id, INBOX.c.occurred_on)
+                .join(INV, INV.c.id == INBOX.c.invoice_id)
+                .where(
+                    INV.c.customer_id.in_(chunk),
+                    INBOX.c.kind == CONVERSATION,
+                    INBOX.c.occurred_on >= since.date(),
+                )
+            )
+            for customer_id, day in talks:
+                self._talks.setdefault(customer_id, []).append(day)
 
     def plan(
         self,
@@ -181,5 +206,5 @@ class ContactBook:
             taken = self._taken[customer_id] = [
                 Contact(channel_, at.astimezone(tz).date())
                 for channel_, at in self._raw.get(customer_id, [])
-            ]
+            ] + [Contact(CONVERSATION, day) for day in self._talks.get(customer_id, [])]
         return plan(as_of, channel, zone, country, region, limits, taken)

@@ -107,6 +107,7 @@ KIND_ALIASES: dict[str, str] = {
     ),
     **dict.fromkeys("widerspruch_mahnbescheid".split(), "objection_filed"),
     **dict.fromkeys("vollstreckungsbescheid_beantragt".split(), "enforcement_applied"),
+    **dict.fromkeys("gespraech telefonat kontakt_erreicht".split(), "conversation"),
 }
 
 

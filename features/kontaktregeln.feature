@@ -203,3 +203,34 @@ Funktionalität: Kontaktregeln – wann eine Nachricht den Kunden erreichen darf
       | Kanal  | Vorlage   | Frühestens       |
       | letter | mahnung_1 | 2025-08-15 08:00 |
       | letter | mahnung_2 | 2025-08-29 08:00 |
+
+  Szenario: D3 – nach einem Gespräch mit dem Kunden sieben Tage kein Anruf
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "gespraech" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment alle use standard
+        ladder standard {
+          state anruf "Anruf" at 11d after due {
+            call "anruf_key_account"
+            wait
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2025-07-21     | 2025-08-04 | 250,00 |
+    Und der Mahnlauf täglich vom 2025-08-01 bis zum 2025-08-11 gelaufen ist
+    Und für "R1" am 2025-08-12 das Ereignis "conversation" erfasst wurde
+    Wenn der Mahnlauf täglich vom 2025-08-12 bis zum 2025-08-15 läuft
+    Dann liegen für "R1" im Postausgang:
+      | Kanal | Vorlage           | Frühestens       |
+      | call  | anruf_key_account | 2025-08-19 08:00 |
+    Und nennt der Verlauf von "R1" "conversation recorded by sachbearbeitung"

@@ -74,3 +74,13 @@ def test_calls_about_several_invoices_on_one_day_are_one_attempt():
         slot = plan(date(2025, 9, 2), "call", BERLIN, "DE", "BE", NO_LIMITS, taken)
         assert local(slot) == (date(2025, 9, 2), time(8, 0))
     assert taken == [Contact("call", date(2025, 9, 2))]
+
+
+def test_no_call_for_seven_days_after_a_conversation():
+    taken = [Contact("conversation", date(2025, 9, 2))]
+    slot = plan(date(2025, 9, 4), "call", BERLIN, "DE", "BE", NO_LIMITS, taken)
+    assert local(slot) == (date(2025, 9, 9), time(8, 0))
+    assert "after a conversation (D3)" in slot.reason
+    # a letter is not a call: it may go
+    slot = plan(date(2025, 9, 4), "letter", BERLIN, "DE", "BE", NO_LIMITS, taken)
+    assert local(slot)[0] == date(2025, 9, 4)

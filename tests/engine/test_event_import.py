@@ -180,11 +180,11 @@ def test_every_bad_row_is_named_and_nothing_is_imported(books, tmp_path):
     assert [str(e) for e in caught.value.errors] == [
         f"{f}:2:Rechnungsnummer: unknown invoice 'RE-2099-0001' — import the invoice first "
         "(mahnwerk import invoices FILE) or correct the number",
-        f"{f}:3:Art: unknown event kind 'Mahnbescheid' — write one of court_order_served, "
-        "death_notice, delivery_failed, dispute_opened, dispute_resolved, enforcement_applied, "
-        "hold, insolvency, instalment_missed, objection_filed, payment, payment_full, "
-        "payment_partial, plan_agreed, plan_completed, promise_broken, promise_made, release, "
-        "write_off",
+        f"{f}:3:Art: unknown event kind 'Mahnbescheid' — write one of conversation, "
+        "court_order_served, death_notice, delivery_failed, dispute_opened, dispute_resolved, "
+        "enforcement_applied, hold, insolvency, instalment_missed, objection_filed, payment, "
+        "payment_full, payment_partial, plan_agreed, plan_completed, promise_broken, "
+        "promise_made, release, write_off",
         f"{f}:4:Betrag: a payment needs its amount — write e.g. 119,00",
         f"{f}:5:Betrag: a payment must be more than 0, is -5.00 — leave refunds and "
         "chargebacks out of this file",
