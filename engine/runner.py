@@ -604,22 +604,26 @@ def _pending_events(
                         "state_to": None,
                     }
                 )
-            out[row.invoice_id].append(
-                Event(
-                    ir.EventKind(row.kind),
-                    row.occurred_on,
-                    Decimal(payload["amount"]) if payload.get("amount") else None,
-                    date.fromisoformat(payload["promised_date"])
-                    if payload.get("promised_date")
-                    else None,
-                    note=payload.get("note", ""),
-                    ref=str(row.id),
-                    instalments=_plan_from_json(json.dumps(payload.get("instalments") or [])),
-                )
-            )
+            out[row.invoice_id].append(inbox_event(row.kind, row.occurred_on, payload, str(row.id)))
     for events in out.values():
         events.sort(key=lambda e: e.on)
     return out
+
+
+def inbox_event(kind: str, on: date, payload: dict[str, Any], ref: str) -> Event:
+    """An inbox row as the step's Event (the payload as `record_event` wrote it)."""
+    promised = payload.get("promised_date")
+    return Event(
+        ir.EventKind(kind),
+        on,
+        Decimal(payload["amount"]) if payload.get("amount") else None,
+        date.fromisoformat(promised) if promised else None,
+        note=payload.get("note", ""),
+        ref=ref,
+        instalments=tuple(
+            (date.fromisoformat(d), Decimal(a)) for d, a in payload.get("instalments") or []
+        ),
+    )
 
 
 def _mark_applied(

@@ -44,7 +44,13 @@ from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, INBOX, INV, PAY
 from mahnwerk.engine.risk import scorecard
-from mahnwerk.engine.runner import kept_messages
+from mahnwerk.engine.runner import (
+    BEHAVIOUR_FACTS,
+    customer_value,
+    inbox_event,
+    invoice_value,
+    kept_messages,
+)
 from mahnwerk.engine.state import (
     ApprovalRequest,
     Charge,
@@ -129,22 +135,6 @@ def from_ar_csv(path: str | Path, customer_type: str = "B2B") -> History:
     return History(f"{path} ({customer_type})", tuple(cases))
 
 
-def _inbox_event(kind: str, on: date, payload_text: str | None, ref: str) -> Event:
-    payload = json.loads(payload_text or "{}")
-    promised = payload.get("promised_date")
-    return Event(
-        ir.EventKind(kind),
-        on,
-        Decimal(payload["amount"]) if payload.get("amount") else None,
-        date.fromisoformat(promised) if promised else None,
-        note=payload.get("note", ""),
-        ref=ref,
-        instalments=tuple(
-            (date.fromisoformat(d), Decimal(a)) for d, a in payload.get("instalments") or []
-        ),
-    )
-
-
 def from_database(engine: Engine, customer_type: str | None = None) -> History:
     """Cases from the engine's database: its invoices, payments and entered events.
 
@@ -156,7 +146,6 @@ def from_database(engine: Engine, customer_type: str | None = None) -> History:
     """
     if customer_type not in (None, "B2B", "B2C"):
         raise ValueError(f"customer type {customer_type!r}: use B2B or B2C")
-    from mahnwerk.engine.runner import BEHAVIOUR_FACTS, customer_value
 
     with engine.connect() as conn:
         customers = {
@@ -180,7 +169,9 @@ def from_database(engine: Engine, customer_type: str | None = None) -> History:
         inbox: dict[int, list[Event]] = defaultdict(list)
         for row in conn.execute(select(INBOX).order_by(INBOX.c.occurred_on, INBOX.c.id)):
             inbox[row.invoice_id].append(
-                _inbox_event(row.kind, row.occurred_on, row.payload, f"inbox {row.id}")
+                inbox_event(
+                    row.kind, row.occurred_on, json.loads(row.payload or "{}"), f"inbox {row.id}"
+                )
             )
     cases = []
     for row in invoices:
@@ -196,17 +187,7 @@ def from_database(engine: Engine, customer_type: str | None = None) -> History:
         ] + inbox.get(row.id, [])
         cases.append(
             Case(
-                Invoice(
-                    id=row.external_id,
-                    customer_id=cust.id,
-                    issue_date=row.issue_date,
-                    due_date=row.due_date,
-                    amount=Decimal(row.amount),
-                    currency=row.currency,
-                    due_date_agreed=bool(row.due_date_agreed),
-                    notice_30_days=bool(row.notice_30_days),
-                    received_on=row.received_on,
-                ),
+                invoice_value(row, cust.id),
                 cust,
                 tuple(sorted(events, key=lambda e: e.on)),
                 settled,
