@@ -11,6 +11,7 @@ import typer
 
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
+from mahnwerk.options import DbOption, open_engine
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -145,25 +146,6 @@ def _json_arg(value: str) -> dict:
 # The engine
 # ---------------------------------------------------------------------------
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL or SQLite file (default: $MAHNWERK_DB or mahnwerk.db)."
-    ),
-]
-
-
-def _engine(db: str | None):
-    from mahnwerk.engine import db as dbmod
-
-    engine = dbmod.make_engine(dbmod.database_url(db))
-    try:
-        dbmod.ensure_ready(engine)
-    except dbmod.DatabaseNotReady as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(1) from None
-    return engine
-
 
 def _now():
     """The wall clock, read in one place only: everything below receives it."""
@@ -195,7 +177,7 @@ def policy_deploy(
     """Store a policy as the active version of its name; invoices in flight move by state name."""
     from mahnwerk.engine.policies import DeployRefused, deploy
 
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         _id, message = deploy(engine, file, _now(), applies_to, priority)
     except PolicyError as exc:
@@ -219,7 +201,7 @@ def run_cmd(
     from mahnwerk.engine.workers import run_parallel
 
     day = _date(as_of, "--as-of")
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         policies = PolicySet.load(engine)
     except LookupError as exc:
@@ -254,7 +236,7 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
 
     now = _now()
     day = _date(on, "--on") if on else now.date()
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         eid = record_event(
             engine, invoice, kind, day, by, now, {k: v for k, v in payload.items() if v is not None}
@@ -324,7 +306,7 @@ def event_customer(
     now = _now()
     day = _date(on, "--on") if on else now.date()
     try:
-        told = record_customer_event(_engine(db), customer, kinds[kind], day, by, now)
+        told = record_customer_event(open_engine(db), customer, kinds[kind], day, by, now)
     except NotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -395,7 +377,7 @@ def event_payment(
         raise typer.Exit(2)
     now = _now()
     day = _date(on, "--on") if on else now.date()
-    engine = _engine(db)
+    engine = open_engine(db)
     inv = m.Invoice.__table__
     pay = m.Payment.__table__
     with engine.begin() as conn:
@@ -429,7 +411,7 @@ def approvals_list(db: DbOption = None, as_json: Annotated[bool, typer.Option("-
     """Escalations waiting for a decision."""
     from mahnwerk.engine.approvals import pending
 
-    items = pending(_engine(db))
+    items = pending(open_engine(db))
     if as_json:
         typer.echo(json.dumps([i.as_dict() for i in items], indent=2))
         return
@@ -448,7 +430,7 @@ def _decide(approval_id: int, by: str, approve: bool, comment: str, db: str | No
 
     now = _now()
     try:
-        typer.echo(decide(_engine(db), approval_id, by, approve, now, now.date(), comment))
+        typer.echo(decide(open_engine(db), approval_id, by, approve, now, now.date(), comment))
     except ApprovalError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -474,7 +456,7 @@ def show(
     from mahnwerk.engine.queries import NotFound, timeline
 
     try:
-        data = timeline(_engine(db), invoice)
+        data = timeline(open_engine(db), invoice)
     except NotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -507,7 +489,7 @@ def invoices_cmd(
     """List invoices with their dunning state."""
     from mahnwerk.engine.queries import list_invoices
 
-    rows = list_invoices(_engine(db), state, segment, limit)
+    rows = list_invoices(open_engine(db), state, segment, limit)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -611,7 +593,7 @@ def tui_cmd(
         _err("error: who is working? pass --operator NAME or set MAHNWERK_OPERATOR")
         raise typer.Exit(2)
     day = _date(as_of, "--as-of") if as_of else _now().date()
-    engine = _engine(db)
+    engine = open_engine(db)
     from mahnwerk.tui.app import MahnwerkApp
 
     MahnwerkApp(engine, operator, day, _now).run()

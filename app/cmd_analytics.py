@@ -13,14 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL or SQLite file (default: $MAHNWERK_DB or mahnwerk.db).",
-        show_default=False,
-    ),
-]
+from mahnwerk.options import DbOption, open_engine
+
 AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="The day to analyse or report on (default: the last run's)."),
@@ -45,18 +39,6 @@ def _date(value: str, what: str) -> date:
     except ValueError:
         _err(f"error: {what} {value!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-31")
         raise typer.Exit(2) from None
-
-
-def _engine(db: str | None) -> Any:
-    from mahnwerk.engine import db as dbmod
-
-    engine = dbmod.make_engine(dbmod.database_url(db))
-    try:
-        dbmod.ensure_ready(engine)
-    except dbmod.DatabaseNotReady as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(1) from None
-    return engine
 
 
 def _as_of(engine: Any, as_of: str | None) -> date:
@@ -139,7 +121,7 @@ def analyse_cmd(
     if history is not None:
         _err("error: --history works with --evaluate only; `analyse` writes to the database")
         raise typer.Exit(2)
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         if customer is not None:
             from mahnwerk.engine.analyse import explain_customer
@@ -189,7 +171,7 @@ def _evaluate(history: Path | None, as_of: str | None, db: str | None, as_json: 
     else:
         from mahnwerk.engine.history import read_database
 
-        engine = _engine(db)
+        engine = open_engine(db)
         try:
             invoices = read_database(engine, _as_of(engine, as_of))
         finally:
@@ -235,7 +217,7 @@ def report_cmd(
     if fmt not in FORMATS:
         _err(f"error: unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         day = _as_of(engine, as_of)
         try:
@@ -318,7 +300,7 @@ def simulate_cmd(
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
     else:
-        engine = _engine(db)
+        engine = open_engine(db)
         try:
             data = sim.from_database(engine, customer_type)
         except ValueError as exc:

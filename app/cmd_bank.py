@@ -31,16 +31,8 @@ from mahnwerk.engine.bank import (
     remember_account,
 )
 from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
+from mahnwerk.options import DbOption
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///file.db, postgresql://...) or a SQLite file path. "
-        "Default: $MAHNWERK_DB, else mahnwerk.db in the current folder.",
-        show_default=False,
-    ),
-]
 ByOption = Annotated[
     str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who decides (kept in the log).")
 ]

@@ -17,16 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, init_db, make_engine
 from mahnwerk.engine.importer import COLUMNS, ImportFailed, Kind, import_file
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///file.db, postgresql://...) or a SQLite file path. "
-        "Default: $MAHNWERK_DB, else mahnwerk.db in the current folder.",
-        show_default=False,
-    ),
-]
+from mahnwerk.options import DbOption
 
 
 def _fail(message: str) -> typer.Exit:

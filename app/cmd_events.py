@@ -14,16 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
 from mahnwerk.engine.event_import import COLUMNS, ImportFailed, import_events
+from mahnwerk.options import DbOption
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///file.db, postgresql://...) or a SQLite file path. "
-        "Default: $MAHNWERK_DB, else mahnwerk.db in the current folder.",
-        show_default=False,
-    ),
-]
 FileArg = Annotated[
     Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252), one event a row.")
 ]

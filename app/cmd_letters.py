@@ -15,6 +15,7 @@ import typer
 
 from mahnwerk.engine.comms.config import EXAMPLE, ConfigError, Settings, load_settings
 from mahnwerk.engine.comms.templates import CHANNELS, TemplateError, TemplateStore
+from mahnwerk.options import DbOption, open_engine
 
 letters_app = typer.Typer(no_args_is_help=True, help="Message templates: check and preview.")
 
@@ -24,12 +25,6 @@ ConfigOption = Annotated[
         "--config",
         help="Settings file (default: $MAHNWERK_CONFIG or mahnwerk.toml in this folder).",
         show_default=False,
-    ),
-]
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL or SQLite file (default: $MAHNWERK_DB or mahnwerk.db)."
     ),
 ]
 TemplatesOption = Annotated[
@@ -65,12 +60,6 @@ def _store(templates: Path | None, settings: Settings | None) -> TemplateStore:
     except TemplateError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
-
-
-def _engine(db: str | None):
-    from mahnwerk.cli import _engine as cli_engine
-
-    return cli_engine(db)
 
 
 def _now(value: str | None) -> datetime:
@@ -156,7 +145,7 @@ def letters_preview(
 
     settings = _settings(config)
     store = _store(templates, settings)
-    engine = _engine(db)
+    engine = open_engine(db)
     with engine.connect() as conn:
         head = conn.execute(
             select(INV.c.id, INV.c.customer_id).where(INV.c.external_id == invoice)
@@ -237,7 +226,7 @@ def dispatch_cmd(
     settings = _settings(config)
     if dry_run and out is None:
         out = Path("dispatch-preview")
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         stats = dispatch(
             engine,

@@ -13,20 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
 from mahnwerk.engine.privacy import PrivacyError, erase_customer, export_customer
+from mahnwerk.options import DbOption, open_engine
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///file.db, postgresql://...) or a SQLite file path. "
-        "Default: $MAHNWERK_DB, else mahnwerk.db in the current folder.",
-        show_default=False,
-    ),
-]
 CustomerArg = Annotated[
     str, typer.Argument(help="The customer number (customer_id of the import).")
 ]
@@ -37,16 +27,6 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _engine(db: str | None):
-    engine = make_engine(database_url(db))
-    try:
-        ensure_ready(engine)
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        engine.dispose()
-        raise _fail(f"error: {exc}") from None
-    return engine
-
-
 def export_cmd(
     external_id: CustomerArg,
     out: Annotated[
@@ -55,7 +35,7 @@ def export_cmd(
     db: DbOption = None,
 ) -> None:
     """Everything stored about a customer, as JSON (GDPR Art. 15 access request)."""
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         data = export_customer(engine, external_id)
     except PrivacyError as exc:
@@ -106,7 +86,7 @@ def erase_cmd(
             raise _fail(
                 f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD, e.g. 2027-01-01", 2
             ) from None
-    engine = _engine(db)
+    engine = open_engine(db)
     try:
         result = erase_customer(engine, external_id, day, by, now=now)
     except PrivacyError as exc:
