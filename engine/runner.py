@@ -12,8 +12,8 @@ A run for an as-of date has two phases:
    the audit log in the batch's transaction.
 
 A run therefore costs what is due, not what is open: both phases start from
-indexed queries (`next_check_on`, the pending inbox and payments, invoice ids
-above the last one seen).  A second run for the same date finds nothing due
+indexed queries (`next_check_on`, the pending inbox and payments, invoices
+flagged `intake_pending`).  A second run for the same date finds nothing due
 and changes nothing; outbox rows carry an idempotency key, so even a batch
 that is replayed after a crash queues no message twice.
 """
@@ -345,16 +345,23 @@ def intake_phase(
         wake_pending(conn, as_of)
     while True:
         with engine.begin() as conn:
-            high = conn.execute(select(func.max(DS.c.invoice_id))).scalar() or 0
+            # Every invoice not yet taken up, whatever order it was committed in (an id is
+            # handed out at insert, so a later id can commit first: `id > max(seen)` missed
+            # the earlier one for good).  The partial index keeps this a look-up of the new.
             rows = conn.execute(
                 select(INV, CUST.c.external_id.label("customer_ext"))
                 .join(CUST, CUST.c.id == INV.c.customer_id)
-                .where(INV.c.id > high, INV.c.closed_on.is_(None))
+                .where(INV.c.intake_pending == True, INV.c.closed_on.is_(None))  # noqa: E712
                 .order_by(INV.c.id)
                 .limit(batch)
             ).all()
             if not rows:
                 break
+            taken = [r.id for r in rows]
+            for chunk in _chunks(taken):
+                conn.execute(
+                    update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False)
+                )
             customers = _customers(conn, {r.customer_id for r in rows})
             writes = _Writes(conn)
             for row in rows:
