@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from mahnwerk.engine.event_import import COLUMNS, ImportFailed, import_events
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 FileArg = Annotated[
     Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252), one event a row.")
@@ -29,11 +29,13 @@ EPILOG = (
 )
 
 
-def import_events_cmd(file: FileArg, db: DbOption = None, by: ByOption = "import") -> None:
+def import_events_cmd(
+    file: FileArg, db: DbOption = None, by: ByOption = "import", wait: WaitOption = DEFAULT_WAIT
+) -> None:
     """Import events (one a row); the next run applies them. The whole file or nothing."""
     engine = open_engine(db)
     try:
-        result = import_events(engine, file, actor=by)
+        result = import_events(engine, file, actor=by, wait=wait)
     except ImportFailed as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law
+from mahnwerk.engine import law, lease
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import (
@@ -269,8 +269,28 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     worker: str = "main",
     intake: bool = True,
+    wait: float = lease.DEFAULT_WAIT,
 ) -> RunStats:
-    """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log."""
+    """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log.
+
+    The run holds the book lease (`engine/lease.py`) from start to end: a second run, or an
+    import, started meanwhile waits up to `wait` seconds and then stops with `BookBusy`
+    naming this run — so nothing is ever booked twice by two runs at once.
+    """
+    with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
+        return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
+
+
+def _run_held(
+    engine: Engine,
+    as_of: date,
+    policies: PolicySet,
+    now: datetime,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+    intake: bool,
+    held: lease.Lease,
+) -> RunStats:
     started = time.perf_counter()
     stats = RunStats(as_of)
     with engine.begin() as conn:
@@ -292,6 +312,7 @@ def run(
             if not ids:
                 break
             part = advance_batch(conn, ids, as_of, policies, now, run_id)
+            held.beat(conn)
         stats.merge(part)
         done += len(ids)
         if progress:
