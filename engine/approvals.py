@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 
 from mahnwerk.engine.identity import IdentityError, identity_key, person
 from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INV
+from mahnwerk.errors import MahnwerkError
 
 
-class ApprovalError(Exception):
+class ApprovalError(MahnwerkError):
     """A decision that cannot be taken (unknown id, already decided, same person twice)."""
 
 

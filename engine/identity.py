@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from mahnwerk.errors import MahnwerkError
+
 #: Actors the machine writes into the audit log itself; no person may use them.
 MACHINE_ACTORS = frozenset(
     {"engine", "dispatch", "run", "import", "bank-import", "demo", "system", "mahnwerk"}
@@ -39,7 +41,7 @@ _INVISIBLE = re.compile(
 )
 
 
-class IdentityError(ValueError):
+class IdentityError(MahnwerkError, ValueError):
     """A name that cannot stand for a person: empty, invisible, or a machine's name."""
 
 
