@@ -8,6 +8,7 @@ prints what happened.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -52,8 +53,76 @@ def import_einvoice(
     typer.echo(str(result))
 
 
+def _day(text: str, option: str) -> date:
+    from mahnwerk.engine.importer import CellError, parse_date
+
+    try:
+        return parse_date(text)
+    except CellError as exc:
+        typer.echo(f"error: {option}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def export_datev(
+    period_from: Annotated[
+        str | None, typer.Option("--from", help="First booking day (2026-03-01 or 01.03.2026).")
+    ] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Last booking day.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File (default EXTF_Buchungsstapel_FROM_TO.csv).")
+    ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Export bookings that went out before once more.")
+    ] = False,
+    list_batches: Annotated[
+        bool, typer.Option("--list", help="List the batches exported so far.")
+    ] = False,
+    config: Annotated[
+        str | None, typer.Option("--config", help="Settings file (default mahnwerk.toml).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the fees, lump sums, interest and write-offs to a DATEV booking batch, once."""
+    from mahnwerk.engine.accounting.accounts import load_datev_settings
+    from mahnwerk.engine.accounting.export import ExportRefused, export_datev, list_exports
+    from mahnwerk.engine.comms.config import ConfigError
+
+    if list_batches:
+        engine = open_engine(db)
+        try:
+            typer.echo("\n".join(list_exports(engine)))
+        finally:
+            engine.dispose()
+        return
+    if period_from is None or period_to is None:
+        typer.echo("error: give the period: --from DATE --to DATE (or --list)", err=True)
+        raise typer.Exit(2)
+    start, end = _day(period_from, "--from"), _day(period_to, "--to")
+    try:
+        settings = load_datev_settings(config)
+    except ConfigError as exc:
+        raise _fail(f"error: {exc}") from None
+    target = out or Path(f"EXTF_Buchungsstapel_{start:%Y%m%d}_{end:%Y%m%d}.csv")
+    engine = open_engine(db)
+    try:
+        result = export_datev(engine, settings, start, end, target, again=again)
+    except ExportRefused as exc:
+        raise _fail(f"error: {exc}") from None
+    except OSError as exc:
+        message = f"error: cannot write {target}: {exc.strerror} — choose another --out"
+        raise _fail(message) from None
+    finally:
+        engine.dispose()
+    typer.echo(str(result))
+
+
 def register(app: typer.Typer) -> None:
-    """Add `import einvoice` to the `import` group (made by cmd_data.register)."""
+    """Add `import einvoice` to the `import` group (made by cmd_data.register), and `export`."""
     from mahnwerk.cmd_events import import_group
 
     import_group(app).command("einvoice")(import_einvoice)
+    export_app = typer.Typer(
+        no_args_is_help=True, help="Hand what mahnwerk did to other systems (DATEV, agencies)."
+    )
+    export_app.command("datev")(export_datev)
+    app.add_typer(export_app, name="export")

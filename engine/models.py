@@ -676,3 +676,29 @@ class EInvoiceDocument(SQLModel, table=True):
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
     preceding: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
     imported_at: datetime = Field(sa_type=AwareDateTime)
+
+
+class DatevExport(SQLModel, table=True):
+    """One DATEV booking batch (`mahnwerk export datev`): when, which period, which file."""
+
+    __tablename__ = "datev_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=AwareDateTime)
+    period_from: date
+    period_to: date
+    file_name: str = Field(sa_type=String)
+    bookings: int
+    total: Decimal = Field(sa_type=MONEY)  # the sum of the amounts, debits minus credits
+    actor: str = Field(sa_type=String)
+
+
+class DatevBooking(SQLModel, table=True):
+    """A ledger line in the batch that exported it: a booking goes to DATEV once."""
+
+    __tablename__ = "datev_booking"
+
+    ledger_id: int = Field(
+        primary_key=True, foreign_key="ledger.id", sa_column_kwargs={"autoincrement": False}
+    )
+    export_id: int = Field(foreign_key="datev_export.id", index=True)

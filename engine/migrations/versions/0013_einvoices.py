@@ -4,7 +4,9 @@
   the same buyer finds its customer;
 * `invoice.payment_terms` — the payment terms as written (BT-20), kept verbatim;
 * `einvoice_document` — every imported e-invoice and credit note, once per kind and
-  number, with the open item it created or reduced.
+  number, with the open item it created or reduced;
+* `datev_export`, `datev_booking` — the DATEV booking batches written and which ledger
+  line went out in which, so a booking is exported once.
 
 Revision ID: 0013
 Revises: 0012
@@ -61,9 +63,36 @@ def upgrade() -> None:
         "ix_einvoice_document_customer_id", "einvoice_document", ["customer_id"]
     )
     op.create_index("ix_einvoice_document_invoice_id", "einvoice_document", ["invoice_id"])
+    op.create_table(
+        "datev_export",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("period_from", sa.Date(), nullable=False),
+        sa.Column("period_to", sa.Date(), nullable=False),
+        sa.Column("file_name", sa.String(), nullable=False),
+        sa.Column("bookings", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Numeric(14, 2), nullable=False),
+        sa.Column("actor", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_datev_export"),
+    )
+    op.create_table(
+        "datev_booking",
+        sa.Column("ledger_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("export_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ledger_id"], ["ledger.id"], name="fk_datev_booking_ledger_id_ledger"
+        ),
+        sa.ForeignKeyConstraint(
+            ["export_id"], ["datev_export.id"], name="fk_datev_booking_export_id_datev_export"
+        ),
+        sa.PrimaryKeyConstraint("ledger_id", name="pk_datev_booking"),
+    )
+    op.create_index("ix_datev_booking_export_id", "datev_booking", ["export_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("datev_booking")
+    op.drop_table("datev_export")
     op.drop_table("einvoice_document")
     with op.batch_alter_table("invoice") as batch:
         batch.drop_column("payment_terms")
