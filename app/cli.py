@@ -9,17 +9,30 @@ from typing import Annotated
 
 import typer
 
+from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
+from mahnwerk.errors import UsageError
 from mahnwerk.options import DbOption, open_engine
 
 app = typer.Typer(
+    cls=MahnwerkGroup,
     no_args_is_help=True,
     add_completion=False,
     help="mahnwerk: dunning policies as readable files, run within the law.",
 )
 policy_app = typer.Typer(no_args_is_help=True, help="Check, draw, explain and convert policies.")
 app.add_typer(policy_app, name="policy")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an error, also print the Python traceback.")
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
 
 
 def _err(text: str) -> None:
@@ -207,6 +220,11 @@ def run_cmd(
     except LookupError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
+    if workers > 1 and engine.dialect.name != "postgresql":
+        raise UsageError(
+            f"--workers {workers}: several workers need PostgreSQL (SQLite has one writer)",
+            hint="run with --workers 1 on SQLite",
+        )
     if workers > 1:
         stats = run_parallel(
             str(engine.url.render_as_string(hide_password=False)), day, workers, _now()

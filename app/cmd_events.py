@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
 from mahnwerk.engine.event_import import COLUMNS, ImportFailed, import_events
-from mahnwerk.options import DbOption
+from mahnwerk.options import DbOption, open_engine
 
 FileArg = Annotated[
     Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252), one event a row.")
@@ -33,15 +31,11 @@ EPILOG = (
 
 def import_events_cmd(file: FileArg, db: DbOption = None, by: ByOption = "import") -> None:
     """Import events (one a row); the next run applies them. The whole file or nothing."""
-    engine = make_engine(database_url(db))
+    engine = open_engine(db)
     try:
-        ensure_ready(engine)
         result = import_events(engine, file, actor=by)
     except ImportFailed as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()

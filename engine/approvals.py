@@ -20,9 +20,10 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INV
+from mahnwerk.errors import MahnwerkError
 
 
-class ApprovalError(Exception):
+class ApprovalError(MahnwerkError):
     """A decision that cannot be taken (unknown id, already decided, same person twice)."""
 
 

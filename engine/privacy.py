@@ -93,6 +93,7 @@ from mahnwerk.engine.models import (
     PV,
     RUN,
 )
+from mahnwerk.errors import MahnwerkError
 
 EXPORT_FORMAT: Final = "mahnwerk-customer-export/1"
 RETENTION_YEARS: Final = 10
@@ -149,7 +150,7 @@ Mode = Literal["restricted", "anonymised"]
 Bind = Engine | Connection | Session
 
 
-class PrivacyError(Exception):
+class PrivacyError(MahnwerkError):
     """Base of this module's refusals; the message says what to do."""
 
 

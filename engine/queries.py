@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX
+from mahnwerk.errors import MahnwerkError
 
 
-class NotFound(LookupError):
-    pass
+class NotFound(MahnwerkError, LookupError):
+    """No record with the number the person gave (the message names it)."""
 
 
 def invoice_row(row: Any) -> dict[str, Any]:

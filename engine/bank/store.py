@@ -42,13 +42,14 @@ from mahnwerk.engine.bank.matching import (
     match,
 )
 from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, INV, PAY
+from mahnwerk.errors import MahnwerkError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 QUEUE_STATUSES = ("unmatched", "review")
 _CHUNK = 500
 
 
-class AssignError(ValueError):
+class AssignError(MahnwerkError, ValueError):
     """A person's assignment that cannot be done; the message says what to do instead."""
 
 
