@@ -17,11 +17,6 @@ import typer
 from mahnwerk.options import DbOption, open_engine
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
-
-
 def import_einvoice(
     files: Annotated[
         list[Path], typer.Argument(help="XRechnung XML (UBL or CII), ZUGFeRD PDFs or folders.")
@@ -41,13 +36,10 @@ def import_einvoice(
 ) -> None:
     """Import e-invoices and credit notes: all files or none, the same document twice is a no-op."""
     from mahnwerk.engine.einvoice.load import import_einvoices
-    from mahnwerk.engine.importer import ImportFailed
 
     engine = open_engine(db)
     try:
         result = import_einvoices(engine, files, update_changed=update, terms_agreed=terms_agreed)
-    except ImportFailed as exc:
-        raise _fail(str(exc)) from None
     finally:
         engine.dispose()
     typer.echo(str(result))
@@ -55,12 +47,12 @@ def import_einvoice(
 
 def _day(text: str, option: str) -> date:
     from mahnwerk.engine.importer import CellError, parse_date
+    from mahnwerk.errors import EXIT_USAGE, MahnwerkError
 
     try:
         return parse_date(text)
     except CellError as exc:
-        typer.echo(f"error: {option}: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise MahnwerkError(f"{option}: {exc}", exc.hint, EXIT_USAGE) from None
 
 
 def export_datev(
@@ -84,8 +76,7 @@ def export_datev(
 ) -> None:
     """Write the fees, lump sums, interest and write-offs to a DATEV booking batch, once."""
     from mahnwerk.engine.accounting.accounts import load_datev_settings
-    from mahnwerk.engine.accounting.export import ExportRefused, export_datev, list_exports
-    from mahnwerk.engine.comms.config import ConfigError
+    from mahnwerk.engine.accounting.export import export_datev, list_exports
 
     if list_batches:
         engine = open_engine(db)
@@ -95,22 +86,15 @@ def export_datev(
             engine.dispose()
         return
     if period_from is None or period_to is None:
-        typer.echo("error: give the period: --from DATE --to DATE (or --list)", err=True)
-        raise typer.Exit(2)
+        from mahnwerk.errors import EXIT_USAGE, MahnwerkError
+
+        raise MahnwerkError("give the period", "--from DATE --to DATE (or --list)", EXIT_USAGE)
     start, end = _day(period_from, "--from"), _day(period_to, "--to")
-    try:
-        settings = load_datev_settings(config)
-    except ConfigError as exc:
-        raise _fail(f"error: {exc}") from None
+    settings = load_datev_settings(config)
     target = out or Path(f"EXTF_Buchungsstapel_{start:%Y%m%d}_{end:%Y%m%d}.csv")
     engine = open_engine(db)
     try:
         result = export_datev(engine, settings, start, end, target, again=again)
-    except ExportRefused as exc:
-        raise _fail(f"error: {exc}") from None
-    except OSError as exc:
-        message = f"error: cannot write {target}: {exc.strerror} — choose another --out"
-        raise _fail(message) from None
     finally:
         engine.dispose()
     typer.echo(str(result))

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, func, insert, select
 from mahnwerk.engine.accounting.accounts import DatevSettings
 from mahnwerk.engine.accounting.datev import Booking, Header, booking_batch
 from mahnwerk.engine.models import Customer, DatevBooking, DatevExport, Invoice, Ledger
+from mahnwerk.errors import MahnwerkError
 
 LED = Ledger.__table__  # type: ignore[attr-defined]
 INV = Invoice.__table__  # type: ignore[attr-defined]
@@ -41,7 +42,7 @@ EXPORTED: dict[str, tuple[str, str]] = {
 }
 
 
-class ExportRefused(ValueError):
+class ExportRefused(MahnwerkError):
     """The export cannot be made as asked; says what to do instead."""
 
 
