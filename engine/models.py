@@ -353,6 +353,33 @@ class Event(SQLModel, table=True):
     run_id: int | None = Field(default=None, index=True)
 
 
+class EventSeal(SQLModel, table=True):
+    """The audit log's hash chain (`engine/audit.py`): one row per sealed event.
+
+    `hash` is sha256 over `prev_hash` and the event's fields; `seq` orders the chain.
+    Append-only like the log itself (migration 0008 adds the triggers).
+    """
+
+    __tablename__ = "event_seal"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event_id: int = Field(unique=True)
+    prev_hash: str = Field(sa_type=String)
+    hash: str = Field(sa_type=String)
+
+
+class BounceSeen(SQLModel, table=True):
+    """A delivery status notification already read from the bounce mailbox (once only)."""
+
+    __tablename__ = "bounce_seen"
+
+    key: str = Field(primary_key=True, sa_type=String)
+    message_id: str = Field(sa_type=String)
+    delivery_id: int | None = Field(default=None)
+    status: str = Field(sa_type=String)
+    seen_at: datetime = Field(sa_type=AwareDateTime)
+
+
 class Outbox(SQLModel, table=True):
     """A communication to send; `idempotency_key` makes re-runs send nothing twice."""
 
@@ -629,6 +656,8 @@ APPROVAL = Approval.__table__
 DECISION = ApprovalDecision.__table__
 DS = DunningState.__table__
 EVENT = Event.__table__
+EVENT_SEAL = EventSeal.__table__
+BOUNCE_SEEN = BounceSeen.__table__
 OUTBOX = Outbox.__table__
 LEDGER = Ledger.__table__
 RUN = Run.__table__
