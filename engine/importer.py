@@ -778,6 +778,30 @@ def _customer_ids(conn: Connection) -> dict[str, int]:
     return {no: id_ for no, id_ in conn.execute(select(Customer.external_id, Customer.id)).all()}
 
 
+#: Cells that end up in letters and e-mail headers: no control characters allowed.
+_TEXT_COLUMNS = ("name", "email", "phone", "street", "postal_code", "city")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _refuse_controls(checker: _Checker, row: Row, column: str, value: Any) -> None:
+    """A line break or other control character in a name or address is refused, located.
+
+    `"Name\nBcc: …"` would become a second header line in every e-mail to the customer
+    and a broken address block in every letter; it is a damaged export, not a name.
+    """
+    if not isinstance(value, str) or not (m := _CONTROL.search(value)):
+        return
+    what = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}.get(
+        m.group(), f"the control character U+{ord(m.group()):04X}"
+    )
+    checker.error(
+        row,
+        column,
+        f"{what} in {value!r}",
+        "names and addresses are one line of text: remove it in the source and export again",
+    )
+
+
 def _check_customers(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
     table: Table = Customer.__table__  # type: ignore[attr-defined]
     present = checker.table.columns.keys()
@@ -801,6 +825,8 @@ def _check_customers(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]
             values["region"] = checker.cell(
                 row, "region", lambda t, country=country: parse_region(t, country)
             )
+        for column in _TEXT_COLUMNS:
+            _refuse_controls(checker, row, column, values.get(column))
         email = values.get("email")
         if email and not _EMAIL.fullmatch(email):
             checker.error(

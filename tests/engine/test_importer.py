@@ -475,3 +475,23 @@ def test_cli_reads_database_from_environment(
         _cli(), ["import", "customers", str(data_dir / "kunden_cp1252.csv")]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_line_break_in_a_name_or_address_is_refused_with_its_place(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Issue 12: "Name\nBcc: …" was imported and then stopped every dispatch.
+    path = tmp_path / "kunden.csv"
+    path.write_text(
+        'Kundennummer;Name;Typ;Straße\nK1;"Anna Schulz\nBcc: all@example.org";B2C;Weg 1\n'
+        "K2;Bernd Vogel;B2C;Weg\t2\nK3;Carla Weber;B2C;Hauptstraße 3\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "customers", path)
+    _assert_well_formed(exc, path)
+    assert _errors(exc) == {(2, "Name"), (4, "Straße")}
+    assert "a line break in 'Anna Schulz\\nBcc: all@example.org'" in str(exc.value)
+    assert "a tab in 'Weg\\t2'" in str(exc.value)
+    with engine.connect() as conn:
+        assert conn.execute(sa_select(Customer.__table__)).first() is None
