@@ -659,9 +659,13 @@ def _map_header(
 class _Checker:
     """Collects the errors of one file; `cell` reads a value or records why it can't."""
 
-    def __init__(self, table: CsvTable) -> None:
+    def __init__(
+        self, table: CsvTable, today: date | None = None, allow_future: bool = False
+    ) -> None:
         self.table = table
         self.errors: list[RowError] = []
+        self.today = today  # the import day, for dates that cannot lie ahead
+        self.allow_future = allow_future
 
     def error(self, row: Row, column: str, message: str, hint: str = "") -> None:
         self.errors.append(
@@ -968,6 +972,8 @@ def _check_payments(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
         currency = checker.cell(row, "currency", parse_currency)
         _positive(checker, row, amount, "a payment")
         ok = external_id is not None and _BAD not in (booked_on, amount, currency)
+        if ok and not _received_by_now(checker, row, booked_on):
+            ok = False
         invoice_no = row.cells.get("invoice_id", "")
         reference = row.cells.get("reference", "") or None
         customer_no = row.cells.get("customer_id", "")
@@ -1053,6 +1059,26 @@ def _check_payments(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
     return plan, table
 
 
+def _received_by_now(checker: _Checker, row: Row, booked_on: date) -> bool:
+    """A payment dated after the import day has not been received: refused, or held.
+
+    Money "received" in 2030 would lower the balance, stop interest and cancel letters
+    now.  With `allow_future` (an announced transfer, a standing order) it is imported and
+    waits: a run applies a payment only from its date on (`booked_on <= as_of`).
+    """
+    if checker.today is None or booked_on <= checker.today or checker.allow_future:
+        return True
+    checker.error(
+        row,
+        "date",
+        f"payment dated {booked_on:%d.%m.%Y}, after today ({checker.today:%d.%m.%Y}): "
+        "it cannot have been received yet",
+        "correct the date; to record an announced payment, import with --allow-future "
+        "and it is held until its date",
+    )
+    return False
+
+
 _CHECKS: dict[Kind, Callable[[_Checker, Connection], tuple[_Plan, Table]]] = {
     "customers": _check_customers,
     "invoices": _check_invoices,
@@ -1072,6 +1098,7 @@ def import_file(
     actor: str = "import",
     now: datetime | None = None,
     wait: float = lease.DEFAULT_WAIT,
+    allow_future: bool = False,
 ) -> ImportResult:
     """Import one CSV file of `kind` whole, or raise `ImportFailed` and write nothing.
 
@@ -1090,7 +1117,7 @@ def import_file(
         raise ValueError("now must be timezone-aware")
     path = Path(path)
     table = read_table(path, kind, str(path))
-    checker = _Checker(table)
+    checker = _Checker(table, now.astimezone(BERLIN).date(), allow_future)
     with lease.holding(engine, f"the import of {path}", wait=wait), engine.begin() as conn:
         plan, db_table = _CHECKS[kind](checker, conn)
         if checker.errors:

@@ -495,3 +495,44 @@ def test_line_break_in_a_name_or_address_is_refused_with_its_place(
     assert "a tab in 'Weg\\t2'" in str(exc.value)
     with engine.connect() as conn:
         assert conn.execute(sa_select(Customer.__table__)).first() is None
+
+
+def test_payment_dated_after_the_import_day_is_refused_or_held(
+    books: Engine, tmp_path: Path
+) -> None:
+    # Issue 12: a payment dated 2030 was accepted and counted at once.
+    from datetime import UTC, datetime
+
+    path = tmp_path / "zahlungen.csv"
+    path.write_text(
+        "Buchungs-ID;Buchungsdatum;Betrag;Rechnungsnummer\n"
+        "B-1;02.03.2026;10,00;RE-2024-0001\n"
+        "B-2;03.03.2026;20,00;RE-2024-0001\n"
+        "B-3;05.01.2030;30,00;RE-2024-0001\n",
+        encoding="utf-8",
+    )
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with pytest.raises(ImportFailed) as exc:
+        import_file(books, "payments", path, now=now)
+    _assert_well_formed(exc, path)
+    assert _errors(exc) == {(3, "Buchungsdatum"), (4, "Buchungsdatum")}
+    assert "payment dated 05.01.2030, after today (02.03.2026)" in str(exc.value)
+    assert "--allow-future" in str(exc.value)
+    with books.connect() as conn:
+        assert conn.execute(sa_select(Payment.__table__)).first() is None
+    result = import_file(books, "payments", path, now=now, allow_future=True)
+    assert result.inserted == 3
+    with books.connect() as conn:
+        dates = sorted(r.booked_on for r in conn.execute(sa_select(Payment.__table__)))
+    assert dates[-1] == date(2030, 1, 5)  # kept with its own date
+    from mahnwerk.engine.policies import PolicySet, deploy
+    from mahnwerk.engine.runner import run
+
+    deploy(books, Path(__file__).with_name("data") / "runner_policy.mahn", now)
+    run(books, date(2026, 3, 5), PolicySet.load(books), now)
+    with books.connect() as conn:
+        rows = conn.execute(
+            sa_select(Payment.__table__.c.external_id, Payment.__table__.c.applied)
+        ).all()
+    applied = {external_id: bool(flag) for external_id, flag in rows}
+    assert applied == {"B-1": True, "B-2": True, "B-3": False}  # held until 05.01.2030
