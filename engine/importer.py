@@ -62,7 +62,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mahnwerk.engine import lease
+from mahnwerk.engine import lease, limits
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
 from mahnwerk.errors import MahnwerkError
 
@@ -516,6 +516,20 @@ def read_table(
     """
     name = display or str(path)
     try:
+        if path.stat().st_size > limits.CSV_FILE_BYTES:
+            raise ImportFailed(
+                name,
+                [
+                    RowError(
+                        name,
+                        0,
+                        "",
+                        f"the file is {path.stat().st_size / limits.MiB:.1f} MB, more than the "
+                        f"limit of {limits.size(limits.CSV_FILE_BYTES)} for one import",
+                        "split it into several files and import them one after another",
+                    )
+                ],
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(
@@ -557,8 +571,34 @@ def read_table(
     delimiter = delimiter or _sniff_delimiter(lines[first])
 
     reader = csv.reader(io.StringIO("\n".join(lines[first:])), delimiter=delimiter)
-    header = next(reader)
     header_line = first + 1
+    try:
+        return _rows(name, kind, reader, header_line, columns)
+    except csv.Error as exc:  # the header line itself
+        raise ImportFailed(name, [_long_cell(name, header_line, str(exc))]) from None
+
+
+def _long_cell(name: str, line: int, detail: str = "") -> RowError:
+    """A cell longer than `limits.CSV_CELL_CHARS`: mostly a quote that never closes."""
+    return RowError(
+        name,
+        line,
+        "",
+        f"a cell longer than {limits.size(limits.CSV_CELL_CHARS)} characters, the limit for "
+        "one cell" + (f" ({detail})" if detail and "field limit" not in detail else ""),
+        "a quote (\") that opens a cell and never closes swallows the rest of the file: "
+        "check the quotes around this line",
+    )
+
+
+def _rows(
+    name: str,
+    kind: str,
+    reader: Any,
+    header_line: int,
+    columns: tuple[ColumnSpec, ...] | None,
+) -> CsvTable:
+    header = next(reader)
     specs = columns if columns is not None else COLUMNS[kind]  # type: ignore[index]
     table, errors = _map_header(name, kind, header, header_line, specs)
     if errors:
@@ -568,7 +608,14 @@ def read_table(
     names = list(index)
     positions = list(index.values())
     previous = reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell beyond the csv module's own limit (131,072)
+            errors.append(_long_cell(name, header_line + previous, str(exc)))
+            raise ImportFailed(name, errors) from None
         line = header_line + previous  # line where this record starts
         previous = reader.line_num
         if not "".join(cells).strip():
@@ -590,6 +637,9 @@ def read_table(
             continue
         if len(cells) < width:
             cells += [""] * (width - len(cells))
+        if any(len(c) > limits.CSV_CELL_CHARS for c in cells):
+            errors.append(_long_cell(name, line))
+            continue
         table.rows.append(
             Row(line, dict(zip(names, [cells[i].strip() for i in positions], strict=True)))
         )

@@ -536,3 +536,48 @@ def test_payment_dated_after_the_import_day_is_refused_or_held(
         ).all()
     applied = {external_id: bool(flag) for external_id, flag in rows}
     assert applied == {"B-1": True, "B-2": True, "B-3": False}  # held until 05.01.2030
+
+
+def test_a_50_mb_cell_is_a_sentence_naming_the_line_and_the_limit(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Issue 12: `field larger than field limit (131072)` reached the user as a traceback.
+    path = tmp_path / "kunden.csv"
+    with path.open("w", encoding="utf-8") as f:
+        f.write('Kundennummer;Name;Typ\nK1;Anna;B2C\nK2;"Bernd')
+        f.write("x" * (50 * 1024 * 1024))
+        f.write('";B2C\n')
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "customers", path)
+    text = str(exc.value)
+    assert f"{path}:3:" in text
+    assert "a cell longer than 10,000 characters, the limit for one cell" in text
+    assert "field limit" not in text
+    with engine.connect() as conn:
+        assert conn.execute(sa_select(Customer.__table__)).first() is None
+
+
+def test_a_cell_over_the_cell_limit_is_refused_with_its_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "kunden.csv"
+    path.write_text(
+        f"Kundennummer;Name;Typ\nK1;Anna;B2C\nK2;{'y' * 20_000};B2C\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "customers", path)
+    assert f"{path}:3: a cell longer than 10,000 characters" in str(exc.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mahnwerk.engine import limits
+
+    monkeypatch.setattr(limits, "CSV_FILE_BYTES", 1024 * 1024)  # the rule, at a testable size
+    path = tmp_path / "rechnungen.csv"
+    path.write_bytes(b"Rechnungsnummer;Kundennummer\n" + b"R1;K1\n" * 200_000)
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "invoices", path)
+    assert "the file is 1.1 MB, more than the limit of 1 MB for one import" in str(exc.value)
+    assert "split it" in str(exc.value)
