@@ -116,6 +116,8 @@ class _Run:
         self.actions: list[Any] = []
         self.calendar = law.Calendar.for_customer(compiled.policy.calendar, customer)
         self.waits_for_event = False
+        #: the day this step entered a state that speaks to the customer (catch-up: one level)
+        self.spoke_on: date | None = None
 
     # facts -------------------------------------------------------------------
     def money(self, amount: Decimal) -> Money:
@@ -276,7 +278,30 @@ class _Run:
         if rule is not None and r.last_letter_on is not None and self.sends_letter(rule.target):
             # D4: the policy's gap between two letters about one invoice, at least 7 days.
             floor = max(floor, r.last_letter_on + self.letter_gap())
+        if rule is not None and self.spoke_on is not None and self.speaks(rule.target):
+            # Catch-up moves at most one level that speaks to the customer per run.
+            floor = max(floor, self.today + timedelta(days=1))
         return max(fire, floor)
+
+    def taking_day(self, day: date, rule: Rule) -> date:
+        """The day a rule due on `day` is carried out in this run.
+
+        A letter that is not sent never happened: a level that speaks to the customer
+        takes effect on the day its message goes out — the run's day when a run catches up
+        missed days — so its fee, its place in the letter gap (D4) and the next level's
+        timing all start from the letter, not from a day nobody was written to.  Silent
+        levels keep their own dates (interest runs by date anyway).
+        """
+        if not self.speaks(rule.target) or self.expired(day):
+            return day
+        return max(day, self.today)
+
+    def expired(self, day: date) -> bool:
+        """Whether a message meant for `day` lost its purpose by the run's day.
+
+        A note before the due date ("payment due soon") is pointless once the due date has
+        passed: caught up after it, its level is passed silently, never sent late."""
+        return day <= self.inv.due_date < self.today
 
     def grace_over(self) -> date:
         """A9: the first day escalation may act on a payment that has not arrived.
@@ -297,6 +322,11 @@ class _Run:
         if gap is not None and gap.business:
             days = timedelta(days=-(-gap.days * 7 // 5))  # business days as calendar days
         return max(days or MIN_LETTER_GAP, MIN_LETTER_GAP)
+
+    def speaks(self, target: str) -> bool:
+        """Whether entering `target` sends the customer a message (a dunning level)."""
+        state = self.ladder_state(target)
+        return state is not None and any(isinstance(a, ir.Send) for a in state.actions)
 
     def sends_letter(self, target: str) -> bool:
         """Whether entering `target` posts a letter (opted-out channels fall back to one)."""
@@ -330,7 +360,7 @@ class _Run:
                 break
             self.resume_if_pause_over()
             candidates = self.time_candidates()
-            time_day = candidates[0][0] if candidates else None
+            time_day = self.taking_day(*candidates[0]) if candidates else None
             plan_event = self.plan_event()
             if plan_event is not None and plan_event.on <= self.today:
                 pending.append(plan_event)
@@ -422,10 +452,11 @@ class _Run:
         """
         daily = False
         later: date | None = None
-        for day, rule in candidates:
-            if day > self.today:
-                later = later or day
+        for due, rule in candidates:
+            if due > self.today:
+                later = later or due
                 continue
+            day = self.taking_day(due, rule)
             if self.blocked(day):
                 continue
             if self.try_rule(rule, day):
@@ -613,6 +644,14 @@ class _Run:
         """A state's entry actions, in the IR's canonical order."""
         self.book_interest(day, rule_at)
         sends = [a for a in state.actions if isinstance(a, ir.Send)]
+        if sends and self.expired(day):
+            self.note(
+                day,
+                f"{state.name}: not sent, its purpose expired — the due date "
+                f"{self.inv.due_date} passed before it could go out",
+                rule_at,
+            )
+            sends = []
         letter = False
         offers = tuple(
             _action_words(a)
@@ -647,6 +686,7 @@ class _Run:
                 )
             )
         if sends:
+            self.spoke_on = day
             self.after_reminder(day, letter, announces)
         for action in state.actions:
             at = where(action.span)

@@ -10,7 +10,9 @@ The JSON shapes asserted here are the ones documented in docs/json.md.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -199,10 +201,15 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     out = books("event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25").stdout
     assert out.startswith("recorded payment of 1000.00 on RE-2024-0004 (2024-04-25)")
 
+    # The daily runs up to 1 June (a catch-up run moves an invoice one letter level only).
     books.today(date(2024, 6, 1))
-    stats = books.json("run", "--as-of", "2024-06-01")
-    assert stats["events_applied"] == 2 and stats["payments_applied"] == 1
-    assert stats["approvals"] == 2 and stats["charges"]["lump_sum"] == "80.00"
+    totals: Counter[str] = Counter()
+    for day in range(1, (date(2024, 6, 1) - date(2024, 3, 5)).days + 1):
+        stats = books.json("run", "--as-of", (date(2024, 3, 5) + timedelta(days=day)).isoformat())
+        totals.update({k: stats[k] for k in ("events_applied", "payments_applied", "approvals")})
+        totals.update({"lump_sum": Decimal(stats["charges"].get("lump_sum", "0"))})
+    assert totals["events_applied"] == 2 and totals["payments_applied"] == 1
+    assert totals["approvals"] == 2 and totals["lump_sum"] == Decimal("80.00")
     rows = books.invoices()
     assert rows["RE-2024-0005"]["state"] == "vorab" and rows["RE-2024-0005"]["disputed"]
     assert rows["RE-2024-0005"]["paused"] == "dispute_opened"
