@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -520,11 +521,7 @@ def advance_batch(
         compiled = policies.by_version(row.policy_version_id)
         record = record_value(row, row.inv_ext)
         outcome = stepper.step(record, inv, cust, events.get(invoice_id, []), as_of, compiled)
-        values = dict(zip(_B_KEYS, record_row(outcome.record).values(), strict=True))
-        values["b_invoice_id"] = invoice_id
-        values["b_row_version"] = row.row_version + 1
-        updates.append(values)
-        _write_actions(
+        posted = _write_actions(
             writes,
             invoice_id,
             row.customer_id,
@@ -538,6 +535,12 @@ def advance_batch(
             outcome.record,
             contacts,
         )
+        values = dict(
+            zip(_B_KEYS, record_row(_posted(outcome.record, posted)).values(), strict=True)
+        )
+        values["b_invoice_id"] = invoice_id
+        values["b_row_version"] = row.row_version + 1
+        updates.append(values)
         stats.checked += 1
     writes.flush()
     if updates:
@@ -550,6 +553,17 @@ def advance_batch(
 
 
 _B_KEYS = tuple(f"b_{c}" for c in _RECORD_COLUMNS)
+
+
+def _posted(record: Record, posted: date | None) -> Record:
+    """The record with its last letter dated the day the letter really goes out.
+
+    The step dates a letter on the run's day; the contact guards (Sundays, holidays, one
+    written reminder a week) may post it later.  D4's gap to the next letter counts from
+    the day it goes out, not from the day it was decided."""
+    if posted is None or record.last_letter_on is None or posted <= record.last_letter_on:
+        return record
+    return record.evolve(last_letter_on=posted)
 
 
 def _bind(name: str) -> Any:
@@ -703,8 +717,10 @@ def _write_actions(
     customer: Customer,
     record: Record | None = None,
     contacts: ContactBook | None = None,
-) -> None:
+) -> date | None:
+    """Queue, book and log one outcome; return the local day its letter goes out, if any."""
     ledger = writes.ledger
+    posted: date | None = None
     log: list[dict[str, Any]] = []
     keep = {id(msg) for msg in kept_messages(actions, record)}
     for action in actions:
@@ -783,6 +799,9 @@ def _write_actions(
                 cal.region,
                 compiled.policy.limits,
             )
+            if action.channel == "letter":
+                local = slot.at.astimezone(ZoneInfo(customer.timezone or compiled.policy.timezone))
+                posted = max(posted or local.date(), local.date())
             writes.outbox.append(
                 {
                     "idempotency_key": key,
@@ -873,15 +892,16 @@ def _write_actions(
         row.setdefault("state_from", None)
         row.setdefault("state_to", None)
     writes.log.extend(log)
+    return posted
 
 
 def kept_messages(actions: Sequence[Any], record: Record | None) -> list[Message]:
     """The messages one step's outcome queues; the others are logged as superseded.
 
-    One level per invoice and run: the latest level's messages (every channel its state
-    names; see the step's docstring), and only if the invoice still stands where they
-    speak from — a catch-up run must not remind an invoice that was paid, disputed or put
-    on hold meanwhile.  `simulate` counts with the same rule.
+    The step moves an invoice at most one level that speaks per run (see its docstring), so
+    this is a safety net: the latest level's messages (every channel its state names), and
+    only if the invoice still stands where they speak from — never a reminder for an invoice
+    that was paid, disputed or put on hold in the same step.  `simulate` counts the same way.
     """
     messages = [a for a in actions if isinstance(a, Message)]
     if not messages:

@@ -13,19 +13,20 @@ A rule's *effective date* is the latest of the date its trigger names
 state, the end of a pause (or of a dispute or hold), the end of the A9 grace for
 payments in transit (three TARGET2 days after the due date) and, for a step that
 posts a letter, the policy's gap after the last letter (D4, at least 7 days).
-The step replays, in date order, every event and every rule whose effective
-date is not after `today`; each transition takes effect on its own effective
-date, so interest periods, fees and dwell times come out exactly as if the
-engine had run every single day.  An invoice
+The step replays, in date order,
+every event and every rule whose effective date is not after `today`.  Silent
+transitions take effect on their own effective dates, and interest runs by
+date, so interest comes out to the cent as if the engine had run every day.
+A letter that is not sent never happened: a level that speaks to the customer
+takes effect on the day its message goes out — the run's day when a run
+catches up missed days — after every event up to that day; a run moves an
+invoice at most one such level, and the next one is timed from it (its
+`after 14d in …` and the letter gap D4).  A pre-due note whose date passed
+during an outage is passed silently, never sent late.  An invoice
 the engine sees for the first time starts on that day: rules whose dates have
 already passed all become effective that day and the most advanced one wins,
 so an invoice imported 20 days overdue gets the reminder due now, not a
 "payment due soon" note after the fact.
-
-Messages are returned with their effective date; the runner queues at most
-one message per invoice and run (the latest level's, which itemises every fee
-and all interest), and records the others as superseded, so a run that
-catches up thirty days does not post three letters at once.
 """
 
 from __future__ import annotations
