@@ -38,7 +38,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.engine import law
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.contacts import ContactBook
+from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import (
     APPROVAL,
     BEHAVIOUR,
@@ -534,6 +534,7 @@ def advance_batch(
             cust,
             outcome.record,
             contacts,
+            inv.due_date,
         )
         values = dict(
             zip(_B_KEYS, record_row(_posted(outcome.record, posted)).values(), strict=True)
@@ -717,6 +718,7 @@ def _write_actions(
     customer: Customer,
     record: Record | None = None,
     contacts: ContactBook | None = None,
+    due_date: date | None = None,
 ) -> date | None:
     """Queue, book and log one outcome; return the local day its letter goes out, if any."""
     ledger = writes.ledger
@@ -785,23 +787,31 @@ def _write_actions(
                     }
                 )
                 continue
-            stats.messages[action.channel] += 1
             key = f"{invoice_id}:{action.state}:{action.template}:{action.channel}:{action.on}"
             if contacts is None:
                 contacts = ContactBook(writes.conn, [customer_id], as_of)
             cal = law.Calendar.for_customer(compiled.policy.calendar, customer)
+            zone = customer.timezone or compiled.policy.timezone
+            before_due = due_date is not None and action.on <= due_date
             slot = contacts.plan(
                 customer_id,
                 as_of,
                 action.channel,
-                customer.timezone or compiled.policy.timezone,
+                zone,
                 cal.country,
                 cal.region,
                 compiled.policy.limits,
+                dunning=not before_due,
             )
+            local = slot.at.astimezone(ZoneInfo(zone)).date()
+            if before_due and due_date is not None and local > due_date:
+                # A note before the due date that cannot go out by then lost its purpose.
+                contacts.withdraw(customer_id, action.channel, local)
+                log.append(base | _late_note(action, due_date, local, slot.reason))
+                continue
+            stats.messages[action.channel] += 1
             if action.channel == "letter":
-                local = slot.at.astimezone(ZoneInfo(customer.timezone or compiled.policy.timezone))
-                posted = max(posted or local.date(), local.date())
+                posted = max(posted or local, local)
             writes.outbox.append(
                 {
                     "idempotency_key": key,
@@ -826,6 +836,7 @@ def _write_actions(
                             if record is not None and record.state != action.state
                             else None,
                         }
+                        | ({BEFORE_DUE: due_date.isoformat()} if before_due and due_date else {})
                     ),
                     "rule": action.rule,
                 }
@@ -893,6 +904,18 @@ def _write_actions(
         row.setdefault("state_to", None)
     writes.log.extend(log)
     return posted
+
+
+def _late_note(message: Message, due: date, local: date, reason: str | None) -> dict[str, Any]:
+    """The log entry of a note before the due date that could not go out by then."""
+    return {
+        "kind": "message_cancelled",
+        "occurred_on": message.on,
+        "rule": message.rule,
+        "message": f"{message.channel} {message.template} not sent: a note before the due "
+        f"date {due} could go out only on {local} ({reason}); its purpose expired",
+        "payload": "{}",
+    }
 
 
 def kept_messages(actions: Sequence[Any], record: Record | None) -> list[Message]:
