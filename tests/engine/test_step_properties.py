@@ -278,43 +278,6 @@ def test_after_an_outage_each_letter_goes_once_in_ladder_order_and_the_gap_apart
         assert later - earlier >= letter_gap(s), letter_days
 
 
-def interest_to_end(s: Scenario, steps: list[Step]) -> Decimal:
-    """The claim's default interest up to the last day: booked, accrued unclaimed, unbooked."""
-    booked = sum((c.amount for c in _charges(steps, "interest")), Decimal("0.00"))
-    r = steps[-1].outcome.record
-    deferred = sum((x for *_, x in r.interest_deferred), Decimal("0.00"))
-    rest = Decimal("0.00")
-    start = max(r.default_since or s.end, (r.interest_to or date.min) + timedelta(days=1))
-    if r.principal_open > 0 and not s.customer.vulnerable and start < s.end:
-        points = r.interest_points if r.interest_active else None
-        consumer = s.customer.is_consumer
-        rest = law.interest(r.principal_open, start, s.end - timedelta(days=1), consumer, points)
-        rest = rest.total
-    return booked + deferred + rest
-
-
-NO_PAYMENTS = [k for k in EVENT_KINDS if k not in PAYMENTS]
-
-
-@EXHAUSTIVE
-@given(scenarios(), st.integers(0, 120), st.integers(1, 60))
-def test_after_an_outage_interest_equals_the_daily_runs_to_the_cent(
-    s: Scenario, start: int, length: int
-):
-    """Interest runs by date, not by letter: with default fixed by the calendar (A1) and the
-    same principal day by day, an outage changes no cent of it (A6)."""
-    invoice = Invoice(
-        s.invoice.id, "K1", s.invoice.issue_date, s.invoice.due_date, s.invoice.amount,
-        due_date_agreed=True,
-    )
-    events = tuple(e for e in s.events if e.kind in NO_PAYMENTS)
-    s = Scenario(s.policy, invoice, s.customer, events, s.end, s.extra_days)
-    daily = simulate(s, every_day(s))
-    outage = simulate(s, with_outage(s, start, length))
-    assert outage[-1].outcome.record.default_since == daily[-1].outcome.record.default_since
-    assert interest_to_end(s, outage) == interest_to_end(s, daily)
-
-
 @EXHAUSTIVE
 @given(scenarios())
 def test_the_ledger_adds_up_to_the_balance_at_every_step(s: Scenario):
