@@ -100,6 +100,33 @@ def export_datev(
     typer.echo(str(result))
 
 
+def export_handover(
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Only claims handed to this agency.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only handovers on or after this day.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the files.")] = Path("inkasso"),
+    config: Annotated[
+        str | None, typer.Option("--config", help="Settings file (default mahnwerk.toml).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """The agency's case file: JSON and CSV of every claim handed over, and a PDF dossier each."""
+    from mahnwerk.engine.accounting.handover import write_handover
+    from mahnwerk.engine.comms.config import load_settings
+
+    settings = load_settings(config)
+    day = _day(since, "--since") if since else None
+    engine = open_engine(db)
+    try:
+        result = write_handover(engine, settings, out, agency, day)
+    finally:
+        engine.dispose()
+    typer.echo(str(result))
+
+
 def register(app: typer.Typer) -> None:
     """Add `import einvoice` to the `import` group (made by cmd_data.register), and `export`."""
     from mahnwerk.cmd_events import import_group
@@ -109,4 +136,5 @@ def register(app: typer.Typer) -> None:
         no_args_is_help=True, help="Hand what mahnwerk did to other systems (DATEV, agencies)."
     )
     export_app.command("datev")(export_datev)
+    export_app.command("handover")(export_handover)
     app.add_typer(export_app, name="export")

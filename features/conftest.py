@@ -1113,3 +1113,8 @@ def _zeichen(text: str) -> str:
 )
 def freigeben_unter_namen(welt: Welt, name: str, rechnung: str, tag_: str) -> None:
     freigeben(welt, _zeichen(name), rechnung, tag_)
+
+
+# --- the collection agency's file (inkasso_akte.feature) -------------------------------------
+# Its steps live in schritte_akte.py; the star import brings pytest-bdd's step fixtures here.
+from schritte_akte import *  # noqa: E402, F403
