@@ -45,6 +45,25 @@ def import_einvoice(
     typer.echo(str(result))
 
 
+def import_opos(
+    file: Annotated[Path, typer.Argument(help="DATEV open items (OPOS) list of debtors, CSV.")],
+    customer_type: Annotated[
+        str | None,
+        typer.Option("--type", help="B2B or B2C for customers the list brings new."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Import a DATEV open-items list: customers and open invoices, whole or not at all."""
+    from mahnwerk.engine.accounting.opos import import_opos as run_import
+
+    engine = open_engine(db)
+    try:
+        result = run_import(engine, file, customer_type)
+    finally:
+        engine.dispose()
+    typer.echo(str(result))
+
+
 def _day(text: str, option: str) -> date:
     from mahnwerk.engine.importer import CellError, parse_date
     from mahnwerk.errors import EXIT_USAGE, MahnwerkError
@@ -132,6 +151,7 @@ def register(app: typer.Typer) -> None:
     from mahnwerk.cmd_events import import_group
 
     import_group(app).command("einvoice")(import_einvoice)
+    import_group(app).command("opos")(import_opos)
     export_app = typer.Typer(
         no_args_is_help=True, help="Hand what mahnwerk did to other systems (DATEV, agencies)."
     )
