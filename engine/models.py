@@ -323,6 +323,11 @@ class DunningState(SQLModel, table=True):
     court_stage: str | None = Field(default=None, sa_type=String)  # C3: payment order
     court_served_on: date | None = None
     interest_rule: str | None = Field(default=None, sa_type=String)  # E3: the claiming line
+    # issue 13: what a segment move must not repeat (engine/segment_moves.py)
+    sent_templates: str | None = Field(default=None, sa_type=Text)  # comma-separated
+    fees_charged: int = Field(default=0, sa_column_kwargs=_default("0"))
+    fee_floor: int = Field(default=0, sa_column_kwargs=_default("0"))
+    segment_moved_on: date | None = None
     pending_approval_id: int | None = Field(default=None, foreign_key="approval.id")
     row_version: int = Field(default=0, sa_column_kwargs=_default("0"))
     claimed_by: str | None = Field(default=None, sa_type=String)
