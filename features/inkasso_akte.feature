@@ -49,16 +49,16 @@ Funktionalität: Die Akte für das Inkassounternehmen – was übergeben wird, s
       | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag   |
       | R1              | K1           | 2025-06-02     | 2025-06-16 | 2.400,00 |
     Und der Mahnlauf täglich vom 2025-06-16 bis zum 2025-07-01 gelaufen ist
-    Und die Post vom 2025-07-01 versandt wurde
+    Und die Post vom 2025-07-01 verschickt wurde
     Und die Zahlungen:
       | Zahlungsnummer | Rechnungsnummer | Datum      | Betrag |
       | Z1             | R1              | 2025-07-08 | 400,00 |
     Und der Mahnlauf täglich vom 2025-07-02 bis zum 2025-07-15 gelaufen ist
-    Und die Post vom 2025-07-15 versandt wurde
+    Und die Post vom 2025-07-15 verschickt wurde
     Und der Mahnlauf täglich vom 2025-07-16 bis zum 2025-07-29 gelaufen ist
     Wenn "Petra Vogel" die Eskalation von "R1" am 2025-07-29 freigibt
     Und der Mahnlauf am 2025-07-29 läuft
-    Und die Post vom 2025-07-29 versandt wird
+    Und die Post vom 2025-07-29 verschickt wird
     Und die Akte für "Inkasso Partner GmbH" erstellt wird
     Dann steht "R1" im Zustand "handed_over"
     Und enthält die Akte "R1" mit dem Schuldner "Holzbau Lenz KG, Sägeweg 3, 80331 München"

@@ -32,8 +32,8 @@ def _settings(welt: Any):  # type: ignore[no-untyped-def]
     )
 
 
-@given(parsers.parse("die Post vom {tag_} versandt wurde"))
-@when(parsers.parse("die Post vom {tag_} versandt wird"))
+@given(parsers.parse("die Post vom {tag_} verschickt wurde"))
+@when(parsers.parse("die Post vom {tag_} verschickt wird"))
 def post_versenden(welt: Any, tag_: str) -> None:
     from mahnwerk.engine.comms.dispatch import dispatch
     from mahnwerk.engine.importer import parse_date
