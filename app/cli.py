@@ -529,6 +529,10 @@ def demo_cmd(
     customers: int = 5000,
     invoices: int = 20000,
     seed: int = 7,
+    einvoices: Annotated[
+        Path | None,
+        typer.Option(help="A folder of e-invoices (XRechnung, ZUGFeRD) to import and dun too."),
+    ] = None,
 ) -> None:
     """Generate a realistic portfolio and dun it day by day under the shipped policies."""
     from rich.console import Console
@@ -558,7 +562,10 @@ def demo_cmd(
             invoices,
             seed,
             progress=lambda d, s: progress.update(task, advance=1, day=d.isoformat()),
+            einvoices=einvoices,
         )
+    if out["einvoices"] is not None:
+        console.print(str(out["einvoices"]).splitlines()[-1] + f" (from {einvoices})")
     table = Table(title=f"Invoices per segment and state after {days} days")
     for col in ("segment", "state", "invoices", "open balance EUR"):
         table.add_column(
