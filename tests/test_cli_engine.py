@@ -294,8 +294,8 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
         ("2024-04-25", "interest", "17.29"),  # booked up to the day before the payment
         ("2024-04-25", "payment", "-1000.00"),  # lump sum, interest, then 886.53 principal
         ("2024-05-06", "interest", "44.17"),  # 11 days on 11,613.47 (the letter gap, above)
-        ("2024-05-20", "interest", "56.22"),
-        ("2024-06-01", "interest", "48.18"),  # up to the approval day: the court step's date
+        ("2024-05-20", "interest", "56.21"),  # A6: each period rounded once, booked as the
+        ("2024-06-01", "interest", "48.19"),  # difference (up to the approval day)
     ]
     assert data["ledger"][2]["period"] == ["2024-04-08", "2024-04-20"]
     assert data["invoice"]["balance"] == "11762.04"
