@@ -12,8 +12,8 @@ A run for an as-of date has two phases:
    the audit log in the batch's transaction.
 
 A run therefore costs what is due, not what is open: both phases start from
-indexed queries (`next_check_on`, the pending inbox and payments, invoice ids
-above the last one seen).  A second run for the same date finds nothing due
+indexed queries (`next_check_on`, the pending inbox and payments, invoices
+flagged `intake_pending`).  A second run for the same date finds nothing due
 and changes nothing; outbox rows carry an idempotency key, so even a batch
 that is replayed after a crash queues no message twice.
 """
@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law, segment_moves
+from mahnwerk.engine import law, lease, segment_moves
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import (
@@ -131,6 +131,7 @@ _RECORD_COLUMNS = (
     "fees_open",
     "interest_open",
     "interest_to",
+    "interest_run_from",
     "interest_active",
     "interest_points",
     "interest_deferred",
@@ -211,6 +212,7 @@ def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -
         due_date_agreed=bool(row.due_date_agreed),
         notice_30_days=bool(row.notice_30_days),
         received_on=row.received_on,
+        goods_or_services=getattr(row, "claim_kind", None) != "other",
     )
 
 
@@ -277,8 +279,28 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     worker: str = "main",
     intake: bool = True,
+    wait: float = lease.DEFAULT_WAIT,
 ) -> RunStats:
-    """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log."""
+    """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log.
+
+    The run holds the book lease (`engine/lease.py`) from start to end: a second run, or an
+    import, started meanwhile waits up to `wait` seconds and then stops with `BookBusy`
+    naming this run — so nothing is ever booked twice by two runs at once.
+    """
+    with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
+        return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
+
+
+def _run_held(
+    engine: Engine,
+    as_of: date,
+    policies: PolicySet,
+    now: datetime,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+    intake: bool,
+    held: lease.Lease,
+) -> RunStats:
     started = time.perf_counter()
     stats = RunStats(as_of)
     with engine.begin() as conn:
@@ -300,6 +322,7 @@ def run(
             if not ids:
                 break
             part = advance_batch(conn, ids, as_of, policies, now, run_id)
+            held.beat(conn)
         stats.merge(part)
         done += len(ids)
         if progress:
@@ -353,16 +376,23 @@ def intake_phase(
         wake_pending(conn, as_of)
     while True:
         with engine.begin() as conn:
-            high = conn.execute(select(func.max(DS.c.invoice_id))).scalar() or 0
+            # Every invoice not yet taken up, whatever order it was committed in (an id is
+            # handed out at insert, so a later id can commit first: `id > max(seen)` missed
+            # the earlier one for good).  The partial index keeps this a look-up of the new.
             rows = conn.execute(
                 select(INV, CUST.c.external_id.label("customer_ext"))
                 .join(CUST, CUST.c.id == INV.c.customer_id)
-                .where(INV.c.id > high, INV.c.closed_on.is_(None))
+                .where(INV.c.intake_pending == True, INV.c.closed_on.is_(None))  # noqa: E712
                 .order_by(INV.c.id)
                 .limit(batch)
             ).all()
             if not rows:
                 break
+            taken = [r.id for r in rows]
+            for chunk in _chunks(taken):
+                conn.execute(
+                    update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False)
+                )
             customers = _customers(conn, {r.customer_id for r in rows})
             writes = _Writes(conn)
             for row in rows:

@@ -1186,3 +1186,8 @@ def liste_nicht_verjaehrt(welt: Welt, befehl: str, rechnung: str) -> None:
 def in_der_ausgabe(welt: Welt, befehl: str, text: str) -> None:
     out = _mahnwerk(welt, befehl)
     assert text in out, out
+
+
+# --- the collection agency's file (inkasso_akte.feature) -------------------------------------
+# Its steps live in schritte_akte.py; the star import brings pytest-bdd's step fixtures here.
+from schritte_akte import *  # noqa: E402, F403

@@ -384,18 +384,30 @@ def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
             owed_costs += amount
         elif line.kind == "interest":
             start, end = line.period_from or line.booked_on, line.period_to or line.booked_on
+            rate = Decimal(line.rate) if line.rate is not None else None
+            last = interest[-1] if interest else None
+            if (
+                last is not None
+                and rate is not None
+                and (last.rate, last.principal, last.provisional)
+                == (rate, principal, bool(line.provisional))
+                and last.period_to + timedelta(days=1) == start
+            ):
+                # A6: one period booked on two days is one line, rounded once, as booked
+                start, amount = last.period_from, last.amount + amount
+                interest.pop()
             interest.append(
                 InterestLine(
                     start,
                     end,
                     (end - start).days + 1,
-                    Decimal(line.rate) if line.rate is not None else None,
+                    rate,
                     principal,
                     amount,
                     bool(line.provisional),
                 )
             )
-            owed_interest += amount
+            owed_interest += Decimal(line.amount)
         elif amount < 0:  # payment, write-off, credit
             rest = -amount
             for bucket in ("costs", "interest", "principal"):
