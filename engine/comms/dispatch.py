@@ -20,26 +20,32 @@ Decisions per row, before anything is sent:
   message listing all their invoices (a bundle); each row is still marked
   sent exactly once.
 
-Exactly once, crash or not.  Each bundle has a Message-ID derived from its
-rows' idempotency keys (the same on every attempt), and moves through three
-short transactions:
+At least once, never lost.  Each bundle has a Message-ID derived from its
+rows' idempotency keys (the same on every attempt), and moves through two
+short transactions around the transport:
 
 1. *claim*: the rows go `queued → sending` (only if still queued, so two
    dispatchers never take the same row) and a `delivery` row is written with
    status `transmitting`;
-2. *commit point*: `delivery.status = committed`, written at the transport's
-   point of no return — for SMTP after the whole message is on the wire but
-   before the final "." (see `mail.py`), for the SMS webhook just before the
-   request, for letters once the PDF is in place;
-3. *record*: `sent` (or a retry, or a permanent failure) for the delivery and
-   its rows, with an audit event per row.
+2. *record*: only after the other side has taken the message — the SMTP
+   server's 250 reply to the final ".", the SMS provider's 2xx answer, the
+   letter's PDF inside a print batch written to disk — `sent` (or a retry, or
+   a permanent failure) for the delivery and its rows, with an audit event
+   per row.
 
-A crash leaves a delivery `transmitting` or `committed`.  The next dispatch
+A crash between the two leaves a delivery `transmitting`.  The next dispatch
 reconciles deliveries older than the lease (`[delivery] lease_seconds`, so a
-dispatcher still at work is left alone): `committed` ones are recorded as
-sent — the server has the message, sending again would duplicate it;
-`transmitting` ones are abandoned and their rows queued again — the server
-never got the end of the message, so nothing is lost.
+dispatcher still at work is left alone): they are abandoned and their rows
+queued again, and the message goes out again with the same Message-ID (SMS:
+the same `Idempotency-Key` header; letters: the same PDF file name).  So a
+crash can cause one duplicate, recognisable by its id, but never a message
+the books call sent that the server did not accept — the next letter, the
+fee and the default by reminder rest on that record.  (Deliveries that an
+older version left `committed` are treated the same way.)
+
+One bad message never stops the others: a bundle whose message cannot be
+built (a name with a line break in a mail header, a PDF the writer cannot
+lay out) or rendered fails alone, with its reason, and the rest go out.
 
 Failures: a temporary one (SMTP 4xx, HTTP 5xx/429, timeouts) queues the rows
 again with `not_before` pushed back (backoff doubling from
@@ -111,7 +117,6 @@ class DispatchStats:
     failed: int = 0
     cancelled: int = 0
     fallbacks: int = 0  # D7/C6: sent as a letter instead
-    reconciled_sent: int = 0
     reconciled_requeued: int = 0
     files: list[Path] = field(default_factory=list)
     batch: Path | None = None
@@ -128,7 +133,6 @@ class DispatchStats:
             "failed": self.failed,
             "cancelled": self.cancelled,
             "fallbacks": self.fallbacks,
-            "reconciled_sent": self.reconciled_sent,
             "reconciled_requeued": self.reconciled_requeued,
             "files": [str(p) for p in self.files],
             "print_batch": str(self.batch) if self.batch else None,
@@ -196,26 +200,16 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 @dataclass
 class Reconciled:
-    sent: int = 0  # outbox rows recorded as sent
     requeued: int = 0  # outbox rows queued again
-    letters: list[Path] = field(default_factory=list)  # PDFs still to print
 
 
 def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> Reconciled:
-    """Settle deliveries a crashed dispatcher left behind (see the module docstring)."""
+    """Queue again what a crashed dispatcher left unrecorded (see the module docstring)."""
     cutoff = now - timedelta(seconds=lease_seconds)
     out = Reconciled()
     with engine.begin() as conn:
         stale = conn.execute(
-            select(
-                DELIVERY.c.id,
-                DELIVERY.c.status,
-                DELIVERY.c.committed_at,
-                DELIVERY.c.channel,
-                DELIVERY.c.template,
-                DELIVERY.c.message_id,
-                DELIVERY.c.artefact,
-            )
+            select(DELIVERY.c.id)
             .where(
                 DELIVERY.c.status.in_(("transmitting", "committed")),
                 DELIVERY.c.started_at <= cutoff,
@@ -229,50 +223,22 @@ def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> Reconciled:
                     select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == d.id)
                 )
             ]
-            if d.status == "committed":
-                conn.execute(
-                    update(DELIVERY)
-                    .where(DELIVERY.c.id == d.id)
-                    .values(
-                        status="sent",
-                        finished_at=now,
-                        error="recorded by reconciliation: the dispatcher stopped after the point "
-                        "of no return, so the message went out",
-                    )
+            conn.execute(
+                update(DELIVERY)
+                .where(DELIVERY.c.id == d.id)
+                .values(
+                    status="abandoned",
+                    finished_at=now,
+                    error="the dispatcher stopped before it recorded the outcome: queued again, "
+                    "to go out again with the same Message-ID",
                 )
-                rows = _rows(conn, ids)
-                res = conn.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
-                    .values(status="sent", sent_at=d.committed_at or now)
-                )
-                out.sent += res.rowcount or 0
-                if d.channel == "letter" and d.artefact:
-                    out.letters.append(Path(d.artefact))
-                _log(
-                    conn,
-                    rows,
-                    "message_sent",
-                    now,
-                    f"{d.channel} {d.template} {d.message_id} (recorded after a crash)",
-                )
-            else:
-                conn.execute(
-                    update(DELIVERY)
-                    .where(DELIVERY.c.id == d.id)
-                    .values(
-                        status="abandoned",
-                        finished_at=now,
-                        error="the dispatcher stopped before the point of no return: not delivered,"
-                        " queued again",
-                    )
-                )
-                res = conn.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
-                    .values(status="queued")
-                )
-                out.requeued += res.rowcount or 0
+            )
+            res = conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
+                .values(status="queued")
+            )
+            out.requeued += res.rowcount or 0
     return out
 
 
@@ -473,6 +439,7 @@ class Dispatcher:
         self._sms: SmsWebhook | None = None
         self._down: dict[str, str] = {}
         self._letters: list[Path] = []  # PDFs for this dispatch's print batch
+        self._printed: list[tuple[Bundle, str]] = []  # letters recorded once the batch exists
         self.today = local_day(now)
         stamp = now.astimezone(BERLIN).strftime("%Y-%m-%d")
         if dry_run:
@@ -493,8 +460,7 @@ class Dispatcher:
         stats = self.stats
         if not self.dry_run:
             settled = reconcile(self.engine, self.now, self.settings.delivery.lease_seconds)
-            stats.reconciled_sent, stats.reconciled_requeued = settled.sent, settled.requeued
-            self._letters.extend(p for p in settled.letters if p.is_file())
+            stats.reconciled_requeued = settled.requeued
         with self.engine.connect() as conn:
             the_plan = plan(
                 conn, self.settings, self.store, self.now, limit, channels, queued_since
@@ -520,6 +486,8 @@ class Dispatcher:
             path = self.folder / name
             write_atomically(path, print_batch(self._letters))
             stats.batch = path
+        for bundle, result in self._printed:  # a letter is sent once its batch is on disk
+            self._record_sent(bundle, f"{result} (in {stats.batch})")
         return stats
 
     def _cancel(self, items: list[tuple[Any, str]]) -> None:
@@ -552,6 +520,12 @@ class Dispatcher:
             except TemplateError as exc:
                 self.stats.errors.append(f"{exc} (rows {bundle.ids} stay queued)")
                 continue
+            except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+                self.stats.errors.append(
+                    f"customer {bundle.customer.number}: {bundle.template} cannot be rendered "
+                    f"({type(exc).__name__}: {exc}); rows {bundle.ids} stay queued"
+                )
+                continue
             ready.append(bundle)
         letters = [b for b in ready if b.channel == "letter"]
         try:
@@ -571,7 +545,20 @@ class Dispatcher:
                         f"rows {bundle.ids} stay queued"
                     )
                     continue
-            self._deliver(bundle)
+            try:
+                self._deliver(bundle)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
+                self._isolate(bundle, exc)
+
+    def _isolate(self, bundle: Bundle, exc: Exception) -> None:
+        """A message that cannot be built fails alone, with its reason; the rest go out."""
+        reason = f"the message cannot be built: {type(exc).__name__}: {exc}"
+        who = f"customer {bundle.customer.number}, {bundle.channel} {bundle.template}"
+        if self.dry_run or bundle.delivery_id is None:
+            self.stats.errors.append(f"{who}: {reason} (rows {bundle.ids} not sent)")
+            return
+        self.stats.errors.append(f"{who}: {reason} (rows {bundle.ids} failed)")
+        self._record_failure(bundle, reason, permanent=True)
 
     def _deliver(self, bundle: Bundle) -> None:
         stats = self.stats
@@ -609,6 +596,9 @@ class Dispatcher:
             return
         if self.hooks.after_transmit:
             self.hooks.after_transmit(bundle)
+        if bundle.channel == "letter":
+            self._printed.append((bundle, result))
+            return
         self._record_sent(bundle, result)
 
     def _render(self, bundle: Bundle) -> Rendered:
@@ -683,17 +673,6 @@ class Dispatcher:
                 [{"delivery_id": bundle.delivery_id, "outbox_id": i} for i in bundle.ids],
             )
         return True
-
-    def _commit_point(self, bundle: Bundle, artefact: str | None = None) -> Callable[[], None]:
-        def commit() -> None:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    update(DELIVERY)
-                    .where(DELIVERY.c.id == bundle.delivery_id)
-                    .values(status="committed", committed_at=self.now, artefact=artefact)
-                )
-
-        return commit
 
     def _record_sent(self, bundle: Bundle, result: str) -> None:
         stats = self.stats
@@ -800,31 +779,22 @@ class Dispatcher:
     # -- transports -----------------------------------------------------------
 
     def _transmit(self, bundle: Bundle, recipient: str | None) -> str:
-        commit = self._commit_point(bundle)
+        """Hand the message over; returns once the other side has it (see the docstring)."""
         if bundle.channel == "email":
+            msg = self._email(bundle, recipient or "")  # built first: a bad header fails here
             if self._smtp is None:
                 self._smtp = SmtpTransport(self.settings.need_smtp())
-            msg = self._email(bundle, recipient or "")
-            return self._smtp.send(msg, commit)
+            return self._smtp.send(msg)
         if bundle.channel == "sms":
             if self._sms is None:
                 self._sms = SmsWebhook(self.settings.need_sms(), self.store)
             assert bundle.rendered is not None
-            return self._sms.send(
-                recipient or "",
-                bundle.rendered.text,
-                bundle.message_id,
-                self.settings.creditor.name,
-                commit,
-            )
+            text, creditor = bundle.rendered.text, self.settings.creditor.name
+            return self._sms.send(recipient or "", text, bundle.message_id, creditor)
         if bundle.channel == "letter":
-            path = self._letter_file(bundle, self.folder)
-            self._commit_point(bundle, str(path))()
-            return str(path)
+            return str(self._letter_file(bundle, self.folder))
         if bundle.channel == "call":
-            path = self._call_file(bundle, self.folder / "calls")
-            self._commit_point(bundle, str(path))()
-            return str(path)
+            return str(self._call_file(bundle, self.folder / "calls"))
         raise SendError(f"unknown channel {bundle.channel!r}", permanent=True)
 
     def _stem(self, bundle: Bundle) -> str:
