@@ -250,6 +250,7 @@ app.add_typer(event_app, name="event")
 
 
 def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **payload) -> None:
+    from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_event
 
     now = _now()
@@ -259,7 +260,7 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
         eid = record_event(
             engine, invoice, kind, day, by, now, {k: v for k, v in payload.items() if v is not None}
         )
-    except NotFound as exc:
+    except (NotFound, IdentityError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo(f"recorded {kind} for {invoice} on {day} (#{eid}); the next run applies it")
@@ -315,6 +316,7 @@ def event_customer(
     db: DbOption = None,
 ) -> None:
     """Insolvency (C5: claims from before the opening stop) or death (C6) of a customer."""
+    from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_customer_event
 
     kinds = {"insolvency": "insolvency", "death": "death_notice"}
@@ -325,7 +327,7 @@ def event_customer(
     day = _date(on, "--on") if on else now.date()
     try:
         told = record_customer_event(open_engine(db), customer, kinds[kind], day, by, now)
-    except NotFound as exc:
+    except (NotFound, IdentityError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo(
@@ -607,9 +609,13 @@ def tui_cmd(
     ] = None,
 ) -> None:
     """The operators' terminal UI: queues, approvals, an invoice's story, the policy graph."""
-    if not operator.strip():
-        _err("error: who is working? pass --operator NAME or set MAHNWERK_OPERATOR")
-        raise typer.Exit(2)
+    from mahnwerk.engine.identity import IdentityError, person
+
+    try:
+        operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
+    except IdentityError as exc:
+        _err(f"error: who is working? {exc}")
+        raise typer.Exit(2) from None
     day = _date(as_of, "--as-of") if as_of else _now().date()
     engine = open_engine(db)
     from mahnwerk.tui.app import MahnwerkApp
@@ -641,6 +647,9 @@ def _register_data_commands() -> None:
     from mahnwerk.cmd_privacy import register as register_privacy
 
     register_privacy(app)
+    from mahnwerk.cmd_books import register as register_books
+
+    register_books(app)
 
 
 _register_data_commands()

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from mahnwerk.engine.event_import import COLUMNS, ImportFailed, import_events
+from mahnwerk.engine.identity import IdentityError, person
 from mahnwerk.options import DbOption, open_engine
 
 FileArg = Annotated[
@@ -29,11 +30,16 @@ EPILOG = (
 )
 
 
-def import_events_cmd(file: FileArg, db: DbOption = None, by: ByOption = "import") -> None:
+def import_events_cmd(file: FileArg, db: DbOption = None, by: ByOption = "") -> None:
     """Import events (one a row); the next run applies them. The whole file or nothing."""
+    try:  # D8: a person's name is checked like every other; without one the log says `import`
+        actor = person(by, "--by NAME") if by else "import"
+    except IdentityError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     engine = open_engine(db)
     try:
-        result = import_events(engine, file, actor=by)
+        result = import_events(engine, file, actor=actor)
     except ImportFailed as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

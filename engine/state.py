@@ -164,6 +164,13 @@ class Record:
     court_served_on: date | None = None
     #: E3: the policy line whose `interest` action claims default interest
     interest_rule: str | None = None
+    #: issue 13: templates queued so far, fees charged so far, fees charged before the last
+    #: segment move (the new ladder's first `fee_floor` fee levels are not charged again),
+    #: and the day of that move (engine/segment_moves.py)
+    sent_templates: frozenset[str] = frozenset()
+    fees_charged: int = 0
+    fee_floor: int = 0
+    segment_moved_on: date | None = None
 
     @property
     def balance(self) -> Decimal:

@@ -40,7 +40,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine import law
+from mahnwerk.engine import law, segment_moves
 from mahnwerk.engine.fees import CONSUMER_FEE_CAP, LUMP_SUM
 from mahnwerk.engine.state import (
     ZERO,
@@ -612,7 +612,7 @@ class _Run:
     def carry_out(self, state: ir.State, day: date, rule_at: str) -> None:
         """A state's entry actions, in the IR's canonical order."""
         self.book_interest(day, rule_at)
-        sends = [a for a in state.actions if isinstance(a, ir.Send)]
+        sends = [a for a in state.actions if isinstance(a, ir.Send) and not self.repeated(a, day)]
         letter = False
         offers = tuple(
             _action_words(a)
@@ -651,7 +651,8 @@ class _Run:
         for action in state.actions:
             at = where(action.span)
             if isinstance(action, ir.Fee):
-                self.charge_fee(action, day, at, letter)
+                if not self.repeated(action, day, state):
+                    self.charge_fee(action, day, at, letter)
             elif isinstance(action, ir.LumpSum):
                 self.charge_lump_sum(day, at)
             elif isinstance(action, ir.Interest):
@@ -716,6 +717,18 @@ class _Run:
             if rule.kind == "auto":
                 self.enter(rule.target, day, rule, "the step is done")
                 break
+
+    def repeated(self, action: Any, day: date, state: ir.State | None = None) -> bool:
+        """After a segment change: a letter already sent, or a fee level already charged."""
+        if isinstance(action, ir.Send):
+            why = segment_moves.repeated_send(self.r, action.template)
+        else:
+            assert state is not None
+            ladder = self.policy.ladder(self.r.ladder or "")
+            why = segment_moves.repeated_fee(self.r, ladder, state)
+        if why:
+            self.note(day, why, where(action.span))
+        return why is not None
 
     def announcements(self, state: str, day: date) -> tuple[str, ...]:
         """D9: the steps ahead that a letter sent from `state` may announce.
@@ -1110,6 +1123,14 @@ def start(invoice: Invoice, customer: Customer, compiled: CompiledPolicy, today:
     return Outcome(run.r, tuple(run.actions))
 
 
+def facts_at(
+    record: Record, invoice: Invoice, customer: Customer, compiled: CompiledPolicy, day: date
+) -> tuple[dict[str, Any], Any]:
+    """The facts a condition reads for this invoice on `day`, and the business-day adder."""
+    run = _Run(record, invoice, customer, compiled, day)
+    return run.facts(day), run.calendar.add_business_days
+
+
 def step(
     record: Record | None,
     invoice: Invoice,
@@ -1117,15 +1138,25 @@ def step(
     events: Iterable[Event],
     today: date,
     compiled: CompiledPolicy,
+    previous: CompiledPolicy | None = None,
 ) -> Outcome:
-    """Advance one invoice to `today`: apply its events and every rule that has come due."""
+    """Advance one invoice to `today`: apply its events and every rule that has come due.
+
+    The segment is chosen again first (`segment_moves`): facts may have changed, or
+    `compiled` may be a new policy taking the invoice over from `previous`.
+    """
     actions: list[Any] = []
     if record is None or record.segment is None:
         first = start(invoice, customer, compiled, today)
         record, actions = first.record, list(first.actions)
-    if record.segment not in compiled.graphs:
-        raise KeyError(f"segment {record.segment!r} is not in policy {compiled.name!r}")
     run = _Run(record, invoice, customer, compiled, today)
+    run.r, moved = segment_moves.follow(
+        record, run.facts(today), previous or compiled, compiled, today,
+        run.calendar.add_business_days,
+    )
+    actions.extend(moved)
+    if run.r.segment not in compiled.graphs:
+        raise KeyError(f"segment {run.r.segment!r} is not in policy {compiled.name!r}")
     run.actions = actions
     run.advance([e for e in events if e.on <= today])
-    return Outcome(run.r, tuple(run.actions))
+    return Outcome(segment_moves.remember(run.r, run.actions), tuple(run.actions))

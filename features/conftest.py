@@ -1094,3 +1094,22 @@ def betreff_urteil(welt: Welt, betreff: str, sprache: str, urteil: str) -> None:
     else:
         assert urteil == "verräterisch", urteil
         assert problems and problems[0].rule == "E1", problems
+
+
+# --- letters, names and what the customer reads (issue 11 part C) ---------------------------
+
+
+def _zeichen(text: str) -> str:
+    r"""`\u200b` in a scenario stands for the character itself (invisible ones stay readable)."""
+    import re
+
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text)
+
+
+@when(
+    parsers.parse(
+        'unter dem Namen "{name}" die Eskalation von "{rechnung}" am {tag_} freigegeben wird'
+    )
+)
+def freigeben_unter_namen(welt: Welt, name: str, rechnung: str, tag_: str) -> None:
+    freigeben(welt, _zeichen(name), rechnung, tag_)
