@@ -255,6 +255,11 @@ def dispatch_cmd(
                 if d["reconciled_requeued"]
                 else ""
             )
+            + (
+                f"; {d['bounced']} bounced later (delivery_failed for the next run)"
+                if d["bounced"]
+                else ""
+            )
         )
         for reason, n in sorted(d["reasons"].items()):
             typer.echo(f"  cancelled {n}: {reason}")

@@ -54,6 +54,10 @@ permanent one (SMTP 5xx bounce, a rejected number, no address at all), the
 rows are `failed` and each invoice gets an inbox entry `delivery_failed` with
 the channel — the next run lets the policy react (e.g. send a letter).
 
+Bounces that arrive later by mail (delivery status notifications) are read
+from `[bounces]` (a Maildir or an IMAP mailbox) at the start of each dispatch
+and handled like a permanent failure: see `bounces.py`.
+
 `dry_run=True` changes nothing in the database: it writes what would go out
 now as `.eml`, `.pdf`, `.sms.txt` and `.call.txt` files into a folder.
 """
@@ -76,6 +80,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
+from mahnwerk.engine.audit import seal
 from mahnwerk.engine.comms.config import ConfigError, Settings
 from mahnwerk.engine.comms.context import (
     CustomerFacts,
@@ -118,6 +123,7 @@ class DispatchStats:
     cancelled: int = 0
     fallbacks: int = 0  # D7/C6: sent as a letter instead
     reconciled_requeued: int = 0
+    bounced: int = 0  # rows sent earlier that a bounce report (DSN) now marked failed
     files: list[Path] = field(default_factory=list)
     batch: Path | None = None
     errors: list[str] = field(default_factory=list)
@@ -134,6 +140,7 @@ class DispatchStats:
             "cancelled": self.cancelled,
             "fallbacks": self.fallbacks,
             "reconciled_requeued": self.reconciled_requeued,
+            "bounced": self.bounced,
             "files": [str(p) for p in self.files],
             "print_batch": str(self.batch) if self.batch else None,
             "errors": self.errors,
@@ -249,7 +256,7 @@ def _rows(conn: Connection, ids: list[int]) -> list[Any]:
     return out
 
 
-def _log(
+def log_rows(
     conn: Connection,
     rows: list[Any],
     kind: str,
@@ -279,6 +286,40 @@ def _log(
             for r in rows
         ],
     )
+
+
+def delivery_failed_inbox(
+    conn: Connection,
+    rows: list[Any],
+    channel: str,
+    template: str,
+    error: str,
+    today: date,
+    now: datetime,
+) -> None:
+    """A `delivery_failed` inbox event per invoice: the next run lets the policy react."""
+    inbox = [
+        {
+            "invoice_id": r.invoice_id,
+            "kind": "delivery_failed",
+            "occurred_on": today,
+            "payload": json.dumps(
+                {
+                    "channel": channel,
+                    "template": template,
+                    "outbox_id": r.id,
+                    "reason": error,
+                    "note": f"{channel} {template}: {error}",
+                }
+            ),
+            "recorded_at": now,
+            "actor": "dispatch",
+        }
+        for r in rows
+        if r.invoice_id is not None
+    ]
+    if inbox:
+        conn.execute(insert(INBOX), inbox)
 
 
 # ---------------------------------------------------------------------------
@@ -461,6 +502,11 @@ class Dispatcher:
         if not self.dry_run:
             settled = reconcile(self.engine, self.now, self.settings.delivery.lease_seconds)
             stats.reconciled_requeued = settled.requeued
+            if self.settings.bounces is not None:
+                from mahnwerk.engine.comms.bounces import read_bounces
+
+                bounced = read_bounces(self.engine, self.settings.bounces, self.now)
+                stats.bounced = bounced.failed
         with self.engine.connect() as conn:
             the_plan = plan(
                 conn, self.settings, self.store, self.now, limit, channels, queued_since
@@ -488,6 +534,8 @@ class Dispatcher:
             stats.batch = path
         for bundle, result in self._printed:  # a letter is sent once its batch is on disk
             self._record_sent(bundle, f"{result} (in {stats.batch})")
+        if not self.dry_run:
+            seal(self.engine)  # the hash chain over this dispatch's log entries
         return stats
 
     def _cancel(self, items: list[tuple[Any, str]]) -> None:
@@ -499,7 +547,7 @@ class Dispatcher:
                     .values(status="cancelled", last_error=reason)
                 )
                 if res.rowcount:
-                    _log(
+                    log_rows(
                         conn,
                         [row],
                         "message_cancelled",
@@ -691,7 +739,7 @@ class Dispatcher:
                 f", together with {len(bundle.rows) - 1} more" if len(bundle.rows) > 1 else ""
             )
             how = f" ({bundle.note})" if bundle.note else ""
-            _log(
+            log_rows(
                 conn,
                 bundle.rows,
                 "message_sent",
@@ -745,35 +793,16 @@ class Dispatcher:
                 .where(OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "sending")
                 .values(status="failed", last_error=error)
             )
-            _log(
+            log_rows(
                 conn,
                 bundle.rows,
                 "message_failed",
                 self.now,
                 f"{bundle.channel} {bundle.template} failed: {error}",
             )
-            inbox = [
-                {
-                    "invoice_id": r.invoice_id,
-                    "kind": "delivery_failed",
-                    "occurred_on": self.today,
-                    "payload": json.dumps(
-                        {
-                            "channel": bundle.channel,
-                            "template": bundle.template,
-                            "outbox_id": r.id,
-                            "reason": error,
-                            "note": f"{bundle.channel} {bundle.template}: {error}",
-                        }
-                    ),
-                    "recorded_at": self.now,
-                    "actor": "dispatch",
-                }
-                for r in bundle.rows
-                if r.invoice_id is not None
-            ]
-            if inbox:
-                conn.execute(insert(INBOX), inbox)
+            delivery_failed_inbox(
+                conn, bundle.rows, bundle.channel, bundle.template, error, self.today, self.now
+            )
         stats.failed += len(bundle.rows)
 
     # -- transports -----------------------------------------------------------
