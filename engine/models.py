@@ -170,6 +170,8 @@ class Invoice(SQLModel, table=True):
     notice_30_days: bool = Field(default=False, sa_column_kwargs=_default("false"))
     received_on: date | None = None
     closed_on: date | None = None
+    #: A4/A7: `goods_services` (§ 288 Abs. 2, 5 BGB) or `other` money debt; NULL: goods_services
+    claim_kind: str | None = Field(default=None, sa_type=String)
     # The payment terms as the invoice states them (an e-invoice's BT-20), kept verbatim
     payment_terms: str | None = Field(default=None, sa_type=Text)
 
@@ -297,6 +299,8 @@ class DunningState(SQLModel, table=True):
         default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
     )
     interest_to: date | None = None
+    #: A6: first day of the current run of one principal at one surcharge (NULL: next booking)
+    interest_run_from: date | None = None
     default_since: date | None = None
     lump_sum_charged: bool = Field(default=False, sa_column_kwargs=_default("false"))
     last_letter_on: date | None = None

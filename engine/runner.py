@@ -131,6 +131,7 @@ _RECORD_COLUMNS = (
     "fees_open",
     "interest_open",
     "interest_to",
+    "interest_run_from",
     "interest_active",
     "interest_points",
     "interest_deferred",
@@ -211,6 +212,7 @@ def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -
         due_date_agreed=bool(row.due_date_agreed),
         notice_30_days=bool(row.notice_30_days),
         received_on=row.received_on,
+        goods_or_services=getattr(row, "claim_kind", None) != "other",
     )
 
 

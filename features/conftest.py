@@ -1113,3 +1113,27 @@ def _zeichen(text: str) -> str:
 )
 def freigeben_unter_namen(welt: Welt, name: str, rechnung: str, tag_: str) -> None:
     freigeben(welt, _zeichen(name), rechnung, tag_)
+
+
+def _mailtext(welt: Welt, kunde: str) -> str:
+    """The plain-text part of every e-mail to the customer, as the customer reads it."""
+    from email import policy
+    from email.parser import BytesParser
+
+    texts = []
+    for f in _files(welt, kunde, ".eml"):
+        mail = BytesParser(policy=policy.default).parsebytes(f.read_bytes())
+        texts.append(mail.get_body(preferencelist=("plain",)).get_content())
+    return " ".join(" ".join(texts).split())
+
+
+@then(parsers.parse('steht in der E-Mail an "{kunde}" "{text}"'))
+def in_der_email(welt: Welt, kunde: str, text: str) -> None:
+    mail = _mailtext(welt, kunde)
+    assert " ".join(text.split()) in mail, mail
+
+
+@then(parsers.parse('steht in der E-Mail an "{kunde}" nicht "{text}"'))
+def nicht_in_der_email(welt: Welt, kunde: str, text: str) -> None:
+    mail = _mailtext(welt, kunde)
+    assert " ".join(text.split()) not in mail, mail
