@@ -34,6 +34,17 @@ DbOption = Annotated[
     ),
 ]
 
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        help="Seconds to wait while another run or import writes the book; then give up "
+        "and say who holds it.",
+    ),
+]
+"""Runs and imports write the book one at a time (engine/lease.py)."""
+DEFAULT_WAIT = 30.0
+
 
 def open_engine(db: str | None) -> Engine:
     """The database of `--db` ($MAHNWERK_DB, mahnwerk.db), ready for this mahnwerk version.

@@ -439,6 +439,9 @@ def _stale_reason(
         return f"a {stopping[row.invoice_id]} event arrived after the message was queued"
     payload = json.loads(row.payload or "{}")
     state = payload.get("state")
+    before_due = payload.get("before_due")
+    if before_due and today > date.fromisoformat(before_due):
+        return f"a note before the due date {before_due}: its purpose expired, never sent late"
     if payload.get("completes") and inv.state == payload["completes"]:
         # the letter of a step that ended in this state the same day (the handover letter)
         return inv.blocked(today)
