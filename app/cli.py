@@ -673,6 +673,9 @@ def _register_data_commands() -> None:
     from mahnwerk.cmd_privacy import register as register_privacy
 
     register_privacy(app)
+    from mahnwerk.cmd_audit import register as register_audit
+
+    register_audit(app)
     from mahnwerk.cmd_books import register as register_books
 
     register_books(app)
