@@ -52,7 +52,8 @@ B2B_POLICY = """policy "cli-b2b" version 1 {
 
 INVOICE_KEYS = {
     "invoice", "customer", "customer_name", "amount", "balance", "due_date", "segment",
-    "state", "entered_on", "next_check_on", "paused", "held", "disputed",
+    "state", "entered_on", "next_check_on", "paused", "held", "disputed", "time_barred",
+    "time_barred_since",
 }  # fmt: skip
 RUN_KEYS = {
     "as_of", "new_invoices", "checked", "transitions", "messages", "superseded_messages",
@@ -168,6 +169,8 @@ def test_invoices_before_the_first_run_then_a_run_twice_for_the_same_day(books: 
         "paused": None,
         "held": False,
         "disputed": False,
+        "time_barred": False,
+        "time_barred_since": None,
     }
     text = books("invoices").stdout.splitlines()
     assert text[0].split() == ["RE-2024-0001", "10001", "1234.56", "due", "2024-01-16", "-", "new"]
