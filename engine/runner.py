@@ -328,6 +328,9 @@ def _run_held(
         done += len(ids)
         if progress:
             progress(done, max(total, done))
+    from mahnwerk.engine.audit import seal
+
+    seal(engine)  # the hash chain over this run's log entries (engine/audit.py)
     stats.seconds = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(
