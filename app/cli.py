@@ -379,14 +379,7 @@ def event_plan(
 
 @event_app.command("payment")
 def event_payment(
-    invoice: str,
-    amount: str,
-    on: OnOpt = None,
-    by: ByOpt = "operator",
-    db: DbOption = None,
-    allow_future: Annotated[
-        bool, typer.Option("--allow-future", help="Record an announced payment; held until --on.")
-    ] = False,
+    invoice: str, amount: str, on: OnOpt = None, by: ByOpt = "operator", db: DbOption = None
 ) -> None:
     """Record a payment on an invoice (allocated per § 367 BGB by the next run)."""
     from decimal import Decimal, InvalidOperation
@@ -405,12 +398,6 @@ def event_payment(
         raise typer.Exit(2)
     now = _now()
     day = _date(on, "--on") if on else now.date()
-    if day > now.date() and not allow_future:
-        raise UsageError(
-            f"--on {day.isoformat()}: a payment after today ({now.date().isoformat()}) cannot "
-            "have been received yet",
-            hint="correct the date, or add --allow-future to hold an announced payment until then",
-        )
     engine = open_engine(db)
     inv = m.Invoice.__table__
     pay = m.Payment.__table__

@@ -149,9 +149,6 @@ def test_malformed_values_exit_2_before_the_database_is_touched(mw: Mahnwerk):
     assert "--until '1.4.2024' is not a date" in until.stderr
     assert "not an amount" in mw("event", "payment", "RE-2024-0005", "zehn", code=2).stderr
     assert "positive" in mw("event", "payment", "RE-2024-0005", "0", code=2).stderr
-    future = mw("event", "payment", "RE-2024-0005", "10,00", "--on", "2099-01-05", code=2)
-    assert "--on 2099-01-05: a payment after today" in future.stderr
-    assert "--allow-future" in future.stderr
 
 
 def test_invoices_before_the_first_run_then_a_run_twice_for_the_same_day(books: Mahnwerk):
