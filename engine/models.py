@@ -634,3 +634,6 @@ DELIVERY_ITEM = DeliveryItem.__table__
 BEHAVIOUR = CustomerBehaviour.__table__
 BANK_ENTRY = BankEntry.__table__
 BANK_ACCOUNT = BankAccount.__table__
+
+# The service's tables (people, tokens, webhooks, schedule) share this metadata.
+from mahnwerk.service import tables as _service_tables  # noqa: E402, F401
