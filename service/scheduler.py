@@ -120,6 +120,13 @@ def load_schedule(file: Path | None) -> Schedule:
     )
 
 
+def lock_key(job: str, schema: str = "public") -> int:
+    """The PostgreSQL advisory-lock key of a job in a schema (advisory locks are per database,
+    so two mahnwerk schemas in one database must not share keys)."""
+    digest = hashlib.sha256(f"mahnwerk:{schema}:{job}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 @dataclass
 class Scheduler:
     engine: Engine
@@ -175,10 +182,8 @@ class Scheduler:
     def _exclusively(self, job: str, now: datetime) -> Iterator[bool]:
         self._ensure_row(job)
         if self.engine.dialect.name == "postgresql":
-            key = int.from_bytes(
-                hashlib.sha256(f"mahnwerk:{job}".encode()).digest()[:8], "big", signed=True
-            )
             with self.engine.connect() as conn:
+                key = lock_key(job, conn.execute(text("SELECT current_schema()")).scalar_one())
                 got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
                 conn.commit()
                 try:

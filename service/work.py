@@ -365,7 +365,7 @@ def list_runs(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(requires("viewer")),
 ) -> Page:
-    before = decode_cursor(cursor) or 2**31
+    before = decode_cursor(cursor) or 2**31 - 1
     with engine.connect() as conn:
         rows = conn.execute(
             select(RUN).where(RUN.c.id < before).order_by(RUN.c.id.desc()).limit(limit)

@@ -84,19 +84,26 @@ class Server:
 
 def start_server(db_url: str, folder: Path, *args: str, name: str = "serve") -> Server:
     """`mahnwerk serve` as a user starts it; returns once /health answers."""
+    return ready(spawn_server(db_url, folder, *args, name=name))
+
+
+def spawn_server(db_url: str, folder: Path, *args: str, name: str = "serve") -> Server:
+    """Start `mahnwerk serve` without waiting (several at once: `ready` each after)."""
     port = free_port()
     log = folder / f"{name}-{port}.log"
     process = subprocess.Popen(
-        [mahnwerk_command(), "serve", "--port", str(port), "--db", db_url, "--name", name, *args],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        cwd=folder,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
+        [mahnwerk_command(), "serve", "--port", str(port), "--db", db_url, "--name", name,
+         *args],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=folder,
+    )  # fmt: skip
+    return Server(f"http://127.0.0.1:{port}", process, log)
+
+
+def ready(server: Server) -> Server:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {log.read_text()}")
+        if server.process.poll() is not None:
+            raise AssertionError(f"serve exited: {server.log.read_text()}")
         try:
             if httpx.get(server.url + "/health", timeout=2).status_code == 200:
                 return server
@@ -104,7 +111,7 @@ def start_server(db_url: str, folder: Path, *args: str, name: str = "serve") -> 
             pass
         time.sleep(0.2)
     server.stop()
-    raise AssertionError(f"serve did not answer: {log.read_text()}")
+    raise AssertionError(f"serve did not answer: {server.log.read_text()}")
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
