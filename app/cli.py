@@ -9,17 +9,30 @@ from typing import Annotated
 
 import typer
 
+from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
+from mahnwerk.errors import UsageError
 from mahnwerk.options import DbOption, open_engine
 
 app = typer.Typer(
+    cls=MahnwerkGroup,
     no_args_is_help=True,
     add_completion=False,
     help="mahnwerk: dunning policies as readable files, run within the law.",
 )
 policy_app = typer.Typer(no_args_is_help=True, help="Check, draw, explain and convert policies.")
 app.add_typer(policy_app, name="policy")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an error, also print the Python traceback.")
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
 
 
 def _err(text: str) -> None:
@@ -207,6 +220,11 @@ def run_cmd(
     except LookupError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
+    if workers > 1 and engine.dialect.name != "postgresql":
+        raise UsageError(
+            f"--workers {workers}: several workers need PostgreSQL (SQLite has one writer)",
+            hint="run with --workers 1 on SQLite",
+        )
     if workers > 1:
         stats = run_parallel(
             str(engine.url.render_as_string(hide_password=False)), day, workers, _now()
@@ -232,6 +250,7 @@ app.add_typer(event_app, name="event")
 
 
 def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **payload) -> None:
+    from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_event
 
     now = _now()
@@ -241,7 +260,7 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
         eid = record_event(
             engine, invoice, kind, day, by, now, {k: v for k, v in payload.items() if v is not None}
         )
-    except NotFound as exc:
+    except (NotFound, IdentityError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo(f"recorded {kind} for {invoice} on {day} (#{eid}); the next run applies it")
@@ -297,6 +316,7 @@ def event_customer(
     db: DbOption = None,
 ) -> None:
     """Insolvency (C5: claims from before the opening stop) or death (C6) of a customer."""
+    from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_customer_event
 
     kinds = {"insolvency": "insolvency", "death": "death_notice"}
@@ -307,7 +327,7 @@ def event_customer(
     day = _date(on, "--on") if on else now.date()
     try:
         told = record_customer_event(open_engine(db), customer, kinds[kind], day, by, now)
-    except NotFound as exc:
+    except (NotFound, IdentityError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo(
@@ -607,9 +627,13 @@ def tui_cmd(
     ] = None,
 ) -> None:
     """The operators' terminal UI: queues, approvals, an invoice's story, the policy graph."""
-    if not operator.strip():
-        _err("error: who is working? pass --operator NAME or set MAHNWERK_OPERATOR")
-        raise typer.Exit(2)
+    from mahnwerk.engine.identity import IdentityError, person
+
+    try:
+        operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
+    except IdentityError as exc:
+        _err(f"error: who is working? {exc}")
+        raise typer.Exit(2) from None
     day = _date(as_of, "--as-of") if as_of else _now().date()
     engine = open_engine(db)
     operator = _tui_operator(engine, operator)
@@ -655,6 +679,9 @@ def _register_data_commands() -> None:
     from mahnwerk.cmd_privacy import register as register_privacy
 
     register_privacy(app)
+    from mahnwerk.cmd_books import register as register_books
+
+    register_books(app)
 
 
 _register_data_commands()

@@ -17,7 +17,6 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from mahnwerk.engine.bank import (
     AssignError,
@@ -30,8 +29,7 @@ from mahnwerk.engine.bank import (
     rematch,
     remember_account,
 )
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
-from mahnwerk.options import DbOption
+from mahnwerk.options import DbOption, open_engine
 
 ByOption = Annotated[
     str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who decides (kept in the log).")
@@ -55,12 +53,9 @@ def _now() -> datetime:
 
 @contextmanager
 def _database(db: str | None) -> Iterator[Engine]:
-    engine = make_engine(database_url(db))
+    engine = open_engine(db)
     try:
-        ensure_ready(engine)
         yield engine
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        raise _fail(f"error: {exc}") from exc
     except AssignError as exc:
         raise _fail(f"error: {exc}") from exc
     finally:

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, init_db, make_engine
+from mahnwerk.boundary import note_database
+from mahnwerk.engine.db import database_url, describe_url, init_db
 from mahnwerk.engine.importer import COLUMNS, ImportFailed, Kind, import_file
-from mahnwerk.options import DbOption
+from mahnwerk.options import DbOption, open_engine
 
 
 def _fail(message: str) -> typer.Exit:
@@ -27,10 +27,9 @@ def _fail(message: str) -> typer.Exit:
 
 def init(db: DbOption = None) -> None:
     """Create the database, or upgrade an existing one to this version's schema."""
-    try:
-        typer.echo(init_db(database_url(db)))
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        raise _fail(f"error: {exc}") from exc
+    url = database_url(db)
+    note_database(describe_url(url))
+    typer.echo(init_db(url))
 
 
 def _columns_help(kind: Kind) -> str:
@@ -39,14 +38,11 @@ def _columns_help(kind: Kind) -> str:
 
 
 def _run_import(kind: Kind, file: Path, db: str | None) -> None:
-    engine = make_engine(database_url(db))
+    engine = open_engine(db)
     try:
-        ensure_ready(engine)
         result = import_file(engine, kind, file)
     except ImportFailed as exc:
         raise _fail(str(exc)) from exc
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        raise _fail(f"error: {exc}") from exc
     finally:
         engine.dispose()
     typer.echo(str(result))

@@ -6,13 +6,22 @@ importing the whole command line.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
+from mahnwerk.boundary import database_problem, note_database
+from mahnwerk.engine.db import (
+    DatabaseNotReady,
+    database_url,
+    describe_url,
+    ensure_ready,
+    make_engine,
+    normalize_url,
+)
 
 DbOption = Annotated[
     str | None,
@@ -28,14 +37,32 @@ DbOption = Annotated[
 def open_engine(db: str | None) -> Engine:
     """The database of `--db` ($MAHNWERK_DB, mahnwerk.db), ready for this mahnwerk version.
 
-    A database that is missing, too old or too new, or cannot be reached ends the command
-    with `error: …` on stderr and exit code 1.
+    A database that is missing, too old or too new, not a database at all, or cannot be
+    reached raises `DatabaseNotReady` naming it; the CLI's boundary prints it.  A missing
+    SQLite file is refused before connecting, because connecting would create an empty
+    file and a refused command must leave nothing behind.
     """
-    engine = make_engine(database_url(db))
+    url = database_url(db)
+    parsed = normalize_url(url)
+    where = describe_url(parsed)
+    note_database(where)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.exists():
+            raise DatabaseNotReady(
+                f"{where}: no such database",
+                hint="check --db / $MAHNWERK_DB, or create it with `mahnwerk init`",
+            )
+        if path.is_dir():
+            raise DatabaseNotReady(f"{where} is a folder, not a database file", hint="check --db")
+    engine = make_engine(url)
     try:
         ensure_ready(engine)
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
+    except DatabaseNotReady:
         engine.dispose()
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        what, todo = database_problem(exc)
+        raise DatabaseNotReady(what, hint=todo) from None
     return engine

@@ -112,19 +112,23 @@ def read_policy(source: str, path: str, collector: Collector) -> ir.Policy | Non
 
 def load_policy(path: str | Path, known_templates: Iterable[str] | None = None) -> CompiledPolicy:
     """Read, check and compile the policy file at `path`; raise `PolicyError` on errors."""
+    return compile_source(read_policy_source(path), str(path), known_templates)
+
+
+def read_policy_source(path: str | Path) -> str:
+    """A policy file's text; a file that is missing or not UTF-8 is a located `PolicyError`."""
     path = str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise PolicyError([_io_error(path, f"cannot read the policy: {exc.strerror}")]) from None
     try:
-        source = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PolicyError(
             [_io_error(path, "the file is not UTF-8 text; save it as UTF-8", line)]
         ) from None
-    return compile_source(source, path, known_templates)
 
 
 def _io_error(path: str, message: str, line: int = 1) -> Diagnostic:

@@ -311,16 +311,10 @@ def _quant(v: Decimal) -> Decimal:
 def _owed(row: Any, day: date, consumer: bool) -> Decimal:
     """What a debtor paying in full on `day` transfers: the balance with interest to date."""
     from mahnwerk.engine import law
+    from mahnwerk.engine.runner import record_value
 
-    owed = row.principal_open + row.fees_open + row.interest_open
-    if row.interest_active and row.default_since is not None and row.principal_open > 0:
-        start = max(row.default_since, (row.interest_to or date.min) + timedelta(days=1))
-        end = day - timedelta(days=1)
-        if end >= start:
-            owed += law.interest(
-                row.principal_open, start, end, consumer, row.interest_points
-            ).total
-    return owed
+    record = record_value(row, "")
+    return record.balance + law.unbooked_interest(record, consumer, True, day)
 
 
 # ---------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.dsl.render import describe_rule
 from mahnwerk.engine.state import Customer, Invoice, Message, Note, Transition
 from mahnwerk.engine.step import step
+from mahnwerk.errors import MahnwerkError
 
 
-class ExplainError(ValueError):
+class ExplainError(MahnwerkError, ValueError):
     """The customer or invoice facts are incomplete or malformed."""
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from mahnwerk.engine.models import CUST, DS, INBOX, INV, PAY
+from mahnwerk.errors import MahnwerkError
 
 #: The columns an accounts-receivable export must have (IBM sample layout).
 AR_COLUMNS = (
@@ -37,7 +38,7 @@ AR_COLUMNS = (
 )
 
 
-class HistoryError(ValueError):
+class HistoryError(MahnwerkError, ValueError):
     """A history file that cannot be read; the message names file, line and what to do."""
 
 

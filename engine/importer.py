@@ -63,6 +63,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, upd
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
+from mahnwerk.errors import MahnwerkError
 
 Kind = Literal["customers", "invoices", "payments"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -93,7 +94,7 @@ class RowError:
         return f"{where}: {self.message}" + (f" — {self.hint}" if self.hint else "")
 
 
-class ImportFailed(Exception):
+class ImportFailed(MahnwerkError):
     """The file was not imported; `errors` lists every problem found, in file order."""
 
     def __init__(self, path: str, errors: Iterable[RowError]) -> None:
@@ -126,7 +127,7 @@ class ImportResult:
         return text
 
 
-class CellError(ValueError):
+class CellError(MahnwerkError, ValueError):
     """A value that cannot be read; `hint` tells the user what to write instead."""
 
     def __init__(self, message: str, hint: str = "") -> None:

@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from mahnwerk.engine.identity import person
 from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX
+from mahnwerk.errors import MahnwerkError
 
 
-class NotFound(LookupError):
-    pass
+class NotFound(MahnwerkError, LookupError):
+    """No record with the number the person gave (the message names it)."""
 
 
 def invoice_row(row: Any) -> dict[str, Any]:
@@ -180,6 +182,7 @@ def record_event(
     from mahnwerk.dsl.ir import EventKind
 
     EventKind(kind)  # refuse unknown kinds early
+    actor = person(actor)  # IdentityError (a ValueError): nobody, or a machine's name
     with engine.begin() as conn:
         iid = conn.execute(select(INV.c.id).where(INV.c.external_id == invoice)).scalar()
         if iid is None:
@@ -220,6 +223,7 @@ def record_customer_event(
     column = CUSTOMER_EVENTS.get(kind)
     if column is None:
         raise ValueError(f"{kind!r} is not a customer event; use one of {sorted(CUSTOMER_EVENTS)}")
+    actor = person(actor)
     with engine.begin() as conn:
         cid = conn.execute(select(CUST.c.id).where(CUST.c.external_id == customer)).scalar()
         if cid is None:

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from mahnwerk.dsl.ir import INITIAL_STATE, TERMINAL_NAMES
 from mahnwerk.engine.models import EVENT, INV, LEDGER, OUTBOX, RUN
+from mahnwerk.errors import MahnwerkError
 
 ZERO = Decimal("0.00")
 #: Ledger kinds that are billed to the customer: "credit sales" for DSO and CEI.
@@ -43,7 +44,7 @@ BILLED = ("principal", "fee", "lump_sum", "interest", "collection_cost")
 AGING_BUCKETS = ((0, "not yet due"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (180, "91-180"))
 
 
-class ReportError(ValueError):
+class ReportError(MahnwerkError, ValueError):
     """A report that cannot be made (empty database, bad period)."""
 
 

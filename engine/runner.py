@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law
+from mahnwerk.engine import law, segment_moves
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import (
@@ -131,6 +131,7 @@ _RECORD_COLUMNS = (
     "fees_open",
     "interest_open",
     "interest_to",
+    "interest_run_from",
     "interest_active",
     "interest_points",
     "interest_deferred",
@@ -158,6 +159,10 @@ _RECORD_COLUMNS = (
     "court_stage",
     "court_served_on",
     "interest_rule",
+    "sent_templates",
+    "fees_charged",
+    "fee_floor",
+    "segment_moved_on",
 )
 
 
@@ -207,6 +212,7 @@ def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -
         due_date_agreed=bool(row.due_date_agreed),
         notice_30_days=bool(row.notice_30_days),
         received_on=row.received_on,
+        goods_or_services=getattr(row, "claim_kind", None) != "other",
     )
 
 
@@ -215,6 +221,9 @@ def record_value(row: Any, invoice_ext: str) -> Record:
     for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
         values[money] = Decimal(values[money])
     values["plan"] = _plan_from_json(values["plan"])
+    values["sent_templates"] = _split(values["sent_templates"])
+    values["fees_charged"] = values["fees_charged"] or 0
+    values["fee_floor"] = values["fee_floor"] or 0
     values["interest_deferred"] = tuple(
         (date.fromisoformat(a), date.fromisoformat(b), Decimal(p), Decimal(x))
         for a, b, p, x in json.loads(values["interest_deferred"] or "[]")
@@ -233,6 +242,7 @@ def record_value(row: Any, invoice_ext: str) -> Record:
 
 def record_row(record: Record) -> dict[str, Any]:
     row = {c: getattr(record, c) for c in _RECORD_COLUMNS}
+    row["sent_templates"] = ",".join(sorted(record.sent_templates)) or None
     row["plan"] = (
         json.dumps([[d.isoformat(), str(a)] for d, a in record.plan]) if record.plan else None
     )
@@ -517,10 +527,16 @@ def advance_batch(
         row = rows[invoice_id]
         cust = customers[row.customer_id]
         inv = invoice_value(row, cust.id, external_id=row.inv_ext)
-        compiled = policies.by_version(row.policy_version_id)
         record = record_value(row, row.inv_ext)
-        outcome = stepper.step(record, inv, cust, events.get(invoice_id, []), as_of, compiled)
+        version_id, compiled, previous = segment_moves.route(  # issue 13: deployments' --for
+            policies, row.policy_version_id, record, cust,
+            lambda cp: stepper.facts_at(record, inv, cust, cp, as_of),  # noqa: B023
+        )
+        outcome = stepper.step(
+            record, inv, cust, events.get(invoice_id, []), as_of, compiled, previous
+        )
         values = dict(zip(_B_KEYS, record_row(outcome.record).values(), strict=True))
+        values["b_policy_version_id"] = version_id
         values["b_invoice_id"] = invoice_id
         values["b_row_version"] = row.row_version + 1
         updates.append(values)
@@ -541,7 +557,9 @@ def advance_batch(
         stats.checked += 1
     writes.flush()
     if updates:
-        cols = {c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version")}
+        cols = {
+            c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version", "policy_version_id")
+        }
         conn.execute(
             update(DS).where(DS.c.invoice_id == _bind("b_invoice_id")).values(**cols), updates
         )

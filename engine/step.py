@@ -40,7 +40,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine import law
+from mahnwerk.engine import law, segment_moves
 from mahnwerk.engine.fees import CONSUMER_FEE_CAP, LUMP_SUM
 from mahnwerk.engine.state import (
     ZERO,
@@ -165,18 +165,16 @@ class _Run:
         self.actions.append(Note(day, text, rule))
 
     # interest ------------------------------------------------------------------
+    def accrual(self, day: date) -> tuple[law.InterestLine, ...]:
+        """Interest lines for the days after `interest_to` up to the day before `day` (A6).
+
+        Lines continue the current run (see `law.interest_lines`), so the interest owed
+        never depends on how often, or on which days, the engine books it."""
+        return law.accrued(self.r, self.cust.is_consumer, self.inv.goods_or_services, day)
+
     def unbooked_interest(self, day: date) -> Decimal:
         """Interest owed for the days after `interest_to` up to the day before `day`."""
-        r = self.r
-        if not r.interest_active or r.default_since is None or r.principal_open <= 0:
-            return ZERO
-        start = max(r.default_since, (r.interest_to or date.min) + timedelta(days=1))
-        end = day - timedelta(days=1)
-        if end < start:
-            return ZERO
-        return law.interest(
-            r.principal_open, start, end, self.cust.is_consumer, r.interest_points
-        ).total
+        return law.unbooked_interest(self.r, self.cust.is_consumer, self.inv.goods_or_services, day)
 
     def book_interest(self, day: date, rule: str | None) -> None:
         """Book interest up to and including the day before `day` (A6).
@@ -185,7 +183,8 @@ class _Run:
         claim it yet; it is computed period by period on the principal actually open
         (A8: payments reduce it) and kept as `interest_deferred`, so a later
         `interest statutory` claims exactly what accrued — not today's principal
-        multiplied back to the start of default.
+        multiplied back to the start of default.  Each booking adds the difference per
+        period, so each period is rounded once, whenever the engine books.
         """
         r = self.r
         if r.default_since is None or self.cust.vulnerable:
@@ -195,31 +194,45 @@ class _Run:
         if end < start:
             return
         if r.principal_open <= 0:
-            self.r = r.evolve(interest_to=end)
+            self.r = r.evolve(interest_to=end, interest_run_from=None)
             return
+        lines = self.accrual(day)
+        run_from = r.interest_run_from if r.interest_run_from is not None else start
         if not r.interest_active:
-            owed = law.interest(r.principal_open, start, end, self.cust.is_consumer, None)
-            period = (start, end, r.principal_open, owed.total)
-            self.r = r.evolve(interest_deferred=(*r.interest_deferred, period), interest_to=end)
+            deferred = list(r.interest_deferred)
+            for line in lines:
+                joins = deferred and deferred[-1][1] + timedelta(days=1) == line.start
+                if line.continues and joins:
+                    first, _, principal, amount = deferred.pop()
+                    deferred.append((first, line.end, principal, amount + line.amount))
+                else:
+                    deferred.append((line.start, line.end, line.principal, line.amount))
+            self.r = r.evolve(
+                interest_deferred=tuple(deferred), interest_to=end, interest_run_from=run_from
+            )
             return
-        result = law.interest(
-            r.principal_open, start, end, self.cust.is_consumer, r.interest_points
-        )
-        if result.total > 0:
+        booked = ZERO
+        for line in lines:
+            if line.amount <= 0:
+                continue
+            booked += line.amount
             self.actions.append(
                 Charge(
                     "interest",
-                    result.total,
+                    line.amount,
                     day,
                     r.interest_rule or rule,  # E3: the policy line that claims interest
-                    period_from=start,
-                    period_to=end,
-                    rate=result.rate,
-                    provisional=result.provisional,
-                    note=result.describe(),
+                    period_from=line.start,
+                    period_to=line.end,
+                    rate=line.rate,
+                    provisional=line.provisional,
+                    note=f"Verzugszinsen {(line.end - line.start).days + 1} T. à {line.rate} %"
+                    + (" (vorläufig)" if line.provisional else ""),
                 )
             )
-        self.r = self.r.evolve(interest_open=self.r.interest_open + result.total, interest_to=end)
+        self.r = self.r.evolve(
+            interest_open=self.r.interest_open + booked, interest_to=end, interest_run_from=run_from
+        )
 
     # ---------------------------------------------------------------------------
     def pause_active(self, day: date) -> bool:
@@ -612,7 +625,7 @@ class _Run:
     def carry_out(self, state: ir.State, day: date, rule_at: str) -> None:
         """A state's entry actions, in the IR's canonical order."""
         self.book_interest(day, rule_at)
-        sends = [a for a in state.actions if isinstance(a, ir.Send)]
+        sends = [a for a in state.actions if isinstance(a, ir.Send) and not self.repeated(a, day)]
         letter = False
         offers = tuple(
             _action_words(a)
@@ -651,7 +664,8 @@ class _Run:
         for action in state.actions:
             at = where(action.span)
             if isinstance(action, ir.Fee):
-                self.charge_fee(action, day, at, letter)
+                if not self.repeated(action, day, state):
+                    self.charge_fee(action, day, at, letter)
             elif isinstance(action, ir.LumpSum):
                 self.charge_lump_sum(day, at)
             elif isinstance(action, ir.Interest):
@@ -659,33 +673,7 @@ class _Run:
                     self.note(day, "no interest claimed from a vulnerable customer (D5)", at)
                     continue
                 self.book_interest(day, at)  # what accrued unclaimed so far, on the real principal
-                claimed = ZERO
-                for start, end, principal, amount in self.r.interest_deferred:
-                    if amount > 0:
-                        claimed += amount
-                        # A5: the same computation again (cached) for its rate and whether
-                        # a base rate it used is still provisional
-                        same = law.interest(principal, start, end, self.cust.is_consumer, None)
-                        self.actions.append(
-                            Charge(
-                                "interest",
-                                amount,
-                                day,
-                                at,
-                                period_from=start,
-                                period_to=end,
-                                rate=same.rate,
-                                provisional=same.provisional,
-                                note=f"Verzugszinsen {start}–{end} auf {principal}",
-                            )
-                        )
-                self.r = self.r.evolve(
-                    interest_rule=at,
-                    interest_active=True,
-                    interest_points=None if action.statutory else action.points,
-                    interest_open=self.r.interest_open + claimed,
-                    interest_deferred=(),
-                )
+                self.claim_interest(action, day, at)
             elif isinstance(action, ir.StopCredit):
                 self.r = self.r.evolve(credit_stopped=True)
                 self.actions.append(Task("stop_credit", day, at, self.cust.id))
@@ -716,6 +704,55 @@ class _Run:
             if rule.kind == "auto":
                 self.enter(rule.target, day, rule, "the step is done")
                 break
+
+    def claim_interest(self, action: ir.Interest, day: date, at: str) -> None:
+        """`interest statutory` (or `base + N`): claim what accrued so far, line by line."""
+        claimed = ZERO
+        points = law.points(self.cust.is_consumer, self.inv.goods_or_services, None)
+        for start, end, principal, amount in self.r.interest_deferred:
+            if amount <= 0:
+                continue
+            claimed += amount
+            # A5: the same computation again (cached) for its rate and whether a base rate
+            # it used is still provisional; a deferred entry is one period, so one rate
+            same = law.interest(principal, start, end, self.cust.is_consumer, points)
+            self.actions.append(
+                Charge(
+                    "interest",
+                    amount,
+                    day,
+                    at,
+                    period_from=start,
+                    period_to=end,
+                    rate=same.rate,
+                    provisional=same.provisional,
+                    note=f"Verzugszinsen {start}–{end} auf {principal}",
+                )
+            )
+        new_points = None if action.statutory else action.points
+        changes: dict[str, Any] = {}
+        if law.points(self.cust.is_consumer, self.inv.goods_or_services, new_points) != points:
+            changes["interest_run_from"] = None  # another surcharge: another rate, a new run
+        self.r = self.r.evolve(
+            interest_rule=at,
+            interest_active=True,
+            interest_points=new_points,
+            interest_open=self.r.interest_open + claimed,
+            interest_deferred=(),
+            **changes,
+        )
+
+    def repeated(self, action: Any, day: date, state: ir.State | None = None) -> bool:
+        """After a segment change: a letter already sent, or a fee level already charged."""
+        if isinstance(action, ir.Send):
+            why = segment_moves.repeated_send(self.r, action.template)
+        else:
+            assert state is not None
+            ladder = self.policy.ladder(self.r.ladder or "")
+            why = segment_moves.repeated_fee(self.r, ladder, state)
+        if why:
+            self.note(day, why, where(action.span))
+        return why is not None
 
     def announcements(self, state: str, day: date) -> tuple[str, ...]:
         """D9: the steps ahead that a letter sent from `state` may announce.
@@ -997,6 +1034,8 @@ class _Run:
             fees_open=r.fees_open - split.costs,
             interest_open=r.interest_open - split.interest,
             principal_open=r.principal_open - split.principal,
+            # A6: another principal from the day of the credit: a new run of periods
+            interest_run_from=r.interest_run_from if split.principal == 0 else None,
         )
         if split.excess > 0:
             self.actions.append(
@@ -1110,6 +1149,14 @@ def start(invoice: Invoice, customer: Customer, compiled: CompiledPolicy, today:
     return Outcome(run.r, tuple(run.actions))
 
 
+def facts_at(
+    record: Record, invoice: Invoice, customer: Customer, compiled: CompiledPolicy, day: date
+) -> tuple[dict[str, Any], Any]:
+    """The facts a condition reads for this invoice on `day`, and the business-day adder."""
+    run = _Run(record, invoice, customer, compiled, day)
+    return run.facts(day), run.calendar.add_business_days
+
+
 def step(
     record: Record | None,
     invoice: Invoice,
@@ -1117,15 +1164,25 @@ def step(
     events: Iterable[Event],
     today: date,
     compiled: CompiledPolicy,
+    previous: CompiledPolicy | None = None,
 ) -> Outcome:
-    """Advance one invoice to `today`: apply its events and every rule that has come due."""
+    """Advance one invoice to `today`: apply its events and every rule that has come due.
+
+    The segment is chosen again first (`segment_moves`): facts may have changed, or
+    `compiled` may be a new policy taking the invoice over from `previous`.
+    """
     actions: list[Any] = []
     if record is None or record.segment is None:
         first = start(invoice, customer, compiled, today)
         record, actions = first.record, list(first.actions)
-    if record.segment not in compiled.graphs:
-        raise KeyError(f"segment {record.segment!r} is not in policy {compiled.name!r}")
     run = _Run(record, invoice, customer, compiled, today)
+    run.r, moved = segment_moves.follow(
+        record, run.facts(today), previous or compiled, compiled, today,
+        run.calendar.add_business_days,
+    )
+    actions.extend(moved)
+    if run.r.segment not in compiled.graphs:
+        raise KeyError(f"segment {run.r.segment!r} is not in policy {compiled.name!r}")
     run.actions = actions
     run.advance([e for e in events if e.on <= today])
-    return Outcome(run.r, tuple(run.actions))
+    return Outcome(segment_moves.remember(run.r, run.actions), tuple(run.actions))

@@ -1094,3 +1094,46 @@ def betreff_urteil(welt: Welt, betreff: str, sprache: str, urteil: str) -> None:
     else:
         assert urteil == "verräterisch", urteil
         assert problems and problems[0].rule == "E1", problems
+
+
+# --- letters, names and what the customer reads (issue 11 part C) ---------------------------
+
+
+def _zeichen(text: str) -> str:
+    r"""`\u200b` in a scenario stands for the character itself (invisible ones stay readable)."""
+    import re
+
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text)
+
+
+@when(
+    parsers.parse(
+        'unter dem Namen "{name}" die Eskalation von "{rechnung}" am {tag_} freigegeben wird'
+    )
+)
+def freigeben_unter_namen(welt: Welt, name: str, rechnung: str, tag_: str) -> None:
+    freigeben(welt, _zeichen(name), rechnung, tag_)
+
+
+def _mailtext(welt: Welt, kunde: str) -> str:
+    """The plain-text part of every e-mail to the customer, as the customer reads it."""
+    from email import policy
+    from email.parser import BytesParser
+
+    texts = []
+    for f in _files(welt, kunde, ".eml"):
+        mail = BytesParser(policy=policy.default).parsebytes(f.read_bytes())
+        texts.append(mail.get_body(preferencelist=("plain",)).get_content())
+    return " ".join(" ".join(texts).split())
+
+
+@then(parsers.parse('steht in der E-Mail an "{kunde}" "{text}"'))
+def in_der_email(welt: Welt, kunde: str, text: str) -> None:
+    mail = _mailtext(welt, kunde)
+    assert " ".join(text.split()) in mail, mail
+
+
+@then(parsers.parse('steht in der E-Mail an "{kunde}" nicht "{text}"'))
+def nicht_in_der_email(welt: Welt, kunde: str, text: str) -> None:
+    mail = _mailtext(welt, kunde)
+    assert " ".join(text.split()) not in mail, mail

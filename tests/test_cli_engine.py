@@ -350,3 +350,25 @@ def test_a_catch_up_run_queues_no_reminder_for_an_invoice_paid_meanwhile(books: 
     data = books.json("show", "RE-2024-0005")
     assert data["invoice"]["state"] == "paid"
     assert data["messages"] == []
+
+
+def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
+    """D8: `--by a.operator` then `--by A.Operator` (or with a zero-width space) is one
+    person; `engine` and `dispatch` are nobody's name; the refusal changes nothing."""
+    books("run", "--as-of", "2024-03-05")
+    books.today(date(2024, 6, 1))
+    books("run", "--as-of", "2024-06-01")
+    big = next(a for a in books.json("approvals", "list") if a["required"] == 2)
+    books("approvals", "approve", big["id"], "--by", "a.operator")
+    for variant in ("A.Operator", "a.\u200boperator", " a.operator ", "\uff41.operator"):
+        again = books("approvals", "approve", big["id"], "--by", variant, code=1)
+        assert "a second approval must come from a different person" in again.stderr, variant
+    for machine in ("engine", "dispatch", "Engine"):
+        refused = books("approvals", "approve", big["id"], "--by", machine, code=1)
+        assert "is reserved for mahnwerk's own entries" in refused.stderr
+    refused = books("event", "hold", big["invoice"], "--by", "engine", code=1)
+    assert "is reserved" in refused.stderr
+    waiting = next(a for a in books.json("approvals", "list") if a["id"] == big["id"])
+    assert waiting["approved_by"] == ["a.operator"]
+    out = books("approvals", "approve", big["id"], "--by", "b.operator").stdout
+    assert "approved; the next run moves the invoice to gericht" in out

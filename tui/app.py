@@ -18,6 +18,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar
 
+from mahnwerk.engine.identity import person
 from mahnwerk.tui import registry
 from mahnwerk.tui.bank import BankScreen
 from mahnwerk.tui.base import Context
@@ -45,9 +46,9 @@ class MahnwerkApp(App[None]):
         start: str = "dashboard",
     ) -> None:
         super().__init__()
-        operator = operator.strip()
-        if not operator:
-            raise ValueError("an operator's name is needed: --operator NAME or $MAHNWERK_OPERATOR")
+        # D8: the name every decision is written under; IdentityError (a ValueError) for
+        # an empty, invisible or machine name
+        operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
         self.ctx = Context(engine, operator, today, clock)
         registry.builtin()
         self.start = start

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from mahnwerk.engine.approvals import ApprovalError, PendingApproval, decide, pending
+from mahnwerk.engine.identity import same_person
 from mahnwerk.tui.base import BookScreen, money
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
 
@@ -119,7 +120,7 @@ class ApprovalsScreen(BookScreen):
         )
         mine = (
             "  [red]you have already approved this one[/red]"
-            if self.ctx.operator in item.approved_by
+            if any(same_person(self.ctx.operator, who) for who in item.approved_by)
             else ""
         )
         box.update(

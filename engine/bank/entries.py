@@ -26,11 +26,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from mahnwerk.errors import MahnwerkError
+
 Kind = Literal["credit", "debit", "return", "reversal"]
 CENT = Decimal("0.01")
 
 
-class StatementError(ValueError):
+class StatementError(MahnwerkError, ValueError):
     """A statement file that cannot be read; nothing of it is imported.
 
     Rendered `FILE:LINE: message — hint` (or `FILE: …` when no line is known), like

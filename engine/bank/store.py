@@ -41,15 +41,25 @@ from mahnwerk.engine.bank.matching import (
     designated,
     match,
 )
+from mahnwerk.engine.identity import IdentityError, person
 from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, INV, PAY
+from mahnwerk.errors import MahnwerkError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 QUEUE_STATUSES = ("unmatched", "review")
 _CHUNK = 500
 
 
-class AssignError(ValueError):
+class AssignError(MahnwerkError, ValueError):
     """A person's assignment that cannot be done; the message says what to do instead."""
+
+
+def _person(actor: str, what: str) -> str:
+    """The deciding person's name for the log (`identity.person`: no machine names)."""
+    try:
+        return person(actor, what)
+    except IdentityError as exc:
+        raise AssignError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,8 +496,7 @@ def assign(
     """
     if not invoices:
         raise AssignError("name at least one invoice")
-    if not actor:
-        raise AssignError("say who assigns it (--by NAME)")
+    actor = _person(actor, "say who assigns it (--by NAME)")
     with engine.begin() as conn:
         r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
         if r is None:
@@ -557,8 +566,7 @@ def dismiss(engine: Engine, entry_id: int, *, actor: str, reason: str, now: date
     """Close a queued entry that is not a customer's payment; the reason is kept."""
     if not reason.strip():
         raise AssignError("give a reason (--reason), e.g. 'refund from supplier'")
-    if not actor:
-        raise AssignError("say who dismisses it (--by NAME)")
+    actor = _person(actor, "say who dismisses it (--by NAME)")
     with engine.begin() as conn:
         done = conn.execute(
             update(BANK_ENTRY)

@@ -25,6 +25,8 @@ from typing import Any
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from mahnwerk.errors import MahnwerkError
+
 DEFAULT_FILE = "mahnwerk.toml"
 ENV_FILE = "MAHNWERK_CONFIG"
 ENV_PREFIX = "MAHNWERK_"
@@ -53,7 +55,7 @@ body = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}}'
 """
 
 
-class ConfigError(ValueError):
+class ConfigError(MahnwerkError, ValueError):
     """A setting is missing or wrong: `file: [section] key: what is wrong — what to do`."""
 
     def __init__(self, path: Path | str, key: str, message: str, hint: str = "") -> None:

@@ -33,9 +33,10 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr, parseaddr
 
 from mahnwerk.engine.comms.config import Smtp
+from mahnwerk.errors import MahnwerkError
 
 
-class SendError(Exception):
+class SendError(MahnwerkError):
     """The server refused this message; `permanent` says whether retrying can help."""
 
     def __init__(self, message: str, permanent: bool) -> None:
@@ -43,7 +44,7 @@ class SendError(Exception):
         self.permanent = permanent
 
 
-class TransportDown(Exception):
+class TransportDown(MahnwerkError):
     """The channel itself is unavailable (connection, TLS, login): nothing was sent."""
 
 
