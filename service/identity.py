@@ -32,17 +32,22 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from mahnwerk.engine.identity import identity_key, person
+from mahnwerk.errors import MahnwerkError
 from mahnwerk.service.tables import PERSON, ROLES, TOKEN
 
 TOKEN_PREFIX = "mw_"
 
 
-class Refused(PermissionError):
+class Refused(MahnwerkError, PermissionError):
     """An action the acting identity may not take; the message says which role it needs."""
 
     def __init__(self, message: str, needs: str | None = None) -> None:
         super().__init__(message)
         self.needs = needs
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,8 @@ class Identity:
 
 
 def normalise(name: str) -> str:
-    """Names compare without case and surrounding blanks: 'Anna.Schulz ' is anna.schulz."""
-    return " ".join(name.split()).casefold()
+    """Names compare as `engine.identity.identity_key` says (case, blanks, invisible marks)."""
+    return identity_key(name)
 
 
 def os_user() -> str:
@@ -108,6 +113,8 @@ def whoami(engine: Engine, user: str | None = None) -> Identity:
 def acting(engine: Engine, by: str | None, role: str, action: str) -> Identity:
     """The proven identity, checked against the `--by` label and the role `action` needs."""
     me = whoami(engine)
+    if by and by.strip():
+        person(by)  # a machine's name (engine, dispatch …) is nobody's: IdentityError
     if by and by.strip() and normalise(by) not in {normalise(me.name), normalise(os_user())}:
         raise Refused(
             f"--by {by.strip()} is not who you are: you are {me.name} ({me.proof}); "

@@ -353,14 +353,17 @@ def test_a_catch_up_run_queues_no_reminder_for_an_invoice_paid_meanwhile(books: 
 
 
 def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
-    """D8: `--by a.operator` then `--by A.Operator` (or with a zero-width space) is one
-    person; `engine` and `dispatch` are nobody's name; the refusal changes nothing."""
+    """D8: the proven person (the OS user) and any spelling of their name is one person
+    (`Root`, with a zero-width space, full-width); `engine` and `dispatch` are nobody's
+    name; another person's name is a forged `--by`; the refusals change nothing."""
     books("run", "--as-of", "2024-03-05")
     books.today(date(2024, 6, 1))
     books("run", "--as-of", "2024-06-01")
     big = next(a for a in books.json("approvals", "list") if a["required"] == 2)
-    books("approvals", "approve", big["id"], "--by", "a.operator")
-    for variant in ("A.Operator", "a.\u200boperator", " a.operator ", "\uff41.operator"):
+    me = os_user()
+    books("approvals", "approve", big["id"], "--by", me)
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in me)
+    for variant in (me.upper(), me[:1] + "\u200b" + me[1:], f" {me} ", wide):
         again = books("approvals", "approve", big["id"], "--by", variant, code=1)
         assert "a second approval must come from a different person" in again.stderr, variant
     for machine in ("engine", "dispatch", "Engine"):
@@ -368,7 +371,12 @@ def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
         assert "is reserved for mahnwerk's own entries" in refused.stderr
     refused = books("event", "hold", big["invoice"], "--by", "engine", code=1)
     assert "is reserved" in refused.stderr
+    forged = books("approvals", "approve", big["id"], "--by", "b.operator", code=1)
+    assert "--by b.operator is not who you are" in forged.stderr
     waiting = next(a for a in books.json("approvals", "list") if a["id"] == big["id"])
-    assert waiting["approved_by"] == ["a.operator"]
-    out = books("approvals", "approve", big["id"], "--by", "b.operator").stdout
+    assert waiting["approved_by"] == [me]
+    engine = make_engine(books.db)  # b.operator, proven elsewhere (own OS account, a token)
+    out = decide(engine, big["id"], "b.operator", True, datetime(2024, 6, 1, 9, tzinfo=UTC),
+                 date(2024, 6, 1))  # fmt: skip
+    engine.dispose()
     assert "approved; the next run moves the invoice to gericht" in out
