@@ -13,7 +13,7 @@ from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
 from mahnwerk.errors import UsageError
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 app = typer.Typer(
     cls=MahnwerkGroup,
@@ -208,6 +208,7 @@ def run_cmd(
     db: DbOption = None,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
     """Advance every invoice that has something due on the as-of date."""
     from mahnwerk.engine.policies import PolicySet
@@ -227,12 +228,12 @@ def run_cmd(
         )
     if workers > 1:
         stats = run_parallel(
-            str(engine.url.render_as_string(hide_password=False)), day, workers, _now()
+            str(engine.url.render_as_string(hide_password=False)), day, workers, _now(), wait
         )
     else:
         from mahnwerk.engine.runner import run
 
-        stats = run(engine, day, policies, _now())
+        stats = run(engine, day, policies, _now(), wait=wait)
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), indent=2))
         return
@@ -546,6 +547,10 @@ def demo_cmd(
     customers: int = 5000,
     invoices: int = 20000,
     seed: int = 7,
+    einvoices: Annotated[
+        Path | None,
+        typer.Option(help="A folder of e-invoices (XRechnung, ZUGFeRD) to import and dun too."),
+    ] = None,
 ) -> None:
     """Generate a realistic portfolio and dun it day by day under the shipped policies."""
     from rich.console import Console
@@ -575,7 +580,10 @@ def demo_cmd(
             invoices,
             seed,
             progress=lambda d, s: progress.update(task, advance=1, day=d.isoformat()),
+            einvoices=einvoices,
         )
+    if out["einvoices"] is not None:
+        console.print(str(out["einvoices"]).splitlines()[-1] + f" (from {einvoices})")
     table = Table(title=f"Invoices per segment and state after {days} days")
     for col in ("segment", "state", "invoices", "open balance EUR"):
         table.add_column(
@@ -679,6 +687,9 @@ def _register_data_commands() -> None:
     from mahnwerk.cmd_privacy import register as register_privacy
 
     register_privacy(app)
+    from mahnwerk.cmd_audit import register as register_audit
+
+    register_audit(app)
     from mahnwerk.cmd_books import register as register_books
 
     register_books(app)

@@ -1137,3 +1137,8 @@ def in_der_email(welt: Welt, kunde: str, text: str) -> None:
 def nicht_in_der_email(welt: Welt, kunde: str, text: str) -> None:
     mail = _mailtext(welt, kunde)
     assert " ".join(text.split()) not in mail, mail
+
+
+# --- the collection agency's file (inkasso_akte.feature) -------------------------------------
+# Its steps live in schritte_akte.py; the star import brings pytest-bdd's step fixtures here.
+from schritte_akte import *  # noqa: E402, F403
