@@ -147,6 +147,8 @@ class InvoiceRow(BaseModel):
     paused: str | None
     held: bool
     disputed: bool
+    time_barred: bool
+    time_barred_since: str | None
 
 
 class Instalment(Strict):
