@@ -72,13 +72,8 @@ class Report:
             ensure_ascii=False,
         )
 
-    def to_csv(self) -> str:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(self.columns)
-        for r in self.rows:
-            writer.writerow(["" if v is None else _plain(v) for v in r])
-        return buf.getvalue()
+    def to_csv(self, lang: str = "de") -> str:
+        return csv_text(self.columns, self.rows, lang)
 
     def to_png(self, path: str | Path) -> Path:
         """A bar chart of the `chart` columns, written with matplotlib's Agg backend."""
@@ -106,6 +101,29 @@ class Report:
         fig.savefig(path, dpi=100)
         plt.close(fig)
         return path
+
+
+def csv_text(columns: list[str], rows: list[list[Any]], lang: str = "de") -> str:
+    """CSV that Excel opens as numbers: German `;` and decimal comma, English `,` and point.
+
+    Written to a file, German CSV gets a UTF-8 BOM (`encoding="utf-8-sig"`), without which
+    Excel reads umlauts as Windows-1252.
+    """
+    german = lang == "de"
+
+    def cell(v: Any) -> Any:
+        if v is None:
+            return ""
+        if isinstance(v, Decimal | float) and german:
+            return str(v).replace(".", ",")
+        return _plain(v)
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";" if german else ",", lineterminator="\r\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow([cell(v) for v in r])
+    return buf.getvalue()
 
 
 def _plain(v: Any) -> Any:
