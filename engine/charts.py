@@ -24,7 +24,9 @@ INK, MAIN, SECOND, MARK, GRID = "#1f2a36", "#2f6f9f", "#e0a030", "#b03a2e", "#d9
 SIZE_INCHES, DPI = (16.0, 9.0), 100  # 1600 × 900 px
 LOCALES = {"de": "de_DE", "en": "en_GB"}
 PARTIAL = {"de": "Teil", "en": "partial"}
-LONG_LABEL = 12  # characters: longer category labels make the chart horizontal
+#: Characters of category labels a vertical chart has room for, side by side (at 1600 px);
+#: more make the chart horizontal, so labels never overlap.
+LABEL_ROOM = 140
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,10 @@ def figure(chart: Chart):  # type: ignore[no-untyped-def]
         for i, c in enumerate(chart.categories)
     ]
     values = [float(v) if v is not None else 0.0 for v in chart.values]
-    horizontal = any(len(label) > LONG_LABEL for label in labels) and len(labels) > 4
+    widest = max((len(str(c)) for c in chart.categories), default=0)
+    horizontal = widest * len(labels) > LABEL_ROOM
+    if horizontal:  # room on the left for the labels
+        ax.set_position((0.08 + 0.0075 * min(widest, 40), 0.14, 0.6, 0.68))
     positions = list(range(len(labels)))
     draw = ax.barh if horizontal else ax.bar
     bars = draw(positions, values, color=MAIN, label=chart.bar_label or None)
