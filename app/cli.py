@@ -469,15 +469,25 @@ def approvals_reject(approval_id: int, by: ByOpt, comment: str = "", db: DbOptio
     _decide(approval_id, by, False, comment, db)
 
 
+AsOfLimitation = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Judge limitation (C4) on this day (default: the last run's)."),
+]
+
+
 @app.command("show")
 def show(
-    invoice: str, db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False
+    invoice: str,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_of: AsOfLimitation = None,
 ) -> None:
     """An invoice's timeline: every event, charge and message with the rule behind it."""
     from mahnwerk.engine.queries import NotFound, timeline
 
+    day = _date(as_of, "--as-of") if as_of else None
     try:
-        data = timeline(open_engine(db), invoice)
+        data = timeline(open_engine(db), invoice, day)
     except NotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -493,6 +503,11 @@ def show(
         f"segment {h['segment']}, state {h['state']} since {h['entered_on']}"
         + (f", paused: {h['paused']}" if h["paused"] else "")
     )
+    if h["time_barred"]:
+        typer.echo(
+            f"time-barred since {h['time_barred_since']} (§§ 195, 199 BGB): "
+            "no court order; the debtor may refuse to pay (§ 214 BGB)"
+        )
     for e in data["events"]:
         move = f"{e['from']} -> {e['to']}  " if e["from"] and e["to"] else ""
         rule = f"  [{e['rule']}]" if e["rule"] else ""
@@ -506,11 +521,13 @@ def invoices_cmd(
     limit: int = 100,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_of: AsOfLimitation = None,
 ) -> None:
     """List invoices with their dunning state."""
     from mahnwerk.engine.queries import list_invoices
 
-    rows = list_invoices(open_engine(db), state, segment, limit)
+    day = _date(as_of, "--as-of") if as_of else None
+    rows = list_invoices(open_engine(db), state, segment, limit, as_of=day)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -518,6 +535,7 @@ def invoices_cmd(
         typer.echo(
             f"{r['invoice']:<14} {r['customer']:<8} {r['balance']:>10}  due {r['due_date']}  "
             f"{r['segment'] or '-':<14} {r['state']}"
+            + (f"  time-barred since {r['time_barred_since']}" if r["time_barred"] else "")
         )
 
 
@@ -655,6 +673,9 @@ def _register_data_commands() -> None:
     from mahnwerk.cmd_privacy import register as register_privacy
 
     register_privacy(app)
+    from mahnwerk.cmd_audit import register as register_audit
+
+    register_audit(app)
     from mahnwerk.cmd_books import register as register_books
 
     register_books(app)

@@ -638,11 +638,12 @@ class Delivery(SQLModel, table=True):
     """One attempt to deliver a message: one outbox row, or several bundled (D3).
 
     `message_id` is derived from the outbox rows' idempotency keys, so every
-    attempt of the same message carries the same Message-ID.  `committed_at`
-    marks the point of no return (for SMTP: the whole message is on the wire,
-    only the final "." is missing); after a crash, a `committed` attempt is
-    counted as sent and a `transmitting` one as never delivered.  `subject`
-    and `body` keep the text as sent, for the audit trail.
+    attempt of the same message carries the same Message-ID.  An attempt is
+    `sent` only once the other side took the message (SMTP 250, HTTP 2xx, the
+    letter in a print batch); one a crash left `transmitting` (or `committed`,
+    from older versions, with `committed_at`) is sent again by the next
+    dispatch — at least once, never lost.  `subject` and `body` keep the text
+    as sent, for the audit trail.
     """
 
     __tablename__ = "delivery"

@@ -95,6 +95,9 @@ def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: dateti
         stats.events_applied += part["events_applied"]
         stats.messages.update(part["messages"])
     stats.per_worker = {name: len(ids) for name, ids, _ in results}  # type: ignore[attr-defined]
+    from mahnwerk.engine.audit import seal
+
+    seal(engine)  # the hash chain over the workers' log entries, once they are all done
     with engine.begin() as conn:
         conn.execute(
             update(run_t)
