@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from conftest import HISTORY, NO_HISTORY
 from typer.testing import CliRunner
 
 from mahnwerk.cli import app
@@ -20,6 +20,12 @@ from mahnwerk.engine import forecast as fc
 from mahnwerk.engine.history import PastInvoice, read_ar_csv
 
 AS_OF = date(2025, 6, 30)
+SHELF = Path(__file__).resolve().parents[3] / "shared" / "data"
+HISTORY = SHELF / "WA_Fn-UseC_-Accounts-Receivable.csv"
+NO_HISTORY = (
+    "the accounts-receivable history (../shared/data) is not on this machine; "
+    "it has no licence to ship, so tests that read it skip"
+)
 
 
 def history(seed: int = 3) -> list[PastInvoice]:
