@@ -462,26 +462,44 @@ def approvals_list(db: DbOption = None, as_json: Annotated[bool, typer.Option("-
         typer.echo("no approvals waiting")
 
 
-def _decide(approval_id: int, by: str, approve: bool, comment: str, db: str | None) -> None:
+def _decide(approval_id: int, by: str | None, approve: bool, comment: str, db: str | None):
+    """Decide as the proven identity (the OS user, see mahnwerk.service.identity)."""
     from mahnwerk.engine.approvals import ApprovalError, decide
+    from mahnwerk.service.identity import Refused, acting
 
     now = _now()
+    engine = open_engine(db)
     try:
-        typer.echo(decide(open_engine(db), approval_id, by, approve, now, now.date(), comment))
-    except ApprovalError as exc:
+        me = acting(engine, by, "approver", "deciding an approval")
+        typer.echo(decide(engine, approval_id, me.name, approve, now, now.date(), comment))
+    except (ApprovalError, Refused) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
 
 
+DeciderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="MAHNWERK_OPERATOR",
+        help="Your name, checked against who you are (the OS user); default: you.",
+    ),
+]
+
+
 @approvals_app.command("approve")
-def approvals_approve(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
-    """Approve an escalation (a rule may need two different people)."""
+def approvals_approve(
+    approval_id: int, by: DeciderOpt = None, comment: str = "", db: DbOption = None
+):
+    """Approve an escalation (a rule may need two different people). Role: approver."""
     _decide(approval_id, by, True, comment, db)
 
 
 @approvals_app.command("reject")
-def approvals_reject(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
-    """Reject an escalation; the invoice goes on hold until released."""
+def approvals_reject(
+    approval_id: int, by: DeciderOpt = None, comment: str = "", db: DbOption = None
+):
+    """Reject an escalation; the invoice goes on hold until released. Role: approver."""
     _decide(approval_id, by, False, comment, db)
 
 
@@ -660,9 +678,23 @@ def tui_cmd(
         raise typer.Exit(2) from None
     day = _date(as_of, "--as-of") if as_of else _now().date()
     engine = open_engine(db)
+    operator = _tui_operator(engine, operator)
     from mahnwerk.tui.app import MahnwerkApp
 
     MahnwerkApp(engine, operator, day, _now).run()
+
+
+def _tui_operator(engine, label: str) -> str:
+    """Once people are registered, the TUI works under the proven person's name only."""
+    from mahnwerk.service.identity import Refused, acting, registered
+
+    if not registered(engine):
+        return label  # single-user mode: the name is a label (see README, "Who is acting")
+    try:
+        return acting(engine, label, "viewer", "opening the TUI").name
+    except Refused as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
 
 
 def _policy_dir() -> Path:
@@ -728,3 +760,12 @@ def policy_explain(
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo("\n".join(lines))
+
+
+def _register_service_commands() -> None:
+    from mahnwerk.service.cli import register
+
+    register(app)
+
+
+_register_service_commands()

@@ -100,6 +100,34 @@ def list_invoices(
         return [invoice_row(r, day) for r in conn.execute(query)]
 
 
+def invoice_page(
+    engine: Engine,
+    after_id: int = 0,
+    limit: int = 100,
+    state: str | None = None,
+    segment: str | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Invoices after the internal id `after_id` (keyset paging for the HTTP API), with ids."""
+    query = _base().add_columns(INV.c.id).where(INV.c.id > after_id).order_by(INV.c.id)
+    if state:
+        query = query.where(DS.c.state == state)
+    if segment:
+        query = query.where(DS.c.segment == segment)
+    with engine.connect() as conn:
+        day = books_date(conn)
+        return [(r.id, invoice_row(r, day)) for r in conn.execute(query.limit(limit))]
+
+
+def invoice(engine: Engine, external_id: str) -> dict[str, Any]:
+    """One invoice's row (`invoice_row`), or `NotFound`."""
+    with engine.connect() as conn:
+        row = conn.execute(_base().where(INV.c.external_id == external_id)).first()
+        day = books_date(conn) if row is not None else None
+    if row is None:
+        raise NotFound(f"no invoice {external_id!r}")
+    return invoice_row(row, day)
+
+
 def timeline(engine: Engine, invoice: str, as_of: date | None = None) -> dict[str, Any]:
     """Everything that happened to one invoice, with the rule behind each entry;
     `as_of` (default: the latest run's date) judges limitation (C4)."""
