@@ -114,6 +114,16 @@ DB_COMMANDS: list[list[str]] = [
     ["dispatch", *CFG],
     ["letters", "preview", "--invoice", "INV-1", "--template", "mahnung_1", *CFG],
     ["tui", "--operator", "anna.schulz"],
+    ["scheduler", "--once", *CFG],
+    ["token", "list"],
+    ["token", "create", "erp", "--role", "viewer"],
+    ["token", "revoke", "1"],
+    ["users", "list"],
+    ["users", "add", "anna.schulz", "--role", "viewer"],
+    ["users", "role", "anna.schulz", "viewer"],
+    ["webhooks", "add", "http://127.0.0.1:9/hook"],
+    ["webhooks", "deliveries"],
+    ["webhooks", "replay", "1"],
 ]
 BAD_DBS = {
     "missing.db": "missing.db: no such database",
@@ -122,7 +132,7 @@ BAD_DBS = {
     "notdb.db": "notdb.db: the file is not an SQLite database",
 }
 CSV_IMPORTS = ["customers", "invoices", "payments", "events"]
-BAD_CSVS = ["missing.csv", "folder", "garbage.bin", "empty.csv"]
+BAD_CSVS = ["missing.csv", "folder", "garbage.bin", "empty.csv", "bigfield.csv"]
 POLICY_COMMANDS: list[list[str]] = [
     ["policy", "check", "{file}"],
     ["policy", "graph", "{file}"],
@@ -148,7 +158,7 @@ VALUES: list[tuple[list[str], str]] = [
     (["event", "plan", "INV-1", "--schedule", "2024-06-01=viel", *GOOD], "viel"),
     (["event", "customer", "C-1", "scheidung", *GOOD], "scheidung"),
     (["event", "customer", "K-GIBT-ES-NICHT", "insolvency", *GOOD], "K-GIBT-ES-NICHT"),
-    (["approvals", "approve", "999", "--by", "anna.schulz", *GOOD], "999"),
+    (["approvals", "approve", "999", *GOOD], "999"),
     (["approvals", "approve", "eins", "--by", "anna.schulz", *GOOD], "approval_id"),
     (["bank", "show", "999", *GOOD], "999"),
     (["bank", "assign", "999", "INV-1", "--by", "anna.schulz", *GOOD], "999"),
@@ -183,6 +193,10 @@ VALUES: list[tuple[list[str], str]] = [
     (["import", "bank", "{ws}/empty.csv", *GOOD], "empty.csv"),
     (["import", "bank", "{ws}/folder", *GOOD], "folder"),
     (["init", "--db", "{ws}/missing/sub/x.db"], "x.db: the database file cannot be opened"),
+    (["serve", "--port", "viele", *GOOD], "--port"),
+    (["token", "create", "erp", "--role", "kaiser", *GOOD], "kaiser"),
+    (["token", "revoke", "999", *GOOD], "999"),
+    (["users", "role", "niemand", "viewer", *GOOD], "niemand"),
     (["import", "einvoice", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
     (["import", "einvoice", "{ws}/missing.xml", *GOOD], "missing.xml"),
     (["import", "opos", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
