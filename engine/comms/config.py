@@ -210,6 +210,7 @@ def demo_settings() -> Settings:
     """The settings of `mahnwerk demo`: a made-up creditor with a valid test IBAN."""
     data = tomllib.loads(EXAMPLE)
     data.pop("sms")
+    data.pop("bounces", None)  # a made-up creditor has no mailbox to read bounces from
     return parse_settings(data, "<demo>", env={})
 
 
