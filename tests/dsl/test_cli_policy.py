@@ -263,26 +263,33 @@ def test_policy_without_a_subcommand_shows_help():
     assert "check" in result.output and "graph" in result.output
 
 
-def test_policy_check_with_templates_names_the_unknown_template(tmp_path):
+def test_policy_check_refuses_a_template_missing_for_a_language_or_channel(tmp_path):
+    """Own templates come before the shipped ones; a missing one is named at its line."""
     from typer.testing import CliRunner
 
     from mahnwerk.cli import app
 
     folder = tmp_path / "templates"
     folder.mkdir()
-    for name in ("vorab_hinweis", "zahlungserinnerung", "mahnung_2"):
-        (folder / f"{name}.de.letter.j2").write_text("Sehr geehrte …")
+    (folder / "mahnung_9.de.letter.j2").write_text("Sehr geehrte …")
     policy = tmp_path / "p.mahn"
     policy.write_text(
         'policy "t" version 1 { currency EUR timezone "Europe/Berlin" calendar DE language de\n'
         "  segment default use l\n"
         '  ladder l { state a at 7d after due { email "zahlungserinnerung" }\n'
-        '             state b after 14d in a { letter "mahnung_1"; wait } }\n'
+        '             state b after 14d in a { letter "mahnung_9"; wait } }\n'
         "  on dispute_opened pause  on insolvency stop -> insolvent }\n"
     )
-    result = CliRunner().invoke(app, ["policy", "check", "--templates", str(folder), str(policy)])
-    assert result.exit_code == 1
-    assert f"{policy}:4:39: error: unknown template 'mahnung_1'" in result.output
-    assert "did you mean 'mahnung_2'?" in result.output
-    ok = CliRunner().invoke(app, ["policy", "check", str(policy)])
-    assert ok.exit_code == 0
+    shipped_only = CliRunner().invoke(app, ["policy", "check", str(policy)])
+    assert shipped_only.exit_code == 1
+    assert (
+        f"{policy}:4:39: error: no template 'mahnung_9' for letter in language 'de'"
+        in shipped_only.output
+    )
+    own = CliRunner().invoke(app, ["policy", "check", "--templates", str(folder), str(policy)])
+    assert own.exit_code == 0, own.output
+    english = CliRunner().invoke(
+        app, ["policy", "check", "--templates", str(folder), "--languages", "en", str(policy)]
+    )
+    assert english.exit_code == 1
+    assert "mahnung_9.en.letter.j2 is in none of" in english.output
