@@ -323,3 +323,11 @@ def preview_text(
     """For the TUI: the preview text and whether the deploy would be refused."""
     plan = plan_deploy(engine, path, as_of, applies_to, templates=templates)
     return render(plan), plan.refused
+
+
+def proposed_set(
+    engine: Engine, compiled: CompiledPolicy, applies_to: str | None = None
+) -> tuple[PolicySet, bool]:
+    """The deployments with `compiled` deployed; and whether its name was deployed before."""
+    current, old_row = _current(engine, compiled.name)
+    return _proposed(current, compiled, old_row, applies_to, None), old_row is not None

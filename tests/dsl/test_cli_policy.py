@@ -184,7 +184,7 @@ def test_graph_of_a_broken_policy_shows_the_errors_and_exits_1():
     path = BROKEN / "cycle_of_time_triggers.mahn"
     result = run("policy", "graph", path)
     assert result.exit_code == 1
-    assert f"{path}:20:5: error: time triggers form a cycle" in result.stderr
+    assert f"{path}:29:5: error: time triggers form a cycle" in result.stderr
     assert result.stdout == ""
 
 
