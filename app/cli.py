@@ -110,6 +110,12 @@ def policy_graph(
             _err(f"{file}: unknown segment {segment!r}; segments: {', '.join(names)}")
             raise typer.Exit(1)
         names = [segment]
+    if fmt == "mermaid":  # one valid Mermaid document, whatever the number of segments
+        from mahnwerk.dsl.render import to_mermaid_all
+
+        graphs = [compiled.graphs[n] for n in names]
+        typer.echo(to_mermaid_all(graphs, with_handlers=events), nl=False)
+        return
     out = [RENDERERS[fmt](compiled.graphs[n], with_handlers=events) for n in names]
     typer.echo("\n".join(out), nl=False)
 

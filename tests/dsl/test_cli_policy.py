@@ -192,7 +192,9 @@ def test_graph_of_a_broken_policy_shows_the_errors_and_exits_1():
 def test_graph_draws_a_yaml_policy():
     result = run("policy", "graph", B2B, "--format", "mermaid")
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("stateDiagram-v2") == len(load_policy(B2B).policy.segments)
+    assert result.stdout.count("stateDiagram-v2") == 1  # one document for every segment
+    for segment in load_policy(B2B).policy.segments:
+        assert f'state "segment {segment.name} (ladder {segment.ladder})"' in result.stdout
 
 
 # ---------------------------------------------------------------- convert
