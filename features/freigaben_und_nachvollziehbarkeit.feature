@@ -143,7 +143,7 @@ Funktionalität: Freigaben und Nachvollziehbarkeit (D8, E3)
     Und nennt der Übergang von "R1" nach "mahnung_1" die Regel "richtlinie_1.mahn:11" und den Grund "after 14d in erinnerung"
     Und nennen die Buchungen "Mahngebühren" von "R1" die Regel "richtlinie_1.mahn:13"
     Und nennen die Buchungen "Verzugszinsen" vom 2025-06-12 auf "R1" die Regel "richtlinie_1.mahn:14"
-    Und nennt der Verlauf von "R1" "Verzugszinsen 2025-05-16–2025-05-28 auf 1000.00" mit der Regel "richtlinie_1.mahn:14"
+    Und nennt der Verlauf von "R1" "Verzugszinsen 2025-05-16–2025-06-11 auf 1000.00" mit der Regel "richtlinie_1.mahn:14"
     Und nennt der Verlauf von "R1" "email zahlungserinnerung" mit der Regel "richtlinie_1.mahn:9"
     Und nennt der Verlauf von "R1" "letter mahnung_1" mit der Regel "richtlinie_1.mahn:12"
     Und nennt der Verlauf von "R1" "mahnung_1 -> inkasso" mit der Regel "richtlinie_1.mahn:16"
