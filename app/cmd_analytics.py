@@ -6,6 +6,7 @@ Kept apart from `cli.py` and wired in with one call: `register(app)`.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -81,7 +82,8 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
         table.add_column(col, justify="right" if numeric else "left")
     for r in rows:
         table.add_row(*(_cell(v) for v in r))
-    Console().print(table)
+    # Not on a terminal (a pipe, a file, a test): as wide as the table needs, never wrapped.
+    Console(width=None if sys.stdout.isatty() else 240).print(table)
 
 
 # ---------------------------------------------------------------------------
