@@ -173,6 +173,8 @@ def _months(conn: Connection, as_of: date) -> list[tuple[date, date]]:
     first = conn.execute(select(func.min(LEDGER.c.booked_on))).scalar()
     if first is None:
         raise ReportError("the ledger is empty: nothing to report (run the engine first)")
+    if as_of < first:
+        raise ReportError(f"{as_of} is before the first booking ({first}): pick a later day")
     out = []
     start = first.replace(day=1)
     while start <= as_of:

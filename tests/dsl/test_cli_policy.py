@@ -295,3 +295,20 @@ def test_policy_check_refuses_a_template_missing_for_a_language_or_channel(tmp_p
     )
     assert english.exit_code == 1
     assert "mahnung_9.en.letter.j2 is in none of" in english.output
+
+def test_check_refuses_a_policy_over_the_size_limit_quickly(tmp_path: Path):
+    # Issue 12: a 10 MB policy of 100,000 segments took 51 s and 1.2 GB to check.
+    import time
+
+    path = tmp_path / "riesig.mahn"
+    segments = "".join(
+        f"  segment s{i:06d} when customer.risk_score >= {i % 100} use standard\n"
+        for i in range(100_000)
+    )
+    path.write_text(GOOD.replace("  segment ", segments + "  segment ", 1), encoding="utf-8")
+    started = time.perf_counter()
+    result = run("policy", "check", path)
+    assert result.exit_code == 1
+    assert f"{path}:1:1: error: the policy file is" in result.stderr
+    assert "more than the limit of 256 KB for one policy" in result.stderr
+    assert time.perf_counter() - started < 5
