@@ -228,6 +228,11 @@ def hooks_deliveries(
     db: DbOption = None,
 ) -> None:
     """The delivery log as JSON: each message and every attempt."""
+    from mahnwerk.service.tables import DELIVERY_STATUSES
+
+    if status is not None and status not in DELIVERY_STATUSES:
+        _err(f"error: --status {status!r}: use one of {', '.join(DELIVERY_STATUSES)}")
+        raise typer.Exit(2)
     engine = open_engine(db)
     typer.echo(json.dumps(webhooks.deliveries(engine, 0, 1000, status), indent=2))
 
@@ -242,7 +247,14 @@ def hooks_replay(
     """Send deliveries again with their original webhook-id (receivers deduplicate)."""
     engine, me = _admin(db)
     _guard(lambda: me.require("admin", "replaying webhooks"))
-    after = datetime.fromisoformat(since) if since else None
+    try:
+        after = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        _err(f"error: --since {since!r}: write an ISO instant, e.g. 2026-03-31T00:00:00+02:00")
+        raise typer.Exit(2) from None
+    if after is not None and after.tzinfo is None:
+        _err("error: --since needs a time zone offset, e.g. +02:00")
+        raise typer.Exit(2)
     count = _guard(lambda: webhooks.replay(engine, datetime.now(UTC), delivery, failed, after))
     typer.echo(
         f"{count} deliver{'y' if count == 1 else 'ies'} queued again; "
