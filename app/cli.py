@@ -722,8 +722,10 @@ _register_data_commands()
 
 def _register_analytics_commands() -> None:
     from mahnwerk.cmd_analytics import register
+    from mahnwerk.cmd_forecast import register as register_forecast
 
     register(app)
+    register_forecast(app)
 
 
 _register_analytics_commands()
