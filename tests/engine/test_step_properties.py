@@ -268,6 +268,9 @@ def test_after_an_outage_each_letter_goes_once_in_ladder_order_and_the_gap_apart
         letters = {m.on for m in st_.outcome.messages if m.channel == "letter"}
         for fee in (c for c in st_.outcome.charges if c.kind == "fee"):
             assert fee.on in letters, (fee, st_.day)
+        # C2 counts only letters sent: one written reminder per level spoken after the due date
+        after_due = sum(1 for day, _ in spoken if day > s.invoice.due_date)
+        assert st_.outcome.record.written_reminders == after_due, (st_.day, spoken)
     levels = [level for _, level in spoken]
     assert len(levels) == len(set(levels)), spoken  # no level twice
     assert levels == sorted(levels, key=order.index), spoken  # in ladder order
