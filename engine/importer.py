@@ -1195,6 +1195,44 @@ def import_file(
     return result
 
 
+def import_records(
+    conn: Connection,
+    kind: Kind,
+    records: list[dict[str, str]],
+    source: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> ImportResult:
+    """Import rows that arrive as records (the HTTP API) with the checks and upsert of a file.
+
+    Each record maps canonical column names to cell text, as a CSV cell would hold it; a
+    record's `line` in errors is its index in `records`.  Records that name different
+    columns are checked and written as separate tables (a column a record leaves out
+    stays as stored).  The caller owns the transaction: on `ImportFailed` it rolls back.
+    """
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for index, record in enumerate(records):
+        groups.setdefault(tuple(sorted(record)), []).append(Row(index, dict(record)))
+    inserted = updated = unchanged = 0
+    for names, rows in groups.items():
+        checker = _Checker(CsvTable(source, 0, {n: n for n in names}, rows))
+        _map_errors = _map_header(source, kind, list(names), 0, COLUMNS[kind])[1]
+        if _map_errors:
+            raise ImportFailed(source, [RowError(source, rows[0].line, e.column, e.message,
+                                                 e.hint) for e in _map_errors])
+        plan, db_table = _CHECKS[kind](checker, conn)
+        if checker.errors:
+            raise ImportFailed(source, checker.errors)
+        _write(conn, db_table, plan)
+        inserted, updated = inserted + len(plan.inserts), updated + len(plan.updates)
+        unchanged += plan.unchanged
+    result = ImportResult(kind, source, inserted, updated, unchanged, ())
+    if inserted or updated:
+        _log(conn, result, actor, now)
+    return result
+
+
 def import_customers(engine: Engine, path: str | Path, **kwargs: Any) -> ImportResult:
     """`import_file(engine, "customers", path)`."""
     return import_file(engine, "customers", path, **kwargs)
@@ -1277,6 +1315,7 @@ __all__ = [
     "import_file",
     "import_invoices",
     "import_payments",
+    "import_records",
     "parse_amount",
     "parse_bool",
     "parse_currency",
