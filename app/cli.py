@@ -13,7 +13,7 @@ from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
 from mahnwerk.errors import UsageError
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 app = typer.Typer(
     cls=MahnwerkGroup,
@@ -208,6 +208,7 @@ def run_cmd(
     db: DbOption = None,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
     """Advance every invoice that has something due on the as-of date."""
     from mahnwerk.engine.policies import PolicySet
@@ -227,12 +228,12 @@ def run_cmd(
         )
     if workers > 1:
         stats = run_parallel(
-            str(engine.url.render_as_string(hide_password=False)), day, workers, _now()
+            str(engine.url.render_as_string(hide_password=False)), day, workers, _now(), wait
         )
     else:
         from mahnwerk.engine.runner import run
 
-        stats = run(engine, day, policies, _now())
+        stats = run(engine, day, policies, _now(), wait=wait)
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), indent=2))
         return
@@ -468,15 +469,25 @@ def approvals_reject(approval_id: int, by: ByOpt, comment: str = "", db: DbOptio
     _decide(approval_id, by, False, comment, db)
 
 
+AsOfLimitation = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Judge limitation (C4) on this day (default: the last run's)."),
+]
+
+
 @app.command("show")
 def show(
-    invoice: str, db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False
+    invoice: str,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_of: AsOfLimitation = None,
 ) -> None:
     """An invoice's timeline: every event, charge and message with the rule behind it."""
     from mahnwerk.engine.queries import NotFound, timeline
 
+    day = _date(as_of, "--as-of") if as_of else None
     try:
-        data = timeline(open_engine(db), invoice)
+        data = timeline(open_engine(db), invoice, day)
     except NotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -492,6 +503,11 @@ def show(
         f"segment {h['segment']}, state {h['state']} since {h['entered_on']}"
         + (f", paused: {h['paused']}" if h["paused"] else "")
     )
+    if h["time_barred"]:
+        typer.echo(
+            f"time-barred since {h['time_barred_since']} (§§ 195, 199 BGB): "
+            "no court order; the debtor may refuse to pay (§ 214 BGB)"
+        )
     for e in data["events"]:
         move = f"{e['from']} -> {e['to']}  " if e["from"] and e["to"] else ""
         rule = f"  [{e['rule']}]" if e["rule"] else ""
@@ -505,11 +521,13 @@ def invoices_cmd(
     limit: int = 100,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_of: AsOfLimitation = None,
 ) -> None:
     """List invoices with their dunning state."""
     from mahnwerk.engine.queries import list_invoices
 
-    rows = list_invoices(open_engine(db), state, segment, limit)
+    day = _date(as_of, "--as-of") if as_of else None
+    rows = list_invoices(open_engine(db), state, segment, limit, as_of=day)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -517,6 +535,7 @@ def invoices_cmd(
         typer.echo(
             f"{r['invoice']:<14} {r['customer']:<8} {r['balance']:>10}  due {r['due_date']}  "
             f"{r['segment'] or '-':<14} {r['state']}"
+            + (f"  time-barred since {r['time_barred_since']}" if r["time_barred"] else "")
         )
 
 
@@ -528,6 +547,10 @@ def demo_cmd(
     customers: int = 5000,
     invoices: int = 20000,
     seed: int = 7,
+    einvoices: Annotated[
+        Path | None,
+        typer.Option(help="A folder of e-invoices (XRechnung, ZUGFeRD) to import and dun too."),
+    ] = None,
 ) -> None:
     """Generate a realistic portfolio and dun it day by day under the shipped policies."""
     from rich.console import Console
@@ -557,7 +580,10 @@ def demo_cmd(
             invoices,
             seed,
             progress=lambda d, s: progress.update(task, advance=1, day=d.isoformat()),
+            einvoices=einvoices,
         )
+    if out["einvoices"] is not None:
+        console.print(str(out["einvoices"]).splitlines()[-1] + f" (from {einvoices})")
     table = Table(title=f"Invoices per segment and state after {days} days")
     for col in ("segment", "state", "invoices", "open balance EUR"):
         table.add_column(
@@ -647,6 +673,9 @@ def _register_data_commands() -> None:
     from mahnwerk.cmd_privacy import register as register_privacy
 
     register_privacy(app)
+    from mahnwerk.cmd_audit import register as register_audit
+
+    register_audit(app)
     from mahnwerk.cmd_books import register as register_books
 
     register_books(app)

@@ -29,7 +29,7 @@ from mahnwerk.engine.bank import (
     rematch,
     remember_account,
 )
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 ByOption = Annotated[
     str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who decides (kept in the log).")
@@ -67,6 +67,7 @@ def import_bank(
     db: DbOption = None,
     by: ByOption = "bank-import",
     as_json: JsonOption = False,
+    wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
     """Import bank statements: each file whole or not at all; entries already imported are
     skipped. Credits are matched to invoices (reference, then payer and amount) and become
@@ -76,7 +77,7 @@ def import_bank(
     with _database(db) as engine:
         for file in files:
             try:
-                result = import_statement(engine, file, actor=by, now=_now())
+                result = import_statement(engine, file, actor=by, now=_now(), wait=wait)
             except StatementError as exc:
                 typer.echo(str(exc), err=True)
                 failed += 1

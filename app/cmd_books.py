@@ -45,6 +45,25 @@ def import_einvoice(
     typer.echo(str(result))
 
 
+def import_opos(
+    file: Annotated[Path, typer.Argument(help="DATEV open items (OPOS) list of debtors, CSV.")],
+    customer_type: Annotated[
+        str | None,
+        typer.Option("--type", help="B2B or B2C for customers the list brings new."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Import a DATEV open-items list: customers and open invoices, whole or not at all."""
+    from mahnwerk.engine.accounting.opos import import_opos as run_import
+
+    engine = open_engine(db)
+    try:
+        result = run_import(engine, file, customer_type)
+    finally:
+        engine.dispose()
+    typer.echo(str(result))
+
+
 def _day(text: str, option: str) -> date:
     from mahnwerk.engine.importer import CellError, parse_date
     from mahnwerk.errors import EXIT_USAGE, MahnwerkError
@@ -100,13 +119,42 @@ def export_datev(
     typer.echo(str(result))
 
 
+def export_handover(
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Only claims handed to this agency.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only handovers on or after this day.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the files.")] = Path("inkasso"),
+    config: Annotated[
+        str | None, typer.Option("--config", help="Settings file (default mahnwerk.toml).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """The agency's case file: JSON and CSV of every claim handed over, and a PDF dossier each."""
+    from mahnwerk.engine.accounting.handover import write_handover
+    from mahnwerk.engine.comms.config import load_settings
+
+    settings = load_settings(config)
+    day = _day(since, "--since") if since else None
+    engine = open_engine(db)
+    try:
+        result = write_handover(engine, settings, out, agency, day)
+    finally:
+        engine.dispose()
+    typer.echo(str(result))
+
+
 def register(app: typer.Typer) -> None:
     """Add `import einvoice` to the `import` group (made by cmd_data.register), and `export`."""
     from mahnwerk.cmd_events import import_group
 
     import_group(app).command("einvoice")(import_einvoice)
+    import_group(app).command("opos")(import_opos)
     export_app = typer.Typer(
         no_args_is_help=True, help="Hand what mahnwerk did to other systems (DATEV, agencies)."
     )
     export_app.command("datev")(export_datev)
+    export_app.command("handover")(export_handover)
     app.add_typer(export_app, name="export")

@@ -17,7 +17,7 @@ import typer
 from mahnwerk.boundary import note_database
 from mahnwerk.engine.db import database_url, describe_url, init_db
 from mahnwerk.engine.importer import COLUMNS, ImportFailed, Kind, import_file
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 
 def _fail(message: str) -> typer.Exit:
@@ -37,10 +37,10 @@ def _columns_help(kind: Kind) -> str:
     return f"Columns (* = required): {', '.join(names)}."
 
 
-def _run_import(kind: Kind, file: Path, db: str | None) -> None:
+def _run_import(kind: Kind, file: Path, db: str | None, wait: float) -> None:
     engine = open_engine(db)
     try:
-        result = import_file(engine, kind, file)
+        result = import_file(engine, kind, file, wait=wait)
     except ImportFailed as exc:
         raise _fail(str(exc)) from exc
     finally:
@@ -51,19 +51,19 @@ def _run_import(kind: Kind, file: Path, db: str | None) -> None:
 FileArg = Annotated[Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252).")]
 
 
-def import_customers(file: FileArg, db: DbOption = None) -> None:
+def import_customers(file: FileArg, db: DbOption = None, wait: WaitOption = DEFAULT_WAIT) -> None:
     """Import customers, matched by customer_id (Kundennummer)."""
-    _run_import("customers", file, db)
+    _run_import("customers", file, db, wait)
 
 
-def import_invoices(file: FileArg, db: DbOption = None) -> None:
+def import_invoices(file: FileArg, db: DbOption = None, wait: WaitOption = DEFAULT_WAIT) -> None:
     """Import invoices, matched by invoice_id; their customers must exist."""
-    _run_import("invoices", file, db)
+    _run_import("invoices", file, db, wait)
 
 
-def import_payments(file: FileArg, db: DbOption = None) -> None:
+def import_payments(file: FileArg, db: DbOption = None, wait: WaitOption = DEFAULT_WAIT) -> None:
     """Import payments, matched by payment_id; without invoice_id they stay unmatched."""
-    _run_import("payments", file, db)
+    _run_import("payments", file, db, wait)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ import typer
 
 from mahnwerk.engine.event_import import COLUMNS, ImportFailed, import_events
 from mahnwerk.engine.identity import IdentityError, person
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 FileArg = Annotated[
     Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252), one event a row.")
@@ -30,7 +30,9 @@ EPILOG = (
 )
 
 
-def import_events_cmd(file: FileArg, db: DbOption = None, by: ByOption = "") -> None:
+def import_events_cmd(
+    file: FileArg, db: DbOption = None, by: ByOption = "", wait: WaitOption = DEFAULT_WAIT
+) -> None:
     """Import events (one a row); the next run applies them. The whole file or nothing."""
     try:  # D8: a person's name is checked like every other; without one the log says `import`
         actor = person(by, "--by NAME") if by else "import"
@@ -39,7 +41,7 @@ def import_events_cmd(file: FileArg, db: DbOption = None, by: ByOption = "") -> 
         raise typer.Exit(2) from None
     engine = open_engine(db)
     try:
-        result = import_events(engine, file, actor=actor)
+        result = import_events(engine, file, actor=actor, wait=wait)
     except ImportFailed as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

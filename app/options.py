@@ -6,6 +6,7 @@ importing the whole command line.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,17 @@ DbOption = Annotated[
     ),
 ]
 
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        help="Seconds to wait while another run or import writes the book; then give up "
+        "and say who holds it.",
+    ),
+]
+"""Runs and imports write the book one at a time (engine/lease.py)."""
+DEFAULT_WAIT = 30.0
+
 
 def open_engine(db: str | None) -> Engine:
     """The database of `--db` ($MAHNWERK_DB, mahnwerk.db), ready for this mahnwerk version.
@@ -55,6 +67,7 @@ def open_engine(db: str | None) -> Engine:
             )
         if path.is_dir():
             raise DatabaseNotReady(f"{where} is a folder, not a database file", hint="check --db")
+        _probe_sqlite(path, where)
     engine = make_engine(url)
     try:
         ensure_ready(engine)
@@ -66,3 +79,36 @@ def open_engine(db: str | None) -> Engine:
         what, todo = database_problem(exc)
         raise DatabaseNotReady(what, hint=todo) from None
     return engine
+
+
+def _probe_sqlite(path: Path, where: str) -> None:
+    """Look at an SQLite file read-only before mahnwerk's connection settings touch it.
+
+    Connecting switches the file to WAL mode, which writes to it: an empty file would become
+    a 4 KB database, another program's database would change its journal.  A refused command
+    must leave both as they were, so they are refused here, read-only.
+    """
+    if path.stat().st_size == 0:
+        raise DatabaseNotReady(
+            f"{where} is an empty file, not a mahnwerk database",
+            hint="check --db / $MAHNWERK_DB, or create the database with `mahnwerk init`",
+        )
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # not readable at all: the real connection reports why
+    try:
+        conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "no such table" in text:
+            raise DatabaseNotReady(
+                f"{where} has no mahnwerk schema",
+                hint="check --db / $MAHNWERK_DB, or run `mahnwerk init` on a new file",
+            ) from None
+        if "not a database" in text or "malformed" in text:
+            raise DatabaseNotReady(
+                f"{where}: the file is not an SQLite database", hint="check --db or $MAHNWERK_DB"
+            ) from None
+    finally:
+        conn.close()

@@ -14,9 +14,11 @@ Why sealing is a separate step and not part of every insert: events are written 
 its parallel workers, dispatch, imports, approvals and the UI, often at once.  A chain built
 inside each insert would serialise all of them on the chain's head.  Instead `seal` runs after
 the writers (at the end of `mahnwerk run` and `mahnwerk dispatch`, or `mahnwerk audit seal`),
-takes the entries without a seal in id order under a lock, and extends the chain in one batch:
-entries committed late (a PostgreSQL transaction that finished after a later id) are sealed by
-the next pass, never skipped.  Entries not sealed yet are counted by `verify`, not judged.
+takes the entries after the last sealed one in id order under a lock that also waits for the
+event writers in flight (so an entry committed late is never skipped), and extends the chain in
+one batch.  Entries not sealed yet are counted by `verify`, not judged.  A gap in the sealed
+ids is legitimate (an id a rolled-back transaction used); an entry that appears inside the
+sealed range later was inserted behind mahnwerk's back — `verify` reports it.
 """
 
 from __future__ import annotations
@@ -60,36 +62,48 @@ def entry_hash(prev: str, row: Any) -> str:
 
 
 def _lock(conn: Connection) -> None:
-    """One sealer at a time: SQLite by taking the write lock, PostgreSQL by a table lock."""
+    """One sealer at a time, and no event writer in flight while it reads.
+
+    SQLite: taking the write lock does both.  PostgreSQL: `SHARE` on `event` waits for every
+    transaction that is inserting events and holds new ones back until the seal commits, so
+    every entry with an id below the newest is committed when the sealer reads: sealing by
+    `id > head` then never skips one that committed late.
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE event_seal IN EXCLUSIVE MODE"))
+        conn.execute(text("LOCK TABLE event IN SHARE MODE"))
     else:
-        conn.exec_driver_sql("UPDATE event_seal SET hash = hash WHERE 0")  # write lock, no rows
+        conn.exec_driver_sql("UPDATE event_seal SET hash = hash WHERE 0")  # the write lock
 
 
-def _head(conn: Connection) -> tuple[int, str]:
+def _head(conn: Connection) -> tuple[int, int, str]:
+    """(seq, event id, hash) of the newest seal, or the genesis."""
     row = conn.execute(
-        select(EVENT_SEAL.c.seq, EVENT_SEAL.c.hash).order_by(EVENT_SEAL.c.seq.desc()).limit(1)
+        select(EVENT_SEAL.c.seq, EVENT_SEAL.c.event_id, EVENT_SEAL.c.hash)
+        .order_by(EVENT_SEAL.c.seq.desc())
+        .limit(1)
     ).first()
-    return (row.seq, row.hash) if row else (0, GENESIS)
+    return (row.seq, row.event_id, row.hash) if row else (0, 0, GENESIS)
+
+
+def head(engine: Engine) -> str:
+    """The newest seal's hash (the genesis for an empty chain): write it down to anchor."""
+    with engine.connect() as conn:
+        return _head(conn)[2]
 
 
 def seal(engine: Engine) -> int:
-    """Extend the chain over every entry without a seal; return how many were sealed."""
+    """Extend the chain over every entry newer than the last sealed one; return how many.
+
+    Costs what is new, not what is old: the entries after the head, read by primary key.
+    """
     sealed = 0
     while True:
         with engine.begin() as conn:
             _lock(conn)
-            seq, prev = _head(conn)
+            seq, last_id, prev = _head(conn)
             rows = conn.execute(
-                select(EVENT)
-                .where(
-                    ~select(EVENT_SEAL.c.event_id)
-                    .where(EVENT_SEAL.c.event_id == EVENT.c.id)
-                    .exists()
-                )
-                .order_by(EVENT.c.id)
-                .limit(SEAL_BATCH)
+                select(EVENT).where(EVENT.c.id > last_id).order_by(EVENT.c.id).limit(SEAL_BATCH)
             ).all()
             if not rows:
                 return sealed
@@ -126,9 +140,13 @@ class Verdict:
         return self.broken is None
 
 
-def verify(engine: Engine, batch: int = SEAL_BATCH) -> Verdict:
-    """Recompute the chain from the first seal on; stop at the first entry that disagrees."""
-    prev, checked, last_seq = GENESIS, 0, 0
+def verify(engine: Engine, head: str | None = None, batch: int = SEAL_BATCH) -> Verdict:
+    """Recompute the chain from the first seal on; stop at the first entry that disagrees.
+
+    `head`: a head hash written down earlier; the chain must still pass through it, else
+    the entries sealed up to it were rewritten together with their seals.
+    """
+    prev, checked, last_seq, last_id, seen_head = GENESIS, 0, 0, 0, head is None
     with engine.connect() as conn:
         while True:
             rows = conn.execute(
@@ -145,34 +163,63 @@ def verify(engine: Engine, batch: int = SEAL_BATCH) -> Verdict:
                 .limit(batch)
             ).all()
             for r in rows:
-                problem = _check(r, prev, last_seq)
+                problem = _check(r, prev, last_seq, last_id)
                 if problem:
-                    return Verdict(
-                        checked, _unsealed(conn), prev, Broken(r.seq, r.event_id, problem)
-                    )
-                prev, last_seq, checked = r.seal_hash, r.seq, checked + 1
+                    broken = Broken(r.seq, r.event_id, problem)
+                    return Verdict(checked, _unsealed(conn, last_id), prev, broken)
+                prev, last_seq, last_id = r.seal_hash, r.seq, r.event_id
+                checked += 1
+                seen_head = seen_head or r.seal_hash == head
             if len(rows) < batch:
                 break
-        return Verdict(checked, _unsealed(conn), prev, None)
+        unsealed = _unsealed(conn, last_id)
+        intruder = _intruder(conn, last_id)
+        if intruder is not None:
+            broken = Broken(
+                last_seq,
+                intruder,
+                f"entry #{intruder} is not in the chain although later entries are: "
+                "it was inserted behind mahnwerk's back",
+            )
+            return Verdict(checked, unsealed, prev, broken)
+        if not seen_head:
+            broken = Broken(
+                last_seq,
+                None,
+                f"the recorded head {head} is not in the chain: entries sealed up to it were "
+                "rewritten or removed, together with their seals",
+            )
+            return Verdict(checked, unsealed, prev, broken)
+        return Verdict(checked, unsealed, prev, None)
 
 
-def _check(r: Any, prev: str, last_seq: int) -> str | None:
+def _check(r: Any, prev: str, last_seq: int, last_id: int) -> str | None:
     if r.seq != last_seq + 1:
         return f"seal {last_seq + 1} is missing (the next one is {r.seq}): entries were removed"
     if r.id is None:
         return f"entry #{r.event_id} is gone from the log"
     if r.prev_hash != prev:
         return f"entry #{r.event_id}: the seal's predecessor hash does not match the chain"
+    if r.event_id <= last_id:
+        return f"entry #{r.event_id} is sealed out of order"
     if entry_hash(prev, r) != r.seal_hash:
         return f"entry #{r.event_id} was changed after it was sealed"
     return None
 
 
-def _unsealed(conn: Connection) -> int:
-    sealed_ids = select(EVENT_SEAL.c.event_id).where(EVENT_SEAL.c.event_id == EVENT.c.id)
+def _intruder(conn: Connection, last_id: int) -> int | None:
+    """The first entry inside the sealed range that has no seal."""
+    sealed = select(EVENT_SEAL.c.event_id).where(EVENT_SEAL.c.event_id == EVENT.c.id)
     return conn.execute(
-        select(func.count()).select_from(EVENT).where(~sealed_ids.exists())
+        select(func.min(EVENT.c.id)).where(EVENT.c.id <= last_id, ~sealed.exists())
     ).scalar_one()
 
 
-__all__ = ["GENESIS", "Broken", "Verdict", "entry_hash", "seal", "verify"]
+def _unsealed(conn: Connection, last_id: int) -> int:
+    """Entries after the last sealed one (the next `seal` takes them)."""
+    return conn.execute(
+        select(func.count()).select_from(EVENT).where(EVENT.c.id > last_id)
+    ).scalar_one()
+
+
+__all__ = ["GENESIS", "Broken", "Verdict", "entry_hash", "head", "seal", "verify"]

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert, select
 
 from mahnwerk.dsl.ir import EventKind
+from mahnwerk.engine import lease
 from mahnwerk.engine.importer import (
     CellError,
     ColumnSpec,
@@ -329,15 +330,19 @@ def import_events(
     *,
     actor: str = "import",
     now: datetime | None = None,
+    wait: float = lease.DEFAULT_WAIT,
 ) -> EventImportResult:
-    """Import one CSV file of events whole, or raise `ImportFailed` and write nothing."""
+    """Import one CSV file of events whole, or raise `ImportFailed` and write nothing.
+
+    Like every import it writes under the book lease (never beside a run), waiting up to
+    `wait` s for it."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)
     table = read_table(path, "events", columns=COLUMNS)
     checker = _Checker(table)
-    with engine.begin() as conn:
+    with lease.holding(engine, f"the import of {path}", wait=wait), engine.begin() as conn:
         numbers = {r.cells.get("invoice_id", "") for r in table.rows} - {""}
         invoices: dict[str, Any] = {}
         chunked = sorted(numbers)

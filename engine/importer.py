@@ -62,6 +62,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk.engine import lease
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
 from mahnwerk.errors import MahnwerkError
 
@@ -1044,8 +1045,13 @@ def import_file(
     *,
     actor: str = "import",
     now: datetime | None = None,
+    wait: float = lease.DEFAULT_WAIT,
 ) -> ImportResult:
     """Import one CSV file of `kind` whole, or raise `ImportFailed` and write nothing.
+
+    The file is read and parsed first; then the import takes the book lease (waiting up
+    to `wait` s for a run or another import, `lease.BookBusy` after that), so it never
+    writes beside a run.
 
     `now` (aware) stamps the single `import` event written when something
     changed; it defaults to the current time.  An unchanged re-import writes
@@ -1059,7 +1065,7 @@ def import_file(
     path = Path(path)
     table = read_table(path, kind, str(path))
     checker = _Checker(table)
-    with engine.begin() as conn:
+    with lease.holding(engine, f"the import of {path}", wait=wait), engine.begin() as conn:
         plan, db_table = _CHECKS[kind](checker, conn)
         if checker.errors:
             raise ImportFailed(table.path, checker.errors)

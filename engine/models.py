@@ -157,6 +157,14 @@ class Invoice(SQLModel, table=True):
         # the operators' queue pages through a million invoices sorted by these (keyset)
         Index("ix_invoice_due_date_id", "due_date", "id"),
         Index("ix_invoice_amount_id", "amount", "id"),
+        # intake finds invoices not yet taken up by this flag, not by "id above the last one
+        # seen": ids are handed out before commit, so they commit out of order (issue 12)
+        Index(
+            "ix_invoice_intake_pending",
+            "id",
+            sqlite_where=text("intake_pending = 1"),
+            postgresql_where=text("intake_pending"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -174,6 +182,7 @@ class Invoice(SQLModel, table=True):
     claim_kind: str | None = Field(default=None, sa_type=String)
     # The payment terms as the invoice states them (an e-invoice's BT-20), kept verbatim
     payment_terms: str | None = Field(default=None, sa_type=Text)
+    intake_pending: bool = Field(default=True, sa_column_kwargs=_default("true"))
 
 
 class Payment(SQLModel, table=True):
@@ -443,6 +452,25 @@ class Ledger(SQLModel, table=True):
     event_id: int | None = Field(default=None, index=True)
 
 
+class BookLease(SQLModel, table=True):
+    """Who writes the book now: at most one run or import at a time (engine/lease.py).
+
+    One row per lease name while it is held; `pid` and `host` let a later process see
+    that the holder died (kill -9, power cut) and take the lease over, `heartbeat_at`
+    does the same for a holder on another machine.
+    """
+
+    __tablename__ = "book_lease"
+
+    name: str = Field(primary_key=True, sa_type=String)
+    token: str = Field(sa_type=String)
+    purpose: str = Field(sa_type=Text)
+    pid: int
+    host: str = Field(sa_type=String)
+    acquired_at: datetime = Field(sa_type=AwareDateTime)
+    heartbeat_at: datetime = Field(sa_type=AwareDateTime)
+
+
 class Run(SQLModel, table=True):
     """One daily run of the engine, for the audit trail and the status screen."""
 
@@ -467,6 +495,7 @@ __all__ = [
     "RATE",
     "Approval",
     "ApprovalDecision",
+    "BookLease",
     "AwareDateTime",
     "Customer",
     "DunningState",
@@ -613,11 +642,12 @@ class Delivery(SQLModel, table=True):
     """One attempt to deliver a message: one outbox row, or several bundled (D3).
 
     `message_id` is derived from the outbox rows' idempotency keys, so every
-    attempt of the same message carries the same Message-ID.  `committed_at`
-    marks the point of no return (for SMTP: the whole message is on the wire,
-    only the final "." is missing); after a crash, a `committed` attempt is
-    counted as sent and a `transmitting` one as never delivered.  `subject`
-    and `body` keep the text as sent, for the audit trail.
+    attempt of the same message carries the same Message-ID.  An attempt is
+    `sent` only once the other side took the message (SMTP 250, HTTP 2xx, the
+    letter in a print batch); one a crash left `transmitting` (or `committed`,
+    from older versions, with `committed_at`) is sent again by the next
+    dispatch — at least once, never lost.  `subject` and `body` keep the text
+    as sent, for the audit trail.
     """
 
     __tablename__ = "delivery"
@@ -674,6 +704,7 @@ BOUNCE_SEEN = BounceSeen.__table__
 OUTBOX = Outbox.__table__
 LEDGER = Ledger.__table__
 RUN = Run.__table__
+LEASE = BookLease.__table__
 INBOX = Inbox.__table__
 DELIVERY = Delivery.__table__
 DELIVERY_ITEM = DeliveryItem.__table__

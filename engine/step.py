@@ -13,19 +13,20 @@ A rule's *effective date* is the latest of the date its trigger names
 state, the end of a pause (or of a dispute or hold), the end of the A9 grace for
 payments in transit (three TARGET2 days after the due date) and, for a step that
 posts a letter, the policy's gap after the last letter (D4, at least 7 days).
-The step replays, in date order, every event and every rule whose effective
-date is not after `today`; each transition takes effect on its own effective
-date, so interest periods, fees and dwell times come out exactly as if the
-engine had run every single day.  An invoice
+The step replays, in date order,
+every event and every rule whose effective date is not after `today`.  Silent
+transitions take effect on their own effective dates, and interest runs by
+date, so interest comes out to the cent as if the engine had run every day.
+A letter that is not sent never happened: a level that speaks to the customer
+takes effect on the day its message goes out — the run's day when a run
+catches up missed days — after every event up to that day; a run moves an
+invoice at most one such level, and the next one is timed from it (its
+`after 14d in …` and the letter gap D4).  A pre-due note whose date passed
+during an outage is passed silently, never sent late.  An invoice
 the engine sees for the first time starts on that day: rules whose dates have
 already passed all become effective that day and the most advanced one wins,
 so an invoice imported 20 days overdue gets the reminder due now, not a
 "payment due soon" note after the fact.
-
-Messages are returned with their effective date; the runner queues at most
-one message per invoice and run (the latest level's, which itemises every fee
-and all interest), and records the others as superseded, so a run that
-catches up thirty days does not post three letters at once.
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ class _Run:
         self.actions: list[Any] = []
         self.calendar = law.Calendar.for_customer(compiled.policy.calendar, customer)
         self.waits_for_event = False
+        #: the day this step entered a state that speaks to the customer (catch-up: one level)
+        self.spoke_on: date | None = None
 
     # facts -------------------------------------------------------------------
     def money(self, amount: Decimal) -> Money:
@@ -288,7 +291,30 @@ class _Run:
         if rule is not None and r.last_letter_on is not None and self.sends_letter(rule.target):
             # D4: the policy's gap between two letters about one invoice, at least 7 days.
             floor = max(floor, r.last_letter_on + self.letter_gap())
+        if rule is not None and self.spoke_on is not None and self.speaks(rule.target):
+            # Catch-up moves at most one level that speaks to the customer per run.
+            floor = max(floor, self.today + timedelta(days=1))
         return max(fire, floor)
+
+    def taking_day(self, day: date, rule: Rule) -> date:
+        """The day a rule due on `day` is carried out in this run.
+
+        A letter that is not sent never happened: a level that speaks to the customer
+        takes effect on the day its message goes out — the run's day when a run catches up
+        missed days — so its fee, its place in the letter gap (D4) and the next level's
+        timing all start from the letter, not from a day nobody was written to.  Silent
+        levels keep their own dates (interest runs by date anyway).
+        """
+        if not self.speaks(rule.target) or self.expired(day):
+            return day
+        return max(day, self.today)
+
+    def expired(self, day: date) -> bool:
+        """Whether a message meant for `day` lost its purpose by the run's day.
+
+        A note before the due date ("payment due soon") is pointless once the due date has
+        passed: caught up after it, its level is passed silently, never sent late."""
+        return day <= self.inv.due_date < self.today
 
     def grace_over(self) -> date:
         """A9: the first day escalation may act on a payment that has not arrived.
@@ -309,6 +335,11 @@ class _Run:
         if gap is not None and gap.business:
             days = timedelta(days=-(-gap.days * 7 // 5))  # business days as calendar days
         return max(days or MIN_LETTER_GAP, MIN_LETTER_GAP)
+
+    def speaks(self, target: str) -> bool:
+        """Whether entering `target` sends the customer a message (a dunning level)."""
+        state = self.ladder_state(target)
+        return state is not None and any(isinstance(a, ir.Send) for a in state.actions)
 
     def sends_letter(self, target: str) -> bool:
         """Whether entering `target` posts a letter (opted-out channels fall back to one)."""
@@ -342,7 +373,7 @@ class _Run:
                 break
             self.resume_if_pause_over()
             candidates = self.time_candidates()
-            time_day = candidates[0][0] if candidates else None
+            time_day = self.taking_day(*candidates[0]) if candidates else None
             plan_event = self.plan_event()
             if plan_event is not None and plan_event.on <= self.today:
                 pending.append(plan_event)
@@ -434,10 +465,11 @@ class _Run:
         """
         daily = False
         later: date | None = None
-        for day, rule in candidates:
-            if day > self.today:
-                later = later or day
+        for due, rule in candidates:
+            if due > self.today:
+                later = later or due
                 continue
+            day = self.taking_day(due, rule)
             if self.blocked(day):
                 continue
             if self.try_rule(rule, day):
@@ -625,6 +657,14 @@ class _Run:
         """A state's entry actions, in the IR's canonical order."""
         self.book_interest(day, rule_at)
         sends = [a for a in state.actions if isinstance(a, ir.Send) and not self.repeated(a, day)]
+        if sends and self.expired(day):
+            self.note(
+                day,
+                f"{state.name}: not sent, its purpose expired — the due date "
+                f"{self.inv.due_date} passed before it could go out",
+                rule_at,
+            )
+            sends = []
         letter = False
         offers = tuple(
             _action_words(a)
@@ -659,6 +699,7 @@ class _Run:
                 )
             )
         if sends:
+            self.spoke_on = day
             self.after_reminder(day, letter, announces)
         fee_lines = [a for a in state.actions if isinstance(a, ir.Fee)]  # B1: one fee a letter
         for action in state.actions:

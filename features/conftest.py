@@ -1137,3 +1137,57 @@ def in_der_email(welt: Welt, kunde: str, text: str) -> None:
 def nicht_in_der_email(welt: Welt, kunde: str, text: str) -> None:
     mail = _mailtext(welt, kunde)
     assert " ".join(text.split()) not in mail, mail
+
+
+def _mahnwerk(welt: Welt, befehl: str) -> str:
+    """A `mahnwerk …` command line as a user types it, against this scenario's database."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from mahnwerk.cli import app
+
+    argv = shlex.split(befehl)
+    assert argv[0] == "mahnwerk", befehl
+    url = welt.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, [*argv[1:], "--db", url])
+    assert result.exit_code == 0, (befehl, result.output)
+    return result.stdout
+
+
+@then(parsers.parse('nennt "{befehl}" die Forderung verjährt seit dem {tag_}'))
+def show_verjaehrt(welt: Welt, befehl: str, tag_: str) -> None:
+    import json
+
+    row = json.loads(_mahnwerk(welt, befehl))["invoice"]
+    assert (row["time_barred"], row["time_barred_since"]) == (True, tag(tag_).isoformat()), row
+
+
+def _zeile(welt: Welt, befehl: str, rechnung: str) -> dict[str, Any]:
+    import json
+
+    rows = {r["invoice"]: r for r in json.loads(_mahnwerk(welt, befehl))}
+    return rows[rechnung]
+
+
+@then(parsers.parse('nennt "{befehl}" für "{rechnung}" die Forderung verjährt seit dem {tag_}'))
+def liste_verjaehrt(welt: Welt, befehl: str, rechnung: str, tag_: str) -> None:
+    row = _zeile(welt, befehl, rechnung)
+    assert (row["time_barred"], row["time_barred_since"]) == (True, tag(tag_).isoformat()), row
+
+
+@then(parsers.parse('nennt "{befehl}" für "{rechnung}" die Forderung nicht verjährt'))
+def liste_nicht_verjaehrt(welt: Welt, befehl: str, rechnung: str) -> None:
+    row = _zeile(welt, befehl, rechnung)
+    assert (row["time_barred"], row["time_barred_since"]) == (False, None), row
+
+
+@then(parsers.parse('steht in der Ausgabe von "{befehl}" "{text}"'))
+def in_der_ausgabe(welt: Welt, befehl: str, text: str) -> None:
+    out = _mahnwerk(welt, befehl)
+    assert text in out, out
+
+
+# --- the collection agency's file (inkasso_akte.feature) -------------------------------------
+# Its steps live in schritte_akte.py; the star import brings pytest-bdd's step fixtures here.
+from schritte_akte import *  # noqa: E402, F403

@@ -114,6 +114,20 @@ Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
     Und ist "R2" ab dem 2028-01-01 verjährt
     Und verzeichnet der Verlauf von "R2" die Aufgabe "gerichtliches Mahnverfahren"
 
+  Szenario: C4 – show und invoices --json sagen, dass und seit wann eine Forderung verjährt ist
+    Angenommen die Kunden:
+      | Kundennummer | Name          | Typ | Bundesland | Merkmale |
+      | K2           | Bau Nord GmbH | B2B | BE         | gericht  |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K2           | 2023-02-15     | 2023-03-15 | 800,00 | ja                    |
+      | R2              | K2           | 2024-02-15     | 2024-03-15 | 800,00 | ja                    |
+    Wenn der Mahnlauf täglich vom 2026-12-30 bis zum 2027-01-02 läuft
+    Dann nennt "mahnwerk show R1 --json" die Forderung verjährt seit dem 2027-01-01
+    Und nennt "mahnwerk invoices --json" für "R1" die Forderung verjährt seit dem 2027-01-01
+    Und nennt "mahnwerk invoices --json" für "R2" die Forderung nicht verjährt
+    Und steht in der Ausgabe von "mahnwerk show R1" "time-barred since 2027-01-01"
+
   Szenariogrundriss: C4 – Verjährung: drei Jahre ab Jahresende, Neubeginn durch Teilzahlung
     Wenn die Verjährung einer am <fällig> fälligen Forderung mit Anerkenntnis (Teilzahlung) am <Teilzahlung> bestimmt wird
     Dann ist sie ab dem <verjährt ab> verjährt

@@ -110,7 +110,7 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path, monkeypatch):
     (tmp_path / "notes.db").write_text("Einkaufsliste: Milch, Brot\n" * 200)
     result = invoke("invoices", "--db", "notes.db")
     assert result.exit_code == 1
-    assert f"{tmp_path / 'notes.db'}: the database file is not an SQLite database" in result.output
+    assert f"{tmp_path / 'notes.db'}: the file is not an SQLite database" in result.output
 
 
 def test_deploying_a_missing_or_non_utf8_policy_names_the_file(book, tmp_path):

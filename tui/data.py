@@ -226,7 +226,7 @@ def queue_page(
     more = len(rows) > size
     rows = rows[:size]
     return Page(
-        [invoice_row(r) for r in rows],
+        [invoice_row(r, today) for r in rows],
         [(r.iid if expr is None else r.sort_key, r.iid) for r in rows],
         more,
     )

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk.engine import lease
 from mahnwerk.engine.bank.entries import BankEntry, StatementError, read_statement
 from mahnwerk.engine.bank.matching import (
     Allocation,
@@ -172,8 +173,11 @@ def import_statement(
     *,
     now: datetime | None = None,
     actor: str = "bank-import",
+    wait: float = lease.DEFAULT_WAIT,
 ) -> BankImportResult:
-    """Import one camt.053/054 or MT940 file whole, or raise `StatementError` and write nothing."""
+    """Import one camt.053/054 or MT940 file whole, or raise `StatementError` and write nothing.
+
+    Written under the book lease, like every import: never beside a run."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -182,7 +186,7 @@ def import_statement(
     counts = dict.fromkeys(("credits", "matched", "queued", "review", "other", "payments"), 0)
     booked = Decimal("0.00")
     try:
-        with engine.begin() as conn:
+        with lease.holding(engine, f"the import of {name}", wait=wait), engine.begin() as conn:
             known = _known_keys(conn, [e.key for e in entries])
             new = [e for e in entries if e.key not in known]
             if new:

@@ -152,7 +152,7 @@ def test_broken_mt940_names_file_and_line(name: str, line: int, message: str) ->
 
 
 def test_mt940_iso_8859_1_is_read(tmp_path: Path) -> None:
-    text = (MT940 / "sepa_snippet.sta").read_text(encoding="ascii")
+    text = (MT940 / "sepa_mt9401.sta").read_text(encoding="ascii")
     latin = tmp_path / "latin1.sta"
     latin.write_bytes(text.replace("Karl Kaufmann", "Karl Käufmann").encode("iso-8859-1"))
     names = {e.counterparty_name for e in read_statement(latin)}
