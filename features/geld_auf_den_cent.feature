@@ -130,3 +130,57 @@ Funktionalität: Geld auf den Cent (A4, A6, A7, B1, D10)
     Dann steht "R1" im Zustand "letzte_mahnung"
     Und betragen die Pauschale auf "R1" insgesamt 40,00 EUR
     Und betragen die Mahngebühren auf "R1" insgesamt 3,00 EUR
+
+  Szenario: A4 und A7 – Unter Unternehmern + 9 Punkte und 40 EUR nur für ein Entgelt, sonst + 5
+    § 288 Abs. 2 BGB (+ 9 Punkte) und Abs. 5 (Pauschale) gelten nur für Entgeltforderungen,
+    also Zahlungen für Lieferungen oder Leistungen.  Ein Darlehen oder Schadensersatz unter
+    Unternehmern trägt + 5 Punkte und keine Pauschale.  Die Spalte „Forderungsart“ sagt es;
+    fehlt sie, ist die Rechnung ein Entgelt.  1.000,00 EUR vom 16.05. bis 14.08.2025:
+    + 9 → 14,20 + 12,66 = 26,86 EUR; + 5 → 9,16 + 7,73 = 16,89 EUR.
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "forderungsart" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment firmen when customer.type == B2B use firmen
+        segment alle use alle
+        ladder firmen {
+          state mahnung "1. Mahnung" at 14d after due {
+            letter "mahnung_1"
+            lump sum
+            interest statutory
+            wait
+          }
+        }
+        ladder alle {
+          state pruefen "Prüfen" at 14d after due {
+            notify "team"
+            wait
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name          | Typ | Bundesland |
+      | K2           | Bau Nord GmbH | B2B | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag   | Fälligkeit vereinbart | Forderungsart |
+      | R1              | K2           | 2025-04-15     | 2025-05-15 | 1.000,00 | ja                    | Entgelt       |
+      | R2              | K2           | 2025-04-15     | 2025-05-15 | 1.000,00 | ja                    | Darlehen      |
+      | R3              | K2           | 2025-04-15     | 2025-05-15 | 1.000,00 | ja                    |               |
+    Und der Mahnlauf täglich vom 2025-05-10 bis zum 2025-06-05 gelaufen ist
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag   | Rechnungsnummer |
+      | Z1          | 2025-08-15    | 1.000,00 | R1              |
+      | Z2          | 2025-08-15    | 1.000,00 | R2              |
+      | Z3          | 2025-08-15    | 1.000,00 | R3              |
+    Und der Mahnlauf am 2025-08-15 läuft
+    Dann betragen die Verzugszinsen auf "R1" insgesamt 26,86 EUR
+    Und betragen die Pauschale auf "R1" insgesamt 40,00 EUR
+    Und betragen die Verzugszinsen auf "R2" insgesamt 16,89 EUR
+    Und betragen die Pauschale auf "R2" insgesamt 0,00 EUR
+    Und nennt der Verlauf von "R2" "no lump sum: not payment for goods or services"
+    Und betragen die Verzugszinsen auf "R3" insgesamt 26,86 EUR
+    Und betragen die Pauschale auf "R3" insgesamt 40,00 EUR
