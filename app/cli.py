@@ -12,7 +12,7 @@ import typer
 from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
-from mahnwerk.errors import UsageError
+from mahnwerk.errors import MahnwerkError, UsageError
 from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 app = typer.Typer(
@@ -51,11 +51,12 @@ def policy_check(
     known = template_names(templates) if templates is not None else None
     from mahnwerk.dsl.compile import TEXT_SUFFIXES, YAML_SUFFIXES
 
-    failed = 0
+    failed = checked = 0
     for path in files:
         if path.suffix.lower() not in TEXT_SUFFIXES | YAML_SUFFIXES:
             typer.echo(f"{path}: skipped (not a policy file: .mahn, .yaml or .yml)")
             continue
+        checked += 1
         diagnostics = check_file(path, known)
         errors = [d for d in diagnostics if d.severity == "error"]
         for d in diagnostics:
@@ -68,6 +69,11 @@ def policy_check(
             typer.echo(f"{path}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
     if failed:
         raise typer.Exit(1)
+    if not checked:
+        raise MahnwerkError(
+            f"nothing checked: {', '.join(map(str, files))} — no .mahn, .yaml or .yml file",
+            hint="name policy files",
+        )
 
 
 def template_names(folder: Path) -> set[str]:
@@ -97,13 +103,13 @@ def policy_graph(
     from mahnwerk.dsl.render import RENDERERS
 
     if fmt not in RENDERERS:
-        _err(f"unknown format {fmt!r}: use one of {', '.join(RENDERERS)}")
+        _err(f"error: unknown format {fmt!r}: use one of {', '.join(RENDERERS)}")
         raise typer.Exit(2)
     compiled = _load(file)
     names = list(compiled.graphs)
     if segment is not None:
         if segment not in compiled.graphs:
-            _err(f"{file}: unknown segment {segment!r}; segments: {', '.join(names)}")
+            _err(f"error: {file}: unknown segment {segment!r}; segments: {', '.join(names)}")
             raise typer.Exit(1)
         names = [segment]
     out = [RENDERERS[fmt](compiled.graphs[n], with_handlers=events) for n in names]
@@ -125,7 +131,7 @@ def policy_convert(
     elif to in ("dsl", "text", "mahn"):
         text = writers.to_text(compiled.policy)
     else:
-        _err(f"unknown target {to!r}: use yaml or dsl")
+        _err(f"error: unknown target {to!r}: use yaml or dsl")
         raise typer.Exit(2)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -149,10 +155,20 @@ def main() -> None:  # pragma: no cover
     app()
 
 
-def _json_arg(value: str) -> dict:
+def _json_arg(value: str, option: str) -> dict:
+    """`--customer`/`--invoice`: a .json file or JSON text; either way a dict."""
     path = Path(value)
-    text = path.read_text(encoding="utf-8") if path.exists() else value
-    return json.loads(text)
+    text = path.read_text(encoding="utf-8") if path.is_file() else value
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{option} {value!r}: neither a JSON file nor JSON text ({exc})",
+            hint='write e.g. \'{"type": "B2C"}\' or the name of a .json file',
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{option} {value!r}: a JSON object {{...}} is needed")
+    return data
 
 
 # ---------------------------------------------------------------------------
@@ -446,26 +462,44 @@ def approvals_list(db: DbOption = None, as_json: Annotated[bool, typer.Option("-
         typer.echo("no approvals waiting")
 
 
-def _decide(approval_id: int, by: str, approve: bool, comment: str, db: str | None) -> None:
+def _decide(approval_id: int, by: str | None, approve: bool, comment: str, db: str | None):
+    """Decide as the proven identity (the OS user, see mahnwerk.service.identity)."""
     from mahnwerk.engine.approvals import ApprovalError, decide
+    from mahnwerk.service.identity import Refused, acting
 
     now = _now()
+    engine = open_engine(db)
     try:
-        typer.echo(decide(open_engine(db), approval_id, by, approve, now, now.date(), comment))
-    except ApprovalError as exc:
+        me = acting(engine, by, "approver", "deciding an approval")
+        typer.echo(decide(engine, approval_id, me.name, approve, now, now.date(), comment))
+    except (ApprovalError, Refused) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
 
 
+DeciderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="MAHNWERK_OPERATOR",
+        help="Your name, checked against who you are (the OS user); default: you.",
+    ),
+]
+
+
 @approvals_app.command("approve")
-def approvals_approve(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
-    """Approve an escalation (a rule may need two different people)."""
+def approvals_approve(
+    approval_id: int, by: DeciderOpt = None, comment: str = "", db: DbOption = None
+):
+    """Approve an escalation (a rule may need two different people). Role: approver."""
     _decide(approval_id, by, True, comment, db)
 
 
 @approvals_app.command("reject")
-def approvals_reject(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
-    """Reject an escalation; the invoice goes on hold until released."""
+def approvals_reject(
+    approval_id: int, by: DeciderOpt = None, comment: str = "", db: DbOption = None
+):
+    """Reject an escalation; the invoice goes on hold until released. Role: approver."""
     _decide(approval_id, by, False, comment, db)
 
 
@@ -644,9 +678,23 @@ def tui_cmd(
         raise typer.Exit(2) from None
     day = _date(as_of, "--as-of") if as_of else _now().date()
     engine = open_engine(db)
+    operator = _tui_operator(engine, operator)
     from mahnwerk.tui.app import MahnwerkApp
 
     MahnwerkApp(engine, operator, day, _now).run()
+
+
+def _tui_operator(engine, label: str) -> str:
+    """Once people are registered, the TUI works under the proven person's name only."""
+    from mahnwerk.service.identity import Refused, acting, registered
+
+    if not registered(engine):
+        return label  # single-user mode: the name is a label (see README, "Who is acting")
+    try:
+        return acting(engine, label, "viewer", "opening the TUI").name
+    except Refused as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
 
 
 def _policy_dir() -> Path:
@@ -686,8 +734,10 @@ _register_data_commands()
 
 def _register_analytics_commands() -> None:
     from mahnwerk.cmd_analytics import register
+    from mahnwerk.cmd_forecast import register as register_forecast
 
     register(app)
+    register_forecast(app)
 
 
 _register_analytics_commands()
@@ -706,8 +756,18 @@ def policy_explain(
     compiled = _load(file)
     day = _date(as_of, "--as-of") if as_of else _now().date()
     try:
-        lines = explain(compiled, _json_arg(customer), _json_arg(invoice), day)
-    except (ExplainError, json.JSONDecodeError) as exc:
+        facts = _json_arg(customer, "--customer"), _json_arg(invoice, "--invoice")
+        lines = explain(compiled, *facts, day)
+    except ExplainError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo("\n".join(lines))
+
+
+def _register_service_commands() -> None:
+    from mahnwerk.service.cli import register
+
+    register(app)
+
+
+_register_service_commands()

@@ -192,56 +192,73 @@ def _evaluate(history: Path | None, as_of: str | None, db: str | None, as_json: 
 # report
 # ---------------------------------------------------------------------------
 
-FORMATS = ("table", "csv", "json", "png")
+FORMATS = ("table", "csv", "xlsx", "json", "png")
 
 
 def report_cmd(
-    name: Annotated[str, typer.Argument(help="aging, dso, effectiveness, stages or channels.")],
+    name: Annotated[
+        str, typer.Argument(help="aging, dso, effectiveness, stages, channels, or pack.")
+    ],
     as_of: AsOfOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or png.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, csv, xlsx, json or png (with an SVG).")
+    ] = "table",
+    lang: Annotated[
+        str, typer.Option("--lang", help="de (CSV: ; and decimal comma) or en.")
+    ] = "de",
+    month: Annotated[
+        str | None, typer.Option("--month", help="pack: the month, e.g. 2026-03.")
+    ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="File to write (png: default report-NAME.png)."),
+        typer.Option("-o", "--output", help="File to write (default report-NAME.png/.pdf)."),
     ] = None,
     within: Annotated[
         int, typer.Option(help="channels: paid within this many days after a message.")
     ] = 14,
     db: DbOption = None,
 ) -> None:
-    """Aging buckets, DSO, collection effectiveness, recovery per state, channels."""
-    from mahnwerk.engine.reports import REPORTS, ReportError
+    """Aging, DSO, collection effectiveness, recovery per state, channels; `pack` for a month."""
+    from mahnwerk.engine.report_pack import pack
+    from mahnwerk.engine.reports import REPORTS
 
-    if name not in REPORTS:
-        _err(f"error: unknown report {name!r}: use one of {', '.join(REPORTS)}")
+    if name not in (*REPORTS, "pack"):
+        _err(f"error: unknown report {name!r}: use one of {', '.join(REPORTS)} or pack")
         raise typer.Exit(2)
-    if fmt not in FORMATS:
-        _err(f"error: unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt not in FORMATS or lang not in ("de", "en"):
+        _err(f"error: use --format {'|'.join(FORMATS)} and --lang de|en")
         raise typer.Exit(2)
     engine = open_engine(db)
     try:
+        if name == "pack":
+            if not month:
+                _err("error: report pack needs --month YYYY-MM")
+                raise typer.Exit(2)
+            first = _date(f"{month}-01", "--month")
+            path = output or Path(f"report-pack-{month}.pdf")
+            path.write_bytes(pack(engine, first, lang))
+            typer.echo(f"wrote {path}")
+            return
         day = _as_of(engine, as_of)
-        try:
-            report = (
-                REPORTS[name](engine, day, within)
-                if name == "channels"
-                else REPORTS[name](engine, day)
-            )
-        except ReportError as exc:
-            _err(f"error: {exc}")
-            raise typer.Exit(1) from None
+        report = (
+            REPORTS[name](engine, day, within) if name == "channels" else REPORTS[name](engine, day)
+        )
     finally:
         engine.dispose()
-    if fmt == "png":
-        path = report.to_png(output or Path(f"report-{name}.png"))
-        typer.echo(f"wrote {path}")
+    if fmt in ("png", "xlsx"):
+        path = output or Path(f"report-{name}.{fmt}")
+        written = report.to_png(path, lang) if fmt == "png" else report.to_xlsx(path)
+        typer.echo(f"wrote {written}" + (f" and {written.with_suffix('.svg')}" if fmt == "png"
+                                         else ""))
         return
-    text = {"csv": report.to_csv, "json": report.to_json}.get(fmt)
-    if text is not None:
+    if fmt in ("csv", "json"):
+        text = report.to_csv(lang) if fmt == "csv" else report.to_json()
         if output:
-            output.write_text(text() + ("" if fmt == "csv" else "\n"), encoding="utf-8")
+            encoding = "utf-8-sig" if fmt == "csv" and lang == "de" else "utf-8"
+            output.write_text(text + ("" if fmt == "csv" else "\n"), encoding=encoding)
             typer.echo(f"wrote {output}")
         else:
-            typer.echo(text(), nl=fmt != "csv")
+            typer.echo(text, nl=fmt != "csv")
         return
     _print_table(report.title, report.columns, report.rows)
     for note in report.notes:

@@ -29,6 +29,7 @@ from mahnwerk.engine.bank import (
     rematch,
     remember_account,
 )
+from mahnwerk.errors import UsageError
 from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 ByOption = Annotated[
@@ -79,7 +80,7 @@ def import_bank(
             try:
                 result = import_statement(engine, file, actor=by, now=_now(), wait=wait)
             except StatementError as exc:
-                typer.echo(str(exc), err=True)
+                typer.echo(exc.cli_text(), err=True)
                 failed += 1
                 continue
             results.append(result)
@@ -179,6 +180,15 @@ def account_cmd(
     db: DbOption = None,
 ) -> None:
     """Remember that payments from IBAN come from CUSTOMER (used to match by amount)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        IBAN(iban)
+    except SchwiftyException as exc:
+        raise UsageError(
+            f"IBAN {iban!r} is not valid: {exc}", hint="copy it from a bank statement"
+        ) from None
     with _database(db) as engine:
         remember_account(engine, customer, iban, now=_now())
     typer.echo(f"{iban.replace(' ', '').upper()}: {customer}")

@@ -37,10 +37,12 @@ def _columns_help(kind: Kind) -> str:
     return f"Columns (* = required): {', '.join(names)}."
 
 
-def _run_import(kind: Kind, file: Path, db: str | None, wait: float) -> None:
+def _run_import(
+    kind: Kind, file: Path, db: str | None, wait: float, allow_future: bool = False
+) -> None:
     engine = open_engine(db)
     try:
-        result = import_file(engine, kind, file, wait=wait)
+        result = import_file(engine, kind, file, wait=wait, allow_future=allow_future)
     except ImportFailed as exc:
         raise _fail(str(exc)) from exc
     finally:
@@ -61,9 +63,22 @@ def import_invoices(file: FileArg, db: DbOption = None, wait: WaitOption = DEFAU
     _run_import("invoices", file, db, wait)
 
 
-def import_payments(file: FileArg, db: DbOption = None, wait: WaitOption = DEFAULT_WAIT) -> None:
-    """Import payments, matched by payment_id; without invoice_id they stay unmatched."""
-    _run_import("payments", file, db, wait)
+def import_payments(
+    file: FileArg,
+    db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT,
+    allow_future: Annotated[
+        bool,
+        typer.Option(
+            "--allow-future",
+            help="Accept payments dated after today (announced transfers); each is held "
+            "until its date.",
+        ),
+    ] = False,
+) -> None:
+    """Import payments, matched by payment_id; without invoice_id they stay unmatched.
+    A payment dated after today is refused unless --allow-future holds it until its date."""
+    _run_import("payments", file, db, wait, allow_future)
 
 
 def register(app: typer.Typer) -> None:

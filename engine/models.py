@@ -775,3 +775,7 @@ class DatevBooking(SQLModel, table=True):
         primary_key=True, foreign_key="ledger.id", sa_column_kwargs={"autoincrement": False}
     )
     export_id: int = Field(foreign_key="datev_export.id", index=True)
+
+
+# The service's tables (people, tokens, webhooks, schedule) share this metadata.
+from mahnwerk.service import tables as _service_tables  # noqa: E402, F401

@@ -100,6 +100,34 @@ def list_invoices(
         return [invoice_row(r, day) for r in conn.execute(query)]
 
 
+def invoice_page(
+    engine: Engine,
+    after_id: int = 0,
+    limit: int = 100,
+    state: str | None = None,
+    segment: str | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Invoices after the internal id `after_id` (keyset paging for the HTTP API), with ids."""
+    query = _base().add_columns(INV.c.id).where(INV.c.id > after_id).order_by(INV.c.id)
+    if state:
+        query = query.where(DS.c.state == state)
+    if segment:
+        query = query.where(DS.c.segment == segment)
+    with engine.connect() as conn:
+        day = books_date(conn)
+        return [(r.id, invoice_row(r, day)) for r in conn.execute(query.limit(limit))]
+
+
+def invoice(engine: Engine, external_id: str) -> dict[str, Any]:
+    """One invoice's row (`invoice_row`), or `NotFound`."""
+    with engine.connect() as conn:
+        row = conn.execute(_base().where(INV.c.external_id == external_id)).first()
+        day = books_date(conn) if row is not None else None
+    if row is None:
+        raise NotFound(f"no invoice {external_id!r}")
+    return invoice_row(row, day)
+
+
 def timeline(engine: Engine, invoice: str, as_of: date | None = None) -> dict[str, Any]:
     """Everything that happened to one invoice, with the rule behind each entry;
     `as_of` (default: the latest run's date) judges limitation (C4)."""
@@ -194,6 +222,59 @@ def record_event(
 CUSTOMER_EVENTS = {"insolvency": "insolvent_since", "death_notice": "deceased_since"}
 
 
+def concerns(kind: str, issue_date: date, since: date) -> bool:
+    """Whether a customer's insolvency or death (from `since`) reaches a claim issued then.
+
+    C5 (§§ 87, 89 InsO): the opening stops every claim that arose up to and including its
+    day; a claim issued later is a debt of the estate and is dunned on its own.  C6: a
+    death reaches every claim.  The one place of this cut-off, for the claims open when the
+    event is recorded and for those imported afterwards.
+    """
+    return kind != "insolvency" or issue_date <= since
+
+
+def tell_new_invoices(conn: Any, invoices: list[tuple[int, date, Any]], now: Any) -> list[int]:
+    """Invoices imported after their customer's insolvency or death learn of it.
+
+    `invoices` are (invoice id, issue date, Customer) of invoices the engine takes up now.  The
+    customer's event is a fact with its date, whenever the claim arrives: each concerned
+    invoice gets the event in its inbox (once), so the run stops or pauses it before any
+    reminder.  Returns the ids told.
+    """
+    wanted = []
+    for iid, issued, customer in invoices:
+        for kind, column in CUSTOMER_EVENTS.items():
+            since = getattr(customer, column)
+            if since is not None and concerns(kind, issued, since):
+                wanted.append((iid, kind, since))
+    if not wanted:
+        return []
+    have = set(
+        conn.execute(
+            select(INBOX.c.invoice_id, INBOX.c.kind).where(
+                INBOX.c.invoice_id.in_(sorted({iid for iid, _, _ in wanted})),
+                INBOX.c.kind.in_(sorted(CUSTOMER_EVENTS)),
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "invoice_id": iid,
+            "kind": kind,
+            "occurred_on": since,
+            "payload": json.dumps({"note": f"the customer's {kind} of {since}, recorded before "
+                                   "this invoice was imported"}),
+            "recorded_at": now,
+            "actor": "engine",
+        }
+        for iid, kind, since in wanted
+        if (iid, kind) not in have
+    ]
+    if rows:
+        conn.execute(INBOX.insert(), rows)
+    return [r["invoice_id"] for r in rows]
+
+
 def record_customer_event(
     engine: Engine,
     customer: str,
@@ -220,12 +301,14 @@ def record_customer_event(
         if cid is None:
             raise NotFound(f"no customer {customer!r}: import it first or check the number")
         conn.execute(CUST.update().where(CUST.c.id == cid).values({column: on}))
-        query = select(INV.c.id, INV.c.external_id).where(
+        query = select(INV.c.id, INV.c.external_id, INV.c.issue_date).where(
             INV.c.customer_id == cid, INV.c.closed_on.is_(None)
         )
-        if kind == "insolvency":
-            query = query.where(INV.c.issue_date <= on)
-        invoices = conn.execute(query.order_by(INV.c.id)).all()
+        invoices = [
+            (iid, ext)
+            for iid, ext, issued in conn.execute(query.order_by(INV.c.id))
+            if concerns(kind, issued, on)
+        ]
         if invoices:
             conn.execute(
                 INBOX.insert(),

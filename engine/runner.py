@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law, lease, segment_moves
+from mahnwerk.engine import law, lease, queries, segment_moves
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import (
@@ -423,6 +423,10 @@ def intake_phase(
                     cust,
                 )
                 stats.new_invoices += 1
+            # C5, C6: a customer insolvent or dead before this invoice arrived
+            queries.tell_new_invoices(
+                conn, [(r.id, r.issue_date, customers[r.customer_id]) for r in rows], now
+            )
             writes.flush()
     return stats
 

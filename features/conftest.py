@@ -137,6 +137,7 @@ def kunden(welt: Welt, datatable: list[list[str]]) -> None:
 
 
 @given("die Rechnungen:")
+@when("die Rechnungen eingehen:")
 def rechnungen(welt: Welt, datatable: list[list[str]]) -> None:
     import_file(welt.engine, "invoices", welt.csv("rechnungen.csv", datatable))
 

@@ -21,6 +21,9 @@ from typer.testing import CliRunner
 
 import mahnwerk.cli as cli
 from mahnwerk.cli import app
+from mahnwerk.engine.approvals import decide
+from mahnwerk.engine.db import make_engine
+from mahnwerk.service.identity import os_user
 
 RUNNER_POLICY = Path(__file__).parent / "engine" / "data" / "runner_policy.mahn"
 B2B_POLICY = """policy "cli-b2b" version 1 {
@@ -243,19 +246,29 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     text = books("approvals", "list").stdout
     assert f"#{big['id']:<6} RE-2024-0004" in text and "needs 2" in text
 
-    # four eyes: anna once, anna again is refused, ben completes it
-    out = books("approvals", "approve", big["id"], "--by", "anna").stdout
-    assert "anna approved (1 of 2); waiting for another person" in out
-    again = books("approvals", "approve", big["id"], "--by", "anna", code=1)
+    # four eyes between proven identities: the OS user acts, `--by` may only name it
+    me = os_user()
+    forged = books("approvals", "approve", big["id"], "--by", "anna", code=1)
+    assert f"--by anna is not who you are: you are {me}" in forged.stderr
+    assert books.json("approvals", "list")[0]["approved_by"] == []
+    out = books("approvals", "approve", big["id"]).stdout
+    assert f"{me} approved (1 of 2); waiting for another person" in out
+    again = books("approvals", "approve", big["id"], "--by", me, code=1)
     assert "a second approval must come from a different person" in again.stderr
-    assert books.json("approvals", "list")[0]["approved_by"] == ["anna"]
-    out = books("approvals", "approve", big["id"], "--by", "ben").stdout
+    assert books.json("approvals", "list")[0]["approved_by"] == [me]
+    # the second person proves themselves elsewhere (another OS account, an API token):
+    # the engine takes their decision under their proven name
+    engine = make_engine(books.db)
+    out = decide(
+        engine, big["id"], "ben", True, datetime(2024, 6, 1, 9, tzinfo=UTC), date(2024, 6, 1)
+    )
+    engine.dispose()
     assert "approved; the next run moves the invoice to gericht" in out
-    out = books("approvals", "reject", small["id"], "--by", "anna", "--comment", "Rate").stdout
-    assert "rejected by anna; the invoice is on hold" in out
-    refused = books("approvals", "approve", small["id"], "--by", "ben", code=1)
+    out = books("approvals", "reject", small["id"], "--comment", "Rate").stdout
+    assert f"rejected by {me}; the invoice is on hold" in out
+    refused = books("approvals", "approve", small["id"], code=1)
     assert "already rejected" in refused.stderr
-    assert books("approvals", "approve", 99999, "--by", "ben", code=1).stderr.strip() == (
+    assert books("approvals", "approve", 99999, code=1).stderr.strip() == (
         "error: no approval 99999"
     )
     assert books("approvals", "list").stdout.strip() == "no approvals waiting"
@@ -285,7 +298,7 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     )
     kinds = [e["kind"] for e in data["events"]]
     assert kinds.count("approval_given") == 2 and "task_court_order" in kinds
-    assert {e["actor"] for e in data["events"] if e["kind"] == "approval_given"} == {"anna", "ben"}
+    assert {e["actor"] for e in data["events"] if e["kind"] == "approval_given"} == {me, "ben"}
     assert all(
         set(x) == {"date", "kind", "amount", "period", "provisional", "rule"}
         for x in data["ledger"]
@@ -359,14 +372,17 @@ def test_a_catch_up_run_queues_no_reminder_for_an_invoice_paid_meanwhile(books: 
 
 
 def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
-    """D8: `--by a.operator` then `--by A.Operator` (or with a zero-width space) is one
-    person; `engine` and `dispatch` are nobody's name; the refusal changes nothing."""
+    """D8: the proven person (the OS user) and any spelling of their name is one person
+    (`Root`, with a zero-width space, full-width); `engine` and `dispatch` are nobody's
+    name; another person's name is a forged `--by`; the refusals change nothing."""
     books("run", "--as-of", "2024-03-05")
     books.today(date(2024, 6, 1))
     books.runs(date(2024, 3, 12), date(2024, 6, 1), every=7)
     big = next(a for a in books.json("approvals", "list") if a["required"] == 2)
-    books("approvals", "approve", big["id"], "--by", "a.operator")
-    for variant in ("A.Operator", "a.\u200boperator", " a.operator ", "\uff41.operator"):
+    me = os_user()
+    books("approvals", "approve", big["id"], "--by", me)
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in me)
+    for variant in (me.upper(), me[:1] + "\u200b" + me[1:], f" {me} ", wide):
         again = books("approvals", "approve", big["id"], "--by", variant, code=1)
         assert "a second approval must come from a different person" in again.stderr, variant
     for machine in ("engine", "dispatch", "Engine"):
@@ -374,7 +390,12 @@ def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
         assert "is reserved for mahnwerk's own entries" in refused.stderr
     refused = books("event", "hold", big["invoice"], "--by", "engine", code=1)
     assert "is reserved" in refused.stderr
+    forged = books("approvals", "approve", big["id"], "--by", "b.operator", code=1)
+    assert "--by b.operator is not who you are" in forged.stderr
     waiting = next(a for a in books.json("approvals", "list") if a["id"] == big["id"])
-    assert waiting["approved_by"] == ["a.operator"]
-    out = books("approvals", "approve", big["id"], "--by", "b.operator").stdout
+    assert waiting["approved_by"] == [me]
+    engine = make_engine(books.db)  # b.operator, proven elsewhere (own OS account, a token)
+    out = decide(engine, big["id"], "b.operator", True, datetime(2024, 6, 1, 9, tzinfo=UTC),
+                 date(2024, 6, 1))  # fmt: skip
+    engine.dispose()
     assert "approved; the next run moves the invoice to gericht" in out

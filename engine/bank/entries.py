@@ -191,14 +191,33 @@ def read_statement(path: str | Path) -> list[BankEntry]:
     The format is recognised from the content, not the file name: banks name their
     exports anything (`.sta`, `.txt`, `.940`, `.xml`, `.camt`).
     """
+    from mahnwerk.engine import limits
+
     path = Path(path)
     try:
+        too_big = path.stat().st_size > limits.STATEMENT_FILE_BYTES
+        if too_big:
+            raise StatementError(
+                path,
+                f"the file is {path.stat().st_size / limits.MiB:.1f} MB, more than the limit "
+                f"of {limits.size(limits.STATEMENT_FILE_BYTES)} for one statement file",
+                "export a shorter period (a day or a week per file)",
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise StatementError(path, f"cannot read the file: {exc.strerror or exc}") from None
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
     if head.startswith(b"<"):
         from mahnwerk.engine.bank.camt import read_camt
+
+        # Counted before parsing: a tree of millions of tiny elements costs gigabytes.
+        if (tags := data.count(b"<") // 2) > limits.XML_ELEMENTS:
+            raise StatementError(
+                path,
+                f"about {tags:,} XML elements, more than the limit of "
+                f"{limits.size(limits.XML_ELEMENTS)} for one statement file",
+                "export a shorter period (a day or a week per file)",
+            )
 
         return number_occurrences(read_camt(path, data))
     if b":20:" in data or b":61:" in data or head.startswith(b"{1:"):

@@ -189,6 +189,7 @@ def demo_settings() -> Settings:
     """The settings of `mahnwerk demo`: a made-up creditor with a valid test IBAN."""
     data = tomllib.loads(EXAMPLE)
     data.pop("sms")
+    data.pop("bounces", None)  # a made-up creditor has no mailbox to read bounces from
     return parse_settings(data, "<demo>", env={})
 
 
@@ -210,6 +211,10 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         )
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            file, "(file)", f"not UTF-8 text (byte {exc.start})", "save it as UTF-8 TOML"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "(syntax)", str(exc), "fix the TOML syntax") from None
     return parse_settings(data, file, env)

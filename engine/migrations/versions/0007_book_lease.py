@@ -42,12 +42,12 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", AWARE, nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_book_lease"),
     )
-    with op.batch_alter_table("invoice") as batch:
-        batch.add_column(
-            sa.Column(
-                "intake_pending", sa.Boolean(), nullable=False, server_default=sa.text("true")
-            )
-        )
+    # A plain ADD COLUMN, not a batch (table copy): on SQLite the copy would drop `invoice`,
+    # which dunning records, payments and the outbox point at.
+    op.add_column(
+        "invoice",
+        sa.Column("intake_pending", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    )
     op.execute(
         "UPDATE invoice SET intake_pending = false "
         "WHERE id IN (SELECT invoice_id FROM dunning_state)"
