@@ -543,6 +543,7 @@ def advance_batch(
                 INV.c.due_date_agreed,
                 INV.c.notice_30_days,
                 INV.c.received_on,
+                INV.c.claim_kind,
             )
             .join(INV, INV.c.id == DS.c.invoice_id)
             .where(DS.c.invoice_id.in_(chunk))
