@@ -884,6 +884,7 @@ def _write_actions(
                     "payload": json.dumps(
                         {
                             "state": action.state,
+                            "segment": record.segment if record is not None else None,
                             "offers": list(action.offers),
                             "announces": list(action.announces),
                             # the terminal state this letter's step completed into the same

@@ -249,7 +249,7 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
         }
       }
       """
-    Dann lehnt die Prüfung sie in Zeile 6 ab mit "above the 2.50 EUR a consumer may be charged"
+    Dann lehnt die Prüfung sie in Zeile 7 ab mit "above the 2.50 EUR a consumer may be charged"
 
   Szenario: B1 – Für eine E-Mail gibt es keine Gebühr: die Richtlinie wird abgelehnt
     Wenn die Richtlinie geprüft wird:

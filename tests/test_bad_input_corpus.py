@@ -109,14 +109,22 @@ DB_COMMANDS: list[list[str]] = [
     ["audit", "seal"],
     ["analyse"],
     ["report", "aging"],
+    ["forecast"],
     ["simulate", "--policy", str(POLICY), "--from", "2024-04-01", "--to", "2024-05-01"],
     ["dispatch", "--dry-run", "--out", "{ws}/vorschau", *CFG],
     ["dispatch", *CFG],
     ["letters", "preview", "--invoice", "INV-1", "--template", "mahnung_1", *CFG],
     ["tui", "--operator", "anna.schulz"],
+    ["scheduler", "--once", *CFG],
     ["token", "list"],
+    ["token", "create", "erp", "--role", "viewer"],
+    ["token", "revoke", "1"],
     ["users", "list"],
+    ["users", "add", "anna.schulz", "--role", "viewer"],
+    ["users", "role", "anna.schulz", "viewer"],
+    ["webhooks", "add", "http://127.0.0.1:9/hook"],
     ["webhooks", "deliveries"],
+    ["webhooks", "replay", "1"],
 ]
 BAD_DBS = {
     "missing.db": "missing.db: no such database",
@@ -125,7 +133,7 @@ BAD_DBS = {
     "notdb.db": "notdb.db: the file is not an SQLite database",
 }
 CSV_IMPORTS = ["customers", "invoices", "payments", "events"]
-BAD_CSVS = ["missing.csv", "folder", "garbage.bin", "empty.csv"]
+BAD_CSVS = ["missing.csv", "folder", "garbage.bin", "empty.csv", "bigfield.csv"]
 POLICY_COMMANDS: list[list[str]] = [
     ["policy", "check", "{file}"],
     ["policy", "graph", "{file}"],
@@ -161,7 +169,9 @@ VALUES: list[tuple[list[str], str]] = [
     (["customer", "export", "K-GIBT-ES-NICHT", *GOOD], "K-GIBT-ES-NICHT"),
     (["customer", "erase", "K-GIBT-ES-NICHT", "--by", "anna.schulz", *GOOD], "K-GIBT-ES-NICHT"),
     (["report", "gibtsnicht", *GOOD], "gibtsnicht"),
-    (["report", "aging", "--format", "docx", *GOOD], "docx"),
+    (["report", "aging", "--format", "docx", *GOOD], "--format"),
+    (["forecast", "--as-of", "gestern", *GOOD], "gestern"),
+    (["forecast", "--backtest", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
     (["invoices", "--limit", "viele", *GOOD], "--limit"),
     (["policy", "graph", str(POLICY), "--format", "pdf"], "pdf"),
     (["policy", "graph", str(POLICY), "--segment", "gibtsnicht"], "gibtsnicht"),
@@ -198,6 +208,7 @@ VALUES: list[tuple[list[str], str]] = [
     (["import", "bank", "{ws}/empty.csv", *GOOD], "empty.csv"),
     (["import", "bank", "{ws}/folder", *GOOD], "folder"),
     (["init", "--db", "{ws}/missing/sub/x.db"], "x.db: the database file cannot be opened"),
+    (["serve", "--port", "viele", *GOOD], "--port"),
     (["import", "einvoice", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
     (["import", "einvoice", "{ws}/missing.xml", *GOOD], "missing.xml"),
     (["import", "opos", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
