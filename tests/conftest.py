@@ -9,7 +9,9 @@ the schema is dropped afterwards.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,27 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from mahnwerk.engine.db import init_db, make_engine, normalize_url
+
+def _use_mutmut_mutants() -> None:
+    """Under `mutmut run`, make `mahnwerk.engine.X` the mutated copy in `mutants/engine/X.py`.
+
+    mutmut names each mutant by its file path (`engine/limitation.py` becomes
+    `engine.limitation`) and puts `mutants/` first on `sys.path`; the installed package
+    maps the same file to `mahnwerk.engine.limitation` (package-dir in pyproject.toml),
+    which would load the unmutated original.  Aliasing the mutated modules under the
+    package name lets the tests exercise the mutants.  Outside mutmut this does nothing.
+    """
+    if "mutmut" not in sys.modules or Path.cwd().name != "mutants":
+        return
+    for path in sorted((Path.cwd() / "engine").glob("*.py")):
+        if path.stem != "__init__":
+            module = importlib.import_module(f"engine.{path.stem}")
+            sys.modules[f"mahnwerk.engine.{path.stem}"] = module
+
+
+_use_mutmut_mutants()
+
+from mahnwerk.engine.db import init_db, make_engine, normalize_url  # noqa: E402
 
 PG_ENV = "MAHNWERK_TEST_PG_URL"
 PG_SKIP = f"{PG_ENV} not set: PostgreSQL tests need a server"

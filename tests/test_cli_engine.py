@@ -338,10 +338,6 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     assert books.json("show", "RE-2024-0005")["invoice"]["disputed"] is True
 
 
-HAVE_EXPLAIN = "explain" in {c.name for c in cli.policy_app.registered_commands}
-
-
-@pytest.mark.skipif(not HAVE_EXPLAIN, reason="`mahnwerk policy explain` is not there yet")
 def test_policy_explain_walks_an_invoice_through_the_policy():
     invoice = '{"id": "R1", "issue_date": "2025-04-01", "due_date": "2025-04-15", "amount": 300}'
     consumer = '{"type": "B2C", "region": "BE"}'

@@ -15,7 +15,6 @@ of the "say what happens on insolvency" kind.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,14 +88,6 @@ def expectations(path: Path) -> list[Expected]:
     return out
 
 
-def _needs_reader(path: Path) -> None:
-    if (
-        path.suffix in (".yaml", ".yml")
-        and importlib.util.find_spec("mahnwerk.dsl.yaml_reader") is None
-    ):
-        pytest.skip("the YAML reader (dsl/yaml_reader.py) is not there yet")
-
-
 def _show(diagnostics) -> str:
     return "\n".join(f"  {d.span.line}:{d.span.col} {d.code} {d.message}" for d in diagnostics)
 
@@ -113,7 +104,6 @@ def test_the_broken_policies_exercise_every_check():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_the_checker_reports_exactly_the_expected_errors(path: Path):
-    _needs_reader(path)
     expected = expectations(path)
     assert expected, f"{path.name} has no `# expect: LINE:COL CODE text` line"
     errors = [d for d in check_file(path) if d.severity == "error"]
@@ -134,7 +124,6 @@ def test_the_checker_reports_exactly_the_expected_errors(path: Path):
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_policy_check_refuses_the_file_and_points_at_the_mistake(path: Path):
-    _needs_reader(path)
     result = CliRunner().invoke(app, ["policy", "check", str(path)])
     assert result.exit_code == 1, result.output
     source_lines = path.read_text(encoding="utf-8").splitlines()

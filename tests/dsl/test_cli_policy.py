@@ -7,7 +7,6 @@ does not exist, 2 for a wrong option value.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ B2C = POLICIES / "de_b2c_standard.mahn"
 KEY = POLICIES / "key_account.mahn"
 B2B = POLICIES / "de_b2b_standard.yaml"
 
-HAVE_YAML = importlib.util.find_spec("mahnwerk.dsl.yaml_reader") is not None
-HAVE_WRITERS = importlib.util.find_spec("mahnwerk.dsl.writers") is not None
-needs_yaml = pytest.mark.skipif(not HAVE_YAML, reason="dsl/yaml_reader.py is not there yet")
-needs_writers = pytest.mark.skipif(
-    not (HAVE_YAML and HAVE_WRITERS), reason="dsl/writers.py is not there yet"
-)
 
 GOOD = """policy "klein" version 1 {
   currency EUR
@@ -69,8 +62,6 @@ def test_check_prints_ok_and_exits_0_for_a_good_policy(good: Path):
 
 def test_check_accepts_every_shipped_policy():
     files = sorted(p for p in POLICIES.iterdir() if p.suffix in (".mahn", ".yaml"))
-    if not HAVE_YAML:
-        files = [p for p in files if p.suffix == ".mahn"]
     result = run("policy", "check", *files)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [f"{p}: ok" for p in files]
@@ -188,7 +179,6 @@ def test_graph_of_a_broken_policy_shows_the_errors_and_exits_1():
     assert result.stdout == ""
 
 
-@needs_yaml
 def test_graph_draws_a_yaml_policy():
     result = run("policy", "graph", B2B, "--format", "mermaid")
     assert result.exit_code == 0, result.output
@@ -200,7 +190,6 @@ def test_graph_draws_a_yaml_policy():
 # ---------------------------------------------------------------- convert
 
 
-@needs_writers
 @pytest.mark.parametrize("source", [B2C, KEY, B2B], ids=lambda p: p.name)
 def test_convert_round_trips_through_the_other_form(source: Path, tmp_path: Path):
     original = load_policy(source).policy
@@ -218,7 +207,6 @@ def test_convert_round_trips_through_the_other_form(source: Path, tmp_path: Path
     assert load_policy(final).policy == original
 
 
-@needs_writers
 def test_convert_writes_to_stdout_without_output_option():
     result = run("policy", "convert", KEY, "--to", "yaml")
     assert result.exit_code == 0, result.output
@@ -226,14 +214,12 @@ def test_convert_writes_to_stdout_without_output_option():
     assert "key_account" in result.stdout
 
 
-@needs_writers
 def test_convert_refuses_an_unknown_target():
     result = run("policy", "convert", KEY, "--to", "json")
     assert result.exit_code == 2
     assert "unknown target 'json': use yaml or dsl" in result.stderr
 
 
-@needs_writers
 def test_convert_of_a_broken_policy_shows_the_errors_and_exits_1():
     path = BROKEN / "unknown_state.mahn"
     result = run("policy", "convert", path, "--to", "yaml")
