@@ -104,3 +104,40 @@ def test_earliest_applicable_rule_wins() -> None:
         first_reminder_received=date(2025, 3, 20),
     )
     assert result is not None and (result.start, result.rule) == (date(2025, 3, 21), "A2")
+
+
+# Boundaries of A1–A3 on both sides (legal-rules.md) and the reasons as a letter cites them.
+
+
+def test_reminder_received_on_the_due_date_counts_the_day_before_not() -> None:
+    on_due = start(first_reminder_received=date(2025, 5, 15))
+    assert on_due is not None and (on_due.start, on_due.rule) == (date(2025, 5, 16), "A2")
+    assert start(first_reminder_received=date(2025, 5, 14)) is None
+
+
+def test_the_thirty_day_rule_moves_past_a_regional_holiday_of_the_debtor() -> None:
+    # day 30 is Monday 2025-01-06, Epiphany in Bavaria, a working day in Berlin
+    facts = {"due_date": date(2024, 12, 7), "received_on": date(2024, 12, 7), "consumer": False}
+    assert start(**facts, region="BY").start == date(2025, 1, 8)
+    assert start(**facts, region="BE").start == date(2025, 1, 7)
+
+
+def test_the_reasons_cite_the_rule_for_the_letter() -> None:
+    assert start(due_date_agreed=True).reason == (
+        "payment date 2025-05-15 agreed by calendar: default from the next day without "
+        "reminder (§ 286 Abs. 2 Nr. 1–2 BGB)"
+    )
+    assert start(first_reminder_received=date(2025, 5, 20)).reason == (
+        "reminder received 2025-05-20 after the claim was due (§ 286 Abs. 1 BGB); "
+        "interest from the next day (§ 187 Abs. 1 BGB)"
+    )
+    consumer = start(received_on=date(2025, 5, 2), notice_30_days=True)
+    assert consumer.reason == (
+        "30 days after due date and receipt of the invoice (2025-05-02) ended 2025-06-16 "
+        "(§ 286 Abs. 3 BGB; §§ 187, 188, 193 BGB), the invoice pointed this out to the consumer"
+    )
+    business = start(received_on=date(2025, 5, 2), consumer=False)
+    assert business.reason == (
+        "30 days after due date and receipt of the invoice (2025-05-02) ended 2025-06-16 "
+        "(§ 286 Abs. 3 BGB; §§ 187, 188, 193 BGB)"
+    )
