@@ -163,6 +163,15 @@ class _Run:
             self.note(day, f"condition not evaluable, treated as false: {exc}")
             return False
 
+    def quietly(self, expr: Any, day: date) -> bool:
+        """`holds` for a look ahead: an unevaluable condition is false, and leaves no note."""
+        if expr is None:
+            return True
+        try:
+            return bool(evaluate(expr, self.facts(day), self.calendar.add_business_days))
+        except EvalError:
+            return False
+
     # audit helpers -------------------------------------------------------------
     def note(self, day: date, text: str, rule: str | None = None) -> None:
         self.actions.append(Note(day, text, rule))
@@ -796,30 +805,10 @@ class _Run:
         return why is not None
 
     def announcements(self, state: str, day: date) -> tuple[str, ...]:
-        """D9: the steps ahead that a letter sent from `state` may announce.
+        """D9: the steps ahead that a letter sent from `state` may announce (engine/announce)."""
+        from mahnwerk.engine.announce import announcements
 
-        Only what the workflow can and will take: a credit-bureau report only if § 31 BDSG
-        can still be met (the claim is not disputed), court only for a euro claim that will
-        not be time-barred when the ladder can reach the court step at the earliest, and a
-        collection handover only at or above the policy's minimum principal (D10).
-        """
-        ahead = _ahead(self.cp, self.r.segment or "", state)
-        found = []
-        if "credit_report" in ahead and not self.r.disputed:
-            found.append("credit_report")
-        if "court_order" in ahead and self.inv.currency == "EUR":
-            reach = day + timedelta(days=ahead["court_order"])
-            barred = self.r.time_barred_from
-            if barred is None or reach < barred:
-                found.append("court_order")
-        floor = self.policy.limits.minimum_handover
-        if (
-            "handover" in ahead
-            and not self.r.disputed
-            and (floor is None or self.r.principal_open >= floor.amount)
-        ):
-            found.append("handover")
-        return tuple(found)
+        return announcements(self, state, day)
 
     def handover_brief(self, action: ir.Handover, day: date) -> str:
         """What the agency is told: the claim and the most it may add (B2, A7).
@@ -1098,57 +1087,6 @@ class _Run:
             return
         partial = Event(ir.EventKind.PAYMENT_PARTIAL, event.on, amount, ref=event.ref)
         self.apply_rules_for(partial, day)
-
-
-_AHEAD: dict[tuple[str, str, str], dict[str, int]] = {}
-
-
-def _ahead(cp: CompiledPolicy, segment: str, state: str) -> dict[str, int]:
-    """Adverse steps reachable from `state`, with the fewest days the ladder needs to get there.
-
-    Days are summed over time triggers on the way (`after 14d in x`, business days as
-    calendar days x 7/5); event edges count as zero days, which errs towards announcing a
-    step earlier, never towards a court step the claim would be too old for (the limitation
-    check uses this earliest day, and the court step itself checks again).  Cached per
-    policy version, segment and state.
-    """
-    key = (cp.sha256, segment, state)
-    found = _AHEAD.get(key)
-    if found is not None:
-        return found
-    import networkx as nx
-
-    graph = cp.graphs[segment]
-
-    def days(u: str, v: str, data: dict[str, Any]) -> int:
-        best = None
-        for rule in data.get("rules", ()):
-            t = rule.trigger
-            if isinstance(t, ir.TimeTrigger) and t.anchor is ir.Anchor.STATE:
-                d = t.offset.days if not t.offset.business else -(-t.offset.days * 7 // 5)
-            else:
-                d = 0
-            best = d if best is None else min(best, d)
-        return best or 0
-
-    found = {}
-    if state in graph:
-        distance = nx.single_source_dijkstra_path_length(graph, state, weight=days)
-        kinds = {
-            ir.CreditReport: "credit_report",
-            ir.CourtOrder: "court_order",
-            ir.Handover: "handover",
-        }
-        for node, d in distance.items():
-            if node == state:
-                continue
-            st = graph.nodes[node].get("state")
-            for action in getattr(st, "actions", ()):
-                name = kinds.get(type(action))
-                if name and (name not in found or d < found[name]):
-                    found[name] = d
-    _AHEAD[key] = found
-    return found
 
 
 @lru_cache(maxsize=4096)  # a policy has few rules; every transition asks for its words
