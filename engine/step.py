@@ -1155,9 +1155,10 @@ def step(
         first = start(invoice, customer, compiled, today)
         record, actions = first.record, list(first.actions)
     run = _Run(record, invoice, customer, compiled, today)
+    cheap = previous is None and segment_moves.customer_facts_suffice(compiled)
     run.r, moved = segment_moves.follow(
-        record, run.facts(today), previous or compiled, compiled, today,
-        run.calendar.add_business_days,
+        record, customer.facts() if cheap else run.facts(today), previous or compiled,
+        compiled, today, run.calendar.add_business_days,
     )
     actions.extend(moved)
     if run.r.segment not in compiled.graphs:
