@@ -6,6 +6,7 @@ Kept apart from `cli.py` and wired in with one call: `register(app)`.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -81,7 +82,8 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
         table.add_column(col, justify="right" if numeric else "left")
     for r in rows:
         table.add_row(*(_cell(v) for v in r))
-    Console().print(table)
+    # Not on a terminal (a pipe, a file, a test): as wide as the table needs, never wrapped.
+    Console(width=None if sys.stdout.isatty() else 240).print(table)
 
 
 # ---------------------------------------------------------------------------
@@ -289,6 +291,14 @@ def simulate_cmd(
     approve_after: Annotated[
         int, typer.Option(help="Days until a requested approval is granted.")
     ] = 3,
+    applies_to: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            help="Which customers the policy would serve (default: the --for of the deployed "
+            "version of its name, else all).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbOption = None,
 ) -> None:
@@ -296,6 +306,7 @@ def simulate_cmd(
     from mahnwerk.dsl.compile import load_policy
     from mahnwerk.dsl.errors import PolicyError
     from mahnwerk.engine import simulate as sim
+    from mahnwerk.engine.simulate_routing import ASSUMPTIONS, routing_for
 
     day_from, day_to = _date(first, "--from"), _date(last, "--to")
     if day_to < day_from:
@@ -316,33 +327,46 @@ def simulate_cmd(
         except (HistoryError, ValueError) as exc:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
+        routings = [routing_for(None, c, applies_to) for c in compiled]
     else:
         engine = open_engine(db)
         try:
-            data = sim.from_database(engine, customer_type)
+            data = sim.from_database(engine, customer_type, forward_from=day_from)
+            routings = [routing_for(engine, c, applies_to) for c in compiled]
         except ValueError as exc:
             _err(f"error: {exc}")
             raise typer.Exit(2) from None
         finally:
             engine.dispose()
-    results = [sim.replay(data, c, day_from, day_to, approve_after) for c in compiled]
+    results = [
+        sim.replay(data, c, day_from, day_to, approve_after, routing)
+        for c, routing in zip(compiled, routings, strict=True)
+    ]
     rows = sim.compare(results)
-    names = [f"{c.name} ({p.name})" for c, p in zip(compiled, [policy, compare], strict=False)]
+    names = [
+        f"{c.name} version {c.policy.version} ({p.name})"
+        for c, p in zip(compiled, [policy, compare], strict=False)
+    ]
+    assumptions = "Assumed: " + ASSUMPTIONS.format(approve_after=approve_after)
     if as_json:
         out = {
             "history": data.source,
             "from": day_from.isoformat(),
             "to": day_to.isoformat(),
             "policies": names,
-            "figures": {r[0].strip(): [_json(v) for v in r[1:]] for r in rows},
+            "assumptions": assumptions,
+            "figures": {r[0].strip(): [_json(v) for v in r[1 : 1 + len(names)]] for r in rows},
         }
+        if len(names) == 2:
+            out["difference"] = {r[0].strip(): _json(r[3]) for r in rows}
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     _print_table(
         f"Replay of {data.source}, {day_from} to {day_to} (nothing sent)",
-        ["figure", *names],
+        ["figure", *names] + (["difference"] if len(names) == 2 else []),
         rows,
     )
+    typer.echo(assumptions)
 
 
 def _json(value: Any) -> Any:

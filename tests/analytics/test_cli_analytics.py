@@ -79,10 +79,12 @@ def test_simulate_compares_two_policies_without_writing(dunned: Engine, db_url: 
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["policies"] == [
-        "de-b2b-standard (de_b2b_standard.yaml)",
-        "de-b2c-standard (de_b2c_standard.mahn)",
+        "de-b2b-standard version 1 (de_b2b_standard.yaml)",
+        "de-b2c-standard version 1 (de_b2c_standard.mahn)",
     ]
     assert data["figures"]["invoices replayed"] == [3, 3]
+    assert data["difference"]["invoices replayed"] == 0
+    assert "customers pay on the days the history recorded" in data["assumptions"]
     bad = runner.invoke(app, [*args, "--to", "2026-02-01", "--db", db_url])
     assert bad.exit_code == 2 and "is before --from" in bad.output
 
