@@ -42,7 +42,7 @@ def ws(tmp_path_factory) -> Path:
         ["init", "--db", db],
         ["import", "customers", str(DATA / "customers_utf8.csv"), "--db", db],
         ["import", "invoices", str(DATA / "invoices_comma.csv"), "--db", db],
-        ["policy", "deploy", str(POLICY), "--db", db],
+        ["policy", "deploy", str(POLICY), "--yes", "--db", db],
     ):
         result = _cli(args)
         assert result.exit_code == 0, result.output
