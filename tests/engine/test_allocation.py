@@ -145,3 +145,17 @@ def test_unassigned_allocation_never_creates_or_loses_money(
         alloc = result.for_claim(c.id)
         assert alloc.excess == 0
         assert alloc.paid.total + alloc.remaining.total == c.owed.total
+
+
+def test_a_claim_due_on_the_payment_day_is_due_the_day_after_not_yet() -> None:
+    # § 366 Abs. 2: the due one first, even before an older one that is not due yet
+    claims = [
+        claim("not_yet", "2025-06-16", "100.00", arose_on=date(2025, 1, 1)),
+        claim("due_today", "2025-06-15", "100.00", arose_on=date(2025, 5, 1)),
+    ]
+    result = allocate_366(D("100.00"), claims, date(2025, 6, 15))
+    assert result.for_claim("due_today").paid.total == D("100.00")
+    assert result.for_claim("not_yet").paid.total == D("0.00")
+    # a day later both are due: the older one comes first
+    later = allocate_366(D("100.00"), claims, date(2025, 6, 16))
+    assert later.for_claim("not_yet").paid.total == D("100.00")
