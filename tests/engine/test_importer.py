@@ -16,6 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.cmd_data import register
 from mahnwerk.engine.db import init_db, session
 from mahnwerk.engine.importer import (
@@ -433,7 +434,7 @@ def test_large_files_import_in_bulk(engine: Engine, tmp_path: Path) -> None:
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
+    app = typer.Typer(cls=MahnwerkGroup)  # errors are printed by the CLI's one boundary
     register(app)
     return app
 
