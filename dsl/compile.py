@@ -28,7 +28,7 @@ from typing import Any
 
 import networkx as nx
 
-from mahnwerk.dsl import conditions, ir
+from mahnwerk.dsl import conditions, ir, statute
 from mahnwerk.dsl.errors import Collector, Diagnostic, PolicyError, Span
 from mahnwerk.dsl.expr import (
     Binary,
@@ -43,11 +43,8 @@ from mahnwerk.dsl.expr import (
     format_expr,
 )
 
-#: § 288 Abs. 1 / Abs. 2 BGB: points above the base rate.
-CONSUMER_POINTS = Decimal(5)
-BUSINESS_POINTS = Decimal(9)
-#: B1 default: fee cap per letter for consumers (BGH VIII ZR 95/18 and common practice).
-CONSUMER_FEE_CAP = Money(Decimal("2.50"), "EUR")
+#: B1: the consumer fee cap per letter as money, for messages (the number: `dsl/statute.py`).
+CONSUMER_FEE_CAP = Money(statute.CONSUMER_FEE_CAP, "EUR")
 
 TEXT_SUFFIXES = {".mahn", ".txt", ".policy"}
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -737,7 +734,7 @@ class _Checker:
     def legal_lints(self) -> None:
         consumer_ladders = {s.ladder for s in self.p.segments if may_hold_consumers(s)}
         cap = self.p.limits.fee_cap
-        if cap is not None and consumer_ladders and cap.amount > CONSUMER_FEE_CAP.amount:
+        if cap is not None and consumer_ladders and statute.exceeds_consumer_cap(cap.amount):
             self.c.error(
                 self.p.limits.at("fee_cap"),
                 f"a fee cap of {cap} is above the {CONSUMER_FEE_CAP} a consumer may be "
@@ -751,11 +748,25 @@ class _Checker:
             for state in ladder.states:
                 self._lint_state(ladder, state, consumers, effective_cap)
 
+    def _lint_one_fee(self, state: ir.State) -> None:
+        """B1 holds per letter: one `fee` line per state, so the cap cannot be split in two."""
+        lines = [a for a in state.actions if isinstance(a, ir.Fee)]
+        for extra in lines[1:]:
+            self.c.error(
+                extra.span,
+                f"state {state.name!r} already charges {lines[0].amount} for its letter "
+                f"(line {lines[0].span.line}); a second fee line would charge one letter twice",
+                hint="write one `fee` line with the whole amount (at most "
+                f"{CONSUMER_FEE_CAP} a letter for consumers, § 309 Nr. 5 BGB)",
+                code="L008",
+            )
+
     def _lint_state(
         self, ladder: ir.Ladder, state: ir.State, consumers: bool, cap: Money | None
     ) -> None:
         kinds = {type(a) for a in state.actions}
         channels = {a.channel for a in state.actions if isinstance(a, ir.Send)}
+        self._lint_one_fee(state)
         for action in state.actions:
             if isinstance(action, ir.LumpSum) and consumers:
                 self.c.error(
@@ -766,7 +777,7 @@ class _Checker:
                     code="L002",
                 )
             if isinstance(action, ir.Interest) and not action.statutory:
-                limit = CONSUMER_POINTS if consumers else BUSINESS_POINTS
+                limit = statute.CONSUMER_POINTS if consumers else statute.BUSINESS_POINTS
                 if (action.points or Decimal(0)) > limit:
                     self.c.error(
                         action.span,

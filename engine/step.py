@@ -41,8 +41,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine import law, segment_moves
-from mahnwerk.engine.fees import CONSUMER_FEE_CAP, LUMP_SUM
+from mahnwerk.engine import fees, law, segment_moves
 from mahnwerk.engine.state import (
     ZERO,
     ApprovalRequest,
@@ -711,11 +710,12 @@ class _Run:
         if sends:
             self.spoke_on = day
             self.after_reminder(day, letter, announces)
+        fee_lines = [a for a in state.actions if isinstance(a, ir.Fee)]  # B1: one fee a letter
         for action in state.actions:
             at = where(action.span)
             if isinstance(action, ir.Fee):
-                if not self.repeated(action, day, state):
-                    self.charge_fee(action, day, at, letter)
+                if action is fee_lines[0] and not self.repeated(action, day, state):
+                    self.charge_fee(fee_lines, day, at, letter)
             elif isinstance(action, ir.LumpSum):
                 self.charge_lump_sum(day, at)
             elif isinstance(action, ir.Interest):
@@ -830,8 +830,8 @@ class _Run:
             f"{costs.fee} + expenses {costs.expenses}, B2)"
         )
         if r.lump_sum_charged:
-            rest = costs_after_lump_sum(LUMP_SUM, costs.total)
-            text += f"; the {LUMP_SUM} EUR lump sum is credited: at most {rest} EUR more (A7)"
+            rest = costs_after_lump_sum(fees.LUMP_SUM, costs.total)
+            text += f"; the {fees.LUMP_SUM} EUR lump sum is credited: at most {rest} EUR more (A7)"
         return text
 
     def after_reminder(self, day: date, letter: bool, announces: tuple[str, ...] = ()) -> None:
@@ -852,53 +852,64 @@ class _Run:
             changes["default_since"] = default
         self.r = r.evolve(**changes)
 
-    def charge_fee(self, action: ir.Fee, day: date, at: str, letter: bool) -> None:
+    def charge_fee(self, lines: list[ir.Fee], day: date, at: str, letter: bool) -> None:
+        """The letter's dunning fee: all its fee lines together, decided by `fees.dunning_fee`.
+
+        B1 holds per letter: a consumer pays at most 2.50 EUR for one letter however many
+        `fee` lines the state has (the checker refuses a second line, L010; a policy compiled
+        before that check is still capped here).  D10 counts the policy's own fees charged so
+        far (paid or not), never interest or the statutory lump sum.
+        """
         r = self.r
-        if not letter:
-            self.note(day, "no letter sent in this step: no dunning fee (B1)", at)
-            return
-        if r.default_since is None or day < r.default_since:
-            self.note(day, "the reminder that creates default is free (B1): no fee", at)
-            return
         if self.cust.vulnerable:
             self.note(day, "no fees for a vulnerable customer (D5)", at)
             return
-        amount = action.amount.amount
+        requested = sum((line.amount.amount for line in lines), ZERO)
         cap = self.policy.limits.fee_cap
-        if cap is not None:
-            amount = min(amount, cap.amount)
-        if self.cust.is_consumer and amount > CONSUMER_FEE_CAP:
-            # B1: whatever the ladder says (a customer corrected to a consumer after the
-            # segment was chosen), a consumer pays at most the real cost of a letter.
-            self.note(day, f"fee limited to {CONSUMER_FEE_CAP} for a consumer (B1)", at)
-            amount = CONSUMER_FEE_CAP
-        share = (
-            self.policy.limits.fee_share
-            if self.policy.limits.fee_share is not None
-            else Decimal(30)
+        if cap is not None and requested > cap.amount:
+            self.note(day, f"fee limited to the policy's {cap} per letter", at)
+            requested = cap.amount
+        share = self.policy.limits.fee_share
+        # a letter after which default only starts is the one that creates it (§ 286 Abs. 1)
+        in_default = r.default_since is not None and day >= r.default_since
+        decision = fees.dunning_fee(
+            requested=requested,
+            channel=ir.Channel.LETTER if letter else ir.Channel.EMAIL,
+            reminder_creates_default=letter and not in_default and r.default_since is not None,
+            in_default=in_default,
+            consumer=self.cust.is_consumer,
+            principal=self.inv.amount,
+            fees_so_far=r.fees_charged_sum,
+            share_percent=share if share is not None else fees.DEFAULT_FEE_SHARE,
         )
-        allowed = cents(self.inv.amount * share / 100) - r.fees_open
-        if amount > allowed:
-            self.note(day, f"fee limited to {share} % of the principal (D10)", at)
-            amount = max(ZERO, allowed)
-        if amount <= 0:
+        if decision.amount <= 0:
+            self.note(day, f"no fee: {decision.reason}", at)
             return
-        self.actions.append(Charge("fee", cents(amount), day, at, note="Mahngebühr"))
-        self.r = r.evolve(fees_open=r.fees_open + cents(amount))
+        if decision.amount < requested:
+            self.note(day, f"fee {decision.amount} of {requested}: {decision.reason}", at)
+        self.actions.append(Charge("fee", decision.amount, day, at, note="Mahngebühr"))
+        self.r = r.evolve(
+            fees_open=r.fees_open + decision.amount,
+            fees_charged_sum=r.fees_charged_sum + decision.amount,
+        )
 
     def charge_lump_sum(self, day: date, at: str) -> None:
+        """§ 288 Abs. 5 BGB by `fees.lump_sum_decision`; statutory, so outside the D10 share."""
         r = self.r
-        if self.cust.is_consumer:
-            self.note(day, "no lump sum from a consumer (§ 288 Abs. 5 BGB)", at)
+        decision = fees.lump_sum_decision(
+            consumer=self.cust.is_consumer,
+            in_default=r.default_since is not None and day >= r.default_since,
+            already_charged=r.lump_sum_charged,
+            payment_for_goods_or_services=self.inv.goods_or_services,
+        )
+        if decision.amount <= 0:
+            if not r.lump_sum_charged:
+                self.note(day, decision.reason, at)
             return
-        if r.lump_sum_charged:
-            return
-        if r.default_since is None or day < r.default_since:
-            self.note(day, "no lump sum before default (§ 288 Abs. 5 BGB)", at)
-            return
-        amount = LUMP_SUM
-        self.actions.append(Charge("lump_sum", amount, day, at, note="Pauschale § 288 Abs. 5 BGB"))
-        self.r = r.evolve(fees_open=r.fees_open + amount, lump_sum_charged=True)
+        self.actions.append(
+            Charge("lump_sum", decision.amount, day, at, note="Pauschale § 288 Abs. 5 BGB")
+        )
+        self.r = r.evolve(fees_open=r.fees_open + decision.amount, lump_sum_charged=True)
 
     def credit_report(self, action: ir.CreditReport, day: date, at: str) -> None:
         r = self.r
@@ -1156,7 +1167,11 @@ def step(
         record, actions = first.record, list(first.actions)
     run = _Run(record, invoice, customer, compiled, today)
     run.r, moved = segment_moves.follow(
-        record, run.facts(today), previous or compiled, compiled, today,
+        record,
+        run.facts(today),
+        previous or compiled,
+        compiled,
+        today,
         run.calendar.add_business_days,
     )
     actions.extend(moved)

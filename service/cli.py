@@ -141,6 +141,10 @@ def users_add(
     os_user: Annotated[
         str | None, typer.Option("--os-user", help="The OS account that proves this person.")
     ] = None,
+    db_role: Annotated[
+        str | None,
+        typer.Option("--db-role", help="PostgreSQL: their login role joins mahnwerk_ROLE."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Register a person (the first must be an admin, usually yourself: --os-user $(id -un))."""
@@ -148,6 +152,12 @@ def users_add(
     typer.echo(
         _guard(lambda: identity.add_person(engine, name, role, os_user, me, datetime.now(UTC)))
     )
+    if db_role:
+        from mahnwerk.service.grants import apply_grants, grant_person
+
+        _guard(lambda: apply_grants(engine))
+        _guard(lambda: grant_person(engine, db_role, role))
+        typer.echo(f"database role {db_role} is a member of mahnwerk_{role}")
 
 
 @users_app.command("role")

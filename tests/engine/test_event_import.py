@@ -13,7 +13,6 @@ import typer
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.cmd_data import register as register_data
 from mahnwerk.cmd_events import import_group, register
 from mahnwerk.engine import models as m
@@ -271,7 +270,9 @@ RE-2024-0003;Zahlung;10.02.2024;20,00;
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer(cls=MahnwerkGroup)  # errors are printed by the CLI's one boundary
+    from mahnwerk.boundary import MahnwerkGroup
+
+    app = typer.Typer(cls=MahnwerkGroup)  # with the CLI's error boundary, as `mahnwerk` has
     register_data(app)
     register(import_group(app))
     return app

@@ -16,7 +16,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.cmd_data import register
 from mahnwerk.engine.db import init_db, session
 from mahnwerk.engine.importer import (
@@ -434,7 +433,9 @@ def test_large_files_import_in_bulk(engine: Engine, tmp_path: Path) -> None:
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer(cls=MahnwerkGroup)  # errors are printed by the CLI's one boundary
+    from mahnwerk.boundary import MahnwerkGroup
+
+    app = typer.Typer(cls=MahnwerkGroup)  # with the CLI's error boundary, as `mahnwerk` has
     register(app)
     return app
 

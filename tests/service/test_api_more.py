@@ -104,7 +104,11 @@ def test_a_deploy_preview_stores_nothing(store: str, server: Server, admin: str)
         preview = client.post("/policies", json={"filename": "b2b.mahn", "source": newer,
                                                  "preview": True})  # fmt: skip
         assert preview.status_code == 201 and preview.json()["preview"] is True
-        assert preview.json()["version"] == 2
+        plan = preview.json()
+        assert (plan["version"], plan["old_version"], plan["refused"]) == (2, 1, False)
+        assert plan["invoices"] == 3 and plan["taken_over"] == 3
+        assert "-    state erinnerung at 7d after due" in plan["diff"]
+        assert "+    state erinnerung at 10d after due" in plan["diff"]
         assert client.get("/policies").json() == before
         broken = client.post("/policies", json={"filename": "b2b.mahn", "source": "policy {",
                                                 "preview": True})  # fmt: skip
