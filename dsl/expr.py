@@ -482,9 +482,7 @@ def _known_mistake(text: str, tok: Any) -> str | None:
     if pos is None:
         return None
     comma = _DECIMAL_COMMA.match(text, pos)
-    if comma is not None and tok.type in ("NUMBER", "MONEY", "PERCENT") or (
-        comma is not None and str(tok).isdigit()
-    ):
+    if comma is not None and (tok.type in ("NUMBER", "MONEY", "PERCENT") or str(tok).isdigit()):
         unit = comma[3] or ""
         return (
             f"amounts use a decimal point: write {comma[1]}.{comma[2]}{unit}, "

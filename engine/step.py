@@ -1166,9 +1166,10 @@ def step(
         first = start(invoice, customer, compiled, today)
         record, actions = first.record, list(first.actions)
     run = _Run(record, invoice, customer, compiled, today)
+    cheap = previous is None and segment_moves.customer_facts_suffice(compiled)
     run.r, moved = segment_moves.follow(
         record,
-        run.facts(today),
+        customer.facts() if cheap else run.facts(today),
         previous or compiled,
         compiled,
         today,

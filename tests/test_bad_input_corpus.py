@@ -42,7 +42,7 @@ def ws(tmp_path_factory) -> Path:
         ["init", "--db", db],
         ["import", "customers", str(DATA / "customers_utf8.csv"), "--db", db],
         ["import", "invoices", str(DATA / "invoices_comma.csv"), "--db", db],
-        ["policy", "deploy", str(POLICY), "--db", db],
+        ["policy", "deploy", str(POLICY), "--yes", "--db", db],
     ):
         result = _cli(args)
         assert result.exit_code == 0, result.output
@@ -98,7 +98,7 @@ DB_COMMANDS: list[list[str]] = [
     ["import", "customers", str(DATA / "customers_utf8.csv")],
     ["import", "invoices", str(DATA / "invoices_comma.csv")],
     ["import", "payments", str(DATA / "zahlungen_utf8_bom.csv")],
-    ["policy", "deploy", str(POLICY)],
+    ["policy", "deploy", str(POLICY), "--yes"],
     ["bank", "unmatched"],
     ["bank", "rematch"],
     ["bank", "show", "1"],
@@ -138,7 +138,7 @@ POLICY_COMMANDS: list[list[str]] = [
     ["policy", "check", "{file}"],
     ["policy", "graph", "{file}"],
     ["policy", "convert", "{file}", "--to", "yaml"],
-    ["policy", "deploy", "{file}", "--db", "{ws}/good.db"],
+    ["policy", "deploy", "{file}", "--yes", "--db", "{ws}/good.db"],
     ["policy", "explain", "{file}", "--customer", "{{}}", "--invoice", "{{}}"],
     ["simulate", "--policy", "{file}", "--from", "2024-04-01", "--to", "2024-05-01",
      "--db", "{ws}/good.db"],
@@ -178,7 +178,8 @@ VALUES: list[tuple[list[str], str]] = [
     (["policy", "convert", str(POLICY), "--to", "xml"], "xml"),
     (["policy", "check", str(POLICY), "--templates", "{ws}/missing"], "missing"),
     (["policy", "explain", str(POLICY), "--customer", "{{kaputt", "--invoice", "{{}}"], "kaputt"),
-    (["policy", "deploy", str(POLICY), "--for", "customer.gibtsnicht == 1", *GOOD], "gibtsnicht"),
+    (["policy", "deploy", str(POLICY), "--yes", "--for", "customer.gibtsnicht == 1", *GOOD],
+     "gibtsnicht"),
     (["simulate", "--policy", str(POLICY), "--from", "2024-05-01", "--to", "2024-04-01", *GOOD],
      "2024-04-01"),
     (["letters", "preview", "--invoice", "R-GIBT-ES-NICHT", "--template", "mahnung_1", *CFG,

@@ -88,7 +88,7 @@ def book(tmp_path, smtp_server):
     cli("init", "--db", db)
     cli("import", "customers", str(tmp_path / "kunden.csv"), "--db", db)
     cli("import", "invoices", str(tmp_path / "rechnungen.csv"), "--db", db)
-    cli("policy", "deploy", str(POLICY), "--db", db)
+    cli("policy", "deploy", str(POLICY), "--yes", "--db", db)
     return db, str(config), maildir
 
 
