@@ -585,18 +585,37 @@ def tui_cmd(
         ),
     ] = "",
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Business date (default today).")
+        str | None,
+        typer.Option(
+            "--as-of", help="Business date (default: the later of today and the last run)."
+        ),
     ] = None,
+    four_eyes_write_off: Annotated[
+        str,
+        typer.Option(
+            envvar="MAHNWERK_WRITE_OFF_FOUR_EYES",
+            help="Write-offs of a larger balance need a second person (EUR).",
+        ),
+    ] = "500.00",
 ) -> None:
-    """The operators' terminal UI: queues, approvals, an invoice's story, the policy graph."""
+    """The operators' terminal UI: today's worklist, customers, queues, approvals, the policy."""
     if not operator.strip():
         _err("error: who is working? pass --operator NAME or set MAHNWERK_OPERATOR")
         raise typer.Exit(2)
-    day = _date(as_of, "--as-of") if as_of else _now().date()
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        limit = Decimal(four_eyes_write_off.replace(",", "."))
+    except InvalidOperation:
+        _err(f"error: --four-eyes-write-off {four_eyes_write_off!r} is not an amount; e.g. 500.00")
+        raise typer.Exit(2) from None
     engine = open_engine(db)
+    from mahnwerk.engine.worklist import last_run
     from mahnwerk.tui.app import MahnwerkApp
 
-    MahnwerkApp(engine, operator, day, _now).run()
+    ran = last_run(engine)
+    day = _date(as_of, "--as-of") if as_of else max(_now().date(), ran or _now().date())
+    MahnwerkApp(engine, operator, day, _now, last_run=ran, four_eyes_above=limit).run()
 
 
 def _policy_dir() -> Path:

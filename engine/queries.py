@@ -21,6 +21,12 @@ class NotFound(LookupError):
     pass
 
 
+LOG_ONLY_KINDS = frozenset({"note"})
+"""Inbox kinds a run only writes into the audit log (`received_note`): an operator's
+free-text note goes through the inbox like any event, so it can be withdrawn until a run
+has taken it, but it changes nothing the step decides."""
+
+
 def invoice_row(row: Any) -> dict[str, Any]:
     return {
         "invoice": row.external_id,
@@ -134,6 +140,7 @@ def timeline(engine: Engine, invoice: str) -> dict[str, Any]:
                 "template": o.template,
                 "status": o.status,
                 "not_before": o.not_before.isoformat(),
+                "sent_at": o.sent_at.isoformat() if o.sent_at else None,
                 "rule": o.rule,
             }
             for o in messages
@@ -153,7 +160,8 @@ def record_event(
     """Put an event for the engine into the inbox; the next run for `on` or later applies it."""
     from mahnwerk.dsl.ir import EventKind
 
-    EventKind(kind)  # refuse unknown kinds early
+    if kind not in LOG_ONLY_KINDS:
+        EventKind(kind)  # refuse unknown kinds early
     with engine.begin() as conn:
         iid = conn.execute(select(INV.c.id).where(INV.c.external_id == invoice)).scalar()
         if iid is None:

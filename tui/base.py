@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 
 @dataclass
@@ -22,6 +23,9 @@ class Context:
     operator: str
     today: date
     clock: Callable[[], datetime]
+    last_run: date | None = None
+    four_eyes_above: Decimal = Decimal("500.00")
+    """Write-offs of a larger balance need a second person (`--four-eyes-write-off`)."""
 
     def now(self) -> datetime:
         return self.clock()
@@ -40,7 +44,17 @@ class BookScreen(Screen):
         self._shown_once = True
 
     def reload(self) -> None:
-        """Read the database again (override)."""
+        """Read the database again (override); keep the cursor where it was."""
+
+    async def ask(self, dialog: ModalScreen) -> Any:
+        """Show a dialog and wait for its answer — unless one is already open.
+
+        A second dialog is never stacked on the first (two "Run the engine?" on
+        top of each other): the request is dropped and None comes back.
+        """
+        if isinstance(self.app.screen, ModalScreen):
+            return None
+        return await self.app.push_screen_wait(dialog)
 
 
 def money(value: Decimal | str | int | None) -> str:
