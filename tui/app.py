@@ -81,6 +81,8 @@ class MahnwerkApp(App[None]):
             self.bind(entry.key, f"goto('{entry.name}')", description=entry.title, show=False)
 
     def on_mount(self) -> None:
+        if self.poll:  # before the first screen reads: a change from then on is seen
+            self.stamp = change_stamp(self.ctx.engine)
         self.switch_mode(self.start)
         self.call_after_refresh(self._warm_styles)
         if self.poll:
