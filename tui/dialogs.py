@@ -84,13 +84,13 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         self.detail = detail
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="form"):
+        with VerticalScroll(id="dialog", classes="form"):
             yield Label(self.title_text, id="question")
             if self.detail:
                 yield Static(self.detail, id="detail")
             for f in self.fields:
                 yield Label(f.label, classes="field-label")
-                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True)
             yield Static("", id="error", classes="error")
             yield Static("Enter: next / submit   Esc: cancel", classes="hint")
 
