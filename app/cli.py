@@ -9,17 +9,30 @@ from typing import Annotated
 
 import typer
 
+from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.errors import MahnwerkError, UsageError
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 app = typer.Typer(
+    cls=MahnwerkGroup,
     no_args_is_help=True,
     add_completion=False,
     help="mahnwerk: dunning policies as readable files, run within the law.",
 )
 policy_app = typer.Typer(no_args_is_help=True, help="Check, draw, explain and convert policies.")
 app.add_typer(policy_app, name="policy")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an error, also print the Python traceback.")
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
 
 
 def _err(text: str) -> None:
@@ -38,11 +51,12 @@ def policy_check(
     known = template_names(templates) if templates is not None else None
     from mahnwerk.dsl.compile import TEXT_SUFFIXES, YAML_SUFFIXES
 
-    failed = 0
+    failed = checked = 0
     for path in files:
         if path.suffix.lower() not in TEXT_SUFFIXES | YAML_SUFFIXES:
             typer.echo(f"{path}: skipped (not a policy file: .mahn, .yaml or .yml)")
             continue
+        checked += 1
         diagnostics = check_file(path, known)
         errors = [d for d in diagnostics if d.severity == "error"]
         for d in diagnostics:
@@ -55,6 +69,11 @@ def policy_check(
             typer.echo(f"{path}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
     if failed:
         raise typer.Exit(1)
+    if not checked:
+        raise MahnwerkError(
+            f"nothing checked: {', '.join(map(str, files))} — no .mahn, .yaml or .yml file",
+            hint="name policy files",
+        )
 
 
 def template_names(folder: Path) -> set[str]:
@@ -84,13 +103,13 @@ def policy_graph(
     from mahnwerk.dsl.render import RENDERERS
 
     if fmt not in RENDERERS:
-        _err(f"unknown format {fmt!r}: use one of {', '.join(RENDERERS)}")
+        _err(f"error: unknown format {fmt!r}: use one of {', '.join(RENDERERS)}")
         raise typer.Exit(2)
     compiled = _load(file)
     names = list(compiled.graphs)
     if segment is not None:
         if segment not in compiled.graphs:
-            _err(f"{file}: unknown segment {segment!r}; segments: {', '.join(names)}")
+            _err(f"error: {file}: unknown segment {segment!r}; segments: {', '.join(names)}")
             raise typer.Exit(1)
         names = [segment]
     out = [RENDERERS[fmt](compiled.graphs[n], with_handlers=events) for n in names]
@@ -112,7 +131,7 @@ def policy_convert(
     elif to in ("dsl", "text", "mahn"):
         text = writers.to_text(compiled.policy)
     else:
-        _err(f"unknown target {to!r}: use yaml or dsl")
+        _err(f"error: unknown target {to!r}: use yaml or dsl")
         raise typer.Exit(2)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -136,10 +155,20 @@ def main() -> None:  # pragma: no cover
     app()
 
 
-def _json_arg(value: str) -> dict:
+def _json_arg(value: str, option: str) -> dict:
+    """`--customer`/`--invoice`: a .json file or JSON text; either way a dict."""
     path = Path(value)
-    text = path.read_text(encoding="utf-8") if path.exists() else value
-    return json.loads(text)
+    text = path.read_text(encoding="utf-8") if path.is_file() else value
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{option} {value!r}: neither a JSON file nor JSON text ({exc})",
+            hint='write e.g. \'{"type": "B2C"}\' or the name of a .json file',
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{option} {value!r}: a JSON object {{...}} is needed")
+    return data
 
 
 # ---------------------------------------------------------------------------
@@ -195,6 +224,7 @@ def run_cmd(
     db: DbOption = None,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
     """Advance every invoice that has something due on the as-of date."""
     from mahnwerk.engine.policies import PolicySet
@@ -207,14 +237,19 @@ def run_cmd(
     except LookupError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
+    if workers > 1 and engine.dialect.name != "postgresql":
+        raise UsageError(
+            f"--workers {workers}: several workers need PostgreSQL (SQLite has one writer)",
+            hint="run with --workers 1 on SQLite",
+        )
     if workers > 1:
         stats = run_parallel(
-            str(engine.url.render_as_string(hide_password=False)), day, workers, _now()
+            str(engine.url.render_as_string(hide_password=False)), day, workers, _now(), wait
         )
     else:
         from mahnwerk.engine.runner import run
 
-        stats = run(engine, day, policies, _now())
+        stats = run(engine, day, policies, _now(), wait=wait)
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), indent=2))
         return
@@ -232,6 +267,7 @@ app.add_typer(event_app, name="event")
 
 
 def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **payload) -> None:
+    from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_event
 
     now = _now()
@@ -241,7 +277,7 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
         eid = record_event(
             engine, invoice, kind, day, by, now, {k: v for k, v in payload.items() if v is not None}
         )
-    except NotFound as exc:
+    except (NotFound, IdentityError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo(f"recorded {kind} for {invoice} on {day} (#{eid}); the next run applies it")
@@ -297,6 +333,7 @@ def event_customer(
     db: DbOption = None,
 ) -> None:
     """Insolvency (C5: claims from before the opening stop) or death (C6) of a customer."""
+    from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_customer_event
 
     kinds = {"insolvency": "insolvency", "death": "death_notice"}
@@ -307,7 +344,7 @@ def event_customer(
     day = _date(on, "--on") if on else now.date()
     try:
         told = record_customer_event(open_engine(db), customer, kinds[kind], day, by, now)
-    except NotFound as exc:
+    except (NotFound, IdentityError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo(
@@ -425,38 +462,66 @@ def approvals_list(db: DbOption = None, as_json: Annotated[bool, typer.Option("-
         typer.echo("no approvals waiting")
 
 
-def _decide(approval_id: int, by: str, approve: bool, comment: str, db: str | None) -> None:
+def _decide(approval_id: int, by: str | None, approve: bool, comment: str, db: str | None):
+    """Decide as the proven identity (the OS user, see mahnwerk.service.identity)."""
     from mahnwerk.engine.approvals import ApprovalError, decide
+    from mahnwerk.service.identity import Refused, acting
 
     now = _now()
+    engine = open_engine(db)
     try:
-        typer.echo(decide(open_engine(db), approval_id, by, approve, now, now.date(), comment))
-    except ApprovalError as exc:
+        me = acting(engine, by, "approver", "deciding an approval")
+        typer.echo(decide(engine, approval_id, me.name, approve, now, now.date(), comment))
+    except (ApprovalError, Refused) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
 
 
+DeciderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="MAHNWERK_OPERATOR",
+        help="Your name, checked against who you are (the OS user); default: you.",
+    ),
+]
+
+
 @approvals_app.command("approve")
-def approvals_approve(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
-    """Approve an escalation (a rule may need two different people)."""
+def approvals_approve(
+    approval_id: int, by: DeciderOpt = None, comment: str = "", db: DbOption = None
+):
+    """Approve an escalation (a rule may need two different people). Role: approver."""
     _decide(approval_id, by, True, comment, db)
 
 
 @approvals_app.command("reject")
-def approvals_reject(approval_id: int, by: ByOpt, comment: str = "", db: DbOption = None):
-    """Reject an escalation; the invoice goes on hold until released."""
+def approvals_reject(
+    approval_id: int, by: DeciderOpt = None, comment: str = "", db: DbOption = None
+):
+    """Reject an escalation; the invoice goes on hold until released. Role: approver."""
     _decide(approval_id, by, False, comment, db)
+
+
+AsOfLimitation = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Judge limitation (C4) on this day (default: the last run's)."),
+]
 
 
 @app.command("show")
 def show(
-    invoice: str, db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False
+    invoice: str,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_of: AsOfLimitation = None,
 ) -> None:
     """An invoice's timeline: every event, charge and message with the rule behind it."""
     from mahnwerk.engine.queries import NotFound, timeline
 
+    day = _date(as_of, "--as-of") if as_of else None
     try:
-        data = timeline(open_engine(db), invoice)
+        data = timeline(open_engine(db), invoice, day)
     except NotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
@@ -472,6 +537,11 @@ def show(
         f"segment {h['segment']}, state {h['state']} since {h['entered_on']}"
         + (f", paused: {h['paused']}" if h["paused"] else "")
     )
+    if h["time_barred"]:
+        typer.echo(
+            f"time-barred since {h['time_barred_since']} (§§ 195, 199 BGB): "
+            "no court order; the debtor may refuse to pay (§ 214 BGB)"
+        )
     for e in data["events"]:
         move = f"{e['from']} -> {e['to']}  " if e["from"] and e["to"] else ""
         rule = f"  [{e['rule']}]" if e["rule"] else ""
@@ -485,11 +555,13 @@ def invoices_cmd(
     limit: int = 100,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_of: AsOfLimitation = None,
 ) -> None:
     """List invoices with their dunning state."""
     from mahnwerk.engine.queries import list_invoices
 
-    rows = list_invoices(open_engine(db), state, segment, limit)
+    day = _date(as_of, "--as-of") if as_of else None
+    rows = list_invoices(open_engine(db), state, segment, limit, as_of=day)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -497,6 +569,7 @@ def invoices_cmd(
         typer.echo(
             f"{r['invoice']:<14} {r['customer']:<8} {r['balance']:>10}  due {r['due_date']}  "
             f"{r['segment'] or '-':<14} {r['state']}"
+            + (f"  time-barred since {r['time_barred_since']}" if r["time_barred"] else "")
         )
 
 
@@ -508,6 +581,10 @@ def demo_cmd(
     customers: int = 5000,
     invoices: int = 20000,
     seed: int = 7,
+    einvoices: Annotated[
+        Path | None,
+        typer.Option(help="A folder of e-invoices (XRechnung, ZUGFeRD) to import and dun too."),
+    ] = None,
 ) -> None:
     """Generate a realistic portfolio and dun it day by day under the shipped policies."""
     from rich.console import Console
@@ -537,7 +614,10 @@ def demo_cmd(
             invoices,
             seed,
             progress=lambda d, s: progress.update(task, advance=1, day=d.isoformat()),
+            einvoices=einvoices,
         )
+    if out["einvoices"] is not None:
+        console.print(str(out["einvoices"]).splitlines()[-1] + f" (from {einvoices})")
     table = Table(title=f"Invoices per segment and state after {days} days")
     for col in ("segment", "state", "invoices", "open balance EUR"):
         table.add_column(
@@ -599,23 +679,41 @@ def tui_cmd(
     ] = "500.00",
 ) -> None:
     """The operators' terminal UI: today's worklist, customers, queues, approvals, the policy."""
-    if not operator.strip():
-        _err("error: who is working? pass --operator NAME or set MAHNWERK_OPERATOR")
-        raise typer.Exit(2)
     from decimal import Decimal, InvalidOperation
 
+    from mahnwerk.engine.identity import IdentityError, person
+
+    try:
+        operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
+    except IdentityError as exc:
+        _err(f"error: who is working? {exc}")
+        raise typer.Exit(2) from None
     try:
         limit = Decimal(four_eyes_write_off.replace(",", "."))
     except InvalidOperation:
         _err(f"error: --four-eyes-write-off {four_eyes_write_off!r} is not an amount; e.g. 500.00")
         raise typer.Exit(2) from None
     engine = open_engine(db)
+    operator = _tui_operator(engine, operator)
     from mahnwerk.engine.worklist import last_run
     from mahnwerk.tui.app import MahnwerkApp
 
     ran = last_run(engine)
     day = _date(as_of, "--as-of") if as_of else max(_now().date(), ran or _now().date())
     MahnwerkApp(engine, operator, day, _now, last_run=ran, four_eyes_above=limit).run()
+
+
+def _tui_operator(engine, label: str) -> str:
+    """Once people are registered, the TUI works under the proven person's name only."""
+    from mahnwerk.service.identity import Refused, acting, registered
+
+    if not registered(engine):
+        return label  # single-user mode: the name is a label (see README, "Who is acting")
+    try:
+        return acting(engine, label, "viewer", "opening the TUI").name
+    except Refused as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
 
 
 def _policy_dir() -> Path:
@@ -642,6 +740,12 @@ def _register_data_commands() -> None:
     from mahnwerk.cmd_privacy import register as register_privacy
 
     register_privacy(app)
+    from mahnwerk.cmd_audit import register as register_audit
+
+    register_audit(app)
+    from mahnwerk.cmd_books import register as register_books
+
+    register_books(app)
 
 
 _register_data_commands()
@@ -669,8 +773,18 @@ def policy_explain(
     compiled = _load(file)
     day = _date(as_of, "--as-of") if as_of else _now().date()
     try:
-        lines = explain(compiled, _json_arg(customer), _json_arg(invoice), day)
-    except (ExplainError, json.JSONDecodeError) as exc:
+        facts = _json_arg(customer, "--customer"), _json_arg(invoice, "--invoice")
+        lines = explain(compiled, *facts, day)
+    except ExplainError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo("\n".join(lines))
+
+
+def _register_service_commands() -> None:
+    from mahnwerk.service.cli import register
+
+    register(app)
+
+
+_register_service_commands()

@@ -17,7 +17,6 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from mahnwerk.engine.bank import (
     AssignError,
@@ -30,8 +29,8 @@ from mahnwerk.engine.bank import (
     rematch,
     remember_account,
 )
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
-from mahnwerk.options import DbOption
+from mahnwerk.errors import UsageError
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 ByOption = Annotated[
     str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who decides (kept in the log).")
@@ -55,12 +54,9 @@ def _now() -> datetime:
 
 @contextmanager
 def _database(db: str | None) -> Iterator[Engine]:
-    engine = make_engine(database_url(db))
+    engine = open_engine(db)
     try:
-        ensure_ready(engine)
         yield engine
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        raise _fail(f"error: {exc}") from exc
     except AssignError as exc:
         raise _fail(f"error: {exc}") from exc
     finally:
@@ -72,6 +68,7 @@ def import_bank(
     db: DbOption = None,
     by: ByOption = "bank-import",
     as_json: JsonOption = False,
+    wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
     """Import bank statements: each file whole or not at all; entries already imported are
     skipped. Credits are matched to invoices (reference, then payer and amount) and become
@@ -81,9 +78,9 @@ def import_bank(
     with _database(db) as engine:
         for file in files:
             try:
-                result = import_statement(engine, file, actor=by, now=_now())
+                result = import_statement(engine, file, actor=by, now=_now(), wait=wait)
             except StatementError as exc:
-                typer.echo(str(exc), err=True)
+                typer.echo(exc.cli_text(), err=True)
                 failed += 1
                 continue
             results.append(result)
@@ -183,6 +180,15 @@ def account_cmd(
     db: DbOption = None,
 ) -> None:
     """Remember that payments from IBAN come from CUSTOMER (used to match by amount)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        IBAN(iban)
+    except SchwiftyException as exc:
+        raise UsageError(
+            f"IBAN {iban!r} is not valid: {exc}", hint="copy it from a bank statement"
+        ) from None
     with _database(db) as engine:
         remember_account(engine, customer, iban, now=_now())
     typer.echo(f"{iban.replace(' ', '').upper()}: {customer}")

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, init_db, make_engine
+from mahnwerk.boundary import note_database
+from mahnwerk.engine.db import database_url, describe_url, init_db
 from mahnwerk.engine.importer import COLUMNS, ImportFailed, Kind, import_file
-from mahnwerk.options import DbOption
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 
 def _fail(message: str) -> typer.Exit:
@@ -27,10 +27,9 @@ def _fail(message: str) -> typer.Exit:
 
 def init(db: DbOption = None) -> None:
     """Create the database, or upgrade an existing one to this version's schema."""
-    try:
-        typer.echo(init_db(database_url(db)))
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        raise _fail(f"error: {exc}") from exc
+    url = database_url(db)
+    note_database(describe_url(url))
+    typer.echo(init_db(url))
 
 
 def _columns_help(kind: Kind) -> str:
@@ -38,15 +37,14 @@ def _columns_help(kind: Kind) -> str:
     return f"Columns (* = required): {', '.join(names)}."
 
 
-def _run_import(kind: Kind, file: Path, db: str | None) -> None:
-    engine = make_engine(database_url(db))
+def _run_import(
+    kind: Kind, file: Path, db: str | None, wait: float, allow_future: bool = False
+) -> None:
+    engine = open_engine(db)
     try:
-        ensure_ready(engine)
-        result = import_file(engine, kind, file)
+        result = import_file(engine, kind, file, wait=wait, allow_future=allow_future)
     except ImportFailed as exc:
         raise _fail(str(exc)) from exc
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        raise _fail(f"error: {exc}") from exc
     finally:
         engine.dispose()
     typer.echo(str(result))
@@ -55,19 +53,32 @@ def _run_import(kind: Kind, file: Path, db: str | None) -> None:
 FileArg = Annotated[Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252).")]
 
 
-def import_customers(file: FileArg, db: DbOption = None) -> None:
+def import_customers(file: FileArg, db: DbOption = None, wait: WaitOption = DEFAULT_WAIT) -> None:
     """Import customers, matched by customer_id (Kundennummer)."""
-    _run_import("customers", file, db)
+    _run_import("customers", file, db, wait)
 
 
-def import_invoices(file: FileArg, db: DbOption = None) -> None:
+def import_invoices(file: FileArg, db: DbOption = None, wait: WaitOption = DEFAULT_WAIT) -> None:
     """Import invoices, matched by invoice_id; their customers must exist."""
-    _run_import("invoices", file, db)
+    _run_import("invoices", file, db, wait)
 
 
-def import_payments(file: FileArg, db: DbOption = None) -> None:
-    """Import payments, matched by payment_id; without invoice_id they stay unmatched."""
-    _run_import("payments", file, db)
+def import_payments(
+    file: FileArg,
+    db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT,
+    allow_future: Annotated[
+        bool,
+        typer.Option(
+            "--allow-future",
+            help="Accept payments dated after today (announced transfers); each is held "
+            "until its date.",
+        ),
+    ] = False,
+) -> None:
+    """Import payments, matched by payment_id; without invoice_id they stay unmatched.
+    A payment dated after today is refused unless --allow-future holds it until its date."""
+    _run_import("payments", file, db, wait, allow_future)
 
 
 def register(app: typer.Typer) -> None:

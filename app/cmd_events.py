@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from mahnwerk.engine.db import DatabaseNotReady, database_url, ensure_ready, make_engine
 from mahnwerk.engine.event_import import COLUMNS, ImportFailed, import_events
-from mahnwerk.options import DbOption
+from mahnwerk.engine.identity import IdentityError, person
+from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 FileArg = Annotated[
     Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252), one event a row.")
@@ -31,17 +30,20 @@ EPILOG = (
 )
 
 
-def import_events_cmd(file: FileArg, db: DbOption = None, by: ByOption = "import") -> None:
+def import_events_cmd(
+    file: FileArg, db: DbOption = None, by: ByOption = "", wait: WaitOption = DEFAULT_WAIT
+) -> None:
     """Import events (one a row); the next run applies them. The whole file or nothing."""
-    engine = make_engine(database_url(db))
+    try:  # D8: a person's name is checked like every other; without one the log says `import`
+        actor = person(by, "--by NAME") if by else "import"
+    except IdentityError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    engine = open_engine(db)
     try:
-        ensure_ready(engine)
-        result = import_events(engine, file, actor=by)
+        result = import_events(engine, file, actor=actor, wait=wait)
     except ImportFailed as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    except (DatabaseNotReady, SQLAlchemyError) as exc:
-        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()

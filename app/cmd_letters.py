@@ -251,9 +251,13 @@ def dispatch_cmd(
             f"{d['retried']} to retry, {d['failed']} failed, {d['cancelled']} cancelled, "
             f"{d['fallbacks']} as letter instead (D7/C6)"
             + (
-                f"; after a crash: {d['reconciled_sent']} recorded as sent, "
-                f"{d['reconciled_requeued']} queued again"
-                if d["reconciled_sent"] or d["reconciled_requeued"]
+                f"; after a crash: {d['reconciled_requeued']} queued again (same Message-ID)"
+                if d["reconciled_requeued"]
+                else ""
+            )
+            + (
+                f"; {d['bounced']} bounced later (delivery_failed for the next run)"
+                if d["bounced"]
                 else ""
             )
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mahnwerk.errors import MahnwerkError
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -65,7 +67,7 @@ def _read_source(path: str) -> str | None:
         return None
 
 
-class PolicyError(Exception):
+class PolicyError(MahnwerkError):
     """A policy that cannot be compiled, with every error found in it."""
 
     def __init__(self, diagnostics: list[Diagnostic], source: str | None = None):
@@ -76,6 +78,10 @@ class PolicyError(Exception):
 
     def render(self) -> str:
         return "\n".join(d.render(self.source) for d in self.diagnostics)
+
+    def cli_text(self) -> str:
+        """Each diagnostic as `file:line:col: error: …` with the line and a caret."""
+        return self.render()
 
 
 class Collector:

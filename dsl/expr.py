@@ -25,6 +25,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from mahnwerk.dsl.errors import NOWHERE, Collector, Span
+from mahnwerk.errors import MahnwerkError
 
 # ---------------------------------------------------------------------------
 # Values with units
@@ -401,7 +402,7 @@ class ExprBuilder(Transformer):
         return ListExpr(tuple(c for c in children if c is not None), self.meta_span(meta))
 
 
-class _LocatedError(Exception):
+class _LocatedError(MahnwerkError):
     def __init__(self, span: Span, message: str):
         super().__init__(message)
         self.span = span
@@ -668,7 +669,7 @@ def refs(expr: Expr | None) -> set[str]:
 # ---------------------------------------------------------------------------
 
 
-class EvalError(Exception):
+class EvalError(MahnwerkError):
     """A condition could not be evaluated for an invoice (a missing fact, mixed currencies)."""
 
 

@@ -359,6 +359,21 @@ class Calendar:
     span: Span = _span()
 
 
+class SegmentMove(StrEnum):
+    """Where an invoice lands when its segment changes (`on segment change move to ...`).
+
+    The move itself sends nothing and charges nothing; the new ladder's timing counts
+    from the day of the move.  `same state` is the default because it is the only
+    rule that neither repeats a level nor skips one: an invoice whose state the new
+    ladder lacks stays in its old segment (and a deploy that would leave it without
+    its old segment is refused as stranding it).
+    """
+
+    SAME_STATE = "same state"  # the state of the same name, else stay
+    SAME_RANK = "same rank"  # the state at the same position of the new ladder
+    START = "start"  # the start of the new ladder (nothing already sent is sent again)
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     name: str
@@ -371,6 +386,8 @@ class Policy:
     ladders: tuple[Ladder, ...]
     handlers: tuple[Handler, ...] = ()
     limits: Limits = Limits()
+    segment_move: SegmentMove = SegmentMove.SAME_STATE
+    segment_move_span: Span = _span()
     path: str = field(default="<memory>", compare=False)
     span: Span = _span()
 

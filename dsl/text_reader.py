@@ -20,7 +20,7 @@ from lark import Token, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from mahnwerk.dsl import ir
-from mahnwerk.dsl.errors import Collector, Span
+from mahnwerk.dsl.errors import NOWHERE, Collector, Span
 from mahnwerk.dsl.expr import (
     Expr,
     ExprBuilder,
@@ -115,8 +115,13 @@ class _PolicyBuilder(ExprBuilder):
         segments, ladders, handlers = [], [], []
         limits = ir.Limits(span=span)
         limits_seen = False
+        move: _Item | None = None
         for item in items:
-            if item.kind in ("currency", "timezone", "calendar", "language"):
+            if item.kind == "segment_change":
+                if move is not None:
+                    self.c.error(item.span, "`on segment change` is set twice", code="E011")
+                move = item
+            elif item.kind in ("currency", "timezone", "calendar", "language"):
                 if item.kind in settings:
                     self.c.error(item.span, f"{item.kind} is set twice", code="E011")
                 settings[item.kind] = item
@@ -169,9 +174,18 @@ class _PolicyBuilder(ExprBuilder):
             ladders=tuple(ladders),
             handlers=tuple(handlers),
             limits=limits,
+            segment_move=move.value if move else ir.SegmentMove.SAME_STATE,
+            segment_move_span=move.span if move else NOWHERE,
             path=self.path,
             span=span,
         )
+
+    @v_args(meta=True)
+    def segment_change(self, meta: Any, children: list) -> _Item:
+        return _Item("segment_change", children[0], self.meta_span(meta))
+
+    def move_target(self, children: list) -> ir.SegmentMove:
+        return ir.SegmentMove(" ".join(str(c) for c in children))
 
     @v_args(meta=True)
     def currency(self, meta: Any, children: list) -> _Item:

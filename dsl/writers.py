@@ -233,6 +233,8 @@ def to_text(policy: ir.Policy) -> str:
     out.append(f"  timezone {quote(_line(policy.timezone, 'the time zone'))}")
     out.append(f"  calendar {_text_calendar(policy.calendar)}")
     out.append(f"  language {_name(policy.language, 'the language')}")
+    if policy.segment_move is not ir.SegmentMove.SAME_STATE:
+        out.append(f"  on segment change move to {policy.segment_move.value}")
     for section in (
         _text_limits(policy.limits),
         _text_segments(policy.segments),
@@ -554,6 +556,8 @@ def to_yaml(policy: ir.Policy) -> str:
         f"calendar: {_flow(cal)}",
         f"language: {_scalar(_name(policy.language, 'the language'))}",
     ]
+    if policy.segment_move is not ir.SegmentMove.SAME_STATE:
+        out.append(f"segment_change: {policy.segment_move.value}")
     for section in (
         _yaml_limits(policy.limits),
         _yaml_segments(policy.segments),

@@ -36,7 +36,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mahnwerk.dsl import ir
-from mahnwerk.dsl.errors import Collector, Span
+from mahnwerk.dsl.errors import NOWHERE, Collector, Span
 from mahnwerk.dsl.expr import (
     Binary,
     Duration,
@@ -71,6 +71,7 @@ TOP_KEYS = (
     "segments",
     "ladders",
     "on",
+    "segment_change",
 )
 LIMIT_KEYS = (
     "minimum_balance",
@@ -723,6 +724,12 @@ class _Reader:
         segments = self.segments(top["segments"].value) if "segments" in top else ()
         ladders = self.ladders(top["ladders"].value) if "ladders" in top else ()
         handlers = self.handlers(top["on"].value) if "on" in top else ()
+        move, move_span = ir.SegmentMove.SAME_STATE, NOWHERE
+        if "segment_change" in top:
+            node = top["segment_change"].value
+            chosen = self.choice(node, "segment_change", [m.value for m in ir.SegmentMove])
+            if chosen is not None:
+                move, move_span = ir.SegmentMove(chosen), self.pair(top["segment_change"])
         for key, what, hint in (
             ("policy", "name", "add `policy: <name>` at the top"),
             ("version", "version", "add `version: 1`"),
@@ -753,6 +760,8 @@ class _Reader:
             ladders=ladders,
             handlers=handlers,
             limits=limits,
+            segment_move=move,
+            segment_move_span=move_span,
             path=self.path,
             span=span,
         )

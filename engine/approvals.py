@@ -19,10 +19,12 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk.engine.identity import IdentityError, identity_key, person
 from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INV
+from mahnwerk.errors import MahnwerkError
 
 
-class ApprovalError(Exception):
+class ApprovalError(MahnwerkError):
     """A decision that cannot be taken (unknown id, already decided, same person twice)."""
 
 
@@ -102,12 +104,21 @@ def decide(
     today: date,
     comment: str = "",
 ) -> str:
-    """Record one person's decision; return what it did."""
-    approver = approver.strip()
-    if not approver:
-        raise ApprovalError("an approver's name is needed (--by NAME)")
+    """Record one person's decision; return what it did.
+
+    D8: the same person never counts twice, however the name is typed (`identity.person`
+    refuses machine names, `identity_key` compares `A.Operator` and `a.operator` as one).
+    The approval row is locked while deciding, so two variants of one name sent at the
+    same moment cannot both pass the check (PostgreSQL; SQLite serialises writers).
+    """
+    try:
+        approver = person(approver)
+    except IdentityError as exc:
+        raise ApprovalError(str(exc)) from None
     with engine.begin() as conn:
-        row = conn.execute(select(APPROVAL).where(APPROVAL.c.id == approval_id)).first()
+        row = conn.execute(
+            select(APPROVAL).where(APPROVAL.c.id == approval_id).with_for_update()
+        ).first()
         if row is None:
             raise ApprovalError(f"no approval {approval_id}")
         if row.status != "pending":
@@ -117,10 +128,12 @@ def decide(
             .scalars()
             .all()
         )
-        if approver in before:
+        earlier = next((b for b in before if identity_key(b) == identity_key(approver)), None)
+        if earlier is not None:
             raise ApprovalError(
-                f"{approver} has already decided approval {approval_id}; "
-                "a second approval must come from a different person"
+                f"{approver} has already decided approval {approval_id}"
+                + (f" (as {earlier!r})" if earlier != approver else "")
+                + "; a second approval must come from a different person"
             )
         try:
             conn.execute(

@@ -9,7 +9,9 @@ clock and calendar, and every other message the customer has had or is about to 
   letters and e-mail have none);
 * D2 rest days: nothing on the customer's Sundays and public holidays (country and region);
 * D3 frequency: at most one *written* reminder (letter or e-mail) per seven days per
-  customer, and the policy's own `at most N contacts per W days` over all channels.
+  customer, and the policy's own `at most N contacts per W days` over all channels.  A note
+  before the due date ("payment due soon") is no reminder: it neither waits for nor uses up
+  the weekly allowance (D3 is about dunning).
   Several messages of one customer on the same channel and day are one contact: the
   dispatcher puts them into one letter or e-mail, and one call covers all invoices — so
   the engine never plans more than one call attempt per customer and day, which keeps
@@ -47,6 +49,8 @@ CALL_REST_AFTER_CONVERSATION_DAYS = 7
 CONVERSATION = "conversation"
 #: The workday starts here: a run's messages are not meant to go out before 08:00 local time.
 DAY_STARTS = time(8, 0)
+#: The outbox payload key that marks a note before the due date (its value: the due date).
+BEFORE_DUE = "before_due"
 #: How far the planner looks for a free day before it gives up (a policy error, not data).
 _MAX_DAYS = 120
 _WRITTEN = frozenset({Channel.LETTER.value, Channel.EMAIL.value})
@@ -58,6 +62,7 @@ class Contact:
 
     channel: str
     day: date
+    dunning: bool = True  # False: a note before the due date, not a reminder (D3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +78,12 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _limits_for(channel: str, limits: Limits) -> list[tuple[int, int, frozenset[str] | None]]:
+def _limits_for(
+    channel: str, limits: Limits, dunning: bool = True
+) -> list[tuple[int, int, frozenset[str] | None]]:
     """(count, window days, channels counted or None for all) that apply to `channel`."""
     found: list[tuple[int, int, frozenset[str] | None]] = []
-    if channel in _WRITTEN:
+    if channel in _WRITTEN and dunning:
         found.append((WRITTEN_PER_WINDOW, CONTACT_WINDOW_DAYS, _WRITTEN))
     if limits.max_contacts is not None and limits.contact_window is not None:
         window = limits.contact_window.days
@@ -104,6 +111,7 @@ def _fits(day: date, channel: str, taken: list[Contact], caps: list[tuple]) -> s
             for c in taken
             if c.channel != CONVERSATION
             and (channels is None or c.channel in channels)
+            and (c.dunning or channels != _WRITTEN)
             and abs((c.day - day).days) < window
         }
         new = day if by_day else (channel, day)
@@ -129,11 +137,13 @@ def plan(
     region: str | None,
     limits: Limits,
     taken: list[Contact],
+    dunning: bool = True,
 ) -> Slot:
     """The earliest moment on or after `as_of` 08:00 local that keeps D1, D2 and D3.
 
     `taken` is the customer's contacts so far (sent and queued); the new one is appended,
-    so the next message of the same customer in the same run sees it.
+    so the next message of the same customer in the same run sees it.  `dunning` is False
+    for a note before the due date: the written-reminder allowance does not apply to it.
     """
     tz = _zone(zone)
     day = as_of
@@ -145,10 +155,10 @@ def plan(
             day = at.date()
             continue
         local_day = at.date()
-        broken = _fits(local_day, channel, taken, _limits_for(channel, limits))
+        broken = _fits(local_day, channel, taken, _limits_for(channel, limits, dunning))
         if broken is None:
-            if Contact(channel, local_day) not in taken:  # else bundled with that contact
-                taken.append(Contact(channel, local_day))
+            if Contact(channel, local_day, dunning) not in taken:  # else bundled with it
+                taken.append(Contact(channel, local_day, dunning))
             break
         reason = broken
         day = local_day + timedelta(days=1)
@@ -164,20 +174,27 @@ class ContactBook:
 
     def __init__(self, conn: Connection, customer_ids: Iterable[int], as_of: date):
         ids = sorted(set(customer_ids))
-        self._raw: dict[int, list[tuple[str, datetime]]] = {}
+        self._raw: dict[int, list[tuple[str, datetime, bool]]] = {}
         self._taken: dict[int, list[Contact]] = {}
         self._talks: dict[int, list[date]] = {}  # conversations, by the customer's local day
         since = datetime.combine(as_of - timedelta(days=_MAX_DAYS // 2), time(0), UTC)
         for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
             rows = conn.execute(
-                select(OUTBOX.c.customer_id, OUTBOX.c.channel, OUTBOX.c.not_before).where(
+                select(
+                    OUTBOX.c.customer_id,
+                    OUTBOX.c.channel,
+                    OUTBOX.c.not_before,
+                    OUTBOX.c.payload.like(f'%"{BEFORE_DUE}": "%').label("before_due"),
+                ).where(
                     OUTBOX.c.customer_id.in_(chunk),
                     OUTBOX.c.not_before >= since,
                     OUTBOX.c.status != "cancelled",
                 )
             )
-            for customer_id, channel, not_before in rows:
-                self._raw.setdefault(customer_id, []).append((channel, not_before))
+            for customer_id, channel, not_before, before_due in rows:
+                self._raw.setdefault(customer_id, []).append(
+                    (channel, not_before, not before_due)
+                )
             talks = conn.execute(
                 select(INV.c.customer_id, INBOX.c.occurred_on)
                 .join(INV, INV.c.id == INBOX.c.invoice_id)
@@ -199,12 +216,19 @@ class ContactBook:
         country: str,
         region: str | None,
         limits: Limits,
+        dunning: bool = True,
     ) -> Slot:
         taken = self._taken.get(customer_id)
         if taken is None:  # contacts are stored in UTC; the customer's day is the local one
             tz = _zone(zone)
             taken = self._taken[customer_id] = [
-                Contact(channel_, at.astimezone(tz).date())
-                for channel_, at in self._raw.get(customer_id, [])
+                Contact(channel_, at.astimezone(tz).date(), dunning_)
+                for channel_, at, dunning_ in self._raw.get(customer_id, [])
             ] + [Contact(CONVERSATION, day) for day in self._talks.get(customer_id, [])]
-        return plan(as_of, channel, zone, country, region, limits, taken)
+        return plan(as_of, channel, zone, country, region, limits, taken, dunning)
+
+    def withdraw(self, customer_id: int, channel: str, day: date) -> None:
+        """Forget a note planned for `day` that will not be sent after all."""
+        taken = self._taken.get(customer_id, [])
+        if Contact(channel, day, False) in taken:
+            taken.remove(Contact(channel, day, False))

@@ -81,7 +81,7 @@ class CustomerView:
     waiting: list[dict[str, Any]]
 
 
-def customer_view(engine: Engine, customer: str) -> CustomerView:
+def customer_view(engine: Engine, customer: str, as_of: date | None = None) -> CustomerView:
     """Everything an operator looks at before calling `customer` (a customer number)."""
     with engine.connect() as conn:
         cust = conn.execute(select(CUST).where(CUST.c.external_id == customer)).first()
@@ -121,7 +121,7 @@ def customer_view(engine: Engine, customer: str) -> CustomerView:
         ).all()  # fmt: skip
     invoices = []
     for r in rows:
-        row = invoice_row(r)
+        row = invoice_row(r, as_of)
         row["plan"] = bool(r.plan_active)
         row["paused_until"] = r.paused_until.isoformat() if r.paused_until else None
         invoices.append(row)

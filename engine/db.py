@@ -23,6 +23,8 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
+from mahnwerk.errors import MahnwerkError
+
 ENV_VAR = "MAHNWERK_DB"
 DEFAULT_URL = "sqlite:///mahnwerk.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,7 +32,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another one before giving up ("database is locked")."""
 
 
-class DatabaseNotReady(RuntimeError):
+class DatabaseNotReady(MahnwerkError, RuntimeError):
     """The database has no mahnwerk schema, or an older one: `mahnwerk init` fixes both."""
 
 

@@ -311,16 +311,10 @@ def _quant(v: Decimal) -> Decimal:
 def _owed(row: Any, day: date, consumer: bool) -> Decimal:
     """What a debtor paying in full on `day` transfers: the balance with interest to date."""
     from mahnwerk.engine import law
+    from mahnwerk.engine.runner import record_value
 
-    owed = row.principal_open + row.fees_open + row.interest_open
-    if row.interest_active and row.default_since is not None and row.principal_open > 0:
-        start = max(row.default_since, (row.interest_to or date.min) + timedelta(days=1))
-        end = day - timedelta(days=1)
-        if end >= start:
-            owed += law.interest(
-                row.principal_open, start, end, consumer, row.interest_points
-            ).total
-    return owed
+    record = record_value(row, "")
+    return record.balance + law.unbooked_interest(record, consumer, True, day)
 
 
 # ---------------------------------------------------------------------------
@@ -508,8 +502,13 @@ def run_demo(
     invoices: int = 20000,
     seed: int = 7,
     progress: Callable[[date, Any], None] | None = None,
+    einvoices: Path | None = None,
 ) -> dict[str, Any]:
-    """Create a fresh SQLite database, deploy the shipped policies, and dun for `days` days."""
+    """Create a fresh SQLite database, deploy the shipped policies, and dun for `days` days.
+
+    `einvoices`, a folder of XRechnung/ZUGFeRD files, is imported before the first day,
+    so its invoices are dunned with the generated ones.
+    """
     from mahnwerk.engine import db
     from mahnwerk.engine.policies import PolicySet, deploy
 
@@ -537,9 +536,15 @@ def run_demo(
     )
     deploy(engine, policy_dir / "de_b2c_standard.mahn", now, priority=30)
     policies = PolicySet.load(engine)
+    imported = None
+    if einvoices is not None:
+        from mahnwerk.engine.einvoice.load import import_einvoices
+
+        imported = import_einvoices(engine, [einvoices], now=now)
     plan = plan_portfolio(seed, start, days, customers, invoices)
     results = simulate(engine, plan, start, days, policies, progress)
     out = summary(engine)
+    out["einvoices"] = imported
     out["runs"] = len(results)
     out["seconds_in_runs"] = sum(r.seconds for r in results)
     out["post"] = preview_post(engine, db_path.with_name(db_path.stem + "-post"))

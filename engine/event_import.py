@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert, select
 
 from mahnwerk.dsl.ir import EventKind
+from mahnwerk.engine import lease
 from mahnwerk.engine.importer import (
     CellError,
     ColumnSpec,
@@ -51,6 +52,7 @@ from mahnwerk.engine.importer import (
     Row,
     RowError,
     _norm_header,
+    _received_by_now,
     parse_amount,
     parse_date,
     read_table,
@@ -184,9 +186,13 @@ def import_id(
 
 
 class _Checker:
-    def __init__(self, table: CsvTable) -> None:
+    def __init__(
+        self, table: CsvTable, today: date | None = None, allow_future: bool = False
+    ) -> None:
         self.table = table
         self.errors: list[RowError] = []
+        self.today = today  # the import day: a payment cannot be dated after it
+        self.allow_future = allow_future
 
     def error(self, row: Row, column: str, message: str, hint: str) -> None:
         where = self.table.columns.get(column, column)
@@ -234,6 +240,8 @@ def _check(checker: _Checker, invoices: dict[str, Any]) -> list[_Planned]:
         promised = checker.cell(row, "promised_date", parse_date)
         note = row.cells.get("note", "")
         if kind in _PAYMENTS:
+            if on not in (None, _BAD):
+                _received_by_now(checker, row, on)  # not after the import day
             if amount is None:
                 checker.error(row, "amount", "a payment needs its amount", "write e.g. 119,00")
             elif amount is not _BAD and amount <= 0:
@@ -329,15 +337,20 @@ def import_events(
     *,
     actor: str = "import",
     now: datetime | None = None,
+    wait: float = lease.DEFAULT_WAIT,
+    allow_future: bool = False,
 ) -> EventImportResult:
-    """Import one CSV file of events whole, or raise `ImportFailed` and write nothing."""
+    """Import one CSV file of events whole, or raise `ImportFailed` and write nothing.
+
+    Like every import it writes under the book lease (never beside a run), waiting up to
+    `wait` s for it."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)
     table = read_table(path, "events", columns=COLUMNS)
-    checker = _Checker(table)
-    with engine.begin() as conn:
+    checker = _Checker(table, now.astimezone(BERLIN).date(), allow_future)
+    with lease.holding(engine, f"the import of {path}", wait=wait), engine.begin() as conn:
         numbers = {r.cells.get("invoice_id", "") for r in table.rows} - {""}
         invoices: dict[str, Any] = {}
         chunked = sorted(numbers)

@@ -15,9 +15,10 @@ from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.dsl.render import describe_rule
 from mahnwerk.engine.state import Customer, Invoice, Message, Note, Transition
 from mahnwerk.engine.step import step
+from mahnwerk.errors import MahnwerkError
 
 
-class ExplainError(ValueError):
+class ExplainError(MahnwerkError, ValueError):
     """The customer or invoice facts are incomplete or malformed."""
 
 
@@ -100,8 +101,16 @@ def explain(
     if as_of < inv.issue_date:
         raise ExplainError(f"--as-of {as_of} is before the invoice's issue date {inv.issue_date}")
     first = step(None, inv, cust, [], inv.issue_date, compiled)
-    later = step(first.record, inv, cust, [], as_of, compiled)
-    record = later.record
+    # As the daily runs see it: a step on each day the invoice has something due (one run
+    # that jumps to `as_of` would catch up, moving one letter level only).
+    later_actions: list[Any] = []
+    record = first.record
+    day = inv.issue_date
+    while record.next_check_on is not None and day < record.next_check_on <= as_of:
+        day = record.next_check_on
+        out = step(record, inv, cust, [], day, compiled)
+        later_actions += out.actions
+        record = out.record
     seg = compiled.policy.segment(record.segment)
     lines = [f"invoice {inv.id}: {inv.amount} {inv.currency}, due {inv.due_date}, as of {as_of}"]
     lines += [f"  {n.text}" for n in first.notes]
@@ -110,7 +119,7 @@ def explain(
         + (f" (tone {seg.tone})" if seg.tone else "")
     )
     segment_notes = {id(n) for n in first.notes}
-    for action in (*first.actions, *later.actions):
+    for action in (*first.actions, *later_actions):
         if id(action) in segment_notes:
             continue
         if isinstance(action, Transition):

@@ -19,6 +19,7 @@ from functools import lru_cache
 from importlib import resources
 
 from mahnwerk.dsl.ir import Channel
+from mahnwerk.errors import MahnwerkError
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -160,7 +161,7 @@ def costs_after_lump_sum(lump_sum_charged: Decimal, pursuit_costs: Decimal) -> D
 # ---------------------------------------------------------------------------
 
 
-class FeeTableError(LookupError):
+class FeeTableError(MahnwerkError, LookupError):
     """The RVG table does not cover the mandate date or the claim value."""
 
 

@@ -14,6 +14,7 @@ and never copied into the project.
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from mahnwerk.engine.models import CUST, DS, INBOX, INV, PAY
+from mahnwerk.errors import MahnwerkError
 
 #: The columns an accounts-receivable export must have (IBM sample layout).
 AR_COLUMNS = (
@@ -37,7 +39,7 @@ AR_COLUMNS = (
 )
 
 
-class HistoryError(ValueError):
+class HistoryError(MahnwerkError, ValueError):
     """A history file that cannot be read; the message names file, line and what to do."""
 
 
@@ -83,7 +85,13 @@ def read_ar_csv(path: str | Path) -> list[PastInvoice]:
     path = Path(path)
     if not path.is_file():
         raise HistoryError(f"{path}: no such file; give the accounts-receivable CSV")
-    with open(path, newline="", encoding="utf-8") as fh:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise HistoryError(
+            f"{path}: not UTF-8 text (byte {exc.start}); export the CSV as UTF-8"
+        ) from None
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in AR_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

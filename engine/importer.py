@@ -62,7 +62,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk.engine import lease, limits
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
+from mahnwerk.errors import MahnwerkError
 
 Kind = Literal["customers", "invoices", "payments"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -93,7 +95,7 @@ class RowError:
         return f"{where}: {self.message}" + (f" — {self.hint}" if self.hint else "")
 
 
-class ImportFailed(Exception):
+class ImportFailed(MahnwerkError):
     """The file was not imported; `errors` lists every problem found, in file order."""
 
     def __init__(self, path: str, errors: Iterable[RowError]) -> None:
@@ -126,7 +128,7 @@ class ImportResult:
         return text
 
 
-class CellError(ValueError):
+class CellError(MahnwerkError, ValueError):
     """A value that cannot be read; `hint` tells the user what to write instead."""
 
     def __init__(self, message: str, hint: str = "") -> None:
@@ -514,6 +516,20 @@ def read_table(
     """
     name = display or str(path)
     try:
+        if path.stat().st_size > limits.CSV_FILE_BYTES:
+            raise ImportFailed(
+                name,
+                [
+                    RowError(
+                        name,
+                        0,
+                        "",
+                        f"the file is {path.stat().st_size / limits.MiB:.1f} MB, more than the "
+                        f"limit of {limits.size(limits.CSV_FILE_BYTES)} for one import",
+                        "split it into several files and import them one after another",
+                    )
+                ],
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(
@@ -555,8 +571,34 @@ def read_table(
     delimiter = delimiter or _sniff_delimiter(lines[first])
 
     reader = csv.reader(io.StringIO("\n".join(lines[first:])), delimiter=delimiter)
-    header = next(reader)
     header_line = first + 1
+    try:
+        return _rows(name, kind, reader, header_line, columns)
+    except csv.Error as exc:  # the header line itself
+        raise ImportFailed(name, [_long_cell(name, header_line, str(exc))]) from None
+
+
+def _long_cell(name: str, line: int, detail: str = "") -> RowError:
+    """A cell longer than `limits.CSV_CELL_CHARS`: mostly a quote that never closes."""
+    return RowError(
+        name,
+        line,
+        "",
+        f"a cell longer than {limits.size(limits.CSV_CELL_CHARS)} characters, the limit for "
+        "one cell" + (f" ({detail})" if detail and "field limit" not in detail else ""),
+        "a quote (\") that opens a cell and never closes swallows the rest of the file: "
+        "check the quotes around this line",
+    )
+
+
+def _rows(
+    name: str,
+    kind: str,
+    reader: Any,
+    header_line: int,
+    columns: tuple[ColumnSpec, ...] | None,
+) -> CsvTable:
+    header = next(reader)
     specs = columns if columns is not None else COLUMNS[kind]  # type: ignore[index]
     table, errors = _map_header(name, kind, header, header_line, specs)
     if errors:
@@ -566,7 +608,14 @@ def read_table(
     names = list(index)
     positions = list(index.values())
     previous = reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell beyond the csv module's own limit (131,072)
+            errors.append(_long_cell(name, header_line + previous, str(exc)))
+            raise ImportFailed(name, errors) from None
         line = header_line + previous  # line where this record starts
         previous = reader.line_num
         if not "".join(cells).strip():
@@ -588,6 +637,9 @@ def read_table(
             continue
         if len(cells) < width:
             cells += [""] * (width - len(cells))
+        if any(len(c) > limits.CSV_CELL_CHARS for c in cells):
+            errors.append(_long_cell(name, line))
+            continue
         table.rows.append(
             Row(line, dict(zip(names, [cells[i].strip() for i in positions], strict=True)))
         )
@@ -657,9 +709,13 @@ def _map_header(
 class _Checker:
     """Collects the errors of one file; `cell` reads a value or records why it can't."""
 
-    def __init__(self, table: CsvTable) -> None:
+    def __init__(
+        self, table: CsvTable, today: date | None = None, allow_future: bool = False
+    ) -> None:
         self.table = table
         self.errors: list[RowError] = []
+        self.today = today  # the import day, for dates that cannot lie ahead
+        self.allow_future = allow_future
 
     def error(self, row: Row, column: str, message: str, hint: str = "") -> None:
         self.errors.append(
@@ -776,6 +832,30 @@ def _customer_ids(conn: Connection) -> dict[str, int]:
     return {no: id_ for no, id_ in conn.execute(select(Customer.external_id, Customer.id)).all()}
 
 
+#: Cells that end up in letters and e-mail headers: no control characters allowed.
+_TEXT_COLUMNS = ("name", "email", "phone", "street", "postal_code", "city")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _refuse_controls(checker: _Checker, row: Row, column: str, value: Any) -> None:
+    """A line break or other control character in a name or address is refused, located.
+
+    `"Name\nBcc: …"` would become a second header line in every e-mail to the customer
+    and a broken address block in every letter; it is a damaged export, not a name.
+    """
+    if not isinstance(value, str) or not (m := _CONTROL.search(value)):
+        return
+    what = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}.get(
+        m.group(), f"the control character U+{ord(m.group()):04X}"
+    )
+    checker.error(
+        row,
+        column,
+        f"{what} in {value!r}",
+        "names and addresses are one line of text: remove it in the source and export again",
+    )
+
+
 def _check_customers(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
     table: Table = Customer.__table__  # type: ignore[attr-defined]
     present = checker.table.columns.keys()
@@ -799,6 +879,8 @@ def _check_customers(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]
             values["region"] = checker.cell(
                 row, "region", lambda t, country=country: parse_region(t, country)
             )
+        for column in _TEXT_COLUMNS:
+            _refuse_controls(checker, row, column, values.get(column))
         email = values.get("email")
         if email and not _EMAIL.fullmatch(email):
             checker.error(
@@ -940,6 +1022,8 @@ def _check_payments(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
         currency = checker.cell(row, "currency", parse_currency)
         _positive(checker, row, amount, "a payment")
         ok = external_id is not None and _BAD not in (booked_on, amount, currency)
+        if ok and not _received_by_now(checker, row, booked_on):
+            ok = False
         invoice_no = row.cells.get("invoice_id", "")
         reference = row.cells.get("reference", "") or None
         customer_no = row.cells.get("customer_id", "")
@@ -1025,6 +1109,26 @@ def _check_payments(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
     return plan, table
 
 
+def _received_by_now(checker: _Checker, row: Row, booked_on: date) -> bool:
+    """A payment dated after the import day has not been received: refused, or held.
+
+    Money "received" in 2030 would lower the balance, stop interest and cancel letters
+    now.  With `allow_future` (an announced transfer, a standing order) it is imported and
+    waits: a run applies a payment only from its date on (`booked_on <= as_of`).
+    """
+    if checker.today is None or booked_on <= checker.today or checker.allow_future:
+        return True
+    checker.error(
+        row,
+        "date",
+        f"payment dated {booked_on:%d.%m.%Y}, after today ({checker.today:%d.%m.%Y}): "
+        "it cannot have been received yet",
+        "correct the date; to record an announced payment, import with --allow-future "
+        "and it is held until its date",
+    )
+    return False
+
+
 _CHECKS: dict[Kind, Callable[[_Checker, Connection], tuple[_Plan, Table]]] = {
     "customers": _check_customers,
     "invoices": _check_invoices,
@@ -1043,8 +1147,14 @@ def import_file(
     *,
     actor: str = "import",
     now: datetime | None = None,
+    wait: float = lease.DEFAULT_WAIT,
+    allow_future: bool = False,
 ) -> ImportResult:
     """Import one CSV file of `kind` whole, or raise `ImportFailed` and write nothing.
+
+    The file is read and parsed first; then the import takes the book lease (waiting up
+    to `wait` s for a run or another import, `lease.BookBusy` after that), so it never
+    writes beside a run.
 
     `now` (aware) stamps the single `import` event written when something
     changed; it defaults to the current time.  An unchanged re-import writes
@@ -1057,8 +1167,8 @@ def import_file(
         raise ValueError("now must be timezone-aware")
     path = Path(path)
     table = read_table(path, kind, str(path))
-    checker = _Checker(table)
-    with engine.begin() as conn:
+    checker = _Checker(table, now.astimezone(BERLIN).date(), allow_future)
+    with lease.holding(engine, f"the import of {path}", wait=wait), engine.begin() as conn:
         plan, db_table = _CHECKS[kind](checker, conn)
         if checker.errors:
             raise ImportFailed(table.path, checker.errors)
@@ -1082,6 +1192,44 @@ def import_file(
         )
         if plan.inserts or plan.updates:
             _log(conn, result, actor, now)
+    return result
+
+
+def import_records(
+    conn: Connection,
+    kind: Kind,
+    records: list[dict[str, str]],
+    source: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> ImportResult:
+    """Import rows that arrive as records (the HTTP API) with the checks and upsert of a file.
+
+    Each record maps canonical column names to cell text, as a CSV cell would hold it; a
+    record's `line` in errors is its index in `records`.  Records that name different
+    columns are checked and written as separate tables (a column a record leaves out
+    stays as stored).  The caller owns the transaction: on `ImportFailed` it rolls back.
+    """
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for index, record in enumerate(records):
+        groups.setdefault(tuple(sorted(record)), []).append(Row(index, dict(record)))
+    inserted = updated = unchanged = 0
+    for names, rows in groups.items():
+        checker = _Checker(CsvTable(source, 0, {n: n for n in names}, rows))
+        _map_errors = _map_header(source, kind, list(names), 0, COLUMNS[kind])[1]
+        if _map_errors:
+            raise ImportFailed(source, [RowError(source, rows[0].line, e.column, e.message,
+                                                 e.hint) for e in _map_errors])
+        plan, db_table = _CHECKS[kind](checker, conn)
+        if checker.errors:
+            raise ImportFailed(source, checker.errors)
+        _write(conn, db_table, plan)
+        inserted, updated = inserted + len(plan.inserts), updated + len(plan.updates)
+        unchanged += plan.unchanged
+    result = ImportResult(kind, source, inserted, updated, unchanged, ())
+    if inserted or updated:
+        _log(conn, result, actor, now)
     return result
 
 
@@ -1167,6 +1315,7 @@ __all__ = [
     "import_file",
     "import_invoices",
     "import_payments",
+    "import_records",
     "parse_amount",
     "parse_bool",
     "parse_currency",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from mahnwerk.dsl import ir
-from mahnwerk.engine.state import Customer, Invoice, cents
+from mahnwerk.engine.state import Customer, Invoice, Record, cents
 
 #: C2: the first written reminder must lie at least four weeks before a report.
 REPORT_WAIT = timedelta(days=28)
@@ -32,9 +32,23 @@ class InterestResult:
         return "Verzugszinsen " + ", ".join(parts) + (" (vorläufig)" if self.provisional else "")
 
 
+def points(consumer: bool, goods_or_services: bool, policy_points: Decimal | None) -> Decimal:
+    """The surcharge over the base rate: the policy's own, else the statutory one (A4)."""
+    from mahnwerk.engine.rates import statutory_points
+
+    if policy_points is not None:
+        return policy_points
+    return statutory_points(consumer=consumer, payment_for_goods_or_services=goods_or_services)
+
+
 @lru_cache(maxsize=4096)  # pure; one step asks the same question two or three times
 def interest(
-    principal: Decimal, start: date, end: date, consumer: bool, points: Decimal | None
+    principal: Decimal,
+    start: date,
+    end: date,
+    consumer: bool,
+    points: Decimal | None,
+    goods_or_services: bool = True,
 ) -> InterestResult:
     """Default interest on `principal` for the days `start`..`end` inclusive (A4–A6)."""
     from mahnwerk.engine import interest as interest_mod
@@ -47,6 +61,7 @@ def interest(
         end + timedelta(days=1),
         consumer=consumer,
         points=points,
+        payment_for_goods_or_services=goods_or_services,
         rounding=interest_mod.Rounding.PER_PERIOD,
     )
     rates = {p.rate for p in result.periods}
@@ -56,6 +71,93 @@ def interest(
         provisional=result.provisional,
         periods=tuple(result.periods),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class InterestLine:
+    """What one booking adds to one period (one base rate, one principal): `start`..`end`.
+
+    `continues` says the period began before this booking, so the line extends the one
+    booked before it (a letter prints them as one line)."""
+
+    start: date
+    end: date
+    principal: Decimal
+    rate: Decimal
+    amount: Decimal
+    provisional: bool
+    continues: bool
+
+
+def interest_lines(
+    principal: Decimal, run_from: date, booked_to: date | None, end: date, points: Decimal
+) -> tuple[InterestLine, ...]:
+    """The bookings that bring a run's interest from `booked_to` up to `end` (A6).
+
+    A run is a stretch of days from `run_from` with one open principal at one surcharge; its
+    interest is the sum of its periods (one base rate each), each period rounded half-up to
+    the cent once.  What the run booked up to `booked_to` is that sum up to `booked_to`, so
+    each line here is the difference for one period: however often the engine books, the
+    total is the same as if it had booked once.
+    """
+    if booked_to is not None and booked_to < run_from:
+        booked_to = None
+    if end < run_from or (booked_to is not None and end <= booked_to):
+        return ()
+    before: dict[date, Decimal] = {}
+    if booked_to is not None:
+        for p in interest(principal, run_from, booked_to, False, points).periods:
+            before[p.start] = p.rounded
+    first = booked_to + timedelta(days=1) if booked_to is not None else run_from
+    lines = []
+    for p in interest(principal, run_from, end, False, points).periods:
+        if p.end < first:
+            continue
+        lines.append(
+            InterestLine(
+                start=max(p.start, first),
+                end=p.end,
+                principal=principal,
+                rate=p.rate,
+                amount=p.rounded - before.get(p.start, Decimal("0.00")),
+                provisional=p.provisional,
+                continues=p.start < first,
+            )
+        )
+    return tuple(lines)
+
+
+def accrued(
+    record: Record, consumer: bool, goods_or_services: bool, day: date
+) -> tuple[InterestLine, ...]:
+    """Interest lines for the days after `record.interest_to` up to the day before `day`.
+
+    At the surcharge the record runs at (the policy's once claimed, else statutory), on the
+    principal open, continuing the record's current run (A6).  Vulnerable customers and
+    whether the policy claims interest yet are the caller's business.
+    """
+    r = record
+    if r.default_since is None or r.principal_open <= 0:
+        return ()
+    start = max(r.default_since, (r.interest_to or date.min) + timedelta(days=1))
+    end = day - timedelta(days=1)
+    if end < start:
+        return ()
+    run_from = r.interest_run_from if r.interest_run_from is not None else start
+    surcharge = points(
+        consumer, goods_or_services, r.interest_points if r.interest_active else None
+    )
+    return interest_lines(r.principal_open, run_from, r.interest_to, end, surcharge)
+
+
+def unbooked_interest(
+    record: Record, consumer: bool, goods_or_services: bool, day: date
+) -> Decimal:
+    """Claimed interest owed beyond what is booked, to the day before `day` (0 if unclaimed)."""
+    if not record.interest_active:
+        return Decimal("0.00")
+    lines = accrued(record, consumer, goods_or_services, day)
+    return sum((line.amount for line in lines), Decimal("0.00"))
 
 
 def default_by_reminder(received: date) -> date:

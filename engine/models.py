@@ -144,6 +144,8 @@ class Customer(SQLModel, table=True):
     avg_days_late: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
     insolvent_since: date | None = None
     deceased_since: date | None = None
+    # VAT id (BT-48 of an e-invoice), normalised: how an e-invoice finds its customer
+    vat_id: str | None = Field(default=None, sa_type=String, index=True)
 
 
 class Invoice(SQLModel, table=True):
@@ -155,6 +157,14 @@ class Invoice(SQLModel, table=True):
         # the operators' queue pages through a million invoices sorted by these (keyset)
         Index("ix_invoice_due_date_id", "due_date", "id"),
         Index("ix_invoice_amount_id", "amount", "id"),
+        # intake finds invoices not yet taken up by this flag, not by "id above the last one
+        # seen": ids are handed out before commit, so they commit out of order (issue 12)
+        Index(
+            "ix_invoice_intake_pending",
+            "id",
+            sqlite_where=text("intake_pending = 1"),
+            postgresql_where=text("intake_pending"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -168,6 +178,11 @@ class Invoice(SQLModel, table=True):
     notice_30_days: bool = Field(default=False, sa_column_kwargs=_default("false"))
     received_on: date | None = None
     closed_on: date | None = None
+    #: A4/A7: `goods_services` (§ 288 Abs. 2, 5 BGB) or `other` money debt; NULL: goods_services
+    claim_kind: str | None = Field(default=None, sa_type=String)
+    # The payment terms as the invoice states them (an e-invoice's BT-20), kept verbatim
+    payment_terms: str | None = Field(default=None, sa_type=Text)
+    intake_pending: bool = Field(default=True, sa_column_kwargs=_default("true"))
 
 
 class Payment(SQLModel, table=True):
@@ -293,6 +308,8 @@ class DunningState(SQLModel, table=True):
         default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
     )
     interest_to: date | None = None
+    #: A6: first day of the current run of one principal at one surcharge (NULL: next booking)
+    interest_run_from: date | None = None
     default_since: date | None = None
     lump_sum_charged: bool = Field(default=False, sa_column_kwargs=_default("false"))
     last_letter_on: date | None = None
@@ -319,6 +336,11 @@ class DunningState(SQLModel, table=True):
     court_stage: str | None = Field(default=None, sa_type=String)  # C3: payment order
     court_served_on: date | None = None
     interest_rule: str | None = Field(default=None, sa_type=String)  # E3: the claiming line
+    # issue 13: what a segment move must not repeat (engine/segment_moves.py)
+    sent_templates: str | None = Field(default=None, sa_type=Text)  # comma-separated
+    fees_charged: int = Field(default=0, sa_column_kwargs=_default("0"))
+    fee_floor: int = Field(default=0, sa_column_kwargs=_default("0"))
+    segment_moved_on: date | None = None
     pending_approval_id: int | None = Field(default=None, foreign_key="approval.id")
     row_version: int = Field(default=0, sa_column_kwargs=_default("0"))
     claimed_by: str | None = Field(default=None, sa_type=String)
@@ -349,6 +371,33 @@ class Event(SQLModel, table=True):
     message: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
     payload: str = Field(default="{}", sa_type=Text, sa_column_kwargs=_default("'{}'"))
     run_id: int | None = Field(default=None, index=True)
+
+
+class EventSeal(SQLModel, table=True):
+    """The audit log's hash chain (`engine/audit.py`): one row per sealed event.
+
+    `hash` is sha256 over `prev_hash` and the event's fields; `seq` orders the chain.
+    Append-only like the log itself (migration 0008 adds the triggers).
+    """
+
+    __tablename__ = "event_seal"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event_id: int = Field(unique=True)
+    prev_hash: str = Field(sa_type=String)
+    hash: str = Field(sa_type=String)
+
+
+class BounceSeen(SQLModel, table=True):
+    """A delivery status notification already read from the bounce mailbox (once only)."""
+
+    __tablename__ = "bounce_seen"
+
+    key: str = Field(primary_key=True, sa_type=String)
+    message_id: str = Field(sa_type=String)
+    delivery_id: int | None = Field(default=None)
+    status: str = Field(sa_type=String)
+    seen_at: datetime = Field(sa_type=AwareDateTime)
 
 
 class Outbox(SQLModel, table=True):
@@ -401,6 +450,25 @@ class Ledger(SQLModel, table=True):
     event_id: int | None = Field(default=None, index=True)
 
 
+class BookLease(SQLModel, table=True):
+    """Who writes the book now: at most one run or import at a time (engine/lease.py).
+
+    One row per lease name while it is held; `pid` and `host` let a later process see
+    that the holder died (kill -9, power cut) and take the lease over, `heartbeat_at`
+    does the same for a holder on another machine.
+    """
+
+    __tablename__ = "book_lease"
+
+    name: str = Field(primary_key=True, sa_type=String)
+    token: str = Field(sa_type=String)
+    purpose: str = Field(sa_type=Text)
+    pid: int
+    host: str = Field(sa_type=String)
+    acquired_at: datetime = Field(sa_type=AwareDateTime)
+    heartbeat_at: datetime = Field(sa_type=AwareDateTime)
+
+
 class Run(SQLModel, table=True):
     """One daily run of the engine, for the audit trail and the status screen."""
 
@@ -425,6 +493,7 @@ __all__ = [
     "RATE",
     "Approval",
     "ApprovalDecision",
+    "BookLease",
     "AwareDateTime",
     "Customer",
     "DunningState",
@@ -571,11 +640,12 @@ class Delivery(SQLModel, table=True):
     """One attempt to deliver a message: one outbox row, or several bundled (D3).
 
     `message_id` is derived from the outbox rows' idempotency keys, so every
-    attempt of the same message carries the same Message-ID.  `committed_at`
-    marks the point of no return (for SMTP: the whole message is on the wire,
-    only the final "." is missing); after a crash, a `committed` attempt is
-    counted as sent and a `transmitting` one as never delivered.  `subject`
-    and `body` keep the text as sent, for the audit trail.
+    attempt of the same message carries the same Message-ID.  An attempt is
+    `sent` only once the other side took the message (SMTP 250, HTTP 2xx, the
+    letter in a print batch); one a crash left `transmitting` (or `committed`,
+    from older versions, with `committed_at`) is sent again by the next
+    dispatch — at least once, never lost.  `subject` and `body` keep the text
+    as sent, for the audit trail.
     """
 
     __tablename__ = "delivery"
@@ -627,9 +697,12 @@ APPROVAL = Approval.__table__
 DECISION = ApprovalDecision.__table__
 DS = DunningState.__table__
 EVENT = Event.__table__
+EVENT_SEAL = EventSeal.__table__
+BOUNCE_SEEN = BounceSeen.__table__
 OUTBOX = Outbox.__table__
 LEDGER = Ledger.__table__
 RUN = Run.__table__
+LEASE = BookLease.__table__
 INBOX = Inbox.__table__
 DELIVERY = Delivery.__table__
 DELIVERY_ITEM = DeliveryItem.__table__
@@ -679,3 +752,69 @@ class SavedFilter(SQLModel, table=True):
 
 WORK_DONE = WorkDone.__table__
 SAVED_FILTER = SavedFilter.__table__
+
+# Integration: e-invoices read, bookings exported
+# ---------------------------------------------------------------------------
+
+EDOCUMENT_KINDS: Final = ("invoice", "credit_note")
+
+
+class EInvoiceDocument(SQLModel, table=True):
+    """An e-invoice or credit note that was imported: what it said and what it became.
+
+    One row per (kind, number): importing the same document again, in either syntax, is
+    recognised here and changes nothing.  `invoice_id` is the open item it created (or,
+    for a credit note, the one it reduced); a document with nothing to collect (amount
+    due 0, or negative) is kept without one, so the import can say why.
+    """
+
+    __tablename__ = "einvoice_document"
+    __table_args__ = (
+        UniqueConstraint("kind", "number"),
+        CheckConstraint(one_of("kind", EDOCUMENT_KINDS), name="kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String)
+    number: str = Field(sa_type=String)
+    type_code: str = Field(sa_type=String)
+    syntax: str = Field(sa_type=String)
+    file_name: str = Field(sa_type=String)
+    issue_date: date
+    due_date: date | None = None
+    currency: str = Field(sa_type=String(3))
+    amount_due: Decimal = Field(sa_type=MONEY)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    preceding: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    imported_at: datetime = Field(sa_type=AwareDateTime)
+
+
+class DatevExport(SQLModel, table=True):
+    """One DATEV booking batch (`mahnwerk export datev`): when, which period, which file."""
+
+    __tablename__ = "datev_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=AwareDateTime)
+    period_from: date
+    period_to: date
+    file_name: str = Field(sa_type=String)
+    bookings: int
+    total: Decimal = Field(sa_type=MONEY)  # the sum of the amounts, debits minus credits
+    actor: str = Field(sa_type=String)
+
+
+class DatevBooking(SQLModel, table=True):
+    """A ledger line in the batch that exported it: a booking goes to DATEV once."""
+
+    __tablename__ = "datev_booking"
+
+    ledger_id: int = Field(
+        primary_key=True, foreign_key="ledger.id", sa_column_kwargs={"autoincrement": False}
+    )
+    export_id: int = Field(foreign_key="datev_export.id", index=True)
+
+
+# The service's tables (people, tokens, webhooks, schedule) share this metadata.
+from mahnwerk.service import tables as _service_tables  # noqa: E402, F401

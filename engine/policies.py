@@ -21,15 +21,16 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, or_, select, update
 
 from mahnwerk.dsl import ir
-from mahnwerk.dsl.compile import CompiledPolicy, compile_source
+from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_source
 from mahnwerk.dsl.errors import Collector, PolicyError
 from mahnwerk.dsl.expr import EvalError, Expr, Type, check_expr, evaluate, parse_expr
 from mahnwerk.dsl.ir import RESERVED_STATE_NAMES
 from mahnwerk.engine.models import DS, INV, PV
 from mahnwerk.engine.state import Customer
+from mahnwerk.errors import MahnwerkError
 
 
-class DeployRefused(Exception):
+class DeployRefused(MahnwerkError):
     """A deploy that would strand invoices, or whose `--for` condition is broken."""
 
 
@@ -110,7 +111,7 @@ def deploy(
 ) -> tuple[int, str]:
     """Store a policy file as the active version of its name; return (id, message)."""
     path = Path(path)
-    source = path.read_text(encoding="utf-8-sig")
+    source = read_policy_source(path)
     compiled = compile_source(source, str(path))
     _parse_for(applies_to, str(path))
     name = compiled.policy.name

@@ -79,6 +79,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 
+from mahnwerk.engine.identity import IdentityError, person
 from mahnwerk.engine.models import (
     APPROVAL,
     CUST,
@@ -93,6 +94,7 @@ from mahnwerk.engine.models import (
     PV,
     RUN,
 )
+from mahnwerk.errors import MahnwerkError
 
 EXPORT_FORMAT: Final = "mahnwerk-customer-export/1"
 RETENTION_YEARS: Final = 10
@@ -149,7 +151,7 @@ Mode = Literal["restricted", "anonymised"]
 Bind = Engine | Connection | Session
 
 
-class PrivacyError(Exception):
+class PrivacyError(MahnwerkError):
     """Base of this module's refusals; the message says what to do."""
 
 
@@ -324,8 +326,10 @@ def erase_customer(
     with nothing left to erase writes nothing.  With an `Engine` it commits;
     with a `Connection` or `Session` it works in the caller's transaction.
     """
-    if not by or not by.strip():
-        raise ErasureRefused("say who erases (--by NAME): the erasure is recorded with it")
+    try:
+        by = person(by, "say who erases (--by NAME): the erasure is recorded with it")
+    except IdentityError as exc:
+        raise ErasureRefused(str(exc)) from None
     stamp = now or datetime.combine(as_of, time(), UTC)
     if stamp.tzinfo is None:
         raise ValueError("now must be timezone-aware")

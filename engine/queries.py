@@ -12,13 +12,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
-from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX
+from mahnwerk.engine.identity import person
+from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, RUN
+from mahnwerk.errors import MahnwerkError
 
 
-class NotFound(LookupError):
-    pass
+class NotFound(MahnwerkError, LookupError):
+    """No record with the number the person gave (the message names it)."""
 
 
 LOG_ONLY_KINDS = frozenset({"note"})
@@ -27,7 +29,11 @@ free-text note goes through the inbox like any event, so it can be withdrawn unt
 has taken it, but it changes nothing the step decides."""
 
 
-def invoice_row(row: Any) -> dict[str, Any]:
+def invoice_row(row: Any, as_of: date | None = None) -> dict[str, Any]:
+    """One invoice as people and scripts read it (docs/json.md); `as_of` is the day
+    limitation is judged on (C4): a claim time-barred by then says so, and since when."""
+    since = row.time_barred_from
+    barred = since is not None and as_of is not None and since <= as_of
     return {
         "invoice": row.external_id,
         "customer": row.customer_ext,
@@ -46,7 +52,14 @@ def invoice_row(row: Any) -> dict[str, Any]:
         "paused": row.pause_reason,
         "held": bool(row.held) if row.held is not None else False,
         "disputed": bool(row.disputed) if row.disputed is not None else False,
+        "time_barred": barred,
+        "time_barred_since": since.isoformat() if barred else None,
     }
+
+
+def books_date(conn: Any) -> date | None:
+    """The as-of date of the latest run: the day the books (interest, states) stand at."""
+    return conn.execute(select(func.max(RUN.c.as_of))).scalar()
 
 
 def _base():
@@ -67,6 +80,7 @@ def _base():
             DS.c.pause_reason,
             DS.c.held,
             DS.c.disputed,
+            DS.c.time_barred_from,
         )
         .join(CUST, CUST.c.id == INV.c.customer_id)
         .outerjoin(DS, DS.c.invoice_id == INV.c.id)
@@ -79,22 +93,55 @@ def list_invoices(
     segment: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    as_of: date | None = None,
 ) -> list[dict[str, Any]]:
+    """Invoice rows; `as_of` (default: the latest run's date) judges limitation (C4)."""
     query = _base().order_by(INV.c.id).limit(limit).offset(offset)
     if state:
         query = query.where(DS.c.state == state)
     if segment:
         query = query.where(DS.c.segment == segment)
     with engine.connect() as conn:
-        return [invoice_row(r) for r in conn.execute(query)]
+        day = as_of or books_date(conn)
+        return [invoice_row(r, day) for r in conn.execute(query)]
 
 
-def timeline(engine: Engine, invoice: str) -> dict[str, Any]:
-    """Everything that happened to one invoice, with the rule behind each entry."""
+def invoice_page(
+    engine: Engine,
+    after_id: int = 0,
+    limit: int = 100,
+    state: str | None = None,
+    segment: str | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Invoices after the internal id `after_id` (keyset paging for the HTTP API), with ids."""
+    query = _base().add_columns(INV.c.id).where(INV.c.id > after_id).order_by(INV.c.id)
+    if state:
+        query = query.where(DS.c.state == state)
+    if segment:
+        query = query.where(DS.c.segment == segment)
+    with engine.connect() as conn:
+        day = books_date(conn)
+        return [(r.id, invoice_row(r, day)) for r in conn.execute(query.limit(limit))]
+
+
+def invoice(engine: Engine, external_id: str) -> dict[str, Any]:
+    """One invoice's row (`invoice_row`), or `NotFound`."""
+    with engine.connect() as conn:
+        row = conn.execute(_base().where(INV.c.external_id == external_id)).first()
+        day = books_date(conn) if row is not None else None
+    if row is None:
+        raise NotFound(f"no invoice {external_id!r}")
+    return invoice_row(row, day)
+
+
+def timeline(engine: Engine, invoice: str, as_of: date | None = None) -> dict[str, Any]:
+    """Everything that happened to one invoice, with the rule behind each entry;
+    `as_of` (default: the latest run's date) judges limitation (C4)."""
     with engine.connect() as conn:
         head = conn.execute(_base().where(INV.c.external_id == invoice)).first()
         if head is None:
             raise NotFound(f"no invoice {invoice!r}")
+        day = as_of or books_date(conn)
         iid = conn.execute(select(INV.c.id).where(INV.c.external_id == invoice)).scalar_one()
         events = conn.execute(
             select(EVENT).where(EVENT.c.invoice_id == iid).order_by(EVENT.c.occurred_on, EVENT.c.id)
@@ -108,7 +155,7 @@ def timeline(engine: Engine, invoice: str) -> dict[str, Any]:
             select(OUTBOX).where(OUTBOX.c.invoice_id == iid).order_by(OUTBOX.c.id)
         ).all()
     return {
-        "invoice": invoice_row(head),
+        "invoice": invoice_row(head, day),
         "events": [
             {
                 "date": e.occurred_on.isoformat(),
@@ -162,6 +209,7 @@ def record_event(
 
     if kind not in LOG_ONLY_KINDS:
         EventKind(kind)  # refuse unknown kinds early
+    actor = person(actor)  # IdentityError (a ValueError): nobody, or a machine's name
     with engine.begin() as conn:
         iid = conn.execute(select(INV.c.id).where(INV.c.external_id == invoice)).scalar()
         if iid is None:
@@ -180,6 +228,59 @@ def record_event(
 
 #: Events that concern a person, not one invoice: they reach every open invoice of the customer.
 CUSTOMER_EVENTS = {"insolvency": "insolvent_since", "death_notice": "deceased_since"}
+
+
+def concerns(kind: str, issue_date: date, since: date) -> bool:
+    """Whether a customer's insolvency or death (from `since`) reaches a claim issued then.
+
+    C5 (§§ 87, 89 InsO): the opening stops every claim that arose up to and including its
+    day; a claim issued later is a debt of the estate and is dunned on its own.  C6: a
+    death reaches every claim.  The one place of this cut-off, for the claims open when the
+    event is recorded and for those imported afterwards.
+    """
+    return kind != "insolvency" or issue_date <= since
+
+
+def tell_new_invoices(conn: Any, invoices: list[tuple[int, date, Any]], now: Any) -> list[int]:
+    """Invoices imported after their customer's insolvency or death learn of it.
+
+    `invoices` are (invoice id, issue date, Customer) of invoices the engine takes up now.  The
+    customer's event is a fact with its date, whenever the claim arrives: each concerned
+    invoice gets the event in its inbox (once), so the run stops or pauses it before any
+    reminder.  Returns the ids told.
+    """
+    wanted = []
+    for iid, issued, customer in invoices:
+        for kind, column in CUSTOMER_EVENTS.items():
+            since = getattr(customer, column)
+            if since is not None and concerns(kind, issued, since):
+                wanted.append((iid, kind, since))
+    if not wanted:
+        return []
+    have = set(
+        conn.execute(
+            select(INBOX.c.invoice_id, INBOX.c.kind).where(
+                INBOX.c.invoice_id.in_(sorted({iid for iid, _, _ in wanted})),
+                INBOX.c.kind.in_(sorted(CUSTOMER_EVENTS)),
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "invoice_id": iid,
+            "kind": kind,
+            "occurred_on": since,
+            "payload": json.dumps({"note": f"the customer's {kind} of {since}, recorded before "
+                                   "this invoice was imported"}),
+            "recorded_at": now,
+            "actor": "engine",
+        }
+        for iid, kind, since in wanted
+        if (iid, kind) not in have
+    ]
+    if rows:
+        conn.execute(INBOX.insert(), rows)
+    return [r["invoice_id"] for r in rows]
 
 
 def record_customer_event(
@@ -202,17 +303,20 @@ def record_customer_event(
     column = CUSTOMER_EVENTS.get(kind)
     if column is None:
         raise ValueError(f"{kind!r} is not a customer event; use one of {sorted(CUSTOMER_EVENTS)}")
+    actor = person(actor)
     with engine.begin() as conn:
         cid = conn.execute(select(CUST.c.id).where(CUST.c.external_id == customer)).scalar()
         if cid is None:
             raise NotFound(f"no customer {customer!r}: import it first or check the number")
         conn.execute(CUST.update().where(CUST.c.id == cid).values({column: on}))
-        query = select(INV.c.id, INV.c.external_id).where(
+        query = select(INV.c.id, INV.c.external_id, INV.c.issue_date).where(
             INV.c.customer_id == cid, INV.c.closed_on.is_(None)
         )
-        if kind == "insolvency":
-            query = query.where(INV.c.issue_date <= on)
-        invoices = conn.execute(query.order_by(INV.c.id)).all()
+        invoices = [
+            (iid, ext)
+            for iid, ext, issued in conn.execute(query.order_by(INV.c.id))
+            if concerns(kind, issued, on)
+        ]
         if invoices:
             conn.execute(
                 INBOX.insert(),

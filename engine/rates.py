@@ -19,6 +19,8 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
+from mahnwerk.errors import MahnwerkError
+
 CONSUMER_POINTS = Decimal(5)
 """§ 288 Abs. 1 BGB: base rate + 5 points for every money debt (and always if a consumer is
 a party)."""
@@ -29,7 +31,7 @@ is a party.  (Obligations that arose before 2014-07-29 had + 8, Art. 229 § 34 E
 modelled — the engine only handles current claims.)"""
 
 
-class RateUnknownError(LookupError):
+class RateUnknownError(MahnwerkError, LookupError):
     """Asked for a base rate before the first line of the table."""
 
 

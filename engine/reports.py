@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from mahnwerk.dsl.ir import INITIAL_STATE, TERMINAL_NAMES
 from mahnwerk.engine.models import EVENT, INV, LEDGER, OUTBOX, RUN
+from mahnwerk.errors import MahnwerkError
 
 ZERO = Decimal("0.00")
 #: Ledger kinds that are billed to the customer: "credit sales" for DSO and CEI.
@@ -43,7 +44,7 @@ BILLED = ("principal", "fee", "lump_sum", "interest", "collection_cost")
 AGING_BUCKETS = ((0, "not yet due"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (180, "91-180"))
 
 
-class ReportError(ValueError):
+class ReportError(MahnwerkError, ValueError):
     """A report that cannot be made (empty database, bad period)."""
 
 
@@ -172,6 +173,8 @@ def _months(conn: Connection, as_of: date) -> list[tuple[date, date]]:
     first = conn.execute(select(func.min(LEDGER.c.booked_on))).scalar()
     if first is None:
         raise ReportError("the ledger is empty: nothing to report (run the engine first)")
+    if as_of < first:
+        raise ReportError(f"{as_of} is before the first booking ({first}): pick a later day")
     out = []
     start = first.replace(day=1)
     while start <= as_of:

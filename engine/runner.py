@@ -12,8 +12,8 @@ A run for an as-of date has two phases:
    the audit log in the batch's transaction.
 
 A run therefore costs what is due, not what is open: both phases start from
-indexed queries (`next_check_on`, the pending inbox and payments, invoice ids
-above the last one seen).  A second run for the same date finds nothing due
+indexed queries (`next_check_on`, the pending inbox and payments, invoices
+flagged `intake_pending`).  A second run for the same date finds nothing due
 and changes nothing; outbox rows carry an idempotency key, so even a batch
 that is replayed after a crash queues no message twice.
 """
@@ -29,15 +29,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law
+from mahnwerk.engine import law, lease, queries, segment_moves
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.contacts import ContactBook
+from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import (
     APPROVAL,
     BEHAVIOUR,
@@ -132,6 +133,7 @@ _RECORD_COLUMNS = (
     "fees_open",
     "interest_open",
     "interest_to",
+    "interest_run_from",
     "interest_active",
     "interest_points",
     "interest_deferred",
@@ -159,6 +161,10 @@ _RECORD_COLUMNS = (
     "court_stage",
     "court_served_on",
     "interest_rule",
+    "sent_templates",
+    "fees_charged",
+    "fee_floor",
+    "segment_moved_on",
 )
 
 
@@ -208,6 +214,7 @@ def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -
         due_date_agreed=bool(row.due_date_agreed),
         notice_30_days=bool(row.notice_30_days),
         received_on=row.received_on,
+        goods_or_services=getattr(row, "claim_kind", None) != "other",
     )
 
 
@@ -216,6 +223,9 @@ def record_value(row: Any, invoice_ext: str) -> Record:
     for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
         values[money] = Decimal(values[money])
     values["plan"] = _plan_from_json(values["plan"])
+    values["sent_templates"] = _split(values["sent_templates"])
+    values["fees_charged"] = values["fees_charged"] or 0
+    values["fee_floor"] = values["fee_floor"] or 0
     values["interest_deferred"] = tuple(
         (date.fromisoformat(a), date.fromisoformat(b), Decimal(p), Decimal(x))
         for a, b, p, x in json.loads(values["interest_deferred"] or "[]")
@@ -234,6 +244,7 @@ def record_value(row: Any, invoice_ext: str) -> Record:
 
 def record_row(record: Record) -> dict[str, Any]:
     row = {c: getattr(record, c) for c in _RECORD_COLUMNS}
+    row["sent_templates"] = ",".join(sorted(record.sent_templates)) or None
     row["plan"] = (
         json.dumps([[d.isoformat(), str(a)] for d, a in record.plan]) if record.plan else None
     )
@@ -270,8 +281,28 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     worker: str = "main",
     intake: bool = True,
+    wait: float = lease.DEFAULT_WAIT,
 ) -> RunStats:
-    """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log."""
+    """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log.
+
+    The run holds the book lease (`engine/lease.py`) from start to end: a second run, or an
+    import, started meanwhile waits up to `wait` seconds and then stops with `BookBusy`
+    naming this run — so nothing is ever booked twice by two runs at once.
+    """
+    with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
+        return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
+
+
+def _run_held(
+    engine: Engine,
+    as_of: date,
+    policies: PolicySet,
+    now: datetime,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+    intake: bool,
+    held: lease.Lease,
+) -> RunStats:
     started = time.perf_counter()
     stats = RunStats(as_of)
     with engine.begin() as conn:
@@ -293,10 +324,14 @@ def run(
             if not ids:
                 break
             part = advance_batch(conn, ids, as_of, policies, now, run_id)
+            held.beat(conn)
         stats.merge(part)
         done += len(ids)
         if progress:
             progress(done, max(total, done))
+    from mahnwerk.engine.audit import seal
+
+    seal(engine)  # the hash chain over this run's log entries (engine/audit.py)
     stats.seconds = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(
@@ -346,16 +381,23 @@ def intake_phase(
         wake_pending(conn, as_of)
     while True:
         with engine.begin() as conn:
-            high = conn.execute(select(func.max(DS.c.invoice_id))).scalar() or 0
+            # Every invoice not yet taken up, whatever order it was committed in (an id is
+            # handed out at insert, so a later id can commit first: `id > max(seen)` missed
+            # the earlier one for good).  The partial index keeps this a look-up of the new.
             rows = conn.execute(
                 select(INV, CUST.c.external_id.label("customer_ext"))
                 .join(CUST, CUST.c.id == INV.c.customer_id)
-                .where(INV.c.id > high, INV.c.closed_on.is_(None))
+                .where(INV.c.intake_pending == True, INV.c.closed_on.is_(None))  # noqa: E712
                 .order_by(INV.c.id)
                 .limit(batch)
             ).all()
             if not rows:
                 break
+            taken = [r.id for r in rows]
+            for chunk in _chunks(taken):
+                conn.execute(
+                    update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False)
+                )
             customers = _customers(conn, {r.customer_id for r in rows})
             writes = _Writes(conn)
             for row in rows:
@@ -380,6 +422,10 @@ def intake_phase(
                     cust,
                 )
                 stats.new_invoices += 1
+            # C5, C6: a customer insolvent or dead before this invoice arrived
+            queries.tell_new_invoices(
+                conn, [(r.id, r.issue_date, customers[r.customer_id]) for r in rows], now
+            )
             writes.flush()
     return stats
 
@@ -518,14 +564,15 @@ def advance_batch(
         row = rows[invoice_id]
         cust = customers[row.customer_id]
         inv = invoice_value(row, cust.id, external_id=row.inv_ext)
-        compiled = policies.by_version(row.policy_version_id)
         record = record_value(row, row.inv_ext)
-        outcome = stepper.step(record, inv, cust, events.get(invoice_id, []), as_of, compiled)
-        values = dict(zip(_B_KEYS, record_row(outcome.record).values(), strict=True))
-        values["b_invoice_id"] = invoice_id
-        values["b_row_version"] = row.row_version + 1
-        updates.append(values)
-        _write_actions(
+        version_id, compiled, previous = segment_moves.route(  # issue 13: deployments' --for
+            policies, row.policy_version_id, record, cust,
+            lambda cp: stepper.facts_at(record, inv, cust, cp, as_of),  # noqa: B023
+        )
+        outcome = stepper.step(
+            record, inv, cust, events.get(invoice_id, []), as_of, compiled, previous
+        )
+        posted = _write_actions(
             writes,
             invoice_id,
             row.customer_id,
@@ -538,11 +585,21 @@ def advance_batch(
             cust,
             outcome.record,
             contacts,
+            inv.due_date,
         )
+        values = dict(
+            zip(_B_KEYS, record_row(_posted(outcome.record, posted)).values(), strict=True)
+        )
+        values["b_policy_version_id"] = version_id
+        values["b_invoice_id"] = invoice_id
+        values["b_row_version"] = row.row_version + 1
+        updates.append(values)
         stats.checked += 1
     writes.flush()
     if updates:
-        cols = {c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version")}
+        cols = {
+            c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version", "policy_version_id")
+        }
         conn.execute(
             update(DS).where(DS.c.invoice_id == _bind("b_invoice_id")).values(**cols), updates
         )
@@ -551,6 +608,17 @@ def advance_batch(
 
 
 _B_KEYS = tuple(f"b_{c}" for c in _RECORD_COLUMNS)
+
+
+def _posted(record: Record, posted: date | None) -> Record:
+    """The record with its last letter dated the day the letter really goes out.
+
+    The step dates a letter on the run's day; the contact guards (Sundays, holidays, one
+    written reminder a week) may post it later.  D4's gap to the next letter counts from
+    the day it goes out, not from the day it was decided."""
+    if posted is None or record.last_letter_on is None or posted <= record.last_letter_on:
+        return record
+    return record.evolve(last_letter_on=posted)
 
 
 def _bind(name: str) -> Any:
@@ -706,8 +774,11 @@ def _write_actions(
     customer: Customer,
     record: Record | None = None,
     contacts: ContactBook | None = None,
-) -> None:
+    due_date: date | None = None,
+) -> date | None:
+    """Queue, book and log one outcome; return the local day its letter goes out, if any."""
     ledger = writes.ledger
+    posted: date | None = None
     log: list[dict[str, Any]] = []
     keep = {id(msg) for msg in kept_messages(actions, record)}
     for action in actions:
@@ -772,20 +843,31 @@ def _write_actions(
                     }
                 )
                 continue
-            stats.messages[action.channel] += 1
             key = f"{invoice_id}:{action.state}:{action.template}:{action.channel}:{action.on}"
             if contacts is None:
                 contacts = ContactBook(writes.conn, [customer_id], as_of)
             cal = law.Calendar.for_customer(compiled.policy.calendar, customer)
+            zone = customer.timezone or compiled.policy.timezone
+            before_due = due_date is not None and action.on <= due_date
             slot = contacts.plan(
                 customer_id,
                 as_of,
                 action.channel,
-                customer.timezone or compiled.policy.timezone,
+                zone,
                 cal.country,
                 cal.region,
                 compiled.policy.limits,
+                dunning=not before_due,
             )
+            local = slot.at.astimezone(ZoneInfo(zone)).date()
+            if before_due and due_date is not None and local > due_date:
+                # A note before the due date that cannot go out by then lost its purpose.
+                contacts.withdraw(customer_id, action.channel, local)
+                log.append(base | _late_note(action, due_date, local, slot.reason))
+                continue
+            stats.messages[action.channel] += 1
+            if action.channel == "letter":
+                posted = max(posted or local, local)
             writes.outbox.append(
                 {
                     "idempotency_key": key,
@@ -810,6 +892,7 @@ def _write_actions(
                             if record is not None and record.state != action.state
                             else None,
                         }
+                        | ({BEFORE_DUE: due_date.isoformat()} if before_due and due_date else {})
                     ),
                     "rule": action.rule,
                 }
@@ -876,15 +959,28 @@ def _write_actions(
         row.setdefault("state_from", None)
         row.setdefault("state_to", None)
     writes.log.extend(log)
+    return posted
+
+
+def _late_note(message: Message, due: date, local: date, reason: str | None) -> dict[str, Any]:
+    """The log entry of a note before the due date that could not go out by then."""
+    return {
+        "kind": "message_cancelled",
+        "occurred_on": message.on,
+        "rule": message.rule,
+        "message": f"{message.channel} {message.template} not sent: a note before the due "
+        f"date {due} could go out only on {local} ({reason}); its purpose expired",
+        "payload": "{}",
+    }
 
 
 def kept_messages(actions: Sequence[Any], record: Record | None) -> list[Message]:
     """The messages one step's outcome queues; the others are logged as superseded.
 
-    One level per invoice and run: the latest level's messages (every channel its state
-    names; see the step's docstring), and only if the invoice still stands where they
-    speak from — a catch-up run must not remind an invoice that was paid, disputed or put
-    on hold meanwhile.  `simulate` counts with the same rule.
+    The step moves an invoice at most one level that speaks per run (see its docstring), so
+    this is a safety net: the latest level's messages (every channel its state names), and
+    only if the invoice still stands where they speak from — never a reminder for an invoice
+    that was paid, disputed or put on hold in the same step.  `simulate` counts the same way.
     """
     messages = [a for a in actions if isinstance(a, Message)]
     if not messages:

@@ -252,17 +252,10 @@ class Result:
         return out
 
 
-def owed_on(record: Record, day: date, consumer: bool) -> Decimal:
+def owed_on(record: Record, day: date, consumer: bool, goods_or_services: bool = True) -> Decimal:
     """What a debtor paying in full on `day` transfers: the balance with interest to date."""
-    owed = record.balance
-    if record.interest_active and record.default_since is not None and record.principal_open > 0:
-        begin = max(record.default_since, (record.interest_to or date.min) + timedelta(days=1))
-        end = day - timedelta(days=1)
-        if end >= begin:
-            owed += law.interest(
-                record.principal_open, begin, end, consumer, record.interest_points
-            ).total
-    return cents(owed)
+    unbooked = law.unbooked_interest(record, consumer, goods_or_services, day)
+    return cents(record.balance + unbooked)
 
 
 def _tally(

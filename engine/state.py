@@ -101,6 +101,8 @@ class Invoice:
     due_date_agreed: bool = False  # A1: a calendar date agreed in the contract
     notice_30_days: bool = False  # A3: the invoice points out § 286 Abs. 3 BGB
     received_on: date | None = None
+    #: A4/A7: payment for goods or services (§ 288 Abs. 2, 5 BGB); False: another money debt
+    goods_or_services: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,9 @@ class Record:
     fees_open: Decimal = ZERO
     interest_open: Decimal = ZERO
     interest_to: date | None = None  # interest booked up to and including this day
+    #: A6: first day of the current run of one principal at one surcharge; the run's booked
+    #: interest is its per-period sum up to `interest_to`.  None: the next booking starts one.
+    interest_run_from: date | None = None
     interest_active: bool = False  # the policy claims default interest from default_since
     interest_points: Decimal | None = None  # None: statutory (§ 288 Abs. 1/2 BGB)
     #: interest accrued in default but not yet claimed: (from, to, principal, amount) per period
@@ -164,6 +169,13 @@ class Record:
     court_served_on: date | None = None
     #: E3: the policy line whose `interest` action claims default interest
     interest_rule: str | None = None
+    #: issue 13: templates queued so far, fees charged so far, fees charged before the last
+    #: segment move (the new ladder's first `fee_floor` fee levels are not charged again),
+    #: and the day of that move (engine/segment_moves.py)
+    sent_templates: frozenset[str] = frozenset()
+    fees_charged: int = 0
+    fee_floor: int = 0
+    segment_moved_on: date | None = None
 
     @property
     def balance(self) -> Decimal:

@@ -13,19 +13,20 @@ A rule's *effective date* is the latest of the date its trigger names
 state, the end of a pause (or of a dispute or hold), the end of the A9 grace for
 payments in transit (three TARGET2 days after the due date) and, for a step that
 posts a letter, the policy's gap after the last letter (D4, at least 7 days).
-The step replays, in date order, every event and every rule whose effective
-date is not after `today`; each transition takes effect on its own effective
-date, so interest periods, fees and dwell times come out exactly as if the
-engine had run every single day.  An invoice
+The step replays, in date order,
+every event and every rule whose effective date is not after `today`.  Silent
+transitions take effect on their own effective dates, and interest runs by
+date, so interest comes out to the cent as if the engine had run every day.
+A letter that is not sent never happened: a level that speaks to the customer
+takes effect on the day its message goes out — the run's day when a run
+catches up missed days — after every event up to that day; a run moves an
+invoice at most one such level, and the next one is timed from it (its
+`after 14d in …` and the letter gap D4).  A pre-due note whose date passed
+during an outage is passed silently, never sent late.  An invoice
 the engine sees for the first time starts on that day: rules whose dates have
 already passed all become effective that day and the most advanced one wins,
 so an invoice imported 20 days overdue gets the reminder due now, not a
 "payment due soon" note after the fact.
-
-Messages are returned with their effective date; the runner queues at most
-one message per invoice and run (the latest level's, which itemises every fee
-and all interest), and records the others as superseded, so a run that
-catches up thirty days does not post three letters at once.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine import law
+from mahnwerk.engine import law, segment_moves
 from mahnwerk.engine.fees import CONSUMER_FEE_CAP, LUMP_SUM
 from mahnwerk.engine.state import (
     ZERO,
@@ -116,6 +117,8 @@ class _Run:
         self.actions: list[Any] = []
         self.calendar = law.Calendar.for_customer(compiled.policy.calendar, customer)
         self.waits_for_event = False
+        #: the day this step entered a state that speaks to the customer (catch-up: one level)
+        self.spoke_on: date | None = None
 
     # facts -------------------------------------------------------------------
     def money(self, amount: Decimal) -> Money:
@@ -165,18 +168,16 @@ class _Run:
         self.actions.append(Note(day, text, rule))
 
     # interest ------------------------------------------------------------------
+    def accrual(self, day: date) -> tuple[law.InterestLine, ...]:
+        """Interest lines for the days after `interest_to` up to the day before `day` (A6).
+
+        Lines continue the current run (see `law.interest_lines`), so the interest owed
+        never depends on how often, or on which days, the engine books it."""
+        return law.accrued(self.r, self.cust.is_consumer, self.inv.goods_or_services, day)
+
     def unbooked_interest(self, day: date) -> Decimal:
         """Interest owed for the days after `interest_to` up to the day before `day`."""
-        r = self.r
-        if not r.interest_active or r.default_since is None or r.principal_open <= 0:
-            return ZERO
-        start = max(r.default_since, (r.interest_to or date.min) + timedelta(days=1))
-        end = day - timedelta(days=1)
-        if end < start:
-            return ZERO
-        return law.interest(
-            r.principal_open, start, end, self.cust.is_consumer, r.interest_points
-        ).total
+        return law.unbooked_interest(self.r, self.cust.is_consumer, self.inv.goods_or_services, day)
 
     def book_interest(self, day: date, rule: str | None) -> None:
         """Book interest up to and including the day before `day` (A6).
@@ -185,7 +186,8 @@ class _Run:
         claim it yet; it is computed period by period on the principal actually open
         (A8: payments reduce it) and kept as `interest_deferred`, so a later
         `interest statutory` claims exactly what accrued — not today's principal
-        multiplied back to the start of default.
+        multiplied back to the start of default.  Each booking adds the difference per
+        period, so each period is rounded once, whenever the engine books.
         """
         r = self.r
         if r.default_since is None or self.cust.vulnerable:
@@ -195,31 +197,45 @@ class _Run:
         if end < start:
             return
         if r.principal_open <= 0:
-            self.r = r.evolve(interest_to=end)
+            self.r = r.evolve(interest_to=end, interest_run_from=None)
             return
+        lines = self.accrual(day)
+        run_from = r.interest_run_from if r.interest_run_from is not None else start
         if not r.interest_active:
-            owed = law.interest(r.principal_open, start, end, self.cust.is_consumer, None)
-            period = (start, end, r.principal_open, owed.total)
-            self.r = r.evolve(interest_deferred=(*r.interest_deferred, period), interest_to=end)
+            deferred = list(r.interest_deferred)
+            for line in lines:
+                joins = deferred and deferred[-1][1] + timedelta(days=1) == line.start
+                if line.continues and joins:
+                    first, _, principal, amount = deferred.pop()
+                    deferred.append((first, line.end, principal, amount + line.amount))
+                else:
+                    deferred.append((line.start, line.end, line.principal, line.amount))
+            self.r = r.evolve(
+                interest_deferred=tuple(deferred), interest_to=end, interest_run_from=run_from
+            )
             return
-        result = law.interest(
-            r.principal_open, start, end, self.cust.is_consumer, r.interest_points
-        )
-        if result.total > 0:
+        booked = ZERO
+        for line in lines:
+            if line.amount <= 0:
+                continue
+            booked += line.amount
             self.actions.append(
                 Charge(
                     "interest",
-                    result.total,
+                    line.amount,
                     day,
                     r.interest_rule or rule,  # E3: the policy line that claims interest
-                    period_from=start,
-                    period_to=end,
-                    rate=result.rate,
-                    provisional=result.provisional,
-                    note=result.describe(),
+                    period_from=line.start,
+                    period_to=line.end,
+                    rate=line.rate,
+                    provisional=line.provisional,
+                    note=f"Verzugszinsen {(line.end - line.start).days + 1} T. à {line.rate} %"
+                    + (" (vorläufig)" if line.provisional else ""),
                 )
             )
-        self.r = self.r.evolve(interest_open=self.r.interest_open + result.total, interest_to=end)
+        self.r = self.r.evolve(
+            interest_open=self.r.interest_open + booked, interest_to=end, interest_run_from=run_from
+        )
 
     # ---------------------------------------------------------------------------
     def pause_active(self, day: date) -> bool:
@@ -276,7 +292,30 @@ class _Run:
         if rule is not None and r.last_letter_on is not None and self.sends_letter(rule.target):
             # D4: the policy's gap between two letters about one invoice, at least 7 days.
             floor = max(floor, r.last_letter_on + self.letter_gap())
+        if rule is not None and self.spoke_on is not None and self.speaks(rule.target):
+            # Catch-up moves at most one level that speaks to the customer per run.
+            floor = max(floor, self.today + timedelta(days=1))
         return max(fire, floor)
+
+    def taking_day(self, day: date, rule: Rule) -> date:
+        """The day a rule due on `day` is carried out in this run.
+
+        A letter that is not sent never happened: a level that speaks to the customer
+        takes effect on the day its message goes out — the run's day when a run catches up
+        missed days — so its fee, its place in the letter gap (D4) and the next level's
+        timing all start from the letter, not from a day nobody was written to.  Silent
+        levels keep their own dates (interest runs by date anyway).
+        """
+        if not self.speaks(rule.target) or self.expired(day):
+            return day
+        return max(day, self.today)
+
+    def expired(self, day: date) -> bool:
+        """Whether a message meant for `day` lost its purpose by the run's day.
+
+        A note before the due date ("payment due soon") is pointless once the due date has
+        passed: caught up after it, its level is passed silently, never sent late."""
+        return day <= self.inv.due_date < self.today
 
     def grace_over(self) -> date:
         """A9: the first day escalation may act on a payment that has not arrived.
@@ -297,6 +336,11 @@ class _Run:
         if gap is not None and gap.business:
             days = timedelta(days=-(-gap.days * 7 // 5))  # business days as calendar days
         return max(days or MIN_LETTER_GAP, MIN_LETTER_GAP)
+
+    def speaks(self, target: str) -> bool:
+        """Whether entering `target` sends the customer a message (a dunning level)."""
+        state = self.ladder_state(target)
+        return state is not None and any(isinstance(a, ir.Send) for a in state.actions)
 
     def sends_letter(self, target: str) -> bool:
         """Whether entering `target` posts a letter (opted-out channels fall back to one)."""
@@ -330,7 +374,7 @@ class _Run:
                 break
             self.resume_if_pause_over()
             candidates = self.time_candidates()
-            time_day = candidates[0][0] if candidates else None
+            time_day = self.taking_day(*candidates[0]) if candidates else None
             plan_event = self.plan_event()
             if plan_event is not None and plan_event.on <= self.today:
                 pending.append(plan_event)
@@ -422,10 +466,11 @@ class _Run:
         """
         daily = False
         later: date | None = None
-        for day, rule in candidates:
-            if day > self.today:
-                later = later or day
+        for due, rule in candidates:
+            if due > self.today:
+                later = later or due
                 continue
+            day = self.taking_day(due, rule)
             if self.blocked(day):
                 continue
             if self.try_rule(rule, day):
@@ -612,7 +657,15 @@ class _Run:
     def carry_out(self, state: ir.State, day: date, rule_at: str) -> None:
         """A state's entry actions, in the IR's canonical order."""
         self.book_interest(day, rule_at)
-        sends = [a for a in state.actions if isinstance(a, ir.Send)]
+        sends = [a for a in state.actions if isinstance(a, ir.Send) and not self.repeated(a, day)]
+        if sends and self.expired(day):
+            self.note(
+                day,
+                f"{state.name}: not sent, its purpose expired — the due date "
+                f"{self.inv.due_date} passed before it could go out",
+                rule_at,
+            )
+            sends = []
         letter = False
         offers = tuple(
             _action_words(a)
@@ -647,11 +700,13 @@ class _Run:
                 )
             )
         if sends:
+            self.spoke_on = day
             self.after_reminder(day, letter, announces)
         for action in state.actions:
             at = where(action.span)
             if isinstance(action, ir.Fee):
-                self.charge_fee(action, day, at, letter)
+                if not self.repeated(action, day, state):
+                    self.charge_fee(action, day, at, letter)
             elif isinstance(action, ir.LumpSum):
                 self.charge_lump_sum(day, at)
             elif isinstance(action, ir.Interest):
@@ -659,33 +714,7 @@ class _Run:
                     self.note(day, "no interest claimed from a vulnerable customer (D5)", at)
                     continue
                 self.book_interest(day, at)  # what accrued unclaimed so far, on the real principal
-                claimed = ZERO
-                for start, end, principal, amount in self.r.interest_deferred:
-                    if amount > 0:
-                        claimed += amount
-                        # A5: the same computation again (cached) for its rate and whether
-                        # a base rate it used is still provisional
-                        same = law.interest(principal, start, end, self.cust.is_consumer, None)
-                        self.actions.append(
-                            Charge(
-                                "interest",
-                                amount,
-                                day,
-                                at,
-                                period_from=start,
-                                period_to=end,
-                                rate=same.rate,
-                                provisional=same.provisional,
-                                note=f"Verzugszinsen {start}–{end} auf {principal}",
-                            )
-                        )
-                self.r = self.r.evolve(
-                    interest_rule=at,
-                    interest_active=True,
-                    interest_points=None if action.statutory else action.points,
-                    interest_open=self.r.interest_open + claimed,
-                    interest_deferred=(),
-                )
+                self.claim_interest(action, day, at)
             elif isinstance(action, ir.StopCredit):
                 self.r = self.r.evolve(credit_stopped=True)
                 self.actions.append(Task("stop_credit", day, at, self.cust.id))
@@ -716,6 +745,55 @@ class _Run:
             if rule.kind == "auto":
                 self.enter(rule.target, day, rule, "the step is done")
                 break
+
+    def claim_interest(self, action: ir.Interest, day: date, at: str) -> None:
+        """`interest statutory` (or `base + N`): claim what accrued so far, line by line."""
+        claimed = ZERO
+        points = law.points(self.cust.is_consumer, self.inv.goods_or_services, None)
+        for start, end, principal, amount in self.r.interest_deferred:
+            if amount <= 0:
+                continue
+            claimed += amount
+            # A5: the same computation again (cached) for its rate and whether a base rate
+            # it used is still provisional; a deferred entry is one period, so one rate
+            same = law.interest(principal, start, end, self.cust.is_consumer, points)
+            self.actions.append(
+                Charge(
+                    "interest",
+                    amount,
+                    day,
+                    at,
+                    period_from=start,
+                    period_to=end,
+                    rate=same.rate,
+                    provisional=same.provisional,
+                    note=f"Verzugszinsen {start}–{end} auf {principal}",
+                )
+            )
+        new_points = None if action.statutory else action.points
+        changes: dict[str, Any] = {}
+        if law.points(self.cust.is_consumer, self.inv.goods_or_services, new_points) != points:
+            changes["interest_run_from"] = None  # another surcharge: another rate, a new run
+        self.r = self.r.evolve(
+            interest_rule=at,
+            interest_active=True,
+            interest_points=new_points,
+            interest_open=self.r.interest_open + claimed,
+            interest_deferred=(),
+            **changes,
+        )
+
+    def repeated(self, action: Any, day: date, state: ir.State | None = None) -> bool:
+        """After a segment change: a letter already sent, or a fee level already charged."""
+        if isinstance(action, ir.Send):
+            why = segment_moves.repeated_send(self.r, action.template)
+        else:
+            assert state is not None
+            ladder = self.policy.ladder(self.r.ladder or "")
+            why = segment_moves.repeated_fee(self.r, ladder, state)
+        if why:
+            self.note(day, why, where(action.span))
+        return why is not None
 
     def announcements(self, state: str, day: date) -> tuple[str, ...]:
         """D9: the steps ahead that a letter sent from `state` may announce.
@@ -997,6 +1075,8 @@ class _Run:
             fees_open=r.fees_open - split.costs,
             interest_open=r.interest_open - split.interest,
             principal_open=r.principal_open - split.principal,
+            # A6: another principal from the day of the credit: a new run of periods
+            interest_run_from=r.interest_run_from if split.principal == 0 else None,
         )
         if split.excess > 0:
             self.actions.append(
@@ -1110,6 +1190,14 @@ def start(invoice: Invoice, customer: Customer, compiled: CompiledPolicy, today:
     return Outcome(run.r, tuple(run.actions))
 
 
+def facts_at(
+    record: Record, invoice: Invoice, customer: Customer, compiled: CompiledPolicy, day: date
+) -> tuple[dict[str, Any], Any]:
+    """The facts a condition reads for this invoice on `day`, and the business-day adder."""
+    run = _Run(record, invoice, customer, compiled, day)
+    return run.facts(day), run.calendar.add_business_days
+
+
 def step(
     record: Record | None,
     invoice: Invoice,
@@ -1117,15 +1205,25 @@ def step(
     events: Iterable[Event],
     today: date,
     compiled: CompiledPolicy,
+    previous: CompiledPolicy | None = None,
 ) -> Outcome:
-    """Advance one invoice to `today`: apply its events and every rule that has come due."""
+    """Advance one invoice to `today`: apply its events and every rule that has come due.
+
+    The segment is chosen again first (`segment_moves`): facts may have changed, or
+    `compiled` may be a new policy taking the invoice over from `previous`.
+    """
     actions: list[Any] = []
     if record is None or record.segment is None:
         first = start(invoice, customer, compiled, today)
         record, actions = first.record, list(first.actions)
-    if record.segment not in compiled.graphs:
-        raise KeyError(f"segment {record.segment!r} is not in policy {compiled.name!r}")
     run = _Run(record, invoice, customer, compiled, today)
+    run.r, moved = segment_moves.follow(
+        record, run.facts(today), previous or compiled, compiled, today,
+        run.calendar.add_business_days,
+    )
+    actions.extend(moved)
+    if run.r.segment not in compiled.graphs:
+        raise KeyError(f"segment {run.r.segment!r} is not in policy {compiled.name!r}")
     run.actions = actions
     run.advance([e for e in events if e.on <= today])
-    return Outcome(run.r, tuple(run.actions))
+    return Outcome(segment_moves.remember(run.r, run.actions), tuple(run.actions))

@@ -14,8 +14,9 @@ import json
 import multiprocessing as mp
 from datetime import date, datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import Engine, insert, update
 
+from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
 from mahnwerk.engine.runner import RunStats, advance_batch, claim, intake_phase
 
@@ -41,14 +42,29 @@ def _worker(url: str, as_of: date, now: datetime, run_id: int, name: str, queue:
     queue.put((name, processed, stats.as_dict()))
 
 
-def run_parallel(url: str, as_of: date, workers: int, now: datetime) -> RunStats:
-    """Run `as_of` with `workers` processes; returns the merged statistics."""
+def run_parallel(
+    url: str, as_of: date, workers: int, now: datetime, wait: float = lease.DEFAULT_WAIT
+) -> RunStats:
+    """Run `as_of` with `workers` processes; returns the merged statistics.
+
+    The coordinator holds the book lease for the whole run (workers write under it), so a
+    second run or an import waits for this one, as with a single-process run.
+    """
     from mahnwerk.engine.db import make_engine
-    from mahnwerk.engine.policies import PolicySet
 
     engine = make_engine(url)
     if engine.dialect.name != "postgresql" and workers > 1:
         raise ValueError("several workers need PostgreSQL (SQLite has one writer at a time)")
+    try:
+        with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait):
+            return _coordinate(engine, url, as_of, workers, now)
+    finally:
+        engine.dispose()
+
+
+def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: datetime) -> RunStats:
+    from mahnwerk.engine.policies import PolicySet
+
     run_t = m.Run.__table__
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -79,11 +95,13 @@ def run_parallel(url: str, as_of: date, workers: int, now: datetime) -> RunStats
         stats.events_applied += part["events_applied"]
         stats.messages.update(part["messages"])
     stats.per_worker = {name: len(ids) for name, ids, _ in results}  # type: ignore[attr-defined]
+    from mahnwerk.engine.audit import seal
+
+    seal(engine)  # the hash chain over the workers' log entries, once they are all done
     with engine.begin() as conn:
         conn.execute(
             update(run_t)
             .where(run_t.c.id == run_id)
             .values(finished_at=now, stats=json.dumps(stats.as_dict()))
         )
-    engine.dispose()
     return stats

@@ -137,6 +137,7 @@ def kunden(welt: Welt, datatable: list[list[str]]) -> None:
 
 
 @given("die Rechnungen:")
+@when("die Rechnungen eingehen:")
 def rechnungen(welt: Welt, datatable: list[list[str]]) -> None:
     import_file(welt.engine, "invoices", welt.csv("rechnungen.csv", datatable))
 
@@ -1094,3 +1095,100 @@ def betreff_urteil(welt: Welt, betreff: str, sprache: str, urteil: str) -> None:
     else:
         assert urteil == "verräterisch", urteil
         assert problems and problems[0].rule == "E1", problems
+
+
+# --- letters, names and what the customer reads (issue 11 part C) ---------------------------
+
+
+def _zeichen(text: str) -> str:
+    r"""`\u200b` in a scenario stands for the character itself (invisible ones stay readable)."""
+    import re
+
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text)
+
+
+@when(
+    parsers.parse(
+        'unter dem Namen "{name}" die Eskalation von "{rechnung}" am {tag_} freigegeben wird'
+    )
+)
+def freigeben_unter_namen(welt: Welt, name: str, rechnung: str, tag_: str) -> None:
+    freigeben(welt, _zeichen(name), rechnung, tag_)
+
+
+def _mailtext(welt: Welt, kunde: str) -> str:
+    """The plain-text part of every e-mail to the customer, as the customer reads it."""
+    from email import policy
+    from email.parser import BytesParser
+
+    texts = []
+    for f in _files(welt, kunde, ".eml"):
+        mail = BytesParser(policy=policy.default).parsebytes(f.read_bytes())
+        texts.append(mail.get_body(preferencelist=("plain",)).get_content())
+    return " ".join(" ".join(texts).split())
+
+
+@then(parsers.parse('steht in der E-Mail an "{kunde}" "{text}"'))
+def in_der_email(welt: Welt, kunde: str, text: str) -> None:
+    mail = _mailtext(welt, kunde)
+    assert " ".join(text.split()) in mail, mail
+
+
+@then(parsers.parse('steht in der E-Mail an "{kunde}" nicht "{text}"'))
+def nicht_in_der_email(welt: Welt, kunde: str, text: str) -> None:
+    mail = _mailtext(welt, kunde)
+    assert " ".join(text.split()) not in mail, mail
+
+
+def _mahnwerk(welt: Welt, befehl: str) -> str:
+    """A `mahnwerk …` command line as a user types it, against this scenario's database."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from mahnwerk.cli import app
+
+    argv = shlex.split(befehl)
+    assert argv[0] == "mahnwerk", befehl
+    url = welt.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, [*argv[1:], "--db", url])
+    assert result.exit_code == 0, (befehl, result.output)
+    return result.stdout
+
+
+@then(parsers.parse('nennt "{befehl}" die Forderung verjährt seit dem {tag_}'))
+def show_verjaehrt(welt: Welt, befehl: str, tag_: str) -> None:
+    import json
+
+    row = json.loads(_mahnwerk(welt, befehl))["invoice"]
+    assert (row["time_barred"], row["time_barred_since"]) == (True, tag(tag_).isoformat()), row
+
+
+def _zeile(welt: Welt, befehl: str, rechnung: str) -> dict[str, Any]:
+    import json
+
+    rows = {r["invoice"]: r for r in json.loads(_mahnwerk(welt, befehl))}
+    return rows[rechnung]
+
+
+@then(parsers.parse('nennt "{befehl}" für "{rechnung}" die Forderung verjährt seit dem {tag_}'))
+def liste_verjaehrt(welt: Welt, befehl: str, rechnung: str, tag_: str) -> None:
+    row = _zeile(welt, befehl, rechnung)
+    assert (row["time_barred"], row["time_barred_since"]) == (True, tag(tag_).isoformat()), row
+
+
+@then(parsers.parse('nennt "{befehl}" für "{rechnung}" die Forderung nicht verjährt'))
+def liste_nicht_verjaehrt(welt: Welt, befehl: str, rechnung: str) -> None:
+    row = _zeile(welt, befehl, rechnung)
+    assert (row["time_barred"], row["time_barred_since"]) == (False, None), row
+
+
+@then(parsers.parse('steht in der Ausgabe von "{befehl}" "{text}"'))
+def in_der_ausgabe(welt: Welt, befehl: str, text: str) -> None:
+    out = _mahnwerk(welt, befehl)
+    assert text in out, out
+
+
+# --- the collection agency's file (inkasso_akte.feature) -------------------------------------
+# Its steps live in schritte_akte.py; the star import brings pytest-bdd's step fixtures here.
+from schritte_akte import *  # noqa: E402, F403

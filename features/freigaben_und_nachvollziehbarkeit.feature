@@ -57,6 +57,47 @@ Funktionalität: Freigaben und Nachvollziehbarkeit (D8, E3)
     Und nennt der Verlauf von "R1" "approved by Anna Berg (1/2)"
     Und nennt der Verlauf von "R1" "approved by Ben Kurz (2/2)"
 
+  Szenariogrundriss: D8 – Dieselbe Person in anderer Schreibweise zählt nicht als zweite
+    Namen werden verglichen wie ein Leser sie liest: Groß- und Kleinschreibung, unsichtbare
+    Zeichen (hier als \u200b geschrieben), Leerzeichen am Rand und Breitschrift zählen nicht.
+    Angenommen die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag   | Fälligkeit vereinbart |
+      | R1              | K2           | 2025-04-15     | 2025-05-15 | 1.500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-30 gelaufen ist
+    Wenn "a.operator" die Eskalation von "R1" am 2025-07-01 freigibt
+    Und unter dem Namen "<Name>" die Eskalation von "R1" am 2025-07-01 freigegeben wird
+    Dann wird die Entscheidung abgelehnt mit "a second approval must come from a different person"
+    Wenn der Mahnlauf täglich vom 2025-07-01 bis zum 2025-07-03 läuft
+    Dann wartet "R1" auf eine Freigabe
+    Und verzeichnet der Verlauf von "R1" keine Aufgabe "Inkassoübergabe"
+
+    Beispiele:
+      | Name                   |
+      | A.Operator             |
+      | a.\u200boperator       |
+      | \u0020a.operator\u0020 |
+      | \uff41.operator        |
+      | A.OPERATOR\u200d       |
+
+  Szenariogrundriss: D8 – Die Namen der Maschine sind niemandes Name
+    Angenommen die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag   | Fälligkeit vereinbart |
+      | R1              | K2           | 2025-04-15     | 2025-05-15 | 1.500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-01 bis zum 2025-06-30 gelaufen ist
+    Wenn "a.operator" die Eskalation von "R1" am 2025-07-01 freigibt
+    Und unter dem Namen "<Name>" die Eskalation von "R1" am 2025-07-01 freigegeben wird
+    Dann wird die Entscheidung abgelehnt mit "<Grund>"
+    Wenn der Mahnlauf täglich vom 2025-07-01 bis zum 2025-07-03 läuft
+    Dann wartet "R1" auf eine Freigabe
+    Und verzeichnet der Verlauf von "R1" keine Aufgabe "Inkassoübergabe"
+
+    Beispiele:
+      | Name             | Grund                                |
+      | engine           | is reserved for mahnwerk's own entries |
+      | dispatch         | is reserved for mahnwerk's own entries |
+      | Engine\u200b     | is reserved for mahnwerk's own entries |
+      | \u200b           | names nobody                         |
+
   Szenario: D8 – Bis 1.000 EUR genügt eine Person
     Angenommen die Rechnungen:
       | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
@@ -102,7 +143,7 @@ Funktionalität: Freigaben und Nachvollziehbarkeit (D8, E3)
     Und nennt der Übergang von "R1" nach "mahnung_1" die Regel "richtlinie_1.mahn:11" und den Grund "after 14d in erinnerung"
     Und nennen die Buchungen "Mahngebühren" von "R1" die Regel "richtlinie_1.mahn:13"
     Und nennen die Buchungen "Verzugszinsen" vom 2025-06-12 auf "R1" die Regel "richtlinie_1.mahn:14"
-    Und nennt der Verlauf von "R1" "Verzugszinsen 2025-05-16–2025-05-28 auf 1000.00" mit der Regel "richtlinie_1.mahn:14"
+    Und nennt der Verlauf von "R1" "Verzugszinsen 2025-05-16–2025-06-11 auf 1000.00" mit der Regel "richtlinie_1.mahn:14"
     Und nennt der Verlauf von "R1" "email zahlungserinnerung" mit der Regel "richtlinie_1.mahn:9"
     Und nennt der Verlauf von "R1" "letter mahnung_1" mit der Regel "richtlinie_1.mahn:12"
     Und nennt der Verlauf von "R1" "mahnung_1 -> inkasso" mit der Regel "richtlinie_1.mahn:16"

@@ -65,7 +65,8 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
 
   Szenario: A7 – Nie von Verbrauchern: nach Korrektur der Stammdaten keine Pauschale
     Der Kunde war als Firma erfasst und wird vor der ersten Mahnung als Verbraucher
-    berichtigt; die Rechnung bleibt in ihrer Stufe, die Pauschale aber entfällt.
+    berichtigt; beim nächsten Schritt wechselt die Rechnung in das Segment für
+    Privatkunden (gleicher Zustand, Regel `same state`), dessen Leiter keine Pauschale kennt.
     Angenommen die Kunden:
       | Kundennummer | Name         | Typ | Bundesland |
       | K3           | Jonas Weber  | B2B | BE         |
@@ -77,9 +78,9 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
       | Kundennummer | Name        | Typ | Bundesland |
       | K3           | Jonas Weber | B2C | BE         |
     Und der Mahnlauf täglich vom 2025-06-02 bis zum 2025-06-30 läuft
-    Dann steht "R3" im Zustand "mahnung_2"
+    Dann steht "R3" im Zustand "mahnung_1"
     Und bucht das Hauptbuch von "R3" keine Pauschale
-    Und nennt der Verlauf von "R3" "no lump sum from a consumer (§ 288 Abs. 5 BGB)"
+    Und nennt der Verlauf von "R3" "moved by `same state`"
 
   Szenario: A7 – Eine Richtlinie, die Verbrauchern die Pauschale abverlangen könnte, wird abgelehnt
     Wenn die Richtlinie geprüft wird:
@@ -192,7 +193,8 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
 
   Szenario: B1 – Höchstens 2,50 EUR je Brief von einem Verbraucher, auch nach Korrektur der Stammdaten
     Die Firmenleiter verlangt für die 2. Mahnung 5,00 EUR.  Der Kunde wird vor der 1. Mahnung
-    als Verbraucher berichtigt: von ihm darf je Brief höchstens 2,50 EUR verlangt werden.
+    als Verbraucher berichtigt: die Rechnung wechselt in die Leiter für Privatkunden, und von
+    ihm werden nur deren Gebühren verlangt (je Brief höchstens 2,50 EUR).
     Angenommen die Kunden:
       | Kundennummer | Name        | Typ | Bundesland |
       | K3           | Jonas Weber | B2B | BE         |
@@ -204,8 +206,8 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
       | Kundennummer | Name        | Typ | Bundesland |
       | K3           | Jonas Weber | B2C | BE         |
     Und der Mahnlauf täglich vom 2025-06-02 bis zum 2025-06-30 läuft
-    Dann steht "R3" im Zustand "mahnung_2"
-    Und betragen die Mahngebühren auf "R3" insgesamt 3,50 EUR
+    Dann steht "R3" im Zustand "mahnung_1"
+    Und betragen die Mahngebühren auf "R3" insgesamt 1,00 EUR
 
   Szenario: B1 – Mehr als 2,50 EUR je Brief an Verbraucher: die Richtlinie wird abgelehnt
     Wenn die Richtlinie geprüft wird:

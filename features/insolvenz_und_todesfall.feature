@@ -57,3 +57,34 @@ Funktionalität: Insolvenz und Tod des Schuldners (C5, C6)
     Und liegen für "R1" 1 Nachrichten im Postausgang
     Wenn der Mahnlauf täglich vom 2025-10-02 bis zum 2025-10-03 läuft
     Dann ist "R1" am 2025-10-02 in den Zustand "mahnung" gewechselt
+
+  Szenario: C5 – eine erst nach der Insolvenz importierte Altforderung wird nicht gemahnt, bis zum Eröffnungstag
+    Angenommen die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2025-07-28     | 2025-08-11 | 900,00 |
+    Und der Mahnlauf täglich vom 2025-08-01 bis zum 2025-08-31 gelaufen ist
+    Wenn für den Kunden "K1" am 2025-09-01 das Ereignis "Insolvenz" erfasst wird
+    Und die Rechnungen eingehen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R3              | K1           | 2025-08-20     | 2025-09-03 | 400,00 |
+      | R4              | K1           | 2025-09-01     | 2025-09-15 | 250,00 |
+      | R5              | K1           | 2025-09-02     | 2025-09-16 | 120,00 |
+    Und der Mahnlauf täglich vom 2025-09-01 bis zum 2025-10-10 läuft
+    Dann steht "R3" im Zustand "insolvent"
+    Und verzeichnet der Verlauf von "R3" die Aufgabe "Forderungsanmeldung"
+    Und liegt für "R3" keine Nachricht im Postausgang
+    Und steht "R4" im Zustand "insolvent"
+    Und liegt für "R4" keine Nachricht im Postausgang
+    Und steht "R5" im Zustand "erinnerung"
+    Und liegen für "R5" 1 Nachrichten im Postausgang
+
+  Szenario: C6 – eine erst nach der Todesnachricht importierte Rechnung ruht ebenso sechs Wochen
+    Wenn für den Kunden "K1" am 2025-08-20 das Ereignis "Todesfall" erfasst wird
+    Und die Rechnungen eingehen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2025-07-21     | 2025-08-04 | 300,00 |
+    Und der Mahnlauf täglich vom 2025-08-20 bis zum 2025-10-01 läuft
+    Dann liegt für "R1" keine Nachricht im Postausgang
+    Und bucht das Hauptbuch von "R1" keine Mahngebühren
+    Wenn der Mahnlauf täglich vom 2025-10-02 bis zum 2025-10-03 läuft
+    Dann ist "R1" am 2025-10-02 in den Zustand "erinnerung" gewechselt

@@ -114,6 +114,20 @@ Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
     Und ist "R2" ab dem 2028-01-01 verjährt
     Und verzeichnet der Verlauf von "R2" die Aufgabe "gerichtliches Mahnverfahren"
 
+  Szenario: C4 – show und invoices --json sagen, dass und seit wann eine Forderung verjährt ist
+    Angenommen die Kunden:
+      | Kundennummer | Name          | Typ | Bundesland | Merkmale |
+      | K2           | Bau Nord GmbH | B2B | BE         | gericht  |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K2           | 2023-02-15     | 2023-03-15 | 800,00 | ja                    |
+      | R2              | K2           | 2024-02-15     | 2024-03-15 | 800,00 | ja                    |
+    Wenn der Mahnlauf täglich vom 2026-12-30 bis zum 2027-01-02 läuft
+    Dann nennt "mahnwerk show R1 --json" die Forderung verjährt seit dem 2027-01-01
+    Und nennt "mahnwerk invoices --json" für "R1" die Forderung verjährt seit dem 2027-01-01
+    Und nennt "mahnwerk invoices --json" für "R2" die Forderung nicht verjährt
+    Und steht in der Ausgabe von "mahnwerk show R1" "time-barred since 2027-01-01"
+
   Szenariogrundriss: C4 – Verjährung: drei Jahre ab Jahresende, Neubeginn durch Teilzahlung
     Wenn die Verjährung einer am <fällig> fälligen Forderung mit Anerkenntnis (Teilzahlung) am <Teilzahlung> bestimmt wird
     Dann ist sie ab dem <verjährt ab> verjährt
@@ -178,8 +192,8 @@ Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
     Und bucht das Hauptbuch von "R1" keine Verzugszinsen
 
   Szenario: D5 – Wird ein Kunde als schutzbedürftig markiert, laufen ab da keine Zinsen mehr auf
-    Bis zur 1. Mahnung am 12.06. sind 2,68 EUR Zinsen gebucht (16.05.–11.06., 7,27 % auf
-    500,00); danach wird der Kunde als schutzbedürftig markiert, und bis zur Zahlung am
+    Bis zur 1. Mahnung am 12.06. sind 2,69 EUR Zinsen gebucht (16.05.–11.06., 27 Tage zu
+    7,27 % auf 500,00, einmal gerundet, A6); danach wird der Kunde als schutzbedürftig markiert, und bis zur Zahlung am
     15.08. kommt nichts mehr hinzu.
     Angenommen die Kunden:
       | Kundennummer | Name       | Typ | Bundesland | Schutzbedürftig |
@@ -194,9 +208,9 @@ Funktionalität: Stopps und Pausen (C1, C4, C7, D5, D6, D7)
     Und der Mahnlauf täglich vom 2025-06-16 bis zum 2025-08-14 läuft
     Und die Zahlungen eingehen:
       | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
-      | Z1          | 2025-08-15    | 503,68 | R2              |
+      | Z1          | 2025-08-15    | 503,69 | R2              |
     Und der Mahnlauf am 2025-08-15 läuft
-    Dann betragen die Verzugszinsen auf "R2" insgesamt 2,68 EUR
+    Dann betragen die Verzugszinsen auf "R2" insgesamt 2,69 EUR
     Und steht "R2" im Zustand "paid"
 
   Szenario: D6 – Ein Zahlungsversprechen pausiert bis zum Termin + 3 Geschäftstage

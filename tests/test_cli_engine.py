@@ -10,7 +10,9 @@ The JSON shapes asserted here are the ones documented in docs/json.md.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ from typer.testing import CliRunner
 
 import mahnwerk.cli as cli
 from mahnwerk.cli import app
+from mahnwerk.engine.approvals import decide
+from mahnwerk.engine.db import make_engine
+from mahnwerk.service.identity import os_user
 
 RUNNER_POLICY = Path(__file__).parent / "engine" / "data" / "runner_policy.mahn"
 B2B_POLICY = """policy "cli-b2b" version 1 {
@@ -50,7 +55,8 @@ B2B_POLICY = """policy "cli-b2b" version 1 {
 
 INVOICE_KEYS = {
     "invoice", "customer", "customer_name", "amount", "balance", "due_date", "segment",
-    "state", "entered_on", "next_check_on", "paused", "held", "disputed",
+    "state", "entered_on", "next_check_on", "paused", "held", "disputed", "time_barred",
+    "time_barred_since",
 }  # fmt: skip
 RUN_KEYS = {
     "as_of", "new_invoices", "checked", "transitions", "messages", "superseded_messages",
@@ -80,6 +86,14 @@ class Mahnwerk:
         result = CliRunner().invoke(app, argv)
         assert result.exit_code == code, (argv, result.stdout, result.stderr)
         return result
+
+    def runs(self, start: date, end: date, every: int = 1) -> list[dict[str, Any]]:
+        """`run --as-of` from `start` to `end` every `every` days (a catch-up run moves an
+        invoice one letter level only, so reaching a late level takes runs on the way)."""
+        days = [start + timedelta(days=i) for i in range(0, (end - start).days + 1, every)]
+        if days[-1] != end:
+            days.append(end)
+        return [self.json("run", "--as-of", day.isoformat()) for day in days]
 
     def json(self, *args: Any) -> Any:
         return json.loads(self(*args, "--json").stdout)
@@ -158,6 +172,8 @@ def test_invoices_before_the_first_run_then_a_run_twice_for_the_same_day(books: 
         "paused": None,
         "held": False,
         "disputed": False,
+        "time_barred": False,
+        "time_barred_since": None,
     }
     text = books("invoices").stdout.splitlines()
     assert text[0].split() == ["RE-2024-0001", "10001", "1234.56", "due", "2024-01-16", "-", "new"]
@@ -199,10 +215,14 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     out = books("event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25").stdout
     assert out.startswith("recorded payment of 1000.00 on RE-2024-0004 (2024-04-25)")
 
+    # The daily runs up to 1 June (a catch-up run moves an invoice one letter level only).
     books.today(date(2024, 6, 1))
-    stats = books.json("run", "--as-of", "2024-06-01")
-    assert stats["events_applied"] == 2 and stats["payments_applied"] == 1
-    assert stats["approvals"] == 2 and stats["charges"]["lump_sum"] == "80.00"
+    totals: Counter[str] = Counter()
+    for stats in books.runs(date(2024, 3, 6), date(2024, 6, 1)):
+        totals.update({k: stats[k] for k in ("events_applied", "payments_applied", "approvals")})
+        totals.update({"lump_sum": Decimal(stats["charges"].get("lump_sum", "0"))})
+    assert totals["events_applied"] == 2 and totals["payments_applied"] == 1
+    assert totals["approvals"] == 2 and totals["lump_sum"] == Decimal("80.00")
     rows = books.invoices()
     assert rows["RE-2024-0005"]["state"] == "vorab" and rows["RE-2024-0005"]["disputed"]
     assert rows["RE-2024-0005"]["paused"] == "dispute_opened"
@@ -219,24 +239,36 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     big, small = by_invoice["RE-2024-0004"], by_invoice["RE-2024-0002"]
     assert (big["target_state"], big["required"], big["approved_by"]) == ("gericht", 2, [])
     assert small["required"] == 1 and small["rule"].endswith("cli_b2b.mahn:14")
-    assert big["requested_on"] == "2024-05-19"  # 7 + 14 + 14 + 14 days after 31 March
+    # 7 + 14 + 14 + 14 days after 31 March, and a day more: the 1st Mahnung of Sunday
+    # 21 April went out on Monday, and the policy's 14 days between letters count from then
+    assert big["requested_on"] == "2024-05-20"
     assert "court order" in big["summary"]
     text = books("approvals", "list").stdout
     assert f"#{big['id']:<6} RE-2024-0004" in text and "needs 2" in text
 
-    # four eyes: anna once, anna again is refused, ben completes it
-    out = books("approvals", "approve", big["id"], "--by", "anna").stdout
-    assert "anna approved (1 of 2); waiting for another person" in out
-    again = books("approvals", "approve", big["id"], "--by", "anna", code=1)
+    # four eyes between proven identities: the OS user acts, `--by` may only name it
+    me = os_user()
+    forged = books("approvals", "approve", big["id"], "--by", "anna", code=1)
+    assert f"--by anna is not who you are: you are {me}" in forged.stderr
+    assert books.json("approvals", "list")[0]["approved_by"] == []
+    out = books("approvals", "approve", big["id"]).stdout
+    assert f"{me} approved (1 of 2); waiting for another person" in out
+    again = books("approvals", "approve", big["id"], "--by", me, code=1)
     assert "a second approval must come from a different person" in again.stderr
-    assert books.json("approvals", "list")[0]["approved_by"] == ["anna"]
-    out = books("approvals", "approve", big["id"], "--by", "ben").stdout
+    assert books.json("approvals", "list")[0]["approved_by"] == [me]
+    # the second person proves themselves elsewhere (another OS account, an API token):
+    # the engine takes their decision under their proven name
+    engine = make_engine(books.db)
+    out = decide(
+        engine, big["id"], "ben", True, datetime(2024, 6, 1, 9, tzinfo=UTC), date(2024, 6, 1)
+    )
+    engine.dispose()
     assert "approved; the next run moves the invoice to gericht" in out
-    out = books("approvals", "reject", small["id"], "--by", "anna", "--comment", "Rate").stdout
-    assert "rejected by anna; the invoice is on hold" in out
-    refused = books("approvals", "approve", small["id"], "--by", "ben", code=1)
+    out = books("approvals", "reject", small["id"], "--comment", "Rate").stdout
+    assert f"rejected by {me}; the invoice is on hold" in out
+    refused = books("approvals", "approve", small["id"], code=1)
     assert "already rejected" in refused.stderr
-    assert books("approvals", "approve", 99999, "--by", "ben", code=1).stderr.strip() == (
+    assert books("approvals", "approve", 99999, code=1).stderr.strip() == (
         "error: no approval 99999"
     )
     assert books("approvals", "list").stdout.strip() == "no approvals waiting"
@@ -266,7 +298,7 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     )
     kinds = [e["kind"] for e in data["events"]]
     assert kinds.count("approval_given") == 2 and "task_court_order" in kinds
-    assert {e["actor"] for e in data["events"] if e["kind"] == "approval_given"} == {"anna", "ben"}
+    assert {e["actor"] for e in data["events"] if e["kind"] == "approval_given"} == {me, "ben"}
     assert all(
         set(x) == {"date", "kind", "amount", "period", "provisional", "rule"}
         for x in data["ledger"]
@@ -277,9 +309,9 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
         ("2024-04-21", "interest", "56.18"),  # 13 days at 3.62 + 9 % on 12,500.00
         ("2024-04-25", "interest", "17.29"),  # booked up to the day before the payment
         ("2024-04-25", "payment", "-1000.00"),  # lump sum, interest, then 886.53 principal
-        ("2024-05-05", "interest", "40.15"),  # 10 days on 11,613.47
-        ("2024-05-19", "interest", "56.22"),
-        ("2024-06-01", "interest", "52.20"),  # up to the approval day: the court step's date
+        ("2024-05-06", "interest", "44.17"),  # 11 days on 11,613.47 (the letter gap, above)
+        ("2024-05-20", "interest", "56.21"),  # A6: each period rounded once, booked as the
+        ("2024-06-01", "interest", "48.19"),  # difference (up to the approval day)
     ]
     assert data["ledger"][2]["period"] == ["2024-04-08", "2024-04-20"]
     assert data["invoice"]["balance"] == "11762.04"
@@ -338,3 +370,33 @@ def test_a_catch_up_run_queues_no_reminder_for_an_invoice_paid_meanwhile(books: 
     data = books.json("show", "RE-2024-0005")
     assert data["invoice"]["state"] == "paid"
     assert data["messages"] == []
+
+
+def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
+    """D8: the proven person (the OS user) and any spelling of their name is one person
+    (`Root`, with a zero-width space, full-width); `engine` and `dispatch` are nobody's
+    name; another person's name is a forged `--by`; the refusals change nothing."""
+    books("run", "--as-of", "2024-03-05")
+    books.today(date(2024, 6, 1))
+    books.runs(date(2024, 3, 12), date(2024, 6, 1), every=7)
+    big = next(a for a in books.json("approvals", "list") if a["required"] == 2)
+    me = os_user()
+    books("approvals", "approve", big["id"], "--by", me)
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in me)
+    for variant in (me.upper(), me[:1] + "\u200b" + me[1:], f" {me} ", wide):
+        again = books("approvals", "approve", big["id"], "--by", variant, code=1)
+        assert "a second approval must come from a different person" in again.stderr, variant
+    for machine in ("engine", "dispatch", "Engine"):
+        refused = books("approvals", "approve", big["id"], "--by", machine, code=1)
+        assert "is reserved for mahnwerk's own entries" in refused.stderr
+    refused = books("event", "hold", big["invoice"], "--by", "engine", code=1)
+    assert "is reserved" in refused.stderr
+    forged = books("approvals", "approve", big["id"], "--by", "b.operator", code=1)
+    assert "--by b.operator is not who you are" in forged.stderr
+    waiting = next(a for a in books.json("approvals", "list") if a["id"] == big["id"])
+    assert waiting["approved_by"] == [me]
+    engine = make_engine(books.db)  # b.operator, proven elsewhere (own OS account, a token)
+    out = decide(engine, big["id"], "b.operator", True, datetime(2024, 6, 1, 9, tzinfo=UTC),
+                 date(2024, 6, 1))  # fmt: skip
+    engine.dispose()
+    assert "approved; the next run moves the invoice to gericht" in out

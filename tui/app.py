@@ -25,6 +25,7 @@ from textual.containers import Container
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar
 
+from mahnwerk.engine.identity import person
 from mahnwerk.engine.worklist import change_stamp, stale_run
 from mahnwerk.tui import registry
 from mahnwerk.tui.bank import BankScreen
@@ -64,9 +65,9 @@ class MahnwerkApp(App[None]):
         four_eyes_above: Decimal = Decimal("500.00"),
     ) -> None:
         super().__init__()
-        operator = operator.strip()
-        if not operator:
-            raise ValueError("an operator's name is needed: --operator NAME or $MAHNWERK_OPERATOR")
+        # D8: the name every decision is written under; IdentityError (a ValueError) for
+        # an empty, invisible or machine name
+        operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
         self.ctx = Context(engine, operator, today, clock, last_run, four_eyes_above)
         registry.builtin()
         self.start = start

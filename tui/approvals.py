@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from mahnwerk.engine.approvals import ApprovalError, PendingApproval, decide, pending
 from mahnwerk.engine.customer_view import short_rule
+from mahnwerk.engine.identity import same_person
 from mahnwerk.engine.worklist import approval_context, decided_by
 from mahnwerk.tui.base import BookScreen, money
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
@@ -143,7 +144,7 @@ class ApprovalsScreen(BookScreen):
         )
         mine = (
             "  [red]you have already approved this one[/red]"
-            if self.ctx.operator in item.approved_by
+            if any(same_person(self.ctx.operator, who) for who in item.approved_by)
             else ""
         )
         name, paused = self.context.get(item.id, ("", ""))

@@ -66,7 +66,7 @@ class CustomerScreen(BookScreen):
 
     def reload(self) -> None:
         try:
-            view = customer_view(self.ctx.engine, self.customer)
+            view = customer_view(self.ctx.engine, self.customer, self.ctx.today)
         except NotFound as exc:
             self.notify(str(exc), severity="error")
             self.app.pop_screen()
@@ -84,7 +84,7 @@ class CustomerScreen(BookScreen):
             flags = " ".join(
                 f for f, on_ in (("held", i["held"]), ("disputed", i["disputed"]),
                                  (f"paused {i['paused'] or ''}".strip(), i["paused"]),
-                                 ("plan", i["plan"])) if on_
+                                 ("plan", i["plan"]), ("time-barred", i["time_barred"])) if on_
             )  # fmt: skip
             table.add_row("✓" if i["invoice"] in self.marked else "", i["invoice"],
                           Text(money(i["balance"]), justify="right"), i["due_date"], i["state"],

@@ -31,6 +31,7 @@ from mahnwerk.engine.importer import CellError
 from mahnwerk.engine.importer import parse_amount as import_amount
 from mahnwerk.engine.models import APPROVAL, CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, RUN
 from mahnwerk.engine.queries import _base, invoice_row
+from mahnwerk.errors import MahnwerkError
 
 TERMINAL_STATES = tuple(t.value for t in Terminal)
 PAGE_SIZE = 50
@@ -39,7 +40,7 @@ AGING = ("not due", "1–30", "31–60", "61–90", "over 90")
 """Aging buckets by days past the due date, as accountants draw them."""
 
 
-class FilterError(ValueError):
+class FilterError(MahnwerkError, ValueError):
     """A filter value the operator typed that cannot be used (named in the message)."""
 
 
@@ -236,7 +237,7 @@ def queue_page(
     more = len(rows) > size
     rows = rows[:size]
     return Page(
-        [invoice_row(r) | {"city": r.city or ""} for r in rows],
+        [invoice_row(r, today) | {"city": r.city or ""} for r in rows],
         [(r.iid if expr is None else r.sort_key, r.iid) for r in rows],
         more,
     )

@@ -85,7 +85,7 @@ class InvoiceScreen(BookScreen):
 
     def reload(self) -> None:
         try:
-            data = timeline(self.ctx.engine, self.invoice)
+            data = timeline(self.ctx.engine, self.invoice, self.ctx.today)
         except NotFound as exc:
             self.notify(str(exc), severity="error")
             self.app.pop_screen()
@@ -137,7 +137,7 @@ class InvoiceScreen(BookScreen):
                 ("HELD", head["held"]),
                 ("DISPUTED", head["disputed"]),
                 (f"paused: {head['paused']}", head["paused"]),
-                (f"time-barred from {head.get('time_barred_from')}", head.get("time_barred")),
+                (f"time-barred since {head.get('time_barred_since')}", head.get("time_barred")),
             )
             if on_
         ]

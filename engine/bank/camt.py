@@ -33,7 +33,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from mahnwerk.engine.bank.entries import BankEntry, Kind, StatementError, cents
+from mahnwerk.engine.bank.entries import BankEntry, Kind, StatementError, cents, check_balance
 
 # ISO bank transaction sub-families that mean "this is a return", whatever the direction.
 _RETURN_SUBFAMILIES = frozenset({"RRTN", "UPDD", "ARET", "RPCR", "CAJT"})
@@ -114,9 +114,62 @@ def read_camt(path: Path, data: bytes) -> list[BankEntry]:
             "the export is incomplete; download it again",
         )
     entries: list[BankEntry] = []
+    starts = _start_lines(data, wanted[kind])
     for s_no, stmt in enumerate(statements, 1):
-        entries.extend(_statement(path, stmt, s_no, wanted[kind]))
+        found = _statement(path, stmt, s_no, wanted[kind])
+        if kind == "BkToCstmrStmt":
+            line = starts[s_no - 1] if s_no <= len(starts) else 0
+            _check_complete(path, stmt, f"{wanted[kind]}[{s_no}]", line)
+        entries.extend(found)
     return entries
+
+
+def _start_lines(data: bytes, tag: str) -> list[int]:
+    """The line of each `<Stmt>` (ElementTree keeps no positions; errors should name one)."""
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + tag.encode() + rb"[\s>]")
+    return [data.count(b"\n", 0, m.start()) + 1 for m in pattern.finditer(data)]
+
+
+#: Balance types that open a statement (opening booked, or the previous closing) and close it.
+_OPENING = ("OPBD", "PRCD")
+_CLOSING = ("CLBD",)
+
+
+def _balances(path: Path, stmt: Element, where: str) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for bal in _children(stmt, "Bal"):
+        code = _text(bal, "Tp", "CdOrPrtry", "Cd") or _text(bal, "Tp", "CdOrPrtry", "Prtry")
+        found = _amount(path, _child(bal, "Amt"), f"{where}/Bal[{code}]")
+        if found is None or code in out:
+            continue
+        sign = -1 if _text(bal, "CdtDbtInd") == "DBIT" else 1
+        out[code] = sign * found[0]
+    return out
+
+
+def _check_complete(path: Path, stmt: Element, where: str, line: int) -> None:
+    """camt.053: opening balance + booked entries = closing balance, or nothing is imported."""
+    balances = _balances(path, stmt, where)
+    opening = next((balances[c] for c in _OPENING if c in balances), None)
+    closing = next((balances[c] for c in _CLOSING if c in balances), None)
+    if opening is None or closing is None:
+        missing = "opening (OPBD/PRCD)" if opening is None else "closing (CLBD)"
+        raise StatementError(
+            path,
+            f"{where}: no {missing} balance: the statement cannot be checked for completeness",
+            "a camt.053 statement carries its opening and closing booked balance; "
+            "download it again or ask the bank",
+            line,
+        )
+    movements = Decimal(0)
+    for n_no, ntry in enumerate(_children(stmt, "Ntry"), 1):
+        status = _text(ntry, "Sts") or _text(ntry, "Sts", "Cd") or "BOOK"
+        found = _amount(path, _child(ntry, "Amt"), f"{where}/Ntry[{n_no}]")
+        if status != "BOOK" or found is None:
+            continue
+        movements += -found[0] if _text(ntry, "CdtDbtInd") == "DBIT" else found[0]
+    label = _text(stmt, "Id") or where
+    check_balance(path, label, opening, closing, movements, line, ("OPBD", "CLBD"))
 
 
 def _statement(path: Path, stmt: Element, s_no: int, tag: str) -> list[BankEntry]:

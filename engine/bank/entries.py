@@ -20,17 +20,20 @@ transfer can pay an invoice:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from mahnwerk.errors import MahnwerkError
+
 Kind = Literal["credit", "debit", "return", "reversal"]
 CENT = Decimal("0.01")
 
 
-class StatementError(ValueError):
+class StatementError(MahnwerkError, ValueError):
     """A statement file that cannot be read; nothing of it is imported.
 
     Rendered `FILE:LINE: message — hint` (or `FILE: …` when no line is known), like
@@ -72,52 +75,61 @@ class BankEntry:
     source: str = field(default="", compare=False)
 
     @property
-    def key(self) -> str:
-        """Identity of the entry, the same every time the same file is read.
+    def identity(self) -> tuple[str, ...]:
+        """What makes a booking this booking, whatever file or statement brings it.
 
-        With the bank's own reference (camt `AcctSvcrRef`/`NtryRef`, MT940 bank
-        reference) the key does not depend on the statement, so the same booking in a
-        camt.053 and in a camt.054 is recognised; without one, the statement and the
-        entry's rank among identical-looking entries of that statement (`occurrence`)
-        tell two equal transfers on one day apart.
+        Account, booking and value date, direction, amount, the payer's reference (the
+        end-to-end id, else the remittance text reduced to letters and digits, without the
+        SEPA field names MT940 puts in front of it) and the bank's own reference where
+        there is one.  The statement number is *not* part of it: two statements that
+        overlap (a weekly and a daily export, an MT940 and a camt.053 of the same account)
+        bring the same booking twice, and it must be booked once.
         """
-        base = [self.account, self.booked_on.isoformat(), self.direction, str(self.amount)]
-        if self.entry_ref:
-            base += ["ref", self.entry_ref, str(self.occurrence)]
-        else:
-            base += [
-                "stmt",
-                self.statement,
-                self.remittance,
-                self.counterparty_iban,
-                self.counterparty_name,
-                self.end_to_end_id,
-                str(self.occurrence),
-            ]
+        return (
+            self.account,
+            self.booked_on.isoformat(),
+            (self.value_date or self.booked_on).isoformat(),
+            self.direction,
+            str(self.amount),
+            self.end_to_end_id or reference_text(self.remittance),
+            self.entry_ref,
+        )
+
+    @property
+    def key(self) -> str:
+        """The identity and the entry's rank among identical bookings (`occurrence`).
+
+        Two genuinely separate transfers with the same fields on one day differ only by
+        their position: the first such booking in a (balanced, hence complete) statement
+        is occurrence 0, the second 1, and any other complete statement of that day ranks
+        them the same way.
+        """
+        base = [*self.identity, str(self.occurrence)]
         return hashlib.sha256("\x1f".join(base).encode()).hexdigest()[:32]
 
 
+_SEPA_FIELD = re.compile(r"\b(EREF|KREF|MREF|CRED|DEBT|ABWA|ABWE|SVWZ)\+|\bMTLG:")
+
+
+def reference_text(remittance: str) -> str:
+    """The remittance as the payer wrote it: the SVWZ part if MT940 labelled it, letters and
+    digits only (banks wrap, space and case the same text differently per format)."""
+    text = remittance.upper()
+    if "SVWZ+" in text:
+        text = text.split("SVWZ+", 1)[1]
+    text = _SEPA_FIELD.split(text)[0] if _SEPA_FIELD.search(text) else text
+    return re.sub(r"[^0-9A-Z]", "", text)
+
+
 def number_occurrences(entries: list[BankEntry]) -> list[BankEntry]:
-    """Give entries that look alike (same identity fields) ranks 0, 1, 2 … in file order."""
+    """Give entries with the same identity ranks 0, 1, 2 … in file order."""
     from dataclasses import replace
 
-    seen: dict[tuple[object, ...], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     out = []
     for entry in entries:
-        ident = (
-            entry.account,
-            entry.statement if not entry.entry_ref else "",
-            entry.booked_on,
-            entry.direction,
-            entry.amount,
-            entry.entry_ref,
-            entry.remittance if not entry.entry_ref else "",
-            entry.counterparty_iban if not entry.entry_ref else "",
-            entry.counterparty_name if not entry.entry_ref else "",
-            entry.end_to_end_id if not entry.entry_ref else "",
-        )
-        rank = seen.get(ident, 0)
-        seen[ident] = rank + 1
+        rank = seen.get(entry.identity, 0)
+        seen[entry.identity] = rank + 1
         out.append(replace(entry, occurrence=rank))
     return out
 
@@ -141,20 +153,71 @@ def cents(path: str | Path, text: str, line: int, what: str) -> Decimal:
     return value.quantize(CENT)
 
 
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def check_balance(
+    path: str | Path,
+    statement: str,
+    opening: Decimal,
+    closing: Decimal,
+    movements: Decimal,
+    line: int = 0,
+    names: tuple[str, str] = (":60F:", ":62F:"),
+) -> None:
+    """Refuse a statement whose entries do not lead from its opening to its closing balance.
+
+    A statement is complete only when opening balance + credits - debits = closing balance:
+    a file cut off in the middle (a download that broke, a copy that was truncated) or an
+    entry left out would otherwise be booked as if it were the whole day, and the complete
+    statement imported later would add the missing entries next to the ones already taken.
+    """
+    if opening + movements == closing:
+        return
+    raise StatementError(
+        path,
+        f"statement {statement} does not balance: opening {names[0]} {_money(opening)} plus "
+        f"the entries ({_money(movements)}) is {_money(opening + movements)}, but the closing "
+        f"balance {names[1]} is {_money(closing)} — entries are missing or the file is cut off",
+        "download the complete statement from online banking again",
+        line,
+    )
+
+
 def read_statement(path: str | Path) -> list[BankEntry]:
     """Read a camt.053/camt.054 (XML) or MT940 file into entries, or raise `StatementError`.
 
     The format is recognised from the content, not the file name: banks name their
     exports anything (`.sta`, `.txt`, `.940`, `.xml`, `.camt`).
     """
+    from mahnwerk.engine import limits
+
     path = Path(path)
     try:
+        too_big = path.stat().st_size > limits.STATEMENT_FILE_BYTES
+        if too_big:
+            raise StatementError(
+                path,
+                f"the file is {path.stat().st_size / limits.MiB:.1f} MB, more than the limit "
+                f"of {limits.size(limits.STATEMENT_FILE_BYTES)} for one statement file",
+                "export a shorter period (a day or a week per file)",
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise StatementError(path, f"cannot read the file: {exc.strerror or exc}") from None
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
     if head.startswith(b"<"):
         from mahnwerk.engine.bank.camt import read_camt
+
+        # Counted before parsing: a tree of millions of tiny elements costs gigabytes.
+        if (tags := data.count(b"<") // 2) > limits.XML_ELEMENTS:
+            raise StatementError(
+                path,
+                f"about {tags:,} XML elements, more than the limit of "
+                f"{limits.size(limits.XML_ELEMENTS)} for one statement file",
+                "export a shorter period (a day or a week per file)",
+            )
 
         return number_occurrences(read_camt(path, data))
     if b":20:" in data or b":61:" in data or head.startswith(b"{1:"):
@@ -169,4 +232,4 @@ def read_statement(path: str | Path) -> list[BankEntry]:
     )
 
 
-__all__ = ["BankEntry", "Kind", "StatementError", "cents", "read_statement"]
+__all__ = ["BankEntry", "Kind", "StatementError", "cents", "check_balance", "read_statement"]

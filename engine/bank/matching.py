@@ -9,7 +9,8 @@ The order is the order a bookkeeper works in:
    last one (the engine turns it into the customer's credit) and is noted.  Because
    invoice numbers are dense, a number is doubted when the amount fits none of the named
    invoices and the payer is evidently somebody else (`_plausible`): one wrong digit
-   names another customer's real invoice.
+   names another customer's real invoice.  Money from an account known to belong to one
+   customer never pays another customer's invoice without a person.
 2. **Payer and amount.**  Without a number, the payer is recognised by a known IBAN, by
    name, or by a customer number in the text; then a *unique* open invoice of that payer
    whose balance (or principal) is exactly the amount is paid; the total of all the
@@ -188,7 +189,7 @@ def match(entry: BankEntry, book: Book) -> Decision:
     named = [book.invoices[i] for i in book.refs.find(text)]
     same = [i for i in named if i.currency == entry.currency]
     payer, how = _payer(entry, book)
-    if same and _plausible(same, entry, payer, book):
+    if same and _plausible(same, entry, payer, how, book):
         return _designation(entry, same)
     if named and not same:
         return Decision(
@@ -201,7 +202,9 @@ def match(entry: BankEntry, book: Book) -> Decision:
         for i in book.refs.near_candidates(text)
         if book.invoices[i].currency == entry.currency and book.invoices[i] not in same
     ]
-    confirmed = [i for i in near if i.customer_id == payer or _fits(i, entry.amount)]
+    confirmed = [
+        i for i in near if i.customer_id == payer or (how != "IBAN" and _fits(i, entry.amount))
+    ]
     if len(confirmed) == 1:
         item = confirmed[0]
         allocations = designated([item], entry.amount)
@@ -219,9 +222,14 @@ def match(entry: BankEntry, book: Book) -> Decision:
         if payer is not None:
             who = book.customers[payer]
             paid_by = f"{who.name} ({who.number}, recognised by {how})"
+        why = (
+            "from that customer's known account: another customer's invoice is paid only "
+            "when a person says so"
+            if how == "IBAN" and any(_fits(i, entry.amount) for i in same)
+            else "which fits none of them: a typo? a person decides"
+        )
         return Decision(
-            note=f"names {owners}, but {paid_by} paid {_money(entry.amount)}, which fits "
-            "none of them: a typo? a person decides",
+            note=f"names {owners}, but {paid_by} paid {_money(entry.amount)}, {why}",
             customer_id=payer,
         )
     if payer is None:
@@ -235,8 +243,15 @@ def _fits(item: OpenItem, amount: Decimal) -> bool:
     return amount in (item.balance, item.principal, item.amount)
 
 
-def _plausible(items: Sequence[OpenItem], entry: BankEntry, payer: int | None, book: Book) -> bool:
+def _plausible(
+    items: Sequence[OpenItem], entry: BankEntry, payer: int | None, how: str, book: Book
+) -> bool:
     """A named invoice is taken at its word unless the payment speaks against it.
+
+    Money from an account known to be one customer's (`how == "IBAN"`) is that customer's
+    money: it never pays another customer's invoice on its own, however well the amount
+    fits — a parent paying a child's bill, or a typo that hits a real number, is for a
+    person to confirm.
 
     Invoice numbers are dense (R2026000042, …043): one wrong digit names a real invoice of
     somebody else.  So a number is doubted when the amount fits neither one named invoice
@@ -244,6 +259,8 @@ def _plausible(items: Sequence[OpenItem], entry: BankEntry, payer: int | None, b
     that shares nothing with the named invoices' customers.  A payer without a name, or
     the customer paying part of an invoice, is not doubted.
     """
+    if how == "IBAN" and any(i.customer_id != payer for i in items):
+        return False
     amount = entry.amount
     total = sum((max(i.balance, ZERO) for i in items), ZERO)
     if amount == total or any(_fits(i, amount) for i in items):

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk.engine import lease
 from mahnwerk.engine.bank.entries import BankEntry, StatementError, read_statement
 from mahnwerk.engine.bank.matching import (
     Allocation,
@@ -41,15 +42,25 @@ from mahnwerk.engine.bank.matching import (
     designated,
     match,
 )
+from mahnwerk.engine.identity import IdentityError, person
 from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, INV, PAY
+from mahnwerk.errors import MahnwerkError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 QUEUE_STATUSES = ("unmatched", "review")
 _CHUNK = 500
 
 
-class AssignError(ValueError):
+class AssignError(MahnwerkError, ValueError):
     """A person's assignment that cannot be done; the message says what to do instead."""
+
+
+def _person(actor: str, what: str) -> str:
+    """The deciding person's name for the log (`identity.person`: no machine names)."""
+    try:
+        return person(actor, what)
+    except IdentityError as exc:
+        raise AssignError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +173,11 @@ def import_statement(
     *,
     now: datetime | None = None,
     actor: str = "bank-import",
+    wait: float = lease.DEFAULT_WAIT,
 ) -> BankImportResult:
-    """Import one camt.053/054 or MT940 file whole, or raise `StatementError` and write nothing."""
+    """Import one camt.053/054 or MT940 file whole, or raise `StatementError` and write nothing.
+
+    Written under the book lease, like every import: never beside a run."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -172,7 +186,7 @@ def import_statement(
     counts = dict.fromkeys(("credits", "matched", "queued", "review", "other", "payments"), 0)
     booked = Decimal("0.00")
     try:
-        with engine.begin() as conn:
+        with lease.holding(engine, f"the import of {name}", wait=wait), engine.begin() as conn:
             known = _known_keys(conn, [e.key for e in entries])
             new = [e for e in entries if e.key not in known]
             if new:
@@ -486,8 +500,7 @@ def assign(
     """
     if not invoices:
         raise AssignError("name at least one invoice")
-    if not actor:
-        raise AssignError("say who assigns it (--by NAME)")
+    actor = _person(actor, "say who assigns it (--by NAME)")
     with engine.begin() as conn:
         r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
         if r is None:
@@ -557,8 +570,7 @@ def dismiss(engine: Engine, entry_id: int, *, actor: str, reason: str, now: date
     """Close a queued entry that is not a customer's payment; the reason is kept."""
     if not reason.strip():
         raise AssignError("give a reason (--reason), e.g. 'refund from supplier'")
-    if not actor:
-        raise AssignError("say who dismisses it (--by NAME)")
+    actor = _person(actor, "say who dismisses it (--by NAME)")
     with engine.begin() as conn:
         done = conn.execute(
             update(BANK_ENTRY)

@@ -26,7 +26,7 @@ from pathlib import Path
 import mt940
 
 from mahnwerk.engine.bank.camt import RETURN_GVCS
-from mahnwerk.engine.bank.entries import BankEntry, Kind, StatementError
+from mahnwerk.engine.bank.entries import BankEntry, Kind, StatementError, check_balance
 
 _TAG = re.compile(r"^:(\d{2}[A-Z]?|NS):")
 # Tags of MT940 (and MT942, to recognise it); anything else at a line start, such as
@@ -59,6 +59,8 @@ class _Statement:
     text: list[str] = field(default_factory=list)
     lines: list[_Line] = field(default_factory=list)
     has_account: bool = False
+    tags: dict[str, int] = field(default_factory=dict)  # first line of each tag
+    last: int = 0  # the statement's last line
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -115,6 +117,7 @@ def _split(path: Path, text: str) -> list[_Statement]:
                 )
             continue
         current.text.append(raw)
+        current.last = number
         if not tag:
             if details_open:
                 current.lines[-1].details.append(line)
@@ -122,6 +125,7 @@ def _split(path: Path, text: str) -> list[_Statement]:
                 current.lines[-1].value += line
             continue
         value = line[tag_match.end() :] if tag_match else line
+        current.tags.setdefault(tag, number)
         if tag == "25":
             current.has_account = True
         if tag == "61":
@@ -239,16 +243,81 @@ def read_mt940(path: Path, data: bytes) -> list[BankEntry]:
                 "the statement is damaged",
                 statement.line,
             )
-        account = str(parsed.data.get("account_identification") or "").replace(" ", "")
+        account = _account(str(parsed.data.get("account_identification") or ""))
         if not account:
             raise StatementError(path, "statement without an account (:25:)", "", statement.line)
         number = "/".join(
             str(parsed.data.get(k) or "")
             for k in ("transaction_reference", "statement_number", "sequence_number")
         )
+        _check_complete(path, statement, parsed.data, transactions, number)
         for seq, (line, tx) in enumerate(zip(statement.lines, transactions, strict=True), 1):
             entries.append(_entry(path, account, number, seq, line, tx.data, parsed.currency))
     return entries
+
+
+_BLZ_ACCOUNT = re.compile(r"^(\d{8})/(\d{1,10})(?:[A-Z]{3})?$")
+
+
+def _account(raw: str) -> str:
+    """`:25:` as an IBAN where it is a German `BLZ/Kontonummer`, so an MT940 and a camt.053
+    of the same account name the same account (and their bookings are recognised as one)."""
+    account = raw.replace(" ", "").upper()
+    if m := _BLZ_ACCOUNT.match(account):
+        bban = m.group(1) + m.group(2).zfill(10)
+        check = 98 - int(bban + "131400") % 97  # ISO 7064 mod 97-10, "DE00" moved to the end
+        return f"DE{check:02d}{bban}"
+    return account
+
+
+#: Sign of a `:61:` amount by its mark: C credit, D debit, RC reversal of a credit, RD of a debit.
+_SIGN = {"C": 1, "D": -1, "RC": -1, "RD": 1}
+
+
+def _balance(data: dict[str, object], *keys: str) -> Decimal | None:
+    for key in keys:
+        amount = getattr(getattr(data.get(key), "amount", None), "amount", None)
+        if isinstance(amount, Decimal):
+            return amount
+    return None
+
+
+def _check_complete(
+    path: Path, statement: _Statement, data: dict[str, object], transactions: object, number: str
+) -> None:
+    """Opening balance, entries and closing balance must add up, or nothing is imported."""
+    opening = _balance(data, "final_opening_balance", "intermediate_opening_balance")
+    closing = _balance(data, "final_closing_balance", "intermediate_closing_balance")
+    if opening is None:
+        raise StatementError(
+            path,
+            f"statement {number} has no opening balance (:60F: or :60M:)",
+            "a complete MT940 statement has :60F: before its entries; download it again",
+            statement.line,
+        )
+    if closing is None:
+        raise StatementError(
+            path,
+            f"statement {number} (from line {statement.line}) ends without its closing balance "
+            "(:62F: or :62M:): the file is cut off",
+            "download the complete statement from online banking again",
+            statement.last,
+        )
+    movements = Decimal(0)
+    for tx in transactions:  # type: ignore[attr-defined]
+        amount = getattr(tx.data.get("amount"), "amount", Decimal(0))
+        movements += _SIGN.get(str(tx.data.get("status") or ""), 1) * abs(amount)
+    close_tag = "62F" if "62F" in statement.tags else "62M"
+    open_tag = "60F" if "60F" in statement.tags else "60M"
+    check_balance(
+        path,
+        number,
+        opening,
+        closing,
+        movements,
+        statement.tags.get(close_tag, statement.last),
+        (f":{open_tag}:", f":{close_tag}:"),
+    )
 
 
 def _entry(

@@ -25,6 +25,8 @@ from typing import Any
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from mahnwerk.errors import MahnwerkError
+
 DEFAULT_FILE = "mahnwerk.toml"
 ENV_FILE = "MAHNWERK_CONFIG"
 ENV_PREFIX = "MAHNWERK_"
@@ -50,10 +52,15 @@ sender = "Muster Versand GmbH <forderungen@example.com>"
 url = "https://sms.example.com/send"
 headers = { Authorization = "Bearer ..." }   # or $MAHNWERK_SMS_HEADERS_AUTHORIZATION
 body = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}}'
+
+[bounces]                        # optional: where bounce reports (DSNs) arrive
+maildir = "/var/mail/forderungen"      # a Maildir folder, or an IMAP mailbox:
+# imap_host = "mail.example.com"       # imap_port = 993, imap_user = "...",
+# imap_folder = "INBOX"                # password: $MAHNWERK_BOUNCES_IMAP_PASSWORD
 """
 
 
-class ConfigError(ValueError):
+class ConfigError(MahnwerkError, ValueError):
     """A setting is missing or wrong: `file: [section] key: what is wrong — what to do`."""
 
     def __init__(self, path: Path | str, key: str, message: str, hint: str = "") -> None:
@@ -120,6 +127,19 @@ class Sms:
 
 
 @dataclass(frozen=True, slots=True)
+class Bounces:
+    """Where delivery status notifications (RFC 3464) arrive: a Maildir or an IMAP box."""
+
+    maildir: str | None = None
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = "INBOX"
+    imap_ssl: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     neutral_subjects: bool = True  # E1: no debt wording in subjects or on envelopes
     bundle: bool = True  # D3: one letter/e-mail per customer, channel and template
@@ -138,6 +158,7 @@ class Settings:
     delivery: Delivery
     smtp: Smtp | None = None
     sms: Sms | None = None
+    bounces: Bounces | None = None
 
     def need_smtp(self) -> Smtp:
         if self.smtp is None:
@@ -189,6 +210,10 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         )
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            file, "(file)", f"not UTF-8 text (byte {exc.start})", "save it as UTF-8 TOML"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "(syntax)", str(exc), "fix the TOML syntax") from None
     return parse_settings(data, file, env)
@@ -301,7 +326,29 @@ def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) 
             raise ConfigError(
                 file, "[sms] url", f"{sms.url!r} is not a web address", "write http(s)://host/path"
             )
-    return Settings(str(file), creditor, collection, delivery, smtp, sms)
+    return Settings(str(file), creditor, collection, delivery, smtp, sms, _bounces(r, data))
+
+
+def _bounces(r: _Reader, data: dict[str, Any]) -> Bounces | None:
+    if "bounces" not in data:
+        return None
+    bounces = Bounces(
+        maildir=r.text("bounces", "maildir", required=False),
+        imap_host=r.text("bounces", "imap_host", required=False),
+        imap_port=r.integer("bounces", "imap_port", 993),
+        imap_user=r.text("bounces", "imap_user", required=False),
+        imap_password=r.text("bounces", "imap_password", required=False),
+        imap_folder=r.text("bounces", "imap_folder", required=False) or "INBOX",
+        imap_ssl=r.boolean("bounces", "imap_ssl", True),
+    )
+    if bool(bounces.maildir) == bool(bounces.imap_host):
+        raise ConfigError(
+            r.file,
+            "[bounces]",
+            "needs exactly one mailbox",
+            'write maildir = "/path/to/Maildir" or imap_host = "mail.example.com"',
+        )
+    return bounces
 
 
 class _Reader:

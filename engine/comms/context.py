@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.models import CUST, DS, INV, LEDGER
 
@@ -30,18 +31,42 @@ _CHUNK = 500
 ZERO = Decimal("0.00")
 
 #: Why a cost was charged, as the letter explains it (§ 13a RDG: type, amount and reason).
+#: `{day}` is the day it was charged.  A fee charged with the step this letter belongs to
+#: is this letter's postage ("fee"); a fee of an earlier step was the postage of *that*
+#: letter ("earlier_fee") and is named by its day, never as the cost of this one.
 COST_REASONS = {
     "de": {
         "fee": ("Mahngebühr", "Material- und Portokosten dieses Schreibens (§§ 280, 286 BGB)"),
+        "earlier_fee": (
+            "Mahngebühr vom {day}",
+            "Material- und Portokosten unseres Schreibens vom {day} (§§ 280, 286 BGB)",
+        ),
         "lump_sum": ("Verzugspauschale", "Pauschale nach § 288 Abs. 5 BGB"),
         "collection_cost": ("Inkassokosten", "Kosten der Rechtsverfolgung (§ 13e RDG)"),
     },
     "en": {
         "fee": ("Reminder fee", "cost of printing and posting this letter (ss. 280, 286 BGB)"),
+        "earlier_fee": (
+            "Reminder fee of {day}",
+            "cost of printing and posting our letter of {day} (ss. 280, 286 BGB)",
+        ),
         "lump_sum": ("Late-payment lump sum", "flat sum under s. 288(5) BGB"),
         "collection_cost": ("Collection costs", "costs of pursuing the claim (s. 13e RDG)"),
     },
 }
+
+
+def cost_words(
+    kind: str, booked_on: date, step_from: date | None, language: str
+) -> tuple[str, str]:
+    """(label, reason) of a cost line; a fee booked before this step (`step_from`) was an
+    earlier letter's, and says so with its day ("Mahngebühr vom 12.03.2026")."""
+    reasons = COST_REASONS.get(language, COST_REASONS["de"])
+    if kind == "fee" and step_from is not None and booked_on < step_from:
+        kind = "earlier_fee"
+    label, reason = reasons[kind]
+    day = formatting.day(booked_on, language)
+    return label.format(day=day), reason.format(day=day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +107,9 @@ class InvoiceFacts:
     held: bool = False
     pause_reason: str | None = None
     paused_until: date | None = None
+    entered_on: date | None = None  # the day the invoice entered `state`
+    next_step_on: date | None = None  # the next day the engine may take a step
+    pending_approval: str | None = None
 
     def blocked(self, today: date) -> str | None:
         """Why no message may go out about this invoice today (C1, holds, pauses), or None."""
@@ -191,6 +219,26 @@ def payment_reference(customer: CustomerFacts, invoices: list[InvoiceFacts]) -> 
     return text[:140]
 
 
+def payment_date(letter_date: date, invoices: list[InvoiceFacts], days: int) -> date:
+    """The day a message asks the customer to pay by: `days` after the letter, but
+
+    * never after the due date of an invoice that is not yet due — a note before the due
+      date asks for payment on the due date, not a week after it (a later date would
+      move the agreed due date and with it the start of default, § 286 BGB);
+    * never on or after the day the engine may take the next step — a reminder that
+      says "by the 14th" must not be followed by a Mahnung on the 12th.  Only when that
+      step is still ahead of the letter (a letter sent late keeps its own period).
+    """
+    pay_by = letter_date + timedelta(days=days)
+    for invoice in invoices:
+        if letter_date <= invoice.due_date:
+            pay_by = min(pay_by, invoice.due_date)
+        step = invoice.next_step_on
+        if step is not None and step - timedelta(days=1) > letter_date:
+            pay_by = min(pay_by, step - timedelta(days=1))
+    return pay_by
+
+
 def build_context(
     *,
     settings: Settings,
@@ -227,7 +275,7 @@ def build_context(
         "tone": tone or "standard",
         "currency": currency,
         "letter_date": letter_date,
-        "pay_by": letter_date + timedelta(days=settings.creditor.payment_days),
+        "pay_by": payment_date(letter_date, invoices, settings.creditor.payment_days),
         "customer": customer,
         "recipient": recipient(customer, language),
         "creditor": settings.creditor,
@@ -300,6 +348,9 @@ def load_invoices(conn: Connection, ids: set[int], language: str = "de") -> dict
                 DS.c.held,
                 DS.c.pause_reason,
                 DS.c.paused_until,
+                DS.c.entered_on,
+                DS.c.next_check_on,
+                DS.c.pending_approval,
             )
             .outerjoin(DS, DS.c.invoice_id == INV.c.id)
             .where(INV.c.id.in_(chunk))
@@ -316,7 +367,8 @@ def load_invoices(conn: Connection, ids: set[int], language: str = "de") -> dict
 
 
 def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
-    reasons = COST_REASONS.get(language, COST_REASONS["de"])
+    kinds = COST_REASONS.get(language, COST_REASONS["de"])
+    step_from = r.entered_on if r.state is not None else None
     costs: list[CostLine] = []
     interest: list[InterestLine] = []
     # Replay the books in order (§ 367 BGB: a payment pays costs, then interest, then
@@ -326,24 +378,36 @@ def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
         amount = Decimal(line.amount)
         if line.kind == "principal":
             principal += amount
-        elif line.kind in reasons:
-            label, reason = reasons[line.kind]
+        elif line.kind in kinds:
+            label, reason = cost_words(line.kind, line.booked_on, step_from, language)
             costs.append(CostLine(line.kind, label, reason, amount, line.booked_on))
             owed_costs += amount
         elif line.kind == "interest":
             start, end = line.period_from or line.booked_on, line.period_to or line.booked_on
+            rate = Decimal(line.rate) if line.rate is not None else None
+            last = interest[-1] if interest else None
+            if (
+                last is not None
+                and rate is not None
+                and (last.rate, last.principal, last.provisional)
+                == (rate, principal, bool(line.provisional))
+                and last.period_to + timedelta(days=1) == start
+            ):
+                # A6: one period booked on two days is one line, rounded once, as booked
+                start, amount = last.period_from, last.amount + amount
+                interest.pop()
             interest.append(
                 InterestLine(
                     start,
                     end,
                     (end - start).days + 1,
-                    Decimal(line.rate) if line.rate is not None else None,
+                    rate,
                     principal,
                     amount,
                     bool(line.provisional),
                 )
             )
-            owed_interest += amount
+            owed_interest += Decimal(line.amount)
         elif amount < 0:  # payment, write-off, credit
             rest = -amount
             for bucket in ("costs", "interest", "principal"):
@@ -375,4 +439,7 @@ def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
         held=bool(r.held),
         pause_reason=r.pause_reason,
         paused_until=r.paused_until,
+        entered_on=r.entered_on,
+        next_step_on=r.next_check_on,
+        pending_approval=r.pending_approval,
     )

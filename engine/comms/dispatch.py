@@ -20,26 +20,32 @@ Decisions per row, before anything is sent:
   message listing all their invoices (a bundle); each row is still marked
   sent exactly once.
 
-Exactly once, crash or not.  Each bundle has a Message-ID derived from its
-rows' idempotency keys (the same on every attempt), and moves through three
-short transactions:
+At least once, never lost.  Each bundle has a Message-ID derived from its
+rows' idempotency keys (the same on every attempt), and moves through two
+short transactions around the transport:
 
 1. *claim*: the rows go `queued → sending` (only if still queued, so two
    dispatchers never take the same row) and a `delivery` row is written with
    status `transmitting`;
-2. *commit point*: `delivery.status = committed`, written at the transport's
-   point of no return — for SMTP after the whole message is on the wire but
-   before the final "." (see `mail.py`), for the SMS webhook just before the
-   request, for letters once the PDF is in place;
-3. *record*: `sent` (or a retry, or a permanent failure) for the delivery and
-   its rows, with an audit event per row.
+2. *record*: only after the other side has taken the message — the SMTP
+   server's 250 reply to the final ".", the SMS provider's 2xx answer, the
+   letter's PDF inside a print batch written to disk — `sent` (or a retry, or
+   a permanent failure) for the delivery and its rows, with an audit event
+   per row.
 
-A crash leaves a delivery `transmitting` or `committed`.  The next dispatch
+A crash between the two leaves a delivery `transmitting`.  The next dispatch
 reconciles deliveries older than the lease (`[delivery] lease_seconds`, so a
-dispatcher still at work is left alone): `committed` ones are recorded as
-sent — the server has the message, sending again would duplicate it;
-`transmitting` ones are abandoned and their rows queued again — the server
-never got the end of the message, so nothing is lost.
+dispatcher still at work is left alone): they are abandoned and their rows
+queued again, and the message goes out again with the same Message-ID (SMS:
+the same `Idempotency-Key` header; letters: the same PDF file name).  So a
+crash can cause one duplicate, recognisable by its id, but never a message
+the books call sent that the server did not accept — the next letter, the
+fee and the default by reminder rest on that record.  (Deliveries that an
+older version left `committed` are treated the same way.)
+
+One bad message never stops the others: a bundle whose message cannot be
+built (a name with a line break in a mail header, a PDF the writer cannot
+lay out) or rendered fails alone, with its reason, and the rest go out.
 
 Failures: a temporary one (SMTP 4xx, HTTP 5xx/429, timeouts) queues the rows
 again with `not_before` pushed back (backoff doubling from
@@ -47,6 +53,10 @@ again with `not_before` pushed back (backoff doubling from
 permanent one (SMTP 5xx bounce, a rejected number, no address at all), the
 rows are `failed` and each invoice gets an inbox entry `delivery_failed` with
 the channel — the next run lets the policy react (e.g. send a letter).
+
+Bounces that arrive later by mail (delivery status notifications) are read
+from `[bounces]` (a Maildir or an IMAP mailbox) at the start of each dispatch
+and handled like a permanent failure: see `bounces.py`.
 
 `dry_run=True` changes nothing in the database: it writes what would go out
 now as `.eml`, `.pdf`, `.sms.txt` and `.call.txt` files into a folder.
@@ -70,6 +80,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
+from mahnwerk.engine.audit import seal
 from mahnwerk.engine.comms.config import ConfigError, Settings
 from mahnwerk.engine.comms.context import (
     CustomerFacts,
@@ -111,8 +122,8 @@ class DispatchStats:
     failed: int = 0
     cancelled: int = 0
     fallbacks: int = 0  # D7/C6: sent as a letter instead
-    reconciled_sent: int = 0
     reconciled_requeued: int = 0
+    bounced: int = 0  # rows sent earlier that a bounce report (DSN) now marked failed
     files: list[Path] = field(default_factory=list)
     batch: Path | None = None
     errors: list[str] = field(default_factory=list)
@@ -128,8 +139,8 @@ class DispatchStats:
             "failed": self.failed,
             "cancelled": self.cancelled,
             "fallbacks": self.fallbacks,
-            "reconciled_sent": self.reconciled_sent,
             "reconciled_requeued": self.reconciled_requeued,
+            "bounced": self.bounced,
             "files": [str(p) for p in self.files],
             "print_batch": str(self.batch) if self.batch else None,
             "errors": self.errors,
@@ -196,26 +207,16 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 @dataclass
 class Reconciled:
-    sent: int = 0  # outbox rows recorded as sent
     requeued: int = 0  # outbox rows queued again
-    letters: list[Path] = field(default_factory=list)  # PDFs still to print
 
 
 def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> Reconciled:
-    """Settle deliveries a crashed dispatcher left behind (see the module docstring)."""
+    """Queue again what a crashed dispatcher left unrecorded (see the module docstring)."""
     cutoff = now - timedelta(seconds=lease_seconds)
     out = Reconciled()
     with engine.begin() as conn:
         stale = conn.execute(
-            select(
-                DELIVERY.c.id,
-                DELIVERY.c.status,
-                DELIVERY.c.committed_at,
-                DELIVERY.c.channel,
-                DELIVERY.c.template,
-                DELIVERY.c.message_id,
-                DELIVERY.c.artefact,
-            )
+            select(DELIVERY.c.id)
             .where(
                 DELIVERY.c.status.in_(("transmitting", "committed")),
                 DELIVERY.c.started_at <= cutoff,
@@ -229,50 +230,22 @@ def reconcile(engine: Engine, now: datetime, lease_seconds: int) -> Reconciled:
                     select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == d.id)
                 )
             ]
-            if d.status == "committed":
-                conn.execute(
-                    update(DELIVERY)
-                    .where(DELIVERY.c.id == d.id)
-                    .values(
-                        status="sent",
-                        finished_at=now,
-                        error="recorded by reconciliation: the dispatcher stopped after the point "
-                        "of no return, so the message went out",
-                    )
+            conn.execute(
+                update(DELIVERY)
+                .where(DELIVERY.c.id == d.id)
+                .values(
+                    status="abandoned",
+                    finished_at=now,
+                    error="the dispatcher stopped before it recorded the outcome: queued again, "
+                    "to go out again with the same Message-ID",
                 )
-                rows = _rows(conn, ids)
-                res = conn.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
-                    .values(status="sent", sent_at=d.committed_at or now)
-                )
-                out.sent += res.rowcount or 0
-                if d.channel == "letter" and d.artefact:
-                    out.letters.append(Path(d.artefact))
-                _log(
-                    conn,
-                    rows,
-                    "message_sent",
-                    now,
-                    f"{d.channel} {d.template} {d.message_id} (recorded after a crash)",
-                )
-            else:
-                conn.execute(
-                    update(DELIVERY)
-                    .where(DELIVERY.c.id == d.id)
-                    .values(
-                        status="abandoned",
-                        finished_at=now,
-                        error="the dispatcher stopped before the point of no return: not delivered,"
-                        " queued again",
-                    )
-                )
-                res = conn.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
-                    .values(status="queued")
-                )
-                out.requeued += res.rowcount or 0
+            )
+            res = conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sending")
+                .values(status="queued")
+            )
+            out.requeued += res.rowcount or 0
     return out
 
 
@@ -283,7 +256,7 @@ def _rows(conn: Connection, ids: list[int]) -> list[Any]:
     return out
 
 
-def _log(
+def log_rows(
     conn: Connection,
     rows: list[Any],
     kind: str,
@@ -313,6 +286,40 @@ def _log(
             for r in rows
         ],
     )
+
+
+def delivery_failed_inbox(
+    conn: Connection,
+    rows: list[Any],
+    channel: str,
+    template: str,
+    error: str,
+    today: date,
+    now: datetime,
+) -> None:
+    """A `delivery_failed` inbox event per invoice: the next run lets the policy react."""
+    inbox = [
+        {
+            "invoice_id": r.invoice_id,
+            "kind": "delivery_failed",
+            "occurred_on": today,
+            "payload": json.dumps(
+                {
+                    "channel": channel,
+                    "template": template,
+                    "outbox_id": r.id,
+                    "reason": error,
+                    "note": f"{channel} {template}: {error}",
+                }
+            ),
+            "recorded_at": now,
+            "actor": "dispatch",
+        }
+        for r in rows
+        if r.invoice_id is not None
+    ]
+    if inbox:
+        conn.execute(insert(INBOX), inbox)
 
 
 # ---------------------------------------------------------------------------
@@ -432,6 +439,9 @@ def _stale_reason(
         return f"a {stopping[row.invoice_id]} event arrived after the message was queued"
     payload = json.loads(row.payload or "{}")
     state = payload.get("state")
+    before_due = payload.get("before_due")
+    if before_due and today > date.fromisoformat(before_due):
+        return f"a note before the due date {before_due}: its purpose expired, never sent late"
     if payload.get("completes") and inv.state == payload["completes"]:
         # the letter of a step that ended in this state the same day (the handover letter)
         return inv.blocked(today)
@@ -473,6 +483,7 @@ class Dispatcher:
         self._sms: SmsWebhook | None = None
         self._down: dict[str, str] = {}
         self._letters: list[Path] = []  # PDFs for this dispatch's print batch
+        self._printed: list[tuple[Bundle, str]] = []  # letters recorded once the batch exists
         self.today = local_day(now)
         stamp = now.astimezone(BERLIN).strftime("%Y-%m-%d")
         if dry_run:
@@ -493,8 +504,12 @@ class Dispatcher:
         stats = self.stats
         if not self.dry_run:
             settled = reconcile(self.engine, self.now, self.settings.delivery.lease_seconds)
-            stats.reconciled_sent, stats.reconciled_requeued = settled.sent, settled.requeued
-            self._letters.extend(p for p in settled.letters if p.is_file())
+            stats.reconciled_requeued = settled.requeued
+            if self.settings.bounces is not None:
+                from mahnwerk.engine.comms.bounces import read_bounces
+
+                bounced = read_bounces(self.engine, self.settings.bounces, self.now)
+                stats.bounced = bounced.failed
         with self.engine.connect() as conn:
             the_plan = plan(
                 conn, self.settings, self.store, self.now, limit, channels, queued_since
@@ -520,6 +535,10 @@ class Dispatcher:
             path = self.folder / name
             write_atomically(path, print_batch(self._letters))
             stats.batch = path
+        for bundle, result in self._printed:  # a letter is sent once its batch is on disk
+            self._record_sent(bundle, f"{result} (in {stats.batch})")
+        if not self.dry_run:
+            seal(self.engine)  # the hash chain over this dispatch's log entries
         return stats
 
     def _cancel(self, items: list[tuple[Any, str]]) -> None:
@@ -531,7 +550,7 @@ class Dispatcher:
                     .values(status="cancelled", last_error=reason)
                 )
                 if res.rowcount:
-                    _log(
+                    log_rows(
                         conn,
                         [row],
                         "message_cancelled",
@@ -552,6 +571,12 @@ class Dispatcher:
             except TemplateError as exc:
                 self.stats.errors.append(f"{exc} (rows {bundle.ids} stay queued)")
                 continue
+            except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+                self.stats.errors.append(
+                    f"customer {bundle.customer.number}: {bundle.template} cannot be rendered "
+                    f"({type(exc).__name__}: {exc}); rows {bundle.ids} stay queued"
+                )
+                continue
             ready.append(bundle)
         letters = [b for b in ready if b.channel == "letter"]
         try:
@@ -571,7 +596,20 @@ class Dispatcher:
                         f"rows {bundle.ids} stay queued"
                     )
                     continue
-            self._deliver(bundle)
+            try:
+                self._deliver(bundle)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
+                self._isolate(bundle, exc)
+
+    def _isolate(self, bundle: Bundle, exc: Exception) -> None:
+        """A message that cannot be built fails alone, with its reason; the rest go out."""
+        reason = f"the message cannot be built: {type(exc).__name__}: {exc}"
+        who = f"customer {bundle.customer.number}, {bundle.channel} {bundle.template}"
+        if self.dry_run or bundle.delivery_id is None:
+            self.stats.errors.append(f"{who}: {reason} (rows {bundle.ids} not sent)")
+            return
+        self.stats.errors.append(f"{who}: {reason} (rows {bundle.ids} failed)")
+        self._record_failure(bundle, reason, permanent=True)
 
     def _deliver(self, bundle: Bundle) -> None:
         stats = self.stats
@@ -609,6 +647,9 @@ class Dispatcher:
             return
         if self.hooks.after_transmit:
             self.hooks.after_transmit(bundle)
+        if bundle.channel == "letter":
+            self._printed.append((bundle, result))
+            return
         self._record_sent(bundle, result)
 
     def _render(self, bundle: Bundle) -> Rendered:
@@ -684,17 +725,6 @@ class Dispatcher:
             )
         return True
 
-    def _commit_point(self, bundle: Bundle, artefact: str | None = None) -> Callable[[], None]:
-        def commit() -> None:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    update(DELIVERY)
-                    .where(DELIVERY.c.id == bundle.delivery_id)
-                    .values(status="committed", committed_at=self.now, artefact=artefact)
-                )
-
-        return commit
-
     def _record_sent(self, bundle: Bundle, result: str) -> None:
         stats = self.stats
         with self.engine.begin() as conn:
@@ -712,7 +742,7 @@ class Dispatcher:
                 f", together with {len(bundle.rows) - 1} more" if len(bundle.rows) > 1 else ""
             )
             how = f" ({bundle.note})" if bundle.note else ""
-            _log(
+            log_rows(
                 conn,
                 bundle.rows,
                 "message_sent",
@@ -766,65 +796,37 @@ class Dispatcher:
                 .where(OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "sending")
                 .values(status="failed", last_error=error)
             )
-            _log(
+            log_rows(
                 conn,
                 bundle.rows,
                 "message_failed",
                 self.now,
                 f"{bundle.channel} {bundle.template} failed: {error}",
             )
-            inbox = [
-                {
-                    "invoice_id": r.invoice_id,
-                    "kind": "delivery_failed",
-                    "occurred_on": self.today,
-                    "payload": json.dumps(
-                        {
-                            "channel": bundle.channel,
-                            "template": bundle.template,
-                            "outbox_id": r.id,
-                            "reason": error,
-                            "note": f"{bundle.channel} {bundle.template}: {error}",
-                        }
-                    ),
-                    "recorded_at": self.now,
-                    "actor": "dispatch",
-                }
-                for r in bundle.rows
-                if r.invoice_id is not None
-            ]
-            if inbox:
-                conn.execute(insert(INBOX), inbox)
+            delivery_failed_inbox(
+                conn, bundle.rows, bundle.channel, bundle.template, error, self.today, self.now
+            )
         stats.failed += len(bundle.rows)
 
     # -- transports -----------------------------------------------------------
 
     def _transmit(self, bundle: Bundle, recipient: str | None) -> str:
-        commit = self._commit_point(bundle)
+        """Hand the message over; returns once the other side has it (see the docstring)."""
         if bundle.channel == "email":
+            msg = self._email(bundle, recipient or "")  # built first: a bad header fails here
             if self._smtp is None:
                 self._smtp = SmtpTransport(self.settings.need_smtp())
-            msg = self._email(bundle, recipient or "")
-            return self._smtp.send(msg, commit)
+            return self._smtp.send(msg)
         if bundle.channel == "sms":
             if self._sms is None:
                 self._sms = SmsWebhook(self.settings.need_sms(), self.store)
             assert bundle.rendered is not None
-            return self._sms.send(
-                recipient or "",
-                bundle.rendered.text,
-                bundle.message_id,
-                self.settings.creditor.name,
-                commit,
-            )
+            text, creditor = bundle.rendered.text, self.settings.creditor.name
+            return self._sms.send(recipient or "", text, bundle.message_id, creditor)
         if bundle.channel == "letter":
-            path = self._letter_file(bundle, self.folder)
-            self._commit_point(bundle, str(path))()
-            return str(path)
+            return str(self._letter_file(bundle, self.folder))
         if bundle.channel == "call":
-            path = self._call_file(bundle, self.folder / "calls")
-            self._commit_point(bundle, str(path))()
-            return str(path)
+            return str(self._call_file(bundle, self.folder / "calls"))
         raise SendError(f"unknown channel {bundle.channel!r}", permanent=True)
 
     def _stem(self, bundle: Bundle) -> str:

@@ -5,15 +5,18 @@ client shows something sensible), optionally with the letter's PDF attached;
 its Message-ID is the one dispatch derived from the outbox rows' idempotency
 keys, so a message has the same identity however often it is attempted.
 
-`SmtpTransport.send` speaks the SMTP transaction itself instead of calling
-`smtplib.sendmail`, for one reason: exactly-once delivery needs a *point of
-no return* it can record.  The whole message goes on the wire first; then
-`on_commit` records "committed" in the database; only then the final "."
-that makes the server accept it.  A crash before the commit means the server
-never received the end of data and discards the message (dispatch sends it
-again); a crash after it means the message went out (dispatch counts it as
-sent and does not repeat it).  The window left is the few microseconds
-between the database commit and three bytes written to the socket.
+Delivery is at least once, never lost.  "Sent" is recorded only after the
+server's 250 reply to the final "." — the moment the server has taken the
+message.  A dispatcher that dies before recording (after the "." was written,
+before or after the 250 came back) leaves the attempt unrecorded, and the next
+dispatch sends the message again with the same Message-ID: the customer may
+get a duplicate, recognisable as one by that Message-ID, but no message the
+books call "sent" was never accepted.  (The earlier design recorded a "point
+of no return" just before the "." and counted it as sent after a crash; with
+a server that takes a few milliseconds per mail, killed dispatchers lost
+messages that way — the window lasts until the server's reply, not until the
+bytes are on the wire.)  A connection lost after the "." is a temporary
+failure for the same reason: retried, same Message-ID.
 
 Reply codes decide what happens next (RFC 5321): 4xx is temporary (retry
 later, with backoff), 5xx permanent (a bounce: the policy hears of it as a
@@ -26,16 +29,16 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr, parseaddr
 
 from mahnwerk.engine.comms.config import Smtp
+from mahnwerk.errors import MahnwerkError
 
 
-class SendError(Exception):
+class SendError(MahnwerkError):
     """The server refused this message; `permanent` says whether retrying can help."""
 
     def __init__(self, message: str, permanent: bool) -> None:
@@ -43,7 +46,7 @@ class SendError(Exception):
         self.permanent = permanent
 
 
-class TransportDown(Exception):
+class TransportDown(MahnwerkError):
     """The channel itself is unavailable (connection, TLS, login): nothing was sent."""
 
 
@@ -126,12 +129,11 @@ class SmtpTransport:
                 pass
             self.conn = None
 
-    def send(self, msg: EmailMessage, on_commit: Callable[[], None]) -> str:
-        """Deliver `msg`; calls `on_commit` at the point of no return; returns the reply."""
+    def send(self, msg: EmailMessage) -> str:
+        """Deliver `msg`; return the server's reply once it accepted the message (250)."""
         conn = self.open()
         sender = parseaddr(str(msg["From"]))[1]
         rcpt = parseaddr(str(msg["To"]))[1]
-        committed = False
         try:
             code, reply = conn.mail(sender)
             if code != 250:
@@ -155,17 +157,12 @@ class SmtpTransport:
             data = re.sub(rb"(?m)^\.", b"..", msg.as_bytes(policy=SMTP_POLICY))
             if not data.endswith(b"\r\n"):
                 data += b"\r\n"
-            conn.send(data)
-            on_commit()  # the point of no return, recorded before the server may accept
-            committed = True
-            conn.send(b".\r\n")
+            conn.send(data + b".\r\n")
             code, reply = conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # Whether the server kept the message is unknown: send it again later, with the
+            # same Message-ID (at least once; a repeat is recognisable, a loss is not).
             self.conn = None
-            if committed:
-                # Past the point of no return: count it as delivered rather than risk a
-                # second copy (the same rule as after a crash).
-                return f"assumed delivered: connection lost after end of data ({exc})"
             raise SendError(f"connection lost: {exc}", permanent=False) from None
         if code != 250:
             raise SendError(

@@ -4,8 +4,11 @@ The URL, the headers (an API token, typically from an environment variable)
 and the body template come from `[sms]` in mahnwerk.toml; the body template
 is rendered in the same sandbox as the messages, with `to`, `text`,
 `message_id` and `sender` (use `|tojson` for JSON bodies).  Every request
-carries the header `Idempotency-Key: <message id>`, so a provider that honours
-it drops a repeat of the same message.
+carries the header `Idempotency-Key: <message id>` — the same on every attempt
+of the same message — so a provider that honours it drops a repeat.  Delivery is
+at least once: "sent" is recorded only after the provider's 2xx answer; a
+dispatcher that dies before recording it sends the request again next time,
+with the same key.
 
 Answers: 2xx delivered; 408, 429, 5xx and network errors temporary (retry
 with backoff); any other 4xx permanent — the provider rejected the number or
@@ -14,7 +17,6 @@ the text, which becomes a `delivery_failed` event for the policy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -44,16 +46,13 @@ class SmsWebhook:
             raise TransportDown(f"[sms] body template: {exc}") from None
         return body
 
-    def send(
-        self, to: str, text: str, message_id: str, sender: str, on_commit: Callable[[], None]
-    ) -> str:
+    def send(self, to: str, text: str, message_id: str, sender: str) -> str:
         body = self.body(to, text, message_id, sender)
         headers = {
             "Content-Type": self.cfg.content_type,
             "Idempotency-Key": message_id,
             **self.cfg.headers,
         }
-        on_commit()
         try:
             response = self.client.post(self.cfg.url, content=body.encode("utf-8"), headers=headers)
         except httpx.ConnectError as exc:

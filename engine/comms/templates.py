@@ -45,6 +45,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
 from mahnwerk.engine.comms import formatting
+from mahnwerk.errors import MahnwerkError
 
 SHIPPED = Path(__file__).with_name("templates")
 CHANNELS = ("email", "letter", "sms", "call")
@@ -54,7 +55,7 @@ _NAME = re.compile(
 )
 
 
-class TemplateError(ValueError):
+class TemplateError(MahnwerkError, ValueError):
     """A template cannot be found or rendered: `file:line: message`."""
 
     def __init__(self, file: str, line: int | None, message: str) -> None:

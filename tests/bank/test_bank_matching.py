@@ -6,6 +6,9 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mahnwerk.engine.bank.entries import BankEntry
 from mahnwerk.engine.bank.matching import Book, OpenItem, Payer, designated, match, name_tokens
 
@@ -113,3 +116,84 @@ def test_returns_are_never_matched() -> None:
 def test_name_tokens_ignore_legal_forms_order_and_umlauts() -> None:
     assert name_tokens("MUELLER, HANS") == name_tokens("Hans Müller")
     assert name_tokens("Weber Logistik GmbH & Co. KG") == {"WEBER", "LOGISTIK"}
+
+
+# ---------------------------------------------------------------------------
+# Issue 20: mutations of the matcher that the tests above let through
+# ---------------------------------------------------------------------------
+
+
+def test_known_payer_casts_doubt_on_another_customers_invoice_number() -> None:
+    # 45.00 from Dieter Braun's known account, no name given by the bank, naming Hans
+    # Müller's R2026000041 (119.00): not Müller's money, whatever the text says.
+    decision = match(credit("45.00", "RE R2026000041", iban="DE02100500000054540402"), book())
+    assert not decision.allocations
+    assert decision.customer_id == 3
+
+
+def test_known_account_does_not_pay_another_customers_invoice_even_at_its_amount() -> None:
+    # The amount is exactly Müller's invoice, but the money comes from Braun's account.
+    decision = match(credit("119.00", "R2026000041", iban="DE02100500000054540402"), book())
+    assert not decision.allocations
+    assert "known account" in decision.note
+
+
+def test_overpayment_is_not_taken_by_the_payers_only_open_invoice() -> None:
+    # Hans Müller (by name) has one open invoice of 119.00 and pays 150.00 without a number:
+    # which invoice the extra 31.00 is for, or whether it is a mistake, a person decides.
+    decision = match(credit("150.00", "", "MUELLER, HANS"), book())
+    assert not decision.allocations
+    assert decision.customer_id == 1
+    assert "no open invoice fits 150,00" in decision.note
+
+
+def test_underpayment_is_taken_by_the_payers_only_open_invoice() -> None:
+    decision = match(credit("100.00", "", "MUELLER, HANS"), book())
+    assert [(a.number, a.amount) for a in decision.allocations] == [("R2026000041", D("100.00"))]
+
+
+_amounts = st.decimals(min_value=D("0.01"), max_value=D("300.00"), places=2)
+
+
+@st.composite
+def _books_and_credits(draw: st.DrawFn) -> tuple[Book, BankEntry, int]:
+    """A book of 2–4 customers, each with a known account and 1–4 invoices, and a credit
+    from one of those accounts naming (or not) any invoices, at any amount — often exactly
+    another customer's invoice, under any payer name."""
+    n_customers = draw(st.integers(2, 4))
+    invoices: dict[int, OpenItem] = {}
+    n = 10
+    for customer in range(1, n_customers + 1):
+        for _ in range(draw(st.integers(1, 4))):
+            invoices[n] = item(n, customer, str(draw(_amounts)))
+            n += 1
+    customers = {
+        c: Payer(c, f"K{c:04d}", name)
+        for c, name in zip(
+            range(1, n_customers + 1),
+            ["Hans Müller", "Erika Muster", "Weber Logistik GmbH", "Dieter Braun"],
+            strict=False,
+        )
+    }
+    accounts = {f"DE{c:02d}100500000054540402": c for c in customers}
+    payer = draw(st.sampled_from(sorted(customers)))
+    named = draw(st.lists(st.sampled_from(sorted(invoices)), max_size=3))
+    amount = draw(
+        st.one_of(_amounts, st.sampled_from([invoices[i].balance for i in sorted(invoices)]))
+    )
+    text = " ".join(invoices[i].number for i in named)
+    if draw(st.booleans()) and text:  # a typo in the last digit
+        text = text[:-1] + str((int(text[-1]) + 1) % 10)
+    name = draw(st.sampled_from(["", *(c.name for c in customers.values()), "Fremde Person"]))
+    entry = credit(str(amount), text, name, f"DE{payer:02d}100500000054540402")
+    return Book(invoices, customers, accounts), entry, payer
+
+
+@settings(max_examples=300, deadline=None)
+@given(_books_and_credits())
+def test_known_payers_credit_never_books_to_another_customers_invoice(
+    case: tuple[Book, BankEntry, int],
+) -> None:
+    book_, entry, payer = case
+    decision = match(entry, book_)
+    assert all(a.customer_id == payer for a in decision.allocations), decision.note

@@ -152,7 +152,7 @@ def test_broken_mt940_names_file_and_line(name: str, line: int, message: str) ->
 
 
 def test_mt940_iso_8859_1_is_read(tmp_path: Path) -> None:
-    text = (MT940 / "sepa_snippet.sta").read_text(encoding="ascii")
+    text = (MT940 / "sepa_mt9401.sta").read_text(encoding="ascii")
     latin = tmp_path / "latin1.sta"
     latin.write_bytes(text.replace("Karl Kaufmann", "Karl Käufmann").encode("iso-8859-1"))
     names = {e.counterparty_name for e in read_statement(latin)}
@@ -187,3 +187,29 @@ def test_one_typo_is_a_candidate_only() -> None:
     assert INDEX.near_candidates("R2026000024") == [42]
     assert set(INDEX.near_candidates("R202600004")) == {42, 43}
     assert near("2026000042", "2026000024") and not near("2026000042", "2026004200")
+
+
+def test_statement_with_too_many_xml_elements_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mahnwerk.engine import limits
+
+    monkeypatch.setattr(limits, "XML_ELEMENTS", 1_000)
+    bomb = tmp_path / "many.xml"
+    bomb.write_text("<Document>" + "<a/>" * 5_000 + "</Document>", encoding="utf-8")
+    with pytest.raises(StatementError) as info:
+        read_statement(bomb)
+    assert "about 2,501 XML elements, more than the limit of 1,000" in str(info.value)
+
+
+def test_statement_file_over_the_size_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mahnwerk.engine import limits
+
+    monkeypatch.setattr(limits, "STATEMENT_FILE_BYTES", limits.MiB)
+    big = tmp_path / "big.sta"
+    big.write_bytes((MT940 / "sepa_mt9401.sta").read_bytes() * 60)
+    with pytest.raises(StatementError) as info:
+        read_statement(big)
+    assert "more than the limit of 1 MB for one statement file" in str(info.value)

@@ -3,6 +3,8 @@
 * `smtp_server`: aiosmtpd on 127.0.0.1 with STARTTLS (a self-signed certificate
   made by the `openssl` command) and a login, which the tests read the mails
   from; recipients starting with `bounce` are refused with 550, `busy` with 450.
+* `slow_smtp`: a plain aiosmtpd server that takes a few milliseconds per mail
+  before its 250, for crash and race tests.
 * `webhook`: an `http.server` on 127.0.0.1 recording each request; the status it
   answers can be set per test.
 * `seed`: customers, invoices, their dunning state and ledger lines, and queued
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -149,6 +152,37 @@ def smtp_server(tls_files: tuple[str, str] | None) -> Iterator[SmtpServer]:
         yield SmtpServer(
             "127.0.0.1", port, box, tls_files[0] if tls_files else None, bool(tls_files)
         )
+    finally:
+        controller.stop()
+
+
+SERVER_DELAY = 0.005  # seconds the server takes per mail before its 250
+
+
+class _SlowHandler:
+    """Takes a few milliseconds per mail before it answers 250, as a real server does;
+    a mail counts as accepted only once that answer is given."""
+
+    def __init__(self, box) -> None:
+        self.box = box
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        await asyncio.sleep(SERVER_DELAY)
+        self.box.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def slow_smtp() -> Iterator[SmtpServer]:
+    """A plain SMTP server (no TLS, no login) that takes SERVER_DELAY per mail."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(_SlowHandler(box), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, box, None, False)
     finally:
         controller.stop()
 

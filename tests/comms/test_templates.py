@@ -158,7 +158,7 @@ def test_amounts_and_dates_follow_the_locale():
 
 def test_a_letter_itemises_fees_and_interest_with_period_rate_and_principal():
     text = flat(render(TemplateStore(), "mahnung_1").text)
-    assert "Mahngebühr 2,00 € (29.05.2026)" in text
+    assert "Mahngebühr 2,00 €: Material- und Portokosten dieses Schreibens" in text
     assert (
         "Verzugszinsen 13,79 €: 44 Tage vom 16.04.2026 bis 29.05.2026 zu 9,27 % jährlich "
         "auf 1.234,56 €"

@@ -286,3 +286,21 @@ def test_policy_check_with_templates_names_the_unknown_template(tmp_path):
     assert "did you mean 'mahnung_2'?" in result.output
     ok = CliRunner().invoke(app, ["policy", "check", str(policy)])
     assert ok.exit_code == 0
+
+
+def test_check_refuses_a_policy_over_the_size_limit_quickly(tmp_path: Path):
+    # Issue 12: a 10 MB policy of 100,000 segments took 51 s and 1.2 GB to check.
+    import time
+
+    path = tmp_path / "riesig.mahn"
+    segments = "".join(
+        f"  segment s{i:06d} when customer.risk_score >= {i % 100} use standard\n"
+        for i in range(100_000)
+    )
+    path.write_text(GOOD.replace("  segment ", segments + "  segment ", 1), encoding="utf-8")
+    started = time.perf_counter()
+    result = run("policy", "check", path)
+    assert result.exit_code == 1
+    assert f"{path}:1:1: error: the policy file is" in result.stderr
+    assert "more than the limit of 256 KB for one policy" in result.stderr
+    assert time.perf_counter() - started < 5

@@ -302,3 +302,19 @@ def test_cli_import_events_needs_an_initialised_database(db_url: str, tmp_path: 
     )
     assert result.exit_code == 1
     assert "mahnwerk init" in result.stderr
+
+
+def test_a_payment_event_dated_after_the_import_day_is_refused(books, tmp_path):
+    path = write(
+        tmp_path,
+        "Rechnungsnummer;Ereignis;Datum;Betrag\n"
+        "RE-2024-0002;Zahlung;01.02.2024;10,00\n"
+        "RE-2024-0002;Zahlung;01.04.2030;89,90\n",
+    )
+    before = tables(books)
+    with pytest.raises(ImportFailed) as exc:
+        import_events(books, path, now=NOW)
+    assert f"{path}:3:Datum: payment dated 01.04.2030, after today (20.03.2024)" in str(exc.value)
+    assert tables(books) == before  # nothing written
+    result = import_events(books, path, now=NOW, allow_future=True)
+    assert result.payments == 2

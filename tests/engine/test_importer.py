@@ -475,3 +475,109 @@ def test_cli_reads_database_from_environment(
         _cli(), ["import", "customers", str(data_dir / "kunden_cp1252.csv")]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_line_break_in_a_name_or_address_is_refused_with_its_place(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Issue 12: "Name\nBcc: …" was imported and then stopped every dispatch.
+    path = tmp_path / "kunden.csv"
+    path.write_text(
+        'Kundennummer;Name;Typ;Straße\nK1;"Anna Schulz\nBcc: all@example.org";B2C;Weg 1\n'
+        "K2;Bernd Vogel;B2C;Weg\t2\nK3;Carla Weber;B2C;Hauptstraße 3\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "customers", path)
+    _assert_well_formed(exc, path)
+    assert _errors(exc) == {(2, "Name"), (4, "Straße")}
+    assert "a line break in 'Anna Schulz\\nBcc: all@example.org'" in str(exc.value)
+    assert "a tab in 'Weg\\t2'" in str(exc.value)
+    with engine.connect() as conn:
+        assert conn.execute(sa_select(Customer.__table__)).first() is None
+
+
+def test_payment_dated_after_the_import_day_is_refused_or_held(
+    books: Engine, tmp_path: Path
+) -> None:
+    # Issue 12: a payment dated 2030 was accepted and counted at once.
+    from datetime import UTC, datetime
+
+    path = tmp_path / "zahlungen.csv"
+    path.write_text(
+        "Buchungs-ID;Buchungsdatum;Betrag;Rechnungsnummer\n"
+        "B-1;02.03.2026;10,00;RE-2024-0001\n"
+        "B-2;03.03.2026;20,00;RE-2024-0001\n"
+        "B-3;05.01.2030;30,00;RE-2024-0001\n",
+        encoding="utf-8",
+    )
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with pytest.raises(ImportFailed) as exc:
+        import_file(books, "payments", path, now=now)
+    _assert_well_formed(exc, path)
+    assert _errors(exc) == {(3, "Buchungsdatum"), (4, "Buchungsdatum")}
+    assert "payment dated 05.01.2030, after today (02.03.2026)" in str(exc.value)
+    assert "--allow-future" in str(exc.value)
+    with books.connect() as conn:
+        assert conn.execute(sa_select(Payment.__table__)).first() is None
+    result = import_file(books, "payments", path, now=now, allow_future=True)
+    assert result.inserted == 3
+    with books.connect() as conn:
+        dates = sorted(r.booked_on for r in conn.execute(sa_select(Payment.__table__)))
+    assert dates[-1] == date(2030, 1, 5)  # kept with its own date
+    from mahnwerk.engine.policies import PolicySet, deploy
+    from mahnwerk.engine.runner import run
+
+    deploy(books, Path(__file__).with_name("data") / "runner_policy.mahn", now)
+    run(books, date(2026, 3, 5), PolicySet.load(books), now)
+    with books.connect() as conn:
+        rows = conn.execute(
+            sa_select(Payment.__table__.c.external_id, Payment.__table__.c.applied)
+        ).all()
+    applied = {external_id: bool(flag) for external_id, flag in rows}
+    assert applied == {"B-1": True, "B-2": True, "B-3": False}  # held until 05.01.2030
+
+
+def test_a_50_mb_cell_is_a_sentence_naming_the_line_and_the_limit(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Issue 12: `field larger than field limit (131072)` reached the user as a traceback.
+    path = tmp_path / "kunden.csv"
+    with path.open("w", encoding="utf-8") as f:
+        f.write('Kundennummer;Name;Typ\nK1;Anna;B2C\nK2;"Bernd')
+        f.write("x" * (50 * 1024 * 1024))
+        f.write('";B2C\n')
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "customers", path)
+    text = str(exc.value)
+    assert f"{path}:3:" in text
+    assert "a cell longer than 10,000 characters, the limit for one cell" in text
+    assert "field limit" not in text
+    with engine.connect() as conn:
+        assert conn.execute(sa_select(Customer.__table__)).first() is None
+
+
+def test_a_cell_over_the_cell_limit_is_refused_with_its_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "kunden.csv"
+    path.write_text(
+        f"Kundennummer;Name;Typ\nK1;Anna;B2C\nK2;{'y' * 20_000};B2C\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "customers", path)
+    assert f"{path}:3: a cell longer than 10,000 characters" in str(exc.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mahnwerk.engine import limits
+
+    monkeypatch.setattr(limits, "CSV_FILE_BYTES", 1024 * 1024)  # the rule, at a testable size
+    path = tmp_path / "rechnungen.csv"
+    path.write_bytes(b"Rechnungsnummer;Kundennummer\n" + b"R1;K1\n" * 200_000)
+    with pytest.raises(ImportFailed) as exc:
+        import_file(engine, "invoices", path)
+    assert "the file is 1.1 MB, more than the limit of 1 MB for one import" in str(exc.value)
+    assert "split it" in str(exc.value)

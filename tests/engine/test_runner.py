@@ -74,27 +74,41 @@ def test_rerun_for_the_same_day_changes_nothing(deployed):
     assert snapshot(engine) == before
 
 
-def test_thirty_days_at_once_ends_like_thirty_daily_runs(engine, tmp_path):
-    from mahnwerk.engine import db
+def test_a_run_after_thirty_days_off_moves_one_letter_level_and_times_the_next_from_it(
+    deployed,
+):
+    """A letter that is not sent never happened: after an outage the run sends the level due
+    now (no fee for the 1st Mahnung nobody received), and the next level counts from it."""
+    engine, policies = deployed
+    seed(engine, [("R1", "K1", "100.00"), ("R2", "K2", "999.99"), ("R3", "K3", "3.00")])
+    run(engine, DUE, policies, at(DUE))
+    end = DUE + timedelta(days=30)  # daily runs would have sent the 1st Mahnung on 7 May
+    stats = run(engine, end, policies, at(end))
+    assert stats.superseded == 0
+    rows = queries.list_invoices(engine)
+    assert {(r["invoice"], r["state"], r["entered_on"]) for r in rows} == {
+        (i, "erinnerung", end.isoformat()) for i in ("R1", "R2", "R3")
+    }
+    def sent(invoice: str) -> list[tuple[str, str]]:
+        return [(o["template"], o["not_before"][:10])
+                for o in queries.timeline(engine, invoice)["messages"]]
 
-    other_url = f"sqlite:///{tmp_path / 'daily.db'}"
-    db.init_db(other_url)
-    daily = db.make_engine(other_url)
-    for e in (engine, daily):
-        deploy(e, POLICY, at(ISSUE))
-        seed(e, [("R1", "K1", "100.00"), ("R2", "K2", "999.99"), ("R3", "K3", "3.00")])
-    pol_jump, pol_daily = PolicySet.load(engine), PolicySet.load(daily)
-    run(engine, DUE, pol_jump, at(DUE))
-    run(daily, DUE, pol_daily, at(DUE))
-    end = DUE + timedelta(days=30)
-    for day in days(DUE + timedelta(days=1), end):
-        run(daily, day, pol_daily, at(day))
-    run(engine, end, pol_jump, at(end))
-    a, b = snapshot(engine), snapshot(daily)
-    assert a["states"] == b["states"]
-    assert a["ledger"] == b["ledger"]
-    # catch-up queues one letter per invoice, daily runs one per level reached
-    assert a["outbox"] <= b["outbox"]
+    assert sent("R2") == [("vorab_hinweis", "2025-04-15"), ("zahlungserinnerung", "2025-05-15")]
+    assert [x["kind"] for x in queries.timeline(engine, "R2")["ledger"]] == ["principal"]
+    for day in days(end + timedelta(days=1), end + timedelta(days=14)):
+        run(engine, day, policies, at(day))
+    # the 1st Mahnung 14 days after the reminder that really went out (Thu 29 May is
+    # Ascension Day: the letter goes out on Friday), with its fee
+    assert sent("R2")[-1] == ("mahnung_1", "2025-05-30")
+    fees = [(x["date"], x["amount"]) for x in queries.timeline(engine, "R2")["ledger"]
+            if x["kind"] == "fee"]
+    assert fees == [("2025-05-29", "1.00")]
+    # D4: the policy's 14 days between letters count from Friday, when it went out: the
+    # 2nd Mahnung (`after 14d in mahnung_1`, due on 12 June) goes on 13 June
+    for day in days(end + timedelta(days=15), date(2025, 6, 13)):
+        run(engine, day, policies, at(day))
+    assert sent("R2")[-1] == ("mahnung_2", "2025-06-13")
+    assert sent("R3")[-1][0] == "zahlungserinnerung"  # C7: below 5 EUR, one reminder only
 
 
 def test_a_payment_named_only_in_the_reference_is_matched_and_applied(deployed):

@@ -242,16 +242,25 @@ def test_rerun_for_the_same_day_does_nothing():
     assert not again.actions
 
 
-def test_catch_up_ends_where_daily_runs_end():
-    days = daily(ISSUE, DUE + timedelta(days=40))
-    daily_record, daily_outs = advance(days)
-    jump_record, jump_outs = advance([ISSUE, DUE + timedelta(days=40)])
-    assert jump_record == daily_record
-
-    def ledger(outs):
-        return [(c.kind, c.amount, c.on) for o in outs for c in o.charges]
-
-    assert ledger(jump_outs) == ledger(daily_outs)
+def test_catch_up_moves_one_letter_level_and_times_the_next_from_it():
+    """Daily runs send the 1st Mahnung on 7 May; after an outage until 25 May the run sends
+    the reminder due (not the pre-due note, whose date passed) and the Mahnung follows 14 days
+    after the reminder actually went out, with its fee on that day."""
+    back = DUE + timedelta(days=40)
+    record, outs = advance([ISSUE, back])
+    assert record.state == "erinnerung" and record.entered_on == back
+    assert [(m.template, m.on) for m in outs[-1].messages] == [("zahlungserinnerung", back)]
+    assert record.fees_open == 0
+    assert any("vorab: not sent, its purpose expired" in n.text for n in outs[-1].notes)
+    assert record.next_check_on == back + timedelta(days=14)
+    record, later = advance(daily(back + timedelta(days=1), back + timedelta(days=14)),
+                            record=record)
+    assert [(m.template, m.on) for o in later for m in o.messages] == [
+        ("mahnung_1", back + timedelta(days=14))
+    ]
+    assert [(c.kind, c.amount, c.on) for o in later for c in o.charges if c.kind == "fee"] == [
+        ("fee", Decimal("1.00"), back + timedelta(days=14))
+    ]
 
 
 def test_write_off_books_the_balance_away():

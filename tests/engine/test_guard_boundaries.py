@@ -1,0 +1,136 @@
+"""Legal guards at their boundaries, on both sides, and under policies silent about them.
+
+Issue 20 found these survived deliberate bugs: the letter gap of 7 days (D4) moved to 6, a call
+allowed on the day of a conversation (D3), insolvency stopping only when the policy has an
+`on insolvency` line (C5 applies always).  Each test states the day before and the day of.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from mahnwerk.dsl.compile import compile_source
+from mahnwerk.dsl.errors import PolicyError
+from mahnwerk.dsl.ir import EventKind, Limits
+from mahnwerk.engine.contacts import Contact, plan
+from mahnwerk.engine.state import Customer, Event, Invoice
+from mahnwerk.engine.step import step
+
+ISSUE = date(2025, 6, 2)
+DUE = date(2025, 6, 16)  # a Monday; no holidays in Berlin around it
+CONSUMER = Customer(id="K1", type="B2C", region="BE")
+INVOICE = Invoice("R1", "K1", ISSUE, DUE, Decimal("500.00"), due_date_agreed=True)
+
+
+def ladder(second_after: int, limits: str = "", events: str = "") -> str:
+    return f"""
+policy "grenzen" version 1 {{
+  currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de
+  {limits}
+  segment alle use standard
+  ladder standard {{
+    state erinnerung at 10d after due {{ letter "zahlungserinnerung" }}
+    state mahnung_1 after {second_after}d in erinnerung {{ letter "mahnung_1"; wait }}
+  }}
+  on dispute_opened pause
+  {events}
+}}
+"""
+
+
+def letters(source: str, until: date) -> list[tuple[str, date]]:
+    """Run daily from the issue date to `until`; the letters with their days."""
+    compiled = compile_source(source, "grenzen.mahn")
+    record, sent = None, []
+    day = ISSUE
+    while day <= until:
+        out = step(record, INVOICE, CONSUMER, (), day, compiled)
+        sent += [(m.template, m.on) for m in out.messages]
+        record = out.record
+        day += timedelta(days=1)
+    return sent
+
+
+FIRST = DUE + timedelta(days=10)  # Thu 26 June 2025
+
+
+@pytest.mark.parametrize(
+    ("after", "second"),
+    [
+        (6, FIRST + timedelta(days=7)),  # the ladder says 6 days: the engine waits for 7
+        (7, FIRST + timedelta(days=7)),  # exactly 7 days is allowed
+    ],
+)
+def test_two_letters_about_one_invoice_are_at_least_seven_days_apart(after: int, second: date):
+    """D4: whatever the ladder says, the second letter is never sent on day 6 after the first,
+    and on day 7 it is sent (a policy compiled before lint L004 existed still gets the gap)."""
+    sent = letters(ladder(after), FIRST + timedelta(days=10))
+    assert sent == [("zahlungserinnerung", FIRST), ("mahnung_1", second)]
+
+
+@pytest.mark.parametrize(("days", "refused"), [(6, True), (7, False)])
+def test_the_policy_check_refuses_letters_six_days_apart_and_takes_seven(days: int, refused):
+    """D4, lint L004: `letters at least 6 days apart` is an error; 7 days is fine."""
+    source = ladder(14, limits=f"limits {{ letters at least {days} days apart }}")
+    if refused:
+        with pytest.raises(PolicyError) as error:
+            compile_source(source, "grenzen.mahn")
+        assert "L004" in str(error.value) and "at least 7 days (D4)" in str(error.value)
+    else:
+        compile_source(source, "grenzen.mahn")
+
+
+BERLIN = "Europe/Berlin"
+TALK = date(2025, 9, 2)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("call_on", "goes_on"),
+    [
+        (TALK, TALK + timedelta(days=7)),  # the day of the conversation itself: no call
+        (TALK + timedelta(days=6), TALK + timedelta(days=7)),  # the last day of the rest
+        (TALK + timedelta(days=7), TALK + timedelta(days=7)),  # seven days later: allowed
+    ],
+)
+def test_no_call_on_the_day_of_a_conversation_nor_the_six_after(call_on: date, goes_on: date):
+    """D3: no call attempt for 7 days after a conversation, counting the conversation's day."""
+    taken = [Contact("conversation", TALK)]
+    slot = plan(call_on, "call", BERLIN, "DE", "BE", Limits(), taken)
+    assert slot.at.date() == goes_on  # 08:00 in Berlin is the same day in UTC
+    if goes_on != call_on:
+        assert "after a conversation (D3)" in (slot.reason or "")
+
+
+def test_a_note_before_the_due_date_neither_waits_for_nor_uses_the_weekly_reminder():
+    """D3 is about dunning: a pre-due note goes out beside a reminder of the same week, and a
+    reminder is not pushed back by a pre-due note sent two days earlier."""
+    reminder = [Contact("letter", date(2025, 8, 11))]
+    note = plan(date(2025, 8, 12), "email", BERLIN, "DE", "BE", Limits(), reminder, dunning=False)
+    assert note.at.date() == date(2025, 8, 12) and note.reason is None
+    notes = [Contact("email", date(2025, 8, 12), dunning=False)]
+    later = plan(date(2025, 8, 14), "letter", BERLIN, "DE", "BE", Limits(), notes)
+    assert later.at.date() == date(2025, 8, 14) and later.reason is None
+    # two reminders in one week still do not go: the allowance holds for dunning
+    again = plan(date(2025, 8, 14), "letter", BERLIN, "DE", "BE", Limits(), reminder)
+    assert again.at.date() == date(2025, 8, 18)
+
+
+def test_insolvency_stops_dunning_under_a_policy_without_an_insolvency_rule():
+    """C5 applies whatever the policy says: no `on insolvency` line, and still the claim stops
+    at once, a filing task is created, and no later letter is written."""
+    source = ladder(14)
+    assert "on insolvency" not in source
+    compiled = compile_source(source, "grenzen.mahn")
+    record = None
+    for day in (ISSUE, FIRST):
+        record = step(record, INVOICE, CONSUMER, (), day, compiled).record
+    assert record.state == "erinnerung"
+    opened = Event(EventKind.INSOLVENCY, FIRST + timedelta(days=3))
+    out = step(record, INVOICE, CONSUMER, (opened,), FIRST + timedelta(days=3), compiled)
+    assert out.record.state == "insolvent"
+    assert [t.kind for t in out.tasks] == ["file_claim"]
+    later = step(out.record, INVOICE, CONSUMER, (), FIRST + timedelta(days=30), compiled)
+    assert later.record.state == "insolvent" and not later.messages and not later.charges
