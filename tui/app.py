@@ -73,6 +73,7 @@ class MahnwerkApp(App[None]):
         self.start = start
         self.poll = poll
         self.stamp: tuple | None = None
+        self.asking = False  # a screen's dialog flow is waiting for an answer (`BookScreen.ask`)
         stale = stale_run(last_run, today) if last_run is not None else ""
         self.sub_title = f"{operator} · as of {today:%d.%m.%Y}" + (
             f" · ⚠ {stale}: run the engine (5)" if stale else ""

@@ -183,7 +183,7 @@ class ApprovalsScreen(BookScreen):
     def selected(self) -> None:
         self.action_open()
 
-    @work(exclusive=True, group="decide")
+    @work(group="decide")  # never cancelled while its dialog is open
     async def action_decide(self, approve: bool) -> None:
         chosen = sorted(self.marked) if self.marked else []
         if not chosen and (item := self.current()) is not None:

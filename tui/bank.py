@@ -152,7 +152,7 @@ class BankScreen(BookScreen):
             return
         self.app.push_screen(BankEntryDialog(detail))
 
-    @work(exclusive=True, group="bank-decide")
+    @work(group="bank-decide")  # never cancelled while its dialog is open
     async def action_assign(self) -> None:
         r = self.current()
         if r is None:
@@ -215,7 +215,7 @@ class BankScreen(BookScreen):
             self.notify(f"Bank entry {r['id']}: {booked}; the next run applies it.")
         self.reload()
 
-    @work(exclusive=True, group="bank-decide")
+    @work(group="bank-decide")  # never cancelled while its dialog is open
     async def action_dismiss_entry(self) -> None:
         r = self.current()
         if r is None:

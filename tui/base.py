@@ -7,6 +7,7 @@ read deep inside, so tests and snapshots are reproducible.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -50,11 +51,24 @@ class BookScreen(Screen):
         """Show a dialog and wait for its answer — unless one is already open.
 
         A second dialog is never stacked on the first (two "Run the engine?" on
-        top of each other): the request is dropped and None comes back.
+        top of each other): the request is dropped and None comes back.  The app
+        counts the open question itself: a dialog just answered may still be on
+        screen for a frame while the next question of the same flow is asked.
         """
-        if isinstance(self.app.screen, ModalScreen):
+        app = self.app
+        if getattr(app, "asking", False):
             return None
-        return await self.app.push_screen_wait(dialog)
+        app.asking = True
+        try:
+            return await app.push_screen_wait(dialog)
+        finally:
+            # The answer comes while the dialog is still being taken off the screen; a
+            # next dialog pushed now would be taken off with it.  Wait until it is gone.
+            for _ in range(100):
+                if dialog not in app.screen_stack:
+                    break
+                await asyncio.sleep(0.01)
+            app.asking = False
 
 
 def money(value: Decimal | str | int | None) -> str:

@@ -140,7 +140,7 @@ class CustomerScreen(BookScreen):
 
         self.app.push_screen(InvoiceScreen(str(event.row_key.value)))
 
-    @work(exclusive=True, group="invoice-action")
+    @work(group="invoice-action")  # never cancelled while its dialog is open
     async def action_act(self, action: str) -> None:
         chosen = self.chosen()
         total = sum(
@@ -151,7 +151,7 @@ class CustomerScreen(BookScreen):
             self.marked.clear()
             self.reload()
 
-    @work(exclusive=True, group="invoice-action")
+    @work(group="invoice-action")  # never cancelled while its dialog is open
     async def action_undo(self) -> None:
         await undo(self, self.view.waiting if self.view else [])
 

@@ -101,10 +101,11 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         return {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields}
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter: to the next field, or submit from the last."""
         inputs = list(self.query(Input))
         at = inputs.index(event.input)
         if at + 1 < len(inputs):
-            inputs[at + 1].focus()
+            self.set_focus(inputs[at + 1])
         else:
             self.action_submit()
 
@@ -115,7 +116,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
             field, message = problem if isinstance(problem, tuple) else (None, problem)
             self.query_one("#error", Static).update(message)
             if field is not None:  # the cursor goes where the mistake is
-                self.query_one(f"#field-{field}", Input).focus()
+                self.set_focus(self.query_one(f"#field-{field}", Input))
             return
         self.dismiss(values)
 

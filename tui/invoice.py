@@ -191,18 +191,18 @@ class InvoiceScreen(BookScreen):
 
     # -- actions ---------------------------------------------------------------
 
-    @work(exclusive=True, group="invoice-action")
+    @work(group="invoice-action")  # never cancelled while its dialog is open
     async def action_act(self, action: str) -> None:
         await record_action(
             self, action, [self.invoice],
             detail=f"open balance {money(self.data['invoice']['balance'])} EUR",
         )  # fmt: skip
 
-    @work(exclusive=True, group="invoice-action")
+    @work(group="invoice-action")  # never cancelled while its dialog is open
     async def action_write_off(self) -> None:
         await record_write_off(self, self.invoice, Decimal(self.data["invoice"]["balance"]))
 
-    @work(exclusive=True, group="invoice-action")
+    @work(group="invoice-action")  # never cancelled while its dialog is open
     async def action_undo(self) -> None:
         await undo(self, [w | {"invoice": self.invoice} for w in self.waiting])
 

@@ -217,7 +217,7 @@ class QueueScreen(BookScreen):
         self.starts = [None]
         self.load_page()
 
-    @work(exclusive=True, group="queue-dialog")
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
     async def action_sort(self) -> None:
         chosen = await self.ask(
             PickDialog("Sort the queue by", [(k, label) for k, label in SORT_MENU],
@@ -233,7 +233,7 @@ class QueueScreen(BookScreen):
         self.query_one("#filter", Input).value = self.filters.line()
         self.apply()
 
-    @work(exclusive=True, group="queue-dialog")
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
     async def action_export(self) -> None:
         from pathlib import Path
 
@@ -257,7 +257,7 @@ class QueueScreen(BookScreen):
             return
         self.notify(f"{n:,} invoices written to {path}")
 
-    @work(exclusive=True, group="queue-dialog")
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
     async def action_save_filter(self) -> None:
         from mahnwerk.engine.saved_filters import save_filter
 
@@ -272,7 +272,7 @@ class QueueScreen(BookScreen):
                         self.filters.sort, self.filters.descending)  # fmt: skip
             self.notify(f"filter {form['name'].strip()!r} saved (l lists them)")
 
-    @work(exclusive=True, group="queue-dialog")
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
     async def action_load_filter(self) -> None:
         from mahnwerk.engine.saved_filters import saved_filters
 

@@ -79,7 +79,7 @@ class RunScreen(BookScreen):
             return
         self.confirm_and_run(day)
 
-    @work(exclusive=True, group="run-confirm")
+    @work(group="run-confirm")  # never cancelled while its dialog is open
     async def confirm_and_run(self, day: date) -> None:
         if not await self.ask(
             ConfirmDialog(

@@ -9,6 +9,7 @@ each kind wait, and warns when the last run is older than the schedule.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -59,11 +60,15 @@ def call_script(template: str) -> list[str]:
     """The points of a call template (its `- …` lines), for reading out on the phone."""
     for path in sorted(TEMPLATES.glob(f"{template}.de.call*.j2")):
         return [
-            line.strip()[2:]
+            re.sub(r"\s+", " ", _JINJA.sub("…", line.strip()[2:])).strip()
             for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip().startswith("- ")
         ]
     return []
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+"""Template expressions: on the phone the operator reads the invoice from the screen."""
 
 
 class CallDialog(ModalScreen[str | None]):
@@ -101,7 +106,7 @@ class CallDialog(ModalScreen[str | None]):
 
 class TodayScreen(BookScreen):
     BINDINGS = [
-        Binding("enter", "open", "Open / handle"),
+        Binding("enter", "open", "Open / handle", show=False),  # the table's Enter does it
         Binding("x", "done", "Done"),
         Binding("c", "customer", "Customer"),
         Binding("g", "reload", "Refresh", show=False),
@@ -187,8 +192,8 @@ class TodayScreen(BookScreen):
 
     def action_open(self) -> None:
         item = self.current()
-        if item is None or isinstance(self.app.screen, ModalScreen):
-            return
+        if item is None or isinstance(self.app.screen, ModalScreen) or self.app.asking:
+            return  # a dialog of this flow is open (or about to be): never a second one
         if item.kind == "call":
             self.make_call(item)
         elif item.kind == "approval":
@@ -234,7 +239,7 @@ class TodayScreen(BookScreen):
         self.reload()
         return True
 
-    @work(exclusive=True, group="today-action")
+    @work(group="today-action")  # never cancelled while its dialog is open
     async def make_call(self, item: Item) -> None:
         key = await self.ask(CallDialog(item))
         if not key:
@@ -243,7 +248,7 @@ class TodayScreen(BookScreen):
         if await record_action(self, action, [item.invoice], detail=f"call outcome: {label}"):
             self._finish(item, label)
 
-    @work(exclusive=True, group="today-action")
+    @work(group="today-action")  # never cancelled while its dialog is open
     async def decide_write_off(self, item: Item) -> None:
         d = item.detail
         request = WriteOffRequest(item.ref, item.invoice, Decimal(d["balance"]), d["reason"],

@@ -63,17 +63,17 @@ def test_an_operators_monday_in_tmux_at_80x24_with_a_second_operator(tmp_path: P
     carla = Terminal([*command, "carla"], size=(80, 24))
     dirk = Terminal([*command, "dirk"], size=(80, 24))
     try:
-        shown = carla.wait_for("waiting: call 1")
+        shown = seen(carla, "waiting: call 1")
         assert "Hanse Maschinenbau" in shown and "approve 10" in shown
         dirk.wait_for("waiting: call 1")
 
         # 1. the call: Enter shows number and script, one key for the outcome
         press(carla, "Enter")
-        shown = carla.wait_for("Call Hanse Maschinenbau AG (K-300)")
+        shown = seen(carla, "Call Hanse Maschinenbau AG (K-300)")
         assert "☎ +49 40 555 0300" in shown and "Buchhaltung" in shown  # number and script
         press(carla, "r")  # reached: a conversation
-        carla.wait_for("Conversation: RE-3001")
-        carla.keys("Rückruf wegen Abnahme", literal=True)
+        seen(carla, "Conversation: RE-3001")
+        type_in(carla, "Rückruf wegen Abnahme")
         press(carla, "Enter", "Enter")
         until(lambda: _assert(inbox(engine, "RE-3001")[-1][:1] == ("conversation",)))
         shown = dirk.wait_for("waiting: approve 10")  # the call left dirk's list too
@@ -81,15 +81,15 @@ def test_an_operators_monday_in_tmux_at_80x24_with_a_second_operator(tmp_path: P
 
         # 2. a promise for two invoices of Jörg Weiß, in German date format
         press(carla, "C-f")
-        carla.wait_for("Find a customer")
-        carla.keys("K-201", literal=True)
+        seen(carla, "Find a customer")
+        type_in(carla, "K-201")
         press(carla, "Enter")
-        carla.wait_for("Jörg Weiß (K-201")
+        seen(carla, "Jörg Weiß (K-201")
         press(carla, "Space", "Down", "Space", "o")
-        carla.wait_for("Promise to pay: RE-2002, RE-2007")
-        carla.keys("20.06.2024", literal=True)
+        seen(carla, "Promise to pay: RE-2002, RE-2007")
+        type_in(carla, "20.06.2024")
         press(carla, "Enter")
-        carla.keys("399,90", literal=True)
+        type_in(carla, "399,90")
         press(carla, "Enter", "Enter", "Enter")
         promise = {"promised_date": "2024-06-20", "promised_amount": "399.90"}
         until(lambda: _assert(inbox(engine, "RE-2002") == [("promise_made", promise, "carla")]))
@@ -99,45 +99,45 @@ def test_an_operators_monday_in_tmux_at_80x24_with_a_second_operator(tmp_path: P
 
         # 3. approve one, reject the next
         press(carla, "3")
-        carla.wait_for("escalation(s) waiting")
+        seen(carla, "escalation(s) waiting")
         press(carla, "Down", "Down", "a")  # RE-2010 (one approver)
-        carla.wait_for("Approve 1 escalation(s) as carla")
-        carla.keys("geprüft", literal=True)
+        seen(carla, "Approve 1 escalation(s) as carla")
+        type_in(carla, "geprüft")
         press(carla, "Enter")
-        carla.wait_for("This cannot be undone.")
+        seen(carla, "This cannot be undone.")
         press(carla, "y")
         until(lambda: _assert(approval(engine, "RE-2010")[0] == "approved"))
         press(carla, "r")  # the cursor stayed in place: now RE-1001
-        carla.wait_for("Reject 1 escalation(s) as carla")
-        carla.keys("Kunde hat bezahlt", literal=True)
+        seen(carla, "Reject 1 escalation(s) as carla")
+        type_in(carla, "Kunde hat bezahlt")
         press(carla, "Enter")
-        carla.wait_for("This cannot be undone.")
+        seen(carla, "This cannot be undone.")
         press(carla, "y")
         until(lambda: _assert(approval(engine, "RE-1001") == ("rejected", [("carla", "reject")])))
         shown = dirk.wait_for("approve 8")  # dirk's Today without a key press
 
         # 4. release the rejected invoice (held since the rejection)
         press(carla, "C-f")
-        carla.wait_for("Find a customer")
-        carla.keys("K-100", literal=True)
+        seen(carla, "Find a customer")
+        type_in(carla, "K-100")
         press(carla, "Enter")
-        carla.wait_for("Bäckerei Größer GmbH (K-100")
+        seen(carla, "Bäckerei Größer GmbH (K-100")
         press(carla, "Enter")  # RE-1001, the first invoice
-        carla.wait_for("HELD")
+        seen(carla, "HELD")
         press(carla, "r")
-        carla.wait_for("Release: RE-1001")
-        carla.keys("Kunde hat bezahlt, Zahlung kommt", literal=True)
+        seen(carla, "Release: RE-1001")
+        type_in(carla, "Kunde hat bezahlt, Zahlung kommt")
         press(carla, "Enter", "Enter")
         until(lambda: _assert(inbox(engine, "RE-1001")[-1][0] == "release"))
 
         # 5. a mistaken note, and its undo
         press(carla, "n")
-        carla.wait_for("Note: RE-1001")
-        carla.keys("falsche Rechnung", literal=True)
+        seen(carla, "Note: RE-1001")
+        type_in(carla, "falsche Rechnung")
         press(carla, "Enter", "Enter")
         until(lambda: _assert(inbox(engine, "RE-1001")[-1][0] == "note"))
         press(carla, "u")
-        carla.wait_for("Withdraw which recorded event?")
+        seen(carla, "Withdraw which recorded event?")
         press(carla, "Enter")  # the latest first: the note
         until(lambda: _assert(inbox(engine, "RE-1001")[-1][0] == "release"))
         with engine.connect() as conn:
@@ -154,6 +154,19 @@ def test_an_operators_monday_in_tmux_at_80x24_with_a_second_operator(tmp_path: P
         carla.close()
         dirk.close()
         engine.dispose()
+
+
+def seen(term: Terminal, text: str) -> str:
+    """Wait until `text` is on screen, then a moment, as a person reads before typing."""
+    shown = term.wait_for(text)
+    time.sleep(0.5)
+    return shown
+
+
+def type_in(term: Terminal, text: str) -> None:
+    """Text into the field that has the cursor, then a moment, as a person types."""
+    term.keys(text, literal=True)
+    time.sleep(0.4)
 
 
 def press(term: Terminal, *keys: str) -> None:

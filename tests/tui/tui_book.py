@@ -121,8 +121,18 @@ def build_book(url: str) -> Engine:
         engine, "RE-2012", "dispute_opened", date(2024, 5, 20), "ben", NOW - timedelta(days=14),
         {"note": "Ware beschädigt"},
     )  # fmt: skip
+    weekly(engine, policies, first + timedelta(days=7), AS_OF)
     run(engine, AS_OF, policies, NOW)
     return engine
+
+
+def weekly(engine: Engine, policies: PolicySet, start: date, end: date) -> None:
+    """A run every Monday from `start` until before `end`: a run moves an invoice at most one
+    letter level (catch-up), so the book is dunned week by week as an office would."""
+    day = start
+    while day < end:
+        run(engine, day, policies, datetime.combine(day, datetime.min.time(), tzinfo=UTC))
+        day += timedelta(days=7)
 
 
 KEY_ACCOUNT_POLICY = Path(__file__).parents[2] / "policies" / "key_account.mahn"
@@ -165,7 +175,7 @@ def build_monday_book(url: str) -> Engine:
             )  # fmt: skip
     policies = PolicySet.load(engine)
     run(engine, date(2024, 3, 4), policies, datetime(2024, 3, 4, 6, 0, tzinfo=UTC))
-    run(engine, date(2024, 5, 20), policies, datetime(2024, 5, 20, 6, 0, tzinfo=UTC))
+    weekly(engine, policies, date(2024, 3, 11), date(2024, 5, 27))
     record_event(
         engine, "RE-2006", "promise_made", date(2024, 5, 27), "ben", NOW - timedelta(days=7),
         {"promised_date": "2024-05-31"},
