@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from mahnwerk.boundary import MahnwerkGroup
+from mahnwerk.cmd_lifecycle import ConfigOption, TemplatesOption, deploy_cmd
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
 from mahnwerk.errors import MahnwerkError, UsageError
@@ -42,23 +43,34 @@ def _err(text: str) -> None:
 @policy_app.command("check")
 def policy_check(
     files: Annotated[list[Path], typer.Argument(help="Policy files (.mahn or .yaml).")],
-    templates: Annotated[
-        Path | None,
-        typer.Option(help="Folder of message templates: every `send` must name one of them."),
+    templates: TemplatesOption = None,
+    config: ConfigOption = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(help="Languages your customers speak besides the policy's, e.g. de,en."),
     ] = None,
 ) -> None:
-    """Check policies; print every error as file:line:col with the offending text."""
-    known = template_names(templates) if templates is not None else None
+    """Check policies; print every error as file:line:col with the offending text.
+
+    Every template a policy sends must exist for each of its languages and channels,
+    in the own folder (--templates, else [delivery] templates in mahnwerk.toml) or the
+    shipped ones."""
+    from mahnwerk.cmd_lifecycle import template_errors, template_store
     from mahnwerk.dsl.compile import TEXT_SUFFIXES, YAML_SUFFIXES
 
+    store = template_store(templates, config)
+    spoken = [x.strip() for x in (languages or "").split(",") if x.strip()]
     failed = checked = 0
     for path in files:
         if path.suffix.lower() not in TEXT_SUFFIXES | YAML_SUFFIXES:
             typer.echo(f"{path}: skipped (not a policy file: .mahn, .yaml or .yml)")
             continue
         checked += 1
-        diagnostics = check_file(path, known)
+        diagnostics = check_file(path)
         errors = [d for d in diagnostics if d.severity == "error"]
+        if not errors:
+            errors = template_errors(path, store, spoken)
+            diagnostics = sorted(diagnostics + errors, key=lambda d: (d.span.line, d.span.col))
         for d in diagnostics:
             _err(d.render())
         if errors:
@@ -74,14 +86,6 @@ def policy_check(
             f"nothing checked: {', '.join(map(str, files))} — no .mahn, .yaml or .yml file",
             hint="name policy files",
         )
-
-
-def template_names(folder: Path) -> set[str]:
-    """Template names in a folder: `mahnung_1.de.letter.j2` is the template `mahnung_1`."""
-    if not folder.is_dir():
-        _err(f"error: --templates {folder}: no such folder")
-        raise typer.Exit(2)
-    return {p.name.split(".", 1)[0] for p in folder.iterdir() if p.is_file()}
 
 
 def _load(path: Path):
@@ -112,6 +116,12 @@ def policy_graph(
             _err(f"error: {file}: unknown segment {segment!r}; segments: {', '.join(names)}")
             raise typer.Exit(1)
         names = [segment]
+    if fmt == "mermaid":  # one valid Mermaid document, whatever the number of segments
+        from mahnwerk.dsl.render import to_mermaid_all
+
+        graphs = [compiled.graphs[n] for n in names]
+        typer.echo(to_mermaid_all(graphs, with_handlers=events), nl=False)
+        return
     out = [RENDERERS[fmt](compiled.graphs[n], with_handlers=events) for n in names]
     typer.echo("\n".join(out), nl=False)
 
@@ -193,29 +203,7 @@ def _date(value: str, what: str = "date"):
         raise typer.Exit(2) from None
 
 
-@policy_app.command("deploy")
-def policy_deploy(
-    file: Path,
-    applies_to: Annotated[
-        str | None,
-        typer.Option("--for", help='Which customers, e.g. "customer.type == B2B".'),
-    ] = None,
-    priority: Annotated[int | None, typer.Option(help="Lower is tried first.")] = None,
-    db: DbOption = None,
-) -> None:
-    """Store a policy as the active version of its name; invoices in flight move by state name."""
-    from mahnwerk.engine.policies import DeployRefused, deploy
-
-    engine = open_engine(db)
-    try:
-        _id, message = deploy(engine, file, _now(), applies_to, priority)
-    except PolicyError as exc:
-        _err(exc.render())
-        raise typer.Exit(1) from None
-    except DeployRefused as exc:
-        _err(f"error: deploy refused: {exc}")
-        raise typer.Exit(1) from None
-    typer.echo(message)
+policy_app.command("deploy")(deploy_cmd)
 
 
 @app.command("run")
@@ -753,8 +741,10 @@ _register_data_commands()
 
 def _register_analytics_commands() -> None:
     from mahnwerk.cmd_analytics import register
+    from mahnwerk.cmd_forecast import register as register_forecast
 
     register(app)
+    register_forecast(app)
 
 
 _register_analytics_commands()

@@ -6,6 +6,7 @@ Kept apart from `cli.py` and wired in with one call: `register(app)`.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -81,7 +82,8 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
         table.add_column(col, justify="right" if numeric else "left")
     for r in rows:
         table.add_row(*(_cell(v) for v in r))
-    Console().print(table)
+    # Not on a terminal (a pipe, a file, a test): as wide as the table needs, never wrapped.
+    Console(width=None if sys.stdout.isatty() else 240).print(table)
 
 
 # ---------------------------------------------------------------------------
@@ -192,56 +194,73 @@ def _evaluate(history: Path | None, as_of: str | None, db: str | None, as_json: 
 # report
 # ---------------------------------------------------------------------------
 
-FORMATS = ("table", "csv", "json", "png")
+FORMATS = ("table", "csv", "xlsx", "json", "png")
 
 
 def report_cmd(
-    name: Annotated[str, typer.Argument(help="aging, dso, effectiveness, stages or channels.")],
+    name: Annotated[
+        str, typer.Argument(help="aging, dso, effectiveness, stages, channels, or pack.")
+    ],
     as_of: AsOfOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or png.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, csv, xlsx, json or png (with an SVG).")
+    ] = "table",
+    lang: Annotated[
+        str, typer.Option("--lang", help="de (CSV: ; and decimal comma) or en.")
+    ] = "de",
+    month: Annotated[
+        str | None, typer.Option("--month", help="pack: the month, e.g. 2026-03.")
+    ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="File to write (png: default report-NAME.png)."),
+        typer.Option("-o", "--output", help="File to write (default report-NAME.png/.pdf)."),
     ] = None,
     within: Annotated[
         int, typer.Option(help="channels: paid within this many days after a message.")
     ] = 14,
     db: DbOption = None,
 ) -> None:
-    """Aging buckets, DSO, collection effectiveness, recovery per state, channels."""
-    from mahnwerk.engine.reports import REPORTS, ReportError
+    """Aging, DSO, collection effectiveness, recovery per state, channels; `pack` for a month."""
+    from mahnwerk.engine.report_pack import pack
+    from mahnwerk.engine.reports import REPORTS
 
-    if name not in REPORTS:
-        _err(f"error: unknown report {name!r}: use one of {', '.join(REPORTS)}")
+    if name not in (*REPORTS, "pack"):
+        _err(f"error: unknown report {name!r}: use one of {', '.join(REPORTS)} or pack")
         raise typer.Exit(2)
-    if fmt not in FORMATS:
-        _err(f"error: unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt not in FORMATS or lang not in ("de", "en"):
+        _err(f"error: use --format {'|'.join(FORMATS)} and --lang de|en")
         raise typer.Exit(2)
     engine = open_engine(db)
     try:
+        if name == "pack":
+            if not month:
+                _err("error: report pack needs --month YYYY-MM")
+                raise typer.Exit(2)
+            first = _date(f"{month}-01", "--month")
+            path = output or Path(f"report-pack-{month}.pdf")
+            path.write_bytes(pack(engine, first, lang))
+            typer.echo(f"wrote {path}")
+            return
         day = _as_of(engine, as_of)
-        try:
-            report = (
-                REPORTS[name](engine, day, within)
-                if name == "channels"
-                else REPORTS[name](engine, day)
-            )
-        except ReportError as exc:
-            _err(f"error: {exc}")
-            raise typer.Exit(1) from None
+        report = (
+            REPORTS[name](engine, day, within) if name == "channels" else REPORTS[name](engine, day)
+        )
     finally:
         engine.dispose()
-    if fmt == "png":
-        path = report.to_png(output or Path(f"report-{name}.png"))
-        typer.echo(f"wrote {path}")
+    if fmt in ("png", "xlsx"):
+        path = output or Path(f"report-{name}.{fmt}")
+        written = report.to_png(path, lang) if fmt == "png" else report.to_xlsx(path)
+        typer.echo(f"wrote {written}" + (f" and {written.with_suffix('.svg')}" if fmt == "png"
+                                         else ""))
         return
-    text = {"csv": report.to_csv, "json": report.to_json}.get(fmt)
-    if text is not None:
+    if fmt in ("csv", "json"):
+        text = report.to_csv(lang) if fmt == "csv" else report.to_json()
         if output:
-            output.write_text(text() + ("" if fmt == "csv" else "\n"), encoding="utf-8")
+            encoding = "utf-8-sig" if fmt == "csv" and lang == "de" else "utf-8"
+            output.write_text(text + ("" if fmt == "csv" else "\n"), encoding=encoding)
             typer.echo(f"wrote {output}")
         else:
-            typer.echo(text(), nl=fmt != "csv")
+            typer.echo(text, nl=fmt != "csv")
         return
     _print_table(report.title, report.columns, report.rows)
     for note in report.notes:
@@ -272,6 +291,14 @@ def simulate_cmd(
     approve_after: Annotated[
         int, typer.Option(help="Days until a requested approval is granted.")
     ] = 3,
+    applies_to: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            help="Which customers the policy would serve (default: the --for of the deployed "
+            "version of its name, else all).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbOption = None,
 ) -> None:
@@ -279,6 +306,7 @@ def simulate_cmd(
     from mahnwerk.dsl.compile import load_policy
     from mahnwerk.dsl.errors import PolicyError
     from mahnwerk.engine import simulate as sim
+    from mahnwerk.engine.simulate_routing import ASSUMPTIONS, routing_for
 
     day_from, day_to = _date(first, "--from"), _date(last, "--to")
     if day_to < day_from:
@@ -299,33 +327,46 @@ def simulate_cmd(
         except (HistoryError, ValueError) as exc:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
+        routings = [routing_for(None, c, applies_to) for c in compiled]
     else:
         engine = open_engine(db)
         try:
-            data = sim.from_database(engine, customer_type)
+            data = sim.from_database(engine, customer_type, forward_from=day_from)
+            routings = [routing_for(engine, c, applies_to) for c in compiled]
         except ValueError as exc:
             _err(f"error: {exc}")
             raise typer.Exit(2) from None
         finally:
             engine.dispose()
-    results = [sim.replay(data, c, day_from, day_to, approve_after) for c in compiled]
+    results = [
+        sim.replay(data, c, day_from, day_to, approve_after, routing)
+        for c, routing in zip(compiled, routings, strict=True)
+    ]
     rows = sim.compare(results)
-    names = [f"{c.name} ({p.name})" for c, p in zip(compiled, [policy, compare], strict=False)]
+    names = [
+        f"{c.name} version {c.policy.version} ({p.name})"
+        for c, p in zip(compiled, [policy, compare], strict=False)
+    ]
+    assumptions = "Assumed: " + ASSUMPTIONS.format(approve_after=approve_after)
     if as_json:
         out = {
             "history": data.source,
             "from": day_from.isoformat(),
             "to": day_to.isoformat(),
             "policies": names,
-            "figures": {r[0].strip(): [_json(v) for v in r[1:]] for r in rows},
+            "assumptions": assumptions,
+            "figures": {r[0].strip(): [_json(v) for v in r[1 : 1 + len(names)]] for r in rows},
         }
+        if len(names) == 2:
+            out["difference"] = {r[0].strip(): _json(r[3]) for r in rows}
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     _print_table(
         f"Replay of {data.source}, {day_from} to {day_to} (nothing sent)",
-        ["figure", *names],
+        ["figure", *names] + (["difference"] if len(names) == 2 else []),
         rows,
     )
+    typer.echo(assumptions)
 
 
 def _json(value: Any) -> Any:

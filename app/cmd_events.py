@@ -31,7 +31,14 @@ EPILOG = (
 
 
 def import_events_cmd(
-    file: FileArg, db: DbOption = None, by: ByOption = "", wait: WaitOption = DEFAULT_WAIT
+    file: FileArg,
+    db: DbOption = None,
+    by: ByOption = "",
+    wait: WaitOption = DEFAULT_WAIT,
+    allow_future: Annotated[
+        bool,
+        typer.Option("--allow-future", help="Accept payments dated after today; held until then."),
+    ] = False,
 ) -> None:
     """Import events (one a row); the next run applies them. The whole file or nothing."""
     try:  # D8: a person's name is checked like every other; without one the log says `import`
@@ -41,7 +48,7 @@ def import_events_cmd(
         raise typer.Exit(2) from None
     engine = open_engine(db)
     try:
-        result = import_events(engine, file, actor=actor, wait=wait)
+        result = import_events(engine, file, actor=actor, wait=wait, allow_future=allow_future)
     except ImportFailed as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -81,14 +81,30 @@ def _now(value: str | None) -> datetime:
 def letters_check(
     templates: TemplatesOption = None,
     config: ConfigOption = None,
+    policy: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--policy",
+            help="Also check that every template this policy sends exists in every "
+            "language and channel (repeatable).",
+        ),
+    ] = None,
+    languages: Annotated[
+        str | None, typer.Option(help="Customers' languages besides the policies', e.g. de,en.")
+    ] = None,
 ) -> None:
     """Check every template: renders without gaps, neutral e-mail subjects (E1), and the
-    § 13a RDG elements of collection letters (B3).  Exit 1 on any problem."""
+    § 13a RDG elements of collection letters (B3); with --policy, that none the policy sends
+    is missing (named at the policy line).  Exit 1 on any problem."""
+    from mahnwerk.cmd_lifecycle import template_errors
     from mahnwerk.engine.comms.checks import check_store
 
     settings = _settings(config) if config or Path("mahnwerk.toml").is_file() else None
     store = _store(templates, settings)
-    problems = check_store(store, settings)
+    problems: list = list(check_store(store, settings))
+    spoken = [x.strip() for x in (languages or "").split(",") if x.strip()]
+    for path in policy or []:
+        problems += [d.render() for d in template_errors(path, store, spoken)]
     for p in problems:
         _err(str(p))
     count = len(store.keys())

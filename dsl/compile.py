@@ -28,15 +28,23 @@ from typing import Any
 
 import networkx as nx
 
-from mahnwerk.dsl import ir
+from mahnwerk.dsl import conditions, ir, statute
 from mahnwerk.dsl.errors import Collector, Diagnostic, PolicyError, Span
-from mahnwerk.dsl.expr import Binary, Expr, ListExpr, Lit, Money, Ref, Type, Unary, check_expr
+from mahnwerk.dsl.expr import (
+    Binary,
+    Expr,
+    ListExpr,
+    Lit,
+    Money,
+    Ref,
+    Type,
+    Unary,
+    check_expr,
+    format_expr,
+)
 
-#: § 288 Abs. 1 / Abs. 2 BGB: points above the base rate.
-CONSUMER_POINTS = Decimal(5)
-BUSINESS_POINTS = Decimal(9)
-#: B1 default: fee cap per letter for consumers (BGH VIII ZR 95/18 and common practice).
-CONSUMER_FEE_CAP = Money(Decimal("2.50"), "EUR")
+#: B1: the consumer fee cap per letter as money, for messages (the number: `dsl/statute.py`).
+CONSUMER_FEE_CAP = Money(statute.CONSUMER_FEE_CAP, "EUR")
 
 TEXT_SUFFIXES = {".mahn", ".txt", ".policy"}
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -327,6 +335,8 @@ class _Checker:
         self.check_handlers()
         self.check_limits()
         self.check_expressions()
+        if not self.c.errors:
+            self.check_conditions()
         self.check_money()
         self.legal_lints()
 
@@ -502,10 +512,13 @@ class _Checker:
         except nx.NetworkXNoCycle:
             return
         names = [u for u, _ in cycle]
-        first = next(s for s in ladder.states if s.name in names)
+        closing = _closing_rule(ladder, g, cycle)
+        start = names.index(closing.target)
+        names = names[start:] + names[:start]
         self.c.error(
-            first.span,
-            "time triggers form a cycle: " + " -> ".join(names + [names[0]]),
+            closing.span,
+            "time triggers form a cycle: " + " -> ".join(names + [names[0]])
+            + f" (this rule leads back to {closing.target!r})",
             hint="an invoice would move around this loop forever; end it in a state "
             "that waits or escalates",
             code="E026",
@@ -525,12 +538,18 @@ class _Checker:
                 else:
                     continue
                 by_source.setdefault((r.source, key), []).append(r)
+        explicit = {t.span for t in ladder.transitions if t.priority is not None}
         for (source, _key), rules in by_source.items():
             for i, a in enumerate(rules):
                 for b in rules[i + 1 :]:
                     same_prio = a.priority == b.priority
                     unguarded = a.guard is None and b.guard is None
-                    if a.target != b.target and (same_prio or unguarded):
+                    together = conditions.both(a.guard, b.guard) is not False
+                    if a.target != b.target and not unguarded and together and not same_prio:
+                        if not {a.span, b.span} & explicit:
+                            self._overlap(source, a, b)
+                            continue
+                    if a.target != b.target and (same_prio and together or unguarded):
                         later = max(a, b, key=lambda r: (r.span.line, r.span.col))
                         other = a if later is b else b
                         self.c.error(
@@ -541,6 +560,56 @@ class _Checker:
                             hint="give one a `when` condition, other timing or a `priority`",
                             code="E027",
                         )
+
+    def _overlap(self, source: str, a: Rule, b: Rule) -> None:
+        later = max(a, b, key=lambda r: (r.span.line, r.span.col))
+        other = a if later is b else b
+        guards = " and ".join(
+            f"`{format_expr(r.guard)}`" if r.guard is not None else "(no condition)"
+            for r in (other, later)
+        )
+        self.c.error(
+            later.span,
+            f"from {source!r} this and the rule at line {other.span.line} (to {other.target!r}) "
+            f"can both hold — {guards} — and nothing says which goes first",
+            hint="make the conditions exclude each other, or give the transition a `priority`",
+            code="E037",
+        )
+
+    def check_conditions(self) -> None:
+        """Conditions that can never hold, and segments an earlier segment shadows."""
+        for expr, want in self._expressions():
+            if want is Type.BOOL and conditions.satisfiable(expr) is False:
+                self.c.error(
+                    expr.span,
+                    "this condition can never hold: " + conditions.explain_conflict(expr),
+                    hint="check the comparisons: did you mean `or`, or the other direction?",
+                    code="E029",
+                )
+        earlier: list[ir.Segment] = []
+        for seg in self.p.segments:
+            if seg.when is None:
+                break
+            if earlier and conditions.satisfiable(seg.when) is not False:
+                self._shadowed(seg, earlier)
+            earlier.append(seg)
+
+    def _shadowed(self, seg: ir.Segment, earlier: list[ir.Segment]) -> None:
+        if conditions.covered(seg.when, [e.when for e in earlier]) is not True:
+            return
+        alone = [e for e in earlier if conditions.covered(seg.when, [e.when]) is True]
+        blamed = alone[:1] or [e for e in earlier if conditions.both(seg.when, e.when)]
+        names = ", ".join(
+            f"segment {e.name!r} (line {e.span.line}: `{format_expr(e.when)}`)" for e in blamed
+        )
+        self.c.error(
+            seg.span,
+            f"segment {seg.name!r} can never match: every customer with "
+            f"`{format_expr(seg.when)}` already matches {names}",
+            hint=f"move segment {seg.name!r} above {blamed[0].name!r}, or narrow the earlier "
+            "condition",
+            code="E028",
+        )
 
     def check_handlers(self) -> None:
         seen: dict[ir.EventKind, ir.Handler] = {}
@@ -601,7 +670,7 @@ class _Checker:
             self.c.error(lim.span, "a contact limit needs both a count and a window", code="E033")
         if lim.letter_gap is not None and lim.letter_gap.days < 7:
             self.c.error(
-                lim.span,
+                lim.at("letter_gap"),
                 f"letters {lim.letter_gap} apart is too close: at least 7 days (D4)",
                 code="L004",
             )
@@ -665,9 +734,9 @@ class _Checker:
     def legal_lints(self) -> None:
         consumer_ladders = {s.ladder for s in self.p.segments if may_hold_consumers(s)}
         cap = self.p.limits.fee_cap
-        if cap is not None and consumer_ladders and cap.amount > CONSUMER_FEE_CAP.amount:
+        if cap is not None and consumer_ladders and statute.exceeds_consumer_cap(cap.amount):
             self.c.error(
-                self.p.limits.span,
+                self.p.limits.at("fee_cap"),
                 f"a fee cap of {cap} is above the {CONSUMER_FEE_CAP} a consumer may be "
                 "charged per letter (§§ 280, 286, 309 Nr. 5 BGB; BGH VIII ZR 95/18)",
                 hint="lower the cap, or restrict the policy to business customers",
@@ -679,11 +748,25 @@ class _Checker:
             for state in ladder.states:
                 self._lint_state(ladder, state, consumers, effective_cap)
 
+    def _lint_one_fee(self, state: ir.State) -> None:
+        """B1 holds per letter: one `fee` line per state, so the cap cannot be split in two."""
+        lines = [a for a in state.actions if isinstance(a, ir.Fee)]
+        for extra in lines[1:]:
+            self.c.error(
+                extra.span,
+                f"state {state.name!r} already charges {lines[0].amount} for its letter "
+                f"(line {lines[0].span.line}); a second fee line would charge one letter twice",
+                hint="write one `fee` line with the whole amount (at most "
+                f"{CONSUMER_FEE_CAP} a letter for consumers, § 309 Nr. 5 BGB)",
+                code="L008",
+            )
+
     def _lint_state(
         self, ladder: ir.Ladder, state: ir.State, consumers: bool, cap: Money | None
     ) -> None:
         kinds = {type(a) for a in state.actions}
         channels = {a.channel for a in state.actions if isinstance(a, ir.Send)}
+        self._lint_one_fee(state)
         for action in state.actions:
             if isinstance(action, ir.LumpSum) and consumers:
                 self.c.error(
@@ -694,7 +777,7 @@ class _Checker:
                     code="L002",
                 )
             if isinstance(action, ir.Interest) and not action.statutory:
-                limit = CONSUMER_POINTS if consumers else BUSINESS_POINTS
+                limit = statute.CONSUMER_POINTS if consumers else statute.BUSINESS_POINTS
                 if (action.points or Decimal(0)) > limit:
                     self.c.error(
                         action.span,
@@ -750,6 +833,18 @@ class _Checker:
                     "court and credit-bureau steps always need at least one approver",
                     code="L007",
                 )
+
+
+def _closing_rule(ladder: ir.Ladder, g: nx.DiGraph, cycle: list) -> Rule:
+    """The time rule of `cycle` that leads back: to a state no later in the ladder's order."""
+    order = {ir.INITIAL_STATE: -1} | {s.name: i for i, s in enumerate(ladder.states)}
+    edges = []
+    for u, v, *_ in cycle:
+        for r in g.edges[u, v]["rules"]:
+            if isinstance(r.trigger, ir.TimeTrigger):
+                edges.append(r)
+    back = [r for r in edges if order.get(r.target, 0) <= order.get(r.source, 0)]
+    return max(back or edges, key=lambda r: (r.kind == "transition", r.span.line, r.span.col))
 
 
 def _before_due(state: ir.State) -> bool:

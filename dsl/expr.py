@@ -460,6 +460,9 @@ def syntax_message(exc: UnexpectedInput, text: str) -> str:
         tok = exc.token
         if tok.type == "$END":
             return "the text ends too early: " + _expected(exc.expected)
+        known = _known_mistake(text, tok)
+        if known is not None:
+            return known
         return f"unexpected {str(tok)!r}: " + _expected(exc.expected)
     if isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
@@ -467,6 +470,38 @@ def syntax_message(exc: UnexpectedInput, text: str) -> str:
     if isinstance(exc, UnexpectedEOF):
         return "the text ends too early: " + _expected(exc.expected)
     return str(exc)
+
+
+_DECIMAL_COMMA = re.compile(r"(\d+),(\d+)([ \t]*[A-Z]{3}\b|[ \t]*%)?")
+_CONTAINS = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+contains\s+(\"[^\"\n]*\"|[A-Za-z_]\w*)")
+
+
+def _known_mistake(text: str, tok: Any) -> str | None:
+    """Two mistakes people make, said in their words: `2,50 EUR` and `tags contains "x"`."""
+    pos = getattr(tok, "start_pos", None)
+    if pos is None:
+        return None
+    comma = _DECIMAL_COMMA.match(text, pos)
+    if comma is not None and (tok.type in ("NUMBER", "MONEY", "PERCENT") or str(tok).isdigit()):
+        unit = comma[3] or ""
+        return (
+            f"amounts use a decimal point: write {comma[1]}.{comma[2]}{unit}, "
+            f"not {comma[0]}"
+        )
+    if str(tok) == "contains":
+        line_start = text.rfind("\n", 0, pos) + 1
+        found = None
+        for m in _CONTAINS.finditer(text, line_start):
+            if m.start() <= pos <= m.end():
+                found = m
+                break
+        if found is not None:
+            return (
+                f"`contains` is not a word of the policy language: write "
+                f"{found[2]} in {found[1]}"
+            )
+        return "`contains` is not a word of the policy language: write \"x\" in customer.tags"
+    return None
 
 
 _TERMINAL_WORDS = {

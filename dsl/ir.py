@@ -347,6 +347,12 @@ class Limits:
     #: days count TARGET2 days (the euro payment calendar).  None: 3 TARGET2 days.
     payment_grace: Duration | None = None
     span: Span = _span()
+    #: where each limit was written (`fee_cap`, `letter_gap`, …), so errors point at its line
+    spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False, repr=False)
+
+    def at(self, key: str) -> Span:
+        """The span of the line that sets `key`, else of the `limits` block."""
+        return next((span for name, span in self.spans if name == key), self.span)
 
 
 @dataclass(frozen=True, slots=True)

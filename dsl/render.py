@@ -81,24 +81,60 @@ def _mermaid_id(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
 
 
-def to_mermaid(g: nx.DiGraph, with_handlers: bool = False) -> str:
-    lines = [
-        "stateDiagram-v2",
-        f"    %% segment {g.graph.get('segment', '-')}, ladder {g.graph['ladder']}",
-    ]
-    lines.append(f"    [*] --> {ir.INITIAL_STATE}")
+def _mermaid_text(text: str) -> str:
+    """A label Mermaid reads as plain text: no `:`, `;`, `#` or braces, which it would parse."""
+    for ch, instead in ((":", ""), (";", ","), ("#", "Nr."), ("{", "("), ("}", ")")):
+        text = text.replace(ch, instead)
+    return text.replace('"', "'")
+
+
+def _mermaid_body(g: nx.DiGraph, with_handlers: bool, prefix: str, indent: str) -> list[str]:
+    def node_id(name: str) -> str:
+        return _mermaid_id(prefix + name)
+
+    lines = [f"{indent}[*] --> {node_id(ir.INITIAL_STATE)}"]
     for node in _ordered_nodes(g):
-        data = g.nodes[node]
-        if data["title"] != node:
-            lines.append(f"    {_mermaid_id(node)} : {data['title']}")
+        title = g.nodes[node]["title"]
+        if prefix or title != node:
+            lines.append(f"{indent}{node_id(node)} : {_mermaid_text(str(title))}")
     for u, v, rules in _edges(g, with_handlers):
-        label = " / ".join(describe_rule(r) for r in rules).replace(":", "")
-        lines.append(f"    {_mermaid_id(u)} --> {_mermaid_id(v)} : {label}")
+        label = _mermaid_text(" / ".join(describe_rule(r) for r in rules))
+        lines.append(f"{indent}{node_id(u)} --> {node_id(v)} : {label}")
     for node in _ordered_nodes(g):
         if g.nodes[node]["kind"] == "terminal" and any(
             v == node for _, v, _ in _edges(g, with_handlers)
         ):
-            lines.append(f"    {_mermaid_id(node)} --> [*]")
+            lines.append(f"{indent}{node_id(node)} --> [*]")
+    return lines
+
+
+def to_mermaid(g: nx.DiGraph, with_handlers: bool = False) -> str:
+    """One segment's ladder as a Mermaid state diagram."""
+    lines = [
+        "stateDiagram-v2",
+        f"    %% segment {g.graph.get('segment', '-')}, ladder {g.graph['ladder']}",
+    ]
+    lines += _mermaid_body(g, with_handlers, "", "    ")
+    return "\n".join(lines) + "\n"
+
+
+def to_mermaid_all(graphs: list[nx.DiGraph], with_handlers: bool = False) -> str:
+    """Every segment in ONE Mermaid document: a composite state per segment.
+
+    State ids are prefixed with the segment's name, because Mermaid's ids are global: two
+    segments' `erinnerung` would otherwise be drawn as one state.
+    """
+    if len(graphs) == 1:
+        return to_mermaid(graphs[0], with_handlers)
+    lines = ["stateDiagram-v2"]
+    for g in graphs:
+        segment = str(g.graph.get("segment", "-"))
+        sid = _mermaid_id(f"segment_{segment}")
+        lines.append(
+            f'    state "segment {_mermaid_text(segment)} (ladder {g.graph["ladder"]})" as {sid} {{'
+        )
+        lines += _mermaid_body(g, with_handlers, f"{segment}__", "        ")
+        lines.append("    }")
     return "\n".join(lines) + "\n"
 
 

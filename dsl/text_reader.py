@@ -232,7 +232,9 @@ class _PolicyBuilder(ExprBuilder):
                 values["max_contacts"], values["contact_window"] = item.value
             else:
                 values[item.kind] = item.value
-        return _Item("limits", ir.Limits(quiet_hours=tuple(quiet), span=span, **values), span)
+        spans = tuple((item.kind, item.span) for item in children)
+        limits = ir.Limits(quiet_hours=tuple(quiet), span=span, spans=spans, **values)
+        return _Item("limits", limits, span)
 
     @v_args(meta=True)
     def min_balance(self, meta: Any, children: list) -> _Item:

@@ -286,12 +286,37 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str, path: str, c: Collecto
             message, hint = ours, advice
             break
     context = _CONTEXTS.get(exc.context or "")
-    if mark and "found '<scalar>'" in problem and _continued_after_comment(source, mark.line):
+    quoted = _quoted_start(source, mark.line) if mark else None
+    if quoted is not None:
+        key, value = quoted
+        message = (
+            f"the `{key}:` value starts with a quote, so YAML takes only the quoted part as "
+            "the value: a condition like this needs quotes around the whole of it"
+        )
+        hint = f"write  {key}: '{value}'"
+        span = Span(path, mark.line + 1, source.splitlines()[mark.line].index(key) + 1)
+    elif mark and "found '<scalar>'" in problem and _continued_after_comment(source, mark.line):
         message = "a value goes on after a `#` comment on the line above, but a comment ends it"
         hint = "move the comment behind the value's last line, or write the value on one line"
     elif context and exc.context_mark and mark and exc.context_mark.line != mark.line:
         message += f" ({context} at line {exc.context_mark.line + 1})"
     c.error(span, message, hint=hint, code=SYNTAX)
+
+
+_QUOTED_START = re.compile(
+    r"""^\s*(?:-\s+)?([A-Za-z_]\w*):\s+("[^"]*"|'[^']*')\s+([^#\s].*?)\s*$"""
+)
+
+
+def _quoted_start(source: str, line: int) -> tuple[str, str] | None:
+    """`when: "x" in customer.tags`: (key, the whole value) if line `line` reads so."""
+    lines = source.splitlines()
+    if not 0 <= line < len(lines):
+        return None
+    m = _QUOTED_START.match(lines[line])
+    if m is None:
+        return None
+    return m[1], f"{m[2]} {m[3]}".replace("'", "''")
 
 
 def _continued_after_comment(source: str, line: int) -> bool:
@@ -842,7 +867,8 @@ class _Reader:
             quiet = found or ()
         if not ok:
             return None
-        return ir.Limits(quiet_hours=quiet, span=span, **values)
+        spans = tuple((name, self.pair(keys[name])) for name in keys)
+        return ir.Limits(quiet_hours=quiet, span=span, spans=spans, **values)
 
     def contacts(self, node: Node) -> tuple[int, Duration] | None:
         example = "at most 3 per 7 days"

@@ -19,22 +19,18 @@ from functools import lru_cache
 from importlib import resources
 
 from mahnwerk.dsl.ir import Channel
+
+# B1, D10, A7: the statutory numbers live in `dsl/statute.py`, read by the policy checker too.
+from mahnwerk.dsl.statute import (
+    CONSUMER_FEE_CAP,
+    DEFAULT_FEE_SHARE,
+    LUMP_SUM,
+    exceeds_consumer_cap,
+)
 from mahnwerk.errors import MahnwerkError
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-
-DEFAULT_LETTER_FEE = Decimal("1.00")
-"""B1 default: print, envelope and postage of one letter (about 0.76 EUR in VIII ZR 95/18)."""
-
-CONSUMER_FEE_CAP = Decimal("2.50")
-"""B1: the most one letter may charge a consumer; a policy asking more does not compile."""
-
-DEFAULT_FEE_SHARE = Decimal(30)
-"""D10: fees in total at most this percentage of the principal."""
-
-LUMP_SUM = Decimal("40.00")
-"""§ 288 Abs. 5 BGB."""
 
 MINIMUM_RVG_FEE = Decimal("15.00")
 """§ 13 RVG: the minimum amount of a fee."""
@@ -59,11 +55,6 @@ class FeeDecision:
     reason: str
 
 
-def exceeds_consumer_cap(amount: Decimal, cap: Decimal = CONSUMER_FEE_CAP) -> bool:
-    """For the policy checker: a per-letter fee above the consumer cap does not compile."""
-    return amount > cap
-
-
 def fee_headroom(
     *, principal: Decimal, fees_so_far: Decimal, share_percent: Decimal = DEFAULT_FEE_SHARE
 ) -> Decimal:
@@ -74,13 +65,6 @@ def fee_headroom(
     """
     limit = (principal * share_percent / 100).quantize(CENT, rounding=ROUND_DOWN)
     return max(limit - fees_so_far, ZERO)
-
-
-def within_fee_share(
-    *, principal: Decimal, fees: Decimal, share_percent: Decimal = DEFAULT_FEE_SHARE
-) -> bool:
-    """D10: the fees stay within `share_percent` % of the principal."""
-    return fees * 100 <= principal * share_percent
 
 
 def dunning_fee(
@@ -114,7 +98,7 @@ def dunning_fee(
             ZERO, f"{Channel(channel).value} has no material costs: no fee (VIII ZR 95/18)"
         )
     amount, notes = requested, []
-    if consumer and amount > consumer_cap:
+    if consumer and exceeds_consumer_cap(amount, consumer_cap):
         amount = consumer_cap
         notes.append(f"capped at {consumer_cap} EUR for consumers (§ 309 Nr. 5 BGB)")
     headroom = fee_headroom(
@@ -132,6 +116,29 @@ def dunning_fee(
 # ---------------------------------------------------------------------------
 
 
+def lump_sum_decision(
+    *,
+    consumer: bool,
+    in_default: bool,
+    already_charged: bool,
+    payment_for_goods_or_services: bool = True,
+) -> FeeDecision:
+    """§ 288 Abs. 5 BGB: 40 EUR once per claim in default, for payment for goods or services
+    from a debtor who is not a consumer; never for consumers.  Instalments count as claims, so
+    the caller asks once per instalment.  Statutory, like interest: outside the D10 share."""
+    if consumer:
+        return FeeDecision(ZERO, "no lump sum from a consumer (§ 288 Abs. 5 BGB)")
+    if not payment_for_goods_or_services:
+        return FeeDecision(
+            ZERO, "no lump sum: not payment for goods or services (§ 288 Abs. 5 BGB)"
+        )
+    if not in_default:
+        return FeeDecision(ZERO, "no lump sum before default (§ 288 Abs. 5 BGB)")
+    if already_charged:
+        return FeeDecision(ZERO, "the lump sum is due once per claim (§ 288 Abs. 5 BGB)")
+    return FeeDecision(LUMP_SUM, "lump sum for default (§ 288 Abs. 5 BGB)")
+
+
 def lump_sum(
     *,
     consumer: bool,
@@ -139,12 +146,13 @@ def lump_sum(
     already_charged: bool,
     payment_for_goods_or_services: bool = True,
 ) -> Decimal:
-    """§ 288 Abs. 5 BGB: 40 EUR once per claim in default, for payment claims against a
-    debtor who is not a consumer; never for consumers.  Instalments count as claims, so the
-    caller asks once per instalment."""
-    if consumer or not in_default or already_charged or not payment_for_goods_or_services:
-        return ZERO
-    return LUMP_SUM
+    """The amount of `lump_sum_decision`."""
+    return lump_sum_decision(
+        consumer=consumer,
+        in_default=in_default,
+        already_charged=already_charged,
+        payment_for_goods_or_services=payment_for_goods_or_services,
+    ).amount
 
 
 def costs_after_lump_sum(lump_sum_charged: Decimal, pursuit_costs: Decimal) -> Decimal:

@@ -27,7 +27,8 @@ customers
     opted_out (channels, separated by | or ,), timezone (default Europe/Berlin)
 invoices
     invoice_id*, customer_id*, issue_date*, due_date*, amount*, currency
-    (default EUR), due_date_agreed (yes/no), notice_30_days (yes/no), received_on
+    (default EUR), due_date_agreed (yes/no), notice_30_days (yes/no), received_on,
+    claim_kind (goods/services or other money debt: § 288 Abs. 2, 5 BGB)
 payments
     payment_id*, date*, amount*, currency (default EUR), invoice_id or reference*
     (at least one of the two columns), customer_id
@@ -209,6 +210,11 @@ COLUMNS: dict[Kind, tuple[ColumnSpec, ...]] = {
         ColumnSpec("due_date_agreed", False, _names("faelligkeit_vereinbart")),
         ColumnSpec("notice_30_days", False, _names("hinweis_30_tage verzugshinweis")),
         ColumnSpec("received_on", False, _names("zugang zugegangen_am zugestellt_am")),
+        ColumnSpec(
+            "claim_kind",
+            False,
+            _names("forderungsart art_der_forderung forderungstyp kind_of_claim claim_type"),
+        ),
     ),
     "payments": (
         ColumnSpec(
@@ -333,6 +339,31 @@ def parse_bool(text: str) -> bool:
     if value in _FALSE:
         return False
     raise CellError(f"not yes or no: {text.strip()!r}", "write ja/nein, yes/no, true/false or 1/0")
+
+
+_GOODS_SERVICES = frozenset(
+    "entgelt entgeltforderung lieferung leistung ware waren dienstleistung werklohn miete "
+    "goods services goods_services goods_or_services payment_for_goods_or_services".split()
+)
+_OTHER_DEBT = frozenset(
+    "sonstige sonstiges sonstige_geldforderung andere darlehen schadensersatz vertragsstrafe "
+    "erstattung other other_money_debt loan damages refund".split()
+)
+
+
+def parse_claim_kind(text: str) -> str:
+    """A4, A7: `goods_services` (Entgeltforderung, § 288 Abs. 2 BGB) or `other`; empty means
+    goods_services (what an invoice usually is)."""
+    value = re.sub(r"[^a-z0-9]+", "_", text.strip().casefold().replace("ä", "ae")).strip("_")
+    if value == "" or value in _GOODS_SERVICES:
+        return "goods_services"
+    if value in _OTHER_DEBT:
+        return "other"
+    raise CellError(
+        f"not a kind of claim: {text.strip()!r}",
+        "write Entgelt (payment for goods or services) or sonstige (another money debt, "
+        "e.g. a loan or damages)",
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -925,7 +956,11 @@ def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
         "due_date",
         "amount",
         "currency",
-        *(c for c in ("due_date_agreed", "notice_30_days", "received_on") if c in present),
+        *(
+            c
+            for c in ("due_date_agreed", "notice_30_days", "received_on", "claim_kind")
+            if c in present
+        ),
     ]
     existing = _existing(conn, table, fields)
     customers = _customer_ids(conn)
@@ -957,6 +992,8 @@ def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
         for column in ("due_date_agreed", "notice_30_days"):
             if column in present:
                 values[column] = checker.cell(row, column, parse_bool)
+        if "claim_kind" in present:
+            values["claim_kind"] = checker.cell(row, "claim_kind", parse_claim_kind)
         if "received_on" in present:
             values["received_on"] = checker.cell(
                 row, "received_on", lambda t: parse_date(t) if t.strip() else None

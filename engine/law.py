@@ -176,6 +176,7 @@ def default_at_start(invoice: Invoice, customer: Customer, calendar: Calendar) -
         received_on=invoice.received_on or invoice.issue_date,
         notice_30_days=invoice.notice_30_days,
         first_reminder_received=None,
+        payment_for_goods_or_services=invoice.goods_or_services,  # A3: only for an Entgelt
         country=calendar.country,
         region=calendar.region,
     )

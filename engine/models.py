@@ -304,6 +304,10 @@ class DunningState(SQLModel, table=True):
     fees_open: Decimal = Field(
         default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
     )
+    #: D10: the policy's own fees charged so far, paid or not (no interest, no lump sum)
+    fees_charged_sum: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
     interest_open: Decimal = Field(
         default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
     )

@@ -15,7 +15,7 @@ invoices in a state the new version lacks is refused with the list of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, or_, select, update
@@ -24,8 +24,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_source
 from mahnwerk.dsl.errors import Collector, PolicyError
 from mahnwerk.dsl.expr import EvalError, Expr, Type, check_expr, evaluate, parse_expr
-from mahnwerk.dsl.ir import RESERVED_STATE_NAMES
-from mahnwerk.engine.models import DS, INV, PV
+from mahnwerk.engine.models import DS, PV
 from mahnwerk.engine.state import Customer
 from mahnwerk.errors import MahnwerkError
 
@@ -108,13 +107,22 @@ def deploy(
     now: datetime,
     applies_to: str | None = None,
     priority: int | None = None,
+    reviewed: bool = False,
 ) -> tuple[int, str]:
-    """Store a policy file as the active version of its name; return (id, message)."""
+    """Store a policy file as the active version of its name; return (id, message).
+
+    `reviewed`: the caller showed the deploy preview and refused a stranding deploy already.
+    """
     path = Path(path)
     source = read_policy_source(path)
     compiled = compile_source(source, str(path))
     _parse_for(applies_to, str(path))
     name = compiled.policy.name
+    with engine.connect() as conn:
+        active = conn.execute(select(PV).where(PV.c.name == name, PV.c.active.is_(True))).first()
+    if active is not None and active.sha256 != compiled.sha256:
+        if active.version != compiled.policy.version and not reviewed:
+            _refuse_stranding(engine, path, now.date(), applies_to, priority)
     with engine.begin() as conn:
         same = conn.execute(select(PV).where(PV.c.name == name, PV.c.active.is_(True))).first()
         if same is not None and same.sha256 == compiled.sha256:
@@ -134,7 +142,6 @@ def deploy(
                     f"policy {name!r} version {same.version} is deployed with a different text; "
                     "raise the `version` in the file for every change"
                 )
-            _refuse_stranding(conn, same.id, compiled)
         if priority is None:
             priority = (
                 same.priority
@@ -178,30 +185,32 @@ def deploy(
                 .values(next_check_on=today)
             )
     verb = (
-        "deployed" if same is None else f"replaced version {same.version}; {moved} invoice(s) moved"
+        "deployed"
+        if same is None
+        else f"replaced version {same.version}; it takes over {moved} invoice(s), each "
+        "re-evaluated (segment and state) at the next run"
     )
     return new_id, f"policy {name!r} version {compiled.policy.version} {verb}"
 
 
-def _refuse_stranding(conn, old_id: int, compiled: CompiledPolicy) -> None:
-    """Invoices in flight move by state name; refuse if a name or segment disappears."""
-    states = {(seg, node) for seg, g in compiled.graphs.items() for node in g.nodes}
-    rows = conn.execute(
-        select(INV.c.external_id, DS.c.segment, DS.c.state)
-        .join(INV, INV.c.id == DS.c.invoice_id)
-        .where(DS.c.policy_version_id == old_id, DS.c.state.not_in(tuple(RESERVED_STATE_NAMES)))
-    ).all()
-    stranded = [r for r in rows if (r.segment, r.state) not in states]
+def _refuse_stranding(engine: Engine, path: Path, today: date, applies_to, priority) -> None:
+    """Refuse a version that would leave an invoice where the new ladders cannot take it.
+
+    Invoices move by the policy's `on segment change` rule (`engine/segment_moves.py`);
+    the deploy preview (`engine/deploy_review.py`) says which of them it cannot place.
+    """
+    from mahnwerk.engine.deploy_review import plan_deploy
+
+    stranded = plan_deploy(engine, path, today, applies_to, priority).stranded
     if stranded:
-        lines = [
-            f"  {r.external_id}: segment {r.segment!r}, state {r.state!r}" for r in stranded[:50]
-        ]
+        lines = [f"  {i}: segment {s!r}, state {st!r}: {why}" for i, s, st, why in stranded[:50]]
         more = f"\n  … and {len(stranded) - 50} more" if len(stranded) > 50 else ""
         raise DeployRefused(
-            f"the new version would strand {len(stranded)} invoice(s) in states it lacks:\n"
+            f"the new version would strand {len(stranded)} invoice(s):\n"
             + "\n".join(lines)
             + more
-            + "\nkeep those states (and segments) in the new version, or move the invoices first"
+            + "\nkeep those states (and segments) in the new version, state a move rule "
+            "(`on segment change move to same rank` or `... to start`), or move the invoices first"
         )
 
 

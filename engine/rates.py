@@ -19,16 +19,8 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
+from mahnwerk.dsl.statute import BUSINESS_POINTS, CONSUMER_POINTS  # § 288 points, written once
 from mahnwerk.errors import MahnwerkError
-
-CONSUMER_POINTS = Decimal(5)
-"""§ 288 Abs. 1 BGB: base rate + 5 points for every money debt (and always if a consumer is
-a party)."""
-
-BUSINESS_POINTS = Decimal(9)
-"""§ 288 Abs. 2 BGB: base rate + 9 points for payment for goods or services when no consumer
-is a party.  (Obligations that arose before 2014-07-29 had + 8, Art. 229 § 34 EGBGB; not
-modelled — the engine only handles current claims.)"""
 
 
 class RateUnknownError(MahnwerkError, LookupError):

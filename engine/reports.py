@@ -30,13 +30,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select
 
 from mahnwerk.dsl.ir import INITIAL_STATE, TERMINAL_NAMES
 from mahnwerk.engine.models import EVENT, INV, LEDGER, OUTBOX, RUN
 from mahnwerk.errors import MahnwerkError
+
+if TYPE_CHECKING:
+    from mahnwerk.engine.charts import Chart
 
 ZERO = Decimal("0.00")
 #: Ledger kinds that are billed to the customer: "credit sales" for DSO and CEI.
@@ -61,6 +64,8 @@ class Report:
     rows: list[list[Any]]
     chart: tuple[str | tuple[str, ...], str] | None = None
     notes: list[str] = field(default_factory=list)
+    as_of: date | None = None
+    partial: frozenset[str] = frozenset()  # labels of periods the report's day cuts short
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, (_plain(v) for v in r), strict=True)) for r in self.rows]
@@ -72,40 +77,117 @@ class Report:
             ensure_ascii=False,
         )
 
-    def to_csv(self) -> str:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(self.columns)
-        for r in self.rows:
-            writer.writerow(["" if v is None else _plain(v) for v in r])
-        return buf.getvalue()
+    def to_csv(self, lang: str = "de") -> str:
+        return csv_text(self.columns, self.rows, lang)
 
-    def to_png(self, path: str | Path) -> Path:
-        """A bar chart of the `chart` columns, written with matplotlib's Agg backend."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
+    def to_chart(self, lang: str = "de") -> Chart:
+        """The slide chart: sums and "total"/"all" rows left out, units and words of `lang`."""
+        from mahnwerk.engine.charts import Chart
 
         if self.chart is None:
             raise ReportError(f"report {self.name} has no chart")
         labels, value = self.chart
         li = [self.columns.index(c) for c in ((labels,) if isinstance(labels, str) else labels)]
         vi = self.columns.index(value)
-        rows = [r for r in self.rows if r[vi] is not None]
+        rows = [r for r in self.rows if r[vi] is not None and r[li[0]] not in SUM_ROWS]
         if not rows:
             raise ReportError(f"report {self.name}: no values to draw")
-        fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(rows) + 2), 4.5))
-        names = [" ".join(str(r[i]) for i in li) for r in rows]
-        ax.bar(names, [float(r[vi]) for r in rows], color="#3b6ea5")
-        ax.set_title(self.title)
-        ax.set_ylabel(value)
-        ax.tick_params(axis="x", labelrotation=45 if len(rows) > 5 else 0)
-        fig.tight_layout()
+        words, scale = CHART_TEXT[self.name]
+        title, unit = words[lang]
+        names = [" ".join(_word(str(r[i]), lang) for i in li) for r in rows]
+        day = f"{self.as_of:%d.%m.%Y}" if self.as_of else ""
+        within = "".join(ch for ch in value if ch.isdigit())
+        subtitle = (f"Stand {day}" if lang == "de" else f"as of {day}") + SUBTITLES[self.name][
+            lang].replace("{within}", within)
+        return Chart(
+            title=title, subtitle=subtitle, unit=unit, lang=lang, categories=names,
+            values=[float(r[vi]) / scale for r in rows],
+            partial=frozenset(i for i, r in enumerate(rows) if str(r[li[0]]) in self.partial),
+            notes=[PARTIAL_NOTE[lang]] if self.partial else [],
+        )
+
+    def to_xlsx(self, path: str | Path) -> Path:
+        """An Excel workbook: numbers as numbers (money with two decimals), dates as dates."""
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = self.name
+        sheet.append(self.columns)
+        for r in self.rows:
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in r])
+        for column in sheet.iter_cols(min_row=2):
+            for cell in column:
+                if isinstance(cell.value, float):
+                    cell.number_format = "#,##0.00"
         path = Path(path)
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        book.save(path)
         return path
+
+    def to_png(self, path: str | Path, lang: str = "de") -> Path:
+        """The chart as a 1600 × 900 PNG (and an SVG beside it)."""
+        from mahnwerk.engine.charts import save
+
+        return save(self.to_chart(lang), path)[0]
+
+
+#: Rows that sum the others: in the tables, never among the bars.
+SUM_ROWS = ("total", "all")
+#: Per report: the chart's title and value unit in each language, and the divisor of values.
+CHART_TEXT: dict[str, tuple[dict[str, tuple[str, str]], int]] = {
+    "aging": ({"de": ("Offene Forderungen nach Tagen überfällig", "T€"),
+               "en": ("Open receivables by days past due", "k€")}, 1000),
+    "dso": ({"de": ("Forderungsreichweite (DSO) je Monat", "Tage"),
+             "en": ("Days sales outstanding per month", "days")}, 1),
+    "effectiveness": ({"de": ("Einzugsquote (CEI) je Monat", "%"),
+                       "en": ("Collection effectiveness index per month", "%")}, 1),
+    "stages": ({"de": ("Eingänge je Mahnstufe", "T€"),
+                "en": ("Cash received per dunning stage", "k€")}, 1000),
+    "channels": ({"de": ("Bezahlt nach einer Nachricht, je Kanal und Vorlage", "%"),
+                  "en": ("Paid after a message, per channel and template", "%")}, 1),
+}  # fmt: skip
+SUBTITLES: dict[str, dict[str, str]] = {
+    "aging": {"de": "; Saldo aller Rechnungen laut Hauptbuch, auch übergebene",
+              "en": "; ledger balance of every invoice, handed-over ones included"},
+    "dso": {"de": "; Forderungen am Monatsende / Umsatz im Monat × Tage",
+            "en": "; receivables at month end / credit sales in the month × days"},
+    "effectiveness": {"de": "; eingezogen / einziehbar im Monat",
+                      "en": "; collected / collectable in the month"},
+    "stages": {"de": "; Zahlungen, während die Rechnung in der Stufe stand",
+               "en": "; payments while the invoice stood in the stage"},
+    "channels": {"de": "; Anteil der Rechnungen, bezahlt binnen {within} Tagen",
+                 "en": "; share of invoices paid within {within} days"},
+}  # fmt: skip
+PARTIAL_NOTE = {"de": "schraffiert: angebrochener Monat", "en": "hatched: a partial month"}
+_WORDS_DE = {"not yet due": "nicht fällig", "over 180": "über 180", "letter": "Brief",
+             "email": "E-Mail", "sms": "SMS", "call": "Anruf", "all": "alle", "total": "Summe"}
+
+
+def _word(text: str, lang: str) -> str:
+    return _WORDS_DE.get(text, text) if lang == "de" else text
+
+
+def csv_text(columns: list[str], rows: list[list[Any]], lang: str = "de") -> str:
+    """CSV that Excel opens as numbers: German `;` and decimal comma, English `,` and point.
+
+    Written to a file, German CSV gets a UTF-8 BOM (`encoding="utf-8-sig"`), without which
+    Excel reads umlauts as Windows-1252.
+    """
+    german = lang == "de"
+
+    def cell(v: Any) -> Any:
+        if v is None:
+            return ""
+        if isinstance(v, Decimal | float) and german:
+            return str(v).replace(".", ",")
+        return _plain(v)
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";" if german else ",", lineterminator="\r\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow([cell(v) for v in r])
+    return buf.getvalue()
 
 
 def _plain(v: Any) -> Any:
@@ -211,13 +293,25 @@ def aging(engine: Engine, as_of: date) -> Report:
         ["days past due", "invoices", "amount EUR", "share %"],
         rows,
         chart=("days past due", "amount EUR"),
+        as_of=as_of,
     )
+
+
+def _partial(months: list[tuple[date, date]]) -> frozenset[str]:
+    """The months that do not run from their first to their last day in the report."""
+    out = set()
+    for first, last in months:
+        end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        if first.day != 1 or last != end:
+            out.add(first.strftime("%Y-%m"))
+    return frozenset(out)
 
 
 def dso(engine: Engine, as_of: date) -> Report:
     """Days sales outstanding per calendar month up to `as_of`."""
     with engine.connect() as conn:
         rows: list[list[Any]] = []
+        partial = _partial(_months(conn, as_of))
         for first, last in _months(conn, as_of):
             receivables = sum(_balances(conn, last).values(), ZERO)
             sales = _billed(conn, first, last)
@@ -235,6 +329,8 @@ def dso(engine: Engine, as_of: date) -> Report:
         rows,
         chart=("month", "DSO"),
         notes=["DSO = receivables at the period's end / credit sales in the period x its days"],
+        as_of=as_of,
+        partial=partial,
     )
 
 
@@ -271,6 +367,8 @@ def effectiveness(engine: Engine, as_of: date) -> Report:
         ],
         rows,
         chart=("period", "CEI %"),
+        as_of=as_of,
+        partial=_partial(months),
         notes=[
             "CEI = (beginning + credit sales - ending total) / "
             "(beginning + credit sales - ending current) x 100; current = not yet due"
@@ -375,6 +473,7 @@ def stages(engine: Engine, as_of: date) -> Report:
         ],
         rows,
         chart=("state", "paid while in it EUR"),
+        as_of=as_of,
         notes=[
             f"`{INITIAL_STATE}`: taken up, before the first ladder step; days are counted "
             "from entering the state to the payment that settled the invoice"
@@ -436,6 +535,7 @@ def channels(engine: Engine, as_of: date, within: int = 14) -> Report:
         ],
         rows,
         chart=(("channel", "template"), f"paid within {within}d %"),
+        as_of=as_of,
         notes=[
             f"observable: messages at least {within} days old on {as_of} (or already "
             "followed by payment); the share is of those"

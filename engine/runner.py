@@ -131,6 +131,7 @@ _RECORD_COLUMNS = (
     "next_check_on",
     "principal_open",
     "fees_open",
+    "fees_charged_sum",
     "interest_open",
     "interest_to",
     "interest_run_from",
@@ -222,6 +223,7 @@ def record_value(row: Any, invoice_ext: str) -> Record:
     values = {c: getattr(row, c) for c in _RECORD_COLUMNS}
     for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
         values[money] = Decimal(values[money])
+    values["fees_charged_sum"] = Decimal(values["fees_charged_sum"] or 0)
     values["plan"] = _plan_from_json(values["plan"])
     values["sent_templates"] = _split(values["sent_templates"])
     values["fees_charged"] = values["fees_charged"] or 0
@@ -542,6 +544,7 @@ def advance_batch(
                 INV.c.due_date_agreed,
                 INV.c.notice_30_days,
                 INV.c.received_on,
+                INV.c.claim_kind,
             )
             .join(INV, INV.c.id == DS.c.invoice_id)
             .where(DS.c.invoice_id.in_(chunk))
@@ -884,6 +887,7 @@ def _write_actions(
                     "payload": json.dumps(
                         {
                             "state": action.state,
+                            "segment": record.segment if record is not None else None,
                             "offers": list(action.offers),
                             "announces": list(action.announces),
                             # the terminal state this letter's step completed into the same

@@ -30,10 +30,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
+from mahnwerk.dsl.expr import refs
 from mahnwerk.dsl.segments import select_segment
 from mahnwerk.engine.state import Charge, Message, Note, Record, Transition
 
@@ -162,6 +164,18 @@ def apply(record: Record, move: Move, today: date) -> tuple[Record, tuple[Any, .
         f"{move.old_state!r} to {target!r}; nothing sent or charged by the move"
     )
     return moved, (Transition(record.state, target, today, move.new_at, reason),)
+
+
+def customer_facts_suffice(compiled: CompiledPolicy) -> bool:
+    """Whether the segments' conditions read only `customer.*` facts (then the step need not
+    compute the invoice's facts, interest included, just to choose the segment again)."""
+    return _only_customer(compiled.sha256, compiled.policy.segments)
+
+
+@lru_cache(maxsize=64)
+def _only_customer(_sha: str, segments: tuple[ir.Segment, ...]) -> bool:
+    names = set().union(*(refs(s.when) for s in segments))
+    return all(n.startswith("customer.") for n in names)
 
 
 def follow(

@@ -76,6 +76,9 @@ class Case:
     customer: Customer
     events: tuple[Event, ...] = ()
     settled_on: date | None = None  # paid in full that day: pays whatever the policy asks
+    #: forward replay (issue 13): the invoice's dunning record and policy version as stored
+    record: Record | None = None
+    version_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,17 +139,27 @@ def from_ar_csv(path: str | Path, customer_type: str = "B2B") -> History:
     return History(f"{path} ({customer_type})", tuple(cases))
 
 
-def from_database(engine: Engine, customer_type: str | None = None) -> History:
+def from_database(
+    engine: Engine, customer_type: str | None = None, forward_from: date | None = None
+) -> History:
     """Cases from the engine's database: its invoices, payments and entered events.
 
     Read only.  The customers carry their facts as stored (the last `mahnwerk
     analyse`); an invoice the engine closed as paid is settled on the day of
     its last payment, its other payments keep their amounts.  `customer_type`
     (B2B or B2C) keeps only those customers' invoices, to replay a policy
-    written for them.
+    written for them.  A period starting after the last run (`forward_from`) replays
+    forward instead: each open invoice from its stored record, as the next runs would.
     """
     if customer_type not in (None, "B2B", "B2C"):
         raise ValueError(f"customer type {customer_type!r}: use B2B or B2C")
+    if forward_from is not None:
+        from mahnwerk.engine.simulate_routing import forward_cases, ran_before
+
+        if ran_before(engine, forward_from):
+            where = engine.url.render_as_string(hide_password=True)
+            cases = tuple(forward_cases(engine, customer_type))
+            return History(f"{where}, open invoices from their records", cases)
 
     with engine.connect() as conn:
         customers = {
@@ -223,6 +236,10 @@ class Result:
     ended: Counter[str] = field(default_factory=Counter)  # final state at `last`
     days_to_cash: list[int] = field(default_factory=list)  # due date -> paid, paid invoices
     open_at_end: Decimal = ZERO
+    #: messages per (segment at the time, channel, template), and invoices per final segment
+    by_segment: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    segments: Counter[str] = field(default_factory=Counter)
+    version: int | None = None
 
     def rows(self, channels: list[str], tasks: list[str], states: list[str]) -> dict[str, Any]:
         """The comparison's figures, keyed by what a finance manager reads."""
@@ -263,6 +280,7 @@ def _tally(
 ) -> None:
     for message in kept_messages(actions, record):
         result.messages[message.channel] += 1
+        result.by_segment[(record.segment or "", message.channel, message.template)] += 1
     for a in actions:
         if isinstance(a, Charge) and a.kind in ("fee", "lump_sum", "interest", "collection_cost"):
             result.charged[a.kind] += a.amount
@@ -281,15 +299,21 @@ def _replay_case(
     last: date,
     approve_after: int,
     result: Result,
+    routing: Any = None,
 ) -> None:
     inv, cust = case.invoice, case.customer
     day = max(inv.issue_date, first)
     pending = sorted(case.events, key=lambda e: e.on)
     settle = case.settled_on
     charges: list[Decimal] = []
-    outcome = start(inv, cust, compiled, day)
-    record = outcome.record.evolve(next_check_on=day)
-    _tally(result, outcome.actions, record, charges)
+    previous = None
+    if case.record is not None:  # forward replay: from the stored record (issue 13)
+        record = case.record
+        previous = routing.previous(case.version_id) if routing is not None else None
+    else:
+        outcome = start(inv, cust, compiled, day)
+        record = outcome.record.evolve(next_check_on=day)
+        _tally(result, outcome.actions, record, charges)
     approval_on: date | None = None
     paid_on: date | None = None
     while day <= last:
@@ -306,8 +330,8 @@ def _replay_case(
                 pending_approval=None,
             )
             approval_on = None
-        outcome = step(record, inv, cust, todays, day, compiled)
-        record = outcome.record
+        outcome = step(record, inv, cust, todays, day, compiled, previous)
+        record, previous = outcome.record, None
         _tally(result, outcome.actions, record, charges)
         if record.state in ir.TERMINAL_NAMES:
             if record.state == "paid" and paid_on is not None:
@@ -330,6 +354,7 @@ def _replay_case(
             break
         day = max(min(upcoming), day + timedelta(days=1))
     result.ended[record.state] += 1
+    result.segments[record.segment or ""] += 1
     if record.state not in ir.TERMINAL_NAMES:
         result.open_at_end += record.balance
 
@@ -340,22 +365,26 @@ def replay(
     first: date,
     last: date,
     approve_after: int = APPROVE_AFTER,
+    routing: Any = None,
 ) -> Result:
     """Replay the invoices issued from `first` to `last` under `compiled`, up to `last`.
 
     Invoices issued earlier but still unpaid on `first` are taken up on `first`,
-    as a first run would.  Nothing is written anywhere.
+    as a first run would.  `routing` (`simulate_routing.Routing`) keeps the customers
+    the policy would serve once deployed.  Nothing is written anywhere.
     """
     if last < first:
         raise ValueError(f"--to {last} is before --from {first}")
-    result = Result(compiled.name, first, last)
+    result = Result(compiled.name, first, last, version=compiled.policy.version)
     for case in history.cases:
+        if routing is not None and not routing.serves(case.customer):
+            continue
         if case.invoice.issue_date > last:
             continue
         if case.settled_on is not None and case.settled_on < first:
             continue  # paid before the period: nothing to dun
         result.invoices += 1
-        _replay_case(case, compiled, first, last, approve_after, result)
+        _replay_case(case, compiled, first, last, approve_after, result, routing)
     return result
 
 
@@ -365,7 +394,18 @@ def compare(results: list[Result]) -> list[list[Any]]:
     tasks = sorted({t for r in results for t in r.tasks})
     states = sorted({s for r in results for s in r.ended})
     tables = [r.rows(channels, tasks, states) for r in results]
-    return [[k, *[t[k] for t in tables]] for k in tables[0]]
+    for table, r in zip(tables, results, strict=True):
+        for segment in sorted({s for x in results for s in x.segments}):
+            table[f"segment {segment}: invoices"] = r.segments[segment]
+        for key in sorted({k for x in results for k in x.by_segment}):
+            table[f"segment {key[0]}: {key[1]} {key[2]}"] = r.by_segment[key]
+    rows = [[k, *[t[k] for t in tables]] for k in tables[0]]
+    if len(results) == 2:
+        for row in rows:
+            a, b = row[1], row[2]
+            numeric = isinstance(a, int | Decimal) and isinstance(b, int | Decimal)
+            row.append(b - a if numeric else None)
+    return rows
 
 
 __all__ = ["Case", "History", "Result", "compare", "from_ar_csv", "from_database", "replay"]

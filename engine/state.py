@@ -131,6 +131,8 @@ class Record:
     next_check_on: date | None = None
     principal_open: Decimal = ZERO
     fees_open: Decimal = ZERO
+    #: D10: the policy's own fees charged so far, paid or not (never interest or the lump sum)
+    fees_charged_sum: Decimal = ZERO
     interest_open: Decimal = ZERO
     interest_to: date | None = None  # interest booked up to and including this day
     #: A6: first day of the current run of one principal at one surcharge; the run's booked

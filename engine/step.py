@@ -41,8 +41,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine import law, segment_moves
-from mahnwerk.engine.fees import CONSUMER_FEE_CAP, LUMP_SUM
+from mahnwerk.engine import fees, law, segment_moves
 from mahnwerk.engine.state import (
     ZERO,
     ApprovalRequest,
@@ -161,6 +160,15 @@ class _Run:
             return bool(evaluate(expr, self.facts(day, event), self.calendar.add_business_days))
         except EvalError as exc:
             self.note(day, f"condition not evaluable, treated as false: {exc}")
+            return False
+
+    def quietly(self, expr: Any, day: date) -> bool:
+        """`holds` for a look ahead: an unevaluable condition is false, and leaves no note."""
+        if expr is None:
+            return True
+        try:
+            return bool(evaluate(expr, self.facts(day), self.calendar.add_business_days))
+        except EvalError:
             return False
 
     # audit helpers -------------------------------------------------------------
@@ -702,11 +710,12 @@ class _Run:
         if sends:
             self.spoke_on = day
             self.after_reminder(day, letter, announces)
+        fee_lines = [a for a in state.actions if isinstance(a, ir.Fee)]  # B1: one fee a letter
         for action in state.actions:
             at = where(action.span)
             if isinstance(action, ir.Fee):
-                if not self.repeated(action, day, state):
-                    self.charge_fee(action, day, at, letter)
+                if action is fee_lines[0] and not self.repeated(action, day, state):
+                    self.charge_fee(fee_lines, day, at, letter)
             elif isinstance(action, ir.LumpSum):
                 self.charge_lump_sum(day, at)
             elif isinstance(action, ir.Interest):
@@ -796,30 +805,10 @@ class _Run:
         return why is not None
 
     def announcements(self, state: str, day: date) -> tuple[str, ...]:
-        """D9: the steps ahead that a letter sent from `state` may announce.
+        """D9: the steps ahead that a letter sent from `state` may announce (engine/announce)."""
+        from mahnwerk.engine.announce import announcements
 
-        Only what the workflow can and will take: a credit-bureau report only if § 31 BDSG
-        can still be met (the claim is not disputed), court only for a euro claim that will
-        not be time-barred when the ladder can reach the court step at the earliest, and a
-        collection handover only at or above the policy's minimum principal (D10).
-        """
-        ahead = _ahead(self.cp, self.r.segment or "", state)
-        found = []
-        if "credit_report" in ahead and not self.r.disputed:
-            found.append("credit_report")
-        if "court_order" in ahead and self.inv.currency == "EUR":
-            reach = day + timedelta(days=ahead["court_order"])
-            barred = self.r.time_barred_from
-            if barred is None or reach < barred:
-                found.append("court_order")
-        floor = self.policy.limits.minimum_handover
-        if (
-            "handover" in ahead
-            and not self.r.disputed
-            and (floor is None or self.r.principal_open >= floor.amount)
-        ):
-            found.append("handover")
-        return tuple(found)
+        return announcements(self, state, day)
 
     def handover_brief(self, action: ir.Handover, day: date) -> str:
         """What the agency is told: the claim and the most it may add (B2, A7).
@@ -841,8 +830,8 @@ class _Run:
             f"{costs.fee} + expenses {costs.expenses}, B2)"
         )
         if r.lump_sum_charged:
-            rest = costs_after_lump_sum(LUMP_SUM, costs.total)
-            text += f"; the {LUMP_SUM} EUR lump sum is credited: at most {rest} EUR more (A7)"
+            rest = costs_after_lump_sum(fees.LUMP_SUM, costs.total)
+            text += f"; the {fees.LUMP_SUM} EUR lump sum is credited: at most {rest} EUR more (A7)"
         return text
 
     def after_reminder(self, day: date, letter: bool, announces: tuple[str, ...] = ()) -> None:
@@ -863,53 +852,64 @@ class _Run:
             changes["default_since"] = default
         self.r = r.evolve(**changes)
 
-    def charge_fee(self, action: ir.Fee, day: date, at: str, letter: bool) -> None:
+    def charge_fee(self, lines: list[ir.Fee], day: date, at: str, letter: bool) -> None:
+        """The letter's dunning fee: all its fee lines together, decided by `fees.dunning_fee`.
+
+        B1 holds per letter: a consumer pays at most 2.50 EUR for one letter however many
+        `fee` lines the state has (the checker refuses a second line, L010; a policy compiled
+        before that check is still capped here).  D10 counts the policy's own fees charged so
+        far (paid or not), never interest or the statutory lump sum.
+        """
         r = self.r
-        if not letter:
-            self.note(day, "no letter sent in this step: no dunning fee (B1)", at)
-            return
-        if r.default_since is None or day < r.default_since:
-            self.note(day, "the reminder that creates default is free (B1): no fee", at)
-            return
         if self.cust.vulnerable:
             self.note(day, "no fees for a vulnerable customer (D5)", at)
             return
-        amount = action.amount.amount
+        requested = sum((line.amount.amount for line in lines), ZERO)
         cap = self.policy.limits.fee_cap
-        if cap is not None:
-            amount = min(amount, cap.amount)
-        if self.cust.is_consumer and amount > CONSUMER_FEE_CAP:
-            # B1: whatever the ladder says (a customer corrected to a consumer after the
-            # segment was chosen), a consumer pays at most the real cost of a letter.
-            self.note(day, f"fee limited to {CONSUMER_FEE_CAP} for a consumer (B1)", at)
-            amount = CONSUMER_FEE_CAP
-        share = (
-            self.policy.limits.fee_share
-            if self.policy.limits.fee_share is not None
-            else Decimal(30)
+        if cap is not None and requested > cap.amount:
+            self.note(day, f"fee limited to the policy's {cap} per letter", at)
+            requested = cap.amount
+        share = self.policy.limits.fee_share
+        # a letter after which default only starts is the one that creates it (§ 286 Abs. 1)
+        in_default = r.default_since is not None and day >= r.default_since
+        decision = fees.dunning_fee(
+            requested=requested,
+            channel=ir.Channel.LETTER if letter else ir.Channel.EMAIL,
+            reminder_creates_default=letter and not in_default and r.default_since is not None,
+            in_default=in_default,
+            consumer=self.cust.is_consumer,
+            principal=self.inv.amount,
+            fees_so_far=r.fees_charged_sum,
+            share_percent=share if share is not None else fees.DEFAULT_FEE_SHARE,
         )
-        allowed = cents(self.inv.amount * share / 100) - r.fees_open
-        if amount > allowed:
-            self.note(day, f"fee limited to {share} % of the principal (D10)", at)
-            amount = max(ZERO, allowed)
-        if amount <= 0:
+        if decision.amount <= 0:
+            self.note(day, f"no fee: {decision.reason}", at)
             return
-        self.actions.append(Charge("fee", cents(amount), day, at, note="Mahngebühr"))
-        self.r = r.evolve(fees_open=r.fees_open + cents(amount))
+        if decision.amount < requested:
+            self.note(day, f"fee {decision.amount} of {requested}: {decision.reason}", at)
+        self.actions.append(Charge("fee", decision.amount, day, at, note="Mahngebühr"))
+        self.r = r.evolve(
+            fees_open=r.fees_open + decision.amount,
+            fees_charged_sum=r.fees_charged_sum + decision.amount,
+        )
 
     def charge_lump_sum(self, day: date, at: str) -> None:
+        """§ 288 Abs. 5 BGB by `fees.lump_sum_decision`; statutory, so outside the D10 share."""
         r = self.r
-        if self.cust.is_consumer:
-            self.note(day, "no lump sum from a consumer (§ 288 Abs. 5 BGB)", at)
+        decision = fees.lump_sum_decision(
+            consumer=self.cust.is_consumer,
+            in_default=r.default_since is not None and day >= r.default_since,
+            already_charged=r.lump_sum_charged,
+            payment_for_goods_or_services=self.inv.goods_or_services,
+        )
+        if decision.amount <= 0:
+            if not r.lump_sum_charged:
+                self.note(day, decision.reason, at)
             return
-        if r.lump_sum_charged:
-            return
-        if r.default_since is None or day < r.default_since:
-            self.note(day, "no lump sum before default (§ 288 Abs. 5 BGB)", at)
-            return
-        amount = LUMP_SUM
-        self.actions.append(Charge("lump_sum", amount, day, at, note="Pauschale § 288 Abs. 5 BGB"))
-        self.r = r.evolve(fees_open=r.fees_open + amount, lump_sum_charged=True)
+        self.actions.append(
+            Charge("lump_sum", decision.amount, day, at, note="Pauschale § 288 Abs. 5 BGB")
+        )
+        self.r = r.evolve(fees_open=r.fees_open + decision.amount, lump_sum_charged=True)
 
     def credit_report(self, action: ir.CreditReport, day: date, at: str) -> None:
         r = self.r
@@ -1100,57 +1100,6 @@ class _Run:
         self.apply_rules_for(partial, day)
 
 
-_AHEAD: dict[tuple[str, str, str], dict[str, int]] = {}
-
-
-def _ahead(cp: CompiledPolicy, segment: str, state: str) -> dict[str, int]:
-    """Adverse steps reachable from `state`, with the fewest days the ladder needs to get there.
-
-    Days are summed over time triggers on the way (`after 14d in x`, business days as
-    calendar days x 7/5); event edges count as zero days, which errs towards announcing a
-    step earlier, never towards a court step the claim would be too old for (the limitation
-    check uses this earliest day, and the court step itself checks again).  Cached per
-    policy version, segment and state.
-    """
-    key = (cp.sha256, segment, state)
-    found = _AHEAD.get(key)
-    if found is not None:
-        return found
-    import networkx as nx
-
-    graph = cp.graphs[segment]
-
-    def days(u: str, v: str, data: dict[str, Any]) -> int:
-        best = None
-        for rule in data.get("rules", ()):
-            t = rule.trigger
-            if isinstance(t, ir.TimeTrigger) and t.anchor is ir.Anchor.STATE:
-                d = t.offset.days if not t.offset.business else -(-t.offset.days * 7 // 5)
-            else:
-                d = 0
-            best = d if best is None else min(best, d)
-        return best or 0
-
-    found = {}
-    if state in graph:
-        distance = nx.single_source_dijkstra_path_length(graph, state, weight=days)
-        kinds = {
-            ir.CreditReport: "credit_report",
-            ir.CourtOrder: "court_order",
-            ir.Handover: "handover",
-        }
-        for node, d in distance.items():
-            if node == state:
-                continue
-            st = graph.nodes[node].get("state")
-            for action in getattr(st, "actions", ()):
-                name = kinds.get(type(action))
-                if name and (name not in found or d < found[name]):
-                    found[name] = d
-    _AHEAD[key] = found
-    return found
-
-
 @lru_cache(maxsize=4096)  # a policy has few rules; every transition asks for its words
 def _describe(rule: Rule) -> str:
     return _describe_uncached(rule)
@@ -1217,8 +1166,13 @@ def step(
         first = start(invoice, customer, compiled, today)
         record, actions = first.record, list(first.actions)
     run = _Run(record, invoice, customer, compiled, today)
+    cheap = previous is None and segment_moves.customer_facts_suffice(compiled)
     run.r, moved = segment_moves.follow(
-        record, run.facts(today), previous or compiled, compiled, today,
+        record,
+        customer.facts() if cheap else run.facts(today),
+        previous or compiled,
+        compiled,
+        today,
         run.calendar.add_business_days,
     )
     actions.extend(moved)

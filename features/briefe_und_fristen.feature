@@ -88,3 +88,29 @@ Funktionalität: Briefe, die ein Unternehmen so verschicken kann (Issue 11, Teil
     Und steht im Brief an "K1" "Übergabe unserer Forderung an Inkasso Partner GmbH"
     Und steht im Brief an "K1" "übergeben wir unsere Forderung zur Einziehung"
     Und steht im Brief an "K1" nicht "Ihrer Forderung"
+
+  Szenario: Der Brief nennt, was das Gesetz für die Rechtsform verlangt, und zählt seine Seiten
+    Angenommen die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2026-02-10     | 2026-02-24 | 480,00 |
+    Und der Mahnlauf täglich vom 2026-02-20 bis zum 2026-03-10 gelaufen ist
+    Wenn die Post vom 2026-03-10 probeweise versandt wird
+    Dann steht "R1" im Zustand "mahnung_1"
+    Und hat der Brief an "K1" 1 Seite
+    Und steht im Brief an "K1" "Seite 1 von 1"
+    Und steht im Brief an "K1" "Sitz: Berlin · Registergericht: Amtsgericht Berlin-Charlottenburg HRB 123456 B · Geschäftsführung: Erika Muster, Max Beispiel"
+    Und steht im Brief an "K1" "Tel. 030 1234567 · forderungen@example.com"
+
+  Szenariogrundriss: Die Vorlagenprüfung weist eine Konfiguration ohne Pflichtangabe des Absenders zurück
+    Wenn die Briefe mit der Beispielkonfiguration ohne "<Angabe>" geprüft werden
+    Dann lehnt die Prüfung sie ab mit "[creditor] <Angabe>: missing"
+
+    Beispiele:
+      | Angabe             |
+      | register_court     |
+      | register_number    |
+      | seat               |
+      | managing_directors |
+      | legal_form         |
+      | phone              |
+      | email              |

@@ -1192,3 +1192,34 @@ def in_der_ausgabe(welt: Welt, befehl: str, text: str) -> None:
 # --- the collection agency's file (inkasso_akte.feature) -------------------------------------
 # Its steps live in schritte_akte.py; the star import brings pytest-bdd's step fixtures here.
 from schritte_akte import *  # noqa: E402, F403
+
+
+@then(parsers.parse('hat der Brief an "{kunde}" {anzahl:d} Seite'))
+@then(parsers.parse('hat der Brief an "{kunde}" {anzahl:d} Seiten'))
+def seiten(welt: Welt, kunde: str, anzahl: int) -> None:
+    from pypdf import PdfReader
+
+    counts = [len(PdfReader(f).pages) for f in _files(welt, kunde, ".pdf")]
+    assert counts == [anzahl], counts
+
+
+@when(parsers.parse('die Briefe mit der Beispielkonfiguration ohne "{schluessel}" geprüft werden'))
+def briefe_pruefen_ohne(welt: Welt, schluessel: str) -> None:
+    from typer.testing import CliRunner
+
+    from mahnwerk.cli import app
+    from mahnwerk.engine.comms.config import EXAMPLE
+
+    lines = EXAMPLE.splitlines()
+    kept = [line for line in lines if not line.startswith(f"{schluessel} =")]
+    assert len(kept) < len(lines), f"kein Schlüssel {schluessel} im Beispiel"
+    config = welt.folder / "mahnwerk.toml"
+    config.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    welt.pruefung = CliRunner().invoke(app, ["letters", "check", "--config", str(config)])
+
+
+@then(parsers.parse('lehnt die Prüfung sie ab mit "{text}"'))
+def pruefung_abgelehnt(welt: Welt, text: str) -> None:
+    result = welt.pruefung
+    assert result.exit_code == 1, result.output
+    assert text in result.stderr, result.stderr

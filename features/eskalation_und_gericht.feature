@@ -381,6 +381,81 @@ Funktionalität: Eskalation nur, wenn sie rechtlich trägt (A9, C2, C3, C4, D9, 
       | 2022-06-01 | keine       |
       | 2023-06-01 | die         |
 
+  Szenariogrundriss: D9 – die letzte Mahnung kündigt das Mahnverfahren nur an, wenn die Richtlinie es für den Betrag vorsieht
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "ab_zehntausend" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment alle use standard
+        ladder standard {
+          state letzte "Letzte Mahnung" at 11d after due {
+            letter "letzte_mahnung"
+          }
+          state gericht "Gerichtliches Mahnverfahren" after 14d in letzte when balance >= 10000 EUR {
+            approval by 1
+            court order
+            wait
+          }
+          state pruefen "Prüfen" after 14d in letzte when balance < 10000 EUR {
+            notify "forderungsmanagement"
+            wait
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name               | Typ | Bundesland |
+      | K2           | Nordlicht Logistik | B2B | HH         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag   |
+      | R1              | K2           | 2025-07-21     | 2025-08-04 | <Betrag> |
+    Wenn der Mahnlauf täglich vom 2025-08-01 bis zum 2025-08-15 läuft
+    Dann steht "R1" im Zustand "letzte"
+    Und kündigt die letzte Nachricht zu "R1" <Ankündigung> "gerichtliches Mahnverfahren" an
+
+    Beispiele:
+      | Betrag    | Ankündigung |
+      | 777,77    | keine       |
+      | 12.000,00 | die         |
+
+  Szenariogrundriss: D9 – der Brief zu einer verjährten Forderung kündigt kein Inkasso an
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "verjaehrt_inkasso" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment alle use standard
+        ladder standard {
+          state letzte "Letzte Mahnung" at 11d after due {
+            letter "letzte_mahnung"
+          }
+          state inkasso "Inkasso" after 14d in letzte {
+            approval by 1
+            handover to "Inkasso Partner GmbH"
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name               | Typ | Bundesland |
+      | K2           | Nordlicht Logistik | B2B | HH         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit   | Betrag    |
+      | R1              | K2           | 2021-05-20     | <Fälligkeit> | 15.000,00 |
+    # Eine 2022 fällige Forderung ist seit dem 01.01.2026 verjährt (C4).
+    Wenn der Mahnlauf am 2026-01-05 läuft
+    Dann kündigt die letzte Nachricht zu "R1" <Ankündigung> "Inkassoübergabe" an
+
+    Beispiele:
+      | Fälligkeit | Ankündigung |
+      | 2022-06-01 | keine       |
+      | 2023-06-01 | die         |
+
   Szenario: D10 – kein Inkasso unter der Mindesthauptforderung, auch wenn die Leiter es vorsieht
     Angenommen die Richtlinie ist in Kraft:
       """

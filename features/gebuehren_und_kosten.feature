@@ -187,9 +187,9 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
     Und betragen die Mahngebühren auf "R1" insgesamt <Gebühren danach>
 
     Beispiele:
-      | vereinbart | Gebühr Erinnerung | Hinweis                                                  | Gebühren danach |
-      | nein       | 0,00 EUR          | "the reminder that creates default is free (B1): no fee" | 1,00 EUR        |
-      | ja         | 1,00 EUR          | nicht "the reminder that creates default is free"        | 2,00 EUR        |
+      | vereinbart | Gebühr Erinnerung | Hinweis                                             | Gebühren danach |
+      | nein       | 0,00 EUR          | "no fee: the reminder that creates default is free" | 1,00 EUR        |
+      | ja         | 1,00 EUR          | nicht "the reminder that creates default is free"   | 2,00 EUR        |
 
   Szenario: B1 – Höchstens 2,50 EUR je Brief von einem Verbraucher, auch nach Korrektur der Stammdaten
     Die Firmenleiter verlangt für die 2. Mahnung 5,00 EUR.  Der Kunde wird vor der 1. Mahnung
@@ -249,7 +249,7 @@ Funktionalität: Gebühren, Pauschale, Verrechnung und Inkassokosten (A7, A8, B1
         }
       }
       """
-    Dann lehnt die Prüfung sie in Zeile 6 ab mit "above the 2.50 EUR a consumer may be charged"
+    Dann lehnt die Prüfung sie in Zeile 7 ab mit "above the 2.50 EUR a consumer may be charged"
 
   Szenario: B1 – Für eine E-Mail gibt es keine Gebühr: die Richtlinie wird abgelehnt
     Wenn die Richtlinie geprüft wird:

@@ -44,3 +44,143 @@ Funktionalität: Geld auf den Cent (A4, A6, A7, B1, D10)
     Dann steht im Brief an "K1" "22 Tage vom 10.12.2024 bis 31.12.2024 zu 8,37 % jährlich"
     Und steht im Brief an "K1" "12 Tage vom 01.01.2025 bis 12.01.2025 zu 7,27 % jährlich"
     Und steht im Brief an "K1" nicht "zu – jährlich"
+
+  Szenario: B1 – Zwei Gebührenzeilen für einen Brief: die Prüfung lehnt die zweite ab
+    Eine Stufe, ein Brief, eine Gebühr: zweimal `fee 2.50 EUR` hätte einem Verbraucher
+    5,00 EUR für einen Brief abverlangt, und die Prüfung sagte „ok“.
+    Wenn die Richtlinie geprüft wird:
+      """
+      policy "zwei_gebuehren" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment alle use standard
+        ladder standard {
+          state mahnung "1. Mahnung" at 14d after due {
+            letter "mahnung_1"
+            fee 2.50 EUR
+            fee 2.50 EUR
+            wait
+          }
+        }
+      }
+      """
+    Dann lehnt die Prüfung sie in Zeile 11 ab mit "[L008]"
+    Und lehnt die Prüfung sie in Zeile 11 ab mit "a second fee line would charge one letter twice"
+
+  Szenariogrundriss: D10 – Der Anteil von 30 % zählt alle berechneten Gebühren, auch bezahlte
+    5,00 EUR Rechnung: höchstens 1,50 EUR Gebühren.  Die 1. Mahnung kostet 1,00 EUR, die
+    2. Mahnung nur noch 0,50 EUR — auch wenn der Kunde die erste Gebühr inzwischen bezahlt
+    hat (vorher rechnete die Maschine dann wieder 1,00 EUR, zusammen 2,00 EUR = 40 %).
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "anteil" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment alle use standard
+        ladder standard {
+          state mahnung_1 "1. Mahnung" at 7d after due {
+            letter "mahnung_1"
+            fee 1.00 EUR
+          }
+          state mahnung_2 "2. Mahnung" after 14d in mahnung_1 {
+            letter "mahnung_2"
+            fee 1.00 EUR
+            wait
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2025-04-15     | 2025-05-15 | 5,00   | ja                    |
+    Und der Mahnlauf täglich vom 2025-05-10 bis zum 2025-05-31 gelaufen ist
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag   | Rechnungsnummer |
+      | Z1          | 2025-06-02    | <Zahlung> | R1             |
+    Und der Mahnlauf täglich vom 2025-06-01 bis zum 2025-06-15 läuft
+    Dann steht "R1" im Zustand "mahnung_2"
+    Und betragen die Mahngebühren auf "R1" insgesamt 1,50 EUR
+    Und nennt der Verlauf von "R1" "cut to stay within 30 % of the principal (D10)"
+
+    Beispiele:
+      | Zahlung | Fall                               |
+      | 0,01    | fast nichts gezahlt                |
+      | 1,00    | die erste Gebühr ist bezahlt       |
+
+  Szenario: D10 – Die Pauschale zählt nicht zum Gebührenanteil (86,39 EUR, echte Historie)
+    Unter der ausgelieferten B2B-Richtlinie fiel die Gebühr der 2. und der letzten Mahnung
+    weg, weil die 40-EUR-Pauschale (§ 288 Abs. 5 BGB) in den Anteil von 30 % (25,91 EUR)
+    eingerechnet wurde.  Die Pauschale ist gesetzlich wie die Zinsen: der Anteil gilt nur
+    für die eigenen Gebühren der Richtlinie.
+    Angenommen die Richtlinie "policies/de_b2b_standard.yaml" ist in Kraft
+    Und die Kunden:
+      | Kundennummer | Name          | Typ | Bundesland |
+      | K2           | Bau Nord GmbH | B2B | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K2           | 2025-04-15     | 2025-05-15 | 86,39  | ja                    |
+    Wenn der Mahnlauf täglich vom 2025-05-10 bis zum 2025-07-20 läuft
+    Dann steht "R1" im Zustand "letzte_mahnung"
+    Und betragen die Pauschale auf "R1" insgesamt 40,00 EUR
+    Und betragen die Mahngebühren auf "R1" insgesamt 3,00 EUR
+
+  Szenario: A4 und A7 – Unter Unternehmern + 9 Punkte und 40 EUR nur für ein Entgelt, sonst + 5
+    § 288 Abs. 2 BGB (+ 9 Punkte) und Abs. 5 (Pauschale) gelten nur für Entgeltforderungen,
+    also Zahlungen für Lieferungen oder Leistungen.  Ein Darlehen oder Schadensersatz unter
+    Unternehmern trägt + 5 Punkte und keine Pauschale.  Die Spalte „Forderungsart“ sagt es;
+    fehlt sie, ist die Rechnung ein Entgelt.  1.000,00 EUR vom 16.05. bis 14.08.2025:
+    + 9 → 14,20 + 12,66 = 26,86 EUR; + 5 → 9,16 + 7,73 = 16,89 EUR.
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "forderungsart" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment firmen when customer.type == B2B use firmen
+        segment alle use alle
+        ladder firmen {
+          state mahnung "1. Mahnung" at 14d after due {
+            letter "mahnung_1"
+            lump sum
+            interest statutory
+            wait
+          }
+        }
+        ladder alle {
+          state pruefen "Prüfen" at 14d after due {
+            notify "team"
+            wait
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name          | Typ | Bundesland |
+      | K2           | Bau Nord GmbH | B2B | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag   | Fälligkeit vereinbart | Forderungsart |
+      | R1              | K2           | 2025-04-15     | 2025-05-15 | 1.000,00 | ja                    | Entgelt       |
+      | R2              | K2           | 2025-04-15     | 2025-05-15 | 1.000,00 | ja                    | Darlehen      |
+      | R3              | K2           | 2025-04-15     | 2025-05-15 | 1.000,00 | ja                    |               |
+    Und der Mahnlauf täglich vom 2025-05-10 bis zum 2025-06-05 gelaufen ist
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag   | Rechnungsnummer |
+      | Z1          | 2025-08-15    | 1.000,00 | R1              |
+      | Z2          | 2025-08-15    | 1.000,00 | R2              |
+      | Z3          | 2025-08-15    | 1.000,00 | R3              |
+    Und der Mahnlauf am 2025-08-15 läuft
+    Dann betragen die Verzugszinsen auf "R1" insgesamt 26,86 EUR
+    Und betragen die Pauschale auf "R1" insgesamt 40,00 EUR
+    Und betragen die Verzugszinsen auf "R2" insgesamt 16,89 EUR
+    Und betragen die Pauschale auf "R2" insgesamt 0,00 EUR
+    Und nennt der Verlauf von "R2" "no lump sum: not payment for goods or services"
+    Und betragen die Verzugszinsen auf "R3" insgesamt 26,86 EUR
+    Und betragen die Pauschale auf "R3" insgesamt 40,00 EUR

@@ -96,10 +96,11 @@ def akte_wie_hauptbuch(welt: Any, rechnung: str) -> None:
 
 @then(parsers.parse('nennt die Akte von "{rechnung}" die Zahlung vom {tag_} über {betrag_}'))
 def akte_zahlung(welt: Any, rechnung: str, tag_: str, betrag_: str) -> None:
-    from conftest import betrag, tag
+    from mahnwerk.engine.importer import parse_amount, parse_date
 
+    amount = parse_amount(betrag_.removesuffix("EUR").strip())
     payments = _record(welt, rechnung)["payments"]
-    assert {"booked_on": tag(tag_).isoformat(), "amount": f"{betrag(betrag_):.2f}"} in payments
+    assert {"booked_on": parse_date(tag_).isoformat(), "amount": f"{amount:.2f}"} in payments
 
 
 @then(parsers.parse('nennt die Akte von "{rechnung}" die versandten Briefe "{vorlagen}"'))

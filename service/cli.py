@@ -141,6 +141,10 @@ def users_add(
     os_user: Annotated[
         str | None, typer.Option("--os-user", help="The OS account that proves this person.")
     ] = None,
+    db_role: Annotated[
+        str | None,
+        typer.Option("--db-role", help="PostgreSQL: their login role joins mahnwerk_ROLE."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Register a person (the first must be an admin, usually yourself: --os-user $(id -un))."""
@@ -148,6 +152,12 @@ def users_add(
     typer.echo(
         _guard(lambda: identity.add_person(engine, name, role, os_user, me, datetime.now(UTC)))
     )
+    if db_role:
+        from mahnwerk.service.grants import apply_grants, grant_person
+
+        _guard(lambda: apply_grants(engine))
+        _guard(lambda: grant_person(engine, db_role, role))
+        typer.echo(f"database role {db_role} is a member of mahnwerk_{role}")
 
 
 @users_app.command("role")
@@ -228,6 +238,11 @@ def hooks_deliveries(
     db: DbOption = None,
 ) -> None:
     """The delivery log as JSON: each message and every attempt."""
+    from mahnwerk.service.tables import DELIVERY_STATUSES
+
+    if status is not None and status not in DELIVERY_STATUSES:
+        _err(f"error: --status {status!r}: use one of {', '.join(DELIVERY_STATUSES)}")
+        raise typer.Exit(2)
     engine = open_engine(db)
     typer.echo(json.dumps(webhooks.deliveries(engine, 0, 1000, status), indent=2))
 
@@ -242,7 +257,14 @@ def hooks_replay(
     """Send deliveries again with their original webhook-id (receivers deduplicate)."""
     engine, me = _admin(db)
     _guard(lambda: me.require("admin", "replaying webhooks"))
-    after = datetime.fromisoformat(since) if since else None
+    try:
+        after = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        _err(f"error: --since {since!r}: write an ISO instant, e.g. 2026-03-31T00:00:00+02:00")
+        raise typer.Exit(2) from None
+    if after is not None and after.tzinfo is None:
+        _err("error: --since needs a time zone offset, e.g. +02:00")
+        raise typer.Exit(2)
     count = _guard(lambda: webhooks.replay(engine, datetime.now(UTC), delivery, failed, after))
     typer.echo(
         f"{count} deliver{'y' if count == 1 else 'ies'} queued again; "

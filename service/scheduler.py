@@ -86,8 +86,10 @@ def load_schedule(file: Path | None) -> Schedule:
         return Schedule(config=None)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8")).get("schedule", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise ScheduleError(f"{file}: {exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScheduleError(
+            f"{file}: not a TOML file ({exc}); fix the [schedule] section"
+        ) from None
     windows = []
     for item in data.get("dispatch_windows", ["08:00-18:00"]):
         start, _, end = str(item).partition("-")

@@ -276,10 +276,22 @@ def post_policy(
 
 
 def _deploy(engine: Engine, path: FilePath, now: datetime, body: PolicyIn) -> dict[str, Any]:
-    from mahnwerk.dsl.compile import compile_source
     from mahnwerk.engine.policies import deploy
 
     if body.preview:
+        return _preview(engine, path, now, body)
+    vid, message = deploy(engine, path, now, body.applies_to, body.priority)
+    return {"preview": False, "id": vid, "detail": message}
+
+
+def _preview(engine: Engine, path: FilePath, now: datetime, body: PolicyIn) -> dict[str, Any]:
+    """What deploying would do, from the deploy review (`engine.deploy_review`, issue 13)
+    when this mahnwerk has it; otherwise only whether the policy compiles."""
+    try:
+        from mahnwerk.engine.deploy_review import plan_deploy
+    except ImportError:
+        from mahnwerk.dsl.compile import compile_source
+
         compiled = compile_source(body.source, body.filename)
         return {
             "preview": True,
@@ -287,8 +299,28 @@ def _deploy(engine: Engine, path: FilePath, now: datetime, body: PolicyIn) -> di
             "version": compiled.policy.version,
             "detail": "the policy compiles; nothing was stored",
         }
-    vid, message = deploy(engine, path, now, body.applies_to, body.priority)
-    return {"preview": False, "id": vid, "detail": message}
+    plan = plan_deploy(engine, path, now.date(), body.applies_to, body.priority)
+
+    def counted(counter: Any) -> list[list[Any]]:
+        return [[*key, n] for key, n in sorted(counter.items())]
+
+    return {
+        "preview": True,
+        "name": plan.name,
+        "version": plan.version,
+        "old_version": plan.old_version,
+        "as_of": plan.as_of.isoformat(),
+        "invoices": plan.invoices,
+        "taken_over": plan.taken_over,
+        "moves": counted(plan.moves),
+        "stays": counted(plan.stays),
+        "stranded": [list(s) for s in plan.stranded],
+        "new_messages": counted(plan.new_messages),
+        "gone_messages": counted(plan.gone_messages),
+        "refused": plan.refused,
+        "diff": plan.diff,
+        "detail": "nothing was stored" + ("; this deploy would be refused" if plan.refused else ""),
+    }
 
 
 _running = threading.Lock()

@@ -69,6 +69,9 @@ APPROVAL_KEYS = {
 }  # fmt: skip
 
 
+TEMPLATES = Path(cli.__file__).parents[1] / "engine" / "comms" / "templates"
+
+
 class Mahnwerk:
     """`mahnwerk …` against one database, with the wall clock set to a business day."""
 
@@ -121,9 +124,17 @@ def books(mw: Mahnwerk, data_dir: Path, tmp_path: Path) -> Mahnwerk:
         assert f"{kind}: 4 inserted" in out or f"{kind}: 5 inserted" in out
     b2b = tmp_path / "cli_b2b.mahn"
     b2b.write_text(B2B_POLICY, encoding="utf-8")
-    out = mw("policy", "deploy", RUNNER_POLICY, "--for", "customer.type == B2C").stdout
+    # customer 10004 writes French: a deploy needs every template in French too (issue 13)
+    french = tmp_path / "vorlagen_fr"
+    french.mkdir()
+    for de in TEMPLATES.glob("*.de.*.j2"):
+        (french / de.name.replace(".de.", ".fr.")).write_text(de.read_text(encoding="utf-8"))
+    b2c = ("policy", "deploy", RUNNER_POLICY, "--yes", "--for", "customer.type == B2C")
+    refused = mw(*b2c, code=1)
+    assert "no template 'vorab_hinweis' for email in language 'fr'" in refused.stdout
+    out = mw(*b2c, "--templates", french).stdout
     assert out.strip() == "policy 'runner-test' version 1 deployed"
-    out = mw("policy", "deploy", b2b, "--for", "customer.type == B2B").stdout
+    out = mw("policy", "deploy", b2b, "--yes", "--for", "customer.type == B2B").stdout
     assert out.strip() == "policy 'cli-b2b' version 1 deployed"
     return mw
 

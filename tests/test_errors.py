@@ -89,7 +89,7 @@ def book(tmp_path: Path, monkeypatch) -> Path:
 
 
 def test_run_with_two_workers_on_sqlite_is_a_usage_error_without_traceback(book):
-    assert invoke("policy", "deploy", str(POLICY), "--db", str(book)).exit_code == 0
+    assert invoke("policy", "deploy", str(POLICY), "--yes", "--db", str(book)).exit_code == 0
     result = invoke("run", "--as-of", "2026-03-02", "--workers", "2", "--db", str(book))
     assert result.exit_code == 2
     assert "error: --workers 2: several workers need PostgreSQL" in result.output

@@ -238,7 +238,9 @@ def imap_mails(cfg: Bounces) -> Iterator[tuple[bytes, Done]]:
             else imaplib.IMAP4(cfg.imap_host, cfg.imap_port)
         )
         conn.login(cfg.imap_user or "", cfg.imap_password or "")
-        conn.select(cfg.imap_folder)
+        status, answer = conn.select(cfg.imap_folder)
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"no folder {cfg.imap_folder!r}: {answer!r}")
         _, found = conn.uid("SEARCH", None, "UNSEEN")  # type: ignore[arg-type]
     except (imaplib.IMAP4.error, OSError) as exc:
         raise ConfigError(

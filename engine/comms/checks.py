@@ -131,6 +131,15 @@ def check_subject(subject: str, language: str, file: str = "<subject>") -> list[
     ]
 
 
+def check_creditor(settings: Settings) -> list[Problem]:
+    """What every letter must say about the sender, by legal form (`legal.missing`): the
+    register details of § 35a GmbHG, §§ 37a, 125a HGB, § 80 AktG, and a phone number and
+    e-mail address for the customer.  Each problem names the missing key."""
+    from mahnwerk.engine.comms.legal import missing
+
+    return [Problem(settings.path, "sender", str(gap)) for gap in missing(settings.creditor)]
+
+
 def check_envelope(settings: Settings) -> list[Problem]:
     """E1: the return line in the address window shows only the creditor's name and address."""
     words = debt_words(settings.creditor.address_line)
@@ -162,6 +171,11 @@ PROBE_CREDITOR = Creditor(
     email="konto@pruef.example",
     phone="0341 123456",
     payment_link="https://pay.example/{reference}",
+    legal_form="GmbH",
+    seat="Leipzig",
+    register_court="Amtsgericht Leipzig",
+    register_number="HRB 4711",
+    managing_directors=("Paula Prüfer",),
 )
 PROBE_COLLECTION = Collection(
     agency="Prüf-Inkasso AG",
@@ -323,6 +337,8 @@ def check_store(store: TemplateStore, settings: Settings | None = None) -> list[
     problems: list[Problem] = []
     for key in store.keys():
         problems.extend(check_template(store, key, neutral))
+    if settings.path != "<probe>":
+        problems.extend(check_creditor(settings))
     if neutral and settings.path != "<probe>":
         problems.extend(check_envelope(settings))
     return problems
@@ -372,6 +388,7 @@ def check_template(
 __all__ = [
     "Problem",
     "check_collection_letter",
+    "check_creditor",
     "check_envelope",
     "check_store",
     "check_subject",

@@ -37,9 +37,21 @@ name = "Muster Versand GmbH"
 street = "Hauptstraße 1"
 postal_code = "10115"
 city = "Berlin"
+phone = "030 1234567"            # the customer's way to reach a person: on every letter
+email = "forderungen@example.com"
 iban = "DE89 3704 0044 0532 0130 00"
 bic = "COBADEFFXXX"              # optional: derived from a German IBAN
 payment_link = "https://pay.example.com/{reference}"   # optional
+# What business letters must state for the legal form (`mahnwerk letters check` refuses
+# letters without it): GmbH, UG (haftungsbeschränkt), AG, OHG, KG, GmbH & Co. KG, e.K.,
+# eG or Einzelunternehmen.  § 35a GmbHG: seat, register court and number, every managing
+# director; AG and eG: board (and supervisory_board_chair); GmbH & Co. KG: general_partner.
+legal_form = "GmbH"
+seat = "Berlin"
+register_court = "Amtsgericht Berlin-Charlottenburg"
+register_number = "HRB 123456 B"
+managing_directors = ["Erika Muster", "Max Beispiel"]
+vat_id = "DE123456789"           # optional
 
 [smtp]
 host = "mail.example.com"
@@ -82,8 +94,17 @@ class Creditor:
     email: str | None = None
     phone: str | None = None
     website: str | None = None
-    register: str | None = None  # e.g. "Amtsgericht Berlin HRB 12345"
+    register: str | None = None  # e.g. "Amtsgericht Berlin HRB 12345" (older files)
     vat_id: str | None = None
+    # the details business letters must state (engine/comms/legal.py says which, by form)
+    legal_form: str | None = None
+    seat: str | None = None
+    register_court: str | None = None
+    register_number: str | None = None
+    managing_directors: tuple[str, ...] = ()
+    board: tuple[str, ...] = ()
+    supervisory_board_chair: str | None = None
+    general_partner: str | None = None
     payment_link: str | None = None  # may contain {reference}
     payment_days: int = 10  # pay within this many days of the letter
 
@@ -189,6 +210,7 @@ def demo_settings() -> Settings:
     """The settings of `mahnwerk demo`: a made-up creditor with a valid test IBAN."""
     data = tomllib.loads(EXAMPLE)
     data.pop("sms")
+    data.pop("bounces", None)  # a made-up creditor has no mailbox to read bounces from
     return parse_settings(data, "<demo>", env={})
 
 
@@ -263,6 +285,14 @@ def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) 
         website=r.text("creditor", "website", required=False),
         register=r.text("creditor", "register", required=False),
         vat_id=r.text("creditor", "vat_id", required=False),
+        legal_form=r.text("creditor", "legal_form", required=False),
+        seat=r.text("creditor", "seat", required=False),
+        register_court=r.text("creditor", "register_court", required=False),
+        register_number=r.text("creditor", "register_number", required=False),
+        managing_directors=r.names("creditor", "managing_directors"),
+        board=r.names("creditor", "board"),
+        supervisory_board_chair=r.text("creditor", "supervisory_board_chair", required=False),
+        general_partner=r.text("creditor", "general_partner", required=False),
         payment_link=r.text("creditor", "payment_link", required=False),
         payment_days=r.integer("creditor", "payment_days", 10),
     )
@@ -387,6 +417,22 @@ class _Reader:
                 'write it in quotes: key = "..."',
             )
         return value.strip()
+
+    def names(self, section: str, key: str) -> tuple[str, ...]:
+        """A list of people: a TOML array, or (from the environment) comma-separated."""
+        value = self._raw(section, key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(
+                self.file,
+                f"[{section}] {key}",
+                f"{value!r} is not a list of names",
+                f'write {key} = ["First Last", "First Last"]',
+            )
+        return tuple(v.strip() for v in value if v.strip())
 
     def integer(self, section: str, key: str, default: int) -> int:
         value = self._raw(section, key)

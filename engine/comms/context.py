@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Settings
+from mahnwerk.engine.comms.legal import imprint_lines
 from mahnwerk.engine.models import CUST, DS, INV, LEDGER
 
 _CHUNK = 500
@@ -279,6 +280,9 @@ def build_context(
         "customer": customer,
         "recipient": recipient(customer, language),
         "creditor": settings.creditor,
+        # the sender's details the legal form requires (§ 35a GmbHG, §§ 37a, 125a HGB), one
+        # line each: business e-mails need them as much as letters
+        "imprint": imprint_lines(settings.creditor, language),
         "collection": settings.collection,
         "invoices": invoices,
         "invoice": invoices[0] if invoices else None,

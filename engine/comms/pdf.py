@@ -8,8 +8,14 @@ through a DL/C5/C6 window envelope and the folds land where they should:
   recipient's address from 62.7;
 * information block at 125/50: customer number, reference, date;
 * subject from 98.5 (bold), text between the 25 mm and 20 mm margins;
-* fold marks at 105 and 210, the punch mark at 148.5; a footer with the
-  creditor's address and bank details on every page.
+* fold marks at 105 and 210, the punch mark at 148.5; on every page a footer
+  with the creditor's address, phone and e-mail, the register details the legal
+  form requires (`legal.imprint_lines`: § 35a GmbHG, §§ 37a, 125a HGB …) and
+  the bank; "Seite 1 von 2" in the information block of the first page and at
+  the top of the following ones — counted per letter, so a print batch of many
+  letters numbers each letter on its own;
+* the closing ("Mit freundlichen Grüßen" and the name) never stands alone on a
+  page: if it and the paragraph before it do not fit, they move on together.
 
 The body is the template's HTML rendering (paragraphs, the invoice table,
 lists), drawn by fpdf2 with DejaVu Sans (shipped with matplotlib) so that
@@ -29,12 +35,20 @@ from fpdf import FPDF
 
 from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Creditor
+from mahnwerk.engine.comms.legal import imprint_lines, page_label
 
 LEFT, RIGHT = 25.0, 20.0
 ADDRESS_X, ADDRESS_Y, ADDRESS_W = 20.0, 45.0, 85.0
 INFO_X, INFO_Y = 125.0, 50.0
 SUBJECT_Y = 98.5
 FOOTER_H = 22.0
+BREAK_MARGIN = FOOTER_H + 4  # the body ends 2 mm above the footer
+FOLLOW_PAGE_Y = 10.0  # "Seite 2 von 2" above the text of the following pages
+#: fpdf2 sets paragraphs and lists at 1.0, where descenders touch the next line; 1.2 reads
+#: like a typed letter (DIN 5008 allows 1.0–1.5) and keeps a one-invoice letter on one page
+LINE_HEIGHT = 1.2
+#: paragraphs kept on one page at the end of a letter: the last one, greeting, name
+CLOSING_PARAGRAPHS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,30 +80,21 @@ class _LetterPdf(FPDF):
         self.add_font("DejaVu", "", regular)
         self.add_font("DejaVu", "B", bold)
         self.set_margins(LEFT, 20.0, RIGHT)
-        self.set_auto_page_break(True, margin=FOOTER_H + 8)
+        self.set_auto_page_break(True, margin=BREAK_MARGIN)
         self.current: Letter | None = None
+        self.info_end = INFO_Y
+        self.scratch: _LetterPdf | None = None  # measures blocks before they are placed
         self.set_creator("mahnwerk")
 
     def footer(self) -> None:
         letter = self.current
         if letter is None:
             return
-        c = letter.creditor
-        de = letter.language == "de"
-        self.set_y(-FOOTER_H - 4)
+        self.set_y(-FOOTER_H - 2)
         self.set_font("DejaVu", "", 7)
         self.set_text_color(80, 80, 80)
-        parts = [c.address_line]
-        if c.register:
-            parts.append(c.register)
-        if c.vat_id:
-            parts.append(("USt-IdNr. " if de else "VAT ID ") + c.vat_id)
-        self.multi_cell(0, 3.2, " · ".join(parts), align="C", new_x="LMARGIN", new_y="NEXT")
-        bank = f"{c.bank} · IBAN {c.iban} · BIC {c.bic}"
-        self.multi_cell(0, 3.2, bank, align="C", new_x="LMARGIN", new_y="NEXT")
-        contact = " · ".join(p for p in (c.phone, c.email, c.website) if p)
-        if contact:
-            self.multi_cell(0, 3.2, contact, align="C", new_x="LMARGIN", new_y="NEXT")
+        for line in imprint_lines(letter.creditor, letter.language):
+            self.multi_cell(0, 3.2, line, align="C", new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
         # fold and punch marks (DIN 5008 form B)
         self.set_draw_color(150, 150, 150)
@@ -99,8 +104,10 @@ class _LetterPdf(FPDF):
 
 
 def _draw(pdf: _LetterPdf, letter: Letter) -> None:
-    pdf.current = letter
+    # the new page first: adding it draws the footer of the previous letter's last page,
+    # which must still be that letter's (its language, its sender)
     pdf.add_page()
+    pdf.current = letter
     c = letter.creditor
     de = letter.language == "de"
     # letterhead
@@ -140,6 +147,7 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.set_font("DejaVu", "", 9)
         pdf.multi_cell(210 - RIGHT - INFO_X - 30, 4.5, value)
         y = max(y + 4.5, pdf.get_y())
+    pdf.info_end = y  # where "Seite 1 von n" goes once the letter's length is known
     # subject and body
     pdf.set_xy(LEFT, SUBJECT_Y)
     pdf.set_font("DejaVu", "B", 11)
@@ -148,8 +156,62 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
     pdf.set_font("DejaVu", "", 10)
     # fpdf2 sets paragraphs and lists at 1.0 line height, where descenders touch the next
     # line; 1.25 reads like a typed letter (DIN 5008 sets 1.0–1.5 as the writer likes)
-    body = re.sub(r"<(p|ul|ol)([ >])", r'<\1 line-height="1.25"\2', letter.html)
-    pdf.write_html(body, font_family="DejaVu", table_line_separators=True)
+    body = re.sub(r"<(p|ul|ol)([ >])", rf'<\1 line-height="{LINE_HEIGHT}"\2', letter.html)
+    first = pdf.page_no()
+    head, closing = _split_closing(body)
+    pdf.write_html(head, font_family="DejaVu", table_line_separators=True)
+    if closing:
+        if pdf.will_page_break(_height(pdf, closing)):
+            pdf.add_page()
+        pdf.write_html(closing, font_family="DejaVu", table_line_separators=True)
+    _number_pages(pdf, first, pdf.page_no(), letter.language)
+
+
+def _split_closing(body: str) -> tuple[str, str]:
+    """The body without, and the closing block: the last `CLOSING_PARAGRAPHS` paragraphs."""
+    starts = [m.start() for m in re.finditer(r"<p[ >]", body)]
+    if len(starts) < CLOSING_PARAGRAPHS:
+        return body, ""
+    cut = starts[-CLOSING_PARAGRAPHS]
+    return body[:cut], body[cut:]
+
+
+def _height(pdf: _LetterPdf, html: str) -> float:
+    """How tall `html` prints: drawn on a scratch page of a second PDF kept for measuring
+    (fonts loaded once per chunk of letters; the scratch PDF is never written out)."""
+    if pdf.scratch is None:
+        pdf.scratch = _LetterPdf()
+        pdf.scratch.set_auto_page_break(False)
+    scratch = pdf.scratch
+    scratch.add_page()
+    scratch.set_font("DejaVu", "", 10)
+    # after a paragraph, as in the letter: the space above the block counts too
+    scratch.write_html(f'<p line-height="{LINE_HEIGHT}">.</p>', font_family="DejaVu")
+    top = scratch.get_y()
+    scratch.write_html(html, font_family="DejaVu", table_line_separators=True)
+    return scratch.get_y() - top
+
+
+def _number_pages(pdf: _LetterPdf, first: int, last: int, language: str) -> None:
+    """ "Seite i von n" on each page of one letter, drawn once the letter's length is known:
+    in the information block of the first page, at the top right of the others."""
+    current, auto = pdf.page, pdf.auto_page_break
+    pdf.set_auto_page_break(False)
+    for number in range(first, last + 1):
+        pdf.page = number
+        # fpdf2 remembers the font across pages; select it anew so this page's stream says
+        # which font the number is in (else it prints in whatever font the page ended with)
+        pdf.set_font("DejaVu", "B", 8)
+        pdf.set_font("DejaVu", "", 8)
+        label = page_label(number - first + 1, last - first + 1, language)
+        if number == first:
+            pdf.set_xy(INFO_X, pdf.info_end)
+            pdf.cell(30, 4.5, label)
+        else:
+            pdf.set_xy(LEFT, FOLLOW_PAGE_Y)
+            pdf.cell(210 - LEFT - RIGHT, 4.5, label, align="R")
+    pdf.page = current
+    pdf.set_auto_page_break(auto, margin=BREAK_MARGIN)
 
 
 def _needs_italics(pdf: _LetterPdf, letters: list[Letter]) -> None:

@@ -74,8 +74,68 @@ def test_every_report_renders_as_csv_json_and_png(dunned: Engine, tmp_path: Path
     for name, make in reports.REPORTS.items():
         report = make(dunned, LAST)
         lines = report.to_csv().splitlines()
-        assert lines[0].split(",")[0] == report.columns[0]
+        assert lines[0].split(";")[0] == report.columns[0]
         assert len(lines) == len(report.rows) + 1
         assert json.loads(report.to_json())["report"] == name
         png = report.to_png(tmp_path / f"{name}.png")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.texts]
+
+
+def test_charts_are_fit_for_a_slide_in_german_and_english(dunned: Engine, tmp_path: Path):
+    """Titles, units, the period and the language; no "total" bar; 1600 x 900 PNG and SVG."""
+    from matplotlib.image import imread
+
+    from mahnwerk.engine.charts import figure
+
+    aging = reports.aging(dunned, LAST)
+    german = figure(aging.to_chart("de"))
+    assert _texts(german)[:2] == [
+        "Offene Forderungen nach Tagen überfällig",
+        "Stand 31.03.2026; Saldo aller Rechnungen laut Hauptbuch, auch übergebene",
+    ]
+    ax = german.axes[0]
+    assert ax.get_ylabel() == "T€"
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "total" not in labels and labels[0] == "nicht fällig" and labels[-1] == "über 180"
+    assert len(ax.patches) == len(labels) == 6
+    assert max(p.get_height() for p in ax.patches) == 0.2  # 200.00 EUR in T€
+    english = figure(aging.to_chart("en"))
+    assert _texts(english)[0] == "Open receivables by days past due"
+    assert english.axes[0].get_ylabel() == "k€"
+    png = aging.to_png(tmp_path / "aging.png", "de")
+    assert imread(png).shape[:2] == (900, 1600)
+    assert png.with_suffix(".svg").read_text().startswith("<?xml")
+
+
+def test_a_month_cut_short_is_marked_partial(dunned: Engine):
+    from mahnwerk.engine.charts import figure
+
+    mid = date(2026, 3, 20)
+    dso = reports.dso(dunned, mid)
+    chart = dso.to_chart("de")
+    assert chart.partial == frozenset({0})
+    ax = figure(chart).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-03 (Teil)"]
+    assert ax.patches[0].get_hatch() == "//"
+    assert "schraffiert: angebrochener Monat" in _texts(figure(chart))
+    assert reports.dso(dunned, LAST).to_chart("de").partial == frozenset()
+
+
+def test_labels_that_would_overlap_turn_the_chart_horizontal(dunned: Engine):
+    from mahnwerk.engine.charts import LABEL_ROOM, Chart, figure
+
+    states = ["erinnerung", "mahnung_1", "letzte_mahnung", "inkasso_ankuendigung"] * 4
+    crowded = Chart("t", "s", "T€", states, [1.0] * len(states))
+    assert len(states) * len("inkasso_ankuendigung") > LABEL_ROOM
+    ax = figure(crowded).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == states
+    assert ax.get_xlabel() == "T€"
+    few = reports.channels(dunned, LAST).to_chart("de")
+    ax = figure(few).axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels and all(label.startswith(("E-Mail", "Brief", "SMS", "Anruf")) for label in labels)
+    assert ax.get_ylabel() == "%"

@@ -62,8 +62,12 @@ def test_replaying_the_policy_a_database_ran_with_gives_what_the_runs_did(dunned
 def test_two_policies_side_by_side_on_the_same_database(dunned: Engine):
     history = from_database(dunned)
     rows = compare([replay(history, load_policy(p), FIRST, LAST) for p in (B2B, B2C)])
-    table = {r[0].strip(): r[1:] for r in rows}
+    table = {r[0].strip(): r[1:3] for r in rows}
+    difference = {r[0].strip(): r[3] for r in rows}
     assert table["invoices replayed"] == [3, 3]
+    assert difference["messages"] == table["messages"][1] - table["messages"][0]
+    per_segment = [v for k, v in table.items() if k.startswith("segment ") and "invoices" in k]
+    assert [sum(column) for column in zip(*per_segment, strict=True)] == [3, 3]
     assert table["paid: median days due -> cash"][0] == table["paid: median days due -> cash"][1]
     assert set(table) >= {"messages", "fee charged EUR", "approvals needed", "open at end EUR"}
 

@@ -5,6 +5,8 @@
   from; recipients starting with `bounce` are refused with 550, `busy` with 450.
 * `slow_smtp`: a plain aiosmtpd server that takes a few milliseconds per mail
   before its 250, for crash and race tests.
+* `imap_server`: Dovecot on 127.0.0.1 (skipped where it is not installed), for the
+  bounce mailbox.
 * `webhook`: an `http.server` on 127.0.0.1 recording each request; the status it
   answers can be set per test.
 * `seed`: customers, invoices, their dunning state and ledger lines, and queued
@@ -185,6 +187,98 @@ def slow_smtp() -> Iterator[SmtpServer]:
         yield SmtpServer("127.0.0.1", port, box, None, False)
     finally:
         controller.stop()
+
+
+@dataclass
+class ImapServer:
+    host: str
+    port: int
+    user: str
+    password: str
+
+
+DOVECOT = Path("/usr/sbin/dovecot")
+_DOVECOT_CONF = """
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+mail_uid = 65534
+mail_gid = 65534
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid=65534 gid=65534 home={root}/mail/%u
+}}
+"""
+
+
+@pytest.fixture
+def imap_server() -> Iterator[ImapServer]:
+    """A real IMAP server: Dovecot on 127.0.0.1 with a throwaway configuration.
+
+    Skipped where Dovecot is not installed (`.ci/run` installs `dovecot-imapd`) or the tests
+    do not run as root (Dovecot starts as root and drops to its own users)."""
+    import os
+    import time
+
+    if not DOVECOT.exists():
+        pytest.skip("IMAP bounce test needs Dovecot: apt-get install dovecot-imapd")
+    if os.geteuid() != 0:
+        pytest.skip("Dovecot must be started as root to drop to its own users")
+    import tempfile
+
+    # Outside pytest's private (0700) temp folder: Dovecot's mail process runs as nobody.
+    root = Path(tempfile.mkdtemp(prefix="mahnwerk-dovecot-"))
+    root.chmod(0o755)
+    for sub in ("run", "state", "mail"):
+        (root / sub).mkdir(parents=True)
+    os.chown(root / "mail", 65534, 65534)
+    port = free_port()
+    conf = root / "dovecot.conf"
+    conf.write_text(_DOVECOT_CONF.format(root=root, port=port, password=PASSWORD))
+    proc = subprocess.Popen(
+        [str(DOVECOT), "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"Dovecot did not start: {(root / 'dovecot.log').read_text()}")
+                time.sleep(0.05)
+        yield ImapServer("127.0.0.1", port, "bounces", PASSWORD)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def book(tmp_path, smtp_server):
     cli("init", "--db", db)
     cli("import", "customers", str(tmp_path / "kunden.csv"), "--db", db)
     cli("import", "invoices", str(tmp_path / "rechnungen.csv"), "--db", db)
-    cli("policy", "deploy", str(POLICY), "--db", db)
+    cli("policy", "deploy", str(POLICY), "--yes", "--db", db)
     return db, str(config), maildir
 
 
@@ -151,3 +151,32 @@ def test_a_report_is_parsed_as_rfc_3464_lays_it_out():
     assert (r.address, r.status, r.diagnostic) == ("erika@example.org", "5.2.2", "552 mailbox full")
     plain = message_from_bytes(b"From: a@b\nSubject: hallo\n\ntext\n", policy=policy.default)
     assert parse_report(plain.as_bytes()) is None
+
+
+def test_a_bounce_read_from_an_imap_mailbox(book, smtp_server, imap_server, tmp_path, monkeypatch):
+    """The same through IMAP (a real Dovecot): the report is flagged \\Seen once handled."""
+    import imaplib
+
+    db, _, _ = book
+    config = write_config(
+        tmp_path / "mahnwerk-imap.toml",
+        smtp_server,
+        letters=tmp_path / "briefe",
+        extra=(
+            f'\n[bounces]\nimap_host = "{imap_server.host}"\nimap_port = {imap_server.port}\n'
+            f'imap_user = "{imap_server.user}"\nimap_ssl = false\n'
+        ),
+    )
+    monkeypatch.setenv("MAHNWERK_BOUNCES_IMAP_PASSWORD", imap_server.password)
+    cli("run", "--as-of", "2026-04-27", "--db", db)
+    dispatch(db, str(config), "2026-04-27T10:00+02:00")
+    (mail,) = smtp_server.box.mails()
+    box = imaplib.IMAP4(imap_server.host, imap_server.port)
+    box.login(imap_server.user, imap_server.password)
+    box.append("INBOX", None, None, dsn_for(mail, "erika@example.org", "5.1.1", "550 unknown"))
+
+    assert "1 bounced later" in dispatch(db, str(config), "2026-04-27T16:00+02:00")
+    box.select("INBOX")
+    assert box.uid("SEARCH", None, "UNSEEN")[1] == [b""]  # read, and marked so
+    box.logout()
+    assert "bounced after delivery: 5.1.1" in cli("show", "R1", "--db", db)

@@ -46,9 +46,12 @@ CODES_COVERED = {
     "E025",  # state with no way out
     "E026",  # cycle of time triggers
     "E027",  # triggers firing together with nothing to order them
+    "E028",  # a segment an earlier segment shadows (it can never match)
+    "E029",  # a condition that can never hold
     "E030",  # type errors in conditions
     "E031",  # unknown fact
     "E032",  # currency mismatch
+    "E037",  # two guards on one state that can both hold, with no priority
     "L001",  # fee above the cap
     "L002",  # lump sum for consumers
     "L003",  # interest above the statutory rate

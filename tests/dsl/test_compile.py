@@ -129,8 +129,21 @@ def test_errors_point_at_the_line_and_column_of_the_mistake():
 
 
 def test_a_syntax_error_names_what_would_have_been_accepted():
+    msg = the_error(policy(limits="    fees at most lots"), "E001")
+    assert "unexpected 'lots'" in msg and "an amount like 5.00 EUR" in msg
+
+
+def test_a_decimal_comma_is_answered_with_the_decimal_point():
     msg = the_error(policy(limits="    fees at most 2,50 EUR"), "E001")
-    assert "unexpected '2'" in msg and "an amount like 5.00 EUR" in msg
+    assert msg == "amounts use a decimal point: write 2.50 EUR, not 2,50 EUR"
+
+
+def test_contains_is_answered_with_the_in_form():
+    seg = '  segment vip when customer.tags contains "key_account" use standard\n'
+    msg = the_error(policy(segments=seg + SEGMENTS), "E001")
+    assert msg == (
+        '`contains` is not a word of the policy language: write "key_account" in customer.tags'
+    )
 
 
 def test_a_date_that_does_not_exist_is_refused():

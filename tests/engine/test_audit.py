@@ -38,7 +38,7 @@ def history(tmp_path_factory) -> Path:
     cli("init", "--db", db)
     cli("import", "customers", str(DATA / "customers_utf8.csv"), "--db", db)
     cli("import", "invoices", str(DATA / "invoices_comma.csv"), "--db", db)
-    cli("policy", "deploy", str(POLICY), "--db", db)
+    cli("policy", "deploy", str(POLICY), "--yes", "--db", db)
     for day in ("2024-04-20", "2024-05-20", "2024-06-20"):
         cli("run", "--as-of", day, "--db", db)
     return Path(db)

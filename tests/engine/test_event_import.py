@@ -270,7 +270,9 @@ RE-2024-0003;Zahlung;10.02.2024;20,00;
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
+    from mahnwerk.boundary import MahnwerkGroup
+
+    app = typer.Typer(cls=MahnwerkGroup)  # with the CLI's error boundary, as `mahnwerk` has
     register_data(app)
     register(import_group(app))
     return app

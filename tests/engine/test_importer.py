@@ -433,7 +433,9 @@ def test_large_files_import_in_bulk(engine: Engine, tmp_path: Path) -> None:
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
+    from mahnwerk.boundary import MahnwerkGroup
+
+    app = typer.Typer(cls=MahnwerkGroup)  # with the CLI's error boundary, as `mahnwerk` has
     register(app)
     return app
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, load_policy
 from mahnwerk.dsl.ir import EventKind
 from mahnwerk.engine import law
-from mahnwerk.engine.rates import base_rate_on
+from mahnwerk.engine.rates import base_rate_on, known_until
 from mahnwerk.engine.state import Charge, Customer, Event, Invoice, Record
 from mahnwerk.engine.step import step
 
@@ -29,15 +29,19 @@ CENT = D("0.01")
 def independent_interest(
     principal_on: dict[date, Decimal], first: date, last: date, points: Decimal
 ) -> Decimal:
-    """Day by day: group runs of one rate and one principal, round each run once, add."""
+    """Day by day: group runs of one rate and one principal, round each run once, add.
+
+    Days after the last published base rate are provisional (A5) and stand apart: their
+    rate is a guess until the Bundesbank publishes it, so they never share a line.
+    """
     total, run_key, run_sum = D("0.00"), None, D(0)
     day = first
     while day <= last:
-        key = (base_rate_on(day) + points, principal_on[day])
+        key = (base_rate_on(day) + points, principal_on[day], day > known_until())
         if key != run_key:
             total += run_sum.quantize(CENT, rounding=ROUND_HALF_UP)
             run_key, run_sum = key, D(0)
-        rate, principal = key
+        rate, principal, _ = key
         run_sum += principal * max(rate, D(0)) / D(36500)
         day += timedelta(days=1)
     return total + run_sum.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -199,7 +199,7 @@ def test_a_deploy_that_would_strand_invoices_is_refused(deployed, tmp_path):
     same = tmp_path / "same.mahn"
     same.write_text(POLICY.read_text().replace('version 1', 'version 2'))
     _id, message = deploy(engine, same, at(DUE))
-    assert "1 invoice(s) moved" in message
+    assert "it takes over 1 invoice(s)" in message
 
 
 def test_nothing_due_costs_nothing(deployed):

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, load_policy
 from mahnwerk.dsl.ir import TERMINAL_NAMES, EventKind
+from mahnwerk.engine import law
 from mahnwerk.engine.rates import base_rate_on
 from mahnwerk.engine.state import (
     Charge,
@@ -267,6 +268,9 @@ def test_after_an_outage_each_letter_goes_once_in_ladder_order_and_the_gap_apart
         letters = {m.on for m in st_.outcome.messages if m.channel == "letter"}
         for fee in (c for c in st_.outcome.charges if c.kind == "fee"):
             assert fee.on in letters, (fee, st_.day)
+        # C2 counts only letters sent: one written reminder per level spoken after the due date
+        after_due = sum(1 for day, _ in spoken if day > s.invoice.due_date)
+        assert st_.outcome.record.written_reminders == after_due, (st_.day, spoken)
     levels = [level for _, level in spoken]
     assert len(levels) == len(set(levels)), spoken  # no level twice
     assert levels == sorted(levels, key=order.index), spoken  # in ladder order
@@ -276,6 +280,40 @@ def test_after_an_outage_each_letter_goes_once_in_ladder_order_and_the_gap_apart
     ]
     for earlier, later in zip(letter_days, letter_days[1:], strict=False):
         assert later - earlier >= letter_gap(s), letter_days
+
+
+def interest_to_end(s: Scenario, steps: list[Step]) -> Decimal:
+    """The claim's default interest up to the last day: booked, accrued unclaimed, unbooked."""
+    booked = sum((c.amount for c in _charges(steps, "interest")), Decimal("0.00"))
+    r = steps[-1].outcome.record
+    deferred = sum((x for *_, x in r.interest_deferred), Decimal("0.00"))
+    rest = Decimal("0.00")
+    if not s.customer.vulnerable:  # D5: none accrues for a vulnerable customer
+        lines = law.accrued(r, s.customer.is_consumer, s.invoice.goods_or_services, s.end)
+        rest = sum((line.amount for line in lines), Decimal("0.00"))
+    return booked + deferred + rest
+
+
+NO_PAYMENTS = [k for k in EVENT_KINDS if k not in PAYMENTS]
+
+
+@EXHAUSTIVE
+@given(scenarios(), st.integers(0, 120), st.integers(1, 60))
+def test_after_an_outage_interest_equals_the_daily_runs_to_the_cent(
+    s: Scenario, start: int, length: int
+):
+    """Interest runs by date, not by letter: with default fixed by the calendar (A1) and the
+    same principal day by day, an outage changes no cent of it (A6)."""
+    invoice = Invoice(
+        s.invoice.id, "K1", s.invoice.issue_date, s.invoice.due_date, s.invoice.amount,
+        due_date_agreed=True, goods_or_services=s.invoice.goods_or_services,
+    )
+    events = tuple(e for e in s.events if e.kind in NO_PAYMENTS)
+    s = Scenario(s.policy, invoice, s.customer, events, s.end, s.extra_days)
+    daily = simulate(s, every_day(s))
+    outage = simulate(s, with_outage(s, start, length))
+    assert outage[-1].outcome.record.default_since == daily[-1].outcome.record.default_since
+    assert interest_to_end(s, outage) == interest_to_end(s, daily)
 
 
 @EXHAUSTIVE

@@ -46,7 +46,7 @@ def mw(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Mahnwerk:
     mw("init")
     for kind in ("customers", "invoices", "payments"):
         mw("import", kind, DATA / f"{kind}.csv")
-    mw("policy", "deploy", POLICY)
+    mw("policy", "deploy", POLICY, "--yes")
     mw("run", "--as-of", "2016-06-01")
     return mw
 

@@ -9,6 +9,9 @@
   BGB: + 9 points between businesses, and the 40 EUR lump sum of Abs. 5) or `other` (every
   other money debt: + 5 points, no lump sum).  NULL reads as `goods_services`, what every
   invoice imported before this revision was treated as.
+* D10 — `dunning_state.fees_charged_sum`: the policy's own fees charged so far (EUR), paid
+  or not; the 30 % share counts these (a payment that settles a fee does not make room for
+  more), never interest or the statutory lump sum.  Filled from the ledger's `fee` lines.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,6 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+MONEY = sa.Numeric(14, 2)
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -30,12 +35,21 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("dunning_state") as batch:
         batch.add_column(sa.Column("interest_run_from", sa.Date(), nullable=True))
+        batch.add_column(
+            sa.Column("fees_charged_sum", MONEY, server_default=sa.text("0"), nullable=False)
+        )
     with op.batch_alter_table("invoice") as batch:
         batch.add_column(sa.Column("claim_kind", sa.String(), nullable=True))
+    op.execute(
+        "UPDATE dunning_state SET fees_charged_sum = COALESCE((SELECT SUM(ledger.amount) "
+        "FROM ledger WHERE ledger.invoice_id = dunning_state.invoice_id "
+        "AND ledger.kind = 'fee'), 0)"
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("invoice") as batch:
         batch.drop_column("claim_kind")
     with op.batch_alter_table("dunning_state") as batch:
+        batch.drop_column("fees_charged_sum")
         batch.drop_column("interest_run_from")

@@ -1,0 +1,39 @@
+"""The statutory numbers, written once: the policy checker and the engine both read them.
+
+This module sits at the bottom (it imports nothing of mahnwerk), so `dsl/compile.py`, which
+refuses a policy that asks more than the law allows, and `engine/fees.py` / `engine/rates.py`,
+which compute what a run charges, cannot drift apart.  Numbers that change over time (the base
+rate, the RVG fee table) are data files with effective dates, not constants here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+CONSUMER_POINTS = Decimal(5)
+"""§ 288 Abs. 1 BGB: base rate + 5 points for every money debt (and always if a consumer is a
+party)."""
+
+BUSINESS_POINTS = Decimal(9)
+"""§ 288 Abs. 2 BGB: base rate + 9 points for payment for goods or services when no consumer is
+a party.  (Obligations that arose before 2014-07-29 had + 8, Art. 229 § 34 EGBGB; not modelled.)"""
+
+CONSUMER_FEE_CAP = Decimal("2.50")
+"""B1: the most one letter may charge a consumer, across all its fee lines (§ 309 Nr. 5 BGB;
+BGH VIII ZR 95/18 found about 0.76 EUR of real material costs)."""
+
+DEFAULT_FEE_SHARE = Decimal(30)
+"""D10: the policy's own fees in total at most this percentage of the principal.  Statutory
+amounts (interest, the § 288 Abs. 5 lump sum) are outside the share."""
+
+LUMP_SUM = Decimal("40.00")
+"""§ 288 Abs. 5 BGB: once per claim in default, from a debtor who is not a consumer, for payment
+for goods or services."""
+
+DEFAULT_RESIDUAL_TOLERANCE = Decimal("1.00")
+"""Issue 11: a balance of interest and fees only (no principal) below this is never escalated."""
+
+
+def exceeds_consumer_cap(amount: Decimal, cap: Decimal = CONSUMER_FEE_CAP) -> bool:
+    """B1: more than a consumer may be charged for one letter (the cent above the cap)."""
+    return amount > cap

@@ -1,0 +1,109 @@
+"""D9: what a letter may announce — only the steps the workflow can and will take.
+
+A letter that threatens a collection agency, a court order or a credit-bureau report must not
+bluff.  So the announcement is not read off the ladder's drawing but worked out for this
+claim: a later step counts only if every rule on the way to it can fire — its `when`
+condition evaluated with the claim's facts on the day that rule would fire at the earliest
+(days overdue and interest grow, principal and the customer stay as they are when the letter
+goes out) — and the engine itself would carry it out then: not below the policy's minimum
+balance (C7) or minimum principal for a handover or court (D10), not for a time-barred
+claim (C4), a court order only in euros (§ 688 ZPO), a handover or report not for a disputed
+claim (C1, C2).
+
+Event edges (`on promise_broken -> x`) count as possible at once: they happen when a person
+records the event, and erring there announces a step a little early, never one the rules
+forbid.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from mahnwerk.dsl import ir
+from mahnwerk.dsl.compile import CompiledPolicy, Rule
+
+#: The adverse steps a letter may announce, by the action that takes them.
+ADVERSE = {
+    ir.CreditReport: "credit_report",
+    ir.CourtOrder: "court_order",
+    ir.Handover: "handover",
+}
+
+
+def rule_days(rule: Rule) -> int:
+    """The fewest calendar days a rule waits in its state (business days x 7/5)."""
+    t = rule.trigger
+    if isinstance(t, ir.TimeTrigger) and t.anchor is ir.Anchor.STATE:
+        return t.offset.days if not t.offset.business else -(-t.offset.days * 7 // 5)
+    return 0
+
+
+def reachable(
+    cp: CompiledPolicy, segment: str, state: str, day: date, fires: Callable[[Rule, date], bool]
+) -> dict[str, date]:
+    """Adverse steps reachable from `state`, with the earliest day each can be taken.
+
+    `fires(rule, on)` says whether a time rule's condition holds on the day it would fire;
+    a rule that cannot fire closes its edge.  A small Dijkstra over the segment's graph.
+    """
+    graph = cp.graphs[segment]
+    found: dict[str, date] = {}
+    if state not in graph:
+        return found
+    best = {state: day}
+    queue = [(day, state)]
+    while queue:
+        at, node = heapq.heappop(queue)
+        if at > best.get(node, date.max):
+            continue
+        if node != state:
+            for action in getattr(graph.nodes[node].get("state"), "actions", ()):
+                name = ADVERSE.get(type(action))
+                if name and (name not in found or at < found[name]):
+                    found[name] = at
+        for _, target, data in graph.out_edges(node, data=True):
+            rules = data.get("rules") or ()
+            days = [
+                rule_days(r)
+                for r in rules
+                if not isinstance(r.trigger, ir.TimeTrigger)
+                or fires(r, at + timedelta(days=rule_days(r)))
+            ]
+            if rules and not days:
+                continue  # no rule on this edge can fire for this claim
+            reach = at + timedelta(days=min(days, default=0))
+            if reach < best.get(target, date.max):
+                best[target] = reach
+                heapq.heappush(queue, (reach, target))
+    return found
+
+
+def allowed(run: Any, step: str, reach: date) -> bool:
+    """Whether the engine itself would take `step` for this claim on `reach` (floors)."""
+    r, limits = run.r, run.policy.limits
+    barred = r.time_barred_from
+    if barred is not None and reach >= barred:
+        return False  # C4: never for a time-barred claim
+    if step in ("handover", "credit_report") and r.disputed:
+        return False  # C1, C2
+    if step == "court_order" and run.inv.currency != "EUR":
+        return False  # § 688 ZPO: a fixed sum in euros
+    floor = limits.minimum_handover
+    if step in ("handover", "court_order") and floor is not None:
+        return r.principal_open >= floor.amount  # D10
+    return True
+
+
+def announcements(run: Any, state: str, day: date) -> tuple[str, ...]:
+    """D9: the steps a letter sent from `state` on `day` may announce, in a fixed order."""
+    minimum = run.policy.limits.minimum_balance
+    if minimum is not None and run.r.balance + run.unbooked_interest(day) < minimum.amount:
+        return ()  # C7: one reminder and no escalation below the minimum balance
+    ahead = reachable(
+        run.cp, run.r.segment or "", state, day, lambda rule, on: run.quietly(rule.guard, on)
+    )
+    order = ("credit_report", "court_order", "handover")
+    return tuple(s for s in order if s in ahead and allowed(run, s, ahead[s]))
