@@ -201,7 +201,14 @@ def letters_preview(
     except (TemplateError, ValueError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
+    from mahnwerk.engine.comms.preview import what_happens_next
+
     typer.echo(f"# {key.filename} → {', '.join(ctx['recipient'].lines)}")
+    # the truth beside the letter: a paused or disputed invoice gets no letter at all
+    said, blocked = what_happens_next(facts, day)
+    typer.echo(f"# what happens next: {said}")
+    if blocked:
+        typer.echo(f"# so this {chosen} is NOT sent now; below is only how it would read")
     if rendered.subject:
         typer.echo(f"Subject: {rendered.subject}\n")
     typer.echo(rendered.html if html and rendered.html else rendered.text)

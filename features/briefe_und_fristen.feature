@@ -36,6 +36,9 @@ Funktionalität: Briefe, die ein Unternehmen so verschicken kann (Issue 11, Teil
             handover to "Inkasso Partner GmbH"
           }
         }
+        on promise_made pause until promised_date + 3 business days
+        on dispute_opened pause
+        on dispute_resolved resume
       }
       """
     Und die Kunden:
@@ -114,3 +117,34 @@ Funktionalität: Briefe, die ein Unternehmen so verschicken kann (Issue 11, Teil
       | legal_form         |
       | phone              |
       | email              |
+
+  Szenario: Die Vorschau einer Rechnung mit Zahlungsversprechen sagt, was wirklich geschieht
+    Angenommen die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2026-02-10     | 2026-02-24 | 480,00 |
+    Und der Mahnlauf täglich vom 2026-02-20 bis zum 2026-03-04 gelaufen ist
+    Und der Kunde am 2026-03-05 für "R1" Zahlung bis zum 2026-03-20 verspricht
+    Wenn der Mahnlauf am 2026-03-05 läuft
+    Und die Vorschau von "mahnung_1" für "R1" am 2026-03-06 angesehen wird
+    Dann sagt die Vorschau "R1 is paused (promise_made) until 2026-03-25: no letter before; the run of 2026-03-26 looks at it again"
+    Und sagt die Vorschau "so this letter is NOT sent now"
+
+  Szenario: Die Vorschau einer bestrittenen Rechnung sagt, dass nichts hinausgeht
+    Angenommen die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2026-02-10     | 2026-02-24 | 480,00 |
+    Und der Mahnlauf täglich vom 2026-02-20 bis zum 2026-03-04 gelaufen ist
+    Und "R1" am 2026-03-05 bestritten wurde
+    Wenn der Mahnlauf am 2026-03-05 läuft
+    Und die Vorschau von "mahnung_1" für "R1" am 2026-03-06 angesehen wird
+    Dann sagt die Vorschau "R1 is disputed (C1): no letter goes out"
+    Und sagt die Vorschau "so this letter is NOT sent now"
+
+  Szenario: Die Vorschau einer laufenden Rechnung nennt den nächsten Schritt
+    Angenommen die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2026-02-10     | 2026-02-24 | 480,00 |
+    Und der Mahnlauf täglich vom 2026-02-20 bis zum 2026-03-04 gelaufen ist
+    Wenn die Vorschau von "mahnung_1" für "R1" am 2026-03-04 angesehen wird
+    Dann sagt die Vorschau "R1 is in erinnerung: the run of 2026-03-10 takes its next step"
+    Und sagt die Vorschau nicht "NOT sent"

@@ -1223,3 +1223,24 @@ def pruefung_abgelehnt(welt: Welt, text: str) -> None:
     result = welt.pruefung
     assert result.exit_code == 1, result.output
     assert text in result.stderr, result.stderr
+
+
+@when(parsers.parse('die Vorschau von "{vorlage}" für "{rechnung}" am {tag_} angesehen wird'))
+def vorschau(welt: Welt, vorlage: str, rechnung: str, tag_: str) -> None:
+    from mahnwerk.engine.comms.config import EXAMPLE
+
+    config = welt.folder / "mahnwerk.toml"
+    config.write_text(EXAMPLE, encoding="utf-8")
+    on = tag(tag_).isoformat()
+    befehl = f"mahnwerk letters preview --invoice {rechnung} --template {vorlage} --on {on}"
+    welt.vorschau = _mahnwerk(welt, f"{befehl} --config {config}")
+
+
+@then(parsers.parse('sagt die Vorschau "{text}"'))
+def vorschau_sagt(welt: Welt, text: str) -> None:
+    assert text in welt.vorschau, welt.vorschau
+
+
+@then(parsers.parse('sagt die Vorschau nicht "{text}"'))
+def vorschau_sagt_nicht(welt: Welt, text: str) -> None:
+    assert text not in welt.vorschau, welt.vorschau
