@@ -653,10 +653,22 @@ def tui_cmd(
         ),
     ] = "",
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Business date (default today).")
+        str | None,
+        typer.Option(
+            "--as-of", help="Business date (default: the later of today and the last run)."
+        ),
     ] = None,
+    four_eyes_write_off: Annotated[
+        str,
+        typer.Option(
+            envvar="MAHNWERK_WRITE_OFF_FOUR_EYES",
+            help="Write-offs of a larger balance need a second person (EUR).",
+        ),
+    ] = "500.00",
 ) -> None:
-    """The operators' terminal UI: queues, approvals, an invoice's story, the policy graph."""
+    """The operators' terminal UI: today's worklist, customers, queues, approvals, the policy."""
+    from decimal import Decimal, InvalidOperation
+
     from mahnwerk.engine.identity import IdentityError, person
 
     try:
@@ -664,12 +676,19 @@ def tui_cmd(
     except IdentityError as exc:
         _err(f"error: who is working? {exc}")
         raise typer.Exit(2) from None
-    day = _date(as_of, "--as-of") if as_of else _now().date()
+    try:
+        limit = Decimal(four_eyes_write_off.replace(",", "."))
+    except InvalidOperation:
+        _err(f"error: --four-eyes-write-off {four_eyes_write_off!r} is not an amount; e.g. 500.00")
+        raise typer.Exit(2) from None
     engine = open_engine(db)
     operator = _tui_operator(engine, operator)
+    from mahnwerk.engine.worklist import last_run
     from mahnwerk.tui.app import MahnwerkApp
 
-    MahnwerkApp(engine, operator, day, _now).run()
+    ran = last_run(engine)
+    day = _date(as_of, "--as-of") if as_of else max(_now().date(), ran or _now().date())
+    MahnwerkApp(engine, operator, day, _now, last_run=ran, four_eyes_above=limit).run()
 
 
 def _tui_operator(engine, label: str) -> str:

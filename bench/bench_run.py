@@ -367,6 +367,7 @@ def build(path: Path, invoices: int, due_share: float, seed: int = 20250915) -> 
         "currency",
         "due_date_agreed",
         "notice_30_days",
+        "intake_pending",  # taken up already: each has its dunning_state row below
     )
     bind_inv = _binder(inv_t, inv_cols)
     bind_ds = _binder(ds_t, DS_COLUMNS)
@@ -427,6 +428,7 @@ def build(path: Path, invoices: int, due_share: float, seed: int = 20250915) -> 
                         "EUR",
                         False,
                         True,
+                        False,
                     )
                 )
             )

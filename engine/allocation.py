@@ -91,23 +91,6 @@ def _allocate(payment: Decimal, owed: Balance) -> Allocation:
     return Allocation(c, i, p, left, remaining)
 
 
-def split_costs(
-    amount: Decimal, items: Sequence[tuple[str, Decimal]]
-) -> tuple[tuple[str, Decimal], ...]:
-    """Spread the costs part of a payment over named cost items, in the order given.
-
-    § 367 does not rank costs among themselves; the caller passes them oldest first.
-    """
-    left, out = amount, []
-    for name, owed in items:
-        take = min(left, owed)
-        out.append((name, take))
-        left -= take
-    if left:
-        raise ValueError(f"{amount} exceeds the cost items by {left}")
-    return tuple(out)
-
-
 @dataclass(frozen=True, slots=True)
 class OpenClaim:
     id: str

@@ -359,6 +359,8 @@ class Event(SQLModel, table=True):
     """
 
     __tablename__ = "event"
+    # the operators' worklist finds open tasks by kind (migration 0010)
+    __table_args__ = (Index("ix_event_kind_occurred_on", "kind", "occurred_on"),)
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int | None = Field(default=None, index=True)
@@ -714,6 +716,47 @@ BANK_ACCOUNT = BankAccount.__table__
 
 
 # ---------------------------------------------------------------------------
+# The operators' day (issue 14): what people finished, and the filters they keep
+# ---------------------------------------------------------------------------
+
+
+class WorkDone(SQLModel, table=True):
+    """One item of the operators' worklist that a person finished: a call made, a task done,
+    a write-off request confirmed or turned down.
+
+    The unique key makes the first person's word final: a second operator who
+    acts on the same item is told who decided it and when.
+    """
+
+    __tablename__ = "work_done"
+    __table_args__ = (UniqueConstraint("item_kind", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_kind: str = Field(sa_type=String)  # call | task | write_off
+    item_id: int
+    outcome: str = Field(sa_type=String)
+    note: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    actor: str = Field(sa_type=String)
+    done_at: datetime = Field(sa_type=AwareDateTime)
+
+
+class SavedFilter(SQLModel, table=True):
+    """A queue filter an operator named and keeps (`state=mahnung_2 amount>=100`)."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("operator", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator: str = Field(sa_type=String)
+    name: str = Field(sa_type=String)
+    line: str = Field(default="", sa_type=Text, sa_column_kwargs=_default("''"))
+    sort: str = Field(default="entry", sa_type=String, sa_column_kwargs=_default("'entry'"))
+    descending: bool = Field(default=False, sa_column_kwargs=_default("false"))
+
+
+WORK_DONE = WorkDone.__table__
+SAVED_FILTER = SavedFilter.__table__
+
 # Integration: e-invoices read, bookings exported
 # ---------------------------------------------------------------------------
 

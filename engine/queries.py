@@ -23,6 +23,12 @@ class NotFound(MahnwerkError, LookupError):
     """No record with the number the person gave (the message names it)."""
 
 
+LOG_ONLY_KINDS = frozenset({"note"})
+"""Inbox kinds a run only writes into the audit log (`received_note`): an operator's
+free-text note goes through the inbox like any event, so it can be withdrawn until a run
+has taken it, but it changes nothing the step decides."""
+
+
 def invoice_row(row: Any, as_of: date | None = None) -> dict[str, Any]:
     """One invoice as people and scripts read it (docs/json.md); `as_of` is the day
     limitation is judged on (C4): a claim time-barred by then says so, and since when."""
@@ -181,6 +187,7 @@ def timeline(engine: Engine, invoice: str, as_of: date | None = None) -> dict[st
                 "template": o.template,
                 "status": o.status,
                 "not_before": o.not_before.isoformat(),
+                "sent_at": o.sent_at.isoformat() if o.sent_at else None,
                 "rule": o.rule,
             }
             for o in messages
@@ -200,7 +207,8 @@ def record_event(
     """Put an event for the engine into the inbox; the next run for `on` or later applies it."""
     from mahnwerk.dsl.ir import EventKind
 
-    EventKind(kind)  # refuse unknown kinds early
+    if kind not in LOG_ONLY_KINDS:
+        EventKind(kind)  # refuse unknown kinds early
     actor = person(actor)  # IdentityError (a ValueError): nobody, or a machine's name
     with engine.begin() as conn:
         iid = conn.execute(select(INV.c.id).where(INV.c.external_id == invoice)).scalar()

@@ -53,6 +53,7 @@ from mahnwerk.engine.models import (
     RUN,
 )
 from mahnwerk.engine.policies import PolicySet
+from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.state import (
     ApprovalRequest,
     Charge,
@@ -675,6 +676,8 @@ def _pending_events(
                         "state_to": None,
                     }
                 )
+            if row.kind in LOG_ONLY_KINDS:
+                continue  # a note: logged above, nothing for the step
             out[row.invoice_id].append(inbox_event(row.kind, row.occurred_on, payload, str(row.id)))
     for events in out.values():
         events.sort(key=lambda e: e.on)

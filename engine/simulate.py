@@ -43,6 +43,7 @@ from mahnwerk.engine import law
 from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, INBOX, INV, PAY
+from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.risk import scorecard
 from mahnwerk.engine.runner import (
     BEHAVIOUR_FACTS,
@@ -180,7 +181,10 @@ def from_database(
         ):
             payments[row.invoice_id].append(row)
         inbox: dict[int, list[Event]] = defaultdict(list)
-        for row in conn.execute(select(INBOX).order_by(INBOX.c.occurred_on, INBOX.c.id)):
+        notes_left_out = INBOX.c.kind.not_in(LOG_ONLY_KINDS)  # nothing for the step
+        for row in conn.execute(
+            select(INBOX).where(notes_left_out).order_by(INBOX.c.occurred_on, INBOX.c.id)
+        ):
             inbox[row.invoice_id].append(
                 inbox_event(
                     row.kind, row.occurred_on, json.loads(row.payload or "{}"), f"inbox {row.id}"

@@ -327,7 +327,8 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     assert data["ledger"][2]["period"] == ["2024-04-08", "2024-04-20"]
     assert data["invoice"]["balance"] == "11762.04"
     assert all(
-        set(o) == {"channel", "template", "status", "not_before", "rule"} for o in data["messages"]
+        set(o) == {"channel", "template", "status", "not_before", "sent_at", "rule"}
+        for o in data["messages"]
     )
     assert [o["template"] for o in data["messages"]][-1] == "letzte_mahnung"
     text = books("show", "RE-2024-0004").stdout

@@ -4,29 +4,44 @@ One app, one mode per registered screen (`registry.SCREENS`), so each screen
 keeps its place while the operator switches between them with the number keys;
 the invoice detail is pushed on top of whichever screen opened it.  The command
 palette (ctrl+p) lists every screen and the current screen's actions by name.
+
+Safe keys: a screen key never fires while a text field has the cursor or a dialog
+is open, so typing never lands on another screen.  Two operators at once: the app
+polls a cheap fingerprint of the database (`worklist.change_stamp`) every
+`POLL_SECONDS` and the screen on view reads again when it moved, keeping its cursor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import Engine
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar
 
 from mahnwerk.engine.identity import person
+from mahnwerk.engine.worklist import change_stamp, stale_run
 from mahnwerk.tui import registry
 from mahnwerk.tui.bank import BankScreen
-from mahnwerk.tui.base import Context
+from mahnwerk.tui.base import BookScreen, Context
 from mahnwerk.tui.dialogs import HelpScreen
+from mahnwerk.tui.today import TodayScreen
 
 registry.register(
     registry.ScreenEntry("bank", "Bank", "6", BankScreen, "Unmatched payments: assign, dismiss")
 )  # after the standard screens (`registry.builtin` puts those first)
+registry.register(
+    registry.ScreenEntry("today", "Today", "0", TodayScreen, "Everything waiting for a person")
+)
+
+POLL_SECONDS = 2.0
+"""How often each open UI asks whether someone else changed something (a few cheap maxima)."""
 
 
 class MahnwerkApp(App[None]):
@@ -34,6 +49,7 @@ class MahnwerkApp(App[None]):
     TITLE = "mahnwerk"
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
+        Binding("ctrl+f", "find_customer", "Find customer"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -43,23 +59,64 @@ class MahnwerkApp(App[None]):
         operator: str,
         today: date,
         clock: Callable[[], datetime],
-        start: str = "dashboard",
+        start: str = "today",
+        last_run: date | None = None,
+        poll: float = POLL_SECONDS,
+        four_eyes_above: Decimal = Decimal("500.00"),
     ) -> None:
         super().__init__()
         # D8: the name every decision is written under; IdentityError (a ValueError) for
         # an empty, invisible or machine name
         operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
-        self.ctx = Context(engine, operator, today, clock)
+        self.ctx = Context(engine, operator, today, clock, last_run, four_eyes_above)
         registry.builtin()
         self.start = start
-        self.sub_title = f"operator {operator} · as of {today.isoformat()}"
+        self.poll = poll
+        self.stamp: tuple | None = None
+        self.asking = False  # a screen's dialog flow is waiting for an answer (`BookScreen.ask`)
+        stale = stale_run(last_run, today) if last_run is not None else ""
+        self.sub_title = f"{operator} · as of {today:%d.%m.%Y}" + (
+            f" · ⚠ {stale}: run the engine (5)" if stale else ""
+        )
         for entry in registry.SCREENS:
             self.add_mode(entry.name, entry.factory)
             self.bind(entry.key, f"goto('{entry.name}')", description=entry.title, show=False)
 
     def on_mount(self) -> None:
+        if self.poll:  # before the first screen reads: a change from then on is seen
+            self.stamp = change_stamp(self.ctx.engine)
         self.switch_mode(self.start)
         self.call_after_refresh(self._warm_styles)
+        if self.poll:
+            self.set_interval(self.poll, self.check_changes)
+
+    @work(thread=True, exclusive=True, group="poll")
+    def check_changes(self) -> None:
+        try:
+            stamp = change_stamp(self.ctx.engine)
+        except Exception:  # a locked or restarting database: try again at the next tick
+            return
+        if self.stamp is not None and stamp != self.stamp:
+            self.call_from_thread(self.refresh_view)
+        self.stamp = stamp
+
+    def refresh_view(self) -> None:
+        """Someone changed the book: the screen on view reads again (not under a dialog)."""
+        if isinstance(self.screen, BookScreen):
+            self.screen.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("goto", "find_customer", "help") and (
+            isinstance(self.focused, Input) or isinstance(self.screen, ModalScreen)
+        ):
+            return False  # typing stays in the field; a dialog is answered first
+        return True
+
+    def action_find_customer(self) -> None:
+        from mahnwerk.tui.customer import CustomerSearch
+
+        if isinstance(self.screen, BookScreen):
+            self.run_worker(CustomerSearch.run(self.screen), group="invoice-action")
 
     async def _warm_styles(self) -> None:
         """Mount one of each widget type the other screens use, hidden, and drop them.

@@ -16,7 +16,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from mahnwerk.engine.approvals import ApprovalError, PendingApproval, decide, pending
+from mahnwerk.engine.customer_view import short_rule
 from mahnwerk.engine.identity import same_person
+from mahnwerk.engine.worklist import approval_context, decided_by
 from mahnwerk.tui.base import BookScreen, money
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
 
@@ -38,6 +40,8 @@ class ApprovalsScreen(BookScreen):
         super().__init__()
         self.items: dict[int, PendingApproval] = {}
         self.marked: set[int] = set()
+        self.context: dict[int, tuple[str, str]] = {}
+        self.order: list[int] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -53,11 +57,12 @@ class ApprovalsScreen(BookScreen):
             ("id", "#"),
             ("invoice", "invoice"),
             ("balance", "balance"),
+            ("customer", "customer"),
             ("target", "will move to"),
             ("needs", "needs"),
             ("by", "approved by"),
             ("since", "waiting since"),
-            ("rule", "rule"),
+            ("paused", "now"),
         ):
             table.add_column(label, key=key)
         table.focus()
@@ -67,29 +72,48 @@ class ApprovalsScreen(BookScreen):
         self.reload()
 
     def reload(self) -> None:
+        """Read again; the cursor stays on the escalation it was on (or the next one)."""
         items = pending(self.ctx.engine, limit=SHOWN)
+        keep = self.current()
+        old_at = self.order.index(keep.id) if keep is not None and keep.id in self.order else 0
         self.items = {i.id: i for i in items}
+        self.order = [i.id for i in items]
+        self.context = approval_context(self.ctx.engine, self.order)
         self.marked &= set(self.items)
         table = self.query_one("#approvals", DataTable)
-        cursor = table.cursor_row
         table.clear()
         for i in items:
+            name, paused = self.context.get(i.id, ("", ""))
             table.add_row(
                 "✓" if i.id in self.marked else "",
                 str(i.id),
                 i.invoice,
                 Text(money(i.balance), justify="right"),
+                name[:22],
                 i.target,
                 f"{len(i.approved_by)}/{i.required}",
                 ", ".join(i.approved_by) or "-",
                 i.requested_on.isoformat(),
-                i.rule,
+                Text(paused[:24], style="bold red") if paused else "",
                 key=str(i.id),
             )
+        if getattr(self, "wanted", None) in self.items:  # opened from the Today screen
+            keep = self.items[self.wanted]
+            self.wanted = None
         if items:
-            table.move_cursor(row=min(cursor, len(items) - 1))
+            if keep is not None and keep.id in self.items:
+                table.move_cursor(row=self.order.index(keep.id))
+            else:  # it was decided: the one that took its place
+                table.move_cursor(row=min(old_at, len(items) - 1))
         self.show_status()
         self.show_detail()
+
+    def select(self, approval_id: int) -> None:
+        """Put the cursor on one escalation (the Today screen opens it here)."""
+        self.wanted = approval_id
+        if approval_id in self.order:
+            self.query_one("#approvals", DataTable).move_cursor(row=self.order.index(approval_id))
+            self.wanted = None
 
     def show_status(self) -> None:
         n = len(self.items)
@@ -123,11 +147,14 @@ class ApprovalsScreen(BookScreen):
             if any(same_person(self.ctx.operator, who) for who in item.approved_by)
             else ""
         )
+        name, paused = self.context.get(item.id, ("", ""))
         box.update(
-            f"[b]#{item.id} {item.invoice}[/b]  open {money(item.balance)} EUR  "
+            f"[b]#{item.id} {item.invoice}[/b] {name}  open {money(item.balance)} EUR  "
             f"waiting since {item.requested_on.isoformat()}\n"
             f"What will happen: {item.summary} → [b]{item.target}[/b]\n"
-            f"Why: rule [b]{item.rule}[/b]\n"
+            f"Why: rule [b]{short_rule(item.rule)}[/b]"
+            + (f"  [red]now: {paused}[/red]" if paused else "")
+            + "\n"
             f"Four eyes: {len(item.approved_by)} of {item.required} approval(s); {first}{mine}"
         )
 
@@ -156,7 +183,7 @@ class ApprovalsScreen(BookScreen):
     def selected(self) -> None:
         self.action_open()
 
-    @work(exclusive=True, group="decide")
+    @work(group="decide")  # never cancelled while its dialog is open
     async def action_decide(self, approve: bool) -> None:
         chosen = sorted(self.marked) if self.marked else []
         if not chosen and (item := self.current()) is not None:
@@ -169,7 +196,7 @@ class ApprovalsScreen(BookScreen):
             f"#{i} {self.items[i].invoice}: {self.items[i].summary} → {self.items[i].target}"
             for i in chosen[:8]
         ) + (f"\n… and {len(chosen) - 8} more" if len(chosen) > 8 else "")
-        form = await self.app.push_screen_wait(
+        form = await self.ask(
             FormDialog(
                 f"{verb.capitalize()} {len(chosen)} escalation(s) as {self.ctx.operator}",
                 [Field("comment", "Comment (written into the audit log)", "", "why")],
@@ -184,7 +211,7 @@ class ApprovalsScreen(BookScreen):
             if approve
             else "Each invoice goes on hold until someone releases it."
         )
-        if not await self.app.push_screen_wait(
+        if not await self.ask(
             ConfirmDialog(
                 f"{verb.capitalize()} {len(chosen)} escalation(s) as {self.ctx.operator}?",
                 f"{what}\n\n{consequence}",
@@ -207,7 +234,8 @@ class ApprovalsScreen(BookScreen):
                     )
                 )
             except ApprovalError as exc:
-                refused.append(str(exc))
+                who = decided_by(self.ctx.engine, aid) if "already" in str(exc) else ""
+                refused.append(f"{exc}" + (f" ({who})" if who else ""))
         self.marked.clear()
         if done:
             self.notify("\n".join(done[:5]) + (f"\n… {len(done)} in all" if len(done) > 5 else ""))

@@ -152,7 +152,7 @@ class BankScreen(BookScreen):
             return
         self.app.push_screen(BankEntryDialog(detail))
 
-    @work(exclusive=True, group="bank-decide")
+    @work(group="bank-decide")  # never cancelled while its dialog is open
     async def action_assign(self) -> None:
         r = self.current()
         if r is None:
@@ -166,7 +166,7 @@ class BankScreen(BookScreen):
                 timeout=8,
             )
             return
-        form = await self.app.push_screen_wait(
+        form = await self.ask(
             FormDialog(
                 f"Assign bank entry #{r['id']} as {escape(self.ctx.operator)}",
                 [
@@ -191,7 +191,7 @@ class BankScreen(BookScreen):
             if amounts
             else f"{escape(', '.join(numbers))} (each up to its balance, oldest due first)"
         )
-        if not await self.app.push_screen_wait(
+        if not await self.ask(
             ConfirmDialog(
                 f"Assign {money(r['amount'])} {r['currency']} to {escape(', '.join(numbers))} "
                 f"as {escape(self.ctx.operator)}?",
@@ -215,13 +215,13 @@ class BankScreen(BookScreen):
             self.notify(f"Bank entry {r['id']}: {booked}; the next run applies it.")
         self.reload()
 
-    @work(exclusive=True, group="bank-decide")
+    @work(group="bank-decide")  # never cancelled while its dialog is open
     async def action_dismiss_entry(self) -> None:
         r = self.current()
         if r is None:
             self.notify("Nothing to dismiss.", timeout=2)
             return
-        form = await self.app.push_screen_wait(
+        form = await self.ask(
             FormDialog(
                 f"Dismiss bank entry #{r['id']} as {escape(self.ctx.operator)}",
                 [Field("reason", "Reason (kept with the entry)", "", "e.g. refund from supplier")],
@@ -232,7 +232,7 @@ class BankScreen(BookScreen):
         if form is None:
             return
         reason = form["reason"].strip()
-        if not await self.app.push_screen_wait(
+        if not await self.ask(
             ConfirmDialog(
                 f"Dismiss bank entry #{r['id']} ({money(r['amount'])} {r['currency']}) "
                 f"as {escape(self.ctx.operator)}?",

@@ -7,13 +7,15 @@ read deep inside, so tests and snapshots are reproducible.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 
 @dataclass
@@ -22,6 +24,9 @@ class Context:
     operator: str
     today: date
     clock: Callable[[], datetime]
+    last_run: date | None = None
+    four_eyes_above: Decimal = Decimal("500.00")
+    """Write-offs of a larger balance need a second person (`--four-eyes-write-off`)."""
 
     def now(self) -> datetime:
         return self.clock()
@@ -40,7 +45,30 @@ class BookScreen(Screen):
         self._shown_once = True
 
     def reload(self) -> None:
-        """Read the database again (override)."""
+        """Read the database again (override); keep the cursor where it was."""
+
+    async def ask(self, dialog: ModalScreen) -> Any:
+        """Show a dialog and wait for its answer — unless one is already open.
+
+        A second dialog is never stacked on the first (two "Run the engine?" on
+        top of each other): the request is dropped and None comes back.  The app
+        counts the open question itself: a dialog just answered may still be on
+        screen for a frame while the next question of the same flow is asked.
+        """
+        app = self.app
+        if getattr(app, "asking", False):
+            return None
+        app.asking = True
+        try:
+            return await app.push_screen_wait(dialog)
+        finally:
+            # The answer comes while the dialog is still being taken off the screen; a
+            # next dialog pushed now would be taken off with it.  Wait until it is gone.
+            for _ in range(100):
+                if dialog not in app.screen_stack:
+                    break
+                await asyncio.sleep(0.01)
+            app.asking = False
 
 
 def money(value: Decimal | str | int | None) -> str:

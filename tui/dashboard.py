@@ -10,11 +10,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from mahnwerk.tui.base import BookScreen, money
-from mahnwerk.tui.data import Dashboard, dashboard
+from mahnwerk.tui.data import TERMINAL_STATES, Dashboard, dashboard
 
 
 class DashboardScreen(BookScreen):
-    BINDINGS = [Binding("g", "reload", "Refresh")]
+    BINDINGS = [Binding("g", "reload", "Refresh"), Binding("enter", "open", "Open in queue")]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -42,6 +42,27 @@ class DashboardScreen(BookScreen):
     def action_reload(self) -> None:
         self.reload()
 
+    def action_open(self) -> None:
+        """The row under the cursor, as a filtered queue (state and segment, or an age)."""
+        from mahnwerk.tui.data import QueueFilter
+
+        table = self.focused if isinstance(self.focused, DataTable) else None
+        if table is None or not table.row_count:
+            return
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        if table.id == "states":
+            seg, state = key.split("/", 1)
+            show = "all" if state in TERMINAL_STATES else "open"
+            filters = QueueFilter(state=state, segment="" if seg == "-" else seg, show=show)
+        else:
+            days = {"1–30": "1", "31–60": "31", "61–90": "61", "over 90": "91"}.get(key, "")
+            filters = QueueFilter(min_days_overdue=days)
+        self.app.action_goto("queue")
+        self.app.call_after_refresh(lambda: self.app.screen.show_filter(filters))
+
+    def on_data_table_row_selected(self) -> None:
+        self.action_open()
+
     def reload(self) -> None:
         self.load()
 
@@ -64,6 +85,8 @@ class DashboardScreen(BookScreen):
                     f"Open invoices          [b]{sum(n for n, _ in data.aging.values()):>10,}[/b]",
                     f"Open balance           [b]"
                     f"{money(sum(v for _, v in data.aging.values())):>10}[/b] EUR",
+                    "  (dunned invoices; paid, written-off,",
+                    "   handed-over, insolvent and new left out)",
                 ]
             )
         )

@@ -75,14 +75,15 @@ class QueueFilter:
     max_amount: str = ""
     min_days_overdue: str = ""
     text: str = ""
-    sort: str = "entry"
+    show: str = "open"  # open | all | closed (paid, written off, handed over, insolvent)
+    sort: str = "due date"
     descending: bool = False
 
     def with_(self, **changes: Any) -> QueueFilter:
         return replace(self, **changes)
 
     @classmethod
-    def parse(cls, line: str, sort: str = "entry", descending: bool = False) -> QueueFilter:
+    def parse(cls, line: str, sort: str = "due date", descending: bool = False) -> QueueFilter:
         """The filter line as an operator types it (`FILTER_SYNTAX`); bad parts raise.
 
         `state=mahnung_1 amount>=100 overdue>=30 müller` keeps invoices in
@@ -112,13 +113,22 @@ class QueueFilter:
         parts = [
             f"{key}{op}{getattr(self, name)}"
             for (key, op), name in _FILTER_FIELDS.items()
-            if getattr(self, name).strip() and key != "days"
+            if getattr(self, name).strip()
+            and key != "days"
+            and (key, getattr(self, name)) != ("show", "open")  # the default goes without saying
         ]
         return " ".join(parts + ([self.text] if self.text.strip() else []))
 
     def conditions(self, today: date) -> list[Any]:
         """SQL conditions for these filters; a malformed value raises `FilterError`."""
         out: list[Any] = []
+        show = self.show.strip() or "open"
+        if show not in ("open", "all", "closed"):
+            raise FilterError(f"show={show!r}: write show=open, show=all or show=closed")
+        if show == "open":
+            out.append(or_(DS.c.state.is_(None), DS.c.state.not_in(TERMINAL_STATES)))
+        elif show == "closed":
+            out.append(DS.c.state.in_(TERMINAL_STATES))
         if self.state.strip():
             states = [s.strip() for s in self.state.split(",") if s.strip()]
             named = [s for s in states if s != "new"]
@@ -156,7 +166,7 @@ class QueueFilter:
 
 FILTER_SYNTAX = (
     "state=mahnung_1,new  segment=default  customer=K-100  amount>=100  amount<=500  "
-    "overdue>=30  words to search"
+    "overdue>=30  show=all  words to search"
 )
 _FILTER_PART = re.compile(r"([A-Za-z]+)(>=|<=|=)(\S+)")
 _FILTER_FIELDS = {
@@ -167,6 +177,7 @@ _FILTER_FIELDS = {
     ("amount", "<="): "max_amount",
     ("overdue", ">="): "min_days_overdue",
     ("days", ">="): "min_days_overdue",
+    ("show", "="): "show",
 }
 
 
@@ -206,7 +217,7 @@ def queue_page(
     # invoice-id order, instead of sorting every invoice in that state.
     states = [s.strip() for s in filters.state.split(",") if s.strip()]
     ident = DS.c.invoice_id if len(states) == 1 and states != ["new"] else INV.c.id
-    query = _base().add_columns(ident.label("iid"))
+    query = _base().add_columns(ident.label("iid"), CUST.c.city)
     if expr is not None:
         query = query.add_columns(expr.label("sort_key"))
     conditions = filters.conditions(today)
@@ -226,7 +237,7 @@ def queue_page(
     more = len(rows) > size
     rows = rows[:size]
     return Page(
-        [invoice_row(r, today) for r in rows],
+        [invoice_row(r, today) | {"city": r.city or ""} for r in rows],
         [(r.iid if expr is None else r.sort_key, r.iid) for r in rows],
         more,
     )
@@ -237,7 +248,7 @@ def queue_count(engine: Engine, filters: QueueFilter, today: date) -> int:
     conditions = filters.conditions(today)
     query = select(func.count()).select_from(INV)
     needs_cust = bool(filters.customer.strip() or filters.text.strip())
-    needs_ds = bool(filters.state.strip() or filters.segment.strip())
+    needs_ds = bool(filters.state.strip() or filters.segment.strip() or filters.show != "all")
     if needs_cust:
         query = query.join(CUST, CUST.c.id == INV.c.customer_id)
     if needs_ds:

@@ -23,17 +23,19 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", final: bool = True) -> None:
         super().__init__()
         self.question = question
         self.detail = detail
+        self.final = final
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="confirm"):
             yield Label(self.question, id="question")
             if self.detail:
                 yield Static(self.detail, id="detail")
-            yield Static("This cannot be undone.", classes="warning")
+            if self.final:
+                yield Static("This cannot be undone.", classes="warning")
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", variant="primary", id="no")
@@ -59,7 +61,8 @@ class Field:
 class FormDialog(ModalScreen[dict[str, str] | None]):
     """A few text fields; Enter in the last field (or ctrl+s) submits, Escape cancels.
 
-    `validate` returns an error message to show (the dialog stays open) or None.
+    `validate` returns an error message to show (the dialog stays open) or None; an
+    error as (field name, message) also puts the cursor into that field.
     """
 
     BINDINGS = [
@@ -71,7 +74,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         self,
         title: str,
         fields: list[Field],
-        validate: Callable[[dict[str, str]], str | None] | None = None,
+        validate: Callable[[dict[str, str]], str | tuple[str, str] | None] | None = None,
         detail: str = "",
     ) -> None:
         super().__init__()
@@ -81,13 +84,13 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         self.detail = detail
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="form"):
+        with VerticalScroll(id="dialog", classes="form"):
             yield Label(self.title_text, id="question")
             if self.detail:
                 yield Static(self.detail, id="detail")
             for f in self.fields:
                 yield Label(f.label, classes="field-label")
-                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True)
             yield Static("", id="error", classes="error")
             yield Static("Enter: next / submit   Esc: cancel", classes="hint")
 
@@ -98,10 +101,11 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         return {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields}
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter: to the next field, or submit from the last."""
         inputs = list(self.query(Input))
         at = inputs.index(event.input)
         if at + 1 < len(inputs):
-            inputs[at + 1].focus()
+            self.set_focus(inputs[at + 1])
         else:
             self.action_submit()
 
@@ -109,7 +113,10 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         values = self.values()
         problem = self.validate(values) if self.validate else None
         if problem:
-            self.query_one("#error", Static).update(problem)
+            field, message = problem if isinstance(problem, tuple) else (None, problem)
+            self.query_one("#error", Static).update(message)
+            if field is not None:  # the cursor goes where the mistake is
+                self.set_focus(self.query_one(f"#field-{field}", Input))
             return
         self.dismiss(values)
 
@@ -147,4 +154,37 @@ class HelpScreen(ModalScreen[None]):
                 yield Static("\n".join(lines), classes="help-text")
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class PickDialog(ModalScreen[str | None]):
+    """Choose one of a few named things with the arrow keys and Enter (Esc: none).
+
+    The sort menu, the saved filters, the search hits and the events to withdraw
+    all use it; each option's id is what comes back.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, options: list[tuple[str, str]], detail: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(id="dialog", classes="pick"):
+            yield Label(self.title_text, id="question")
+            if self.detail:
+                yield Static(self.detail, id="detail")
+            yield OptionList(*(Option(label, id=key) for key, label in self.options), id="pick")
+            yield Static("↑↓ choose   Enter: take   Esc: cancel", classes="hint")
+
+    def on_option_list_option_selected(self, event) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,10 +1,11 @@
-"""One invoice's whole story: the customer, the money, every event and message.
+"""One invoice's whole story: the customer, the money, every event and message, what next.
 
-Each line of the timeline names the rule behind it, so an operator can answer
-"why did this customer get a letter?" without opening the policy.  The actions
-(payment, dispute, promise, hold) are put into the engine's inbox with
-`queries.record_event`, under the operator's name; the next run applies them,
-and until then they are listed as waiting.
+Each line of the timeline names the rule behind it (`policies/x.mahn:49`, the
+file as it was deployed); the highlighted line is shown in full below the table
+and `l` opens the policy text at that line.  Above the story stands what the
+engine does next and when.  Every operator action (`tui.actions.FORMS`) is put
+into the engine's inbox under the operator's name; until the next run applies it
+it is listed as waiting and `u` withdraws it.
 """
 
 from __future__ import annotations
@@ -12,53 +13,70 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from rich.markup import escape
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
 
-from mahnwerk.engine.queries import NotFound, record_event, timeline
+from mahnwerk.engine.customer_view import next_step, short_rule, waiting_events
+from mahnwerk.engine.queries import NotFound, timeline
+from mahnwerk.tui.actions import record_action, record_write_off, undo
 from mahnwerk.tui.base import BookScreen, money
-from mahnwerk.tui.data import FilterError, customer_of, parse_amount, waiting_inbox
-from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
+from mahnwerk.tui.data import customer_of
+
+ACTION_KEYS = (
+    ("p", "payment", "Payment"),
+    ("o", "promise", "Promise"),
+    ("b", "broken", "Promise broken"),
+    ("d", "dispute", "Dispute"),
+    ("e", "resolved", "Dispute resolved"),
+    ("i", "plan", "Payment plan"),
+    ("t", "conversation", "Conversation"),
+    ("h", "hold", "Hold"),
+    ("r", "release", "Release"),
+    ("n", "note", "Note"),
+)
+"""The keys of the operator actions, on the invoice and (for the marked invoices) the
+customer screen alike."""
 
 
 class InvoiceScreen(BookScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
-        Binding("p", "payment", "Payment"),
-        Binding("d", "dispute", "Dispute"),
-        Binding("o", "promise", "Promise"),
-        Binding("h", "hold", "Hold"),
-        Binding("g", "reload", "Refresh"),
+        *(Binding(k, f"act('{a}')", t, show=k in "pon") for k, a, t in ACTION_KEYS),
+        Binding("w", "write_off", "Write off", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("c", "customer", "Customer"),
+        Binding("l", "policy_line", "Policy line"),
+        Binding("g", "reload", "Refresh", show=False),
     ]
 
     def __init__(self, invoice: str) -> None:
         super().__init__()
         self.invoice = invoice
         self.data: dict = {}
+        self.lines: list[tuple[str, str, str, str, str]] = []
+        self.waiting: list[dict] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="invoice-head"):
             yield Static("", id="customer")
             yield Static("", id="amounts")
+        yield Static("", id="next-step")
         yield Static("", id="waiting")
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="line-detail")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#timeline", DataTable)
-        for key, label, width in (
-            ("date", "date", 10),
-            ("what", "what", 18),
-            ("detail", "detail", 56),
-            ("rule", "rule", 20),
-            ("by", "by", 8),
-        ):
-            table.add_column(label, key=key, width=width)
+        for key, label in (("date", "date"), ("what", "what"), ("detail", "detail"),
+                           ("rule", "rule"), ("by", "by")):  # fmt: skip
+            table.add_column(label, key=key)
         table.focus()
         self.reload()
 
@@ -67,7 +85,7 @@ class InvoiceScreen(BookScreen):
 
     def reload(self) -> None:
         try:
-            data = timeline(self.ctx.engine, self.invoice)
+            data = timeline(self.ctx.engine, self.invoice, self.ctx.today)
         except NotFound as exc:
             self.notify(str(exc), severity="error")
             self.app.pop_screen()
@@ -76,30 +94,42 @@ class InvoiceScreen(BookScreen):
         head = data["invoice"]
         cust = customer_of(self.ctx.engine, self.invoice)
         self.sub_title = f"invoice {self.invoice}"
+        contact = [
+            cust.get("phone") and f"☎ {cust['phone']}",
+            cust.get("email") or "",
+            " ".join(str(p) for p in (cust.get("postal_code"), cust.get("city")) if p),
+        ]
         self.query_one("#customer", Static).update(
-            f"[b]{head['customer_name']}[/b]  ({head['customer']}, {cust.get('type', '?')})\n"
-            + "\n".join(
-                x
-                for x in (
-                    cust.get("email") or "",
-                    " ".join(str(p) for p in (cust.get("postal_code"), cust.get("city")) if p),
-                    f"language {cust.get('language', '-')}"
-                    + (", vulnerable" if cust.get("vulnerable") else "")
-                    + (f", no {cust['opted_out']}" if cust.get("opted_out") else ""),
+            f"[b]{escape(head['customer_name'])}[/b] ({head['customer']}, {cust.get('type', '?')})"
+            "\n"
+            + "\n".join(escape(x) for x in contact if x)
+            + ("\n[red]vulnerable[/red]" if cust.get("vulnerable") else "")
+            + (f"\nno {escape(cust['opted_out'])}" if cust.get("opted_out") else "")
+        )
+        self.query_one("#amounts", Static).update(self._amounts(head))
+        self.query_one("#next-step", Static).update(
+            f"[b]Next:[/b] {escape(next_step(self.ctx.engine, self.invoice))}"
+        )
+        self.waiting = waiting_events(self.ctx.engine, self.invoice)
+        self.query_one("#waiting", Static).update(
+            "Waiting for the next run (u: undo): "
+            + "; ".join(
+                escape(
+                    f"{w['kind']} {w['date']} by {w['actor']}"
+                    + "".join(f" {k}={v}" for k, v in w["payload"].items())
                 )
-                if x
-            )
+                for w in self.waiting
+            )  # fmt: skip
+            if self.waiting
+            else ""
         )
-        fees = sum(
-            (Decimal(x["amount"]) for x in data["ledger"] if x["kind"] in ("fee", "lump_sum")),
-            Decimal(0),
-        )
-        interest = sum(
-            (Decimal(x["amount"]) for x in data["ledger"] if x["kind"] == "interest"), Decimal(0)
-        )
-        paid = -sum(
-            (Decimal(x["amount"]) for x in data["ledger"] if x["kind"] == "payment"), Decimal(0)
-        )
+        self.fill_timeline(data)
+
+    def _amounts(self, head: dict) -> str:
+        def total(kinds: tuple[str, ...]) -> Decimal:
+            found = (Decimal(x["amount"]) for x in self.data["ledger"] if x["kind"] in kinds)
+            return sum(found, Decimal(0))
+
         days = (self.ctx.today - date.fromisoformat(head["due_date"])).days
         flags = [
             f
@@ -107,174 +137,83 @@ class InvoiceScreen(BookScreen):
                 ("HELD", head["held"]),
                 ("DISPUTED", head["disputed"]),
                 (f"paused: {head['paused']}", head["paused"]),
+                (f"time-barred since {head.get('time_barred_since')}", head.get("time_barred")),
             )
             if on_
         ]
-        self.query_one("#amounts", Static).update(
-            f"[b]{self.invoice}[/b]  amount {money(head['amount'])} EUR, due {head['due_date']}"
-            + (f" ({days} days overdue)" if days > 0 else "")
-            + f"\nfees {money(fees)}  interest {money(interest)}  paid {money(paid)}"
+        return (
+            f"[b]{self.invoice}[/b] {money(head['amount'])} EUR due {head['due_date']}"
+            + (f" ({days}d over)" if days > 0 else "")
+            + f"\nfees {money(total(('fee', 'lump_sum')))} interest {money(total(('interest',)))}"
+            + f" paid {money(-total(('payment',)))}"
             + f"\n[b]open {money(head['balance'])} EUR[/b]"
             + f"\n{head['segment'] or '-'} / [b]{head['state']}[/b]"
             + (f" since {head['entered_on']}" if head["entered_on"] else "")
-            + (f", next check {head['next_check_on']}" if head["next_check_on"] else "")
-            + (f"\n[red]{'  '.join(flags)}[/red]" if flags else "")
+            + (f"\n[red]{escape('  '.join(flags))}[/red]" if flags else "")
         )
-        waiting = waiting_inbox(self.ctx.engine, self.invoice)
-        self.query_one("#waiting", Static).update(
-            "Waiting for the next run: "
-            + "; ".join(
-                f"{w['kind']} on {w['date']} by {w['actor']}"
-                + "".join(f" {k}={v}" for k, v in w["payload"].items())
-                for w in waiting
-            )
-            if waiting
-            else ""
-        )
-        self.fill_timeline(data)
 
     def fill_timeline(self, data: dict) -> None:
-        lines: list[tuple[str, int, tuple]] = []
+        lines: list[tuple[str, int, tuple[str, str, str, str, str]]] = []
         for e in data["events"]:
             move = f"{e['from']} → {e['to']}  " if e["from"] and e["to"] else ""
-            lines.append(
-                (e["date"], 0, (e["kind"], move + e["message"], e["rule"] or "", e["actor"]))
-            )
+            lines.append((e["date"], 0, (e["date"], e["kind"], move + e["message"],
+                                         e["rule"] or "", e["actor"])))  # fmt: skip
         for m in data["messages"]:
-            lines.append(
-                (
-                    m["not_before"][:10],
-                    2,
-                    (
-                        f"{m['channel']} message",
-                        f"{m['template']} ({m['status']})",
-                        m["rule"] or "",
-                        "",
-                    ),
-                )
-            )
+            status = m["status"] + (f" {m['sent_at'][:10]}" if m.get("sent_at") else "")
+            lines.append((m["not_before"][:10], 2, (m["not_before"][:10],
+                          f"{m['channel']} message", f"{m['template']} ({status})",
+                          m["rule"] or "", "")))  # fmt: skip
+        self.lines = [line for _, _, line in sorted(lines, key=lambda x: (x[0], x[1]))]
         table = self.query_one("#timeline", DataTable)
+        cursor = table.cursor_row
         table.clear()
-        for n, (day, _, (what, detail, rule, by)) in enumerate(
-            sorted(lines, key=lambda x: (x[0], x[1]))
-        ):
-            table.add_row(day, what, Text(detail), rule, by, key=str(n))
+        for n, (day, what, detail, rule, by) in enumerate(self.lines):
+            table.add_row(day, what, Text(detail[:48]), short_rule(rule), by, key=str(n))
+        if self.lines:
+            table.move_cursor(row=min(max(cursor, 0), len(self.lines) - 1))
+        self.show_line()
+
+    @on(DataTable.RowHighlighted, "#timeline")
+    def show_line(self) -> None:
+        """The highlighted line in full: what, why, the rule and who (nothing cut)."""
+        table = self.query_one("#timeline", DataTable)
+        box = self.query_one("#line-detail", Static)
+        if not self.lines or table.cursor_row >= len(self.lines):
+            box.update("")
+            return
+        day, what, detail, rule, by = self.lines[table.cursor_row]
+        box.update(
+            f"[b]{day} {escape(what)}[/b]" + (f" by {escape(by)}" if by else "")
+            + f"\n{escape(detail)}"
+            + (f"\nrule [b]{escape(short_rule(rule))}[/b] (l: open the policy there)"
+               if rule else "")
+        )  # fmt: skip
 
     # -- actions ---------------------------------------------------------------
 
-    def _record(self, kind: str, on: date, payload: dict) -> None:
-        try:
-            record_event(
-                self.ctx.engine, self.invoice, kind, on, self.ctx.operator, self.ctx.now(), payload
-            )
-        except NotFound as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.notify(f"recorded {kind} for {self.invoice} on {on}; the next run applies it")
-        self.reload()
+    @work(group="invoice-action")  # never cancelled while its dialog is open
+    async def action_act(self, action: str) -> None:
+        await record_action(
+            self, action, [self.invoice],
+            detail=f"open balance {money(self.data['invoice']['balance'])} EUR",
+        )  # fmt: skip
 
-    def _day(self, text: str, what: str) -> date:
-        try:
-            return date.fromisoformat(text.strip())
-        except ValueError:
-            raise FilterError(
-                f"{what} {text!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-31"
-            ) from None
+    @work(group="invoice-action")  # never cancelled while its dialog is open
+    async def action_write_off(self) -> None:
+        await record_write_off(self, self.invoice, Decimal(self.data["invoice"]["balance"]))
 
-    def _check(self, checks: dict[str, str]):
-        """A validator for a form: each field name → 'date' or 'amount'."""
+    @work(group="invoice-action")  # never cancelled while its dialog is open
+    async def action_undo(self) -> None:
+        await undo(self, [w | {"invoice": self.invoice} for w in self.waiting])
 
-        def validate(values: dict[str, str]) -> str | None:
-            try:
-                for name, kind in checks.items():
-                    if kind == "date":
-                        self._day(values[name], name)
-                    elif kind == "amount":
-                        if parse_amount(values[name], name) <= 0:
-                            return "a payment must be positive"
-            except FilterError as exc:
-                return str(exc)
-            return None
+    def action_customer(self) -> None:
+        from mahnwerk.tui.customer import CustomerScreen
 
-        return validate
+        self.app.push_screen(CustomerScreen(self.data["invoice"]["customer"]))
 
-    @work(exclusive=True, group="invoice-action")
-    async def action_payment(self) -> None:
-        form = await self.app.push_screen_wait(
-            FormDialog(
-                f"Payment on {self.invoice}",
-                [
-                    Field("amount", "Amount (EUR)", "", "e.g. 119.00 or 119,00"),
-                    Field("on", "Received on", self.ctx.today.isoformat()),
-                ],
-                self._check({"amount": "amount", "on": "date"}),
-                detail=f"open balance {money(self.data['invoice']['balance'])} EUR",
-            )
-        )
-        if form is None:
-            return
-        amount = parse_amount(form["amount"], "amount").quantize(Decimal("0.01"))
-        on = self._day(form["on"], "received on")
-        if await self.app.push_screen_wait(
-            ConfirmDialog(
-                f"Record a payment of {money(amount)} EUR on {self.invoice}?",
-                f"received {on.isoformat()}, entered by {self.ctx.operator}; the next run "
-                "allocates it to costs, interest and principal (§ 367 BGB)",
-            )
-        ):
-            self._record("payment_partial", on, {"amount": str(amount)})
+    def action_policy_line(self) -> None:
+        table = self.query_one("#timeline", DataTable)
+        rule = self.lines[table.cursor_row][3] if self.lines else ""
+        from mahnwerk.tui.policy_text import open_policy_line
 
-    @work(exclusive=True, group="invoice-action")
-    async def action_dispute(self) -> None:
-        form = await self.app.push_screen_wait(
-            FormDialog(
-                f"Dispute on {self.invoice}",
-                [
-                    Field("note", "What the customer disputes", "", "e.g. goods damaged"),
-                    Field("on", "Disputed on", self.ctx.today.isoformat()),
-                ],
-                self._check({"on": "date"}),
-                detail="Escalation stops while the claim is disputed.",
-            )
-        )
-        if form is not None:
-            self._record(
-                "dispute_opened", self._day(form["on"], "on"), {"note": form["note"].strip()}
-            )
-
-    @work(exclusive=True, group="invoice-action")
-    async def action_promise(self) -> None:
-        form = await self.app.push_screen_wait(
-            FormDialog(
-                f"Promise to pay on {self.invoice}",
-                [
-                    Field("until", "Promised payment date", "", "YYYY-MM-DD"),
-                    Field("on", "Promised on", self.ctx.today.isoformat()),
-                ],
-                self._check({"until": "date", "on": "date"}),
-                detail="Dunning pauses until the promised date.",
-            )
-        )
-        if form is not None:
-            until = self._day(form["until"], "until")
-            self._record(
-                "promise_made",
-                self._day(form["on"], "on"),
-                {"promised_date": until.isoformat()},
-            )
-
-    @work(exclusive=True, group="invoice-action")
-    async def action_hold(self) -> None:
-        form = await self.app.push_screen_wait(
-            FormDialog(
-                f"Hold {self.invoice}",
-                [
-                    Field("note", "Why", "", "e.g. customer called, check with sales"),
-                    Field("on", "From", self.ctx.today.isoformat()),
-                ],
-                self._check({"on": "date"}),
-                detail="Nothing goes out until the hold is released.",
-            )
-        )
-        if form is not None:
-            self._record("hold", self._day(form["on"], "on"), {"note": form["note"].strip()})
+        open_policy_line(self, rule)

@@ -21,25 +21,37 @@ from mahnwerk.tui.data import (
     FILTER_SYNTAX,
     INDEXED_SORTS,
     PAGE_SIZE,
-    SORTS,
+    TERMINAL_STATES,
     FilterError,
     Page,
     QueueFilter,
     queue_count,
     queue_page,
 )
+from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog
 
 COLUMNS = (
     ("invoice", "invoice"),
-    ("customer", "customer"),
-    ("customer_name", "name"),
-    ("amount", "amount"),
     ("balance", "balance"),
-    ("due_date", "due"),
-    ("overdue", "days"),
-    ("segment", "segment"),
     ("state", "state"),
     ("flags", "flags"),
+    ("customer_name", "name"),
+    ("city", "city"),
+    ("overdue", "days"),
+    ("due_date", "due"),
+    ("customer", "customer"),
+    ("amount", "amount"),
+    ("segment", "segment"),
+)
+"""In order of priority: on a narrow terminal the columns on the right go first, the
+amounts are never cut."""
+
+SORT_MENU = (
+    ("due date", "due date (oldest first)"),
+    ("amount", "amount"),
+    ("customer", "customer"),
+    ("number", "invoice number"),
+    ("entry", "order of import"),
 )
 
 
@@ -53,6 +65,11 @@ class QueueScreen(BookScreen):
         Binding("r", "reverse", "Reverse"),
         Binding("f,slash", "filters", "Filter"),
         Binding("x", "clear_filters", "Clear"),
+        Binding("a", "show_all", "Open/all"),
+        Binding("e", "export", "Export"),
+        Binding("w", "save_filter", "Save filter", show=False),
+        Binding("l", "load_filter", "Saved filters"),
+        Binding("c", "customer", "Customer", show=False),
         Binding("escape", "to_table", "To table", show=False),
     ]
 
@@ -64,6 +81,7 @@ class QueueScreen(BookScreen):
         self.total: int | None = None
         self.loading = False
         self.asked_at = time.perf_counter()  # opening counts from here
+        self.keep_cursor: int | None = None
         self.latencies: list[float] = []
         """Milliseconds from each key press to its page on screen (for bench/bench_tui.py)."""
 
@@ -92,6 +110,8 @@ class QueueScreen(BookScreen):
         self.count()
 
     def reload(self) -> None:
+        """Read the same page again (someone changed something); the cursor stays."""
+        self.keep_cursor = self.query_one("#queue", DataTable).cursor_row
         self.load_page()
         self.count()
 
@@ -123,22 +143,27 @@ class QueueScreen(BookScreen):
 
         for row in page.rows:
             days = (today - date.fromisoformat(row["due_date"])).days
+            closed = row["state"] in TERMINAL_STATES
             flags = " ".join(f for f in ("held", "disputed") if row[f]) or (
                 "paused" if row["paused"] else ""
             )
             table.add_row(
                 row["invoice"],
-                row["customer"],
-                row["customer_name"][:24],
-                Text(money(row["amount"]), justify="right"),
                 Text(money(row["balance"]), justify="right"),
-                row["due_date"],
-                Text(str(days) if days > 0 else "-", justify="right"),
-                row["segment"] or "-",
                 row["state"],
                 flags,
+                row["customer_name"][:20],
+                row["city"][:14],
+                Text(str(days) if days > 0 and not closed else "-", justify="right"),
+                row["due_date"],
+                row["customer"],
+                Text(money(row["amount"]), justify="right"),
+                row["segment"] or "-",
                 key=row["invoice"],
             )
+        if self.keep_cursor is not None and page.rows:
+            table.move_cursor(row=min(self.keep_cursor, len(page.rows) - 1))
+        self.keep_cursor = None
         self.show_status()
         if self.asked_at:
             self.call_after_refresh(self._painted, self.asked_at)
@@ -158,10 +183,11 @@ class QueueScreen(BookScreen):
         arrow = "↓" if self.filters.descending else "↑"
         slow = "" if self.filters.sort in INDEXED_SORTS else "  (no index: slow on a big book)"
         active = self.filters.line()
+        scope = {"open": "open invoices", "all": "all invoices", "closed": "closed invoices"}
         self.query_one("#queue-status", Static).update(
-            f"page {len(self.starts)} · rows {first + 1 if shown else 0:,}–{first + shown:,} "
-            f"of {of} · sorted by {self.filters.sort} {arrow}{slow}"
-            + (f" · filter: {active}" if active else "")
+            f"{scope.get(self.filters.show, self.filters.show)} · "
+            f"{first + 1 if shown else 0:,}–{first + shown:,} of {of} · "
+            f"by {self.filters.sort} {arrow}{slow}" + (f" · {active}" if active else "")
         )
 
     # -- actions ---------------------------------------------------------------
@@ -191,12 +217,95 @@ class QueueScreen(BookScreen):
         self.starts = [None]
         self.load_page()
 
-    def action_sort(self) -> None:
-        names = list(SORTS)
-        self.filters = self.filters.with_(
-            sort=names[(names.index(self.filters.sort) + 1) % len(names)]
-        )
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
+    async def action_sort(self) -> None:
+        chosen = await self.ask(
+            PickDialog("Sort the queue by", [(k, label) for k, label in SORT_MENU],
+                       f"now: {self.filters.sort} (r reverses)")
+        )  # fmt: skip
+        if chosen:
+            self.filters = self.filters.with_(sort=chosen)
+            self.apply()
+
+    def action_show_all(self) -> None:
+        cycle = {"open": "all", "all": "closed", "closed": "open"}
+        self.filters = self.filters.with_(show=cycle.get(self.filters.show, "open"))
+        self.query_one("#filter", Input).value = self.filters.line()
         self.apply()
+
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
+    async def action_export(self) -> None:
+        from pathlib import Path
+
+        from mahnwerk.tui.export import export
+
+        name = f"mahnwerk-queue-{self.ctx.today:%Y-%m-%d}.csv"
+        form = await self.ask(
+            FormDialog("Export the current filter", [Field("path", "File (.csv or .xlsx)", name)],
+                       lambda v: None if v["path"].strip().lower().endswith((".csv", ".xlsx"))
+                       else ("path", "the file name must end in .csv or .xlsx"),
+                       detail=f"{self.filters.show} invoices {self.filters.line()}".strip()
+                       + "\nCSV: ; separated, decimal comma, UTF-8 (Excel opens it)")
+        )  # fmt: skip
+        if form is None:
+            return
+        path = Path(form["path"].strip()).expanduser()
+        try:
+            n = export(self.ctx.engine, self.filters, self.ctx.today, path)
+        except (OSError, ValueError) as exc:
+            self.notify(f"not exported: {exc}", severity="error", timeout=8)
+            return
+        self.notify(f"{n:,} invoices written to {path}")
+
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
+    async def action_save_filter(self) -> None:
+        from mahnwerk.engine.saved_filters import save_filter
+
+        form = await self.ask(
+            FormDialog("Save this filter", [Field("name", "Name", "", "e.g. big court cases")],
+                       lambda v: None if v["name"].strip() else ("name", "a name, please"),
+                       detail=f"{self.filters.line() or '(open invoices)'}, "
+                       f"by {self.filters.sort}")
+        )  # fmt: skip
+        if form is not None:
+            save_filter(self.ctx.engine, self.ctx.operator, form["name"], self.filters.line(),
+                        self.filters.sort, self.filters.descending)  # fmt: skip
+            self.notify(f"filter {form['name'].strip()!r} saved (l lists them)")
+
+    @work(group="queue-dialog")  # never cancelled while its dialog is open
+    async def action_load_filter(self) -> None:
+        from mahnwerk.engine.saved_filters import saved_filters
+
+        kept = {f["name"]: f for f in saved_filters(self.ctx.engine, self.ctx.operator)}
+        if not kept:
+            self.notify("no saved filters yet: set a filter, then w saves it")
+            return
+        chosen = await self.ask(
+            PickDialog("Saved filters", [(n, f"{n}: {f['line'] or '(open invoices)'}")
+                                         for n, f in kept.items()])
+        )  # fmt: skip
+        if chosen:
+            f = kept[chosen]
+            self.show_filter(QueueFilter.parse(f["line"], f["sort"], f["descending"]))
+
+    def show_filter(self, filters: QueueFilter) -> None:
+        """Show the queue narrowed to `filters` (the dashboard's rows open it this way)."""
+        self.filters = filters
+        if not self.is_mounted:  # first visit: `on_mount` reads these filters
+            return
+        self.query_one("#filter", Input).value = filters.line()
+        self.apply()
+
+    def action_customer(self) -> None:
+        table = self.query_one("#queue", DataTable)
+        if table.row_count:
+            from mahnwerk.engine.customer_view import customer_of_invoice
+            from mahnwerk.tui.customer import CustomerScreen
+
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            self.app.push_screen(
+                CustomerScreen(customer_of_invoice(self.ctx.engine, str(key.value)))
+            )
 
     def action_reverse(self) -> None:
         self.filters = self.filters.with_(descending=not self.filters.descending)
@@ -210,13 +319,16 @@ class QueueScreen(BookScreen):
 
     def action_clear_filters(self) -> None:
         self.query_one("#filter", Input).value = ""
-        self.filters = QueueFilter(sort=self.filters.sort, descending=self.filters.descending)
+        self.filters = QueueFilter(sort=self.filters.sort, descending=self.filters.descending,
+                                   show=self.filters.show)  # fmt: skip
         self.apply()
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
         try:
             candidate = QueueFilter.parse(event.value, self.filters.sort, self.filters.descending)
+            if "show=" not in event.value:
+                candidate = candidate.with_(show=self.filters.show)
         except FilterError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return

@@ -13,17 +13,22 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.runner import RunStats, run
 from mahnwerk.tui.base import BookScreen
 from mahnwerk.tui.data import last_run_id, run_changes
+from mahnwerk.tui.dates import DateError, parse_day
 from mahnwerk.tui.dialogs import ConfirmDialog
 
 
 class RunScreen(BookScreen):
-    BINDINGS = [Binding("ctrl+r", "run", "Run", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("escape", "leave_field", "Leave the date field", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -34,7 +39,7 @@ class RunScreen(BookScreen):
         with Horizontal(id="run-bar"):
             yield Label("Run the engine for ")
             yield Input(self.ctx.today.isoformat(), id="run-date", placeholder="YYYY-MM-DD")
-            yield Label(" (Enter or ctrl+r)")
+            yield Label(" (Enter or ctrl+r; Esc leaves)")
         yield ProgressBar(id="run-progress", total=100, show_eta=False)
         yield Static("", id="run-summary")
         yield Static("[b]Moves[/b]", classes="section")
@@ -52,27 +57,31 @@ class RunScreen(BookScreen):
             events.add_column(label, key=label)
         self.query_one("#run-date", Input).focus()
 
+    def action_leave_field(self) -> None:
+        """Esc: out of the date field, so the number keys switch screens again."""
+        self.query_one("#moves", DataTable).focus()
+
     @on(Input.Submitted, "#run-date")
     def submitted(self) -> None:
         self.action_run()
 
     def action_run(self) -> None:
+        if isinstance(self.app.screen, ModalScreen):
+            return  # a confirmation is open already: never a second one on top
         if self.running:
             self.notify("A run is already going.", timeout=2)
             return
         text = self.query_one("#run-date", Input).value.strip()
         try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            self.notify(
-                f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-31", severity="error"
-            )
+            day = parse_day(text, self.ctx.today, "run date")
+        except DateError as exc:
+            self.notify(str(exc), severity="error")
             return
         self.confirm_and_run(day)
 
-    @work(exclusive=True, group="run-confirm")
+    @work(group="run-confirm")  # never cancelled while its dialog is open
     async def confirm_and_run(self, day: date) -> None:
-        if not await self.app.push_screen_wait(
+        if not await self.ask(
             ConfirmDialog(
                 f"Run the engine for {day.isoformat()}?",
                 "Every invoice due on or before that date moves on: letters and e-mails are "

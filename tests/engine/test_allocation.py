@@ -14,7 +14,6 @@ from mahnwerk.engine.allocation import (
     OpenClaim,
     allocate_366,
     allocate_367,
-    split_costs,
 )
 
 D = Decimal
@@ -45,11 +44,6 @@ def test_payment_above_the_balance_is_an_over_payment() -> None:
 def test_amounts_finer_than_a_cent_are_refused() -> None:
     with pytest.raises(ValueError, match="cents"):
         allocate_367(D("1.005"), principal=D("2.00"))
-
-
-def test_costs_part_is_spread_over_cost_items_in_order() -> None:
-    items = [("fee", D("1.00")), ("lump_sum", D("40.00"))]
-    assert split_costs(D("10.00"), items) == (("fee", D("1.00")), ("lump_sum", D("9.00")))
 
 
 def claim(cid: str, due: str, principal: str, **kw: object) -> OpenClaim:

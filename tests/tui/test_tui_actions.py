@@ -49,7 +49,7 @@ from mahnwerk.engine.runner import run
 from mahnwerk.tui.app import MahnwerkApp
 from mahnwerk.tui.approvals import ApprovalsScreen
 from mahnwerk.tui.bank import BankEntryDialog, BankScreen
-from mahnwerk.tui.dialogs import ConfirmDialog, FormDialog, HelpScreen
+from mahnwerk.tui.dialogs import ConfirmDialog, FormDialog, HelpScreen, PickDialog
 from mahnwerk.tui.invoice import InvoiceScreen
 
 
@@ -134,7 +134,8 @@ def test_four_eyes_approval_needs_two_different_operators(book: Engine):
         assert approval_of(book, "RE-2001").status == "pending"
         assert "waiting for another person" in notes(pilot.app)
         # the same operator again: the engine refuses, nothing is written
-        assert table.get_row_at(0)[6] == "anna"
+        assert table.get_row_at(0)[7] == "anna"  # approved by
+        assert table.get_row_at(0)[4] == "Anna Schmidt"  # the customer's name
         detail = str(pilot.app.screen.query_one("#approval-detail", Static).render())
         assert "approved first by anna" in detail and "already approved" in detail
         await keys(pilot, "a", "enter", "y")
@@ -213,33 +214,39 @@ def test_queue_filters_and_opens_the_invoice(book: Engine):
     async def scenario(pilot: Pilot) -> None:
         await keys(pilot, "2")
         table = pilot.app.screen.query_one("#queue", DataTable)
-        assert table.row_count == 20
+        assert table.row_count == 19  # open invoices only: the paid RE-2010 is left out
         status = pilot.app.screen.query_one("#queue-status", Static)
-        assert "of 20" in str(status.render())
+        assert "open invoices" in str(status.render()) and "of 19" in str(status.render())
+        assert table.get_row_at(0)[0] == "RE-1001"  # the oldest due date first
         await keys(pilot, "f")
         await type_text(pilot, "state=mahnung_2")
         await keys(pilot, "enter")
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
-            "RE-2001", "RE-2002", "RE-2004", "RE-2005", "RE-2011",
+            "RE-2001", "RE-2002", "RE-2011", "RE-2004", "RE-2005",
         ]  # fmt: skip
         assert "of 5" in str(status.render())
         await keys(pilot, "slash", "end")  # focus selects the line: append instead
         await type_text(pilot, " schmidt")
         await keys(pilot, "enter")
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["RE-2001", "RE-2011"]
-        await keys(pilot, "x")  # clear: everything again
-        assert table.row_count == 20
+        await keys(pilot, "x")  # clear: every open invoice again
+        assert table.row_count == 19
+        await keys(pilot, "a")  # open → all
+        assert table.row_count == 20 and "all invoices" in str(status.render())
         await keys(pilot, "f")
         await type_text(pilot, "overdue>=viele")
         await keys(pilot, "enter")
         assert "is not a whole number" in notes(pilot.app)
         assert table.row_count == 20
         pilot.app.screen.query_one("#filter", Input).value = "overdue>=100 amount>=50"
-        await keys(pilot, "enter", "s")  # filtered, then sorted by number
+        await keys(pilot, "enter", "s")  # filtered, then the sort menu
+        assert isinstance(pilot.app.screen, PickDialog)
+        await keys(pilot, "down", "down", "down", "enter")  # by invoice number
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
             "RE-1001", "RE-1002", "RE-1003", "RE-2001", "RE-2002", "RE-2010",
         ]  # fmt: skip
-        assert "filter: amount>=50 overdue>=100" in str(status.render())
+        assert "by number" in str(status.render())
+        assert "amount>=50 overdue>=100" in str(status.render())
         await keys(pilot, "r")  # reversed
         assert table.get_row_at(0)[0] == "RE-2010"
         await keys(pilot, "enter")
@@ -258,24 +265,23 @@ def test_invoice_actions_go_to_the_inbox_and_the_next_run_applies_them(book: Eng
         await keys(pilot, "enter", "enter")
         screen = pilot.app.screen
         assert isinstance(screen, InvoiceScreen) and screen.invoice == "RE-2007"
-        # a payment: a bad amount is refused in the dialog, then confirmed
+        # a payment: a bad amount is refused in the dialog, the cursor goes back to it
         await keys(pilot, "p")
         await type_text(pilot, "zehn")
         await keys(pilot, "enter", "enter")
         assert "not an amount" in str(pilot.app.screen.query_one("#error", Static).render())
+        assert pilot.app.focused is pilot.app.screen.query_one("#field-amount", Input)
         pilot.app.screen.query_one("#field-amount", Input).value = "100,00"
-        await keys(pilot, "enter")
-        assert isinstance(pilot.app.screen, ConfirmDialog)
-        assert "100.00 EUR on RE-2007" in pilot.app.screen.question
-        await keys(pilot, "y")
+        await keys(pilot, "enter", "enter")  # to the date (today), then submit
+        assert isinstance(pilot.app.screen, InvoiceScreen)  # recorded; u would undo it
         await keys(pilot, "o")
-        await type_text(pilot, "2024-06-20")
-        await keys(pilot, "enter", "enter")
+        await type_text(pilot, "2024-06-20")  # ISO works as well as 20.06.2024
+        await keys(pilot, "enter", "enter", "enter", "enter")
         await keys(pilot, "h")
         await type_text(pilot, "Kunde ruft an")
         await keys(pilot, "enter", "enter")
         waiting = str(screen.query_one("#waiting", Static).render())
-        assert "payment_partial on 2024-06-03 by anna amount=100.00" in waiting
+        assert "payment_partial 2024-06-03 by anna amount=100.00" in waiting
         assert "promise_made" in waiting and "hold" in waiting
         await keys(pilot, "escape", "escape")  # back to the queue
         await keys(pilot, "x", "slash")
@@ -432,9 +438,9 @@ def test_the_bank_screen_is_one_register_call_and_keys_stay_unique(book: Engine)
 
     drive(make_app(book, "anna"), scenario)
     assert [e.name for e in registry.SCREENS] == [
-        "dashboard", "queue", "approvals", "policy", "run", "bank",
+        "dashboard", "queue", "approvals", "policy", "run", "bank", "today",
     ]  # fmt: skip
-    assert [e.key for e in registry.SCREENS] == ["1", "2", "3", "4", "5", "6"]
+    assert [e.key for e in registry.SCREENS] == ["1", "2", "3", "4", "5", "6", "0"]
 
 
 # ---------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def every_page(engine: Engine, filters: QueueFilter, size: int = 3) -> list[dict
 @pytest.mark.parametrize("sort", list(SORTS))
 def test_paging_by_key_shows_every_invoice_once_in_order(book: Engine, sort, descending):
     everything = list_invoices(book, limit=1000)
-    rows = every_page(book, QueueFilter(sort=sort, descending=descending))
+    rows = every_page(book, QueueFilter(sort=sort, descending=descending, show="all"))
     assert sorted(r["invoice"] for r in rows) == sorted(r["invoice"] for r in everything)
     assert len(rows) == len(everything) == 20
     field = {"number": "invoice", "due date": "due_date", "customer": "customer"}.get(sort)
@@ -66,10 +66,28 @@ def test_filters_and_counts_agree_with_the_engine(book: Engine):
         "re-100": lambda r: r["invoice"].startswith("RE-100"),
     }
     for line, keep in cases.items():
-        filters = QueueFilter.parse(line)
+        filters = QueueFilter.parse(line + " show=all", sort="entry")
         expected = [r["invoice"] for r in everything if keep(r)]
         assert [r["invoice"] for r in every_page(book, filters)] == expected, line
         assert queue_count(book, filters, AS_OF) == len(expected), line
+
+
+def test_the_queue_opens_on_open_invoices_and_says_so_in_its_line(book: Engine):
+    """The queue used to open on every invoice, paid ones first (issue 14)."""
+    everything = list_invoices(book, limit=1000)
+    paid = [r["invoice"] for r in everything if r["state"] == "paid"]
+    assert paid == ["RE-2010"]
+    default = every_page(book, QueueFilter())
+    assert [r["invoice"] for r in default] == sorted(
+        (r["invoice"] for r in everything if r["state"] != "paid"),
+        key=lambda i: next((r["due_date"], r["invoice"]) for r in everything if r["invoice"] == i),
+    )  # open invoices, oldest due date first
+    assert queue_count(book, QueueFilter(), AS_OF) == 19
+    closed = QueueFilter.parse("show=closed")
+    assert [r["invoice"] for r in every_page(book, closed)] == ["RE-2010"]
+    assert closed.line() == "show=closed" and QueueFilter().line() == ""
+    with pytest.raises(FilterError, match="show=open, show=all or show=closed"):
+        QueueFilter.parse("show=everything")
 
 
 def test_the_filter_line_is_read_back_and_refuses_what_it_cannot_read():

@@ -76,7 +76,7 @@ def test_approve_an_escalation_with_key_presses_in_tmux(tmp_path: Path):
          "2024-06-03"]
     )  # fmt: skip
     try:
-        term.wait_for("Approvals waiting")
+        term.wait_for("waiting:")  # the Today screen comes first
         term.keys("3")
         shown = term.wait_for("escalation(s) waiting")
         assert "RE-2001" in shown and "you are carla" in shown

@@ -121,8 +121,72 @@ def build_book(url: str) -> Engine:
         engine, "RE-2012", "dispute_opened", date(2024, 5, 20), "ben", NOW - timedelta(days=14),
         {"note": "Ware beschädigt"},
     )  # fmt: skip
+    weekly(engine, policies, first + timedelta(days=7), AS_OF)
     run(engine, AS_OF, policies, NOW)
     return engine
+
+
+def weekly(engine: Engine, policies: PolicySet, start: date, end: date) -> None:
+    """A run every Monday from `start` until before `end`: a run moves an invoice at most one
+    letter level (catch-up), so the book is dunned week by week as an office would."""
+    day = start
+    while day < end:
+        run(engine, day, policies, datetime.combine(day, datetime.min.time(), tzinfo=UTC))
+        day += timedelta(days=7)
+
+
+KEY_ACCOUNT_POLICY = Path(__file__).parents[2] / "policies" / "key_account.mahn"
+
+
+def build_monday_book(url: str) -> Engine:
+    """The fixed book plus what a Monday brings (the tmux and worklist tests): a key account
+    (K-300, policy `key_account.mahn`) whose invoice is due for a phone call, a promise
+    that falls due on the as-of date, and a run on the Friday before.  Kept small: under
+    a second to build."""
+    init_db(url)
+    engine = make_engine(url)
+    with contextlib.chdir(POLICY.parent):
+        deploy(engine, POLICY.name, NOW - timedelta(days=150))
+    deploy(engine, KEY_ACCOUNT_POLICY, NOW - timedelta(days=150),
+           applies_to='"key_account" in customer.tags', priority=0)  # fmt: skip
+    with engine.begin() as conn:
+        ids = {}
+        for ext, name, kind, region, email in CUSTOMERS:
+            ids[ext] = conn.execute(
+                insert(CUST).values(
+                    external_id=ext, name=name, type=kind, region=region, email=email,
+                    phone=f"+49 40 5550{ext[-3:]}", city=CITIES.get(ext, "Hamburg"),
+                )
+            ).inserted_primary_key[0]  # fmt: skip
+        ids["K-300"] = conn.execute(
+            insert(CUST).values(
+                external_id="K-300", name="Hanse Maschinenbau AG", type="B2B", region="HH",
+                email="ap@hanse-mb.example", phone="+49 40 555 0300", city="Hamburg",
+                tags="key_account",
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        for number, cust, due, amount in [*INVOICES, ("RE-3001", "K-300", date(2024, 5, 6),
+                                                      "18400.00")]:  # fmt: skip
+            conn.execute(
+                insert(INV).values(
+                    external_id=number, customer_id=ids[cust], issue_date=due - timedelta(days=14),
+                    due_date=due, amount=Decimal(amount),
+                )
+            )  # fmt: skip
+    policies = PolicySet.load(engine)
+    run(engine, date(2024, 3, 4), policies, datetime(2024, 3, 4, 6, 0, tzinfo=UTC))
+    weekly(engine, policies, date(2024, 3, 11), date(2024, 5, 27))
+    record_event(
+        engine, "RE-2006", "promise_made", date(2024, 5, 27), "ben", NOW - timedelta(days=7),
+        {"promised_date": "2024-05-31"},
+    )  # fmt: skip
+    run(engine, date(2024, 5, 31), policies, datetime(2024, 5, 31, 6, 0, tzinfo=UTC))
+    run(engine, AS_OF, policies, NOW)
+    return engine
+
+
+CITIES = {"K-200": "Hamburg", "K-201": "Leipzig", "K-202": "Berlin", "K-203": "Freiburg",
+          "K-204": "München", "K-100": "Nürnberg", "K-101": "Kiel", "K-102": "Köln"}  # fmt: skip
 
 
 def build_bank_book(url: str) -> Engine:
@@ -183,9 +247,11 @@ def make_app(
     start: str = "dashboard",
     today: date = AS_OF,
     now: datetime = NOW,
+    poll: float = 0,
 ) -> MahnwerkApp:
-    """The app on a fixed date and clock, as a test drives it."""
-    return MahnwerkApp(engine, operator, today, lambda: now, start=start)
+    """The app on a fixed date and clock, as a test drives it (no polling unless asked:
+    a refresh in the middle of a pilot's key presses would make the tests flaky)."""
+    return MahnwerkApp(engine, operator, today, lambda: now, start=start, poll=poll)
 
 
 def make_bank_app(engine: Engine, operator: str = "anna") -> MahnwerkApp:
@@ -208,7 +274,7 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-ASKING = {"decide", "invoice-action", "run-confirm", "bank-decide"}
+ASKING = {"decide", "invoice-action", "run-confirm", "bank-decide", "queue-dialog", "today-action"}
 """Worker groups of the screens' dialog flows (`push_screen_wait`)."""
 
 

@@ -1,0 +1,296 @@
+"""Read-only views an operator needs around one customer or one invoice.
+
+The customer at a glance (every invoice with its balance and state, contacts,
+segment, risk score with its reasons, promises and plans, notes, the message
+history), the search that finds customers by number or name — with city and
+number, so namesakes can be told apart — and, for an invoice's story, what
+happens next and the policy text behind a rule.  Each read follows an index
+(customer number, `invoice.customer_id`, `outbox.customer_id`, `event.invoice_id`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, func, or_, select
+
+from mahnwerk.dsl import ir
+from mahnwerk.dsl.compile import compile_source
+from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INBOX, INV, OUTBOX, PV
+from mahnwerk.engine.queries import NotFound, _base, invoice_row
+
+HITS = 50
+NOTE_KINDS = ("received_note", "withdrawn_note", "call_done", "task_done")
+
+
+def find_customers(engine: Engine, text: str, limit: int = HITS) -> list[dict[str, Any]]:
+    """Customers whose number is `text`, or whose number or name contains it; with city."""
+    text = text.strip()
+    if not text:
+        return []
+    like = f"%{text.lower()}%"
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(CUST.c.id, CUST.c.external_id, CUST.c.name, CUST.c.city, CUST.c.postal_code)
+            .where(
+                or_(
+                    CUST.c.external_id == text,
+                    func.lower(CUST.c.name).like(like),
+                    func.lower(CUST.c.external_id).like(like),
+                )
+            )
+            .order_by(CUST.c.name, CUST.c.external_id)
+            .limit(limit)
+        ).all()
+        ids = [r.id for r in rows]
+        open_ = {
+            cid: (n, Decimal(total or 0))
+            for cid, n, total in conn.execute(
+                select(INV.c.customer_id, func.count(),
+                       func.sum(DS.c.principal_open + DS.c.fees_open + DS.c.interest_open))
+                .join(DS, DS.c.invoice_id == INV.c.id)
+                .where(INV.c.customer_id.in_(ids), INV.c.closed_on.is_(None))
+                .group_by(INV.c.customer_id)
+            )
+        } if ids else {}  # fmt: skip
+    return [
+        {
+            "customer": r.external_id,
+            "name": r.name,
+            "city": " ".join(x for x in (r.postal_code, r.city) if x),
+            "open_invoices": open_.get(r.id, (0, Decimal(0)))[0],
+            "open_balance": open_.get(r.id, (0, Decimal(0)))[1],
+        }
+        for r in rows
+    ]
+
+
+@dataclass
+class CustomerView:
+    customer: dict[str, Any]
+    invoices: list[dict[str, Any]]
+    total_open: Decimal
+    risk_reasons: list[Any]
+    notes: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    waiting: list[dict[str, Any]]
+
+
+def customer_view(engine: Engine, customer: str, as_of: date | None = None) -> CustomerView:
+    """Everything an operator looks at before calling `customer` (a customer number)."""
+    with engine.connect() as conn:
+        cust = conn.execute(select(CUST).where(CUST.c.external_id == customer)).first()
+        if cust is None:
+            raise NotFound(f"no customer {customer!r}: check the number")
+        rows = conn.execute(
+            _base()
+            .add_columns(DS.c.plan_active, DS.c.paused_until, INV.c.id.label("iid"))
+            .where(INV.c.customer_id == cust.id)
+            .order_by(INV.c.due_date, INV.c.id)
+        ).all()
+        iids = [r.iid for r in rows]
+        behaviour = conn.execute(
+            select(BEHAVIOUR.c.risk_reasons).where(BEHAVIOUR.c.customer_id == cust.id)
+        ).scalar()
+        notes = conn.execute(
+            select(EVENT.c.occurred_on, EVENT.c.kind, EVENT.c.actor, EVENT.c.message,
+                   INV.c.external_id)
+            .join(INV, INV.c.id == EVENT.c.invoice_id)
+            .where(EVENT.c.invoice_id.in_(iids), EVENT.c.kind.in_(NOTE_KINDS))
+            .order_by(EVENT.c.id.desc())
+            .limit(30)
+        ).all() if iids else []  # fmt: skip
+        waiting = conn.execute(
+            select(INBOX, INV.c.external_id)
+            .join(INV, INV.c.id == INBOX.c.invoice_id)
+            .where(INBOX.c.invoice_id.in_(iids), INBOX.c.applied_run_id.is_(None))
+            .order_by(INBOX.c.id)
+        ).all() if iids else []  # fmt: skip
+        messages = conn.execute(
+            select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.template, OUTBOX.c.status,
+                   OUTBOX.c.not_before, OUTBOX.c.sent_at, INV.c.external_id)
+            .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
+            .where(OUTBOX.c.customer_id == cust.id)
+            .order_by(OUTBOX.c.id.desc())
+            .limit(30)
+        ).all()  # fmt: skip
+    invoices = []
+    for r in rows:
+        row = invoice_row(r, as_of)
+        row["plan"] = bool(r.plan_active)
+        row["paused_until"] = r.paused_until.isoformat() if r.paused_until else None
+        invoices.append(row)
+    total = sum(
+        (Decimal(i["balance"]) for i in invoices if i["state"] not in ir.TERMINAL_NAMES),
+        Decimal(0),
+    )
+    return CustomerView(
+        dict(cust._mapping),
+        invoices,
+        total,
+        json.loads(behaviour) if behaviour else [],
+        [dict(n._mapping) for n in notes],
+        [dict(m._mapping) for m in messages],
+        [
+            {
+                "id": w.id,
+                "invoice": w.external_id,
+                "kind": w.kind,
+                "date": w.occurred_on,
+                "actor": w.actor,
+                "payload": json.loads(w.payload or "{}"),
+            }
+            for w in waiting
+        ],  # fmt: skip
+    )
+
+
+def customer_of_invoice(engine: Engine, invoice: str) -> str:
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(CUST.c.external_id)
+            .join(INV, INV.c.customer_id == CUST.c.id)
+            .where(INV.c.external_id == invoice)
+        ).scalar()
+    if found is None:
+        raise NotFound(f"no invoice {invoice!r}")
+    return found
+
+
+# ---------------------------------------------------------------------------
+# An invoice: what happens next, and the policy text behind a rule
+# ---------------------------------------------------------------------------
+
+
+def waiting_events(engine: Engine, invoice: str) -> list[dict[str, Any]]:
+    """Inbox entries of this invoice no run has applied yet (each may be withdrawn)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(INBOX)
+            .join(INV, INV.c.id == INBOX.c.invoice_id)
+            .where(INV.c.external_id == invoice, INBOX.c.applied_run_id.is_(None))
+            .order_by(INBOX.c.occurred_on, INBOX.c.id)
+        ).all()
+    return [
+        {"id": r.id, "date": r.occurred_on.isoformat(), "kind": r.kind,
+         "payload": json.loads(r.payload or "{}"), "actor": r.actor}
+        for r in rows
+    ]  # fmt: skip
+
+
+def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(DS, INV.c.due_date, INV.c.issue_date, PV.c.source, PV.c.path)
+            .join(INV, INV.c.id == DS.c.invoice_id)
+            .join(PV, PV.c.id == DS.c.policy_version_id)
+            .where(INV.c.external_id == invoice)
+        ).first()
+    return row
+
+
+_COMPILED: dict[str, Any] = {}
+
+
+def _compiled(source: str, path: str) -> Any:
+    """Compiled once per policy text (a policy version never changes)."""
+    if source not in _COMPILED:
+        _COMPILED[source] = compile_source(source, path)
+    return _COMPILED[source]
+
+
+def next_step(engine: Engine, invoice: str) -> str:
+    """What the engine will do next with the invoice, and when, in one sentence."""
+    r = _policy_of(engine, invoice)
+    if r is None:
+        return "new: the next run starts it on its policy's ladder"
+    if r.state in ir.TERMINAL_NAMES:
+        return f"nothing: the invoice is {r.state.replace('_', ' ')}"
+    if r.pending_approval:
+        return f"{r.pending_approval} waits for approval (Approvals, key 3)"
+    if r.held:
+        return "nothing while on hold: release it to go on"
+    if r.disputed:
+        return "nothing while disputed: record the dispute's resolution to go on"
+    when = f" on {r.next_check_on:%d.%m.%Y}" if r.next_check_on else ""
+    if r.pause_reason:
+        until = f" until {r.paused_until:%d.%m.%Y}" if r.paused_until else ""
+        return f"paused ({r.pause_reason}){until}; the engine looks again{when}"
+    compiled = _compiled(r.source, r.path)
+    g = compiled.graphs.get(r.segment)
+    best: tuple[date, str] | None = None
+    for rule in compiled.rules_from(r.segment, r.state):
+        t = rule.trigger
+        if rule.kind != "ladder" or not isinstance(t, ir.TimeTrigger):
+            continue
+        base = {ir.Anchor.STATE: r.entered_on, ir.Anchor.DUE: r.due_date}.get(
+            t.anchor, r.issue_date
+        )
+        days = t.offset.days * 7 // 5 if t.offset.business else t.offset.days
+        fire = max(base + timedelta(days=days), r.next_check_on or base)
+        state = g.nodes[rule.target].get("state") if g is not None and rule.target in g else None
+        title = f"{state.title} ({rule.target})" if state and state.title else rule.target
+        if best is None or fire < best[0]:
+            best = (fire, title + (f" if {_guard(rule)}" if rule.guard is not None else ""))
+    if best is None:
+        return f"nothing by itself: {r.state} waits for a person or an event"
+    return f"{best[1]} on {best[0]:%d.%m.%Y}, unless paid by then"
+
+
+def _guard(rule: Any) -> str:
+    from mahnwerk.dsl.expr import format_expr
+
+    return format_expr(rule.guard)
+
+
+def rule_file(rule: str) -> tuple[str, int] | None:
+    """`policies/x.mahn:49` → ("policies/x.mahn", 49); None for `engine` and the like."""
+    path, sep, line = (rule or "").rpartition(":")
+    if not sep or not line.isdigit():
+        return None
+    return path, int(line)
+
+
+def short_rule(rule: str | None, cwd: str | None = None) -> str:
+    """A rule as people read it: the policy file relative to where it was deployed from
+    (an absolute path inside the current folder loses the folder), with its line."""
+    found = rule_file(rule or "")
+    if found is None:
+        return rule or ""
+    path, line = found
+    if os.path.isabs(path):
+        here = cwd or os.getcwd()
+        rel = os.path.relpath(path, here)
+        path = (
+            rel
+            if not rel.startswith("..")
+            else os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))
+        )
+    return f"{path}:{line}"
+
+
+def policy_text(engine: Engine, rule: str) -> tuple[str, str, int] | None:
+    """The stored text of the policy a rule cites (its deployed version), and the line."""
+    found = rule_file(rule)
+    if found is None:
+        return None
+    path, line = found
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(PV.c.path, PV.c.source).where(PV.c.path == path).order_by(PV.c.id.desc())
+        ).first()
+        if row is None:  # deployed under another spelling of the path: match the file name
+            name = os.path.basename(path)
+            row = conn.execute(
+                select(PV.c.path, PV.c.source)
+                .where(PV.c.path.like(f"%{name}"))
+                .order_by(PV.c.id.desc())
+            ).first()
+    if row is None:
+        return None
+    return row.path, row.source, line
