@@ -383,7 +383,15 @@ def event_plan(
 
 @event_app.command("payment")
 def event_payment(
-    invoice: str, amount: str, on: OnOpt = None, by: ByOpt = "operator", db: DbOption = None
+    invoice: str,
+    amount: str,
+    on: OnOpt = None,
+    by: ByOpt = "operator",
+    allow_future: Annotated[
+        bool,
+        typer.Option("--allow-future", help="Accept a payment dated after today."),
+    ] = False,
+    db: DbOption = None,
 ) -> None:
     """Record a payment on an invoice (allocated per § 367 BGB by the next run)."""
     from decimal import Decimal, InvalidOperation
@@ -402,6 +410,13 @@ def event_payment(
         raise typer.Exit(2)
     now = _now()
     day = _date(on, "--on") if on else now.date()
+    if day > now.date() and not allow_future:
+        from mahnwerk.errors import MahnwerkError
+
+        raise MahnwerkError(
+            f"a payment dated {day:%d.%m.%Y} is after today ({now.date():%d.%m.%Y})",
+            "record money on the day it arrived; --allow-future holds it until its date",
+        )
     engine = open_engine(db)
     inv = m.Invoice.__table__
     pay = m.Payment.__table__

@@ -223,7 +223,10 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     out = books("event", "dispute", "RE-2024-0005", "--on", "2024-03-20", "--by", "anna").stdout
     assert out.startswith("recorded dispute_opened for RE-2024-0005 on 2024-03-20")
     books("event", "promise", "RE-2024-0002", "--until", "2024-04-19", "--on", "2024-03-10")
-    out = books("event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25").stdout
+    refused = books("event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25", code=1)
+    assert "a payment dated 25.04.2024 is after today (05.03.2024)" in refused.stderr
+    out = books("event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25",
+                "--allow-future").stdout
     assert out.startswith("recorded payment of 1000.00 on RE-2024-0004 (2024-04-25)")
 
     # The daily runs up to 1 June (a catch-up run moves an invoice one letter level only).
@@ -372,6 +375,7 @@ STALE_MESSAGE_BUG = (
 def test_a_catch_up_run_queues_no_reminder_for_an_invoice_paid_meanwhile(books: Mahnwerk):
     books("run", "--as-of", "2024-03-05")
     # erinnerung is due on 26 March; the customer pays in full on 28 March
+    books.today(date(2024, 3, 28))
     books("event", "payment", "RE-2024-0005", "250,00", "--on", "2024-03-28")
     books("run", "--as-of", "2024-04-02")
     data = books.json("show", "RE-2024-0005")
