@@ -8,13 +8,12 @@ prints what happened.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DbOption, day_option, open_engine
 
 
 def import_einvoice(
@@ -64,16 +63,6 @@ def import_opos(
     typer.echo(str(result))
 
 
-def _day(text: str, option: str) -> date:
-    from mahnwerk.engine.importer import CellError, parse_date
-    from mahnwerk.errors import EXIT_USAGE, MahnwerkError
-
-    try:
-        return parse_date(text)
-    except CellError as exc:
-        raise MahnwerkError(f"{option}: {exc}", exc.hint, EXIT_USAGE) from None
-
-
 def export_datev(
     period_from: Annotated[
         str | None, typer.Option("--from", help="First booking day (2026-03-01 or 01.03.2026).")
@@ -108,7 +97,7 @@ def export_datev(
         from mahnwerk.errors import EXIT_USAGE, MahnwerkError
 
         raise MahnwerkError("give the period", "--from DATE --to DATE (or --list)", EXIT_USAGE)
-    start, end = _day(period_from, "--from"), _day(period_to, "--to")
+    start, end = day_option(period_from, "--from"), day_option(period_to, "--to")
     settings = load_datev_settings(config)
     target = out or Path(f"EXTF_Buchungsstapel_{start:%Y%m%d}_{end:%Y%m%d}.csv")
     engine = open_engine(db)
@@ -137,7 +126,7 @@ def export_handover(
     from mahnwerk.engine.comms.config import load_settings
 
     settings = load_settings(config)
-    day = _day(since, "--since") if since else None
+    day = day_option(since, "--since") if since else None
     engine = open_engine(db)
     try:
         result = write_handover(engine, settings, out, agency, day)

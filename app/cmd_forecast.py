@@ -7,13 +7,13 @@ there); the table, CSV, JSON and chart speak German or English (`--lang`).
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mahnwerk.options import DbOption, open_engine
+from mahnwerk.options import DbOption, day_option, open_engine
 
 TEXT = {
     "de": {"title": "Erwarteter Zahlungseingang je Woche", "week": "Woche ab",
@@ -25,16 +25,6 @@ TEXT = {
            "baseline": "due + delay", "from": "open items on", "unit": "k€",
            "items": "open items", "total": "in all"},
 }  # fmt: skip
-
-
-def _day(text: str, option: str) -> date:
-    from mahnwerk.engine.importer import CellError, parse_date
-    from mahnwerk.errors import EXIT_USAGE, MahnwerkError
-
-    try:
-        return parse_date(text)
-    except CellError as exc:
-        raise MahnwerkError(f"{option}: {exc}", exc.hint, EXIT_USAGE) from None
 
 
 def _money(value, lang: str) -> str:  # type: ignore[no-untyped-def]
@@ -72,7 +62,7 @@ def forecast_cmd(
         from mahnwerk.engine.history import read_database
         from mahnwerk.engine.reports import last_run_day
 
-        day = _day(as_of, "--as-of") if as_of else last_run_day(engine)
+        day = day_option(as_of, "--as-of") if as_of else last_run_day(engine)
         model = fc.Model(read_database(engine, day), day)
         result = fc.forecast(model, fc.items_from_database(engine, day), weeks)
     finally:

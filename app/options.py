@@ -7,6 +7,7 @@ importing the whole command line.
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -112,3 +113,17 @@ def _probe_sqlite(path: Path, where: str) -> None:
             ) from None
     finally:
         conn.close()
+
+
+def day_option(text: str, option: str) -> date:
+    """A date typed after `option` (2026-03-01 or 01.03.2026), read by the importer's parser.
+
+    A date that does not exist is a usage error naming the option and the text.
+    """
+    from mahnwerk.engine.importer import CellError, parse_date
+    from mahnwerk.errors import EXIT_USAGE, MahnwerkError
+
+    try:
+        return parse_date(text)
+    except CellError as exc:
+        raise MahnwerkError(f"{option}: {exc}", exc.hint, EXIT_USAGE) from None
