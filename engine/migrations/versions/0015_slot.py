@@ -1,0 +1,25 @@
+"""Reserved for issue 17: the customer portal: link tokens, revocations, portal actions, feedback.
+
+Parallel work fills one slot each, so the migrations keep one linear history. An empty
+slot upgrades nothing; the work that owns it replaces this body (and may rename the file).
+
+Revision ID: 0015
+Revises: 0014
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0015"
+down_revision: str | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
