@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, or_, select
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import compile_source
+from mahnwerk.engine import step as stepper
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INBOX, INV, OUTBOX, PV
 from mahnwerk.engine.queries import NotFound, _base, invoice_row
 
@@ -184,14 +185,33 @@ def waiting_events(engine: Engine, invoice: str) -> list[dict[str, Any]]:
 
 
 def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
+    """The invoice's record, its row, its customer (as the runner reads them) and policy text."""
+    from mahnwerk.engine.runner import _customers, invoice_value, record_value
+
     with engine.connect() as conn:
         row = conn.execute(
-            select(DS, INV.c.due_date, INV.c.issue_date, PV.c.source, PV.c.path)
+            select(
+                DS,
+                INV.c.external_id.label("inv_ext"),
+                INV.c.customer_id,
+                INV.c.issue_date,
+                INV.c.due_date,
+                INV.c.amount,
+                INV.c.currency,
+                INV.c.due_date_agreed,
+                INV.c.notice_30_days,
+                INV.c.received_on,
+                PV.c.source,
+                PV.c.path,
+            )
             .join(INV, INV.c.id == DS.c.invoice_id)
             .join(PV, PV.c.id == DS.c.policy_version_id)
             .where(INV.c.external_id == invoice)
         ).first()
-    return row
+        if row is None:
+            return None
+        cust = _customers(conn, [row.customer_id])[row.customer_id]
+    return row, (record_value(row, row.inv_ext), invoice_value(row, cust.id, row.inv_ext), cust)
 
 
 _COMPILED: dict[str, Any] = {}
@@ -204,11 +224,17 @@ def _compiled(source: str, path: str) -> Any:
     return _COMPILED[source]
 
 
-def next_step(engine: Engine, invoice: str) -> str:
-    """What the engine will do next with the invoice, and when, in one sentence."""
-    r = _policy_of(engine, invoice)
-    if r is None:
+def next_step(engine: Engine, invoice: str, as_of: date | None = None) -> str:
+    """What the engine will do next with the invoice, and when, in one sentence.
+
+    The date is the one the run will use (`step.upcoming`: business days on the
+    customer's holiday calendar, grace and letter gap), never an estimate; a rule
+    already due says so ("at the next run").
+    """
+    found = _policy_of(engine, invoice)
+    if found is None:
         return "new: the next run starts it on its policy's ladder"
+    r, (record, inv, cust) = found
     if r.state in ir.TERMINAL_NAMES:
         return f"nothing: the invoice is {r.state.replace('_', ' ')}"
     if r.pending_approval:
@@ -222,24 +248,19 @@ def next_step(engine: Engine, invoice: str) -> str:
         until = f" until {r.paused_until:%d.%m.%Y}" if r.paused_until else ""
         return f"paused ({r.pause_reason}){until}; the engine looks again{when}"
     compiled = _compiled(r.source, r.path)
-    g = compiled.graphs.get(r.segment)
-    best: tuple[date, str] | None = None
-    for rule in compiled.rules_from(r.segment, r.state):
-        t = rule.trigger
-        if rule.kind != "ladder" or not isinstance(t, ir.TimeTrigger):
-            continue
-        base = {ir.Anchor.STATE: r.entered_on, ir.Anchor.DUE: r.due_date}.get(
-            t.anchor, r.issue_date
-        )
-        days = t.offset.days * 7 // 5 if t.offset.business else t.offset.days
-        fire = max(base + timedelta(days=days), r.next_check_on or base)
-        state = g.nodes[rule.target].get("state") if g is not None and rule.target in g else None
-        title = f"{state.title} ({rule.target})" if state and state.title else rule.target
-        if best is None or fire < best[0]:
-            best = (fire, title + (f" if {_guard(rule)}" if rule.guard is not None else ""))
-    if best is None:
+    day = as_of or r.next_check_on or r.entered_on or inv.due_date
+    upcoming = stepper.upcoming(record, inv, cust, compiled, day)
+    if not upcoming:
         return f"nothing by itself: {r.state} waits for a person or an event"
-    return f"{best[1]} on {best[0]:%d.%m.%Y}, unless paid by then"
+    fire, rule = upcoming[0]
+    g = compiled.graphs.get(r.segment)
+    state = g.nodes[rule.target].get("state") if g is not None and rule.target in g else None
+    title = f"{state.title} ({rule.target})" if state and state.title else rule.target
+    if rule.guard is not None:
+        title += f" if {_guard(rule)}"
+    if fire <= day:
+        return f"{title} at the next run, unless paid by then"
+    return f"{title} on {fire:%d.%m.%Y}, unless paid by then"
 
 
 def _guard(rule: Any) -> str:

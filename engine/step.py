@@ -1147,6 +1147,23 @@ def facts_at(
     return run.facts(day), run.calendar.add_business_days
 
 
+def upcoming(
+    record: Record, invoice: Invoice, customer: Customer, compiled: CompiledPolicy, today: date
+) -> list[tuple[date, Rule]]:
+    """The time rules out of the record's state, each on the day the engine would take it.
+
+    The dates are the step's own (`_Run.time_candidates`): the trigger counted on the
+    customer's calendar (business days skip weekends and the region's holidays), then
+    the floors of a pause, the A9 grace and the D4 letter gap.  Earliest first, the
+    highest priority first on one day.  For saying what happens next (the TUI's story)
+    with the very dates a run will use, not an estimate of them.  A rule whose condition
+    would not hold on its day (as far as today's facts tell) is left out: on that day the
+    engine would not take it either.
+    """
+    run = _Run(record, invoice, customer, compiled, today)
+    return [(day, rule) for day, rule in run.time_candidates() if run.quietly(rule.guard, day)]
+
+
 def step(
     record: Record | None,
     invoice: Invoice,

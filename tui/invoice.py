@@ -108,7 +108,7 @@ class InvoiceScreen(BookScreen):
         )
         self.query_one("#amounts", Static).update(self._amounts(head))
         self.query_one("#next-step", Static).update(
-            f"[b]Next:[/b] {escape(next_step(self.ctx.engine, self.invoice))}"
+            f"[b]Next:[/b] {escape(next_step(self.ctx.engine, self.invoice, self.ctx.today))}"
         )
         self.waiting = waiting_events(self.ctx.engine, self.invoice)
         self.query_one("#waiting", Static).update(
