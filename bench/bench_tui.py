@@ -24,6 +24,19 @@ built on first use in ~30-60 s): 1,000,000 open invoices of 250,000 B2C customer
 spread over the ladder of `policies/de_b2c_standard.mahn`, ~30,000 escalations
 waiting.  Only reads happen, so the cached file is used as it is.
 
+The operators' first screens are timed on the same book with a Monday's worth of
+work on top (`monday_layer`, written into a copy of the cached file, cached beside
+it): every invoice with a sent message and two log lines, 30,000 escalations
+waiting, 3,000 calls due, 2,000 bounces, 5,000 tasks, 500 unmatched credits, and
+300,000 operator events applied by earlier runs, 30,000 of them promises (20,000
+invoices still paused by one, a few hundred falling due on the as-of date):
+
+    open Today      key `0` from the dashboard: from the screen's creation until
+                    its list is painted (`latencies`, as the queue's);
+    customer view   from Today's line, key `c`: the same figure for the customer
+                    screen of a customer with 16 invoices, their messages and notes;
+    customer search the name search of ctrl+f (`find_customers`), for context.
+
     /tmp/venv/bin/python bench/bench_tui.py [--invoices 1000000] [--repeat 3] [--json]
 """
 
@@ -36,7 +49,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +138,173 @@ async def _filtered(engine: Any, today: Any, state: str) -> dict[str, Any]:
         return out
 
 
+# ---------------------------------------------------------------------------
+# A Monday's work on top of the big book (for Today and the customer view)
+# ---------------------------------------------------------------------------
+
+LAYER_VERSION = 1
+PROMISES_PAUSED = 20_000
+PROMISES_DUE_TODAY = 400
+
+
+def monday_layer(path: Path) -> Path:
+    """A copy of the cached book with a Monday's work in it, built once (~1 min).
+
+    Written with plain `sqlite3` in a few `executemany` batches: what matters here
+    is how many rows the screens' queries meet, not how they came about.
+    """
+    import random
+    import shutil
+    import sqlite3
+
+    out = path.with_name(f"{path.stem}-monday{LAYER_VERSION}.db")
+    if out.exists():
+        return out
+    part = out.with_suffix(".part.db")
+    shutil.copyfile(path, part)
+    rng = random.Random(20250915)
+    day = bench_run.AS_OF
+    stamp = f"{day:%Y-%m-%d} 06:00:00.000000"
+    con = sqlite3.connect(part)
+    invoices = con.execute("SELECT id, customer_id FROM invoice ORDER BY id").fetchall()
+
+    def days_ago(k: int) -> str:
+        return (day - timedelta(days=k)).isoformat()
+
+    # every invoice: one message sent, two log lines
+    con.executemany(
+        "INSERT INTO outbox (idempotency_key, invoice_id, customer_id, channel, template, "
+        "language, status, not_before, created_at, sent_at, attempts, payload) "
+        "VALUES (?, ?, ?, 'email', 'zahlungserinnerung', 'de', 'sent', ?, ?, ?, 1, '{}')",
+        ((f"m{i}", i, c, stamp, stamp, stamp) for i, c in invoices),
+    )
+    con.executemany(
+        "INSERT INTO event (invoice_id, customer_id, kind, occurred_on, recorded_at, actor, "
+        "rule, state_from, state_to, message, payload) VALUES (?, ?, ?, ?, ?, 'engine', "
+        "'policies/de_b2c_standard.mahn:44', ?, ?, ?, '{}')",
+        (
+            row
+            for i, c in invoices
+            for row in (
+                (i, c, "transition", days_ago(i % 40), stamp, "open", "erinnerung", "reminder"),
+                (i, c, "message_queued", days_ago(i % 40), stamp, None, None, "e-mail"),
+            )
+        ),
+    )
+    picks = rng.sample(invoices, 60_000)
+    calls, bounces, tasks = picks[:3_000], picks[3_000:5_000], picks[5_000:10_000]
+    approvals, credits = picks[10_000:40_000], picks[40_000:40_500]
+    con.executemany(
+        "INSERT INTO outbox (idempotency_key, invoice_id, customer_id, channel, template, "
+        "language, status, not_before, created_at, attempts, payload) "
+        "VALUES (?, ?, ?, 'call', 'anruf', 'de', 'queued', ?, ?, 0, '{}')",
+        ((f"c{i}", i, c, stamp, stamp) for i, c in calls),
+    )
+    con.executemany(
+        "INSERT INTO outbox (idempotency_key, invoice_id, customer_id, channel, template, "
+        "language, status, not_before, created_at, attempts, last_error, payload) "
+        "VALUES (?, ?, ?, 'email', 'mahnung_1', 'de', 'failed', ?, ?, 3, '550 no such user', "
+        "'{}')",
+        ((f"b{i}", i, c, stamp, stamp) for i, c in bounces),
+    )
+    con.executemany(
+        "INSERT INTO event (invoice_id, customer_id, kind, occurred_on, recorded_at, actor, "
+        "message, payload) VALUES (?, ?, ?, ?, ?, 'engine', 'for a person', '{}')",
+        ((i, c, rng.choice(("task_handover", "task_notify", "task_file_claim")),
+          days_ago(rng.randrange(30)), stamp) for i, c in tasks),
+    )  # fmt: skip
+    con.executemany(
+        "INSERT INTO approval (invoice_id, target_state, summary, rule, required, status, "
+        "requested_on, amount) VALUES (?, 'inkasso', 'hand over', "
+        "'policies/de_b2c_standard.mahn:69', 1, 'pending', ?, 100)",
+        ((i, days_ago(rng.randrange(20))) for i, _c in approvals),
+    )
+    con.executemany(
+        "INSERT INTO bank_entry (entry_key, account, statement, booked_on, amount, currency, "
+        "direction, kind, counterparty_name, remittance, file, status, imported_at) "
+        "VALUES (?, 'DE02', 'S1', ?, 45, 'EUR', 'C', 'credit', 'Payer', 'Danke', 'x.xml', "
+        "'unmatched', ?)",
+        ((f"e{i}", days_ago(1), stamp) for i, _c in credits),
+    )
+    # operator events applied by earlier runs; the promises among them pause invoices
+    applied = rng.sample(invoices, 300_000)
+    kinds = ("payment_partial", "conversation", "dispute_opened", "note")
+    promised = applied[:30_000]
+    rows = [
+        (i, rng.choice(kinds), days_ago(rng.randrange(60)), stamp, "{}")
+        for i, _c in applied[30_000:]
+    ]
+    for n_, (i, _c) in enumerate(promised):
+        # still paused: promised for today (a few hundred) or later; the others were kept
+        # or broken, so their pause ended (the engine resumes 3 business days after)
+        if n_ < PROMISES_DUE_TODAY:
+            until = day
+        elif n_ < PROMISES_PAUSED:
+            until = day + timedelta(days=rng.randrange(1, 60))
+        else:
+            until = day - timedelta(days=rng.randrange(5, 60))
+        rows.append(
+            (i, "promise_made", days_ago(10), stamp, f'{{"promised_date": "{until.isoformat()}"}}')
+        )
+    con.executemany(
+        "INSERT INTO inbox (invoice_id, kind, occurred_on, recorded_at, actor, payload, "
+        "applied_run_id) VALUES (?, ?, ?, ?, 'anna', ?, 1)",
+        rows,
+    )
+    con.executemany(
+        "UPDATE dunning_state SET pause_reason = 'promise_made' WHERE invoice_id = ?",
+        ((i,) for i, _c in promised[:PROMISES_PAUSED]),
+    )
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+    os.replace(part, out)
+    return out
+
+
+def _busiest_customer(engine: Any) -> str:
+    from sqlalchemy import func, select
+
+    from mahnwerk.engine.models import CUST, INV
+
+    with engine.connect() as conn:
+        return conn.execute(
+            select(CUST.c.external_id)
+            .join(INV, INV.c.customer_id == CUST.c.id)
+            .group_by(CUST.c.id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).scalar_one()
+
+
+async def _operator_screens(engine: Any, today: Any) -> dict[str, float]:
+    """Today from the dashboard (key 0), then the customer of its first call (key c)."""
+    app = MahnwerkApp(engine, "bench", today, _clock, start="dashboard", poll=0)
+    out: dict[str, float] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait(pilot, {"dashboard"})
+        await pilot.press("0")
+        await _wait(pilot, {"today"})
+        assert app.screen.query_one("#today").row_count > 100, "Today is nearly empty"
+        out["today_ms"] = app.screen.latencies[-1]
+        await pilot.press("c")
+        await _wait(pilot, {"customer"})
+        out["customer_ms"] = app.screen.latencies[-1]
+    return out
+
+
+async def _customer_screen(engine: Any, today: Any, customer: str) -> float:
+    from mahnwerk.tui.customer import CustomerScreen
+
+    app = MahnwerkApp(engine, "bench", today, _clock, start="dashboard", poll=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait(pilot, {"dashboard"})
+        app.push_screen(CustomerScreen(customer))
+        await _wait(pilot, {"customer"})
+        assert app.screen.query_one("#cust-invoices").row_count >= 10
+        return app.screen.latencies[-1]
+
+
 def _ms(values: list[float]) -> str:
     p95 = sorted(values)[max(0, round(len(values) * 0.95) - 1)]
     return (
@@ -138,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--invoices", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3, help="sessions; the best open time counts")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--screens",
+        choices=("all", "queue", "operator"),
+        default="all",
+        help="the queue's figures, Today's and the customer's, or all",
+    )
     args = ap.parse_args(argv)
 
     path, info = bench_run.ensure_built(
@@ -150,7 +336,55 @@ def main(argv: list[str] | None = None) -> int:
         f"escalations waiting); load average {os.getloadavg()[0]:.2f}"
     )
     figures: dict[str, Any] = {"invoices": info["invoices"]}
+    verdict: list[float] = []
+    if args.screens in ("all", "queue"):
+        verdict += _queue_figures(engine, today, args, figures)
+    engine.dispose()
+    if args.screens in ("all", "operator"):
+        verdict += _operator_figures(path, today, args, figures)
 
+    # The verdict: the best opening and the typical (median) page move.  The worst
+    # single figures are printed above: on a shared machine they show its load.
+    worst = max(verdict)
+    ok = worst < TARGET_MS
+    print(
+        f"target < {TARGET_MS:.0f} ms (best opening, median page move): "
+        + ("met" if ok else "NOT met")
+        + f", {worst:.1f} ms"
+    )
+    if args.json:
+        print(json.dumps(figures))
+    return 0 if ok else 1
+
+
+def _operator_figures(path: Path, today: Any, args: Any, figures: dict[str, Any]) -> list[float]:
+    from mahnwerk.engine.customer_view import find_customers
+
+    started = time.perf_counter()
+    monday = monday_layer(path)
+    print(f"with a Monday's work: {monday} ({time.perf_counter() - started:.0f} s)")
+    engine = make_engine(f"sqlite:///{monday}")
+    sessions = [asyncio.run(_operator_screens(engine, today)) for _ in range(args.repeat)]
+    opens = [s["today_ms"] for s in sessions]
+    from_today = [s["customer_ms"] for s in sessions]
+    busiest = _busiest_customer(engine)
+    custs = [asyncio.run(_customer_screen(engine, today, busiest)) for _ in range(args.repeat)]
+    started = time.perf_counter()
+    hits = find_customers(engine, "fischer")
+    search_ms = (time.perf_counter() - started) * 1000
+    engine.dispose()
+    figures.update(today_ms=opens, customer_from_today_ms=from_today, customer_ms=custs,
+                   customer_search_ms=search_ms)  # fmt: skip
+    print(f"open Today (key 0)       best {min(opens):6.1f} ms, worst {max(opens):6.1f} ms")
+    print(
+        f"customer from Today (c)  best {min(from_today):6.1f} ms, worst {max(from_today):6.1f} ms"
+    )
+    print(f"customer {busiest} (busiest) best {min(custs):6.1f} ms, worst {max(custs):6.1f} ms")
+    print(f"customer search 'fischer' {search_ms:6.1f} ms ({len(hits)} hits shown)")
+    return [min(opens), min(from_today), min(custs)]
+
+
+def _queue_figures(engine: Any, today: Any, args: Any, figures: dict[str, Any]) -> list[float]:
     sessions = [asyncio.run(_session(engine, today)) for _ in range(args.repeat)]
     opens = [s["open_queue_ms"] for s in sessions]
     nexts = [ms for s in sessions for ms in s["next_ms"]]
@@ -191,19 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         figures[label] = ms
         print(f"{label:<24} {ms:6.1f} ms")
 
-    # The verdict: the best opening and the typical (median) page move.  The worst
-    # single figures are printed above: on a shared machine they show its load.
-    worst = max(min(opens), statistics.median(nexts), statistics.median(prevs))
-    ok = worst < TARGET_MS
-    print(
-        f"target < {TARGET_MS:.0f} ms (best opening, median page move): "
-        + ("met" if ok else "NOT met")
-        + f", {worst:.1f} ms"
-    )
-    if args.json:
-        print(json.dumps(figures))
-    engine.dispose()
-    return 0 if ok else 1
+    return [min(opens), statistics.median(nexts), statistics.median(prevs)]
 
 
 if __name__ == "__main__":

@@ -242,7 +242,11 @@ class Approval(SQLModel, table=True):
     """A step that needs `required` distinct people to agree before the engine takes it."""
 
     __tablename__ = "approval"
-    __table_args__ = (CheckConstraint(one_of("status", APPROVAL_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(one_of("status", APPROVAL_STATUSES), name="status"),
+        # Today lists the waiting ones oldest first (migration 0017)
+        Index("ix_approval_status_requested_on", "status", "requested_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
@@ -412,6 +416,8 @@ class Outbox(SQLModel, table=True):
         UniqueConstraint("idempotency_key"),
         # D3: a run counts each customer's recent contacts before it queues another
         Index("ix_outbox_customer_not_before", "customer_id", "not_before"),
+        # Today's calls to make, without reading every e-mail and letter (migration 0017)
+        Index("ix_outbox_channel_not_before", "channel", "not_before"),
         CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
     )
 
@@ -520,7 +526,11 @@ class Inbox(SQLModel, table=True):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "applied_run_id", "invoice_id"),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "applied_run_id", "invoice_id"),
+        # promises that fall due, and the latest promise per invoice (migration 0017)
+        Index("ix_inbox_kind_invoice_id", "kind", "invoice_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id")

@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from mahnwerk.engine.models import (
     APPROVAL,
@@ -77,8 +78,34 @@ def _day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
+def _first(conn: Any, query: Any) -> list[int]:
+    """The ids of a list's first items, read by the index that orders them.
+
+    Each list is read in two steps: the ids (one indexed walk, stopped at `SHOWN`),
+    then what the line shows for exactly those.  Joined in one query, a planner may
+    start from the customers or the invoices instead and read a million rows first.
+    """
+    return list(conn.execute(query.limit(SHOWN)).scalars())
+
+
+def _in_order(rows: list[Any], ids: list[int], key: str = "id") -> list[Any]:
+    at = {i: n for n, i in enumerate(ids)}
+    return sorted(rows, key=lambda r: at[getattr(r, key)])
+
+
 def _calls(conn: Any, today: date) -> list[Item]:
     done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == "call")
+    ids = _first(
+        conn,
+        select(OUTBOX.c.id)
+        .where(
+            OUTBOX.c.channel == "call",  # ix_outbox_channel_not_before
+            OUTBOX.c.not_before < _day_end(today),
+            OUTBOX.c.status.in_(("queued", "sending", "sent")),
+            OUTBOX.c.id.not_in(done),
+        )
+        .order_by(OUTBOX.c.not_before, OUTBOX.c.id),
+    )
     rows = conn.execute(
         select(
             OUTBOX,
@@ -90,24 +117,23 @@ def _calls(conn: Any, today: date) -> list[Item]:
         )  # fmt: skip
         .join(CUST, CUST.c.id == OUTBOX.c.customer_id)
         .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
-        .where(
-            OUTBOX.c.channel == "call",
-            OUTBOX.c.status.in_(("queued", "sending", "sent")),
-            OUTBOX.c.not_before < _day_end(today),
-            OUTBOX.c.id.not_in(done),
-        )
-        .order_by(OUTBOX.c.not_before, OUTBOX.c.id)
-        .limit(SHOWN)
+        .where(OUTBOX.c.id.in_(ids))
     ).all()
     return [
         Item("call", r.id, r.external_id or "", r.cust, r.name,
              f"call {r.phone or '(no number on file)'}: {r.template}",
              r.not_before.date(), {"phone": r.phone, "template": r.template, "city": r.city})
-        for r in rows
+        for r in _in_order(rows, ids)
     ]  # fmt: skip
 
 
 def _approvals(conn: Any) -> list[Item]:
+    ids = _first(
+        conn,
+        select(APPROVAL.c.id)
+        .where(APPROVAL.c.status == "pending")  # ix_approval_status_requested_on
+        .order_by(APPROVAL.c.requested_on, APPROVAL.c.id),
+    )
     rows = conn.execute(
         select(APPROVAL, INV.c.external_id, CUST.c.external_id.label("cust"), CUST.c.name,
                DS.c.pause_reason, DS.c.held, DS.c.disputed,
@@ -115,12 +141,10 @@ def _approvals(conn: Any) -> list[Item]:
         .join(INV, INV.c.id == APPROVAL.c.invoice_id)
         .join(CUST, CUST.c.id == INV.c.customer_id)
         .join(DS, DS.c.invoice_id == APPROVAL.c.invoice_id)
-        .where(APPROVAL.c.status == "pending")
-        .order_by(APPROVAL.c.requested_on, APPROVAL.c.id)
-        .limit(SHOWN)
+        .where(APPROVAL.c.id.in_(ids))
     ).all()  # fmt: skip
     out = []
-    for r in rows:
+    for r in _in_order(rows, ids):
         paused = r.pause_reason or ("held" if r.held else "") or ("disputed" if r.disputed else "")
         out.append(
             Item("approval", r.id, r.external_id, r.cust, r.name,
@@ -130,18 +154,33 @@ def _approvals(conn: Any) -> list[Item]:
     return out
 
 
-def _tasks(conn: Any) -> list[Item]:
-    done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == "task")
+def _logged(conn: Any, kinds: tuple[str, ...], item_kind: str) -> list[Any]:
+    """Log entries of `kinds` nobody has finished yet, oldest first, with their customer.
+
+    One indexed walk per kind (`ix_event_kind_occurred_on`), merged here: with all kinds
+    in one `IN`, the database would sort every task ever logged to find the oldest."""
+    done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == item_kind)
+    first: list[tuple[date, int]] = []
+    for kind in kinds:
+        first += conn.execute(
+            select(EVENT.c.occurred_on, EVENT.c.id)
+            .where(EVENT.c.kind == kind, EVENT.c.id.not_in(done))
+            .order_by(EVENT.c.occurred_on, EVENT.c.id)
+            .limit(SHOWN)
+        ).all()
+    ids = [i for _on, i in sorted(first)[:SHOWN]]
     rows = conn.execute(
         select(EVENT, INV.c.external_id, CUST.c.external_id.label("cust"), CUST.c.name)
         .join(INV, INV.c.id == EVENT.c.invoice_id)
         .join(CUST, CUST.c.id == INV.c.customer_id)
-        .where(EVENT.c.kind.in_(TASK_KINDS), EVENT.c.id.not_in(done))
-        .order_by(EVENT.c.occurred_on, EVENT.c.id)
-        .limit(SHOWN)
+        .where(EVENT.c.id.in_(ids))
     ).all()
+    return _in_order(rows, ids)
+
+
+def _tasks(conn: Any) -> list[Item]:
     out = []
-    for r in rows:
+    for r in _logged(conn, TASK_KINDS, "task"):
         days = TASK_DEADLINES.get(r.kind)
         due = r.occurred_on + timedelta(days=days) if days else r.occurred_on
         name = r.kind.removeprefix("task_").replace("_", " ")
@@ -153,22 +192,13 @@ def _tasks(conn: Any) -> list[Item]:
 
 
 def _write_offs(conn: Any) -> list[Item]:
-    done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == "write_off")
-    rows = conn.execute(
-        select(EVENT, INV.c.external_id, CUST.c.external_id.label("cust"), CUST.c.name)
-        .join(INV, INV.c.id == EVENT.c.invoice_id)
-        .join(CUST, CUST.c.id == INV.c.customer_id)
-        .where(EVENT.c.kind == "write_off_requested", EVENT.c.id.not_in(done))
-        .order_by(EVENT.c.id)
-        .limit(SHOWN)
-    ).all()
     return [
         Item("write_off", r.id, r.external_id, r.cust, r.name,
              f"confirm write-off asked by {r.actor}: {r.message}", r.occurred_on,
              {"requested_by": r.actor, "reason": r.message,
               "balance": json.loads(r.payload)["balance"]},
              Decimal(json.loads(r.payload)["balance"]))
-        for r in rows
+        for r in _logged(conn, ("write_off_requested",), "write_off")
     ]  # fmt: skip
 
 
@@ -189,49 +219,65 @@ def _bank(conn: Any) -> list[Item]:
 
 def _bounces(conn: Any) -> list[Item]:
     done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == "bounce")
+    ids = _first(
+        conn,
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.status == "failed", OUTBOX.c.id.not_in(done))  # ix_outbox_status
+        .order_by(OUTBOX.c.id),
+    )
     rows = conn.execute(
         select(OUTBOX, INV.c.external_id, CUST.c.external_id.label("cust"), CUST.c.name)
         .join(CUST, CUST.c.id == OUTBOX.c.customer_id)
         .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
-        .where(OUTBOX.c.status == "failed", OUTBOX.c.id.not_in(done))
-        .order_by(OUTBOX.c.id)
-        .limit(SHOWN)
+        .where(OUTBOX.c.id.in_(ids))
     ).all()
     return [
         Item("bounce", r.id, r.external_id or "", r.cust, r.name,
              f"{r.channel} {r.template} failed: {(r.last_error or '')[:50]}",
              (r.sent_at or r.not_before).date())
-        for r in rows
+        for r in _in_order(rows, ids)
     ]  # fmt: skip
 
 
+def _promised_date(dialect: str) -> Any:
+    """The `promised_date` of a promise's payload, as ISO text (compares like the date)."""
+    if dialect == "postgresql":
+        return cast(INBOX.c.payload, JSONB)["promised_date"].astext
+    return func.json_extract(INBOX.c.payload, "$.promised_date")
+
+
 def _promises(conn: Any, today: date) -> list[Item]:
+    """Invoices still paused by a promise whose date has come: was it kept?
+
+    Only an invoice's latest promise counts (a newer one replaces it); the
+    promises are found by kind (`ix_inbox_kind_invoice_id`), not by reading the inbox."""
+    newer = INBOX.alias("newer")
+    promised = _promised_date(conn.dialect.name)
     rows = conn.execute(
         select(INBOX.c.id, INBOX.c.payload, INBOX.c.actor, INV.c.external_id,
                CUST.c.external_id.label("cust"), CUST.c.name)
+        .join(DS, DS.c.invoice_id == INBOX.c.invoice_id)
         .join(INV, INV.c.id == INBOX.c.invoice_id)
         .join(CUST, CUST.c.id == INV.c.customer_id)
-        .join(DS, DS.c.invoice_id == INBOX.c.invoice_id)
-        .where(INBOX.c.kind == "promise_made", DS.c.pause_reason == "promise_made",
-               INBOX.c.applied_run_id.is_not(None))
-        .order_by(INBOX.c.id.desc())
-        .limit(SHOWN * 5)
+        .where(INBOX.c.kind == "promise_made", INBOX.c.applied_run_id.is_not(None),
+               DS.c.pause_reason == "promise_made", promised <= today.isoformat(),
+               ~select(newer.c.id).where(newer.c.kind == "promise_made",
+                                         newer.c.invoice_id == INBOX.c.invoice_id,
+                                         newer.c.id > INBOX.c.id).exists())
+        .order_by(promised, INBOX.c.id)
+        .limit(SHOWN)
     ).all()  # fmt: skip
-    out, seen = [], set()
+    out = []
     for r in rows:
-        if r.external_id in seen:
-            continue  # the latest promise of an invoice counts
-        seen.add(r.external_id)
         payload = json.loads(r.payload or "{}")
         until = date.fromisoformat(payload["promised_date"])
-        if until <= today:
-            amount = payload.get("promised_amount")
-            out.append(
-                Item("promise", r.id, r.external_id, r.cust, r.name,
-                     f"promised for {until:%d.%m.} (taken by {r.actor}): paid?", until, {},
-                     Decimal(amount) if amount else None)
-            )  # fmt: skip
-    return out[:SHOWN]
+        amount = payload.get("promised_amount")
+        out.append(
+            Item("promise", r.id, r.external_id, r.cust, r.name,
+                 f"promised for {until:%d.%m.} (taken by {r.actor}): paid?", until, {},
+                 Decimal(amount) if amount else None)
+        )  # fmt: skip
+    return out
 
 
 def last_run(engine: Engine) -> date | None:

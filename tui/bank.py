@@ -30,6 +30,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from mahnwerk.engine.bank import AssignError, assign, dismiss, entry, list_queue
 from mahnwerk.engine.models import INV
 from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.columns import Column, amount_width, cells, fit
 from mahnwerk.tui.data import FilterError, parse_amount
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
 
@@ -38,6 +39,18 @@ SHOWN = 200
 
 ROW_HEIGHT = 2
 """Two lines a row: payer over IBAN, and room for the remittance text and the reason."""
+
+COLUMNS = (
+    Column("id", "#", 3, 7),
+    Column("booked", "booked", 10, 4),
+    Column("amount", "amount", 12, 1),  # as wide as the widest amount on screen
+    Column("kind", "what", 8, 3),
+    Column("payer", "payer / IBAN", 22, 2),
+    Column("remittance", "remittance", 18, 6),
+    Column("why", "why not matched", None, 5, least=20),
+)
+"""By rank: at 80 columns the amount, payer, kind, day and why stay; the remittance text
+and the entry's number give way (both are in the detail below the list)."""
 
 
 class BankScreen(BookScreen):
@@ -48,7 +61,8 @@ class BankScreen(BookScreen):
         background: $boost;
     }
     #bank-detail {
-        height: 6;
+        height: auto;
+        max-height: 8;
         padding: 0 1;
         border-top: solid $primary;
     }
@@ -72,18 +86,10 @@ class BankScreen(BookScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#bank", DataTable)
-        for key, label, width in (
-            ("id", "#", 3),
-            ("booked", "booked", 10),
-            ("amount", "amount", 9),
-            ("kind", "what", 8),
-            ("payer", "payer / IBAN", 22),
-            ("remittance", "remittance", 18),
-            ("why", "why not matched", 34),
-        ):
-            table.add_column(label, key=key, width=width)
-        table.focus()
+        self.query_one("#bank", DataTable).focus()
+        self.reload()
+
+    def on_resize(self) -> None:
         self.reload()
 
     def action_reload(self) -> None:
@@ -94,21 +100,22 @@ class BankScreen(BookScreen):
         self.items = {r["id"]: r for r in rows}
         table = self.query_one("#bank", DataTable)
         cursor = table.cursor_row
-        table.clear()
+        amounts = [money(r["amount"]) for r in rows]
+        keys = fit(table, COLUMNS, self.size.width or self.app.size.width,
+                   {"amount": amount_width(amounts, "amount")})  # fmt: skip
         for r in rows:
             review = r["status"] == "review"
             currency = "" if r["currency"] == "EUR" else f"\n{r['currency']}"
-            table.add_row(
-                str(r["id"]),
-                r["booked_on"],
-                Text(money(r["amount"]) + currency, justify="right"),
-                Text(f"{r['kind']}\nreview", style="bold yellow") if review else r["kind"],
-                f"{r['payer'] or '?'}\n{r['iban'] or '-'}",
-                r["remittance"] or "-",
-                r["note"],
-                key=str(r["id"]),
-                height=ROW_HEIGHT,
-            )
+            row = {
+                "id": str(r["id"]),
+                "booked": r["booked_on"],
+                "amount": Text(money(r["amount"]) + currency, justify="right"),
+                "kind": Text(f"{r['kind']}\nreview", style="bold yellow") if review else r["kind"],
+                "payer": f"{r['payer'] or '?'}\n{r['iban'] or '-'}",
+                "remittance": r["remittance"] or "-",
+                "why": r["note"],
+            }
+            table.add_row(*cells(row, keys), key=str(r["id"]), height=ROW_HEIGHT)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         self.show_status()
@@ -344,7 +351,7 @@ def _summary(r: dict[str, Any]) -> str:
 def _hint(r: dict[str, Any]) -> str:
     if r["status"] == "review":
         return "Not a payment: check the invoice it concerns, then d dismisses it with a reason."
-    return "a assigns it to invoices, d dismisses it (not a customer's payment), Enter: detail."
+    return "a: assign to invoices · d: dismiss (not a customer's payment) · Enter: detail"
 
 
 def _numbers(text: str) -> list[str]:

@@ -8,6 +8,7 @@ read deep inside, so tests and snapshots are reproducible.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +17,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
+
+NARROW = 100
+"""Terminals narrower than this get the compact footer (80×24 is the smallest supported)."""
 
 
 @dataclass
@@ -35,9 +40,32 @@ class Context:
 class BookScreen(Screen):
     """A screen of the book; `reload` runs when it is shown again after a change elsewhere."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.asked_at = time.perf_counter()  # opening counts from here
+        self.latencies: list[float] = []
+        """Milliseconds from asking for the screen (or a page) to it painted (bench/)."""
+
+    def painted(self) -> None:
+        """Note when what was asked for is on screen: after the compositor's next frame."""
+        if self.asked_at:
+            asked, self.asked_at = self.asked_at, 0.0
+            self.call_after_refresh(
+                lambda: self.latencies.append((time.perf_counter() - asked) * 1000)
+            )
+
     @property
     def ctx(self) -> Context:
         return self.app.ctx  # type: ignore[attr-defined]
+
+    def on_resize(self) -> None:
+        """Below 100 columns the footer closes up, so every key of the screen stays on it,
+        and the screen gets the class `-narrow` for its narrow layout (`mahnwerk.tcss`)."""
+        narrow = self.app.size.width < NARROW
+        self.set_class(narrow, "-narrow")
+        for footer in self.query(Footer):
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
 
     def on_screen_resume(self) -> None:
         if getattr(self, "_shown_once", False):

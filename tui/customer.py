@@ -60,6 +60,7 @@ class CustomerScreen(BookScreen):
             table.add_column(label, key=key)
         table.focus()
         self.reload()
+        self.painted()
 
     def action_reload(self) -> None:
         self.reload()

@@ -80,10 +80,7 @@ class QueueScreen(BookScreen):
         self.page: Page = Page([])
         self.total: int | None = None
         self.loading = False
-        self.asked_at = time.perf_counter()  # opening counts from here
         self.keep_cursor: int | None = None
-        self.latencies: list[float] = []
-        """Milliseconds from each key press to its page on screen (for bench/bench_tui.py)."""
 
     def compose(self) -> ComposeResult:
         yield Header()

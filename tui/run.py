@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,12 +17,32 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
+from mahnwerk.engine.customer_view import short_rule
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.runner import RunStats, run
 from mahnwerk.tui.base import BookScreen
+from mahnwerk.tui.columns import Column, cells, fit
 from mahnwerk.tui.data import last_run_id, run_changes
 from mahnwerk.tui.dates import DateError, parse_day
 from mahnwerk.tui.dialogs import ConfirmDialog
+
+MOVE_COLUMNS = (
+    Column("from", "from", 16, 1),
+    Column("to", "to", 16, 1),
+    Column("invoices", "invoices", 9, 1),
+    Column("rule", "rule", None, 2, least=20),
+)
+"""A move's count comes before its rule, so a long policy path never pushes it off."""
+
+EVENT_COLUMNS = (
+    Column("invoice", "invoice", 12, 1),
+    Column("what", "what", 16, 1),
+    Column("from", "from", 12, 3),
+    Column("to", "to", 12, 2),
+    Column("message", "message", None, 2, least=20),
+    Column("rule", "rule", 32, 4),
+)
+"""At 80 columns the rule goes first (it is in the invoice's story), then the old state."""
 
 
 class RunScreen(BookScreen):
@@ -33,6 +54,7 @@ class RunScreen(BookScreen):
     def __init__(self) -> None:
         super().__init__()
         self.running = False
+        self.changes: dict = {"moves": [], "events": []}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,13 +71,11 @@ class RunScreen(BookScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        moves = self.query_one("#moves", DataTable)
-        for label in ("from", "to", "rule", "invoices"):
-            moves.add_column(label, key=label)
-        events = self.query_one("#run-events", DataTable)
-        for label in ("invoice", "what", "from", "to", "rule", "message"):
-            events.add_column(label, key=label)
+        self.show_changes()
         self.query_one("#run-date", Input).focus()
+
+    def on_resize(self) -> None:
+        self.show_changes()
 
     def action_leave_field(self) -> None:
         """Esc: out of the date field, so the number keys switch screens again."""
@@ -132,19 +152,23 @@ class RunScreen(BookScreen):
             f"payments applied {d['payments_applied']} ({d['payments_unmatched']} unmatched), "
             f"events applied {d['events_applied']}"
         )
+        self.changes = changes
+        self.show_changes()
+        self.query_one("#moves", DataTable).focus()  # what the operator reads next
+
+    def show_changes(self) -> None:
+        """The moves and first events of the last run, in the columns the width allows."""
+        room = self.size.width or self.app.size.width
         moves = self.query_one("#moves", DataTable)
-        moves.clear()
-        for src, dst, rule, n in changes["moves"]:
-            moves.add_row(src, dst, rule or "", f"{n:,}")
-        moves.focus()  # what the operator reads next
+        keys = fit(moves, MOVE_COLUMNS, room)
+        for src, dst, rule, n in self.changes["moves"]:
+            row = {"from": src, "to": dst, "rule": short_rule(rule),
+                   "invoices": Text(f"{n:,}", justify="right")}  # fmt: skip
+            moves.add_row(*cells(row, keys))
         events = self.query_one("#run-events", DataTable)
-        events.clear()
-        for e in changes["events"]:
-            events.add_row(
-                e["external_id"],
-                e["kind"],
-                e["state_from"] or "",
-                e["state_to"] or "",
-                e["rule"] or "",
-                (e["message"] or "")[:60],
-            )
+        keys = fit(events, EVENT_COLUMNS, room)
+        for e in self.changes["events"]:
+            row = {"invoice": e["external_id"], "what": e["kind"], "from": e["state_from"] or "",
+                   "to": e["state_to"] or "", "rule": short_rule(e["rule"]),
+                   "message": e["message"] or ""}  # fmt: skip
+            events.add_row(*cells(row, keys))

@@ -131,6 +131,7 @@ class TodayScreen(BookScreen):
             table.add_column(label, key=key)
         table.focus()
         self.reload()
+        self.painted()
 
     def action_reload(self) -> None:
         self.reload()

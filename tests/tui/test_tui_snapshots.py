@@ -113,7 +113,7 @@ def sqlite_monday(tmp_path):
 
 
 def shoot_at(snap_compare, engine: Engine, size: str, *presses: str, text: str = "",
-             then: tuple = (), invoice: str = "") -> bool:  # fmt: skip
+             then: tuple = (), invoice: str = "", app=None) -> bool:  # fmt: skip
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
         if invoice:
@@ -127,11 +127,13 @@ def shoot_at(snap_compare, engine: Engine, size: str, *presses: str, text: str =
         if then:
             await keys(pilot, *then)
         await settle(pilot)
+        for bar in pilot.app.screen.query("#run-progress"):  # its animation is not deterministic
+            bar.display = False
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False
         await pilot.pause()
 
-    app = make_app(engine, "anna", start="today")
+    app = app or make_app(engine, "anna", start="today")
     return snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
 
 
@@ -174,3 +176,38 @@ def test_approvals_with_customer_names(snap_compare, sqlite_monday: Engine, size
 @pytest.mark.parametrize("size", SIZES)
 def test_dashboard_small_and_large(snap_compare, sqlite_monday: Engine, size):
     assert shoot_at(snap_compare, sqlite_monday, size, "1")
+
+
+# ---------------------------------------------------------------------------
+# Policy, run and bank at 80×24 and 160×48: columns give way by rank, amounts and
+# the footer stay whole
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_policy_graph_small_and_large(snap_compare, sqlite_monday: Engine, size):
+    assert shoot_at(snap_compare, sqlite_monday, size, "4")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_run_and_what_changed_small_and_large(snap_compare, sqlite_monday: Engine, size):
+    assert shoot_at(snap_compare, sqlite_monday, size, "5", "ctrl+a", "ctrl+k", text="2024-06-10",
+                    then=("enter", "y", "escape"))  # fmt: skip
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_bank_queue_small_and_large(snap_compare, sqlite_bank_book: Engine, size):
+    app = make_bank_app(sqlite_bank_book, "anna")
+    assert shoot_at(snap_compare, sqlite_bank_book, size, app=app)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_deploy_preview(snap_compare, sqlite_monday: Engine, size, tmp_path, monkeypatch):
+    """The preview of a deploy that strands invoices: refused, and it says so."""
+    from tui_book import POLICY
+
+    text = POLICY.read_text(encoding="utf-8").replace("version 1", "version 2")
+    (tmp_path / "v2.mahn").write_text(text.replace("mahnung_2", "mahnung_zwei"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the preview names the file as typed
+    assert shoot_at(snap_compare, sqlite_monday, size, "4", "d", text="v2.mahn",
+                    then=("enter", "enter"))  # fmt: skip

@@ -274,7 +274,8 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-ASKING = {"decide", "invoice-action", "run-confirm", "bank-decide", "queue-dialog", "today-action"}
+ASKING = {"decide", "invoice-action", "run-confirm", "bank-decide", "queue-dialog", "today-action",
+          "policy-deploy"}  # fmt: skip
 """Worker groups of the screens' dialog flows (`push_screen_wait`)."""
 
 
