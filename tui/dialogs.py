@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -48,6 +49,30 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class FieldInput(Input):
+    """A form's field: Enter moves on at once, and keys typed after it follow the cursor.
+
+    A key reaches a widget through the widget's own queue, and Textual runs the Enter
+    binding only once the key has bubbled back up to the app.  Keys typed a few
+    milliseconds after Enter are by then queued at the field just left, and landed
+    there.  So Enter is handled here, the cursor moves before the next key is read,
+    and a key this field gets without having the cursor goes on to the one that has it
+    (in the order typed: each queue is first in, first out).
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.app.focused
+        if focused is not None and focused is not self:
+            event.prevent_default()  # not Input's own handler: it would type it here
+            event.stop()
+            focused.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "enter" and isinstance(self.screen, FormDialog):
+            event.prevent_default()
+            event.stop()
+            self.screen.advance(self)
 
 
 @dataclass(frozen=True)
@@ -90,7 +115,9 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                 yield Static(self.detail, id="detail")
             for f in self.fields:
                 yield Label(f.label, classes="field-label")
-                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True)
+                yield FieldInput(
+                    f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True
+                )
             yield Static("", id="error", classes="error")
             yield Static("Enter: next / submit   Esc: cancel", classes="hint")
 
@@ -100,10 +127,10 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     def values(self) -> dict[str, str]:
         return {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields}
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter: to the next field, or submit from the last."""
+    def advance(self, field: Input) -> None:
+        """Enter in `field`: to the next field, or submit from the last (`FieldInput`)."""
         inputs = list(self.query(Input))
-        at = inputs.index(event.input)
+        at = inputs.index(field)
         if at + 1 < len(inputs):
             self.set_focus(inputs[at + 1])
         else:
