@@ -16,6 +16,7 @@ from typing import Any
 
 from mahnwerk.dsl import ir, statute
 from mahnwerk.dsl.compile import Rule
+from mahnwerk.dsl.events import BY_KIND
 from mahnwerk.dsl.expr import EvalError, evaluate
 from mahnwerk.engine import law
 from mahnwerk.engine.state import ZERO, Charge, Event, Task
@@ -33,6 +34,9 @@ class Events(Actions):
     def apply_event(self, event: Event) -> None:
         """One event: its handler from `EVENT_HANDLERS`, then the policy's rules for it."""
         day = max(event.on, self.r.entered_on or event.on)
+        task = BY_KIND[event.kind].task
+        if task is not None:  # the event asks a person to act (`dsl/events.py`)
+            self.actions.append(Task(task, day, "engine", event.note or BY_KIND[event.kind].help))
         handler = EVENT_HANDLERS.get(event.kind)
         if handler is None or handler(self, event, day):
             self.apply_rules_for(event, day)
