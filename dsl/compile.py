@@ -717,9 +717,16 @@ class _Checker:
 
     def _amounts(self) -> Iterator[tuple[Span, Money]]:
         lim = self.p.limits
-        for value in (lim.minimum_balance, lim.fee_cap, lim.minimum_handover):
+        for key in (
+            "minimum_balance",
+            "fee_cap",
+            "minimum_handover",
+            "skonto_tolerance",
+            "late_skonto_write_off",
+        ):
+            value = getattr(lim, key)
             if value is not None:
-                yield lim.span, value
+                yield lim.at(key), value
         for ladder in self.p.ladders:
             for state in ladder.states:
                 for action in state.actions:

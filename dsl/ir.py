@@ -346,6 +346,15 @@ class Limits:
     #: A9: how long escalation after the due date waits for payments in transit; business
     #: days count TARGET2 days (the euro payment calendar).  None: 3 TARGET2 days.
     payment_grace: Duration | None = None
+    #: issue 19: how far a payment may differ from the amount less a Skonto or discount and
+    #: still earn it (None: 0.05 EUR)
+    skonto_tolerance: Money | None = None
+    #: issue 19: a Skonto deducted too late — the letter that claims it (None: the shipped
+    #: `skonto_nachforderung`), written off instead when the deduction is at most
+    #: `late_skonto_write_off`, or dunned by the ladder like any balance (`late_skonto_ladder`)
+    late_skonto_letter: str | None = None
+    late_skonto_write_off: Money | None = None
+    late_skonto_ladder: bool = False
     span: Span = _span()
     #: where each limit was written (`fee_cap`, `letter_gap`, …), so errors point at its line
     spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False, repr=False)

@@ -274,6 +274,23 @@ class _PolicyBuilder(ExprBuilder):
     def min_handover(self, meta: Any, children: list) -> _Item:
         return _Item("minimum_handover", parse_money(str(children[0])), self.meta_span(meta))
 
+    @v_args(meta=True)
+    def skonto_tolerance(self, meta: Any, children: list) -> _Item:
+        return _Item("skonto_tolerance", parse_money(str(children[0])), self.meta_span(meta))
+
+    @v_args(meta=True)
+    def late_skonto_letter(self, meta: Any, children: list) -> _Item:
+        template = unquote(str(children[0]))
+        return _Item("late_skonto_letter", template, self.meta_span(meta))
+
+    @v_args(meta=True)
+    def late_skonto_write_off(self, meta: Any, children: list) -> _Item:
+        return _Item("late_skonto_write_off", parse_money(str(children[0])), self.meta_span(meta))
+
+    @v_args(meta=True)
+    def late_skonto_ladder(self, meta: Any, children: list) -> _Item:
+        return _Item("late_skonto_ladder", True, self.meta_span(meta))
+
     # segments ----------------------------------------------------------------
     @v_args(meta=True)
     def segment(self, meta: Any, children: list) -> _Item:

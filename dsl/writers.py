@@ -277,6 +277,14 @@ def _text_limits(lim: ir.Limits) -> list[str]:
         lines.append(f"no handover below {_money(lim.minimum_handover)}")
     if lim.payment_grace is not None:
         lines.append(f"payment grace {_days(lim.payment_grace, 'the payment grace')}")
+    if lim.skonto_tolerance is not None:
+        lines.append(f"skonto tolerance {_money(lim.skonto_tolerance)}")
+    if lim.late_skonto_letter is not None:
+        lines.append(f"late skonto letter {quote(_line(lim.late_skonto_letter, 'the template'))}")
+    if lim.late_skonto_write_off is not None:
+        lines.append(f"late skonto write off below {_money(lim.late_skonto_write_off)}")
+    if lim.late_skonto_ladder:
+        lines.append("late skonto ladder")
     if not lines:
         return []
     return ["  limits {", *(f"    {line}" for line in lines), "  }"]
@@ -591,6 +599,14 @@ def _yaml_limits(lim: ir.Limits) -> list[str]:
         pairs.append(("minimum_handover", _money(lim.minimum_handover)))
     if lim.payment_grace is not None:
         pairs.append(("payment_grace", _days(lim.payment_grace, "the payment grace")))
+    if lim.skonto_tolerance is not None:
+        pairs.append(("skonto_tolerance", _money(lim.skonto_tolerance)))
+    if lim.late_skonto_letter is not None:
+        pairs.append(("late_skonto_letter", _scalar(_line(lim.late_skonto_letter, "the template"))))
+    if lim.late_skonto_write_off is not None:
+        pairs.append(("late_skonto_write_off", _money(lim.late_skonto_write_off)))
+    if lim.late_skonto_ladder:
+        pairs.append(("late_skonto_ladder", "true"))
     if not pairs:
         return []
     return ["limits:", *_aligned(pairs, _INDENT)]

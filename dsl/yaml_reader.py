@@ -82,6 +82,10 @@ LIMIT_KEYS = (
     "fee_share",
     "minimum_handover",
     "payment_grace",
+    "skonto_tolerance",
+    "late_skonto_letter",
+    "late_skonto_write_off",
+    "late_skonto_ladder",
 )
 SEGMENT_KEYS = ("name", "when", "ladder", "tone", "language")
 STATE_KEYS = (
@@ -837,7 +841,13 @@ class _Reader:
             return None
         values: dict[str, Any] = {}
         ok = True
-        for name in ("minimum_balance", "fee_cap", "minimum_handover"):
+        for name in (
+            "minimum_balance",
+            "fee_cap",
+            "minimum_handover",
+            "skonto_tolerance",
+            "late_skonto_write_off",
+        ):
             if name in keys:
                 values[name] = self.money(keys[name].value, name)
                 ok &= values[name] is not None
@@ -854,6 +864,15 @@ class _Reader:
                 keys["payment_grace"].value, "payment_grace", "3 business days"
             )
             ok &= values["payment_grace"] is not None
+        if "late_skonto_letter" in keys:
+            values["late_skonto_letter"] = self.text(
+                keys["late_skonto_letter"].value, "late_skonto_letter", "skonto_nachforderung"
+            )
+            ok &= values["late_skonto_letter"] is not None
+        if "late_skonto_ladder" in keys:
+            flag = self.flag(keys["late_skonto_ladder"].value, "late_skonto_ladder")
+            ok &= flag is not None
+            values["late_skonto_ladder"] = bool(flag)
         if "fee_share" in keys:
             node = keys["fee_share"].value
             values["fee_share"] = self.decimal(

@@ -41,7 +41,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine import fees, law, segment_moves
+from mahnwerk.engine import fees, law, segment_moves, skonto
 from mahnwerk.engine.state import (
     ZERO,
     ApprovalRequest,
@@ -261,7 +261,7 @@ class _Run:
             return "disputed (C1: no escalation until the dispute is resolved)"
         if self.pause_active(day):
             return f"paused: {r.pause_reason}"
-        return None
+        return skonto.deduction_blocks(r, self.policy)
 
     def rules(self, state: str) -> list[Rule]:
         return self.cp.rules_from(self.r.segment or "", state)
@@ -570,6 +570,8 @@ class _Run:
     def next_ladder_check(self, guard_blocked: date | None) -> date | None:
         if self.terminal() or self.r.pending_approval or self.r.held or self.r.disputed:
             return None
+        if skonto.deduction_blocks(self.r, self.policy):
+            return None  # a late deduction waits for the customer or a person
         plan = self.plan_check_day()
         if plan is not None:
             return max(plan[0], self.today + timedelta(days=1))
@@ -1064,6 +1066,7 @@ class _Run:
         amount = event.amount or ZERO
         credited = event.on
         self.book_interest(credited, "engine")
+        used = skonto.use_terms(self, event)  # a discount earned is booked before allocating
         r = self.r
         if r.plan_active:
             r = r.evolve(plan_paid=r.plan_paid + amount)
@@ -1095,6 +1098,8 @@ class _Run:
                 self._handler_rule(ir.EventKind.PAYMENT_FULL),
                 "paid in full",
             )
+            return
+        if used is not None and used.late and skonto.pursue_deduction(self, used, event, day):
             return
         partial = Event(ir.EventKind.PAYMENT_PARTIAL, event.on, amount, ref=event.ref)
         self.apply_rules_for(partial, day)
