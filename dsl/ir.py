@@ -158,14 +158,21 @@ class Interest:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """An offer made in the letter: early-payment discount (Skonto) or a payment plan."""
+    """An offer made in the letter: early-payment discount (Skonto), a payment plan, or a
+    time-limited discount the engine honours (`offer discount 2 % until 7d after due`).
 
-    kind: str  # "skonto" | "payment_plan"
-    percent: Decimal | None = None  # skonto percentage
+    A `discount` puts a term on the invoice — `percent` off if paid by the day `until`
+    names (a signed offset from the due or issue date) — which payment matching honours
+    like Skonto and books as `discount` citing this line (engine/skonto.py).
+    """
+
+    kind: str  # "skonto" | "payment_plan" | "discount"
+    percent: Decimal | None = None  # skonto or discount percentage
     within: Duration | None = None  # skonto: if paid within this period of the letter
     instalments: int | None = None  # payment plan: at most this many instalments
     when: Expr | None = None
     span: Span = _span()
+    until: TimeTrigger | None = None  # discount: the last day, from the due or issue date
 
 
 @dataclass(frozen=True, slots=True)

@@ -421,6 +421,18 @@ class _PolicyBuilder(ExprBuilder):
         return _Action("offer", offer)
 
     @v_args(meta=True)
+    def offer_discount(self, meta: Any, children: list) -> _Action:
+        pct_tok, dur_tok, direction, anchor, *rest = children
+        when = next((item for item in rest if item is not None), None)
+        span = self.meta_span(meta)
+        dur = parse_duration(str(dur_tok))
+        signed = -dur if direction == "before" else dur
+        until = ir.TimeTrigger(signed, ir.Anchor(anchor), None, span)
+        pct = Decimal(str(pct_tok).rstrip("%").strip())
+        offer = ir.Offer("discount", percent=pct, until=until, when=when, span=span)
+        return _Action("offer", offer)
+
+    @v_args(meta=True)
     def offer_plan(self, meta: Any, children: list) -> _Action:
         instalments = None
         when = None

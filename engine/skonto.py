@@ -216,10 +216,11 @@ def deduction_blocks(record: Record, policy: ir.Policy) -> str | None:
 
 def offer_discount(run: _Run, action: Any, day: date, at: str) -> None:
     """`offer discount P % until N after due|issue`: a time-limited term on the invoice."""
-    base = run.inv.due_date if action.anchor is ir.Anchor.DUE else run.inv.issue_date
-    until = base + timedelta(days=action.until.days)
-    if action.until.business:
-        until = run.calendar.add_business_days(base, action.until.days)
+    offset = action.until.offset
+    base = run.inv.due_date if action.until.anchor is ir.Anchor.DUE else run.inv.issue_date
+    until = base + timedelta(days=offset.days)
+    if offset.business and offset.days >= 0:
+        until = run.calendar.add_business_days(base, offset.days)
     if until < day:
         run.note(day, f"discount offer not made: its last day {until} has passed", at)
         return

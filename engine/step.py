@@ -720,6 +720,9 @@ class _Run:
                     self.charge_fee(fee_lines, day, at, letter)
             elif isinstance(action, ir.LumpSum):
                 self.charge_lump_sum(day, at)
+            elif isinstance(action, ir.Offer) and action.kind == "discount":
+                if self.holds(action.when, day):
+                    skonto.offer_discount(self, action, day, at)
             elif isinstance(action, ir.Interest):
                 if self.cust.vulnerable:
                     self.note(day, "no interest claimed from a vulnerable customer (D5)", at)

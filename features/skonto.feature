@@ -79,3 +79,4 @@ Funktionalität: Skonto und Zahlungsanreize (Issue 19)
       | 7    | 2,00    |
       | 14   | 1,00    |
       | 30   | 0,00    |
+
