@@ -42,7 +42,7 @@ from mahnwerk.engine.terms import (
 )
 
 if TYPE_CHECKING:
-    from mahnwerk.engine.step import _Run
+    from mahnwerk.engine.step.run import _Run
 
 #: A9: a consumer's transfer ordered on the last day may be credited this many TARGET2 days
 #: later and still counts as in time (the policy's `payment grace` in business days wins).
