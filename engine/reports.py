@@ -10,7 +10,9 @@
   while they stood in it, how many were paid in full from it, and the median
   days from entering it to that payment;
 * `channels`: per channel and template, messages queued and the share of
-  their invoices paid within N days after the message.
+  their invoices paid within N days after the message;
+* `skonto`: Skonto taken, discounts offered and honoured, unjustified deductions, and
+  what the discounts cost against the days to cash they gained (`engine/skonto_report.py`).
 
 Everything is read from the `ledger` (receivables are the sum of its lines up
 to a day: principal, fees, interest, minus payments and write-offs), the
@@ -543,10 +545,18 @@ def channels(engine: Engine, as_of: date, within: int = 14) -> Report:
     )
 
 
+def skonto(engine: Engine, as_of: date) -> Report:
+    """Skonto taken, discounts offered and honoured, unjustified deductions (issue 19)."""
+    from mahnwerk.engine.skonto_report import skonto as report
+
+    return report(engine, as_of)
+
+
 REPORTS = {
     "aging": aging,
     "dso": dso,
     "effectiveness": effectiveness,
     "stages": stages,
     "channels": channels,
+    "skonto": skonto,
 }

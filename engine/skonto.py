@@ -66,6 +66,31 @@ def terms_applying(invoice: Invoice, record: Record | None, on: date) -> tuple[T
     return still_applying(terms_of(invoice, record), on)
 
 
+def terms_on(conn: Any, invoice: int | str, on: date) -> tuple[Term, ...]:
+    """The terms still applying to a stored invoice on `on` — for letters, portal, service.
+
+    `invoice` is the row id or the invoice number; an unknown invoice has none.  Each
+    `Term` says its kind (`skonto` or `discount`), last day, percentage, the discount in
+    money and what to pay (`pay`): "bei Zahlung bis 12.03. nur 1.176,00 €"."""
+    from sqlalchemy import select
+
+    from mahnwerk.engine.models import CUST, DS, INV
+    from mahnwerk.engine.runner import invoice_value, record_value
+
+    key = INV.c.id == invoice if isinstance(invoice, int) else INV.c.external_id == invoice
+    row = conn.execute(
+        select(INV, CUST.c.external_id.label("customer_ext"))
+        .join(CUST, CUST.c.id == INV.c.customer_id)
+        .where(key)
+    ).first()
+    if row is None:
+        return ()
+    state = conn.execute(select(DS).where(DS.c.invoice_id == row.id)).first()
+    inv = invoice_value(row, row.customer_ext)
+    record = record_value(state, inv.id) if state is not None else None
+    return terms_applying(inv, record, on)
+
+
 def deadline(last_day: date, consumer: bool, grace: Any = None) -> date:
     """The last day a credit counts as in time for a term ending `last_day` (A9)."""
     if not consumer:
@@ -233,6 +258,7 @@ def offer_discount(run: _Run, action: Any, day: date, at: str) -> None:
 
 __all__ = [
     "deduction_blocks",
+    "terms_on",
     "deadline",
     "offer_discount",
     "pursue_deduction",

@@ -105,3 +105,56 @@ def test_skonto_in_time_settles_one_day_late_gets_the_skonto_letter(book, tmp_pa
     (booking,) = rows
     assert booking[:2] == ["24,00", "H"] and booking[6:8] == ["10001", "8730"]
     assert booking[13].startswith("Skonto R-1")
+
+
+def test_the_skonto_report_weighs_the_discount_against_the_days_gained(book, tmp_path: Path):
+    from mahnwerk.engine.reports import REPORTS
+
+    (tmp_path / "r3.csv").write_text(
+        "Rechnungsnummer;Kundennummer;Rechnungsdatum;Fälligkeit;Betrag\n"
+        "R-3;10002;02.03.2026;01.04.2026;800,00\n",
+        encoding="utf-8",
+    )
+    import_file(book, "invoices", tmp_path / "r3.csv")
+    (tmp_path / "z.csv").write_text(
+        "Zahlungs-ID;Datum;Betrag;Rechnungsnummer\n"
+        "Z-1;12.03.2026;1.176,00;R-1\n"  # Skonto, 10 days after issue
+        "Z-2;13.03.2026;490,00;R-2\n"  # deducted one day late
+        "Z-3;01.04.2026;800,00;R-3\n",  # in full on the net due date, 30 days after issue
+        encoding="utf-8",
+    )
+    import_file(book, "payments", tmp_path / "z.csv", now=at(date(2026, 4, 1)))
+    _run(book, date(2026, 3, 2), date(2026, 4, 10))
+    report = REPORTS["skonto"](book, date(2026, 4, 10))
+    rows = {r[0]: r[1:] for r in report.rows}
+    # 24 / 1176 × 365 / 20 days = 37.2 % a year: dearer than any overdraft
+    assert rows["Skonto taken"] == [
+        1,
+        Decimal("24.00"),
+        Decimal("10"),
+        Decimal("20"),
+        Decimal("37.2"),
+    ]
+    assert rows["paid without discount"][0] == 1 and rows["paid without discount"][2] == Decimal(
+        "30"
+    )
+    assert rows["unjustified deductions"][:2] == [1, Decimal("10.00")]
+    assert rows["… still open"][:2] == [1, Decimal("10.00")]
+    assert rows["discounts honoured"][:2] == [0, Decimal("0.00")]
+
+
+def test_terms_on_says_what_still_applies_to_a_stored_invoice(book):
+    from mahnwerk.engine.skonto import terms_on
+
+    with book.connect() as conn:
+        (term,) = terms_on(conn, "R-1", date(2026, 3, 12))
+        assert (term.kind, term.last_day, term.pay) == (
+            "skonto",
+            date(2026, 3, 12),
+            Decimal("1176.00"),
+        )
+        assert terms_on(conn, "R-1", date(2026, 3, 13)) == ()
+        assert terms_on(conn, "R-404", date(2026, 3, 1)) == ()
+    _run(book, date(2026, 3, 2), date(2026, 3, 3))  # taken up by the engine: the same answer
+    with book.connect() as conn:
+        assert [t.pay for t in terms_on(conn, "R-1", date(2026, 3, 3))] == [Decimal("1176.00")]
