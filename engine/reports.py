@@ -147,6 +147,8 @@ CHART_TEXT: dict[str, tuple[dict[str, tuple[str, str]], int]] = {
                 "en": ("Cash received per dunning stage", "k€")}, 1000),
     "channels": ({"de": ("Bezahlt nach einer Nachricht, je Kanal und Vorlage", "%"),
                   "en": ("Paid after a message, per channel and template", "%")}, 1),
+    "skonto": ({"de": ("Skonto und Nachlässe", "Rechnungen"),
+                "en": ("Skonto and discounts", "invoices")}, 1),
 }  # fmt: skip
 SUBTITLES: dict[str, dict[str, str]] = {
     "aging": {"de": "; Saldo aller Rechnungen laut Hauptbuch, auch übergebene",
@@ -159,10 +161,17 @@ SUBTITLES: dict[str, dict[str, str]] = {
                "en": "; payments while the invoice stood in the stage"},
     "channels": {"de": "; Anteil der Rechnungen, bezahlt binnen {within} Tagen",
                  "en": "; share of invoices paid within {within} days"},
+    "skonto": {"de": "; gewährt, angeboten, genutzt, zu Unrecht abgezogen",
+               "en": "; granted, offered, honoured, deducted too late"},
 }  # fmt: skip
 PARTIAL_NOTE = {"de": "schraffiert: angebrochener Monat", "en": "hatched: a partial month"}
 _WORDS_DE = {"not yet due": "nicht fällig", "over 180": "über 180", "letter": "Brief",
-             "email": "E-Mail", "sms": "SMS", "call": "Anruf", "all": "alle", "total": "Summe"}
+             "email": "E-Mail", "sms": "SMS", "call": "Anruf", "all": "alle", "total": "Summe",
+             "Skonto taken": "Skonto gewährt", "discounts offered": "Nachlass angeboten",
+             "discounts honoured": "Nachlass genutzt",
+             "unjustified deductions": "Skonto zu Unrecht abgezogen",
+             "… still open": "… noch offen", "… paid afterwards": "… nachgezahlt",
+             "… written off": "… ausgebucht", "paid without discount": "ohne Abzug bezahlt"}
 
 
 def _word(text: str, lang: str) -> str:

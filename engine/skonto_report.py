@@ -135,7 +135,7 @@ def skonto(engine: Engine, as_of: date) -> Report:
             "annual cost %",
         ],
         rows,
-        chart=("what", "discount EUR"),
+        chart=("what", "invoices"),
         as_of=as_of,
         notes=[
             "days to cash: from the issue date to the payment; days gained: against invoices "
