@@ -787,9 +787,11 @@ def policy_explain(
 
 
 def _register_service_commands() -> None:
+    from mahnwerk.portal.cli import register as register_portal
     from mahnwerk.service.cli import register
 
     register(app)
+    register_portal(app)
 
 
 _register_service_commands()

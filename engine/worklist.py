@@ -43,6 +43,7 @@ TASK_KINDS = (
     "task_credit_report",
     "task_notify",
     "task_stop_credit",
+    "task_portal_request",  # a customer asked in the portal for what only a person can grant
 )
 """Log kinds of the tasks a run hands to people (`step.Task`)."""
 

@@ -79,9 +79,28 @@ def serve(
     engine = open_engine(db)
     clock = _clock(now)
     runner = _scheduler(engine, config, clock, name) if schedule else None
+    settings = _portal_settings(config)
     uvicorn.run(
-        create_app(engine, clock, runner), host=host, port=port, log_level="info", access_log=False
-    )
+        create_app(engine, clock, runner, settings=settings),
+        host=host, port=port, log_level="info", access_log=False,
+    )  # fmt: skip
+
+
+def _portal_settings(config: Path):
+    """The creditor and `[portal]` of mahnwerk.toml for the customer pages; without the file
+    the demo's made-up creditor (what `mahnwerk demo` printed its letters with)."""
+    from mahnwerk.engine.comms.config import ConfigError, demo_settings, load_settings
+
+    if not config.is_file():
+        logging.getLogger("mahnwerk.portal").warning(
+            "%s not found: the portal shows the demo's creditor details", config
+        )
+        return demo_settings()
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from None
 
 
 def scheduler_cmd(
