@@ -103,7 +103,7 @@ def create_app(
     scheduler: Scheduler | None = None,
     background: bool = True,
     max_body: int = MAX_BODY,
-    settings: Any = None,
+    settings: Any = "demo",
 ) -> Any:
     """The ASGI application (FastAPI behind the size/idempotency guard), with the customer
     portal (`mahnwerk.portal`) mounted at `/p` — outside the guard, which speaks
@@ -134,10 +134,13 @@ def create_app(
     app.state.clock = clock
     app.state.run_threads = []
     problems.install(app)
+    if settings is not None:  # None: no creditor configured, so no customer pages
+        app.mount(
+            PATH, create_portal(engine, clock, demo_settings() if settings == "demo" else settings)
+        )
     app.include_router(data_router)
     app.include_router(work_router)
     app.include_router(admin_router)
-    app.mount(PATH, create_portal(engine, clock, settings or demo_settings()))
     guarded = Guard(app, engine, clock, max_body, bypass=PATH + "/")
     guarded.fastapi = app  # type: ignore[attr-defined]
     return guarded

@@ -88,14 +88,22 @@ def serve(
 
 def _portal_settings(config: Path):
     """The creditor and `[portal]` of mahnwerk.toml for the customer pages; without the file
-    the demo's made-up creditor (what `mahnwerk demo` printed its letters with)."""
+    the demo's made-up creditor (what `mahnwerk demo` printed its letters with); a file
+    without a `[creditor]` (a scheduler-only set-up): no portal (None)."""
+    import tomllib
+
     from mahnwerk.engine.comms.config import ConfigError, demo_settings, load_settings
 
+    log = logging.getLogger("mahnwerk.portal")
     if not config.is_file():
-        logging.getLogger("mahnwerk.portal").warning(
-            "%s not found: the portal shows the demo's creditor details", config
-        )
+        log.warning("%s not found: the portal shows the demo's creditor details", config)
         return demo_settings()
+    try:
+        if "creditor" not in tomllib.loads(config.read_text(encoding="utf-8")):
+            log.warning("%s has no [creditor]: the customer portal is off", config)
+            return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        pass  # load_settings below names the problem
     try:
         return load_settings(config)
     except ConfigError as exc:
