@@ -114,3 +114,15 @@ def test_feedback_and_contact_details_reach_the_books(world: World) -> None:
     assert kinds["contact_changed"]["fields"] == ["email", "phone", "opted_out"]
     assert "john.smith" not in json.dumps(kinds["contact_changed"])  # the log names fields only
     assert {e.actor for e in logged} == {"portal"}
+
+
+def test_the_reasons_customers_give_are_reported_per_month_and_segment(world: World) -> None:
+    link = world.link_from_mail("john@example.com")
+    assert post(link, "feedback", reason="not_received", text="").status_code == 200
+    shown = world.cli(
+        "report", "feedback", "--as-of", "2026-02-28", "--format", "json", "--db", world.db
+    ).output
+    rows = json.loads(shown)["rows"]
+    mine = [r for r in rows if r["reason"] == "not_received" and r["segment"] == "good_payers"]
+    assert {r["month"] for r in mine} == {"2026-02", "all"}
+    assert all(r["answers"] >= 1 for r in mine)
