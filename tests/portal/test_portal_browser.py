@@ -40,6 +40,7 @@ def browser():
     service = webdriver.ChromeService(executable_path=DRIVER)
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(60)
+    driver.implicitly_wait(20)  # find_element waits for the next page after a click
     yield driver
     driver.quit()
 
@@ -60,6 +61,19 @@ def shot(driver, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     path.write_bytes(base64.b64decode(data))
     return path
+
+
+def submit(driver, button) -> str:
+    """Press a form's button and wait for the answer page; its <main> text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 60).until(ec.staleness_of(old))
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.TAG_NAME, "main")))
+    return driver.find_element(By.TAG_NAME, "main").text
 
 
 def labelled(driver) -> list[str]:
@@ -107,8 +121,8 @@ def test_a_customer_disputes_promises_and_agrees_instalments_in_a_browser(
     browser.find_element(By.CSS_SELECTOR, "a[href*='/dispute'][href*='invoice=R-1']").click()
     browser.find_element(By.ID, "r-not_received").click()
     browser.find_element(By.ID, "text").send_keys("Die Lieferung vom 19.12. kam nie an.")
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert "Ihr Widerspruch zu Rechnung R-1 ist eingegangen" in browser.page_source
+    said = submit(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert "Ihr Widerspruch zu Rechnung R-1 ist eingegangen" in said, said
     assert "Bestätigung per E-Mail" in browser.page_source
     pictures.append(shot(browser, "done-dispute-de-phone"))
     # promise R-2 for 20 February
@@ -116,15 +130,15 @@ def test_a_customer_disputes_promises_and_agrees_instalments_in_a_browser(
     browser.find_element(By.CSS_SELECTOR, "a[href*='/promise'][href*='invoice=R-2']").click()
     day = browser.find_element(By.ID, "until")
     browser.execute_script("arguments[0].value = '2026-02-20'", day)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert "Rechnung R-2 bis zum 20.02.2026 zu zahlen" in browser.page_source
+    said = submit(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert "Rechnung R-2 bis zum 20.02.2026 zu zahlen" in said, said
     # instalments for R-3: the policy offered up to 6; the customer takes the 3-rate schedule
     size(browser, "desktop")
     browser.get(link + "?lang=en")
     browser.find_element(By.CSS_SELECTOR, "a[href*='/plan'][href*='invoice=R-3']").click()
     assert "We offer up to 6 monthly instalments" in browser.page_source
-    browser.find_element(By.ID, "accept-3").click()
-    assert "The instalment plan for invoice R-3 is agreed" in browser.page_source
+    said = submit(browser, browser.find_element(By.ID, "accept-3"))
+    assert "The instalment plan for invoice R-3 is agreed" in said, said
     pictures.append(shot(browser, "done-plan-en-desktop"))
     # the page now says what it knows
     browser.get(link)
