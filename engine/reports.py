@@ -569,3 +569,8 @@ REPORTS = {
     "channels": channels,
     "skonto": skonto,
 }
+
+# The customers' own reasons (the portal's "tell us why"), in their own module.
+from mahnwerk.engine.feedback import feedback  # noqa: E402
+
+REPORTS["feedback"] = feedback
