@@ -137,12 +137,10 @@ class PolicyScreen(BookScreen):
         if form is None:
             return
         path, applies_to = form["file"].strip(), form["for"].strip() or None
-        self.notify(f"Reviewing {escape(path)} against every open invoice …", timeout=3)
         review = await self.review(path, applies_to, self.ctx.today)
         if review is None:
             return
         text, refused = review
-        self.app.clear_notifications()  # the preview is the answer to "Reviewing …"
         if not await self.ask(DeployPreview(path, text, refused)) or refused:
             self.notify("Nothing deployed.", timeout=3)
             return
