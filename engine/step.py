@@ -41,7 +41,7 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, Rule
 from mahnwerk.dsl.expr import EvalError, Money, evaluate, refs
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine import fees, law, segment_moves
+from mahnwerk.engine import fees, law, residual, segment_moves
 from mahnwerk.engine.state import (
     ZERO,
     ApprovalRequest,
@@ -587,6 +587,8 @@ class _Run:
         """Take `rule` on `day` if its guard holds; False if it is blocked."""
         if not self.holds(rule.guard, day):
             return False
+        if self.settle_residual(day):
+            return True
         minimum = self.policy.limits.minimum_balance
         balance = self.r.balance + self.unbooked_interest(day)
         if minimum is not None and balance < minimum.amount and self.r.written_reminders >= 1:
@@ -619,10 +621,40 @@ class _Run:
             return True
         return self.enter(rule.target, day, rule, f"{_describe(rule)}")
 
-    def enter(self, target: str, day: date, rule: Rule | None, why: str) -> bool:
-        """Move into `target` on `day` and carry out its entry actions."""
+    def settle_residual(self, day: date) -> bool:
+        """Issue 11: cents left after the invoice's amount was paid never escalate.
+
+        Asked before every step the ladder would take: within the policy's tolerance
+        (`engine/residual.py`) the residual is written off and the invoice is paid, or it is
+        parked, to be asked for in the customer's next letter.  True: the step is replaced.
+        """
+        found = residual.residual(
+            self.r, self.unbooked_interest(day), self.policy.limits, self.inv.currency
+        )
+        if found is None:
+            return False
+        if not found.written_off:
+            if self.r.pause_reason != residual.PARKED:
+                self.note(day, found.reason(), found.at)
+                self.r = self.r.evolve(pause_reason=residual.PARKED, paused_until=None)
+            return True
+        self.book_interest(day, found.at)
+        amount = self.r.balance
+        note = "Ausbuchung Restbetrag (Zinsen, Kosten)"
+        self.actions.append(Charge("write_off", -amount, day, found.at, note=note))
+        self.r = self.r.evolve(principal_open=ZERO, fees_open=ZERO, interest_open=ZERO)
+        self.note(day, found.reason(), found.at)
+        why = f"paid; residual {amount} written off"
+        self.enter(ir.Terminal.PAID.value, day, None, why, at=found.at)
+        return True
+
+    def enter(
+        self, target: str, day: date, rule: Rule | None, why: str, at: str | None = None
+    ) -> bool:
+        """Move into `target` on `day` and carry out its entry actions (`at`: the line that
+        decided it, when that is no ladder rule)."""
         source = self.r.state
-        rule_at = where(rule.span) if rule else "engine"
+        rule_at = at or (where(rule.span) if rule else "engine")
         state = self.ladder_state(target)
         if state is not None and self.r.approved_target != target:
             needed = self.approvers_needed(state, day)
@@ -1075,6 +1107,7 @@ class _Run:
             fees_open=r.fees_open - split.costs,
             interest_open=r.interest_open - split.interest,
             principal_open=r.principal_open - split.principal,
+            add_ons_paid=r.add_ons_paid + split.costs + split.interest,
             # A6: another principal from the day of the credit: a new run of periods
             interest_run_from=r.interest_run_from if split.principal == 0 else None,
         )

@@ -299,6 +299,7 @@ def limits(draw) -> ir.Limits:
         fee_share=maybe(decimals),
         minimum_handover=maybe(money),
         payment_grace=maybe(days),
+        residual=maybe(st.builds(ir.Residual, money, st.sampled_from(list(ir.ResidualAction)))),
     )
 
 
