@@ -61,7 +61,10 @@ def test_a_policy_without_the_line_has_none_and_the_engine_applies_the_default()
     assert default.action is ir.ResidualAction.WRITE_OFF
 
 
-@pytest.mark.parametrize("name", ["de_b2c_standard.mahn", "de_b2b_standard.yaml", "key_account.mahn"])
+SHIPPED = ["de_b2c_standard.mahn", "de_b2b_standard.yaml", "key_account.mahn"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_policy_states_its_residual_and_keeps_it_through_convert(name):
     policy = load_policy(POLICIES / name).policy
     assert policy.limits.residual is not None
