@@ -204,6 +204,7 @@ Funktionalität: Geld auf den Cent (A4, A6, A7, B1, D10)
       | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
       | Z1          | 2026-02-16    | 502,72 | R1              |
     Und der Mahnlauf täglich vom 2026-02-16 bis zum 2026-03-31 läuft
+    Und die Post vom 2026-03-31 probeweise versandt wird
     Dann schuldet "R1" noch 0,00 EUR
     Und steht "R1" im Zustand "paid"
     Und betragen die Ausbuchungen auf "R1" insgesamt -0,60 EUR
@@ -215,6 +216,7 @@ Funktionalität: Geld auf den Cent (A4, A6, A7, B1, D10)
       | email  | vorab_hinweis     |
       | email  | zahlungserinnerung |
       | letter | mahnung_1         |
+    Und geht kein Brief an "K1"
 
   Szenario: Restcent – Bis 1,00 EUR Zinsen und Gebühren ohne eigene Zeile ausgebucht; mehr, oder zu wenig auf die Rechnung, wird weiter gemahnt
     Ohne eigene Zeile gilt die Toleranz von 1,00 EUR, ausgebucht.  Toleriert wird nur, was
@@ -337,3 +339,4 @@ Funktionalität: Geld auf den Cent (A4, A6, A7, B1, D10)
       | letter | mahnung_1 |
     Und steht im Brief an "K1" "R1"
     Und steht im Brief an "K1" "R2"
+    Und steht im Brief an "K1" "Mahngebühr vom 30.03.2026"
