@@ -13,6 +13,7 @@ from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.cmd_lifecycle import ConfigOption, TemplatesOption, deploy_cmd
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
+from mahnwerk.dsl.events import EVENTS
 from mahnwerk.errors import MahnwerkError, UsageError
 from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
@@ -274,28 +275,9 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
 OnOpt = Annotated[str | None, typer.Option("--on", help="The day it happened (default today).")]
 ByOpt = Annotated[str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who records it.")]
 
-_SIMPLE_EVENTS = {
-    "dispute": ("dispute_opened", "The customer disputes the claim (C1: escalation stops)."),
-    "dispute-resolved": ("dispute_resolved", "The dispute is settled; dunning resumes."),
-    "promise-broken": ("promise_broken", "A promise to pay was not kept."),
-    "instalment-missed": ("instalment_missed", "An instalment was missed (dunning resumes)."),
-    "insolvency": ("insolvency", "Insolvency proceedings opened (everything stops)."),
-    "write-off": ("write_off", "Write the claim off."),
-    "hold": ("hold", "Put the invoice on hold."),
-    "release": ("release", "Release a hold."),
-    "death": ("death_notice", "The debtor died (C6: at least six weeks' pause)."),
-    "delivery-failed": ("delivery_failed", "A message could not be delivered."),
-    "court-served": (
-        "court_order_served",
-        "The court payment order was served (C3: limitation suspended, two weeks to object).",
-    ),
-    "objection": ("objection_filed", "The debtor objected to the payment order (§ 694 ZPO)."),
-    "enforcement": ("enforcement_applied", "Enforcement order applied for (§ 699 ZPO)."),
-    "conversation": (
-        "conversation",
-        "The customer was reached by phone or in person (D3: no call for 7 days after).",
-    ),
-}
+#: `mahnwerk event VERB`: the events that need only an invoice, a day and a note — from the
+#: one table of event kinds (`dsl/events.py`).
+_SIMPLE_EVENTS = {spec.verb: (spec.kind.value, spec.help) for spec in EVENTS if spec.verb}
 
 
 def _make_simple(name: str, kind: str, doc: str) -> None:

@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mahnwerk.cli import app
+from mahnwerk.dsl.events import EVENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -201,6 +202,10 @@ VALUES: list[tuple[list[str], str]] = [
     (["users", "role", "niemand", "viewer", *GOOD], "niemand"),
     (["webhooks", "add", "https://erp.example/hooks", "--type", "gibtsnicht", *GOOD],
      "gibtsnicht"),
+    (["webhooks", "add", "erp.example/hooks", *GOOD], "'erp.example/hooks' is not a web address"),
+    (["webhooks", "add", "ftp://erp.example/hooks", *GOOD], "http:// or https://"),
+    (["webhooks", "add", "https://", *GOOD], "'https://' is not a web address"),
+    (["webhooks", "replay", "999", *GOOD], "no delivery 999"),
     (["webhooks", "replay", "--since", "gestern", *GOOD], "gestern"),
     (["webhooks", "deliveries", "--status", "kaputt", *GOOD], "kaputt"),
     (["analyse", "--evaluate", "--history", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
@@ -218,11 +223,7 @@ VALUES: list[tuple[list[str], str]] = [
     (["export", "handover", "--since", "gestern", *CFG, *GOOD], "gestern"),
     *[
         (["event", name, "R-GIBT-ES-NICHT", *GOOD], "R-GIBT-ES-NICHT")
-        for name in (
-            "dispute-resolved", "promise-broken", "instalment-missed", "insolvency", "write-off",
-            "hold", "release", "death", "delivery-failed", "court-served", "objection",
-            "enforcement", "conversation",
-        )
+        for name in (spec.verb for spec in EVENTS if spec.verb not in (None, "dispute"))
     ],
 ]  # fmt: skip
 
