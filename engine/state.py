@@ -271,7 +271,12 @@ STEP_TASK_KINDS = (
     "notify",
     "stop_credit",
 )
-TASK_KINDS = STEP_TASK_KINDS + tuple(spec.task for spec in EVENTS if spec.task)
+#: A customer's request in the portal for what only a person can grant (instalments beyond
+#: the policy's offer; `mahnwerk.portal.actions.plan`).
+PORTAL_TASK_KINDS = ("portal_request",)
+TASK_KINDS = (
+    STEP_TASK_KINDS + tuple(spec.task for spec in EVENTS if spec.task) + PORTAL_TASK_KINDS
+)
 
 
 @dataclass(frozen=True, slots=True)
