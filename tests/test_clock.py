@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("app", "dsl", "engine", "tui", "service")
+PACKAGES = ("app", "dsl", "engine", "tui", "service", "portal")
 CLOCK = ROOT / "app" / "clock.py"
 READS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"),
          ("date", "today"), ("time", "time")}  # fmt: skip
