@@ -96,3 +96,26 @@ def test_an_uploaded_document_is_kept_and_exported_with_the_customers_data(book)
     data = json.loads(out.output)
     uploads = [r for r in json.dumps(data) and data["other"].get("portal_upload", [])]
     assert uploads and base64.b64decode(uploads[0]["data"]) == PDF
+
+
+def test_erasing_a_customer_deletes_the_files_they_uploaded(book) -> None:
+    from sqlalchemy import func, select, update
+
+    from mahnwerk.engine.models import INV
+    from mahnwerk.portal.tables import PORTAL_UPLOAD
+
+    url, engine = book
+    config = Portal()
+    made = links.new_link(engine, "K-1", config, NOW, "t")
+    page = load_page(engine, made.customer_id)
+    with engine.begin() as conn:
+        nonce = issue_form(conn, made.id, NOW)
+    actions.dispute(engine, page, made, nonce, "R-1", "defect", "", actions.Upload(
+        "beleg.pdf", "application/pdf", PDF), None, date(2026, 2, 9), NOW, config)  # fmt: skip
+    with engine.begin() as conn:  # settled since: nothing is pursued any more
+        conn.execute(update(INV).where(INV.c.external_id == "R-1").values(closed_on=NOW.date()))
+        conn.execute(update(INV).where(INV.c.external_id == "R-1").values(intake_pending=False))
+    out = CliRunner().invoke(app, ["customer", "erase", "K-1", "--by", "anna.schulz", "--db", url])
+    assert out.exit_code == 0, out.output
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(PORTAL_UPLOAD)).scalar() == 0
