@@ -199,7 +199,10 @@ FORMATS = ("table", "csv", "xlsx", "json", "png")
 
 def report_cmd(
     name: Annotated[
-        str, typer.Argument(help="aging, dso, effectiveness, stages, channels, feedback, or pack.")
+        str,
+        typer.Argument(
+            help="aging, dso, effectiveness, stages, channels, skonto, feedback, or pack."
+        ),
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[
@@ -220,7 +223,7 @@ def report_cmd(
     ] = 14,
     db: DbOption = None,
 ) -> None:
-    """Aging, DSO, collection effectiveness, recovery per state, channels; `pack` for a month."""
+    """Aging, DSO, collection effectiveness, recovery per state, channels, Skonto; `pack`."""
     from mahnwerk.engine.report_pack import pack
     from mahnwerk.engine.reports import REPORTS
 
