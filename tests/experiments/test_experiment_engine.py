@@ -200,7 +200,7 @@ def test_the_shipped_challenger_is_the_champion_with_the_extra_step_only():
         '    state nachfass "Zweite Erinnerung" after 7d in erinnerung {',
         '    state mahnung_1 "1. Mahnung" after 7d in nachfass {',
     ]
-    assert len(challenger) == len(champion) + 2  # the state's e-mail line and its brace
+    assert len(challenger) == len(champion) + 3  # the new state: its line, e-mail, brace
 
 
 def test_the_cli_starts_and_reports_an_experiment(tmp_path):
