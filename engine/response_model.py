@@ -11,15 +11,17 @@ an **estimate** whose every assumption is printed with the result:
   `data/payment_hazard.json`, and a test recomputes it from the file when present).
   Days are pooled from 5-day buckets until each holds at least `MIN_PAID` payments;
   beyond the last bucket the last hazard holds (the history saw nobody pay later).
+  Simulating from the engine's database with at least `MIN_OWN` paid invoices, the curve
+  is that database's own (open invoices censored on the last run's day).
 * **How a message changes it (the lift).**  For each kind of message (its channel) in
   the engine's own history: of the invoices still open when a message went out, how many
   were paid within `WINDOW` days, divided by how many the baseline expected on those
-  days — an observed/expected ratio with a 95 % interval (log-normal approximation of a
-  Poisson count).  In the simulation the hazard is multiplied by the lift of every kind
-  of message sent in the last `WINDOW` days.  A kind with fewer than `MIN_MESSAGES`
-  observable messages gets no lift (1.0).  This is an association: customers who get
-  letters differ from those who get e-mails.  Only an experiment (`mahnwerk experiment`)
-  proves an effect.
+  days, turned into the factor on the daily hazard that makes the two equal, with a 95 %
+  interval (log-normal approximation of the Poisson count).  In the simulation the
+  hazard is multiplied by the lift of every kind of message sent in the last `WINDOW`
+  days.  A kind with fewer than `MIN_MESSAGES` observable messages gets no lift (1.0).
+  This is an association: customers who get letters differ from those who get e-mails.
+  Only an experiment (`mahnwerk experiment`) proves an effect.
 * **Drawing the day.**  Each invoice gets one random "resistance" E ~ Exp(1) from
   `--seed` and its number, and pays on the first day its cumulative hazard reaches E —
   the same as a daily coin toss, but two policies compared side by side meet the same
@@ -47,6 +49,7 @@ MIN_PAID = 10  # payments per pooled bucket of the life table
 BUCKET = 5
 MIN_MESSAGES = 30  # observable messages of a kind before it gets a lift
 CAP = 0.95  # no day's chance to pay exceeds this, whatever the lifts
+MIN_OWN = 500  # paid invoices in the database before its own curve replaces the shipped one
 
 
 def _multiplier(target: float, exposures: Sequence[float]) -> float:
@@ -98,7 +101,8 @@ class Lift:
         if not self.exposures:
             return self.ratio * math.exp(-spread), self.ratio * math.exp(spread)
         return (_multiplier(self.observed * math.exp(-spread), self.exposures),
-                _multiplier(self.observed * math.exp(spread), self.exposures))  # fmt: skip
+                _multiplier(min(self.observed * math.exp(spread), len(self.exposures) - 0.5),
+                            self.exposures))  # fmt: skip
 
     @property
     def used(self) -> float:
@@ -163,10 +167,14 @@ class ResponseModel:
         return lines
 
 
-def life_table(invoices: Iterable[PastInvoice]) -> list[float]:
-    """Daily hazard of paying in full by day relative to due, pooled buckets (see module)."""
+def life_table(invoices: Sequence[PastInvoice], as_of: date | None = None) -> list[float]:
+    """Daily hazard of paying in full by day relative to due, pooled buckets (see module).
+
+    An invoice still open on `as_of` counts as at risk up to that day (censored).
+    """
     times = sorted((i.paid_on - i.due_date).days for i in invoices if i.paid_on is not None)
-    open_ = sum(1 for i in invoices if i.paid_on is None) if isinstance(invoices, list) else 0
+    censored = ([(as_of - i.due_date).days for i in invoices if i.paid_on is None]
+                if as_of is not None else [])  # fmt: skip
     if len(times) < MIN_PAID:
         raise ValueError(f"only {len(times)} paid invoices: too few for a payment curve")
     last = max(times)
@@ -178,7 +186,7 @@ def life_table(invoices: Iterable[PastInvoice]) -> list[float]:
             end += BUCKET
         paid = sum(1 for t in times if start <= t < end)
         exposure = sum(max(0, min(end, t + 1) - max(start, DAYS_FROM)) for t in times if t >= start)
-        exposure += open_ * (end - start)
+        exposure += sum(max(0, min(end, c + 1) - start) for c in censored if c >= start)
         hazard += [paid / exposure if exposure else 0.0] * (end - start)
         start = end
     return hazard
@@ -256,11 +264,31 @@ def lifts_from_database(engine: Any, hazard: Sequence[float]) -> tuple[dict[str,
 
 
 def model_for(engine: Any = None, seed: int = 0) -> ResponseModel:
-    """The model `simulate --behaviour model` uses: the stored curve, the database's lifts."""
+    """The model `simulate --behaviour model` uses.
+
+    Without a database: the shipped curve of the receivables history, no lifts (it
+    records no messages).  With one: the database's own curve when it holds at least
+    `MIN_OWN` paid invoices (its customers, not the sample's), and the lifts of its messages
+    measured against that same curve — against another population's curve a lift would
+    mostly measure how the two populations differ.
+    """
     hazard, source = stored_baseline()
     if engine is None:
         return ResponseModel(hazard, source, {}, "the receivables history records no messages",
                              seed)  # fmt: skip
+    from sqlalchemy import func, select
+
+    from mahnwerk.engine.history import read_database
+    from mahnwerk.engine.models import RUN
+
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(RUN.c.as_of))).scalar()
+    if last is not None:
+        own = read_database(engine, last)
+        if sum(1 for i in own if i.paid_on is not None) >= MIN_OWN:
+            where = engine.url.render_as_string(hide_password=True)
+            hazard = tuple(life_table(own, last))
+            source = f"the {len(own):,} invoices of {where} (open ones censored on {last})"
     lifts, where = lifts_from_database(engine, hazard)
     if not lifts:
         where = f"{where}: no message there is old enough to tell"
