@@ -642,6 +642,35 @@ def demo_cmd(
         f"Database: {db.resolve()}  ({out['runs']} daily runs, "
         f"{out['seconds_in_runs']:.1f} s in the engine)"
     )
+    _demo_portal_link(db, console)
+
+
+def _demo_portal_link(db: Path, console) -> None:
+    """A customer's portal link, to open after `mahnwerk serve --db <demo db>`."""
+    from sqlalchemy import select
+
+    from mahnwerk.dsl.ir import TERMINAL_NAMES
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.engine.models import CUST, DS, INV
+    from mahnwerk.portal.links import new_link
+
+    engine = open_engine(str(db))
+    with engine.connect() as conn:
+        number = conn.execute(
+            select(CUST.c.external_id)
+            .join(INV, INV.c.customer_id == CUST.c.id)
+            .join(DS, DS.c.invoice_id == INV.c.id)
+            .where(DS.c.state.not_in([*TERMINAL_NAMES, "open", "vorab"]), INV.c.closed_on.is_(None))
+            .order_by(INV.c.id)
+            .limit(1)
+        ).scalar()
+    if number is None:
+        return
+    link = new_link(engine, number, demo_settings().portal, _now(), "demo")
+    console.print(
+        f"Customer {number}'s page: {link.url('http://127.0.0.1:8080')}  "
+        f"(after `mahnwerk serve --db {db}`)", soft_wrap=True,
+    )  # fmt: skip
 
 
 @app.command("tui")
@@ -775,9 +804,11 @@ def policy_explain(
 
 
 def _register_service_commands() -> None:
+    from mahnwerk.portal.cli import register as register_portal
     from mahnwerk.service.cli import register
 
     register(app)
+    register_portal(app)
 
 
 _register_service_commands()

@@ -49,7 +49,9 @@ EVENTS: tuple[EventSpec, ...] = (
         "The invoice was paid in full (`event payment`).",
         level="payment",
     ),
-    EventSpec(EventKind.PAYMENT_PARTIAL, None, "A part payment (`event payment`).", level="payment"),
+    EventSpec(
+        EventKind.PAYMENT_PARTIAL, None, "A part payment (`event payment`).", level="payment"
+    ),
     EventSpec(
         EventKind.DISPUTE_OPENED,
         "dispute",
