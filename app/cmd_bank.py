@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from mahnwerk import clock
 from mahnwerk.engine.bank import (
     AssignError,
     StatementError,
@@ -49,7 +50,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @contextmanager
@@ -142,7 +143,8 @@ def assign_cmd(
         typer.Option(
             "--amount",
             help="Amount per invoice, in order (e.g. --amount 100,00 --amount 19,00); "
-            "default: each invoice up to its balance, oldest due first.",
+            "default: the order of § 366 Abs. 2 BGB (due first, then the older due date, "
+            "invoices due the same day in proportion to their balances).",
         ),
     ] = None,
     db: DbOption = None,

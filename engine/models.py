@@ -315,6 +315,10 @@ class DunningState(SQLModel, table=True):
     interest_open: Decimal = Field(
         default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
     )
+    #: issue 11: payments' share on costs and interest (§ 367 BGB), for residual cents
+    add_ons_paid: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
     interest_to: date | None = None
     #: A6: first day of the current run of one principal at one surcharge (NULL: next booking)
     interest_run_from: date | None = None

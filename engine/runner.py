@@ -133,6 +133,7 @@ _RECORD_COLUMNS = (
     "principal_open",
     "fees_open",
     "fees_charged_sum",
+    "add_ons_paid",
     "interest_open",
     "interest_to",
     "interest_run_from",
@@ -229,6 +230,7 @@ def record_value(row: Any, invoice_ext: str) -> Record:
     for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
         values[money] = Decimal(values[money])
     values["fees_charged_sum"] = Decimal(values["fees_charged_sum"] or 0)
+    values["add_ons_paid"] = Decimal(values["add_ons_paid"] or 0)
     values["plan"] = _plan_from_json(values["plan"])
     values["sent_templates"] = _split(values["sent_templates"])
     values["discount_offers"] = offers_from_json(values["discount_offers"])
