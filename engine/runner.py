@@ -25,7 +25,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -124,54 +124,8 @@ class RunStats:
 # Row <-> value mapping
 # ---------------------------------------------------------------------------
 
-_RECORD_COLUMNS = (
-    "state",
-    "segment",
-    "ladder",
-    "entered_on",
-    "next_check_on",
-    "principal_open",
-    "fees_open",
-    "fees_charged_sum",
-    "add_ons_paid",
-    "interest_open",
-    "interest_to",
-    "interest_run_from",
-    "interest_active",
-    "interest_points",
-    "interest_deferred",
-    "default_since",
-    "first_reminder_on",
-    "written_reminders",
-    "lump_sum_charged",
-    "last_letter_on",
-    "last_contact_on",
-    "paused_until",
-    "pause_reason",
-    "held",
-    "disputed",
-    "promises",
-    "plan_active",
-    "plan",
-    "plan_paid",
-    "pending_approval",
-    "approved_target",
-    "approved_on",
-    "time_barred_from",
-    "credit_stopped",
-    "report_notice_on",
-    "limitation_restart_on",
-    "court_stage",
-    "court_served_on",
-    "interest_rule",
-    "sent_templates",
-    "fees_charged",
-    "fee_floor",
-    "segment_moved_on",
-    "discount_offers",
-    "deduction_on",
-    "deduction_note",
-)
+_RECORD_COLUMNS = tuple(f.name for f in fields(Record) if f.name != "invoice_id")
+"""`dunning_state`'s columns that carry a `Record`: its fields, listed once (`state.py`)."""
 
 
 def _split(text: str | None) -> frozenset[str]:
