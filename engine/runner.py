@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law, lease, queries, segment_moves
+from mahnwerk.engine import experiments, law, lease, queries, segment_moves
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import (
@@ -364,6 +364,8 @@ def intake_phase(
                     update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False)
                 )
             customers = _customers(conn, {r.customer_id for r in rows})
+            if policies.arms.running:  # issue 18: a customer first seen joins an experiment
+                experiments.enrol_new(conn, policies, customers, as_of)
             writes = _Writes(conn)
             for row in rows:
                 cust = customers[row.customer_id]
