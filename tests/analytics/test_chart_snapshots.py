@@ -27,7 +27,7 @@ from mahnwerk.engine import reports
 LAST = date(2026, 3, 31)
 SNAPSHOTS = Path(__file__).with_name("snapshots") / "charts.json"
 UPDATE = os.environ.get("MAHNWERK_UPDATE_SNAPSHOTS") == "1"
-UNITS = ("T€", "k€", "Tage", "days", "%", "Rechnungen", "invoices")
+UNITS = ("T€", "k€", "Tage", "days", "%", "Rechnungen", "invoices", "Antworten", "answers")
 
 
 def structure(chart) -> dict:  # type: ignore[no-untyped-def]
