@@ -26,6 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar
 
 from mahnwerk.engine.identity import person
+from mahnwerk.engine.roles import SCREEN_ACTIONS, may
 from mahnwerk.engine.worklist import change_stamp, stale_run
 from mahnwerk.tui import registry
 from mahnwerk.tui.bank import BankScreen
@@ -63,12 +64,15 @@ class MahnwerkApp(App[None]):
         last_run: date | None = None,
         poll: float = POLL_SECONDS,
         four_eyes_above: Decimal = Decimal("500.00"),
+        role: str = "admin",
     ) -> None:
+        """`operator` and `role` are the proven identity (`mahnwerk tui` proves the login);
+        each screen action checks its role in `engine.roles.SCREEN_ACTIONS`."""
         super().__init__()
         # D8: the name every decision is written under; IdentityError (a ValueError) for
         # an empty, invisible or machine name
         operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
-        self.ctx = Context(engine, operator, today, clock, last_run, four_eyes_above)
+        self.ctx = Context(engine, operator, today, clock, last_run, four_eyes_above, role)
         registry.builtin()
         self.start = start
         self.poll = poll
@@ -111,6 +115,28 @@ class MahnwerkApp(App[None]):
         ):
             return False  # typing stays in the field; a dialog is answered first
         return True
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def, override]
+        """Every screen action checks the role `engine.roles.SCREEN_ACTIONS` gives it.
+
+        A refused action says which role it needs and does nothing; an action of a screen
+        that the table does not know is refused too (deny by default)."""
+        target, name, _ = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if isinstance(target, BookScreen):
+            key = f"{type(target).__name__}.{name}"
+            need = SCREEN_ACTIONS.get(key)
+            if need is None or not may(self.ctx.role, need):
+                self.notify(
+                    f"{key} needs the role {need or '(none declared)'}; you are "
+                    f"{self.ctx.operator} with the role {self.ctx.role}. An admin can change it "
+                    f"(mahnwerk users role NAME {need}).",
+                    title="Not allowed",
+                    severity="error",
+                )
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_find_customer(self) -> None:
         from mahnwerk.tui.customer import CustomerSearch

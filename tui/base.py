@@ -27,6 +27,8 @@ class Context:
     last_run: date | None = None
     four_eyes_above: Decimal = Decimal("500.00")
     """Write-offs of a larger balance need a second person (`--four-eyes-write-off`)."""
+    role: str = "admin"
+    """The proven operator's role; each screen action's role is in `engine.roles`."""
 
     def now(self) -> datetime:
         return self.clock()
