@@ -258,7 +258,6 @@ def _event(
     invoice: str, kind: str, on: str | None, db: str | None, by: str | None, **payload
 ) -> None:
     """Record an event under `by`, the proven name (`mahnwerk.authority` put it there)."""
-    assert by, "mahnwerk.authority passes the proven name"
     from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_event
 

@@ -187,6 +187,8 @@ SCREEN_ACTIONS: Final[dict[str, str]] = {
     "QueueScreen.load_filter": "viewer",
     "InvoiceScreen.policy_line": "viewer",
     "TodayScreen.done": "operator",
+    "TodayScreen.call": "operator",  # Enter on a call: its outcome is recorded
+    "TodayScreen.decide_write_off": "approver",  # Enter on a write-off request (four eyes)
     "InvoiceScreen.act": "operator",
     "InvoiceScreen.undo": "operator",
     "InvoiceScreen.write_off": "operator",  # a large one waits for an approver (four eyes)

@@ -26,7 +26,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar
 
 from mahnwerk.engine.identity import person
-from mahnwerk.engine.roles import SCREEN_ACTIONS, may
 from mahnwerk.engine.worklist import change_stamp, stale_run
 from mahnwerk.tui import registry
 from mahnwerk.tui.bank import BankScreen
@@ -124,18 +123,8 @@ class MahnwerkApp(App[None]):
         target, name, _ = self._parse_action(
             action, self if default_namespace is None else default_namespace, namespaces
         )
-        if isinstance(target, BookScreen):
-            key = f"{type(target).__name__}.{name}"
-            need = SCREEN_ACTIONS.get(key)
-            if need is None or not may(self.ctx.role, need):
-                self.notify(
-                    f"{key} needs the role {need or '(none declared)'}; you are "
-                    f"{self.ctx.operator} with the role {self.ctx.role}. An admin can change it "
-                    f"(mahnwerk users role NAME {need}).",
-                    title="Not allowed",
-                    severity="error",
-                )
-                return True
+        if isinstance(target, BookScreen) and not target.permits(name):
+            return True  # refused, and said so
         return await super().run_action(action, default_namespace, namespaces)
 
     def action_find_customer(self) -> None:

@@ -403,7 +403,6 @@ def test_mahnwerk_tui_asks_who_is_working(book: Engine, db_url: str, monkeypatch
     from typer.testing import CliRunner
 
     from mahnwerk.cli import app
-
     from mahnwerk.service.identity import login
 
     monkeypatch.delenv("MAHNWERK_OPERATOR", raising=False)
