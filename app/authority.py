@@ -18,6 +18,7 @@ table against the command tree (tests/engine/test_roles_table.py).
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,6 +43,9 @@ def commands(app: typer.Typer, prefix: tuple[str, ...] = ()) -> Iterator[tuple[s
 
 
 def _guarded(path: str, role: str, callback: Callable[..., Any]) -> Callable[..., Any]:
+    by = inspect.signature(callback).parameters.get("by")
+    unset = by.default if by is not None else None  # a default label is not a claim
+
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         from mahnwerk.options import open_engine
@@ -54,7 +58,8 @@ def _guarded(path: str, role: str, callback: Callable[..., Any]) -> Callable[...
             # date is exit 2 before the store is touched), then meets the same error
             return callback(*args, **kwargs)
         try:
-            me = acting(engine, kwargs.get("by"), role, f"mahnwerk {path}")
+            label = kwargs.get("by")
+            me = acting(engine, None if label == unset else label, role, f"mahnwerk {path}")
         finally:
             engine.dispose()
         if "by" in kwargs:
@@ -67,6 +72,12 @@ def _guarded(path: str, role: str, callback: Callable[..., Any]) -> Callable[...
 
 def guard(app: typer.Typer) -> None:
     """Wrap every command of `app` in its identity and role check (idempotent)."""
+    missing = [path for path, _ in commands(app) if path not in COMMANDS]
+    if missing:
+        raise LookupError(
+            f"commands without a role in mahnwerk.engine.roles.COMMANDS: {', '.join(missing)}; "
+            "add each there"
+        )
     for path, info in commands(app):
         if info.callback is None or hasattr(info.callback, "__mahnwerk_role__"):
             continue

@@ -199,7 +199,10 @@ FORMATS = ("table", "csv", "xlsx", "json", "png")
 
 def report_cmd(
     name: Annotated[
-        str, typer.Argument(help="aging, dso, effectiveness, stages, channels, or pack.")
+        str,
+        typer.Argument(
+            help="aging, dso, effectiveness, stages, channels, skonto, feedback, or pack."
+        ),
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[
@@ -220,7 +223,7 @@ def report_cmd(
     ] = 14,
     db: DbOption = None,
 ) -> None:
-    """Aging, DSO, collection effectiveness, recovery per state, channels; `pack` for a month."""
+    """Aging, DSO, collection effectiveness, recovery per state, channels, Skonto; `pack`."""
     from mahnwerk.engine.report_pack import pack
     from mahnwerk.engine.reports import REPORTS
 
@@ -250,8 +253,9 @@ def report_cmd(
     if fmt in ("png", "xlsx"):
         path = output or Path(f"report-{name}.{fmt}")
         written = report.to_png(path, lang) if fmt == "png" else report.to_xlsx(path)
-        typer.echo(f"wrote {written}" + (f" and {written.with_suffix('.svg')}" if fmt == "png"
-                                         else ""))
+        typer.echo(
+            f"wrote {written}" + (f" and {written.with_suffix('.svg')}" if fmt == "png" else "")
+        )
         return
     if fmt in ("csv", "json"):
         text = report.to_csv(lang) if fmt == "csv" else report.to_json()

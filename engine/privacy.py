@@ -51,6 +51,7 @@ payload still contains an erased value, so a person can judge them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -782,6 +783,8 @@ def _row(mapping: Mapping[str, Any], numbers: Mapping[int, str]) -> dict[str, An
 
 
 def _json_value(key: str, value: Any) -> Any:
+    if isinstance(value, bytes):  # a file the customer sent (a portal upload), as base64
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):

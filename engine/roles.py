@@ -76,6 +76,7 @@ COMMANDS: Final[dict[str, str]] = {
     "event objection": "operator",
     "event enforcement": "operator",
     "event conversation": "operator",
+    "event callback": "operator",
     "event customer": "operator",
     "event promise": "operator",
     "event plan": "operator",
@@ -91,7 +92,9 @@ COMMANDS: Final[dict[str, str]] = {
     "bank dismiss": "operator",
     "bank account": "operator",
     "bank rematch": "operator",
-    "customer export": "operator",  # answering a data subject's request (Art. 15 GDPR)
+    "customer export": "operator",
+    "portal link": "operator",  # a customer's personal link to the portal
+    "portal revoke": "operator",  # answering a data subject's request (Art. 15 GDPR)
     # four eyes
     "approvals approve": "approver",
     "approvals reject": "approver",

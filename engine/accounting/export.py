@@ -1,7 +1,8 @@
 """`mahnwerk export datev`: the bookings mahnwerk made, to the books, each exactly once.
 
 What goes out is the ledger's own charges and write-offs — dunning fees, the 40 EUR lump
-sum, default interest, write-offs (residual cents included) — never the principal (the
+sum, default interest, write-offs (residual cents included), Skonto earned and discounts
+the policy offered (issue 19) — never the principal (the
 accounting system booked the invoice) nor payments (the bank statement booked them).
 `EXPORTED` is the one table of what is exported, to which account, under which text.
 
@@ -39,6 +40,10 @@ EXPORTED: dict[str, tuple[str, str]] = {
     "lump_sum": ("lump_sum", "Verzugspauschale"),
     "interest": ("interest", "Verzugszinsen"),
     "write_off": ("write_off", "Ausbuchung"),
+    # issue 19: a Skonto earned reduces the claim like a write-off (and, with it, the VAT,
+    # § 17 Abs. 1 UStG: the BU-Schlüssel stays empty for the accountant's correction)
+    "skonto": ("skonto", "Skonto"),
+    "discount": ("discount", "Nachlass Zahlungsanreiz"),
 }
 
 

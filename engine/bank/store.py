@@ -44,6 +44,7 @@ from mahnwerk.engine.bank.matching import (
 )
 from mahnwerk.engine.identity import IdentityError, person
 from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, INV, PAY
+from mahnwerk.engine.terms import all_terms, offers_from_json, tiers_from_json
 from mahnwerk.errors import MahnwerkError
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -137,10 +138,13 @@ def load_book(conn: Connection) -> Book:
             INV.c.due_date,
             INV.c.currency,
             INV.c.amount,
+            INV.c.issue_date,
+            INV.c.skonto_terms,
             DS.c.invoice_id.label("ds"),
             DS.c.principal_open,
             DS.c.fees_open,
             DS.c.interest_open,
+            DS.c.discount_offers,
         ).outerjoin(DS, DS.c.invoice_id == INV.c.id)
     )
     for r in rows:
@@ -151,8 +155,25 @@ def load_book(conn: Connection) -> Book:
         else:
             principal = balance = amount
         balance -= Decimal(pending.get(r.id) or 0)
+        # issue 19: what pays the invoice under one of its Skonto tiers or offered discounts
+        # (whether in time is the engine's decision, on the payment's date)
+        terms = all_terms(
+            r.issue_date,
+            amount,
+            balance,
+            tiers_from_json(r.skonto_terms),
+            offers_from_json(r.discount_offers),
+        )
         invoices[r.id] = OpenItem(
-            r.id, r.external_id, r.customer_id, r.due_date, r.currency, balance, principal, amount
+            r.id,
+            r.external_id,
+            r.customer_id,
+            r.due_date,
+            r.currency,
+            balance,
+            principal,
+            amount,
+            tuple(t.pay for t in terms if t.pay > 0),
         )
     customers = {
         r.id: Payer(r.id, r.external_id, r.name)

@@ -63,6 +63,10 @@ class Letter:
     language: str
     customer_number: str
     reference: str
+    portal_link: str | None = None  # the customer's page: printed as a QR code too
+
+
+PORTAL_QR_MM = 22.0
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +152,13 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.multi_cell(210 - RIGHT - INFO_X - 30, 4.5, value)
         y = max(y + 4.5, pdf.get_y())
     pdf.info_end = y  # where "Seite 1 von n" goes once the letter's length is known
+    if letter.portal_link:  # the personal page as a QR code, right of the page number
+        from io import BytesIO
+
+        from mahnwerk.portal.links import qr_png
+
+        pdf.image(BytesIO(qr_png(letter.portal_link)), x=210 - RIGHT - PORTAL_QR_MM,
+                  y=y + 1, w=PORTAL_QR_MM, h=PORTAL_QR_MM)  # fmt: skip
     # subject and body
     pdf.set_xy(LEFT, SUBJECT_Y)
     pdf.set_font("DejaVu", "B", 11)
