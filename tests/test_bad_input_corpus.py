@@ -223,7 +223,7 @@ VALUES: list[tuple[list[str], str]] = [
     (["export", "handover", "--since", "gestern", *CFG, *GOOD], "gestern"),
     (["portal", "link", "K-GIBT-ES-NICHT", *GOOD], "K-GIBT-ES-NICHT"),
     (["portal", "link", "C-1", "--config", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
-    (["portal", "revoke", "gibtsnicht", "--by", "anna.schulz", *GOOD], "gibtsnicht"),
+    (["portal", "revoke", "gibtsnicht", *GOOD], "gibtsnicht"),
     *[
         (["event", name, "R-GIBT-ES-NICHT", *GOOD], "R-GIBT-ES-NICHT")
         for name in (spec.verb for spec in EVENTS if spec.verb not in (None, "dispute"))
