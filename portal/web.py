@@ -211,7 +211,9 @@ def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Setti
         except Refused as exc:
             return _form_page(p, link, page, lang, action, fields.get("invoice"), exc)
         fresh = load_page(engine, link.customer_id)
-        mailed = await to_thread.run_sync(lambda: confirm(settings, fresh.customer, done, lang))
+        mailed = await to_thread.run_sync(
+            lambda: confirm(settings, fresh.customer, done, lang, p.clock())
+        )
         return p.render("done.html.j2", **p.base(link, fresh, lang), done=done, mailed=mailed)
 
     return app

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk import clock
 from mahnwerk.engine import lease
 from mahnwerk.engine.bank.entries import BankEntry, StatementError, read_statement
 from mahnwerk.engine.bank.matching import (
@@ -199,7 +200,7 @@ def import_statement(
     """Import one camt.053/054 or MT940 file whole, or raise `StatementError` and write nothing.
 
     Written under the book lease, like every import: never beside a run."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     entries = read_statement(path)
