@@ -235,15 +235,15 @@ TABLE_CSV = """# a comment line, then a blank one
 
 effective_from,value_up_to,fee_1_0,source
 2025-06-01,500,51.50,new
-2021-10-01,500,49.05,old
-2021-10-01,50,30.00,old
+2021-11-15,500,49.05,old
+2021-11-15,50,30.00,old
 """
 
 
 def test_a_fee_table_file_is_read_sorted_by_date_and_bracket_comments_skipped() -> None:
     old, new = parse_fee_tables(TABLE_CSV)
     assert (old.effective_from, old.brackets) == (
-        date(2021, 10, 1), ((D(50), D("30.00")), (D(500), D("49.05"))),
+        date(2021, 11, 15), ((D(50), D("30.00")), (D(500), D("49.05"))),
     )
     assert (new.effective_from, new.brackets) == (date(2025, 6, 1), ((D(500), D("51.50")),))
 
@@ -253,7 +253,7 @@ def test_collection_costs_use_the_table_they_are_given_and_round_a_half_cent_up(
     tables = parse_fee_tables(TABLE_CSV)
     costs = collection_costs(D("400.00"), date(2024, 1, 10), tables=tables)
     assert (costs.claim_value, costs.table_from, costs.one_fee, costs.factor) == (
-        D("400.00"), date(2021, 10, 1), D("49.05"), D("0.9"),
+        D("400.00"), date(2021, 11, 15), D("49.05"), D("0.9"),
     )
     assert (costs.fee, costs.expenses, costs.total) == (D("44.15"), D("8.83"), D("52.98"))
     assert rvg_one_fee(D("400.00"), date(2025, 6, 1), tables) == D("51.50")
