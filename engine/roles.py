@@ -58,6 +58,7 @@ COMMANDS: Final[dict[str, str]] = {
     "bank unmatched": "viewer",
     "bank show": "viewer",
     "audit verify": "viewer",
+    "experiment report": "viewer",
     # the day's work
     "run": "operator",
     "dispatch": "operator",
@@ -102,6 +103,9 @@ COMMANDS: Final[dict[str, str]] = {
     "policy deploy": "manager",
     "export datev": "manager",
     "export handover": "manager",
+    "experiment start": "manager",
+    "experiment promote": "manager",
+    "experiment stop": "manager",
     # who may act, the service, what cannot be undone
     "customer erase": "admin",
     "audit seal": "admin",
