@@ -85,6 +85,15 @@ def post_webhook(
     who: Identity = Depends(requires("admin")),
 ) -> WebhookCreated:
     try:
+        webhooks.check_url(body.url)
+    except ValueError as exc:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"url: {exc}",
+            [{"pointer": "/url", "field": "url", "detail": str(exc)}],
+        ) from None
+    try:
         sid, secret = webhooks.subscribe(engine, body.url, body.event_types, who.name, now)
     except ValueError as exc:
         raise Problem(
@@ -158,8 +167,10 @@ def replay_delivery(
     now: datetime = Depends(now_of),
     _: Identity = Depends(requires("admin")),
 ) -> dict[str, str]:
-    if not webhooks.replay(engine, now, delivery_id=delivery_id):
-        raise Problem(404, "Not found", f"no delivery {delivery_id}")
+    try:
+        webhooks.replay(engine, now, delivery_id=delivery_id)
+    except LookupError as exc:
+        raise Problem(404, "Not found", str(exc)) from None
     return {"detail": f"delivery {delivery_id} queued again"}
 
 

@@ -129,7 +129,7 @@ def _admin(db):
 def _guard(call):
     try:
         return call()
-    except (Refused, ValueError) as exc:
+    except (Refused, ValueError, LookupError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
 

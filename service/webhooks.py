@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine, insert, select, update
@@ -78,9 +79,30 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
+def check_url(url: str) -> str:
+    """The URL a subscription posts to: http or https with a host, or `ValueError` saying so.
+
+    Checked here, where every subscription is made (CLI and API), so a typo is refused
+    when it is typed rather than failing every delivery later."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        host, parts = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host or " " in text:
+        raise ValueError(
+            f"{url!r} is not a web address a webhook can be sent to; "
+            "write an http:// or https:// URL with a host, e.g. https://erp.example/hooks"
+        )
+    return text
+
+
 def subscribe(
     engine: Engine, url: str, types: list[str], by: str, now: datetime
 ) -> tuple[int, str]:
+    url = check_url(url)
     unknown = [t for t in types if t != "*" and t not in TYPES]
     if unknown:
         raise ValueError(f"unknown event type {unknown[0]!r}; use * or {', '.join(TYPES)}")
@@ -321,9 +343,14 @@ def replay(
     else:
         raise ValueError("say what to replay: a delivery id, --failed or --since")
     with engine.begin() as conn:
-        return conn.execute(
+        count = conn.execute(
             query.values(status="pending", next_attempt_at=now, attempts=0)
         ).rowcount
+    if delivery_id is not None and not count:
+        raise LookupError(
+            f"no delivery {delivery_id}; `mahnwerk webhooks deliveries` lists the deliveries"
+        )
+    return count
 
 
 def deliveries(

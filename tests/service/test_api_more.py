@@ -57,6 +57,14 @@ def test_a_failed_webhook_is_retried_logged_and_replayed_with_its_id(
 ) -> None:
     receiver.fail_next = 1  # the ERP is briefly down
     with server.client(admin) as client:
+        for url in ("http:///hooks", "https://erp.example:port/hooks"):
+            bad = client.post("/webhooks", json={"url": url, "event_types": ["*"]})
+            assert bad.status_code == 422, bad.text
+            assert bad.json()["errors"][0]["pointer"] == "/url"
+            assert "not a web address" in bad.json()["detail"]
+        missing = client.post("/webhooks/deliveries/999/replay")
+        assert missing.status_code == 404 and "no delivery 999" in missing.json()["detail"]
+        assert client.get("/webhooks").json() == []
         hook = client.post(
             "/webhooks", json={"url": receiver.start(), "event_types": ["invoice.state_changed"]}
         )
