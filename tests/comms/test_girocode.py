@@ -236,3 +236,78 @@ def test_field_texts_survive_the_latin1_charset(settings):
         "R-ÄÖ-1",
         Decimal("12.30"),
     )
+
+
+# --- letters check ----------------------------------------------------------------------------
+
+OWN_LETTER = """{% extends "_letter.de.j2" %}
+{% block subject %}1. Mahnung{% endblock %}
+{% block body %}
+Bitte überweisen Sie {{ totals.balance|money }} auf unser Konto, IBAN {{ creditor.iban }},
+Verwendungszweck „{{ reference }}“.
+
+{{ m.girocode(WRONG) }}
+{% endblock %}
+"""
+
+
+def letters_check(tmp_path, *args: str, iban: str | None = "DE89 3704 0044 0532 0130 00"):
+    config = config_text(tmp_path / "mahnwerk.toml", iban=iban)
+    return CliRunner().invoke(app, ["letters", "check", "--config", str(config), *args])
+
+
+def test_letters_check_reads_every_letters_code_back_from_the_pdf(tmp_path):
+    result = letters_check(tmp_path)
+    assert result.exit_code == 0, result.output
+    letters = sum(1 for k in STORE.keys() if k.channel == "letter")
+    emails = sum(1 for k in STORE.keys() if k.channel == "email")
+    assert f"GiroCode: {letters + emails} letters and e-mails carry a code that decodes" in (
+        result.stdout
+    )
+
+
+def test_letters_check_reports_a_letter_whose_code_asks_for_another_amount(tmp_path):
+    """The negative control: an own letter prints the open total but codes the principal."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "mahnung_1.de.letter.j2").write_text(
+        OWN_LETTER.replace("WRONG", "totals.principal"), encoding="utf-8"
+    )
+    (own / "mahnung_2.de.letter.j2").write_text(
+        OWN_LETTER.replace("{{ m.girocode(WRONG) }}", ""), encoding="utf-8"
+    )
+    (own / "mahnung_2.en.letter.j2").write_text(
+        OWN_LETTER.replace("WRONG", "totals.balance"), encoding="utf-8"
+    )
+    result = letters_check(tmp_path, "--templates", str(own))
+    assert result.exit_code == 1, result.output
+    assert (
+        "mahnung_1.de.letter.j2: girocode: the GiroCode asks for 1.234,56\xa0€, "
+        "the letter's open amount is 1.250,35\xa0€"
+    ) in result.stderr
+    assert (
+        "mahnung_2.de.letter.j2: girocode: the message asks for money (it names the IBAN) "
+        "but carries no GiroCode"
+    ) in result.stderr
+    assert "mahnung_2.en.letter.j2" not in result.stderr  # the same letter, coded right
+    assert "2 problem(s)" in result.stderr
+
+
+def test_letters_check_says_why_there_is_no_code(tmp_path):
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "dank.de.letter.j2").write_text(
+        '{% extends "_letter.de.j2" %}{% block subject %}Danke{% endblock %}'
+        "{% block body %}vielen Dank für Ihre Zahlung.{% endblock %}",
+        encoding="utf-8",
+    )
+    result = letters_check(tmp_path, "--templates", str(own))
+    assert result.exit_code == 0, result.output
+    assert "dank.de.letter.j2: no GiroCode: the message asks for no money" in result.stdout
+    online = letters_check(tmp_path, iban=None)
+    assert online.exit_code == 0, online.output
+    assert (
+        "GiroCode: none on any letter or e-mail: the creditor has no IBAN "
+        "([creditor] iban in the settings)"
+    ) in online.stdout
+    assert "GiroCode: 0 letters and e-mails" in online.stdout
