@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from hashlib import sha256
 from typing import Any
 from urllib.parse import quote, unquote
@@ -56,6 +56,7 @@ CURRENCY = "EUR"  # the only currency an EPC QR code can carry
 LETTER_SIZE_MM = 23.0
 MARKER = re.compile(r'(?:<br>)?<img src="girocode:(?P<amount>[0-9.]+):(?P<text>[^"]*)"[^>]*>')
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999.99")  # EPC069-12 field 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,8 @@ def unavailable(creditor: Creditor, currencies: Sequence[str], amount: Decimal) 
         return f"the invoices are in {', '.join(other)}; a GiroCode carries euro only"
     if amount < CENT:
         return "the message asks for no money"
+    if amount > MAX_AMOUNT:
+        return f"the amount is above the {MAX_AMOUNT} EUR a GiroCode can carry"
     return None
 
 
@@ -193,7 +196,11 @@ class GiroCodes:
 
     def for_amount(self, amount: Any = None) -> list[Transfer]:
         """The codes for `amount` (default: the open total) — what `m.pay()` asks for."""
-        value = self.total if amount is None else Decimal(str(amount))
+        try:
+            value = self.total if amount is None else Decimal(str(amount))
+        except InvalidOperation:
+            # a template error (`m.girocode("abc")`), reported with the template's file and line
+            raise ValueError(f"girocode: {amount!r} is not an amount") from None
         return transfers(self.creditor, self.customer_number, self.invoices, value, self.currencies)
 
     @property

@@ -24,7 +24,7 @@ from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.context import build_context
 from mahnwerk.engine.comms.dispatch import dispatch
 from mahnwerk.engine.comms.pdf import Letter, letters_pdf, letters_pdf_each
-from mahnwerk.engine.comms.templates import TemplateStore
+from mahnwerk.engine.comms.templates import TemplateError, TemplateStore
 
 from .girocode_helpers import NOW, camt053, config_text
 
@@ -118,6 +118,15 @@ def test_the_field_limits_of_epc069_12_hold():
     assert girocode.read_png(transfer.png())[0].name == name
     # a number too long for the field alone gets no code rather than a cut one
     assert girocode.transfers(creditor, "K", [("X" * 141, Decimal("1.00"))]) == []
+    # EPC's largest amount is 999,999,999.99 EUR
+    assert girocode.transfers(creditor, "K", [("R1", Decimal("999999999.99"))])
+    assert girocode.transfers(creditor, "K", [("R1", Decimal("1000000000.00"))]) == []
+    # a template asking for a code of no amount is the template's error, with file and line
+    ctx = probe_context("mahnung_1", "de", "letter")
+    with pytest.raises(TemplateError, match=r"_macros.j2:\d+: .*'abc' is not an amount"):
+        STORE.render_source(
+            '{% import "_macros.j2" as m with context %}{{ m.girocode("abc") }}', ctx, html=True
+        )
 
 
 def test_no_code_without_an_iban_or_without_money_asked_for(tmp_path):
@@ -190,24 +199,31 @@ def test_the_scanned_code_pays_exactly_the_letters_invoices_through_the_bank_imp
         for n, amount in ((702, "80.00"), (703, "1200.50"), (704, "15.99"))
     ]
     seed.invoice(several, "R2026000705", amount="300.00")  # open, but not in this letter
+    lots = seed.customer("K7003", name="Viele Rechnungen GmbH", type="B2B")
+    twelve = [seed.invoice(lots, f"R2026000{n}", amount=f"{n}.00") for n in range(710, 722)]
     seed.queue(single, alone, "mahnung_1", "letter")
     for iid in bundle:
         seed.queue(iid, several, "mahnung_1", "letter", language="en")
+    for iid in twelve:
+        seed.queue(iid, lots, "mahnung_1", "letter")
     stats = dispatch(engine, settings, NOW)
-    assert stats.errors == [] and stats.messages["letter"] == 2
+    assert stats.errors == [] and stats.messages["letter"] == 3
     pdfs = [p for p in stats.files if p.suffix == ".pdf"]
-    assert len(pdfs) == 2
+    assert len(pdfs) == 3
     scanned = [
         code for pdf in pdfs for page in girocode.read_pdf(pdf.read_bytes()) for code in page
     ]
+    # twelve numbers do not fit 140 characters: two codes, for eleven and for one invoice
     assert sorted(code.text for code in scanned) == [
         "Kd K7002 R2026000702 R2026000703 R2026000704",
+        "Kd K7003 " + " ".join(f"R2026000{n}" for n in range(710, 721)),  # 140 characters
         "R2026000701",
+        "R2026000721",
     ]
     statement = camt053(tmp_path / "statement.xml", scanned, payer="Zahler Name")
     result = CliRunner().invoke(app, ["import", "bank", str(statement), "--db", db_url])
     assert result.exit_code == 0, result.output
-    assert "2 credits: 2 matched (4 payments" in result.output, result.output
+    assert "4 credits: 4 matched (16 payments" in result.output, result.output
     with engine.connect() as conn:
         paid = {
             r.external_id: r.amount
@@ -223,6 +239,7 @@ def test_the_scanned_code_pays_exactly_the_letters_invoices_through_the_bank_imp
         "R2026000702": Decimal("80.00") + extra,
         "R2026000703": Decimal("1200.50") + extra,
         "R2026000704": Decimal("15.99") + extra,
+        **{f"R2026000{n}": Decimal(n) + extra for n in range(710, 722)},
     }
 
 
