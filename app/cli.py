@@ -13,6 +13,7 @@ from mahnwerk.boundary import MahnwerkGroup
 from mahnwerk.cmd_lifecycle import ConfigOption, TemplatesOption, deploy_cmd
 from mahnwerk.dsl.compile import check_file, load_policy
 from mahnwerk.dsl.errors import PolicyError
+from mahnwerk.dsl.events import EVENTS
 from mahnwerk.errors import MahnwerkError, UsageError
 from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
@@ -274,28 +275,9 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
 OnOpt = Annotated[str | None, typer.Option("--on", help="The day it happened (default today).")]
 ByOpt = Annotated[str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who records it.")]
 
-_SIMPLE_EVENTS = {
-    "dispute": ("dispute_opened", "The customer disputes the claim (C1: escalation stops)."),
-    "dispute-resolved": ("dispute_resolved", "The dispute is settled; dunning resumes."),
-    "promise-broken": ("promise_broken", "A promise to pay was not kept."),
-    "instalment-missed": ("instalment_missed", "An instalment was missed (dunning resumes)."),
-    "insolvency": ("insolvency", "Insolvency proceedings opened (everything stops)."),
-    "write-off": ("write_off", "Write the claim off."),
-    "hold": ("hold", "Put the invoice on hold."),
-    "release": ("release", "Release a hold."),
-    "death": ("death_notice", "The debtor died (C6: at least six weeks' pause)."),
-    "delivery-failed": ("delivery_failed", "A message could not be delivered."),
-    "court-served": (
-        "court_order_served",
-        "The court payment order was served (C3: limitation suspended, two weeks to object).",
-    ),
-    "objection": ("objection_filed", "The debtor objected to the payment order (§ 694 ZPO)."),
-    "enforcement": ("enforcement_applied", "Enforcement order applied for (§ 699 ZPO)."),
-    "conversation": (
-        "conversation",
-        "The customer was reached by phone or in person (D3: no call for 7 days after).",
-    ),
-}
+#: `mahnwerk event VERB`: the events that need only an invoice, a day and a note — from the
+#: one table of event kinds (`dsl/events.py`).
+_SIMPLE_EVENTS = {spec.verb: (spec.kind.value, spec.help) for spec in EVENTS if spec.verb}
 
 
 def _make_simple(name: str, kind: str, doc: str) -> None:
@@ -656,6 +638,35 @@ def demo_cmd(
         f"Database: {db.resolve()}  ({out['runs']} daily runs, "
         f"{out['seconds_in_runs']:.1f} s in the engine)"
     )
+    _demo_portal_link(db, console)
+
+
+def _demo_portal_link(db: Path, console) -> None:
+    """A customer's portal link, to open after `mahnwerk serve --db <demo db>`."""
+    from sqlalchemy import select
+
+    from mahnwerk.dsl.ir import TERMINAL_NAMES
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.engine.models import CUST, DS, INV
+    from mahnwerk.portal.links import new_link
+
+    engine = open_engine(str(db))
+    with engine.connect() as conn:
+        number = conn.execute(
+            select(CUST.c.external_id)
+            .join(INV, INV.c.customer_id == CUST.c.id)
+            .join(DS, DS.c.invoice_id == INV.c.id)
+            .where(DS.c.state.not_in([*TERMINAL_NAMES, "open", "vorab"]), INV.c.closed_on.is_(None))
+            .order_by(INV.c.id)
+            .limit(1)
+        ).scalar()
+    if number is None:
+        return
+    link = new_link(engine, number, demo_settings().portal, _now(), "demo")
+    console.print(
+        f"Customer {number}'s page: {link.url('http://127.0.0.1:8080')}  "
+        f"(after `mahnwerk serve --db {db}`)", soft_wrap=True,
+    )  # fmt: skip
 
 
 @app.command("tui")
@@ -787,9 +798,11 @@ def policy_explain(
 
 
 def _register_service_commands() -> None:
+    from mahnwerk.portal.cli import register as register_portal
     from mahnwerk.service.cli import register
 
     register(app)
+    register_portal(app)
 
 
 _register_service_commands()

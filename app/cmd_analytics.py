@@ -199,7 +199,7 @@ FORMATS = ("table", "csv", "xlsx", "json", "png")
 
 def report_cmd(
     name: Annotated[
-        str, typer.Argument(help="aging, dso, effectiveness, stages, channels, or pack.")
+        str, typer.Argument(help="aging, dso, effectiveness, stages, channels, feedback, or pack.")
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[
@@ -250,8 +250,9 @@ def report_cmd(
     if fmt in ("png", "xlsx"):
         path = output or Path(f"report-{name}.{fmt}")
         written = report.to_png(path, lang) if fmt == "png" else report.to_xlsx(path)
-        typer.echo(f"wrote {written}" + (f" and {written.with_suffix('.svg')}" if fmt == "png"
-                                         else ""))
+        typer.echo(
+            f"wrote {written}" + (f" and {written.with_suffix('.svg')}" if fmt == "png" else "")
+        )
         return
     if fmt in ("csv", "json"):
         text = report.to_csv(lang) if fmt == "csv" else report.to_json()

@@ -668,10 +668,11 @@ class _Checker:
         lim = self.p.limits
         if (lim.max_contacts is None) != (lim.contact_window is None):
             self.c.error(lim.span, "a contact limit needs both a count and a window", code="E033")
-        if lim.letter_gap is not None and lim.letter_gap.days < 7:
+        if lim.letter_gap is not None and lim.letter_gap.days < statute.LETTER_GAP_MIN_DAYS:
             self.c.error(
                 lim.at("letter_gap"),
-                f"letters {lim.letter_gap} apart is too close: at least 7 days (D4)",
+                f"letters {lim.letter_gap} apart is too close: at least "
+                f"{statute.LETTER_GAP_MIN_DAYS} days (D4)",
                 code="L004",
             )
         for qh in lim.quiet_hours:

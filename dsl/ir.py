@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     OBJECTION_FILED = "objection_filed"  # C3: the debtor objected (§ 694 ZPO)
     ENFORCEMENT_APPLIED = "enforcement_applied"  # C3: enforcement order applied for (§ 699)
     CONVERSATION = "conversation"  # D3: the customer was reached (phone, in person)
+    CALLBACK_REQUESTED = "callback_requested"  # the customer asks to be called back
 
 
 class Terminal(StrEnum):

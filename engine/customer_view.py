@@ -204,26 +204,40 @@ def _compiled(source: str, path: str) -> Any:
     return _COMPILED[source]
 
 
-def next_step(engine: Engine, invoice: str) -> str:
-    """What the engine will do next with the invoice, and when, in one sentence."""
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """What the engine will do next with an invoice: `kind` (a row of `NEXT_WORDS`), the
+    day (`on`), the state it would move to (`target`, its title) and the guard, if any.
+    The operators' sentence (`next_step`) and the customer's page (`mahnwerk.portal`)
+    both say this, each in its own words."""
+
+    kind: str
+    on: date | None = None
+    target: str | None = None
+    title: str | None = None
+    guard: str | None = None
+    reason: str | None = None  # a pause's reason, a terminal state
+
+
+def upcoming(engine: Engine, invoice: str) -> Upcoming:
+    """The next step of the invoice, from its dunning record and its policy's ladder."""
     r = _policy_of(engine, invoice)
     if r is None:
-        return "new: the next run starts it on its policy's ladder"
+        return Upcoming("new")
     if r.state in ir.TERMINAL_NAMES:
-        return f"nothing: the invoice is {r.state.replace('_', ' ')}"
+        return Upcoming("terminal", reason=r.state)
     if r.pending_approval:
-        return f"{r.pending_approval} waits for approval (Approvals, key 3)"
+        return Upcoming("approval", target=r.pending_approval)
     if r.held:
-        return "nothing while on hold: release it to go on"
+        return Upcoming("held")
     if r.disputed:
-        return "nothing while disputed: record the dispute's resolution to go on"
-    when = f" on {r.next_check_on:%d.%m.%Y}" if r.next_check_on else ""
+        return Upcoming("disputed")
     if r.pause_reason:
-        until = f" until {r.paused_until:%d.%m.%Y}" if r.paused_until else ""
-        return f"paused ({r.pause_reason}){until}; the engine looks again{when}"
+        return Upcoming("paused", on=r.next_check_on, reason=r.pause_reason,
+                        target=r.paused_until.isoformat() if r.paused_until else None)  # fmt: skip
     compiled = _compiled(r.source, r.path)
     g = compiled.graphs.get(r.segment)
-    best: tuple[date, str] | None = None
+    best: Upcoming | None = None
     for rule in compiled.rules_from(r.segment, r.state):
         t = rule.trigger
         if rule.kind != "ladder" or not isinstance(t, ir.TimeTrigger):
@@ -234,12 +248,43 @@ def next_step(engine: Engine, invoice: str) -> str:
         days = t.offset.days * 7 // 5 if t.offset.business else t.offset.days
         fire = max(base + timedelta(days=days), r.next_check_on or base)
         state = g.nodes[rule.target].get("state") if g is not None and rule.target in g else None
-        title = f"{state.title} ({rule.target})" if state and state.title else rule.target
-        if best is None or fire < best[0]:
-            best = (fire, title + (f" if {_guard(rule)}" if rule.guard is not None else ""))
-    if best is None:
-        return f"nothing by itself: {r.state} waits for a person or an event"
-    return f"{best[1]} on {best[0]:%d.%m.%Y}, unless paid by then"
+        if best is None or best.on is None or fire < best.on:
+            best = Upcoming(
+                "step",
+                on=fire,
+                target=rule.target,
+                title=state.title if state and state.title else None,
+                guard=_guard(rule) if rule.guard is not None else None,
+            )
+    return best or Upcoming("waits", reason=r.state)
+
+
+#: The operators' sentence per kind of `Upcoming` (the TUI's invoice screen).
+NEXT_WORDS = {
+    "new": lambda u: "new: the next run starts it on its policy's ladder",
+    "terminal": lambda u: f"nothing: the invoice is {u.reason.replace('_', ' ')}",
+    "approval": lambda u: f"{u.target} waits for approval (Approvals, key 3)",
+    "held": lambda u: "nothing while on hold: release it to go on",
+    "disputed": lambda u: "nothing while disputed: record the dispute's resolution to go on",
+    "paused": lambda u: (
+        f"paused ({u.reason})"
+        + (f" until {date.fromisoformat(u.target):%d.%m.%Y}" if u.target else "")
+        + "; the engine looks again"
+        + (f" on {u.on:%d.%m.%Y}" if u.on else "")
+    ),
+    "step": lambda u: (
+        (f"{u.title} ({u.target})" if u.title else u.target)
+        + (f" if {u.guard}" if u.guard else "")
+        + f" on {u.on:%d.%m.%Y}, unless paid by then"
+    ),
+    "waits": lambda u: f"nothing by itself: {u.reason} waits for a person or an event",
+}
+
+
+def next_step(engine: Engine, invoice: str) -> str:
+    """What the engine will do next with the invoice, and when, in one sentence."""
+    u = upcoming(engine, invoice)
+    return NEXT_WORDS[u.kind](u)
 
 
 def _guard(rule: Any) -> str:

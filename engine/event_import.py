@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
 
+from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.ir import EventKind
 from mahnwerk.engine import lease
 from mahnwerk.engine.importer import (
@@ -88,29 +89,10 @@ COLUMNS: tuple[ColumnSpec, ...] = (
 #: Friendly names (normalised like headers: lower case, umlauts spelt out, `_` for gaps).
 KIND_ALIASES: dict[str, str] = {
     **dict.fromkeys("zahlung teilzahlung zahlungseingang pay paid".split() + ["payment"], PAYMENT),
-    **dict.fromkeys("dispute widerspruch bestreiten bestritten einwand".split(), "dispute_opened"),
-    **dict.fromkeys(
-        "widerspruch_erledigt widerspruch_geklaert einwand_erledigt dispute_closed".split(),
-        "dispute_resolved",
-    ),
-    **dict.fromkeys("promise zahlungszusage zusage zahlungsversprechen".split(), "promise_made"),
-    **dict.fromkeys("zusage_gebrochen zusage_nicht_eingehalten".split(), "promise_broken"),
-    **dict.fromkeys("plan ratenzahlung ratenplan ratenvereinbarung".split(), "plan_agreed"),
-    **dict.fromkeys("rate_verpasst rate_ausgefallen".split(), "instalment_missed"),
-    **dict.fromkeys("plan_erfuellt raten_bezahlt".split(), "plan_completed"),
-    **dict.fromkeys("insolvenz insolvenzverfahren".split(), "insolvency"),
-    **dict.fromkeys("ausbuchung abschreibung write-off writeoff".split(), "write_off"),
-    **dict.fromkeys("unzustellbar zustellung_fehlgeschlagen".split(), "delivery_failed"),
-    **dict.fromkeys("sperre anhalten halt".split(), "hold"),
-    **dict.fromkeys("freigabe aufheben".split(), "release"),
-    **dict.fromkeys("tod todesfall sterbefall death verstorben".split(), "death_notice"),
-    **dict.fromkeys(
-        "mahnbescheid_zugestellt zustellung_mahnbescheid".split(), "court_order_served"
-    ),
-    **dict.fromkeys("widerspruch_mahnbescheid".split(), "objection_filed"),
-    **dict.fromkeys("vollstreckungsbescheid_beantragt".split(), "enforcement_applied"),
-    **dict.fromkeys("gespraech telefonat kontakt_erreicht".split(), "conversation"),
+    **{alias: spec.kind.value for spec in EVENTS for alias in spec.aliases},
 }
+"""`payment` is resolved to full or partial on import; every other name comes from the one
+table of event kinds, `dsl/events.py`."""
 
 
 _KINDS = {_norm_header(k): k for k in (*(e.value for e in EventKind), PAYMENT)} | {

@@ -28,7 +28,7 @@ from mahnwerk.errors import MahnwerkError
 
 #: Actors the machine writes into the audit log itself; no person may use them.
 MACHINE_ACTORS = frozenset(
-    {"engine", "dispatch", "run", "import", "bank-import", "demo", "system", "mahnwerk"}
+    {"engine", "dispatch", "run", "import", "bank-import", "demo", "system", "mahnwerk", "portal"}
 )
 
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties): characters that render

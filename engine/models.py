@@ -821,4 +821,6 @@ class DatevBooking(SQLModel, table=True):
 
 
 # The service's tables (people, tokens, webhooks, schedule) share this metadata.
+# The customer portal's tables (links, form tokens, uploads, visits) too.
+from mahnwerk.portal import tables as _portal_tables  # noqa: E402, F401
 from mahnwerk.service import tables as _service_tables  # noqa: E402, F401

@@ -550,3 +550,8 @@ REPORTS = {
     "stages": stages,
     "channels": channels,
 }
+
+# The customers' own reasons (the portal's "tell us why"), in their own module.
+from mahnwerk.engine.feedback import feedback  # noqa: E402
+
+REPORTS["feedback"] = feedback

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.expr import Money
 from mahnwerk.dsl.ir import INITIAL_STATE, EventKind
 
@@ -256,6 +257,26 @@ class Task:
     on: date
     rule: str
     detail: str = ""
+
+
+#: The tasks the step itself hands to people, by `Task.kind`.  Events can ask for more: an
+#: event kind whose row in `dsl/events.py` names a `task`; `TASK_KINDS` holds both.
+STEP_TASK_KINDS = (
+    "handover",
+    "file_claim",
+    "court_order",
+    "court_objection",
+    "enforcement_order",
+    "credit_report",
+    "notify",
+    "stop_credit",
+)
+#: A customer's request in the portal for what only a person can grant (instalments beyond
+#: the policy's offer; `mahnwerk.portal.actions.plan`).
+PORTAL_TASK_KINDS = ("portal_request",)
+TASK_KINDS = (
+    STEP_TASK_KINDS + tuple(spec.task for spec in EVENTS if spec.task) + PORTAL_TASK_KINDS
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from mahnwerk.engine import state
 from mahnwerk.engine.models import (
     APPROVAL,
     BANK_ENTRY,
@@ -35,16 +36,8 @@ from mahnwerk.engine.models import (
 SHOWN = 100
 """Items of one kind read at once; the count says how many there are in all."""
 
-TASK_KINDS = (
-    "task_handover",
-    "task_file_claim",
-    "task_court_order",
-    "task_court_objection",
-    "task_credit_report",
-    "task_notify",
-    "task_stop_credit",
-)
-"""Log kinds of the tasks a run hands to people (`step.Task`)."""
+TASK_KINDS = tuple(f"task_{kind}" for kind in state.TASK_KINDS)
+"""Log kinds of the tasks a run hands to people (`state.Task`), declared in `engine/state.py`."""
 
 TASK_DEADLINES = {"task_file_claim": 14, "task_court_objection": 14, "task_court_order": 14}
 """Days a person has for a task (insolvency claims: the court's filing period, typically two

@@ -103,8 +103,15 @@ def create_app(
     scheduler: Scheduler | None = None,
     background: bool = True,
     max_body: int = MAX_BODY,
+    settings: Any = "demo",
 ) -> Any:
-    """The ASGI application (FastAPI behind the size/idempotency guard)."""
+    """The ASGI application (FastAPI behind the size/idempotency guard), with the customer
+    portal (`mahnwerk.portal`) mounted at `/p` — outside the guard, which speaks
+    problem+json to API clients; the portal answers people in HTML and limits itself."""
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.portal.links import PATH
+    from mahnwerk.portal.web import create_portal
+
     work = Background(engine, clock, scheduler)
 
     @asynccontextmanager
@@ -127,10 +134,14 @@ def create_app(
     app.state.clock = clock
     app.state.run_threads = []
     problems.install(app)
+    if settings is not None:  # None: no creditor configured, so no customer pages
+        app.mount(
+            PATH, create_portal(engine, clock, demo_settings() if settings == "demo" else settings)
+        )
     app.include_router(data_router)
     app.include_router(work_router)
     app.include_router(admin_router)
-    guarded = Guard(app, engine, clock, max_body)
+    guarded = Guard(app, engine, clock, max_body, bypass=PATH + "/")
     guarded.fastapi = app  # type: ignore[attr-defined]
     return guarded
 

@@ -79,9 +79,36 @@ def serve(
     engine = open_engine(db)
     clock = _clock(now)
     runner = _scheduler(engine, config, clock, name) if schedule else None
+    settings = _portal_settings(config)
     uvicorn.run(
-        create_app(engine, clock, runner), host=host, port=port, log_level="info", access_log=False
-    )
+        create_app(engine, clock, runner, settings=settings),
+        host=host, port=port, log_level="info", access_log=False,
+    )  # fmt: skip
+
+
+def _portal_settings(config: Path):
+    """The creditor and `[portal]` of mahnwerk.toml for the customer pages; without the file
+    the demo's made-up creditor (what `mahnwerk demo` printed its letters with); a file
+    without a `[creditor]` (a scheduler-only set-up): no portal (None)."""
+    import tomllib
+
+    from mahnwerk.engine.comms.config import ConfigError, demo_settings, load_settings
+
+    log = logging.getLogger("mahnwerk.portal")
+    if not config.is_file():
+        log.warning("%s not found: the portal shows the demo's creditor details", config)
+        return demo_settings()
+    try:
+        if "creditor" not in tomllib.loads(config.read_text(encoding="utf-8")):
+            log.warning("%s has no [creditor]: the customer portal is off", config)
+            return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        pass  # load_settings below names the problem
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from None
 
 
 def scheduler_cmd(

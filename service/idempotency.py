@@ -41,12 +41,20 @@ class Guard:
     """Body size limit for every request; idempotent replay for writes with a key."""
 
     def __init__(
-        self, app: ASGIApp, engine: Engine, clock: Callable[[], datetime], max_body: int
+        self,
+        app: ASGIApp,
+        engine: Engine,
+        clock: Callable[[], datetime],
+        max_body: int,
+        bypass: str | None = None,
     ) -> None:
         self.app, self.engine, self.clock, self.max_body = app, engine, clock, max_body
+        self.bypass = bypass  # a path prefix with limits of its own (the customer portal)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            self.bypass is not None and scope["path"].startswith(self.bypass)
+        ):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mahnwerk.dsl import events
+
 MAX_ITEMS = 1000
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 
@@ -157,22 +159,7 @@ class Instalment(Strict):
 
 
 class EventIn(Strict):
-    kind: Literal[
-        "dispute_opened",
-        "dispute_resolved",
-        "promise_made",
-        "promise_broken",
-        "plan_agreed",
-        "instalment_missed",
-        "hold",
-        "release",
-        "write_off",
-        "delivery_failed",
-        "court_order_served",
-        "objection_filed",
-        "enforcement_applied",
-        "conversation",
-    ]
+    kind: Literal[events.kinds("invoice")]  # type: ignore[valid-type]  # from dsl/events.py
     on: date | None = Field(default=None, description="The day it happened (default today)")
     note: Annotated[str, Field(max_length=500, pattern=NO_CONTROL)] | None = None
     promised_date: date | None = Field(default=None, description="For promise_made: required")
@@ -182,7 +169,7 @@ class EventIn(Strict):
 
 
 class CustomerEventIn(Strict):
-    kind: Literal["insolvency", "death_notice"]
+    kind: Literal[events.kinds("customer")]  # type: ignore[valid-type]  # from dsl/events.py
     on: date | None = None
 
 

@@ -10,32 +10,66 @@ the schema is dropped afterwards.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 
-def _use_mutmut_mutants() -> None:
-    """Under `mutmut run`, make `mahnwerk.engine.X` the mutated copy in `mutants/engine/X.py`.
+class _MutantLoader(importlib.abc.Loader):
+    """Hands out a module that is already loaded (the mutated copy) under a second name."""
 
-    mutmut names each mutant by its file path (`engine/limitation.py` becomes
-    `engine.limitation`) and puts `mutants/` first on `sys.path`; the installed package
-    maps the same file to `mahnwerk.engine.limitation` (package-dir in pyproject.toml),
-    which would load the unmutated original.  Aliasing the mutated modules under the
-    package name lets the tests exercise the mutants.  Outside mutmut this does nothing.
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return self.module
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Already executed when it was imported under its mutmut name."""
+
+
+class _MutantFinder(importlib.abc.MetaPathFinder):
+    """Under `mutmut run`, `mahnwerk.X.Y` is the mutated copy `mutants/X/Y.py` where one exists.
+
+    mutmut names each mutant by its file path (`engine/bank/matching.py` becomes
+    `engine.bank.matching`) and switches a mutant on only inside a module of that name; the
+    installed package maps the same file to `mahnwerk.engine.bank.matching` (package-dir in
+    pyproject.toml), which would load the unmutated original.  This finder, first on the meta
+    path before anything of ours is imported, imports the mutated file under mutmut's name and
+    hands that one module out under the package name too, whatever imports it first and in
+    whatever order, so no second, unmutated copy can be called by the code under test.
     """
-    if "mutmut" not in sys.modules or Path.cwd().name != "mutants":
-        return
-    for path in sorted((Path.cwd() / "engine").glob("*.py")):
-        if path.stem != "__init__":
-            module = importlib.import_module(f"engine.{path.stem}")
-            sys.modules[f"mahnwerk.engine.{path.stem}"] = module
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        head, _, short = fullname.partition(".")
+        if head != "mahnwerk" or not short:
+            return None
+        if not (self.root / (short.replace(".", "/") + ".py")).is_file():
+            return None
+        return importlib.util.spec_from_loader(
+            fullname, _MutantLoader(importlib.import_module(short))
+        )
+
+
+def _use_mutmut_mutants() -> None:
+    """Outside `mutmut run` (which runs the tests inside `mutants/`) this does nothing."""
+    if "mutmut" in sys.modules and Path.cwd().name == "mutants":
+        sys.meta_path.insert(0, _MutantFinder(Path.cwd()))
 
 
 _use_mutmut_mutants()

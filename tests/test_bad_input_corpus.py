@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mahnwerk.cli import app
+from mahnwerk.dsl.events import EVENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -220,13 +221,12 @@ VALUES: list[tuple[list[str], str]] = [
     (["import", "opos", "{ws}/missing.csv", *GOOD], "missing.csv"),
     (["export", "datev", "--from", "gestern", "--to", "2024-05-01", *CFG, *GOOD], "gestern"),
     (["export", "handover", "--since", "gestern", *CFG, *GOOD], "gestern"),
+    (["portal", "link", "K-GIBT-ES-NICHT", *GOOD], "K-GIBT-ES-NICHT"),
+    (["portal", "link", "C-1", "--config", "{ws}/garbage.bin", *GOOD], "garbage.bin"),
+    (["portal", "revoke", "gibtsnicht", "--by", "anna.schulz", *GOOD], "gibtsnicht"),
     *[
         (["event", name, "R-GIBT-ES-NICHT", *GOOD], "R-GIBT-ES-NICHT")
-        for name in (
-            "dispute-resolved", "promise-broken", "instalment-missed", "insolvency", "write-off",
-            "hold", "release", "death", "delivery-failed", "court-served", "objection",
-            "enforcement", "conversation",
-        )
+        for name in (spec.verb for spec in EVENTS if spec.verb not in (None, "dispute"))
     ],
 ]  # fmt: skip
 

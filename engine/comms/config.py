@@ -65,6 +65,12 @@ url = "https://sms.example.com/send"
 headers = { Authorization = "Bearer ..." }   # or $MAHNWERK_SMS_HEADERS_AUTHORIZATION
 body = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}}'
 
+[portal]                         # optional: the customers' page (mahnwerk serve at /p/…)
+base_url = "https://kunden.example.com"   # links on letters and e-mails point here
+link_days = 60                   # a link opens the page this long; secret: $MAHNWERK_PORTAL_SECRET
+# payment_url = "https://pay.example.com/?amount={amount}&ref={reference}"
+# virus_scan = "clamdscan --no-summary"   # run on each upload; exit 0 = clean
+
 [bounces]                        # optional: where bounce reports (DSNs) arrive
 maildir = "/var/mail/forderungen"      # a Maildir folder, or an IMAP mailbox:
 # imap_host = "mail.example.com"       # imap_port = 993, imap_user = "...",
@@ -171,6 +177,29 @@ class Delivery:
     templates: str | None = None  # a folder of own templates, tried before the shipped ones
 
 
+UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+@dataclass(frozen=True, slots=True)
+class Portal:
+    """The customer portal (`mahnwerk.portal`): where its links point and how long they hold.
+
+    Without `base_url` letters and e-mails carry no portal link (a link must reach a
+    server); `mahnwerk serve` still serves the pages at `/p/…` on its own address.
+    """
+
+    base_url: str | None = None  # e.g. "https://kunden.example.com" (serve behind a proxy)
+    link_days: int = 60  # a link opens the page this many days after it was made
+    secret: str | None = None  # HMAC key; none: one is made and kept in the database
+    payment_url: str | None = None  # a payment provider, with {amount} and {reference}
+    upload_max_bytes: int = 5 * 1024 * 1024
+    upload_types: tuple[str, ...] = UPLOAD_TYPES
+    virus_scan: str | None = None  # a command given the file's path; exit 0 = clean
+    keep_addresses_days: int = 90  # E2: client addresses of portal actions, then erased
+    requests_per_minute: int = 60  # per client address and per link
+    promise_days: int = 30  # D6: a promise may name a day at most this far ahead
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     path: str
@@ -180,6 +209,7 @@ class Settings:
     smtp: Smtp | None = None
     sms: Sms | None = None
     bounces: Bounces | None = None
+    portal: Portal = field(default_factory=Portal)
 
     def need_smtp(self) -> Smtp:
         if self.smtp is None:
@@ -376,7 +406,40 @@ def _settings(
             raise ConfigError(
                 file, "[sms] url", f"{sms.url!r} is not a web address", "write http(s)://host/path"
             )
-    return Settings(str(file), creditor, collection, delivery, smtp, sms, _bounces(r, data))
+    return Settings(
+        str(file), creditor, collection, delivery, smtp, sms, _bounces(r, data), _portal(r)
+    )
+
+
+def _portal(r: _Reader) -> Portal:
+    base = r.text("portal", "base_url", required=False)
+    if base and not base.startswith(("https://", "http://")):
+        raise ConfigError(
+            r.file, "[portal] base_url", f"{base!r} is not a web address",
+            "write the address customers reach `mahnwerk serve` at, e.g. https://kunden.example.com",
+        )  # fmt: skip
+    pay = r.text("portal", "payment_url", required=False)
+    if pay and not pay.startswith("https://"):
+        raise ConfigError(
+            r.file, "[portal] payment_url", f"{pay!r} is not an https address",
+            "write https://…?amount={amount}&ref={reference}",
+        )  # fmt: skip
+    days = r.integer("portal", "link_days", 60)
+    if days < 1:
+        raise ConfigError(r.file, "[portal] link_days", "must be at least 1", "write e.g. 60")
+    types = r.names("portal", "upload_types") or UPLOAD_TYPES
+    return Portal(
+        base_url=base.rstrip("/") if base else None,
+        link_days=days,
+        secret=r.text("portal", "secret", required=False),
+        payment_url=pay,
+        upload_max_bytes=r.integer("portal", "upload_max_bytes", 5 * 1024 * 1024),
+        upload_types=types,
+        virus_scan=r.text("portal", "virus_scan", required=False),
+        keep_addresses_days=r.integer("portal", "keep_addresses_days", 90),
+        requests_per_minute=r.integer("portal", "requests_per_minute", 60),
+        promise_days=r.integer("portal", "promise_days", 30),
+    )
 
 
 def _bounces(r: _Reader, data: dict[str, Any]) -> Bounces | None:

@@ -255,8 +255,12 @@ def build_context(
     state: str | None = None,
     offers: list[str] | None = None,
     announces: list[str] | None = None,
+    portal_link: str | None = None,
 ) -> dict[str, Any]:
-    """The variables a template sees; everything a letter says comes from here."""
+    """The variables a template sees; everything a letter says comes from here.
+
+    `portal_link` is the customer's personal page (`mahnwerk.portal.links`), printed as a
+    short address and, on letters, a QR code; None where no portal is configured."""
     currency = invoices[0].currency if invoices else "EUR"
     totals = {
         "amount": sum((i.amount for i in invoices), ZERO),
@@ -300,6 +304,7 @@ def build_context(
             tuple(i.currency for i in invoices),
             totals["balance"],
         ),
+        "portal_link": portal_link,
         "state": state,
         "offers": parse_offers(offers or []),
         # D9: the steps ahead the engine found the workflow can and will take (credit_report,

@@ -669,9 +669,24 @@ class Dispatcher:
                 o for r in bundle.rows for o in json.loads(r.payload or "{}").get("offers", [])
             ],
             announces=json.loads(bundle.rows[0].payload or "{}").get("announces", []),
+            portal_link=self._portal_link(bundle.customer),
         )
         bundle.ctx = ctx
         return self.store.render(key, ctx)
+
+    def _portal_link(self, customer: CustomerFacts) -> str | None:
+        """The customer's portal link (`[portal] base_url`), reused while half its time is
+        left, so a message sent again carries the same link.  A dry run writes nothing,
+        so its files carry none."""
+        base = self.settings.portal.base_url
+        if not base or self.dry_run:
+            return None
+        from mahnwerk.portal.links import link_for
+
+        with self.engine.begin() as conn:
+            made = link_for(conn, customer.id, customer.number, self.settings.portal, self.now,
+                            "dispatch")  # fmt: skip
+        return made.url(base)
 
     def _recipient(self, bundle: Bundle) -> tuple[str | None, str | None]:
         c = bundle.customer
@@ -854,6 +869,7 @@ class Dispatcher:
             bundle.language,
             bundle.customer.number,
             ctx["reference"],
+            ctx["portal_link"],
         )
 
     def _letter_file(self, bundle: Bundle, folder: Path) -> Path:
@@ -896,6 +912,7 @@ class Dispatcher:
                 bundle.language,
                 bundle.customer.number,
                 ctx["reference"],
+                ctx["portal_link"],
             )
             attachments.append((f"{self._stem(bundle)}.pdf", letters_pdf([letter])))
         html, inline = (

@@ -295,12 +295,13 @@ def parse(data: bytes) -> Payment:
 
 
 def read_image(image: Any) -> list[Payment]:
-    """Every EPC code zxing-cpp finds in a PIL image, top to bottom."""
+    """Every EPC code zxing-cpp finds in a PIL image, top to bottom; other QR codes on the
+    page (the portal link's) are not payments and are passed over."""
     import zxingcpp
 
     found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     found.sort(key=lambda b: (b.position.top_left.y, b.position.top_left.x))
-    return [parse(bytes(b.bytes)) for b in found]
+    return [parse(bytes(b.bytes)) for b in found if bytes(b.bytes).startswith(b"BCD")]
 
 
 def read_png(data: bytes) -> list[Payment]:

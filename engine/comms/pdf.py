@@ -90,6 +90,10 @@ class Letter:
     language: str
     customer_number: str
     reference: str
+    portal_link: str | None = None  # the customer's page: printed as a QR code too
+
+
+PORTAL_QR_MM = 22.0
 
 
 @lru_cache(maxsize=1)
@@ -178,6 +182,13 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
     html, codes = girocode.take_markers(letter.html, c, CODES_HERE)
     if len(codes) == 1:
         _single_code(pdf, codes[0], letter.language)
+    if letter.portal_link:  # the personal page as a QR code, right of the page number
+        from io import BytesIO
+
+        from mahnwerk.portal.links import qr_png
+
+        pdf.image(BytesIO(qr_png(letter.portal_link)), x=210 - RIGHT - PORTAL_QR_MM,
+                  y=y + 1, w=PORTAL_QR_MM, h=PORTAL_QR_MM)  # fmt: skip
     # subject and body
     pdf.set_xy(LEFT, SUBJECT_Y)
     pdf.set_font("DejaVu", "B", 11)

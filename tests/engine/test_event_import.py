@@ -180,8 +180,9 @@ def test_every_bad_row_is_named_and_nothing_is_imported(books, tmp_path):
     assert [str(e) for e in caught.value.errors] == [
         f"{f}:2:Rechnungsnummer: unknown invoice 'RE-2099-0001' — import the invoice first "
         "(mahnwerk import invoices FILE) or correct the number",
-        f"{f}:3:Art: unknown event kind 'Mahnbescheid' — write one of conversation, "
-        "court_order_served, death_notice, delivery_failed, dispute_opened, dispute_resolved, "
+        f"{f}:3:Art: unknown event kind 'Mahnbescheid' — write one of callback_requested, "
+        "conversation, court_order_served, death_notice, delivery_failed, dispute_opened, "
+        "dispute_resolved, "
         "enforcement_applied, hold, insolvency, instalment_missed, objection_filed, payment, "
         "payment_full, payment_partial, plan_agreed, plan_completed, promise_broken, "
         "promise_made, release, write_off",

@@ -134,3 +134,52 @@ def test_insolvency_stops_dunning_under_a_policy_without_an_insolvency_rule():
     assert [t.kind for t in out.tasks] == ["file_claim"]
     later = step(out.record, INVOICE, CONSUMER, (), FIRST + timedelta(days=30), compiled)
     assert later.record.state == "insolvent" and not later.messages and not later.charges
+
+
+def test_a_dispute_stops_dunning_under_a_policy_without_a_dispute_rule():
+    """C1 applies whatever the policy says: no `on dispute_opened` line, and a claim disputed
+    the day before its 1st Mahnung gets no letter and no fee until a person resolves it; the
+    letter goes out on the day of the resolution, not back-dated."""
+    source = ladder(14).replace("on dispute_opened pause", "")
+    assert "dispute_opened" not in source
+    compiled = compile_source(source, "grenzen.mahn")
+    record, sent = None, []
+    disputed, resolved = FIRST + timedelta(days=13), FIRST + timedelta(days=40)
+    day = ISSUE
+    while day <= resolved:
+        events = ()
+        if day == disputed:
+            events = (Event(EventKind.DISPUTE_OPENED, day),)
+        elif day == resolved:
+            events = (Event(EventKind.DISPUTE_RESOLVED, day),)
+        out = step(record, INVOICE, CONSUMER, events, day, compiled)
+        sent += [(m.template, m.on) for m in out.messages]
+        assert not [c for c in out.charges if c.kind == "fee" and disputed <= c.on < resolved]
+        record = out.record
+        day += timedelta(days=1)
+    assert sent == [("zahlungserinnerung", FIRST), ("mahnung_1", resolved)]
+
+
+def test_after_an_outage_two_levels_timed_from_the_due_date_go_out_one_per_run():
+    """A letter not sent never happened: both levels below are timed from the due date, and
+    after an outage past both the run sends the e-mail reminder only; the Mahnung with its
+    fee goes out with the next run, so no fee is charged for a letter nobody got."""
+    source = ladder(14).replace(
+        'state erinnerung at 10d after due { letter "zahlungserinnerung" }',
+        'state erinnerung at 10d after due { email "zahlungserinnerung" }',
+    ).replace(
+        'state mahnung_1 after 14d in erinnerung { letter "mahnung_1"; wait }',
+        'state mahnung_1 at 24d after due { letter "mahnung_1"; fee 1.00 EUR; wait }',
+    )
+    compiled = compile_source(source, "grenzen.mahn")
+    back = DUE + timedelta(days=30)
+    record = step(None, INVOICE, CONSUMER, (), ISSUE, compiled).record
+    out = step(record, INVOICE, CONSUMER, (), back, compiled)
+    assert [(m.template, m.on) for m in out.messages] == [("zahlungserinnerung", back)]
+    assert out.record.state == "erinnerung" and not out.charges
+    sent, record, day = [], out.record, back + timedelta(days=1)
+    while day <= back + timedelta(days=10):
+        later = step(record, INVOICE, CONSUMER, (), day, compiled)
+        sent += [(m.template, m.on) for m in later.messages]
+        record, day = later.record, day + timedelta(days=1)
+    assert sent == [("mahnung_1", back + timedelta(days=1))]

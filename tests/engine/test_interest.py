@@ -178,3 +178,64 @@ def test_total_is_within_half_a_cent_per_period_of_the_exact_sum(
     assert result.total >= 0
     assert abs(result.total - result.unrounded) <= D("0.005") * max(len(result.periods), 1)
     assert result.total == sum((p.rounded for p in result.periods), D(0))
+
+
+# ---------------------------------------------------------------------------
+# Boundaries found by mutation testing (issue 20): each fails if the rule breaks
+# ---------------------------------------------------------------------------
+
+
+def test_a_half_cent_is_rounded_up_not_to_the_even_cent() -> None:
+    """1,825.00 EUR for 30 days at 7.27 % is exactly 10.905 EUR: the letter says 10.91."""
+    result = default_interest(D("1825.00"), date(2025, 3, 1), date(2025, 3, 31), consumer=True)
+    (period,) = result.periods
+    assert (period.days, period.rate, period.amount) == (30, D("7.27"), D("10.905"))
+    assert period.rounded == result.total == D("10.91")
+
+
+def test_each_line_carries_the_base_rate_and_the_surcharge_it_was_computed_with() -> None:
+    result = default_interest(D("1000.00"), date(2025, 5, 16), date(2025, 8, 15), consumer=True)
+    assert [(p.base_rate, p.points, p.rate) for p in result.periods] == [
+        (D("2.27"), D(5), D("7.27")),
+        (D("1.27"), D(5), D("6.27")),
+    ]
+    assert result.rounding is Rounding.PER_PERIOD
+
+
+def test_nothing_owed_is_zero_euros_and_zero_cents_a_decimal() -> None:
+    """Money is a Decimal to the cent even when nothing accrued (the letter prints 0,00)."""
+    result = default_interest(D("1000.00"), date(2025, 3, 1), date(2025, 3, 1), points=D(5))
+    assert isinstance(result.total, Decimal) and str(result.total) == "0.00"
+
+
+def test_a_part_payment_that_clears_the_principal_ends_the_interest_on_its_credit_day() -> None:
+    steps = [(date(2025, 3, 1), D("36500.00")), (date(2025, 3, 3), D("0.00"))]
+    result = default_interest(steps, date(2025, 3, 1), date(2025, 3, 10), points=D(5))
+    assert [(p.principal, p.days) for p in result.periods] == [
+        (D("36500.00"), 2), (D("0.00"), 7),
+    ]
+    assert result.total == D("14.54")  # two days at 7.27 EUR, nothing after
+
+
+def test_three_principal_steps_each_bear_interest_for_their_own_days() -> None:
+    """Two part payments: 1,000 EUR, 600 EUR from 1 Feb, 200 EUR from 1 Mar (§ 367)."""
+    steps = [
+        (date(2025, 1, 1), D("1000.00")), (date(2025, 2, 1), D("600.00")),
+        (date(2025, 3, 1), D("200.00")),
+    ]
+    result = default_interest(steps, date(2025, 1, 1), date(2025, 3, 11), points=D(5))
+    assert [(p.start, p.end, p.principal) for p in result.periods] == [
+        (date(2025, 1, 1), date(2025, 1, 31), D("1000.00")),
+        (date(2025, 2, 1), date(2025, 2, 28), D("600.00")),
+        (date(2025, 3, 1), date(2025, 3, 10), D("200.00")),
+    ]
+
+
+def test_a_principal_that_is_not_a_decimal_or_is_negative_is_refused_with_the_reason() -> None:
+    with pytest.raises(TypeError, match="principal must be a Decimal, not float"):
+        default_interest([(date(2025, 1, 1), 1.5)], date(2025, 1, 1), date(2025, 2, 1),
+                         points=D(5))
+    with pytest.raises(ValueError, match="negative principal -1.00"):
+        default_interest(D("-1.00"), date(2025, 1, 1), date(2025, 2, 1), points=D(5))
+    with pytest.raises(ValueError, match="whether a consumer is a party"):
+        default_interest(D("1.00"), date(2025, 1, 1), date(2025, 2, 1))

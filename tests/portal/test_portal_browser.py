@@ -1,0 +1,158 @@
+"""The customer's story in a real browser: Debian's headless Chromium driven by Selenium.
+
+One browser session: the link from the demo world's e-mail (real SMTP), a dispute of one
+invoice, a promise for another, an instalment plan accepted for the third; then the next
+`mahnwerk run` and `mahnwerk show` name each as the engine's event recorded by `portal`.
+Every page is photographed in German and English at phone and desktop width into
+`tests/artifacts/portal/` (ignored by git) — look at them when the pages change.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from pathlib import Path
+
+import pytest
+from portal_book import World
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "portal"
+SIZES = {"phone": (390, 844, True), "desktop": (1280, 900, False)}
+PAGES = ("", "/pay", "/dispute?invoice=R-1", "/promise?invoice=R-2", "/plan?invoice=R-3",
+         "/feedback", "/contact")  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="no Chromium: install Debian's chromium and chromium-driver (.ci/run does)",
+)
+
+
+@pytest.fixture
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extra")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--lang=de-DE", "--window-size=1280,900"):  # fmt: skip
+        options.add_argument(arg)
+    service = webdriver.ChromeService(executable_path=DRIVER)
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(60)
+    driver.implicitly_wait(20)  # find_element waits for the next page after a click
+    yield driver
+    driver.quit()
+
+
+def size(driver, name: str) -> None:
+    width, height, mobile = SIZES[name]
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+
+
+def shot(driver, name: str) -> Path:
+    """The whole page (beyond the viewport) as PNG."""
+    data = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+    )["data"]
+    path = ARTIFACTS / f"{name}.png"
+    path.write_bytes(base64.b64decode(data))
+    return path
+
+
+def submit(driver, button) -> str:
+    """Press a form's button and wait for the answer page; its <main> text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 60).until(ec.staleness_of(old))
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.TAG_NAME, "main")))
+    return driver.find_element(By.TAG_NAME, "main").text
+
+
+def labelled(driver) -> list[str]:
+    """Form controls a screen reader could not name (no <label for>, no aria-label)."""
+    from selenium.webdriver.common.by import By
+
+    out = []
+    for el in driver.find_elements(By.CSS_SELECTOR, "input, textarea, select"):
+        if el.get_attribute("type") == "hidden":
+            continue
+        ident = el.get_attribute("id")
+        if not ident or not driver.find_elements(By.CSS_SELECTOR, f"label[for='{ident}']"):
+            out.append(el.get_attribute("outerHTML"))
+    return out
+
+
+def test_a_customer_disputes_promises_and_agrees_instalments_in_a_browser(
+    world: World, browser
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    link = world.link_from_mail("erika@example.de")  # the e-mail the run's dispatch sent
+    pictures = []
+    for lang in ("de", "en"):
+        for width in SIZES:
+            size(browser, width)
+            for page in PAGES:
+                sep = "&" if "?" in page else "?"
+                browser.get(f"{link}{page}{sep}lang={lang}")
+                assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+                assert labelled(browser) == [], page
+                # nothing wider than the screen: usable on a phone without sideways scrolling
+                wide = browser.execute_script(
+                    "return document.documentElement.scrollWidth > window.innerWidth"
+                )
+                assert not wide, (page, width)
+                name = page.strip("/").split("?")[0] or "overview"
+                pictures.append(shot(browser, f"{name}-{lang}-{width}"))
+
+    size(browser, "phone")
+    browser.get(link)
+    assert "Erika Mustermann" in browser.page_source and "John Smith" not in browser.page_source
+    # dispute R-1, by keyboard: the reason is a radio button, the text a textarea
+    browser.find_element(By.CSS_SELECTOR, "a[href*='/dispute'][href*='invoice=R-1']").click()
+    browser.find_element(By.ID, "r-not_received").click()
+    browser.find_element(By.ID, "text").send_keys("Die Lieferung vom 19.12. kam nie an.")
+    said = submit(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert "Ihr Widerspruch zu Rechnung R-1 ist eingegangen" in said, said
+    assert "Bestätigung per E-Mail" in browser.page_source
+    pictures.append(shot(browser, "done-dispute-de-phone"))
+    # promise R-2 for 20 February
+    browser.get(link)
+    browser.find_element(By.CSS_SELECTOR, "a[href*='/promise'][href*='invoice=R-2']").click()
+    day = browser.find_element(By.ID, "until")
+    browser.execute_script("arguments[0].value = '2026-02-20'", day)
+    said = submit(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert "Rechnung R-2 bis zum 20.02.2026 zu zahlen" in said, said
+    # instalments for R-3: the policy offered up to 6; the customer takes the 3-rate schedule
+    size(browser, "desktop")
+    browser.get(link + "?lang=en")
+    browser.find_element(By.CSS_SELECTOR, "a[href*='/plan'][href*='invoice=R-3']").click()
+    assert "We offer up to 6 monthly instalments" in browser.page_source
+    said = submit(browser, browser.find_element(By.ID, "accept-3"))
+    assert "The instalment plan for invoice R-3 is agreed" in said, said
+    pictures.append(shot(browser, "done-plan-en-desktop"))
+    # the page now says what it knows
+    browser.get(link)
+    assert browser.page_source.count("liegt uns vor") == 3
+    pictures.append(shot(browser, "overview-after-de-phone"))
+    assert all(p.stat().st_size > 5000 for p in pictures)
+
+    world.cli("run", "--as-of", "2026-02-10", "--db", world.db)
+    for invoice, kind in (("R-1", "dispute_opened"), ("R-2", "promise_made"),
+                          ("R-3", "plan_agreed")):  # fmt: skip
+        shown = world.cli("show", invoice, "--db", world.db).output
+        assert f"received_{kind}" in shown and f"{kind} recorded by portal" in shown, shown
+    assert (
+        "not_received: Die Lieferung vom 19.12. kam nie an."
+        in world.cli("show", "R-1", "--db", world.db).output
+    )
+    assert "paused" in world.cli("show", "R-2", "--db", world.db).output
