@@ -188,10 +188,10 @@ def _json_arg(value: str, option: str) -> dict:
 
 
 def _now():
-    """The wall clock, read in one place only: everything below receives it."""
-    from datetime import UTC, datetime
+    """The wall clock (`mahnwerk.clock`); tests move the command line's day by patching this."""
+    from mahnwerk.clock import now
 
-    return datetime.now(UTC)
+    return now()
 
 
 def _date(value: str, what: str = "date"):

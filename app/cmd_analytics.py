@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from mahnwerk import clock
 from mahnwerk.options import DbOption, open_engine
 
 AsOfOption = Annotated[
@@ -147,7 +148,7 @@ def analyse_cmd(
 
         day = _as_of(engine, as_of)
         try:
-            result = analyse(engine, day, datetime.now(UTC), model=model)
+            result = analyse(engine, day, clock.now(), model=model)
         except ValueError as exc:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
@@ -199,7 +200,10 @@ FORMATS = ("table", "csv", "xlsx", "json", "png")
 
 def report_cmd(
     name: Annotated[
-        str, typer.Argument(help="aging, dso, effectiveness, stages, channels, feedback, or pack.")
+        str,
+        typer.Argument(
+            help="aging, dso, effectiveness, stages, channels, skonto, feedback, or pack."
+        ),
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[
@@ -220,7 +224,7 @@ def report_cmd(
     ] = 14,
     db: DbOption = None,
 ) -> None:
-    """Aging, DSO, collection effectiveness, recovery per state, channels; `pack` for a month."""
+    """Aging, DSO, collection effectiveness, recovery per state, channels, Skonto; `pack`."""
     from mahnwerk.engine.report_pack import pack
     from mahnwerk.engine.reports import REPORTS
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from mahnwerk import clock
 from mahnwerk.engine.bank import (
     AssignError,
     StatementError,
@@ -49,7 +50,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @contextmanager

@@ -7,12 +7,13 @@ Wired into `cli.py` with one call, `register(app)`.  The work is done in
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mahnwerk import clock
 from mahnwerk.engine.comms.config import EXAMPLE, ConfigError, Settings, load_settings
 from mahnwerk.engine.comms.templates import CHANNELS, TemplateError, TemplateStore
 from mahnwerk.options import DbOption, open_engine
@@ -65,7 +66,7 @@ def _store(templates: Path | None, settings: Settings | None) -> TemplateStore:
 def _now(value: str | None) -> datetime:
     """`--now` for reproducible runs and tests; else the wall clock, read here only."""
     if value is None:
-        return datetime.now(UTC)
+        return clock.now()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -193,7 +194,7 @@ def letters_preview(
             + f"; known: {', '.join(sorted(store.names()))}"
         )
         raise typer.Exit(1)
-    day = date.fromisoformat(on) if on else datetime.now(UTC).date()
+    day = date.fromisoformat(on) if on else clock.now().date()
     try:
         key = store.find(template, lang, chosen, tone)
         ctx = build_context(

@@ -471,9 +471,37 @@ class _Checker:
         if isinstance(action, ir.Offer):
             if action.kind == "skonto" and not (Decimal(0) < (action.percent or 0) < 100):
                 self.c.error(action.span, "a Skonto must be between 0 % and 100 %", code="E033")
+            if action.kind == "discount":
+                self.check_discount(state, action)
         if isinstance(action, ir.Approval):
             if action.approvers < 1:
                 self.c.error(action.span, "an approval needs at least one approver", code="E033")
+
+    def check_discount(self, state: ir.State, action: ir.Offer) -> None:
+        """`offer discount P % until …` (issue 19): a real discount, still open when offered."""
+        if not Decimal(0) < (action.percent or 0) < 100:
+            self.c.error(
+                action.span,
+                f"a discount must be between 0 % and 100 %, not {action.percent} %",
+                hint="write e.g. `offer discount 2 % until 7d after due`",
+                code="E033",
+            )
+        until, trigger = action.until, state.trigger
+        if (
+            until is not None
+            and isinstance(trigger, ir.TimeTrigger)
+            and trigger.anchor is until.anchor
+            and trigger.offset.days > until.offset.days
+            and not (trigger.offset.business or until.offset.business)
+        ):
+            self.c.error(
+                action.span,
+                f"the discount ends {until.offset.days}d from {until.anchor.value}, before "
+                f"state {state.name!r} is entered ({trigger.offset.days}d): it is never offered",
+                hint=f"let it run at least until {trigger.offset.days}d after "
+                f"{until.anchor.value}, or offer it in an earlier state",
+                code="E034",
+            )
 
     def check_reachability(self, ladder: ir.Ladder, g: nx.DiGraph) -> None:
         # Reachable along the ladder's own rules: handler `goto` edges don't count,
@@ -718,9 +746,16 @@ class _Checker:
 
     def _amounts(self) -> Iterator[tuple[Span, Money]]:
         lim = self.p.limits
-        for value in (lim.minimum_balance, lim.fee_cap, lim.minimum_handover):
+        for key in (
+            "minimum_balance",
+            "fee_cap",
+            "minimum_handover",
+            "skonto_tolerance",
+            "late_skonto_write_off",
+        ):
+            value = getattr(lim, key)
             if value is not None:
-                yield lim.span, value
+                yield lim.at(key), value
         for ladder in self.p.ladders:
             for state in ladder.states:
                 for action in state.actions:

@@ -159,14 +159,21 @@ class Interest:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """An offer made in the letter: early-payment discount (Skonto) or a payment plan."""
+    """An offer made in the letter: early-payment discount (Skonto), a payment plan, or a
+    time-limited discount the engine honours (`offer discount 2 % until 7d after due`).
 
-    kind: str  # "skonto" | "payment_plan"
-    percent: Decimal | None = None  # skonto percentage
+    A `discount` puts a term on the invoice — `percent` off if paid by the day `until`
+    names (a signed offset from the due or issue date) — which payment matching honours
+    like Skonto and books as `discount` citing this line (engine/skonto.py).
+    """
+
+    kind: str  # "skonto" | "payment_plan" | "discount"
+    percent: Decimal | None = None  # skonto or discount percentage
     within: Duration | None = None  # skonto: if paid within this period of the letter
     instalments: int | None = None  # payment plan: at most this many instalments
     when: Expr | None = None
     span: Span = _span()
+    until: TimeTrigger | None = None  # discount: the last day, from the due or issue date
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +354,15 @@ class Limits:
     #: A9: how long escalation after the due date waits for payments in transit; business
     #: days count TARGET2 days (the euro payment calendar).  None: 3 TARGET2 days.
     payment_grace: Duration | None = None
+    #: issue 19: how far a payment may differ from the amount less a Skonto or discount and
+    #: still earn it (None: 0.05 EUR)
+    skonto_tolerance: Money | None = None
+    #: issue 19: a Skonto deducted too late — the letter that claims it (None: the shipped
+    #: `skonto_nachforderung`), written off instead when the deduction is at most
+    #: `late_skonto_write_off`, or dunned by the ladder like any balance (`late_skonto_ladder`)
+    late_skonto_letter: str | None = None
+    late_skonto_write_off: Money | None = None
+    late_skonto_ladder: bool = False
     span: Span = _span()
     #: where each limit was written (`fee_cap`, `letter_gap`, …), so errors point at its line
     spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False, repr=False)

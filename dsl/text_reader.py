@@ -274,6 +274,23 @@ class _PolicyBuilder(ExprBuilder):
     def min_handover(self, meta: Any, children: list) -> _Item:
         return _Item("minimum_handover", parse_money(str(children[0])), self.meta_span(meta))
 
+    @v_args(meta=True)
+    def skonto_tolerance(self, meta: Any, children: list) -> _Item:
+        return _Item("skonto_tolerance", parse_money(str(children[0])), self.meta_span(meta))
+
+    @v_args(meta=True)
+    def late_skonto_letter(self, meta: Any, children: list) -> _Item:
+        template = unquote(str(children[0]))
+        return _Item("late_skonto_letter", template, self.meta_span(meta))
+
+    @v_args(meta=True)
+    def late_skonto_write_off(self, meta: Any, children: list) -> _Item:
+        return _Item("late_skonto_write_off", parse_money(str(children[0])), self.meta_span(meta))
+
+    @v_args(meta=True)
+    def late_skonto_ladder(self, meta: Any, children: list) -> _Item:
+        return _Item("late_skonto_ladder", True, self.meta_span(meta))
+
     # segments ----------------------------------------------------------------
     @v_args(meta=True)
     def segment(self, meta: Any, children: list) -> _Item:
@@ -401,6 +418,18 @@ class _PolicyBuilder(ExprBuilder):
                 when = item
         pct = Decimal(str(pct_tok).rstrip("%").strip())
         offer = ir.Offer("skonto", percent=pct, within=within, when=when, span=self.meta_span(meta))
+        return _Action("offer", offer)
+
+    @v_args(meta=True)
+    def offer_discount(self, meta: Any, children: list) -> _Action:
+        pct_tok, dur_tok, direction, anchor, *rest = children
+        when = next((item for item in rest if item is not None), None)
+        span = self.meta_span(meta)
+        dur = parse_duration(str(dur_tok))
+        signed = -dur if direction == "before" else dur
+        until = ir.TimeTrigger(signed, ir.Anchor(anchor), None, span)
+        pct = Decimal(str(pct_tok).rstrip("%").strip())
+        offer = ir.Offer("discount", percent=pct, until=until, when=when, span=span)
         return _Action("offer", offer)
 
     @v_args(meta=True)

@@ -173,8 +173,21 @@ def _check_offer(action: ir.Offer) -> None:
     elif action.kind == "payment_plan":
         if action.percent is not None or action.within is not None:
             raise ValueError("a payment plan offer has no percentage and no period")
+    elif action.kind == "discount":
+        if action.percent is None or action.until is None or action.within is not None:
+            raise ValueError("a discount offer has a percentage and a last day (`until`)")
+        if action.until.anchor not in (ir.Anchor.DUE, ir.Anchor.ISSUE):
+            raise ValueError("a discount offer counts from the due or the issue date")
     else:
         raise ValueError(f"unknown kind of offer {action.kind!r}")
+
+
+def _until(until: ir.TimeTrigger) -> str:
+    """`7d after due`, `3d before due`: the last day of a discount offer."""
+    offset = until.offset
+    direction = "before" if offset.days < 0 else "after"
+    length = _dur(-offset if offset.days < 0 else offset, "the discount period")
+    return f"{length} {direction} {until.anchor.value}"
 
 
 def _check_interest(action: ir.Interest) -> None:
@@ -277,6 +290,14 @@ def _text_limits(lim: ir.Limits) -> list[str]:
         lines.append(f"no handover below {_money(lim.minimum_handover)}")
     if lim.payment_grace is not None:
         lines.append(f"payment grace {_days(lim.payment_grace, 'the payment grace')}")
+    if lim.skonto_tolerance is not None:
+        lines.append(f"skonto tolerance {_money(lim.skonto_tolerance)}")
+    if lim.late_skonto_letter is not None:
+        lines.append(f"late skonto letter {quote(_line(lim.late_skonto_letter, 'the template'))}")
+    if lim.late_skonto_write_off is not None:
+        lines.append(f"late skonto write off below {_money(lim.late_skonto_write_off)}")
+    if lim.late_skonto_ladder:
+        lines.append("late skonto ladder")
     if not lines:
         return []
     return ["  limits {", *(f"    {line}" for line in lines), "  }"]
@@ -368,6 +389,10 @@ def text_action(action: ir.Action) -> str:
             text = f"offer skonto {_number(action.percent, 'the percentage')}%"
             if action.within is not None:
                 text += f" within {_dur(action.within, 'the skonto period')}"
+        elif action.kind == "discount":
+            assert action.percent is not None and action.until is not None
+            text = f"offer discount {_number(action.percent, 'the percentage')}%"
+            text += f" until {_until(action.until)}"
         else:
             text = "offer payment plan"
             if action.instalments is not None:
@@ -591,6 +616,14 @@ def _yaml_limits(lim: ir.Limits) -> list[str]:
         pairs.append(("minimum_handover", _money(lim.minimum_handover)))
     if lim.payment_grace is not None:
         pairs.append(("payment_grace", _days(lim.payment_grace, "the payment grace")))
+    if lim.skonto_tolerance is not None:
+        pairs.append(("skonto_tolerance", _money(lim.skonto_tolerance)))
+    if lim.late_skonto_letter is not None:
+        pairs.append(("late_skonto_letter", _line(lim.late_skonto_letter, "the template")))
+    if lim.late_skonto_write_off is not None:
+        pairs.append(("late_skonto_write_off", _money(lim.late_skonto_write_off)))
+    if lim.late_skonto_ladder:
+        pairs.append(("late_skonto_ladder", "true"))
     if not pairs:
         return []
     return ["limits:", *_aligned(pairs, _INDENT)]
@@ -751,6 +784,8 @@ def _yaml_offer(action: ir.Offer) -> list[tuple[str, str]]:
         pairs.append(("percent", _number(action.percent, "the percentage") + "%"))
     if action.within is not None:
         pairs.append(("within", _dur(action.within, "the skonto period")))
+    if action.until is not None:
+        pairs.append(("until", _until(action.until)))
     if action.instalments is not None:
         count = _whole(action.instalments, 2, "the number of instalments")
         pairs.append(("instalments", _Raw(str(count))))

@@ -82,6 +82,10 @@ LIMIT_KEYS = (
     "fee_share",
     "minimum_handover",
     "payment_grace",
+    "skonto_tolerance",
+    "late_skonto_letter",
+    "late_skonto_write_off",
+    "late_skonto_ladder",
 )
 SEGMENT_KEYS = ("name", "when", "ladder", "tone", "language")
 STATE_KEYS = (
@@ -105,7 +109,7 @@ STATE_KEYS = (
     "wait",
 )
 TRANSITION_KEYS = ("on", "after", "in", "to", "when", "priority")
-OFFER_KEYS = ("kind", "percent", "within", "instalments", "when")
+OFFER_KEYS = ("kind", "percent", "within", "until", "instalments", "when")
 APPROVAL_KEYS = ("approvers", "when", "otherwise")
 
 #: Keys people bring along from the text form or other tools, and what to write instead.
@@ -837,7 +841,13 @@ class _Reader:
             return None
         values: dict[str, Any] = {}
         ok = True
-        for name in ("minimum_balance", "fee_cap", "minimum_handover"):
+        for name in (
+            "minimum_balance",
+            "fee_cap",
+            "minimum_handover",
+            "skonto_tolerance",
+            "late_skonto_write_off",
+        ):
             if name in keys:
                 values[name] = self.money(keys[name].value, name)
                 ok &= values[name] is not None
@@ -854,6 +864,15 @@ class _Reader:
                 keys["payment_grace"].value, "payment_grace", "3 business days"
             )
             ok &= values["payment_grace"] is not None
+        if "late_skonto_letter" in keys:
+            values["late_skonto_letter"] = self.text(
+                keys["late_skonto_letter"].value, "late_skonto_letter", "skonto_nachforderung"
+            )
+            ok &= values["late_skonto_letter"] is not None
+        if "late_skonto_ladder" in keys:
+            flag = self.flag(keys["late_skonto_ladder"].value, "late_skonto_ladder")
+            ok &= flag is not None
+            values["late_skonto_ladder"] = bool(flag)
         if "fee_share" in keys:
             node = keys["fee_share"].value
             values["fee_share"] = self.decimal(
@@ -1345,14 +1364,18 @@ class _Reader:
                 code=MISSING,
             )
             return None
-        kind = self.choice(keys["kind"].value, "kind", ["skonto", "payment_plan"])
+        kind = self.choice(keys["kind"].value, "kind", ["skonto", "payment_plan", "discount"])
         if kind is None:
             return None
-        wrong = ("instalments",) if kind == "skonto" else ("percent", "within")
+        wrong = {
+            "skonto": ("instalments", "until"),
+            "payment_plan": ("percent", "within", "until"),
+            "discount": ("instalments", "within"),
+        }[kind]
         ok = True
         for key in wrong:
             if key in keys:
-                other = "payment_plan" if kind == "skonto" else "skonto"
+                other = {"instalments": "payment_plan", "until": "discount"}.get(key, "skonto")
                 self.c.error(
                     self.span(keys[key].key),
                     f"`{key}` belongs to a {other} offer, not to a {kind} offer",
@@ -1374,6 +1397,8 @@ class _Reader:
             if not ok:
                 return None
             return ir.Offer("payment_plan", instalments=instalments, when=when, span=span)
+        if kind == "discount":
+            return self.discount_offer(keys, span, when, ok)
         if "percent" not in keys:
             self.c.error(
                 span,
@@ -1392,6 +1417,53 @@ class _Reader:
         if not ok or percent is None:
             return None
         return ir.Offer("skonto", percent=percent, within=within, when=when, span=span)
+
+    def discount_offer(
+        self, keys: dict[str, _Key], span: Span, when: Any, ok: bool
+    ) -> ir.Offer | None:
+        """`{ kind: discount, percent: 2%, until: 7d after due }` (issue 19)."""
+        for required, example in (("percent", "percent: 2%"), ("until", "until: 7d after due")):
+            if required not in keys:
+                self.c.error(
+                    span,
+                    "a discount offer does not say its "
+                    + ("percentage" if required == "percent" else "last day (`until`)"),
+                    hint=f"add `{example}`",
+                    code=MISSING,
+                )
+                ok = False
+        if not ok:
+            return None
+        percent = self.decimal(
+            keys["percent"].value, "percent", "a percentage like 2%", "2%", percent=True
+        )
+        until = self.until(keys["until"])
+        if percent is None or until is None:
+            return None
+        return ir.Offer("discount", percent=percent, until=until, when=when, span=span)
+
+    def until(self, item: _Key) -> ir.TimeTrigger | None:
+        """`7d after due`, `3d before due`, `30d after issue`: a discount's last day."""
+        example = "7d after due"
+        node = item.value
+        value = self.scalar(node, "until", "a day like 7d after due", example)
+        if value is None:
+            return None
+        assert isinstance(node, ScalarNode)
+        m = re.fullmatch(r"(\s*)(.+?)\s+(before|after)\s+(due|issue)\s*", value)
+        if not m:
+            self.c.error(
+                self.span(node),
+                f"`until`: {value.strip()!r} is not a day counted from `due` or `issue`",
+                hint=f"write e.g. `until: {example}`",
+                code=SYNTAX,
+            )
+            return None
+        offset = self.duration_text(node, "until", m[2], m.start(2), example)
+        if offset is None:
+            return None
+        signed = -offset if m[3] == "before" else offset
+        return ir.TimeTrigger(signed, ir.Anchor(m[4]), None, self.pair(item))
 
     def fee(self, item: _Key) -> list[ir.Action] | None:
         amount = self.money(item.value, "fee")

@@ -53,7 +53,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -63,8 +63,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk import clock
 from mahnwerk.engine import lease, limits
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
+from mahnwerk.engine.terms import MAX_TIERS, TermError, tier_from_cells, tiers_json
 from mahnwerk.errors import MahnwerkError
 
 Kind = Literal["customers", "invoices", "payments"]
@@ -174,6 +176,49 @@ _INVOICE_ID = _names(
 )
 _CURRENCY = _names("waehrung wkz curr")
 
+
+
+def _skonto_columns() -> tuple[ColumnSpec, ...]:
+    """`skonto_N_days`, `skonto_N_percent`, `skonto_N_base` for the tiers N = 1…3.
+
+    German headers `Skonto 1 Tage`, `Skonto 1 Prozent`, `Skonto 1 Basis` (also
+    `Skontotage 1`, `Skontosatz 1`, `Skonto 1 Basisbetrag`); the first tier also without its
+    number (`Skontotage`, `Skonto %`, `Skontosatz`).
+    """
+    specs: list[ColumnSpec] = []
+    for n in range(1, MAX_TIERS + 1):
+        bare = n == 1
+        specs += [
+            ColumnSpec(
+                f"skonto_{n}_days",
+                False,
+                _names(
+                    f"skonto_{n}_tage skontotage_{n} skontotage{n} skonto_tage_{n} "
+                    f"skonto_{n}_frist skontofrist_{n} skonto{n}_tage"
+                    + (" skontotage skonto_tage skontofrist skonto_days" if bare else "")
+                ),
+            ),
+            ColumnSpec(
+                f"skonto_{n}_percent",
+                False,
+                _names(
+                    f"skonto_{n}_prozent skontosatz_{n} skontosatz{n} skonto_prozent_{n} "
+                    f"skonto_{n} skonto{n}_prozent skonto_{n}_satz"
+                    + (" skontosatz skonto_prozent skonto skonto_percent" if bare else "")
+                ),
+            ),
+            ColumnSpec(
+                f"skonto_{n}_base",
+                False,
+                _names(
+                    f"skonto_{n}_basis skonto_{n}_basisbetrag skontobasis_{n} "
+                    f"skonto{n}_basis" + (" skontobasis skonto_basis skonto_base" if bare else "")
+                ),
+            ),
+        ]
+    return tuple(specs)
+
+
 COLUMNS: dict[Kind, tuple[ColumnSpec, ...]] = {
     "customers": (
         ColumnSpec("customer_id", True, _CUSTOMER_ID),
@@ -215,6 +260,7 @@ COLUMNS: dict[Kind, tuple[ColumnSpec, ...]] = {
             False,
             _names("forderungsart art_der_forderung forderungstyp kind_of_claim claim_type"),
         ),
+        *_skonto_columns(),
     ),
     "payments": (
         ColumnSpec(
@@ -944,7 +990,42 @@ def _check_customers(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]
 
 
 # Fields of an invoice the engine relies on once it has taken the invoice up.
-_INVOICE_LOCKED = ("customer_id", "due_date", "amount", "currency")
+_INVOICE_LOCKED = ("customer_id", "due_date", "amount", "currency", "skonto_terms")
+
+
+def _skonto_cells(checker: _Checker, row: Row, present: Iterable[str]) -> Any:
+    """The row's Skonto tiers as stored (JSON), or `_BAD` after naming the cell at fault.
+
+    A tier is days and percent together; a tier with one of the two is an error, never
+    half a term.  Tiers are kept in the order of their numbers, empty ones left out.
+    """
+    tiers = []
+    bad = False
+    for n in range(1, MAX_TIERS + 1):
+        cells = {
+            part: row.cells.get(f"skonto_{n}_{part}", "").strip()
+            for part in ("days", "percent", "base")
+        }
+        if not any(cells.values()):
+            continue
+        missing = [part for part in ("days", "percent") if not cells[part]]
+        if missing:
+            column = f"skonto_{n}_{missing[0]}"
+            word = "Tage" if missing[0] == "days" else "Prozent"
+            checker.error(
+                row,
+                column if column in present else f"skonto_{n}_days",
+                f"Skonto tier {n} has no {missing[0]}",
+                f"fill in `Skonto {n} {word}` or leave the whole tier empty",
+            )
+            bad = True
+            continue
+        try:
+            tiers.append(tier_from_cells(cells["days"], cells["percent"], cells["base"]))
+        except TermError as exc:
+            checker.error(row, f"skonto_{n}_{exc.part or 'days'}", exc.message, exc.hint)
+            bad = True
+    return _BAD if bad else tiers_json(tiers)
 
 
 def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
@@ -961,6 +1042,7 @@ def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
             for c in ("due_date_agreed", "notice_30_days", "received_on", "claim_kind")
             if c in present
         ),
+        *(["skonto_terms"] if any(c.startswith("skonto_") for c in present) else []),
     ]
     existing = _existing(conn, table, fields)
     customers = _customer_ids(conn)
@@ -994,6 +1076,8 @@ def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
                 values[column] = checker.cell(row, column, parse_bool)
         if "claim_kind" in present:
             values["claim_kind"] = checker.cell(row, "claim_kind", parse_claim_kind)
+        if any(c.startswith("skonto_") for c in present):
+            values["skonto_terms"] = _skonto_cells(checker, row, present)
         if "received_on" in present:
             values["received_on"] = checker.cell(
                 row, "received_on", lambda t: parse_date(t) if t.strip() else None
@@ -1019,7 +1103,7 @@ def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
             continue
         values["external_id"] = external_id
         if old is not None and old["id"] in in_dunning:
-            changed = [c for c in _INVOICE_LOCKED if old[c] != values[c]]
+            changed = [c for c in _INVOICE_LOCKED if c in values and old[c] != values[c]]
             if changed:
                 for column in changed:
                     checker.error(
@@ -1199,7 +1283,7 @@ def import_file(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)

@@ -67,6 +67,8 @@ LEDGER_KINDS: Final = (
     "write_off",
     "collection_cost",
     "credit",
+    "skonto",  # issue 19: a Skonto tier of the invoice earned by a payment in time
+    "discount",  # issue 19: a discount the policy offered, earned by a payment in time
 )
 
 
@@ -182,6 +184,8 @@ class Invoice(SQLModel, table=True):
     claim_kind: str | None = Field(default=None, sa_type=String)
     # The payment terms as the invoice states them (an e-invoice's BT-20), kept verbatim
     payment_terms: str | None = Field(default=None, sa_type=Text)
+    #: issue 19: the Skonto tiers as read (JSON, `engine/terms.py`); NULL: none
+    skonto_terms: str | None = Field(default=None, sa_type=Text)
     intake_pending: bool = Field(default=True, sa_column_kwargs=_default("true"))
 
 
@@ -345,6 +349,10 @@ class DunningState(SQLModel, table=True):
     fees_charged: int = Field(default=0, sa_column_kwargs=_default("0"))
     fee_floor: int = Field(default=0, sa_column_kwargs=_default("0"))
     segment_moved_on: date | None = None
+    # issue 19: discounts the policy offered (JSON), and a Skonto deducted too late
+    discount_offers: str | None = Field(default=None, sa_type=Text)
+    deduction_on: date | None = None
+    deduction_note: str | None = Field(default=None, sa_type=Text)
     pending_approval_id: int | None = Field(default=None, foreign_key="approval.id")
     row_version: int = Field(default=0, sa_column_kwargs=_default("0"))
     claimed_by: str | None = Field(default=None, sa_type=String)

@@ -68,6 +68,8 @@ _COLUMNS_DE = {
     "paid in full %": "voll bezahlt %", "median days to payment": "Median Tage bis Zahlung",
     "channel": "Kanal", "template": "Vorlage", "messages": "Nachrichten",
     "observable": "beobachtbar",
+    "what": "was", "discount EUR": "Abzug EUR", "median days to cash": "Median Tage bis Zahlung",
+    "days gained": "Tage gewonnen", "annual cost %": "Kosten % p. a.",
 }  # fmt: skip
 
 

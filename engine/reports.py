@@ -10,7 +10,9 @@
   while they stood in it, how many were paid in full from it, and the median
   days from entering it to that payment;
 * `channels`: per channel and template, messages queued and the share of
-  their invoices paid within N days after the message.
+  their invoices paid within N days after the message;
+* `skonto`: Skonto taken, discounts offered and honoured, unjustified deductions, and
+  what the discounts cost against the days to cash they gained (`engine/skonto_report.py`).
 
 Everything is read from the `ledger` (receivables are the sum of its lines up
 to a day: principal, fees, interest, minus payments and write-offs), the
@@ -145,6 +147,8 @@ CHART_TEXT: dict[str, tuple[dict[str, tuple[str, str]], int]] = {
                 "en": ("Cash received per dunning stage", "k€")}, 1000),
     "channels": ({"de": ("Bezahlt nach einer Nachricht, je Kanal und Vorlage", "%"),
                   "en": ("Paid after a message, per channel and template", "%")}, 1),
+    "skonto": ({"de": ("Skonto und Nachlässe", "Rechnungen"),
+                "en": ("Skonto and discounts", "invoices")}, 1),
 }  # fmt: skip
 SUBTITLES: dict[str, dict[str, str]] = {
     "aging": {"de": "; Saldo aller Rechnungen laut Hauptbuch, auch übergebene",
@@ -157,10 +161,17 @@ SUBTITLES: dict[str, dict[str, str]] = {
                "en": "; payments while the invoice stood in the stage"},
     "channels": {"de": "; Anteil der Rechnungen, bezahlt binnen {within} Tagen",
                  "en": "; share of invoices paid within {within} days"},
+    "skonto": {"de": "; gewährt, angeboten, genutzt, zu Unrecht abgezogen",
+               "en": "; granted, offered, honoured, deducted too late"},
 }  # fmt: skip
 PARTIAL_NOTE = {"de": "schraffiert: angebrochener Monat", "en": "hatched: a partial month"}
 _WORDS_DE = {"not yet due": "nicht fällig", "over 180": "über 180", "letter": "Brief",
-             "email": "E-Mail", "sms": "SMS", "call": "Anruf", "all": "alle", "total": "Summe"}
+             "email": "E-Mail", "sms": "SMS", "call": "Anruf", "all": "alle", "total": "Summe",
+             "Skonto taken": "Skonto gewährt", "discounts offered": "Nachlass angeboten",
+             "discounts honoured": "Nachlass genutzt",
+             "unjustified deductions": "Skonto zu Unrecht abgezogen",
+             "… still open": "… noch offen", "… paid afterwards": "… nachgezahlt",
+             "… written off": "… ausgebucht", "paid without discount": "ohne Abzug bezahlt"}
 
 
 def _word(text: str, lang: str) -> str:
@@ -543,12 +554,20 @@ def channels(engine: Engine, as_of: date, within: int = 14) -> Report:
     )
 
 
+def skonto(engine: Engine, as_of: date) -> Report:
+    """Skonto taken, discounts offered and honoured, unjustified deductions (issue 19)."""
+    from mahnwerk.engine.skonto_report import skonto as report
+
+    return report(engine, as_of)
+
+
 REPORTS = {
     "aging": aging,
     "dso": dso,
     "effectiveness": effectiveness,
     "stages": stages,
     "channels": channels,
+    "skonto": skonto,
 }
 
 # The customers' own reasons (the portal's "tell us why"), in their own module.

@@ -66,6 +66,7 @@ from mahnwerk.engine.state import (
     Task,
     Transition,
 )
+from mahnwerk.engine.terms import offers_from_json, offers_json, tiers_from_json
 
 BATCH = 2_000
 _CHUNK = 500  # ids per IN (...) clause
@@ -166,6 +167,9 @@ _RECORD_COLUMNS = (
     "fees_charged",
     "fee_floor",
     "segment_moved_on",
+    "discount_offers",
+    "deduction_on",
+    "deduction_note",
 )
 
 
@@ -216,6 +220,7 @@ def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -
         notice_30_days=bool(row.notice_30_days),
         received_on=row.received_on,
         goods_or_services=getattr(row, "claim_kind", None) != "other",
+        skonto=tiers_from_json(getattr(row, "skonto_terms", None)),
     )
 
 
@@ -226,6 +231,7 @@ def record_value(row: Any, invoice_ext: str) -> Record:
     values["fees_charged_sum"] = Decimal(values["fees_charged_sum"] or 0)
     values["plan"] = _plan_from_json(values["plan"])
     values["sent_templates"] = _split(values["sent_templates"])
+    values["discount_offers"] = offers_from_json(values["discount_offers"])
     values["fees_charged"] = values["fees_charged"] or 0
     values["fee_floor"] = values["fee_floor"] or 0
     values["interest_deferred"] = tuple(
@@ -247,6 +253,7 @@ def record_value(row: Any, invoice_ext: str) -> Record:
 def record_row(record: Record) -> dict[str, Any]:
     row = {c: getattr(record, c) for c in _RECORD_COLUMNS}
     row["sent_templates"] = ",".join(sorted(record.sent_templates)) or None
+    row["discount_offers"] = offers_json(record.discount_offers)
     row["plan"] = (
         json.dumps([[d.isoformat(), str(a)] for d, a in record.plan]) if record.plan else None
     )
@@ -545,6 +552,7 @@ def advance_batch(
                 INV.c.notice_30_days,
                 INV.c.received_on,
                 INV.c.claim_kind,
+                INV.c.skonto_terms,
             )
             .join(INV, INV.c.id == DS.c.invoice_id)
             .where(DS.c.invoice_id.in_(chunk))

@@ -16,6 +16,7 @@ from typing import Any
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.expr import Money
 from mahnwerk.dsl.ir import INITIAL_STATE, EventKind
+from mahnwerk.engine.terms import Offered, Tier
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -104,6 +105,8 @@ class Invoice:
     received_on: date | None = None
     #: A4/A7: payment for goods or services (§ 288 Abs. 2, 5 BGB); False: another money debt
     goods_or_services: bool = True
+    #: issue 19: the Skonto tiers the invoice grants (`due_date` stays the net due date)
+    skonto: tuple[Tier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,12 @@ class Record:
     fees_charged: int = 0
     fee_floor: int = 0
     segment_moved_on: date | None = None
+    #: issue 19: discounts the policy offered (`offer discount …`), honoured like Skonto
+    discount_offers: tuple[Offered, ...] = ()
+    #: issue 19: a Skonto deducted after its period — the payment's day and what it missed;
+    #: the policy pursues it by letter or writes it off, not by the ladder (engine/skonto.py)
+    deduction_on: date | None = None
+    deduction_note: str | None = None
 
     @property
     def balance(self) -> Decimal:
@@ -213,7 +222,7 @@ class Transition:
 class Charge:
     """A ledger line: positive charges (fee, interest, lump sum), negative payments."""
 
-    kind: str  # principal | fee | lump_sum | interest | payment | write_off | credit
+    kind: str  # principal | fee | lump_sum | interest | payment | write_off | credit | skonto …
     amount: Decimal
     on: date
     rule: str | None = None

@@ -47,6 +47,13 @@ def needed(
                 if isinstance(action, ir.Send):
                     for language in languages:
                         yield action, segment, language
+        lim = policy.limits
+        if lim.late_skonto_letter is not None and not lim.late_skonto_ladder:
+            # issue 19: the letter that claims a Skonto deducted too late
+            span = lim.at("late_skonto_letter")
+            letter = ir.Send(ir.Channel.LETTER, lim.late_skonto_letter, span)
+            for language in languages:
+                yield letter, segment, language
 
 
 def missing_templates(

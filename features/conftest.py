@@ -276,6 +276,8 @@ _ARTEN = {
     "Zahlungen": "payment",
     "Ausbuchungen": "write_off",
     "Inkassokosten": "collection_costs",
+    "Skonti": "skonto",
+    "Nachlässe": "discount",
 }
 
 
@@ -1244,3 +1246,5 @@ def vorschau_sagt(welt: Welt, text: str) -> None:
 @then(parsers.parse('sagt die Vorschau nicht "{text}"'))
 def vorschau_sagt_nicht(welt: Welt, text: str) -> None:
     assert text not in welt.vorschau, welt.vorschau
+# The Skonto steps (issue 19) live in schritte_skonto.py.
+from schritte_skonto import *  # noqa: E402, F403

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from mahnwerk import clock as wall_clock
 from mahnwerk.options import DbOption, open_engine
 from mahnwerk.service import identity, webhooks
 from mahnwerk.service.identity import Refused
@@ -28,7 +29,7 @@ def _err(text: str) -> None:
 def _clock(start: str | None):
     """The wall clock, or one that starts at `--now` and runs on from there (drills, tests)."""
     if not start:
-        return lambda: datetime.now(UTC)
+        return wall_clock.now
     try:
         at = datetime.fromisoformat(start)
     except ValueError:
@@ -177,7 +178,7 @@ def users_add(
     """Register a person (the first must be an admin, usually yourself: --os-user $(id -un))."""
     engine, me = _admin(db)
     typer.echo(
-        _guard(lambda: identity.add_person(engine, name, role, os_user, me, datetime.now(UTC)))
+        _guard(lambda: identity.add_person(engine, name, role, os_user, me, wall_clock.now()))
     )
     if db_role:
         from mahnwerk.service.grants import apply_grants, grant_person
@@ -215,7 +216,7 @@ def token_create(
     """Create an API token; it is printed once and stored only as a hash."""
     engine, me = _admin(db)
     tid, token = _guard(
-        lambda: identity.create_token(engine, name, role, acts_as, me, datetime.now(UTC))
+        lambda: identity.create_token(engine, name, role, acts_as, me, wall_clock.now())
     )
     typer.echo(f"token {tid} for {acts_as or name} ({role}); shown only now:")
     typer.echo(token)
@@ -225,7 +226,7 @@ def token_create(
 def token_revoke(token_id: int, db: DbOption = None) -> None:
     """Revoke a token; requests with it are refused from now on."""
     engine, me = _admin(db)
-    typer.echo(_guard(lambda: identity.revoke_token(engine, token_id, me, datetime.now(UTC))))
+    typer.echo(_guard(lambda: identity.revoke_token(engine, token_id, me, wall_clock.now())))
 
 
 @token_app.command("list")
@@ -253,7 +254,7 @@ def hooks_add(
     engine, me = _admin(db)
     _guard(lambda: me.require("admin", "adding a webhook"))
     sid, secret = _guard(
-        lambda: webhooks.subscribe(engine, url, types or ["*"], me.name, datetime.now(UTC))
+        lambda: webhooks.subscribe(engine, url, types or ["*"], me.name, wall_clock.now())
     )
     typer.echo(f"subscription {sid}: {url}; signing secret (shown only now):")
     typer.echo(secret)
@@ -292,7 +293,7 @@ def hooks_replay(
     if after is not None and after.tzinfo is None:
         _err("error: --since needs a time zone offset, e.g. +02:00")
         raise typer.Exit(2)
-    count = _guard(lambda: webhooks.replay(engine, datetime.now(UTC), delivery, failed, after))
+    count = _guard(lambda: webhooks.replay(engine, wall_clock.now(), delivery, failed, after))
     typer.echo(
         f"{count} deliver{'y' if count == 1 else 'ies'} queued again; "
         "a running `mahnwerk serve` sends them"

@@ -12,7 +12,9 @@ account names DATEV gives them.  What mahnwerk books are claims *beside* the inv
   Höhe)", SKR03 2400, SKR04 6930.  Writing off *principal* also corrects the VAT it
   contained (§ 17 Abs. 2 Nr. 1 UStG): the export leaves the tax key (BU-Schlüssel)
   empty, so the accountant books the correction with the rate the invoice had;
-* **Skonto** granted: "Gewährte Skonti", SKR03 8730, SKR04 4730.
+* **Skonto** granted: "Gewährte Skonti", SKR03 8730, SKR04 4730; a **discount** the
+  policy offered for early payment (`offer discount …`) goes there too unless
+  `[datev.accounts] discount` names its own account.
 
 The debtor side is the customer's personal account (Debitor, 10000–69999 with the
 usual 4-digit ledger accounts) when the customer number is such a number, else the
@@ -27,7 +29,7 @@ chart = "SKR03"            # or "SKR04"
 fiscal_year_start = "01-01"
 account_length = 4
 [datev.accounts]
-fees = 2700                # any of fees, lump_sum, interest, write_off, skonto
+fees = 2700                # any of fees, lump_sum, interest, write_off, skonto, discount
 ```
 """
 
@@ -43,9 +45,9 @@ from mahnwerk.engine.comms.config import ConfigError, _Reader, config_path
 #: Default accounts per chart, by what was booked (the ledger kind).
 CHARTS: dict[str, dict[str, int]] = {
     "SKR03": {"fees": 2700, "lump_sum": 2700, "interest": 2650, "write_off": 2400,
-              "skonto": 8730},
+              "skonto": 8730, "discount": 8730},
     "SKR04": {"fees": 4830, "lump_sum": 4830, "interest": 7100, "write_off": 6930,
-              "skonto": 4730},
+              "skonto": 4730, "discount": 4730},
 }
 #: Personal accounts of debtors with 4-digit ledger accounts (DATEV convention).
 DEBTOR_RANGE = range(10000, 70000)

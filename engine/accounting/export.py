@@ -1,7 +1,8 @@
 """`mahnwerk export datev`: the bookings mahnwerk made, to the books, each exactly once.
 
 What goes out is the ledger's own charges and write-offs — dunning fees, the 40 EUR lump
-sum, default interest, write-offs (residual cents included) — never the principal (the
+sum, default interest, write-offs (residual cents included), Skonto earned and discounts
+the policy offered (issue 19) — never the principal (the
 accounting system booked the invoice) nor payments (the bank statement booked them).
 `EXPORTED` is the one table of what is exported, to which account, under which text.
 
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
+from mahnwerk import clock
 from mahnwerk.engine.accounting.accounts import DatevSettings
 from mahnwerk.engine.accounting.datev import Booking, Header, booking_batch
 from mahnwerk.engine.models import Customer, DatevBooking, DatevExport, Invoice, Ledger
@@ -39,6 +41,10 @@ EXPORTED: dict[str, tuple[str, str]] = {
     "lump_sum": ("lump_sum", "Verzugspauschale"),
     "interest": ("interest", "Verzugszinsen"),
     "write_off": ("write_off", "Ausbuchung"),
+    # issue 19: a Skonto earned reduces the claim like a write-off (and, with it, the VAT,
+    # § 17 Abs. 1 UStG: the BU-Schlüssel stays empty for the accountant's correction)
+    "skonto": ("skonto", "Skonto"),
+    "discount": ("discount", "Nachlass Zahlungsanreiz"),
 }
 
 
@@ -94,7 +100,7 @@ def export_datev(
     now: datetime | None = None,
 ) -> ExportResult:
     """Write the period's unexported bookings to `out` and record the batch."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     year = settings.fiscal_year_of(period_from)
     if period_to < period_from or settings.fiscal_year_of(period_to) != year:
         raise ExportRefused(

@@ -13,7 +13,8 @@ The order is the order a bookkeeper works in:
    customer never pays another customer's invoice without a person.
 2. **Payer and amount.**  Without a number, the payer is recognised by a known IBAN, by
    name, or by a customer number in the text; then a *unique* open invoice of that payer
-   whose balance (or principal) is exactly the amount is paid; the total of all the
+   whose balance (or principal, or the amount less one of its Skonto tiers or offered
+   discounts) is exactly the amount is paid; the total of all the
    payer's open invoices pays all of them; a payer with a single open invoice who pays
    less has paid part of it.  A number one typo away from an invoice counts when payer
    or amount confirm it.
@@ -49,6 +50,8 @@ class OpenItem:
     balance: Decimal
     principal: Decimal
     amount: Decimal
+    #: issue 19: the amounts that pay it under a Skonto tier or an offered discount
+    discounted: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +242,13 @@ def match(entry: BankEntry, book: Book) -> Decision:
     return _by_amount(entry, book, payer, how)
 
 
+def _is(value: Decimal | tuple[Decimal, ...], amount: Decimal) -> bool:
+    """`value` is the amount, or (the Skonto amounts of an invoice) holds it."""
+    return amount in value if isinstance(value, tuple) else value == amount
+
+
 def _fits(item: OpenItem, amount: Decimal) -> bool:
-    return amount in (item.balance, item.principal, item.amount)
+    return amount in (item.balance, item.principal, item.amount, *item.discounted)
 
 
 def _plausible(
@@ -303,8 +311,8 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
         if book.invoices[i].balance > 0 and book.invoices[i].currency == entry.currency
     ]
     amount = entry.amount
-    for field_ in ("balance", "principal", "amount"):
-        exact = [i for i in items if getattr(i, field_) == amount]
+    for field_ in ("balance", "principal", "amount", "discounted"):
+        exact = [i for i in items if _is(getattr(i, field_), amount)]
         if len(exact) == 1:
             allocations = designated(exact, amount)
             return Decision(

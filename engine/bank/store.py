@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk import clock
 from mahnwerk.engine import lease
 from mahnwerk.engine.bank.entries import BankEntry, StatementError, read_statement
 from mahnwerk.engine.bank.matching import (
@@ -44,6 +45,7 @@ from mahnwerk.engine.bank.matching import (
 )
 from mahnwerk.engine.identity import IdentityError, person
 from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, INV, PAY
+from mahnwerk.engine.terms import all_terms, offers_from_json, tiers_from_json
 from mahnwerk.errors import MahnwerkError
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -137,10 +139,13 @@ def load_book(conn: Connection) -> Book:
             INV.c.due_date,
             INV.c.currency,
             INV.c.amount,
+            INV.c.issue_date,
+            INV.c.skonto_terms,
             DS.c.invoice_id.label("ds"),
             DS.c.principal_open,
             DS.c.fees_open,
             DS.c.interest_open,
+            DS.c.discount_offers,
         ).outerjoin(DS, DS.c.invoice_id == INV.c.id)
     )
     for r in rows:
@@ -151,8 +156,25 @@ def load_book(conn: Connection) -> Book:
         else:
             principal = balance = amount
         balance -= Decimal(pending.get(r.id) or 0)
+        # issue 19: what pays the invoice under one of its Skonto tiers or offered discounts
+        # (whether in time is the engine's decision, on the payment's date)
+        terms = all_terms(
+            r.issue_date,
+            amount,
+            balance,
+            tiers_from_json(r.skonto_terms),
+            offers_from_json(r.discount_offers),
+        )
         invoices[r.id] = OpenItem(
-            r.id, r.external_id, r.customer_id, r.due_date, r.currency, balance, principal, amount
+            r.id,
+            r.external_id,
+            r.customer_id,
+            r.due_date,
+            r.currency,
+            balance,
+            principal,
+            amount,
+            tuple(t.pay for t in terms if t.pay > 0),
         )
     customers = {
         r.id: Payer(r.id, r.external_id, r.name)
@@ -178,7 +200,7 @@ def import_statement(
     """Import one camt.053/054 or MT940 file whole, or raise `StatementError` and write nothing.
 
     Written under the book lease, like every import: never beside a run."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     entries = read_statement(path)

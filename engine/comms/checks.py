@@ -228,6 +228,17 @@ def probe_context(
                 False,
             ),
         ),
+        # issue 19: the facts a Skonto letter names (a 2 % Skonto paid two days late)
+        deduction={
+            "kind": "skonto",
+            "percent": Decimal("2.00"),
+            "days": 14,
+            "last_day": date(2026, 2, 17),
+            "paid": Decimal("1209.87"),
+            "paid_on": date(2026, 2, 19),
+            "deducted": Decimal("24.69"),
+            "rule": None,
+        },
     )
     customer = CustomerFacts(
         id=1,

@@ -14,6 +14,7 @@ now (principal, fees, interest) and the `ledger` the lines that made it up.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,10 +24,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from mahnwerk.dsl.ir import TERMINAL_NAMES
 from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.legal import imprint_lines
 from mahnwerk.engine.models import CUST, DS, INV, LEDGER
+from mahnwerk.engine.terms import Term, all_terms, offers_from_json, still_applying, tiers_from_json
 
 _CHUNK = 500
 ZERO = Decimal("0.00")
@@ -111,6 +114,16 @@ class InvoiceFacts:
     entered_on: date | None = None  # the day the invoice entered `state`
     next_step_on: date | None = None  # the next day the engine may take a step
     pending_approval: str | None = None
+    #: issue 19: every Skonto tier and offered discount, priced on the open balance
+    terms: tuple[Term, ...] = ()
+    #: issue 19: a Skonto deducted too late (what the Skonto letter names), else None
+    deduction: dict[str, Any] | None = None
+
+    def still_applying(self, on: date) -> tuple[Term, ...]:
+        """The terms a payment on `on` can still use (none once closed or deducted late)."""
+        if self.deduction is not None or self.state in TERMINAL_NAMES:
+            return ()
+        return still_applying(self.terms, on)
 
     def blocked(self, today: date) -> str | None:
         """Why no message may go out about this invoice today (C1, holds, pauses), or None."""
@@ -314,6 +327,12 @@ def build_context(
         "announces": frozenset(announces or ()),
         "costs": [c for i in invoices for c in i.costs],
         "interest_lines": [line for i in invoices for line in i.interest_lines],
+        # issue 19: the Skonto and discounts a payment on the letter's day can still use
+        # ("bei Zahlung bis 12.03. nur 1.176,00 €"), and a Skonto deducted too late
+        "terms": [
+            {"invoice": i, "term": t} for i in invoices for t in i.still_applying(letter_date)
+        ],
+        "deduction": next((i.deduction for i in invoices if i.deduction), None),
     }
 
 
@@ -370,6 +389,9 @@ def load_invoices(conn: Connection, ids: set[int], language: str = "de") -> dict
                 DS.c.entered_on,
                 DS.c.next_check_on,
                 DS.c.pending_approval,
+                DS.c.discount_offers,
+                DS.c.deduction_on,
+                DS.c.deduction_note,
             )
             .outerjoin(DS, DS.c.invoice_id == INV.c.id)
             .where(INV.c.id.in_(chunk))
@@ -461,4 +483,26 @@ def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
         entered_on=r.entered_on,
         next_step_on=r.next_check_on,
         pending_approval=r.pending_approval,
+        terms=all_terms(
+            r.issue_date,
+            Decimal(r.amount),
+            (Decimal(r.principal_open) + Decimal(r.fees_open) + Decimal(r.interest_open))
+            if has_state
+            else Decimal(r.amount),
+            tiers_from_json(r.skonto_terms),
+            offers_from_json(r.discount_offers),
+        ),
+        deduction=_deduction(r.deduction_note),
     )
+
+
+def _deduction(text: str | None) -> dict[str, Any] | None:
+    """The stored late deduction (`engine/skonto.deduction_json`) with dates and amounts."""
+    if not text:
+        return None
+    data = json.loads(text)
+    for key in ("percent", "paid", "deducted"):
+        data[key] = Decimal(data[key])
+    for key in ("last_day", "paid_on"):
+        data[key] = date.fromisoformat(data[key])
+    return data

@@ -33,13 +33,14 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from mahnwerk import clock
 from mahnwerk.engine.einvoice.document import DocumentKind, EDocument, EInvoiceError
 from mahnwerk.engine.einvoice.xml import MAX_XML_BYTES, read_xml
 from mahnwerk.engine.importer import BERLIN, ImportFailed, RowError
@@ -51,6 +52,7 @@ from mahnwerk.engine.models import (
     Invoice,
     Payment,
 )
+from mahnwerk.engine.terms import TermError, parse_bt20, tiers_json
 
 CUST = Customer.__table__  # type: ignore[attr-defined]
 INV = Invoice.__table__  # type: ignore[attr-defined]
@@ -65,6 +67,9 @@ _PERIOD = re.compile(
     r"within\s+(\d{1,3})\s+days|net\s+(\d{1,3})\s+days|(\d{1,3})\s+days\s+net)",
     re.IGNORECASE,
 )
+_NET = re.compile(r"(?:netto\s+(\d{1,3})\s+tage|(\d{1,3})\s+tage?\s+netto|net\s+(\d{1,3})\s+days)",
+                  re.IGNORECASE)
+_SKONTO_WORD = re.compile(r"skonto|discount|#", re.IGNORECASE)
 
 
 def read_document(path: Path) -> EDocument:
@@ -148,11 +153,46 @@ def due_date_of(doc: EDocument) -> date:
     """BT-9; else the period BT-20 states; else due on issue (§ 271 Abs. 1 BGB)."""
     if doc.due_date is not None:
         return doc.due_date
-    found = _PERIOD.search(doc.payment_terms)
-    if found:
-        days = int(next(g for g in found.groups() if g))
-        return doc.issue_date + timedelta(days=days)
+    for line in doc.payment_terms.splitlines():
+        # "2 % Skonto innerhalb von 7 Tagen, netto 30 Tage": a Skonto period is not the net
+        # due date (default and interest run from the net due date only, issue 19)
+        pattern = _NET if _SKONTO_WORD.search(line) else _PERIOD
+        found = pattern.search(line)
+        if found:
+            days = int(next(g for g in found.groups() if g))
+            return doc.issue_date + timedelta(days=days)
     return doc.issue_date
+
+
+def skonto_tiers(doc: EDocument) -> str | None:
+    """The Skonto tiers BT-20 states, as stored (`invoice.skonto_terms`).
+
+    A `#SKONTO#` line that cannot be read stops the import with the file, the line of the
+    file it stands on (XML files) and what is wrong — a term is never dropped silently."""
+    try:
+        return tiers_json(parse_bt20(doc.payment_terms))
+    except TermError as exc:
+        raise EInvoiceError(
+            doc.path,
+            f"{doc.number}: payment terms (BT-20) line {exc.line}",
+            exc.message,
+            exc.hint + "; correct the e-invoice at its issuer",
+            line=_file_line(doc.path, exc.text),
+        ) from None
+
+
+def _file_line(path: str, text: str) -> int:
+    """The line of an XML file holding `text` (0 for a PDF or when not found)."""
+    if not text or not path.lower().endswith(".xml"):
+        return 0
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, start=1):
+                if text in line:
+                    return number
+    except OSError:
+        return 0
+    return 0
 
 
 class _Loader:
@@ -285,11 +325,17 @@ class _Loader:
                 f"(amount due {doc.amount_due} {doc.currency}); no open item"
             )
             return
+        try:
+            skonto = skonto_tiers(doc)
+        except EInvoiceError as exc:
+            self.errors.extend(exc.errors)
+            return
         values = {
             "external_id": doc.number, "customer_id": customer_id,
             "issue_date": doc.issue_date, "due_date": due_date_of(doc),
             "amount": doc.amount_due, "currency": doc.currency,
             "due_date_agreed": self.terms_agreed, "payment_terms": doc.payment_terms or None,
+            "skonto_terms": skonto,
         }
         if existing is None:
             invoice_id = self.conn.execute(insert(INV).values(values)).inserted_primary_key[0]
@@ -370,7 +416,7 @@ def import_einvoices(
     now: datetime | None = None,
 ) -> EImportResult:
     """Import the e-invoices in `paths` whole, or raise `ImportFailed` and write nothing."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     files = files_in(paths)
     if not files:
         raise ImportFailed(", ".join(map(str, paths)), [RowError(

@@ -16,7 +16,7 @@ from typing import Any
 
 from mahnwerk.dsl import ir, statute
 from mahnwerk.dsl.compile import Rule
-from mahnwerk.engine import fees, law, segment_moves
+from mahnwerk.engine import fees, law, segment_moves, skonto
 from mahnwerk.engine.state import ZERO, ApprovalRequest, Charge, Message, Task, Transition, cents
 from mahnwerk.engine.step.court import Move, moved
 from mahnwerk.engine.step.facts import where
@@ -412,12 +412,20 @@ def _court_order(run: Actions, action: ir.CourtOrder, entry: Entry, at: str) -> 
         run.r = run.r.evolve(court_stage=moved(run.r.court_stage, Move.ORDER_APPLIED))
 
 
+def _offer(run: Actions, action: ir.Offer, entry: Entry, at: str) -> None:
+    """A discount offer becomes a term on the invoice (issue 19); other offers only ride in
+    the messages (`carry_out` puts their words there)."""
+    if action.kind == "discount" and run.holds(action.when, entry.day):
+        skonto.offer_discount(run, action, entry.day, at)
+
+
 def _handover(run: Actions, action: ir.Handover, entry: Entry, at: str) -> None:
     run.actions.append(Task("handover", entry.day, at, run.handover_brief(action, entry.day)))
 
 
-#: action type -> its carrier.  Sends, offers and approvals are not carried out one by one:
-#: `carry_out` posts the messages, offers ride in them, approvals come before the move.
+#: action type -> its carrier.  Sends and approvals are not carried out one by one:
+#: `carry_out` posts the messages, approvals come before the move; offers ride in the
+#: messages, and a discount offer also puts its term on the invoice.
 CARRIERS: dict[type, Carrier] = {
     ir.Fee: _fee,
     ir.LumpSum: _lump_sum,
@@ -427,6 +435,7 @@ CARRIERS: dict[type, Carrier] = {
     ir.CreditReport: _credit_report,
     ir.CourtOrder: _court_order,
     ir.Handover: _handover,
+    ir.Offer: _offer,
 }
 
 

@@ -18,7 +18,7 @@ from mahnwerk.dsl import ir, statute
 from mahnwerk.dsl.compile import Rule
 from mahnwerk.dsl.events import BY_KIND
 from mahnwerk.dsl.expr import EvalError, evaluate
-from mahnwerk.engine import law
+from mahnwerk.engine import law, skonto
 from mahnwerk.engine.state import ZERO, Charge, Event, Task
 from mahnwerk.engine.step.actions import Actions
 from mahnwerk.engine.step.court import OBJECTION_PERIOD, moved
@@ -101,6 +101,7 @@ class Events(Actions):
         amount = event.amount or ZERO
         credited = event.on
         self.book_interest(credited, "engine")
+        used = skonto.use_terms(self, event)  # a discount earned is booked before allocating
         r = self.r
         if r.plan_active:
             r = r.evolve(plan_paid=r.plan_paid + amount)
@@ -133,6 +134,8 @@ class Events(Actions):
                 "paid in full",
             )
             return
+        if used is not None and used.late and skonto.pursue_deduction(self, used, event, day):
+            return  # issue 19: a Skonto deducted too late is pursued by the policy's rule
         partial = Event(ir.EventKind.PAYMENT_PARTIAL, event.on, amount, ref=event.ref)
         self.apply_rules_for(partial, day)
 

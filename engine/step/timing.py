@@ -15,6 +15,7 @@ from decimal import Decimal
 from mahnwerk.dsl import ir, statute
 from mahnwerk.dsl.compile import Rule
 from mahnwerk.dsl.expr import refs
+from mahnwerk.engine import skonto
 from mahnwerk.engine.state import ZERO, Charge, Event
 from mahnwerk.engine.step.facts import DAILY_FACTS, Facts
 
@@ -42,7 +43,7 @@ class Timing(Facts):
             return "disputed (C1: no escalation until the dispute is resolved)"
         if self.pause_active(day):
             return f"paused: {r.pause_reason}"
-        return None
+        return skonto.deduction_blocks(r, self.policy)
 
     def rules(self, state: str) -> list[Rule]:
         return self.cp.rules_from(self.r.segment or "", state)
@@ -291,6 +292,8 @@ class Timing(Facts):
     def next_ladder_check(self, guard_blocked: date | None) -> date | None:
         if self.terminal() or self.r.pending_approval or self.r.held or self.r.disputed:
             return None
+        if skonto.deduction_blocks(self.r, self.policy):
+            return None  # a late Skonto deduction waits for the customer or a person
         plan = self.plan_check_day()
         if plan is not None:
             return max(plan[0], self.today + timedelta(days=1))

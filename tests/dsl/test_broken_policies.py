@@ -50,6 +50,7 @@ CODES_COVERED = {
     "E030",  # type errors in conditions
     "E031",  # unknown fact
     "E032",  # currency mismatch
+    "E034",  # a discount offer that ends before its state is entered (issue 19)
     "E037",  # two guards on one state that can both hold, with no priority
     "L001",  # fee above the cap
     "L002",  # lump sum for consumers

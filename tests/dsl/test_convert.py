@@ -187,6 +187,14 @@ triggers = st.one_of(time_triggers(), event_triggers)
 @st.composite
 def offers(draw) -> ir.Offer:
     if draw(st.booleans()):
+        anchor = draw(st.sampled_from([ir.Anchor.DUE, ir.Anchor.ISSUE]))
+        return ir.Offer(
+            "discount",
+            percent=draw(decimals),
+            until=ir.TimeTrigger(draw(signed_days), anchor),
+            when=draw(maybe_exprs),
+        )
+    if draw(st.booleans()):
         return ir.Offer(
             "skonto",
             percent=draw(decimals),
@@ -299,6 +307,10 @@ def limits(draw) -> ir.Limits:
         fee_share=maybe(decimals),
         minimum_handover=maybe(money),
         payment_grace=maybe(days),
+        skonto_tolerance=maybe(money),
+        late_skonto_letter=maybe(typical_texts),
+        late_skonto_write_off=maybe(money),
+        late_skonto_ladder=draw(st.booleans()),
     )
 
 
@@ -485,7 +497,8 @@ def _policy_fields(policy: ir.Policy) -> dict:
         (_with_state(title="two\nlines"), "line break"),
         (_with_state(trigger=ir.TimeTrigger(Duration(-3), ir.Anchor.STATE, "a")), "negative"),
         (_with_state(actions=(ir.Interest(True, Decimal(9)),)), "statutory or"),
-        (_with_state(actions=(ir.Offer("discount"),)), "unknown kind of offer"),
+        (_with_state(actions=(ir.Offer("bargain"),)), "unknown kind of offer"),
+        (_with_state(actions=(ir.Offer("discount", percent=Decimal(2)),)), "a last day"),
         (_with_state(actions=(ir.Approval(0),)), "approvers must be a whole number ≥ 1"),
         (_with_state(actions=(ir.Offer("payment_plan", instalments=1),)), "≥ 2, not 1"),
     ],

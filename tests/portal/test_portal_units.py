@@ -1,0 +1,146 @@
+"""The portal's pieces on their own, in seconds: links, the rate limiter, an upload's way
+into the books and out again with the customer's data export (Art. 15)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mahnwerk.cli import app
+from mahnwerk.engine.comms.config import Portal
+from mahnwerk.engine.db import init_db, make_engine
+from mahnwerk.portal import actions, links
+from mahnwerk.portal.guard import Limiter, Refused, issue_form
+from mahnwerk.portal.view import load_page
+
+NOW = datetime(2026, 2, 9, 9, tzinfo=UTC)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def book(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    init_db(url)
+    (tmp_path / "k.csv").write_text(
+        "customer_id,name,type,email\nK-1,Erika,B2C,e@example.de\nK-2,John,B2C,j@example.com\n"
+    )
+    (tmp_path / "r.csv").write_text(
+        "invoice_id,customer_id,issue_date,due_date,amount\n"
+        "R-1,K-1,2026-01-01,2026-01-15,100.00\nR-9,K-2,2026-01-01,2026-01-15,50.00\n"
+    )
+    runner = CliRunner()
+    for kind, file in (("customers", "k.csv"), ("invoices", "r.csv")):
+        done = runner.invoke(app, ["import", kind, str(tmp_path / file), "--db", url])
+        assert done.exit_code == 0, done.output
+    return url, make_engine(url)
+
+
+def test_a_link_verifies_until_it_expires_is_revoked_or_altered(book) -> None:
+    url, engine = book
+    config = Portal(link_days=10)
+    made = links.new_link(engine, "K-1", config, NOW, "t")
+    with engine.begin() as conn:
+        assert links.verify(conn, made.token, config, NOW).verdict == "good"
+        late = NOW + timedelta(days=10)
+        assert links.verify(conn, made.token, config, late).verdict == "expired"
+        flipped = made.token[:-1] + ("A" if made.token[-1] != "A" else "B")
+        assert links.verify(conn, flipped, config, NOW).verdict == "unknown"
+        # the same id signed under another key (a leaked row, a guessed secret) fails too
+        other = Portal(link_days=10, secret="another key")
+        assert links.verify(conn, made.token, other, NOW).verdict == "unknown"
+    links.revoke(engine, made.id, "anna", NOW)
+    with engine.begin() as conn:
+        assert links.verify(conn, made.token, config, NOW).verdict == "revoked"
+
+
+def test_a_customers_link_is_reused_while_half_its_time_is_left(book) -> None:
+    _, engine = book
+    config = Portal(link_days=60)
+    with engine.begin() as conn:
+        first = links.link_for(conn, 1, "K-1", config, NOW, "dispatch")
+        again = links.link_for(conn, 1, "K-1", config, NOW + timedelta(days=29), "dispatch")
+        later = links.link_for(conn, 1, "K-1", config, NOW + timedelta(days=31), "dispatch")
+    assert again.token == first.token and later.token != first.token
+
+
+def test_the_limiter_stops_a_key_after_its_minute_and_forgives_after_it() -> None:
+    clock = [0.0]
+    limit = Limiter(3, clock=lambda: clock[0])
+    assert [limit.allow("ip:a") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("ip:b")  # another address is not affected
+    clock[0] = 61.0
+    assert limit.allow("ip:a")
+
+
+def test_an_uploaded_document_is_kept_and_exported_with_the_customers_data(book) -> None:
+    url, engine = book
+    config = Portal()
+    made = links.new_link(engine, "K-1", config, NOW, "t")
+    page = load_page(engine, made.customer_id)
+    with engine.begin() as conn:
+        nonce = issue_form(conn, made.id, NOW)
+    with pytest.raises(Refused):  # another customer's invoice, with a good token
+        actions.dispute(engine, page, made, nonce, "R-9", "other", "", None, "127.0.0.1",
+                        date(2026, 2, 9), NOW, config)  # fmt: skip
+    done = actions.dispute(engine, page, made, nonce, "R-1", "defect", "kaputt",
+                           actions.Upload("beleg.pdf", "application/pdf", PDF), "127.0.0.1",
+                           date(2026, 2, 9), NOW, config)  # fmt: skip
+    assert done.invoices == ("R-1",)
+    out = CliRunner().invoke(app, ["customer", "export", "K-1", "--db", url])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    uploads = [r for r in json.dumps(data) and data["other"].get("portal_upload", [])]
+    assert uploads and base64.b64decode(uploads[0]["data"]) == PDF
+
+
+def test_erasing_a_customer_deletes_the_files_they_uploaded(book) -> None:
+    from sqlalchemy import func, select, update
+
+    from mahnwerk.engine.models import INV
+    from mahnwerk.portal.tables import PORTAL_UPLOAD
+
+    url, engine = book
+    config = Portal()
+    made = links.new_link(engine, "K-1", config, NOW, "t")
+    page = load_page(engine, made.customer_id)
+    with engine.begin() as conn:
+        nonce = issue_form(conn, made.id, NOW)
+    actions.dispute(engine, page, made, nonce, "R-1", "defect", "", actions.Upload(
+        "beleg.pdf", "application/pdf", PDF), None, date(2026, 2, 9), NOW, config)  # fmt: skip
+    with engine.begin() as conn:  # settled since: nothing is pursued any more
+        conn.execute(update(INV).where(INV.c.external_id == "R-1").values(closed_on=NOW.date()))
+        conn.execute(update(INV).where(INV.c.external_id == "R-1").values(intake_pending=False))
+    out = CliRunner().invoke(app, ["customer", "erase", "K-1", "--by", "anna.schulz", "--db", url])
+    assert out.exit_code == 0, out.output
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(PORTAL_UPLOAD)).scalar() == 0
+
+
+def test_skonto_still_applying_is_shown_with_what_to_pay(book, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.portal.web import create_portal
+
+    url, engine = book
+    (tmp_path / "s.csv").write_text(
+        "Rechnungsnummer;Kundennummer;Rechnungsdatum;Fälligkeit;Betrag;"
+        "Skonto 1 Tage;Skonto 1 Prozent\nR-5;K-1;01.02.2026;03.03.2026;1.000,00;14;2,00\n",
+        encoding="utf-8",
+    )
+    done = CliRunner().invoke(app, ["import", "invoices", str(tmp_path / "s.csv"), "--db", url])
+    assert done.exit_code == 0, done.output
+    made = links.new_link(engine, "K-1", Portal(), NOW, "t")
+    on_time = load_page(engine, made.customer_id, date(2026, 2, 9)).invoice("R-5")
+    assert [(t.last_day, t.pay) for t in on_time.terms] == [(date(2026, 2, 15), 980)]
+    assert load_page(engine, made.customer_id, date(2026, 2, 16)).invoice("R-5").terms == ()
+    client = TestClient(create_portal(engine, lambda: NOW, demo_settings()))
+    page = client.get(f"/{made.token}").text
+    said = re.sub(r"\s+", " ", page)  # babel puts a no-break space before the €
+    assert "Skonto: Bei Zahlung bis zum 15.02.2026 zahlen Sie nur 980,00 € (2 % weniger)" in said
