@@ -627,6 +627,10 @@ def demo_cmd(
         f"(decided: {', '.join(f'{k} {v}' for k, v in sorted(out['approvals'].items()))})"
     )
     console.print(f"Payments not yet matched to an invoice: {out['payments_unapplied']}")
+    console.print("Experiment nachfass (10 % of the consumers get a second e-mail reminder; "
+                  "`mahnwerk experiment report nachfass`):")  # fmt: skip
+    for line in out["experiment"]:
+        console.print(f"  {line}")
     post = out["post"]
     console.print(
         f"The last day's post, as files (dispatch --dry-run, {post['seconds']:.1f} s): "
@@ -767,10 +771,12 @@ _register_data_commands()
 
 def _register_analytics_commands() -> None:
     from mahnwerk.cmd_analytics import register
+    from mahnwerk.cmd_experiment import register as register_experiment
     from mahnwerk.cmd_forecast import register as register_forecast
 
     register(app)
     register_forecast(app)
+    register_experiment(app)
 
 
 _register_analytics_commands()

@@ -143,7 +143,8 @@ def assign_cmd(
         typer.Option(
             "--amount",
             help="Amount per invoice, in order (e.g. --amount 100,00 --amount 19,00); "
-            "default: each invoice up to its balance, oldest due first.",
+            "default: the order of § 366 Abs. 2 BGB (due first, then the older due date, "
+            "invoices due the same day in proportion to their balances).",
         ),
     ] = None,
     db: DbOption = None,

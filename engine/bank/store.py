@@ -515,7 +515,7 @@ def assign(
     now: datetime,
     amounts: Sequence[Decimal] | None = None,
 ) -> list[Allocation]:
-    """Book a waiting credit to the invoices a person names (in due-date order, or `amounts`).
+    """Book a waiting credit to the invoices a person names (`amounts`, else § 366 BGB).
 
     Exactly one person can take an entry: the status changes from `unmatched` in the
     same statement that checks it, so a second, concurrent assignment fails cleanly.
@@ -559,7 +559,8 @@ def assign(
                 for i, a in zip(items, amounts, strict=True)
             ]
         else:
-            allocations = designated(items, amount)
+            when = r.value_date or r.booked_on
+            allocations = designated(items, amount, when)
         note = f"assigned by {actor}: " + describe(items, allocations, amount)
         taken = conn.execute(
             update(BANK_ENTRY)
