@@ -34,7 +34,12 @@ from mahnwerk.errors import UsageError
 from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 ByOption = Annotated[
-    str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who decides (kept in the log).")
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="MAHNWERK_OPERATOR",
+        help="Your name, checked against who you are (your login); default: you.",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -67,7 +72,7 @@ def _database(db: str | None) -> Iterator[Engine]:
 def import_bank(
     files: Annotated[list[Path], typer.Argument(help="camt.053 / camt.054 (XML) or MT940 files.")],
     db: DbOption = None,
-    by: ByOption = "bank-import",
+    by: ByOption = None,
     as_json: JsonOption = False,
     wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
@@ -137,7 +142,7 @@ def show(
 def assign_cmd(
     entry_id: Annotated[int, typer.Argument(help="Bank entry id (from `bank unmatched`).")],
     invoices: Annotated[list[str], typer.Argument(help="Invoice number(s) it pays.")],
-    by: ByOption = "",
+    by: ByOption = None,
     amount: Annotated[
         list[str] | None,
         typer.Option(
@@ -166,7 +171,7 @@ def assign_cmd(
 def dismiss_cmd(
     entry_id: Annotated[int, typer.Argument(help="Bank entry id.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is not a customer payment.")],
-    by: ByOption = "",
+    by: ByOption = None,
     db: DbOption = None,
 ) -> None:
     """Close a waiting entry that books nothing (a refund, a return dealt with)."""

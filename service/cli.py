@@ -177,8 +177,20 @@ def users_add(
 ) -> None:
     """Register a person (the first must be an admin, usually yourself: --os-user $(id -un))."""
     engine, me = _admin(db)
+    if db_role and engine.dialect.name != "postgresql":
+        _err("error: --db-role is for PostgreSQL, where the database login proves a person; "
+             "on SQLite give --os-user")  # fmt: skip
+        raise typer.Exit(2)
+    if os_user and engine.dialect.name == "postgresql":
+        _err("error: on PostgreSQL a person is proven by their database login, not the OS "
+             "user (the database cannot see it); give --db-role LOGIN")  # fmt: skip
+        raise typer.Exit(2)
     typer.echo(
-        _guard(lambda: identity.add_person(engine, name, role, os_user, me, wall_clock.now()))
+        _guard(
+            lambda: identity.add_person(
+                engine, name, role, os_user, me, wall_clock.now(), db_role=db_role
+            )
+        )
     )
     if db_role:
         from mahnwerk.service.grants import apply_grants, grant_person
@@ -200,7 +212,8 @@ def users_list(db: DbOption = None) -> None:
     """Everyone registered, and who you are."""
     engine, me = _admin(db)
     for p in identity.people(engine):
-        typer.echo(f"{p['name']:<24} {p['role']:<9} os-user {p['os_user'] or '-'}")
+        login = f"db-role {p['db_role']}" if p["db_role"] else f"os-user {p['os_user'] or '-'}"
+        typer.echo(f"{p['name']:<24} {p['role']:<9} {login}")
     typer.echo(f"you: {me.name} ({me.role}, {me.proof})")
 
 

@@ -81,6 +81,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.engine.audit import seal
+from mahnwerk.engine.comms import girocode
 from mahnwerk.engine.comms.config import ConfigError, Settings
 from mahnwerk.engine.comms.context import (
     CustomerFacts,
@@ -960,13 +961,17 @@ class Dispatcher:
                 ctx["portal_link"],
             )
             attachments.append((f"{self._stem(bundle)}.pdf", letters_pdf([letter])))
+        html, inline = (
+            girocode.inline_images(r.html, self.settings.creditor) if r.html else (None, [])
+        )
         return build_email(
             sender=sender,
             to=to,
             to_name=ctx["recipient"].name,
             subject=r.subject,
             text=r.text,
-            html=r.html,
+            html=html,
+            inline=inline,
             message_id=bundle.message_id,
             date=self._when(bundle),
             attachments=attachments,

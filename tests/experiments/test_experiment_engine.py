@@ -210,12 +210,12 @@ def test_the_cli_starts_and_reports_an_experiment(tmp_path):
     db = str(tmp_path / "book.db")
     cli = CliRunner()
     started = cli.invoke(app, ["experiment", "start", "nachfass", "--champion", str(CHAMPION),
-                               "--challenger", str(path), "--share", "10%", "--by", "anna",
+                               "--challenger", str(path), "--share", "10%",
                                "--as-of", D0.isoformat(), "--db", db])  # fmt: skip
     assert started.exit_code == 0, started.output
     assert "segment good_payers: 130 champion, 14 challenger" in started.output
     again = cli.invoke(app, ["experiment", "start", "nachfass", "--champion", "de-b2c-standard",
-                             "--challenger", str(path), "--share", "10%", "--by", "anna",
+                             "--challenger", str(path), "--share", "10%",
                              "--db", db])  # fmt: skip
     assert again.exit_code == 1 and "exists already" in again.output
     shown = cli.invoke(app, ["experiment", "report", "nachfass", "--as-of", D0.isoformat(),
