@@ -188,10 +188,10 @@ def _json_arg(value: str, option: str) -> dict:
 
 
 def _now():
-    """The wall clock, read in one place only: everything below receives it."""
-    from datetime import UTC, datetime
+    """The wall clock (`mahnwerk.clock`); tests move the command line's day by patching this."""
+    from mahnwerk.clock import now
 
-    return datetime.now(UTC)
+    return now()
 
 
 def _date(value: str, what: str = "date"):
@@ -255,7 +255,10 @@ event_app = typer.Typer(no_args_is_help=True, help="Record what happened to an i
 app.add_typer(event_app, name="event")
 
 
-def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **payload) -> None:
+def _event(
+    invoice: str, kind: str, on: str | None, db: str | None, by: str | None, **payload
+) -> None:
+    """Record an event under `by`, the proven name (`mahnwerk.authority` put it there)."""
     from mahnwerk.engine.identity import IdentityError
     from mahnwerk.engine.queries import NotFound, record_event
 
@@ -273,7 +276,14 @@ def _event(invoice: str, kind: str, on: str | None, db: str | None, by: str, **p
 
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="The day it happened (default today).")]
-ByOpt = Annotated[str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who records it.")]
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="MAHNWERK_OPERATOR",
+        help="Your name, checked against who you are (your login); default: you.",
+    ),
+]
 
 #: `mahnwerk event VERB`: the events that need only an invoice, a day and a note — from the
 #: one table of event kinds (`dsl/events.py`).
@@ -282,7 +292,7 @@ _SIMPLE_EVENTS = {spec.verb: (spec.kind.value, spec.help) for spec in EVENTS if 
 
 def _make_simple(name: str, kind: str, doc: str) -> None:
     def command(
-        invoice: str, on: OnOpt = None, by: ByOpt = "operator", note: str = "", db: DbOption = None
+        invoice: str, on: OnOpt = None, by: ByOpt = None, note: str = "", db: DbOption = None
     ) -> None:
         _event(invoice, kind, on, db, by, note=note or None)
 
@@ -299,7 +309,7 @@ def event_customer(
     customer: str,
     kind: Annotated[str, typer.Argument(help="insolvency or death")],
     on: OnOpt = None,
-    by: ByOpt = "operator",
+    by: ByOpt = None,
     db: DbOption = None,
 ) -> None:
     """Insolvency (C5: claims from before the opening stop) or death (C6) of a customer."""
@@ -328,7 +338,7 @@ def event_promise(
     invoice: str,
     until: Annotated[str, typer.Option(help="Promised date.")],
     on: OnOpt = None,
-    by: ByOpt = "operator",
+    by: ByOpt = None,
     db: DbOption = None,
 ) -> None:
     """The customer promises to pay by a date (pauses dunning, D6)."""
@@ -342,7 +352,7 @@ def event_plan(
         str, typer.Option(help='Instalments "DATE=AMOUNT;DATE=AMOUNT", e.g. "2026-02-01=50.00".')
     ],
     on: OnOpt = None,
-    by: ByOpt = "operator",
+    by: ByOpt = None,
     db: DbOption = None,
 ) -> None:
     """A payment plan was agreed: dunning pauses while instalments come in time (D6)."""
@@ -368,7 +378,7 @@ def event_payment(
     invoice: str,
     amount: str,
     on: OnOpt = None,
-    by: ByOpt = "operator",
+    by: ByOpt = None,
     allow_future: Annotated[
         bool,
         typer.Option("--allow-future", help="Accept a payment dated after today."),
@@ -627,6 +637,10 @@ def demo_cmd(
         f"(decided: {', '.join(f'{k} {v}' for k, v in sorted(out['approvals'].items()))})"
     )
     console.print(f"Payments not yet matched to an invoice: {out['payments_unapplied']}")
+    console.print("Experiment nachfass (10 % of the consumers get a second e-mail reminder; "
+                  "`mahnwerk experiment report nachfass`):")  # fmt: skip
+    for line in out["experiment"]:
+        console.print(f"  {line}")
     post = out["post"]
     console.print(
         f"The last day's post, as files (dispatch --dry-run, {post['seconds']:.1f} s): "
@@ -673,11 +687,12 @@ def _demo_portal_link(db: Path, console) -> None:
 def tui_cmd(
     db: DbOption = None,
     operator: Annotated[
-        str,
+        str | None,
         typer.Option(
-            envvar="MAHNWERK_OPERATOR", help="Your name, written into the audit log of decisions."
+            envvar="MAHNWERK_OPERATOR",
+            help="Your name, checked against who you are (your login); default: you.",
         ),
-    ] = "",
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -698,7 +713,8 @@ def tui_cmd(
     from mahnwerk.engine.identity import IdentityError, person
 
     try:
-        operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
+        if operator is not None:
+            person(operator, "--operator NAME is only a label: leave it out to work as you")
     except IdentityError as exc:
         _err(f"error: who is working? {exc}")
         raise typer.Exit(2) from None
@@ -707,27 +723,24 @@ def tui_cmd(
     except InvalidOperation:
         _err(f"error: --four-eyes-write-off {four_eyes_write_off!r} is not an amount; e.g. 500.00")
         raise typer.Exit(2) from None
-    engine = open_engine(db)
-    operator = _tui_operator(engine, operator)
     from mahnwerk.engine.worklist import last_run
-    from mahnwerk.tui.app import MahnwerkApp
 
+    engine = open_engine(db)
     ran = last_run(engine)
     day = _date(as_of, "--as-of") if as_of else max(_now().date(), ran or _now().date())
-    MahnwerkApp(engine, operator, day, _now, last_run=ran, four_eyes_above=limit).run()
+    tui_app(engine, operator, day, _now, last_run=ran, four_eyes_above=limit).run()
 
 
-def _tui_operator(engine, label: str) -> str:
-    """Once people are registered, the TUI works under the proven person's name only."""
-    from mahnwerk.service.identity import Refused, acting, registered
+def tui_app(engine, operator: str | None, day, clock, **options):
+    """The TUI as the proven login (single-user mode too): `--operator` may only name it.
 
-    if not registered(engine):
-        return label  # single-user mode: the name is a label (see README, "Who is acting")
-    try:
-        return acting(engine, label, "viewer", "opening the TUI").name
-    except Refused as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(1) from None
+    Its name goes into every decision and its role into every screen action's check, so
+    one login cannot approve twice under two typed names."""
+    from mahnwerk.service.identity import acting
+    from mahnwerk.tui.app import MahnwerkApp
+
+    me = acting(engine, operator, "viewer", "mahnwerk tui", option="--operator")
+    return MahnwerkApp(engine, me.name, day, clock, role=me.role, **options)
 
 
 def _policy_dir() -> Path:
@@ -767,10 +780,12 @@ _register_data_commands()
 
 def _register_analytics_commands() -> None:
     from mahnwerk.cmd_analytics import register
+    from mahnwerk.cmd_experiment import register as register_experiment
     from mahnwerk.cmd_forecast import register as register_forecast
 
     register(app)
     register_forecast(app)
+    register_experiment(app)
 
 
 _register_analytics_commands()
@@ -806,3 +821,13 @@ def _register_service_commands() -> None:
 
 
 _register_service_commands()
+
+
+def _guard_commands() -> None:
+    """Last: every command above proves its caller and checks its role (`authority`)."""
+    from mahnwerk.authority import guard
+
+    guard(app)
+
+
+_guard_commands()

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from mahnwerk import clock
 from mahnwerk.options import DbOption, open_engine
 
 AsOfOption = Annotated[
@@ -147,7 +148,7 @@ def analyse_cmd(
 
         day = _as_of(engine, as_of)
         try:
-            result = analyse(engine, day, datetime.now(UTC), model=model)
+            result = analyse(engine, day, clock.now(), model=model)
         except ValueError as exc:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
@@ -303,6 +304,16 @@ def simulate_cmd(
             "version of its name, else all).",
         ),
     ] = None,
+    behaviour: Annotated[
+        str,
+        typer.Option(
+            "--behaviour",
+            help="replay: customers pay on the recorded days (a new step changes nothing); "
+            "model: an estimate, payment days drawn from a model learned from the history, "
+            "in which messages change the chance to pay.",
+        ),
+    ] = "replay",
+    seed: Annotated[int, typer.Option(help="The model's random draws (--behaviour model).")] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbOption = None,
 ) -> None:
@@ -310,8 +321,12 @@ def simulate_cmd(
     from mahnwerk.dsl.compile import load_policy
     from mahnwerk.dsl.errors import PolicyError
     from mahnwerk.engine import simulate as sim
+    from mahnwerk.engine.response_model import model_for
     from mahnwerk.engine.simulate_routing import ASSUMPTIONS, routing_for
 
+    if behaviour not in ("replay", "model"):
+        _err(f"error: --behaviour {behaviour!r}: write replay or model")
+        raise typer.Exit(2)
     day_from, day_to = _date(first, "--from"), _date(last, "--to")
     if day_to < day_from:
         _err(f"error: --to {day_to} is before --from {day_from}")
@@ -332,18 +347,20 @@ def simulate_cmd(
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
         routings = [routing_for(None, c, applies_to) for c in compiled]
+        model = model_for(None, seed) if behaviour == "model" else None
     else:
         engine = open_engine(db)
         try:
             data = sim.from_database(engine, customer_type, forward_from=day_from)
             routings = [routing_for(engine, c, applies_to) for c in compiled]
+            model = model_for(engine, seed) if behaviour == "model" else None
         except ValueError as exc:
             _err(f"error: {exc}")
             raise typer.Exit(2) from None
         finally:
             engine.dispose()
     results = [
-        sim.replay(data, c, day_from, day_to, approve_after, routing)
+        sim.replay(data, c, day_from, day_to, approve_after, routing, model)
         for c, routing in zip(compiled, routings, strict=True)
     ]
     rows = sim.compare(results)
@@ -352,12 +369,17 @@ def simulate_cmd(
         for c, p in zip(compiled, [policy, compare], strict=False)
     ]
     assumptions = "Assumed: " + ASSUMPTIONS.format(approve_after=approve_after)
+    if model is not None:
+        assumptions = "\n".join(
+            [*("Assumed: " + a for a in model.assumptions()),
+             f"Assumed: approvals are granted {approve_after} day(s) after they are asked for"])
     if as_json:
         out = {
             "history": data.source,
             "from": day_from.isoformat(),
             "to": day_to.isoformat(),
             "policies": names,
+            "behaviour": behaviour,
             "assumptions": assumptions,
             "figures": {r[0].strip(): [_json(v) for v in r[1 : 1 + len(names)]] for r in rows},
         }
@@ -365,8 +387,9 @@ def simulate_cmd(
             out["difference"] = {r[0].strip(): _json(r[3]) for r in rows}
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
+    what = "ESTIMATE (behaviour model) on" if model is not None else "Replay of"
     _print_table(
-        f"Replay of {data.source}, {day_from} to {day_to} (nothing sent)",
+        f"{what} {data.source}, {day_from} to {day_to} (nothing sent)",
         ["figure", *names] + (["difference"] if len(names) == 2 else []),
         rows,
     )

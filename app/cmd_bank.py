@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from mahnwerk import clock
 from mahnwerk.engine.bank import (
     AssignError,
     StatementError,
@@ -33,7 +34,12 @@ from mahnwerk.errors import UsageError
 from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 ByOption = Annotated[
-    str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who decides (kept in the log).")
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="MAHNWERK_OPERATOR",
+        help="Your name, checked against who you are (your login); default: you.",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -49,7 +55,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @contextmanager
@@ -66,7 +72,7 @@ def _database(db: str | None) -> Iterator[Engine]:
 def import_bank(
     files: Annotated[list[Path], typer.Argument(help="camt.053 / camt.054 (XML) or MT940 files.")],
     db: DbOption = None,
-    by: ByOption = "bank-import",
+    by: ByOption = None,
     as_json: JsonOption = False,
     wait: WaitOption = DEFAULT_WAIT,
 ) -> None:
@@ -136,13 +142,14 @@ def show(
 def assign_cmd(
     entry_id: Annotated[int, typer.Argument(help="Bank entry id (from `bank unmatched`).")],
     invoices: Annotated[list[str], typer.Argument(help="Invoice number(s) it pays.")],
-    by: ByOption = "",
+    by: ByOption = None,
     amount: Annotated[
         list[str] | None,
         typer.Option(
             "--amount",
             help="Amount per invoice, in order (e.g. --amount 100,00 --amount 19,00); "
-            "default: each invoice up to its balance, oldest due first.",
+            "default: the order of § 366 Abs. 2 BGB (due first, then the older due date, "
+            "invoices due the same day in proportion to their balances).",
         ),
     ] = None,
     db: DbOption = None,
@@ -164,7 +171,7 @@ def assign_cmd(
 def dismiss_cmd(
     entry_id: Annotated[int, typer.Argument(help="Bank entry id.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is not a customer payment.")],
-    by: ByOption = "",
+    by: ByOption = None,
     db: DbOption = None,
 ) -> None:
     """Close a waiting entry that books nothing (a refund, a return dealt with)."""

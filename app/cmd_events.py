@@ -19,7 +19,12 @@ FileArg = Annotated[
     Path, typer.Argument(help="CSV file (; or , separated, UTF-8 or cp1252), one event a row.")
 ]
 ByOption = Annotated[
-    str, typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who records the events.")
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="MAHNWERK_OPERATOR",
+        help="Your name, checked against who you are (your login); default: you.",
+    ),
 ]
 
 EPILOG = (
@@ -33,7 +38,7 @@ EPILOG = (
 def import_events_cmd(
     file: FileArg,
     db: DbOption = None,
-    by: ByOption = "",
+    by: ByOption = None,
     wait: WaitOption = DEFAULT_WAIT,
     allow_future: Annotated[
         bool,

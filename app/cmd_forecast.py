@@ -70,24 +70,37 @@ def forecast_cmd(
     _show(result, fmt, lang, output)
 
 
+def forecast_chart(result, lang: str):  # type: ignore[no-untyped-def]
+    """The forecast as a slide chart: expected cash per week, 10–90 % interval, baseline."""
+    from mahnwerk.engine.charts import Chart
+    from mahnwerk.engine.forecast import DRAWS, HIGH, LOW
+
+    t = TEXT[lang]
+    return Chart(
+        title=t["title"],
+        subtitle=f"{t['from']} {result.as_of:%d.%m.%Y}: {result.items} {t['items']}, "
+                 f"{_money(result.open_total, lang)} €",
+        unit=t["unit"], lang=lang,
+        categories=[f"{w.start:%d.%m.}" for w in result.weeks],
+        values=[float(w.expected) / 1000 for w in result.weeks],
+        low=[float(w.low) / 1000 for w in result.weeks],
+        high=[float(w.high) / 1000 for w in result.weeks],
+        line=[float(w.baseline) / 1000 for w in result.weeks],
+        bar_label=t["expected"], line_label=t["baseline"],
+        notes=result.assumptions[:2] if lang == "en" else [
+            f"Cox-Modell der Tage bis zur Zahlung, geschätzt aus {result.trained_on} am "
+            f"{result.as_of:%d.%m.%Y} bekannten Rechnungen; offene gelten als noch nicht bezahlt",
+            f"Intervall: {LOW}. bis {HIGH}. Perzentil aus {DRAWS} Ziehungen",
+        ],
+    )
+
+
 def _show(result, fmt: str, lang: str, output: Path | None) -> None:  # type: ignore[no-untyped-def]
     t = TEXT[lang]
     if fmt == "png":
-        from mahnwerk.engine.charts import Chart, save
+        from mahnwerk.engine.charts import save
 
-        chart = Chart(
-            title=t["title"],
-            subtitle=f"{t['from']} {result.as_of:%d.%m.%Y}: {result.items} {t['items']}, "
-                     f"{_money(result.open_total, lang)} €",
-            unit=t["unit"], lang=lang,
-            categories=[f"{w.start:%d.%m.}" for w in result.weeks],
-            values=[float(w.expected) / 1000 for w in result.weeks],
-            low=[float(w.low) / 1000 for w in result.weeks],
-            high=[float(w.high) / 1000 for w in result.weeks],
-            line=[float(w.baseline) / 1000 for w in result.weeks],
-            bar_label=t["expected"], line_label=t["baseline"],
-            notes=result.assumptions[:2],
-        )
+        chart = forecast_chart(result, lang)
         for path in save(chart, output or Path("forecast.png")):
             typer.echo(f"wrote {path}")
         return

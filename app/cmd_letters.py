@@ -7,12 +7,13 @@ Wired into `cli.py` with one call, `register(app)`.  The work is done in
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mahnwerk import clock
 from mahnwerk.engine.comms.config import EXAMPLE, ConfigError, Settings, load_settings
 from mahnwerk.engine.comms.templates import CHANNELS, TemplateError, TemplateStore
 from mahnwerk.options import DbOption, open_engine
@@ -65,7 +66,7 @@ def _store(templates: Path | None, settings: Settings | None) -> TemplateStore:
 def _now(value: str | None) -> datetime:
     """`--now` for reproducible runs and tests; else the wall clock, read here only."""
     if value is None:
-        return datetime.now(UTC)
+        return clock.now()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -93,11 +94,13 @@ def letters_check(
         str | None, typer.Option(help="Customers' languages besides the policies', e.g. de,en.")
     ] = None,
 ) -> None:
-    """Check every template: renders without gaps, neutral e-mail subjects (E1), and the
-    § 13a RDG elements of collection letters (B3); with --policy, that none the policy sends
+    """Check every template: renders without gaps, neutral e-mail subjects (E1), the
+    § 13a RDG elements of collection letters (B3), and that the GiroCode of every letter and
+    e-mail decodes to its amount and reference; with --policy, that none the policy sends
     is missing (named at the policy line).  Exit 1 on any problem."""
     from mahnwerk.cmd_lifecycle import template_errors
-    from mahnwerk.engine.comms.checks import check_store
+    from mahnwerk.engine.comms.checks import check_store, probe_settings
+    from mahnwerk.engine.comms.girocode_check import DPI, check_girocodes
 
     settings = _settings(config) if config or Path("mahnwerk.toml").is_file() else None
     store = _store(templates, settings)
@@ -105,6 +108,14 @@ def letters_check(
     spoken = [x.strip() for x in (languages or "").split(",") if x.strip()]
     for path in policy or []:
         problems += [d.render() for d in template_errors(path, store, spoken)]
+    codes = check_girocodes(store, settings or probe_settings())
+    problems += codes.problems
+    for note in codes.notes:
+        typer.echo(note)
+    typer.echo(
+        f"GiroCode: {codes.checked} letters and e-mails carry a code that decodes to their "
+        f"amount and reference (letters read from the rendered PDF at {DPI} dpi)"
+    )
     for p in problems:
         _err(str(p))
     count = len(store.keys())
@@ -183,7 +194,7 @@ def letters_preview(
             + f"; known: {', '.join(sorted(store.names()))}"
         )
         raise typer.Exit(1)
-    day = date.fromisoformat(on) if on else datetime.now(UTC).date()
+    day = date.fromisoformat(on) if on else clock.now().date()
     try:
         key = store.find(template, lang, chosen, tone)
         ctx = build_context(

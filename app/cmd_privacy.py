@@ -59,9 +59,13 @@ def export_cmd(
 def erase_cmd(
     external_id: CustomerArg,
     by: Annotated[
-        str,
-        typer.Option("--by", envvar="MAHNWERK_OPERATOR", help="Who is responsible (recorded)."),
-    ],
+        str | None,
+        typer.Option(
+            "--by",
+            envvar="MAHNWERK_OPERATOR",
+            help="Your name, checked against who you are (your login); default: you.",
+        ),
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The day retention is judged on (default today).")
     ] = None,

@@ -46,6 +46,12 @@ from mahnwerk.dsl.expr import (
 #: B1: the consumer fee cap per letter as money, for messages (the number: `dsl/statute.py`).
 CONSUMER_FEE_CAP = Money(statute.CONSUMER_FEE_CAP, "EUR")
 
+#: Issue 11: the largest residual tolerance a policy may set.  The tolerance is for cents left
+#: by rounding or a payment a little short; a larger waiver is a person's decision.
+MAX_RESIDUAL_TOLERANCE = Decimal("10.00")
+#: Channels a residual can be asked for in (`residual up to … ask in next letter`).
+_WRITTEN = (ir.Channel.LETTER, ir.Channel.EMAIL)
+
 TEXT_SUFFIXES = {".mahn", ".txt", ".policy"}
 YAML_SUFFIXES = {".yaml", ".yml"}
 
@@ -708,6 +714,38 @@ class _Checker:
                 self.c.warning(qh.span, "quiet hours do not apply to letters", code="W012")
         if lim.fee_share is not None and not (Decimal(0) <= lim.fee_share <= 100):
             self.c.error(lim.span, "the fee share must be between 0 % and 100 %", code="E033")
+        self.check_residual(lim)
+
+    def check_residual(self, lim: ir.Limits) -> None:
+        """Issue 11: a residual tolerance is for cents, and `ask` needs a letter to ask in."""
+        residual = lim.residual
+        if residual is None:
+            return
+        at = lim.at("residual")
+        if residual.tolerance.amount > MAX_RESIDUAL_TOLERANCE:
+            self.c.error(
+                at,
+                f"a residual tolerance of {residual.tolerance} is more than "
+                f"{MAX_RESIDUAL_TOLERANCE} {self.p.currency}: a tolerance is for cents left by "
+                "rounding or a payment a little short, and the engine waives it unasked",
+                hint="lower it (the default is "
+                f"{statute.DEFAULT_RESIDUAL_TOLERANCE} {self.p.currency}); larger amounts are "
+                "written off by a person (`mahnwerk event write-off`)",
+                code="L009",
+            )
+        if residual.action is ir.ResidualAction.ASK and not any(
+            isinstance(action, ir.Send) and action.channel in _WRITTEN
+            for ladder in self.p.ladders
+            for state in ladder.states
+            for action in state.actions
+        ):
+            self.c.error(
+                at,
+                "`ask in next letter`, but no state of this policy sends a letter or an e-mail "
+                "to ask in",
+                hint="write `residual up to … write off`, or add a letter to a ladder",
+                code="E038",
+            )
 
     # expressions -------------------------------------------------------------
     def check_expressions(self) -> None:
@@ -756,6 +794,8 @@ class _Checker:
             value = getattr(lim, key)
             if value is not None:
                 yield lim.at(key), value
+        if lim.residual is not None:
+            yield lim.at("residual"), lim.residual.tolerance
         for ladder in self.p.ladders:
             for state in ladder.states:
                 for action in state.actions:

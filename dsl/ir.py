@@ -341,6 +341,25 @@ class QuietHours:
     span: Span = _span()
 
 
+class ResidualAction(StrEnum):
+    """What becomes of a residual within the tolerance (issue 11); never an escalation."""
+
+    WRITE_OFF = "write off"  # booked out with the policy line as its reason
+    ASK = "ask in next letter"  # kept open, asked for in the customer's next regular letter
+
+
+@dataclass(frozen=True, slots=True)
+class Residual:
+    """`residual up to 1.00 EUR write off`: a balance of at most `tolerance` that is left
+    after the customer paid the invoice's amount (so it is interest and fees, however § 367
+    BGB labels the last cents) is never escalated, but written off or asked for once more.
+    Without the line the engine applies `statute.DEFAULT_RESIDUAL_TOLERANCE`, written off."""
+
+    tolerance: Money
+    action: ResidualAction = ResidualAction.WRITE_OFF
+    span: Span = _span()
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     minimum_balance: Money | None = None
@@ -354,6 +373,8 @@ class Limits:
     #: A9: how long escalation after the due date waits for payments in transit; business
     #: days count TARGET2 days (the euro payment calendar).  None: 3 TARGET2 days.
     payment_grace: Duration | None = None
+    #: issue 11: residual cents of interest and fees (None: the statutory default applies)
+    residual: Residual | None = None
     #: issue 19: how far a payment may differ from the amount less a Skonto or discount and
     #: still earn it (None: 0.05 EUR)
     skonto_tolerance: Money | None = None

@@ -271,6 +271,14 @@ class _PolicyBuilder(ExprBuilder):
         return _Item("payment_grace", parse_duration(str(children[0])), self.meta_span(meta))
 
     @v_args(meta=True)
+    def residual(self, meta: Any, children: list) -> _Item:
+        span = self.meta_span(meta)
+        action = ir.ResidualAction.WRITE_OFF
+        if len(children) > 1 and children[1] is not None:
+            action = ir.ResidualAction(" ".join(str(t) for t in children[1].children))
+        return _Item("residual", ir.Residual(parse_money(str(children[0])), action, span), span)
+
+    @v_args(meta=True)
     def min_handover(self, meta: Any, children: list) -> _Item:
         return _Item("minimum_handover", parse_money(str(children[0])), self.meta_span(meta))
 

@@ -227,6 +227,11 @@ def _check_transition(t: ir.Transition) -> None:
         raise ValueError(f"a priority cannot be negative: {t.priority}")
 
 
+def _residual(residual: ir.Residual) -> str:
+    """`up to 1.00 EUR write off`: the same words in both forms."""
+    return f"up to {_money(residual.tolerance)} {residual.action.value}"
+
+
 def _check_limits(lim: ir.Limits) -> None:
     if (lim.max_contacts is None) != (lim.contact_window is None):
         raise ValueError("a contact limit needs both a count and a window")
@@ -290,6 +295,8 @@ def _text_limits(lim: ir.Limits) -> list[str]:
         lines.append(f"no handover below {_money(lim.minimum_handover)}")
     if lim.payment_grace is not None:
         lines.append(f"payment grace {_days(lim.payment_grace, 'the payment grace')}")
+    if lim.residual is not None:
+        lines.append(f"residual {_residual(lim.residual)}")
     if lim.skonto_tolerance is not None:
         lines.append(f"skonto tolerance {_money(lim.skonto_tolerance)}")
     if lim.late_skonto_letter is not None:
@@ -616,6 +623,8 @@ def _yaml_limits(lim: ir.Limits) -> list[str]:
         pairs.append(("minimum_handover", _money(lim.minimum_handover)))
     if lim.payment_grace is not None:
         pairs.append(("payment_grace", _days(lim.payment_grace, "the payment grace")))
+    if lim.residual is not None:
+        pairs.append(("residual", _residual(lim.residual)))
     if lim.skonto_tolerance is not None:
         pairs.append(("skonto_tolerance", _money(lim.skonto_tolerance)))
     if lim.late_skonto_letter is not None:

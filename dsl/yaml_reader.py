@@ -82,6 +82,7 @@ LIMIT_KEYS = (
     "fee_share",
     "minimum_handover",
     "payment_grace",
+    "residual",
     "skonto_tolerance",
     "late_skonto_letter",
     "late_skonto_write_off",
@@ -879,6 +880,9 @@ class _Reader:
                 node, "fee_share", "a percentage like 30%", "30%", percent=True
             )
             ok &= values["fee_share"] is not None
+        if "residual" in keys:
+            values["residual"] = self.residual(keys["residual"])
+            ok &= values["residual"] is not None
         quiet: tuple[ir.QuietHours, ...] = ()
         if "quiet_hours" in keys:
             found = self.quiet_hours(keys["quiet_hours"])
@@ -888,6 +892,41 @@ class _Reader:
             return None
         spans = tuple((name, self.pair(keys[name])) for name in keys)
         return ir.Limits(quiet_hours=quiet, span=span, spans=spans, **values)
+
+    def residual(self, item: _Key) -> ir.Residual | None:
+        """`residual: up to 1.00 EUR write off` (or `… ask in next letter`), issue 11."""
+        example = "up to 1.00 EUR write off"
+        node = item.value
+        value = self.scalar(node, "residual", "a tolerance and what to do", example)
+        if value is None:
+            return None
+        assert isinstance(node, ScalarNode)
+        m = re.fullmatch(r"\s*(?:up\s+to\s+)?(\S+(?:\s+[^\d\s]{1,3}(?=\s|$))?)\s*(.*?)\s*", value)
+        if m is None:
+            self.shape_error(node, "residual", "a tolerance and what to do", example)
+            return None
+        amount, words = m[1], " ".join(m[2].split())
+        if not _full("MONEY", amount):
+            message, better = _money_problem(amount)
+            self.c.error(
+                self.sub_span(node, m.start(1), m.end(1)),
+                f"`residual`: {message}",
+                hint=f"write e.g. `residual: up to {better} write off`",
+                code=SYNTAX,
+            )
+            return None
+        choices = {a.value: a for a in ir.ResidualAction}
+        if words and words not in choices:
+            self.c.error(
+                self.sub_span(node, m.start(2), m.end(2)),
+                f"`residual`: {m[2]!r} is not what to do with a residual",
+                hint=f"write `residual: up to {amount} write off` or "
+                f"`residual: up to {amount} ask in next letter`",
+                code=SYNTAX,
+            )
+            return None
+        action = choices[words] if words else ir.ResidualAction.WRITE_OFF
+        return ir.Residual(parse_money(amount), action, self.pair(item))
 
     def contacts(self, node: Node) -> tuple[int, Duration] | None:
         example = "at most 3 per 7 days"

@@ -12,7 +12,9 @@ date); remaining ties share the rest in proportion to what each owes, cent-exact
 remainder, then input order).  Inside each claim § 367 then splits its share.
 
 A debtor's own assignment (§ 366 Abs. 1) is the caller's business: it then calls
-`allocate_367` on the named claim.  Consumer loans (§ 497 Abs. 3) are not handled.
+`allocate_367` on the named claim, or, when the debtor named several claims and the payment
+does not cover them all, `allocate_366` on the named ones (the bank matching does so:
+`engine/bank/matching.py`).  Consumer loans (§ 497 Abs. 3) are not handled.
 All amounts are cents; anything finer is refused, so no money appears or vanishes.
 """
 
@@ -140,6 +142,11 @@ def _proportional(amount: Decimal, claims: list[OpenClaim]) -> dict[str, Decimal
     return shares
 
 
+def order_366(claims: Sequence[OpenClaim], paid_on: date) -> list[OpenClaim]:
+    """The claims in the order § 366 Abs. 2 BGB pays them (ties keep the input order)."""
+    return sorted(claims, key=lambda c: _rank(c, paid_on))
+
+
 def allocate_366(payment: Decimal, claims: Sequence[OpenClaim], paid_on: date) -> MultiAllocation:
     """§ 366 Abs. 2 BGB: spread a payment without assignment over the debtor's claims."""
     _check_cents("payment", payment)
@@ -147,7 +154,7 @@ def allocate_366(payment: Decimal, claims: Sequence[OpenClaim], paid_on: date) -
         raise ValueError("claim ids must be unique")
     shares: dict[str, Decimal] = {c.id: ZERO for c in claims}
     left = payment
-    ordered = sorted(claims, key=lambda c: _rank(c, paid_on))
+    ordered = order_366(claims, paid_on)
     for _, group_iter in groupby(ordered, key=lambda c: _rank(c, paid_on)):
         group = [c for c in group_iter if c.owed.total > 0]
         if not group or left <= 0:

@@ -81,11 +81,13 @@ def figure(chart: Chart):  # type: ignore[no-untyped-def]
     places = 0 if max((abs(v) for v in values), default=0) >= 100 else 1
     value_axis.set_major_formatter(FuncFormatter(lambda v, _: number(v, chart.lang, places)))
     if chart.low is not None and chart.high is not None:
-        err = [[v - lo for v, lo in zip(values, chart.low, strict=True)],
-               [hi - v for v, hi in zip(values, chart.high, strict=True)]]
-        (ax.errorbar(values, positions, xerr=err, fmt="none", ecolor=INK, capsize=6)
+        # Drawn around the interval's own middle: an expected value (a mean) may lie
+        # outside its 10-90 % interval when the money comes in a few large payments.
+        mid = [(lo + hi) / 2 for lo, hi in zip(chart.low, chart.high, strict=True)]
+        err = [(hi - lo) / 2 for lo, hi in zip(chart.low, chart.high, strict=True)]
+        (ax.errorbar(mid, positions, xerr=err, fmt="none", ecolor=INK, capsize=6)
          if horizontal else
-         ax.errorbar(positions, values, yerr=err, fmt="none", ecolor=INK, capsize=6))
+         ax.errorbar(positions, mid, yerr=err, fmt="none", ecolor=INK, capsize=6))
     if chart.line is not None:
         (ax.plot(chart.line, positions, "D", color=MARK, label=chart.line_label)
          if horizontal else
@@ -104,8 +106,9 @@ def figure(chart: Chart):  # type: ignore[no-untyped-def]
         ax.spines[side].set_visible(False)
     if chart.line_label or chart.bar_label:
         ax.legend(fontsize=13, frameon=False, loc="upper right")
-    if chart.notes:
-        fig.text(0.09, 0.03, "  ·  ".join(chart.notes), fontsize=12, color="#55606b")
+    notes = chart.notes[:3]
+    for k, note in enumerate(notes):  # one line each, top down, so none runs off the slide
+        fig.text(0.09, 0.02 + 0.028 * (len(notes) - 1 - k), note, fontsize=12, color="#55606b")
     return fig
 
 

@@ -15,6 +15,7 @@ the same runs and the same summary.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import random
 from collections import defaultdict
@@ -331,8 +332,12 @@ def simulate(
     days: int,
     policies: Any,
     progress: Callable[[date, Any], None] | None = None,
+    experiment: Callable[[], Any] | None = None,
 ) -> list[Any]:
-    """Play the plan day by day: book the day's invoices, payments and events, then run."""
+    """Play the plan day by day: book the day's invoices, payments and events, then run.
+
+    `experiment`, called once the customers are in, starts one and returns the policies.
+    """
     from mahnwerk.engine import approvals as approvals_mod
     from mahnwerk.engine import runner
 
@@ -345,6 +350,8 @@ def simulate(
     with engine.begin() as conn:
         conn.execute(insert(cust_t), plan.customers)
         cust_ids = dict(conn.execute(select(cust_t.c.external_id, cust_t.c.id)).all())
+    if experiment is not None:
+        policies = experiment()
     inv_ids: dict[str, int] = {}
     cust_types: dict[int, bool] = {}  # invoice id -> the customer is a consumer
     consumer_of = {c["external_id"]: c["type"] != "B2B" for c in plan.customers}
@@ -542,8 +549,23 @@ def run_demo(
 
         imported = import_einvoices(engine, [einvoices], now=now)
     plan = plan_portfolio(seed, start, days, customers, invoices)
-    results = simulate(engine, plan, start, days, policies, progress)
+
+    def experiment() -> Any:  # 10 % of the consumers get an extra reminder
+        from mahnwerk.engine.experiments import start as begin
+
+        key = hashlib.sha256(f"demo experiment {seed}".encode()).hexdigest()
+        challenger = policy_dir / "experiments" / "de_b2c_nachfass.mahn"
+        begin(engine, "nachfass", "de-b2c-standard", challenger, Decimal("0.1"), start, now,
+              "demo", key=key)  # fmt: skip
+        return PolicySet.load(engine)
+
+    results = simulate(engine, plan, start, days, policies, progress, experiment)
     out = summary(engine)
+    # The demo's customers pay on days drawn from the calibration, whatever they are sent:
+    # the extra reminder can have no effect here, and the report should find none.
+    from mahnwerk.engine.experiment_report import report
+
+    out["experiment"] = report(engine, "nachfass", start + timedelta(days=days - 1)).verdict_lines()
     out["einvoices"] = imported
     out["runs"] = len(results)
     out["seconds_in_runs"] = sum(r.seconds for r in results)

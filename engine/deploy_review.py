@@ -133,7 +133,7 @@ def _proposed(
     mine = Deployment(NEW, new, _parse_for(applies_to, new.policy.path), applies_to, priority)
     versions = dict(current.versions) if current else {}
     versions[NEW] = new
-    return PolicySet([*kept, mine], versions)
+    return PolicySet([*kept, mine], versions, current.arms if current else None)
 
 
 def _walk(

@@ -34,7 +34,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
 
+from mahnwerk import clock
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.ir import EventKind
 from mahnwerk.engine import lease
@@ -326,7 +327,7 @@ def import_events(
 
     Like every import it writes under the book lease (never beside a run), waiting up to
     `wait` s for it."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)

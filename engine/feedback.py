@@ -51,6 +51,8 @@ def feedback(engine: Engine, as_of: date) -> Report:
         f"Why customers say they pay late, up to {as_of}",
         ["month", "segment", "reason", "answers"],
         rows,
+        chart=(("reason", "segment"), "answers"),
+        chart_only=("month", "all"),
         as_of=as_of,
         notes=["from the portal's 'tell us why'; `all` sums the months"],
     )

@@ -239,12 +239,12 @@ def backtest(history: list[PastInvoice], first: date, last: date, every: int = 2
     """Forecast from each origin with what it knew; compare with what came in."""
     errors: dict[int, list[tuple[float, float]]] = {k: [] for k in range(weeks)}
     covered = total = origins = 0
+    paid = {i.invoice: i.paid_on for i in history}  # what came in: the same for every origin
     day = first
     while day <= last:
         model = Model(history, day)
         items = open_items(history, day)
         result = forecast(model, items, weeks)
-        paid = {i.invoice: i.paid_on for i in history}
         for k, week in enumerate(result.weeks):
             actual = sum(float(i.balance) for i in items
                          if paid[i.invoice] and week.start <= paid[i.invoice] <= week.end)

@@ -53,7 +53,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +63,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk import clock
 from mahnwerk.engine import lease, limits
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
 from mahnwerk.engine.terms import MAX_TIERS, TermError, tier_from_cells, tiers_json
@@ -1282,7 +1283,7 @@ def import_file(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     path = Path(path)

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from mahnwerk import clock as wall_clock
 from mahnwerk.engine.models import LEASE
 from mahnwerk.errors import MahnwerkError
 
@@ -140,7 +141,7 @@ def acquire(
     purpose: str,
     *,
     wait: float = DEFAULT_WAIT,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = wall_clock.now,
 ) -> Lease:
     """Take the book lease for `purpose` ("the run for 2026-05-20"), waiting up to `wait` s."""
     token = uuid.uuid4().hex
@@ -174,7 +175,7 @@ def holding(
     purpose: str,
     *,
     wait: float = DEFAULT_WAIT,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = wall_clock.now,
 ) -> Iterator[Lease]:
     """`with holding(engine, "the run for …"):` — the block writes the book alone."""
     lease = acquire(engine, purpose, wait=wait, clock=clock)

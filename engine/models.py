@@ -319,6 +319,10 @@ class DunningState(SQLModel, table=True):
     interest_open: Decimal = Field(
         default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
     )
+    #: issue 11: payments' share on costs and interest (§ 367 BGB), for residual cents
+    add_ons_paid: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs=_default("0")
+    )
     interest_to: date | None = None
     #: A6: first day of the current run of one principal at one surcharge (NULL: next booking)
     interest_run_from: date | None = None
@@ -837,6 +841,71 @@ class DatevBooking(SQLModel, table=True):
     )
     export_id: int = Field(foreign_key="datev_export.id", index=True)
 
+
+# ---------------------------------------------------------------------------
+# Champion/challenger experiments (issue 18)
+# ---------------------------------------------------------------------------
+
+EXPERIMENT_STATUSES: Final = ("running", "promoted", "stopped")
+ARMS: Final = ("champion", "challenger")
+
+
+class Experiment(SQLModel, table=True):
+    """A challenger policy dunning a random share of the champion's customers.
+
+    `key` is the secret of the keyed hash that assigns customers, so the assignment is
+    random, reproducible, and cannot be steered by choosing customer numbers.  The
+    challenger is a stored, inactive `policy_version` until it is promoted.
+    """
+
+    __tablename__ = "experiment"
+    __table_args__ = (
+        UniqueConstraint("name"),
+        CheckConstraint(one_of("status", EXPERIMENT_STATUSES), name="status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String)
+    champion_name: str = Field(sa_type=String)  # the deployed policy the arm follows
+    champion_version_id: int = Field(foreign_key="policy_version.id")  # at the start
+    challenger_version_id: int = Field(foreign_key="policy_version.id")
+    share: Decimal = Field(sa_type=Numeric(6, 4))  # of the eligible customers, 0 < share < 1
+    applies_to: str | None = Field(default=None, sa_type=Text)  # --for
+    until_on: date | None = None  # last day customers are enrolled
+    until_customers: int | None = None  # enrolment stops at this many customers
+    key: str = Field(sa_type=String(64))
+    started_on: date
+    started_at: datetime = Field(sa_type=AwareDateTime)
+    actor: str = Field(sa_type=String)
+    status: str = Field(
+        default="running", sa_type=String, sa_column_kwargs=_default("'running'")
+    )
+    ended_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    ended_by: str | None = Field(default=None, sa_type=String)
+
+
+class ExperimentAssignment(SQLModel, table=True):
+    """Which arm a customer is in: written once, never changed (the primary key)."""
+
+    __tablename__ = "experiment_assignment"
+    __table_args__ = (CheckConstraint(one_of("arm", ARMS), name="arm"),)
+
+    experiment_id: int = Field(
+        primary_key=True, foreign_key="experiment.id", sa_column_kwargs={"autoincrement": False}
+    )
+    customer_id: int = Field(
+        primary_key=True,
+        foreign_key="customer.id",
+        index=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    arm: str = Field(sa_type=String)
+    segment: str = Field(sa_type=String)  # the stratum: the champion's segment at assignment
+    assigned_on: date
+
+
+EXPERIMENT = Experiment.__table__
+ASSIGNMENT = ExperimentAssignment.__table__
 
 # The service's tables (people, tokens, webhooks, schedule) share this metadata.
 # The customer portal's tables (links, form tokens, uploads, visits) too.

@@ -24,6 +24,8 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_source
 from mahnwerk.dsl.errors import Collector, PolicyError
 from mahnwerk.dsl.expr import EvalError, Expr, Type, check_expr, evaluate, parse_expr
+from mahnwerk.engine import experiments
+from mahnwerk.engine.experiments import Arms
 from mahnwerk.engine.models import DS, PV
 from mahnwerk.engine.state import Customer
 from mahnwerk.errors import MahnwerkError
@@ -45,14 +47,21 @@ class Deployment:
 class PolicySet:
     """The active deployments, compiled once per run."""
 
-    def __init__(self, deployments: list[Deployment], all_versions: dict[int, CompiledPolicy]):
+    def __init__(
+        self,
+        deployments: list[Deployment],
+        all_versions: dict[int, CompiledPolicy],
+        arms: Arms | None = None,
+    ):
         self.deployments = sorted(deployments, key=lambda d: (d.priority, d.version_id))
         self.versions = all_versions
+        self.arms = arms if arms is not None else Arms()  # running experiments (issue 18)
 
     @classmethod
     def load(cls, engine: Engine) -> PolicySet:
         with engine.connect() as conn:
             rows = conn.execute(select(PV).order_by(PV.c.id)).all()
+            arms = experiments.load(conn)
         versions: dict[int, CompiledPolicy] = {}
         deployments = []
         for row in rows:
@@ -70,9 +79,17 @@ class PolicySet:
                 )
         if not deployments:
             raise LookupError("no policy is deployed: run `mahnwerk policy deploy FILE` first")
-        return cls(deployments, versions)
+        return cls(deployments, versions, arms)
 
     def for_customer(self, customer: Customer) -> tuple[int, CompiledPolicy]:
+        """The policy stepping the customer's invoices: an experiment's arm, else a deployment."""
+        challenger = self.arms.challenger.get(customer.id)
+        if challenger is not None:
+            return challenger, self.versions[challenger]
+        return self.deployed_for(customer)
+
+    def deployed_for(self, customer: Customer) -> tuple[int, CompiledPolicy]:
+        """The first deployment whose `--for` holds for the customer (experiments aside)."""
         for d in self.deployments:
             if d.applies_to is None:
                 return d.version_id, d.compiled
@@ -154,19 +171,37 @@ def deploy(
         if same is not None:
             # At most one active version per name: retire the old one first.
             conn.execute(update(PV).where(PV.c.id == same.id).values(active=False))
-        new_id = conn.execute(
-            insert(PV).values(
-                name=name,
-                version=compiled.policy.version,
-                path=str(path),
-                source=source,
-                sha256=compiled.sha256,
-                deployed_at=now,
-                active=True,
-                applies_to=applies_to,
-                priority=priority,
+        stored = conn.execute(
+            select(PV).where(PV.c.name == name, PV.c.version == compiled.policy.version)
+        ).first()
+        if stored is not None and stored.sha256 != compiled.sha256:
+            raise DeployRefused(
+                f"policy {name!r} version {stored.version} is stored with a different text; "
+                "raise the `version` in the file for every change"
             )
-        ).inserted_primary_key[0]
+        if stored is not None:
+            # Stored before and not active (an experiment's challenger, an earlier version
+            # brought back): the same row becomes active, so its invoices keep their version.
+            conn.execute(
+                update(PV)
+                .where(PV.c.id == stored.id)
+                .values(active=True, applies_to=applies_to, priority=priority, path=str(path))
+            )
+            new_id = stored.id
+        else:
+            new_id = conn.execute(
+                insert(PV).values(
+                    name=name,
+                    version=compiled.policy.version,
+                    path=str(path),
+                    source=source,
+                    sha256=compiled.sha256,
+                    deployed_at=now,
+                    active=True,
+                    applies_to=applies_to,
+                    priority=priority,
+                )
+            ).inserted_primary_key[0]
         moved = 0
         if same is not None:
             moved = conn.execute(

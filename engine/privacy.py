@@ -23,7 +23,8 @@ Rule E2 of the legal catalogue.  Two public operations:
     linked to a person, so statistics and the ledger still add up.
 
   Rows of other features that are no booking record — IBANs learnt for
-  matching, computed payment behaviour (`DROP_ON_ERASURE`) — are deleted on any
+  matching, computed payment behaviour, files sent through the portal
+  (`DROP_ON_ERASURE`) — are deleted on any
   erasure; free text in other tables linked to the customer is scrubbed.
 
   A claim still being pursued (an open invoice, a payment not yet applied, a
@@ -143,7 +144,7 @@ _KNOWN_TABLES: Final = frozenset(
 )
 #: Tables of other features whose rows about the customer are no booking record and go on
 #: any erasure: IBANs learnt for matching payments, computed payment behaviour (profiling).
-DROP_ON_ERASURE: Final = ("bank_account", "customer_behaviour")
+DROP_ON_ERASURE: Final = ("bank_account", "customer_behaviour", "portal_upload")
 _LEGAL_FORMS: Final = frozenset(
     w.casefold() for w in ("GmbH", "mbH", "AG", "KG", "OHG", "GbR", "UG", "SE", "Co", "Ltd", "Inc")
 )

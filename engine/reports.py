@@ -68,6 +68,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     as_of: date | None = None
     partial: frozenset[str] = frozenset()  # labels of periods the report's day cuts short
+    #: draw only the rows whose column has this value (e.g. the months' sum, not each month)
+    chart_only: tuple[str, str] | None = None
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, (_plain(v) for v in r), strict=True)) for r in self.rows]
@@ -91,8 +93,16 @@ class Report:
         labels, value = self.chart
         li = [self.columns.index(c) for c in ((labels,) if isinstance(labels, str) else labels)]
         vi = self.columns.index(value)
-        rows = [r for r in self.rows if r[vi] is not None and r[li[0]] not in SUM_ROWS]
-        if not rows:
+        only = None
+        if self.chart_only is not None:
+            only = (self.columns.index(self.chart_only[0]), self.chart_only[1])
+        rows = [
+            r
+            for r in self.rows
+            if r[vi] is not None
+            and (r[only[0]] == only[1] if only else r[li[0]] not in SUM_ROWS)
+        ]
+        if not rows and self.chart_only is None:
             raise ReportError(f"report {self.name}: no values to draw")
         words, scale = CHART_TEXT[self.name]
         title, unit = words[lang]
@@ -105,7 +115,8 @@ class Report:
             title=title, subtitle=subtitle, unit=unit, lang=lang, categories=names,
             values=[float(r[vi]) / scale for r in rows],
             partial=frozenset(i for i, r in enumerate(rows) if str(r[li[0]]) in self.partial),
-            notes=[PARTIAL_NOTE[lang]] if self.partial else [],
+            notes=([PARTIAL_NOTE[lang]] if self.partial else [])
+            + ([] if rows else [NOTHING_YET[lang]]),
         )
 
     def to_xlsx(self, path: str | Path) -> Path:
@@ -149,6 +160,8 @@ CHART_TEXT: dict[str, tuple[dict[str, tuple[str, str]], int]] = {
                   "en": ("Paid after a message, per channel and template", "%")}, 1),
     "skonto": ({"de": ("Skonto und Nachlässe", "Rechnungen"),
                 "en": ("Skonto and discounts", "invoices")}, 1),
+    "feedback": ({"de": ("Warum Kunden spät zahlen, nach ihren Worten", "Antworten"),
+                  "en": ("Why customers say they pay late", "answers")}, 1),
 }  # fmt: skip
 SUBTITLES: dict[str, dict[str, str]] = {
     "aging": {"de": "; Saldo aller Rechnungen laut Hauptbuch, auch übergebene",
@@ -163,15 +176,22 @@ SUBTITLES: dict[str, dict[str, str]] = {
                  "en": "; share of invoices paid within {within} days"},
     "skonto": {"de": "; gewährt, angeboten, genutzt, zu Unrecht abgezogen",
                "en": "; granted, offered, honoured, deducted too late"},
+    "feedback": {"de": "; Antworten im Kundenportal, je Grund und Segment, alle Monate",
+                 "en": "; answers on the customer portal, per reason and segment, all months"},
 }  # fmt: skip
 PARTIAL_NOTE = {"de": "schraffiert: angebrochener Monat", "en": "hatched: a partial month"}
+#: A counting report with nothing counted yet is drawn empty, with this note, not refused.
+NOTHING_YET = {"de": "noch keine Einträge in diesem Zeitraum", "en": "nothing recorded yet"}
 _WORDS_DE = {"not yet due": "nicht fällig", "over 180": "über 180", "letter": "Brief",
              "email": "E-Mail", "sms": "SMS", "call": "Anruf", "all": "alle", "total": "Summe",
              "Skonto taken": "Skonto gewährt", "discounts offered": "Nachlass angeboten",
              "discounts honoured": "Nachlass genutzt",
              "unjustified deductions": "Skonto zu Unrecht abgezogen",
              "… still open": "… noch offen", "… paid afterwards": "… nachgezahlt",
-             "… written off": "… ausgebucht", "paid without discount": "ohne Abzug bezahlt"}
+             "… written off": "… ausgebucht", "paid without discount": "ohne Abzug bezahlt",
+             "forgot": "vergessen", "cash_flow": "Engpass", "unclear": "unklar",
+             "not_received": "nicht erhalten", "disagree": "nicht einverstanden",
+             "other": "anderes"}
 
 
 def _word(text: str, lang: str) -> str:

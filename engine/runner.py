@@ -25,7 +25,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law, lease, queries, segment_moves
+from mahnwerk.engine import experiments, law, lease, queries, segment_moves
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import (
@@ -124,53 +124,8 @@ class RunStats:
 # Row <-> value mapping
 # ---------------------------------------------------------------------------
 
-_RECORD_COLUMNS = (
-    "state",
-    "segment",
-    "ladder",
-    "entered_on",
-    "next_check_on",
-    "principal_open",
-    "fees_open",
-    "fees_charged_sum",
-    "interest_open",
-    "interest_to",
-    "interest_run_from",
-    "interest_active",
-    "interest_points",
-    "interest_deferred",
-    "default_since",
-    "first_reminder_on",
-    "written_reminders",
-    "lump_sum_charged",
-    "last_letter_on",
-    "last_contact_on",
-    "paused_until",
-    "pause_reason",
-    "held",
-    "disputed",
-    "promises",
-    "plan_active",
-    "plan",
-    "plan_paid",
-    "pending_approval",
-    "approved_target",
-    "approved_on",
-    "time_barred_from",
-    "credit_stopped",
-    "report_notice_on",
-    "limitation_restart_on",
-    "court_stage",
-    "court_served_on",
-    "interest_rule",
-    "sent_templates",
-    "fees_charged",
-    "fee_floor",
-    "segment_moved_on",
-    "discount_offers",
-    "deduction_on",
-    "deduction_note",
-)
+_RECORD_COLUMNS = tuple(f.name for f in fields(Record) if f.name != "invoice_id")
+"""`dunning_state`'s columns that carry a `Record`: its fields, listed once (`state.py`)."""
 
 
 def _split(text: str | None) -> frozenset[str]:
@@ -229,6 +184,7 @@ def record_value(row: Any, invoice_ext: str) -> Record:
     for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
         values[money] = Decimal(values[money])
     values["fees_charged_sum"] = Decimal(values["fees_charged_sum"] or 0)
+    values["add_ons_paid"] = Decimal(values["add_ons_paid"] or 0)
     values["plan"] = _plan_from_json(values["plan"])
     values["sent_templates"] = _split(values["sent_templates"])
     values["discount_offers"] = offers_from_json(values["discount_offers"])
@@ -408,6 +364,8 @@ def intake_phase(
                     update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False)
                 )
             customers = _customers(conn, {r.customer_id for r in rows})
+            if policies.arms.running:  # issue 18: a customer first seen joins an experiment
+                experiments.enrol_new(conn, policies, customers, as_of)
             writes = _Writes(conn)
             for row in rows:
                 cust = customers[row.customer_id]

@@ -27,6 +27,7 @@ late is taken as disputed the day after its due date until the day it was paid.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ from mahnwerk.engine.step import start, step
 
 ZERO = Decimal("0.00")
 APPROVE_AFTER = 3
+_PAYMENTS = (ir.EventKind.PAYMENT_FULL, ir.EventKind.PAYMENT_PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,34 @@ def _tally(
             result.tasks[a.kind] += 1
 
 
+class _Drawn:
+    """The behaviour model's payment day for one invoice, found as the replay goes on.
+
+    The hazard is summed day by day up to the next day the replay looks at; the invoice
+    is paid in full on the first day the sum reaches its drawn resistance.
+    """
+
+    def __init__(self, model: Any, inv: Invoice, start: date) -> None:
+        self.model, self.due = model, inv.due_date
+        self.left = model.resistance(str(inv.id))
+        self.through = start - timedelta(days=1)  # hazard summed through this day
+        self.sent: list[tuple[date, str]] = []
+
+    def heard(self, day: date, record: Record, actions: tuple[Any, ...]) -> None:
+        self.sent += [(day, m.channel) for m in kept_messages(actions, record)]
+
+    def until(self, horizon: date) -> date | None:
+        """The payment day up to `horizon`, or None (then the sum is kept for later)."""
+        day = self.through + timedelta(days=1)
+        while day <= horizon:
+            self.left += math.log(1.0 - self.model.day_hazard(day, self.due, self.sent))
+            self.through = day
+            if self.left <= 0:
+                return day
+            day += timedelta(days=1)
+        return None
+
+
 def _replay_case(
     case: Case,
     compiled: CompiledPolicy,
@@ -300,11 +330,16 @@ def _replay_case(
     approve_after: int,
     result: Result,
     routing: Any = None,
+    behaviour: Any = None,
 ) -> None:
     inv, cust = case.invoice, case.customer
     day = max(inv.issue_date, first)
     pending = sorted(case.events, key=lambda e: e.on)
     settle = case.settled_on
+    drawn = None
+    if behaviour is not None:  # the model decides when it is paid, not the history
+        drawn, settle = _Drawn(behaviour, inv, day), None
+        pending = [e for e in pending if e.kind not in _PAYMENTS]
     charges: list[Decimal] = []
     previous = None
     if case.record is not None:  # forward replay: from the stored record (issue 13)
@@ -314,6 +349,8 @@ def _replay_case(
         outcome = start(inv, cust, compiled, day)
         record = outcome.record.evolve(next_check_on=day)
         _tally(result, outcome.actions, record, charges)
+        if drawn is not None:
+            drawn.heard(day, record, outcome.actions)
     approval_on: date | None = None
     paid_on: date | None = None
     while day <= last:
@@ -333,6 +370,8 @@ def _replay_case(
         outcome = step(record, inv, cust, todays, day, compiled, previous)
         record, previous = outcome.record, None
         _tally(result, outcome.actions, record, charges)
+        if drawn is not None:
+            drawn.heard(day, record, outcome.actions)
         if record.state in ir.TERMINAL_NAMES:
             if record.state == "paid" and paid_on is not None:
                 result.days_to_cash.append((paid_on - inv.due_date).days)
@@ -340,6 +379,10 @@ def _replay_case(
             break
         if record.pending_approval and approval_on is None:
             approval_on = day + timedelta(days=approve_after)
+        if drawn is not None and settle is None and paid_on is None:
+            ahead = [d for d in (record.next_check_on, approval_on,
+                                 pending[0].on if pending else None) if d is not None]  # fmt: skip
+            settle = drawn.until(min([*ahead, last]))
         upcoming = [
             d
             for d in (
@@ -366,12 +409,14 @@ def replay(
     last: date,
     approve_after: int = APPROVE_AFTER,
     routing: Any = None,
+    behaviour: Any = None,
 ) -> Result:
     """Replay the invoices issued from `first` to `last` under `compiled`, up to `last`.
 
     Invoices issued earlier but still unpaid on `first` are taken up on `first`,
     as a first run would.  `routing` (`simulate_routing.Routing`) keeps the customers
-    the policy would serve once deployed.  Nothing is written anywhere.
+    the policy would serve once deployed.  `behaviour` (`response_model.ResponseModel`)
+    draws the payment days instead of taking the recorded ones.  Nothing is written.
     """
     if last < first:
         raise ValueError(f"--to {last} is before --from {first}")
@@ -384,7 +429,7 @@ def replay(
         if case.settled_on is not None and case.settled_on < first:
             continue  # paid before the period: nothing to dun
         result.invoices += 1
-        _replay_case(case, compiled, first, last, approve_after, result, routing)
+        _replay_case(case, compiled, first, last, approve_after, result, routing, behaviour)
     return result
 
 

@@ -138,6 +138,10 @@ class Record:
     #: D10: the policy's own fees charged so far, paid or not (never interest or the lump sum)
     fees_charged_sum: Decimal = ZERO
     interest_open: Decimal = ZERO
+    #: issue 11: what payments paid on costs and interest so far (§ 367 BGB takes them
+    #: first).  The invoice's amount is paid once `principal_open <= add_ons_paid`: what is
+    #: still open is then, in money, interest and fees (engine/residual.py)
+    add_ons_paid: Decimal = ZERO
     interest_to: date | None = None  # interest booked up to and including this day
     #: A6: first day of the current run of one principal at one surcharge; the run's booked
     #: interest is its per-period sum up to `interest_to`.  None: the next booking starts one.

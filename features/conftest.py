@@ -1034,6 +1034,12 @@ def im_brief(welt: Welt, kunde: str, text: str) -> None:
     assert " ".join(text.split()) in letter, letter
 
 
+@then(parsers.parse('geht kein Brief an "{kunde}"'))
+def kein_brief(welt: Welt, kunde: str) -> None:
+    found = sorted(p.name for p in welt.post.glob(f"{kunde}_*.pdf"))
+    assert not found, found
+
+
 @then(parsers.parse('steht im Brief an "{kunde}" nicht "{text}"'))
 def nicht_im_brief(welt: Welt, kunde: str, text: str) -> None:
     letter = _brieftext(welt, kunde)

@@ -184,3 +184,159 @@ Funktionalität: Geld auf den Cent (A4, A6, A7, B1, D10)
     Und nennt der Verlauf von "R2" "no lump sum: not payment for goods or services"
     Und betragen die Verzugszinsen auf "R3" insgesamt 26,86 EUR
     Und betragen die Pauschale auf "R3" insgesamt 40,00 EUR
+
+  Szenario: Restcent – Wer den Betrag der Mahnung eine Woche später zahlt, bekommt keine 2. Mahnung für die Zinsen der Woche
+    Die 1. Mahnung vom 09.02.2026 verlangt 500,00 + 1,00 Gebühr + 1,72 Zinsen (20 Tage zu
+    6,27 %) = 502,72 EUR.  Die Kundin zahlt genau das am 16.02.2026; bis dahin sind es 27 Tage
+    Zinsen (2,32 EUR), es bleiben 0,60 EUR offen.  Die Rechnung ist damit bezahlt, der Rest sind
+    Zinsen: er wird ausgebucht, mit der Zeile der Richtlinie als Grund, statt am 23.02.2026
+    eine 2. Mahnung mit neuer Gebühr auszulösen.  Vorher blieb der Rest offen und die
+    Rechnung ging in die 2. Mahnung.
+    Angenommen die Richtlinie "policies/de_b2c_standard.mahn" ist in Kraft
+    Und die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2026-01-05     | 2026-01-19 | 500,00 | ja                    |
+    Und der Mahnlauf täglich vom 2026-01-15 bis zum 2026-02-15 gelaufen ist
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
+      | Z1          | 2026-02-16    | 502,72 | R1              |
+    Und der Mahnlauf täglich vom 2026-02-16 bis zum 2026-03-31 läuft
+    Und die Post vom 2026-03-31 probeweise versandt wird
+    Dann schuldet "R1" noch 0,00 EUR
+    Und steht "R1" im Zustand "paid"
+    Und betragen die Ausbuchungen auf "R1" insgesamt -0,60 EUR
+    Und nennen die Buchungen "Ausbuchungen" von "R1" die Regel "de_b2c_standard.mahn:30"
+    Und nennt der Verlauf von "R1" "within the tolerance 1.00 EUR" mit der Regel "de_b2c_standard.mahn:30"
+    Und betragen die Mahngebühren auf "R1" insgesamt 1,00 EUR
+    Und liegen für "R1" im Postausgang:
+      | Kanal  | Vorlage           |
+      | email  | vorab_hinweis     |
+      | email  | zahlungserinnerung |
+      | letter | mahnung_1         |
+    Und geht kein Brief an "K1"
+
+  Szenario: Restcent – Bis 1,00 EUR Zinsen und Gebühren ohne eigene Zeile ausgebucht; mehr, oder zu wenig auf die Rechnung, wird weiter gemahnt
+    Ohne eigene Zeile gilt die Toleranz von 1,00 EUR, ausgebucht.  Toleriert wird nur, was
+    nach Zahlung des Rechnungsbetrags an Zinsen und Gebühren fehlt: R1 und R4 sind bezahlt,
+    es fehlt genau die Gebühr (1,00 und 0,50 EUR).  R2 fehlen 1,01 EUR, mehr als die Toleranz.
+    R3 fehlen nur 0,60 EUR, aber 0,10 EUR davon auf den Rechnungsbetrag: der wird immer
+    verlangt.  Vorher gingen alle vier in die 2. Mahnung.
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "rest" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        segment firmen when customer.type == B2B use klein
+        segment alle use standard
+        ladder standard {
+          state mahnung_1 "1. Mahnung" at 14d after due {
+            letter "mahnung_1"
+            fee 1.00 EUR
+          }
+          state mahnung_2 "2. Mahnung" after 14d in mahnung_1 {
+            letter "mahnung_2"
+            wait
+          }
+        }
+        ladder klein {
+          state mahnung_1 "1. Mahnung" at 14d after due {
+            letter "mahnung_1"
+            fee 0.50 EUR
+          }
+          state mahnung_2 "2. Mahnung" after 14d in mahnung_1 {
+            letter "mahnung_2"
+            wait
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+      | K2           | Bernd Vogel  | B2C | BE         |
+      | K3           | Muster GmbH  | B2B | BE         |
+      | K4           | Beispiel KG  | B2B | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2026-03-02     | 2026-03-16 | 100,00 | ja                    |
+      | R2              | K2           | 2026-03-02     | 2026-03-16 | 100,00 | ja                    |
+      | R3              | K3           | 2026-03-02     | 2026-03-16 | 100,00 | ja                    |
+      | R4              | K4           | 2026-03-02     | 2026-03-16 | 100,00 | ja                    |
+    Und der Mahnlauf täglich vom 2026-03-10 bis zum 2026-04-01 gelaufen ist
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
+      | Z1          | 2026-04-02    | 100,00 | R1              |
+      | Z2          | 2026-04-02    | 99,99  | R2              |
+      | Z3          | 2026-04-02    | 99,90  | R3              |
+      | Z4          | 2026-04-02    | 100,00 | R4              |
+    Und der Mahnlauf täglich vom 2026-04-02 bis zum 2026-04-30 läuft
+    Dann steht "R1" im Zustand "paid"
+    Und betragen die Ausbuchungen auf "R1" insgesamt -1,00 EUR
+    Und nennt der Verlauf von "R1" "within the tolerance 1.00 EUR (the default)"
+    Und steht "R4" im Zustand "paid"
+    Und betragen die Ausbuchungen auf "R4" insgesamt -0,50 EUR
+    Und steht "R2" im Zustand "mahnung_2"
+    Und schuldet "R2" noch 1,01 EUR
+    Und bucht das Hauptbuch von "R2" keine Ausbuchungen
+    Und steht "R3" im Zustand "mahnung_2"
+    Und schuldet "R3" noch 0,60 EUR
+    Und bucht das Hauptbuch von "R3" keine Ausbuchungen
+
+  Szenario: Restcent – „ask in next letter“: der Rest wartet ohne Mahnstufe und steht im nächsten Brief an den Kunden
+    Die Richtlinie bucht nicht aus, sie fragt im nächsten regulären Brief nach.  R1 ist bis
+    auf die Gebühr von 1,00 EUR bezahlt: keine 2. Mahnung, kein Inkasso, nur die Zeile im
+    nächsten Brief an K1 — der 1. Mahnung zu R2.
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "nachfragen" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        limits {
+          residual up to 1.00 EUR ask in next letter
+        }
+        segment alle use standard
+        ladder standard {
+          state mahnung_1 "1. Mahnung" at 14d after due {
+            letter "mahnung_1"
+            fee 1.00 EUR
+          }
+          state inkasso "Inkasso" after 14d in mahnung_1 {
+            letter "inkasso_ankuendigung"
+            approval by 1
+            handover to "Inkasso Partner GmbH"
+          }
+        }
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag | Fälligkeit vereinbart |
+      | R1              | K1           | 2026-03-02     | 2026-03-16 | 100,00 | ja                    |
+      | R2              | K1           | 2026-04-01     | 2026-04-15 | 250,00 | ja                    |
+    Und der Mahnlauf täglich vom 2026-03-10 bis zum 2026-04-01 gelaufen ist
+    Wenn die Zahlungen eingehen:
+      | Zahlungs-ID | Buchungsdatum | Betrag | Rechnungsnummer |
+      | Z1          | 2026-04-02    | 100,00 | R1              |
+    Und der Mahnlauf täglich vom 2026-04-02 bis zum 2026-04-29 läuft
+    Und die Post vom 2026-04-29 probeweise versandt wird
+    Dann steht "R1" im Zustand "mahnung_1"
+    Und schuldet "R1" noch 1,00 EUR
+    Und wartet "R1" auf keine Freigabe
+    Und bucht das Hauptbuch von "R1" keine Ausbuchungen
+    Und nennt der Verlauf von "R1" "asked for in the next letter" mit der Regel "richtlinie_1.mahn:7"
+    Und liegen für den Kunden "K1" im Postausgang:
+      | Kanal  | Vorlage   |
+      | letter | mahnung_1 |
+      | letter | mahnung_1 |
+    Und steht im Brief an "K1" "R1"
+    Und steht im Brief an "K1" "R2"
+    Und steht im Brief an "K1" "Mahngebühr vom 30.03.2026"

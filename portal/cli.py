@@ -5,12 +5,12 @@ Registered into the `mahnwerk` command by `app/cli.py` with one call (`register`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mahnwerk import clock
 from mahnwerk.options import DbOption, open_engine
 
 portal_app = typer.Typer(no_args_is_help=True, help="The customers' portal: personal links.")
@@ -46,7 +46,7 @@ def link_cmd(
 
     settings = _settings(config)
     base = base_url or settings.portal.base_url or "http://127.0.0.1:8080"
-    made = new_link(open_engine(db), customer, settings.portal, datetime.now(UTC), "cli")
+    made = new_link(open_engine(db), customer, settings.portal, clock.now(), "cli")
     url = made.url(base)
     typer.echo(f"{url}  (link {made.id}, valid until {made.expires_at:%Y-%m-%d %H:%M} UTC)")
     if qr is not None:
@@ -66,7 +66,7 @@ def revoke_cmd(
     from mahnwerk.engine.identity import person
     from mahnwerk.portal.links import revoke
 
-    typer.echo(revoke(open_engine(db), which, person(by), datetime.now(UTC)))
+    typer.echo(revoke(open_engine(db), which, person(by), clock.now()))
 
 
 def register(app: typer.Typer) -> None:

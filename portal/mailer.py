@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Settings
@@ -38,7 +38,9 @@ def confirmation_text(done: Done, lang: str) -> str:
     return text
 
 
-def confirm(settings: Settings, customer: CustomerFacts, done: Done, lang: str) -> bool | None:
+def confirm(
+    settings: Settings, customer: CustomerFacts, done: Done, lang: str, now: datetime
+) -> bool | None:
     """True: sent; False: it failed; None: not sent (no address, no server, opted out)."""
     if settings.smtp is None or not customer.email or "email" in customer.opted_out:
         return None
@@ -58,7 +60,7 @@ def confirm(settings: Settings, customer: CustomerFacts, done: Done, lang: str) 
         text=body,
         html=None,
         message_id=f"<portal-{uuid.uuid4().hex}@mahnwerk>",
-        date=datetime.now(UTC),
+        date=now,
     )
     smtp = SmtpTransport(settings.smtp)
     try:

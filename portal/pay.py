@@ -15,15 +15,21 @@ from mahnwerk.engine.comms.config import Creditor
 
 
 def girocode_svg(creditor: Creditor, amount: Decimal, reference: str, title: str) -> str:
-    from segno import helpers
+    """The code as SVG; "" where none can be made (`girocode.unavailable`: a creditor paid
+    only online has no IBAN, nothing is owed) or the reference does not fit 140 characters."""
+    from mahnwerk.engine.comms import girocode
 
-    qr = helpers.make_epc_qr(
-        name=creditor.name[:70],
-        iban=creditor.iban.replace(" ", ""),
-        amount=amount,
-        text=reference[:140],
-        bic=creditor.bic,
-    )
+    if girocode.unavailable(creditor, (girocode.CURRENCY,), amount) is not None:
+        return ""
+    if len(reference) > girocode.MAX_TEXT:
+        return ""
+    qr = girocode.Transfer(
+        girocode.payee_name(creditor),
+        creditor.iban.replace(" ", ""),
+        creditor.bic,
+        amount.quantize(girocode.CENT),
+        reference,
+    ).qr()
     out = BytesIO()
     qr.save(out, kind="svg", scale=4, border=4, title=title, svgns=True, xmldecl=False)
     return out.getvalue().decode()

@@ -57,6 +57,7 @@ class OpenInvoice:
     promises: int
     plan_active: bool
     told: list[Told] = field(default_factory=list)
+    terms: tuple = ()  # Skonto and discounts still applying (`engine/skonto.terms_on`)
 
     @property
     def number(self) -> str:
@@ -128,7 +129,11 @@ def _offers(conn: Connection, invoice_id: int) -> Offers:
     return Offers()
 
 
-def load_page(engine: Engine, customer_id: int, letters_folder: str = "letters") -> Page:
+def load_page(engine: Engine, customer_id: int, today: date | None = None) -> Page:
+    """The customer's page; `today` (the portal's business day) decides which Skonto or
+    discount terms still apply."""
+    from mahnwerk.engine.skonto import terms_on
+
     with engine.connect() as conn:
         customer = load_customers(conn, {customer_id})[customer_id]
         language = customer.language if customer.language in ("de", "en") else "de"
@@ -159,6 +164,7 @@ def load_page(engine: Engine, customer_id: int, letters_folder: str = "letters")
             )
         }
         offers = {iid: _offers(conn, iid) for iid in ids}
+        terms = {iid: terms_on(conn, iid, today) if today else () for iid in ids}
         sent = [
             Sent(
                 r.id,
@@ -188,6 +194,7 @@ def load_page(engine: Engine, customer_id: int, letters_folder: str = "letters")
             states[iid].promises if iid in states else 0,
             bool(states[iid].plan_active) if iid in states else False,
             told.get(iid, []),
+            terms[iid],
         )
         for iid in ids
     ]

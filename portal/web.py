@@ -94,9 +94,7 @@ class Portal:
             )
             return self.refuse(key, 410 if checked.verdict != "unknown" else 404)
         assert checked.link is not None
-        page = load_page(
-            self.engine, checked.link.customer_id, self.settings.delivery.letters_folder
-        )
+        page = load_page(self.engine, checked.link.customer_id, self.today())
         lang = request.query_params.get("lang") or page.language
         lang = lang if lang in ("de", "en") else "de"
         return checked.link, page, lang
@@ -210,8 +208,10 @@ def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Setti
             )
         except Refused as exc:
             return _form_page(p, link, page, lang, action, fields.get("invoice"), exc)
-        fresh = load_page(engine, link.customer_id)
-        mailed = await to_thread.run_sync(lambda: confirm(settings, fresh.customer, done, lang))
+        fresh = load_page(engine, link.customer_id, p.today())
+        mailed = await to_thread.run_sync(
+            lambda: confirm(settings, fresh.customer, done, lang, p.clock())
+        )
         return p.render("done.html.j2", **p.base(link, fresh, lang), done=done, mailed=mailed)
 
     return app

@@ -251,6 +251,10 @@ WORDS["de"].update(
         "mail_subject": "Ihre Nachricht an {creditor}",
         "mail_closing": "Mit freundlichen Grüßen\n{creditor}",
         "none_open_pay": "Keine offene Rechnung.",
+        "term_skonto": "Skonto: Bei Zahlung bis zum {day} zahlen Sie nur {pay} ({percent} % "
+        "weniger).",
+        "term_discount": "Nachlass: Bei Zahlung bis zum {day} zahlen Sie nur {pay} ({percent} % "
+        "weniger).",
     }
 )
 WORDS["en"].update(
@@ -343,5 +347,8 @@ WORDS["en"].update(
         "mail_subject": "Your message to {creditor}",
         "mail_closing": "Kind regards\n{creditor}",
         "none_open_pay": "No open invoice.",
+        "term_skonto": "Early-payment discount: pay by {day} and you pay only {pay} ({percent} % "
+        "less).",
+        "term_discount": "Discount: pay by {day} and you pay only {pay} ({percent} % less).",
     }
 )

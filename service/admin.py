@@ -11,12 +11,11 @@ from sqlalchemy import Engine, func, select, text
 from mahnwerk.service import identity, webhooks
 from mahnwerk.service.data import Cursor, Limit
 from mahnwerk.service.deps import (
+    caller,
     decode_cursor,
     encode_cursor,
     engine_of,
     now_of,
-    requires,
-    role_doc,
 )
 from mahnwerk.service.identity import Identity
 from mahnwerk.service.problems import Problem
@@ -31,13 +30,13 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
     response_model=TokenCreated,
     status_code=201,
     tags=["admin"],
-    description="A new API token, shown only in this answer. " + role_doc("admin"),
+    description="A new API token, shown only in this answer. ",
 )
 def post_token(
     body: TokenIn,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    who: Identity = Depends(requires("admin")),
+    who: Identity = Depends(caller),
 ) -> TokenCreated:
     tid, token = identity.create_token(engine, body.name, body.role, body.acts_as, who, now)
     return TokenCreated(
@@ -45,22 +44,20 @@ def post_token(
     )
 
 
-@router.get(
-    "/tokens", tags=["admin"], description="Tokens (never the token itself). " + role_doc("admin")
-)
+@router.get("/tokens", tags=["admin"], description="Tokens (never the token itself). ")
 def list_tokens(
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("admin")),
+    _: Identity = Depends(caller),
 ) -> list[dict[str, Any]]:
     return identity.tokens(engine)
 
 
-@router.delete("/tokens/{token_id}", tags=["admin"], description=role_doc("admin"))
+@router.delete("/tokens/{token_id}", tags=["admin"], description="")
 def delete_token(
     token_id: Id,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    who: Identity = Depends(requires("admin")),
+    who: Identity = Depends(caller),
 ) -> dict[str, str]:
     try:
         return {"detail": identity.revoke_token(engine, token_id, who, now)}
@@ -73,16 +70,13 @@ def delete_token(
     response_model=WebhookCreated,
     status_code=201,
     tags=["webhooks"],
-    description="Subscribe a URL to event types (`*` for all: "
-    + ", ".join(webhooks.TYPES)
-    + "). "
-    + role_doc("admin"),
+    description="Subscribe a URL to event types (`*` for all: " + ", ".join(webhooks.TYPES) + "). ",
 )
 def post_webhook(
     body: WebhookIn,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    who: Identity = Depends(requires("admin")),
+    who: Identity = Depends(caller),
 ) -> WebhookCreated:
     try:
         webhooks.check_url(body.url)
@@ -105,10 +99,10 @@ def post_webhook(
     return WebhookCreated(id=sid, url=body.url, event_types=body.event_types, secret=secret)
 
 
-@router.get("/webhooks", tags=["webhooks"], description=role_doc("admin"))
+@router.get("/webhooks", tags=["webhooks"], description="")
 def list_webhooks(
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("admin")),
+    _: Identity = Depends(caller),
 ) -> list[dict[str, Any]]:
     from mahnwerk.service.tables import SUBSCRIPTION
 
@@ -126,11 +120,11 @@ def list_webhooks(
     ]
 
 
-@router.delete("/webhooks/{subscription_id}", tags=["webhooks"], description=role_doc("admin"))
+@router.delete("/webhooks/{subscription_id}", tags=["webhooks"], description="")
 def delete_webhook(
     subscription_id: Id,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("admin")),
+    _: Identity = Depends(caller),
 ) -> dict[str, str]:
     if not webhooks.unsubscribe(engine, subscription_id):
         raise Problem(404, "Not found", f"no active subscription {subscription_id}")
@@ -141,14 +135,14 @@ def delete_webhook(
     "/webhooks/deliveries",
     response_model=Page,
     tags=["webhooks"],
-    description="The delivery log: each message with every attempt. " + role_doc("admin"),
+    description="The delivery log: each message with every attempt. ",
 )
 def list_deliveries(
     cursor: Cursor = None,
     limit: Limit = 100,
     status: Literal["pending", "delivered", "failed"] | None = None,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("admin")),
+    _: Identity = Depends(caller),
 ) -> Page:
     rows = webhooks.deliveries(engine, decode_cursor(cursor), limit, status)
     return Page(
@@ -159,13 +153,13 @@ def list_deliveries(
 @router.post(
     "/webhooks/deliveries/{delivery_id}/replay",
     tags=["webhooks"],
-    description="Send a delivery again (same webhook-id). " + role_doc("admin"),
+    description="Send a delivery again (same webhook-id). ",
 )
 def replay_delivery(
     delivery_id: Id,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    _: Identity = Depends(requires("admin")),
+    _: Identity = Depends(caller),
 ) -> dict[str, str]:
     try:
         webhooks.replay(engine, now, delivery_id=delivery_id)

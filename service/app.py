@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from mahnwerk.service import problems, webhooks
 from mahnwerk.service.admin import router as admin_router
 from mahnwerk.service.data import router as data_router
+from mahnwerk.service.deps import declare_roles
 from mahnwerk.service.idempotency import Guard
 from mahnwerk.service.scheduler import Scheduler
 from mahnwerk.service.work import router as work_router
@@ -134,6 +135,7 @@ def create_app(
     app.state.clock = clock
     app.state.run_threads = []
     problems.install(app)
+    declare_roles((data_router, work_router, admin_router))  # each route's role, or no start
     if settings is not None:  # None: no creditor configured, so no customer pages
         app.mount(
             PATH, create_portal(engine, clock, demo_settings() if settings == "demo" else settings)

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from mahnwerk import clock as wall_clock
 from mahnwerk.options import DbOption, open_engine
 from mahnwerk.service import identity, webhooks
 from mahnwerk.service.identity import Refused
@@ -28,7 +29,7 @@ def _err(text: str) -> None:
 def _clock(start: str | None):
     """The wall clock, or one that starts at `--now` and runs on from there (drills, tests)."""
     if not start:
-        return lambda: datetime.now(UTC)
+        return wall_clock.now
     try:
         at = datetime.fromisoformat(start)
     except ValueError:
@@ -176,8 +177,20 @@ def users_add(
 ) -> None:
     """Register a person (the first must be an admin, usually yourself: --os-user $(id -un))."""
     engine, me = _admin(db)
+    if db_role and engine.dialect.name != "postgresql":
+        _err("error: --db-role is for PostgreSQL, where the database login proves a person; "
+             "on SQLite give --os-user")  # fmt: skip
+        raise typer.Exit(2)
+    if os_user and engine.dialect.name == "postgresql":
+        _err("error: on PostgreSQL a person is proven by their database login, not the OS "
+             "user (the database cannot see it); give --db-role LOGIN")  # fmt: skip
+        raise typer.Exit(2)
     typer.echo(
-        _guard(lambda: identity.add_person(engine, name, role, os_user, me, datetime.now(UTC)))
+        _guard(
+            lambda: identity.add_person(
+                engine, name, role, os_user, me, wall_clock.now(), db_role=db_role
+            )
+        )
     )
     if db_role:
         from mahnwerk.service.grants import apply_grants, grant_person
@@ -199,7 +212,8 @@ def users_list(db: DbOption = None) -> None:
     """Everyone registered, and who you are."""
     engine, me = _admin(db)
     for p in identity.people(engine):
-        typer.echo(f"{p['name']:<24} {p['role']:<9} os-user {p['os_user'] or '-'}")
+        login = f"db-role {p['db_role']}" if p["db_role"] else f"os-user {p['os_user'] or '-'}"
+        typer.echo(f"{p['name']:<24} {p['role']:<9} {login}")
     typer.echo(f"you: {me.name} ({me.role}, {me.proof})")
 
 
@@ -215,7 +229,7 @@ def token_create(
     """Create an API token; it is printed once and stored only as a hash."""
     engine, me = _admin(db)
     tid, token = _guard(
-        lambda: identity.create_token(engine, name, role, acts_as, me, datetime.now(UTC))
+        lambda: identity.create_token(engine, name, role, acts_as, me, wall_clock.now())
     )
     typer.echo(f"token {tid} for {acts_as or name} ({role}); shown only now:")
     typer.echo(token)
@@ -225,7 +239,7 @@ def token_create(
 def token_revoke(token_id: int, db: DbOption = None) -> None:
     """Revoke a token; requests with it are refused from now on."""
     engine, me = _admin(db)
-    typer.echo(_guard(lambda: identity.revoke_token(engine, token_id, me, datetime.now(UTC))))
+    typer.echo(_guard(lambda: identity.revoke_token(engine, token_id, me, wall_clock.now())))
 
 
 @token_app.command("list")
@@ -253,7 +267,7 @@ def hooks_add(
     engine, me = _admin(db)
     _guard(lambda: me.require("admin", "adding a webhook"))
     sid, secret = _guard(
-        lambda: webhooks.subscribe(engine, url, types or ["*"], me.name, datetime.now(UTC))
+        lambda: webhooks.subscribe(engine, url, types or ["*"], me.name, wall_clock.now())
     )
     typer.echo(f"subscription {sid}: {url}; signing secret (shown only now):")
     typer.echo(secret)
@@ -292,7 +306,7 @@ def hooks_replay(
     if after is not None and after.tzinfo is None:
         _err("error: --since needs a time zone offset, e.g. +02:00")
         raise typer.Exit(2)
-    count = _guard(lambda: webhooks.replay(engine, datetime.now(UTC), delivery, failed, after))
+    count = _guard(lambda: webhooks.replay(engine, wall_clock.now(), delivery, failed, after))
     typer.echo(
         f"{count} deliver{'y' if count == 1 else 'ies'} queued again; "
         "a running `mahnwerk serve` sends them"

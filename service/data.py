@@ -16,12 +16,11 @@ from mahnwerk.engine import queries
 from mahnwerk.engine.importer import ImportFailed, Kind, import_records
 from mahnwerk.engine.models import CUST, INV, PAY
 from mahnwerk.service.deps import (
+    caller,
     decode_cursor,
     encode_cursor,
     engine_of,
     now_of,
-    requires,
-    role_doc,
 )
 from mahnwerk.service.identity import Identity
 from mahnwerk.service.problems import Problem
@@ -114,12 +113,12 @@ def _customer(row: Any) -> Customer:
     )
 
 
-@router.get("/customers", response_model=Page, tags=["customers"], description=role_doc("viewer"))
+@router.get("/customers", response_model=Page, tags=["customers"], description="")
 def list_customers(
     cursor: Cursor = None,
     limit: Limit = 100,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> Page:
     after = decode_cursor(cursor)
     with engine.connect() as conn:
@@ -134,12 +133,12 @@ def list_customers(
     "/customers/{customer_id}",
     response_model=Customer,
     tags=["customers"],
-    description=role_doc("viewer"),
+    description="",
 )
 def get_customer(
     customer_id: KeyPath,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> Customer:
     with engine.connect() as conn:
         row = conn.execute(select(CUST).where(CUST.c.external_id == customer_id)).first()
@@ -152,13 +151,13 @@ def get_customer(
     "/customers",
     response_model=UpsertResult,
     tags=["customers"],
-    description="Create or update up to 1,000 customers by `customer_id`. " + role_doc("operator"),
+    description="Create or update up to 1,000 customers by `customer_id`. ",
 )
 def post_customers(
     batch: CustomerBatch,
     engine: Engine = Depends(engine_of),
     now: Any = Depends(now_of),
-    who: Identity = Depends(requires("operator")),
+    who: Identity = Depends(caller),
 ) -> UpsertResult:
     return upsert(engine, "customers", _records(batch.items), who, now)
 
@@ -167,14 +166,14 @@ def post_customers(
     "/customers/{customer_id}",
     response_model=Customer,
     tags=["customers"],
-    description="Create or update one customer. " + role_doc("operator"),
+    description="Create or update one customer. ",
 )
 def put_customer(
     customer_id: KeyPath,
     item: CustomerIn,
     engine: Engine = Depends(engine_of),
     now: Any = Depends(now_of),
-    who: Identity = Depends(requires("operator")),
+    who: Identity = Depends(caller),
 ) -> Customer:
     _same_key(customer_id, item.customer_id, "customer_id")
     upsert(engine, "customers", _records([item]), who, now, pointer="")
@@ -191,14 +190,14 @@ def _same_key(path_value: str, body_value: str, field: str) -> None:
         )
 
 
-@router.get("/invoices", response_model=Page, tags=["invoices"], description=role_doc("viewer"))
+@router.get("/invoices", response_model=Page, tags=["invoices"], description="")
 def list_invoices(
     cursor: Cursor = None,
     limit: Limit = 100,
     state: Annotated[str | None, Query(max_length=64)] = None,
     segment: Annotated[str | None, Query(max_length=64)] = None,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> Page:
     rows = queries.invoice_page(engine, decode_cursor(cursor), limit, state, segment)
     return Page(
@@ -211,12 +210,12 @@ def list_invoices(
     "/invoices/{invoice_id}",
     response_model=InvoiceRow,
     tags=["invoices"],
-    description=role_doc("viewer"),
+    description="",
 )
 def get_invoice(
     invoice_id: KeyPath,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     try:
         return queries.invoice(engine, invoice_id)
@@ -227,13 +226,12 @@ def get_invoice(
 @router.get(
     "/invoices/{invoice_id}/timeline",
     tags=["invoices"],
-    description="Every event, booking and message with its rule (as `show --json`). "
-    + role_doc("viewer"),
+    description="Every event, booking and message with its rule (as `show --json`). ",
 )
 def get_timeline(
     invoice_id: KeyPath,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     try:
         return queries.timeline(engine, invoice_id)
@@ -245,13 +243,13 @@ def get_timeline(
     "/invoices",
     response_model=UpsertResult,
     tags=["invoices"],
-    description="Create or update up to 1,000 invoices by `invoice_id`. " + role_doc("operator"),
+    description="Create or update up to 1,000 invoices by `invoice_id`. ",
 )
 def post_invoices(
     batch: InvoiceBatch,
     engine: Engine = Depends(engine_of),
     now: Any = Depends(now_of),
-    who: Identity = Depends(requires("operator")),
+    who: Identity = Depends(caller),
 ) -> UpsertResult:
     return upsert(engine, "invoices", _records(batch.items), who, now)
 
@@ -260,14 +258,14 @@ def post_invoices(
     "/invoices/{invoice_id}",
     response_model=InvoiceRow,
     tags=["invoices"],
-    description="Create or update one invoice. " + role_doc("operator"),
+    description="Create or update one invoice. ",
 )
 def put_invoice(
     invoice_id: KeyPath,
     item: InvoiceIn,
     engine: Engine = Depends(engine_of),
     now: Any = Depends(now_of),
-    who: Identity = Depends(requires("operator")),
+    who: Identity = Depends(caller),
 ) -> dict[str, Any]:
     _same_key(invoice_id, item.invoice_id, "invoice_id")
     upsert(engine, "invoices", _records([item]), who, now, pointer="")
@@ -287,12 +285,12 @@ def _payment(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/payments", response_model=Page, tags=["payments"], description=role_doc("viewer"))
+@router.get("/payments", response_model=Page, tags=["payments"], description="")
 def list_payments(
     cursor: Cursor = None,
     limit: Limit = 100,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> Page:
     after = decode_cursor(cursor)
     with engine.connect() as conn:
@@ -313,14 +311,13 @@ def list_payments(
     "/payments",
     response_model=UpsertResult,
     tags=["payments"],
-    description="Record up to 1,000 payments by `payment_id` (the next run applies "
-    "them). " + role_doc("operator"),
+    description="Record up to 1,000 payments by `payment_id` (the next run applies them). ",
 )
 def post_payments(
     batch: PaymentBatch,
     engine: Engine = Depends(engine_of),
     now: Any = Depends(now_of),
-    who: Identity = Depends(requires("operator")),
+    who: Identity = Depends(caller),
 ) -> UpsertResult:
     return upsert(engine, "payments", _records(batch.items, {"payment_id": "payment_id"}), who, now)
 

@@ -1,19 +1,24 @@
 """What every endpoint needs: the database, the clock, and the caller's proven identity.
 
-`requires(role)` is the one place roles are checked: an endpoint declares the role it
-needs, a token without it is refused with 403 naming that role, before anything runs.
+`caller` is the one place roles are checked: it looks the operation's role up in
+`engine.roles.ENDPOINTS` (method and route), so a token without it is refused with
+403 naming that role, before anything runs. `declare_roles` runs when the app is made:
+it refuses to start with a route the table does not know (deny by default) and writes
+each operation's role into its OpenAPI description, from the same table.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from mahnwerk.engine.roles import ANYONE, ENDPOINTS, role_of
 from mahnwerk.service.identity import Identity, token_identity
 from mahnwerk.service.problems import Problem
 
@@ -28,33 +33,57 @@ def now_of(request: Request) -> datetime:
     return request.app.state.clock()
 
 
-def requires(role: str) -> Callable[..., Identity]:
-    """A dependency: the caller's identity, if its token has `role` (or a higher one)."""
+def operation(method: str, path: str) -> str:
+    """The key of an operation in `engine.roles.ENDPOINTS`, e.g. "GET /invoices/{invoice_id}"."""
+    return f"{'GET' if method == 'HEAD' else method} {path}"
 
-    def check(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-    ) -> Identity:
-        if credentials is None:
-            raise Problem(
-                401,
-                "Unauthorized",
-                "send an API token: Authorization: Bearer mw_… "
-                "(an admin creates one with `mahnwerk token create`)",
-            )
-        with engine_of(request).connect() as conn:
-            found = token_identity(conn, credentials.credentials)
-        if found is None:
-            raise Problem(401, "Unauthorized", "unknown or revoked API token")
-        _, who = found
-        who.require(role, f"{request.method} {request.scope['route'].path}")
-        return who
 
-    check.__name__ = f"requires_{role}"
-    return check
+def caller(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> Identity:
+    """A dependency: the caller's identity, if its token has the operation's role."""
+    key = operation(request.method, request.scope["route"].path)
+    role = role_of(ENDPOINTS, key, "the endpoint")
+    if credentials is None:
+        raise Problem(
+            401,
+            "Unauthorized",
+            "send an API token: Authorization: Bearer mw_… "
+            "(an admin creates one with `mahnwerk token create`)",
+        )
+    with engine_of(request).connect() as conn:
+        found = token_identity(conn, credentials.credentials)
+    if found is None:
+        raise Problem(401, "Unauthorized", "unknown or revoked API token")
+    _, who = found
+    who.require(role, key)
+    return who
 
 
 def role_doc(role: str) -> str:
+    if role == ANYONE:
+        return "No token needed."
     return f"Role: **{role}** (or higher)."
+
+
+def declare_roles(routers: Iterable[APIRouter]) -> None:
+    """Check every route against `ENDPOINTS` and state its role in its description."""
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            for method in sorted(route.methods):
+                key = operation(method, route.path)
+                role = role_of(ENDPOINTS, key, "the endpoint")
+                uses_caller = any(d.call is caller for d in route.dependant.dependencies)
+                if uses_caller == (role == ANYONE):
+                    raise LookupError(
+                        f"{key}: the role table says {role!r} but the endpoint "
+                        + ("checks a token" if uses_caller else "checks no token")
+                    )
+                doc = role_doc(role)
+                if doc.rstrip(".") not in (route.description or ""):
+                    route.description = f"{(route.description or '').strip()} {doc}".strip()
 
 
 def encode_cursor(value: int) -> str:

@@ -1,23 +1,31 @@
 """On PostgreSQL the roles are also database grants: a direct SQL session can do no more
 than the role may in mahnwerk.
 
-`apply_grants(engine)` (`mahnwerk users grants`) creates the group roles
+Decision (issue 15): on PostgreSQL a person *is* the database role their connection logs
+in as (`session_user`; `service.identity.whoami`), so the database itself holds every
+session to that person's role — `psql` included, not only `mahnwerk`.
+
+`apply_grants(engine)` (run by `mahnwerk users add … --db-role`) creates the group roles
 `mahnwerk_viewer` … `mahnwerk_admin` (NOLOGIN, each a member of the one before, like
-the ordered roles of `identity.ROLES`) and grants them, in the current schema:
+the ordered roles of `engine.roles.ROLES`) and grants them, in the current schema:
 
 * viewer   — SELECT on every table;
-* operator — what pushing data and recording events writes (customer, invoice, payment,
-  inbox, event, bank tables) and the sequences;
-* approver — decisions: INSERT on approval_decision, the approval and dunning_state
-  updates a decision makes; row-level security on approval_decision lets a session insert
-  a decision only in its own name (`approver = session_user`);
+* operator — what pushing data and recording events writes (customers, invoices,
+  payments, the inbox, bank entries) and the sequences; the `event` log and the
+  webhook outbox its trigger fills get INSERT only — no role has UPDATE or DELETE on
+  the event log (and its trigger refuses both for the owner too);
+* approver — decisions: INSERT on approval_decision and the approval and dunning_state
+  updates a decision makes; row-level security lets a session insert a decision only
+  in the name of the person its login proves
+  (`approver = (SELECT name FROM person WHERE db_role = session_user)`), so two
+  approvals need two logins;
 * manager  — policy versions;
 * admin    — people, tokens, webhook subscriptions.
 
-The event log stays append-only for everyone (its trigger refuses UPDATE and DELETE).
-A person's login role joins a group with `GRANT mahnwerk_approver TO anna` (what
+A person's login joins a group with `GRANT mahnwerk_approver TO anna` (what
 `mahnwerk users add … --db-role anna` does). mahnwerk's own service account (the owner of
-the tables) is not limited by these grants.
+the tables, which `mahnwerk serve` and the scheduler log in as) is not limited by these
+grants; it acts for API tokens, whose roles `service.deps` checks.
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ from sqlalchemy import Engine, text
 from mahnwerk.service.tables import ROLES
 
 OPERATOR_WRITES = (
-    "customer", "invoice", "payment", "inbox", "event", "bank_entry", "bank_account",
+    "customer", "invoice", "payment", "inbox", "bank_entry", "bank_account",
 )  # fmt: skip
-APPROVER_WRITES = ("approval_decision", "approval", "dunning_state", "event")
+APPEND_ONLY = ("event", "webhook_outbox")
+"""Insert only, for the operator and every role above it: the audit log is never rewritten."""
+APPROVER_WRITES = ("approval", "dunning_state")
 MANAGER_WRITES = ("policy_version", "dunning_state")
 ADMIN_WRITES = ("person", "api_token", "webhook_subscription")
 
@@ -55,11 +65,17 @@ def _statements(schema: str) -> list[str]:
                          ("manager", MANAGER_WRITES), ("admin", ADMIN_WRITES)):  # fmt: skip
         for table in tables:
             out.append(f"GRANT INSERT, UPDATE ON {q}.{table} TO {group(role)}")
+    for table in APPEND_ONLY:
+        for role in ROLES:  # grants of older versions included UPDATE
+            out.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {q}.{table} FROM {group(role)}")
+        out.append(f"GRANT INSERT ON {q}.{table} TO {group('operator')}")
+    out.append(f"GRANT INSERT ON {q}.approval_decision TO {group('approver')}")
     out.append(f"ALTER TABLE {q}.approval_decision ENABLE ROW LEVEL SECURITY")
     out.append(f"DROP POLICY IF EXISTS own_name ON {q}.approval_decision")
     out.append(
         f"CREATE POLICY own_name ON {q}.approval_decision FOR INSERT "
-        f"TO {group('approver')} WITH CHECK (approver = session_user)"
+        f"TO {group('approver')} WITH CHECK (approver = "
+        f"(SELECT p.name FROM {q}.person p WHERE p.db_role = session_user))"
     )
     out.append(f"DROP POLICY IF EXISTS read_all ON {q}.approval_decision")
     out.append(

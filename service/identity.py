@@ -1,18 +1,26 @@
-"""Who is acting: people proven by their operating-system user, API clients by tokens.
+"""Who is acting: people proven by their login, API clients by tokens.
 
-Decision (issue 15): on the command line and in the TUI a person is proven by the
-operating-system account that runs the program (`os.geteuid()`), on SQLite and on
-PostgreSQL alike. The OS already checked a password or key to open that session; a
-second mahnwerk password would only be typed into the same shell. An admin registers
-people (`mahnwerk users add anna.schulz --os-user anna --role approver`); from then on
-the registered OS user *is* anna.schulz, and `--by` is only a label that must name
-that same person (a forged `--by ben` is refused). Four eyes therefore needs two OS
-accounts or an OS account and an API token of another person.
+Decision (issue 15): a person is proven by the login that the system below mahnwerk
+already checked, never by a name typed into mahnwerk:
 
-A database with nobody registered is in single-user mode: the OS user acts with every
-role under its own name, and `--by` must still name that OS user. The first person
-added must be an admin; once anybody is registered, an unregistered OS user may do
-nothing that needs a role.
+* on SQLite, the operating-system account that runs the program (`os.geteuid()`): the
+  OS checked a password or key to open that session, and whoever can write the file
+  can do anything to it anyway, so the file's permissions are the boundary;
+* on PostgreSQL, the database role the connection logged in as (`session_user`, which
+  `SET ROLE` cannot change): the database checked its password or certificate, and its
+  grants (`service.grants`) hold a direct SQL session to the same role, so `psql` can do
+  no more than `mahnwerk` would let that person do. The OS user does not count there:
+  the database cannot see it, so it could not enforce anything about it.
+
+An admin registers people (`mahnwerk users add anna.schulz --role approver --os-user anna`
+on SQLite, `--db-role anna` on PostgreSQL); from then on that login *is* anna.schulz,
+and `--by` is only a label that must name that same person (a forged `--by ben` is
+refused). Four eyes therefore needs two logins, or a login and an API token of another
+person.
+
+A store with nobody registered is in single-user mode: the login acts with every role
+under its own name, and `--by` must still name that login. The first person added must
+be an admin; once anybody is registered, an unregistered login may do nothing.
 
 API clients prove themselves with a bearer token: 256 random bits, shown once, kept
 only as a SHA-256 hash (a token is not a password: it cannot be guessed, so a slow
@@ -30,11 +38,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 
 from mahnwerk.engine.identity import identity_key, person
+from mahnwerk.engine.roles import ROLES, may
 from mahnwerk.errors import MahnwerkError
-from mahnwerk.service.tables import PERSON, ROLES, TOKEN
+from mahnwerk.service.tables import PERSON, TOKEN
 
 TOKEN_PREFIX = "mw_"
 
@@ -57,9 +66,10 @@ class Identity:
     name: str
     role: str
     proof: str  # "os-user root", "token 3 (erp)", ...
+    login: str = ""  # the OS user or database role that proved it (none for a token)
 
     def may(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return may(self.role, role)
 
     def require(self, role: str, action: str) -> None:
         if not self.may(role):
@@ -92,40 +102,64 @@ def registered(engine: Engine) -> bool:
         return _registered(conn) > 0
 
 
+def login(engine: Engine) -> tuple[str, str]:
+    """The login that proves this process: ("os-user", name) on SQLite, ("database role",
+    name) on PostgreSQL (`session_user`, the role the connection authenticated as)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            return "database role", conn.execute(text("SELECT session_user")).scalar_one()
+    return "os-user", os_user()
+
+
 def whoami(engine: Engine, user: str | None = None) -> Identity:
-    """The proven identity of this process; `Refused` for an unregistered OS user."""
-    user = user or os_user()
+    """The proven identity of this process; `Refused` for a login nobody registered.
+
+    `user` names the OS user to look up (tests of two OS accounts); by default the login
+    of this process on `engine` (see `login`)."""
+    kind, key = ("os-user", user) if user else login(engine)
+    column = PERSON.c.db_role if kind == "database role" else PERSON.c.os_user
     with engine.connect() as conn:
         row = conn.execute(
-            select(PERSON).where(PERSON.c.os_user == user, PERSON.c.disabled_at.is_(None))
+            select(PERSON).where(column == key, PERSON.c.disabled_at.is_(None))
         ).first()
         if row is not None:
-            return Identity(row.name, row.role, f"os-user {user}")
+            return Identity(row.name, row.role, f"{kind} {key}", key)
         if not _registered(conn):
-            return Identity(user, "admin", f"os-user {user}, single-user mode")
+            return Identity(key, "admin", f"{kind} {key}, single-user mode", key)
+    option = "--db-role" if kind == "database role" else "--os-user"
     raise Refused(
-        f"the OS user {user} is not a mahnwerk user; an admin adds you with "
-        f"`mahnwerk users add NAME --os-user {user} --role ROLE`",
+        f"the {kind} {key} is not a mahnwerk user; an admin adds you with "
+        f"`mahnwerk users add NAME {option} {key} --role ROLE`",
         needs="viewer",
     )
 
 
-def acting(engine: Engine, by: str | None, role: str, action: str) -> Identity:
-    """The proven identity, checked against the `--by` label and the role `action` needs."""
+def acting(
+    engine: Engine, by: str | None, role: str, action: str, option: str = "--by"
+) -> Identity:
+    """The proven identity, checked against the `--by` label and the role `action` needs.
+
+    `option` names where the label came from (`--by`, the TUI's `--operator`)."""
     me = whoami(engine)
     if by and by.strip():
-        person(by)  # a machine's name (engine, dispatch …) is nobody's: IdentityError
-    if by and by.strip() and normalise(by) not in {normalise(me.name), normalise(os_user())}:
-        raise Refused(
-            f"--by {by.strip()} is not who you are: you are {me.name} ({me.proof}); "
-            "leave --by out or give your own name",
-        )
+        person(by, f"{option} NAME")  # a machine's name is nobody's: IdentityError
+        if normalise(by) not in {normalise(me.name), normalise(me.login or me.name)}:
+            raise Refused(
+                f"{option} {by.strip()} is not who you are: you are {me.name} ({me.proof}); "
+                f"leave {option} out or give your own name; nothing was changed",
+            )
     me.require(role, action)
     return me
 
 
 def add_person(
-    engine: Engine, name: str, role: str, os_account: str | None, by: Identity, now: datetime
+    engine: Engine,
+    name: str,
+    role: str,
+    os_account: str | None,
+    by: Identity,
+    now: datetime,
+    db_role: str | None = None,
 ) -> str:
     """Register a person (admin only; the first person must be an admin)."""
     if role not in ROLES:
@@ -142,16 +176,25 @@ def add_person(
             select(PERSON.c.name).where(
                 (func.lower(PERSON.c.name) == label.casefold())
                 | ((PERSON.c.os_user == os_account) if os_account else False)
+                | ((PERSON.c.db_role == db_role) if db_role else False)
             )
         ).first()
         if clash is not None:
-            raise ValueError(f"{clash.name} is already registered (same name or OS user)")
+            raise ValueError(f"{clash.name} is already registered (same name or login)")
         conn.execute(
             insert(PERSON).values(
-                name=label, os_user=os_account, role=role, created_at=now, created_by=by.name
+                name=label,
+                os_user=os_account,
+                db_role=db_role,
+                role=role,
+                created_at=now,
+                created_by=by.name,
             )
         )
-    return f"added {label} ({role})" + (f", proven by OS user {os_account}" if os_account else "")
+    proofs = [f"OS user {os_account}"] * bool(os_account) + [f"database role {db_role}"] * bool(
+        db_role
+    )
+    return f"added {label} ({role})" + (f", proven by {' and '.join(proofs)}" if proofs else "")
 
 
 def set_role(engine: Engine, name: str, role: str, by: Identity) -> str:
@@ -174,6 +217,7 @@ def people(engine: Engine) -> list[dict[str, object]]:
         {
             "name": r.name,
             "os_user": r.os_user,
+            "db_role": r.db_role,
             "role": r.role,
             "disabled": r.disabled_at is not None,
         }

@@ -7,9 +7,9 @@ so an API change is always a visible change to the document ERP integrators read
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
+from mahnwerk import clock
 from mahnwerk.engine.db import make_engine
 
 
@@ -18,7 +18,7 @@ def document() -> dict[str, Any]:
 
     engine = make_engine("sqlite://")
     try:
-        return openapi_document(create_app(engine, lambda: datetime.now(UTC), background=False))
+        return openapi_document(create_app(engine, clock.now, background=False))
     finally:
         engine.dispose()
 

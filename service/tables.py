@@ -4,8 +4,9 @@ Data only, like `mahnwerk.engine.models` (which imports this module at its end, 
 the schema has one metadata and `tests/engine/test_models_db.py` checks these too).
 Migration `0011_service` creates them.
 
-* `person` — who may act: a name (the label written into the audit log), the
-  operating-system user that proves it on the command line, and one role.
+* `person` — who may act: a name (the label written into the audit log), the login
+  that proves it (the OS user on SQLite, the database role on PostgreSQL; migration
+  0018 added `db_role`), and one role.
 * `api_token` — tokens are stored only as SHA-256 hashes of 256 random bits; the
   token itself is shown once, when an admin creates it.
 * `idempotency_record` — the first answer to a POST with an `Idempotency-Key`.
@@ -26,9 +27,8 @@ from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from mahnwerk.engine.models import AwareDateTime, _default, one_of
+from mahnwerk.engine.roles import ROLES
 
-ROLES: Final = ("viewer", "operator", "approver", "manager", "admin")
-"""Ordered: each role may do everything the roles before it may."""
 DELIVERY_STATUSES: Final = ("pending", "delivered", "failed")
 
 
@@ -39,12 +39,15 @@ class Person(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("name"),
         UniqueConstraint("os_user"),
+        UniqueConstraint("db_role"),
         CheckConstraint(one_of("role", ROLES), name="role"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String)
     os_user: str | None = Field(default=None, sa_type=String)
+    db_role: str | None = Field(default=None, sa_type=String)
+    """PostgreSQL: the login role that proves this person (`session_user`)."""
     role: str = Field(sa_type=String)
     created_at: datetime = Field(sa_type=AwareDateTime)
     created_by: str = Field(sa_type=String)

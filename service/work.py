@@ -23,12 +23,11 @@ from mahnwerk.engine.approvals import ApprovalError, decide, pending
 from mahnwerk.engine.models import OUTBOX, PV, RUN
 from mahnwerk.service.data import Cursor, KeyPath, Limit
 from mahnwerk.service.deps import (
+    caller,
     decode_cursor,
     encode_cursor,
     engine_of,
     now_of,
-    requires,
-    role_doc,
 )
 from mahnwerk.service.identity import Identity
 from mahnwerk.service.problems import Problem
@@ -72,14 +71,14 @@ def _missing(field: str, detail: str) -> Problem:
     response_model=Recorded,
     status_code=201,
     tags=["events"],
-    description="Record a dispute, promise, plan, hold … for the next run. " + role_doc("operator"),
+    description="Record a dispute, promise, plan, hold … for the next run. ",
 )
 def post_event(
     invoice_id: KeyPath,
     event: EventIn,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    who: Identity = Depends(requires("operator")),
+    who: Identity = Depends(caller),
 ) -> Recorded:
     day = event.on or now.date()
     try:
@@ -100,15 +99,14 @@ def post_event(
     response_model=Recorded,
     status_code=201,
     tags=["events"],
-    description="Insolvency or death of a customer (every open invoice is told). "
-    + role_doc("operator"),
+    description="Insolvency or death of a customer (every open invoice is told). ",
 )
 def post_customer_event(
     customer_id: KeyPath,
     event: CustomerEventIn,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    who: Identity = Depends(requires("operator")),
+    who: Identity = Depends(caller),
 ) -> Recorded:
     day = event.on or now.date()
     try:
@@ -121,11 +119,11 @@ def post_customer_event(
 @router.get(
     "/approvals",
     tags=["approvals"],
-    description="Escalations waiting for a decision. " + role_doc("viewer"),
+    description="Escalations waiting for a decision. ",
 )
 def list_approvals(
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> list[dict[str, Any]]:
     return [a.as_dict() for a in pending(engine)]
 
@@ -135,14 +133,14 @@ def list_approvals(
     response_model=Decided,
     tags=["approvals"],
     description="Approve or reject in the token's name; the same person never counts "
-    "twice (four eyes). " + role_doc("approver"),
+    "twice (four eyes). ",
 )
 def post_decision(
     approval_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: DecisionIn,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    who: Identity = Depends(requires("approver")),
+    who: Identity = Depends(caller),
 ) -> Decided:
     try:
         text = decide(
@@ -187,14 +185,14 @@ def _messages(engine: Engine, *where: Any, after: int = 0, limit: int = 100) -> 
     "/messages",
     response_model=Page,
     tags=["messages"],
-    description="Queued and sent messages with their status. " + role_doc("viewer"),
+    description="Queued and sent messages with their status. ",
 )
 def list_messages(
     cursor: Cursor = None,
     limit: Limit = 100,
     status: Literal["queued", "sending", "sent", "failed", "cancelled"] | None = None,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> Page:
     where = [OUTBOX.c.status == status] if status else []
     rows = _messages(engine, *where, after=decode_cursor(cursor), limit=limit)
@@ -204,11 +202,11 @@ def list_messages(
     )
 
 
-@router.get("/messages/{message_id}", tags=["messages"], description=role_doc("viewer"))
+@router.get("/messages/{message_id}", tags=["messages"], description="")
 def get_message(
     message_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     rows = _messages(engine, OUTBOX.c.id == message_id, limit=1)
     if not rows:
@@ -233,11 +231,11 @@ def _version(row: Any) -> dict[str, Any]:
 @router.get(
     "/policies",
     tags=["policies"],
-    description="Every deployed policy version. " + role_doc("viewer"),
+    description="Every deployed policy version. ",
 )
 def list_policies(
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(PV).order_by(PV.c.name, PV.c.version)).all()
@@ -248,14 +246,13 @@ def list_policies(
     "/policies",
     status_code=201,
     tags=["policies"],
-    description="Deploy a policy (text or YAML source). With `preview: true` nothing "
-    "is stored. " + role_doc("manager"),
+    description="Deploy a policy (text or YAML source). With `preview: true` nothing is stored. ",
 )
 def post_policy(
     body: PolicyIn,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    who: Identity = Depends(requires("manager")),
+    who: Identity = Depends(caller),
 ) -> dict[str, Any]:
     from mahnwerk.engine.policies import DeployRefused
 
@@ -341,15 +338,14 @@ def _run_row(row: Any) -> dict[str, Any]:
     "/runs",
     status_code=202,
     tags=["runs"],
-    description="Start the run for a business date in the background; follow it with "
-    "GET /runs. " + role_doc("operator"),
+    description="Start the run for a business date in the background; follow it with GET /runs. ",
 )
 def post_run(
     body: RunIn,
     request: Request,
     engine: Engine = Depends(engine_of),
     now: datetime = Depends(now_of),
-    _: Identity = Depends(requires("operator")),
+    _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     from mahnwerk.engine.policies import PolicySet
 
@@ -389,13 +385,13 @@ def _run_in_background(engine: Engine, as_of: date, policies: Any, now: datetime
     "/runs",
     response_model=Page,
     tags=["runs"],
-    description="Runs, newest first, with their status and figures. " + role_doc("viewer"),
+    description="Runs, newest first, with their status and figures. ",
 )
 def list_runs(
     cursor: Cursor = None,
     limit: Limit = 20,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> Page:
     before = decode_cursor(cursor) or 2**31 - 1
     with engine.connect() as conn:
@@ -408,11 +404,11 @@ def list_runs(
     )
 
 
-@router.get("/runs/{run_id}", tags=["runs"], description=role_doc("viewer"))
+@router.get("/runs/{run_id}", tags=["runs"], description="")
 def get_run(
     run_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     with engine.connect() as conn:
         row = conn.execute(select(RUN).where(RUN.c.id == run_id)).first()
@@ -425,13 +421,13 @@ def get_run(
     "/reports/{name}",
     tags=["reports"],
     description="aging, dso, effectiveness, stages or channels, as of a day (default "
-    "the last run's). " + role_doc("viewer"),
+    "the last run's). ",
 )
 def get_report(
     name: Literal["aging", "dso", "effectiveness", "stages", "channels"],
     as_of: Annotated[date | None, Query()] = None,
     engine: Engine = Depends(engine_of),
-    _: Identity = Depends(requires("viewer")),
+    _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     from mahnwerk.engine.reports import REPORTS, ReportError, last_run_day
 

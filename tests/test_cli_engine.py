@@ -23,7 +23,7 @@ import mahnwerk.cli as cli
 from mahnwerk.cli import app
 from mahnwerk.engine.approvals import decide
 from mahnwerk.engine.db import make_engine
-from mahnwerk.service.identity import os_user
+from mahnwerk.service.identity import login
 
 RUNNER_POLICY = Path(__file__).parent / "engine" / "data" / "runner_policy.mahn"
 B2B_POLICY = """policy "cli-b2b" version 1 {
@@ -220,13 +220,14 @@ def test_invoices_before_the_first_run_then_a_run_twice_for_the_same_day(books: 
 
 def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     books("run", "--as-of", "2024-03-05")
-    out = books("event", "dispute", "RE-2024-0005", "--on", "2024-03-20", "--by", "anna").stdout
+    out = books("event", "dispute", "RE-2024-0005", "--on", "2024-03-20").stdout
     assert out.startswith("recorded dispute_opened for RE-2024-0005 on 2024-03-20")
     books("event", "promise", "RE-2024-0002", "--until", "2024-04-19", "--on", "2024-03-10")
     refused = books("event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25", code=1)
     assert "a payment dated 25.04.2024 is after today (05.03.2024)" in refused.stderr
-    out = books("event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25",
-                "--allow-future").stdout
+    out = books(
+        "event", "payment", "RE-2024-0004", "1.000,00", "--on", "2024-04-25", "--allow-future"
+    ).stdout
     assert out.startswith("recorded payment of 1000.00 on RE-2024-0004 (2024-04-25)")
 
     # The daily runs up to 1 June (a catch-up run moves an invoice one letter level only).
@@ -260,8 +261,8 @@ def test_events_payments_approvals_show_and_invoices(books: Mahnwerk):
     text = books("approvals", "list").stdout
     assert f"#{big['id']:<6} RE-2024-0004" in text and "needs 2" in text
 
-    # four eyes between proven identities: the OS user acts, `--by` may only name it
-    me = os_user()
+    # four eyes between proven identities: the login acts, `--by` may only name it
+    me = _login(books.db)
     forged = books("approvals", "approve", big["id"], "--by", "anna", code=1)
     assert f"--by anna is not who you are: you are {me}" in forged.stderr
     assert books.json("approvals", "list")[0]["approved_by"] == []
@@ -383,6 +384,15 @@ def test_a_catch_up_run_queues_no_reminder_for_an_invoice_paid_meanwhile(books: 
     assert data["messages"] == []
 
 
+def _login(db_url: str) -> str:
+    """Who the tests act as: the OS user on SQLite, the database login on PostgreSQL."""
+    engine = make_engine(db_url)
+    try:
+        return login(engine)[1]
+    finally:
+        engine.dispose()
+
+
 def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
     """D8: the proven person (the OS user) and any spelling of their name is one person
     (`Root`, with a zero-width space, full-width); `engine` and `dispatch` are nobody's
@@ -391,7 +401,7 @@ def test_four_eyes_count_people_not_spellings(books: Mahnwerk):
     books.today(date(2024, 6, 1))
     books.runs(date(2024, 3, 12), date(2024, 6, 1), every=7)
     big = next(a for a in books.json("approvals", "list") if a["required"] == 2)
-    me = os_user()
+    me = _login(books.db)
     books("approvals", "approve", big["id"], "--by", me)
     wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in me)
     for variant in (me.upper(), me[:1] + "\u200b" + me[1:], f" {me} ", wide):

@@ -29,7 +29,7 @@ def test_the_catalogue_names_every_rule_once_in_order() -> None:
     expected = (
         [f"A{i}" for i in range(1, 10)]
         + [f"B{i}" for i in range(1, 4)]
-        + [f"C{i}" for i in range(1, 8)]
+        + [f"C{i}" for i in range(1, 9)]
         + [f"D{i}" for i in range(1, 11)]
         + [f"E{i}" for i in range(1, 4)]
     )

@@ -63,12 +63,15 @@ class MahnwerkApp(App[None]):
         last_run: date | None = None,
         poll: float = POLL_SECONDS,
         four_eyes_above: Decimal = Decimal("500.00"),
+        role: str = "admin",
     ) -> None:
+        """`operator` and `role` are the proven identity (`mahnwerk tui` proves the login);
+        each screen action checks its role in `engine.roles.SCREEN_ACTIONS`."""
         super().__init__()
         # D8: the name every decision is written under; IdentityError (a ValueError) for
         # an empty, invisible or machine name
         operator = person(operator, "pass --operator NAME or set MAHNWERK_OPERATOR")
-        self.ctx = Context(engine, operator, today, clock, last_run, four_eyes_above)
+        self.ctx = Context(engine, operator, today, clock, last_run, four_eyes_above, role)
         registry.builtin()
         self.start = start
         self.poll = poll
@@ -111,6 +114,18 @@ class MahnwerkApp(App[None]):
         ):
             return False  # typing stays in the field; a dialog is answered first
         return True
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def, override]
+        """Every screen action checks the role `engine.roles.SCREEN_ACTIONS` gives it.
+
+        A refused action says which role it needs and does nothing; an action of a screen
+        that the table does not know is refused too (deny by default)."""
+        target, name, _ = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if isinstance(target, BookScreen) and not target.permits(name):
+            return True  # refused, and said so
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_find_customer(self) -> None:
         from mahnwerk.tui.customer import CustomerSearch

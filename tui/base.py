@@ -32,6 +32,8 @@ class Context:
     last_run: date | None = None
     four_eyes_above: Decimal = Decimal("500.00")
     """Write-offs of a larger balance need a second person (`--four-eyes-write-off`)."""
+    role: str = "admin"
+    """The proven operator's role; each screen action's role is in `engine.roles`."""
 
     def now(self) -> datetime:
         return self.clock()
@@ -74,6 +76,27 @@ class BookScreen(Screen):
 
     def reload(self) -> None:
         """Read the database again (override); keep the cursor where it was."""
+
+    def permits(self, action: str) -> bool:
+        """Whether the operator's role allows `action` of this screen (`engine.roles.
+        SCREEN_ACTIONS`, key "Screen.action"); if not, say which role it needs.
+
+        `MahnwerkApp.run_action` asks this before every key's action; a flow that one
+        key opens for several kinds of work (Today's Enter) asks it per kind."""
+        from mahnwerk.engine.roles import SCREEN_ACTIONS, may
+
+        key = f"{type(self).__name__}.{action}"
+        need = SCREEN_ACTIONS.get(key)
+        if need is not None and may(self.ctx.role, need):
+            return True
+        self.notify(
+            f"{key} needs the role {need or '(none declared)'}; you are {self.ctx.operator} "
+            f"with the role {self.ctx.role}. An admin can change it "
+            f"(mahnwerk users role NAME {need or 'ROLE'}).",
+            title="Not allowed",
+            severity="error",
+        )
+        return False
 
     async def ask(self, dialog: ModalScreen) -> Any:
         """Show a dialog and wait for its answer — unless one is already open.

@@ -196,14 +196,16 @@ class TodayScreen(BookScreen):
         if item is None or isinstance(self.app.screen, ModalScreen) or self.app.asking:
             return  # a dialog of this flow is open (or about to be): never a second one
         if item.kind == "call":
-            self.make_call(item)
+            if self.permits("call"):
+                self.make_call(item)
         elif item.kind == "approval":
             self.app.action_goto("approvals")
             self.app.call_after_refresh(self._select_approval, item.ref)
         elif item.kind == "bank":
             self.app.action_goto("bank")
         elif item.kind == "write_off":
-            self.decide_write_off(item)
+            if self.permits("decide_write_off"):
+                self.decide_write_off(item)
         else:
             from mahnwerk.tui.invoice import InvoiceScreen
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
+from mahnwerk import clock
 from mahnwerk.engine.accounting.accounts import DatevSettings
 from mahnwerk.engine.accounting.datev import Booking, Header, booking_batch
 from mahnwerk.engine.models import Customer, DatevBooking, DatevExport, Invoice, Ledger
@@ -99,7 +100,7 @@ def export_datev(
     now: datetime | None = None,
 ) -> ExportResult:
     """Write the period's unexported bookings to `out` and record the batch."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     year = settings.fiscal_year_of(period_from)
     if period_to < period_from or settings.fiscal_year_of(period_to) != year:
         raise ExportRefused(

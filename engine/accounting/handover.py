@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from mahnwerk import clock
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.models import (
     Customer,
@@ -209,7 +210,7 @@ def write_handover(engine: Engine, settings: Settings, out: Path, agency: str | 
     if not records:
         return result
     out.mkdir(parents=True, exist_ok=True)
-    stamp = (now or datetime.now()).strftime("%Y%m%d")
+    stamp = (now or clock.now()).strftime("%Y%m%d")
     stem = f"{_slug(agency or 'inkasso')}-{stamp}"
     files = {
         out / f"{stem}.json": json.dumps(records, ensure_ascii=False, indent=2).encode(),

@@ -19,11 +19,12 @@ except the name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from mahnwerk import clock
 from mahnwerk.engine.importer import (
     _CHECKS,
     ColumnSpec,
@@ -80,7 +81,7 @@ def _is_credit(row: Row) -> bool:
 def import_opos(engine: Engine, path: Path, customer_type: str | None = None,
                 now: datetime | None = None) -> OposResult:
     """Import the open items of `path` whole, or raise `ImportFailed` and write nothing."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     opos = read_table(path, "opos", str(path), columns=OPOS_COLUMNS)
     result = OposResult()
     debits = []

@@ -4,9 +4,12 @@ The order is the order a bookkeeper works in:
 
 1. **Reference.**  Invoice numbers found in the remittance text (and end-to-end id) are
    the debtor's own designation (§ 366 Abs. 1 BGB): the money goes to those invoices.
-   Several numbers are a combined payment: each invoice, in due-date order, gets up to
-   its open balance; a shortfall leaves the last ones partly open, an excess stays on the
-   last one (the engine turns it into the customer's credit) and is noted.  Because
+   Several numbers are a combined payment; when it does not cover them all, the debtor
+   said which debts but not in which order, so the law's order applies among them
+   (§ 366 Abs. 2, `allocation.allocate_366`): the ones due on the day of the credit
+   first, then the older, and invoices that tie share the money in proportion to what
+   each owes.  An excess stays on the one paid last (the engine turns it into the
+   customer's credit) and is noted.  Because
    invoice numbers are dense, a number is doubted when the amount fits none of the named
    invoices and the payer is evidently somebody else (`_plausible`): one wrong digit
    names another customer's real invoice.  Money from an account known to belong to one
@@ -14,13 +17,14 @@ The order is the order a bookkeeper works in:
 2. **Payer and amount.**  Without a number, the payer is recognised by a known IBAN, by
    name, or by a customer number in the text; then a *unique* open invoice of that payer
    whose balance (or principal, or the amount less one of its Skonto tiers or offered
-   discounts) is exactly the amount is paid; the total of all the
-   payer's open invoices pays all of them; a payer with a single open invoice who pays
-   less has paid part of it.  A number one typo away from an invoice counts when payer
-   or amount confirm it.
+   discounts) is exactly the amount is paid (paying exactly one invoice's amount designates
+   it); the total of all the payer's open invoices pays all of them; less than that total,
+   fitting no single invoice, is a payment without designation and pays the payer's
+   invoices in the order of § 366 Abs. 2 BGB, as above.  A number one typo away from an
+   invoice counts when payer or amount confirm it.
 3. **A person.**  Everything else — unknown payer, two invoices with the same amount,
-   an amount that fits nothing, a doubted number — is not guessed at: it waits in the queue with the
-   reason, and with the payer when one was recognised.
+   more than the payer owes, a doubted number — is not guessed at: it waits in the queue
+   with the reason, and with the payer when one was recognised.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from mahnwerk.engine.allocation import Balance, OpenClaim, allocate_366, order_366
 from mahnwerk.engine.bank.entries import BankEntry
 from mahnwerk.engine.bank.references import ReferenceIndex, compact
 
@@ -154,18 +159,31 @@ class Book:
         return next(iter(found)) if len(found) == 1 else None
 
 
-def designated(items: Sequence[OpenItem], amount: Decimal) -> list[Allocation]:
-    """§ 366 Abs. 1: the named invoices, in due-date order, each up to its open balance."""
-    ordered = sorted(items, key=lambda i: (i.due_date, i.id))
-    rest = amount
-    out: list[Allocation] = []
-    for n, item in enumerate(ordered):
-        last = n == len(ordered) - 1
-        share = rest if last else min(rest, max(item.balance, ZERO))
-        if share > 0:
-            out.append(Allocation(item.id, item.number, item.customer_id, share))
-        rest -= share
-    return out
+def designated(items: Sequence[OpenItem], amount: Decimal, paid_on: date) -> list[Allocation]:
+    """§ 366 BGB: `amount` over `items`, in the order the law pays them.
+
+    The items are the debts the debtor named (§ 366 Abs. 1), or all their open invoices when
+    they named none (Abs. 2); either way the money the items cannot all take is shared by
+    `allocation.allocate_366`: due on `paid_on` first, then the older due date, ties in
+    proportion to what each owes.  We know nothing of security or burden (every invoice
+    bears the same statutory rate), so those tie.  Each share is later split by § 367
+    (costs, interest, principal) by the engine's step.  An excess over everything open
+    stays on the invoice paid last, where the engine turns it into the customer's credit.
+    """
+    claims = [
+        OpenClaim(str(i.id), i.due_date, Balance(principal=max(i.balance, ZERO))) for i in items
+    ]
+    split = allocate_366(amount, claims, paid_on)
+    by_id = {str(i.id): i for i in items}
+    ranked = [by_id[c.id] for c in order_366(claims, paid_on)]
+    shares = {claim_id: a.paid.total for claim_id, a in split.allocations}
+    if split.excess > 0:
+        shares[str(ranked[-1].id)] += split.excess
+    return [
+        Allocation(i.id, i.number, i.customer_id, shares[str(i.id)])
+        for i in ranked
+        if shares[str(i.id)] > 0
+    ]
 
 
 def describe(items: Sequence[OpenItem], allocations: Sequence[Allocation], amount: Decimal) -> str:
@@ -210,7 +228,7 @@ def match(entry: BankEntry, book: Book) -> Decision:
     ]
     if len(confirmed) == 1:
         item = confirmed[0]
-        allocations = designated([item], entry.amount)
+        allocations = designated([item], entry.amount, paid_on(entry))
         why = "payer" if item.customer_id == payer else "amount"
         return Decision(
             tuple(allocations),
@@ -280,8 +298,13 @@ def _plausible(
     )
 
 
+def paid_on(entry: BankEntry) -> date:
+    """The day the money was credited: what "due" is judged by (§ 366 Abs. 2)."""
+    return entry.value_date or entry.booked_on
+
+
 def _designation(entry: BankEntry, items: list[OpenItem]) -> Decision:
-    allocations = designated(items, entry.amount)
+    allocations = designated(items, entry.amount, paid_on(entry))
     note = describe(items, allocations, entry.amount)
     if len(items) > 1:
         note = f"combined payment ({len(items)} invoices named): {note}"
@@ -314,7 +337,7 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
     for field_ in ("balance", "principal", "amount", "discounted"):
         exact = [i for i in items if _is(getattr(i, field_), amount)]
         if len(exact) == 1:
-            allocations = designated(exact, amount)
+            allocations = designated(exact, amount, paid_on(entry))
             return Decision(
                 tuple(allocations),
                 "amount",
@@ -330,7 +353,7 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
             )
     total = sum((i.balance for i in items), ZERO)
     if len(items) > 1 and amount == total:
-        allocations = designated(items, amount)
+        allocations = designated(items, amount, paid_on(entry))
         return Decision(
             tuple(allocations),
             "amount",
@@ -338,11 +361,21 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
             payer,
         )
     if len(items) == 1 and amount < items[0].balance:
-        allocations = designated(items, amount)
+        allocations = designated(items, amount, paid_on(entry))
         return Decision(
             tuple(allocations),
             "amount",
             f"payer {label}; their only open invoice: " + describe(items, allocations, amount),
+            payer,
+        )
+    if len(items) > 1 and amount < total:
+        allocations = designated(items, amount, paid_on(entry))
+        return Decision(
+            tuple(allocations),
+            "amount",
+            f"payer {label}; no invoice named and none of exactly {_money(amount)}: shared by "
+            f"§ 366 Abs. 2 BGB (due first, then older, ties in proportion): "
+            + ", ".join(f"{a.number} {_money(a.amount)}" for a in allocations),
             payer,
         )
     listing = ", ".join(f"{i.number} {_money(i.balance)}" for i in items[:5]) or "none"
@@ -360,5 +393,6 @@ __all__ = [
     "Payer",
     "designated",
     "match",
+    "paid_on",
     "name_tokens",
 ]

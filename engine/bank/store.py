@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk import clock
 from mahnwerk.engine import lease
 from mahnwerk.engine.bank.entries import BankEntry, StatementError, read_statement
 from mahnwerk.engine.bank.matching import (
@@ -199,7 +200,7 @@ def import_statement(
     """Import one camt.053/054 or MT940 file whole, or raise `StatementError` and write nothing.
 
     Written under the book lease, like every import: never beside a run."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     entries = read_statement(path)
@@ -514,7 +515,7 @@ def assign(
     now: datetime,
     amounts: Sequence[Decimal] | None = None,
 ) -> list[Allocation]:
-    """Book a waiting credit to the invoices a person names (in due-date order, or `amounts`).
+    """Book a waiting credit to the invoices a person names (`amounts`, else § 366 BGB).
 
     Exactly one person can take an entry: the status changes from `unmatched` in the
     same statement that checks it, so a second, concurrent assignment fails cleanly.
@@ -558,7 +559,8 @@ def assign(
                 for i, a in zip(items, amounts, strict=True)
             ]
         else:
-            allocations = designated(items, amount)
+            when = r.value_date or r.booked_on
+            allocations = designated(items, amount, when)
         note = f"assigned by {actor}: " + describe(items, allocations, amount)
         taken = conn.execute(
             update(BANK_ENTRY)

@@ -94,7 +94,7 @@ class Creditor:
     postal_code: str
     city: str
     country: str
-    iban: str  # formatted in groups of four
+    iban: str  # formatted in groups of four; "" for a creditor paid only online
     bic: str
     bank: str
     email: str | None = None
@@ -273,7 +273,13 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
 
 def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) -> Settings:
     r = _Reader(data, file, env)
-    iban_text = r.text("creditor", "iban")
+    # A creditor paid only online (payment_link) may have no account to print: its letters
+    # then carry no bank line and no GiroCode.  Without either, a letter could not say how
+    # to pay, so the IBAN is required.
+    online_only = bool(r.text("creditor", "payment_link", required=False))
+    iban_text = r.text("creditor", "iban", required=not online_only)
+    if iban_text is None:
+        return _settings(r, file, data, env, None, "", "")
     try:
         iban = IBAN(iban_text)
     except SchwiftyException as exc:
@@ -300,15 +306,29 @@ def parse_settings(data: dict[str, Any], file: Path | str, env: dict[str, str]) 
             raise ConfigError(
                 file, "[creditor] bic", "missing and not derivable from the IBAN", 'add bic = "..."'
             )
-    bank = r.text("creditor", "bank", required=False) or (getattr(iban, "bank_name", None) or "")
+    return _settings(r, file, data, env, iban, str(bic), "")
+
+
+def _settings(
+    r: _Reader,
+    file: Path | str,
+    data: dict[str, Any],
+    env: dict[str, str],
+    iban: IBAN | None,
+    bic: str,
+    default_bank: str,
+) -> Settings:
+    """The rest of `parse_settings`, once the account (or its absence) is known."""
+    bank_name = getattr(iban, "bank_name", None) if iban is not None else None
+    bank = r.text("creditor", "bank", required=False) or bank_name or default_bank
     creditor = Creditor(
         name=r.text("creditor", "name"),
         street=r.text("creditor", "street"),
         postal_code=r.text("creditor", "postal_code"),
         city=r.text("creditor", "city"),
         country=r.text("creditor", "country", required=False) or "DE",
-        iban=iban.formatted,
-        bic=str(bic),
+        iban=iban.formatted if iban is not None else "",
+        bic=bic,
         bank=bank,
         email=r.text("creditor", "email", required=False),
         phone=r.text("creditor", "phone", required=False),

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl.ir import TERMINAL_NAMES
-from mahnwerk.engine.comms import formatting
+from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.legal import imprint_lines
 from mahnwerk.engine.models import CUST, DS, INV, LEDGER
@@ -227,10 +227,12 @@ def recipient(customer: CustomerFacts, language: str) -> Recipient:
 
 def payment_reference(customer: CustomerFacts, invoices: list[InvoiceFacts]) -> str:
     """SEPA remittance text (at most 140 characters): the invoice numbers, so the
-    bank import can match the payment (`engine/importer` reads numbers from it)."""
-    numbers = " ".join(i.number for i in invoices)
-    text = numbers if len(invoices) == 1 else f"Kd {customer.number} {numbers}"
-    return text[:140]
+    bank import can match the payment (`engine/bank/references.py` reads numbers from it).
+    Too many numbers for 140 characters: the first ones that fit, each whole — a number
+    cut in half names another invoice or none (the GiroCodes then carry one code per
+    group, `girocode.py`)."""
+    first = (girocode.groups(customer.number, [i.number for i in invoices]) or [[]])[0]
+    return girocode.remittance(customer.number, first)[: girocode.MAX_TEXT]
 
 
 def payment_date(letter_date: date, invoices: list[InvoiceFacts], days: int) -> date:
@@ -307,6 +309,14 @@ def build_context(
         "totals": totals,
         "reference": reference,
         "payment_link": link,
+        # the EPC QR codes `m.pay()` marks in letters and e-mails (girocode.py)
+        "girocodes": girocode.GiroCodes(
+            settings.creditor,
+            customer.number,
+            tuple((i.number, i.balance) for i in invoices),
+            tuple(i.currency for i in invoices),
+            totals["balance"],
+        ),
         "portal_link": portal_link,
         "state": state,
         "offers": parse_offers(offers or []),

@@ -69,7 +69,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -81,11 +81,13 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.engine.audit import seal
+from mahnwerk.engine.comms import girocode
 from mahnwerk.engine.comms.config import ConfigError, Settings
 from mahnwerk.engine.comms.context import (
     CustomerFacts,
     InvoiceFacts,
     build_context,
+    cost_words,
     load_customers,
     load_invoices,
 )
@@ -99,7 +101,8 @@ from mahnwerk.engine.comms.pdf import (
 )
 from mahnwerk.engine.comms.sms import SmsWebhook
 from mahnwerk.engine.comms.templates import Rendered, TemplateError, TemplateStore
-from mahnwerk.engine.models import DELIVERY, DELIVERY_ITEM, EVENT, INBOX, OUTBOX
+from mahnwerk.engine.models import DELIVERY, DELIVERY_ITEM, DS, EVENT, INBOX, INV, OUTBOX
+from mahnwerk.engine.residual import PARKED
 
 BERLIN = ZoneInfo("Europe/Berlin")
 _CHUNK = 500
@@ -410,7 +413,51 @@ def plan(
         )
         bundle.message_id = message_id_for((r.idempotency_key for r in members), domain)
         bundles.append(bundle)
+    add_residuals(conn, bundles, today)
     return Plan(bundles, cancel, len(rows))
+
+
+#: Messages that carry a customer's parked residuals: the regular written ones.
+_RESIDUAL_CHANNELS = ("letter", "email")
+
+
+def add_residuals(conn: Connection, bundles: list[Bundle], today: date) -> None:
+    """Issue 11: a residual the policy asks for `in next letter` rides along, once per
+    dispatch, in the customer's first letter or e-mail — listed with its amount and in the
+    total and payment reference — until it is paid.  The engine parked its invoice
+    (`residual.PARKED`), so it has no message of its own and never escalates."""
+    first: dict[int, Bundle] = {}
+    for bundle in bundles:
+        if bundle.channel in _RESIDUAL_CHANNELS:
+            first.setdefault(bundle.customer.id, bundle)
+    if not first:
+        return
+    parked: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(sorted(first)):
+        query = (
+            select(INV.c.customer_id, INV.c.id)
+            .join(DS, DS.c.invoice_id == INV.c.id)
+            .where(INV.c.customer_id.in_(chunk), DS.c.pause_reason == PARKED)
+            .order_by(INV.c.id)
+        )
+        for customer_id, invoice_id in conn.execute(query):
+            parked[customer_id].append(invoice_id)
+    for customer_id, ids in parked.items():
+        bundle = first[customer_id]
+        carried = {i.id for i in bundle.invoices}
+        facts = load_invoices(conn, set(ids) - carried, bundle.language)
+        riders = [_earlier(facts[i], today, bundle.language) for i in ids if i in facts]
+        bundle.invoices.extend(riders)
+
+
+def _earlier(invoice: InvoiceFacts, today: date, language: str) -> InvoiceFacts:
+    """A residual's costs were charged with earlier letters, and the letter says so."""
+    costs = tuple(
+        replace(c, label=label, reason=reason)
+        for c in invoice.costs
+        for label, reason in [cost_words(c.kind, c.booked_on, today, language)]
+    )
+    return replace(invoice, costs=costs)
 
 
 def _stopping_events(conn: Connection, ids: set[int], today: date) -> dict[int, str]:
@@ -914,13 +961,17 @@ class Dispatcher:
                 ctx["portal_link"],
             )
             attachments.append((f"{self._stem(bundle)}.pdf", letters_pdf([letter])))
+        html, inline = (
+            girocode.inline_images(r.html, self.settings.creditor) if r.html else (None, [])
+        )
         return build_email(
             sender=sender,
             to=to,
             to_name=ctx["recipient"].name,
             subject=r.subject,
             text=r.text,
-            html=r.html,
+            html=html,
+            inline=inline,
             message_id=bundle.message_id,
             date=self._when(bundle),
             attachments=attachments,

@@ -164,10 +164,10 @@ def imprint_lines(creditor: Creditor, language: str) -> list[str]:
             legal.append(f"{words[key]}: {', '.join(people)}")
     if c.supervisory_board_chair:
         legal.append(f"{words['chair']}: {c.supervisory_board_chair}")
-    bank = f"{c.bank} · IBAN {c.iban} · BIC {c.bic}"
-    if c.vat_id:
-        bank += f" · {words['vat']} {c.vat_id}"
-    return [" · ".join(contact), *([" · ".join(legal)] if legal else []), bank]
+    # a creditor paid only online has no account to print (config.py)
+    account = [c.bank, f"IBAN {c.iban}", f"BIC {c.bic}"] if c.iban else []
+    bank = " · ".join(p for p in (*account, f"{words['vat']} {c.vat_id}" if c.vat_id else "") if p)
+    return [" · ".join(contact), *([" · ".join(legal)] if legal else []), *([bank] if bank else [])]
 
 
 def page_label(page: int, pages: int, language: str) -> str:

@@ -1,7 +1,8 @@
 """E-mail: building the MIME message and handing it to an SMTP server.
 
 The message is multipart/alternative (plain text first, then HTML, so every
-client shows something sensible), optionally with the letter's PDF attached;
+client shows something sensible; the HTML with its GiroCode image as a related part),
+optionally with the letter's PDF attached;
 its Message-ID is the one dispatch derived from the outbox rows' idempotency
 keys, so a message has the same identity however often it is attempted.
 
@@ -61,7 +62,10 @@ def build_email(
     message_id: str,
     date: datetime,
     attachments: list[tuple[str, bytes]] | None = None,
+    inline: list[tuple[str, bytes]] | None = None,
 ) -> EmailMessage:
+    """`inline`: (Content-ID, PNG) images the HTML shows as `cid:` (the GiroCode), sent as
+    multipart/related beside the HTML — not as attachments, and not fetched from anywhere."""
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = sender
     msg["To"] = formataddr((to_name, to))
@@ -71,6 +75,17 @@ def build_email(
     msg.set_content(text + "\n", charset="utf-8", cte="quoted-printable")
     if html:
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+        if inline:
+            html_part = msg.get_payload()[-1]
+            for cid, png in inline:
+                html_part.add_related(
+                    png,
+                    maintype="image",
+                    subtype="png",
+                    cid=f"<{cid}>",
+                    disposition="inline",
+                    filename="girocode.png",
+                )
     for filename, data in attachments or []:
         msg.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
     return msg

@@ -15,7 +15,13 @@ through a DL/C5/C6 window envelope and the folds land where they should:
   the top of the following ones — counted per letter, so a print batch of many
   letters numbers each letter on its own;
 * the closing ("Mit freundlichen Grüßen" and the name) never stands alone on a
-  page: if it and the paragraph before it do not fit, they move on together.
+  page: if it and the paragraph before it do not fit, they move on together;
+* the GiroCode (EPC QR code, `girocode.py`) of a letter that asks for money at the top
+  right of the first page, 23 mm square between letterhead and information block, with a
+  short caption beside it: a fixed place that never pushes a one-page letter onto a
+  second page and is not seen through the envelope window (E1).  A letter about so many
+  invoices that it needs several codes prints them in a row where the payment paragraph
+  asks for the money, each with its amount.
 
 The body is the template's HTML rendering (paragraphs, the invoice table,
 lists), drawn by fpdf2 with DejaVu Sans (shipped with matplotlib) so that
@@ -33,7 +39,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from mahnwerk.engine.comms import formatting
+from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.config import Creditor
 from mahnwerk.engine.comms.legal import imprint_lines, page_label
 
@@ -49,6 +55,27 @@ FOLLOW_PAGE_Y = 10.0  # "Seite 2 von 2" above the text of the following pages
 LINE_HEIGHT = 1.2
 #: paragraphs kept on one page at the end of a letter: the last one, greeting, name
 CLOSING_PARAGRAPHS = 3
+CODE_Y = 26.5  # the single GiroCode: below the letterhead, above the information block
+CODE_ROW_GAP = 4.0
+CODES_HERE = "<!--girocodes-->"  # where several codes go, in the body's HTML
+CAPTIONS = {
+    "de": (
+        "GiroCode",
+        "Mit Ihrer Banking-App scannen:",
+        "Betrag und Verwendungszweck",
+        "sind schon ausgefüllt.",
+        "Bitte je Code eine Überweisung; jeder nennt seine Rechnungen.",
+        "Code {n} von {of}",
+    ),
+    "en": (
+        "GiroCode",
+        "Scan with your banking app:",
+        "amount and reference",
+        "are filled in for you.",
+        "Please make one transfer per code; each names its invoices.",
+        "Code {n} of {of}",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +179,9 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.multi_cell(210 - RIGHT - INFO_X - 30, 4.5, value)
         y = max(y + 4.5, pdf.get_y())
     pdf.info_end = y  # where "Seite 1 von n" goes once the letter's length is known
+    html, codes = girocode.take_markers(letter.html, c, CODES_HERE)
+    if len(codes) == 1:
+        _single_code(pdf, codes[0], letter.language)
     if letter.portal_link:  # the personal page as a QR code, right of the page number
         from io import BytesIO
 
@@ -167,8 +197,14 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
     pdf.set_font("DejaVu", "", 10)
     # fpdf2 sets paragraphs and lists at 1.0 line height, where descenders touch the next
     # line; 1.25 reads like a typed letter (DIN 5008 sets 1.0–1.5 as the writer likes)
-    body = re.sub(r"<(p|ul|ol)([ >])", rf'<\1 line-height="{LINE_HEIGHT}"\2', letter.html)
+    body = re.sub(r"<(p|ul|ol)([ >])", rf'<\1 line-height="{LINE_HEIGHT}"\2', html)
     first = pdf.page_no()
+    if len(codes) > 1 and CODES_HERE in body:
+        before, body = body.split(CODES_HERE, 1)
+        # the paragraph asking for the money is open in `before`: close it, draw, go on
+        pdf.write_html(before + "</p>", font_family="DejaVu", table_line_separators=True)
+        _code_row(pdf, codes, letter.language)
+        body = "<p>" + body.replace(CODES_HERE, "")
     head, closing = _split_closing(body)
     pdf.write_html(head, font_family="DejaVu", table_line_separators=True)
     if closing:
@@ -176,6 +212,49 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
             pdf.add_page()
         pdf.write_html(closing, font_family="DejaVu", table_line_separators=True)
     _number_pages(pdf, first, pdf.page_no(), letter.language)
+
+
+def _code_image(pdf: _LetterPdf, transfer: girocode.Transfer, x: float, y: float) -> None:
+    from io import BytesIO
+
+    size = girocode.LETTER_SIZE_MM
+    pdf.image(BytesIO(transfer.png(scale=8)), x=x, y=y, w=size, h=size)
+
+
+def _single_code(pdf: _LetterPdf, transfer: girocode.Transfer, language: str) -> None:
+    """The letter's one code at the top right of the first page, its caption to the left."""
+    size = girocode.LETTER_SIZE_MM
+    x = 210 - RIGHT - size
+    _code_image(pdf, transfer, x, CODE_Y)
+    title, *lines = CAPTIONS.get(language, CAPTIONS["de"])[:4]
+    pdf.set_xy(INFO_X, CODE_Y + size / 2 - 6)
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.cell(x - INFO_X - 1, 3.5, title, align="R", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 7)
+    for line in lines:
+        pdf.cell(x - INFO_X - 1, 3.2, line, align="R", new_x="LEFT", new_y="NEXT")
+
+
+def _code_row(pdf: _LetterPdf, codes: list[girocode.Transfer], language: str) -> None:
+    """Several codes side by side (as many rows as needed), each with its number and amount."""
+    size = girocode.LETTER_SIZE_MM
+    words = CAPTIONS.get(language, CAPTIONS["de"])
+    per_row = int((210 - LEFT - RIGHT + CODE_ROW_GAP) // (size + CODE_ROW_GAP))
+    pdf.set_font("DejaVu", "", 8)
+    pdf.multi_cell(0, 4, words[4], new_x="LMARGIN", new_y="NEXT")
+    for start in range(0, len(codes), per_row):
+        if pdf.will_page_break(size + 9):
+            pdf.add_page()
+        top = pdf.get_y() + 1
+        for n, transfer in enumerate(codes[start : start + per_row], start + 1):
+            x = LEFT + (n - start - 1) * (size + CODE_ROW_GAP)
+            _code_image(pdf, transfer, x, top)
+            pdf.set_xy(x, top + size)
+            label = words[5].format(n=n, of=len(codes))
+            pdf.cell(size, 3.5, label, align="C", new_x="LEFT", new_y="NEXT")
+            pdf.cell(size, 3.5, formatting.money(transfer.amount, language), align="C")
+        pdf.set_xy(LEFT, top + size + 8)
+    pdf.set_font("DejaVu", "", 10)
 
 
 def _split_closing(body: str) -> tuple[str, str]:

@@ -33,13 +33,14 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from mahnwerk import clock
 from mahnwerk.engine.einvoice.document import DocumentKind, EDocument, EInvoiceError
 from mahnwerk.engine.einvoice.xml import MAX_XML_BYTES, read_xml
 from mahnwerk.engine.importer import BERLIN, ImportFailed, RowError
@@ -415,7 +416,7 @@ def import_einvoices(
     now: datetime | None = None,
 ) -> EImportResult:
     """Import the e-invoices in `paths` whole, or raise `ImportFailed` and write nothing."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     files = files_in(paths)
     if not files:
         raise ImportFailed(", ".join(map(str, paths)), [RowError(

@@ -16,7 +16,7 @@ from typing import Any
 
 from mahnwerk.dsl import ir, statute
 from mahnwerk.dsl.compile import Rule
-from mahnwerk.engine import fees, law, segment_moves, skonto
+from mahnwerk.engine import fees, law, residual, segment_moves, skonto
 from mahnwerk.engine.state import ZERO, ApprovalRequest, Charge, Message, Task, Transition, cents
 from mahnwerk.engine.step.court import Move, moved
 from mahnwerk.engine.step.facts import where
@@ -44,6 +44,8 @@ class Actions(Timing):
         """Take `rule` on `day` if its guard holds; False if it is blocked."""
         if not self.holds(rule.guard, day):
             return False
+        if self.settle_residual(day):
+            return True
         minimum = self.policy.limits.minimum_balance
         balance = self.r.balance + self.unbooked_interest(day)
         if minimum is not None and balance < minimum.amount and self.r.written_reminders >= 1:
@@ -76,10 +78,40 @@ class Actions(Timing):
             return True
         return self.enter(rule.target, day, rule, f"{describe(rule)}")
 
-    def enter(self, target: str, day: date, rule: Rule | None, why: str) -> bool:
-        """Move into `target` on `day` and carry out its entry actions."""
+    def settle_residual(self, day: date) -> bool:
+        """Issue 11: cents left after the invoice's amount was paid never escalate.
+
+        Asked before every step the ladder would take: within the policy's tolerance
+        (`engine/residual.py`) the residual is written off and the invoice is paid, or it is
+        parked, to be asked for in the customer's next letter.  True: the step is replaced.
+        """
+        found = residual.residual(
+            self.r, self.unbooked_interest(day), self.policy.limits, self.inv.currency
+        )
+        if found is None:
+            return False
+        if not found.written_off:
+            if self.r.pause_reason != residual.PARKED:
+                self.note(day, found.reason(), found.at)
+                self.r = self.r.evolve(pause_reason=residual.PARKED, paused_until=None)
+            return True
+        self.book_interest(day, found.at)
+        amount = self.r.balance
+        note = "Ausbuchung Restbetrag (Zinsen, Kosten)"
+        self.actions.append(Charge("write_off", -amount, day, found.at, note=note))
+        self.r = self.r.evolve(principal_open=ZERO, fees_open=ZERO, interest_open=ZERO)
+        self.note(day, found.reason(), found.at)
+        why = f"paid; residual {amount} written off"
+        self.enter(ir.Terminal.PAID.value, day, None, why, at=found.at)
+        return True
+
+    def enter(
+        self, target: str, day: date, rule: Rule | None, why: str, at: str | None = None
+    ) -> bool:
+        """Move into `target` on `day` and carry out its entry actions (`at`: the line that
+        decided it, when that is no ladder rule)."""
         source = self.r.state
-        rule_at = where(rule.span) if rule else "engine"
+        rule_at = at or (where(rule.span) if rule else "engine")
         state = self.ladder_state(target)
         if state is not None and self.r.approved_target != target:
             needed = self.approvers_needed(state, day)

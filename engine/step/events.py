@@ -113,6 +113,7 @@ class Events(Actions):
             fees_open=r.fees_open - split.costs,
             interest_open=r.interest_open - split.interest,
             principal_open=r.principal_open - split.principal,
+            add_ons_paid=r.add_ons_paid + split.costs + split.interest,
             # A6: another principal from the day of the credit: a new run of periods
             interest_run_from=r.interest_run_from if split.principal == 0 else None,
         )

@@ -39,13 +39,12 @@ def test_import_list_assign_dismiss(db_url: str) -> None:
     assert "2 open invoices of exactly 45,00" in table
 
     braun, stranger, returned = (q["id"] for q in queue)
-    mahnwerk(db_url, "bank", "assign", braun, "R2026000105", code=1)  # who?
-    done = mahnwerk(db_url, "bank", "assign", braun, "R2026000105", "--by", "anna").output
+    done = mahnwerk(db_url, "bank", "assign", braun, "R2026000105").output
     assert f"bank entry {braun}: 45.00 to R2026000105" in done
-    refused = mahnwerk(db_url, "bank", "assign", returned, "R2026000107", "--by", "anna", code=1)
+    refused = mahnwerk(db_url, "bank", "assign", returned, "R2026000107", code=1)
     assert "not a payment" in refused.output
-    mahnwerk(db_url, "bank", "dismiss", returned, "--reason", "neu eingezogen", "--by", "anna")
-    mahnwerk(db_url, "bank", "assign", stranger, "R9999", "--by", "anna", code=1)
+    mahnwerk(db_url, "bank", "dismiss", returned, "--reason", "neu eingezogen")
+    mahnwerk(db_url, "bank", "assign", stranger, "R9999", code=1)
     left = json.loads(mahnwerk(db_url, "bank", "unmatched", "--json").output)
     assert [q["id"] for q in left] == [stranger]
 

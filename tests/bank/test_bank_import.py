@@ -228,9 +228,13 @@ def test_assign_with_amounts_must_add_up(book: Engine) -> None:
 def test_known_iban_and_rematch(book: Engine) -> None:
     import_statement(book, OWN, now=NOW)
     assert rematch(book, now=NOW) == 0
-    # Max Mustermann pays for Dieter Braun; once a person says so, 12.34 still fits nothing.
+    # Max Mustermann pays for Dieter Braun; once a person says so, his 12.34 names no invoice
+    # and fits none: a payment without designation, which § 366 Abs. 2 BGB puts on the
+    # invoice due first (R…105, due 20 Feb, before R…110, due 25 Feb).
     remember_account(book, "K2004", "DE02 7002 0270 0010 1086 69", now=NOW)
-    assert rematch(book, now=NOW) == 0
+    assert rematch(book, now=NOW) == 1
+    assert payments(book)["R2026000105"] == [Decimal("12.34")]
+    assert "R2026000110" not in payments(book)
     with book.connect() as conn:
         assert (
             conn.execute(

@@ -70,8 +70,68 @@ def test_combined_payment_pays_the_older_due_date_first() -> None:
 
 
 def test_overpayment_stays_on_the_last_named_invoice() -> None:
-    allocations = designated([item(1, 1, "10.00"), item(2, 1, "5.00")], D("20.00"))
-    assert [a.amount for a in allocations] == [D("10.00"), D("10.00")]
+    older = item(1, 1, "10.00", date(2026, 1, 15))
+    allocations = designated([item(2, 1, "5.00"), older], D("20.00"), date(2026, 3, 10))
+    assert [(a.number, a.amount) for a in allocations] == [
+        ("R2026000001", D("10.00")),
+        ("R2026000002", D("10.00")),
+    ]
+
+
+def test_a_credit_naming_two_invoices_of_one_day_pays_each_its_share() -> None:
+    # § 366 Abs. 2 BGB: 200.00 for "R2026000051 R2026000052", issued and due together over
+    # 300.00 and 100.00: neither is older, so each gets its proportion, 150.00 and 50.00.
+    # (Before, the lower number took all 200.00 and the other invoice got nothing.)
+    two = Book(
+        invoices={51: item(51, 5, "300.00"), 52: item(52, 5, "100.00")},
+        customers={5: Payer(5, "K5", "Klara Fischer")},
+    )
+    decision = match(credit("200.00", "R2026000051 R2026000052", "Klara Fischer"), two)
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R2026000051", D("150.00")),
+        ("R2026000052", D("50.00")),
+    ]
+    assert decision.method == "reference"
+    assert "combined payment (2 invoices named)" in decision.note
+
+
+def test_a_credit_naming_no_invoice_pays_the_payers_due_invoices_first_then_the_older() -> None:
+    # Known account of Otto Lang, three open invoices, 100.00 without a number and fitting
+    # none: the law decides (§ 366 Abs. 2 BGB).  R…61 (due 10 Jan) is paid in full, R…62
+    # (due 1 Feb) gets the rest, R…63 is not due on the day of the credit and gets nothing.
+    three = Book(
+        invoices={
+            63: item(63, 6, "200.00", date(2026, 4, 1)),
+            62: item(62, 6, "50.00", date(2026, 2, 1)),
+            61: item(61, 6, "80.00", date(2026, 1, 10)),
+        },
+        customers={6: Payer(6, "K6", "Otto Lang")},
+        accounts={"DE44500105175407324931": 6},
+    )
+    decision = match(credit("100.00", "Abschlag", "O. Lang", "DE44500105175407324931"), three)
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R2026000061", D("80.00")),
+        ("R2026000062", D("20.00")),
+    ]
+    assert decision.method == "amount" and decision.customer_id == 6
+    assert "§ 366 Abs. 2 BGB" in decision.note
+    assert "R2026000061 80,00, R2026000062 20,00" in decision.note
+
+
+def test_a_credit_above_everything_the_payer_owes_still_waits_for_a_person() -> None:
+    decision = match(credit("200.00", "", "", "DE02100500000054540402"), book())
+    assert not decision.allocations
+    assert "no open invoice fits 200,00" in decision.note
+
+
+def test_the_invoice_due_first_is_paid_first_even_when_named_last() -> None:
+    today = item(71, 7, "30.00", date(2026, 3, 10))
+    later = item(72, 7, "30.00", date(2026, 3, 11))
+    allocations = designated([later, today], D("40.00"), date(2026, 3, 10))
+    assert [(a.number, a.amount) for a in allocations] == [
+        ("R2026000071", D("30.00")),
+        ("R2026000072", D("10.00")),
+    ]
 
 
 def test_typo_naming_another_customers_invoice_is_doubted() -> None:

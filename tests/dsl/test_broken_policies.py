@@ -52,6 +52,7 @@ CODES_COVERED = {
     "E032",  # currency mismatch
     "E034",  # a discount offer that ends before its state is entered (issue 19)
     "E037",  # two guards on one state that can both hold, with no priority
+    "E038",  # a residual asked for in the next letter, but the policy sends none
     "L001",  # fee above the cap
     "L002",  # lump sum for consumers
     "L003",  # interest above the statutory rate
@@ -59,6 +60,7 @@ CODES_COVERED = {
     "L005",  # fee without a letter
     "L006",  # fee before the due date
     "L007",  # court / bureau / handover without approval
+    "L009",  # a residual tolerance above cents (issue 11)
 }
 
 

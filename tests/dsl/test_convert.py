@@ -307,6 +307,7 @@ def limits(draw) -> ir.Limits:
         fee_share=maybe(decimals),
         minimum_handover=maybe(money),
         payment_grace=maybe(days),
+        residual=maybe(st.builds(ir.Residual, money, st.sampled_from(list(ir.ResidualAction)))),
         skonto_tolerance=maybe(money),
         late_skonto_letter=maybe(typical_texts),
         late_skonto_write_off=maybe(money),

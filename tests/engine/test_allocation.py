@@ -153,3 +153,43 @@ def test_a_claim_due_on_the_payment_day_is_due_the_day_after_not_yet() -> None:
     # a day later both are due: the older one comes first
     later = allocate_366(D("100.00"), claims, date(2025, 6, 16))
     assert later.for_claim("not_yet").paid.total == D("100.00")
+
+
+def test_money_as_a_float_is_refused_naming_the_amount() -> None:
+    with pytest.raises(TypeError) as caught:
+        allocate_367(1.5, principal=D("2.00"))  # type: ignore[arg-type]
+    assert str(caught.value) == "payment must be a Decimal, not float"
+
+
+def test_a_negative_or_finer_than_cent_amount_is_refused_with_its_name_and_value() -> None:
+    with pytest.raises(ValueError) as caught:
+        allocate_367(D("1.00"), principal=D("-1.00"))
+    assert str(caught.value) == "principal must be a non-negative amount in cents, got -1.00"
+    with pytest.raises(ValueError) as caught:
+        allocate_366(D("1.005"), [claim("a", "2025-03-01", "2.00")], date(2025, 6, 15))
+    assert str(caught.value) == "payment must be a non-negative amount in cents, got 1.005"
+
+
+def test_the_same_invoice_twice_in_one_allocation_is_refused() -> None:
+    twice = [claim("R1", "2025-03-01", "10.00"), claim("R1", "2025-04-01", "20.00")]
+    with pytest.raises(ValueError) as caught:
+        allocate_366(D("5.00"), twice, date(2025, 6, 15))
+    assert str(caught.value) == "claim ids must be unique"
+
+
+def test_a_cent_that_cannot_be_shared_evenly_goes_to_the_first_named_of_equal_claims() -> None:
+    # three invoices of 1.00, due the same day, 0.02 paid: 0.0066… each; the two cents go
+    # to the first two in the order given, never both to one and never to the last
+    claims = [claim(c, "2025-03-01", "1.00") for c in ("R1", "R2", "R3")]
+    result = allocate_366(D("0.02"), claims, date(2025, 6, 15))
+    assert [result.for_claim(c).paid.total for c in ("R1", "R2", "R3")] == [
+        D("0.01"),
+        D("0.01"),
+        D("0.00"),
+    ]
+    # the larger remainder wins before the order: 0.05 over 1.00 and 2.00 is 0.0166… and
+    # 0.0333…; the cent left after 0.01 + 0.03 goes to R1, whose remainder 0.0066… is larger
+    # than R2's 0.0033…
+    uneven = [claim("R1", "2025-03-01", "1.00"), claim("R2", "2025-03-01", "2.00")]
+    result = allocate_366(D("0.05"), uneven, date(2025, 6, 15))
+    assert [result.for_claim(c).paid.total for c in ("R1", "R2")] == [D("0.02"), D("0.03")]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mahnwerk.dsl.expr import Duration
 from mahnwerk.dsl.ir import Channel, Limits, QuietHours
+from mahnwerk.engine.calendar import is_rest_day, next_allowed_contact
 from mahnwerk.engine.contacts import Contact, plan
 
 BERLIN = "Europe/Berlin"
@@ -84,3 +88,47 @@ def test_no_call_for_seven_days_after_a_conversation():
     # a letter is not a call: it may go
     slot = plan(date(2025, 9, 4), "letter", BERLIN, "DE", "BE", NO_LIMITS, taken)
     assert local(slot)[0] == date(2025, 9, 4)
+
+
+# ---------------------------------------------------------------------------
+# D1/D2 as a relation over random clocks and zones (issue 20)
+# ---------------------------------------------------------------------------
+
+ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
+         "Pacific/Chatham"]
+OPENS, CLOSES = time(8, 0), time(20, 0)
+
+
+def _allowed(local: datetime) -> bool:
+    """D1 and D2 for calls and SMS: Mon–Sat 08:00–20:00 local, no Sunday, no holiday (DE-BE)."""
+    return not is_rest_day(local.date(), "DE", "BE") and OPENS <= local.time() < CLOSES
+
+
+@given(
+    start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31),
+                       timezones=st.just(UTC)),
+    zone=st.sampled_from(ZONES),
+    channel=st.sampled_from(["call", "sms"]),
+)
+def test_a_call_or_sms_goes_at_the_first_allowed_moment_in_the_customers_zone(
+    start: datetime, zone: str, channel: str
+):
+    """Whatever the clock and zone: the moment chosen is allowed, not before the message was
+    due, and the first such moment — the due time itself if allowed, else 08:00 local on the
+    next day that is neither Sunday nor a holiday."""
+    tz = ZoneInfo(zone)
+    at = next_allowed_contact(start, channel, tz, "DE", "BE")
+    local_start, local_at = start.astimezone(tz), at.astimezone(tz)
+    assert at >= start and _allowed(local_at), (local_start, local_at)
+    if _allowed(local_start):
+        assert at == start
+        return
+    assert local_at.time() == OPENS
+    day = local_start.date()
+    if not is_rest_day(day, "DE", "BE") and local_start.time() < OPENS:
+        assert local_at.date() == day
+        return
+    day += timedelta(days=1)
+    while day < local_at.date():
+        assert is_rest_day(day, "DE", "BE"), (local_start, local_at, day)
+        day += timedelta(days=1)

@@ -286,7 +286,7 @@ def test_cli_import_events(db_url: str, data_dir: Path, tmp_path: Path) -> None:
         ok = runner.invoke(app, ["import", kind, str(data_dir / name), "--db", db_url])
         assert ok.exit_code == 0, ok.output
     good = write(tmp_path, GERMAN)
-    ok = runner.invoke(app, ["import", "events", str(good), "--db", db_url, "--by", "anna"])
+    ok = runner.invoke(app, ["import", "events", str(good), "--db", db_url])
     assert ok.exit_code == 0, ok.output
     assert f"{good}: events: 5 recorded, 1 payment(s), 0 already imported" in ok.stdout
     again = runner.invoke(app, ["import", "events", str(good), "--db", db_url])

@@ -20,6 +20,8 @@ from mahnwerk.engine.fees import (
     fee_headroom,
     fee_tables,
     lump_sum,
+    lump_sum_decision,
+    parse_fee_tables,
     rvg_one_fee,
 )
 
@@ -164,3 +166,104 @@ def test_both_packaged_tables_cover_the_same_brackets() -> None:
     assert (old.effective_from, new.effective_from) == (date(2021, 10, 1), date(2025, 6, 1))
     assert [v for v, _ in old.brackets] == [v for v, _ in new.brackets]
     assert all(o < n for (_, o), (_, n) in zip(old.brackets, new.brackets, strict=True))
+
+
+# ---------------------------------------------------------------------------
+# The reason a person reads (E3), one per branch, and the boundaries found by mutation
+# testing (issue 20)
+# ---------------------------------------------------------------------------
+
+FEE_OK = "letter fee after default: material costs (§§ 280, 286 BGB)"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "amount", "reason"),
+    [
+        ({"requested": D("0.00")}, "0.00", "no fee requested"),
+        ({"reminder_creates_default": True}, "0.00",
+         "the reminder that creates default is free (§ 286 Abs. 1 BGB)"),
+        ({"in_default": False}, "0.00",
+         "no default yet: no damages for default (§§ 280, 286 BGB)"),
+        ({"channel": Channel.EMAIL}, "0.00",
+         "email has no material costs: no fee (VIII ZR 95/18)"),
+        ({}, "1.00", FEE_OK),
+        ({"requested": D("2.51")}, "2.50",
+         f"{FEE_OK}; capped at 2.50 EUR for consumers (§ 309 Nr. 5 BGB)"),
+        ({"requested": D("3.00"), "principal": D("5.00")}, "1.50",
+         f"{FEE_OK}; capped at 2.50 EUR for consumers (§ 309 Nr. 5 BGB); "
+         "cut to stay within 30 % of the principal (D10)"),
+        # exactly the share that is left: charged in full, nothing was cut
+        ({"requested": D("0.50"), "principal": D("5.00"), "fees_so_far": D("1.00")}, "0.50",
+         FEE_OK),
+        ({"requested": D("2.00"), "consumer_cap": D("1.50")}, "1.50",
+         f"{FEE_OK}; capped at 1.50 EUR for consumers (§ 309 Nr. 5 BGB)"),
+    ],
+)
+def test_each_fee_decision_says_why_in_the_words_of_the_rule(
+    overrides: dict[str, object], amount: str, reason: str
+) -> None:
+    args: dict[str, object] = {
+        "requested": D("1.00"), "channel": Channel.LETTER, "reminder_creates_default": False,
+        "in_default": True, "consumer": True, "principal": D("100.00"),
+    }
+    decision = dunning_fee(**{**args, **overrides})  # type: ignore[arg-type]
+    assert (decision.amount, decision.reason) == (D(amount), reason)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "amount", "reason"),
+    [
+        ({"consumer": True}, "0.00", "no lump sum from a consumer (§ 288 Abs. 5 BGB)"),
+        ({"payment_for_goods_or_services": False}, "0.00",
+         "no lump sum: not payment for goods or services (§ 288 Abs. 5 BGB)"),
+        ({"in_default": False}, "0.00", "no lump sum before default (§ 288 Abs. 5 BGB)"),
+        ({"already_charged": True}, "0.00",
+         "the lump sum is due once per claim (§ 288 Abs. 5 BGB)"),
+        ({}, "40.00", "lump sum for default (§ 288 Abs. 5 BGB)"),
+    ],
+)
+def test_each_lump_sum_decision_says_why(kwargs: dict[str, bool], amount: str, reason: str):
+    """Without `payment_for_goods_or_services` the claim is one (the usual case): 40 EUR."""
+    args = {"consumer": False, "in_default": True, "already_charged": False, **kwargs}
+    decision = lump_sum_decision(**args)
+    assert (decision.amount, decision.reason) == (D(amount), reason)
+    assert isinstance(decision.amount, Decimal)
+    assert lump_sum(**args) == D(amount)
+
+
+TABLE_CSV = """# a comment line, then a blank one
+
+effective_from,value_up_to,fee_1_0,source
+2025-06-01,500,51.50,new
+2021-11-15,500,49.05,old
+2021-11-15,50,30.00,old
+"""
+
+
+def test_a_fee_table_file_is_read_sorted_by_date_and_bracket_comments_skipped() -> None:
+    old, new = parse_fee_tables(TABLE_CSV)
+    assert (old.effective_from, old.brackets) == (
+        date(2021, 11, 15), ((D(50), D("30.00")), (D(500), D("49.05"))),
+    )
+    assert (new.effective_from, new.brackets) == (date(2025, 6, 1), ((D(500), D("51.50")),))
+
+
+def test_collection_costs_use_the_table_they_are_given_and_round_a_half_cent_up() -> None:
+    """A 1.0 fee of 49.05 EUR at 0.9 is 44.145 EUR: 44.15 (§ 2 Abs. 2 RVG, half up)."""
+    tables = parse_fee_tables(TABLE_CSV)
+    costs = collection_costs(D("400.00"), date(2024, 1, 10), tables=tables)
+    assert (costs.claim_value, costs.table_from, costs.one_fee, costs.factor) == (
+        D("400.00"), date(2021, 11, 15), D("49.05"), D("0.9"),
+    )
+    assert (costs.fee, costs.expenses, costs.total) == (D("44.15"), D("8.83"), D("52.98"))
+    assert rvg_one_fee(D("400.00"), date(2025, 6, 1), tables) == D("51.50")
+    with pytest.raises(FeeTableError, match=r"above the last bracket \(500 EUR\)"):
+        rvg_one_fee(D("500.01"), date(2025, 6, 1), tables)
+
+
+@pytest.mark.parametrize("value", [D("0.00"), D("-1.00")])
+def test_a_claim_of_nothing_has_no_collection_fee(value: Decimal) -> None:
+    with pytest.raises(ValueError, match=f"claim value must be positive, got {value}"):
+        rvg_one_fee(value, date(2025, 6, 1))
+    assert rvg_one_fee(D("0.01"), date(2025, 6, 1)) == D("30.50")  # the first bracket
+    assert rvg_one_fee(D("1.00"), date(2025, 6, 1)) == D("30.50")

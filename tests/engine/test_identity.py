@@ -113,6 +113,17 @@ def _cli(db: str, *args: object, code: int = 0):
     return result
 
 
+def _login(db_url: str) -> str:
+    from mahnwerk.engine.db import make_engine
+    from mahnwerk.service.identity import login
+
+    engine = make_engine(db_url)
+    try:
+        return login(engine)[1]
+    finally:
+        engine.dispose()
+
+
 def test_bank_assign_and_dismiss_refuse_machine_names(db_url: str) -> None:
     import json
 
@@ -126,7 +137,8 @@ def test_bank_assign_and_dismiss_refuse_machine_names(db_url: str) -> None:
     assert "'Dispatch' is reserved for mahnwerk's own entries" in refused.output
     refused = _cli(db_url, "bank", "dismiss", returned, "--reason", "x", "--by", "engine", code=1)
     assert "reserved" in refused.output
-    done = _cli(db_url, "bank", "assign", braun, "R2026000105", "--by", " anna\u200b ").output
+    me = _login(db_url)  # the proven login, typed with a zero-width space and blanks
+    done = _cli(db_url, "bank", "assign", braun, "R2026000105", "--by", f" {me}\u200b ").output
     assert "45.00 to R2026000105" in done
     entry = json.loads(_cli(db_url, "bank", "unmatched", "--json").output)
     assert braun not in [q["id"] for q in entry]

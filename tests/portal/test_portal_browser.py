@@ -76,6 +76,20 @@ def submit(driver, button) -> str:
     return driver.find_element(By.TAG_NAME, "main").text
 
 
+def tabbed(driver, presses: int) -> list[str]:
+    """The accessible text of each element the Tab key focuses, in order."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    out = []
+    for _ in range(presses):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        el = driver.switch_to.active_element
+        text = " ".join((el.get_attribute("textContent") or "").split())
+        out.append(text or el.get_attribute("value") or el.get_attribute("id") or "")
+    return out
+
+
 def labelled(driver) -> list[str]:
     """Form controls a screen reader could not name (no <label for>, no aria-label)."""
     from selenium.webdriver.common.by import By
@@ -117,6 +131,12 @@ def test_a_customer_disputes_promises_and_agrees_instalments_in_a_browser(
     size(browser, "phone")
     browser.get(link)
     assert "Erika Mustermann" in browser.page_source and "John Smith" not in browser.page_source
+    # the keyboard alone: Tab reaches the skip link first, then every action on the page
+    reached = tabbed(browser, 60)
+    assert reached[0] == "Zum Inhalt springen"
+    for action in ("Widersprechen R-1", "Zahlung zusagen R-2", "Raten vereinbaren R-3",
+                   "Rechnungen auswählen und bezahlen", "Sagen Sie uns, warum"):  # fmt: skip
+        assert action in reached, reached
     # dispute R-1, by keyboard: the reason is a radio button, the text a textarea
     browser.find_element(By.CSS_SELECTOR, "a[href*='/dispute'][href*='invoice=R-1']").click()
     browser.find_element(By.ID, "r-not_received").click()

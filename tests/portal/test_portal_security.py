@@ -113,7 +113,7 @@ def test_a_revoked_link_is_refused(world: World) -> None:
         cid = conn.execute(select(CUST.c.id).where(CUST.c.external_id == "K-2")).scalar()
         made = links.create(conn, cid, "K-2", config, datetime(2026, 2, 8, tzinfo=UTC), "t")
     assert httpx.get(made.url(world.url)).status_code == 200
-    said = world.cli("portal", "revoke", made.id, "--by", "anna", "--db", world.db)
+    said = world.cli("portal", "revoke", made.id, "--db", world.db)  # as the login
     assert f"link {made.id} revoked" in said.output
     page = httpx.get(made.url(world.url))
     assert page.status_code == 410 and "gesperrt" in page.text and "R-9" not in page.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -96,3 +97,50 @@ def test_an_uploaded_document_is_kept_and_exported_with_the_customers_data(book)
     data = json.loads(out.output)
     uploads = [r for r in json.dumps(data) and data["other"].get("portal_upload", [])]
     assert uploads and base64.b64decode(uploads[0]["data"]) == PDF
+
+
+def test_erasing_a_customer_deletes_the_files_they_uploaded(book) -> None:
+    from sqlalchemy import func, select, update
+
+    from mahnwerk.engine.models import INV
+    from mahnwerk.portal.tables import PORTAL_UPLOAD
+
+    url, engine = book
+    config = Portal()
+    made = links.new_link(engine, "K-1", config, NOW, "t")
+    page = load_page(engine, made.customer_id)
+    with engine.begin() as conn:
+        nonce = issue_form(conn, made.id, NOW)
+    actions.dispute(engine, page, made, nonce, "R-1", "defect", "", actions.Upload(
+        "beleg.pdf", "application/pdf", PDF), None, date(2026, 2, 9), NOW, config)  # fmt: skip
+    with engine.begin() as conn:  # settled since: nothing is pursued any more
+        conn.execute(update(INV).where(INV.c.external_id == "R-1").values(closed_on=NOW.date()))
+        conn.execute(update(INV).where(INV.c.external_id == "R-1").values(intake_pending=False))
+    out = CliRunner().invoke(app, ["customer", "erase", "K-1", "--by", "anna.schulz", "--db", url])
+    assert out.exit_code == 0, out.output
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(PORTAL_UPLOAD)).scalar() == 0
+
+
+def test_skonto_still_applying_is_shown_with_what_to_pay(book, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.portal.web import create_portal
+
+    url, engine = book
+    (tmp_path / "s.csv").write_text(
+        "Rechnungsnummer;Kundennummer;Rechnungsdatum;Fälligkeit;Betrag;"
+        "Skonto 1 Tage;Skonto 1 Prozent\nR-5;K-1;01.02.2026;03.03.2026;1.000,00;14;2,00\n",
+        encoding="utf-8",
+    )
+    done = CliRunner().invoke(app, ["import", "invoices", str(tmp_path / "s.csv"), "--db", url])
+    assert done.exit_code == 0, done.output
+    made = links.new_link(engine, "K-1", Portal(), NOW, "t")
+    on_time = load_page(engine, made.customer_id, date(2026, 2, 9)).invoice("R-5")
+    assert [(t.last_day, t.pay) for t in on_time.terms] == [(date(2026, 2, 15), 980)]
+    assert load_page(engine, made.customer_id, date(2026, 2, 16)).invoice("R-5").terms == ()
+    client = TestClient(create_portal(engine, lambda: NOW, demo_settings()))
+    page = client.get(f"/{made.token}").text
+    said = re.sub(r"\s+", " ", page)  # babel puts a no-break space before the €
+    assert "Skonto: Bei Zahlung bis zum 15.02.2026 zahlen Sie nur 980,00 € (2 % weniger)" in said

@@ -62,28 +62,28 @@ def test_export_to_a_file_and_to_stdout(mw: Mahnwerk, tmp_path: Path):
 
 
 def test_an_unknown_customer_exits_1_with_a_hint(mw: Mahnwerk):
-    for argv in (("export", "K404"), ("erase", "K404", "--by", "dpo")):
+    for argv in (("export", "K404"), ("erase", "K404")):
         err = mw("customer", *argv, code=1).stderr
         assert "no customer 'K404'" in err and "(customer_id) of the import" in err
 
 
 def test_erase_is_refused_while_an_invoice_is_open_then_limited_then_anonymised(mw: Mahnwerk):
     mw.today(date(2016, 6, 1))
-    err = mw("customer", "erase", "K1", "--by", "dpo", code=1).stderr
+    err = mw("customer", "erase", "K1", code=1).stderr
     assert "R2 (" in err and "Art. 17(3)(e)" in err and "nothing changed" in err
-    mw("event", "write-off", "R2", "--on", "2016-06-01", "--by", "ben")
+    mw("event", "write-off", "R2", "--on", "2016-06-01")
     mw("run", "--as-of", "2016-06-02")
 
     mw.today(date(2026, 11, 23))
-    out = mw("customer", "erase", "K1", "--by", "dpo").stdout
+    out = mw("customer", "erase", "K1").stdout
     assert "email, phone" in out and "until 2026-12-31" in out and "from 2027-01-01" in out
     customer = json.loads(mw("customer", "export", "K1").stdout)["customer"]
     assert customer["email"] is None and customer["name"] == "Schmidt, Anna"
-    err = mw("customer", "erase", "K1", "--by", "dpo", "--as-of", "2027-01-01", code=1).stderr
+    err = mw("customer", "erase", "K1", "--as-of", "2027-01-01", code=1).stderr
     assert "in the future" in err
 
     mw.today(date(2027, 1, 1))
-    out = mw("customer", "erase", "K1", "--by", "dpo").stdout
+    out = mw("customer", "erase", "K1").stdout
     assert out.startswith("customer K1 anonymised:")
     text = mw("customer", "export", "K1").stdout
     assert "Schmidt" not in text and "Lindenstra" not in text and "anna.schmidt" not in text
@@ -91,11 +91,11 @@ def test_erase_is_refused_while_an_invoice_is_open_then_limited_then_anonymised(
 
 def test_a_customer_without_bookings_is_anonymised_at_once(mw: Mahnwerk):
     mw.today(date(2016, 6, 1))
-    out = mw("customer", "erase", "K3", "--by", "dpo").stdout
+    out = mw("customer", "erase", "K3").stdout
     assert "customer K3 anonymised" in out
-    assert "already anonymised" in mw("customer", "erase", "K3", "--by", "dpo").stdout
+    assert "already anonymised" in mw("customer", "erase", "K3").stdout
 
 
 def test_malformed_values_exit_2(mw: Mahnwerk):
-    err = mw("customer", "erase", "K1", "--by", "dpo", "--as-of", "1.1.2027", code=2).stderr
+    err = mw("customer", "erase", "K1", "--as-of", "1.1.2027", code=2).stderr
     assert "YYYY-MM-DD" in err

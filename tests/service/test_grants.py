@@ -1,33 +1,62 @@
-"""On PostgreSQL the roles are database grants: a direct SQL session is held to its role."""
+"""On PostgreSQL a person is the database role they log in as, and the roles are grants.
+
+Two real login roles (created here, dropped afterwards) approve one escalation that needs
+two people: each through `mahnwerk approvals approve` on a connection of their own login.
+The same login twice, or a forged `--by`, is refused; a direct SQL session of that login
+cannot write a decision in another's name, rewrite or delete the event log, or mint a token.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
 from mahnwerk.cli import app
 from mahnwerk.engine.db import init_db, make_engine
-from mahnwerk.service.identity import os_user
+from mahnwerk.engine.models import APPROVAL, DECISION
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_a_sql_session_can_do_only_what_its_role_may(db_url: str) -> None:
+def _mahnwerk(url: str, *args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(app, [*args, "--db", url], env={"MAHNWERK_OPERATOR": ""})
+    assert result.exit_code == code, (args, result.output)
+    return result.output
+
+
+@pytest.fixture
+def logins(db_url: str) -> Iterator[dict[str, str]]:
+    """Two login roles, anna and ben, each with the URL its connections use."""
     if not db_url.startswith("postgresql"):
-        pytest.skip("grants are PostgreSQL's")
-    init_db(db_url)
-    engine = make_engine(db_url)
+        pytest.skip("database logins and grants are PostgreSQL's")
+    tag = uuid.uuid4().hex[:8]
+    names = {"anna": f"mw_anna_{tag}", "ben": f"mw_ben_{tag}"}
+    owner = make_engine(db_url)
+    with owner.begin() as conn:
+        for login in names.values():
+            conn.execute(text(f"CREATE ROLE {login} LOGIN"))
+    urls = {
+        who: make_url(db_url).set(username=login).render_as_string(hide_password=False)
+        for who, login in names.items()
+    }
+    try:
+        yield {**{f"{who}_login": login for who, login in names.items()}, **urls}
+    finally:
+        with owner.begin() as conn:
+            for login in names.values():
+                conn.execute(text(f"DROP ROLE IF EXISTS {login}"))
+        owner.dispose()
+
+
+def _book(engine: Engine) -> int:
+    """One invoice whose escalation waits for two approvals."""
     with engine.begin() as conn:
-        for login in ("mw_test_vera", "mw_test_anna"):
-            conn.execute(text(
-                f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') "
-                f"THEN CREATE ROLE {login} LOGIN; END IF; END $$"
-            ))  # fmt: skip
         cid = conn.execute(text(
             "INSERT INTO customer (external_id, name, type) VALUES ('K1', 'A', 'B2B') RETURNING id"
         )).scalar_one()  # fmt: skip
@@ -35,41 +64,72 @@ def test_a_sql_session_can_do_only_what_its_role_may(db_url: str) -> None:
             "INSERT INTO invoice (external_id, customer_id, issue_date, due_date, amount) "
             "VALUES ('R1', :c, '2026-01-01', '2026-01-15', 10) RETURNING id"), {"c": cid}
         ).scalar_one()  # fmt: skip
-        aid = conn.execute(text(
-            "INSERT INTO approval (invoice_id, target_state, summary, rule, requested_on, amount)"
-            " VALUES (:i, 'gericht', 's', 'p:1', :d, 10) RETURNING id"),
+        return conn.execute(text(
+            "INSERT INTO approval (invoice_id, target_state, summary, rule, requested_on, amount,"
+            " required) VALUES (:i, 'gericht', 's', 'p:1', :d, 10, 2) RETURNING id"),
             {"i": iid, "d": date(2026, 2, 1)},
         ).scalar_one()  # fmt: skip
-    cli = CliRunner()
-    for args in (
-        ["users", "add", "chef", "--os-user", os_user(), "--role", "admin"],
-        ["users", "add", "vera", "--role", "viewer", "--db-role", "mw_test_vera"],
-        ["users", "add", "anna", "--role", "approver", "--db-role", "mw_test_anna"],
-    ):
-        result = cli.invoke(app, [*args, "--db", db_url])
-        assert result.exit_code == 0, result.output
 
-    def as_login(login: str, sql: str, **params: object) -> None:
-        with engine.connect() as conn:
-            conn.execute(text(f"SET SESSION AUTHORIZATION {login}"))
+
+def _decisions(engine: Engine, approval_id: int) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(DECISION.c.approver).where(DECISION.c.approval_id == approval_id)
+            ).scalars()
+        )
+
+
+def test_two_approvals_need_two_database_logins(db_url: str, logins: dict[str, str]) -> None:
+    init_db(db_url)
+    owner = make_engine(db_url)
+    aid = _book(owner)
+    with owner.connect() as conn:
+        me = conn.execute(text("SELECT session_user")).scalar_one()
+    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    refused = _mahnwerk(db_url, "users", "add", "x", "--role", "viewer", "--os-user", "x", code=2)
+    assert "not the OS user" in refused
+    for who in ("anna", "ben"):
+        out = _mahnwerk(db_url, "users", "add", who, "--role", "approver",
+                        "--db-role", logins[f"{who}_login"])  # fmt: skip
+        assert f"database role {logins[f'{who}_login']} is a member of mahnwerk_approver" in out
+
+    out = _mahnwerk(logins["anna"], "approvals", "approve", str(aid))
+    assert "anna approved (1 of 2)" in out
+    again = _mahnwerk(logins["anna"], "approvals", "approve", str(aid), code=1)
+    assert "a second approval must come from a different person" in again
+    forged = _mahnwerk(logins["anna"], "approvals", "approve", str(aid), "--by", "ben", code=1)
+    assert f"--by ben is not who you are: you are anna (database role {logins['anna_login']})" in (
+        forged
+    )
+    assert _decisions(owner, aid) == ["anna"]
+    out = _mahnwerk(logins["ben"], "approvals", "approve", str(aid))
+    assert "approved" in out
+    assert _decisions(owner, aid) == ["anna", "ben"]
+    with owner.connect() as conn:
+        assert conn.execute(select(APPROVAL.c.status).where(APPROVAL.c.id == aid)).scalar() == (
+            "approved"
+        )
+
+    # a direct SQL session of anna's login: only what her role may, only in her name
+    anna = make_engine(logins["anna"])
+
+    def as_anna(sql: str, **params: object) -> None:
+        with anna.connect() as conn:
             try:
                 conn.execute(text(sql), params)
             finally:
                 conn.rollback()
 
-    as_login("mw_test_vera", "SELECT count(*) FROM invoice")  # a viewer reads
-    with pytest.raises(ProgrammingError, match="permission denied"):
-        as_login("mw_test_vera", "UPDATE invoice SET amount = 1")
+    as_anna("SELECT count(*) FROM invoice")
     with pytest.raises(ProgrammingError, match="row-level security"):
-        as_login("mw_test_anna", "INSERT INTO approval_decision (approval_id, approver, decision,"
-                 " decided_at) VALUES (:a, 'ben', 'approve', :t)", a=aid, t=NOW)  # fmt: skip
-    as_login("mw_test_anna", "INSERT INTO approval_decision (approval_id, approver, decision,"
-             " decided_at) VALUES (:a, 'mw_test_anna', 'approve', :t)", a=aid, t=NOW)  # fmt: skip
-    with pytest.raises(ProgrammingError, match="permission denied"):
-        as_login(
-            "mw_test_anna",
-            "INSERT INTO api_token (name, acts_as, role, token_hash, "
-            "prefix, created_at, created_by) VALUES ('x','x','admin','h','p',:t,'x')",
-            t=NOW,
-        )
-    engine.dispose()
+        as_anna("INSERT INTO approval_decision (approval_id, approver, decision, decided_at)"
+                " VALUES (:a, 'ben', 'approve', :t)", a=aid, t=NOW)  # fmt: skip
+    for sql in ("UPDATE event SET message = 'nichts passiert'", "DELETE FROM event",
+                "UPDATE policy_version SET source = ''", "DELETE FROM approval_decision",
+                "INSERT INTO api_token (name, acts_as, role, token_hash, prefix, created_at, "
+                "created_by) VALUES ('x', 'x', 'admin', 'h', 'p', now(), 'x')"):  # fmt: skip
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            as_anna(sql)
+    anna.dispose()
+    owner.dispose()

@@ -403,12 +403,16 @@ def test_mahnwerk_tui_asks_who_is_working(book: Engine, db_url: str, monkeypatch
     from typer.testing import CliRunner
 
     from mahnwerk.cli import app
+    from mahnwerk.service.identity import login
 
     monkeypatch.delenv("MAHNWERK_OPERATOR", raising=False)
-    result = CliRunner().invoke(app, ["tui", "--db", db_url])
+    result = CliRunner().invoke(app, ["tui", "--db", db_url, "--operator", " \u200b "])
     assert result.exit_code == 2
-    assert "pass --operator NAME or set MAHNWERK_OPERATOR" in result.stderr
-    bad = CliRunner().invoke(app, ["tui", "--db", db_url, "--operator", "x", "--as-of", "3.6."])
+    assert "--operator NAME is only a label: leave it out to work as you" in result.stderr
+    forged = CliRunner().invoke(app, ["tui", "--db", db_url, "--operator", "x"])
+    assert forged.exit_code == 1 and "--operator x is not who you are" in forged.stderr
+    me = login(book)[1]
+    bad = CliRunner().invoke(app, ["tui", "--db", db_url, "--operator", me, "--as-of", "3.6."])
     assert bad.exit_code == 2 and "--as-of '3.6.' is not a date" in bad.stderr
 
 

@@ -1,11 +1,11 @@
 """The operator's whole Monday in a real terminal at 80×24 (tmux), checked in the database.
 
-Two operators, each in a tmux session of their own running the installed
-`mahnwerk tui`: carla works through Today — a call with its outcome, a promise for
-two invoices of one customer in German date format, an approval and a rejection,
-the release of the rejected invoice, a mistaken note and its undo — and after every
-step the test reads the database; dirk's screen shows the change without a key
-press (the app polls the database).
+Two sessions, each in a tmux window of its own running the installed
+`mahnwerk tui` as carla (the test's login, registered as carla): one works through
+Today — a call with its outcome, a promise for two invoices of one customer in German
+date format, an approval and a rejection, the release of the rejected invoice, a mistaken
+note and its undo — and after every step the test reads the database; the second session
+("dirk's screen") shows the change without a key press (the app polls the database).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 from test_tui_tmux import Terminal, mahnwerk_command, pytestmark  # noqa: F401  (skip rule)
-from tui_book import build_monday_book
+from tui_book import build_monday_book, register_me
 
 from mahnwerk.engine.models import APPROVAL, DECISION, EVENT, INBOX, INV, WORK_DONE
 
@@ -59,9 +59,10 @@ def until(check, timeout: float = 10.0):
 def test_an_operators_monday_in_tmux_at_80x24_with_a_second_operator(tmp_path: Path):
     db = tmp_path / "monday.db"
     engine = build_monday_book(f"sqlite:///{db}")
+    register_me(engine, "carla")  # the TUI acts as the proven login, never a typed name
     command = [mahnwerk_command(), "tui", "--db", str(db), "--as-of", "2024-06-03", "--operator"]
     carla = Terminal([*command, "carla"], size=(80, 24))
-    dirk = Terminal([*command, "dirk"], size=(80, 24))
+    dirk = Terminal([*command, "carla"], size=(80, 24))  # a second session, watching
     try:
         shown = seen(carla, "waiting: call 1")
         assert "Hanse Maschinenbau" in shown and "approve 10" in shown

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tui_book import build_book
+from tui_book import build_book, register_me
 
 from mahnwerk.engine.models import APPROVAL, DECISION, EVENT, INV
 
@@ -71,6 +71,7 @@ class Terminal:
 def test_approve_an_escalation_with_key_presses_in_tmux(tmp_path: Path):
     db = tmp_path / "book.db"
     engine = build_book(f"sqlite:///{db}")
+    register_me(engine, "carla")  # the TUI acts as the proven login, never a typed name
     term = Terminal(
         [mahnwerk_command(), "tui", "--db", str(db), "--operator", "carla", "--as-of",
          "2024-06-03"]

@@ -286,3 +286,11 @@ async def keys(pilot: Pilot, *presses: str) -> None:
 
 async def type_text(pilot: Pilot, text: str) -> None:
     await pilot.press(*(("space" if ch == " " else ch) for ch in text))
+
+
+def register_me(engine: Engine, name: str) -> None:
+    """The OS user running the tests is `name` (admin): `mahnwerk tui` works as the proven
+    login, so a test that wants to see `carla` on screen registers its login as carla."""
+    from mahnwerk.service.identity import Identity, add_person, os_user
+
+    add_person(engine, name, "admin", os_user(), Identity(os_user(), "admin", "test"), NOW)

@@ -1,0 +1,91 @@
+"""D3 over the database: which messages and conversations count for a customer (ContactBook).
+
+The batch loader reads a batch's recent contacts in one query per 900 customers; these tests
+pin down what it must count (this customer's queued and sent messages, their conversations)
+and what it must not (another customer's, cancelled ones).  Mutation testing (issue 20) found
+the loader untested by the contact rules' own tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import insert
+
+from mahnwerk.dsl.ir import Limits
+from mahnwerk.engine.contacts import ContactBook
+from mahnwerk.engine.models import CUST, INBOX, INV, OUTBOX
+
+MONDAY = date(2025, 9, 1)
+WEDNESDAY = MONDAY + timedelta(days=2)
+ZONE = "Europe/Berlin"
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(9), UTC)
+
+
+def _customers(conn, count: int) -> list[int]:
+    rows = [{"external_id": f"K{n}", "name": f"Kunde {n}", "type": "B2C"} for n in range(count)]
+    conn.execute(insert(CUST), rows)
+    return list(conn.execute(CUST.select().order_by(CUST.c.id)).scalars())
+
+
+def _letter(conn, customer: int, day: date, status: str = "sent") -> None:
+    conn.execute(insert(OUTBOX).values(
+        idempotency_key=uuid.uuid4().hex, customer_id=customer, channel="letter",
+        template="mahnung_1", language="de", status=status, not_before=_at(day),
+        created_at=_at(day),
+    ))
+
+
+def _conversation(conn, customer: int, day: date) -> None:
+    invoice = conn.execute(insert(INV).values(
+        external_id=f"R{customer}", customer_id=customer, issue_date=day - timedelta(days=30),
+        due_date=day - timedelta(days=16), amount="100.00",
+    )).inserted_primary_key[0]
+    conn.execute(insert(INBOX).values(
+        invoice_id=invoice, kind="conversation", occurred_on=day, recorded_at=_at(day),
+        actor="anna",
+    ))
+
+
+def _slot(book: ContactBook, customer: int, channel: str):
+    return book.plan(customer, WEDNESDAY, channel, ZONE, "DE", "BE", Limits())
+
+
+def test_only_this_customers_letters_use_up_the_weekly_reminder(engine):
+    """D3: one written reminder per 7 days per customer: another customer's letter and a
+    cancelled one do not count; this customer's letter of Monday moves Wednesday's to Monday."""
+    with engine.begin() as conn:
+        anna, ben = _customers(conn, 2)
+        _letter(conn, ben, MONDAY)
+        _letter(conn, anna, MONDAY, status="cancelled")
+        book = ContactBook(conn, [anna, ben], WEDNESDAY)
+    assert _slot(book, anna, "letter").at.date() == WEDNESDAY
+    assert _slot(book, ben, "letter").at.date() == MONDAY + timedelta(days=7)
+
+
+def test_only_this_customers_conversation_stops_calls_for_seven_days(engine):
+    with engine.begin() as conn:
+        anna, ben = _customers(conn, 2)
+        _conversation(conn, anna, MONDAY)
+        book = ContactBook(conn, [anna, ben], WEDNESDAY)
+    assert _slot(book, ben, "call").at.date() == WEDNESDAY
+    anna_call = _slot(book, anna, "call")
+    assert anna_call.at.date() == MONDAY + timedelta(days=7)
+    assert "after a conversation (D3)" in (anna_call.reason or "")
+
+
+def test_a_batch_of_two_thousand_customers_sees_the_letters_of_every_one(engine):
+    """Loaded 900 customers per query: the first, one at a chunk border and the last count."""
+    with engine.begin() as conn:
+        ids = _customers(conn, 2000)
+        marked = [ids[0], ids[899], ids[900], ids[1850], ids[-1]]
+        for customer in marked:
+            _letter(conn, customer, MONDAY)
+        book = ContactBook(conn, ids, WEDNESDAY)
+    for customer in marked:
+        assert _slot(book, customer, "letter").at.date() == MONDAY + timedelta(days=7)
+    assert _slot(book, ids[1], "letter").at.date() == WEDNESDAY
