@@ -205,6 +205,7 @@ SCREEN_ACTIONS: Final[dict[str, str]] = {
     "BankScreen.dismiss_entry": "operator",
     "RunScreen.run": "operator",
     "ApprovalsScreen.decide": "approver",
+    "PolicyScreen.deploy": "manager",  # as `policy deploy`: how dunning works
 }
 """Each TUI screen action (`Screen class.action`) → the role it needs."""
 
