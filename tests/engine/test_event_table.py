@@ -123,7 +123,7 @@ def test_a_callback_request_reaches_the_operators_today_with_its_note(tmp_path: 
     result = CliRunner().invoke(
         app,
         ["event", "callback", "RE-1", "--on", "2024-05-03", "--note", "bitte ab 14 Uhr",
-         "--by", "anna", "--db", url],
+         "--db", url],
     )  # fmt: skip
     assert result.exit_code == 0, result.stdout
     assert "recorded callback_requested for RE-1" in result.stdout
