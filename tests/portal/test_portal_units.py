@@ -116,7 +116,7 @@ def test_erasing_a_customer_deletes_the_files_they_uploaded(book) -> None:
     with engine.begin() as conn:  # settled since: nothing is pursued any more
         conn.execute(update(INV).where(INV.c.external_id == "R-1").values(closed_on=NOW.date()))
         conn.execute(update(INV).where(INV.c.external_id == "R-1").values(intake_pending=False))
-    out = CliRunner().invoke(app, ["customer", "erase", "K-1", "--by", "anna.schulz", "--db", url])
+    out = CliRunner().invoke(app, ["customer", "erase", "K-1", "--db", url])
     assert out.exit_code == 0, out.output
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(PORTAL_UPLOAD)).scalar() == 0

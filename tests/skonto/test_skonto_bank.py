@@ -65,7 +65,13 @@ def test_an_exact_balance_comes_before_a_skonto_reading_and_two_fits_wait_for_a_
     assert decision.allocations == () and "2 open invoices" in decision.note
 
 
-def test_without_skonto_terms_the_amount_fits_nothing():
+def test_without_skonto_terms_the_amount_is_no_skonto_reading_but_spread_by_366():
+    """Without terms, 1,176.00 is not R1 less 2 %: the known payer's credit names no invoice
+    and is less than they owe, so § 366 Abs. 2 spreads it (issue 11) — both invoices fall due
+    the same day, so in proportion — instead of paying R1 in full with a discount."""
     book = _book(_item(1, "1200.00"), _item(2, "500.00"))
     decision = match(_credit("1176.00"), replace(book))
-    assert decision.allocations == ()
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R1", D("830.12")),
+        ("R2", D("345.88")),
+    ]
