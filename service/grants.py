@@ -91,6 +91,9 @@ def apply_grants(engine: Engine) -> str:
         raise ValueError("database grants exist on PostgreSQL only; on SQLite the OS user "
                          "and the file's permissions are the boundary")  # fmt: skip
     with engine.begin() as conn:
+        # Roles are the cluster's, not the schema's: two processes creating or granting
+        # them at once fail with "tuple concurrently updated".  One at a time.
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('mahnwerk.grants'))"))
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         for statement in _statements(schema):
             conn.execute(text(statement))
