@@ -385,7 +385,10 @@ class Ledger(SQLModel, table=True):
     """One booking on an invoice: charges positive, payments and write-offs negative."""
 
     __tablename__ = "ledger"
-    __table_args__ = (CheckConstraint(one_of("kind", LEDGER_KINDS), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(one_of("kind", LEDGER_KINDS), name="kind"),
+        Index("ix_ledger_kind_booked_on", "kind", "booked_on"),  # the dashboard's week
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
@@ -499,6 +502,7 @@ EXPERIMENT = Experiment.__table__
 ASSIGNMENT = ExperimentAssignment.__table__
 
 # The service's tables (people, tokens, webhooks, schedule) share this metadata.
-# The customer portal's tables (links, form tokens, uploads, visits) too.
+# The customer portal's tables (links, form tokens, uploads, visits) too, and the book summary.
+from mahnwerk.engine import summary_tables as _summary_tables  # noqa: E402, F401
 from mahnwerk.portal import tables as _portal_tables  # noqa: E402, F401
 from mahnwerk.service import tables as _service_tables  # noqa: E402, F401
