@@ -42,6 +42,7 @@ MODULES = [
     "mahnwerk.engine.event_import",
     "mahnwerk.engine.policies",
     "mahnwerk.engine.privacy",
+    "mahnwerk.engine.privacy_rules",
     "mahnwerk.engine.queries",
     "mahnwerk.engine.rates",
     "mahnwerk.engine.reports",
