@@ -8,11 +8,13 @@ the loader untested by the contact rules' own tests.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert
 
+from mahnwerk.dsl.expr import Duration
 from mahnwerk.dsl.ir import Limits
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import CUST, INBOX, INV, OUTBOX
@@ -32,11 +34,14 @@ def _customers(conn, count: int) -> list[int]:
     return list(conn.execute(CUST.select().order_by(CUST.c.id)).scalars())
 
 
-def _letter(conn, customer: int, day: date, status: str = "sent") -> None:
+def _letter(
+    conn, customer: int, day: date, status: str = "sent", payload: str = "{}",
+    at: datetime | None = None,
+) -> None:
     conn.execute(insert(OUTBOX).values(
         idempotency_key=uuid.uuid4().hex, customer_id=customer, channel="letter",
-        template="mahnung_1", language="de", status=status, not_before=_at(day),
-        created_at=_at(day),
+        template="mahnung_1", language="de", status=status, not_before=at or _at(day),
+        created_at=at or _at(day), payload=payload,
     ))
 
 
@@ -89,3 +94,48 @@ def test_a_batch_of_two_thousand_customers_sees_the_letters_of_every_one(engine)
     for customer in marked:
         assert _slot(book, customer, "letter").at.date() == MONDAY + timedelta(days=7)
     assert _slot(book, ids[1], "letter").at.date() == WEDNESDAY
+
+
+def test_a_queued_note_before_the_due_date_does_not_use_up_the_weekly_reminder(engine):
+    """D3 is about dunning: Monday's queued 'payment due soon' letter (its payload carries
+    the due date) leaves Wednesday free for a reminder; Monday's reminder does not."""
+    with engine.begin() as conn:
+        anna, ben = _customers(conn, 2)
+        _letter(conn, anna, MONDAY, status="queued",
+                payload=json.dumps({"before_due": "2025-09-05"}))
+        _letter(conn, ben, MONDAY, status="queued", payload=json.dumps({"amount": "5.00"}))
+        book = ContactBook(conn, [anna, ben], WEDNESDAY)
+    assert _slot(book, anna, "letter").at.date() == WEDNESDAY
+    assert _slot(book, ben, "letter").at.date() == MONDAY + timedelta(days=7)
+
+
+def test_a_letter_counts_on_the_customers_local_day(engine):
+    """Contacts are stored in UTC: a letter queued for Monday 23:30 UTC is Tuesday in Berlin,
+    so a Wednesday reminder waits until the next Tuesday, not Monday."""
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        _letter(conn, anna, MONDAY, at=datetime.combine(MONDAY, time(23, 30), UTC))
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    assert _slot(book, anna, "letter").at.date() == MONDAY + timedelta(days=8)
+
+
+def test_a_withdrawn_note_frees_the_day_it_held(engine):
+    """A note before the due date that cannot go out in time is withdrawn: under
+    `at most 1 contacts per 7 days` it held Wednesday and pushed an SMS to the next week;
+    withdrawn, a call may take Wednesday."""
+    limits = Limits(max_contacts=1, contact_window=Duration(7))
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    note = book.plan(anna, WEDNESDAY, "email", ZONE, "DE", "BE", limits, dunning=False)
+    assert note.at.date() == WEDNESDAY
+    held = book.plan(anna, WEDNESDAY, "sms", ZONE, "DE", "BE", limits)
+    assert held.at.date() == WEDNESDAY + timedelta(days=7)
+    book.withdraw(anna, "email", WEDNESDAY)
+    book.withdraw(anna, "email", WEDNESDAY)  # twice, or one never planned: nothing happens
+    freed = book.plan(anna, WEDNESDAY, "call", ZONE, "DE", "BE", limits)
+    assert freed.at.date() == WEDNESDAY and freed.reason is None
+    # the call holds Wednesday now: another SMS joins the one of next Wednesday
+    assert book.plan(anna, WEDNESDAY, "sms", ZONE, "DE", "BE", limits).at.date() == (
+        WEDNESDAY + timedelta(days=7)
+    )
