@@ -183,3 +183,129 @@ def test_after_an_outage_two_levels_timed_from_the_due_date_go_out_one_per_run()
         sent += [(m.template, m.on) for m in later.messages]
         record, day = later.record, day + timedelta(days=1)
     assert sent == [("mahnung_1", back + timedelta(days=1))]
+
+
+# ---------------------------------------------------------------------------
+# Events and timing on both sides of their boundaries (issue 20: the step's event handlers
+# and guards under mutation testing)
+# ---------------------------------------------------------------------------
+
+
+def run_days(compiled, start: date, end: date, events=(), record=None, invoice=INVOICE):
+    """Daily runs from `start` to `end`; each event on its day; all outcomes."""
+    outs = []
+    day = start
+    while day <= end:
+        todays = tuple(e for e in events if e.on == day)
+        out = step(record, invoice, CONSUMER, todays, day, compiled)
+        outs.append(out)
+        record = out.record
+        day += timedelta(days=1)
+    return record, outs
+
+
+def sent(outs) -> list[tuple[str, date]]:
+    return [(m.template, m.on) for o in outs for m in o.messages]
+
+
+def test_a_death_notice_pauses_six_weeks_under_a_policy_without_a_line_for_it():
+    """C6: a death notice the day before the 1st Mahnung was due holds it six weeks: not on
+    the 42nd day after the notice, on the 43rd."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    notice = FIRST + timedelta(days=13)
+    end = notice + timedelta(days=43)
+    _, outs = run_days(compiled, ISSUE, end, (Event(EventKind.DEATH_NOTICE, notice),))
+    assert sent(outs) == [("zahlungserinnerung", FIRST), ("mahnung_1", end)]
+
+
+def test_a_third_promise_to_pay_does_not_pause_again():
+    """D6: two promises pause dunning; the third is noted and the ladder goes on."""
+    compiled = compile_source(
+        ladder(14, events="on promise_made pause until promised_date + 2 days\n"
+                          "  on promise_broken resume"),
+        "grenzen.mahn",
+    )
+    day = FIRST + timedelta(days=1)
+    # each pause (to the promised day + 2) is over before the next promise
+    days = [day + timedelta(days=n) for n in (0, 5, 10)]
+    promises = [Event(EventKind.PROMISE_MADE, on, promised_date=on) for on in days]
+    record, outs = run_days(compiled, ISSUE, day + timedelta(days=11), promises)
+    assert record.promises == 2
+    assert record.pause_reason is None
+    notes = [n.text for o in outs for n in o.notes]
+    assert "promise 3 noted; at most 2 pause (D6)" in notes
+    assert sum(1 for n in notes if n.startswith("paused on promise_made")) == 2
+
+
+def test_an_overpayment_pays_the_invoice_and_keeps_the_rest_as_credit():
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    pay = Event(EventKind.PAYMENT_FULL, FIRST + timedelta(days=2), Decimal("520.00"), ref="P7")
+    record, outs = run_days(compiled, ISSUE, FIRST + timedelta(days=2), (pay,))
+    assert record.state == "paid"
+    charges = [(c.kind, c.amount, c.note) for o in outs for c in o.charges if c.kind != "principal"]
+    assert charges[-2:] == [
+        ("payment", Decimal("-520.00"), "Zahlung P7"),
+        ("credit", Decimal("20.00"), "Überzahlung: Guthaben des Kunden"),
+    ]
+
+
+def test_a_part_payment_restarts_limitation_and_the_cent_below_the_balance_keeps_dunning():
+    """C4: a part payment acknowledges the claim (§ 212 BGB); 499.99 of 500.00 leaves the
+    invoice open, its ladder going on."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    paid_on = FIRST + timedelta(days=2)
+    part = Event(EventKind.PAYMENT_PARTIAL, paid_on, Decimal("499.99"))
+    record, outs = run_days(compiled, ISSUE, FIRST + timedelta(days=14), (part,))
+    assert record.limitation_restart_on == paid_on
+    assert record.principal_open == Decimal("0.01") and record.state == "mahnung_1"
+    assert not [c for o in outs for c in o.charges if c.kind == "credit"]
+
+
+def test_money_for_a_closed_invoice_becomes_the_customers_credit():
+    """A payment after the write-off is never dropped: booked and credited, with notes a
+    bookkeeper reads; other events for a closed invoice are noted as ignored."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    gone = FIRST + timedelta(days=2)
+    record, _ = run_days(compiled, ISSUE, gone, (Event(EventKind.WRITE_OFF, gone),))
+    assert record.state == "written_off"
+    later = gone + timedelta(days=5)
+    out = step(record, INVOICE, CONSUMER, (
+        Event(EventKind.PAYMENT_PARTIAL, later, Decimal("50.00"), ref="P9"),
+        Event(EventKind.DISPUTE_OPENED, later),
+    ), later, compiled)
+    assert [(c.kind, c.amount, c.note) for c in out.charges] == [
+        ("payment", Decimal("-50.00"), "Zahlung P9 nach Abschluss"),
+        ("credit", Decimal("50.00"), "Guthaben: Rechnung ist bereits written_off"),
+    ]
+    assert [n.text for n in out.notes] == ["dispute_opened ignored: the invoice is written_off"]
+
+
+def test_a_calendar_day_payment_grace_holds_escalation_to_the_day_after_it():
+    """A9 with `payment grace 5 days` (calendar days): due Monday 16 June, the grace runs to
+    Saturday 21 June; a level due 1 day after the due date waits until Sunday the 22nd's run
+    (rest days hold the letter's delivery, not the level)."""
+    source = ladder(14, limits="limits { payment grace 5 days }").replace(
+        "at 10d after due", "at 1d after due"
+    )
+    compiled = compile_source(source, "grenzen.mahn")
+    record, _ = run_days(compiled, ISSUE, DUE + timedelta(days=5))
+    assert record.state == "open"
+    record, _ = run_days(compiled, DUE + timedelta(days=6), DUE + timedelta(days=6),
+                         record=record)
+    assert record.state == "erinnerung" and record.entered_on == DUE + timedelta(days=6)
+
+
+def test_letters_some_business_days_apart_count_as_calendar_days_rounded_up():
+    """D4 with `letters at least 8 business days apart`: 8 × 7 / 5 = 11.2 → 12 calendar
+    days, more than the 7-day minimum; the ladder's 7 days after the first letter wait."""
+    source = ladder(7, limits="limits { letters at least 8 business days apart }")
+    letters_sent = letters(source, FIRST + timedelta(days=20))
+    assert letters_sent == [("zahlungserinnerung", FIRST),
+                            ("mahnung_1", FIRST + timedelta(days=12))]
+
+
+def test_a_policy_letter_gap_longer_than_seven_days_is_kept_to_the_day():
+    source = ladder(7, limits="limits { letters at least 9 days apart }")
+    assert letters(source, FIRST + timedelta(days=20)) == [
+        ("zahlungserinnerung", FIRST), ("mahnung_1", FIRST + timedelta(days=9))
+    ]
