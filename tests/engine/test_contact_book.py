@@ -139,3 +139,52 @@ def test_a_withdrawn_note_frees_the_day_it_held(engine):
     assert book.plan(anna, WEDNESDAY, "sms", ZONE, "DE", "BE", limits).at.date() == (
         WEDNESDAY + timedelta(days=7)
     )
+
+
+def test_only_a_conversation_stops_calls_not_other_events_of_the_customer(engine):
+    """A dispute, a promise or a payment recorded for the customer's invoice is no
+    conversation: calls go on."""
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        _conversation(conn, anna, MONDAY)
+        conn.execute(INBOX.update().values(kind="dispute_opened"))
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    assert _slot(book, anna, "call").at.date() == WEDNESDAY
+
+
+def test_a_conversation_stops_calls_in_a_policy_with_long_contact_windows(engine):
+    """`at most 1 contacts per 50 days`: a letter 45 days ago still counts."""
+    limits = Limits(max_contacts=1, contact_window=Duration(50))
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        _letter(conn, anna, WEDNESDAY - timedelta(days=45))
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    slot = book.plan(anna, WEDNESDAY, "sms", ZONE, "DE", "BE", limits)
+    assert slot.at.date() == WEDNESDAY + timedelta(days=5)
+
+
+def test_the_customers_region_decides_the_holidays(engine):
+    """D2: 15 August 2025 is a holiday in Bavaria, not in Berlin."""
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        book = ContactBook(conn, [anna], date(2025, 8, 15))
+    slot = book.plan(anna, date(2025, 8, 15), "call", ZONE, "DE", "BY", Limits())
+    assert slot.at.date() == date(2025, 8, 16)
+    slot = book.plan(anna, date(2025, 8, 15), "sms", ZONE, "DE", "BE", Limits())
+    assert slot.at.date() == date(2025, 8, 15)
+
+
+def test_two_notes_of_one_day_are_one_contact_and_withdrawn_as_one(engine):
+    """Two invoices' notes before the due date on one day and channel are one contact: when
+    it is withdrawn, the day is free again under `at most 1 contacts per 7 days`; withdrawing
+    for a customer with nothing planned does nothing."""
+    limits = Limits(max_contacts=1, contact_window=Duration(7))
+    with engine.begin() as conn:
+        anna, ben = _customers(conn, 2)
+        book = ContactBook(conn, [anna, ben], WEDNESDAY)
+    for _ in range(2):
+        note = book.plan(anna, WEDNESDAY, "email", ZONE, "DE", "BE", limits, dunning=False)
+        assert note.at.date() == WEDNESDAY
+    book.withdraw(anna, "email", WEDNESDAY)
+    book.withdraw(ben, "email", WEDNESDAY)
+    assert book.plan(anna, WEDNESDAY, "call", ZONE, "DE", "BE", limits).at.date() == WEDNESDAY

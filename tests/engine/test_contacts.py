@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -171,7 +172,7 @@ def test_the_second_written_reminder_goes_on_the_seventh_day_not_the_sixth():
     assert local(slot)[0] == date(2025, 8, 22) and slot.reason is None  # seven days before
     slot = plan(date(2025, 8, 23), "email", BERLIN, "DE", "BE", NO_LIMITS, list(later))
     assert local(slot)[0] == date(2025, 8, 29)  # six days before: goes with the letter
-    assert "written reminders" in slot.reason
+    assert slot.reason == "at most 1 written reminders per 7 days (D3)"
 
 
 def test_a_note_before_the_due_date_neither_waits_for_nor_uses_up_the_weekly_reminder():
@@ -215,14 +216,18 @@ def test_a_policy_cap_of_one_contact_per_day_allows_one_every_day():
     assert slot.reason == "at most 1 contacts per 1 days (D3)"
 
 
-def test_a_policy_cap_in_business_days_counts_the_calendar_days_they_span():
+@pytest.mark.parametrize(("business_days", "calendar_days"), [(3, 5), (5, 7)])
+def test_a_policy_cap_in_business_days_counts_the_calendar_days_they_span(
+    business_days: int, calendar_days: int
+):
     """`at most 1 contacts per 3 business days` spans 5 calendar days (3 × 7 / 5, rounded
-    up): an SMS on Monday the 18th keeps the next one until Saturday the 23rd."""
-    limits = Limits(max_contacts=1, contact_window=Duration(3, business=True))
+    up), 5 business days a week: an SMS on Monday the 18th keeps the next one until the
+    23rd or the 25th."""
+    limits = Limits(max_contacts=1, contact_window=Duration(business_days, business=True))
     taken = [Contact("sms", date(2025, 8, 18))]
     slot = plan(date(2025, 8, 19), "sms", BERLIN, "DE", "BE", limits, taken)
-    assert local(slot)[0] == date(2025, 8, 23)
-    assert slot.reason == "at most 1 contacts per 5 days (D3)"
+    assert local(slot)[0] == date(2025, 8, 18) + timedelta(days=calendar_days)
+    assert slot.reason == f"at most 1 contacts per {calendar_days} days (D3)"
 
 
 def test_the_policy_cap_window_is_any_run_of_days_not_a_calendar_week():
@@ -238,6 +243,25 @@ def test_the_policy_cap_window_is_any_run_of_days_not_a_calendar_week():
     limits3 = Limits(max_contacts=3, contact_window=Duration(7))
     slot = plan(date(2025, 8, 21), "sms", BERLIN, "DE", "BE", limits3, list(taken))
     assert local(slot)[0] == date(2025, 8, 21) and slot.reason is None
+
+
+def test_a_third_contact_fits_between_two_that_are_a_week_apart():
+    """`at most 2 contacts per 7 days`: SMS on the 18th and the 25th; a call on the 24th
+    shares no seven-day window with both, so it goes that day."""
+    limits = Limits(max_contacts=2, contact_window=Duration(7))
+    taken = [Contact("sms", date(2025, 8, 18)), Contact("sms", date(2025, 8, 25))]
+    slot = plan(date(2025, 8, 23), "call", BERLIN, "DE", "BE", limits, taken)
+    assert local(slot)[0] == date(2025, 8, 23) and slot.reason is None
+
+
+def test_the_e_mail_copy_of_a_letter_is_one_reminder_but_another_contact():
+    """D3 counts a letter and an e-mail of one day as one written reminder; the policy's cap
+    counts channels: with a letter and a call on Monday, `at most 2 contacts per 7 days` has
+    no room for an e-mail that Monday."""
+    limits = Limits(max_contacts=2, contact_window=Duration(7))
+    taken = [Contact("letter", date(2025, 8, 18)), Contact("call", date(2025, 8, 18))]
+    slot = plan(date(2025, 8, 18), "email", BERLIN, "DE", "BE", limits, taken)
+    assert local(slot)[0] == date(2025, 8, 25)  # then the letter's week is over, too
 
 
 def test_a_cap_no_day_can_keep_is_refused_with_the_channel():
