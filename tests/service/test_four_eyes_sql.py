@@ -89,9 +89,7 @@ def _refuses(url: str) -> Callable[..., str]:
 
 def _waiting(owner: Engine) -> tuple[int, int, str]:
     with owner.connect() as conn:
-        row = conn.execute(
-            select(APPROVAL.c.id, APPROVAL.c.invoice_id, APPROVAL.c.status)
-        ).one()
+        row = conn.execute(select(APPROVAL.c.id, APPROVAL.c.invoice_id, APPROVAL.c.status)).one()
     return row.id, row.invoice_id, row.status
 
 
@@ -151,7 +149,8 @@ def test_four_eyes_hold_against_direct_sql(
     assert "has no approved approval for gericht" in anna(target, i=iid)
     assert "row-level security" in anna(
         "INSERT INTO approval_decision (approval_id, approver, decision, decided_at) "
-        "VALUES (:a, 'ben', 'approve', now())", a=aid
+        "VALUES (:a, 'ben', 'approve', now())",
+        a=aid,
     )
     for sql in ("UPDATE approval_decision SET approver = 'ben'", "DELETE FROM approval_decision",
                 "UPDATE event SET message = ''", "DELETE FROM event"):  # fmt: skip
@@ -160,13 +159,19 @@ def test_four_eyes_hold_against_direct_sql(
     assert "permission denied" in olga(approve, a=aid)
     assert "filed pending, not approved" in olga(
         "INSERT INTO approval (invoice_id, target_state, summary, rule, requested_on, amount, "
-        "required, status) VALUES (:i, 'gericht', 's', 'r', '2024-05-01', 1, 1, 'approved')", i=iid
+        "required, status) VALUES (:i, 'gericht', 's', 'r', '2024-05-01', 1, 1, 'approved')",
+        i=iid,
     )
     assert "has no approved approval for gericht" in olga(target, i=iid)
-    for sql in ("INSERT INTO approval_decision (approval_id, approver, decision, decided_at) "
-                "VALUES (1, 'olga', 'approve', now())", "DELETE FROM ledger",
-                "UPDATE event SET message = ''", "DELETE FROM event_seal",
-                "UPDATE policy_version SET source = ''", "UPDATE person SET role = 'admin'"):  # fmt: skip
+    for sql in (
+        "INSERT INTO approval_decision (approval_id, approver, decision, decided_at) "
+        "VALUES (1, 'olga', 'approve', now())",
+        "DELETE FROM ledger",
+        "UPDATE event SET message = ''",
+        "DELETE FROM event_seal",
+        "UPDATE policy_version SET source = ''",
+        "UPDATE person SET role = 'admin'",
+    ):
         assert "permission denied" in olga(sql)
     assert _waiting(owner) == (aid, iid, "pending")
 
@@ -175,7 +180,8 @@ def test_four_eyes_hold_against_direct_sql(
         logins["ben"], "approvals", "approve", str(aid)
     )
     assert _state(owner, iid) == ("mahnung_1", "gericht")
-    assert "already approved" in anna("UPDATE approval SET status = 'rejected' WHERE id = :a", a=aid)
+    reject = "UPDATE approval SET status = 'rejected' WHERE id = :a"
+    assert "already approved" in anna(reject, a=aid)
     _mahnwerk(logins["olga"], "run", "--as-of", DECIDED.isoformat())
     assert _state(owner, iid) == ("gericht", None)
     with owner.connect() as conn:
