@@ -66,7 +66,9 @@ def _tables(pdf: Any, title: str, columns: list[str], rows: list[list[Any]], lan
                  for r in rows[start:start + TABLE_ROWS]] or [["–"] * len(heads)]  # fmt: skip
         table = ax.table(cellText=cells, colLabels=heads, loc="upper left")
         table.auto_set_font_size(False)
-        table.set_fontsize(11)
+        table.set_fontsize(11 if len(heads) <= WIDE else 9)
+        if len(heads) > WIDE:  # each column as wide as its head: no head runs into the next
+            table.auto_set_column_width(list(range(len(heads))))
         table.scale(1, 1.6)
         if start + TABLE_ROWS >= len(rows):
             for i, line in enumerate(notes):
@@ -105,7 +107,7 @@ def _forecast(pdf: Any, engine: Engine, day: date, lang: str) -> None:
     rows = [[w.start, w.expected, w.low, w.high, w.baseline] for w in result.weeks]
     heads = [t["week"], t["expected"] + " EUR", t["low"] + " EUR", t["high"] + " EUR",
              t["baseline"] + " EUR"]  # fmt: skip
-    _tables(pdf, t["title"], heads, rows, "en")  # the heads are in `lang` already
+    _tables(pdf, t["title"], heads, rows, lang)  # the heads are in `lang` already
 
 
 def _experiments(pdf: Any, engine: Engine, day: date, lang: str) -> None:
@@ -145,6 +147,8 @@ NOT_MEASURED = {
     "en": "By {day:%Y-%m-%d} no invoice of an enrolled customer has had its first reminder.",
 }
 TABLE_ROWS = 22
+WIDE = 8
+"""Tables of more columns get a smaller font and columns sized to their heads."""
 _COLUMNS_DE = {
     "days past due": "Tage überfällig", "invoices": "Rechnungen", "amount EUR": "Betrag EUR",
     "share %": "Anteil %", "month": "Monat", "from": "von", "to": "bis",
@@ -159,11 +163,11 @@ _COLUMNS_DE = {
     "observable": "beobachtbar",
     "what": "was", "discount EUR": "Abzug EUR", "median days to cash": "Median Tage bis Zahlung",
     "days gained": "Tage gewonnen", "annual cost %": "Kosten % p. a.",
-    "arm": "Gruppe", "segment": "Segment", "cured 30d %": "bezahlt in 30 T. %",
-    "cured 60d %": "bezahlt in 60 T. %", "days due to cash": "Tage bis Zahlung",
-    "collected EUR": "eingegangen EUR", "cost EUR": "Kosten EUR",
-    "fees+interest EUR": "Gebühren+Zinsen EUR", "disputes": "Einwände",
-    "handovers": "Abgaben Inkasso",
+    "arm": "Gruppe", "segment": "Segment", "cured 30d %": "bezahlt 30 T. %",
+    "cured 60d %": "bezahlt 60 T. %", "days due to cash": "Tage bis Zahlung",
+    "collected EUR": "Eingang EUR", "cost EUR": "Kosten EUR",
+    "fees+interest EUR": "Geb.+Zinsen EUR", "disputes": "Einwände",
+    "handovers": "an Inkasso", "reason": "Grund", "answers": "Antworten",
 }  # fmt: skip
 
 

@@ -46,7 +46,7 @@ registry.register(
         "Experiments",
         "7",
         ExperimentScreen,
-        "Champion/challenger tests and their reports",
+        "Champion/challenger test reports",
     )  # fmt: skip
 )
 
