@@ -56,6 +56,8 @@ WRITES: dict[str, dict[str, str]] = {
         "run": "INSERT, UPDATE",
         "dunning_state": "INSERT, UPDATE",  # approved_target only by approval (0021)
         "ledger": "INSERT",
+        "book_summary": "INSERT, UPDATE, DELETE",  # the run folds the deltas (0020)
+        "book_summary_delta": "INSERT, DELETE",  # appended by triggers on what they write
         "outbox": "INSERT, UPDATE",
         "approval": "INSERT",  # the run files approvals, always pending (0021)
         "delivery": "INSERT, UPDATE",
