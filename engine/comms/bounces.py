@@ -141,7 +141,7 @@ def _norm_id(value: Any) -> str | None:
 
 def apply_report(engine: Engine, report: Report, now: datetime) -> tuple[str, int]:
     """Record one report once; returns (what happened, outbox rows failed)."""
-    from mahnwerk.engine.comms.dispatch import delivery_failed_inbox, local_day, log_rows
+    from mahnwerk.engine.comms.ledger import delivery_failed_inbox, local_day, log_rows
 
     with engine.begin() as conn:
         if conn.execute(select(BOUNCE_SEEN.c.key).where(BOUNCE_SEEN.c.key == report.key)).first():
