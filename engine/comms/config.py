@@ -210,6 +210,15 @@ class Settings:
     sms: Sms | None = None
     bounces: Bounces | None = None
     portal: Portal = field(default_factory=Portal)
+    #: The file's sections as read and the environment: a channel reads its own section
+    #: (e.g. `[letter_shop]`) through `reader()`, so a new channel needs no field here.
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    env: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def reader(self) -> _Reader:
+        """Typed access to any `[section] key` of the file: environment first
+        (`MAHNWERK_<SECTION>_<KEY>`), errors naming the file and the key."""
+        return _Reader(self.raw, self.path, self.env)
 
     def need_smtp(self) -> Smtp:
         if self.smtp is None:
@@ -407,8 +416,9 @@ def _settings(
                 file, "[sms] url", f"{sms.url!r} is not a web address", "write http(s)://host/path"
             )
     return Settings(
-        str(file), creditor, collection, delivery, smtp, sms, _bounces(r, data), _portal(r)
-    )
+        str(file), creditor, collection, delivery, smtp, sms, _bounces(r, data), _portal(r),
+        raw=data, env=env,
+    )  # fmt: skip
 
 
 def _portal(r: _Reader) -> Portal:
