@@ -37,6 +37,15 @@ class Channel(StrEnum):
     CALL = "call"
 
 
+#: Channels whose message is a letter on paper: the only ones with a material cost (so a
+#: dunning fee, B1, needs one), without quiet hours, and what other channels fall back to.
+#: The engine's channel registry marks the same channels `paper` (tests/comms/test_channels).
+PAPER: frozenset[Channel] = frozenset({Channel.LETTER})
+#: Written channels: a parked residual can be asked for in them (`ask in next letter`).
+#: The registry marks the same channels `written`.
+WRITTEN: frozenset[Channel] = frozenset({Channel.LETTER, Channel.EMAIL})
+
+
 class EventKind(StrEnum):
     """Things that happen to an invoice from outside, in the words of the trade."""
 

@@ -77,3 +77,11 @@ def test_a_policy_error_lists_the_channels() -> None:
     phrase = _channel_phrase()
     for name in channels.names():
         assert name in phrase
+
+
+def test_the_grammar_and_the_registry_agree_on_letters_and_written_channels() -> None:
+    """The checker (dsl) decides fees and residual asks by `ir.PAPER` / `ir.WRITTEN`,
+    dispatch by the registry: both must name the same channels."""
+    paper = {n for n, c in channels.REGISTRY.items() if c.paper}
+    assert {c.value for c in ir.PAPER} == paper
+    assert {c.value for c in ir.WRITTEN} == set(channels.written())
