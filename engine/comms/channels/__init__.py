@@ -13,7 +13,7 @@ A new channel is one module with a class that has the `Channel` shape
 
 from __future__ import annotations
 
-from mahnwerk.engine.comms.channels import call, email, letter, sms
+from mahnwerk.engine.comms.channels import call, email, letter, letter_shop, sms
 from mahnwerk.engine.comms.channels.base import Channel, Job
 from mahnwerk.errors import MahnwerkError
 
@@ -76,6 +76,7 @@ register(letter.CHANNEL)
 register(email.CHANNEL)
 register(sms.CHANNEL)
 register(call.CHANNEL)
+register(letter_shop.CHANNEL)
 
 __all__ = [
     "REGISTRY",
