@@ -35,6 +35,8 @@ MODULES = [
     "mahnwerk.engine.fees",
     "mahnwerk.engine.history",
     "mahnwerk.engine.importer",
+    "mahnwerk.engine.import_cells",
+    "mahnwerk.engine.import_table",
     "mahnwerk.engine.event_import",
     "mahnwerk.engine.policies",
     "mahnwerk.engine.privacy",
