@@ -7,7 +7,7 @@ import pytest
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.expr import grammar_parser
-from mahnwerk.dsl.yaml_reader import CHANNEL_NAMES
+from mahnwerk.dsl.yaml_vocab import CHANNEL_NAMES
 from mahnwerk.engine import calendar
 from mahnwerk.engine.comms import channels
 from mahnwerk.engine.comms.templates import CHANNELS, TemplateStore
