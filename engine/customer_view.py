@@ -186,21 +186,13 @@ def waiting_events(engine: Engine, invoice: str) -> list[dict[str, Any]]:
 
 def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
     """The invoice's record, its row, its customer (as the runner reads them) and policy text."""
-    from mahnwerk.engine.runner import _customers, invoice_value, record_value
+    from mahnwerk.engine.runner import INVOICE_COLUMNS, _customers, invoice_value, record_value
 
     with engine.connect() as conn:
         row = conn.execute(
             select(
                 DS,
-                INV.c.external_id.label("inv_ext"),
-                INV.c.customer_id,
-                INV.c.issue_date,
-                INV.c.due_date,
-                INV.c.amount,
-                INV.c.currency,
-                INV.c.due_date_agreed,
-                INV.c.notice_30_days,
-                INV.c.received_on,
+                *INVOICE_COLUMNS,
                 PV.c.source,
                 PV.c.path,
             )
