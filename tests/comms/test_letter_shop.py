@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
 
-from .conftest import ENV, NOW, write_config
+from .helpers import ENV, NOW, write_config
 from .test_crash import crash_dispatch
 
 
