@@ -24,6 +24,8 @@ POLICY = Path(__file__).resolve().parent.parent / "policies" / "de_b2c_standard.
 MODULES = [
     "mahnwerk.dsl.errors",
     "mahnwerk.dsl.expr",
+    "mahnwerk.dsl.expr_parse",
+    "mahnwerk.dsl.expr_values",
     "mahnwerk.engine.approvals",
     "mahnwerk.engine.bank.entries",
     "mahnwerk.engine.bank.store",

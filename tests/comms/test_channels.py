@@ -72,7 +72,7 @@ def test_a_channel_cannot_be_registered_twice_or_without_its_shape() -> None:
 
 
 def test_a_policy_error_lists_the_channels() -> None:
-    from mahnwerk.dsl.expr import _channel_phrase
+    from mahnwerk.dsl.expr_parse import _channel_phrase
 
     phrase = _channel_phrase()
     for name in channels.names():
