@@ -16,7 +16,8 @@ message is a letter PDF (`paper`), whether it is recorded only once the print ba
 on disk (`batched`), whether it is a written message that carries parked residuals
 (`written`), where it falls back to for an opted-out or deceased customer (D7/C6,
 `fallback`), whether a customer may opt out of it in the portal (`opt_out`), and its
-default quiet hours (D1, `quiet_hours`: local wall-clock windows, start to end).
+default quiet hours (D1, `quiet_hours`: local wall-clock windows, start to end), and what
+one message costs (`unit_cost`, EUR, the experiment reports' default estimate).
 
 Channel modules import only the standard library at load time: the calendar derives
 the quiet hours from the registry on the step's hot path, and `mahnwerk --help`
@@ -83,6 +84,7 @@ class Channel(Protocol):
     fallback: str | None
     opt_out: bool
     quiet_hours: tuple[tuple[time, time], ...]
+    unit_cost: str  # EUR per message, an estimate for experiment reports (a Decimal string)
 
     def check_settings(self, settings: Settings) -> None: ...
 

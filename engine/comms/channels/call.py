@@ -25,6 +25,7 @@ class CallChannel:
     fallback = "letter"
     opt_out = False
     quiet_hours = DAYTIME_ONLY
+    unit_cost = "2.50"  # EUR: a few minutes of a person
 
     def check_settings(self, settings: Settings) -> None:
         """Calls need no settings: the notes go beside the letters."""

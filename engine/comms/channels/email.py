@@ -68,6 +68,7 @@ class EmailChannel:
     fallback = "letter"
     opt_out = True
     quiet_hours = ()
+    unit_cost = "0.00"  # EUR: nothing to send
 
     def check_settings(self, settings: Settings) -> None:
         settings.need_smtp()

@@ -59,6 +59,7 @@ class LetterShopChannel:
     fallback = None
     opt_out = False
     quiet_hours = ()
+    unit_cost = "0.95"  # EUR: as a letter: print, envelope and postage
 
     def check_settings(self, settings: Settings) -> None:
         shop(settings)

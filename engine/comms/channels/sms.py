@@ -26,6 +26,7 @@ class SmsChannel:
     fallback = "letter"
     opt_out = True
     quiet_hours = DAYTIME_ONLY
+    unit_cost = "0.09"  # EUR: an SMS
 
     def check_settings(self, settings: Settings) -> None:
         settings.need_sms()
