@@ -495,14 +495,7 @@ def advance_batch(
     run_id: int,
 ) -> RunStats:
     stats = RunStats(as_of)
-    rows: dict[int, Any] = {}
-    for chunk in _chunks(ids):
-        for row in conn.execute(
-            select(DS, *INVOICE_COLUMNS)
-            .join(INV, INV.c.id == DS.c.invoice_id)
-            .where(DS.c.invoice_id.in_(chunk))
-        ):
-            rows[row.invoice_id] = row
+    rows = _state_rows(conn, ids)
     customers = _customers(conn, {r.customer_id for r in rows.values()})
     contacts = ContactBook(conn, customers, as_of)
     received: list[dict[str, Any]] = []
@@ -540,15 +533,32 @@ def advance_batch(
         updates.append(values)
         stats.checked += 1
     writes.flush()
-    if updates:
-        cols = {
-            c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version", "policy_version_id")
-        }
-        conn.execute(
-            update(DS).where(DS.c.invoice_id == _bind("b_invoice_id")).values(**cols), updates
-        )
+    _update_states(conn, updates)
     _mark_applied(conn, ids, as_of, run_id, stats)
     return stats
+
+
+def _state_rows(conn: Connection, ids: list[int]) -> dict[int, Any]:
+    """Each invoice's dunning state with the invoice columns the step reads."""
+    rows: dict[int, Any] = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(
+            select(DS, *INVOICE_COLUMNS)
+            .join(INV, INV.c.id == DS.c.invoice_id)
+            .where(DS.c.invoice_id.in_(chunk))
+        ):
+            rows[row.invoice_id] = row
+    return rows
+
+
+def _update_states(conn: Connection, updates: list[dict[str, Any]]) -> None:
+    """The batch's new records, one executemany (`b_` binds: SQLAlchemy reserves the names)."""
+    if not updates:
+        return
+    cols = {c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version", "policy_version_id")}
+    conn.execute(
+        update(DS).where(DS.c.invoice_id == _bind("b_invoice_id")).values(**cols), updates
+    )
 
 
 _B_KEYS = tuple(f"b_{c}" for c in _RECORD_COLUMNS)

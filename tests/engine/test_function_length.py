@@ -39,7 +39,6 @@ LONG = {
     "analyse.py::analyse": 66,
     "interest.py::default_interest": 65,
     "einvoice/xml.py::_cii": 65,
-    "runner.py::advance_batch": 63,
     "einvoice/xml.py::_ubl": 63,
     "behaviour.py::behaviour_of": 61,
     "bank/store.py::load_book": 61,
