@@ -26,6 +26,12 @@ register_court = "Amtsgericht Berlin-Charlottenburg"
 register_number = "HRB 123456 B"
 managing_directors = ["Erika Muster"]
 """
+#: The debt collector the handover letters name.
+COLLECTION = """
+[collection]
+agency = "Inkasso Partner GmbH"
+address = "Inkassoweg 2, 20095 Hamburg"
+"""
 
 
 def free_port() -> int:
@@ -67,10 +73,12 @@ def write_config(
     *,
     iban: str | None = IBAN,
     legal: bool = False,
+    collection: bool = True,
 ) -> Path:
     """A complete mahnwerk.toml: the creditor (`iban=None`: paid only online; `legal`: with
-    the details business letters must state), the collector, delivery rules with a short
-    backoff, and an SMTP server (`smtp`) and an SMS webhook (`hook`) when given."""
+    the details business letters must state), the collector (`collection=False`: the
+    defaults), delivery rules with a short backoff, and an SMTP server (`smtp`) and an SMS
+    webhook (`hook`) when given."""
     account = f'iban = "{iban}"\nbank = "Commerzbank"\n' if iban else ""
     text = f"""
 [creditor]
@@ -81,11 +89,7 @@ city = "Berlin"
 {account}phone = "030 1234567"
 email = "buchhaltung@muster-versand.example"
 payment_link = "https://pay.example.com/{{reference}}"
-{LEGAL if legal else ""}
-[collection]
-agency = "Inkasso Partner GmbH"
-address = "Inkassoweg 2, 20095 Hamburg"
-
+{LEGAL if legal else ""}{COLLECTION if collection else ""}
 [delivery]
 letters_folder = "{(letters or path.parent / "letters").as_posix()}"
 backoff_seconds = 60
