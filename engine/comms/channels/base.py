@@ -17,7 +17,8 @@ on disk (`batched`), whether it is a written message that carries parked residua
 (`written`), where it falls back to for an opted-out or deceased customer (D7/C6,
 `fallback`), whether a customer may opt out of it in the portal (`opt_out`), and its
 default quiet hours (D1, `quiet_hours`: local wall-clock windows, start to end), and what
-one message costs (`unit_cost`, EUR, the experiment reports' default estimate).
+one message costs (`unit_cost`, EUR, the experiment reports' default estimate) and its
+German name in reports (`label_de`).
 
 Channel modules import only the standard library at load time: the calendar derives
 the quiet hours from the registry on the step's hot path, and `mahnwerk --help`
@@ -85,6 +86,7 @@ class Channel(Protocol):
     opt_out: bool
     quiet_hours: tuple[tuple[time, time], ...]
     unit_cost: str  # EUR per message, an estimate for experiment reports (a Decimal string)
+    label_de: str  # the channel's name in German reports (English ones use `name`)
 
     def check_settings(self, settings: Settings) -> None: ...
 

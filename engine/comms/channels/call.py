@@ -26,6 +26,7 @@ class CallChannel:
     opt_out = False
     quiet_hours = DAYTIME_ONLY
     unit_cost = "2.50"  # EUR: a few minutes of a person
+    label_de = "Anruf"
 
     def check_settings(self, settings: Settings) -> None:
         """Calls need no settings: the notes go beside the letters."""

@@ -69,6 +69,7 @@ class EmailChannel:
     opt_out = True
     quiet_hours = ()
     unit_cost = "0.00"  # EUR: nothing to send
+    label_de = "E-Mail"
 
     def check_settings(self, settings: Settings) -> None:
         settings.need_smtp()

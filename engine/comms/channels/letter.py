@@ -61,6 +61,7 @@ class LetterChannel:
     opt_out = False
     quiet_hours = ()
     unit_cost = "0.95"  # EUR: a Standardbrief with print and envelope
+    label_de = "Brief"
 
     def check_settings(self, settings: Settings) -> None:
         """Letters need no settings: the folder is `[delivery] letters_folder`."""

@@ -60,6 +60,7 @@ class LetterShopChannel:
     opt_out = False
     quiet_hours = ()
     unit_cost = "0.95"  # EUR: as a letter: print, envelope and postage
+    label_de = "Brief (Druckdienst)"
 
     def check_settings(self, settings: Settings) -> None:
         shop(settings)

@@ -27,6 +27,7 @@ class SmsChannel:
     opt_out = True
     quiet_hours = DAYTIME_ONLY
     unit_cost = "0.09"  # EUR: an SMS
+    label_de = "SMS"
 
     def check_settings(self, settings: Settings) -> None:
         settings.need_sms()
