@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law
+from mahnwerk.engine import bulk, law
 from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import APPROVAL, DS, EVENT, LEDGER, OUTBOX
 from mahnwerk.engine.state import (
@@ -56,14 +56,10 @@ class Writes:
 
     def flush(self) -> None:
         conn = self.conn
-        if self.states:
-            conn.execute(insert(DS), self.states)
-        if self.ledger:
-            conn.execute(insert(LEDGER), self.ledger)
-        if self.outbox:
-            conn.execute(_insert_ignore(conn, OUTBOX), self.outbox)
-        if self.log:
-            conn.execute(insert(EVENT), self.log)
+        bulk.insert_rows(conn, DS, self.states)
+        bulk.insert_rows(conn, LEDGER, self.ledger)
+        bulk.insert_rows(conn, OUTBOX, self.outbox, skip_conflicts=True)
+        bulk.insert_rows(conn, EVENT, self.log)
         if self.approvals:
             self._approvals()
         self.states, self.ledger, self.log, self.outbox = [], [], [], []
@@ -310,13 +306,3 @@ def _still_speaks(record: Record, message: Message, actions: Sequence[Any] = ())
         )
     return False
 
-
-def _insert_ignore(conn: Connection, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING: the outbox's idempotency key makes re-runs harmless."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, or_, select
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import compile_source
 from mahnwerk.engine import step as stepper
+from mahnwerk.engine import store
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INBOX, INV, OUTBOX, PV
 from mahnwerk.engine.queries import NotFound, _base, invoice_row
 
@@ -192,17 +193,11 @@ def waiting_events(engine: Engine, invoice: str) -> list[dict[str, Any]]:
 
 def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
     """The invoice's record, its row, its customer (as the runner reads them) and policy text."""
-    from mahnwerk.engine.runner import INVOICE_COLUMNS, _customers, invoice_value, record_value
+    from mahnwerk.engine.runner import _customers, invoice_value, record_value
 
     with engine.connect() as conn:
         row = conn.execute(
-            select(
-                DS,
-                *INVOICE_COLUMNS,
-                PV.c.source,
-                PV.c.path,
-            )
-            .join(INV, INV.c.id == DS.c.invoice_id)
+            store.record_select(PV.c.source, PV.c.path)
             .join(PV, PV.c.id == DS.c.policy_version_id)
             .where(INV.c.external_id == invoice)
         ).first()

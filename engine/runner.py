@@ -34,7 +34,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
-from mahnwerk.engine import experiments, lease, queries, segment_moves
+from mahnwerk.engine import bulk, experiments, lease, queries, segment_moves, store
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.contacts import ContactBook
@@ -150,24 +150,6 @@ def customer_value(
         insolvent_since=row.insolvent_since,
         deceased_since=row.deceased_since,
     )
-
-
-#: The invoice columns `invoice_value` reads, beside a `dunning_state` row: every reader
-#: that steps an invoice as the run does (the run, `explain`, the deploy review) selects
-#: `DS, *INVOICE_COLUMNS`, so none can miss a fact the step needs.
-INVOICE_COLUMNS = (
-    INV.c.external_id.label("inv_ext"),
-    INV.c.customer_id,
-    INV.c.issue_date,
-    INV.c.due_date,
-    INV.c.amount,
-    INV.c.currency,
-    INV.c.due_date_agreed,
-    INV.c.notice_30_days,
-    INV.c.received_on,
-    INV.c.claim_kind,
-    INV.c.skonto_terms,
-)
 
 
 def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -> Invoice:
@@ -524,16 +506,14 @@ def advance_batch(
         written = Outcome(writes, invoice_id, row.customer_id, as_of, now, run_id, stats,
                           compiled, cust, outcome.record, contacts, inv.due_date)  # fmt: skip
         posted = write_actions(written, outcome.actions)
-        values = dict(
-            zip(_B_KEYS, record_row(_posted(outcome.record, posted)).values(), strict=True)
-        )
-        values["b_policy_version_id"] = version_id
-        values["b_invoice_id"] = invoice_id
-        values["b_row_version"] = row.row_version + 1
+        values = record_row(_posted(outcome.record, posted))
+        values["policy_version_id"] = version_id
+        values["invoice_id"] = invoice_id
+        values["row_version"] = row.row_version + 1
         updates.append(values)
         stats.checked += 1
     writes.flush()
-    _update_states(conn, updates)
+    bulk.update_rows(conn, DS, "invoice_id", updates)
     _mark_applied(conn, ids, as_of, run_id, stats)
     return stats
 
@@ -542,26 +522,9 @@ def _state_rows(conn: Connection, ids: list[int]) -> dict[int, Any]:
     """Each invoice's dunning state with the invoice columns the step reads."""
     rows: dict[int, Any] = {}
     for chunk in _chunks(ids):
-        for row in conn.execute(
-            select(DS, *INVOICE_COLUMNS)
-            .join(INV, INV.c.id == DS.c.invoice_id)
-            .where(DS.c.invoice_id.in_(chunk))
-        ):
+        for row in conn.execute(store.record_select().where(DS.c.invoice_id.in_(chunk))):
             rows[row.invoice_id] = row
     return rows
-
-
-def _update_states(conn: Connection, updates: list[dict[str, Any]]) -> None:
-    """The batch's new records, one executemany (`b_` binds: SQLAlchemy reserves the names)."""
-    if not updates:
-        return
-    cols = {c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version", "policy_version_id")}
-    conn.execute(
-        update(DS).where(DS.c.invoice_id == _bind("b_invoice_id")).values(**cols), updates
-    )
-
-
-_B_KEYS = tuple(f"b_{c}" for c in _RECORD_COLUMNS)
 
 
 def _posted(record: Record, posted: date | None) -> Record:
@@ -573,12 +536,6 @@ def _posted(record: Record, posted: date | None) -> Record:
     if posted is None or record.last_letter_on is None or posted <= record.last_letter_on:
         return record
     return record.evolve(last_letter_on=posted)
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _pending_events(
