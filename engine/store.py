@@ -16,9 +16,17 @@ holds copies of the two selects below until its split lands), the row ↔ value 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, select
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, INV
+from sqlalchemy import ColumnElement, Connection, Select, insert, select
+
+from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INV
+
+#: The book's own calendar: the day of a book-level event (an import) is its Berlin day.
+BERLIN = ZoneInfo("Europe/Berlin")
 
 #: The invoice columns a step needs beside its `dunning_state` row: what
 #: `runner.invoice_value` reads, with the invoice number as `inv_ext`.
@@ -60,4 +68,21 @@ def customer_select() -> Select:
     """Customers with their behaviour facts, as `runner.customer_value` maps them."""
     return select(CUST, *BEHAVIOUR_FACTS).outerjoin(
         BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id
+    )
+
+
+def log_book_event(
+    conn: Connection, kind: str, actor: str, now: datetime, message: str, payload: dict[str, Any]
+) -> None:
+    """One entry of the event log for the whole book, not an invoice (an import of customers,
+    invoices, events or a bank statement): who, when, what it did, on `now`'s Berlin day."""
+    conn.execute(
+        insert(EVENT).values(
+            kind=kind,
+            occurred_on=now.astimezone(BERLIN).date(),
+            recorded_at=now,
+            actor=actor,
+            message=message,
+            payload=json.dumps(payload),
+        )
     )
