@@ -38,10 +38,6 @@ LONG = {
     "report": 72,  # experiment_report.py
     "run_demo": 72,  # demo.py
     "analyse": 66,  # analyse.py
-    "default_interest": 65,  # interest.py
-    "_cii": 65,  # einvoice/xml.py
-    "_ubl": 63,  # einvoice/xml.py
-    "behaviour_of": 61,  # behaviour.py
     "load_book": 61,  # bank/store.py
 }
 
