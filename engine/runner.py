@@ -156,6 +156,7 @@ def customer_value(
         partial_payments=getattr(row, "partial_payments", None) or 0,
         overdue_invoices=getattr(row, "overdue_invoices", None) or 0,
         gone_quiet=bool(getattr(row, "gone_quiet", False)),
+        feedback=getattr(row, "feedback_reason", None) or "",
         open_balance=open_balance,
         open_invoices=open_invoices,
         insolvent_since=row.insolvent_since,
@@ -408,6 +409,7 @@ BEHAVIOUR_FACTS = tuple(
         "partial_payments",
         "overdue_invoices",
         "gone_quiet",
+        "feedback_reason",
     )
 )
 

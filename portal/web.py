@@ -11,8 +11,9 @@ through `actions`, which spend the form's one-use token in the same transaction.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.context import payment_reference
 from mahnwerk.portal import actions, links
-from mahnwerk.portal.guard import HEADERS, Limiter, Refused, check_upload, issue_form
+from mahnwerk.portal.guard import HEADERS, Limiter, Refused, check_upload, issue_form, prune
 from mahnwerk.portal.mailer import confirm
 from mahnwerk.portal.pay import girocode_svg
 from mahnwerk.portal.view import Page, letter_file, load_page
@@ -54,11 +55,28 @@ def _env() -> SandboxedEnvironment:
 
 
 class Portal:
-    def __init__(self, engine: Engine, clock: Callable[[], datetime], settings: Settings) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime], settings: Settings,
+                 rate_clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.engine, self.clock, self.settings = engine, clock, settings
         self.config = settings.portal
-        self.limiter = Limiter(self.config.requests_per_minute)
+        # wall-clock seconds, shared by every process on the database (a `serve --now`
+        # clock stands still, and a minute that never ends would never forgive)
+        self.limiter = Limiter(engine, self.config.requests_per_minute, rate_clock)
         self.env = _env()
+        self.pruned: datetime | None = None
+        self.prune()
+
+    def prune(self) -> None:
+        """E2: erase client addresses past their retention — at the start and then hourly,
+        so they go even while nobody acts (each action prunes too, `guard.visit`)."""
+        now = self.clock()
+        if self.pruned is not None and now - self.pruned < timedelta(hours=1):
+            return
+        with self.engine.begin() as conn:
+            erased = prune(conn, now, self.config)
+        self.pruned = now
+        if erased:
+            log.info("portal: %d client address(es) erased after their retention (E2)", erased)
 
     # -- helpers -------------------------------------------------------------
     def today(self) -> date:
@@ -83,6 +101,7 @@ class Portal:
 
     def open(self, request: Request, token: str):
         """(link, page, lang) for a good link, else the refusal page to return."""
+        self.prune()
         address = request.client.host if request.client else "unknown"
         if not self.limiter.allow(f"ip:{address}", f"link:{token[:16]}"):
             return self.refuse("too_many", 429)
@@ -114,9 +133,10 @@ class Portal:
             return issue_form(conn, link.id, self.clock())
 
 
-def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Settings) -> FastAPI:
+def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Settings,
+                  rate_clock: Callable[[], float] = time.time) -> FastAPI:  # fmt: skip
     """The sub-app; `service.app.create_app` mounts it at `links.PATH`."""
-    p = Portal(engine, clock, settings)
+    p = Portal(engine, clock, settings, rate_clock)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = p
 
