@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -29,11 +28,10 @@ from sqlalchemy import Engine
 
 from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Settings
-from mahnwerk.engine.comms.context import payment_reference
 from mahnwerk.portal import actions, links
 from mahnwerk.portal.guard import HEADERS, Limiter, Refused, check_upload, issue_form, prune
 from mahnwerk.portal.mailer import confirm
-from mahnwerk.portal.pay import girocode_svg
+from mahnwerk.portal.pay import transfers
 from mahnwerk.portal.view import Page, letter_file, load_page
 from mahnwerk.portal.words import next_words, words
 
@@ -171,20 +169,14 @@ def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Setti
         if isinstance(got, Response):
             return got
         link, page, lang = got
-        chosen = [i for i in page.invoices if i.number in request.query_params.getlist("invoice")]
-        chosen = chosen or page.invoices
+        asked = request.query_params.getlist("invoice")
+        chosen = [i for i in page.invoices if i.number in asked] or page.invoices
         if not chosen:
             return p.refuse("none_open", 200, lang)
         amount = sum((i.facts.balance for i in chosen), Decimal("0.00"))
-        reference = payment_reference(page.customer, [i.facts for i in chosen])
-        provider = None
-        if p.config.payment_url:
-            provider = p.config.payment_url.replace("{amount}", f"{amount:.2f}").replace(
-                "{reference}", quote(reference)
-            )
-        qr = girocode_svg(settings.creditor, amount, reference, words(lang)["girocode"])
+        parts = transfers(settings, page.customer.number, chosen, words(lang)["girocode"])
         return p.render("pay.html.j2", **p.base(link, page, lang), chosen=chosen, amount=amount,
-                        reference=reference, provider=provider, qr=Markup(qr))  # fmt: skip
+                        transfers=parts, svg=Markup)  # fmt: skip
 
     @app.get("/{token}/{action}", response_class=HTMLResponse)
     def show_form(request: Request, token: str, action: str) -> Response:
