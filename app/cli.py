@@ -523,24 +523,9 @@ def show(
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    h = data["invoice"]
-    typer.echo(
-        f"{h['invoice']}  {h['customer_name']} ({h['customer']})  amount {h['amount']}  "
-        f"balance {h['balance']}  due {h['due_date']}"
-    )
-    typer.echo(
-        f"segment {h['segment']}, state {h['state']} since {h['entered_on']}"
-        + (f", paused: {h['paused']}" if h["paused"] else "")
-    )
-    if h["time_barred"]:
-        typer.echo(
-            f"time-barred since {h['time_barred_since']} (§§ 195, 199 BGB): "
-            "no court order; the debtor may refuse to pay (§ 214 BGB)"
-        )
-    for e in data["events"]:
-        move = f"{e['from']} -> {e['to']}  " if e["from"] and e["to"] else ""
-        rule = f"  [{e['rule']}]" if e["rule"] else ""
-        typer.echo(f"  {e['date']}  {e['kind']:<20} {move}{e['message']}{rule}")
+    from mahnwerk.engine.timeline import timeline_lines
+
+    typer.echo("\n".join(timeline_lines(data)))
 
 
 @app.command("invoices")

@@ -86,6 +86,7 @@ from mahnwerk.engine import db as mdb
 from mahnwerk.engine import models as m
 from mahnwerk.engine import runner
 from mahnwerk.engine import step as stepper
+from mahnwerk.engine.book_summary import fold_now
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.state import ApprovalRequest, Customer, Invoice, Record, Transition, cents
 
@@ -483,6 +484,10 @@ def build(path: Path, invoices: int, due_share: float, seed: int = 20250915) -> 
     con.execute("COMMIT")
     con.execute("PRAGMA journal_mode=WAL")  # as `make_engine` leaves every mahnwerk file
     con.close()
+    # the dashboard's summary: the bulk load's deltas folded, as a run would have left them
+    summary_engine = mdb.make_engine(url)
+    fold_now(summary_engine)
+    summary_engine.dispose()
     info = {
         "invoices": invoices,
         "customers": n_customers,
@@ -771,11 +776,17 @@ def pg_figures(src: Path, base_url: str, batch: int, keep: bool) -> dict[str, An
                     f"(SELECT coalesce(max(id), 1) FROM {table}))"
                 )
             pg.commit()
+        finally:
+            raw.close()
+            lite.close()
+        fold_now(engine)  # the bulk load's summary deltas, as a run would have left them
+        raw = engine.raw_connection()
+        try:
+            pg = raw.driver_connection
             pg.autocommit = True
             pg.execute("ANALYZE")  # what autovacuum would have done by the next morning
         finally:
             raw.close()
-            lite.close()
         load_s = time.perf_counter() - t0
         engine.dispose()
         print(f"  PostgreSQL: copied in {load_s:.0f} s", file=sys.stderr, flush=True)

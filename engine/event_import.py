@@ -46,6 +46,8 @@ from mahnwerk import clock
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.ir import EventKind
 from mahnwerk.engine import lease
+from mahnwerk.engine.import_claims import _received_by_now
+from mahnwerk.engine.import_columns import _norm_header
 from mahnwerk.engine.importer import (
     CellError,
     ColumnSpec,
@@ -53,8 +55,6 @@ from mahnwerk.engine.importer import (
     ImportFailed,
     Row,
     RowError,
-    _norm_header,
-    _received_by_now,
     parse_amount,
     parse_date,
     read_table,

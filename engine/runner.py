@@ -296,8 +296,10 @@ def _run_held(
         if progress:
             progress(done, max(total, done))
     from mahnwerk.engine.audit import seal
+    from mahnwerk.engine.book_summary import fold_now
 
     seal(engine)  # the hash chain over this run's log entries (engine/audit.py)
+    fold_now(engine)  # the dashboard's summary: this run's changes folded in
     stats.seconds = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(

@@ -98,6 +98,9 @@ def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: dateti
     from mahnwerk.engine.audit import seal
 
     seal(engine)  # the hash chain over the workers' log entries, once they are all done
+    from mahnwerk.engine.book_summary import fold_now
+
+    fold_now(engine)  # the dashboard's summary: the workers' changes folded in
     with engine.begin() as conn:
         conn.execute(
             update(run_t)
