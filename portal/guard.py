@@ -155,8 +155,8 @@ def visit(
 
 def prune(conn: Connection, now: datetime, config: Portal) -> int:
     """E2: erase the client addresses older than `[portal] keep_addresses_days` and the
-    form tokens older than a week.  Called with every action and by `serve` at its start
-    and hourly (`web.Portal.open`), so addresses go even when nobody acts; returns how
+    form tokens older than a week.  Called with every action and by `serve` on its first
+    request and hourly (`web.Portal.open`), so addresses go even when nobody acts; returns how
     many addresses were erased."""
     keep = now - timedelta(days=config.keep_addresses_days)
     erased = conn.execute(

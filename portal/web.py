@@ -61,12 +61,12 @@ class Portal:
         # clock stands still, and a minute that never ends would never forgive)
         self.limiter = Limiter(engine, self.config.requests_per_minute, rate_clock)
         self.env = _env()
-        self.pruned: datetime | None = None
-        self.prune()
+        self.pruned: datetime | None = None  # no database work here: the openapi build
+        # makes this app on an empty in-memory database
 
     def prune(self) -> None:
-        """E2: erase client addresses past their retention — at the start and then hourly,
-        so they go even while nobody acts (each action prunes too, `guard.visit`)."""
+        """E2: erase client addresses past their retention — on the first request and then
+        hourly, so they go even while nobody acts (each action prunes too, `guard.visit`)."""
         now = self.clock()
         if self.pruned is not None and now - self.pruned < timedelta(hours=1):
             return
