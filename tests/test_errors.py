@@ -29,6 +29,7 @@ MODULES = [
     "mahnwerk.engine.approvals",
     "mahnwerk.engine.bank.entries",
     "mahnwerk.engine.bank.store",
+    "mahnwerk.engine.bank.booking",
     "mahnwerk.engine.comms.config",
     "mahnwerk.engine.comms.mail",
     "mahnwerk.engine.comms.templates",
