@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import bulk, experiments, law, lease, queries, segment_moves
+from mahnwerk.engine import bulk, experiments, law, lease, queries, segment_moves, store
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import (
@@ -400,20 +400,8 @@ def intake_phase(
     return stats
 
 
-#: The behaviour columns a run reads as `customer.*` facts (written by `mahnwerk analyse`).
-BEHAVIOUR_FACTS = tuple(
-    BEHAVIOUR.c[name]
-    for name in (
-        "median_days_late",
-        "late_share",
-        "trend_days",
-        "disputes",
-        "partial_payments",
-        "overdue_invoices",
-        "gone_quiet",
-        "feedback_reason",
-    )
-)
+#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store.py`'s.
+BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
 def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
