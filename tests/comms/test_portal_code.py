@@ -13,7 +13,7 @@ from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.pdf import PORTAL_CAPTIONS, Letter, letters_pdf
 from mahnwerk.engine.comms.templates import TemplateStore
 
-from .girocode_helpers import config_text
+from .helpers import write_config
 
 LINK = "https://kunden.example.com/p/Ab3dEf6hIj9k.QrStUvWxYz0123456789ab"
 STORE = TemplateStore()
@@ -57,7 +57,9 @@ def _codes_and_caption(pdf: bytes, caption: str):
 def test_each_code_on_a_letter_is_captioned_and_the_text_names_the_right_one(
     tmp_path, language
 ) -> None:
-    settings = load_settings(config_text(tmp_path / "mahnwerk.toml"), env={})
+    settings = load_settings(
+        write_config(legal=True, collection=False, path=tmp_path / "mahnwerk.toml"), env={}
+    )
     caption = PORTAL_CAPTIONS[language][0]
     pdf, text = _letter(settings, language, LINK)
     codes, (caption_y, caption_x) = _codes_and_caption(pdf, caption)
