@@ -28,15 +28,18 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from mahnwerk.dsl.ir import Channel, QuietHours
+from mahnwerk.engine.comms import channels
 
 HOLIDAY_CATEGORIES: dict[str, tuple[str, ...]] = {"DE": ("public", "catholic")}
 """Holiday categories per country; countries not listed use only `public`."""
 
-DEFAULT_QUIET_HOURS: tuple[QuietHours, ...] = (
-    QuietHours(Channel.CALL, time(20, 0), time(8, 0)),
-    QuietHours(Channel.SMS, time(20, 0), time(8, 0)),
+DEFAULT_QUIET_HOURS: tuple[QuietHours, ...] = tuple(
+    QuietHours(Channel(c.name), start, end)
+    for c in channels.REGISTRY.values()
+    for start, end in c.quiet_hours
 )
-"""D1: calls and SMS only 08:00–20:00 local time (Sundays are closed by D2)."""
+"""D1: each channel's own quiet hours from the channel registry — calls and SMS only
+08:00–20:00 local time, letters and e-mail any time (Sundays are closed by D2)."""
 
 DEFAULT_REST_DAY_CHANNELS: frozenset[Channel] = frozenset(Channel)
 """D2: nothing goes out on Sundays and public holidays — calls, SMS and letters by the spec,

@@ -204,8 +204,23 @@ def probe_context(
     deceased: bool = False,
 ) -> dict[str, Any]:
     """A made-up message with distinctive facts, for checks and previews without a database."""
+    return build_context(
+        settings=settings or probe_settings(),
+        customer=_probe_customer(language, business, deceased),
+        invoices=[_probe_invoice(language)],
+        template=name,
+        channel=channel,
+        language=language,
+        tone=tone,
+        letter_date=date(2026, 6, 1),
+        state="inkasso",
+        offers=["offer payment plan of 6 instalments"],
+    )
+
+
+def _probe_invoice(language: str) -> InvoiceFacts:
     label, reason = COST_REASONS.get(language, COST_REASONS["de"])["fee"]
-    invoice = InvoiceFacts(
+    return InvoiceFacts(
         id=1,
         number="PR-2026-0815",
         issue_date=date(2026, 2, 3),
@@ -240,7 +255,10 @@ def probe_context(
             "rule": None,
         },
     )
-    customer = CustomerFacts(
+
+
+def _probe_customer(language: str, business: bool, deceased: bool) -> CustomerFacts:
+    return CustomerFacts(
         id=1,
         number="K-0042",
         name="Erika Mustermann",
@@ -254,18 +272,6 @@ def probe_context(
         language=language,
         opted_out=frozenset(),
         deceased_since=date(2026, 5, 1) if deceased else None,
-    )
-    return build_context(
-        settings=settings or probe_settings(),
-        customer=customer,
-        invoices=[invoice],
-        template=name,
-        channel=channel,
-        language=language,
-        tone=tone,
-        letter_date=date(2026, 6, 1),
-        state="inkasso",
-        offers=["offer payment plan of 6 instalments"],
     )
 
 

@@ -139,9 +139,25 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
     # which must still be that letter's (its language, its sender)
     pdf.add_page()
     pdf.current = letter
+    _letterhead(pdf, letter)
+    y = _info_block(pdf, letter)
+    pdf.info_end = y  # where "Seite 1 von n" goes once the letter's length is known
+    html, codes = girocode.take_markers(letter.html, letter.creditor, CODES_HERE)
+    if len(codes) == 1:
+        _single_code(pdf, codes[0], letter.language)
+    if letter.portal_link:  # the personal page as a QR code, right of the page number
+        from io import BytesIO
+
+        from mahnwerk.portal.links import qr_png
+
+        pdf.image(BytesIO(qr_png(letter.portal_link)), x=210 - RIGHT - PORTAL_QR_MM,
+                  y=y + 1, w=PORTAL_QR_MM, h=PORTAL_QR_MM)  # fmt: skip
+    _body(pdf, letter, html, codes)
+
+
+def _letterhead(pdf: _LetterPdf, letter: Letter) -> None:
+    """The sender at the top, the return line and the recipient in the window."""
     c = letter.creditor
-    de = letter.language == "de"
-    # letterhead
     pdf.set_xy(LEFT, 15)
     pdf.set_font("DejaVu", "B", 14)
     pdf.cell(0, 7, c.name, new_x="LMARGIN", new_y="NEXT", align="R")
@@ -159,10 +175,13 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.set_xy(ADDRESS_X + 5, y)
         pdf.cell(ADDRESS_W - 5, 4.5, line)
         y += 4.5
-    # information block
+
+
+def _info_block(pdf: _LetterPdf, letter: Letter) -> float:
+    """Customer number, payment reference and date at the right; returns where it ends."""
     labels = (
         ("Kundennummer", "Verwendungszweck", "Datum")
-        if de
+        if letter.language == "de"
         else ("Customer no.", "Reference", "Date")
     )
     values = (
@@ -178,18 +197,12 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.set_font("DejaVu", "", 9)
         pdf.multi_cell(210 - RIGHT - INFO_X - 30, 4.5, value)
         y = max(y + 4.5, pdf.get_y())
-    pdf.info_end = y  # where "Seite 1 von n" goes once the letter's length is known
-    html, codes = girocode.take_markers(letter.html, c, CODES_HERE)
-    if len(codes) == 1:
-        _single_code(pdf, codes[0], letter.language)
-    if letter.portal_link:  # the personal page as a QR code, right of the page number
-        from io import BytesIO
+    return y
 
-        from mahnwerk.portal.links import qr_png
 
-        pdf.image(BytesIO(qr_png(letter.portal_link)), x=210 - RIGHT - PORTAL_QR_MM,
-                  y=y + 1, w=PORTAL_QR_MM, h=PORTAL_QR_MM)  # fmt: skip
-    # subject and body
+def _body(pdf: _LetterPdf, letter: Letter, html: str, codes: list[girocode.Transfer]) -> None:
+    """Subject and text; several GiroCodes in a row where the text asks for the money; the
+    closing kept on one page; the pages numbered."""
     pdf.set_xy(LEFT, SUBJECT_Y)
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(0, 5.5, letter.subject, new_x="LMARGIN", new_y="NEXT")

@@ -10,9 +10,9 @@ at least once: "sent" is recorded only after the provider's 2xx answer; a
 dispatcher that dies before recording it sends the request again next time,
 with the same key.
 
-Answers: 2xx delivered; 408, 429, 5xx and network errors temporary (retry
-with backoff); any other 4xx permanent — the provider rejected the number or
-the text, which becomes a `delivery_failed` event for the policy.
+Answers (`webhook.post`): 2xx delivered; 408, 429, 5xx and network errors
+temporary (retry with backoff); any other 4xx permanent — the provider rejected
+the number or the text, which becomes a `delivery_failed` event for the policy.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 
 from mahnwerk.engine.comms.config import Sms
-from mahnwerk.engine.comms.mail import SendError, TransportDown
+from mahnwerk.engine.comms.mail import TransportDown
 from mahnwerk.engine.comms.templates import TemplateError, TemplateStore
+from mahnwerk.engine.comms.webhook import post
 
 
 class SmsWebhook:
@@ -53,17 +54,7 @@ class SmsWebhook:
             "Idempotency-Key": message_id,
             **self.cfg.headers,
         }
-        try:
-            response = self.client.post(self.cfg.url, content=body.encode("utf-8"), headers=headers)
-        except httpx.ConnectError as exc:
-            raise TransportDown(f"SMS webhook {self.cfg.url}: {exc}") from None
-        except httpx.HTTPError as exc:
-            raise SendError(f"SMS webhook {self.cfg.url}: {exc}", permanent=False) from None
-        code = response.status_code
-        if 200 <= code < 300:
-            return f"{code} {response.text[:200]}"
-        permanent = 400 <= code < 500 and code not in (408, 429)
-        raise SendError(f"SMS webhook answered {code}: {response.text[:200]}", permanent)
+        return post(self.client, self.cfg.url, body.encode("utf-8"), headers, "SMS webhook")
 
     def close(self) -> None:
         self.client.close()

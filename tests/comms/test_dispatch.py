@@ -15,7 +15,7 @@ from mahnwerk.engine import models as m
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
 
-from .conftest import ENV, NOW, write_config
+from .helpers import ENV, NOW, write_config
 
 
 def pdf_text(path) -> str:
@@ -280,7 +280,7 @@ def test_a_firm_tone_uses_its_own_template(engine, seed, settings):
 
 
 def test_an_smtp_server_that_is_down_keeps_the_messages_queued(engine, seed, tmp_path):
-    from .conftest import SmtpServer, free_port
+    from .helpers import SmtpServer, free_port
 
     dead = SmtpServer("127.0.0.1", free_port(), None, None, False)  # nobody listens
     settings = load_settings(write_config(tmp_path / "m.toml", dead), env={})
@@ -303,7 +303,7 @@ def test_the_engine_reacts_to_a_bounce_with_a_letter(engine, tmp_path, smtp_serv
     from mahnwerk.engine.policies import PolicySet, deploy
     from mahnwerk.engine.runner import run
 
-    from .conftest import EARLY
+    from .helpers import EARLY
 
     settings = load_settings(
         write_config(tmp_path / "m.toml", smtp_server, letters=tmp_path / "letters"), env=ENV
