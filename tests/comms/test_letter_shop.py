@@ -81,7 +81,9 @@ def _one_letter(seed) -> None:
     seed.queue(i, c, "mahnung_1", "letter_shop")
 
 
-def test_a_retried_letter_reaches_the_print_shop_exactly_once(seed, engine, config, print_shop):
+def test_a_retried_letter_reaches_the_print_shop_exactly_once(
+    seed, engine, config, print_shop, tmp_path
+):
     _one_letter(seed)
     print_shop.answers = [503]
     settings = load_settings(config, env=ENV)
@@ -109,6 +111,9 @@ def test_a_retried_letter_reaches_the_print_shop_exactly_once(seed, engine, conf
     assert second["Content-Type"] == "application/pdf"
     assert second["Authorization"] == "Bearer s3"
     assert seed.outbox()[1].status == "sent"
+    # the copy for the files (the court dossier), where the letters' copies are kept
+    archived = [p for p in (tmp_path / "letters").rglob("*.pdf") if p.name.startswith("K1_")]
+    assert [p.read_bytes() for p in archived] == [pdf]
 
 
 def test_a_dispatcher_killed_after_the_upload_sends_it_again_and_the_shop_prints_once(

@@ -12,8 +12,9 @@ The request body is the PDF (`Content-Type: application/pdf`); `Idempotency-Key`
 is the message's id, the same on every attempt, so a shop that honours it prints
 a letter once even when a dispatcher died after the upload and sends it again.
 "Sent" is recorded after the shop's 2xx answer (`webhook.post` says which answers
-are retried).  A letter shop message is a letter in every other respect: rendered
-from the letter templates, to the postal address, carrying parked residuals.
+are retried).  A copy of each PDF stays in the day's letters folder, as a letter's
+does.  A letter shop message is a letter in every other respect: rendered from the
+letter templates, to the postal address, carrying parked residuals.
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ class LetterShopChannel:
         from mahnwerk.engine.comms.webhook import post
 
         cfg = shop(job.settings)
+        pdf = pdf_of(job, bundle)
+        # the copy of what the debtor receives, where the letters' copies are kept: the
+        # court dossier (accounting/dossier.py) attaches it like any letter's
+        write_file(job, job.folder / f"{job.stem(bundle)}.pdf", pdf)
         client = job.transport(self.name, lambda: httpx.Client(timeout=cfg.timeout))
         headers = {
             "Content-Type": "application/pdf",
@@ -81,7 +86,7 @@ class LetterShopChannel:
             "Content-Disposition": f'attachment; filename="{job.stem(bundle)}.pdf"',
             **cfg.headers,
         }
-        return post(client, cfg.url, pdf_of(job, bundle), headers, "letter shop")
+        return post(client, cfg.url, pdf, headers, "letter shop")
 
     def dry_run_file(self, job: Job, bundle: Bundle) -> Path:
         path = job.folder / f"{job.stem(bundle)}.letter_shop.pdf"
