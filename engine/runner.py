@@ -145,6 +145,7 @@ def customer_value(
         partial_payments=getattr(row, "partial_payments", None) or 0,
         overdue_invoices=getattr(row, "overdue_invoices", None) or 0,
         gone_quiet=bool(getattr(row, "gone_quiet", False)),
+        feedback=getattr(row, "feedback_reason", None) or "",
         open_balance=open_balance,
         open_invoices=open_invoices,
         insolvent_since=row.insolvent_since,
@@ -379,19 +380,8 @@ def intake_phase(
     return stats
 
 
-#: The behaviour columns a run reads as `customer.*` facts (written by `mahnwerk analyse`).
-BEHAVIOUR_FACTS = tuple(
-    BEHAVIOUR.c[name]
-    for name in (
-        "median_days_late",
-        "late_share",
-        "trend_days",
-        "disputes",
-        "partial_payments",
-        "overdue_invoices",
-        "gone_quiet",
-    )
-)
+#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store.py`'s.
+BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
 def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
