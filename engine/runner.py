@@ -39,7 +39,6 @@ from mahnwerk.engine import step as stepper
 from mahnwerk.engine.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import (
-    BEHAVIOUR,
     CUST,
     DS,
     INBOX,
@@ -379,30 +378,15 @@ def intake_phase(
     return stats
 
 
-#: The behaviour columns a run reads as `customer.*` facts (written by `mahnwerk analyse`).
-BEHAVIOUR_FACTS = tuple(
-    BEHAVIOUR.c[name]
-    for name in (
-        "median_days_late",
-        "late_share",
-        "trend_days",
-        "disputes",
-        "partial_payments",
-        "overdue_invoices",
-        "gone_quiet",
-    )
-)
+#: The behaviour columns a run reads as `customer.*` facts: one list, in `engine.store`.
+BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
 def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
     out: dict[int, Customer] = {}
     ids = sorted(ids)
     for chunk in _chunks(ids):
-        for row in conn.execute(
-            select(CUST, *BEHAVIOUR_FACTS)
-            .outerjoin(BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id)
-            .where(CUST.c.id.in_(chunk))
-        ):
+        for row in conn.execute(store.customer_select().where(CUST.c.id.in_(chunk))):
             out[row.id] = customer_value(row)
     return out
 
