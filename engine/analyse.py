@@ -10,6 +10,10 @@ The score is the transparent scorecard by default; `model=True` fits the
 logistic regression on the same history first and stores 100 x the predicted
 probability that the customer's next invoice is paid late (the scorecard's
 reasons are kept alongside, so the figure is never unexplained).
+
+What the customer told us counts too: the reason last given in the portal's "tell us
+why" (`feedback.stated`) is stored with the behaviour (`customer.feedback` in a run), and
+the summary counts the last reasons per segment.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from mahnwerk.engine.behaviour import Behaviour, behaviours
+from mahnwerk.engine.feedback import Stated, by_segment, stated
 from mahnwerk.engine.history import by_customer, read_database
 from mahnwerk.engine.models import BEHAVIOUR, CUST
 from mahnwerk.engine.risk import coefficients, examples, features, fit, scorecard
@@ -41,6 +46,8 @@ class Analysis:
     trend_worse: int = 0
     scored_by: str = "scorecard"
     coefficients: dict[str, float] = field(default_factory=dict)
+    #: customers per segment and the reason they last gave ("tell us why")
+    feedback: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +59,7 @@ class Analysis:
             "trend_worse": self.trend_worse,
             "scored_by": self.scored_by,
             "coefficients": self.coefficients,
+            "feedback": self.feedback,
         }
 
 
@@ -62,7 +70,10 @@ def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> 
     with engine.connect() as conn:
         customers = dict(conn.execute(select(CUST.c.external_id, CUST.c.id)).all())
     found = behaviours(history, as_of)
+    said = stated(engine, as_of)
+    none = Stated("", as_of, 0)
     every = {c: found.get(c) or Behaviour(c, as_of) for c in customers}
+    ids = set(customers.values())
     result = Analysis(as_of, customers=len(every))
     scores = {c: scorecard(b) for c, b in every.items()}
     risk = {c: s.total for c, s in scores.items()}
@@ -101,6 +112,9 @@ def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> 
                 "max_days_overdue": b.max_days_overdue,
                 "last_invoice_on": b.last_invoice_on,
                 "gone_quiet": b.gone_quiet,
+                "feedback_reason": said.get(customers[c], none).reason or None,
+                "feedback_on": said[customers[c]].on if customers[c] in said else None,
+                "feedback_answers": said.get(customers[c], none).answers,
                 "risk_reasons": json.dumps(reasons, ensure_ascii=False),
                 "computed_at": now,
             }
@@ -110,6 +124,7 @@ def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> 
         result.high_risk += risk[c] >= 70
         result.gone_quiet += b.gone_quiet
         result.trend_worse += (b.trend_days or 0) > 0
+    result.feedback = by_segment(engine, {i: s for i, s in said.items() if i in ids})
     with engine.begin() as conn:
         conn.execute(delete(BEHAVIOUR))
         if behaviour_rows:
@@ -154,6 +169,9 @@ def explain_customer(engine: Engine, customer: str) -> dict[str, Any]:
         "max_days_overdue",
         "last_invoice_on",
         "gone_quiet",
+        "feedback_reason",
+        "feedback_on",
+        "feedback_answers",
     ):
         value = getattr(row, key)
         out[key] = str(value) if isinstance(value, Decimal | date) else value

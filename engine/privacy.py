@@ -25,7 +25,9 @@ Rule E2 of the legal catalogue.  Two public operations:
   Rows of other features that are no booking record — IBANs learnt for
   matching, computed payment behaviour, files sent through the portal
   (`DROP_ON_ERASURE`) — are deleted on any
-  erasure; free text in other tables linked to the customer is scrubbed.
+  erasure; free text in other tables linked to the customer is scrubbed.  The
+  client addresses of the customer's portal actions are erased and their portal
+  links revoked.
 
   A claim still being pursued (an open invoice, a payment not yet applied, a
   message being sent) is a legitimate interest (Art. 17(3)(e)): erasure is
@@ -62,6 +64,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Table,
     insert,
     select,
@@ -220,6 +223,8 @@ def erase_customer(
             values = _longest_first(values + _ibans(conn, scope))
         dropped = _drop_rows(conn, scope)
         scrubbed = _scrub_rows(conn, scope, values, mode) | dropped
+        for table, n in _portal_traces(conn, cust.id, stamp, by).items():
+            scrubbed[table] = scrubbed.get(table, 0) + n
         cancelled = _cancel_unsent(conn, scope)
         flagged = _events_containing(conn, scope, values)
         kept = () if mode == "anonymised" else _present(cust._mapping, BOOKING_FIELDS)
@@ -281,3 +286,11 @@ __all__ = [
     "privacy_status",
     "retention_end",
 ]
+
+
+def _portal_traces(conn: Connection, customer_id: int, now: datetime, by: str) -> dict[str, int]:
+    """The client addresses of the customer's portal actions (kept apart from the log for
+    this) go, and their portal links are revoked (`portal.guard.forget_customer`)."""
+    from mahnwerk.portal.guard import forget_customer
+
+    return forget_customer(conn, customer_id, now, by.strip())

@@ -39,6 +39,7 @@ from mahnwerk.engine import step as stepper
 from mahnwerk.engine.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import (
+    BEHAVIOUR,
     CUST,
     DS,
     INBOX,
@@ -144,6 +145,7 @@ def customer_value(
         partial_payments=getattr(row, "partial_payments", None) or 0,
         overdue_invoices=getattr(row, "overdue_invoices", None) or 0,
         gone_quiet=bool(getattr(row, "gone_quiet", False)),
+        feedback=getattr(row, "feedback_reason", None) or "",
         open_balance=open_balance,
         open_invoices=open_invoices,
         insolvent_since=row.insolvent_since,
@@ -378,7 +380,7 @@ def intake_phase(
     return stats
 
 
-#: The behaviour columns a run reads as `customer.*` facts: one list, in `engine.store`.
+#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store.py`'s.
 BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
@@ -386,7 +388,11 @@ def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
     out: dict[int, Customer] = {}
     ids = sorted(ids)
     for chunk in _chunks(ids):
-        for row in conn.execute(store.customer_select().where(CUST.c.id.in_(chunk))):
+        for row in conn.execute(
+            select(CUST, *BEHAVIOUR_FACTS)
+            .outerjoin(BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id)
+            .where(CUST.c.id.in_(chunk))
+        ):
             out[row.id] = customer_value(row)
     return out
 

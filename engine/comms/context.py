@@ -28,6 +28,7 @@ from mahnwerk.dsl.ir import TERMINAL_NAMES
 from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.legal import imprint_lines
+from mahnwerk.engine.comms.pdf import PORTAL_CAPTIONS
 from mahnwerk.engine.models import CUST, DS, INV, LEDGER
 from mahnwerk.engine.terms import Term, all_terms, offers_from_json, still_applying, tiers_from_json
 
@@ -325,6 +326,8 @@ def build_context(
             tuple(i.currency for i in invoices), totals["balance"],
         ),  # fmt: skip
         "portal_link": portal_link,
+        # the caption the letter prints beside the link's QR code (pdf.py): the text names it
+        "portal_caption": PORTAL_CAPTIONS.get(language, PORTAL_CAPTIONS["de"])[0],
         "state": state,
         "offers": parse_offers(offers or []),
         # D9: the steps ahead the engine found the workflow can and will take (credit_report,

@@ -94,6 +94,23 @@ class Letter:
 
 
 PORTAL_QR_MM = 22.0
+#: The caption beside the portal link's QR code, so a reader with two codes on the page
+#: knows which one pays and which one opens their page; the letter's text names the code
+#: by its first line (`portal_caption` in the templates' context, `m.portal()`).
+PORTAL_CAPTIONS = {
+    "de": (
+        "Ihre persönliche Seite",
+        "Rechnungen sehen, bezahlen,",
+        "widersprechen, Raten:",
+        "mit dem Handy scannen.",
+    ),
+    "en": (
+        "Your personal page",
+        "see invoices, pay, dispute,",
+        "agree instalments:",
+        "scan with your phone.",
+    ),
+}
 
 
 @lru_cache(maxsize=1)
@@ -146,13 +163,26 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
     if len(codes) == 1:
         _single_code(pdf, codes[0], letter.language)
     if letter.portal_link:  # the personal page as a QR code, right of the page number
-        from io import BytesIO
-
-        from mahnwerk.portal.links import qr_png
-
-        pdf.image(BytesIO(qr_png(letter.portal_link)), x=210 - RIGHT - PORTAL_QR_MM,
-                  y=y + 1, w=PORTAL_QR_MM, h=PORTAL_QR_MM)  # fmt: skip
+        _portal_code(pdf, letter.portal_link, y + 1, letter.language)
     _body(pdf, letter, html, codes)
+
+
+def _portal_code(pdf: _LetterPdf, url: str, top: float, language: str) -> None:
+    """The portal link's QR code below the information block, its caption to the left
+    (under "Seite 1 von n"), set like the GiroCode's: what the code is for."""
+    from io import BytesIO
+
+    from mahnwerk.portal.links import qr_png
+
+    x = 210 - RIGHT - PORTAL_QR_MM
+    pdf.image(BytesIO(qr_png(url)), x=x, y=top, w=PORTAL_QR_MM, h=PORTAL_QR_MM)
+    title, *lines = PORTAL_CAPTIONS.get(language, PORTAL_CAPTIONS["de"])
+    pdf.set_xy(INFO_X, top + PORTAL_QR_MM / 2 - 4)
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.cell(x - INFO_X - 1, 3.5, title, align="R", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 7)
+    for line in lines:
+        pdf.cell(x - INFO_X - 1, 3.2, line, align="R", new_x="LEFT", new_y="NEXT")
 
 
 def _letterhead(pdf: _LetterPdf, letter: Letter) -> None:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from mahnwerk.cli import app
 from mahnwerk.engine import models as m
-from mahnwerk.engine.comms import girocode
+from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.checks import probe_context
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.context import build_context
@@ -102,6 +102,18 @@ def test_a_letter_about_many_invoices_carries_one_code_per_group_that_fits_140_c
     assert [code.amount for code in codes] == [Decimal("12503.50")] * 2 + [Decimal("6251.75")]
     # the printed reference is never cut inside a number either
     assert len(ctx["reference"]) <= 140 and ctx["reference"].split()[-1] == "PR-2026-0009"
+    # the pay sentence names every transfer: its amount and the reference its code carries
+    for language in ("de", "en"):
+        lctx = many(probe_context("mahnung_1", language, "letter", settings=settings), 25,
+                    settings)  # fmt: skip
+        rendered = STORE.render(STORE.find("mahnung_1", language, "letter"), lctx)
+        text = " ".join(rendered.text.split())
+        quote = ("„{}“", '"{}"')[language == "en"]
+        for code in codes:
+            money = " ".join(formatting.money(code.amount, language).split())
+            assert f"{money} " in text, language
+            assert quote.format(code.text) in text, (language, code.text)
+        assert ("in 3 Überweisungen", "in 3 transfers")[language == "en"] in text
 
 
 def test_the_field_limits_of_epc069_12_hold():
