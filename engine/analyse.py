@@ -63,6 +63,61 @@ class Analysis:
         }
 
 
+def _fitted_risk(
+    result: Analysis,
+    invoices: list[Any],
+    history: dict[str, list[Any]],
+    every: dict[str, Behaviour],
+) -> dict[str, Decimal]:
+    """Each customer's risk as the fitted model's probability of paying late, in %."""
+    fitted = fit(examples(invoices))
+    result.scored_by = "logistic regression"
+    result.coefficients = coefficients(fitted)
+    names = sorted(every)
+    rows = []
+    for c in names:
+        amounts = [i.amount for i in history.get(c, [])]
+        typical = statistics.median(amounts) if amounts else Decimal(0)
+        rows.append(features(every[c], typical, None))
+    return {
+        c: Decimal(str(round(100 * float(p), 4)))
+        for c, p in zip(names, fitted.predict_proba(rows)[:, 1], strict=True)
+    }
+
+
+def _behaviour_row(
+    customer_id: int,
+    as_of: date,
+    b: Behaviour,
+    told: Stated | None,
+    reasons: list[list[str]],
+    now: datetime,
+) -> dict[str, Any]:
+    """The `customer_behaviour` row of one customer (`told`: its last feedback, if any)."""
+    return {
+        "customer_id": customer_id,
+        "as_of": as_of,
+        "invoices": b.invoices,
+        "paid": b.paid,
+        "median_days_late": b.median_days_late,
+        "late_share": b.late_share,
+        "trend_days": b.trend_days,
+        "disputes": b.disputes,
+        "partial_payments": b.partial_payments,
+        "open_invoices": b.open_invoices,
+        "open_amount": b.open_amount,
+        "overdue_invoices": b.overdue_invoices,
+        "max_days_overdue": b.max_days_overdue,
+        "last_invoice_on": b.last_invoice_on,
+        "gone_quiet": b.gone_quiet,
+        "feedback_reason": (told.reason or None) if told else None,
+        "feedback_on": told.on if told else None,
+        "feedback_answers": told.answers if told else 0,
+        "risk_reasons": json.dumps(reasons, ensure_ascii=False),
+        "computed_at": now,
+    }
+
+
 def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> Analysis:
     """Compute and store every customer's behaviour and risk score as of `as_of`."""
     invoices = read_database(engine, as_of)
@@ -71,54 +126,21 @@ def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> 
         customers = dict(conn.execute(select(CUST.c.external_id, CUST.c.id)).all())
     found = behaviours(history, as_of)
     said = stated(engine, as_of)
-    none = Stated("", as_of, 0)
     every = {c: found.get(c) or Behaviour(c, as_of) for c in customers}
     ids = set(customers.values())
     result = Analysis(as_of, customers=len(every))
     scores = {c: scorecard(b) for c, b in every.items()}
     risk = {c: s.total for c, s in scores.items()}
     if model:
-        fitted = fit(examples(invoices))
-        result.scored_by = "logistic regression"
-        result.coefficients = coefficients(fitted)
-        names = sorted(every)
-        rows = []
-        for c in names:
-            amounts = [i.amount for i in history.get(c, [])]
-            typical = statistics.median(amounts) if amounts else Decimal(0)
-            rows.append(features(every[c], typical, None))
-        for c, p in zip(names, fitted.predict_proba(rows)[:, 1], strict=True):
-            risk[c] = Decimal(str(round(100 * float(p), 4)))
+        risk = _fitted_risk(result, invoices, history, every)
     behaviour_rows = []
     customer_rows = []
     for c, b in every.items():
         reasons = [[why, str(points)] for why, points in scores[c].reasons]
         if model:
             reasons.append(["fitted model: probability of paying the next invoice late", ""])
-        behaviour_rows.append(
-            {
-                "customer_id": customers[c],
-                "as_of": as_of,
-                "invoices": b.invoices,
-                "paid": b.paid,
-                "median_days_late": b.median_days_late,
-                "late_share": b.late_share,
-                "trend_days": b.trend_days,
-                "disputes": b.disputes,
-                "partial_payments": b.partial_payments,
-                "open_invoices": b.open_invoices,
-                "open_amount": b.open_amount,
-                "overdue_invoices": b.overdue_invoices,
-                "max_days_overdue": b.max_days_overdue,
-                "last_invoice_on": b.last_invoice_on,
-                "gone_quiet": b.gone_quiet,
-                "feedback_reason": said.get(customers[c], none).reason or None,
-                "feedback_on": said[customers[c]].on if customers[c] in said else None,
-                "feedback_answers": said.get(customers[c], none).answers,
-                "risk_reasons": json.dumps(reasons, ensure_ascii=False),
-                "computed_at": now,
-            }
-        )
+        told = said.get(customers[c])
+        behaviour_rows.append(_behaviour_row(customers[c], as_of, b, told, reasons, now))
         customer_rows.append({"b_id": customers[c], "b_risk": risk[c], "b_late": b.avg_days_late})
         result.with_history += b.paid > 0
         result.high_risk += risk[c] >= 70

@@ -95,8 +95,10 @@ def shift_period_end(day: date, country: str, region: str | None = None) -> date
     return day if is_business_day(day, country, region) else next_business_day(day, country, region)
 
 
+@lru_cache(maxsize=16384)
 def add_business_days(day: date, n: int, country: str, region: str | None = None) -> date:
-    """`day` moved by `n` business days (`day` itself not counted; negative `n` goes back)."""
+    """`day` moved by `n` business days (`day` itself not counted; negative `n` goes back).
+    Kept per arguments: conditions like `3 business days after due` ask it per invoice."""
     step = timedelta(days=1 if n >= 0 else -1)
     remaining = abs(n)
     while remaining:
@@ -121,8 +123,12 @@ def is_target2_day(day: date) -> bool:
     return day.weekday() < 5 and day not in target2_closing_days(day.year)
 
 
+@lru_cache(maxsize=8192)
 def add_target2_days(day: date, n: int) -> date:
-    """`day` moved forward by `n` TARGET2 business days (`day` itself not counted)."""
+    """`day` moved forward by `n` TARGET2 business days (`day` itself not counted).
+
+    Kept per (day, n): the A9 grace asks it for every due invoice, and a day's due
+    invoices share a few due dates."""
     if n < 0:
         raise ValueError("add_target2_days counts forward only")
     while n:

@@ -29,7 +29,6 @@ LONG = {
     "assign": 81,  # bank/store.py
     "_entry": 79,  # bank/camt.py
     "_replay_case": 78,  # simulate.py
-    "erase_customer": 78,  # privacy.py
     "start": 77,  # experiments.py
     "_case": 75,  # accounting/handover.py
     "_split": 74,  # bank/swift.py
@@ -37,11 +36,6 @@ LONG = {
     "read_table": 72,  # import_table.py
     "report": 72,  # experiment_report.py
     "run_demo": 72,  # demo.py
-    "analyse": 66,  # analyse.py
-    "default_interest": 65,  # interest.py
-    "_cii": 65,  # einvoice/xml.py
-    "_ubl": 63,  # einvoice/xml.py
-    "behaviour_of": 61,  # behaviour.py
     "load_book": 61,  # bank/store.py
 }
 
