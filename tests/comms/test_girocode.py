@@ -114,6 +114,9 @@ def test_a_letter_about_many_invoices_carries_one_code_per_group_that_fits_140_c
             assert f"{money} " in text, language
             assert quote.format(code.text) in text, (language, code.text)
         assert ("in 3 Überweisungen", "in 3 transfers")[language == "en"] in text
+        # and the online payment link too: one per transfer, each with its reference
+        for code in codes:
+            assert "https://pay.example.com/" + code.text.replace(" ", "%20") in text
 
 
 def test_the_field_limits_of_epc069_12_hold():
