@@ -27,7 +27,6 @@ LONG = {
     "import_events": 92,  # event_import.py
     "_check_invoices": 88,  # import_claims.py
     "assign": 81,  # bank/store.py
-    "_entry": 79,  # bank/camt.py
     "_replay_case": 78,  # simulate.py
     "start": 77,  # experiments.py
     "_case": 75,  # accounting/handover.py
