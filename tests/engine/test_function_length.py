@@ -29,7 +29,6 @@ LONG = {
     "assign": 81,  # bank/store.py
     "_replay_case": 78,  # simulate.py
     "start": 77,  # experiments.py
-    "_case": 75,  # accounting/handover.py
     "from_database": 73,  # simulate.py
     "read_table": 72,  # import_table.py
     "report": 72,  # experiment_report.py
