@@ -38,14 +38,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
 
 from mahnwerk import clock
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.ir import EventKind
-from mahnwerk.engine import import_checks, lease
+from mahnwerk.engine import import_checks, lease, store
 from mahnwerk.engine.import_claims import _received_by_now
 from mahnwerk.engine.import_columns import _norm_header
 from mahnwerk.engine.importer import (
@@ -57,9 +56,8 @@ from mahnwerk.engine.importer import (
     parse_date,
     read_table,
 )
-from mahnwerk.engine.models import EVENT, INBOX, INV, PAY
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from mahnwerk.engine.models import INBOX, INV, PAY
+from mahnwerk.engine.store import BERLIN
 
 #: The pseudo-kind of a payment: it goes to the payment table, not to the inbox.
 PAYMENT = "payment"
@@ -371,23 +369,19 @@ def import_events(
             table.path, len(events), len(payments), len(planned) - len(new), table.ignored
         )
         if new:
-            conn.execute(
-                insert(EVENT).values(
-                    kind="import",
-                    occurred_on=now.astimezone(BERLIN).date(),
-                    recorded_at=now,
-                    actor=actor,
-                    message=str(result),
-                    payload=json.dumps(
-                        {
-                            "kind": "events",
-                            "file": result.path,
-                            "events": result.events,
-                            "payments": result.payments,
-                            "unchanged": result.unchanged,
-                        }
-                    ),
-                )
+            store.log_book_event(
+                conn,
+                "import",
+                actor,
+                now,
+                str(result),
+                {
+                    "kind": "events",
+                    "file": result.path,
+                    "events": result.events,
+                    "payments": result.payments,
+                    "unchanged": result.unchanged,
+                },
             )
     return result
 

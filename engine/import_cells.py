@@ -18,7 +18,6 @@ from mahnwerk.errors import MahnwerkError
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000000")  # Numeric(14, 2) holds up to 999 999 999 999.99
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 class CellError(MahnwerkError, ValueError):

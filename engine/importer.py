@@ -53,7 +53,6 @@ other modules import stays importable from here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -63,9 +62,8 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk import clock
-from mahnwerk.engine import lease
+from mahnwerk.engine import lease, store
 from mahnwerk.engine.import_cells import (
-    BERLIN,
     CellError,
     parse_amount,
     parse_bool,
@@ -86,7 +84,7 @@ from mahnwerk.engine.import_table import (
     decode,
     read_table,
 )
-from mahnwerk.engine.models import Event
+from mahnwerk.engine.store import BERLIN
 
 _CHECKS: dict[Kind, Callable[[_Checker, Connection], tuple[_Plan, Table]]] = {
     "customers": _check_customers,
@@ -238,23 +236,19 @@ def _copy_rows(conn: Connection, table: Table, keys: list[str], rows: list[dict[
 
 def _log(conn: Connection, result: ImportResult, actor: str, now: datetime) -> None:
     """One event per import that changed something (the day is the Berlin calendar day)."""
-    conn.execute(
-        insert(Event.__table__).values(  # type: ignore[attr-defined]
-            kind="import",
-            occurred_on=now.astimezone(BERLIN).date(),
-            recorded_at=now,
-            actor=actor,
-            message=str(result),
-            payload=json.dumps(
-                {
-                    "kind": result.kind,
-                    "file": result.path,
-                    "inserted": result.inserted,
-                    "updated": result.updated,
-                    "unchanged": result.unchanged,
-                }
-            ),
-        )
+    store.log_book_event(
+        conn,
+        "import",
+        actor,
+        now,
+        str(result),
+        {
+            "kind": result.kind,
+            "file": result.path,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        },
     )
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -26,7 +25,6 @@ from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, IN
 from mahnwerk.engine.terms import all_terms, offers_from_json, tiers_from_json
 from mahnwerk.errors import MahnwerkError
 
-BERLIN = ZoneInfo("Europe/Berlin")
 QUEUE_STATUSES = ("unmatched", "review")
 _CHUNK = 500
 

@@ -22,7 +22,6 @@ The import is here; `booking` holds what both the import and the queue use
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,10 +30,9 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk import clock
-from mahnwerk.engine import lease
+from mahnwerk.engine import lease, store
 from mahnwerk.engine.bank.booking import (
     _CHUNK,
-    BERLIN,
     QUEUE_STATUSES,
     AssignError,
     BankImportResult,
@@ -57,7 +55,7 @@ from mahnwerk.engine.bank.queue import (
     rematch,
     remember_account,
 )
-from mahnwerk.engine.models import BANK_ENTRY, EVENT
+from mahnwerk.engine.models import BANK_ENTRY
 
 
 def import_statement(
@@ -173,16 +171,7 @@ def _insert_entry(
 
 
 def _log_import(conn: Connection, result: BankImportResult, actor: str, now: datetime) -> None:
-    conn.execute(
-        insert(EVENT).values(
-            kind="bank_import",
-            occurred_on=now.astimezone(BERLIN).date(),
-            recorded_at=now,
-            actor=actor,
-            message=str(result),
-            payload=json.dumps(result.as_dict()),
-        )
-    )
+    store.log_book_event(conn, "bank_import", actor, now, str(result), result.as_dict())
 
 
 __all__ = [
