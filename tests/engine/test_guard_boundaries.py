@@ -561,3 +561,19 @@ def test_a_guard_on_the_balance_is_asked_again_tomorrow_one_on_the_customer_wait
                   '{ letter "mahnung_1"; wait }')
     record, _ = run_days(compile_source(both, "zeit.mahn"), ISSUE, FIRST + timedelta(days=14))
     assert record.state == "privat" and record.entered_on == FIRST + timedelta(days=14)
+
+
+def test_a_callback_request_is_a_task_for_the_operators_with_the_customers_words():
+    """An event that asks a person to act becomes a task on its day, from the engine, with
+    the note the operator typed (else the event's own explanation); the ladder goes on."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    asked = FIRST + timedelta(days=2)
+    _, outs = run_days(compiled, ISSUE, asked, (
+        Event(EventKind.CALLBACK_REQUESTED, asked, note="ab 17 Uhr"),))
+    assert [(t.kind, t.on, t.rule, t.detail) for o in outs for t in o.tasks] == [
+        ("callback", asked, "engine", "ab 17 Uhr")
+    ]
+    _, outs = run_days(compiled, ISSUE, asked, (Event(EventKind.CALLBACK_REQUESTED, asked),))
+    assert [t.detail for o in outs for t in o.tasks] == [
+        "The customer asks to be called back (a task for the operators; --note says when)."
+    ]
