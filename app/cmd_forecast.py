@@ -13,25 +13,10 @@ from typing import Annotated
 
 import typer
 
+from mahnwerk.engine.forecast_chart import TEXT, forecast_chart, money
 from mahnwerk.options import DbOption, day_option, open_engine
 
-TEXT = {
-    "de": {"title": "Erwarteter Zahlungseingang je Woche", "week": "Woche ab",
-           "expected": "erwartet", "low": "10 %", "high": "90 %",
-           "baseline": "Fälligkeit + Verzug", "from": "offene Posten am", "unit": "T€",
-           "items": "offene Posten", "total": "zusammen"},
-    "en": {"title": "Expected cash in per week", "week": "week from",
-           "expected": "expected", "low": "10 %", "high": "90 %",
-           "baseline": "due + delay", "from": "open items on", "unit": "k€",
-           "items": "open items", "total": "in all"},
-}  # fmt: skip
-
-
-def _money(value, lang: str) -> str:  # type: ignore[no-untyped-def]
-    from mahnwerk.engine.charts import number
-
-    return number(float(value), lang, 2)
-
+__all__ = ["TEXT", "forecast_cmd", "forecast_chart", "register"]
 
 def forecast_cmd(
     weeks: Annotated[int, typer.Option(min=1, max=52, help="How many weeks ahead.")] = 13,
@@ -70,31 +55,6 @@ def forecast_cmd(
     _show(result, fmt, lang, output)
 
 
-def forecast_chart(result, lang: str):  # type: ignore[no-untyped-def]
-    """The forecast as a slide chart: expected cash per week, 10–90 % interval, baseline."""
-    from mahnwerk.engine.charts import Chart
-    from mahnwerk.engine.forecast import DRAWS, HIGH, LOW
-
-    t = TEXT[lang]
-    return Chart(
-        title=t["title"],
-        subtitle=f"{t['from']} {result.as_of:%d.%m.%Y}: {result.items} {t['items']}, "
-                 f"{_money(result.open_total, lang)} €",
-        unit=t["unit"], lang=lang,
-        categories=[f"{w.start:%d.%m.}" for w in result.weeks],
-        values=[float(w.expected) / 1000 for w in result.weeks],
-        low=[float(w.low) / 1000 for w in result.weeks],
-        high=[float(w.high) / 1000 for w in result.weeks],
-        line=[float(w.baseline) / 1000 for w in result.weeks],
-        bar_label=t["expected"], line_label=t["baseline"],
-        notes=result.assumptions[:2] if lang == "en" else [
-            f"Cox-Modell der Tage bis zur Zahlung, geschätzt aus {result.trained_on} am "
-            f"{result.as_of:%d.%m.%Y} bekannten Rechnungen; offene gelten als noch nicht bezahlt",
-            f"Intervall: {LOW}. bis {HIGH}. Perzentil aus {DRAWS} Ziehungen",
-        ],
-    )
-
-
 def _show(result, fmt: str, lang: str, output: Path | None) -> None:  # type: ignore[no-untyped-def]
     t = TEXT[lang]
     if fmt == "png":
@@ -127,7 +87,7 @@ def _show(result, fmt: str, lang: str, output: Path | None) -> None:  # type: ig
         for i, name in enumerate(head):
             table.add_column(name, justify="left" if i == 0 else "right")
         for r in rows:
-            table.add_row(f"{r[0]:%d.%m.%Y}", *(_money(v, lang) for v in r[1:]))
+            table.add_row(f"{r[0]:%d.%m.%Y}", *(money(v, lang) for v in r[1:]))
         Console().print(table)
         for line in result.assumptions:
             typer.echo(f"· {line}")

@@ -5,7 +5,8 @@ them, SQLAlchemy, the policy compiler, the letter renderer and the HTTP service 
 second before anything is printed.  `mahnwerk` and `mahnwerk --help`, the calls a person
 makes to find their way, need none of that: they are answered from `commands.json`, the
 list of commands with their help texts, rendered by Typer exactly as the real command line
-renders it.  Every other call goes to `mahnwerk.cli` unchanged.
+renders it.  `mahnwerk show INV` on a ready SQLite file is answered by `mahnwerk.quick`
+with `sqlite3` alone.  Every other call goes to `mahnwerk.cli` unchanged.
 
 `commands.json` is generated from the real command line
 (`python -m mahnwerk.launch --write-index`); `tests/test_launch.py` fails when it is stale,
@@ -78,6 +79,11 @@ def main() -> None:
             args=args, prog_name="mahnwerk"
         )
         return
+    if args[:1] == ["show"]:
+        from mahnwerk.quick import show
+
+        if show(args):
+            return
     from mahnwerk.cli import app
 
     app()

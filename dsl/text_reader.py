@@ -24,13 +24,13 @@ from mahnwerk.dsl.errors import NOWHERE, Collector, Span
 from mahnwerk.dsl.expr import (
     Expr,
     ExprBuilder,
-    _LocatedError,
     grammar_parser,
     parse_duration,
     parse_money,
     syntax_message,
     unquote,
 )
+from mahnwerk.dsl.expr_parse import _LocatedError
 
 EVENT_NAMES = {e.value for e in ir.EventKind}
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,17 +42,96 @@ def rule_days(rule: Rule) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class _Edge:
+    """One edge of a ladder as the look-ahead needs it: plain tuples, read per letter."""
+
+    target: str
+    at_once: bool  # no rule, or an event/other rule: the step is possible the same day
+    timed: tuple[tuple[int, Rule], ...]  # time rules by their days in the state, fewest first
+
+
+@dataclass(frozen=True)
+class _Ladder:
+    """A segment's graph, prepared once per compiled policy: out-edges, the adverse steps
+    each state takes, and the states from which an adverse step can be reached at all."""
+
+    edges: dict[str, tuple[_Edge, ...]]
+    adverse: dict[str, tuple[str, ...]]
+    leads: frozenset[str]
+
+
+_LADDERS: dict[int, tuple[CompiledPolicy, dict[str, _Ladder]]] = {}
+
+
+def _ladder(cp: CompiledPolicy, segment: str) -> _Ladder | None:
+    """The prepared ladder (cached: a letter is written for thousands of claims a day, and
+    walking the graph library's views per claim was a third of the daily run)."""
+    held = _LADDERS.get(id(cp))
+    if held is None or held[0] is not cp:
+        if len(_LADDERS) >= 64:  # a long-running service reloads its policies now and then
+            _LADDERS.clear()
+        held = _LADDERS[id(cp)] = (cp, {})
+    ladders = held[1]
+    if segment not in ladders:
+        graph = cp.graphs.get(segment)
+        if graph is None:
+            return None
+        edges: dict[str, tuple[_Edge, ...]] = {}
+        for node in graph.nodes:
+            out = []
+            for _, target, data in graph.out_edges(node, data=True):
+                rules = tuple(data.get("rules") or ())
+                timed = tuple(
+                    sorted(
+                        ((rule_days(r), r) for r in rules if isinstance(r.trigger, ir.TimeTrigger)),
+                        key=lambda pair: pair[0],
+                    )
+                )
+                out.append(_Edge(target, len(timed) < len(rules) or not rules, timed))
+            edges[node] = tuple(out)
+        adverse = {
+            node: tuple(
+                ADVERSE[type(a)]
+                for a in getattr(graph.nodes[node].get("state"), "actions", ())
+                if type(a) in ADVERSE
+            )
+            for node in graph.nodes
+        }
+        leads = {node for node, steps in adverse.items() if steps}
+        grew = True
+        while grew:
+            before = len(leads)
+            leads |= {n for n, out in edges.items() if any(e.target in leads for e in out)}
+            grew = len(leads) != before
+        ladders[segment] = _Ladder(edges, adverse, frozenset(leads))
+    return ladders[segment]
+
+
+def _reach(edge: _Edge, at: date, fires: Callable[[Rule, date], bool]) -> date | None:
+    """The earliest day `edge` can be taken when its state was entered on `at`, or None
+    when no rule on it can fire for this claim."""
+    if edge.at_once:
+        return at
+    for days, rule in edge.timed:  # fewest days first: the first that fires is the earliest
+        on = at + timedelta(days=days)
+        if fires(rule, on):
+            return on
+    return None
+
+
 def reachable(
     cp: CompiledPolicy, segment: str, state: str, day: date, fires: Callable[[Rule, date], bool]
 ) -> dict[str, date]:
     """Adverse steps reachable from `state`, with the earliest day each can be taken.
 
     `fires(rule, on)` says whether a time rule's condition holds on the day it would fire;
-    a rule that cannot fire closes its edge.  A small Dijkstra over the segment's graph.
+    a rule that cannot fire closes its edge.  A small Dijkstra over the segment's graph,
+    through the states from which an adverse step can be reached at all.
     """
-    graph = cp.graphs[segment]
+    ladder = _ladder(cp, segment)
     found: dict[str, date] = {}
-    if state not in graph:
+    if ladder is None or state not in ladder.edges:
         return found
     best = {state: day}
     queue = [(day, state)]
@@ -60,24 +140,16 @@ def reachable(
         if at > best.get(node, date.max):
             continue
         if node != state:
-            for action in getattr(graph.nodes[node].get("state"), "actions", ()):
-                name = ADVERSE.get(type(action))
-                if name and (name not in found or at < found[name]):
+            for name in ladder.adverse[node]:
+                if name not in found or at < found[name]:
                     found[name] = at
-        for _, target, data in graph.out_edges(node, data=True):
-            rules = data.get("rules") or ()
-            days = [
-                rule_days(r)
-                for r in rules
-                if not isinstance(r.trigger, ir.TimeTrigger)
-                or fires(r, at + timedelta(days=rule_days(r)))
-            ]
-            if rules and not days:
-                continue  # no rule on this edge can fire for this claim
-            reach = at + timedelta(days=min(days, default=0))
-            if reach < best.get(target, date.max):
-                best[target] = reach
-                heapq.heappush(queue, (reach, target))
+        for edge in ladder.edges[node]:
+            if edge.target not in ladder.leads:
+                continue  # nothing adverse lies beyond it
+            reach = _reach(edge, at, fires)
+            if reach is not None and reach < best.get(edge.target, date.max):
+                best[edge.target] = reach
+                heapq.heappush(queue, (reach, edge.target))
     return found
 
 

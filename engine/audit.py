@@ -72,8 +72,9 @@ def _lock(conn: Connection) -> None:
     `id > head` then never skips one that committed late.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("LOCK TABLE event_seal IN EXCLUSIVE MODE"))
-        conn.execute(text("LOCK TABLE event IN SHARE MODE"))
+        # LOCK TABLE event_seal IN EXCLUSIVE MODE; LOCK TABLE event IN SHARE MODE — with
+        # the owner's rights (migration 0021): a person's login may not lock the log itself
+        conn.execute(text("SELECT seal_lock()"))
     else:
         conn.exec_driver_sql("UPDATE event_seal SET hash = hash WHERE 0")  # the write lock
 

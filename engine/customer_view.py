@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, or_, select
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import compile_source
 from mahnwerk.engine import step as stepper
+from mahnwerk.engine import store
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INBOX, INV, OUTBOX, PV
 from mahnwerk.engine.queries import NotFound, _base, invoice_row
 
@@ -190,21 +191,7 @@ def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
 
     with engine.connect() as conn:
         row = conn.execute(
-            select(
-                DS,
-                INV.c.external_id.label("inv_ext"),
-                INV.c.customer_id,
-                INV.c.issue_date,
-                INV.c.due_date,
-                INV.c.amount,
-                INV.c.currency,
-                INV.c.due_date_agreed,
-                INV.c.notice_30_days,
-                INV.c.received_on,
-                PV.c.source,
-                PV.c.path,
-            )
-            .join(INV, INV.c.id == DS.c.invoice_id)
+            store.record_select(PV.c.source, PV.c.path)
             .join(PV, PV.c.id == DS.c.policy_version_id)
             .where(INV.c.external_id == invoice)
         ).first()

@@ -29,9 +29,9 @@ from sqlalchemy import Engine, func, select
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_source
 from mahnwerk.dsl.errors import Diagnostic
-from mahnwerk.engine import segment_moves
+from mahnwerk.engine import segment_moves, store
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.models import CUST, DS, INV, PV
+from mahnwerk.engine.models import CUST, DS, PV
 from mahnwerk.engine.policies import Deployment, PolicySet, _parse_for
 from mahnwerk.engine.runner import _customers, invoice_value, kept_messages, record_value
 from mahnwerk.engine.state import Message, Record
@@ -147,19 +147,7 @@ def _walk(
     with engine.connect() as conn:
         languages = _languages(conn, proposed)
         rows = conn.execute(
-            select(
-                DS,
-                INV.c.external_id.label("inv_ext"),
-                INV.c.customer_id,
-                INV.c.issue_date,
-                INV.c.due_date,
-                INV.c.amount,
-                INV.c.currency,
-                INV.c.due_date_agreed,
-                INV.c.notice_30_days,
-                INV.c.received_on,
-            )
-            .join(INV, INV.c.id == DS.c.invoice_id)
+            store.record_select()
             .where(DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)))
             .order_by(DS.c.invoice_id)
         ).all()

@@ -38,30 +38,26 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
 
 from mahnwerk import clock
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.ir import EventKind
-from mahnwerk.engine import lease
+from mahnwerk.engine import import_checks, lease, store
+from mahnwerk.engine.import_claims import _received_by_now
+from mahnwerk.engine.import_columns import _norm_header
 from mahnwerk.engine.importer import (
     CellError,
     ColumnSpec,
-    CsvTable,
     ImportFailed,
     Row,
-    RowError,
-    _norm_header,
-    _received_by_now,
     parse_amount,
     parse_date,
     read_table,
 )
-from mahnwerk.engine.models import EVENT, INBOX, INV, PAY
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from mahnwerk.engine.models import INBOX, INV, PAY
+from mahnwerk.engine.store import BERLIN
 
 #: The pseudo-kind of a payment: it goes to the payment table, not to the inbox.
 PAYMENT = "payment"
@@ -168,31 +164,17 @@ def import_id(
     return "evt-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-class _Checker:
-    def __init__(
-        self, table: CsvTable, today: date | None = None, allow_future: bool = False
-    ) -> None:
-        self.table = table
-        self.errors: list[RowError] = []
-        self.today = today  # the import day: a payment cannot be dated after it
-        self.allow_future = allow_future
-
-    def error(self, row: Row, column: str, message: str, hint: str) -> None:
-        where = self.table.columns.get(column, column)
-        self.errors.append(RowError(self.table.path, row.line, where, message, hint))
+class _Checker(import_checks._Checker):
+    """The import's checker (`engine.import_checks`), with one difference: an empty cell is
+    no value, not a value to parse, since each event kind fills only the columns it needs."""
 
     def cell(self, row: Row, column: str, parse: Any) -> Any:
-        text = row.cells.get(column, "")
-        if not text:
+        if not row.cells.get(column, ""):
             return None
-        try:
-            return parse(text)
-        except CellError as exc:
-            self.error(row, column, exc.message, exc.hint)
-            return _BAD
+        return super().cell(row, column, parse)
 
 
-_BAD: Any = object()
+_BAD: Any = import_checks._BAD
 
 
 def _check(checker: _Checker, invoices: dict[str, Any]) -> list[_Planned]:
@@ -387,23 +369,19 @@ def import_events(
             table.path, len(events), len(payments), len(planned) - len(new), table.ignored
         )
         if new:
-            conn.execute(
-                insert(EVENT).values(
-                    kind="import",
-                    occurred_on=now.astimezone(BERLIN).date(),
-                    recorded_at=now,
-                    actor=actor,
-                    message=str(result),
-                    payload=json.dumps(
-                        {
-                            "kind": "events",
-                            "file": result.path,
-                            "events": result.events,
-                            "payments": result.payments,
-                            "unchanged": result.unchanged,
-                        }
-                    ),
-                )
+            store.log_book_event(
+                conn,
+                "import",
+                actor,
+                now,
+                str(result),
+                {
+                    "kind": "events",
+                    "file": result.path,
+                    "events": result.events,
+                    "payments": result.payments,
+                    "unchanged": result.unchanged,
+                },
             )
     return result
 

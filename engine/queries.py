@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from mahnwerk.engine.identity import person
-from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, RUN
+from mahnwerk.engine.models import CUST, DS, INBOX, INV, RUN
+from mahnwerk.engine.timeline import invoice_row, read_timeline
 from mahnwerk.errors import MahnwerkError
 
 
@@ -27,34 +27,6 @@ LOG_ONLY_KINDS = frozenset({"note"})
 """Inbox kinds a run only writes into the audit log (`received_note`): an operator's
 free-text note goes through the inbox like any event, so it can be withdrawn until a run
 has taken it, but it changes nothing the step decides."""
-
-
-def invoice_row(row: Any, as_of: date | None = None) -> dict[str, Any]:
-    """One invoice as people and scripts read it (docs/json.md); `as_of` is the day
-    limitation is judged on (C4): a claim time-barred by then says so, and since when."""
-    since = row.time_barred_from
-    barred = since is not None and as_of is not None and since <= as_of
-    return {
-        "invoice": row.external_id,
-        "customer": row.customer_ext,
-        "customer_name": row.customer_name,
-        "amount": str(row.amount),
-        "balance": str(
-            Decimal(row.principal_open) + Decimal(row.fees_open) + Decimal(row.interest_open)
-        )
-        if row.state is not None
-        else str(row.amount),
-        "due_date": row.due_date.isoformat(),
-        "segment": row.segment,
-        "state": row.state or "new",
-        "entered_on": row.entered_on.isoformat() if row.entered_on else None,
-        "next_check_on": row.next_check_on.isoformat() if row.next_check_on else None,
-        "paused": row.pause_reason,
-        "held": bool(row.held) if row.held is not None else False,
-        "disputed": bool(row.disputed) if row.disputed is not None else False,
-        "time_barred": barred,
-        "time_barred_since": since.isoformat() if barred else None,
-    }
 
 
 def books_date(conn: Any) -> date | None:
@@ -136,63 +108,17 @@ def invoice(engine: Engine, external_id: str) -> dict[str, Any]:
 
 def timeline(engine: Engine, invoice: str, as_of: date | None = None) -> dict[str, Any]:
     """Everything that happened to one invoice, with the rule behind each entry;
-    `as_of` (default: the latest run's date) judges limitation (C4)."""
-    with engine.connect() as conn:
-        head = conn.execute(_base().where(INV.c.external_id == invoice)).first()
-        if head is None:
-            raise NotFound(f"no invoice {invoice!r}")
-        day = as_of or books_date(conn)
-        iid = conn.execute(select(INV.c.id).where(INV.c.external_id == invoice)).scalar_one()
-        events = conn.execute(
-            select(EVENT).where(EVENT.c.invoice_id == iid).order_by(EVENT.c.occurred_on, EVENT.c.id)
-        ).all()
-        ledger = conn.execute(
-            select(LEDGER)
-            .where(LEDGER.c.invoice_id == iid)
-            .order_by(LEDGER.c.booked_on, LEDGER.c.id)
-        ).all()
-        messages = conn.execute(
-            select(OUTBOX).where(OUTBOX.c.invoice_id == iid).order_by(OUTBOX.c.id)
-        ).all()
-    return {
-        "invoice": invoice_row(head, day),
-        "events": [
-            {
-                "date": e.occurred_on.isoformat(),
-                "kind": e.kind,
-                "from": e.state_from,
-                "to": e.state_to,
-                "message": e.message,
-                "rule": e.rule,
-                "actor": e.actor,
-            }
-            for e in events
-        ],
-        "ledger": [
-            {
-                "date": line.booked_on.isoformat(),
-                "kind": line.kind,
-                "amount": str(line.amount),
-                "period": [line.period_from.isoformat(), line.period_to.isoformat()]
-                if line.period_from
-                else None,
-                "provisional": bool(line.provisional),
-                "rule": line.rule,
-            }
-            for line in ledger
-        ],
-        "messages": [
-            {
-                "channel": o.channel,
-                "template": o.template,
-                "status": o.status,
-                "not_before": o.not_before.isoformat(),
-                "sent_at": o.sent_at.isoformat() if o.sent_at else None,
-                "rule": o.rule,
-            }
-            for o in messages
-        ],
-    }
+    `as_of` (default: the latest run's date) judges limitation (C4).  Read by
+    `engine.timeline`, the command line's fast path's reader too."""
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    raw = engine.raw_connection()
+    try:
+        data = read_timeline(raw, invoice, as_of, mark)
+    finally:
+        raw.close()
+    if data is None:
+        raise NotFound(f"no invoice {invoice!r}")
+    return data
 
 
 def record_event(

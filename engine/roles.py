@@ -193,6 +193,8 @@ SCREEN_ACTIONS: Final[dict[str, str]] = {
     "QueueScreen.save_filter": "viewer",  # a person's own saved filter
     "QueueScreen.load_filter": "viewer",
     "InvoiceScreen.policy_line": "viewer",
+    "ExperimentScreen.reload": "viewer",  # `experiment report`, read in the terminal
+    "ExperimentScreen.open": "viewer",
     "TodayScreen.done": "operator",
     "TodayScreen.call": "operator",  # Enter on a call: its outcome is recorded
     "TodayScreen.decide_write_off": "approver",  # Enter on a write-off request (four eyes)

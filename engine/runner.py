@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import experiments, law, lease, queries, segment_moves
+from mahnwerk.engine import bulk, experiments, law, lease, queries, segment_moves
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import (
@@ -295,8 +295,10 @@ def _run_held(
         if progress:
             progress(done, max(total, done))
     from mahnwerk.engine.audit import seal
+    from mahnwerk.engine.book_summary import fold_now
 
     seal(engine)  # the hash chain over this run's log entries (engine/audit.py)
+    fold_now(engine)  # the dashboard's summary: this run's changes folded in
     stats.seconds = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(
@@ -556,27 +558,16 @@ def advance_batch(
             contacts,
             inv.due_date,
         )
-        values = dict(
-            zip(_B_KEYS, record_row(_posted(outcome.record, posted)).values(), strict=True)
-        )
-        values["b_policy_version_id"] = version_id
-        values["b_invoice_id"] = invoice_id
-        values["b_row_version"] = row.row_version + 1
+        values = record_row(_posted(outcome.record, posted))
+        values["policy_version_id"] = version_id
+        values["invoice_id"] = invoice_id
+        values["row_version"] = row.row_version + 1
         updates.append(values)
         stats.checked += 1
     writes.flush()
-    if updates:
-        cols = {
-            c: _bind(f"b_{c}") for c in (*_RECORD_COLUMNS, "row_version", "policy_version_id")
-        }
-        conn.execute(
-            update(DS).where(DS.c.invoice_id == _bind("b_invoice_id")).values(**cols), updates
-        )
+    bulk.update_rows(conn, DS, "invoice_id", updates)
     _mark_applied(conn, ids, as_of, run_id, stats)
     return stats
-
-
-_B_KEYS = tuple(f"b_{c}" for c in _RECORD_COLUMNS)
 
 
 def _posted(record: Record, posted: date | None) -> Record:
@@ -588,12 +579,6 @@ def _posted(record: Record, posted: date | None) -> Record:
     if posted is None or record.last_letter_on is None or posted <= record.last_letter_on:
         return record
     return record.evolve(last_letter_on=posted)
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _pending_events(
@@ -706,14 +691,10 @@ class _Writes:
 
     def flush(self) -> None:
         conn = self.conn
-        if self.states:
-            conn.execute(insert(DS), self.states)
-        if self.ledger:
-            conn.execute(insert(LEDGER), self.ledger)
-        if self.outbox:
-            conn.execute(_insert_ignore(conn, OUTBOX), self.outbox)
-        if self.log:
-            conn.execute(insert(EVENT), self.log)
+        bulk.insert_rows(conn, DS, self.states)
+        bulk.insert_rows(conn, LEDGER, self.ledger)
+        bulk.insert_rows(conn, OUTBOX, self.outbox, skip_conflicts=True)
+        bulk.insert_rows(conn, EVENT, self.log)
         if self.approvals:
             conn.execute(insert(APPROVAL), self.approvals)
             ids = sorted({a["invoice_id"] for a in self.approvals})
@@ -981,14 +962,3 @@ def _still_speaks(record: Record, message: Message, actions: Sequence[Any] = ())
             and last.on == message.on
         )
     return False
-
-
-def _insert_ignore(conn: Connection, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING: the outbox's idempotency key makes re-runs harmless."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()

@@ -40,14 +40,13 @@ from sqlalchemy import Engine, select
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law
+from mahnwerk.engine import law, store
 from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
-from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, INBOX, INV, PAY
+from mahnwerk.engine.models import DS, INBOX, INV, PAY
 from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.risk import scorecard
 from mahnwerk.engine.runner import (
-    BEHAVIOUR_FACTS,
     customer_value,
     inbox_event,
     invoice_value,
@@ -166,11 +165,7 @@ def from_database(
     with engine.connect() as conn:
         customers = {
             row.id: customer_value(row)
-            for row in conn.execute(
-                select(CUST, *BEHAVIOUR_FACTS).outerjoin(
-                    BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id
-                )
-            )
+            for row in conn.execute(store.customer_select())
         }
         invoices = conn.execute(
             select(INV, DS.c.state).outerjoin(DS, DS.c.invoice_id == INV.c.id).order_by(INV.c.id)

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, select
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.dsl.expr import EvalError, evaluate
-from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, INBOX, INV, PAY, RUN
+from mahnwerk.engine.models import DS, INBOX, INV, PAY, RUN
 from mahnwerk.engine.state import Customer, Event
 
 #: What every replay assumes, printed with its figures so nobody reads an equal
@@ -93,8 +93,8 @@ def ran_before(engine: Engine, day: date) -> bool:
 
 def forward_cases(engine: Engine, customer_type: str | None) -> list[Any]:
     """Each open invoice with its stored record, unapplied payments and inbox events."""
+    from mahnwerk.engine import store
     from mahnwerk.engine.runner import (
-        BEHAVIOUR_FACTS,
         customer_value,
         inbox_event,
         invoice_value,
@@ -105,11 +105,7 @@ def forward_cases(engine: Engine, customer_type: str | None) -> list[Any]:
     with engine.connect() as conn:
         customers = {
             row.id: customer_value(row)
-            for row in conn.execute(
-                select(CUST, *BEHAVIOUR_FACTS).outerjoin(
-                    BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id
-                )
-            )
+            for row in conn.execute(store.customer_select())
         }
         rows = conn.execute(
             select(INV, DS, INV.c.external_id.label("inv_ext"))

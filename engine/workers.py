@@ -2,10 +2,14 @@
 
 The coordinator does the intake (new invoices, payment matching, waking
 invoices with events) once; then N worker processes each loop: claim a batch
-of due records with `SELECT … FOR UPDATE SKIP LOCKED`, step them, write the
-outcomes and commit.  Locked rows are skipped by the others, and a committed
-record's `next_check_on` has moved past the as-of date, so no invoice is
-processed twice and none is left behind.
+of due records, step them, write the outcomes and commit.
+
+Work is shared by customer, not by invoice (D3): worker k of N takes the due
+invoices of the customers with `customer_id % N == k`, so two workers never plan
+contacts for one customer at once — the contact book one worker reads (a letter
+a week, no call after a conversation) cannot be changed under it by another.
+A committed record's `next_check_on` has moved past the as-of date, so no
+invoice is processed twice and none is left behind.
 """
 
 from __future__ import annotations
@@ -14,16 +18,32 @@ import json
 import multiprocessing as mp
 from datetime import date, datetime
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
-from mahnwerk.engine.runner import RunStats, advance_batch, claim, intake_phase
+from mahnwerk.engine.runner import RunStats, advance_batch, intake_phase
 
-BATCH = 500
+BATCH = 2_000  # as the single-process run: COPY and one UPDATE … FROM per batch
 
 
-def _worker(url: str, as_of: date, now: datetime, run_id: int, name: str, queue: mp.Queue) -> None:
+def claim_share(conn: Connection, as_of: date, limit: int, slot: int, slots: int) -> list[int]:
+    """The next batch of due invoices of this worker's customers (`customer_id % slots`)."""
+    ds, inv = m.DunningState.__table__, m.Invoice.__table__
+    query = (
+        select(ds.c.invoice_id)
+        .join(inv, inv.c.id == ds.c.invoice_id)
+        .where(ds.c.next_check_on <= as_of, inv.c.customer_id % slots == slot)
+        .order_by(ds.c.next_check_on, ds.c.invoice_id)
+        .limit(limit)
+        .with_for_update(of=ds)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def _worker(
+    url: str, as_of: date, now: datetime, run_id: int, share: tuple[int, int], queue: mp.Queue
+) -> None:
     from mahnwerk.engine.db import make_engine
     from mahnwerk.engine.policies import PolicySet
 
@@ -33,13 +53,13 @@ def _worker(url: str, as_of: date, now: datetime, run_id: int, name: str, queue:
     processed: list[int] = []
     while True:
         with engine.begin() as conn:
-            ids = claim(conn, as_of, BATCH)
+            ids = claim_share(conn, as_of, BATCH, *share)
             if not ids:
                 break
             stats.merge(advance_batch(conn, ids, as_of, policies, now, run_id))
         processed.extend(ids)
     engine.dispose()
-    queue.put((name, processed, stats.as_dict()))
+    queue.put((f"w{share[0]}", processed, stats.as_dict()))
 
 
 def run_parallel(
@@ -74,7 +94,7 @@ def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: dateti
     ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()
     procs = [
-        ctx.Process(target=_worker, args=(url, as_of, now, run_id, f"w{i}", queue))
+        ctx.Process(target=_worker, args=(url, as_of, now, run_id, (i, workers), queue))
         for i in range(workers)
     ]
     for p in procs:
@@ -98,6 +118,9 @@ def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: dateti
     from mahnwerk.engine.audit import seal
 
     seal(engine)  # the hash chain over the workers' log entries, once they are all done
+    from mahnwerk.engine.book_summary import fold_now
+
+    fold_now(engine)  # the dashboard's summary: the workers' changes folded in
     with engine.begin() as conn:
         conn.execute(
             update(run_t)

@@ -9,18 +9,22 @@ session to that person's role — `psql` included, not only `mahnwerk`.
 `mahnwerk_viewer` … `mahnwerk_admin` (NOLOGIN, each a member of the one before, like
 the ordered roles of `engine.roles.ROLES`) and grants them, in the current schema:
 
-* viewer   — SELECT on every table;
-* operator — what pushing data and recording events writes (customers, invoices,
-  payments, the inbox, bank entries) and the sequences; the `event` log and the
-  webhook outbox its trigger fills get INSERT only — no role has UPDATE or DELETE on
-  the event log (and its trigger refuses both for the owner too);
-* approver — decisions: INSERT on approval_decision and the approval and dunning_state
-  updates a decision makes; row-level security lets a session insert a decision only
-  in the name of the person its login proves
-  (`approver = (SELECT name FROM person WHERE db_role = session_user)`), so two
-  approvals need two logins;
-* manager  — policy versions;
-* admin    — people, tokens, webhook subscriptions.
+* viewer   — SELECT on every table (and their own saved queue filters);
+* operator — the day's work: imports, events, runs, dispatch, bank matching (`WRITES`);
+  the `event` log and the webhook outbox its trigger fills get INSERT only — no role
+  has UPDATE or DELETE on the event log (and its trigger refuses both for the owner too);
+* approver — decisions: INSERT on approval_decision and UPDATE of an approval's status
+  (no other column of it); row-level security lets a session insert a decision only in
+  the name of the person its login proves
+  (`approver = (SELECT name FROM person WHERE db_role = session_user)`), and the triggers
+  of migration 0021 let an approval become approved only when `required` different
+  people have approved, and `dunning_state.approved_target` be set only from an
+  approved approval — so two approvals need two logins, whatever SQL a login sends;
+* manager  — policy versions, experiments, exports to bookkeeping;
+* admin    — people, tokens, webhook subscriptions, audit seals.
+
+Each refresh revokes what the groups had and grants `WRITES` again, so a store granted
+by an older, wider version is narrowed by the next `users add … --db-role`.
 
 A person's login joins a group with `GRANT mahnwerk_approver TO anna` (what
 `mahnwerk users add … --db-role anna` does). mahnwerk's own service account (the owner of
@@ -34,14 +38,59 @@ from sqlalchemy import Engine, text
 
 from mahnwerk.service.tables import ROLES
 
-OPERATOR_WRITES = (
-    "customer", "invoice", "payment", "inbox", "bank_entry", "bank_account",
-)  # fmt: skip
-APPEND_ONLY = ("event", "webhook_outbox")
-"""Insert only, for the operator and every role above it: the audit log is never rewritten."""
-APPROVER_WRITES = ("approval", "dunning_state")
-MANAGER_WRITES = ("policy_version", "dunning_state")
-ADMIN_WRITES = ("person", "api_token", "webhook_subscription")
+WRITES: dict[str, dict[str, str]] = {
+    "viewer": {
+        "saved_filter": "INSERT, UPDATE, DELETE",  # a person's own queue filters
+    },
+    "operator": {  # the day's work: imports, events, runs, dispatch, bank matching
+        "customer": "INSERT, UPDATE",
+        "invoice": "INSERT, UPDATE",
+        "payment": "INSERT, UPDATE",  # the run marks payments applied
+        "inbox": "INSERT, UPDATE, DELETE",  # an event not yet applied can be undone
+        "event": "INSERT",  # append-only, for every role
+        "webhook_outbox": "INSERT",  # filled by the event log's trigger
+        "event_seal": "INSERT",  # the run seals the log's hash chain; append-only too
+        "bank_entry": "INSERT, UPDATE",
+        "bank_account": "INSERT, UPDATE",
+        "book_lease": "INSERT, UPDATE, DELETE",  # one writer of the books at a time
+        "run": "INSERT, UPDATE",
+        "dunning_state": "INSERT, UPDATE",  # approved_target only by approval (0021)
+        "ledger": "INSERT",
+        "book_summary": "INSERT, UPDATE, DELETE",  # the run folds the deltas (0020)
+        "book_summary_delta": "INSERT, DELETE",  # appended by triggers on what they write
+        "outbox": "INSERT, UPDATE",
+        "approval": "INSERT",  # the run files approvals, always pending (0021)
+        "delivery": "INSERT, UPDATE",
+        "delivery_item": "INSERT, UPDATE",
+        "bounce_seen": "INSERT",
+        "customer_behaviour": "INSERT, UPDATE, DELETE",  # analyse recomputes it
+        "einvoice_document": "INSERT, UPDATE, DELETE",
+        "work_done": "INSERT",
+        "portal_link": "INSERT, UPDATE",
+    },
+    "approver": {
+        "approval (status, decided_at)": "UPDATE",  # only with the decisions (0021)
+        "approval_decision": "INSERT",  # only in one's own name (row-level security)
+    },
+    "manager": {  # how dunning works
+        "policy_version": "INSERT, UPDATE",
+        "experiment": "INSERT, UPDATE",
+        "experiment_assignment": "INSERT, UPDATE",
+        "datev_export": "INSERT, UPDATE",
+        "datev_booking": "INSERT, UPDATE",
+    },
+    "admin": {  # who may act, and erasure
+        "person": "INSERT, UPDATE",
+        "api_token": "INSERT, UPDATE",
+        "webhook_subscription": "INSERT, UPDATE, DELETE",
+        "portal_upload": "DELETE",
+    },
+}
+"""Each role's writes beyond reading everything, by table (and columns where only some).
+
+What a role may not do has no grant: nobody UPDATEs or DELETEs the event log or a
+decision, an approver may change an approval's status and nothing else of it, only a
+manager writes policy versions, only an admin people and tokens."""
 
 
 def group(role: str) -> str:
@@ -58,18 +107,17 @@ def _statements(schema: str) -> list[str]:
         )
     for lower, higher in zip(ROLES, ROLES[1:], strict=False):
         out.append(f"GRANT {group(lower)} TO {group(higher)}")
+    groups = ", ".join(group(r) for r in ROLES)
+    # start from nothing: grants of older versions were wider (UPDATE on approval, …)
+    out.append(f"REVOKE ALL ON ALL TABLES IN SCHEMA {q} FROM {groups}")
     out.append(f"GRANT USAGE ON SCHEMA {q} TO {group('viewer')}")
     out.append(f"GRANT SELECT ON ALL TABLES IN SCHEMA {q} TO {group('viewer')}")
-    out.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {q} TO {group('operator')}")
-    for role, tables in (("operator", OPERATOR_WRITES), ("approver", APPROVER_WRITES),
-                         ("manager", MANAGER_WRITES), ("admin", ADMIN_WRITES)):  # fmt: skip
-        for table in tables:
-            out.append(f"GRANT INSERT, UPDATE ON {q}.{table} TO {group(role)}")
-    for table in APPEND_ONLY:
-        for role in ROLES:  # grants of older versions included UPDATE
-            out.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {q}.{table} FROM {group(role)}")
-        out.append(f"GRANT INSERT ON {q}.{table} TO {group('operator')}")
-    out.append(f"GRANT INSERT ON {q}.approval_decision TO {group('approver')}")
+    out.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {q} TO {group('viewer')}")
+    for role, tables in WRITES.items():
+        for table, privileges in tables.items():
+            name, _, columns = table.partition(" ")
+            out.append(f"GRANT {privileges} {columns} ON {q}.{name} TO {group(role)}")
+    out.append(f"GRANT EXECUTE ON FUNCTION {q}.seal_lock() TO {group('operator')}")
     out.append(f"ALTER TABLE {q}.approval_decision ENABLE ROW LEVEL SECURITY")
     out.append(f"DROP POLICY IF EXISTS own_name ON {q}.approval_decision")
     out.append(

@@ -31,6 +31,7 @@ from mahnwerk.tui import registry
 from mahnwerk.tui.bank import BankScreen
 from mahnwerk.tui.base import BookScreen, Context
 from mahnwerk.tui.dialogs import HelpScreen
+from mahnwerk.tui.experiments import ExperimentScreen
 from mahnwerk.tui.today import TodayScreen
 
 registry.register(
@@ -38,6 +39,15 @@ registry.register(
 )  # after the standard screens (`registry.builtin` puts those first)
 registry.register(
     registry.ScreenEntry("today", "Today", "0", TodayScreen, "Everything waiting for a person")
+)
+registry.register(
+    registry.ScreenEntry(
+        "experiments",
+        "Experiments",
+        "7",
+        ExperimentScreen,
+        "Champion/challenger test reports",
+    )  # fmt: skip
 )
 
 POLL_SECONDS = 2.0

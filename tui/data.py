@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import Engine, and_, func, literal, or_, select, tuple_
 
 from mahnwerk.dsl.ir import Terminal
 from mahnwerk.engine.importer import CellError
@@ -275,41 +275,16 @@ class Dashboard:
 
 
 def dashboard(engine: Engine, today: date) -> Dashboard:
-    """Invoices and money per state and segment, aging, and what waits for people."""
-    balance = DS.c.principal_open + DS.c.fees_open + DS.c.interest_open
+    """Invoices and money per state and segment, aging, and what waits for people.
+
+    The sums come from the book summary the database keeps (engine/book_summary.py): a
+    few thousand rows, however many invoices are open."""
+    from mahnwerk.engine.book_summary import totals
+
     days = [today - timedelta(days=n) for n in (0, 30, 60, 90)]
-    bucket = case(
-        (INV.c.due_date >= days[0], 0),
-        (INV.c.due_date >= days[1], 1),
-        (INV.c.due_date >= days[2], 2),
-        (INV.c.due_date >= days[3], 3),
-        else_=4,
-    )
     monday = today - timedelta(days=today.weekday())
     with engine.connect() as conn:
-        by_state = [
-            (seg, state, n, Decimal(total or 0))
-            for seg, state, n, total in conn.execute(
-                select(DS.c.segment, DS.c.state, func.count(), func.sum(balance))
-                .group_by(DS.c.segment, DS.c.state)
-                .order_by(DS.c.segment, DS.c.state)
-            )
-        ]
-        new = conn.execute(
-            select(func.count(), func.sum(INV.c.amount))
-            .select_from(INV.outerjoin(DS, DS.c.invoice_id == INV.c.id))
-            .where(DS.c.invoice_id.is_(None), INV.c.closed_on.is_(None))
-        ).one()
-        if new[0]:
-            by_state.insert(0, ("-", "new", new[0], Decimal(new[1] or 0)))
-        aging = {name: (0, Decimal("0.00")) for name in AGING}
-        for b, n, total in conn.execute(
-            select(bucket.label("b"), func.count(), func.sum(balance))
-            .select_from(INV.join(DS, DS.c.invoice_id == INV.c.id))
-            .where(DS.c.state.not_in(TERMINAL_STATES))
-            .group_by(bucket)
-        ):
-            aging[AGING[b]] = (n, Decimal(total or 0))
+        rows = totals(conn)
         approvals = conn.execute(
             select(func.count()).select_from(APPROVAL).where(APPROVAL.c.status == "pending")
         ).scalar_one()
@@ -321,6 +296,21 @@ def dashboard(engine: Engine, today: date) -> Dashboard:
                 LEDGER.c.kind == "payment", LEDGER.c.booked_on.between(monday, today)
             )
         ).scalar()
+    states: dict[tuple[str, str], tuple[int, Decimal]] = {}
+    aging = {name: (0, Decimal("0.00")) for name in AGING}
+    for t in rows:
+        key = ("-", "new") if t.is_new else (t.segment, t.state)
+        n, total = states.get(key, (0, Decimal("0.00")))
+        states[key] = (n + t.invoices, total + t.balance)
+        if t.is_new or t.state in TERMINAL_STATES:
+            continue
+        bucket = AGING[next((b for b, day in enumerate(days) if t.due_date >= day), 4)]
+        n, total = aging[bucket]
+        aging[bucket] = (n + t.invoices, total + t.balance)
+    new = states.pop(("-", "new"), None)
+    by_state = [(seg, state, n, total) for (seg, state), (n, total) in sorted(states.items())]
+    if new is not None and new[0]:
+        by_state.insert(0, ("-", "new", *new))
     return Dashboard(by_state, aging, approvals, messages, -Decimal(paid or 0), monday)
 
 

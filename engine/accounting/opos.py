@@ -25,6 +25,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from mahnwerk import clock
+from mahnwerk.engine.import_checks import _Checker
+from mahnwerk.engine.import_columns import _names
 from mahnwerk.engine.importer import (
     _CHECKS,
     ColumnSpec,
@@ -32,8 +34,6 @@ from mahnwerk.engine.importer import (
     ImportFailed,
     Row,
     RowError,
-    _Checker,
-    _names,
     _write,
     read_table,
 )

@@ -14,179 +14,48 @@ reason, `assign` books one to invoices a person names, `dismiss` closes one that
 a customer's payment (a refund, a return that has been dealt with).  Those three are
 plain functions so the CLI and the TUI share them.  `rematch` tries the queue again, e.g.
 after invoices were imported that a waiting credit names.
+
+The import is here; `booking` holds what both the import and the queue use
+(the book the matcher reads, booking a match as payments, learning accounts),
+`queue` the functions on entries waiting for a person.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk import clock
-from mahnwerk.engine import lease
+from mahnwerk.engine import lease, store
+from mahnwerk.engine.bank.booking import (
+    _CHUNK,
+    QUEUE_STATUSES,
+    AssignError,
+    BankImportResult,
+    _book,
+    _note_return,
+    _status,
+    load_book,
+)
 from mahnwerk.engine.bank.entries import BankEntry, StatementError, read_statement
 from mahnwerk.engine.bank.matching import (
-    Allocation,
-    Book,
     Decision,
-    OpenItem,
-    Payer,
-    describe,
-    designated,
     match,
 )
-from mahnwerk.engine.identity import IdentityError, person
-from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, INV, PAY
-from mahnwerk.engine.terms import all_terms, offers_from_json, tiers_from_json
-from mahnwerk.errors import MahnwerkError
-
-BERLIN = ZoneInfo("Europe/Berlin")
-QUEUE_STATUSES = ("unmatched", "review")
-_CHUNK = 500
-
-
-class AssignError(MahnwerkError, ValueError):
-    """A person's assignment that cannot be done; the message says what to do instead."""
-
-
-def _person(actor: str, what: str) -> str:
-    """The deciding person's name for the log (`identity.person`: no machine names)."""
-    try:
-        return person(actor, what)
-    except IdentityError as exc:
-        raise AssignError(str(exc)) from None
-
-
-@dataclass(frozen=True, slots=True)
-class BankImportResult:
-    """What one import did.  Importing the same file again gives `new == 0`."""
-
-    path: str
-    entries: int
-    new: int
-    credits: int
-    matched: int
-    queued: int
-    review: int
-    other: int
-    payments: int
-    booked: Decimal
-
-    @property
-    def duplicates(self) -> int:
-        return self.entries - self.new
-
-    def __str__(self) -> str:
-        text = f"{self.path}: {self.entries} entries"
-        if self.duplicates:
-            text += f" ({self.duplicates} already imported)"
-        if not self.new:
-            return text + ", nothing new"
-        text += (
-            f"; {self.credits} credits: {self.matched} matched "
-            f"({self.payments} payments, {self.booked} booked), {self.queued} to the queue"
-        )
-        if self.review:
-            text += f"; {self.review} returns/reversals for review"
-        if self.other:
-            text += f"; {self.other} debits"
-        return text
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.path,
-            "entries": self.entries,
-            "new": self.new,
-            "duplicates": self.duplicates,
-            "credits": self.credits,
-            "matched": self.matched,
-            "queued": self.queued,
-            "review": self.review,
-            "other": self.other,
-            "payments": self.payments,
-            "booked": str(self.booked),
-        }
-
-
-# ---------------------------------------------------------------------------
-# Loading what the matcher needs
-# ---------------------------------------------------------------------------
-
-
-def load_book(conn: Connection) -> Book:
-    """Every invoice with its open balance (less payments not yet applied), payers, IBANs."""
-    pending = dict(
-        conn.execute(
-            select(PAY.c.invoice_id, func.sum(PAY.c.amount))
-            .where(PAY.c.applied.is_(False), PAY.c.invoice_id.is_not(None))
-            .group_by(PAY.c.invoice_id)
-        ).all()
-    )
-    invoices: dict[int, OpenItem] = {}
-    rows = conn.execute(
-        select(
-            INV.c.id,
-            INV.c.external_id,
-            INV.c.customer_id,
-            INV.c.due_date,
-            INV.c.currency,
-            INV.c.amount,
-            INV.c.issue_date,
-            INV.c.skonto_terms,
-            DS.c.invoice_id.label("ds"),
-            DS.c.principal_open,
-            DS.c.fees_open,
-            DS.c.interest_open,
-            DS.c.discount_offers,
-        ).outerjoin(DS, DS.c.invoice_id == INV.c.id)
-    )
-    for r in rows:
-        amount = Decimal(r.amount)
-        if r.ds is not None:
-            principal = Decimal(r.principal_open)
-            balance = principal + Decimal(r.fees_open) + Decimal(r.interest_open)
-        else:
-            principal = balance = amount
-        balance -= Decimal(pending.get(r.id) or 0)
-        # issue 19: what pays the invoice under one of its Skonto tiers or offered discounts
-        # (whether in time is the engine's decision, on the payment's date)
-        terms = all_terms(
-            r.issue_date,
-            amount,
-            balance,
-            tiers_from_json(r.skonto_terms),
-            offers_from_json(r.discount_offers),
-        )
-        invoices[r.id] = OpenItem(
-            r.id,
-            r.external_id,
-            r.customer_id,
-            r.due_date,
-            r.currency,
-            balance,
-            principal,
-            amount,
-            tuple(t.pay for t in terms if t.pay > 0),
-        )
-    customers = {
-        r.id: Payer(r.id, r.external_id, r.name)
-        for r in conn.execute(select(CUST.c.id, CUST.c.external_id, CUST.c.name))
-    }
-    accounts = dict(conn.execute(select(BANK_ACCOUNT.c.iban, BANK_ACCOUNT.c.customer_id)).all())
-    return Book(invoices, customers, accounts)
-
-
-# ---------------------------------------------------------------------------
-# Import
-# ---------------------------------------------------------------------------
+from mahnwerk.engine.bank.queue import (
+    assign,
+    dismiss,
+    entry,
+    latest_booking,
+    list_queue,
+    rematch,
+    remember_account,
+)
+from mahnwerk.engine.models import BANK_ENTRY
 
 
 def import_statement(
@@ -255,14 +124,6 @@ def _known_keys(conn: Connection, keys: list[str]) -> set[str]:
     return found
 
 
-def _status(entry: BankEntry, decision: Decision) -> str:
-    if entry.kind == "credit":
-        return "matched" if decision.allocations else "unmatched"
-    if entry.kind in ("return", "reversal"):
-        return "review"
-    return "other"
-
-
 def _insert_entry(
     conn: Connection,
     entry: BankEntry,
@@ -309,400 +170,8 @@ def _insert_entry(
     ).inserted_primary_key[0]
 
 
-def _book(
-    conn: Connection,
-    book: Book,
-    entry_id: int,
-    entry: BankEntry,
-    decision: Decision,
-    actor: str,
-    now: datetime,
-) -> None:
-    """Payments for the allocations, an event per invoice, and the payer's IBAN learnt."""
-    who = entry.counterparty_name or entry.counterparty_iban or "unknown payer"
-    for n, a in enumerate(decision.allocations, 1):
-        conn.execute(
-            insert(PAY).values(
-                external_id=f"bank:{entry_id}:{n}",
-                customer_id=a.customer_id,
-                invoice_id=a.invoice_id,
-                booked_on=entry.booked_on,
-                amount=a.amount,
-                currency=entry.currency,
-                reference=entry.remittance or None,
-                applied=False,
-                source="bank",
-            )
-        )
-        conn.execute(
-            insert(EVENT).values(
-                invoice_id=a.invoice_id,
-                customer_id=a.customer_id,
-                kind="bank_payment",
-                occurred_on=entry.booked_on,
-                recorded_at=now,
-                actor=actor,
-                message=f"Zahlungseingang {a.amount} {entry.currency} von {who} "
-                f"(bank entry {entry_id}, {decision.method}): {decision.note}",
-                payload=json.dumps(
-                    {
-                        "bank_entry": entry_id,
-                        "amount": str(a.amount),
-                        "method": decision.method,
-                        "remittance": entry.remittance,
-                    }
-                ),
-            )
-        )
-    book.book(decision.allocations)
-    customers = {a.customer_id for a in decision.allocations}
-    if decision.method != "amount" and len(customers) == 1:
-        customer = customers.pop()
-        # Only the customer's own account: a relative paying once is no reason to match
-        # that account's next payments to this customer.
-        if decision.method == "person" or book.same_person(entry.counterparty_name, customer):
-            _learn(conn, book, entry.counterparty_iban, customer, decision.method, now)
-
-
-def _learn(
-    conn: Connection, book: Book, iban: str, customer_id: int, source: str, now: datetime
-) -> None:
-    """Remember a payer's IBAN for the next time; a known IBAN is never re-assigned."""
-    if not iban or iban in book.accounts:
-        return
-    conn.execute(
-        insert(BANK_ACCOUNT).values(
-            iban=iban, customer_id=customer_id, learned_from=source, created_at=now
-        )
-    )
-    book.accounts[iban] = customer_id
-
-
-def _note_return(
-    conn: Connection, book: Book, entry_id: int, entry: BankEntry, actor: str, now: datetime
-) -> None:
-    """A return naming an invoice (or repeating a booked credit's end-to-end id) is logged there."""
-    invoice_ids = book.refs.find(f"{entry.remittance} {entry.end_to_end_id}")
-    if entry.end_to_end_id and not invoice_ids:
-        earlier = conn.execute(
-            select(BANK_ENTRY.c.id).where(
-                BANK_ENTRY.c.end_to_end_id == entry.end_to_end_id,
-                BANK_ENTRY.c.kind == "credit",
-                BANK_ENTRY.c.id != entry_id,
-            )
-        ).scalars()
-        ids = list(earlier)
-        if ids:
-            invoice_ids = list(
-                conn.execute(
-                    select(PAY.c.invoice_id)
-                    .where(PAY.c.external_id.like(f"bank:{ids[0]}:%"))
-                    .order_by(PAY.c.id)
-                ).scalars()
-            )
-    for invoice_id in dict.fromkeys(invoice_ids):
-        item = book.invoices[invoice_id]
-        conn.execute(
-            insert(EVENT).values(
-                invoice_id=invoice_id,
-                customer_id=item.customer_id,
-                kind="bank_return",
-                occurred_on=entry.booked_on,
-                recorded_at=now,
-                actor=actor,
-                message=f"Rückbuchung {entry.amount} {entry.currency} "
-                f"({entry.bank_code or entry.kind}) — bank entry {entry_id} waits for a person",
-                payload=json.dumps({"bank_entry": entry_id, "amount": str(entry.amount)}),
-            )
-        )
-
-
 def _log_import(conn: Connection, result: BankImportResult, actor: str, now: datetime) -> None:
-    conn.execute(
-        insert(EVENT).values(
-            kind="bank_import",
-            occurred_on=now.astimezone(BERLIN).date(),
-            recorded_at=now,
-            actor=actor,
-            message=str(result),
-            payload=json.dumps(result.as_dict()),
-        )
-    )
-
-
-# ---------------------------------------------------------------------------
-# The queue: for the CLI and the TUI
-# ---------------------------------------------------------------------------
-
-
-def _row(r: Any, customers: dict[int, tuple[str, str]]) -> dict[str, Any]:
-    customer = customers.get(r.customer_id) if r.customer_id else None
-    return {
-        "id": r.id,
-        "booked_on": r.booked_on.isoformat(),
-        "amount": str(r.amount),
-        "currency": r.currency,
-        "kind": r.kind,
-        "status": r.status,
-        "payer": r.counterparty_name or "",
-        "iban": r.counterparty_iban or "",
-        "remittance": r.remittance,
-        "customer": customer[0] if customer else None,
-        "customer_name": customer[1] if customer else None,
-        "note": r.note,
-        "file": r.file,
-        "line": r.line,
-    }
-
-
-def list_queue(
-    engine: Engine, *, include_review: bool = True, limit: int = 200, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Entries waiting for a person, oldest first: unmatched credits (and returns to review)."""
-    statuses = QUEUE_STATUSES if include_review else ("unmatched",)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(BANK_ENTRY)
-            .where(BANK_ENTRY.c.status.in_(statuses))
-            .order_by(BANK_ENTRY.c.booked_on, BANK_ENTRY.c.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        ids = {r.customer_id for r in rows if r.customer_id}
-        customers = {
-            r.id: (r.external_id, r.name)
-            for r in conn.execute(
-                select(CUST.c.id, CUST.c.external_id, CUST.c.name).where(CUST.c.id.in_(ids))
-            )
-        }
-    return [_row(r, customers) for r in rows]
-
-
-def entry(engine: Engine, entry_id: int) -> dict[str, Any]:
-    """One bank entry with the payments it became (for a detail screen)."""
-    with engine.connect() as conn:
-        r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
-        if r is None:
-            raise AssignError(f"no bank entry {entry_id}: see `mahnwerk bank unmatched`")
-        customers = {
-            c.id: (c.external_id, c.name)
-            for c in conn.execute(
-                select(CUST.c.id, CUST.c.external_id, CUST.c.name).where(CUST.c.id == r.customer_id)
-            )
-        }
-        payments = conn.execute(
-            select(INV.c.external_id, PAY.c.amount, PAY.c.applied)
-            .join(INV, INV.c.id == PAY.c.invoice_id)
-            .where(PAY.c.external_id.like(f"bank:{entry_id}:%"))
-            .order_by(PAY.c.id)
-        ).all()
-    out = _row(r, customers)
-    out["matched_by"] = r.matched_by
-    out["decided_by"] = r.decided_by
-    out["payments"] = [
-        {"invoice": p.external_id, "amount": str(p.amount), "applied": bool(p.applied)}
-        for p in payments
-    ]
-    return out
-
-
-def assign(
-    engine: Engine,
-    entry_id: int,
-    invoices: Sequence[str],
-    *,
-    actor: str,
-    now: datetime,
-    amounts: Sequence[Decimal] | None = None,
-) -> list[Allocation]:
-    """Book a waiting credit to the invoices a person names (`amounts`, else § 366 BGB).
-
-    Exactly one person can take an entry: the status changes from `unmatched` in the
-    same statement that checks it, so a second, concurrent assignment fails cleanly.
-    """
-    if not invoices:
-        raise AssignError("name at least one invoice")
-    actor = _person(actor, "say who assigns it (--by NAME)")
-    with engine.begin() as conn:
-        r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
-        if r is None:
-            raise AssignError(f"no bank entry {entry_id}: see `mahnwerk bank unmatched`")
-        if r.status == "review":
-            raise AssignError(
-                f"bank entry {entry_id} is a {r.kind}, not a payment: deal with it, then "
-                f"`mahnwerk bank dismiss {entry_id} --reason …`"
-            )
-        if r.status != "unmatched":
-            raise AssignError(f"bank entry {entry_id} is already {r.status}; nothing booked")
-        book = load_book(conn)
-        by_number = {item.number: item for item in book.invoices.values()}
-        items = []
-        for number in invoices:
-            item = by_number.get(number)
-            if item is None:
-                raise AssignError(f"no invoice {number!r}: check the number")
-            if item.currency != r.currency:
-                raise AssignError(
-                    f"invoice {number} is in {item.currency}, the payment in {r.currency}"
-                )
-            items.append(item)
-        amount = Decimal(r.amount)
-        if amounts is not None:
-            if len(amounts) != len(items):
-                raise AssignError("give one amount per invoice")
-            if sum(amounts, Decimal(0)) != amount or any(a <= 0 for a in amounts):
-                raise AssignError(
-                    f"the amounts must be positive and add up to the payment, {amount}"
-                )
-            allocations = [
-                Allocation(i.id, i.number, i.customer_id, a)
-                for i, a in zip(items, amounts, strict=True)
-            ]
-        else:
-            when = r.value_date or r.booked_on
-            allocations = designated(items, amount, when)
-        note = f"assigned by {actor}: " + describe(items, allocations, amount)
-        taken = conn.execute(
-            update(BANK_ENTRY)
-            .where(BANK_ENTRY.c.id == entry_id, BANK_ENTRY.c.status == "unmatched")
-            .values(
-                status="assigned",
-                matched_by="person",
-                decided_by=actor,
-                decided_at=now,
-                note=note,
-                customer_id=allocations[0].customer_id,
-            )
-        )
-        if taken.rowcount != 1:
-            raise AssignError(f"bank entry {entry_id} was just taken by someone else")
-        bank_entry = _entry_value(r)
-        _book(
-            conn,
-            book,
-            entry_id,
-            bank_entry,
-            Decision(tuple(allocations), "person", note),
-            actor,
-            now,
-        )
-    return allocations
-
-
-def dismiss(engine: Engine, entry_id: int, *, actor: str, reason: str, now: datetime) -> None:
-    """Close a queued entry that is not a customer's payment; the reason is kept."""
-    if not reason.strip():
-        raise AssignError("give a reason (--reason), e.g. 'refund from supplier'")
-    actor = _person(actor, "say who dismisses it (--by NAME)")
-    with engine.begin() as conn:
-        done = conn.execute(
-            update(BANK_ENTRY)
-            .where(BANK_ENTRY.c.id == entry_id, BANK_ENTRY.c.status.in_(QUEUE_STATUSES))
-            .values(
-                status="dismissed",
-                decided_by=actor,
-                decided_at=now,
-                note=BANK_ENTRY.c.note + f" | dismissed by {actor}: {reason.strip()}",
-            )
-        )
-        if done.rowcount != 1:
-            exists = conn.execute(
-                select(BANK_ENTRY.c.status).where(BANK_ENTRY.c.id == entry_id)
-            ).scalar()
-            if exists is None:
-                raise AssignError(f"no bank entry {entry_id}")
-            raise AssignError(f"bank entry {entry_id} is {exists}, not waiting in the queue")
-
-
-def remember_account(
-    engine: Engine, customer: str, iban: str, *, now: datetime, source: str = "person"
-) -> None:
-    """Record that payments from `iban` come from `customer` (used to match by amount)."""
-    iban = iban.replace(" ", "").upper()
-    with engine.begin() as conn:
-        cid = conn.execute(select(CUST.c.id).where(CUST.c.external_id == customer)).scalar()
-        if cid is None:
-            raise AssignError(f"no customer {customer!r}")
-        old = conn.execute(
-            select(BANK_ACCOUNT.c.customer_id).where(BANK_ACCOUNT.c.iban == iban)
-        ).scalar()
-        if old is not None and old != cid:
-            conn.execute(
-                update(BANK_ACCOUNT)
-                .where(BANK_ACCOUNT.c.iban == iban)
-                .values(customer_id=cid, learned_from=source, created_at=now)
-            )
-        elif old is None:
-            conn.execute(
-                insert(BANK_ACCOUNT).values(
-                    iban=iban, customer_id=cid, learned_from=source, created_at=now
-                )
-            )
-
-
-def rematch(engine: Engine, *, now: datetime, actor: str = "bank-import") -> int:
-    """Match waiting credits again (new invoices or IBANs may name them now); return how many."""
-    matched = 0
-    with engine.begin() as conn:
-        rows = conn.execute(
-            select(BANK_ENTRY)
-            .where(BANK_ENTRY.c.status == "unmatched")
-            .order_by(BANK_ENTRY.c.booked_on, BANK_ENTRY.c.id)
-        ).all()
-        if not rows:
-            return 0
-        book = load_book(conn)
-        for r in rows:
-            value = _entry_value(r)
-            decision = match(value, book)
-            if not decision.allocations:
-                continue
-            conn.execute(
-                update(BANK_ENTRY)
-                .where(BANK_ENTRY.c.id == r.id, BANK_ENTRY.c.status == "unmatched")
-                .values(
-                    status="matched",
-                    matched_by=decision.method,
-                    note=decision.note,
-                    customer_id=decision.customer_id,
-                )
-            )
-            _book(conn, book, r.id, value, decision, actor, now)
-            matched += 1
-    return matched
-
-
-def latest_booking(engine: Engine, account: str | None = None) -> date | None:
-    """The last booking day of any imported statement (of `account`, if given).
-
-    For the payment grace of spec A9: money booked after this day cannot be known yet,
-    so a run may treat a due date close to or after it as "payment possibly in transit".
-    """
-    query = select(func.max(BANK_ENTRY.c.booked_on))
-    if account:
-        query = query.where(BANK_ENTRY.c.account == account)
-    with engine.connect() as conn:
-        return conn.execute(query).scalar()
-
-
-def _entry_value(r: Any) -> BankEntry:
-    return BankEntry(
-        account=r.account,
-        statement=r.statement,
-        booked_on=r.booked_on if isinstance(r.booked_on, date) else date.fromisoformat(r.booked_on),
-        amount=Decimal(r.amount),
-        currency=r.currency,
-        direction=r.direction,
-        kind=r.kind,
-        remittance=r.remittance or "",
-        counterparty_name=r.counterparty_name or "",
-        counterparty_iban=r.counterparty_iban or "",
-        end_to_end_id=r.end_to_end_id or "",
-        entry_ref=r.entry_ref or "",
-        bank_code=r.bank_code or "",
-        value_date=r.value_date,
-        line=r.line or 0,
-    )
+    store.log_book_event(conn, "bank_import", actor, now, str(result), result.as_dict())
 
 
 __all__ = [

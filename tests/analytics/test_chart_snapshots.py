@@ -93,8 +93,8 @@ def _history() -> list:  # type: ignore[type-arg]
 
 
 def _charts(engine: Engine) -> dict[str, object]:
-    from mahnwerk.cmd_forecast import forecast_chart
     from mahnwerk.engine import forecast as fc
+    from mahnwerk.engine.forecast_chart import forecast_chart
 
     model = fc.Model(_history(), LAST)
     result = fc.forecast(model, fc.open_items(_history(), LAST), 13)

@@ -257,3 +257,206 @@ def test_known_payers_credit_never_books_to_another_customers_invoice(
     book_, entry, payer = case
     decision = match(entry, book_)
     assert all(a.customer_id == payer for a in decision.allocations), decision.note
+
+
+# ---------------------------------------------------------------------------
+# What a bookkeeper reads in the queue and the log: each decision's note in full (issue 20)
+# ---------------------------------------------------------------------------
+
+BRAUN_IBAN = "DE02100500000054540402"
+
+
+def test_debits_returns_and_reversals_say_they_are_no_payment() -> None:
+    for kind in ("debit", "return", "reversal"):
+        decision = match(replace(credit("119.00", "R2026000041"), kind=kind), book())
+        assert decision == type(decision)(note=f"{kind}: not a payment")
+
+
+def test_a_named_invoice_paid_in_full_or_overpaid_says_so() -> None:
+    full = match(credit("119.00", "RE R2026000041", "Hans Müller"), book())
+    assert (full.method, full.note, full.customer_id) == (
+        "reference", "pays R2026000041 in full", 1
+    )
+    over = match(credit("150.00", "RE R2026000041", "Hans Müller"), book())
+    assert [(a.number, a.amount) for a in over.allocations] == [("R2026000041", D("150.00"))]
+    assert over.note == (
+        "overpayment: 31,00 more than the 119,00 open on R2026000041; booked to R2026000041, "
+        "where it becomes the customer's credit"
+    )
+
+
+def test_a_combined_payment_of_two_customers_invoices_has_no_single_customer() -> None:
+    decision = match(credit("139.00", "R2026000041 R2026000043"), book())
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R2026000043", D("20.00")),
+        ("R2026000041", D("119.00")),
+    ]
+    assert decision.customer_id is None
+    assert decision.note == (
+        "combined payment (2 invoices named): pays R2026000041, R2026000043 in full"
+    )
+
+
+def test_an_invoice_in_another_currency_is_not_paid_in_euro() -> None:
+    chf = Book(invoices={46: replace(item(46, 1, "100.00"), currency="CHF")},
+               customers={1: Payer(1, "K1", "Hans Müller")})
+    decision = match(credit("100.00", "R2026000046", "Hans Müller"), chf)
+    assert not decision.allocations
+    assert decision.note == "names R2026000046, but in another currency (CHF, paid in EUR)"
+
+
+def test_a_typo_confirmed_by_the_amount_alone_names_both() -> None:
+    """An unknown payer writes …14 for R2026000041 and pays exactly its 119.00."""
+    decision = match(credit("119.00", "R2026000014", "Fremde Person"), book())
+    assert [(a.number, a.amount) for a in decision.allocations] == [("R2026000041", D("119.00"))]
+    assert (decision.method, decision.customer_id) == ("reference_near", 1)
+    assert decision.note == (
+        "number in the text is one typo away from R2026000041, confirmed by the amount; "
+        "pays R2026000041 in full"
+    )
+
+
+def test_a_typo_is_confirmed_by_the_payer_even_at_another_amount() -> None:
+    decision = match(credit("50.00", "Rechnung R2026000014", "Hans Müller"), book())
+    assert [(a.number, a.amount) for a in decision.allocations] == [("R2026000041", D("50.00"))]
+    assert decision.note == (
+        "number in the text is one typo away from R2026000041, confirmed by the payer; "
+        "partial payment: 50,00 of 119,00 open on R2026000041"
+    )
+
+
+def test_a_known_account_does_not_confirm_another_customers_typo_by_its_amount() -> None:
+    """Braun's known account writes R2026100041 (one digit off Müller's R2026000041) and
+    pays 119.00, Müller's amount: not confirmed."""
+    decision = match(credit("119.00", "R2026100041", "", BRAUN_IBAN), book())
+    assert not decision.allocations and decision.customer_id == 3
+    assert decision.note == (
+        "payer Dieter Braun (K3, recognised by IBAN); no open invoice fits 119,00 "
+        "(open: R2026000044 45,00, R2026000045 45,00)"
+    )
+
+
+def test_a_doubted_number_says_who_paid_what_and_why_a_person_decides() -> None:
+    decision = match(credit("45.00", "RE R2026000041", "Dieter Braun", BRAUN_IBAN), book())
+    assert decision.note == (
+        "names R2026000041 of Hans Müller, but Dieter Braun (K3, recognised by IBAN) paid "
+        "45,00, which fits none of them: a typo? a person decides"
+    )
+    at_its_amount = match(credit("119.00", "RE R2026000041", "", BRAUN_IBAN), book())
+    assert at_its_amount.note == (
+        "names R2026000041 of Hans Müller, but Dieter Braun (K3, recognised by IBAN) paid "
+        "119,00, from that customer's known account: another customer's invoice is paid only "
+        "when a person says so"
+    )
+    stranger = match(credit("45.00", "RE R2026000041", "Fremde Person"), book())
+    assert not stranger.allocations and stranger.customer_id is None
+    assert stranger.note == (
+        "names R2026000041 of Hans Müller, but Fremde Person paid 45,00, which fits none of "
+        "them: a typo? a person decides"
+    )
+
+
+def test_a_named_invoice_is_believed_when_nothing_speaks_against_it() -> None:
+    """Part of an invoice paid by its own customer, by a payer without a name, or by a name
+    sharing a word with the customer's: paid as named."""
+    for name in ("Hans Müller", "", "H. Müller"):
+        decision = match(credit("45.00", "RE R2026000041", name), book())
+        assert [a.number for a in decision.allocations] == ["R2026000041"], name
+    # the total of several named invoices is believed too, from any payer
+    total = match(credit("100.00", "R2026000042 R2026000043", "Fremde Person"), book())
+    assert [a.amount for a in total.allocations] == [D("20.00"), D("80.00")]
+
+
+def test_an_unknown_payer_without_a_number_waits_with_name_and_iban() -> None:
+    decision = match(credit("10.00", "Danke", "Fremde Person", "DE75512108001245126199"), book())
+    assert decision.note == (
+        "no invoice number in the text and payer unknown (Fremde Person, IBAN "
+        "DE75512108001245126199)"
+    )
+    anonymous = match(credit("10.00", "Danke"), book())
+    assert anonymous.note == "no invoice number in the text and payer unknown (no name)"
+
+
+def test_payment_by_amount_names_payer_and_how_it_was_recognised() -> None:
+    exact = match(credit("119.00", "Danke", "MUELLER, HANS"), book())
+    assert (exact.method, exact.customer_id) == ("amount", 1)
+    assert exact.note == (
+        "payer Hans Müller (K1, recognised by name); the only open invoice of exactly "
+        "119,00: pays R2026000041 in full"
+    )
+    two = match(credit("45.00", "Danke", "", BRAUN_IBAN), book())
+    assert two.note == (
+        "payer Dieter Braun (K3, recognised by IBAN); 2 open invoices of exactly 45,00 "
+        "(R2026000044, R2026000045): which one is for a person to say"
+    )
+    assert two.customer_id == 3
+    both = match(credit("90.00", "", "Dieter Braun"), book())
+    assert both.note == (
+        "payer Dieter Braun (K3, recognised by name); the amount is the total of all 2 open "
+        "invoices"
+    )
+    only = match(credit("100.00", "", "MUELLER, HANS"), book())
+    assert only.note == (
+        "payer Hans Müller (K1, recognised by name); their only open invoice: partial "
+        "payment: 100,00 of 119,00 open on R2026000041"
+    )
+    shared = match(credit("50.00", "Danke", "Weber Logistik GmbH"), book())
+    assert shared.note == (
+        "payer Weber Logistik GmbH & Co. KG (K2, recognised by name); no invoice named and "
+        "none of exactly 50,00: shared by § 366 Abs. 2 BGB (due first, then older, ties in "
+        "proportion): R2026000043 20,00, R2026000042 30,00"
+    )
+
+
+def test_a_customer_number_in_the_text_recognises_the_payer() -> None:
+    """A customer number of at least four characters in the text names the payer; a
+    shorter one is too likely to be part of something else."""
+    numbers = Book(
+        invoices={81: item(81, 8, "60.00"), 82: item(82, 9, "60.00")},
+        customers={8: Payer(8, "K-1008", "Anna Schmidt"), 9: Payer(9, "K9", "Bernd Roth")},
+    )
+    decision = match(credit("60.00", "Kundennr. K-1008"), numbers)
+    assert [a.number for a in decision.allocations] == ["R2026000081"]
+    assert "recognised by customer number in the text" in decision.note
+    short = match(credit("60.00", "Kundennr. K9"), numbers)
+    assert not short.allocations and short.customer_id is None
+
+
+def test_a_paid_or_credited_invoice_is_not_paid_again_by_amount() -> None:
+    """After the import booked 119.00 to R…41 its balance is 0: the next 119.00 from the same
+    payer fits no open invoice."""
+    b = book()
+    first = match(credit("119.00", "Danke", "Hans Müller"), b)
+    b.book(first.allocations)
+    assert b.invoices[41].balance == D("0.00")
+    again = match(credit("119.00", "Danke", "Hans Müller"), b)
+    assert not again.allocations
+    assert again.note.endswith("no open invoice fits 119,00 (open: none)")
+
+
+def test_a_skonto_amount_pays_the_invoice_it_belongs_to() -> None:
+    """Issue 19: 116.62 is R…41 less 2 % Skonto: the invoice is paid by amount."""
+    skonto = Book(
+        invoices={41: replace(item(41, 1, "119.00"), discounted=(D("116.62"),))},
+        customers={1: Payer(1, "K1", "Hans Müller")},
+    )
+    decision = match(credit("116.62", "Danke", "Hans Müller"), skonto)
+    assert [(a.number, a.amount) for a in decision.allocations] == [("R2026000041", D("116.62"))]
+
+
+def test_a_payer_name_is_recognised_only_when_it_names_one_customer() -> None:
+    """Two customers called Hans Müller: the name alone recognises neither.  A bank name
+    holding more words than a one-word customer name does not recognise that customer."""
+    twins = Book(
+        invoices={1: item(1, 1, "10.00"), 2: item(2, 2, "20.00"), 3: item(3, 3, "30.00")},
+        customers={
+            1: Payer(1, "K1", "Hans Müller"),
+            2: Payer(2, "K2", "Müller Hans"),
+            3: Payer(3, "K3", "Meier"),
+        },
+    )
+    assert twins.payer_by_name("Hans Müller") is None
+    assert twins.payer_by_name("GmbH & Co. KG") is None
+    assert twins.payer_by_name("Meier") == 3
+    assert twins.payer_by_name("Meier Bau Süd") is None
+    assert name_tokens("Dr. A. B. Meier-Schulz") == {"MEIER", "SCHULZ"}

@@ -1018,3 +1018,131 @@ def test_the_dot_renderer_draws_a_digraph(shape):
     assert '"inkasso" -> "handed_over" [label="when done"];' in text
     assert '"handed_over" [label="handed_over", shape=doublecircle];' in text
     assert text.rstrip().endswith("}")
+
+
+# ---------------------------------------------------------------------------
+# The legal lints at their thresholds, on both sides (issue 20: mutation testing)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fee", "refused"), [("2.50", False), ("2.51", True)])
+def test_a_consumer_fee_of_exactly_2_50_eur_is_accepted_and_one_cent_more_refused(fee, refused):
+    src = rewrite(policy(), "fee 1.00 EUR", f"fee {fee} EUR")
+    if refused:
+        assert the_error(src, "L001") == (
+            f"a fee of {fee} EUR is above the cap of 2.50 EUR (only real material costs may be "
+            "charged, § 309 Nr. 5 BGB)"
+        )
+    else:
+        assert errors(src) == []
+
+
+@pytest.mark.parametrize(("cap", "refused"), [("2.50", False), ("2.51", True)])
+def test_a_fee_cap_of_exactly_2_50_eur_is_accepted_for_consumers(cap, refused):
+    src = policy(limits=f"    fees at most {cap} EUR")
+    if refused:
+        assert the_error(src, "L001") == (
+            f"a fee cap of {cap} EUR is above the 2.50 EUR a consumer may be charged per letter "
+            "(§§ 280, 286, 309 Nr. 5 BGB; BGH VIII ZR 95/18)"
+        )
+    else:
+        assert errors(src) == []
+
+
+def test_a_ladder_only_businesses_reach_has_no_consumer_fee_cap():
+    """B1 caps consumer fees; a ladder behind `customer.type == B2B` may charge more, the
+    default segment's ladder may not."""
+    b2b = LADDER.replace("ladder standard", "ladder b2b").replace("fee 1.00 EUR", "fee 9.00 EUR")
+    assert errors(policy(ladders=LADDER + b2b, segments=B2B_FIRST)) == []
+    both = LADDER.replace("fee 1.00 EUR", "fee 9.00 EUR") + b2b
+    assert "above the cap of 2.50 EUR" in the_error(policy(ladders=both, segments=B2B_FIRST),
+                                                    "L001")
+
+
+def test_consumer_interest_of_five_points_is_accepted_but_not_more():
+    five = rewrite(policy(), "fee 1.00 EUR", "fee 1.00 EUR; interest 5 points above base")
+    assert errors(five) == []
+    six = rewrite(policy(), "fee 1.00 EUR", "fee 1.00 EUR; interest 6 points above base")
+    assert the_error(six, "L003") == (
+        "interest of base + 6 points is above the statutory base + 5 (§ 288 BGB) for consumers"
+    )
+    assert the_error(b2b_policy("interest 10 points above base"), "L003") == (
+        "interest of base + 10 points is above the statutory base + 9 (§ 288 BGB)"
+    )
+
+
+@pytest.mark.parametrize(("days", "refused"), [(6, True), (7, False)])
+def test_letters_six_days_apart_are_refused_and_seven_accepted(days, refused):
+    src = policy(limits=f"    letters at least {days} days apart")
+    if refused:
+        assert the_error(src, "L004") == "letters 6d apart is too close: at least 7 days (D4)"
+    else:
+        assert errors(src) == []
+
+
+@pytest.mark.parametrize(("share", "refused"), [("0", False), ("100", False), ("101", True)])
+def test_a_fee_share_from_0_to_100_percent_is_accepted(share, refused):
+    src = policy(limits=f"    fees at most {share}% of principal")
+    if refused:
+        assert the_error(src, "E033") == "the fee share must be between 0 % and 100 %"
+    else:
+        assert errors(src) == []
+
+
+def test_a_negative_fee_share_is_refused():
+    p = compiled(policy()).policy
+    broken = dataclasses.replace(p, limits=ir.Limits(fee_share=Decimal("-0.01")))
+    with pytest.raises(PolicyError) as exc:
+        compile_policy(broken)
+    assert [(d.code, d.message) for d in exc.value.diagnostics] == [
+        ("E033", "the fee share must be between 0 % and 100 %")
+    ]
+
+
+def test_a_fee_on_the_due_date_is_accepted_and_one_day_before_it_refused():
+    on_due = '    state stichtag at 0d after due { letter "mahnung_1"; fee 1.00 EUR }\n'
+    src = rewrite(policy(), "    state erinnerung", on_due + "    state erinnerung")
+    assert not [c for c, _ in errors(src) if c == "L006"]
+    before = '    state vorab at 1d before due { letter "vorab_hinweis"; fee 1.00 EUR }\n'
+    src = rewrite(policy(), "    state erinnerung", before + "    state erinnerung")
+    assert the_error(src, "L006") == (
+        "no fee or default interest before the invoice is due (§ 286 BGB)"
+    )
+
+
+@pytest.mark.parametrize(("tolerance", "refused"), [("10.00", False), ("10.01", True)])
+def test_a_residual_tolerance_up_to_ten_euro_is_accepted(tolerance, refused):
+    src = policy(limits=f"    residual up to {tolerance} EUR write off")
+    if refused:
+        msg = the_error(src, "L009")
+        assert msg == (
+            f"a residual tolerance of {tolerance} EUR is more than 10.00 EUR: a tolerance is "
+            "for cents left by rounding or a payment a little short, and the engine waives it "
+            "unasked"
+        )
+    else:
+        assert errors(src) == []
+
+
+def test_asking_for_a_residual_needs_a_written_message_to_ask_in():
+    calls = """
+  ladder standard {
+    state anruf at 7d after due { call "anruf" }
+    state inkasso after 14d in anruf { approval by 1; handover to "Inkasso GmbH" }
+  }
+"""
+    src = policy(ladders=calls, limits="    residual up to 1.00 EUR ask in next letter")
+    assert the_error(src, "E038") == (
+        "`ask in next letter`, but no state of this policy sends a letter or an e-mail to ask in"
+    )
+    assert errors(policy(limits="    residual up to 1.00 EUR ask in next letter")) == []
+
+
+def test_a_state_with_two_fee_lines_is_refused_at_the_second():
+    src = rewrite(policy(), "fee 1.00 EUR", "fee 1.00 EUR; fee 0.50 EUR")
+    diags = [d for d in diagnostics(src) if d.code == "L008"]
+    assert len(diags) == 1
+    assert diags[0].message == (
+        "state 'mahnung_1' already charges 1.00 EUR for its letter (line 10); a second fee line "
+        "would charge one letter twice"
+    )

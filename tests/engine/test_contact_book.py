@@ -8,11 +8,13 @@ the loader untested by the contact rules' own tests.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert
 
+from mahnwerk.dsl.expr import Duration
 from mahnwerk.dsl.ir import Limits
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import CUST, INBOX, INV, OUTBOX
@@ -32,11 +34,14 @@ def _customers(conn, count: int) -> list[int]:
     return list(conn.execute(CUST.select().order_by(CUST.c.id)).scalars())
 
 
-def _letter(conn, customer: int, day: date, status: str = "sent") -> None:
+def _letter(
+    conn, customer: int, day: date, status: str = "sent", payload: str = "{}",
+    at: datetime | None = None,
+) -> None:
     conn.execute(insert(OUTBOX).values(
         idempotency_key=uuid.uuid4().hex, customer_id=customer, channel="letter",
-        template="mahnung_1", language="de", status=status, not_before=_at(day),
-        created_at=_at(day),
+        template="mahnung_1", language="de", status=status, not_before=at or _at(day),
+        created_at=at or _at(day), payload=payload,
     ))
 
 
@@ -89,3 +94,97 @@ def test_a_batch_of_two_thousand_customers_sees_the_letters_of_every_one(engine)
     for customer in marked:
         assert _slot(book, customer, "letter").at.date() == MONDAY + timedelta(days=7)
     assert _slot(book, ids[1], "letter").at.date() == WEDNESDAY
+
+
+def test_a_queued_note_before_the_due_date_does_not_use_up_the_weekly_reminder(engine):
+    """D3 is about dunning: Monday's queued 'payment due soon' letter (its payload carries
+    the due date) leaves Wednesday free for a reminder; Monday's reminder does not."""
+    with engine.begin() as conn:
+        anna, ben = _customers(conn, 2)
+        _letter(conn, anna, MONDAY, status="queued",
+                payload=json.dumps({"before_due": "2025-09-05"}))
+        _letter(conn, ben, MONDAY, status="queued", payload=json.dumps({"amount": "5.00"}))
+        book = ContactBook(conn, [anna, ben], WEDNESDAY)
+    assert _slot(book, anna, "letter").at.date() == WEDNESDAY
+    assert _slot(book, ben, "letter").at.date() == MONDAY + timedelta(days=7)
+
+
+def test_a_letter_counts_on_the_customers_local_day(engine):
+    """Contacts are stored in UTC: a letter queued for Monday 23:30 UTC is Tuesday in Berlin,
+    so a Wednesday reminder waits until the next Tuesday, not Monday."""
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        _letter(conn, anna, MONDAY, at=datetime.combine(MONDAY, time(23, 30), UTC))
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    assert _slot(book, anna, "letter").at.date() == MONDAY + timedelta(days=8)
+
+
+def test_a_withdrawn_note_frees_the_day_it_held(engine):
+    """A note before the due date that cannot go out in time is withdrawn: under
+    `at most 1 contacts per 7 days` it held Wednesday and pushed an SMS to the next week;
+    withdrawn, a call may take Wednesday."""
+    limits = Limits(max_contacts=1, contact_window=Duration(7))
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    note = book.plan(anna, WEDNESDAY, "email", ZONE, "DE", "BE", limits, dunning=False)
+    assert note.at.date() == WEDNESDAY
+    held = book.plan(anna, WEDNESDAY, "sms", ZONE, "DE", "BE", limits)
+    assert held.at.date() == WEDNESDAY + timedelta(days=7)
+    book.withdraw(anna, "email", WEDNESDAY)
+    book.withdraw(anna, "email", WEDNESDAY)  # twice, or one never planned: nothing happens
+    freed = book.plan(anna, WEDNESDAY, "call", ZONE, "DE", "BE", limits)
+    assert freed.at.date() == WEDNESDAY and freed.reason is None
+    # the call holds Wednesday now: another SMS joins the one of next Wednesday
+    assert book.plan(anna, WEDNESDAY, "sms", ZONE, "DE", "BE", limits).at.date() == (
+        WEDNESDAY + timedelta(days=7)
+    )
+
+
+def test_only_a_conversation_stops_calls_not_other_events_of_the_customer(engine):
+    """A dispute, a promise or a payment recorded for the customer's invoice is no
+    conversation: calls go on."""
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        _conversation(conn, anna, MONDAY)
+        conn.execute(INBOX.update().values(kind="dispute_opened"))
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    assert _slot(book, anna, "call").at.date() == WEDNESDAY
+
+
+def test_a_conversation_stops_calls_in_a_policy_with_long_contact_windows(engine):
+    """`at most 1 contacts per 50 days`: a letter 45 days ago still counts."""
+    limits = Limits(max_contacts=1, contact_window=Duration(50))
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        _letter(conn, anna, WEDNESDAY - timedelta(days=45))
+        book = ContactBook(conn, [anna], WEDNESDAY)
+    slot = book.plan(anna, WEDNESDAY, "sms", ZONE, "DE", "BE", limits)
+    assert slot.at.date() == WEDNESDAY + timedelta(days=5)
+
+
+def test_the_customers_region_decides_the_holidays(engine):
+    """D2: 15 August 2025 is a holiday in Bavaria, not in Berlin."""
+    with engine.begin() as conn:
+        (anna,) = _customers(conn, 1)
+        book = ContactBook(conn, [anna], date(2025, 8, 15))
+    slot = book.plan(anna, date(2025, 8, 15), "call", ZONE, "DE", "BY", Limits())
+    assert slot.at.date() == date(2025, 8, 16)
+    slot = book.plan(anna, date(2025, 8, 15), "sms", ZONE, "DE", "BE", Limits())
+    assert slot.at.date() == date(2025, 8, 15)
+
+
+def test_two_notes_of_one_day_are_one_contact_and_withdrawn_as_one(engine):
+    """Two invoices' notes before the due date on one day and channel are one contact: when
+    it is withdrawn, the day is free again under `at most 1 contacts per 7 days`; withdrawing
+    for a customer with nothing planned does nothing."""
+    limits = Limits(max_contacts=1, contact_window=Duration(7))
+    with engine.begin() as conn:
+        anna, ben = _customers(conn, 2)
+        book = ContactBook(conn, [anna, ben], WEDNESDAY)
+    for _ in range(2):
+        note = book.plan(anna, WEDNESDAY, "email", ZONE, "DE", "BE", limits, dunning=False)
+        assert note.at.date() == WEDNESDAY
+    book.withdraw(anna, "email", WEDNESDAY)
+    book.withdraw(ben, "email", WEDNESDAY)
+    assert book.plan(anna, WEDNESDAY, "call", ZONE, "DE", "BE", limits).at.date() == WEDNESDAY

@@ -183,3 +183,250 @@ def test_after_an_outage_two_levels_timed_from_the_due_date_go_out_one_per_run()
         sent += [(m.template, m.on) for m in later.messages]
         record, day = later.record, day + timedelta(days=1)
     assert sent == [("mahnung_1", back + timedelta(days=1))]
+
+
+# ---------------------------------------------------------------------------
+# Events and timing on both sides of their boundaries (issue 20: the step's event handlers
+# and guards under mutation testing)
+# ---------------------------------------------------------------------------
+
+
+def run_days(compiled, start: date, end: date, events=(), record=None, invoice=INVOICE):
+    """Daily runs from `start` to `end`; each event on its day; all outcomes."""
+    outs = []
+    day = start
+    while day <= end:
+        todays = tuple(e for e in events if e.on == day)
+        out = step(record, invoice, CONSUMER, todays, day, compiled)
+        outs.append(out)
+        record = out.record
+        day += timedelta(days=1)
+    return record, outs
+
+
+def sent(outs) -> list[tuple[str, date]]:
+    return [(m.template, m.on) for o in outs for m in o.messages]
+
+
+def test_a_death_notice_pauses_six_weeks_under_a_policy_without_a_line_for_it():
+    """C6: a death notice the day before the 1st Mahnung was due holds it six weeks: not on
+    the 42nd day after the notice, on the 43rd."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    notice = FIRST + timedelta(days=13)
+    end = notice + timedelta(days=43)
+    _, outs = run_days(compiled, ISSUE, end, (Event(EventKind.DEATH_NOTICE, notice),))
+    assert sent(outs) == [("zahlungserinnerung", FIRST), ("mahnung_1", end)]
+
+
+def test_a_third_promise_to_pay_does_not_pause_again():
+    """D6: two promises pause dunning; the third is noted and the ladder goes on."""
+    compiled = compile_source(
+        ladder(14, events="on promise_made pause until promised_date + 2 days\n"
+                          "  on promise_broken resume"),
+        "grenzen.mahn",
+    )
+    day = FIRST + timedelta(days=1)
+    # each pause (to the promised day + 2) is over before the next promise
+    days = [day + timedelta(days=n) for n in (0, 5, 10)]
+    promises = [Event(EventKind.PROMISE_MADE, on, promised_date=on) for on in days]
+    record, outs = run_days(compiled, ISSUE, day + timedelta(days=11), promises)
+    assert record.promises == 2
+    assert record.pause_reason is None
+    notes = [n.text for o in outs for n in o.notes]
+    assert "promise 3 noted; at most 2 pause (D6)" in notes
+    assert sum(1 for n in notes if n.startswith("paused on promise_made")) == 2
+
+
+def test_an_overpayment_pays_the_invoice_and_keeps_the_rest_as_credit():
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    pay = Event(EventKind.PAYMENT_FULL, FIRST + timedelta(days=2), Decimal("520.00"), ref="P7")
+    record, outs = run_days(compiled, ISSUE, FIRST + timedelta(days=2), (pay,))
+    assert record.state == "paid"
+    charges = [(c.kind, c.amount, c.note) for o in outs for c in o.charges if c.kind != "principal"]
+    assert charges[-2:] == [
+        ("payment", Decimal("-520.00"), "Zahlung P7"),
+        ("credit", Decimal("20.00"), "Überzahlung: Guthaben des Kunden"),
+    ]
+
+
+def test_a_part_payment_restarts_limitation_and_the_cent_below_the_balance_keeps_dunning():
+    """C4: a part payment acknowledges the claim (§ 212 BGB); 499.99 of 500.00 leaves the
+    invoice open, its ladder going on."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    paid_on = FIRST + timedelta(days=2)
+    part = Event(EventKind.PAYMENT_PARTIAL, paid_on, Decimal("499.99"))
+    record, outs = run_days(compiled, ISSUE, FIRST + timedelta(days=14), (part,))
+    assert record.limitation_restart_on == paid_on
+    assert record.principal_open == Decimal("0.01") and record.state == "mahnung_1"
+    assert not [c for o in outs for c in o.charges if c.kind == "credit"]
+
+
+def test_money_for_a_closed_invoice_becomes_the_customers_credit():
+    """A payment after the write-off is never dropped: booked and credited, with notes a
+    bookkeeper reads; other events for a closed invoice are noted as ignored."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    gone = FIRST + timedelta(days=2)
+    record, _ = run_days(compiled, ISSUE, gone, (Event(EventKind.WRITE_OFF, gone),))
+    assert record.state == "written_off"
+    later = gone + timedelta(days=5)
+    out = step(record, INVOICE, CONSUMER, (
+        Event(EventKind.PAYMENT_PARTIAL, later, Decimal("50.00"), ref="P9"),
+        Event(EventKind.DISPUTE_OPENED, later),
+    ), later, compiled)
+    assert [(c.kind, c.amount, c.note) for c in out.charges] == [
+        ("payment", Decimal("-50.00"), "Zahlung P9 nach Abschluss"),
+        ("credit", Decimal("50.00"), "Guthaben: Rechnung ist bereits written_off"),
+    ]
+    assert [n.text for n in out.notes] == ["dispute_opened ignored: the invoice is written_off"]
+
+
+def test_a_calendar_day_payment_grace_holds_escalation_to_the_day_after_it():
+    """A9 with `payment grace 5 days` (calendar days): due Monday 16 June, the grace runs to
+    Saturday 21 June; a level due 1 day after the due date waits until Sunday the 22nd's run
+    (rest days hold the letter's delivery, not the level)."""
+    source = ladder(14, limits="limits { payment grace 5 days }").replace(
+        "at 10d after due", "at 1d after due"
+    )
+    compiled = compile_source(source, "grenzen.mahn")
+    record, _ = run_days(compiled, ISSUE, DUE + timedelta(days=5))
+    assert record.state == "open"
+    record, _ = run_days(compiled, DUE + timedelta(days=6), DUE + timedelta(days=6),
+                         record=record)
+    assert record.state == "erinnerung" and record.entered_on == DUE + timedelta(days=6)
+
+
+def test_letters_some_business_days_apart_count_as_calendar_days_rounded_up():
+    """D4 with `letters at least 8 business days apart`: 8 × 7 / 5 = 11.2 → 12 calendar
+    days, more than the 7-day minimum; the ladder's 7 days after the first letter wait."""
+    source = ladder(7, limits="limits { letters at least 8 business days apart }")
+    letters_sent = letters(source, FIRST + timedelta(days=20))
+    assert letters_sent == [("zahlungserinnerung", FIRST),
+                            ("mahnung_1", FIRST + timedelta(days=12))]
+
+
+def test_a_policy_letter_gap_longer_than_seven_days_is_kept_to_the_day():
+    source = ladder(7, limits="limits { letters at least 9 days apart }")
+    assert letters(source, FIRST + timedelta(days=20)) == [
+        ("zahlungserinnerung", FIRST), ("mahnung_1", FIRST + timedelta(days=9))
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Entering a state: the floors and what the letter starts (issue 20: the step's actions)
+# ---------------------------------------------------------------------------
+
+
+def invoice_of(amount: str, **kw) -> Invoice:
+    return Invoice("R1", "K1", ISSUE, DUE, Decimal(amount), **kw)
+
+
+@pytest.mark.parametrize(("amount", "escalates"), [("4.99", False), ("5.00", True)])
+def test_a_balance_a_cent_below_the_minimum_gets_one_reminder_and_no_more(amount, escalates):
+    """C7 with `minimum balance 5.00 EUR`: 4.99 EUR gets its reminder, then no Mahnung; 5.00
+    EUR is not below the minimum and escalates."""
+    compiled = compile_source(ladder(14, limits="limits { minimum balance 5.00 EUR }"),
+                              "grenzen.mahn")
+    record, outs = run_days(compiled, ISSUE, FIRST + timedelta(days=20),
+                            invoice=invoice_of(amount, due_date_agreed=True))
+    templates = [m.template for o in outs for m in o.messages]
+    if escalates:
+        assert templates == ["zahlungserinnerung", "mahnung_1"]
+        return
+    assert templates == ["zahlungserinnerung"]
+    assert record.pause_reason == "below minimum balance"
+    notes = [n.text for o in outs for n in o.notes]
+    assert "balance 4.99 below the minimum 5.00 EUR: no escalation" in notes
+
+
+HANDOVER = """
+policy "abgabe" version 1 {{
+  currency {currency}  timezone "Europe/Berlin"  calendar DE region from customer  language de
+  limits {{ no handover below 100.00 {currency} }}
+  segment alle use standard
+  ladder standard {{
+    state mahnung_1 at 10d after due {{ letter "mahnung_1" }}
+    state {name} after 14d in mahnung_1 {{ approval by 1; {step} }}
+  }}
+}}
+"""
+
+
+def _to_the_end(amount: str, step_text: str, currency: str = "EUR", name: str = "inkasso"):
+    """Daily runs until the last step asks for approval; then approved and taken."""
+    compiled = compile_source(
+        HANDOVER.format(currency=currency, name=name, step=step_text), "abgabe.mahn"
+    )
+    inv = invoice_of(amount, due_date_agreed=True, currency=currency)
+    asked = FIRST + timedelta(days=14)
+    record, outs = run_days(compiled, ISSUE, asked, invoice=inv)
+    if record.pending_approval is None:
+        return record, outs
+    approved = record.evolve(pending_approval=None, approved_target=name, approved_on=asked)
+    out = step(approved, inv, CONSUMER, (), asked, compiled)
+    return out.record, [*outs, out]
+
+
+@pytest.mark.parametrize(("amount", "handed_over"), [("99.99", False), ("100.00", True)])
+def test_no_handover_for_a_principal_a_cent_below_the_policys_minimum(amount, handed_over):
+    """D10 with `no handover below 100.00 EUR`: 99.99 EUR stays for a person to decide,
+    100.00 EUR goes to the agency."""
+    record, outs = _to_the_end(amount, 'handover to "Inkasso GmbH"')
+    tasks = [t.kind for o in outs for t in o.tasks]
+    if handed_over:
+        assert record.state == "handed_over" and tasks == ["handover"]
+        return
+    assert record.state == "mahnung_1" and tasks == []
+    assert record.pause_reason == "below minimum for handover (D10)"
+    assert "principal 99.99 below 100.00 EUR: no handover or court step (D10); a person " \
+        "decides" in [n.text for o in outs for n in o.notes]
+
+
+def test_the_agency_is_told_the_claim_and_the_most_it_may_add():
+    """B2: the handover task names the agency, the claim and the RVG cap on its costs: for
+    500.00 EUR (RVG table from 1 June 2025) one fee is 51.50, 0.9 of it 46.35, expenses 20 %
+    of that 9.27, together 55.62 EUR."""
+    _, outs = _to_the_end("500.00", 'handover to "Inkasso GmbH"')
+    (task,) = [t for o in outs for t in o.tasks]
+    assert task.detail == (
+        "Inkasso GmbH: claim 500.00 EUR; recoverable collection costs at most 55.62 EUR "
+        "(RVG 0.9 fee 46.35 + expenses 9.27, B2)"
+    )
+
+
+def test_a_court_order_is_applied_for_in_euro_only():
+    """§ 688 ZPO: a payment order for a fixed sum in euros; a claim in another currency is
+    left to a person, with the reason."""
+    record, outs = _to_the_end("500.00", "court order; wait", name="gericht")
+    assert [(t.kind, t.detail) for o in outs for t in o.tasks] == [
+        ("court_order", "500.00 EUR (§ 688 ZPO)")
+    ]
+    record, outs = _to_the_end("500.00", "court order; wait", currency="CHF", name="gericht")
+    assert not [t for o in outs for t in o.tasks]
+    assert "a court payment order only for a fixed sum in euros (§ 688 ZPO); this claim is " \
+        "in CHF: a person decides" in [n.text for o in outs for n in o.notes]
+
+
+def test_a_letter_puts_the_debtor_in_default_the_day_after_it_arrives():
+    """§ 286 Abs. 1 BGB: without an agreed date, a reminder letter sent on the 26th arrives
+    three days later (the 29th); default runs from the 30th.  An e-mail arrives the day it is
+    sent."""
+    plain = Invoice("R1", "K1", ISSUE, DUE, Decimal("500.00"))  # no agreed date, no notice
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    record, _ = run_days(compiled, ISSUE, FIRST, invoice=plain)
+    assert record.first_reminder_on == FIRST + timedelta(days=3)
+    assert record.default_since == FIRST + timedelta(days=4)
+    assert record.written_reminders == 1 and record.last_letter_on == FIRST
+    by_email = compile_source(ladder(14).replace('letter "zahlungserinnerung"',
+                                                 'email "zahlungserinnerung"'), "grenzen.mahn")
+    record, _ = run_days(by_email, ISSUE, FIRST, invoice=plain)
+    assert record.first_reminder_on == FIRST and record.default_since == FIRST + timedelta(days=1)
+    assert record.last_letter_on is None
+
+
+def test_a_note_on_the_due_date_is_no_reminder():
+    """A message sent on the due date itself does not count as a reminder after it."""
+    source = ladder(14).replace("at 10d after due", "at 0d after due")
+    plain = Invoice("R1", "K1", ISSUE, DUE, Decimal("500.00"))
+    record, _ = run_days(compile_source(source, "grenzen.mahn"), ISSUE, DUE, invoice=plain)
+    assert record.state == "erinnerung"
+    assert record.written_reminders == 0 and record.default_since is None

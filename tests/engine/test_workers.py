@@ -12,7 +12,7 @@ from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
-from mahnwerk.engine.workers import run_parallel
+from mahnwerk.engine.workers import claim_share, run_parallel
 
 
 @pytest.mark.skipif(
@@ -45,3 +45,27 @@ def test_four_workers_process_each_due_invoice_exactly_once(db_url, engine):
         ).scalar_one()
     assert left == 0
     assert moves == 2 * due  # open -> vorab -> erinnerung, caught up once per invoice
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MAHNWERK_TEST_PG_URL"),
+    reason="MAHNWERK_TEST_PG_URL not set: worker scale-out needs PostgreSQL",
+)
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_workers_share_the_work_by_customer_never_one_customer_in_two(db_url, engine):
+    """D3: two workers never plan contacts for one customer at once."""
+    deploy(engine, POLICY, at(ISSUE))
+    seed(engine, [(f"R{i:05d}", f"K{i % 37}", "120.00") for i in range(600)])
+    run(engine, ISSUE, PolicySet.load(engine), at(ISSUE))
+    day = DUE + timedelta(days=8)
+    inv = m.Invoice.__table__
+    shares = []
+    with engine.begin() as conn:
+        owner = dict(conn.execute(select(inv.c.id, inv.c.customer_id)).all())
+        for slot in range(3):
+            ids = claim_share(conn, day, 10_000, slot, 3)
+            shares.append({owner[i] for i in ids})
+            assert len(ids) == sum(1 for i in owner if owner[i] in shares[-1])
+    assert all(shares) and sum(len(s) for s in shares) == len(set().union(*shares)) == 37
+    stats = run_parallel(db_url, day, 3, at(day))
+    assert stats.checked == 600 and sorted(stats.per_worker) == ["w0", "w1", "w2"]

@@ -10,6 +10,7 @@ step, so over all segments (1 in 10 vulnerable) it is about +38 points.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -224,3 +225,27 @@ def test_the_cli_starts_and_reports_an_experiment(tmp_path):
     body = json.loads(shown.output)
     assert body["verdict"] == "keep running" and body["rows"] == []
     assert any("too few invoices" in line for line in body["lines"])
+
+
+def test_the_report_pack_carries_the_forecast_and_the_experiment(dunned):
+    """The management meeting's PDF for April: after the reports, the forecast's chart and
+    table, then the experiment's chart and its table per arm and segment, in German."""
+    from pypdf import PdfReader
+
+    from mahnwerk.engine.report_pack import pack
+
+    engine, _, _ = dunned
+    rep = report(engine, "nachfass", LAST)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pack(engine, LAST))).pages]
+    forecast = [i for i, t in enumerate(pages) if "Erwarteter Zahlungseingang je Woche" in t]
+    assert len(forecast) == 2 and "Woche ab" in pages[forecast[1]]  # chart, then table
+    assert "T€" in pages[forecast[0]] and "Fälligkeit + Verzug" in pages[forecast[0]]
+    first = next(i for i, t in enumerate(pages) if "Experiment nachfass: bezahlt binnen 30" in t)
+    assert first > forecast[1] and len(pages) == first + 2
+    assert "Herausforderer: de-b2c-standard version 2" in pages[first]
+    assert rep.difference.verdict == "promote"  # the known effect (above)
+    assert "Empfehlung: Herausforderer übernehmen (Unterschied" in pages[first]
+    table = pages[first + 1]
+    assert "bezahlt 30 T. %" in table and "Champion" in table and "Herausforderer" in table
+    rate = next(r[3] for r in rep.table().rows if r[:2] == ["challenger", "all"])
+    assert f"{rate}".replace(".", ",") in table

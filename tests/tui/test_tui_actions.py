@@ -442,9 +442,9 @@ def test_the_bank_screen_is_one_register_call_and_keys_stay_unique(book: Engine)
 
     drive(make_app(book, "anna"), scenario)
     assert [e.name for e in registry.SCREENS] == [
-        "dashboard", "queue", "approvals", "policy", "run", "bank", "today",
+        "dashboard", "queue", "approvals", "policy", "run", "bank", "today", "experiments",
     ]  # fmt: skip
-    assert [e.key for e in registry.SCREENS] == ["1", "2", "3", "4", "5", "6", "0"]
+    assert [e.key for e in registry.SCREENS] == ["1", "2", "3", "4", "5", "6", "0", "7"]
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,291 @@
+"""Checking imported invoices and payments: the fields the engine relies on once
+it has taken an invoice up, Skonto terms, and payments' matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from mahnwerk.engine.import_cells import (
+    parse_amount,
+    parse_bool,
+    parse_claim_kind,
+    parse_currency,
+    parse_date,
+)
+from mahnwerk.engine.import_checks import (
+    _BAD,
+    _Checker,
+    _customer_ids,
+    _existing,
+    _Plan,
+    _plan_upsert,
+    _positive,
+)
+from mahnwerk.engine.import_table import Row
+from mahnwerk.engine.models import DunningState, Invoice, Payment
+from mahnwerk.engine.terms import MAX_TIERS, TermError, tier_from_cells, tiers_json
+
+# Fields of an invoice the engine relies on once it has taken the invoice up.
+_INVOICE_LOCKED = ("customer_id", "due_date", "amount", "currency", "skonto_terms")
+
+
+def _skonto_cells(checker: _Checker, row: Row, present: Iterable[str]) -> Any:
+    """The row's Skonto tiers as stored (JSON), or `_BAD` after naming the cell at fault.
+
+    A tier is days and percent together; a tier with one of the two is an error, never
+    half a term.  Tiers are kept in the order of their numbers, empty ones left out.
+    """
+    tiers = []
+    bad = False
+    for n in range(1, MAX_TIERS + 1):
+        cells = {
+            part: row.cells.get(f"skonto_{n}_{part}", "").strip()
+            for part in ("days", "percent", "base")
+        }
+        if not any(cells.values()):
+            continue
+        missing = [part for part in ("days", "percent") if not cells[part]]
+        if missing:
+            column = f"skonto_{n}_{missing[0]}"
+            word = "Tage" if missing[0] == "days" else "Prozent"
+            checker.error(
+                row,
+                column if column in present else f"skonto_{n}_days",
+                f"Skonto tier {n} has no {missing[0]}",
+                f"fill in `Skonto {n} {word}` or leave the whole tier empty",
+            )
+            bad = True
+            continue
+        try:
+            tiers.append(tier_from_cells(cells["days"], cells["percent"], cells["base"]))
+        except TermError as exc:
+            checker.error(row, f"skonto_{n}_{exc.part or 'days'}", exc.message, exc.hint)
+            bad = True
+    return _BAD if bad else tiers_json(tiers)
+
+
+def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
+    table: Table = Invoice.__table__  # type: ignore[attr-defined]
+    present = checker.table.columns.keys()
+    fields = [
+        "customer_id",
+        "issue_date",
+        "due_date",
+        "amount",
+        "currency",
+        *(
+            c
+            for c in ("due_date_agreed", "notice_30_days", "received_on", "claim_kind")
+            if c in present
+        ),
+        *(["skonto_terms"] if any(c.startswith("skonto_") for c in present) else []),
+    ]
+    existing = _existing(conn, table, fields)
+    customers = _customer_ids(conn)
+    in_dunning = set(conn.execute(select(DunningState.invoice_id)).scalars().all())
+    rows = checker.table.rows
+    checker.unique(rows, "invoice_id", "invoice number")
+    plan = _Plan()
+    for row in rows:
+        external_id = checker.required(row, "invoice_id", "invoice number")
+        customer_no = checker.required(row, "customer_id", "customer number")
+        customer_id = customers.get(customer_no) if customer_no else None
+        if customer_no and customer_id is None:
+            checker.error(
+                row,
+                "customer_id",
+                f"unknown customer {customer_no!r}",
+                "import the customer first (mahnwerk import customers FILE) or correct the number",
+            )
+        values: dict[str, Any] = {
+            "customer_id": customer_id,
+            "issue_date": checker.cell(row, "issue_date", parse_date),
+            "due_date": checker.cell(row, "due_date", parse_date),
+            "amount": checker.cell(row, "amount", parse_amount),
+            "currency": checker.cell(row, "currency", parse_currency),
+        }
+        old = existing.get(external_id) if external_id else None
+        if "currency" not in present and old is not None:
+            values["currency"] = old["currency"]
+        for column in ("due_date_agreed", "notice_30_days"):
+            if column in present:
+                values[column] = checker.cell(row, column, parse_bool)
+        if "claim_kind" in present:
+            values["claim_kind"] = checker.cell(row, "claim_kind", parse_claim_kind)
+        if any(c.startswith("skonto_") for c in present):
+            values["skonto_terms"] = _skonto_cells(checker, row, present)
+        if "received_on" in present:
+            values["received_on"] = checker.cell(
+                row, "received_on", lambda t: parse_date(t) if t.strip() else None
+            )
+        _positive(checker, row, values["amount"], "an invoice amount")
+        issued, due = values["issue_date"], values["due_date"]
+        if issued is not _BAD and due is not _BAD and due < issued:
+            checker.error(
+                row,
+                "due_date",
+                f"due date {due:%d.%m.%Y} is before the issue date {issued:%d.%m.%Y}",
+                "check both dates (day and month swapped?)",
+            )
+        received = values.get("received_on")
+        if received not in (None, _BAD) and issued is not _BAD and received < issued:
+            checker.error(
+                row,
+                "received_on",
+                f"received on {received:%d.%m.%Y}, before it was issued ({issued:%d.%m.%Y})",
+                "check the date of receipt",
+            )
+        if external_id is None or customer_id is None or any(v is _BAD for v in values.values()):
+            continue
+        values["external_id"] = external_id
+        if old is not None and old["id"] in in_dunning:
+            changed = [c for c in _INVOICE_LOCKED if c in values and old[c] != values[c]]
+            if changed:
+                for column in changed:
+                    checker.error(
+                        row,
+                        column,
+                        f"invoice {external_id} is already in dunning; its "
+                        f"{column.replace('_', ' ')} cannot change by import",
+                        "book a credit note or correction through mahnwerk instead",
+                    )
+                continue
+        _plan_upsert(plan, values, old)
+    return plan, table
+
+
+def _check_payments(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
+    table: Table = Payment.__table__  # type: ignore[attr-defined]
+    present = checker.table.columns.keys()
+    existing = _existing(
+        conn,
+        table,
+        ["customer_id", "invoice_id", "booked_on", "amount", "currency", "reference", "applied"],
+    )
+    invoices = {
+        r.external_id: r
+        for r in conn.execute(
+            select(Invoice.external_id, Invoice.id, Invoice.customer_id, Invoice.currency)
+        ).all()
+    }
+    customers = _customer_ids(conn)
+    rows = checker.table.rows
+    checker.unique(rows, "payment_id", "payment id")
+    plan = _Plan()
+    for row in rows:
+        external_id = checker.required(row, "payment_id", "payment id")
+        booked_on = checker.cell(row, "date", parse_date)
+        amount = checker.cell(row, "amount", parse_amount)
+        currency = checker.cell(row, "currency", parse_currency)
+        _positive(checker, row, amount, "a payment")
+        ok = external_id is not None and _BAD not in (booked_on, amount, currency)
+        if ok and not _received_by_now(checker, row, booked_on):
+            ok = False
+        invoice_no = row.cells.get("invoice_id", "")
+        reference = row.cells.get("reference", "") or None
+        customer_no = row.cells.get("customer_id", "")
+        invoice = invoices.get(invoice_no) if invoice_no else None
+        customer_id = customers.get(customer_no) if customer_no else None
+        old = existing.get(external_id) if external_id else None
+        if "currency" not in present:
+            # No currency column: the invoice's, else what was stored, else EUR.
+            currency = invoice.currency if invoice else (old or {}).get("currency", "EUR")
+        if not invoice_no and not reference:
+            checker.error(
+                row,
+                "invoice_id" if "invoice_id" in present else "reference",
+                "neither an invoice number nor a reference",
+                "give the invoice number, or the bank's Verwendungszweck to match",
+            )
+            ok = False
+        if invoice_no and invoice is None:
+            checker.error(
+                row,
+                "invoice_id",
+                f"unknown invoice {invoice_no!r}",
+                "import the invoice first, or leave invoice_id empty and give "
+                "the reference so the engine can match it",
+            )
+            ok = False
+        if customer_no and customer_id is None:
+            checker.error(
+                row,
+                "customer_id",
+                f"unknown customer {customer_no!r}",
+                "import the customer first or leave the cell empty",
+            )
+            ok = False
+        if invoice is not None:
+            if currency is not _BAD and currency != invoice.currency:
+                checker.error(
+                    row,
+                    "currency",
+                    f"payment in {currency} for invoice {invoice_no} in {invoice.currency}",
+                    "book the amount in the invoice's currency",
+                )
+                ok = False
+            if customer_id is not None and customer_id != invoice.customer_id:
+                checker.error(
+                    row,
+                    "customer_id",
+                    f"invoice {invoice_no} belongs to another customer",
+                    "correct the customer number or the invoice number",
+                )
+                ok = False
+        if not ok:
+            continue
+        assert external_id is not None
+        values: dict[str, Any] = {
+            "external_id": external_id,
+            "booked_on": booked_on,
+            "amount": amount,
+            "currency": currency,
+            "reference": reference if "reference" in present else (old or {}).get("reference"),
+            # An empty cell never undoes a match the engine made.
+            "invoice_id": invoice.id if invoice else (old or {}).get("invoice_id"),
+            "customer_id": (invoice.customer_id if invoice else customer_id)
+            or (old or {}).get("customer_id"),
+        }
+        if old is not None and old["applied"]:
+            changed = [
+                c for c in ("booked_on", "amount", "currency", "invoice_id") if old[c] != values[c]
+            ]
+            if changed:
+                for column in changed:
+                    checker.error(
+                        row,
+                        "date" if column == "booked_on" else column,
+                        f"payment {external_id} is already applied; its "
+                        f"{column.replace('_', ' ')} cannot change by import",
+                        "reverse and re-book it through mahnwerk instead",
+                    )
+                continue
+        if old is None:
+            values["source"] = "import"
+        _plan_upsert(plan, values, old)
+    return plan, table
+
+
+def _received_by_now(checker: _Checker, row: Row, booked_on: date) -> bool:
+    """A payment dated after the import day has not been received: refused, or held.
+
+    Money "received" in 2030 would lower the balance, stop interest and cancel letters
+    now.  With `allow_future` (an announced transfer, a standing order) it is imported and
+    waits: a run applies a payment only from its date on (`booked_on <= as_of`).
+    """
+    if checker.today is None or booked_on <= checker.today or checker.allow_future:
+        return True
+    checker.error(
+        row,
+        "date",
+        f"payment dated {booked_on:%d.%m.%Y}, after today ({checker.today:%d.%m.%Y}): "
+        "it cannot have been received yet",
+        "correct the date; to record an announced payment, import with --allow-future "
+        "and it is held until its date",
+    )
+    return False
