@@ -31,9 +31,10 @@ from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_sou
 from mahnwerk.dsl.errors import Diagnostic
 from mahnwerk.engine import segment_moves, store
 from mahnwerk.engine import step as stepper
+from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.models import CUST, DS, PV
 from mahnwerk.engine.policies import Deployment, PolicySet, _parse_for
-from mahnwerk.engine.runner import _customers, invoice_value, kept_messages, record_value
+from mahnwerk.engine.runner import _customers, invoice_value, record_value
 from mahnwerk.engine.state import Message, Record
 
 #: The stand-in version id of the file being deployed (it has none before it is stored).

@@ -41,6 +41,7 @@ from sqlalchemy import Engine, select
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.engine import law, store
+from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
 from mahnwerk.engine.models import DS, INBOX, INV, PAY
@@ -50,7 +51,6 @@ from mahnwerk.engine.runner import (
     customer_value,
     inbox_event,
     invoice_value,
-    kept_messages,
 )
 from mahnwerk.engine.state import (
     ApprovalRequest,

@@ -52,6 +52,7 @@ class Customer:
     partial_payments: int = 0
     overdue_invoices: int = 0
     gone_quiet: bool = False
+    feedback: str = ""  # the portal's "tell us why", last reason given (engine/feedback.py)
     open_balance: Decimal = ZERO
     open_invoices: int = 0
     insolvent_since: date | None = None
@@ -85,6 +86,7 @@ class Customer:
             "customer.partial_payments": Decimal(self.partial_payments),
             "customer.overdue_invoices": Decimal(self.overdue_invoices),
             "customer.gone_quiet": self.gone_quiet,
+            "customer.feedback": self.feedback,
         }
 
 

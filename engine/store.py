@@ -55,6 +55,7 @@ BEHAVIOUR_FACTS: tuple[ColumnElement, ...] = tuple(
         "partial_payments",
         "overdue_invoices",
         "gone_quiet",
+        "feedback_reason",
     )
 )
 

@@ -9,7 +9,8 @@ session to that person's role — `psql` included, not only `mahnwerk`.
 `mahnwerk_viewer` … `mahnwerk_admin` (NOLOGIN, each a member of the one before, like
 the ordered roles of `engine.roles.ROLES`) and grants them, in the current schema:
 
-* viewer   — SELECT on every table (and their own saved queue filters);
+* viewer   — SELECT on every table but the secrets (`SECRETS`: webhook signing secrets,
+  the portal's link key), and their own saved queue filters;
 * operator — the day's work: imports, events, runs, dispatch, bank matching (`WRITES`);
   the `event` log and the webhook outbox its trigger fills get INSERT only — no role
   has UPDATE or DELETE on the event log (and its trigger refuses both for the owner too);
@@ -34,7 +35,7 @@ grants; it acts for API tokens, whose roles `service.deps` checks.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from mahnwerk.service.tables import ROLES
 
@@ -67,6 +68,7 @@ WRITES: dict[str, dict[str, str]] = {
         "einvoice_document": "INSERT, UPDATE, DELETE",
         "work_done": "INSERT",
         "portal_link": "INSERT, UPDATE",
+        "portal_key": "INSERT",  # the first link makes the signing key (`SECRETS`)
     },
     "approver": {
         "approval (status, decided_at)": "UPDATE",  # only with the decisions (0021)
@@ -91,6 +93,15 @@ WRITES: dict[str, dict[str, str]] = {
 What a role may not do has no grant: nobody UPDATEs or DELETEs the event log or a
 decision, an approver may change an approval's status and nothing else of it, only a
 manager writes policy versions, only an admin people and tokens."""
+
+
+SECRETS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "webhook_subscription": ("admin", ("secret",)),  # signs what the ERP trusts
+    "portal_key": ("operator", None),  # signs customers' portal links; `portal link` reads it
+}
+"""Tables whose secrets only a role from the one named may read: `None` hides the whole
+table below it, else the listed columns (the rest stays readable: the event log's webhook
+trigger asks, as whoever writes an event, whether a subscription is active)."""
 
 
 def group(role: str) -> str:
@@ -133,6 +144,23 @@ def _statements(schema: str) -> list[str]:
     return out
 
 
+def _hide_secrets(conn: Connection, schema: str) -> list[str]:
+    """Take SELECT of `SECRETS` from the viewers (and the roles up to the one named)."""
+    q, out = f'"{schema}"', []
+    for table, (role, hidden) in SECRETS.items():
+        out.append(f"REVOKE SELECT ON {q}.{table} FROM {group('viewer')}")
+        if hidden is not None:
+            columns = conn.execute(
+                text("SELECT column_name FROM information_schema.columns "
+                     "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"),
+                {"s": schema, "t": table},
+            ).scalars()  # fmt: skip
+            shown = ", ".join(c for c in columns if c not in hidden)
+            out.append(f"GRANT SELECT ({shown}) ON {q}.{table} TO {group('viewer')}")
+        out.append(f"GRANT SELECT ON {q}.{table} TO {group(role)}")
+    return out
+
+
 def apply_grants(engine: Engine) -> str:
     """Create or refresh the group roles and grants in the current schema (PostgreSQL)."""
     if engine.dialect.name != "postgresql":
@@ -140,7 +168,7 @@ def apply_grants(engine: Engine) -> str:
                          "and the file's permissions are the boundary")  # fmt: skip
     with engine.begin() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        for statement in _statements(schema):
+        for statement in _statements(schema) + _hide_secrets(conn, schema):
             conn.execute(text(statement))
     return f"granted {', '.join(group(r) for r in ROLES)} on schema {schema}"
 
