@@ -78,7 +78,7 @@ class Inbox(SQLModel, table=True):
         Index("ix_inbox_pending", "applied_run_id", "invoice_id"),
         # promises that fall due, and the latest promise per invoice (migration 0017)
         Index("ix_inbox_kind_invoice_id", "kind", "invoice_id"),
-        # the promises by their date (migration 0022: an expression per database)
+        # the promises by their date (migration 0023: an expression per database)
         Index(
             "ix_inbox_promised_date",
             "kind",

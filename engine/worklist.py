@@ -241,7 +241,7 @@ PROMISED_DATE = {
     "postgresql": "(inbox.payload::jsonb ->> 'promised_date')",
 }
 """A promise's `promised_date` (ISO text, compares like the date) in the very words of the
-index on it (migration 0022): a database uses an expression index only for the same
+index on it (migration 0023): a database uses an expression index only for the same
 expression, and a partial one only when the query names its condition as a constant."""
 
 PROMISE_LOOKBACK = timedelta(days=31)

@@ -1,6 +1,6 @@
 """Today's list on the Monday book, read as the screen reads it (`engine.worklist`).
 
-Promises that fall due are walked by their date on an index (migration 0022), from the
+Promises that fall due are walked by their date on an index (migration 0023), from the
 as-of date back over `PROMISE_LOOKBACK`; the header's counts are those of everything
 waiting, not of the lines listed.  On SQLite and PostgreSQL alike.
 """

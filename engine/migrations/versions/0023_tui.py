@@ -14,8 +14,8 @@ The expression is each database's own JSON accessor; a query uses the index only
 when it says the same words (`worklist.PROMISED_DATE`).  `models.py` declares the
 PostgreSQL one (SQLite's cannot be reflected back, so autogenerate skips it there).
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
