@@ -25,7 +25,9 @@ the ordered roles of `engine.roles.ROLES`) and grants them, in the current schem
 * admin    — people, tokens, webhook subscriptions, audit seals.
 
 Each refresh revokes what the groups had and grants `WRITES` again, so a store granted
-by an older, wider version is narrowed by the next `users add … --db-role`.
+by an older, wider version is narrowed by the next `users add … --db-role`.  `init_db`
+refreshes them too, after every upgrade of a schema where they were set up once, so the
+tables a later migration adds are granted with it (`refresh_after_upgrade`).
 
 A person's login joins a group with `GRANT mahnwerk_approver TO anna` (what
 `mahnwerk users add … --db-role anna` does). mahnwerk's own service account (the owner of
@@ -161,16 +163,43 @@ def _hide_secrets(conn: Connection, schema: str) -> list[str]:
     return out
 
 
+def grant_in(conn: Connection) -> str:
+    """Create or refresh the group roles and grants in `conn`'s current schema."""
+    schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    for statement in _statements(schema) + _hide_secrets(conn, schema):
+        conn.execute(text(statement))
+    return f"granted {', '.join(group(r) for r in ROLES)} on schema {schema}"
+
+
 def apply_grants(engine: Engine) -> str:
     """Create or refresh the group roles and grants in the current schema (PostgreSQL)."""
     if engine.dialect.name != "postgresql":
         raise ValueError("database grants exist on PostgreSQL only; on SQLite the OS user "
                          "and the file's permissions are the boundary")  # fmt: skip
     with engine.begin() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        for statement in _statements(schema) + _hide_secrets(conn, schema):
-            conn.execute(text(statement))
-    return f"granted {', '.join(group(r) for r in ROLES)} on schema {schema}"
+        return grant_in(conn)
+
+
+def granted(conn: Connection) -> bool:
+    """Whether the grants were set up in `conn`'s current schema: the viewers' group holds
+    USAGE on it by an explicit grant (the group roles are the cluster's, so their mere
+    existence says nothing about this schema, and PUBLIC's USAGE on `public` neither)."""
+    return bool(conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a "
+        "JOIN pg_roles r ON r.oid = a.grantee "
+        "WHERE n.nspname = current_schema() AND r.rolname = :g AND a.privilege_type = 'USAGE')"
+    ), {"g": group("viewer")}).scalar())  # fmt: skip
+
+
+def refresh_after_upgrade(conn: Connection) -> str:
+    """Grant again after a migration, in its transaction, where grants were set up once.
+
+    Grants name the tables that existed when they were given, so a table a later upgrade
+    adds would stay unreadable to people's logins (and unwritable to their roles) until the
+    next `users add … --db-role`; `init_db` calls this so an upgrade never needs that."""
+    if conn.dialect.name != "postgresql" or not granted(conn):
+        return ""
+    return grant_in(conn)
 
 
 def grant_person(engine: Engine, db_role: str, role: str) -> None:

@@ -133,3 +133,67 @@ def test_two_approvals_need_two_database_logins(db_url: str, logins: dict[str, s
             as_anna(sql)
     anna.dispose()
     owner.dispose()
+
+
+def _tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )).scalars())  # fmt: skip
+
+
+def _readable(url: str, tables: set[str]) -> dict[str, bool]:
+    """Per table: whether a session of the login in `url` may SELECT from it."""
+    login = make_engine(url)
+    try:
+        with login.connect() as conn:
+            return {t: bool(conn.execute(
+                text("SELECT has_table_privilege(current_user, :t, 'SELECT')"), {"t": t}
+            ).scalar()) for t in sorted(tables)}  # fmt: skip
+    finally:
+        login.dispose()
+
+
+def test_an_upgrade_grants_the_tables_it_adds(db_url: str, logins: dict[str, str]) -> None:
+    """Grants name the tables that existed when given: `init_db` gives them again after an
+    upgrade, so a viewer reads what a later migration adds without another `users add`."""
+    from alembic import command
+
+    from mahnwerk.engine.db import alembic_config
+
+    init_db(db_url)
+    owner = make_engine(db_url)
+    with owner.connect() as conn:
+        me = conn.execute(text("SELECT session_user")).scalar_one()
+    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    _mahnwerk(db_url, "users", "add", "vera", "--role", "viewer", "--db-role",
+              logins["anna_login"])  # fmt: skip
+    head = _tables(owner)
+    config = alembic_config(db_url)
+    command.downgrade(config, "0021")  # back to before the newest migrations' tables
+    added = head - _tables(owner)
+    assert added, "no migration after 0021 adds a table: pick an older revision"
+    command.upgrade(config, "head")  # alembic alone: the new tables have no grants yet
+    assert not any(_readable(logins["anna"], added).values())
+
+    command.downgrade(config, "0021")
+    said = init_db(db_url)
+    assert "upgraded database" in said and "granted mahnwerk_viewer" in said, said
+    assert _readable(logins["anna"], added) == dict.fromkeys(sorted(added), True)
+    vera = make_engine(logins["anna"])
+    with vera.connect() as conn:  # and really reads one
+        conn.execute(text(f"SELECT count(*) FROM {sorted(added)[0]}")).scalar_one()
+    vera.dispose()
+    assert init_db(db_url).startswith("database")  # up to date: nothing to grant again
+    owner.dispose()
+
+
+def test_an_upgrade_leaves_a_schema_without_grants_alone(db_url: str) -> None:
+    """Where nobody set grants up, an upgrade grants nothing (SQLite has none at all)."""
+    from alembic import command
+
+    from mahnwerk.engine.db import alembic_config
+
+    command.upgrade(alembic_config(db_url), "0021")
+    said = init_db(db_url)
+    assert said.startswith("upgraded database") and "granted" not in said, said
