@@ -27,10 +27,8 @@ LONG = {
     "import_events": 92,  # event_import.py
     "_check_invoices": 88,  # import_claims.py
     "assign": 81,  # bank/store.py
-    "_entry": 79,  # bank/camt.py
     "_replay_case": 78,  # simulate.py
     "start": 77,  # experiments.py
-    "_case": 75,  # accounting/handover.py
     "from_database": 73,  # simulate.py
     "read_table": 72,  # import_table.py
     "report": 72,  # experiment_report.py
