@@ -197,3 +197,47 @@ def test_an_upgrade_leaves_a_schema_without_grants_alone(db_url: str) -> None:
     command.upgrade(alembic_config(db_url), "0021")
     said = init_db(db_url)
     assert said.startswith("upgraded database") and "granted" not in said, said
+
+
+def test_a_viewer_cannot_change_another_persons_saved_filter(
+    db_url: str, logins: dict[str, str]
+) -> None:
+    """Saved queue filters are their person's: another login reads them but cannot change,
+    delete or plant one, in the app (`FilterRefused`) nor by direct SQL (row-level
+    security)."""
+    from mahnwerk.engine.saved_filters import FilterRefused, save_filter, saved_filters
+
+    init_db(db_url)
+    owner = make_engine(db_url)
+    with owner.connect() as conn:
+        me = conn.execute(text("SELECT session_user")).scalar_one()
+    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    for who in ("anna", "ben"):
+        _mahnwerk(db_url, "users", "add", who, "--role", "viewer", "--db-role",
+                  logins[f"{who}_login"])  # fmt: skip
+    anna, ben = make_engine(logins["anna"]), make_engine(logins["ben"])
+    save_filter(ben, "ben", "big", "amount>=100", "balance", True)  # his own: allowed
+    save_filter(anna, "anna", "mine", "state=mahnung_2", "entry", False)
+
+    with pytest.raises(FilterRefused, match="you are anna; save it under your own name"):
+        save_filter(anna, "ben", "big", "", "entry", False)
+
+    def as_anna(sql: str) -> int:
+        with anna.begin() as conn:
+            return conn.execute(text(sql)).rowcount
+
+    assert as_anna("UPDATE saved_filter SET line = '' WHERE operator = 'ben'") == 0
+    assert as_anna("DELETE FROM saved_filter WHERE operator = 'ben'") == 0
+    for sql in ("INSERT INTO saved_filter (operator, name, line, sort, descending)"
+                " VALUES ('ben', 'planted', '', 'entry', false)",
+                "UPDATE saved_filter SET operator = 'ben' WHERE operator = 'anna'"):  # fmt: skip
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            as_anna(sql)
+    assert as_anna("UPDATE saved_filter SET line = 'state=gericht' WHERE operator = 'anna'") == 1
+
+    kept = [(f["name"], f["line"]) for f in saved_filters(owner, "ben")]
+    assert kept == [("big", "amount>=100")]  # unchanged, and nothing planted
+    assert [f["name"] for f in saved_filters(anna, "ben")] == ["big"]  # reading stays open
+    assert [f["line"] for f in saved_filters(anna, "anna")] == ["state=gericht"]
+    for eng in (anna, ben, owner):
+        eng.dispose()
