@@ -194,7 +194,7 @@ class Timing(Facts):
                         -event.amount,
                         event.on,
                         None,
-                        note=f"Zahlung {event.ref or ''} nach Abschluss".strip(),
+                        note=" ".join(filter(None, ("Zahlung", event.ref, "nach Abschluss"))),
                     )
                 )
                 self.actions.append(
