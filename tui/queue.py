@@ -263,7 +263,7 @@ class QueueScreen(BookScreen):
 
     @work(group="queue-dialog")  # never cancelled while its dialog is open
     async def action_save_filter(self) -> None:
-        from mahnwerk.engine.saved_filters import save_filter
+        from mahnwerk.engine.saved_filters import FilterRefused, save_filter
 
         form = await self.ask(
             FormDialog("Save this filter", [Field("name", "Name", "", "e.g. big court cases")],
@@ -272,8 +272,13 @@ class QueueScreen(BookScreen):
                        f"by {self.filters.sort}")
         )  # fmt: skip
         if form is not None:
-            save_filter(self.ctx.engine, self.ctx.operator, form["name"], self.filters.line(),
-                        self.filters.sort, self.filters.descending)  # fmt: skip
+            try:
+                save_filter(self.ctx.engine, self.ctx.operator, form["name"],
+                            self.filters.line(), self.filters.sort,
+                            self.filters.descending)  # fmt: skip
+            except FilterRefused as exc:
+                self.notify(f"not saved: {exc}", severity="error", timeout=8)
+                return
             self.notify(f"filter {form['name'].strip()!r} saved (l lists them)")
 
     @work(group="queue-dialog")  # never cancelled while its dialog is open

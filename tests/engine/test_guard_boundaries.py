@@ -561,3 +561,38 @@ def test_a_guard_on_the_balance_is_asked_again_tomorrow_one_on_the_customer_wait
                   '{ letter "mahnung_1"; wait }')
     record, _ = run_days(compile_source(both, "zeit.mahn"), ISSUE, FIRST + timedelta(days=14))
     assert record.state == "privat" and record.entered_on == FIRST + timedelta(days=14)
+
+
+def test_a_callback_request_is_a_task_for_the_operators_with_the_customers_words():
+    """An event that asks a person to act becomes a task on its day, from the engine, with
+    the note the operator typed (else the event's own explanation); the ladder goes on."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    asked = FIRST + timedelta(days=2)
+    _, outs = run_days(compiled, ISSUE, asked, (
+        Event(EventKind.CALLBACK_REQUESTED, asked, note="ab 17 Uhr"),))
+    assert [(t.kind, t.on, t.rule, t.detail) for o in outs for t in o.tasks] == [
+        ("callback", asked, "engine", "ab 17 Uhr")
+    ]
+    _, outs = run_days(compiled, ISSUE, asked, (Event(EventKind.CALLBACK_REQUESTED, asked),))
+    assert [t.detail for o in outs for t in o.tasks] == [
+        "The customer asks to be called back (a task for the operators; --note says when)."
+    ]
+
+
+def test_an_event_edge_moves_the_invoice_on_the_events_day_by_its_own_line():
+    """`state brief on delivery_failed from erinnerung`: a failed e-mail moves the invoice to
+    the letter on the day of the failure, recorded with the policy line that decided it; the
+    same event in another state does nothing."""
+    src = custom('    state erinnerung at 10d after due { email "zahlungserinnerung" }\n'
+                 '    state brief on delivery_failed from erinnerung when balance > 100 EUR '
+                 '{ letter "zahlungserinnerung"; wait }\n'
+                 '    state mahnung_1 after 14d in erinnerung { letter "mahnung_1"; wait }')
+    compiled = compile_source(src, "zeit.mahn")
+    failed = FIRST + timedelta(days=2)
+    _, outs = run_days(compiled, ISSUE, failed, (Event(EventKind.DELIVERY_FAILED, failed),))
+    moves = [(t.target, t.on, t.rule, t.reason) for o in outs for t in o.transitions]
+    assert moves[-1] == ("brief", failed, "zeit.mahn:8", "on delivery_failed")
+    small = Invoice("R1", "K1", ISSUE, DUE, Decimal("100.00"), due_date_agreed=True)
+    record, _ = run_days(compiled, ISSUE, failed, (Event(EventKind.DELIVERY_FAILED, failed),),
+                         invoice=small)
+    assert record.state == "erinnerung"  # the guard (balance > 100 EUR) does not hold
