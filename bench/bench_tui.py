@@ -422,10 +422,11 @@ def _queue_figures(engine: Any, today: Any, args: Any, figures: dict[str, Any]) 
     figures["pilot_round_trip_ms"] = list(_ROUND_TRIPS)
 
     for label, presses in (
-        ("sorted by number", ["s"]),
-        ("sorted by customer", ["s", "s"]),
-        ("sorted by due date", ["s", "s", "s"]),
-        ("sorted by amount", ["s", "s", "s", "s"]),
+        # `s` opens the sort menu (due date, amount, customer, number, entry)
+        ("sorted by number", ["s", "down", "down", "down", "enter"]),
+        ("sorted by customer", ["s", "down", "down", "enter"]),
+        ("sorted by due date", ["s", "enter"]),
+        ("sorted by amount", ["s", "down", "enter"]),
     ):
         s = asyncio.run(_session(engine, today, presses))
         figures[f"next_page_ms {label}"] = s["next_ms"]

@@ -193,7 +193,8 @@ def waiting_events(engine: Engine, invoice: str) -> list[dict[str, Any]]:
 
 def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
     """The invoice's record, its row, its customer (as the runner reads them) and policy text."""
-    from mahnwerk.engine.runner import _customers, invoice_value, record_value
+    from mahnwerk.engine.runner import _customers
+    from mahnwerk.engine.store import invoice_value, record_value
 
     with engine.connect() as conn:
         row = conn.execute(
