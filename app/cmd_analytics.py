@@ -164,6 +164,11 @@ def analyse_cmd(
     )
     for name, weight in result.coefficients.items():
         typer.echo(f"  {name:18} {weight:+.4f}")
+    if result.feedback:
+        typer.echo("what customers last told us (the portal's 'tell us why'), per segment:")
+        for segment, reasons in result.feedback.items():
+            said = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
+            typer.echo(f"  {segment:18} {said}")
 
 
 def _evaluate(history: Path | None, as_of: str | None, db: str | None, as_json: bool) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from mahnwerk.engine.comms import channels
 from mahnwerk.options import DbOption, day_option, open_engine
 
 experiment_app = typer.Typer(
@@ -85,7 +86,7 @@ def _costs(values: list[str]) -> dict[str, Decimal]:
             value = Decimal(amount.strip().replace(",", "."))
         except InvalidOperation:
             value = Decimal(-1)
-        if channel.strip() not in ("letter", "sms", "call", "email") or value < 0:
+        if channel.strip() not in channels.names() or value < 0:
             raise MahnwerkError(f"--cost {text!r}: write CHANNEL=EUR",
                                 "e.g. --cost letter=0.95 --cost sms=0.09", EXIT_USAGE)  # fmt: skip
         out[channel.strip()] = value

@@ -184,7 +184,7 @@ def letters_preview(
         lang = language or customer.language
         facts = load_invoices(conn, {head.id}, lang)[head.id]
     chosen = channel or next(
-        (c for c in ("letter", "email", "sms", "call") if store.has(template, lang, c, tone)),
+        (c for c in CHANNELS if store.has(template, lang, c, tone)),
         None,
     )
     if chosen is None or chosen not in CHANNELS:

@@ -5,7 +5,8 @@ operator who types `mahnwerk show`.  This times, best of `--repeat` (a busy mach
 ever adds time), in fresh processes:
 
 * `mahnwerk --help` — answered from `app/commands.json` by `mahnwerk.launch`;
-* `mahnwerk show INV` on a small database — the real command line, a database read;
+* `mahnwerk show INV` on a small database — answered by `mahnwerk.quick` with `sqlite3`
+  alone (the real command line only when something is not as expected);
 * `python -c "import mahnwerk.cli"` — what every command but the overview pays first;
 * `python -c pass` — the interpreter alone, the floor under all of them.
 

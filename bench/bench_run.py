@@ -639,8 +639,8 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_engine(path: Path, batch: int, progress: bool) -> dict[str, Any]:
-    """One `runner.run` for the as-of date on `path`; wall time and stats."""
+def run_engine(path: Path, batch: int, progress: bool, days_late: int = 0) -> dict[str, Any]:
+    """One `runner.run` for the as-of date (+ `days_late`, a catch-up) on `path`."""
     engine = mdb.make_engine(f"sqlite:///{path}")
     t0 = time.perf_counter()
     policies = PolicySet.load(engine)
@@ -657,7 +657,8 @@ def run_engine(path: Path, batch: int, progress: bool) -> dict[str, Any]:
 
     gc.collect()
     t0, c0 = time.perf_counter(), time.process_time()
-    stats = runner.run(engine, AS_OF, policies, NOW, batch=batch, progress=report)
+    late = timedelta(days=days_late)
+    stats = runner.run(engine, AS_OF + late, policies, NOW + late, batch=batch, progress=report)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
     return {"wall": wall, "cpu": cpu, "stats": stats, "policy_load": load_s}
@@ -737,7 +738,9 @@ def replay(path: Path, writes: dict[str, Any]) -> tuple[float, float]:
     return wall, cpu
 
 
-def pg_figures(src: Path, base_url: str, batch: int, keep: bool) -> dict[str, Any]:
+def pg_figures(
+    src: Path, base_url: str, batch: int, keep: bool, workers: int = 1
+) -> dict[str, Any]:
     """The same database on PostgreSQL: a fresh schema, the rows copied with COPY.
 
     Times the due run and the idle run there (no limit: the issue's limit is
@@ -790,8 +793,8 @@ def pg_figures(src: Path, base_url: str, batch: int, keep: bool) -> dict[str, An
         load_s = time.perf_counter() - t0
         engine.dispose()
         print(f"  PostgreSQL: copied in {load_s:.0f} s", file=sys.stderr, flush=True)
-        due = run_engine_url(url_s, batch)
-        idle = run_engine_url(url_s, batch)
+        due = run_engine_url(url_s, batch, workers)
+        idle = run_engine_url(url_s, batch, workers)
         return {"load_s": load_s, "due": due, "idle": idle}
     finally:
         if not keep:
@@ -800,12 +803,18 @@ def pg_figures(src: Path, base_url: str, batch: int, keep: bool) -> dict[str, An
         admin.dispose()
 
 
-def run_engine_url(url: str, batch: int) -> dict[str, Any]:
+def run_engine_url(url: str, batch: int, workers: int = 1) -> dict[str, Any]:
+    """The due run on PostgreSQL: `runner.run`, or `workers` processes (engine/workers.py)."""
+    from mahnwerk.engine.workers import run_parallel
+
     engine = mdb.make_engine(url)
     policies = PolicySet.load(engine)
     gc.collect()
     t0, c0 = time.perf_counter(), time.process_time()
-    stats = runner.run(engine, AS_OF, policies, NOW, batch=batch)
+    if workers > 1:
+        stats = run_parallel(url, AS_OF, workers, NOW)
+    else:
+        stats = runner.run(engine, AS_OF, policies, NOW, batch=batch)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
     return {"wall": wall, "cpu": cpu, "stats": stats}
@@ -863,6 +872,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="URL",
         help="also copy the database into a fresh schema there and time both runs "
         "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)",
+    )
+    ap.add_argument(
+        "--pg-workers",
+        default="1",
+        help="with --pg: worker counts to time, each on a fresh copy (e.g. 1,2)",
+    )
+    ap.add_argument(
+        "--catch-up",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="also time one run DAYS after the as-of date on a fresh copy (after an outage)",
     )
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
@@ -1003,20 +1024,37 @@ def main(argv: list[str] | None = None) -> int:
         f"({rss_start:,.0f} MiB before it, {rss_end:,.0f} MiB at the end, with the replay)"
         f"   target < {TARGET_RSS_MIB} MiB   {_verdict(rss_run < TARGET_RSS_MIB)}",
     ]
-    if args.pg:
-        pgr = pg_figures(src, args.pg, args.batch, args.keep)
+    if args.catch_up:
+        _copy(src, eng_db)
+        c = run_engine(eng_db, args.batch, not args.quiet, args.catch_up)
+        st = c["stats"]
+        res["catch_up"] = {"days": args.catch_up, "run_s": round(c["wall"], 3),
+                           "run_cpu_s": round(c["cpu"], 3), "checked": st.checked,
+                           "transitions": st.transitions, "load": os.getloadavg()[0]}  # fmt: skip
+        lines.append(
+            f"catch-up   one run {args.catch_up} days after {AS_OF} (an outage): "
+            f"{c['wall']:.2f} s wall ({c['cpu']:.2f} s CPU), {st.checked:,} checked, "
+            f"{st.transitions:,} transitions, messages {dict(st.messages)}; "
+            f"load {os.getloadavg()[0]:.1f}"
+        )
+    for workers in [int(w) for w in args.pg_workers.split(",")] if args.pg else []:
+        pgr = pg_figures(src, args.pg, args.batch, args.keep, workers)
         d, i = pgr["due"], pgr["idle"]
-        res["pg"] = {
+        res[f"pg_{workers}"] = {
+            "workers": workers,
             "run_s": round(d["wall"], 3),
             "run_cpu_s": round(d["cpu"], 3),
             "transitions_per_s": round(d["stats"].transitions / d["wall"], 1),
             "idle_run_s": round(i["wall"], 4),
+            "load": os.getloadavg()[0],
         }
         lines += [
-            f"PostgreSQL due run {d['wall']:.2f} s wall ({d['cpu']:.2f} s CPU in this process), "
+            f"PostgreSQL, {workers} worker(s): due run {d['wall']:.2f} s wall "
+            f"({d['cpu']:.2f} s CPU in this process), "
             f"{d['stats'].checked:,} checked, {d['stats'].transitions:,} transitions "
-            f"({res['pg']['transitions_per_s']:,.0f}/s); idle run {i['wall'] * 1000:.0f} ms "
-            f"({i['stats'].checked} checked)",
+            f"({res[f'pg_{workers}']['transitions_per_s']:,.0f}/s); idle run "
+            f"{i['wall'] * 1000:.0f} ms ({i['stats'].checked} checked); "
+            f"load {os.getloadavg()[0]:.1f}",
         ]
     print("\n".join(lines))
     if args.json:

@@ -29,8 +29,6 @@ CONSUMER_FEE_CAP = Money(statute.CONSUMER_FEE_CAP, "EUR")
 #: Issue 11: the largest residual tolerance a policy may set.  The tolerance is for cents left
 #: by rounding or a payment a little short; a larger waiver is a person's decision.
 MAX_RESIDUAL_TOLERANCE = Decimal("10.00")
-#: Channels a residual can be asked for in (`residual up to … ask in next letter`).
-_WRITTEN = (ir.Channel.LETTER, ir.Channel.EMAIL)
 
 
 class _LegalLints:
@@ -48,7 +46,7 @@ class _LegalLints:
                 code="L004",
             )
         for qh in lim.quiet_hours:
-            if qh.channel is ir.Channel.LETTER:
+            if qh.channel in ir.PAPER:
                 self.c.warning(qh.span, "quiet hours do not apply to letters", code="W012")
         if lim.fee_share is not None and not (Decimal(0) <= lim.fee_share <= 100):
             self.c.error(lim.span, "the fee share must be between 0 % and 100 %", code="E033")
@@ -72,7 +70,7 @@ class _LegalLints:
                 code="L009",
             )
         if residual.action is ir.ResidualAction.ASK and not any(
-            isinstance(action, ir.Send) and action.channel in _WRITTEN
+            isinstance(action, ir.Send) and action.channel in ir.WRITTEN
             for ladder in self.p.ladders
             for state in ladder.states
             for action in state.actions
@@ -187,7 +185,7 @@ class _LegalLints:
                         hint=f"charge at most {cap}",
                         code="L001",
                     )
-                if ir.Channel.LETTER not in channels:
+                if not channels & ir.PAPER:
                     self.c.error(
                         action.span,
                         "a dunning fee needs a letter: e-mail and SMS cost nothing to send "

@@ -24,6 +24,7 @@ from mahnwerk.errors import MahnwerkError
 def grammar_parser() -> Lark:
     """The shared LALR parser for conditions and text policies (built once)."""
     text = resources.files("mahnwerk.dsl").joinpath("policy.lark").read_text(encoding="utf-8")
+    text = text.replace("%channels%", _channel_words())
     return Lark(
         text,
         parser="lalr",
@@ -31,6 +32,15 @@ def grammar_parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=False,
     )
+
+
+def _channel_words() -> str:
+    """The CHANNEL terminal: every `ir.Channel`, longest first (so that a longer word
+    wins over its prefix)."""
+    from mahnwerk.dsl import ir  # ir imports this module (through dsl.expr)
+
+    words = sorted((c.value for c in ir.Channel), key=lambda w: (-len(w), w))
+    return " | ".join(f'"{w}"' for w in words)
 
 
 class ExprBuilder(Transformer):
@@ -290,16 +300,25 @@ _TERMINAL_WORDS = {
     "COMMA": "','",
     "MINUS": "'-'",
     "_SEP": "';'",
-    "CHANNEL": "a channel (email, letter, sms or call)",
     "ARROW": "'->'",
     "MORETHAN": "'>'",
 }
 
 
+def _channel_phrase() -> str:
+    """`a channel (email, letter, sms, call or letter_shop)`, from `ir.Channel`."""
+    from mahnwerk.dsl import ir  # ir imports this module (through dsl.expr)
+
+    *rest, last = [c.value for c in ir.Channel]
+    return f"a channel ({', '.join(rest)} or {last})"
+
+
 def _expected(expected: Any) -> str:
     words = []
     for name in sorted(expected or ()):
-        if name in _TERMINAL_WORDS:
+        if name == "CHANNEL":
+            words.append(_channel_phrase())
+        elif name in _TERMINAL_WORDS:
             words.append(_TERMINAL_WORDS[name])
         elif name.startswith("__") or name == "$END":
             continue

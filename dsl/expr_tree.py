@@ -50,6 +50,11 @@ FACTS: dict[str, Fact] = {
     "customer.partial_payments": Fact(Type.NUMBER, "invoices paid in more than one part"),
     "customer.overdue_invoices": Fact(Type.NUMBER, "invoices overdue at the last analysis"),
     "customer.gone_quiet": Fact(Type.BOOL, "used to buy often, no invoice for a long time"),
+    "customer.feedback": Fact(
+        Type.STRING,
+        "the reason last given in the portal's 'tell us why' (forgot, cash_flow, unclear, "
+        "not_received, disagree, other; empty: none), stored by mahnwerk analyse",
+    ),
     "invoice.id": Fact(Type.STRING, "the invoice number"),
     "invoice.amount": Fact(Type.MONEY, "the invoice's original amount"),
     "invoice.balance": Fact(Type.MONEY, "what is still owed: principal, fees and interest"),

@@ -35,6 +35,16 @@ class Channel(StrEnum):
     LETTER = "letter"
     SMS = "sms"
     CALL = "call"
+    LETTER_SHOP = "letter_shop"  # a letter posted to a print service (engine/comms/channels)
+
+
+#: Channels whose message is a letter on paper: the only ones with a material cost (so a
+#: dunning fee, B1, needs one), without quiet hours, and what other channels fall back to.
+#: The engine's channel registry marks the same channels `paper` (tests/comms/test_channels).
+PAPER: frozenset[Channel] = frozenset({Channel.LETTER, Channel.LETTER_SHOP})
+#: Written channels: a parked residual can be asked for in them (`ask in next letter`).
+#: The registry marks the same channels `written`.
+WRITTEN: frozenset[Channel] = frozenset({Channel.LETTER, Channel.EMAIL, Channel.LETTER_SHOP})
 
 
 class EventKind(StrEnum):

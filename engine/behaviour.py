@@ -88,23 +88,8 @@ def behaviour_of(
         share = _dec(sum(1 for d in late if d > 0) / len(late), "0.0001")
         if len(late) >= RECENT + EARLIER_MIN:
             trend = _dec(statistics.fmean(late[-RECENT:]) - statistics.fmean(late[:-RECENT]))
-    disputes = sum(
-        1
-        for i in seen
-        if i.disputed
-        and (
-            (i.disputed_on is not None and i.disputed_on <= as_of)
-            # the source does not say when: known once the invoice was settled
-            or (i.disputed_on is None and i.paid_on is not None and i.paid_on <= as_of)
-        )
-    )
     overdue = [i for i in open_ if i.due_date < as_of]
     issue_days = sorted(i.issue_date for i in seen)
-    quiet = False
-    if len(issue_days) >= QUIET_HISTORY:
-        gaps = [(b - a).days for a, b in zip(issue_days, issue_days[1:], strict=False)]
-        usual = statistics.median(gaps)
-        quiet = (as_of - issue_days[-1]).days > max(QUIET_GAPS * usual, QUIET_MIN_DAYS)
     return Behaviour(
         customer=customer,
         as_of=as_of,
@@ -114,15 +99,38 @@ def behaviour_of(
         median_days_late=median,
         late_share=share,
         trend_days=trend,
-        disputes=disputes,
+        disputes=_disputes(seen, as_of),
         partial_payments=sum(1 for i in seen if i.payments > 1),
         open_invoices=len(open_),
         open_amount=sum((i.amount for i in open_), Decimal("0.00")),
         overdue_invoices=len(overdue),
         max_days_overdue=max(((as_of - i.due_date).days for i in overdue), default=0),
         last_invoice_on=issue_days[-1],
-        gone_quiet=quiet,
+        gone_quiet=_gone_quiet(issue_days, as_of),
     )
+
+
+def _disputes(seen: list[PastInvoice], as_of: date) -> int:
+    """Invoices disputed as far as `as_of` knew."""
+    return sum(
+        1
+        for i in seen
+        if i.disputed
+        and (
+            (i.disputed_on is not None and i.disputed_on <= as_of)
+            # the source does not say when: known once the invoice was settled
+            or (i.disputed_on is None and i.paid_on is not None and i.paid_on <= as_of)
+        )
+    )
+
+
+def _gone_quiet(issue_days: list[date], as_of: date) -> bool:
+    """No new invoice for QUIET_GAPS times the usual gap (and QUIET_MIN_DAYS at least)."""
+    if len(issue_days) < QUIET_HISTORY:
+        return False
+    gaps = [(b - a).days for a, b in zip(issue_days, issue_days[1:], strict=False)]
+    usual = statistics.median(gaps)
+    return (as_of - issue_days[-1]).days > max(QUIET_GAPS * usual, QUIET_MIN_DAYS)
 
 
 def behaviours(history: dict[str, list[PastInvoice]], as_of: date) -> dict[str, Behaviour]:

@@ -41,12 +41,32 @@ class _Shape:
 
     def tuples(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         fill = self.defaults
-        pairs = tuple(zip(self.names, self.processors, strict=True))
+        pairs = tuple(zip(self.names, map(_once_per_value, self.processors), strict=True))
         out = []
         for row in rows:
             values = row if not fill else fill | row
             out.append(tuple(p(values[n]) if p else values[n] for n, p in pairs))
         return out
+
+
+def _once_per_value(process: Processor) -> Processor:
+    """`process`, remembering its answers for one batch: a batch's rows share their day,
+    their `recorded_at` instant and most of their states, and converting an aware instant
+    to SQLite's text is dearer than looking it up."""
+    if process is None:
+        return None
+    seen: dict[Any, Any] = {}
+
+    def once(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            out = seen[value] = process(value)
+            return out
+        except TypeError:  # unhashable: convert every time
+            return process(value)
+
+    return once
 
 
 _SHAPES: dict[tuple[str, str, tuple[str, ...]], _Shape] = {}

@@ -28,15 +28,18 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from mahnwerk.dsl.ir import Channel, QuietHours
+from mahnwerk.engine.comms import channels
 
 HOLIDAY_CATEGORIES: dict[str, tuple[str, ...]] = {"DE": ("public", "catholic")}
 """Holiday categories per country; countries not listed use only `public`."""
 
-DEFAULT_QUIET_HOURS: tuple[QuietHours, ...] = (
-    QuietHours(Channel.CALL, time(20, 0), time(8, 0)),
-    QuietHours(Channel.SMS, time(20, 0), time(8, 0)),
+DEFAULT_QUIET_HOURS: tuple[QuietHours, ...] = tuple(
+    QuietHours(Channel(c.name), start, end)
+    for c in channels.REGISTRY.values()
+    for start, end in c.quiet_hours
 )
-"""D1: calls and SMS only 08:00–20:00 local time (Sundays are closed by D2)."""
+"""D1: each channel's own quiet hours from the channel registry — calls and SMS only
+08:00–20:00 local time, letters and e-mail any time (Sundays are closed by D2)."""
 
 DEFAULT_REST_DAY_CHANNELS: frozenset[Channel] = frozenset(Channel)
 """D2: nothing goes out on Sundays and public holidays — calls, SMS and letters by the spec,
@@ -92,8 +95,10 @@ def shift_period_end(day: date, country: str, region: str | None = None) -> date
     return day if is_business_day(day, country, region) else next_business_day(day, country, region)
 
 
+@lru_cache(maxsize=16384)
 def add_business_days(day: date, n: int, country: str, region: str | None = None) -> date:
-    """`day` moved by `n` business days (`day` itself not counted; negative `n` goes back)."""
+    """`day` moved by `n` business days (`day` itself not counted; negative `n` goes back).
+    Kept per arguments: conditions like `3 business days after due` ask it per invoice."""
     step = timedelta(days=1 if n >= 0 else -1)
     remaining = abs(n)
     while remaining:
@@ -118,8 +123,12 @@ def is_target2_day(day: date) -> bool:
     return day.weekday() < 5 and day not in target2_closing_days(day.year)
 
 
+@lru_cache(maxsize=8192)
 def add_target2_days(day: date, n: int) -> date:
-    """`day` moved forward by `n` TARGET2 business days (`day` itself not counted)."""
+    """`day` moved forward by `n` TARGET2 business days (`day` itself not counted).
+
+    Kept per (day, n): the A9 grace asks it for every due invoice, and a day's due
+    invoices share a few due dates."""
     if n < 0:
         raise ValueError("add_target2_days counts forward only")
     while n:

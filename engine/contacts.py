@@ -37,6 +37,7 @@ from sqlalchemy import Connection, select
 
 from mahnwerk.dsl.ir import Channel, Limits
 from mahnwerk.engine.calendar import next_allowed_contact
+from mahnwerk.engine.comms import channels as registry
 from mahnwerk.engine.models import INBOX, INV, OUTBOX
 
 #: D3: at most this many written reminders (letter or e-mail) per window and customer.
@@ -53,7 +54,7 @@ DAY_STARTS = time(8, 0)
 BEFORE_DUE = "before_due"
 #: How far the planner looks for a free day before it gives up (a policy error, not data).
 _MAX_DAYS = 120
-_WRITTEN = frozenset({Channel.LETTER.value, Channel.EMAIL.value})
+_WRITTEN = frozenset(registry.written())
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,61 +95,67 @@ def customer_view(engine: Engine, customer: str, as_of: date | None = None) -> C
             .where(INV.c.customer_id == cust.id)
             .order_by(INV.c.due_date, INV.c.id)
         ).all()
-        iids = [r.iid for r in rows]
         behaviour = conn.execute(
             select(BEHAVIOUR.c.risk_reasons).where(BEHAVIOUR.c.customer_id == cust.id)
         ).scalar()
-        notes = conn.execute(
-            select(EVENT.c.occurred_on, EVENT.c.kind, EVENT.c.actor, EVENT.c.message,
-                   INV.c.external_id)
-            .join(INV, INV.c.id == EVENT.c.invoice_id)
-            .where(EVENT.c.invoice_id.in_(iids), EVENT.c.kind.in_(NOTE_KINDS))
-            .order_by(EVENT.c.id.desc())
-            .limit(30)
-        ).all() if iids else []  # fmt: skip
-        waiting = conn.execute(
-            select(INBOX, INV.c.external_id)
-            .join(INV, INV.c.id == INBOX.c.invoice_id)
-            .where(INBOX.c.invoice_id.in_(iids), INBOX.c.applied_run_id.is_(None))
-            .order_by(INBOX.c.id)
-        ).all() if iids else []  # fmt: skip
-        messages = conn.execute(
-            select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.template, OUTBOX.c.status,
-                   OUTBOX.c.not_before, OUTBOX.c.sent_at, INV.c.external_id)
-            .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
-            .where(OUTBOX.c.customer_id == cust.id)
-            .order_by(OUTBOX.c.id.desc())
-            .limit(30)
-        ).all()  # fmt: skip
-    invoices = []
-    for r in rows:
-        row = invoice_row(r, as_of)
-        row["plan"] = bool(r.plan_active)
-        row["paused_until"] = r.paused_until.isoformat() if r.paused_until else None
-        invoices.append(row)
-    total = sum(
-        (Decimal(i["balance"]) for i in invoices if i["state"] not in ir.TERMINAL_NAMES),
-        Decimal(0),
-    )
+        notes, waiting, messages = _history(conn, cust.id, [r.iid for r in rows])
+    invoices = [_invoice(r, as_of) for r in rows]
+    open_ = [Decimal(i["balance"]) for i in invoices if i["state"] not in ir.TERMINAL_NAMES]
     return CustomerView(
         dict(cust._mapping),
         invoices,
-        total,
+        sum(open_, Decimal(0)),
         json.loads(behaviour) if behaviour else [],
         [dict(n._mapping) for n in notes],
         [dict(m._mapping) for m in messages],
-        [
-            {
-                "id": w.id,
-                "invoice": w.external_id,
-                "kind": w.kind,
-                "date": w.occurred_on,
-                "actor": w.actor,
-                "payload": json.loads(w.payload or "{}"),
-            }
-            for w in waiting
-        ],  # fmt: skip
+        [_waiting(w) for w in waiting],
     )
+
+
+def _invoice(r: Any, as_of: date | None) -> dict[str, Any]:
+    row = invoice_row(r, as_of)
+    row["plan"] = bool(r.plan_active)
+    row["paused_until"] = r.paused_until.isoformat() if r.paused_until else None
+    return row
+
+
+def _waiting(w: Any) -> dict[str, Any]:
+    """An inbox entry the next run will apply."""
+    return {
+        "id": w.id,
+        "invoice": w.external_id,
+        "kind": w.kind,
+        "date": w.occurred_on,
+        "actor": w.actor,
+        "payload": json.loads(w.payload or "{}"),
+    }
+
+
+def _history(conn: Any, customer_id: int, iids: list[int]) -> tuple[list, list, list]:
+    """The customer's latest notes, the inbox entries waiting, the latest messages."""
+    notes = conn.execute(
+        select(EVENT.c.occurred_on, EVENT.c.kind, EVENT.c.actor, EVENT.c.message,
+               INV.c.external_id)
+        .join(INV, INV.c.id == EVENT.c.invoice_id)
+        .where(EVENT.c.invoice_id.in_(iids), EVENT.c.kind.in_(NOTE_KINDS))
+        .order_by(EVENT.c.id.desc())
+        .limit(30)
+    ).all() if iids else []  # fmt: skip
+    waiting = conn.execute(
+        select(INBOX, INV.c.external_id)
+        .join(INV, INV.c.id == INBOX.c.invoice_id)
+        .where(INBOX.c.invoice_id.in_(iids), INBOX.c.applied_run_id.is_(None))
+        .order_by(INBOX.c.id)
+    ).all() if iids else []  # fmt: skip
+    messages = conn.execute(
+        select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.template, OUTBOX.c.status,
+               OUTBOX.c.not_before, OUTBOX.c.sent_at, INV.c.external_id)
+        .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
+        .where(OUTBOX.c.customer_id == customer_id)
+        .order_by(OUTBOX.c.id.desc())
+        .limit(30)
+    ).all()  # fmt: skip
+    return notes, waiting, messages
 
 
 def customer_of_invoice(engine: Engine, invoice: str) -> str:
@@ -187,7 +193,8 @@ def waiting_events(engine: Engine, invoice: str) -> list[dict[str, Any]]:
 
 def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
     """The invoice's record, its row, its customer (as the runner reads them) and policy text."""
-    from mahnwerk.engine.runner import _customers, invoice_value, record_value
+    from mahnwerk.engine.runner import _customers
+    from mahnwerk.engine.store import invoice_value, record_value
 
     with engine.connect() as conn:
         row = conn.execute(

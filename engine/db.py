@@ -168,13 +168,18 @@ def init_db(url: str | URL) -> str:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             after = MigrationContext.configure(conn).get_current_revision()
+            # PostgreSQL: the tables this upgrade added join the grants, in its transaction
+            from mahnwerk.service.grants import refresh_after_upgrade
+
+            grants = refresh_after_upgrade(conn) if before != after else ""
     finally:
         engine.dispose()
     if before is None:
         return f"created database {where} at schema {after}"
     if before == after:
         return f"database {where} is up to date (schema {after})"
-    return f"upgraded database {where} from schema {before} to {after}"
+    done = f"upgraded database {where} from schema {before} to {after}"
+    return f"{done}; {grants}" if grants else done
 
 
 @contextmanager

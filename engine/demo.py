@@ -312,7 +312,7 @@ def _quant(v: Decimal) -> Decimal:
 def _owed(row: Any, day: date, consumer: bool) -> Decimal:
     """What a debtor paying in full on `day` transfers: the balance with interest to date."""
     from mahnwerk.engine import law
-    from mahnwerk.engine.runner import record_value
+    from mahnwerk.engine.store import record_value
 
     record = record_value(row, "")
     return record.balance + law.unbooked_interest(record, consumer, True, day)

@@ -31,10 +31,12 @@ from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_sou
 from mahnwerk.dsl.errors import Diagnostic
 from mahnwerk.engine import segment_moves, store
 from mahnwerk.engine import step as stepper
+from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.models import CUST, DS, PV
 from mahnwerk.engine.policies import Deployment, PolicySet, _parse_for
-from mahnwerk.engine.runner import _customers, invoice_value, kept_messages, record_value
+from mahnwerk.engine.runner import _customers
 from mahnwerk.engine.state import Message, Record
+from mahnwerk.engine.store import invoice_value, record_value
 
 #: The stand-in version id of the file being deployed (it has none before it is stored).
 NEW = -1
@@ -127,8 +129,10 @@ def _proposed(
     if applies_to is None and old_row is not None:
         applies_to = old_row.applies_to
     if priority is None:
-        priority = old_row.priority if old_row is not None else 1 + max(
-            (d.priority for d in kept), default=0
+        priority = (
+            old_row.priority
+            if old_row is not None
+            else 1 + max((d.priority for d in kept), default=0)
         )
     mine = Deployment(NEW, new, _parse_for(applies_to, new.policy.path), applies_to, priority)
     versions = dict(current.versions) if current else {}
@@ -205,7 +209,10 @@ def _one(plan, proposed, current, version_id, version, record: Record, inv, cust
     before = Counter()
     if current is not None and version_id in current.versions:
         old_id, cp, prev = segment_moves.route(
-            current, version_id, record, cust,
+            current,
+            version_id,
+            record,
+            cust,
             lambda c: stepper.facts_at(record, inv, cust, c, day),
         )
         before = _messages(record, inv, cust, day, cp, prev)
@@ -269,9 +276,7 @@ def render(plan: DeployPlan) -> str:
         "",
         "Invoices that move at their next step (segment/state -> segment/state):",
     ]
-    lines += _table(
-        [(f"{a}/{b}", f"{c}/{d}", n) for (a, b, c, d), n in sorted(plan.moves.items())]
-    )
+    lines += _table([(f"{a}/{b}", f"{c}/{d}", n) for (a, b, c, d), n in sorted(plan.moves.items())])
     lines += ["", "Invoices the move rule keeps where they are:"]
     lines += _table(
         [(f"{a}/{b}", f"{c}: {why}", n) for (a, b, c, why), n in sorted(plan.stays.items())]

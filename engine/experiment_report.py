@@ -30,13 +30,14 @@ from sqlalchemy import Engine, func, select
 from mahnwerk.dsl.ir import EventKind, Terminal
 from mahnwerk.engine import experiment_stats as stats
 from mahnwerk.engine.charts import number
+from mahnwerk.engine.comms import channels
 from mahnwerk.engine.experiments import CHALLENGER, CHAMPION, ExperimentError, find
 from mahnwerk.engine.models import ASSIGNMENT, CUST, DS, EVENT, INV, LEDGER, OUTBOX, PAY, PV
 from mahnwerk.engine.reports import Report
 
-#: Unit cost per queued message, EUR (a Standardbrief with print and envelope; an SMS).
-UNIT_COSTS = {"letter": Decimal("0.95"), "sms": Decimal("0.09"), "call": Decimal("2.50"),
-              "email": Decimal("0.00")}  # fmt: skip
+#: Unit cost per queued message, EUR: each channel's own estimate (`unit_cost` in its
+#: module under engine/comms/channels/); `--cost CHANNEL=EUR` overrides it.
+UNIT_COSTS = {name: Decimal(c.unit_cost) for name, c in channels.REGISTRY.items()}
 CHARGES = ("fee", "lump_sum", "interest")
 ZERO = Decimal("0.00")
 

@@ -73,6 +73,7 @@ def customer_from(data: dict[str, Any]) -> Customer:
             _decimal(data.get("overdue_invoices"), "customer: overdue_invoices") or 0
         ),
         gone_quiet=bool(data.get("gone_quiet", False)),
+        feedback=str(data.get("feedback") or ""),
     )
 
 

@@ -18,7 +18,7 @@ from enum import Enum
 from functools import lru_cache
 from importlib import resources
 
-from mahnwerk.dsl.ir import Channel
+from mahnwerk.dsl.ir import PAPER, Channel
 
 # B1, D10, A7: the statutory numbers live in `dsl/statute.py`, read by the policy checker too.
 from mahnwerk.dsl.statute import (
@@ -93,7 +93,7 @@ def dunning_fee(
         return FeeDecision(ZERO, "the reminder that creates default is free (§ 286 Abs. 1 BGB)")
     if not in_default:
         return FeeDecision(ZERO, "no default yet: no damages for default (§§ 280, 286 BGB)")
-    if Channel(channel) is not Channel.LETTER:
+    if Channel(channel) not in PAPER:
         return FeeDecision(
             ZERO, f"{Channel(channel).value} has no material costs: no fee (VIII ZR 95/18)"
         )

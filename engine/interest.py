@@ -112,6 +112,41 @@ def _principal_runs(
     return runs
 
 
+def _periods(
+    principal: Decimal | PrincipalSteps,
+    start: date,
+    last: date,
+    points: Decimal,
+    table: BaseRateTable,
+) -> tuple[list[InterestPeriod], Decimal]:
+    """One period per principal run and base-rate half-year, exact (at `_PRECISION`
+    digits); and their unrounded sum."""
+    periods: list[InterestPeriod] = []
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        for lo, hi, amount in _principal_runs(principal, start, last):
+            for rp in _rate_periods(table, lo, hi):
+                days = (rp.end - rp.start).days + 1
+                rate = max(rp.base_rate + points, Decimal(0))
+                exact = amount * rate * days / (100 * DAYS_PER_YEAR)
+                periods.append(
+                    InterestPeriod(
+                        start=rp.start,
+                        end=rp.end,
+                        days=days,
+                        principal=amount,
+                        base_rate=rp.base_rate,
+                        points=points,
+                        rate=rate,
+                        amount=exact,
+                        rounded=_round(exact),
+                        provisional=rp.provisional,
+                    )
+                )
+        unrounded = sum((p.amount for p in periods), Decimal(0))
+    return periods, unrounded
+
+
 def default_interest(
     principal: Decimal | PrincipalSteps,
     default_from: date,
@@ -141,31 +176,9 @@ def default_interest(
     table = table or base_rate_table()
     last = credited_on - timedelta(days=1)
     periods: list[InterestPeriod] = []
+    unrounded = Decimal(0)
     if default_from <= last:
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            for lo, hi, amount in _principal_runs(principal, default_from, last):
-                for rp in _rate_periods(table, lo, hi):
-                    days = (rp.end - rp.start).days + 1
-                    rate = max(rp.base_rate + points, Decimal(0))
-                    exact = amount * rate * days / (100 * DAYS_PER_YEAR)
-                    periods.append(
-                        InterestPeriod(
-                            start=rp.start,
-                            end=rp.end,
-                            days=days,
-                            principal=amount,
-                            base_rate=rp.base_rate,
-                            points=points,
-                            rate=rate,
-                            amount=exact,
-                            rounded=_round(exact),
-                            provisional=rp.provisional,
-                        )
-                    )
-            unrounded = sum((p.amount for p in periods), Decimal(0))
-    else:
-        unrounded = Decimal(0)
+        periods, unrounded = _periods(principal, default_from, last, points, table)
     if rounding is Rounding.PER_PERIOD:
         total = sum((p.rounded for p in periods), Decimal("0.00"))
     else:

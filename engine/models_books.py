@@ -53,6 +53,11 @@ class CustomerBehaviour(SQLModel, table=True):
     max_days_overdue: int = Field(default=0, sa_column_kwargs=_default("0"))
     last_invoice_on: date | None = None
     gone_quiet: bool = Field(default=False, sa_column_kwargs=_default("false"))
+    #: the portal's "tell us why" (engine/feedback.py): the reason last given, when, and
+    #: how many answers the customer gave up to `as_of`
+    feedback_reason: str | None = Field(default=None, sa_type=String)
+    feedback_on: date | None = None
+    feedback_answers: int = Field(default=0, sa_column_kwargs=_default("0"))
     risk_reasons: str = Field(default="[]", sa_type=Text, sa_column_kwargs=_default("'[]'"))
     computed_at: datetime = Field(sa_type=AwareDateTime)
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -77,6 +78,14 @@ class Inbox(SQLModel, table=True):
         Index("ix_inbox_pending", "applied_run_id", "invoice_id"),
         # promises that fall due, and the latest promise per invoice (migration 0017)
         Index("ix_inbox_kind_invoice_id", "kind", "invoice_id"),
+        # the promises by their date (migration 0023: an expression per database)
+        Index(
+            "ix_inbox_promised_date",
+            "kind",
+            text("(payload::jsonb ->> 'promised_date')"),
+            "id",
+            postgresql_where=text("kind = 'promise_made'"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

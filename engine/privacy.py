@@ -25,7 +25,9 @@ Rule E2 of the legal catalogue.  Two public operations:
   Rows of other features that are no booking record — IBANs learnt for
   matching, computed payment behaviour, files sent through the portal
   (`DROP_ON_ERASURE`) — are deleted on any
-  erasure; free text in other tables linked to the customer is scrubbed.
+  erasure; free text in other tables linked to the customer is scrubbed.  The
+  client addresses of the customer's portal actions are erased and their portal
+  links revoked.
 
   A claim still being pursued (an open invoice, a payment not yet applied, a
   message being sent) is a legitimate interest (Art. 17(3)(e)): erasure is
@@ -62,6 +64,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Table,
     insert,
     select,
@@ -194,18 +197,7 @@ def erase_customer(
     with nothing left to erase writes nothing.  With an `Engine` it commits;
     with a `Connection` or `Session` it works in the caller's transaction.
     """
-    try:
-        by = person(by, "say who erases (--by NAME): the erasure is recorded with it")
-    except IdentityError as exc:
-        raise ErasureRefused(str(exc)) from None
-    stamp = now or datetime.combine(as_of, time(), UTC)
-    if stamp.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    if now is not None and as_of > now.date() + _ONE_DAY:
-        raise ErasureRefused(
-            f"as-of {as_of} is in the future (today is {now.date()}): retention is judged on "
-            "the real date"
-        )
+    by, stamp = _who_and_when(by, as_of, now)
     with _connection(bind, write=True) as conn:
         cust = _customer(conn, external_id, lock=True)
         scope = _Scope.load(conn, cust.id)
@@ -220,6 +212,8 @@ def erase_customer(
             values = _longest_first(values + _ibans(conn, scope))
         dropped = _drop_rows(conn, scope)
         scrubbed = _scrub_rows(conn, scope, values, mode) | dropped
+        for table, n in _portal_traces(conn, cust.id, stamp, by).items():
+            scrubbed[table] = scrubbed.get(table, 0) + n
         cancelled = _cancel_unsent(conn, scope)
         flagged = _events_containing(conn, scope, values)
         kept = () if mode == "anonymised" else _present(cust._mapping, BOOKING_FIELDS)
@@ -240,19 +234,41 @@ def erase_customer(
             return result
         if changes:
             conn.execute(update(CUST).where(CUST.c.id == cust.id).values(**changes))
-        event_id = conn.execute(
-            insert(EVENT).values(
-                customer_id=cust.id,
-                kind=_EVENT_KINDS[mode],
-                occurred_on=as_of,
-                recorded_at=stamp,
-                actor=by.strip(),
-                rule=RULE,
-                message=_audit_message(result),
-                payload=json.dumps(result.as_dict() | {"event_id": None}, ensure_ascii=False),
-            )
-        ).inserted_primary_key[0]
+        event_id = _record(conn, cust.id, result, stamp, by)
         return replace(result, event_id=event_id)
+
+
+def _who_and_when(by: str, as_of: date, now: datetime | None) -> tuple[str, datetime]:
+    """The person responsible and the audit stamp, or why the erasure is refused."""
+    try:
+        by = person(by, "say who erases (--by NAME): the erasure is recorded with it")
+    except IdentityError as exc:
+        raise ErasureRefused(str(exc)) from None
+    stamp = now or datetime.combine(as_of, time(), UTC)
+    if stamp.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if now is not None and as_of > now.date() + _ONE_DAY:
+        raise ErasureRefused(
+            f"as-of {as_of} is in the future (today is {now.date()}): retention is judged on "
+            "the real date"
+        )
+    return by, stamp
+
+
+def _record(conn: Any, customer_id: int, result: ErasureResult, stamp: datetime, by: str) -> int:
+    """The erasure's audit event: the result as its message and payload; its id."""
+    return conn.execute(
+        insert(EVENT).values(
+            customer_id=customer_id,
+            kind=_EVENT_KINDS[result.mode],
+            occurred_on=result.as_of,
+            recorded_at=stamp,
+            actor=by.strip(),
+            rule=RULE,
+            message=_audit_message(result),
+            payload=json.dumps(result.as_dict() | {"event_id": None}, ensure_ascii=False),
+        )
+    ).inserted_primary_key[0]
 
 
 def privacy_status(bind: Bind, external_id: str) -> dict[str, Any]:
@@ -281,3 +297,11 @@ __all__ = [
     "privacy_status",
     "retention_end",
 ]
+
+
+def _portal_traces(conn: Connection, customer_id: int, now: datetime, by: str) -> dict[str, int]:
+    """The client addresses of the customer's portal actions (kept apart from the log for
+    this) go, and their portal links are revoked (`portal.guard.forget_customer`)."""
+    from mahnwerk.portal.guard import forget_customer
+
+    return forget_customer(conn, customer_id, now, by.strip())

@@ -8,26 +8,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Final, Literal
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-)
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from mahnwerk.engine.models import (
-    APPROVAL,
-    CUST,
-    DECISION,
-    DS,
-    EVENT,
-    INBOX,
-    INV,
-    LEDGER,
-    OUTBOX,
-    PAY,
-    PV,
-    RUN,
-)
+from mahnwerk.engine import models as m
 from mahnwerk.errors import MahnwerkError
 
 EXPORT_FORMAT: Final = "mahnwerk-customer-export/1"
@@ -72,7 +56,9 @@ _CLEARED: Final[dict[str, Any]] = {
 _SETTLED_STATES: Final = frozenset({"paid", "written_off"})
 _EVENT_KINDS: Final = {"restricted": "customer_restricted", "anonymised": "customer_anonymised"}
 _KNOWN_TABLES: Final = frozenset(
-    t.name for t in (CUST, INV, PAY, DS, EVENT, OUTBOX, LEDGER, APPROVAL, DECISION, INBOX, PV, RUN)
+    t.name
+    for t in (m.CUST, m.INV, m.PAY, m.DS, m.EVENT, m.OUTBOX, m.LEDGER, m.APPROVAL, m.DECISION)
+    + (m.INBOX, m.PV, m.RUN)
 )
 #: Tables of other features whose rows about the customer are no booking record and go on
 #: any erasure: IBANs learnt for matching payments, computed payment behaviour (profiling).

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, func, select
 
 from mahnwerk.dsl.ir import INITIAL_STATE, TERMINAL_NAMES
+from mahnwerk.engine.comms import channels
 from mahnwerk.engine.models import EVENT, INV, LEDGER, OUTBOX, RUN
 from mahnwerk.errors import MahnwerkError
 
@@ -182,8 +183,9 @@ SUBTITLES: dict[str, dict[str, str]] = {
 PARTIAL_NOTE = {"de": "schraffiert: angebrochener Monat", "en": "hatched: a partial month"}
 #: A counting report with nothing counted yet is drawn empty, with this note, not refused.
 NOTHING_YET = {"de": "noch keine Einträge in diesem Zeitraum", "en": "nothing recorded yet"}
-_WORDS_DE = {"not yet due": "nicht fällig", "over 180": "über 180", "letter": "Brief",
-             "email": "E-Mail", "sms": "SMS", "call": "Anruf", "all": "alle", "total": "Summe",
+_WORDS_DE = {name: c.label_de for name, c in channels.REGISTRY.items()} | {
+             "not yet due": "nicht fällig", "over 180": "über 180",
+             "all": "alle", "total": "Summe",
              "Skonto taken": "Skonto gewährt", "discounts offered": "Nachlass angeboten",
              "discounts honoured": "Nachlass genutzt",
              "unjustified deductions": "Skonto zu Unrecht abgezogen",

@@ -25,48 +25,36 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
-from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import bulk, experiments, law, lease, queries, segment_moves
+from mahnwerk.engine import bulk, experiments, lease, queries, segment_moves, store
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
+from mahnwerk.engine.action_writers import Outcome, Writes, write_actions
+from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import (
-    APPROVAL,
     BEHAVIOUR,
     CUST,
     DS,
-    EVENT,
     INBOX,
     INV,
-    LEDGER,
-    OUTBOX,
     PAY,
     RUN,
 )
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.state import (
-    ApprovalRequest,
-    Charge,
     Customer,
     Event,
-    Invoice,
-    Message,
-    Note,
     Record,
-    Task,
-    Transition,
 )
-from mahnwerk.engine.terms import offers_from_json, offers_json, tiers_from_json
+from mahnwerk.engine.store import customer_value, invoice_value, record_row, record_value
 
 BATCH = 2_000
 _CHUNK = 500  # ids per IN (...) clause
@@ -118,118 +106,6 @@ class RunStats:
             "events_applied": self.events_applied,
             "seconds": round(self.seconds, 3),
         }
-
-
-# ---------------------------------------------------------------------------
-# Row <-> value mapping
-# ---------------------------------------------------------------------------
-
-_RECORD_COLUMNS = tuple(f.name for f in fields(Record) if f.name != "invoice_id")
-"""`dunning_state`'s columns that carry a `Record`: its fields, listed once (`state.py`)."""
-
-
-def _split(text: str | None) -> frozenset[str]:
-    return frozenset(t.strip() for t in (text or "").replace("|", ",").split(",") if t.strip())
-
-
-def customer_value(
-    row: Any, open_balance: Decimal = Decimal(0), open_invoices: int = 0
-) -> Customer:
-    return Customer(
-        id=row.external_id,
-        name=row.name,
-        type=row.type,
-        country=row.country or "DE",
-        region=row.region,
-        language=row.language or "de",
-        tags=_split(row.tags),
-        vulnerable=bool(row.vulnerable),
-        opted_out=_split(row.opted_out),
-        timezone=row.timezone or "Europe/Berlin",
-        risk_score=row.risk_score,
-        avg_days_late=row.avg_days_late,
-        # behaviour facts (customer_behaviour, outer-joined by `_customers`; absent: None)
-        median_days_late=getattr(row, "median_days_late", None),
-        late_share=getattr(row, "late_share", None),
-        trend_days=getattr(row, "trend_days", None),
-        disputes=getattr(row, "disputes", None) or 0,
-        partial_payments=getattr(row, "partial_payments", None) or 0,
-        overdue_invoices=getattr(row, "overdue_invoices", None) or 0,
-        gone_quiet=bool(getattr(row, "gone_quiet", False)),
-        open_balance=open_balance,
-        open_invoices=open_invoices,
-        insolvent_since=row.insolvent_since,
-        deceased_since=row.deceased_since,
-    )
-
-
-def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -> Invoice:
-    return Invoice(
-        id=external_id or row.external_id,
-        customer_id=customer_ext,
-        issue_date=row.issue_date,
-        due_date=row.due_date,
-        amount=Decimal(row.amount),
-        currency=row.currency,
-        due_date_agreed=bool(row.due_date_agreed),
-        notice_30_days=bool(row.notice_30_days),
-        received_on=row.received_on,
-        goods_or_services=getattr(row, "claim_kind", None) != "other",
-        skonto=tiers_from_json(getattr(row, "skonto_terms", None)),
-    )
-
-
-def record_value(row: Any, invoice_ext: str) -> Record:
-    values = {c: getattr(row, c) for c in _RECORD_COLUMNS}
-    for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
-        values[money] = Decimal(values[money])
-    values["fees_charged_sum"] = Decimal(values["fees_charged_sum"] or 0)
-    values["add_ons_paid"] = Decimal(values["add_ons_paid"] or 0)
-    values["plan"] = _plan_from_json(values["plan"])
-    values["sent_templates"] = _split(values["sent_templates"])
-    values["discount_offers"] = offers_from_json(values["discount_offers"])
-    values["fees_charged"] = values["fees_charged"] or 0
-    values["fee_floor"] = values["fee_floor"] or 0
-    values["interest_deferred"] = tuple(
-        (date.fromisoformat(a), date.fromisoformat(b), Decimal(p), Decimal(x))
-        for a, b, p, x in json.loads(values["interest_deferred"] or "[]")
-    )
-    for flag in (
-        "interest_active",
-        "lump_sum_charged",
-        "held",
-        "disputed",
-        "plan_active",
-        "credit_stopped",
-    ):
-        values[flag] = bool(values[flag])
-    return Record(invoice_id=invoice_ext, **values)
-
-
-def record_row(record: Record) -> dict[str, Any]:
-    row = {c: getattr(record, c) for c in _RECORD_COLUMNS}
-    row["sent_templates"] = ",".join(sorted(record.sent_templates)) or None
-    row["discount_offers"] = offers_json(record.discount_offers)
-    row["plan"] = (
-        json.dumps([[d.isoformat(), str(a)] for d, a in record.plan]) if record.plan else None
-    )
-    row["interest_deferred"] = (
-        json.dumps(
-            [
-                [a.isoformat(), b.isoformat(), str(p), str(x)]
-                for a, b, p, x in record.interest_deferred
-            ]
-        )
-        if record.interest_deferred
-        else None
-    )
-    return row
-
-
-def _plan_from_json(text: str | None) -> tuple[tuple[date, Decimal], ...]:
-    if not text:
-        return ()
-    return tuple((date.fromisoformat(d), Decimal(a)) for d, a in json.loads(text))
 
 
 # ---------------------------------------------------------------------------
@@ -362,13 +238,11 @@ def intake_phase(
                 break
             taken = [r.id for r in rows]
             for chunk in _chunks(taken):
-                conn.execute(
-                    update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False)
-                )
+                conn.execute(update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False))
             customers = _customers(conn, {r.customer_id for r in rows})
             if policies.arms.running:  # issue 18: a customer first seen joins an experiment
                 experiments.enrol_new(conn, policies, customers, as_of)
-            writes = _Writes(conn)
+            writes = Writes(conn)
             for row in rows:
                 cust = customers[row.customer_id]
                 inv = invoice_value(row, row.customer_ext)
@@ -378,18 +252,9 @@ def intake_phase(
                 values = record_row(record)
                 values.update(invoice_id=row.id, policy_version_id=version_id)
                 writes.states.append(values)
-                _write_actions(
-                    writes,
-                    row.id,
-                    row.customer_id,
-                    outcome.actions,
-                    as_of,
-                    now,
-                    run_id,
-                    stats,
-                    compiled,
-                    cust,
-                )
+                started = Outcome(writes, row.id, row.customer_id, as_of, now, run_id, stats,
+                                  compiled, cust)  # fmt: skip
+                write_actions(started, outcome.actions)
                 stats.new_invoices += 1
             # C5, C6: a customer insolvent or dead before this invoice arrived
             queries.tell_new_invoices(
@@ -399,19 +264,8 @@ def intake_phase(
     return stats
 
 
-#: The behaviour columns a run reads as `customer.*` facts (written by `mahnwerk analyse`).
-BEHAVIOUR_FACTS = tuple(
-    BEHAVIOUR.c[name]
-    for name in (
-        "median_days_late",
-        "late_share",
-        "trend_days",
-        "disputes",
-        "partial_payments",
-        "overdue_invoices",
-        "gone_quiet",
-    )
-)
+#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store.py`'s.
+BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
 def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
@@ -497,33 +351,13 @@ def advance_batch(
     run_id: int,
 ) -> RunStats:
     stats = RunStats(as_of)
-    rows: dict[int, Any] = {}
-    for chunk in _chunks(ids):
-        for row in conn.execute(
-            select(
-                DS,
-                INV.c.external_id.label("inv_ext"),
-                INV.c.customer_id,
-                INV.c.issue_date,
-                INV.c.due_date,
-                INV.c.amount,
-                INV.c.currency,
-                INV.c.due_date_agreed,
-                INV.c.notice_30_days,
-                INV.c.received_on,
-                INV.c.claim_kind,
-                INV.c.skonto_terms,
-            )
-            .join(INV, INV.c.id == DS.c.invoice_id)
-            .where(DS.c.invoice_id.in_(chunk))
-        ):
-            rows[row.invoice_id] = row
+    rows = _state_rows(conn, ids)
     customers = _customers(conn, {r.customer_id for r in rows.values()})
     contacts = ContactBook(conn, customers, as_of)
     received: list[dict[str, Any]] = []
     events = _pending_events(conn, ids, as_of, received)
     updates: list[dict[str, Any]] = []
-    writes = _Writes(conn)
+    writes = Writes(conn)
     for entry in received:  # E3: people's acts in the audit trail, with their names
         entry |= {
             "customer_id": rows[entry["invoice_id"]].customer_id,
@@ -537,27 +371,18 @@ def advance_batch(
         inv = invoice_value(row, cust.id, external_id=row.inv_ext)
         record = record_value(row, row.inv_ext)
         version_id, compiled, previous = segment_moves.route(  # issue 13: deployments' --for
-            policies, row.policy_version_id, record, cust,
+            policies,
+            row.policy_version_id,
+            record,
+            cust,
             lambda cp: stepper.facts_at(record, inv, cust, cp, as_of),  # noqa: B023
         )
         outcome = stepper.step(
             record, inv, cust, events.get(invoice_id, []), as_of, compiled, previous
         )
-        posted = _write_actions(
-            writes,
-            invoice_id,
-            row.customer_id,
-            outcome.actions,
-            as_of,
-            now,
-            run_id,
-            stats,
-            compiled,
-            cust,
-            outcome.record,
-            contacts,
-            inv.due_date,
-        )
+        written = Outcome(writes, invoice_id, row.customer_id, as_of, now, run_id, stats,
+                          compiled, cust, outcome.record, contacts, inv.due_date)  # fmt: skip
+        posted = write_actions(written, outcome.actions)
         values = record_row(_posted(outcome.record, posted))
         values["policy_version_id"] = version_id
         values["invoice_id"] = invoice_id
@@ -568,6 +393,15 @@ def advance_batch(
     bulk.update_rows(conn, DS, "invoice_id", updates)
     _mark_applied(conn, ids, as_of, run_id, stats)
     return stats
+
+
+def _state_rows(conn: Connection, ids: list[int]) -> dict[int, Any]:
+    """Each invoice's dunning state with the invoice columns the step reads."""
+    rows: dict[int, Any] = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(store.record_select().where(DS.c.invoice_id.in_(chunk))):
+            rows[row.invoice_id] = row
+    return rows
 
 
 def _posted(record: Record, posted: date | None) -> Record:
@@ -671,294 +505,3 @@ def _mark_applied(
             .values(applied_run_id=run_id)
         )
         stats.events_applied += res.rowcount or 0
-
-
-# ---------------------------------------------------------------------------
-# Writing an outcome's actions
-# ---------------------------------------------------------------------------
-
-
-class _Writes:
-    """Rows of one batch, written with one executemany per table when the batch ends."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-        self.states: list[dict[str, Any]] = []
-        self.ledger: list[dict[str, Any]] = []
-        self.log: list[dict[str, Any]] = []
-        self.outbox: list[dict[str, Any]] = []
-        self.approvals: list[dict[str, Any]] = []
-
-    def flush(self) -> None:
-        conn = self.conn
-        bulk.insert_rows(conn, DS, self.states)
-        bulk.insert_rows(conn, LEDGER, self.ledger)
-        bulk.insert_rows(conn, OUTBOX, self.outbox, skip_conflicts=True)
-        bulk.insert_rows(conn, EVENT, self.log)
-        if self.approvals:
-            conn.execute(insert(APPROVAL), self.approvals)
-            ids = sorted({a["invoice_id"] for a in self.approvals})
-            newest = (
-                select(func.max(APPROVAL.c.id))
-                .where(APPROVAL.c.invoice_id == DS.c.invoice_id, APPROVAL.c.status == "pending")
-                .scalar_subquery()
-            )
-            for chunk in _chunks(ids):
-                conn.execute(
-                    update(DS).where(DS.c.invoice_id.in_(chunk)).values(pending_approval_id=newest)
-                )
-        self.states, self.ledger, self.log, self.outbox = [], [], [], []
-        self.approvals = []
-
-
-def _write_actions(
-    writes: _Writes,
-    invoice_id: int,
-    customer_id: int,
-    actions: Sequence[Any],
-    as_of: date,
-    now: datetime,
-    run_id: int,
-    stats: RunStats,
-    compiled: CompiledPolicy,
-    customer: Customer,
-    record: Record | None = None,
-    contacts: ContactBook | None = None,
-    due_date: date | None = None,
-) -> date | None:
-    """Queue, book and log one outcome; return the local day its letter goes out, if any."""
-    ledger = writes.ledger
-    posted: date | None = None
-    log: list[dict[str, Any]] = []
-    keep = {id(msg) for msg in kept_messages(actions, record)}
-    for action in actions:
-        base = {
-            "invoice_id": invoice_id,
-            "customer_id": customer_id,
-            "recorded_at": now,
-            "actor": "engine",
-            "run_id": run_id,
-        }
-        if isinstance(action, Transition):
-            stats.transitions += 1
-            log.append(
-                base
-                | {
-                    "kind": "transition",
-                    "occurred_on": action.on,
-                    "rule": action.rule,
-                    "state_from": action.source,
-                    "state_to": action.target,
-                    "message": action.reason,
-                    "payload": "{}",
-                }
-            )
-        elif isinstance(action, Charge):
-            stats.charges[action.kind] += action.amount
-            ledger.append(
-                {
-                    "invoice_id": invoice_id,
-                    "kind": action.kind,
-                    "amount": action.amount,
-                    "booked_on": action.on,
-                    "period_from": action.period_from,
-                    "period_to": action.period_to,
-                    "rate": action.rate,
-                    "provisional": action.provisional,
-                    "rule": action.rule,
-                }
-            )
-            log.append(
-                base
-                | {
-                    "kind": action.kind,
-                    "occurred_on": action.on,
-                    "rule": action.rule,
-                    "message": f"{action.kind} {action.amount} {action.note}".strip(),
-                    "payload": json.dumps({"amount": str(action.amount)}),
-                }
-            )
-        elif isinstance(action, Message):
-            if id(action) not in keep:
-                stats.superseded += 1
-                log.append(
-                    base
-                    | {
-                        "kind": "message_superseded",
-                        "occurred_on": action.on,
-                        "rule": action.rule,
-                        "message": f"{action.channel} {action.template} not sent: "
-                        "a later level was reached in the same run",
-                        "payload": "{}",
-                    }
-                )
-                continue
-            key = f"{invoice_id}:{action.state}:{action.template}:{action.channel}:{action.on}"
-            if contacts is None:
-                contacts = ContactBook(writes.conn, [customer_id], as_of)
-            cal = law.Calendar.for_customer(compiled.policy.calendar, customer)
-            zone = customer.timezone or compiled.policy.timezone
-            before_due = due_date is not None and action.on <= due_date
-            slot = contacts.plan(
-                customer_id,
-                as_of,
-                action.channel,
-                zone,
-                cal.country,
-                cal.region,
-                compiled.policy.limits,
-                dunning=not before_due,
-            )
-            local = slot.at.astimezone(ZoneInfo(zone)).date()
-            if before_due and due_date is not None and local > due_date:
-                # A note before the due date that cannot go out by then lost its purpose.
-                contacts.withdraw(customer_id, action.channel, local)
-                log.append(base | _late_note(action, due_date, local, slot.reason))
-                continue
-            stats.messages[action.channel] += 1
-            if action.channel == "letter":
-                posted = max(posted or local, local)
-            writes.outbox.append(
-                {
-                    "idempotency_key": key,
-                    "invoice_id": invoice_id,
-                    "customer_id": customer_id,
-                    "channel": action.channel,
-                    "template": action.template,
-                    "language": action.language or "de",
-                    "tone": action.tone,
-                    "status": "queued",
-                    "not_before": slot.at,
-                    "created_at": now,
-                    "attempts": 0,
-                    "payload": json.dumps(
-                        {
-                            "state": action.state,
-                            "segment": record.segment if record is not None else None,
-                            "offers": list(action.offers),
-                            "announces": list(action.announces),
-                            # the terminal state this letter's step completed into the same
-                            # day (the handover letter): dispatch still sends it then
-                            "completes": record.state
-                            if record is not None and record.state != action.state
-                            else None,
-                        }
-                        | ({BEFORE_DUE: due_date.isoformat()} if before_due and due_date else {})
-                    ),
-                    "rule": action.rule,
-                }
-            )
-            log.append(
-                base
-                | {
-                    "kind": "message_queued",
-                    "occurred_on": action.on,
-                    "rule": action.rule,
-                    "message": f"{action.channel} {action.template}"
-                    + (f", not before {slot.at.date()}: {slot.reason}" if slot.reason else ""),
-                    "payload": "{}",
-                }
-            )
-        elif isinstance(action, ApprovalRequest):
-            stats.approvals += 1
-            writes.approvals.append(
-                {
-                    "invoice_id": invoice_id,
-                    "target_state": action.target,
-                    "summary": action.summary,
-                    "rule": action.rule,
-                    "required": action.required,
-                    "status": "pending",
-                    "requested_on": action.on,
-                    "amount": record.balance if record is not None else Decimal(0),
-                }
-            )
-            log.append(
-                base
-                | {
-                    "kind": "approval_requested",
-                    "occurred_on": action.on,
-                    "rule": action.rule,
-                    "message": action.summary,
-                    "payload": json.dumps({"target": action.target, "required": action.required}),
-                }
-            )
-        elif isinstance(action, Task):
-            stats.tasks[action.kind] += 1
-            log.append(
-                base
-                | {
-                    "kind": f"task_{action.kind}",
-                    "occurred_on": action.on,
-                    "rule": action.rule,
-                    "message": action.detail,
-                    "payload": "{}",
-                }
-            )
-        elif isinstance(action, Note):
-            log.append(
-                base
-                | {
-                    "kind": "note",
-                    "occurred_on": action.on,
-                    "rule": action.rule,
-                    "message": action.text,
-                    "payload": "{}",
-                }
-            )
-    for row in log:
-        row.setdefault("state_from", None)
-        row.setdefault("state_to", None)
-    writes.log.extend(log)
-    return posted
-
-
-def _late_note(message: Message, due: date, local: date, reason: str | None) -> dict[str, Any]:
-    """The log entry of a note before the due date that could not go out by then."""
-    return {
-        "kind": "message_cancelled",
-        "occurred_on": message.on,
-        "rule": message.rule,
-        "message": f"{message.channel} {message.template} not sent: a note before the due "
-        f"date {due} could go out only on {local} ({reason}); its purpose expired",
-        "payload": "{}",
-    }
-
-
-def kept_messages(actions: Sequence[Any], record: Record | None) -> list[Message]:
-    """The messages one step's outcome queues; the others are logged as superseded.
-
-    The step moves an invoice at most one level that speaks per run (see its docstring), so
-    this is a safety net: the latest level's messages (every channel its state names), and
-    only if the invoice still stands where they speak from — never a reminder for an invoice
-    that was paid, disputed or put on hold in the same step.  `simulate` counts the same way.
-    """
-    messages = [a for a in actions if isinstance(a, Message)]
-    if not messages:
-        return []
-    last = messages[-1]
-    if record is not None and not _still_speaks(record, last, actions):
-        return []
-    return [m for m in messages if m.state == last.state and m.on == last.on]
-
-
-#: Terminal states a state's own letter may lead into on the same day (an `auto` rule): the
-#: letter announcing the collection agency goes out with the handover, not instead of it.
-_COMPLETED_BY_STATE = frozenset({ir.Terminal.HANDED_OVER.value, ir.Terminal.WRITTEN_OFF.value})
-
-
-def _still_speaks(record: Record, message: Message, actions: Sequence[Any] = ()) -> bool:
-    """Whether the invoice still stands where `message` speaks from at the end of the step."""
-    if record.disputed or record.held or record.pause_reason is not None:
-        return False
-    if record.state == message.state:
-        return record.state not in ir.TERMINAL_NAMES
-    if record.state in _COMPLETED_BY_STATE:
-        last = next((a for a in reversed(actions) if isinstance(a, Transition)), None)
-        return (
-            last is not None
-            and last.source == message.state
-            and last.target == record.state
-            and last.on == message.on
-        )
-    return False

@@ -41,17 +41,13 @@ from sqlalchemy import Engine, select
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.engine import law, store
+from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
 from mahnwerk.engine.models import DS, INBOX, INV, PAY
 from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.risk import scorecard
-from mahnwerk.engine.runner import (
-    customer_value,
-    inbox_event,
-    invoice_value,
-    kept_messages,
-)
+from mahnwerk.engine.runner import inbox_event
 from mahnwerk.engine.state import (
     ApprovalRequest,
     Charge,
@@ -63,6 +59,7 @@ from mahnwerk.engine.state import (
     cents,
 )
 from mahnwerk.engine.step import start, step
+from mahnwerk.engine.store import customer_value, invoice_value
 
 ZERO = Decimal("0.00")
 APPROVE_AFTER = 3
@@ -163,10 +160,7 @@ def from_database(
             return History(f"{where}, open invoices from their records", cases)
 
     with engine.connect() as conn:
-        customers = {
-            row.id: customer_value(row)
-            for row in conn.execute(store.customer_select())
-        }
+        customers = {row.id: customer_value(row) for row in conn.execute(store.customer_select())}
         invoices = conn.execute(
             select(INV, DS.c.state).outerjoin(DS, DS.c.invoice_id == INV.c.id).order_by(INV.c.id)
         ).all()

@@ -94,19 +94,12 @@ def ran_before(engine: Engine, day: date) -> bool:
 def forward_cases(engine: Engine, customer_type: str | None) -> list[Any]:
     """Each open invoice with its stored record, unapplied payments and inbox events."""
     from mahnwerk.engine import store
-    from mahnwerk.engine.runner import (
-        customer_value,
-        inbox_event,
-        invoice_value,
-        record_value,
-    )
+    from mahnwerk.engine.runner import inbox_event
     from mahnwerk.engine.simulate import Case
+    from mahnwerk.engine.store import customer_value, invoice_value, record_value
 
     with engine.connect() as conn:
-        customers = {
-            row.id: customer_value(row)
-            for row in conn.execute(store.customer_select())
-        }
+        customers = {row.id: customer_value(row) for row in conn.execute(store.customer_select())}
         rows = conn.execute(
             select(INV, DS, INV.c.external_id.label("inv_ext"))
             .join(DS, DS.c.invoice_id == INV.c.id)

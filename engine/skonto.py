@@ -75,7 +75,7 @@ def terms_on(conn: Any, invoice: int | str, on: date) -> tuple[Term, ...]:
     from sqlalchemy import select
 
     from mahnwerk.engine.models import CUST, DS, INV
-    from mahnwerk.engine.runner import invoice_value, record_value
+    from mahnwerk.engine.store import invoice_value, record_value
 
     key = INV.c.id == invoice if isinstance(invoice, int) else INV.c.external_id == invoice
     row = conn.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from mahnwerk.dsl.events import EVENTS
@@ -51,6 +52,7 @@ class Customer:
     partial_payments: int = 0
     overdue_invoices: int = 0
     gone_quiet: bool = False
+    feedback: str = ""  # the portal's "tell us why", last reason given (engine/feedback.py)
     open_balance: Decimal = ZERO
     open_invoices: int = 0
     insolvent_since: date | None = None
@@ -84,6 +86,7 @@ class Customer:
             "customer.partial_payments": Decimal(self.partial_payments),
             "customer.overdue_invoices": Decimal(self.overdue_invoices),
             "customer.gone_quiet": self.gone_quiet,
+            "customer.feedback": self.feedback,
         }
 
 
@@ -198,14 +201,22 @@ class Record:
         return self.principal_open + self.fees_open + self.interest_open
 
     def evolve(self, **changes: Any) -> Record:
-        """A copy with `changes`; the step's hot path, so cheaper than `dataclasses.replace`."""
+        """A copy with `changes`; the step's hot path, so cheaper than `dataclasses.replace`:
+        all values read in one C call, the changed ones put in place, every slot written
+        by its descriptor (a frozen class's `__setattr__` refuses, `__init__` re-checks)."""
+        values = list(_READ_ALL(self))
+        for name, value in changes.items():
+            values[_POSITION[name]] = value
         new = object.__new__(Record)
-        for name in _RECORD_FIELDS:
-            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        for write, value in zip(_WRITERS, values):  # noqa: B905 (same length by construction)
+            write(new, value)
         return new
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(Record))
+_READ_ALL = attrgetter(*_RECORD_FIELDS)
+_POSITION = {name: i for i, name in enumerate(_RECORD_FIELDS)}
+_WRITERS = tuple(Record.__dict__[name].__set__ for name in _RECORD_FIELDS)
 
 
 # ---------------------------------------------------------------------------

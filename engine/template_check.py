@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.errors import Diagnostic
+from mahnwerk.engine.comms import channels as registry
 from mahnwerk.engine.comms.templates import TemplateKey, TemplateStore
 
 CODE = "E040"
@@ -63,7 +64,7 @@ def missing_templates(
     out: dict[tuple[int, int, str], Diagnostic] = {}
     folders = ", ".join(str(f) for f in store.folders)
     for send, segment, language in needed(policy, customer_languages):
-        channel = send.channel.value
+        channel = registry.get(send.channel.value).templates  # a channel's template kind
         if store.has(send.template, language, channel, segment.tone):
             continue
         key = (send.span.line, send.span.col, language)

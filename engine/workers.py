@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
-from mahnwerk.engine.runner import RunStats, advance_batch, intake_phase
+from mahnwerk.engine.runner import RunStats, _count_due, advance_batch, intake_phase
 
 BATCH = 2_000  # as the single-process run: COPY and one UPDATE … FROM per batch
 
@@ -82,15 +82,8 @@ def run_parallel(
         engine.dispose()
 
 
-def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: datetime) -> RunStats:
-    from mahnwerk.engine.policies import PolicySet
-
-    run_t = m.Run.__table__
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            insert(run_t).values(as_of=as_of, started_at=now, workers=workers)
-        ).inserted_primary_key[0]
-    stats = intake_phase(engine, as_of, PolicySet.load(engine), now, run_id, 2_000)
+def _spawn(url: str, as_of: date, now: datetime, run_id: int, workers: int) -> list:
+    """Start the workers, each on its share of the customers; their (name, ids, stats)."""
     ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()
     procs = [
@@ -102,6 +95,21 @@ def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: dateti
     results = [queue.get() for _ in procs]
     for p in procs:
         p.join()
+    return results
+
+
+def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: datetime) -> RunStats:
+    from mahnwerk.engine.policies import PolicySet
+
+    run_t = m.Run.__table__
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            insert(run_t).values(as_of=as_of, started_at=now, workers=workers)
+        ).inserted_primary_key[0]
+    stats = intake_phase(engine, as_of, PolicySet.load(engine), now, run_id, 2_000)
+    due = _count_due(engine, as_of)
+    # Nothing due (a second run the same day): no processes to start and load policies in.
+    results = _spawn(url, as_of, now, run_id, workers) if due else []
     seen: set[int] = set()
     for _name, ids, part in results:
         dup = seen.intersection(ids)

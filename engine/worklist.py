@@ -16,8 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, cast, func, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Engine, func, literal_column, select
 
 from mahnwerk.engine import state
 from mahnwerk.engine.models import (
@@ -71,14 +70,14 @@ def _day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
-def _first(conn: Any, query: Any) -> list[int]:
+def _first(conn: Any, query: Any, shown: int) -> list[int]:
     """The ids of a list's first items, read by the index that orders them.
 
     Each list is read in two steps: the ids (one indexed walk, stopped at `SHOWN`),
     then what the line shows for exactly those.  Joined in one query, a planner may
     start from the customers or the invoices instead and read a million rows first.
     """
-    return list(conn.execute(query.limit(SHOWN)).scalars())
+    return list(conn.execute(query.limit(shown)).scalars())
 
 
 def _in_order(rows: list[Any], ids: list[int], key: str = "id") -> list[Any]:
@@ -86,18 +85,23 @@ def _in_order(rows: list[Any], ids: list[int], key: str = "id") -> list[Any]:
     return sorted(rows, key=lambda r: at[getattr(r, key)])
 
 
-def _calls(conn: Any, today: date) -> list[Item]:
+def _calls_waiting(today: date) -> Any:
     done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == "call")
+    return (
+        OUTBOX.c.channel == "call",  # ix_outbox_channel_not_before
+        OUTBOX.c.not_before < _day_end(today),
+        OUTBOX.c.status.in_(("queued", "sending", "sent")),
+        OUTBOX.c.id.not_in(done),
+    )
+
+
+def _calls(conn: Any, today: date, shown: int) -> list[Item]:
     ids = _first(
         conn,
         select(OUTBOX.c.id)
-        .where(
-            OUTBOX.c.channel == "call",  # ix_outbox_channel_not_before
-            OUTBOX.c.not_before < _day_end(today),
-            OUTBOX.c.status.in_(("queued", "sending", "sent")),
-            OUTBOX.c.id.not_in(done),
-        )
+        .where(*_calls_waiting(today))
         .order_by(OUTBOX.c.not_before, OUTBOX.c.id),
+        shown,
     )
     rows = conn.execute(
         select(
@@ -120,12 +124,13 @@ def _calls(conn: Any, today: date) -> list[Item]:
     ]  # fmt: skip
 
 
-def _approvals(conn: Any) -> list[Item]:
+def _approvals(conn: Any, shown: int) -> list[Item]:
     ids = _first(
         conn,
         select(APPROVAL.c.id)
         .where(APPROVAL.c.status == "pending")  # ix_approval_status_requested_on
         .order_by(APPROVAL.c.requested_on, APPROVAL.c.id),
+        shown,
     )
     rows = conn.execute(
         select(APPROVAL, INV.c.external_id, CUST.c.external_id.label("cust"), CUST.c.name,
@@ -147,7 +152,7 @@ def _approvals(conn: Any) -> list[Item]:
     return out
 
 
-def _logged(conn: Any, kinds: tuple[str, ...], item_kind: str) -> list[Any]:
+def _logged(conn: Any, kinds: tuple[str, ...], item_kind: str, shown: int) -> list[Any]:
     """Log entries of `kinds` nobody has finished yet, oldest first, with their customer.
 
     One indexed walk per kind (`ix_event_kind_occurred_on`), merged here: with all kinds
@@ -159,9 +164,9 @@ def _logged(conn: Any, kinds: tuple[str, ...], item_kind: str) -> list[Any]:
             select(EVENT.c.occurred_on, EVENT.c.id)
             .where(EVENT.c.kind == kind, EVENT.c.id.not_in(done))
             .order_by(EVENT.c.occurred_on, EVENT.c.id)
-            .limit(SHOWN)
+            .limit(shown)
         ).all()
-    ids = [i for _on, i in sorted(first)[:SHOWN]]
+    ids = [i for _on, i in sorted(first)[:shown]]
     rows = conn.execute(
         select(EVENT, INV.c.external_id, CUST.c.external_id.label("cust"), CUST.c.name)
         .join(INV, INV.c.id == EVENT.c.invoice_id)
@@ -171,9 +176,9 @@ def _logged(conn: Any, kinds: tuple[str, ...], item_kind: str) -> list[Any]:
     return _in_order(rows, ids)
 
 
-def _tasks(conn: Any) -> list[Item]:
+def _tasks(conn: Any, shown: int) -> list[Item]:
     out = []
-    for r in _logged(conn, TASK_KINDS, "task"):
+    for r in _logged(conn, TASK_KINDS, "task", shown):
         days = TASK_DEADLINES.get(r.kind)
         due = r.occurred_on + timedelta(days=days) if days else r.occurred_on
         name = r.kind.removeprefix("task_").replace("_", " ")
@@ -184,23 +189,23 @@ def _tasks(conn: Any) -> list[Item]:
     return out
 
 
-def _write_offs(conn: Any) -> list[Item]:
+def _write_offs(conn: Any, shown: int) -> list[Item]:
     return [
         Item("write_off", r.id, r.external_id, r.cust, r.name,
              f"confirm write-off asked by {r.actor}: {r.message}", r.occurred_on,
              {"requested_by": r.actor, "reason": r.message,
               "balance": json.loads(r.payload)["balance"]},
              Decimal(json.loads(r.payload)["balance"]))
-        for r in _logged(conn, ("write_off_requested",), "write_off")
+        for r in _logged(conn, ("write_off_requested",), "write_off", shown)
     ]  # fmt: skip
 
 
-def _bank(conn: Any) -> list[Item]:
+def _bank(conn: Any, shown: int) -> list[Item]:
     rows = conn.execute(
         select(BANK_ENTRY)
         .where(BANK_ENTRY.c.status == "unmatched")
         .order_by(BANK_ENTRY.c.booked_on, BANK_ENTRY.c.id)
-        .limit(SHOWN)
+        .limit(shown)
     ).all()
     return [
         Item("bank", r.id, "", "", r.counterparty_name or "?",
@@ -210,14 +215,13 @@ def _bank(conn: Any) -> list[Item]:
     ]  # fmt: skip
 
 
-def _bounces(conn: Any) -> list[Item]:
+def _bounced() -> Any:
     done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == "bounce")
-    ids = _first(
-        conn,
-        select(OUTBOX.c.id)
-        .where(OUTBOX.c.status == "failed", OUTBOX.c.id.not_in(done))  # ix_outbox_status
-        .order_by(OUTBOX.c.id),
-    )
+    return (OUTBOX.c.status == "failed", OUTBOX.c.id.not_in(done))  # ix_outbox_status
+
+
+def _bounces(conn: Any, shown: int) -> list[Item]:
+    ids = _first(conn, select(OUTBOX.c.id).where(*_bounced()).order_by(OUTBOX.c.id), shown)
     rows = conn.execute(
         select(OUTBOX, INV.c.external_id, CUST.c.external_id.label("cust"), CUST.c.name)
         .join(CUST, CUST.c.id == OUTBOX.c.customer_id)
@@ -232,33 +236,59 @@ def _bounces(conn: Any) -> list[Item]:
     ]  # fmt: skip
 
 
-def _promised_date(dialect: str) -> Any:
-    """The `promised_date` of a promise's payload, as ISO text (compares like the date)."""
-    if dialect == "postgresql":
-        return cast(INBOX.c.payload, JSONB)["promised_date"].astext
-    return func.json_extract(INBOX.c.payload, "$.promised_date")
+PROMISED_DATE = {
+    "sqlite": "json_extract(inbox.payload, '$.promised_date')",
+    "postgresql": "(inbox.payload::jsonb ->> 'promised_date')",
+}
+"""A promise's `promised_date` (ISO text, compares like the date) in the very words of the
+index on it (migration 0023): a database uses an expression index only for the same
+expression, and a partial one only when the query names its condition as a constant."""
+
+PROMISE_LOOKBACK = timedelta(days=31)
+"""How far back Today looks for promises still unanswered.  The engine itself resumes the
+dunning a few business days after the promised date (the policy's `on promise_made pause
+until promised_date + N business days`); a month on, the question "was it kept?" has
+long been answered by the run, and the invoice is in the queue like any other."""
 
 
-def _promises(conn: Any, today: date) -> list[Item]:
+def _promised_due(conn: Any, today: date) -> tuple[Any, tuple[Any, ...]]:
+    """The promised date, and what makes a promise due: its date has come (within the
+    look-back), a run applied it, its invoice is still paused by it, and no newer promise
+    replaced it.  Walked by `ix_inbox_promised_date` from the as-of date backwards."""
+    newer = INBOX.alias("newer")
+    promised = literal_column(PROMISED_DATE[conn.dialect.name])
+    return promised, (
+        INBOX.c.kind == literal_column("'promise_made'"),
+        promised <= today.isoformat(),
+        promised >= (today - PROMISE_LOOKBACK).isoformat(),
+        INBOX.c.applied_run_id.is_not(None),
+        DS.c.pause_reason == "promise_made",
+        ~select(newer.c.id)
+        .where(newer.c.kind == "promise_made", newer.c.invoice_id == INBOX.c.invoice_id,
+               newer.c.id > INBOX.c.id)
+        .exists(),
+    )  # fmt: skip
+
+
+def _promises(conn: Any, today: date, shown: int) -> list[Item]:
     """Invoices still paused by a promise whose date has come: was it kept?
 
-    Only an invoice's latest promise counts (a newer one replaces it); the
-    promises are found by kind (`ix_inbox_kind_invoice_id`), not by reading the inbox."""
-    newer = INBOX.alias("newer")
-    promised = _promised_date(conn.dialect.name)
+    The latest due first (`shown` of them, so the walk stops early), listed oldest first."""
+    promised, due = _promised_due(conn, today)
+    ids = _first(
+        conn,
+        select(INBOX.c.id)
+        .join(DS, DS.c.invoice_id == INBOX.c.invoice_id)
+        .where(*due)
+        .order_by(promised.desc(), INBOX.c.id.desc()),
+        shown,
+    )
     rows = conn.execute(
         select(INBOX.c.id, INBOX.c.payload, INBOX.c.actor, INV.c.external_id,
                CUST.c.external_id.label("cust"), CUST.c.name)
-        .join(DS, DS.c.invoice_id == INBOX.c.invoice_id)
         .join(INV, INV.c.id == INBOX.c.invoice_id)
         .join(CUST, CUST.c.id == INV.c.customer_id)
-        .where(INBOX.c.kind == "promise_made", INBOX.c.applied_run_id.is_not(None),
-               DS.c.pause_reason == "promise_made", promised <= today.isoformat(),
-               ~select(newer.c.id).where(newer.c.kind == "promise_made",
-                                         newer.c.invoice_id == INBOX.c.invoice_id,
-                                         newer.c.id > INBOX.c.id).exists())
-        .order_by(promised, INBOX.c.id)
-        .limit(SHOWN)
+        .where(INBOX.c.id.in_(ids))
     ).all()  # fmt: skip
     out = []
     for r in rows:
@@ -270,7 +300,7 @@ def _promises(conn: Any, today: date) -> list[Item]:
                  f"promised for {until:%d.%m.} (taken by {r.actor}): paid?", until, {},
                  Decimal(amount) if amount else None)
         )  # fmt: skip
-    return out
+    return sorted(out, key=lambda i: (i.due, i.ref))
 
 
 def last_run(engine: Engine) -> date | None:
@@ -281,17 +311,19 @@ def last_run(engine: Engine) -> date | None:
         ).scalar()
 
 
-def today(engine: Engine, day: date) -> Today:
-    """The worklist for `day`: every kind's first items, oldest first, and the counts."""
+def today(engine: Engine, day: date, shown: int = SHOWN) -> Today:
+    """The worklist for `day`: every kind's first `shown` items, oldest first.
+
+    `counts` are those of the list read; `waiting` has how many wait in all."""
     with engine.connect() as conn:
         parts = [
-            _calls(conn, day),
-            _approvals(conn),
-            _write_offs(conn),
-            _tasks(conn),
-            _bank(conn),
-            _bounces(conn),
-            _promises(conn, day),
+            _calls(conn, day, shown),
+            _approvals(conn, shown),
+            _write_offs(conn, shown),
+            _tasks(conn, shown),
+            _bank(conn, shown),
+            _bounces(conn, shown),
+            _promises(conn, day, shown),
         ]
         ran = conn.execute(
             select(func.max(RUN.c.as_of)).where(RUN.c.finished_at.is_not(None))
@@ -301,6 +333,37 @@ def today(engine: Engine, day: date) -> Today:
     for i in items:
         counts[i.kind] = counts.get(i.kind, 0) + 1
     return Today(items, counts, ran)
+
+
+def waiting(engine: Engine, day: date) -> dict[str, int]:
+    """How many items of each kind wait in all (Today's header; the list shows the first).
+
+    One count per kind along the index its list is read by; on a big book these take
+    longer than the list itself, so the screen asks for them in the background."""
+
+    def count(*where: Any, table: Any = OUTBOX, join: Any = None) -> Any:
+        q = select(func.count()).select_from(table if join is None else join).where(*where)
+        return q.scalar_subquery()
+
+    def logged(kinds: tuple[str, ...], item_kind: str) -> Any:
+        done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == item_kind)
+        return count(EVENT.c.kind.in_(kinds), EVENT.c.id.not_in(done), table=EVENT)
+
+    with engine.connect() as conn:
+        _promised, due = _promised_due(conn, day)
+        row = conn.execute(
+            select(
+                count(*_calls_waiting(day)),
+                count(APPROVAL.c.status == "pending", table=APPROVAL),
+                logged(("write_off_requested",), "write_off"),
+                logged(TASK_KINDS, "task"),
+                count(BANK_ENTRY.c.status == "unmatched", table=BANK_ENTRY),
+                count(*_bounced()),
+                count(*due, join=INBOX.join(DS, DS.c.invoice_id == INBOX.c.invoice_id)),
+            )
+        ).one()
+    kinds = ("call", "approval", "write_off", "task", "bank", "bounce", "promise")
+    return {k: n for k, n in zip(kinds, row, strict=True) if n}
 
 
 def decided_by(engine: Engine, approval_id: int) -> str:

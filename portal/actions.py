@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, update
 
+from mahnwerk.engine.comms import channels
 from mahnwerk.engine.comms.config import Portal
 from mahnwerk.engine.models import CUST, EVENT, INBOX
 from mahnwerk.portal.guard import Refused, spend_form, visit
@@ -41,7 +42,8 @@ ACTOR = "portal"
 TEXT_MAX = 2000
 DISPUTE_REASONS = ("not_received", "wrong_amount", "already_paid", "defect", "not_ordered", "other")
 FEEDBACK_REASONS = ("forgot", "cash_flow", "unclear", "not_received", "disagree", "other")
-OPT_OUTS = ("email", "sms")  # D7; letters cannot be opted out of (the fallback channel)
+#: D7, from the channel registry; letters cannot be opted out of (the fallback channel).
+OPT_OUTS = channels.opt_outs()
 PLAN_FIRST_DAYS = 14  # the first instalment two weeks after the plan, then monthly
 EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 PHONE = re.compile(r"^\+?[0-9 ()/-]{6,24}$")

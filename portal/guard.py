@@ -3,8 +3,8 @@
 * **Rate limit** (`Limiter`): a sliding minute per client address and per link id.
   Guessing links costs a request each, so an address is stopped after
   `[portal] requests_per_minute` tries whatever the links; a leaked link is bounded the
-  same way from any number of addresses.  Counted in the process: several `serve`
-  processes each count their own (a proxy in front may limit too).
+  same way from any number of addresses.  Counted in the database (`portal_hit`), so
+  several `serve` processes on one database bound an address together, not each alone.
 * **Form tokens** (`issue_form`, `spend_form`): every form carries a random one-use token
   bound to the link; a POST must spend an unspent token of *its* link.  This is the CSRF
   defence (another site cannot read a token out of the page) and the replay defence (a
@@ -20,20 +20,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import subprocess
 import tempfile
-import threading
 import time
-from collections import defaultdict, deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from mahnwerk.engine.comms.config import Portal
 from mahnwerk.errors import MahnwerkError
-from mahnwerk.portal.tables import PORTAL_FORM, PORTAL_VISIT
+from mahnwerk.portal.tables import PORTAL_FORM, PORTAL_HIT, PORTAL_LINK, PORTAL_VISIT
 
 HEADERS = {
     "Content-Security-Policy": (
@@ -66,28 +66,53 @@ class Refused(MahnwerkError, ValueError):
 
 
 class Limiter:
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
-        self.per_minute, self.clock = per_minute, clock
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-        self.lock = threading.Lock()
+    """Requests per key and wall-clock minute, counted in `portal_hit` by every process.
+
+    The minute slides: the estimate is this minute's count plus the previous minute's
+    weighted by how much of it still lies within the last 60 seconds (a refused request
+    counts too — hammering keeps the door shut).  Keys are stored hashed: the table
+    never holds a client address, and its rows go after two minutes."""
+
+    def __init__(self, engine: Engine, per_minute: int, clock: Callable[[], float] = time.time):
+        self.engine, self.per_minute, self.clock = engine, per_minute, clock
+        self.swept = -1  # the minute this process last deleted old counts
 
     def allow(self, *keys: str) -> bool:
         """Count one request against each key; False if any is over its minute."""
         now = self.clock()
-        with self.lock:
-            ok = True
-            for key in keys:
-                q = self.hits[key]
-                while q and q[0] <= now - 60:
-                    q.popleft()
-                if len(q) >= self.per_minute:
-                    ok = False
-                else:
-                    q.append(now)
-            if len(self.hits) > 100_000:  # forget idle keys rather than grow without end
-                for key in [k for k, q in self.hits.items() if not q]:
-                    del self.hits[key]
-            return ok
+        minute, into = int(now // 60), (now % 60) / 60
+        hashed = {hashlib.sha256(k.encode()).hexdigest(): k for k in keys}
+        with self.engine.begin() as conn:
+            for key in hashed:
+                _count(conn, key, minute)
+            rows = conn.execute(
+                select(PORTAL_HIT.c.key, PORTAL_HIT.c.minute, PORTAL_HIT.c.hits).where(
+                    PORTAL_HIT.c.key.in_(list(hashed)), PORTAL_HIT.c.minute >= minute - 1
+                )
+            ).all()
+            if self.swept != minute:
+                conn.execute(delete(PORTAL_HIT).where(PORTAL_HIT.c.minute < minute - 1))
+                self.swept = minute
+        seen: dict[str, float] = dict.fromkeys(hashed, 0.0)
+        for key, at, hits in rows:
+            seen[key] += hits if at == minute else hits * (1 - into)
+        return all(n <= self.per_minute for n in seen.values())
+
+
+def _count(conn: Connection, key: str, minute: int) -> None:
+    """One more hit for `key` in `minute`: an upsert, atomic in SQLite and PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    conn.execute(
+        upsert(PORTAL_HIT)
+        .values(key=key, minute=minute, hits=1)
+        .on_conflict_do_update(
+            index_elements=[PORTAL_HIT.c.key, PORTAL_HIT.c.minute],
+            set_={"hits": PORTAL_HIT.c.hits + 1},
+        )
+    )
 
 
 def issue_form(conn: Connection, link_id: str, now: datetime) -> str:
@@ -120,18 +145,46 @@ def visit(
     config: Portal, detail: str = "",
 ) -> int:  # fmt: skip
     """Record who acted from where; erase addresses past their retention (E2) on the way."""
-    keep = now - timedelta(days=config.keep_addresses_days)
-    conn.execute(
-        update(PORTAL_VISIT)
-        .where(PORTAL_VISIT.c.at < keep, PORTAL_VISIT.c.client_address.is_not(None))
-        .values(client_address=None)
-    )
-    conn.execute(delete(PORTAL_FORM).where(PORTAL_FORM.c.created_at < now - timedelta(days=7)))
+    prune(conn, now, config)
     return conn.execute(
         insert(PORTAL_VISIT).values(
             link_id=link_id, action=action, client_address=address, at=now, detail=detail
         )
     ).inserted_primary_key[0]
+
+
+def prune(conn: Connection, now: datetime, config: Portal) -> int:
+    """E2: erase the client addresses older than `[portal] keep_addresses_days` and the
+    form tokens older than a week.  Called with every action and by `serve` on its first
+    request and hourly (`web.Portal.open`), so addresses go even when nobody acts; returns how
+    many addresses were erased."""
+    keep = now - timedelta(days=config.keep_addresses_days)
+    erased = conn.execute(
+        update(PORTAL_VISIT)
+        .where(PORTAL_VISIT.c.at < keep, PORTAL_VISIT.c.client_address.is_not(None))
+        .values(client_address=None)
+    ).rowcount
+    conn.execute(delete(PORTAL_FORM).where(PORTAL_FORM.c.created_at < now - timedelta(days=7)))
+    return erased or 0
+
+
+def forget_customer(conn: Connection, customer_id: int, now: datetime, by: str) -> dict[str, int]:
+    """A customer's erasure (`engine/privacy.erase_customer`, E2 Art. 17): the client
+    addresses of every portal action through their links go, and their links are revoked
+    (the page would show what is being erased).  Rows changed per table."""
+    links = select(PORTAL_LINK.c.id).where(PORTAL_LINK.c.customer_id == customer_id)
+    addresses = conn.execute(
+        update(PORTAL_VISIT)
+        .where(PORTAL_VISIT.c.link_id.in_(links), PORTAL_VISIT.c.client_address.is_not(None))
+        .values(client_address=None)
+    ).rowcount
+    revoked = conn.execute(
+        update(PORTAL_LINK)
+        .where(PORTAL_LINK.c.customer_id == customer_id, PORTAL_LINK.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_by=by)
+    ).rowcount
+    counts = {"portal_visit": addresses or 0, "portal_link": revoked or 0}
+    return {table: n for table, n in counts.items() if n}
 
 
 def sniff(data: bytes) -> str | None:

@@ -13,6 +13,9 @@ this module at its end) and created by migration `0015_portal`.
 * `portal_visit` — who acted from where: the link id and the client address of each
   action.  The event log (append-only) names only the link id and this row's id, so
   the address can be erased when its retention ends (E2, `[portal] keep_addresses_days`).
+* `portal_hit` — requests per key and minute for the rate limit (`guard.Limiter`), shared
+  by every `serve` process on the database; the key is a hash of the client address or
+  link id, and rows older than two minutes are deleted.
 """
 
 from __future__ import annotations
@@ -79,8 +82,17 @@ class PortalVisit(SQLModel, table=True):
     detail: str = Field(default="", sa_type=Text)
 
 
+class PortalHit(SQLModel, table=True):
+    __tablename__ = "portal_hit"
+
+    key: str = Field(primary_key=True, sa_type=String(64))
+    minute: int = Field(primary_key=True, index=True, sa_column_kwargs={"autoincrement": False})
+    hits: int
+
+
 PORTAL_KEY = PortalKey.__table__
 PORTAL_LINK = PortalLink.__table__
 PORTAL_FORM = PortalForm.__table__
 PORTAL_UPLOAD = PortalUpload.__table__
 PORTAL_VISIT = PortalVisit.__table__
+PORTAL_HIT = PortalHit.__table__

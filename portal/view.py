@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, select
 
 from mahnwerk.dsl.ir import TERMINAL_NAMES
+from mahnwerk.engine.comms import channels
 from mahnwerk.engine.comms.context import (
     CustomerFacts,
     InvoiceFacts,
@@ -172,14 +173,14 @@ def load_page(engine: Engine, customer_id: int, today: date | None = None) -> Pa
                 r.template,
                 r.finished_at,
                 r.subject,
-                r.channel == "letter" and _pdf(r.artefact) is not None,
+                _paper(r.channel) and _pdf(r.artefact) is not None,
             )
             for r in conn.execute(
                 select(DELIVERY)
                 .where(
                     DELIVERY.c.customer_id == customer_id,
                     DELIVERY.c.status == "sent",
-                    DELIVERY.c.channel.in_(("letter", "email")),
+                    DELIVERY.c.channel.in_(channels.written()),
                 )
                 .order_by(DELIVERY.c.finished_at.desc())
                 .limit(50)
@@ -213,6 +214,11 @@ def letter_file(engine: Engine, customer_id: int, delivery_id: int) -> Path | No
             )
         ).first()
     return None if row is None else _pdf(row.artefact)
+
+
+def _paper(channel: str) -> bool:
+    """Whether a delivery on `channel` was a letter whose PDF may lie on disk."""
+    return channel in channels.REGISTRY and channels.REGISTRY[channel].paper
 
 
 def _pdf(artefact: str | None) -> Path | None:

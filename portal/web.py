@@ -11,12 +11,12 @@ through `actions`, which spend the form's one-use token in the same transaction.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -28,11 +28,10 @@ from sqlalchemy import Engine
 
 from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Settings
-from mahnwerk.engine.comms.context import payment_reference
 from mahnwerk.portal import actions, links
-from mahnwerk.portal.guard import HEADERS, Limiter, Refused, check_upload, issue_form
+from mahnwerk.portal.guard import HEADERS, Limiter, Refused, check_upload, issue_form, prune
 from mahnwerk.portal.mailer import confirm
-from mahnwerk.portal.pay import girocode_svg
+from mahnwerk.portal.pay import transfers
 from mahnwerk.portal.view import Page, letter_file, load_page
 from mahnwerk.portal.words import next_words, words
 
@@ -54,11 +53,28 @@ def _env() -> SandboxedEnvironment:
 
 
 class Portal:
-    def __init__(self, engine: Engine, clock: Callable[[], datetime], settings: Settings) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime], settings: Settings,
+                 rate_clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.engine, self.clock, self.settings = engine, clock, settings
         self.config = settings.portal
-        self.limiter = Limiter(self.config.requests_per_minute)
+        # wall-clock seconds, shared by every process on the database (a `serve --now`
+        # clock stands still, and a minute that never ends would never forgive)
+        self.limiter = Limiter(engine, self.config.requests_per_minute, rate_clock)
         self.env = _env()
+        self.pruned: datetime | None = None  # no database work here: the openapi build
+        # makes this app on an empty in-memory database
+
+    def prune(self) -> None:
+        """E2: erase client addresses past their retention — on the first request and then
+        hourly, so they go even while nobody acts (each action prunes too, `guard.visit`)."""
+        now = self.clock()
+        if self.pruned is not None and now - self.pruned < timedelta(hours=1):
+            return
+        with self.engine.begin() as conn:
+            erased = prune(conn, now, self.config)
+        self.pruned = now
+        if erased:
+            log.info("portal: %d client address(es) erased after their retention (E2)", erased)
 
     # -- helpers -------------------------------------------------------------
     def today(self) -> date:
@@ -83,6 +99,7 @@ class Portal:
 
     def open(self, request: Request, token: str):
         """(link, page, lang) for a good link, else the refusal page to return."""
+        self.prune()
         address = request.client.host if request.client else "unknown"
         if not self.limiter.allow(f"ip:{address}", f"link:{token[:16]}"):
             return self.refuse("too_many", 429)
@@ -114,9 +131,10 @@ class Portal:
             return issue_form(conn, link.id, self.clock())
 
 
-def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Settings) -> FastAPI:
+def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Settings,
+                  rate_clock: Callable[[], float] = time.time) -> FastAPI:  # fmt: skip
     """The sub-app; `service.app.create_app` mounts it at `links.PATH`."""
-    p = Portal(engine, clock, settings)
+    p = Portal(engine, clock, settings, rate_clock)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = p
 
@@ -151,20 +169,14 @@ def create_portal(engine: Engine, clock: Callable[[], datetime], settings: Setti
         if isinstance(got, Response):
             return got
         link, page, lang = got
-        chosen = [i for i in page.invoices if i.number in request.query_params.getlist("invoice")]
-        chosen = chosen or page.invoices
+        asked = request.query_params.getlist("invoice")
+        chosen = [i for i in page.invoices if i.number in asked] or page.invoices
         if not chosen:
             return p.refuse("none_open", 200, lang)
         amount = sum((i.facts.balance for i in chosen), Decimal("0.00"))
-        reference = payment_reference(page.customer, [i.facts for i in chosen])
-        provider = None
-        if p.config.payment_url:
-            provider = p.config.payment_url.replace("{amount}", f"{amount:.2f}").replace(
-                "{reference}", quote(reference)
-            )
-        qr = girocode_svg(settings.creditor, amount, reference, words(lang)["girocode"])
+        parts = transfers(settings, page.customer.number, chosen, words(lang)["girocode"])
         return p.render("pay.html.j2", **p.base(link, page, lang), chosen=chosen, amount=amount,
-                        reference=reference, provider=provider, qr=Markup(qr))  # fmt: skip
+                        transfers=parts, svg=Markup)  # fmt: skip
 
     @app.get("/{token}/{action}", response_class=HTMLResponse)
     def show_form(request: Request, token: str, action: str) -> Response:

@@ -164,8 +164,22 @@ def next_words(u: Upcoming, language: str, day: Callable[[Any], str]) -> str:
 WORDS["de"].update(
     {
         "girocode": "GiroCode zum Bezahlen mit der Banking-App",
-        "pay_intro": "Überweisen Sie bitte {amount} auf unser Konto. Mit der Banking-App können "
-        "Sie den GiroCode scannen; alle Angaben sind dann schon ausgefüllt.",
+        "pay_intro": "Überweisen Sie bitte {amount} mit dem Verwendungszweck „{reference}“ auf "
+        "unser Konto. Mit der Banking-App können Sie den GiroCode scannen; alle Angaben sind "
+        "dann schon ausgefüllt.",
+        "pay_intro_many": "Bitte überweisen Sie {amount} in {n} Überweisungen – so viele "
+        "Rechnungsnummern passen nicht in einen Verwendungszweck. Je GiroCode eine Überweisung:",
+        "pay_quoting": "{amount} mit dem Verwendungszweck „{reference}“",
+        "pay_one": "Ihre Überweisung: {amount}",
+        "pay_part": "Überweisung {n} von {of}: {amount}",
+        "pays_invoices": "Diese Überweisung bezahlt:",
+        "girocode_for": "GiroCode für {amount} mit dem Verwendungszweck „{reference}“ – mit der "
+        "Banking-App scannen",
+        "amount_to_pay": "Betrag",
+        "no_code": "Für diese Auswahl können wir keinen GiroCode zeigen; bitte überweisen Sie mit "
+        "den Angaben oben.",
+        "choose_invoices": "Welche Rechnungen möchten Sie bezahlen?",
+        "choose_apply": "Auswahl übernehmen",
         "pay_choose": "Rechnungen auswählen und bezahlen",
         "recipient": "Empfänger",
         "iban": "IBAN",
@@ -260,8 +274,21 @@ WORDS["de"].update(
 WORDS["en"].update(
     {
         "girocode": "GiroCode to pay with your banking app",
-        "pay_intro": "Please transfer {amount} to our account. Your banking app can scan the "
-        "GiroCode; everything is then filled in.",
+        "pay_intro": "Please transfer {amount} to our account quoting the reference "
+        "\"{reference}\". Your banking app can scan the GiroCode; everything is then filled in.",
+        "pay_intro_many": "Please transfer {amount} in {n} transfers – that many invoice numbers "
+        "do not fit one reference. One transfer per GiroCode:",
+        "pay_quoting": "{amount} quoting the reference \"{reference}\"",
+        "pay_one": "Your transfer: {amount}",
+        "pay_part": "Transfer {n} of {of}: {amount}",
+        "pays_invoices": "This transfer pays:",
+        "girocode_for": "GiroCode for {amount} with the reference \"{reference}\" – scan it "
+        "with your banking app",
+        "amount_to_pay": "Amount",
+        "no_code": "We cannot show a GiroCode for this choice; please transfer with the details "
+        "above.",
+        "choose_invoices": "Which invoices do you want to pay?",
+        "choose_apply": "Apply this choice",
         "pay_choose": "Choose invoices and pay",
         "recipient": "Payee",
         "iban": "IBAN",

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mahnwerk.dsl import events
+from mahnwerk.engine.comms import channels
 
 MAX_ITEMS = 1000
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
@@ -63,7 +64,7 @@ class CustomerIn(Strict):
         | None
     ) = None
     vulnerable: bool | None = None
-    opted_out: list[Literal["email", "sms", "letter", "call"]] | None = None
+    opted_out: list[Literal[channels.names()]] | None = None  # type: ignore[valid-type]
     timezone: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z_/+-]+$")] | None = None
 
 

@@ -13,12 +13,12 @@ polls a cheap fingerprint of the database (`worklist.change_stamp`) every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
@@ -87,6 +87,9 @@ class MahnwerkApp(App[None]):
         self.poll = poll
         self.stamp: tuple | None = None
         self.asking = False  # a screen's dialog flow is waiting for an answer (`BookScreen.ask`)
+        self.switching = False  # a screen key's switch is under way: keys typed now wait
+        self.typed = 0  # keys typed so far: the order of the ones held during a switch
+        self.held: list[events.Key] = []
         stale = stale_run(last_run, today) if last_run is not None else ""
         self.sub_title = f"{operator} · as of {today:%d.%m.%Y}" + (
             f" · ⚠ {stale}: run the engine (5)" if stale else ""
@@ -155,12 +158,54 @@ class MahnwerkApp(App[None]):
         await self.screen.mount(box)
         await box.remove()
 
+    async def on_event(self, event: events.Event) -> None:
+        """Keys as typed: numbered, marked with the screen they were typed on, and held while
+        a screen switch is under way (`action_goto`), to reach the new screen after it."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.typed += 1
+            event.typed = (self.typed, self.screen)  # type: ignore[attr-defined]
+            if self.switching:
+                self.held.append(event)
+                return
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key that no widget took, back at the app: a screen key (`2`) — unless the
+        screen changed since it was typed.
+
+        Keys reach the app first and are handed on to the focused widget's own queue;
+        the screen keys run only when a key comes back up unused.  So `5` typed quickly
+        followed by `2024-06-10` sends all of them to the old screen's table before `5`
+        has switched to the run screen: without this, the date's `2` came back to
+        switch to the queue, and the other keys were lost.  A key typed for a screen
+        that is no longer shown goes to the one that is (where the cursor now is)."""
+        typed = getattr(event, "typed", None)
+        if self.switching or (typed is not None and typed[1] is not self.screen):
+            event.prevent_default()  # not `App._on_key`, which Textual calls after this one
+            self.held.append(event)
+            if not self.switching:
+                self.release_held()
+
+    def release_held(self) -> None:
+        """The keys held during a switch, in the order typed, to the screen now shown."""
+        self.switching = False
+        held, self.held = sorted(self.held, key=lambda e: getattr(e, "typed", (0,))[0]), []
+        for old in held:
+            self.post_message(events.Key(old.key, old.character))
+
     def action_goto(self, name: str) -> None:
         if self.current_mode != name:
-            self.switch_mode(name)
+            self.switching = True  # until the new screen is up with its cursor placed
+            self.run_worker(self._switched(self.switch_mode(name)), group="switch")
         else:
             while len(self.screen_stack) > 1:  # back to the screen itself
                 self.pop_screen()
+
+    async def _switched(self, mounted: Awaitable[object]) -> None:
+        try:
+            await mounted
+        finally:  # after what the new screen does on being shown (its cursor placed)
+            self.screen.call_later(self.release_held)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

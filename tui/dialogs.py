@@ -24,11 +24,20 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str, detail: str = "", final: bool = True) -> None:
+    def __init__(
+        self,
+        question: str,
+        detail: str = "",
+        final: bool = True,
+        typed_ahead: Callable[[], list[events.Key]] | None = None,
+    ) -> None:
+        """`typed_ahead` hands over keys typed after the key that asked the question but
+        before this dialog was up (`run.DateField`): they answer it, as typed."""
         super().__init__()
         self.question = question
         self.detail = detail
         self.final = final
+        self.typed_ahead = typed_ahead
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="confirm"):
@@ -42,7 +51,10 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("No (n)", variant="primary", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        no = self.query_one("#no", Button)
+        no.focus()
+        for key in self.typed_ahead() if self.typed_ahead else []:
+            no.post_message(key)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

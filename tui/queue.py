@@ -14,9 +14,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.data import (
     FILTER_SYNTAX,
     INDEXED_SORTS,
@@ -54,17 +54,24 @@ SORT_MENU = (
     ("entry", "order of import"),
 )
 
+PAGE = Binding.Group("Page")
+SORT = Binding.Group("Sort")
+FILTER = Binding.Group("Filter")
+"""Keys that belong together share one label in the footer (`n p Page`, not `n Next page
+p Prev page`): a shorter footer, which at 80 columns leaves out only `NARROW_HIDE`."""
+
 
 class QueueScreen(BookScreen):
+    NARROW_HIDE = ("load_filter", "save_filter", "find_customer")
     BINDINGS = [
         Binding("enter", "open", "Open", show=False),
-        Binding("n", "next_page", "Next page"),
-        Binding("p", "previous_page", "Prev page"),
+        Binding("n", "next_page", "Next page", group=PAGE),
+        Binding("p", "previous_page", "Prev page", group=PAGE),
         Binding("home", "first_page", "First page", show=False),
-        Binding("s", "sort", "Sort"),
-        Binding("r", "reverse", "Reverse"),
-        Binding("f,slash", "filters", "Filter"),
-        Binding("x", "clear_filters", "Clear"),
+        Binding("s", "sort", "Sort", group=SORT),
+        Binding("r", "reverse", "Reverse", group=SORT),
+        Binding("f,slash", "filters", "Filter", group=FILTER),
+        Binding("x", "clear_filters", "Clear", group=FILTER),
         Binding("a", "show_all", "Open/all"),
         Binding("e", "export", "Export"),
         Binding("w", "save_filter", "Save filter", show=False),
@@ -87,7 +94,7 @@ class QueueScreen(BookScreen):
         yield Input(self.filters.line(), placeholder=FILTER_SYNTAX, id="filter")
         yield Static("", id="queue-status")
         yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#queue", DataTable)
@@ -256,7 +263,7 @@ class QueueScreen(BookScreen):
 
     @work(group="queue-dialog")  # never cancelled while its dialog is open
     async def action_save_filter(self) -> None:
-        from mahnwerk.engine.saved_filters import save_filter
+        from mahnwerk.engine.saved_filters import FilterRefused, save_filter
 
         form = await self.ask(
             FormDialog("Save this filter", [Field("name", "Name", "", "e.g. big court cases")],
@@ -265,8 +272,13 @@ class QueueScreen(BookScreen):
                        f"by {self.filters.sort}")
         )  # fmt: skip
         if form is not None:
-            save_filter(self.ctx.engine, self.ctx.operator, form["name"], self.filters.line(),
-                        self.filters.sort, self.filters.descending)  # fmt: skip
+            try:
+                save_filter(self.ctx.engine, self.ctx.operator, form["name"],
+                            self.filters.line(), self.filters.sort,
+                            self.filters.descending)  # fmt: skip
+            except FilterRefused as exc:
+                self.notify(f"not saved: {exc}", severity="error", timeout=8)
+                return
             self.notify(f"filter {form['name'].strip()!r} saved (l lists them)")
 
     @work(group="queue-dialog")  # never cancelled while its dialog is open

@@ -8,9 +8,10 @@ edge of the graph with the rule behind them, and the first events written.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -45,6 +46,51 @@ EVENT_COLUMNS = (
 """At 80 columns the rule goes first (it is in the invoice's story), then the old state."""
 
 
+class DateField(Input):
+    """The run date: Enter asks at once, and keys typed right after it answer the question.
+
+    Enter is a binding of `Input`, which the app runs only once the key has come back up
+    to it; a `y` typed right after Enter was by then in this field's own queue and was
+    typed into the date ("2024-06-10y", refused) instead of answering "Run the engine?".
+    So Enter is handled here, and the keys after it are held until the question is up
+    (`ConfirmDialog.typed_ahead`), or typed into the field when it is not asked (a date
+    that is no date).  A key this field gets without having the cursor goes on to the
+    widget that has it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.holding = False
+        self.held: list[events.Key] = []
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.app.focused
+        if self.holding or (focused is not None and focused is not self):
+            event.prevent_default()  # not Input's own handler: it would type it here
+            event.stop()
+            key = events.Key(event.key, event.character)
+            if self.holding:
+                self.held.append(key)
+            else:
+                focused.post_message(key)  # type: ignore[union-attr]
+        elif event.key == "enter" and isinstance(self.screen, RunScreen):
+            event.prevent_default()
+            event.stop()
+            self.holding = True
+            self.screen.action_run()
+
+    def hand_over(self) -> list[events.Key]:
+        """The keys typed since Enter, for the question they answer."""
+        self.holding = False
+        held, self.held = self.held, []
+        return held
+
+    def release(self) -> None:
+        """No question comes: the keys typed since Enter go into the field after all."""
+        for key in self.hand_over():
+            self.post_message(key)
+
+
 class RunScreen(BookScreen):
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", priority=True),
@@ -60,7 +106,7 @@ class RunScreen(BookScreen):
         yield Header()
         with Horizontal(id="run-bar"):
             yield Label("Run the engine for ")
-            yield Input(self.ctx.today.isoformat(), id="run-date", placeholder="YYYY-MM-DD")
+            yield DateField(self.ctx.today.isoformat(), id="run-date", placeholder="YYYY-MM-DD")
             yield Label(" (Enter or ctrl+r; Esc leaves)")
         yield ProgressBar(id="run-progress", total=100, show_eta=False)
         yield Static("", id="run-summary")
@@ -81,33 +127,45 @@ class RunScreen(BookScreen):
         """Esc: out of the date field, so the number keys switch screens again."""
         self.query_one("#moves", DataTable).focus()
 
-    @on(Input.Submitted, "#run-date")
-    def submitted(self) -> None:
-        self.action_run()
+    def on_screen_resume(self) -> None:
+        """Back on this screen: the cursor is in the date field again (not in the table a
+        finished run left it in), so a date typed now is typed there."""
+        super().on_screen_resume()
+        if not self.running:
+            self.query_one("#run-date", DateField).focus()
 
     def action_run(self) -> None:
+        field = self.query_one("#run-date", DateField)
         if isinstance(self.app.screen, ModalScreen):
+            field.release()
             return  # a confirmation is open already: never a second one on top
         if self.running:
+            field.release()
             self.notify("A run is already going.", timeout=2)
             return
-        text = self.query_one("#run-date", Input).value.strip()
         try:
-            day = parse_day(text, self.ctx.today, "run date")
+            day = parse_day(field.value.strip(), self.ctx.today, "run date")
         except DateError as exc:
+            field.release()
             self.notify(str(exc), severity="error")
             return
         self.confirm_and_run(day)
 
     @work(group="run-confirm")  # never cancelled while its dialog is open
     async def confirm_and_run(self, day: date) -> None:
-        if not await self.ask(
-            ConfirmDialog(
-                f"Run the engine for {day.isoformat()}?",
-                "Every invoice due on or before that date moves on: letters and e-mails are "
-                f"queued, fees and interest booked. Started by {self.ctx.operator}.",
+        field = self.query_one("#run-date", DateField)
+        try:
+            go = await self.ask(
+                ConfirmDialog(
+                    f"Run the engine for {day.isoformat()}?",
+                    "Every invoice due on or before that date moves on: letters and e-mails "
+                    f"are queued, fees and interest booked. Started by {self.ctx.operator}.",
+                    typed_ahead=field.hand_over,
+                )
             )
-        ):
+        finally:
+            field.release()  # no question was asked (one was open already): type them in
+        if not go:
             return
         try:
             policies = PolicySet.load(self.ctx.engine)

@@ -29,12 +29,19 @@ def _eur(value: str | None, currency: str = "EUR") -> str:
     return "–" if value is None else format_currency(Decimal(value), currency, locale="de_DE")
 
 
+def _paper(channel: str) -> bool:
+    """A letter on paper (a print batch's or a letter shop's), whose copy is archived."""
+    from mahnwerk.engine.comms import channels
+
+    return channel in channels.REGISTRY and channels.REGISTRY[channel].paper
+
+
 def letter_copies(record: dict[str, Any], archive: Path) -> list[tuple[dict, Path | None]]:
     """Each sent letter with its archived PDF (None where none is found)."""
     number = re.sub(r"[^A-Za-z0-9_-]", "_", record["debtor"]["number"])
     out = []
     for letter in record["letters"]:
-        if letter["channel"] != "letter":
+        if not _paper(letter["channel"]):
             continue
         folder = archive / (letter["sent_on"] or "")
         found = sorted(folder.glob(f"{number}_{letter['template']}_*.pdf"))
@@ -98,7 +105,7 @@ def cover(record: dict[str, Any], copies: list[tuple[dict, Path | None]]) -> byt
         pdf.line_(f"{letter['sent_on']}: {letter['template']} (Brief)"
                   + ("" if path else " – Kopie nicht im Briefarchiv gefunden"))
     for letter in record["letters"]:
-        if letter["channel"] != "letter":
+        if not _paper(letter["channel"]):
             pdf.line_(f"{letter['sent_on']}: {letter['template']} ({letter['channel']})")
     if record["history"]:
         pdf.heading("Verlauf")

@@ -117,12 +117,32 @@ def _case(conn, settings: Settings, invoice_id: int, agency: str, on: date,  # t
         .where(EVENT.c.invoice_id == invoice_id, EVENT.c.kind.in_(_HISTORY))
         .order_by(EVENT.c.occurred_on, EVENT.c.id)
     ).all()
-    c = settings.creditor
     balance = sum(sums.values(), Decimal("0.00"))
     return {
         "agency": agency,
         "handed_over_on": on.isoformat(),
         "collection_costs": brief,
+        **_parties(settings.creditor, cust),
+        "claim": _claim(inv, state),
+        "totals": {k: _money(v) for k, v in sorted(sums.items())},
+        "balance": _money(balance),
+        **_books(ledger),
+        "letters": [
+            {"sent_on": _day(x.sent_at.date() if x.sent_at else None), "channel": x.channel,
+             "template": x.template, "language": x.language}
+            for x in letters
+        ],
+        "history": [
+            {"what": _HISTORY[h.kind], "on": _day(h.occurred_on), "by": h.actor,
+             "note": h.message}
+            for h in history
+        ],
+    }
+
+
+def _parties(c: Any, cust: Any) -> dict[str, Any]:
+    """The creditor and the debtor as the agency needs them."""
+    return {
         "creditor": {
             "name": c.name, "street": c.street, "postal_code": c.postal_code, "city": c.city,
             "country": c.country, "iban": c.iban, "bic": c.bic, "email": c.email,
@@ -134,18 +154,26 @@ def _case(conn, settings: Settings, invoice_id: int, agency: str, on: date,  # t
             "country": cust.country, "email": cust.email, "phone": cust.phone,
             "language": cust.language,
         },
-        "claim": {
-            "invoice": inv.external_id, "issue_date": _day(inv.issue_date),
-            "due_date": _day(inv.due_date), "currency": inv.currency,
-            "amount": _money(inv.amount),
-            "principal_open": _money(state.principal_open if state else inv.amount),
-            "fees_open": _money(state.fees_open if state else None),
-            "interest_open": _money(state.interest_open if state else None),
-            "default_since": _day(state.default_since if state else None),
-            "disputed": bool(state.disputed) if state else False,
-        },
-        "totals": {k: _money(v) for k, v in sorted(sums.items())},
-        "balance": _money(balance),
+    }  # fmt: skip
+
+
+def _claim(inv: Any, state: Any) -> dict[str, Any]:
+    """The invoice and what is open on it (the invoice's amount before any dunning state)."""
+    return {
+        "invoice": inv.external_id, "issue_date": _day(inv.issue_date),
+        "due_date": _day(inv.due_date), "currency": inv.currency,
+        "amount": _money(inv.amount),
+        "principal_open": _money(state.principal_open if state else inv.amount),
+        "fees_open": _money(state.fees_open if state else None),
+        "interest_open": _money(state.interest_open if state else None),
+        "default_since": _day(state.default_since if state else None),
+        "disputed": bool(state.disputed) if state else False,
+    }  # fmt: skip
+
+
+def _books(ledger: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """The ledger's interest periods, charges and payments, line by line."""
+    return {
         "interest": [
             {"from": _day(x.period_from), "to": _day(x.period_to),
              "rate": None if x.rate is None else f"{x.rate:.2f}", "amount": _money(x.amount),
@@ -161,17 +189,7 @@ def _case(conn, settings: Settings, invoice_id: int, agency: str, on: date,  # t
             {"booked_on": _day(x.booked_on), "amount": _money(-x.amount)}
             for x in ledger if x.kind == "payment"
         ],
-        "letters": [
-            {"sent_on": _day(x.sent_at.date() if x.sent_at else None), "channel": x.channel,
-             "template": x.template, "language": x.language}
-            for x in letters
-        ],
-        "history": [
-            {"what": _HISTORY[h.kind], "on": _day(h.occurred_on), "by": h.actor,
-             "note": h.message}
-            for h in history
-        ],
-    }
+    }  # fmt: skip
 
 
 def _csv(records: list[dict[str, Any]]) -> bytes:

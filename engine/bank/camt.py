@@ -238,36 +238,17 @@ def _entry(
     status = _text(ntry, "Sts") or _text(ntry, "Sts", "Cd") or "BOOK"
     if status != "BOOK":
         return []  # pending or information only: the bank has not booked it
-    found = _amount(path, _child(ntry, "Amt"), where)
-    if found is None:
-        raise StatementError(path, f"{where}: entry without an amount", "the export is damaged")
-    amount, ccy = found
-    indicator = _text(ntry, "CdtDbtInd")
-    if indicator not in ("CRDT", "DBIT"):
-        raise StatementError(
-            path,
-            f"{where}: credit/debit indicator is {indicator!r}, not CRDT or DBIT",
-            "the export is damaged",
-        )
-    # camt.054 may leave out both dates: the notification's own date is when we learnt of it.
-    booked = (
-        _date(path, _child(ntry, "BookgDt"), where)
-        or _date(path, _child(ntry, "ValDt"), where)
-        or fallback_day
-    )
-    if booked is None:
-        raise StatementError(path, f"{where}: entry without a booking date", "")
-    value_date = _date(path, _child(ntry, "ValDt"), where)
+    amount, ccy, direction = _amount_and_direction(path, ntry, where)
+    booked = _booked_on(path, ntry, where, fallback_day)
     bank_code, gvc = _bank_code(ntry)
     reversal = _text(ntry, "RvslInd").lower() == "true"
     entry_ref = _text(ntry, "AcctSvcrRef") or _text(ntry, "NtryRef")
     details = [tx for d in _children(ntry, "NtryDtls") for tx in _children(d, "TxDtls")]
-    direction = "C" if indicator == "CRDT" else "D"
     base: dict[str, Any] = {
         "account": account,
         "statement": statement,
         "booked_on": booked,
-        "value_date": value_date,
+        "value_date": _date(path, _child(ntry, "ValDt"), where),
         "currency": (ccy or account_ccy or "EUR").upper(),
         "direction": direction,
         "entry_ref": entry_ref,
@@ -304,6 +285,35 @@ def _entry(
             kind=_kind(direction, reversal, bank_code, gvc, details, ntry),
         )
     ]
+
+
+def _amount_and_direction(path: Path, ntry: Element, where: str) -> tuple[Decimal, str, str]:
+    """The entry's amount, its currency and `C` (credit) or `D` (debit)."""
+    found = _amount(path, _child(ntry, "Amt"), where)
+    if found is None:
+        raise StatementError(path, f"{where}: entry without an amount", "the export is damaged")
+    amount, ccy = found
+    indicator = _text(ntry, "CdtDbtInd")
+    if indicator not in ("CRDT", "DBIT"):
+        raise StatementError(
+            path,
+            f"{where}: credit/debit indicator is {indicator!r}, not CRDT or DBIT",
+            "the export is damaged",
+        )
+    return amount, ccy, "C" if indicator == "CRDT" else "D"
+
+
+def _booked_on(path: Path, ntry: Element, where: str, fallback_day: date | None) -> date:
+    """The booking day; camt.054 may leave out both dates: the notification's own date is
+    when we learnt of it."""
+    booked = (
+        _date(path, _child(ntry, "BookgDt"), where)
+        or _date(path, _child(ntry, "ValDt"), where)
+        or fallback_day
+    )
+    if booked is None:
+        raise StatementError(path, f"{where}: entry without a booking date", "")
+    return booked
 
 
 def _tx_amount(tx: Element) -> Element | None:

@@ -92,29 +92,14 @@ def _split(path: Path, text: str) -> list[_Statement]:
         line = raw.rstrip()
         if line in ("-", "-}") or line.startswith("{") or (not line and current is None):
             continue
-        tag_match = _TAG.match(line)
-        if tag_match and tag_match.group(1) not in _KNOWN_TAGS:
-            tag_match = None
+        tag_match = _tag_of(path, line, number)
         tag = tag_match.group(1) if tag_match else ""
-        if tag in _MT942_TAGS:
-            raise StatementError(
-                path,
-                f"this is an MT942 interim report (tag :{tag}:), not a booked statement",
-                "import the MT940 end-of-day statement for the same day",
-                number,
-            )
         if tag == "20":
             current = _Statement(number)
             statements.append(current)
             seen_61 = False
         if current is None:
-            if line.strip() and tag not in ("", "NS"):
-                raise StatementError(
-                    path,
-                    f"tag :{tag}: before the first :20: (start of a statement)",
-                    "the file is cut off at the start; download it again",
-                    number,
-                )
+            _before_first(path, line, tag, number)
             continue
         current.text.append(raw)
         current.last = number
@@ -155,6 +140,33 @@ def _split(path: Path, text: str) -> list[_Statement]:
             1,
         )
     return statements
+
+
+def _before_first(path: Path, line: str, tag: str, number: int) -> None:
+    """A line before the first `:20:`: only blank lines and `:NS:` may come there."""
+    if line.strip() and tag not in ("", "NS"):
+        raise StatementError(
+            path,
+            f"tag :{tag}: before the first :20: (start of a statement)",
+            "the file is cut off at the start; download it again",
+            number,
+        )
+
+
+def _tag_of(path: Path, line: str, number: int) -> re.Match[str] | None:
+    """The line's known tag (`:61:` …), None for a continuation line; an MT942 is refused."""
+    tag_match = _TAG.match(line)
+    if tag_match and tag_match.group(1) not in _KNOWN_TAGS:
+        return None
+    if tag_match and tag_match.group(1) in _MT942_TAGS:
+        raise StatementError(
+            path,
+            f"this is an MT942 interim report (tag :{tag_match.group(1)}:), not a booked "
+            "statement",
+            "import the MT940 end-of-day statement for the same day",
+            number,
+        )
+    return tag_match
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

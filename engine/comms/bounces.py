@@ -31,7 +31,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from mahnwerk.engine.comms.config import Bounces, ConfigError
 from mahnwerk.engine.models import BOUNCE_SEEN, DELIVERY, DELIVERY_ITEM, OUTBOX
@@ -141,8 +141,6 @@ def _norm_id(value: Any) -> str | None:
 
 def apply_report(engine: Engine, report: Report, now: datetime) -> tuple[str, int]:
     """Record one report once; returns (what happened, outbox rows failed)."""
-    from mahnwerk.engine.comms.dispatch import delivery_failed_inbox, local_day, log_rows
-
     with engine.begin() as conn:
         if conn.execute(select(BOUNCE_SEEN.c.key).where(BOUNCE_SEEN.c.key == report.key)).first():
             return "seen before", 0
@@ -167,39 +165,46 @@ def apply_report(engine: Engine, report: Report, now: datetime) -> tuple[str, in
         )
         if delivery is None:
             return status, 0
-        first = failed[0]
-        reason = (
-            f"bounced after delivery: {first.status} {first.diagnostic}".strip()
-            + f" ({first.address})"
+        return status, _fail_delivery(conn, delivery, failed, now)
+
+
+def _fail_delivery(conn: Connection, delivery: Any, failed: list[Any], now: datetime) -> int:
+    """A sent delivery bounced: it and its rows `failed`, an inbox entry per invoice."""
+    from mahnwerk.engine.comms.ledger import delivery_failed_inbox, local_day, log_rows
+
+    first = failed[0]
+    reason = (
+        f"bounced after delivery: {first.status} {first.diagnostic}".strip()
+        + f" ({first.address})"
+    )
+    ids = [
+        r.outbox_id
+        for r in conn.execute(
+            select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == delivery.id)
         )
-        ids = [
-            r.outbox_id
-            for r in conn.execute(
-                select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == delivery.id)
-            )
-        ]
-        conn.execute(
-            update(DELIVERY)
-            .where(DELIVERY.c.id == delivery.id)
-            .values(status="failed", error=reason, finished_at=now)
-        )
-        conn.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sent")
-            .values(status="failed", last_error=reason)
-        )
-        rows = conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(ids))).all()
-        log_rows(
-            conn,
-            rows,
-            "message_bounced",
-            now,
-            f"{delivery.channel} {delivery.template} {delivery.message_id}: {reason}",
-        )
-        delivery_failed_inbox(
-            conn, rows, delivery.channel, delivery.template, reason, local_day(now), now
-        )
-        return status, len(rows)
+    ]
+    conn.execute(
+        update(DELIVERY)
+        .where(DELIVERY.c.id == delivery.id)
+        .values(status="failed", error=reason, finished_at=now)
+    )
+    conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sent")
+        .values(status="failed", last_error=reason)
+    )
+    rows = conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(ids))).all()
+    log_rows(
+        conn,
+        rows,
+        "message_bounced",
+        now,
+        f"{delivery.channel} {delivery.template} {delivery.message_id}: {reason}",
+    )
+    delivery_failed_inbox(
+        conn, rows, delivery.channel, delivery.template, reason, local_day(now), now
+    )
+    return len(rows)
 
 
 # ---------------------------------------------------------------------------

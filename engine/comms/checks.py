@@ -204,8 +204,23 @@ def probe_context(
     deceased: bool = False,
 ) -> dict[str, Any]:
     """A made-up message with distinctive facts, for checks and previews without a database."""
+    return build_context(
+        settings=settings or probe_settings(),
+        customer=_probe_customer(language, business, deceased),
+        invoices=[_probe_invoice(language)],
+        template=name,
+        channel=channel,
+        language=language,
+        tone=tone,
+        letter_date=date(2026, 6, 1),
+        state="inkasso",
+        offers=["offer payment plan of 6 instalments"],
+    )
+
+
+def _probe_invoice(language: str) -> InvoiceFacts:
     label, reason = COST_REASONS.get(language, COST_REASONS["de"])["fee"]
-    invoice = InvoiceFacts(
+    return InvoiceFacts(
         id=1,
         number="PR-2026-0815",
         issue_date=date(2026, 2, 3),
@@ -240,7 +255,10 @@ def probe_context(
             "rule": None,
         },
     )
-    customer = CustomerFacts(
+
+
+def _probe_customer(language: str, business: bool, deceased: bool) -> CustomerFacts:
+    return CustomerFacts(
         id=1,
         number="K-0042",
         name="Erika Mustermann",
@@ -254,18 +272,6 @@ def probe_context(
         language=language,
         opted_out=frozenset(),
         deceased_since=date(2026, 5, 1) if deceased else None,
-    )
-    return build_context(
-        settings=settings or probe_settings(),
-        customer=customer,
-        invoices=[invoice],
-        template=name,
-        channel=channel,
-        language=language,
-        tone=tone,
-        letter_date=date(2026, 6, 1),
-        state="inkasso",
-        offers=["offer payment plan of 6 instalments"],
     )
 
 
@@ -386,6 +392,8 @@ def check_template(
         problems.append(Problem(file, "subject", "an e-mail needs {% block subject %}"))
     if key.channel == "email" and neutral_subjects:
         problems.extend(check_subject(rendered.subject, key.language, file))
+    if key.channel == "sms":
+        problems.extend(check_sms_length(store, key))
     if key.channel == "letter" and is_collection_template(key.name):
         ctx = probe_context(key.name, key.language, key.channel, key.tone)
         text = store.render(key, ctx)
@@ -396,12 +404,37 @@ def check_template(
     return problems
 
 
+#: The longest portal link a message carries: a base address and the 35-character token.
+PROBE_PORTAL_LINK = "https://kunden.example.com/p/Ab3dEf6hIj9k.QrStUvWxYz0123456789ab"
+
+
+def check_sms_length(store: TemplateStore, key: TemplateKey) -> list[Problem]:
+    """An SMS template must fit `sms.MAX_SEGMENTS` parts with the portal link in it."""
+    from mahnwerk.engine.comms.sms import MAX_SEGMENTS, segments
+
+    ctx = probe_context(key.name, key.language, key.channel, key.tone)
+    ctx["portal_link"] = PROBE_PORTAL_LINK
+    text = store.render(key, ctx).text.strip()
+    if segments(text) <= MAX_SEGMENTS:
+        return []
+    return [
+        Problem(
+            key.filename,
+            "sms_length",
+            f"with a portal link the SMS takes {segments(text)} parts ({len(text)} characters); "
+            f"at most {MAX_SEGMENTS}: shorten the text",
+        )
+    ]
+
+
 __all__ = [
+    "PROBE_PORTAL_LINK",
     "Problem",
     "check_collection_letter",
     "check_creditor",
     "check_envelope",
     "check_store",
+    "check_sms_length",
     "check_subject",
     "check_template",
     "debt_words",

@@ -210,6 +210,15 @@ class Settings:
     sms: Sms | None = None
     bounces: Bounces | None = None
     portal: Portal = field(default_factory=Portal)
+    #: The file's sections as read and the environment: a channel reads its own section
+    #: (e.g. `[letter_shop]`) through `reader()`, so a new channel needs no field here.
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    env: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def reader(self) -> _Reader:
+        """Typed access to any `[section] key` of the file: environment first
+        (`MAHNWERK_<SECTION>_<KEY>`), errors naming the file and the key."""
+        return _Reader(self.raw, self.path, self.env)
 
     def need_smtp(self) -> Smtp:
         if self.smtp is None:
@@ -319,6 +328,13 @@ def _settings(
     default_bank: str,
 ) -> Settings:
     """The rest of `parse_settings`, once the account (or its absence) is known."""
+    return Settings(
+        str(file), _creditor(r, iban, bic, default_bank), _collection(r), _delivery(r),
+        _smtp(r, data, env), _sms(r, data), _bounces(r, data), _portal(r), raw=data, env=env,
+    )  # fmt: skip
+
+
+def _creditor(r: _Reader, iban: IBAN | None, bic: str, default_bank: str) -> Creditor:
     bank_name = getattr(iban, "bank_name", None) if iban is not None else None
     bank = r.text("creditor", "bank", required=False) or bank_name or default_bank
     creditor = Creditor(
@@ -349,12 +365,16 @@ def _settings(
     link = creditor.payment_link
     if link and not link.startswith(("https://", "http://")):
         raise ConfigError(
-            file,
+            r.file,
             "[creditor] payment_link",
             f"{link!r} is not a web address",
             "write https://…, optionally with {reference}",
         )
-    collection = Collection(
+    return creditor
+
+
+def _collection(r: _Reader) -> Collection:
+    return Collection(
         agency=r.text("collection", "agency", required=False) or _COLLECTION.agency,
         address=r.text("collection", "address", required=False) or "",
         supervisory_authority=r.text("collection", "supervisory_authority", required=False)
@@ -362,7 +382,10 @@ def _settings(
         registered_as=r.text("collection", "registered_as", required=False) or "",
         vat_deductible=r.boolean("collection", "vat_deductible", True),
     )
-    delivery = Delivery(
+
+
+def _delivery(r: _Reader) -> Delivery:
+    return Delivery(
         neutral_subjects=r.boolean("delivery", "neutral_subjects", True),
         bundle=r.boolean("delivery", "bundle", True),
         max_attempts=r.integer("delivery", "max_attempts", 5),
@@ -371,44 +394,48 @@ def _settings(
         letters_folder=r.text("delivery", "letters_folder", required=False) or "letters",
         templates=r.text("delivery", "templates", required=False),
     )
-    smtp = None
-    if "smtp" in data or any(k.startswith(ENV_PREFIX + "SMTP_HOST") for k in env):
-        smtp = Smtp(
-            host=r.text("smtp", "host"),
-            port=r.integer("smtp", "port", 587),
-            starttls=r.boolean("smtp", "starttls", True),
-            ssl=r.boolean("smtp", "ssl", False),
-            username=r.text("smtp", "username", required=False),
-            password=r.text("smtp", "password", required=False),
-            sender=r.text("smtp", "sender"),
-            ca_file=r.text("smtp", "ca_file", required=False),
-            timeout=float(r.integer("smtp", "timeout", 30)),
-            attach_pdf=r.boolean("smtp", "attach_pdf", False),
-        )
-        if smtp.starttls and smtp.ssl:
-            raise ConfigError(
-                file,
-                "[smtp] ssl",
-                "starttls and ssl are both on",
-                "use starttls = true (port 587) or ssl = true (port 465)",
-            )
-    sms = None
-    if "sms" in data:
-        headers = r.table("sms", "headers")
-        sms = Sms(
-            url=r.text("sms", "url"),
-            headers=headers,
-            body=r.text("sms", "body", required=False) or _SMS_BODY,
-            content_type=r.text("sms", "content_type", required=False) or "application/json",
-            timeout=float(r.integer("sms", "timeout", 15)),
-        )
-        if not sms.url.startswith(("http://", "https://")):
-            raise ConfigError(
-                file, "[sms] url", f"{sms.url!r} is not a web address", "write http(s)://host/path"
-            )
-    return Settings(
-        str(file), creditor, collection, delivery, smtp, sms, _bounces(r, data), _portal(r)
+
+
+def _smtp(r: _Reader, data: dict[str, Any], env: dict[str, str]) -> Smtp | None:
+    if "smtp" not in data and not any(k.startswith(ENV_PREFIX + "SMTP_HOST") for k in env):
+        return None
+    smtp = Smtp(
+        host=r.text("smtp", "host"),
+        port=r.integer("smtp", "port", 587),
+        starttls=r.boolean("smtp", "starttls", True),
+        ssl=r.boolean("smtp", "ssl", False),
+        username=r.text("smtp", "username", required=False),
+        password=r.text("smtp", "password", required=False),
+        sender=r.text("smtp", "sender"),
+        ca_file=r.text("smtp", "ca_file", required=False),
+        timeout=float(r.integer("smtp", "timeout", 30)),
+        attach_pdf=r.boolean("smtp", "attach_pdf", False),
     )
+    if smtp.starttls and smtp.ssl:
+        raise ConfigError(
+            r.file,
+            "[smtp] ssl",
+            "starttls and ssl are both on",
+            "use starttls = true (port 587) or ssl = true (port 465)",
+        )
+    return smtp
+
+
+def _sms(r: _Reader, data: dict[str, Any]) -> Sms | None:
+    if "sms" not in data:
+        return None
+    sms = Sms(
+        url=r.text("sms", "url"),
+        headers=r.table("sms", "headers"),
+        body=r.text("sms", "body", required=False) or _SMS_BODY,
+        content_type=r.text("sms", "content_type", required=False) or "application/json",
+        timeout=float(r.integer("sms", "timeout", 15)),
+    )
+    if not sms.url.startswith(("http://", "https://")):
+        raise ConfigError(
+            r.file, "[sms] url", f"{sms.url!r} is not a web address", "write http(s)://host/path"
+        )
+    return sms
 
 
 def _portal(r: _Reader) -> Portal:

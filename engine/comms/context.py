@@ -28,6 +28,7 @@ from mahnwerk.dsl.ir import TERMINAL_NAMES
 from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.legal import imprint_lines
+from mahnwerk.engine.comms.pdf import PORTAL_CAPTIONS
 from mahnwerk.engine.models import CUST, DS, INV, LEDGER
 from mahnwerk.engine.terms import Term, all_terms, offers_from_json, still_applying, tiers_from_json
 
@@ -255,6 +256,27 @@ def payment_date(letter_date: date, invoices: list[InvoiceFacts], days: int) -> 
     return pay_by
 
 
+def _totals(invoices: list[InvoiceFacts]) -> dict[str, Decimal]:
+    totals = {
+        "amount": sum((i.amount for i in invoices), ZERO),
+        "principal": sum((i.principal for i in invoices), ZERO),
+        "fees": sum((i.fees for i in invoices), ZERO),
+        "interest": sum((i.interest for i in invoices), ZERO),
+    }
+    totals["balance"] = totals["principal"] + totals["fees"] + totals["interest"]
+    return totals
+
+
+def _payment_link(settings: Settings, reference: str) -> str | None:
+    """`[creditor] payment_link` with this message's payment reference filled in."""
+    link = settings.creditor.payment_link
+    if link:
+        from urllib.parse import quote
+
+        link = link.replace("{reference}", quote(reference))
+    return link
+
+
 def build_context(
     *,
     settings: Settings,
@@ -275,19 +297,8 @@ def build_context(
     `portal_link` is the customer's personal page (`mahnwerk.portal.links`), printed as a
     short address and, on letters, a QR code; None where no portal is configured."""
     currency = invoices[0].currency if invoices else "EUR"
-    totals = {
-        "amount": sum((i.amount for i in invoices), ZERO),
-        "principal": sum((i.principal for i in invoices), ZERO),
-        "fees": sum((i.fees for i in invoices), ZERO),
-        "interest": sum((i.interest for i in invoices), ZERO),
-    }
-    totals["balance"] = totals["principal"] + totals["fees"] + totals["interest"]
+    totals = _totals(invoices)
     reference = payment_reference(customer, invoices)
-    link = settings.creditor.payment_link
-    if link:
-        from urllib.parse import quote
-
-        link = link.replace("{reference}", quote(reference))
     return {
         "template": template,
         "channel": channel,
@@ -308,16 +319,15 @@ def build_context(
         "numbers": ", ".join(i.number for i in invoices),
         "totals": totals,
         "reference": reference,
-        "payment_link": link,
+        "payment_link": _payment_link(settings, reference),
         # the EPC QR codes `m.pay()` marks in letters and e-mails (girocode.py)
         "girocodes": girocode.GiroCodes(
-            settings.creditor,
-            customer.number,
-            tuple((i.number, i.balance) for i in invoices),
-            tuple(i.currency for i in invoices),
-            totals["balance"],
-        ),
+            settings.creditor, customer.number, tuple((i.number, i.balance) for i in invoices),
+            tuple(i.currency for i in invoices), totals["balance"],
+        ),  # fmt: skip
         "portal_link": portal_link,
+        # the caption the letter prints beside the link's QR code (pdf.py): the text names it
+        "portal_caption": PORTAL_CAPTIONS.get(language, PORTAL_CAPTIONS["de"])[0],
         "state": state,
         "offers": parse_offers(offers or []),
         # D9: the steps ahead the engine found the workflow can and will take (credit_report,
@@ -325,6 +335,12 @@ def build_context(
         # the credit-bureau notice as given when this list holds `credit_report`, so the
         # templates must print it then (`m.announcements()`).
         "announces": frozenset(announces or ()),
+    } | _lines(invoices, letter_date)
+
+
+def _lines(invoices: list[InvoiceFacts], letter_date: date) -> dict[str, Any]:
+    """The itemised costs and interest, and the terms a payment can still use."""
+    return {
         "costs": [c for i in invoices for c in i.costs],
         "interest_lines": [line for i in invoices for line in i.interest_lines],
         # issue 19: the Skonto and discounts a payment on the letter's day can still use
@@ -407,61 +423,62 @@ def load_invoices(conn: Connection, ids: set[int], language: str = "de") -> dict
     return {iid: _invoice_facts(r, ledgers.get(iid, []), language) for iid, r in heads.items()}
 
 
-def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
+def _replay(
+    lines: list[Any], step_from: date | None, language: str
+) -> tuple[list[CostLine], list[InterestLine]]:
+    """The cost and interest lines of an invoice's books.  Replayed in order (§ 367 BGB: a
+    payment pays costs, then interest, then principal) to know the principal each interest
+    line was computed on."""
     kinds = COST_REASONS.get(language, COST_REASONS["de"])
-    step_from = r.entered_on if r.state is not None else None
     costs: list[CostLine] = []
     interest: list[InterestLine] = []
-    # Replay the books in order (§ 367 BGB: a payment pays costs, then interest, then
-    # principal) to know the principal each interest line was computed on.
-    principal = owed_costs = owed_interest = ZERO
+    owed = {"costs": ZERO, "interest": ZERO, "principal": ZERO}
     for line in lines:
         amount = Decimal(line.amount)
         if line.kind == "principal":
-            principal += amount
+            owed["principal"] += amount
         elif line.kind in kinds:
             label, reason = cost_words(line.kind, line.booked_on, step_from, language)
             costs.append(CostLine(line.kind, label, reason, amount, line.booked_on))
-            owed_costs += amount
+            owed["costs"] += amount
         elif line.kind == "interest":
-            start, end = line.period_from or line.booked_on, line.period_to or line.booked_on
-            rate = Decimal(line.rate) if line.rate is not None else None
-            last = interest[-1] if interest else None
-            if (
-                last is not None
-                and rate is not None
-                and (last.rate, last.principal, last.provisional)
-                == (rate, principal, bool(line.provisional))
-                and last.period_to + timedelta(days=1) == start
-            ):
-                # A6: one period booked on two days is one line, rounded once, as booked
-                start, amount = last.period_from, last.amount + amount
-                interest.pop()
-            interest.append(
-                InterestLine(
-                    start,
-                    end,
-                    (end - start).days + 1,
-                    rate,
-                    principal,
-                    amount,
-                    bool(line.provisional),
-                )
-            )
-            owed_interest += Decimal(line.amount)
+            _add_interest(interest, line, amount, owed["principal"])
+            owed["interest"] += amount
         elif amount < 0:  # payment, write-off, credit
             rest = -amount
             for bucket in ("costs", "interest", "principal"):
-                if bucket == "costs":
-                    take = min(rest, owed_costs)
-                    owed_costs -= take
-                elif bucket == "interest":
-                    take = min(rest, owed_interest)
-                    owed_interest -= take
-                else:
-                    take = min(rest, principal)
-                    principal -= take
+                take = min(rest, owed[bucket])
+                owed[bucket] -= take
                 rest -= take
+    return costs, interest
+
+
+def _add_interest(
+    interest: list[InterestLine], line: Any, amount: Decimal, principal: Decimal
+) -> None:
+    """An interest line; A6: one period booked on two days is one line, rounded once, as
+    booked."""
+    start, end = line.period_from or line.booked_on, line.period_to or line.booked_on
+    rate = Decimal(line.rate) if line.rate is not None else None
+    last = interest[-1] if interest else None
+    if (
+        last is not None
+        and rate is not None
+        and (last.rate, last.principal, last.provisional)
+        == (rate, principal, bool(line.provisional))
+        and last.period_to + timedelta(days=1) == start
+    ):
+        start, amount = last.period_from, last.amount + amount
+        interest.pop()
+    days = (end - start).days + 1
+    interest.append(
+        InterestLine(start, end, days, rate, principal, amount, bool(line.provisional))
+    )
+
+
+def _invoice_facts(r: Any, lines: list[Any], language: str) -> InvoiceFacts:
+    step_from = r.entered_on if r.state is not None else None
+    costs, interest = _replay(lines, step_from, language)
     has_state = r.state is not None
     return InvoiceFacts(
         id=r.id,

@@ -136,6 +136,30 @@ def groups(customer_number: str, numbers: Sequence[str]) -> list[list[str]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One transfer's worth of invoices: their numbers, open total and remittance text."""
+
+    numbers: tuple[str, ...]
+    amount: Decimal
+    text: str
+
+
+def grouped(customer_number: str, invoices: Sequence[tuple[str, Decimal]]) -> list[Group]:
+    """The invoices (number, open balance) as the transfers that pay them: one per group
+    of `groups`, whether or not a code can be printed — what the pay sentence of a letter
+    and the portal's pay page name, one reference per transfer."""
+    balances = dict(invoices)
+    return [
+        Group(
+            tuple(part),
+            sum((balances[n] for n in part), Decimal("0.00")),
+            remittance(customer_number, part),
+        )
+        for part in groups(customer_number, [number for number, _ in invoices])
+    ]
+
+
 def unavailable(creditor: Creditor, currencies: Sequence[str], amount: Decimal) -> str | None:
     """Why no code can be printed, or None: no IBAN, not euro, nothing owed."""
     if not creditor.iban:
@@ -206,6 +230,14 @@ class GiroCodes:
     @property
     def reason(self) -> str | None:
         return unavailable(self.creditor, self.currencies, self.total)
+
+    def transfers(self, amount: Any = None) -> list[Group]:
+        """The transfers the pay sentence names for `amount`: one per group of invoices
+        when the whole open total is asked for and they need several remittance texts
+        (then each code pays one group), else one."""
+        parts = grouped(self.customer_number, self.invoices)
+        whole = amount is None or Decimal(str(amount)) == self.total
+        return parts if whole and len(parts) > 1 else []
 
 
 # ---------------------------------------------------------------------------
@@ -333,9 +365,11 @@ def read_pdf(pdf: bytes, dpi: int = 200) -> list[list[Payment]]:
 
 __all__ = [
     "GiroCodes",
+    "Group",
     "NotEpc",
     "Payment",
     "Transfer",
+    "grouped",
     "groups",
     "inline_images",
     "parse",

@@ -26,7 +26,12 @@ from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.checks import Problem, probe_context
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.pdf import Letter, letters_pdf_each
-from mahnwerk.engine.comms.templates import TemplateError, TemplateKey, TemplateStore
+from mahnwerk.engine.comms.templates import (
+    HTML_CHANNELS,
+    TemplateError,
+    TemplateKey,
+    TemplateStore,
+)
 
 DPI = 200
 
@@ -104,7 +109,7 @@ def check_girocodes(store: TemplateStore, settings: Settings) -> Report:
     report = Report([], [])
     letters: list[tuple[TemplateKey, dict[str, Any], bool, Letter]] = []
     for key in store.keys():
-        if key.channel not in ("letter", "email") or key.language not in formatting.LOCALES:
+        if key.channel not in HTML_CHANNELS or key.language not in formatting.LOCALES:
             continue
         ctx = probe_context(key.name, key.language, key.channel, key.tone, settings=settings)
         try:

@@ -94,6 +94,23 @@ class Letter:
 
 
 PORTAL_QR_MM = 22.0
+#: The caption beside the portal link's QR code, so a reader with two codes on the page
+#: knows which one pays and which one opens their page; the letter's text names the code
+#: by its first line (`portal_caption` in the templates' context, `m.portal()`).
+PORTAL_CAPTIONS = {
+    "de": (
+        "Ihre persönliche Seite",
+        "Rechnungen sehen, bezahlen,",
+        "widersprechen, Raten:",
+        "mit dem Handy scannen.",
+    ),
+    "en": (
+        "Your personal page",
+        "see invoices, pay, dispute,",
+        "agree instalments:",
+        "scan with your phone.",
+    ),
+}
 
 
 @lru_cache(maxsize=1)
@@ -139,9 +156,38 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
     # which must still be that letter's (its language, its sender)
     pdf.add_page()
     pdf.current = letter
+    _letterhead(pdf, letter)
+    y = _info_block(pdf, letter)
+    pdf.info_end = y  # where "Seite 1 von n" goes once the letter's length is known
+    html, codes = girocode.take_markers(letter.html, letter.creditor, CODES_HERE)
+    if len(codes) == 1:
+        _single_code(pdf, codes[0], letter.language)
+    if letter.portal_link:  # the personal page as a QR code, right of the page number
+        _portal_code(pdf, letter.portal_link, y + 1, letter.language)
+    _body(pdf, letter, html, codes)
+
+
+def _portal_code(pdf: _LetterPdf, url: str, top: float, language: str) -> None:
+    """The portal link's QR code below the information block, its caption to the left
+    (under "Seite 1 von n"), set like the GiroCode's: what the code is for."""
+    from io import BytesIO
+
+    from mahnwerk.portal.links import qr_png
+
+    x = 210 - RIGHT - PORTAL_QR_MM
+    pdf.image(BytesIO(qr_png(url)), x=x, y=top, w=PORTAL_QR_MM, h=PORTAL_QR_MM)
+    title, *lines = PORTAL_CAPTIONS.get(language, PORTAL_CAPTIONS["de"])
+    pdf.set_xy(INFO_X, top + PORTAL_QR_MM / 2 - 4)
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.cell(x - INFO_X - 1, 3.5, title, align="R", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 7)
+    for line in lines:
+        pdf.cell(x - INFO_X - 1, 3.2, line, align="R", new_x="LEFT", new_y="NEXT")
+
+
+def _letterhead(pdf: _LetterPdf, letter: Letter) -> None:
+    """The sender at the top, the return line and the recipient in the window."""
     c = letter.creditor
-    de = letter.language == "de"
-    # letterhead
     pdf.set_xy(LEFT, 15)
     pdf.set_font("DejaVu", "B", 14)
     pdf.cell(0, 7, c.name, new_x="LMARGIN", new_y="NEXT", align="R")
@@ -159,10 +205,13 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.set_xy(ADDRESS_X + 5, y)
         pdf.cell(ADDRESS_W - 5, 4.5, line)
         y += 4.5
-    # information block
+
+
+def _info_block(pdf: _LetterPdf, letter: Letter) -> float:
+    """Customer number, payment reference and date at the right; returns where it ends."""
     labels = (
         ("Kundennummer", "Verwendungszweck", "Datum")
-        if de
+        if letter.language == "de"
         else ("Customer no.", "Reference", "Date")
     )
     values = (
@@ -178,18 +227,12 @@ def _draw(pdf: _LetterPdf, letter: Letter) -> None:
         pdf.set_font("DejaVu", "", 9)
         pdf.multi_cell(210 - RIGHT - INFO_X - 30, 4.5, value)
         y = max(y + 4.5, pdf.get_y())
-    pdf.info_end = y  # where "Seite 1 von n" goes once the letter's length is known
-    html, codes = girocode.take_markers(letter.html, c, CODES_HERE)
-    if len(codes) == 1:
-        _single_code(pdf, codes[0], letter.language)
-    if letter.portal_link:  # the personal page as a QR code, right of the page number
-        from io import BytesIO
+    return y
 
-        from mahnwerk.portal.links import qr_png
 
-        pdf.image(BytesIO(qr_png(letter.portal_link)), x=210 - RIGHT - PORTAL_QR_MM,
-                  y=y + 1, w=PORTAL_QR_MM, h=PORTAL_QR_MM)  # fmt: skip
-    # subject and body
+def _body(pdf: _LetterPdf, letter: Letter, html: str, codes: list[girocode.Transfer]) -> None:
+    """Subject and text; several GiroCodes in a row where the text asks for the money; the
+    closing kept on one page; the pages numbered."""
     pdf.set_xy(LEFT, SUBJECT_Y)
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(0, 5.5, letter.subject, new_x="LMARGIN", new_y="NEXT")

@@ -44,11 +44,15 @@ from jinja2 import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
+from mahnwerk.engine.comms import channels as registry
 from mahnwerk.engine.comms import formatting
 from mahnwerk.errors import MahnwerkError
 
 SHIPPED = Path(__file__).with_name("templates")
-CHANNELS = ("email", "letter", "sms", "call")
+#: The channels templates are written for, from the channel registry (letters first).
+CHANNELS = registry.template_channels()
+#: Those whose messages have an HTML body as well (letters and e-mails).
+HTML_CHANNELS = registry.written_templates()
 _NAME = re.compile(
     r"^(?P<name>[a-z0-9_]+)\.(?P<lang>[a-z]{2})\.(?P<channel>[a-z]+)"
     r"(?:\.(?P<tone>[a-z_]+))?\.j2$"
@@ -233,7 +237,7 @@ class TemplateStore:
         """Subject, text and (except for SMS and calls) HTML of one message."""
         text_subject, text = self._render(self.text_env, key.filename, context)
         html = None
-        if key.channel in ("email", "letter"):
+        if key.channel in HTML_CHANNELS:
             _, html = self._render(self.html_env, key.filename, context)
         return Rendered(key, key.filename, " ".join(text_subject.split()), text.strip(), html)
 

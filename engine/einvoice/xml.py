@@ -114,34 +114,7 @@ def _ubl(reader: _Reader) -> EDocument:
             reader.path, reader.where("AccountingCustomerParty"), "the buyer (BG-7) is missing",
             "an invoice must name the buyer",
         )
-    address = _find(party, "PostalAddress")
-    street = " ".join(
-        filter(None, (_text(address, "StreetName"), _text(address, "AdditionalStreetName")))
-    )
-    endpoint = _find(party, "EndpointID")
-    email = endpoint.text.strip() if endpoint is not None and endpoint.get("schemeID") == "EM" \
-        and endpoint.text else None
-    vat_id = next(
-        (
-            _text(scheme, "CompanyID")
-            for scheme in _find_all(party, "PartyTaxScheme")
-            if (_text(scheme, "TaxScheme/ID") or "VAT").upper() == "VAT"
-        ),
-        None,
-    )
-    buyer = Buyer(
-        name=_text(party, "PartyLegalEntity/RegistrationName")
-        or reader.required(party, "PartyName/Name", "the buyer's name (BT-44)"),
-        identifier=_text(party, "PartyIdentification/ID"),
-        legal_registration=_text(party, "PartyLegalEntity/CompanyID"),
-        vat_id=vat_id,
-        email=email or _text(party, "Contact/ElectronicMail"),
-        phone=_text(party, "Contact/Telephone"),
-        street=street or None,
-        city=_text(address, "CityName"),
-        postal_code=_text(address, "PostalZone"),
-        country=_text(address, "Country/IdentificationCode"),
-    )
+    buyer = _ubl_buyer(reader, party)
     issue = reader.day(_text(root, "IssueDate"), "IssueDate", "the issue date (BT-2)")
     if issue is None:
         reader.required(root, "IssueDate", "the issue date (BT-2)")
@@ -181,31 +154,7 @@ def _cii(reader: _Reader) -> EDocument:
                          "BuyerTradeParty"),
             "the buyer (BG-7) is missing", "an invoice must name the buyer",
         )
-    address = _find(party, "PostalTradeAddress")
-    street = " ".join(filter(None, (_text(address, "LineOne"), _text(address, "LineTwo"))))
-    uri = _find(party, "URIUniversalCommunication/URIID")
-    email = uri.text.strip() if uri is not None and uri.get("schemeID") == "EM" and uri.text \
-        else None
-    vat_id = next(
-        (
-            (reg.text or "").strip()
-            for reg in _find_all(party, "SpecifiedTaxRegistration/ID")
-            if reg.get("schemeID") == "VA" and reg.text
-        ),
-        None,
-    )
-    buyer = Buyer(
-        name=reader.required(party, "Name", "the buyer's name (BT-44)"),
-        identifier=_text(party, "ID") or _text(party, "GlobalID"),
-        legal_registration=_text(party, "SpecifiedLegalOrganization/ID"),
-        vat_id=vat_id,
-        email=email or _text(party, "DefinedTradeContact/EmailURIUniversalCommunication/URIID"),
-        phone=_text(party, "DefinedTradeContact/TelephoneUniversalCommunication/CompleteNumber"),
-        street=street or None,
-        city=_text(address, "CityName"),
-        postal_code=_text(address, "PostcodeCode"),
-        country=_text(address, "CountryID"),
-    )
+    buyer = _cii_buyer(reader, party)
     terms = _find_all(settlement, "SpecifiedTradePaymentTerms")
     due = next((d for t in terms if (d := _text(t, "DueDateDateTime/DateTimeString"))), None)
     type_code = reader.required(doc, "TypeCode", "the type code (BT-3)")
@@ -232,6 +181,67 @@ def _cii(reader: _Reader) -> EDocument:
             filter(None, (_text(ref, "IssuerAssignedID")
                           for ref in _find_all(settlement, "InvoiceReferencedDocument")))
         ),
+    )
+
+
+def _ubl_buyer(reader: _Reader, party: Element) -> Buyer:
+    """The buyer (BG-7) of a UBL invoice."""
+    address = _find(party, "PostalAddress")
+    street = " ".join(
+        filter(None, (_text(address, "StreetName"), _text(address, "AdditionalStreetName")))
+    )
+    endpoint = _find(party, "EndpointID")
+    email = endpoint.text.strip() if endpoint is not None and endpoint.get("schemeID") == "EM" \
+        and endpoint.text else None
+    vat_id = next(
+        (
+            _text(scheme, "CompanyID")
+            for scheme in _find_all(party, "PartyTaxScheme")
+            if (_text(scheme, "TaxScheme/ID") or "VAT").upper() == "VAT"
+        ),
+        None,
+    )
+    return Buyer(
+        name=_text(party, "PartyLegalEntity/RegistrationName")
+        or reader.required(party, "PartyName/Name", "the buyer's name (BT-44)"),
+        identifier=_text(party, "PartyIdentification/ID"),
+        legal_registration=_text(party, "PartyLegalEntity/CompanyID"),
+        vat_id=vat_id,
+        email=email or _text(party, "Contact/ElectronicMail"),
+        phone=_text(party, "Contact/Telephone"),
+        street=street or None,
+        city=_text(address, "CityName"),
+        postal_code=_text(address, "PostalZone"),
+        country=_text(address, "Country/IdentificationCode"),
+    )
+
+
+def _cii_buyer(reader: _Reader, party: Element) -> Buyer:
+    """The buyer (BG-7) of a CII invoice."""
+    address = _find(party, "PostalTradeAddress")
+    street = " ".join(filter(None, (_text(address, "LineOne"), _text(address, "LineTwo"))))
+    uri = _find(party, "URIUniversalCommunication/URIID")
+    email = uri.text.strip() if uri is not None and uri.get("schemeID") == "EM" and uri.text \
+        else None
+    vat_id = next(
+        (
+            (reg.text or "").strip()
+            for reg in _find_all(party, "SpecifiedTaxRegistration/ID")
+            if reg.get("schemeID") == "VA" and reg.text
+        ),
+        None,
+    )
+    return Buyer(
+        name=reader.required(party, "Name", "the buyer's name (BT-44)"),
+        identifier=_text(party, "ID") or _text(party, "GlobalID"),
+        legal_registration=_text(party, "SpecifiedLegalOrganization/ID"),
+        vat_id=vat_id,
+        email=email or _text(party, "DefinedTradeContact/EmailURIUniversalCommunication/URIID"),
+        phone=_text(party, "DefinedTradeContact/TelephoneUniversalCommunication/CompleteNumber"),
+        street=street or None,
+        city=_text(address, "CityName"),
+        postal_code=_text(address, "PostcodeCode"),
+        country=_text(address, "CountryID"),
     )
 
 

@@ -178,7 +178,7 @@ class Actions(Timing):
                     day, f"{channel} opted out (D7): sent as a letter instead", where(send.span)
                 )
                 channel = ir.Channel.LETTER.value
-            letter = letter or channel == ir.Channel.LETTER.value
+            letter = letter or ir.Channel(channel) in ir.PAPER
             self.actions.append(
                 Message(
                     channel,

@@ -138,7 +138,7 @@ class Timing(Facts):
             return False
         return any(
             isinstance(a, ir.Send)
-            and (a.channel is ir.Channel.LETTER or a.channel.value in self.cust.opted_out)
+            and (a.channel in ir.PAPER or a.channel.value in self.cust.opted_out)
             for a in state.actions
         )
 
@@ -194,7 +194,7 @@ class Timing(Facts):
                         -event.amount,
                         event.on,
                         None,
-                        note=f"Zahlung {event.ref or ''} nach Abschluss".strip(),
+                        note=" ".join(filter(None, ("Zahlung", event.ref, "nach Abschluss"))),
                     )
                 )
                 self.actions.append(

@@ -25,10 +25,8 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,33 +36,11 @@ from sqlalchemy import insert, select
 
 from mahnwerk.engine import models as m
 
-USER, PASSWORD = "forderungen", "geheim-123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from .helpers import EARLY, PASSWORD, USER, Mailbox, SmtpServer, free_port
 
 # ---------------------------------------------------------------------------
 # SMTP
 # ---------------------------------------------------------------------------
-
-
-@dataclass
-class Mailbox:
-    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-    def mails(self) -> list[EmailMessage]:
-        return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [
-            message_from_bytes(raw, policy=policy.default)
-            for _, rcpts, raw in self.messages
-            if address in rcpts
-        ]
 
 
 class _Handler:
@@ -82,15 +58,6 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         self.box.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    box: Mailbox
-    ca_file: str | None
-    tls: bool
 
 
 @pytest.fixture(scope="session")
@@ -325,64 +292,6 @@ def webhook() -> Iterator[Webhook]:
 # ---------------------------------------------------------------------------
 # Settings and data
 # ---------------------------------------------------------------------------
-
-
-SMS_BODY = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}, "id": {{ message_id|tojson }}}'
-
-
-def write_config(
-    path: Path,
-    smtp: SmtpServer | None = None,
-    hook: Webhook | None = None,
-    letters: Path | None = None,
-    extra: str = "",
-) -> Path:
-    text = f"""
-[creditor]
-name = "Muster Versand GmbH"
-street = "Hauptstraße 1"
-postal_code = "10115"
-city = "Berlin"
-iban = "DE89 3704 0044 0532 0130 00"
-bank = "Commerzbank"
-phone = "030 1234567"
-email = "buchhaltung@muster-versand.example"
-payment_link = "https://pay.example.com/{{reference}}"
-
-[collection]
-agency = "Inkasso Partner GmbH"
-address = "Inkassoweg 2, 20095 Hamburg"
-
-[delivery]
-letters_folder = "{(letters or path.parent / "letters").as_posix()}"
-backoff_seconds = 60
-lease_seconds = 600
-max_attempts = 3
-"""
-    if smtp is not None:
-        text += f"""
-[smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-starttls = {"true" if smtp.tls else "false"}
-sender = "Muster Versand GmbH <forderungen@muster-versand.example>"
-"""
-        if smtp.tls:
-            text += f'username = "{USER}"\nca_file = "{smtp.ca_file}"\n'
-    if hook is not None:
-        text += f"""
-[sms]
-url = "{hook.url}"
-headers = {{ Authorization = "Bearer test-token" }}
-body = '{SMS_BODY}'
-"""
-    path.write_text(text + extra, encoding="utf-8")
-    return path
-
-
-ENV = {"MAHNWERK_SMTP_PASSWORD": PASSWORD}
-NOW = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)  # a Monday, 10:30 in Berlin
-EARLY = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 
 
 class Seed:

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from mahnwerk.cli import app
 from mahnwerk.engine.comms.bounces import parse_report
 
-from .conftest import ENV, write_config
+from .helpers import ENV, write_config
 
 POLICY = Path(__file__).resolve().parent.parent.parent / "policies" / "de_b2c_standard.mahn"
 runner = CliRunner()

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from mahnwerk.cli import app
 
-from .conftest import ENV, NOW, write_config
+from .helpers import ENV, NOW, write_config
 
 runner = CliRunner()
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from mahnwerk.engine import models as m
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
+from mahnwerk.portal.tables import PORTAL_LINK
 
-from .conftest import ENV, NOW, write_config
+from .helpers import ENV, NOW, write_config
 
 
 def pdf_text(path) -> str:
@@ -119,6 +120,54 @@ def test_an_sms_goes_to_the_webhook_with_headers_and_body_template(engine, seed,
     assert body["to"] == "+4915112345678"
     assert "R1" in body["text"] and "1.000,00 €" in flat(body["text"])
     assert req["headers"]["Idempotency-Key"] == body["id"]
+
+
+def test_an_sms_carries_the_portal_link_where_a_portal_is_configured(
+    engine, seed, tmp_path, webhook
+):
+    """[portal] base_url set: the SMS names the customer's page (the link the letters and
+    e-mails carry) instead of the longer payment link, and fits three parts; plain spaces
+    and quotes as sent, so the text stays GSM-7."""
+    from mahnwerk.engine.comms.checks import check_sms_length
+    from mahnwerk.engine.comms.sms import MAX_SEGMENTS, segments
+    from mahnwerk.engine.comms.templates import TemplateStore
+
+    portal = '\n[portal]\nbase_url = "https://kunden.muster-versand.example"\n'
+    with_portal = load_settings(
+        write_config(tmp_path / "p.toml", hook=webhook, extra=portal), env=ENV
+    )
+    c = seed.customer("K1")
+    i = seed.invoice(c, "R1", state="vorab", fee=None, interest=None)
+    seed.queue(i, c, "vorab_hinweis_sms", "sms", state="vorab")
+    assert dispatch(engine, with_portal, NOW).messages["sms"] == 1
+    text = json.loads(webhook.requests[-1]["body"])["text"]
+    assert "Ihre Seite: https://kunden.muster-versand.example/p/" in text
+    assert "pay.example.com" not in text and "\xa0" not in text and "1.000,00 €" in text
+    assert segments(text) <= MAX_SEGMENTS
+    with engine.connect() as conn:  # the link is the customer's, as on letters and e-mails
+        link_id = conn.execute(select(PORTAL_LINK.c.id)).scalar_one()
+    assert f"/p/{link_id}." in text
+    # without a portal the SMS keeps the payment link
+    c2 = seed.customer("K2", phone="+4915199999999")
+    i2 = seed.invoice(c2, "R2", state="vorab", fee=None, interest=None)
+    seed.queue(i2, c2, "vorab_hinweis_sms", "sms", state="vorab")
+    plain = load_settings(write_config(tmp_path / "q.toml", hook=webhook), env=ENV)
+    assert dispatch(engine, plain, NOW).messages["sms"] == 1
+    text = json.loads(webhook.requests[-1]["body"])["text"]
+    assert "/p/" not in text and "Online: https://pay.example.com/R2" in text
+    # every shipped SMS template fits with the longest portal link (`letters check`)
+    store = TemplateStore()
+    sms = [k for k in store.keys() if k.channel == "sms"]
+    assert sms and all(check_sms_length(store, k) == [] for k in sms)
+
+
+def test_sms_parts_are_counted_as_a_phone_counts_them():
+    from mahnwerk.engine.comms.sms import segments
+
+    assert segments("a" * 160) == 1 and segments("a" * 161) == 2 and segments("a" * 459) == 3
+    assert segments("€" * 80) == 1 and segments("€" * 81) == 2  # € counts twice in GSM-7
+    assert segments("Ω" + "ł" * 69) == 1 and segments("ł" * 71) == 2  # UCS-2: 70, then 67
+    assert segments("1.000,00\xa0€") == 1  # the no-break space is sent as a space
 
 
 def test_a_rejected_number_becomes_a_delivery_failed_event(engine, seed, settings, webhook):
@@ -280,7 +329,7 @@ def test_a_firm_tone_uses_its_own_template(engine, seed, settings):
 
 
 def test_an_smtp_server_that_is_down_keeps_the_messages_queued(engine, seed, tmp_path):
-    from .conftest import SmtpServer, free_port
+    from .helpers import SmtpServer, free_port
 
     dead = SmtpServer("127.0.0.1", free_port(), None, None, False)  # nobody listens
     settings = load_settings(write_config(tmp_path / "m.toml", dead), env={})
@@ -303,7 +352,7 @@ def test_the_engine_reacts_to_a_bounce_with_a_letter(engine, tmp_path, smtp_serv
     from mahnwerk.engine.policies import PolicySet, deploy
     from mahnwerk.engine.runner import run
 
-    from .conftest import EARLY
+    from .helpers import EARLY
 
     settings = load_settings(
         write_config(tmp_path / "m.toml", smtp_server, letters=tmp_path / "letters"), env=ENV

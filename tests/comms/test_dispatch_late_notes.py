@@ -11,7 +11,7 @@ from mahnwerk.engine import models as m
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
 
-from .conftest import ENV, NOW, write_config
+from .helpers import ENV, NOW, write_config
 
 
 @pytest.fixture

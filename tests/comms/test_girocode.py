@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from mahnwerk.cli import app
 from mahnwerk.engine import models as m
-from mahnwerk.engine.comms import girocode
+from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.checks import probe_context
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.context import build_context
@@ -26,7 +26,8 @@ from mahnwerk.engine.comms.dispatch import dispatch
 from mahnwerk.engine.comms.pdf import Letter, letters_pdf, letters_pdf_each
 from mahnwerk.engine.comms.templates import TemplateError, TemplateStore
 
-from .girocode_helpers import NOW, camt053, config_text
+from .girocode_helpers import camt053
+from .helpers import NOW, write_config
 
 STORE = TemplateStore()
 LETTERS = sorted({(k.name, k.language) for k in STORE.keys() if k.channel == "letter"})
@@ -65,7 +66,9 @@ def many(ctx, count: int, settings):
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
     folder = tmp_path_factory.mktemp("girocode")
-    return load_settings(config_text(folder / "mahnwerk.toml"), env={})
+    return load_settings(
+        write_config(legal=True, collection=False, path=folder / "mahnwerk.toml"), env={}
+    )
 
 
 def test_every_letter_in_german_and_english_carries_a_code_for_its_open_amount(settings):
@@ -99,6 +102,21 @@ def test_a_letter_about_many_invoices_carries_one_code_per_group_that_fits_140_c
     assert [code.amount for code in codes] == [Decimal("12503.50")] * 2 + [Decimal("6251.75")]
     # the printed reference is never cut inside a number either
     assert len(ctx["reference"]) <= 140 and ctx["reference"].split()[-1] == "PR-2026-0009"
+    # the pay sentence names every transfer: its amount and the reference its code carries
+    for language in ("de", "en"):
+        lctx = many(probe_context("mahnung_1", language, "letter", settings=settings), 25,
+                    settings)  # fmt: skip
+        rendered = STORE.render(STORE.find("mahnung_1", language, "letter"), lctx)
+        text = " ".join(rendered.text.split())
+        quote = ("„{}“", '"{}"')[language == "en"]
+        for code in codes:
+            money = " ".join(formatting.money(code.amount, language).split())
+            assert f"{money} " in text, language
+            assert quote.format(code.text) in text, (language, code.text)
+        assert ("in 3 Überweisungen", "in 3 transfers")[language == "en"] in text
+        # and the online payment link too: one per transfer, each with its reference
+        for code in codes:
+            assert "https://pay.example.com/" + code.text.replace(" ", "%20") in text
 
 
 def test_the_field_limits_of_epc069_12_hold():
@@ -130,7 +148,10 @@ def test_the_field_limits_of_epc069_12_hold():
 
 
 def test_no_code_without_an_iban_or_without_money_asked_for(tmp_path):
-    online_only = load_settings(config_text(tmp_path / "mahnwerk.toml", iban=None), env={})
+    online_only = load_settings(
+        write_config(legal=True, collection=False, path=tmp_path / "mahnwerk.toml", iban=None),
+        env={},
+    )
     assert online_only.creditor.iban == ""
     ctx = probe_context("mahnung_1", "de", "letter", settings=online_only)
     assert ctx["girocodes"].reason == "the creditor has no IBAN ([creditor] iban in the settings)"
@@ -144,7 +165,9 @@ def test_no_code_without_an_iban_or_without_money_asked_for(tmp_path):
     assert "IBAN" not in text and "Bitte bezahlen Sie 1.250,35 €" in text
     assert "pay.example.com" in text
     # the call script asks for no money: no code
-    settings = load_settings(config_text(tmp_path / "with-iban.toml"), env={})
+    settings = load_settings(
+        write_config(legal=True, collection=False, path=tmp_path / "with-iban.toml"), env={}
+    )
     call = probe_context("anruf_key_account", "de", "call", settings=settings)
     key = STORE.find("anruf_key_account", "de", "call")
     assert "girocode" not in STORE.render(key, call).text
@@ -159,7 +182,9 @@ def test_an_email_asking_for_money_shows_the_code_as_an_inline_image(
     engine, seed, smtp_server, tmp_path
 ):
     settings = load_settings(
-        config_text(tmp_path / "mahnwerk.toml", smtp=smtp_server),
+        write_config(
+            legal=True, collection=False, path=tmp_path / "mahnwerk.toml", smtp=smtp_server
+        ),
         env={"MAHNWERK_SMTP_PASSWORD": "geheim-123"},
     )
     c = seed.customer("K1", language="en")
@@ -189,7 +214,13 @@ def test_the_scanned_code_pays_exactly_the_letters_invoices_through_the_bank_imp
     """QR → camt.053 credit with that amount and text → `mahnwerk import bank` → each
     invoice of the letter paid its open balance, nothing elsewhere, nothing to a person."""
     settings = load_settings(
-        config_text(tmp_path / "mahnwerk.toml", letters=tmp_path / "letters"), env={}
+        write_config(
+            legal=True,
+            collection=False,
+            path=tmp_path / "mahnwerk.toml",
+            letters=tmp_path / "letters",
+        ),
+        env={},
     )
     alone = seed.customer("K7001", name="Erika Mustermann")
     several = seed.customer("K7002", name="John Smith", language="en")
@@ -269,7 +300,7 @@ Verwendungszweck „{{ reference }}“.
 
 
 def letters_check(tmp_path, *args: str, iban: str | None = "DE89 3704 0044 0532 0130 00"):
-    config = config_text(tmp_path / "mahnwerk.toml", iban=iban)
+    config = write_config(legal=True, collection=False, path=tmp_path / "mahnwerk.toml", iban=iban)
     return CliRunner().invoke(app, ["letters", "check", "--config", str(config), *args])
 
 

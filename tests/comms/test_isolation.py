@@ -20,7 +20,7 @@ from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
 from mahnwerk.engine.db import make_engine
 
-from .conftest import ENV, NOW, write_config
+from .helpers import ENV, NOW, write_config
 
 POISON = "Mallory Mustermann\nBcc: everyone@example.org"
 

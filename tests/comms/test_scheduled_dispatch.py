@@ -17,7 +17,7 @@ import pytest
 from mahnwerk.engine.policies import deploy
 from mahnwerk.service.scheduler import Scheduler, load_schedule
 
-from .conftest import PASSWORD, write_config
+from .helpers import PASSWORD, write_config
 
 POLICY = Path(__file__).resolve().parents[2] / "policies" / "de_b2c_standard.mahn"
 SCHEDULE = """

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from mahnwerk.engine.importer import ImportFailed, import_file, parse_claim_kind
 from mahnwerk.engine.models import INV
-from mahnwerk.engine.runner import invoice_value
+from mahnwerk.engine.store import invoice_value
 
 CUSTOMERS = "Kundennummer;Name;Typ\nK1;Bau Nord GmbH;B2B\n"
 

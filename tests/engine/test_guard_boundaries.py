@@ -273,11 +273,16 @@ def test_money_for_a_closed_invoice_becomes_the_customers_credit():
         Event(EventKind.PAYMENT_PARTIAL, later, Decimal("50.00"), ref="P9"),
         Event(EventKind.DISPUTE_OPENED, later),
     ), later, compiled)
-    assert [(c.kind, c.amount, c.note) for c in out.charges] == [
-        ("payment", Decimal("-50.00"), "Zahlung P9 nach Abschluss"),
-        ("credit", Decimal("50.00"), "Guthaben: Rechnung ist bereits written_off"),
+    assert [(c.kind, c.amount, c.on, c.note) for c in out.charges] == [
+        ("payment", Decimal("-50.00"), later, "Zahlung P9 nach Abschluss"),
+        ("credit", Decimal("50.00"), later, "Guthaben: Rechnung ist bereits written_off"),
     ]
-    assert [n.text for n in out.notes] == ["dispute_opened ignored: the invoice is written_off"]
+    assert [(n.on, n.text) for n in out.notes] == [
+        (later, "dispute_opened ignored: the invoice is written_off")
+    ]
+    no_ref = step(record, INVOICE, CONSUMER, (
+        Event(EventKind.PAYMENT_PARTIAL, later, Decimal("5.00")),), later, compiled)
+    assert no_ref.charges[0].note == "Zahlung nach Abschluss"
 
 
 def test_a_calendar_day_payment_grace_holds_escalation_to_the_day_after_it():
@@ -430,3 +435,164 @@ def test_a_note_on_the_due_date_is_no_reminder():
     record, _ = run_days(compile_source(source, "grenzen.mahn"), ISSUE, DUE, invoice=plain)
     assert record.state == "erinnerung"
     assert record.written_reminders == 0 and record.default_since is None
+
+
+# ---------------------------------------------------------------------------
+# When rules take effect (issue 20: survivors of the timing run)
+# ---------------------------------------------------------------------------
+
+
+def custom(states: str, limits: str = "", events: str = "on dispute_opened pause") -> str:
+    return f"""
+policy "zeit" version 1 {{
+  currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de
+  {limits}
+  segment alle use standard
+  ladder standard {{
+{states}
+  }}
+  {events}
+}}
+"""
+
+
+def transitions(outs) -> list[tuple[str, date]]:
+    return [(t.target, t.on) for o in outs for t in o.transitions]
+
+
+def test_a_level_timed_from_the_issue_date_or_in_business_days_fires_on_its_day():
+    """`at 30d after issue`: 2 July 2025; `at 3 business days after due`: due Monday 16 June,
+    Thursday 19 June (the A9 grace of 3 TARGET2 days ends the 19th: the 20th)."""
+    src = custom('    state hinweis at 30d after issue { email "zahlungserinnerung"; wait }')
+    _, outs = run_days(compile_source(src, "zeit.mahn"), ISSUE, ISSUE + timedelta(days=40))
+    assert transitions(outs) == [("hinweis", ISSUE + timedelta(days=30))]
+    src = custom('    state hinweis at 5 business days after due { email "zahlungserinnerung"; '
+                 "wait }")
+    _, outs = run_days(compile_source(src, "zeit.mahn"), ISSUE, DUE + timedelta(days=10))
+    assert transitions(outs) == [("hinweis", date(2025, 6, 23))]  # Mon 16 + 5 = Mon 23
+
+
+def test_a_silent_level_held_by_a_dispute_takes_effect_on_the_day_it_is_resolved():
+    """C1: a level that sends nothing (a task for the team) due during a dispute is dated the
+    day the dispute is resolved, not back-dated to when it fell due."""
+    src = custom('    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
+                 '    state pruefung after 14d in erinnerung { notify "team"; wait }',
+                 events="on dispute_opened pause\n  on dispute_resolved resume")
+    compiled = compile_source(src, "zeit.mahn")
+    opened, resolved = FIRST + timedelta(days=5), FIRST + timedelta(days=30)
+    _, outs = run_days(compiled, ISSUE, resolved, (
+        Event(EventKind.DISPUTE_OPENED, opened), Event(EventKind.DISPUTE_RESOLVED, resolved)))
+    assert transitions(outs) == [("erinnerung", FIRST), ("pruefung", resolved)]
+
+
+def test_after_an_outage_a_silent_level_follows_in_the_same_run_a_speaking_one_waits():
+    """Catch-up moves at most one level that speaks per run; a silent level after it is no
+    message and goes the same day.  The next speaking level is looked at the next day."""
+    src = custom('    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
+                 '    state pruefung after 0d in erinnerung { notify "team" }\n'
+                 '    state mahnung_1 after 7d in pruefung { letter "mahnung_1"; wait }')
+    compiled = compile_source(src, "zeit.mahn")
+    record = step(None, INVOICE, CONSUMER, (), ISSUE, compiled).record
+    back = DUE + timedelta(days=60)
+    out = step(record, INVOICE, CONSUMER, (), back, compiled)
+    assert transitions([out]) == [("erinnerung", back), ("pruefung", back)]
+    assert out.record.next_check_on == back + timedelta(days=7)
+    src2 = src.replace('after 7d in pruefung { letter "mahnung_1"',
+                       'after 0d in pruefung { email "mahnung_1"')  # no letter gap
+    compiled2 = compile_source(src2, "zeit.mahn")
+    out = step(step(None, INVOICE, CONSUMER, (), ISSUE, compiled2).record, INVOICE, CONSUMER,
+               (), back, compiled2)
+    assert transitions([out]) == [("erinnerung", back), ("pruefung", back)]
+    assert out.record.next_check_on == back + timedelta(days=1)  # the Mahnung: next run
+
+
+@pytest.mark.parametrize(("run_on", "sent"), [(DUE, True), (DUE + timedelta(days=1), False)])
+def test_a_note_for_the_due_date_goes_on_the_due_date_and_never_after_it(run_on, sent):
+    """A note timed on the due date itself is still meant on that day; caught up a day later
+    it lost its purpose and is passed silently."""
+    src = custom('    state hinweis at 0d after due { email "zahlungserinnerung" }\n'
+                 '    state erinnerung at 10d after due { letter "zahlungserinnerung"; wait }')
+    compiled = compile_source(src, "zeit.mahn")
+    record = step(None, INVOICE, CONSUMER, (), ISSUE, compiled).record
+    out = step(record, INVOICE, CONSUMER, (), run_on, compiled)
+    assert [m.on for m in out.messages] == ([run_on] if sent else [])
+    assert out.record.state == "hinweis"
+
+
+def test_the_letter_gap_holds_letters_only_not_e_mails_or_a_write_off():
+    """D4 is about letters: an e-mail level 3 days after a letter goes on its day, and so does
+    a write-off; an e-mail to a customer who opted out of e-mail becomes a letter and waits
+    the seven days."""
+    src = custom('    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
+                 '    state mahnung_1 after 3d in erinnerung { email "mahnung_1" }\n'
+                 '    after 3d in mahnung_1 -> written_off')
+    compiled = compile_source(src, "zeit.mahn")
+    _, outs = run_days(compiled, ISSUE, FIRST + timedelta(days=10))
+    assert transitions(outs) == [("erinnerung", FIRST), ("mahnung_1", FIRST + timedelta(days=3)),
+                                 ("written_off", FIRST + timedelta(days=6))]
+    no_email = Customer(id="K1", type="B2C", region="BE", opted_out=frozenset({"email"}))
+    record, day, outs = None, ISSUE, []
+    while day <= FIRST + timedelta(days=10):
+        out = step(record, INVOICE, no_email, (), day, compiled)
+        outs.append(out)
+        record, day = out.record, day + timedelta(days=1)
+    assert transitions(outs)[:2] == [
+        ("erinnerung", FIRST), ("mahnung_1", FIRST + timedelta(days=7))
+    ]
+
+
+def test_a_guard_on_the_balance_is_asked_again_tomorrow_one_on_the_customer_waits_for_events():
+    """A rule whose guard reads facts that change by themselves (the balance) is looked at
+    again the next day; one whose guard reads only fixed facts (the customer type) waits for
+    an event; of two rules due together the one whose guard holds is taken."""
+    base = '    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
+    by_balance = custom(base + '    state mahnung_1 after 14d in erinnerung when balance > '
+                        '600 EUR { letter "mahnung_1"; wait }')
+    record, _ = run_days(compile_source(by_balance, "zeit.mahn"), ISSUE, FIRST + timedelta(days=20))
+    assert record.state == "erinnerung"
+    assert record.next_check_on == FIRST + timedelta(days=21)
+    by_type = custom(base + '    state mahnung_1 after 14d in erinnerung when customer.type == '
+                     'B2B { letter "mahnung_1"; wait }')
+    record, _ = run_days(compile_source(by_type, "zeit.mahn"), ISSUE, FIRST + timedelta(days=20))
+    assert record.state == "erinnerung" and record.next_check_on is None
+    both = custom(base + '    state firma after 14d in erinnerung when customer.type == B2B '
+                  '{ letter "mahnung_1"; wait }\n'
+                  '    state privat after 14d in erinnerung when customer.type == B2C '
+                  '{ letter "mahnung_1"; wait }')
+    record, _ = run_days(compile_source(both, "zeit.mahn"), ISSUE, FIRST + timedelta(days=14))
+    assert record.state == "privat" and record.entered_on == FIRST + timedelta(days=14)
+
+
+def test_a_callback_request_is_a_task_for_the_operators_with_the_customers_words():
+    """An event that asks a person to act becomes a task on its day, from the engine, with
+    the note the operator typed (else the event's own explanation); the ladder goes on."""
+    compiled = compile_source(ladder(14), "grenzen.mahn")
+    asked = FIRST + timedelta(days=2)
+    _, outs = run_days(compiled, ISSUE, asked, (
+        Event(EventKind.CALLBACK_REQUESTED, asked, note="ab 17 Uhr"),))
+    assert [(t.kind, t.on, t.rule, t.detail) for o in outs for t in o.tasks] == [
+        ("callback", asked, "engine", "ab 17 Uhr")
+    ]
+    _, outs = run_days(compiled, ISSUE, asked, (Event(EventKind.CALLBACK_REQUESTED, asked),))
+    assert [t.detail for o in outs for t in o.tasks] == [
+        "The customer asks to be called back (a task for the operators; --note says when)."
+    ]
+
+
+def test_an_event_edge_moves_the_invoice_on_the_events_day_by_its_own_line():
+    """`state brief on delivery_failed from erinnerung`: a failed e-mail moves the invoice to
+    the letter on the day of the failure, recorded with the policy line that decided it; the
+    same event in another state does nothing."""
+    src = custom('    state erinnerung at 10d after due { email "zahlungserinnerung" }\n'
+                 '    state brief on delivery_failed from erinnerung when balance > 100 EUR '
+                 '{ letter "zahlungserinnerung"; wait }\n'
+                 '    state mahnung_1 after 14d in erinnerung { letter "mahnung_1"; wait }')
+    compiled = compile_source(src, "zeit.mahn")
+    failed = FIRST + timedelta(days=2)
+    _, outs = run_days(compiled, ISSUE, failed, (Event(EventKind.DELIVERY_FAILED, failed),))
+    moves = [(t.target, t.on, t.rule, t.reason) for o in outs for t in o.transitions]
+    assert moves[-1] == ("brief", failed, "zeit.mahn:8", "on delivery_failed")
+    small = Invoice("R1", "K1", ISSUE, DUE, Decimal("100.00"), due_date_agreed=True)
+    record, _ = run_days(compiled, ISSUE, failed, (Event(EventKind.DELIVERY_FAILED, failed),),
+                         invoice=small)
+    assert record.state == "erinnerung"  # the guard (balance > 100 EUR) does not hold

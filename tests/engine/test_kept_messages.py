@@ -1,4 +1,4 @@
-"""Which of one step's messages are queued (`runner.kept_messages`), issue 20.
+"""Which of one step's messages are queued (`action_writers.kept_messages`), issue 20.
 
 A catch-up step may pass several levels; only the latest level's messages — every channel it
 names, on its day — may reach the customer, and only while the invoice still stands where
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from mahnwerk.engine.runner import kept_messages
+from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.state import Message, Record, Transition
 
 MON = date(2025, 9, 1)

@@ -234,3 +234,30 @@ def test_business_days_skip_the_regions_holidays():
     thursday = date(2025, 8, 14)
     assert law.Calendar("DE", "BY").add_business_days(thursday, 1) == date(2025, 8, 18)
     assert law.Calendar("DE", "BE").add_business_days(thursday, 1) == date(2025, 8, 15)
+
+
+def test_the_thirty_days_end_on_the_next_working_day_where_the_customer_lives():
+    """A3 with § 193 BGB: due 16 July 2025, the 30 days end on Friday 15 August — a holiday
+    in Bavaria and in Austria, not in Berlin: default from 16 August in Berlin, from
+    19 August (after the weekend) in Bavaria and Austria."""
+    inv = Invoice("R1", "K1", date(2025, 7, 2), date(2025, 7, 16), D("100.00"))
+    business = Customer("K1", type="B2B")
+    assert law.default_at_start(inv, business, law.Calendar("DE", "BE")) == date(2025, 8, 16)
+    assert law.default_at_start(inv, business, law.Calendar("DE", "BY")) == date(2025, 8, 19)
+    assert law.default_at_start(inv, business, law.Calendar("AT", None)) == date(2025, 8, 19)
+
+
+def test_interest_at_a_base_rate_not_yet_published_is_provisional():
+    """A5: for 2027 no base rate is published yet: the last one is used and the result, each
+    line and the letter's wording say 'vorläufig'."""
+    result = law.interest(D("1000.00"), date(2027, 1, 1), date(2027, 1, 10), False, D("9"))
+    assert result.provisional and result.describe().endswith(" (vorläufig)")
+    (line,) = law.interest_lines(D("1000.00"), date(2027, 1, 1), None, date(2027, 1, 10), D("9"))
+    assert line.provisional is True
+
+
+def test_a_consumers_unbooked_interest_runs_at_five_points():
+    """1000 × (1.27 + 5) % × 10 / 365 = 1.717… → 1.72 (a business would owe 2.81)."""
+    assert law.unbooked_interest(DEFAULTED, True, True, date(2025, 7, 11)) == D("1.72")
+    nothing = law.unbooked_interest(DEFAULTED, True, True, date(2025, 7, 1))
+    assert str(nothing) == "0.00"

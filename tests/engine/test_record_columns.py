@@ -1,6 +1,6 @@
 """A `Record` and the `dunning_state` table it is stored in name the same facts.
 
-The runner maps rows to records by the dataclass's fields (`runner._RECORD_COLUMNS`); a field
+The store maps rows to records by the dataclass's fields (`store._RECORD_COLUMNS`); a field
 added to `Record` without its column (or a column left behind) would fail only at the first
 run that writes it.  This fails at once, naming the difference.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import fields
 
 from mahnwerk.engine.models import DS
-from mahnwerk.engine.runner import _RECORD_COLUMNS
 from mahnwerk.engine.state import Record
+from mahnwerk.engine.store import _RECORD_COLUMNS
 
 
 def test_every_record_field_is_a_dunning_state_column() -> None:

@@ -69,3 +69,5 @@ def test_workers_share_the_work_by_customer_never_one_customer_in_two(db_url, en
     assert all(shares) and sum(len(s) for s in shares) == len(set().union(*shares)) == 37
     stats = run_parallel(db_url, day, 3, at(day))
     assert stats.checked == 600 and sorted(stats.per_worker) == ["w0", "w1", "w2"]
+    again = run_parallel(db_url, day, 3, at(day))  # nothing due: no worker is started
+    assert again.checked == 0 and again.per_worker == {}

@@ -5,21 +5,34 @@ invoice, a promise for another, an instalment plan accepted for the third; then 
 `mahnwerk run` and `mahnwerk show` name each as the engine's event recorded by `portal`.
 Every page is photographed in German and English at phone and desktop width into
 `tests/artifacts/portal/` (ignored by git) — look at them when the pages change.
+
+Accessibility: axe-core (the npm package, which `.ci/run` installs into
+/opt/mahnwerk-axe or $MAHNWERK_AXE_DIR) is injected into each page of the same browser
+and must find no violation of WCAG 2.0/2.1 A and AA.  Without the package that test skips
+and says so.  One browser for the module: starting Chromium costs seconds.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from portal_book import World
 
+from mahnwerk.engine.comms import formatting, girocode
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "portal"
 SIZES = {"phone": (390, 844, True), "desktop": (1280, 900, False)}
+AXE = (
+    Path(os.environ.get("MAHNWERK_AXE_DIR", "/opt/mahnwerk-axe"))
+    / "node_modules" / "axe-core" / "axe.min.js"
+)  # fmt: skip
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGES = ("", "/pay", "/dispute?invoice=R-1", "/promise?invoice=R-2", "/plan?invoice=R-3",
          "/feedback", "/contact")  # fmt: skip
 
@@ -29,7 +42,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extra")
     options = webdriver.ChromeOptions()
@@ -104,6 +117,60 @@ def labelled(driver) -> list[str]:
     return out
 
 
+def violations(driver) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A/AA on the page now shown: rule, impact, the
+    elements (empty: none).  Injected through WebDriver, which the page's CSP (no scripts
+    at all) does not govern."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    found = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + "
+        "v.nodes.map(n => n.target.join(' ')).join(', '))))"
+        ".catch(e => done(['axe failed: ' + e]));",
+        WCAG,
+    )
+    return list(found)
+
+
+def test_every_portal_page_passes_axe_core_in_both_languages(world: World, browser) -> None:
+    """WCAG 2.1 AA as axe-core judges it, on every page the customer can reach: the
+    overview, pay, each form (empty and refused), a confirmation and a refusal page, in
+    German and English at phone width (the narrow layout; the wide one shares the CSS)."""
+    from selenium.webdriver.common.by import By
+
+    if not AXE.is_file():
+        pytest.skip(f"axe-core not installed at {AXE} (.ci/run installs it with npm)")
+    link = world.link_from_mail("john@example.com")  # K-2: the story below is K-1's
+    browser.set_script_timeout(60)
+    size(browser, "phone")
+    found = {}
+    pages = ("", "/pay", "/dispute?invoice=R-9", "/promise?invoice=R-9", "/plan?invoice=R-9",
+             "/feedback", "/contact")  # fmt: skip
+    for lang in ("de", "en"):
+        for page in pages:
+            sep = "&" if "?" in page else "?"
+            browser.get(f"{link}{page}{sep}lang={lang}")
+            found[f"{page or '/'} {lang}"] = violations(browser)
+    # a form refused (a day out of range) and a confirmation
+    browser.get(f"{link}/promise?invoice=R-9&lang=en")
+    day = browser.find_element(By.ID, "until")
+    browser.execute_script("arguments[0].removeAttribute('max'); arguments[0].value = "
+                           "'2027-01-01'", day)  # fmt: skip
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert browser.find_elements(By.ID, "error")
+    found["promise refused"] = violations(browser)
+    browser.get(f"{link}/feedback?lang=de")
+    browser.find_element(By.ID, "f-forgot").click()
+    said = submit(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert "Danke" in said
+    found["done"] = violations(browser)
+    browser.get(world.url + "/p/nothing.xxxxxxxxxxxxxxxxxxxxxx")  # a refusal: message page
+    found["refused link"] = violations(browser)
+    assert {page: v for page, v in found.items() if v} == {}
+
+
 def test_a_customer_disputes_promises_and_agrees_instalments_in_a_browser(
     world: World, browser
 ) -> None:
@@ -127,6 +194,11 @@ def test_a_customer_disputes_promises_and_agrees_instalments_in_a_browser(
                 assert not wide, (page, width)
                 name = page.strip("/").split("?")[0] or "overview"
                 pictures.append(shot(browser, f"{name}-{lang}-{width}"))
+                if page == "/pay":  # the code on the screen, read as a banking app reads it
+                    [code] = girocode.read_png(pictures[-1].read_bytes())
+                    assert code.text == "Kd K-1 R-1 R-2 R-3" and code.iban.startswith("DE")
+                    money = formatting.money(code.amount, lang).replace("\xa0", " ")
+                    assert money in browser.find_element(By.TAG_NAME, "main").text
 
     size(browser, "phone")
     browser.get(link)

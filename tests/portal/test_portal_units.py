@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from mahnwerk.cli import app
@@ -17,6 +18,7 @@ from mahnwerk.engine.comms.config import Portal
 from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.portal import actions, links
 from mahnwerk.portal.guard import Limiter, Refused, issue_form
+from mahnwerk.portal.tables import PORTAL_HIT, PORTAL_LINK, PORTAL_VISIT
 from mahnwerk.portal.view import load_page
 
 NOW = datetime(2026, 2, 9, 9, tzinfo=UTC)
@@ -69,13 +71,44 @@ def test_a_customers_link_is_reused_while_half_its_time_is_left(book) -> None:
     assert again.token == first.token and later.token != first.token
 
 
-def test_the_limiter_stops_a_key_after_its_minute_and_forgives_after_it() -> None:
-    clock = [0.0]
-    limit = Limiter(3, clock=lambda: clock[0])
+def test_the_limiter_stops_a_key_after_its_minute_and_forgives_after_it(engine) -> None:
+    clock = [600.0]
+    limit = Limiter(engine, 3, clock=lambda: clock[0])
     assert [limit.allow("ip:a") for _ in range(4)] == [True, True, True, False]
     assert limit.allow("ip:b")  # another address is not affected
-    clock[0] = 61.0
+    clock[0] = 690.0  # half into the next minute: the last one still counts half (4 -> 2)
+    assert limit.allow("ip:a")  # 2 + 1
+    assert not limit.allow("ip:a")  # 2 + 2: hammering on keeps the door shut
+    clock[0] = 781.0
     assert limit.allow("ip:a")
+    with engine.connect() as conn:  # hashed keys, and only the last two minutes are kept
+        keys = conn.execute(select(PORTAL_HIT.c.key, PORTAL_HIT.c.minute)).all()
+    assert {m for _, m in keys} == {13}
+    assert all(len(k) == 64 and "ip:" not in k for k, _ in keys)
+
+
+def test_two_serve_processes_on_one_database_share_the_rate_limit(engine) -> None:
+    """Two portal apps (two `serve` processes) on one database: an address guessing links
+    at both is stopped after `requests_per_minute` tries in all, not that many at each."""
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.portal.web import create_portal
+
+    demo = demo_settings()
+    settings = replace(demo, portal=replace(demo.portal, requests_per_minute=10))
+    minute = [1200.0]  # one wall-clock minute for both, whatever the test's speed
+    apps = [
+        TestClient(create_portal(engine, lambda: NOW, settings, rate_clock=lambda: minute[0]))
+        for _ in range(2)
+    ]
+    answers = [apps[n % 2].get(f"/guess{n}.xxxxxxxxxxxxxxxxxxxxxx").status_code
+               for n in range(14)]  # fmt: skip
+    assert answers == [404] * 10 + [429] * 4
+    minute[0] += 120  # two minutes later the address is forgiven, at either process
+    assert apps[1].get("/guess.xxxxxxxxxxxxxxxxxxxxxx").status_code == 404
 
 
 def test_an_uploaded_document_is_kept_and_exported_with_the_customers_data(book) -> None:
@@ -112,7 +145,13 @@ def test_erasing_a_customer_deletes_the_files_they_uploaded(book) -> None:
     with engine.begin() as conn:
         nonce = issue_form(conn, made.id, NOW)
     actions.dispute(engine, page, made, nonce, "R-1", "defect", "", actions.Upload(
-        "beleg.pdf", "application/pdf", PDF), None, date(2026, 2, 9), NOW, config)  # fmt: skip
+        "beleg.pdf", "application/pdf", PDF), "203.0.113.7", date(2026, 2, 9), NOW,
+        config)  # fmt: skip
+    other = links.new_link(engine, "K-2", config, NOW, "t")  # another customer's visit stays
+    with engine.begin() as conn:
+        theirs = issue_form(conn, other.id, NOW)
+    actions.feedback(engine, load_page(engine, other.customer_id), other, theirs, "forgot", "",
+                     None, "198.51.100.2", date(2026, 2, 9), NOW, config)  # fmt: skip
     with engine.begin() as conn:  # settled since: nothing is pursued any more
         conn.execute(update(INV).where(INV.c.external_id == "R-1").values(closed_on=NOW.date()))
         conn.execute(update(INV).where(INV.c.external_id == "R-1").values(intake_pending=False))
@@ -120,6 +159,44 @@ def test_erasing_a_customer_deletes_the_files_they_uploaded(book) -> None:
     assert out.exit_code == 0, out.output
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(PORTAL_UPLOAD)).scalar() == 0
+        visits = dict(
+            conn.execute(select(PORTAL_VISIT.c.link_id, PORTAL_VISIT.c.client_address)).all()
+        )
+        revoked = dict(conn.execute(select(PORTAL_LINK.c.id, PORTAL_LINK.c.revoked_at)).all())
+    # the address of the erased customer's action is gone; the visit (when, what) stays
+    assert visits == {made.id: None, other.id: "198.51.100.2"}
+    assert revoked[made.id] is not None and revoked[other.id] is None
+    assert "portal_visit" in out.output  # the erasure reports it
+
+
+def test_client_addresses_go_when_their_retention_ends_even_when_nobody_acts(book) -> None:
+    """E2: `[portal] keep_addresses_days` (90) after an action its address is erased —
+    by the serving portal itself (first request, then hourly), not only on the next action."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from mahnwerk.engine.comms.config import demo_settings
+    from mahnwerk.portal.web import create_portal
+
+    url, engine = book
+    config = Portal()
+    made = links.new_link(engine, "K-1", config, NOW, "t")
+    with engine.begin() as conn:
+        nonce = issue_form(conn, made.id, NOW)
+    actions.feedback(engine, load_page(engine, made.customer_id), made, nonce, "forgot", "",
+                     None, "203.0.113.7", date(2026, 2, 9), NOW, config)  # fmt: skip
+
+    def address() -> str | None:
+        with engine.connect() as conn:
+            return conn.execute(select(PORTAL_VISIT.c.client_address)).scalar_one()
+
+    today = [NOW + timedelta(days=89)]
+    client = TestClient(create_portal(engine, lambda: today[0], demo_settings()))
+    client.get(made.token)
+    assert address() == "203.0.113.7"  # within its 90 days
+    today[0] = NOW + timedelta(days=90, hours=2)
+    client.get(made.token)  # a look at the page (no action) is enough
+    assert address() is None
 
 
 def test_skonto_still_applying_is_shown_with_what_to_pay(book, tmp_path: Path) -> None:

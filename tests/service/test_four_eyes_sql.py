@@ -5,7 +5,8 @@ one escalation through the command line — the operator imports and runs, the a
 decide — while, between the steps, each of them tries the forbidden SQL on a connection of
 their own login and sees it refused: an approval set to approved before two people
 decided, its `required` lowered, an approved target written into the dunning state, a
-decision in another's name, the event log rewritten. Even the service account cannot set
+decision in another's name, the event log rewritten, and a viewer reading the secrets that
+sign webhooks and portal links. Even the service account cannot set
 an approval to approved without the decisions (the triggers of migration 0021).
 """
 
@@ -37,7 +38,7 @@ POLICY = """policy "four-eyes" version 1 {
   }
 }
 """
-PEOPLE = {"olga": "operator", "anna": "approver", "ben": "approver"}
+PEOPLE = {"vera": "viewer", "olga": "operator", "anna": "approver", "ben": "approver"}
 DUE = date(2024, 4, 2)
 DECIDED = DUE + timedelta(weeks=8)
 
@@ -174,6 +175,17 @@ def test_four_eyes_hold_against_direct_sql(
     ):
         assert "permission denied" in olga(sql)
     assert _waiting(owner) == (aid, iid, "pending")
+    # secrets: a viewer reads the book, not what signs webhooks or customers' portal links
+    vera = _refuses(logins["vera"])
+    reader = make_engine(logins["vera"])
+    with reader.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM invoice")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(url) FROM webhook_subscription")).scalar() == 0
+    reader.dispose()
+    assert "permission denied" in vera("SELECT secret FROM portal_key")
+    assert "permission denied" in vera("SELECT secret FROM webhook_subscription")
+    assert "permission denied" in olga("SELECT secret FROM webhook_subscription")
+    assert "permission denied" in vera("INSERT INTO inbox (invoice_id) VALUES (1)")
 
     # the allowed path: the second person decides through the command line, the run carries it
     assert "approved; the next run moves the invoice to gericht" in _mahnwerk(

@@ -133,3 +133,111 @@ def test_two_approvals_need_two_database_logins(db_url: str, logins: dict[str, s
             as_anna(sql)
     anna.dispose()
     owner.dispose()
+
+
+def _tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )).scalars())  # fmt: skip
+
+
+def _readable(url: str, tables: set[str]) -> dict[str, bool]:
+    """Per table: whether a session of the login in `url` may SELECT from it."""
+    login = make_engine(url)
+    try:
+        with login.connect() as conn:
+            return {t: bool(conn.execute(
+                text("SELECT has_table_privilege(current_user, :t, 'SELECT')"), {"t": t}
+            ).scalar()) for t in sorted(tables)}  # fmt: skip
+    finally:
+        login.dispose()
+
+
+def test_an_upgrade_grants_the_tables_it_adds(db_url: str, logins: dict[str, str]) -> None:
+    """Grants name the tables that existed when given: `init_db` gives them again after an
+    upgrade, so a viewer reads what a later migration adds without another `users add`."""
+    from alembic import command
+
+    from mahnwerk.engine.db import alembic_config
+
+    init_db(db_url)
+    owner = make_engine(db_url)
+    with owner.connect() as conn:
+        me = conn.execute(text("SELECT session_user")).scalar_one()
+    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    _mahnwerk(db_url, "users", "add", "vera", "--role", "viewer", "--db-role",
+              logins["anna_login"])  # fmt: skip
+    head = _tables(owner)
+    config = alembic_config(db_url)
+    command.downgrade(config, "0021")  # back to before the newest migrations' tables
+    added = head - _tables(owner)
+    assert added, "no migration after 0021 adds a table: pick an older revision"
+    command.upgrade(config, "head")  # alembic alone: the new tables have no grants yet
+    assert not any(_readable(logins["anna"], added).values())
+
+    command.downgrade(config, "0021")
+    said = init_db(db_url)
+    assert "upgraded database" in said and "granted mahnwerk_viewer" in said, said
+    assert _readable(logins["anna"], added) == dict.fromkeys(sorted(added), True)
+    vera = make_engine(logins["anna"])
+    with vera.connect() as conn:  # and really reads one
+        conn.execute(text(f"SELECT count(*) FROM {sorted(added)[0]}")).scalar_one()
+    vera.dispose()
+    assert init_db(db_url).startswith("database")  # up to date: nothing to grant again
+    owner.dispose()
+
+
+def test_an_upgrade_leaves_a_schema_without_grants_alone(db_url: str) -> None:
+    """Where nobody set grants up, an upgrade grants nothing (SQLite has none at all)."""
+    from alembic import command
+
+    from mahnwerk.engine.db import alembic_config
+
+    command.upgrade(alembic_config(db_url), "0021")
+    said = init_db(db_url)
+    assert said.startswith("upgraded database") and "granted" not in said, said
+
+
+def test_a_viewer_cannot_change_another_persons_saved_filter(
+    db_url: str, logins: dict[str, str]
+) -> None:
+    """Saved queue filters are their person's: another login reads them but cannot change,
+    delete or plant one, in the app (`FilterRefused`) nor by direct SQL (row-level
+    security)."""
+    from mahnwerk.engine.saved_filters import FilterRefused, save_filter, saved_filters
+
+    init_db(db_url)
+    owner = make_engine(db_url)
+    with owner.connect() as conn:
+        me = conn.execute(text("SELECT session_user")).scalar_one()
+    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    for who in ("anna", "ben"):
+        _mahnwerk(db_url, "users", "add", who, "--role", "viewer", "--db-role",
+                  logins[f"{who}_login"])  # fmt: skip
+    anna, ben = make_engine(logins["anna"]), make_engine(logins["ben"])
+    save_filter(ben, "ben", "big", "amount>=100", "balance", True)  # his own: allowed
+    save_filter(anna, "anna", "mine", "state=mahnung_2", "entry", False)
+
+    with pytest.raises(FilterRefused, match="you are anna; save it under your own name"):
+        save_filter(anna, "ben", "big", "", "entry", False)
+
+    def as_anna(sql: str) -> int:
+        with anna.begin() as conn:
+            return conn.execute(text(sql)).rowcount
+
+    assert as_anna("UPDATE saved_filter SET line = '' WHERE operator = 'ben'") == 0
+    assert as_anna("DELETE FROM saved_filter WHERE operator = 'ben'") == 0
+    for sql in ("INSERT INTO saved_filter (operator, name, line, sort, descending)"
+                " VALUES ('ben', 'planted', '', 'entry', false)",
+                "UPDATE saved_filter SET operator = 'ben' WHERE operator = 'anna'"):  # fmt: skip
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            as_anna(sql)
+    assert as_anna("UPDATE saved_filter SET line = 'state=gericht' WHERE operator = 'anna'") == 1
+
+    kept = [(f["name"], f["line"]) for f in saved_filters(owner, "ben")]
+    assert kept == [("big", "amount>=100")]  # unchanged, and nothing planted
+    assert [f["name"] for f in saved_filters(anna, "ben")] == ["big"]  # reading stays open
+    assert [f["line"] for f in saved_filters(anna, "anna")] == ["state=gericht"]
+    for eng in (anna, ben, owner):
+        eng.dispose()

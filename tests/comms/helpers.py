@@ -1,0 +1,117 @@
+"""Settings for the communications tests: one mahnwerk.toml writer for all of them.
+
+Imported by name (a conftest must not be), by the fixtures in `conftest.py` and the tests.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+USER, PASSWORD = "forderungen", "geheim-123"
+ENV = {"MAHNWERK_SMTP_PASSWORD": PASSWORD}
+NOW = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)  # a Monday, 10:30 in Berlin
+EARLY = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
+IBAN = "DE89 3704 0044 0532 0130 00"
+SMS_BODY = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}, "id": {{ message_id|tojson }}}'
+#: What business letters of a GmbH must state (`letters check` refuses letters without it).
+LEGAL = """legal_form = "GmbH"
+seat = "Berlin"
+register_court = "Amtsgericht Berlin-Charlottenburg"
+register_number = "HRB 123456 B"
+managing_directors = ["Erika Muster"]
+"""
+#: The debt collector the handover letters name.
+COLLECTION = """
+[collection]
+agency = "Inkasso Partner GmbH"
+address = "Inkassoweg 2, 20095 Hamburg"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    def mails(self) -> list[EmailMessage]:
+        return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [
+            message_from_bytes(raw, policy=policy.default)
+            for _, rcpts, raw in self.messages
+            if address in rcpts
+        ]
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    box: Mailbox
+    ca_file: str | None
+    tls: bool
+
+
+def write_config(
+    path: Path,
+    smtp: Any = None,
+    hook: Any = None,
+    letters: Path | None = None,
+    extra: str = "",
+    *,
+    iban: str | None = IBAN,
+    legal: bool = False,
+    collection: bool = True,
+) -> Path:
+    """A complete mahnwerk.toml: the creditor (`iban=None`: paid only online; `legal`: with
+    the details business letters must state), the collector (`collection=False`: the
+    defaults), delivery rules with a short backoff, and an SMTP server (`smtp`) and an SMS
+    webhook (`hook`) when given."""
+    account = f'iban = "{iban}"\nbank = "Commerzbank"\n' if iban else ""
+    text = f"""
+[creditor]
+name = "Muster Versand GmbH"
+street = "Hauptstraße 1"
+postal_code = "10115"
+city = "Berlin"
+{account}phone = "030 1234567"
+email = "buchhaltung@muster-versand.example"
+payment_link = "https://pay.example.com/{{reference}}"
+{LEGAL if legal else ""}{COLLECTION if collection else ""}
+[delivery]
+letters_folder = "{(letters or path.parent / "letters").as_posix()}"
+backoff_seconds = 60
+lease_seconds = 600
+max_attempts = 3
+"""
+    if smtp is not None:
+        text += f"""
+[smtp]
+host = "{smtp.host}"
+port = {smtp.port}
+starttls = {"true" if smtp.tls else "false"}
+sender = "Muster Versand GmbH <forderungen@muster-versand.example>"
+"""
+        if smtp.tls:
+            text += f'username = "{USER}"\nca_file = "{smtp.ca_file}"\n'
+    if hook is not None:
+        text += f"""
+[sms]
+url = "{hook.url}"
+headers = {{ Authorization = "Bearer test-token" }}
+body = '{SMS_BODY}'
+"""
+    path.write_text(text + extra, encoding="utf-8")
+    return path
