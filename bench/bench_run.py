@@ -84,7 +84,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.engine import db as mdb
 from mahnwerk.engine import models as m
-from mahnwerk.engine import runner
+from mahnwerk.engine import runner, store
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.book_summary import fold_now
 from mahnwerk.engine.policies import PolicySet, deploy
@@ -126,7 +126,7 @@ DIALECT = sqlite_dialect.dialect()
 DS_COLUMNS = (
     "invoice_id",
     "policy_version_id",
-    *runner._RECORD_COLUMNS,
+    *store._RECORD_COLUMNS,
     "pending_approval_id",
     "row_version",
 )
@@ -435,7 +435,7 @@ def build(path: Path, invoices: int, due_share: float, seed: int = 20250915) -> 
             )
             base = bound.get(id(t))
             if base is None:
-                values = runner.record_row(t.record)
+                values = store.record_row(t.record)
                 values.update(
                     invoice_id=0,
                     policy_version_id=version_id,
@@ -539,8 +539,8 @@ def verify(
             ).all()
             customers = runner._customers(conn, {r.customer_id for r in rows})
             for r in rows:
-                record = runner.record_value(r, r.inv_ext)
-                invoice = runner.invoice_value(r, r.cust_ext)
+                record = store.record_value(r, r.inv_ext)
+                invoice = store.invoice_value(r, r.cust_ext)
                 compiled = policies.by_version(r.policy_version_id)
                 out = stepper.step(record, invoice, customers[r.customer_id], [], AS_OF, compiled)
                 is_due = record.next_check_on is not None and record.next_check_on <= AS_OF
@@ -668,7 +668,7 @@ def engine_writes(path: Path, before: dict[str, int], due_ids: list[int]) -> dic
     """Everything the run wrote, as the raw rows it stored, for the replay."""
     con = sqlite3.connect(path)
     try:
-        cols = ", ".join((*runner._RECORD_COLUMNS, "row_version"))
+        cols = ", ".join((*store._RECORD_COLUMNS, "row_version"))
         states = []
         for part in runner._chunks(due_ids):
             states += con.execute(
@@ -706,7 +706,7 @@ def replay(path: Path, writes: dict[str, Any]) -> tuple[float, float]:
     """
     con = sqlite3.connect(path, isolation_level=None)
     mdb._sqlite_pragmas(con, None)
-    sets = ", ".join(f"{c} = ?" for c in (*runner._RECORD_COLUMNS, "row_version"))
+    sets = ", ".join(f"{c} = ?" for c in (*store._RECORD_COLUMNS, "row_version"))
     statements = [
         (f"UPDATE dunning_state SET {sets} WHERE invoice_id = ?", writes["dunning_state"])
     ]
