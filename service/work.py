@@ -321,8 +321,6 @@ def _preview(engine: Engine, path: FilePath, now: datetime, body: PolicyIn) -> d
 
 
 _running = threading.Lock()
-HANDOVER_SECONDS = 5.0
-"""How long a POST /runs waits for the previous run's thread to end after its row finished."""
 
 
 def _run_row(row: Any) -> dict[str, Any]:
@@ -355,10 +353,7 @@ def post_run(
         policies = PolicySet.load(engine)
     except LookupError as exc:
         raise Problem(409, "Conflict", f"{exc}; deploy a policy first (POST /policies)") from None
-    # A run's row reads "finished" a moment before its thread lets go (the book lease is
-    # released after the row is written), so a client that waits for "finished" and posts
-    # the next day at once would be refused for nothing: wait out that moment, not a run.
-    if not _running.acquire(timeout=HANDOVER_SECONDS):
+    if not _running.acquire(blocking=False):
         raise Problem(
             409, "Conflict", "a run started by this server is still going; wait for it (GET /runs)"
         )
