@@ -263,14 +263,22 @@ async def settle(pilot: Pilot) -> None:
     """Wait until background work (reads, runs, a confirmed decision) has landed on screen.
 
     A worker that waits for a dialog's answer is left alone while the dialog is
-    open: waiting for it would wait for the key press that comes next.
+    open: waiting for it would wait for the key press that comes next.  A worker not yet
+    started counts as busy (CI met a dashboard snapshot taken before its first read).
     """
-    for _ in range(3):
-        await pilot.pause()
+    quiet = 0
+    for _ in range(200):  # until two rounds in a row find nothing running (CI under load: a
+        await pilot.pause()  # screen's first read may start a round or two after the switch)
         dialog = isinstance(pilot.app.screen, ModalScreen)
-        busy = [w for w in pilot.app.workers if w.is_running and not (dialog and w.group in ASKING)]
+        busy = [w for w in pilot.app.workers
+                if not w.is_finished and not (dialog and w.group in ASKING)]
         if busy:
+            quiet = 0
             await pilot.app.workers.wait_for_complete(busy)
+        else:
+            quiet += 1
+            if quiet >= 2:
+                break
     await pilot.pause()
 
 
