@@ -22,7 +22,7 @@ def _event(
 ) -> None:
     """Record an event under `by`, the proven name (`mahnwerk.authority` put it there)."""
     from mahnwerk.engine.identity import IdentityError
-    from mahnwerk.engine.queries import NotFound, record_event
+    from mahnwerk.engine.store.invoices import NotFound, record_event
 
     now = _now()
     day = _date(on, "--on") if on else now.date()
@@ -75,7 +75,7 @@ def event_customer(
 ) -> None:
     """Insolvency (C5: claims from before the opening stop) or death (C6) of a customer."""
     from mahnwerk.engine.identity import IdentityError
-    from mahnwerk.engine.queries import NotFound, record_customer_event
+    from mahnwerk.engine.store.invoices import NotFound, record_customer_event
 
     kinds = {"insolvency": "insolvency", "death": "death_notice"}
     if kind not in kinds:

@@ -26,7 +26,7 @@ def show(
     as_of: AsOfLimitation = None,
 ) -> None:
     """An invoice's timeline: every event, charge and message with the rule behind it."""
-    from mahnwerk.engine.queries import NotFound, timeline
+    from mahnwerk.engine.store.invoices import NotFound, timeline
 
     day = _date(as_of, "--as-of") if as_of else None
     try:
@@ -51,7 +51,7 @@ def invoices_cmd(
     as_of: AsOfLimitation = None,
 ) -> None:
     """List invoices with their dunning state."""
-    from mahnwerk.engine.queries import list_invoices
+    from mahnwerk.engine.store.invoices import list_invoices
 
     day = _date(as_of, "--as-of") if as_of else None
     rows = list_invoices(open_engine(db), state, segment, limit, as_of=day)

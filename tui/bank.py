@@ -29,9 +29,9 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from mahnwerk.engine.bank import AssignError, assign, dismiss, entry, list_queue
 from mahnwerk.engine.models import INV
+from mahnwerk.engine.store.screens import FilterError, parse_amount
 from mahnwerk.tui.base import BookScreen, money
 from mahnwerk.tui.columns import Column, amount_width, cells, fit
-from mahnwerk.tui.data import FilterError, parse_amount
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
 
 SHOWN = 200

@@ -1,4 +1,6 @@
-"""Read-only views for people: an invoice's timeline and lists of invoices.
+"""Invoices as people see them (an invoice's timeline, lists of invoices), and the events
+people record for the next run (`record_event`, `record_customer_event`): part of the store
+layer (`engine/store/`), formerly `engine/queries.py`.
 
 The JSON shapes here are part of mahnwerk's interface (documented in
 `docs/json.md`): `show --json` returns `timeline_json`, `invoices --json`
