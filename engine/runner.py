@@ -353,7 +353,7 @@ def advance_batch(
     stats = RunStats(as_of)
     rows = _state_rows(conn, ids)
     customers = _customers(conn, {r.customer_id for r in rows.values()})
-    contacts = ContactBook(conn, customers, as_of)
+    contacts = ContactBook(conn, customers, as_of, policies.limits())
     received: list[dict[str, Any]] = []
     events = _pending_events(conn, ids, as_of, received)
     updates: list[dict[str, Any]] = []
