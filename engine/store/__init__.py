@@ -11,7 +11,8 @@ explained allow-list there of what has not moved yet.
 * `invoices` — one invoice and lists of them as people see them (`show`, `invoices`), and
   the events people record for the next run (`record_event`, `record_customer_event`);
 * `screens`  — the TUI's read models: the queue by keyset pages, its filters, the
-  dashboard, an invoice's header and waiting inbox, what a run changed.
+  dashboard, an invoice's header and waiting inbox, what a run changed;
+* `experiments` — the experiments as the TUI lists them.
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """
