@@ -210,7 +210,7 @@ class Record:
         values = list(_READ_ALL(self))
         for name, value in changes.items():
             values[_POSITION[name]] = value
-        return _build(values)
+        return record_from_fields(values)
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(Record))
@@ -219,8 +219,9 @@ _POSITION = {name: i for i, name in enumerate(_RECORD_FIELDS)}
 _WRITERS = tuple(Record.__dict__[name].__set__ for name in _RECORD_FIELDS)
 
 
-def _build(values: Iterable[Any]) -> Record:
-    """A `Record` from all its field values in field order, every slot written by its
+def record_from_fields(values: Iterable[Any]) -> Record:
+    """A `Record` from all its field values in field order (no defaults, no checks: for the
+    store, which reads every column, and `evolve`), every slot written by its
     descriptor in one C loop (`map` of `operator.call`): `__init__` of a frozen class sets
     each field through `object.__setattr__`, and a Python loop costs as much again."""
     new = object.__new__(Record)
