@@ -34,7 +34,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
-from mahnwerk.engine import bulk, experiments, lease, queries, segment_moves, store
+from mahnwerk.engine import bulk, experiments, lease, segment_moves, store
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.contacts import ContactBook
@@ -48,13 +48,13 @@ from mahnwerk.engine.models import (
     RUN,
 )
 from mahnwerk.engine.policies import PolicySet
-from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.state import (
     Customer,
     Event,
     Record,
 )
 from mahnwerk.engine.store import customer_values, invoice_value, record_row
+from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS, tell_new_invoices
 
 BATCH = 2_000
 _CHUNK = 500  # ids per IN (...) clause
@@ -257,14 +257,14 @@ def intake_phase(
                 write_actions(started, outcome.actions)
                 stats.new_invoices += 1
             # C5, C6: a customer insolvent or dead before this invoice arrived
-            queries.tell_new_invoices(
+            tell_new_invoices(
                 conn, [(r.id, r.issue_date, customers[r.customer_id]) for r in rows], now
             )
             writes.flush()
     return stats
 
 
-#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store.py`'s.
+#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store/records.py`'s.
 BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
@@ -354,7 +354,7 @@ def advance_batch(
     rows = _state_rows(conn, ids)
     read = store.StepRows(next(iter(rows.values()))) if rows else None
     customers = _customers(conn, {r.customer_id for r in rows.values()})
-    contacts = ContactBook(conn, customers, as_of)
+    contacts = ContactBook(conn, customers, as_of, policies.limits())
     received: list[dict[str, Any]] = []
     events = _pending_events(conn, ids, as_of, received)
     updates: list[dict[str, Any]] = []

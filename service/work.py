@@ -18,9 +18,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import Engine, select
 
 from mahnwerk.dsl.errors import PolicyError
-from mahnwerk.engine import queries
 from mahnwerk.engine.approvals import ApprovalError, decide, pending
 from mahnwerk.engine.models import OUTBOX, PV, RUN
+from mahnwerk.engine.store import invoices
 from mahnwerk.service.data import Cursor, KeyPath, Limit
 from mahnwerk.service.deps import (
     caller,
@@ -82,10 +82,10 @@ def post_event(
 ) -> Recorded:
     day = event.on or now.date()
     try:
-        eid = queries.record_event(
+        eid = invoices.record_event(
             engine, invoice_id, event.kind, day, who.name, now, _payload(event)
         )
-    except queries.NotFound as exc:
+    except invoices.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
     return Recorded(
         id=eid,
@@ -110,8 +110,8 @@ def post_customer_event(
 ) -> Recorded:
     day = event.on or now.date()
     try:
-        told = queries.record_customer_event(engine, customer_id, event.kind, day, who.name, now)
-    except queries.NotFound as exc:
+        told = invoices.record_customer_event(engine, customer_id, event.kind, day, who.name, now)
+    except invoices.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
     return Recorded(invoices=told, detail=f"recorded {event.kind} of {customer_id} on {day}")
 
