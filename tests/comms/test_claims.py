@@ -147,3 +147,33 @@ def test_a_channel_down_releases_only_its_own_claim(engine, seed, smtp_server, t
     )
     assert rows[1].finished_at.replace(tzinfo=None) == later.replace(tzinfo=None)
     assert rows[1].error == outbox[k1].last_error
+
+
+def test_two_permanent_failures_in_one_dispatch_are_counted_and_told_to_the_policy(
+    engine, seed, smtp_server, tmp_path
+):
+    """Two e-mails that cannot be built (a line break in the name) fail for good in one
+    dispatch: both counted, both rows `failed` after one attempt, one `delivery_failed`
+    event per invoice, and the good one in between goes out."""
+    bad = "Mallory\nBcc: everyone@example.org"
+    rows = []
+    for n, name in enumerate([bad, "Anna Alt", bad]):
+        c = seed.customer(f"K{n}", name=name, email=f"k{n}@example.org")
+        i = seed.invoice(c, f"R{n}", state="erinnerung", fee=None, interest=None)
+        rows.append(seed.queue(i, c, "zahlungserinnerung", "email", state="erinnerung"))
+    settings = load_settings(write_config(tmp_path / "mahnwerk.toml", smtp_server), env=ENV)
+
+    stats = dispatch(engine, settings, NOW)
+
+    assert (stats.failed, stats.rows_sent, stats.retried) == (2, 1, 0)
+    outbox = seed.outbox()
+    assert [(outbox[r].status, outbox[r].attempts) for r in rows] == [
+        ("failed", 1),
+        ("sent", 1),
+        ("failed", 1),
+    ]
+    assert [(e.kind, e.invoice_id) for e in seed.inbox()] == [
+        ("delivery_failed", outbox[rows[0]].invoice_id),
+        ("delivery_failed", outbox[rows[2]].invoice_id),
+    ]
+    assert [status for status, _ in _deliveries(engine)] == ["failed", "sent", "failed"]
