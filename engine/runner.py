@@ -123,14 +123,18 @@ def run(
     worker: str = "main",
     intake: bool = True,
     wait: float = lease.DEFAULT_WAIT,
+    taken: lease.Lease | None = None,
 ) -> RunStats:
     """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log.
 
     The run holds the book lease (`engine/lease.py`) from start to end: a second run, or an
     import, started meanwhile waits up to `wait` seconds and then stops with `BookBusy`
-    naming this run — so nothing is ever booked twice by two runs at once.
+    naming this run — so nothing is ever booked twice by two runs at once.  `taken`: the
+    lease when the caller already took it (the API, to refuse a busy book at once).  The
+    lease is let go in the commit that writes the run "finished".
     """
-    with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
+    purpose = f"the run for {as_of.isoformat()}"
+    with lease.holding(engine, purpose, wait=wait, taken=taken) as held:
         return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
 
 
@@ -182,6 +186,7 @@ def _run_held(
             .where(RUN.c.id == run_id)
             .values(finished_at=now, stats=json.dumps(stats.as_dict()))
         )
+        held.release(conn)  # "finished" and the book free in one commit
     return stats
 
 

@@ -86,8 +86,8 @@ def run_parallel(
     if engine.dialect.name != "postgresql" and workers > 1:
         raise ValueError("several workers need PostgreSQL (SQLite has one writer at a time)")
     try:
-        with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait):
-            return _coordinate(engine, url, as_of, workers, now)
+        with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
+            return _coordinate(engine, url, as_of, workers, now, held)
     finally:
         engine.dispose()
 
@@ -127,7 +127,9 @@ def _spawn(
     return method, results
 
 
-def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: datetime) -> RunStats:
+def _coordinate(
+    engine: Engine, url: str, as_of: date, workers: int, now: datetime, held: lease.Lease
+) -> RunStats:
     run_t = m.Run.__table__
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -164,4 +166,5 @@ def _coordinate(engine: Engine, url: str, as_of: date, workers: int, now: dateti
             .where(run_t.c.id == run_id)
             .values(finished_at=now, stats=json.dumps(stats.as_dict()))
         )
+        held.release(conn)  # "finished" and the book free in one commit (engine/runner.py)
     return stats
