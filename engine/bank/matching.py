@@ -383,6 +383,15 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
         for i in book.by_customer.get(payer, ())
         if book.invoices[i].balance > 0 and book.invoices[i].currency == entry.currency
     ]
+    exact = _exactly(entry, items, payer, label)
+    return exact if exact is not None else _by_sum(entry, items, payer, label)
+
+
+def _exactly(entry: BankEntry, items: list[OpenItem], payer: int, label: str) -> Decision | None:
+    """The one open invoice of exactly the amount (balance, principal, amount, less Skonto).
+
+    Several of the same amount: a person decides.  None: no invoice of that amount.
+    """
     amount = entry.amount
     for field_ in ("balance", "principal", "amount", "discounted"):
         exact = [i for i in items if _is(getattr(i, field_), amount)]
@@ -401,6 +410,12 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
                 f"({', '.join(i.number for i in exact)}): which one is for a person to say",
                 customer_id=payer,
             )
+    return None
+
+
+def _by_sum(entry: BankEntry, items: list[OpenItem], payer: int, label: str) -> Decision:
+    """All open invoices (less Skonto, or their total), the only one in part, or § 366."""
+    amount = entry.amount
     skonto = less_skonto(items, amount)
     if skonto is not None:
         return Decision(
