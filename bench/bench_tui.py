@@ -61,8 +61,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_run  # noqa: E402  (the generator of the big book lives there)
 
 from mahnwerk.engine.db import make_engine  # noqa: E402
+from mahnwerk.engine.store.screens import QueueFilter, dashboard, queue_count  # noqa: E402
 from mahnwerk.tui.app import MahnwerkApp  # noqa: E402
-from mahnwerk.tui.data import QueueFilter, dashboard, queue_count  # noqa: E402
 
 TARGET_MS = 200.0
 

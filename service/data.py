@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Engine, select
 
-from mahnwerk.engine import queries
 from mahnwerk.engine.importer import ImportFailed, Kind, import_records
 from mahnwerk.engine.models import CUST, INV, PAY
+from mahnwerk.engine.store import invoices as invoice_store
 from mahnwerk.service.deps import (
     caller,
     decode_cursor,
@@ -199,7 +199,7 @@ def list_invoices(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    rows = queries.invoice_page(engine, decode_cursor(cursor), limit, state, segment)
+    rows = invoice_store.invoice_page(engine, decode_cursor(cursor), limit, state, segment)
     return Page(
         items=[r for _, r in rows],
         next_cursor=encode_cursor(rows[-1][0]) if len(rows) == limit else None,
@@ -218,8 +218,8 @@ def get_invoice(
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     try:
-        return queries.invoice(engine, invoice_id)
-    except queries.NotFound as exc:
+        return invoice_store.invoice(engine, invoice_id)
+    except invoice_store.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
 
 
@@ -234,8 +234,8 @@ def get_timeline(
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     try:
-        return queries.timeline(engine, invoice_id)
-    except queries.NotFound as exc:
+        return invoice_store.timeline(engine, invoice_id)
+    except invoice_store.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
 
 
@@ -269,7 +269,7 @@ def put_invoice(
 ) -> dict[str, Any]:
     _same_key(invoice_id, item.invoice_id, "invoice_id")
     upsert(engine, "invoices", _records([item]), who, now, pointer="")
-    return queries.invoice(engine, invoice_id)
+    return invoice_store.invoice(engine, invoice_id)
 
 
 def _payment(row: Any) -> dict[str, Any]:

@@ -204,7 +204,8 @@ class Actions(Timing):
             carrier = CARRIERS.get(type(action))
             if carrier is not None:
                 carrier(self, action, entry, where(action.span))
-        self.r = self.r.evolve(last_contact_on=day if sends else self.r.last_contact_on)
+        if sends:
+            self.r = self.r.evolve(last_contact_on=day)
         # `auto` rules (handover, write off) complete the state right away.
         for rule in self.rules(state.name):
             if rule.kind == "auto":

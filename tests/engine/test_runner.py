@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from mahnwerk.engine import approvals, queries
+from mahnwerk.engine import approvals
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import DeployRefused, PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import invoices as queries
 
 POLICY = Path(__file__).with_name("data") / "runner_policy.mahn"
 ISSUE = date(2025, 4, 1)
