@@ -1243,6 +1243,10 @@ LINT_CASES = {
                "standard\n" + SEGMENTS),
         ("E032", 6, 57, "50 CHF is not in the policy's currency EUR", None),
     ),
+    "franc on the left": (
+        policy(segments="  segment a when 50 CHF < balance use standard\n" + SEGMENTS),
+        ("E032", 6, 18, "50 CHF is not in the policy's currency EUR", None),
+    ),
 }  # fmt: skip
 
 
@@ -1277,3 +1281,22 @@ def test_a_contact_limit_without_a_window_is_refused():
     assert [(d.code, d.message) for d in exc.value.diagnostics] == [
         ("E033", "a contact limit needs both a count and a window")
     ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "consumers"),
+    [
+        ("balance == principal", True),
+        ("balance + 1 EUR == principal + 1 EUR", True),
+        ("customer.type == B2B and balance == principal", False),
+        ("balance == principal and customer.type != B2C", False),
+    ],
+)
+def test_a_comparison_without_customer_type_leaves_a_segment_open_to_consumers(
+    condition: str, consumers: bool
+):
+    """Only `customer.type == B2B` (or `!= B2C`) closes a segment to consumers; comparing two
+    facts, or two sums, says nothing about it — and must not trip the checker up."""
+    segs = f"  segment b2b when {condition} use b2b\n" + SEGMENTS
+    found = errors(b2b_policy("lump sum", segments=segs))
+    assert [c for c, _ in found] == (["L002"] if consumers else [])
