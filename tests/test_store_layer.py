@@ -107,16 +107,11 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "portal/actions.py",
         "portal/guard.py",
         "portal/links.py",
-        "portal/view.py",
-        "service/admin.py",
-        "service/data.py",
         "service/grants.py",
         "service/idempotency.py",
         "service/identity.py",
-        "service/metrics.py",
         "service/scheduler.py",
         "service/webhooks.py",
-        "service/work.py",
     ),
 }
 
