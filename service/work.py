@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import Engine
 
 from mahnwerk.dsl.errors import PolicyError
+from mahnwerk.engine import lease
 from mahnwerk.engine.approvals import ApprovalError, decide, pending
 from mahnwerk.engine.store import api as api_store
 from mahnwerk.engine.store import invoices
@@ -304,9 +305,6 @@ def _preview(engine: Engine, path: FilePath, now: datetime, body: PolicyIn) -> d
     }
 
 
-_running = threading.Lock()
-
-
 def _run_row(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -337,17 +335,18 @@ def post_run(
         policies = PolicySet.load(engine)
     except LookupError as exc:
         raise Problem(409, "Conflict", f"{exc}; deploy a policy first (POST /policies)") from None
-    if not _running.acquire(blocking=False):
-        raise Problem(
-            409, "Conflict", "a run started by this server is still going; wait for it (GET /runs)"
-        )
+    held = _take_book(engine, body.as_of, request.app.state.clock)
     thread = threading.Thread(
         target=_run_in_background,
-        args=(engine, body.as_of, policies, now),
+        args=(engine, body.as_of, policies, now, held),
         daemon=True,
         name=f"run-{body.as_of}",
     )
-    thread.start()
+    try:
+        thread.start()
+    except BaseException:
+        held.release()
+        raise
     request.app.state.run_threads.append(thread)
     return {
         "as_of": body.as_of.isoformat(),
@@ -356,13 +355,32 @@ def post_run(
     }
 
 
-def _run_in_background(engine: Engine, as_of: date, policies: Any, now: datetime) -> None:
+def _take_book(engine: Engine, as_of: date, clock: Any) -> lease.Lease:
+    """The book lease for the run, taken before the answer: a busy book is a 409 at once.
+
+    The lease, not a lock of this process, decides: the run lets go of it in the commit
+    that writes its row "finished", so a client that sees "finished" (GET /runs) may start
+    the next run at once, and a run or import of another process (the CLI, a second server)
+    is refused by name instead of queueing behind it.
+    """
+    try:
+        return lease.acquire(engine, f"the run for {as_of.isoformat()}", wait=0, clock=clock)
+    except lease.BookBusy as exc:
+        held = exc.holder
+        who = (
+            f"{held['purpose']} is in progress (process {held['pid']} on {held['host']})"
+            if held
+            else "another writer is changing the book"
+        )
+        raise Problem(409, "Conflict", f"{who}; wait for it (GET /runs) and ask again") from None
+
+
+def _run_in_background(
+    engine: Engine, as_of: date, policies: Any, now: datetime, held: lease.Lease
+) -> None:
     from mahnwerk.engine.runner import run
 
-    try:
-        run(engine, as_of, policies, now)
-    finally:
-        _running.release()
+    run(engine, as_of, policies, now, taken=held)
 
 
 @router.get(

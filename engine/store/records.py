@@ -17,16 +17,18 @@ here next: the run's batch reads and the queries of the TUI, CLI and API.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, Select, insert, select
 
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INV
-from mahnwerk.engine.state import Customer, Invoice, Record
+from mahnwerk.engine.state import Customer, Invoice, Record, record_from_fields
 from mahnwerk.engine.terms import offers_from_json, offers_json, tiers_from_json
 
 #: The book's own calendar: the day of a book-level event (an import) is its Berlin day.
@@ -106,76 +108,168 @@ def _split(text: str | None) -> frozenset[str]:
 def customer_value(
     row: Any, open_balance: Decimal = Decimal(0), open_invoices: int = 0
 ) -> Customer:
+    values = (*_READ_CUSTOMER(row), *(getattr(row, n, None) for n in _CUSTOMER_COLUMNS[14:]))
+    return _customer(values, open_balance, open_invoices)
+
+
+#: The columns `customer_value` reads, in the order `_customer` takes them; the behaviour
+#: facts (outer-joined by `customer_select`) may be missing from a row: then None.
+_CUSTOMER_COLUMNS = (
+    "external_id", "name", "type", "country", "region", "language", "tags", "vulnerable",
+    "opted_out", "timezone", "risk_score", "avg_days_late", "insolvent_since", "deceased_since",
+    # the behaviour facts last: a row may lack them
+    "median_days_late", "late_share", "trend_days", "disputes", "partial_payments",
+    "overdue_invoices", "gone_quiet", "feedback_reason",
+)  # fmt: skip
+_READ_CUSTOMER = attrgetter(*_CUSTOMER_COLUMNS[:14])
+
+
+def _customer(values: Sequence[Any], open_balance: Decimal, open_invoices: int) -> Customer:
+    (ext, name, type_, country, region, language, tags, vulnerable, opted_out, timezone, risk,
+     avg_late, insolvent, deceased, median_late, late_share, trend, disputes, partials, overdue,
+     quiet, feedback) = values  # fmt: skip
     return Customer(
-        id=row.external_id,
-        name=row.name,
-        type=row.type,
-        country=row.country or "DE",
-        region=row.region,
-        language=row.language or "de",
-        tags=_split(row.tags),
-        vulnerable=bool(row.vulnerable),
-        opted_out=_split(row.opted_out),
-        timezone=row.timezone or "Europe/Berlin",
-        risk_score=row.risk_score,
-        avg_days_late=row.avg_days_late,
+        id=ext,
+        name=name,
+        type=type_,
+        country=country or "DE",
+        region=region,
+        language=language or "de",
+        tags=_split(tags),
+        vulnerable=bool(vulnerable),
+        opted_out=_split(opted_out),
+        timezone=timezone or "Europe/Berlin",
+        risk_score=risk,
+        avg_days_late=avg_late,
         # behaviour facts (customer_behaviour, outer-joined by `_customers`; absent: None)
-        median_days_late=getattr(row, "median_days_late", None),
-        late_share=getattr(row, "late_share", None),
-        trend_days=getattr(row, "trend_days", None),
-        disputes=getattr(row, "disputes", None) or 0,
-        partial_payments=getattr(row, "partial_payments", None) or 0,
-        overdue_invoices=getattr(row, "overdue_invoices", None) or 0,
-        gone_quiet=bool(getattr(row, "gone_quiet", False)),
-        feedback=getattr(row, "feedback_reason", None) or "",
+        median_days_late=median_late,
+        late_share=late_share,
+        trend_days=trend,
+        disputes=disputes or 0,
+        partial_payments=partials or 0,
+        overdue_invoices=overdue or 0,
+        gone_quiet=bool(quiet),
+        feedback=feedback or "",
         open_balance=open_balance,
         open_invoices=open_invoices,
-        insolvent_since=row.insolvent_since,
-        deceased_since=row.deceased_since,
+        insolvent_since=insolvent,
+        deceased_since=deceased,
     )
 
 
 def invoice_value(row: Any, customer_ext: str, external_id: str | None = None) -> Invoice:
+    values = (
+        *_READ_INVOICE(row),
+        getattr(row, "claim_kind", None),
+        getattr(row, "skonto_terms", None),
+    )
+    return _invoice(values, customer_ext, external_id or row.external_id)
+
+
+#: The invoice columns `invoice_value` reads (a row without `claim_kind` or `skonto_terms`
+#: reads as goods or services without Skonto).
+_INVOICE_COLUMNS = (
+    "issue_date", "due_date", "amount", "currency", "due_date_agreed", "notice_30_days",
+    "received_on", "claim_kind", "skonto_terms",
+)  # fmt: skip
+_READ_INVOICE = attrgetter(*_INVOICE_COLUMNS[:7])
+
+
+def _invoice(values: Sequence[Any], customer_ext: str, external_id: str) -> Invoice:
+    issue, due, amount, currency, agreed, notice, received, claim_kind, skonto = values
     return Invoice(
-        id=external_id or row.external_id,
+        id=external_id,
         customer_id=customer_ext,
-        issue_date=row.issue_date,
-        due_date=row.due_date,
-        amount=Decimal(row.amount),
-        currency=row.currency,
-        due_date_agreed=bool(row.due_date_agreed),
-        notice_30_days=bool(row.notice_30_days),
-        received_on=row.received_on,
-        goods_or_services=getattr(row, "claim_kind", None) != "other",
-        skonto=tiers_from_json(getattr(row, "skonto_terms", None)),
+        issue_date=issue,
+        due_date=due,
+        amount=Decimal(amount),
+        currency=currency,
+        due_date_agreed=bool(agreed),
+        notice_30_days=bool(notice),
+        received_on=received,
+        goods_or_services=claim_kind != "other",
+        skonto=tiers_from_json(skonto),
     )
 
 
 def record_value(row: Any, invoice_ext: str) -> Record:
-    values = {c: getattr(row, c) for c in _RECORD_COLUMNS}
-    for money in ("principal_open", "fees_open", "interest_open", "plan_paid"):
-        values[money] = Decimal(values[money])
-    values["fees_charged_sum"] = Decimal(values["fees_charged_sum"] or 0)
-    values["add_ons_paid"] = Decimal(values["add_ons_paid"] or 0)
-    values["plan"] = _plan_from_json(values["plan"])
-    values["sent_templates"] = _split(values["sent_templates"])
-    values["discount_offers"] = offers_from_json(values["discount_offers"])
-    values["fees_charged"] = values["fees_charged"] or 0
-    values["fee_floor"] = values["fee_floor"] or 0
-    values["interest_deferred"] = tuple(
-        (date.fromisoformat(a), date.fromisoformat(b), Decimal(p), Decimal(x))
-        for a, b, p, x in json.loads(values["interest_deferred"] or "[]")
-    )
-    for flag in (
+    return _record(invoice_ext, _READ_RECORD(row))
+
+
+_READ_RECORD = attrgetter(*_RECORD_COLUMNS)
+_AT = {name: i for i, name in enumerate(_RECORD_COLUMNS)}
+_MONEY = tuple(_AT[c] for c in ("principal_open", "fees_open", "interest_open", "plan_paid"))
+_MONEY_OR_ZERO = tuple(_AT[c] for c in ("fees_charged_sum", "add_ons_paid"))
+_COUNT_OR_ZERO = tuple(_AT[c] for c in ("fees_charged", "fee_floor"))
+_FLAGS = tuple(
+    _AT[c]
+    for c in (
         "interest_active",
         "lump_sum_charged",
         "held",
         "disputed",
         "plan_active",
         "credit_stopped",
-    ):
-        values[flag] = bool(values[flag])
-    return Record(invoice_id=invoice_ext, **values)
+    )
+)
+
+
+def _record(invoice_ext: str, stored: Sequence[Any]) -> Record:
+    """A `Record` from its columns as stored (`_RECORD_COLUMNS` order)."""
+    values = list(stored)
+    for i in _MONEY:
+        values[i] = Decimal(values[i])
+    for i in _MONEY_OR_ZERO:
+        values[i] = Decimal(values[i] or 0)
+    for i in _COUNT_OR_ZERO:
+        values[i] = values[i] or 0
+    for i in _FLAGS:
+        values[i] = bool(values[i])
+    at = _AT
+    values[at["plan"]] = _plan_from_json(values[at["plan"]])
+    values[at["sent_templates"]] = _split(values[at["sent_templates"]])
+    values[at["discount_offers"]] = offers_from_json(values[at["discount_offers"]])
+    deferred = values[at["interest_deferred"]]
+    values[at["interest_deferred"]] = (
+        tuple(
+            (date.fromisoformat(a), date.fromisoformat(b), Decimal(p), Decimal(x))
+            for a, b, p, x in json.loads(deferred)
+        )
+        if deferred
+        else ()
+    )
+    return record_from_fields((invoice_ext, *values))
+
+
+class StepRows:
+    """The values of many rows of one `record_select` result, read by position.
+
+    A `Row`'s attribute access is a Python call per column, and a run reads some 60
+    columns for each of its invoices: the positions are looked up once, from the first row,
+    and each row is then read with one `itemgetter` call (issue 21's daily run)."""
+
+    def __init__(self, first: Any):
+        names = list(first._fields)
+        self._record = itemgetter(*(names.index(c) for c in _RECORD_COLUMNS))
+        self._invoice = itemgetter(*(names.index(c) for c in _INVOICE_COLUMNS))
+
+    def record(self, row: Any, invoice_ext: str) -> Record:
+        return _record(invoice_ext, self._record(row))
+
+    def invoice(self, row: Any, customer_ext: str, external_id: str) -> Invoice:
+        return _invoice(self._invoice(row), customer_ext, external_id)
+
+
+def customer_values(rows: Sequence[Any]) -> list[Customer]:
+    """`customer_value` of many rows of one result, each read by position (see `StepRows`)."""
+    if not rows:
+        return []
+    names = list(rows[0]._fields)
+    at = [names.index(c) if c in names else None for c in _CUSTOMER_COLUMNS]
+    if None in at:  # a select without the behaviour facts
+        return [customer_value(row) for row in rows]
+    read = itemgetter(*at)
+    return [_customer(read(row), Decimal(0), 0) for row in rows]
 
 
 def record_row(record: Record) -> dict[str, Any]:
