@@ -99,7 +99,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/simulate.py",
         "engine/simulate_routing.py",
         "engine/skonto.py",
-        "engine/skonto_report.py",
         "engine/worklist.py",
     ),
     # Front ends still holding a query of their own: to move next.

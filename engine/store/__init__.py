@@ -15,7 +15,8 @@ explained allow-list there of what has not moved yet.
 * `experiments` — the experiments as the TUI lists them;
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
-* `portal`   — what the customer portal's page reads, filtered by the linked customer.
+* `portal`   — what the customer portal's page reads, filtered by the linked customer;
+* `reports`  — what the reports read (begun with the Skonto report's).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """
