@@ -86,7 +86,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/experiment_report.py",
         "engine/experiments.py",
         "engine/feedback.py",
-        "engine/forecast.py",
         "engine/history.py",
         "engine/import_checks.py",
         "engine/import_claims.py",

@@ -1,18 +1,19 @@
 """What the reports read (`engine/reports.py` and its companions shape the figures).
 
-Part of the store layer (`engine/store/`), begun with the Skonto report's two reads; the
-other reports' queries (`engine/reports.py`, `experiment_report.py`, `forecast.py`) are
-to join it.
+Part of the store layer (`engine/store/`), begun with the Skonto report's and the cash
+forecast's reads; the other reports' queries (`engine/reports.py`, `experiment_report.py`,
+`report_pack.py`) are to join it.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, select
 
-from mahnwerk.engine.models import DS, INV, LEDGER
+from mahnwerk.engine.models import CUST, DS, INBOX, INV, LEDGER
 
 
 def skonto_facts(engine: Engine, as_of: date) -> tuple[list[Any], dict[int, Any]]:
@@ -44,3 +45,29 @@ def skonto_facts(engine: Engine, as_of: date) -> tuple[list[Any], dict[int, Any]
             )
         }
     return lines, invoices
+
+
+def forecast_facts(engine: Engine, as_of: date) -> tuple[list[Any], dict[int, date]]:
+    """The cash forecast's open items at the end of `as_of`: every invoice issued by then
+    and not closed, with its customer's number and its dunning record's balance and state
+    (None before the engine took it up); and per invoice the date of the latest
+    `promise_made` recorded by then."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(INV.c.id, INV.c.external_id, INV.c.issue_date, INV.c.due_date, INV.c.amount,
+                   CUST.c.external_id.label("customer"), DS.c.state, DS.c.principal_open,
+                   DS.c.fees_open, DS.c.interest_open, DS.c.disputed)
+            .join(CUST, CUST.c.id == INV.c.customer_id)
+            .outerjoin(DS, DS.c.invoice_id == INV.c.id)
+            .where(INV.c.issue_date <= as_of, INV.c.closed_on.is_(None))
+        ).all()  # fmt: skip
+        promises: dict[int, date] = {}
+        for invoice_id, payload in conn.execute(
+            select(INBOX.c.invoice_id, INBOX.c.payload)
+            .where(INBOX.c.kind == "promise_made", INBOX.c.occurred_on <= as_of)
+            .order_by(INBOX.c.occurred_on, INBOX.c.id)
+        ):
+            promised = json.loads(payload or "{}").get("promised_date")
+            if promised:
+                promises[invoice_id] = date.fromisoformat(promised)
+    return rows, promises
