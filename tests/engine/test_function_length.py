@@ -27,7 +27,6 @@ LONG = {
     "start": 77,  # experiments.py
     "from_database": 73,  # simulate.py
     "read_table": 72,  # import_table.py
-    "report": 72,  # experiment_report.py
     "load_book": 61,  # bank/store.py
 }
 
