@@ -177,3 +177,17 @@ def test_two_permanent_failures_in_one_dispatch_are_counted_and_told_to_the_poli
         ("delivery_failed", outbox[rows[2]].invoice_id),
     ]
     assert [status for status, _ in _deliveries(engine)] == ["failed", "sent", "failed"]
+
+
+def test_the_delivery_row_says_to_whom_what_and_which_attempt(engine, seed, smtp_server, tmp_path):
+    """The delivery a claim opens is the record of what went out: the recipient, the
+    subject and body as sent, and the attempt's number."""
+    (row,) = _email(seed, "K1")
+    settings = load_settings(write_config(tmp_path / "mahnwerk.toml", smtp_server), env=ENV)
+    dispatch(engine, settings, NOW)
+    [mail] = smtp_server.box.mails()
+    with engine.connect() as conn:
+        (d,) = conn.execute(select(m.DELIVERY)).all()
+    assert (d.recipient, d.attempt, d.subject) == ("k1@example.org", 1, mail["Subject"])
+    assert d.body and "R-K1-0" in d.body
+    assert d.body.split() == mail.get_body(("plain",)).get_content().split()
