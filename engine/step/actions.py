@@ -204,8 +204,6 @@ class Actions(Timing):
             carrier = CARRIERS.get(type(action))
             if carrier is not None:
                 carrier(self, action, entry, where(action.span))
-        if sends:
-            self.r = self.r.evolve(last_contact_on=day)
         # `auto` rules (handover, write off) complete the state right away.
         for rule in self.rules(state.name):
             if rule.kind == "auto":
@@ -303,12 +301,18 @@ class Actions(Timing):
         return text
 
     def after_reminder(self, day: date, letter: bool, announces: tuple[str, ...] = ()) -> None:
-        """A reminder went out after the due date: it may start default (§ 286 Abs. 1 BGB)."""
+        """A message went out on `day`, the last contact; after the due date it is a reminder,
+        which may start default (§ 286 Abs. 1 BGB).  (One `evolve` for all of it: the step's
+        hot path.)"""
         r = self.r
         if day <= self.inv.due_date:
+            self.r = r.evolve(last_contact_on=day)
             return
         received = day + timedelta(days=statute.LETTER_DELIVERY_DAYS if letter else 0)
-        changes: dict[str, Any] = {"written_reminders": r.written_reminders + 1}
+        changes: dict[str, Any] = {
+            "last_contact_on": day,
+            "written_reminders": r.written_reminders + 1,
+        }
         if r.first_reminder_on is None:
             changes["first_reminder_on"] = received
         if "credit_report" in announces and r.report_notice_on is None:
