@@ -140,6 +140,8 @@ def _fits(day: date, channel: str, taken: list[Contact], caps: list[tuple]) -> s
         new = day if by_day else (channel, day)
         if new in counted:
             continue
+        if len(counted) < count:
+            continue  # fewer contacts in reach than the cap allows: no window can be full
         days = [k if by_day else k[1] for k in counted]
         for start in range(window):
             first = day - timedelta(days=window - 1 - start)

@@ -27,10 +27,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from mahnwerk.engine.models import DS, INV, LEDGER
 from mahnwerk.engine.reports import Report
+from mahnwerk.engine.store.reports import skonto_facts
 
 ZERO = Decimal("0.00")
 
@@ -48,7 +48,7 @@ def _annual_cost(discount: Decimal, paid: Decimal, gained: Decimal | None) -> De
 
 def skonto(engine: Engine, as_of: date) -> Report:
     """Skonto taken, discounts offered and honoured, unjustified deductions, cost vs days."""
-    lines, invoices = _read(engine, as_of)
+    lines, invoices = skonto_facts(engine, as_of)
     cash = _Cash.of(lines, invoices)
     plain = [
         i
@@ -86,35 +86,6 @@ def skonto(engine: Engine, as_of: date) -> Report:
 
 
 _DISCOUNTS = (("skonto", "Skonto taken"), ("discount", "discounts honoured"))
-
-
-def _read(engine: Engine, as_of: date) -> tuple[list[Any], dict[int, Any]]:
-    """The ledger's discount, payment and write-off lines up to `as_of`; invoices by id."""
-    with engine.connect() as conn:
-        lines = conn.execute(
-            select(LEDGER.c.invoice_id, LEDGER.c.kind, LEDGER.c.amount, LEDGER.c.booked_on)
-            .where(
-                LEDGER.c.booked_on <= as_of,
-                LEDGER.c.kind.in_(("skonto", "discount", "payment", "write_off")),
-            )
-            .order_by(LEDGER.c.booked_on, LEDGER.c.id)
-        ).all()
-        invoices = {
-            r.id: r
-            for r in conn.execute(
-                select(
-                    INV.c.id,
-                    INV.c.issue_date,
-                    INV.c.amount,
-                    DS.c.state,
-                    DS.c.principal_open,
-                    DS.c.discount_offers,
-                    DS.c.deduction_on,
-                    DS.c.deduction_note,
-                ).join(DS, DS.c.invoice_id == INV.c.id)
-            )
-        }
-    return lines, invoices
 
 
 @dataclass

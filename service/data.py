@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from mahnwerk.engine.importer import ImportFailed, Kind, import_records
-from mahnwerk.engine.models import CUST, INV, PAY
+from mahnwerk.engine.store import api as api_store
 from mahnwerk.engine.store import invoices as invoice_store
 from mahnwerk.service.deps import (
     caller,
@@ -120,11 +120,7 @@ def list_customers(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    after = decode_cursor(cursor)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(CUST).where(CUST.c.id > after).order_by(CUST.c.id).limit(limit)
-        ).all()
+    rows = api_store.customers_page(engine, decode_cursor(cursor), limit)
     items = [_customer(r).model_dump() for r in rows]
     return Page(items=items, next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None)
 
@@ -140,8 +136,7 @@ def get_customer(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Customer:
-    with engine.connect() as conn:
-        row = conn.execute(select(CUST).where(CUST.c.external_id == customer_id)).first()
+    row = api_store.customer(engine, customer_id)
     if row is None:
         raise Problem(404, "Not found", f"no customer {customer_id!r}")
     return _customer(row)
@@ -292,15 +287,7 @@ def list_payments(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    after = decode_cursor(cursor)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(PAY, INV.c.external_id.label("invoice_ext"))
-            .outerjoin(INV, INV.c.id == PAY.c.invoice_id)
-            .where(PAY.c.id > after)
-            .order_by(PAY.c.id)
-            .limit(limit)
-        ).all()
+    rows = api_store.payments_page(engine, decode_cursor(cursor), limit)
     return Page(
         items=[_payment(r) for r in rows],
         next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,

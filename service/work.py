@@ -15,12 +15,12 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from mahnwerk.dsl.errors import PolicyError
 from mahnwerk.engine import lease
 from mahnwerk.engine.approvals import ApprovalError, decide, pending
-from mahnwerk.engine.models import OUTBOX, PV, RUN
+from mahnwerk.engine.store import api as api_store
 from mahnwerk.engine.store import invoices
 from mahnwerk.service.data import Cursor, KeyPath, Limit
 from mahnwerk.service.deps import (
@@ -169,19 +169,6 @@ def _message(row: Any) -> dict[str, Any]:
     }
 
 
-def _messages(engine: Engine, *where: Any, after: int = 0, limit: int = 100) -> list[Any]:
-    from mahnwerk.engine.models import INV
-
-    with engine.connect() as conn:
-        return conn.execute(
-            select(OUTBOX, INV.c.external_id.label("invoice_ext"))
-            .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
-            .where(OUTBOX.c.id > after, *where)
-            .order_by(OUTBOX.c.id)
-            .limit(limit)
-        ).all()
-
-
 @router.get(
     "/messages",
     response_model=Page,
@@ -195,8 +182,7 @@ def list_messages(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    where = [OUTBOX.c.status == status] if status else []
-    rows = _messages(engine, *where, after=decode_cursor(cursor), limit=limit)
+    rows = api_store.messages(engine, decode_cursor(cursor), limit, status=status)
     return Page(
         items=[_message(r) for r in rows],
         next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,
@@ -209,7 +195,7 @@ def get_message(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
-    rows = _messages(engine, OUTBOX.c.id == message_id, limit=1)
+    rows = api_store.messages(engine, limit=1, message_id=message_id)
     if not rows:
         raise Problem(404, "Not found", f"no message {message_id}")
     return _message(rows[0])
@@ -238,9 +224,7 @@ def list_policies(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(PV).order_by(PV.c.name, PV.c.version)).all()
-    return [_version(r) for r in rows]
+    return [_version(r) for r in api_store.policy_versions(engine)]
 
 
 @router.post(
@@ -412,10 +396,7 @@ def list_runs(
     _: Identity = Depends(caller),
 ) -> Page:
     before = decode_cursor(cursor) or 2**31 - 1
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(RUN).where(RUN.c.id < before).order_by(RUN.c.id.desc()).limit(limit)
-        ).all()
+    rows = api_store.runs_page(engine, before, limit)
     return Page(
         items=[_run_row(r) for r in rows],
         next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,
@@ -428,8 +409,7 @@ def get_run(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(select(RUN).where(RUN.c.id == run_id)).first()
+    row = api_store.run(engine, run_id)
     if row is None:
         raise Problem(404, "Not found", f"no run {run_id}")
     return _run_row(row)

@@ -12,7 +12,11 @@ explained allow-list there of what has not moved yet.
   the events people record for the next run (`record_event`, `record_customer_event`);
 * `screens`  — the TUI's read models: the queue by keyset pages, its filters, the
   dashboard, an invoice's header and waiting inbox, what a run changed;
-* `experiments` — the experiments as the TUI lists them.
+* `experiments` — the experiments as the TUI lists them;
+* `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
+  webhook subscriptions, and the figures of `/health` and `/metrics`;
+* `portal`   — what the customer portal's page reads, filtered by the linked customer;
+* `reports`  — what the reports read (begun with the Skonto report's).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """

@@ -110,3 +110,70 @@ def test_a_bundle_with_one_row_no_longer_queued_is_not_claimed_in_part(
     assert [mail["To"] for mail in smtp_server.box.mails()][1:] == ["Kunde K2 <k2@example.org>"]
     assert (seed.outbox()[left].status, seed.outbox()[left].attempts) == ("sent", 1)
     assert _deliveries(engine)[1:] == [("sent", [left])]
+
+
+def test_a_channel_down_releases_only_its_own_claim(engine, seed, smtp_server, tmp_path):
+    """The mail server answers for K0, then is gone: K1's claim is released — its delivery
+    `abandoned` with the reason and the time, its row queued again with no attempt counted
+    and the reason — while K0's delivery stays `sent` and a row another dispatcher holds
+    (`sending`) stays its."""
+    from .helpers import SmtpServer, free_port
+
+    k0, k1 = (_email(seed, f"K{n}")[0] for n in range(2))
+    (held,) = _email(seed, "K9")
+    up = load_settings(write_config(tmp_path / "up.toml", smtp_server), env=ENV)
+    assert dispatch(engine, up, NOW, limit=1).rows_sent == 1
+    with engine.begin() as conn:
+        conn.execute(update(m.OUTBOX).where(m.OUTBOX.c.id == held).values(status="sending"))
+    dead = SmtpServer("127.0.0.1", free_port(), None, None, False)  # nobody listens
+    down = load_settings(write_config(tmp_path / "down.toml", dead), env={})
+
+    later = NOW.replace(minute=45)
+    stats = dispatch(engine, down, later)
+
+    assert stats.rows_sent == 0 and len(stats.errors) == 1
+    outbox = seed.outbox()
+    assert (outbox[k0].status, outbox[held].status) == ("sent", "sending")
+    assert (outbox[k1].status, outbox[k1].attempts) == ("queued", 0)
+    assert outbox[k1].last_error and outbox[k1].last_error in stats.errors[0]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.DELIVERY.c.status, m.DELIVERY.c.finished_at, m.DELIVERY.c.error)
+            .order_by(m.DELIVERY.c.id)
+        ).all()
+    assert [r.status for r in rows] == ["sent", "abandoned"]
+    assert rows[0].error is None and rows[0].finished_at.replace(tzinfo=None) == NOW.replace(
+        tzinfo=None
+    )
+    assert rows[1].finished_at.replace(tzinfo=None) == later.replace(tzinfo=None)
+    assert rows[1].error == outbox[k1].last_error
+
+
+def test_two_permanent_failures_in_one_dispatch_are_counted_and_told_to_the_policy(
+    engine, seed, smtp_server, tmp_path
+):
+    """Two e-mails that cannot be built (a line break in the name) fail for good in one
+    dispatch: both counted, both rows `failed` after one attempt, one `delivery_failed`
+    event per invoice, and the good one in between goes out."""
+    bad = "Mallory\nBcc: everyone@example.org"
+    rows = []
+    for n, name in enumerate([bad, "Anna Alt", bad]):
+        c = seed.customer(f"K{n}", name=name, email=f"k{n}@example.org")
+        i = seed.invoice(c, f"R{n}", state="erinnerung", fee=None, interest=None)
+        rows.append(seed.queue(i, c, "zahlungserinnerung", "email", state="erinnerung"))
+    settings = load_settings(write_config(tmp_path / "mahnwerk.toml", smtp_server), env=ENV)
+
+    stats = dispatch(engine, settings, NOW)
+
+    assert (stats.failed, stats.rows_sent, stats.retried) == (2, 1, 0)
+    outbox = seed.outbox()
+    assert [(outbox[r].status, outbox[r].attempts) for r in rows] == [
+        ("failed", 1),
+        ("sent", 1),
+        ("failed", 1),
+    ]
+    assert [(e.kind, e.invoice_id) for e in seed.inbox()] == [
+        ("delivery_failed", outbox[rows[0]].invoice_id),
+        ("delivery_failed", outbox[rows[2]].invoice_id),
+    ]
+    assert [status for status, _ in _deliveries(engine)] == ["failed", "sent", "failed"]
