@@ -50,8 +50,9 @@ class KeysFooter(Footer):
             self.compact,
             self.show_command_palette,
             tuple(
-                (b.key, b.action, b.description, b.show, enabled, tooltip, b.group)
+                (b.key, b.action, b.description, enabled, tooltip, b.group)
                 for (_node, b, enabled, tooltip) in self.screen.active_bindings.values()
+                if b.show or b.key == self.app.COMMAND_PALETTE_BINDING
             ),
         )
 
