@@ -26,7 +26,6 @@ from mahnwerk.engine.queries import NotFound, timeline
 from mahnwerk.tui.actions import record_action, record_write_off, undo
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.data import customer_of
-from mahnwerk.tui.table import Table
 
 ACTION_KEYS = (
     ("p", "payment", "Payment"),
@@ -69,7 +68,7 @@ class InvoiceScreen(BookScreen):
             yield Static("", id="amounts")
         yield Static("", id="next-step")
         yield Static("", id="waiting")
-        yield Table(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Static("", id="line-detail")
         yield KeysFooter()
 

@@ -29,7 +29,6 @@ from mahnwerk.tui.data import (
     queue_page,
 )
 from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog
-from mahnwerk.tui.table import Table
 
 COLUMNS = (
     ("invoice", "invoice"),
@@ -98,7 +97,7 @@ class QueueScreen(BookScreen):
         yield Header()
         yield Input(self.filters.line(), placeholder=FILTER_SYNTAX, id="filter")
         yield Static("", id="queue-status")
-        yield Table(id="queue", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
