@@ -129,15 +129,10 @@ class BookScreen(Screen):
             footer.compact = narrow
             footer.show_command_palette = not narrow
 
-    def on_screen_suspend(self) -> None:
-        self._away = True
-
     def on_screen_resume(self) -> None:
-        """Back after another screen was on top: read again.  Not on the first showing
-        (Textual sends a new screen two resumes; `on_mount` has just read)."""
-        if getattr(self, "_away", False):
-            self._away = False
+        if getattr(self, "_shown_once", False):
             self.reload()
+        self._shown_once = True
 
     def reload(self) -> None:
         """Read the database again (override); keep the cursor where it was."""
