@@ -164,19 +164,15 @@ def letters_preview(
     templates: TemplatesOption = None,
 ) -> None:
     """Show a message as the customer would receive it, rendered from the database."""
-    from sqlalchemy import select
-
     from mahnwerk.engine.comms.context import build_context, load_customers, load_invoices
     from mahnwerk.engine.comms.pdf import Letter, letters_pdf
-    from mahnwerk.engine.models import INV
+    from mahnwerk.engine.store.invoices import invoice_keys
 
     settings = _settings(config)
     store = _store(templates, settings)
     engine = open_engine(db)
     with engine.connect() as conn:
-        head = conn.execute(
-            select(INV.c.id, INV.c.customer_id).where(INV.c.external_id == invoice)
-        ).first()
+        head = invoice_keys(conn, invoice)
         if head is None:
             _err(f"error: no invoice {invoice!r}: import it first or check the number")
             raise typer.Exit(1)

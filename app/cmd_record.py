@@ -22,7 +22,7 @@ def _event(
 ) -> None:
     """Record an event under `by`, the proven name (`mahnwerk.authority` put it there)."""
     from mahnwerk.engine.identity import IdentityError
-    from mahnwerk.engine.queries import NotFound, record_event
+    from mahnwerk.engine.store.invoices import NotFound, record_event
 
     now = _now()
     day = _date(on, "--on") if on else now.date()
@@ -75,7 +75,7 @@ def event_customer(
 ) -> None:
     """Insolvency (C5: claims from before the opening stop) or death (C6) of a customer."""
     from mahnwerk.engine.identity import IdentityError
-    from mahnwerk.engine.queries import NotFound, record_customer_event
+    from mahnwerk.engine.store.invoices import NotFound, record_customer_event
 
     kinds = {"insolvency": "insolvency", "death": "death_notice"}
     if kind not in kinds:
@@ -146,9 +146,7 @@ def event_payment(
     """Record a payment on an invoice (allocated per § 367 BGB by the next run)."""
     from decimal import Decimal, InvalidOperation
 
-    from sqlalchemy import insert, select
-
-    from mahnwerk.engine import models as m
+    from mahnwerk.engine.store.invoices import record_payment
 
     try:
         value = Decimal(amount.replace(".", "").replace(",", ".") if "," in amount else amount)
@@ -167,28 +165,9 @@ def event_payment(
             f"a payment dated {day:%d.%m.%Y} is after today ({now.date():%d.%m.%Y})",
             "record money on the day it arrived; --allow-future holds it until its date",
         )
-    engine = open_engine(db)
-    inv = m.Invoice.__table__
-    pay = m.Payment.__table__
-    with engine.begin() as conn:
-        row = conn.execute(
-            select(inv.c.id, inv.c.customer_id, inv.c.currency).where(inv.c.external_id == invoice)
-        ).first()
-        if row is None:
-            _err(f"error: no invoice {invoice!r}")
-            raise typer.Exit(1)
-        conn.execute(
-            insert(pay).values(
-                external_id=f"cli-{invoice}-{now.strftime('%Y%m%d%H%M%S%f')}",
-                invoice_id=row.id,
-                customer_id=row.customer_id,
-                booked_on=day,
-                amount=value,
-                currency=row.currency,
-                reference=f"entered by {by}",
-                source="cli",
-            )
-        )
+    if not record_payment(open_engine(db), invoice, day, value, by, now):
+        _err(f"error: no invoice {invoice!r}")
+        raise typer.Exit(1)
     typer.echo(f"recorded payment of {value} on {invoice} ({day}); the next run applies it")
 
 

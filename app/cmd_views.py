@@ -26,7 +26,7 @@ def show(
     as_of: AsOfLimitation = None,
 ) -> None:
     """An invoice's timeline: every event, charge and message with the rule behind it."""
-    from mahnwerk.engine.queries import NotFound, timeline
+    from mahnwerk.engine.store.invoices import NotFound, timeline
 
     day = _date(as_of, "--as-of") if as_of else None
     try:
@@ -51,7 +51,7 @@ def invoices_cmd(
     as_of: AsOfLimitation = None,
 ) -> None:
     """List invoices with their dunning state."""
-    from mahnwerk.engine.queries import list_invoices
+    from mahnwerk.engine.store.invoices import list_invoices
 
     day = _date(as_of, "--as-of") if as_of else None
     rows = list_invoices(open_engine(db), state, segment, limit, as_of=day)
@@ -154,23 +154,13 @@ def demo_cmd(
 
 def _demo_portal_link(db: Path, console) -> None:
     """A customer's portal link, to open after `mahnwerk serve --db <demo db>`."""
-    from sqlalchemy import select
-
     from mahnwerk.dsl.ir import TERMINAL_NAMES
     from mahnwerk.engine.comms.config import demo_settings
-    from mahnwerk.engine.models import CUST, DS, INV
+    from mahnwerk.engine.store.invoices import a_customer_in_dunning
     from mahnwerk.portal.links import new_link
 
     engine = open_engine(str(db))
-    with engine.connect() as conn:
-        number = conn.execute(
-            select(CUST.c.external_id)
-            .join(INV, INV.c.customer_id == CUST.c.id)
-            .join(DS, DS.c.invoice_id == INV.c.id)
-            .where(DS.c.state.not_in([*TERMINAL_NAMES, "open", "vorab"]), INV.c.closed_on.is_(None))
-            .order_by(INV.c.id)
-            .limit(1)
-        ).scalar()
+    number = a_customer_in_dunning(engine, [*TERMINAL_NAMES, "open", "vorab"])
     if number is None:
         return
     link = new_link(engine, number, demo_settings().portal, _now(), "demo")

@@ -810,14 +810,20 @@ def run_engine_url(url: str, batch: int, workers: int = 1) -> dict[str, Any]:
     engine = mdb.make_engine(url)
     policies = PolicySet.load(engine)
     gc.collect()
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
     if workers > 1:
         stats = run_parallel(url, AS_OF, workers, NOW)
     else:
         stats = runner.run(engine, AS_OF, policies, NOW, batch=batch)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
-    return {"wall": wall, "cpu": cpu, "stats": stats}
+    return {"wall": wall, "cpu": cpu, "workers_cpu": _children_cpu() - k0, "stats": stats}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the workers, once joined)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def profile_run(src: Path, work: Path, batch: int, top: int = 30) -> str:
@@ -1044,13 +1050,15 @@ def main(argv: list[str] | None = None) -> int:
             "workers": workers,
             "run_s": round(d["wall"], 3),
             "run_cpu_s": round(d["cpu"], 3),
+            "workers_cpu_s": round(d["workers_cpu"], 3),
+            "start_method": getattr(d["stats"], "start_method", None),
             "transitions_per_s": round(d["stats"].transitions / d["wall"], 1),
             "idle_run_s": round(i["wall"], 4),
             "load": os.getloadavg()[0],
         }
         lines += [
             f"PostgreSQL, {workers} worker(s): due run {d['wall']:.2f} s wall "
-            f"({d['cpu']:.2f} s CPU in this process), "
+            f"({d['cpu']:.2f} s CPU in this process, {d['workers_cpu']:.2f} s in workers), "
             f"{d['stats'].checked:,} checked, {d['stats'].transitions:,} transitions "
             f"({res[f'pg_{workers}']['transitions_per_s']:,.0f}/s); idle run "
             f"{i['wall'] * 1000:.0f} ms ({i['stats'].checked} checked); "

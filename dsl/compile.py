@@ -140,6 +140,11 @@ def compile_policy(
         for segment in policy.segments
         for state, rules in per_ladder[segment.ladder].items()
     }
+    states = {
+        (segment.name, state.name): state
+        for segment in policy.segments
+        for state in policy.ladder(segment.ladder).states
+    }
     return CompiledPolicy(
         policy=policy,
         graphs=MappingProxyType(graphs),
@@ -148,6 +153,7 @@ def compile_policy(
         source=source,
         sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
         outgoing=MappingProxyType(outgoing),
+        states=MappingProxyType(states),
     )
 
 

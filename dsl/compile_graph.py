@@ -5,9 +5,10 @@ built from a ladder (the engine walks its rules, `render` draws it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar
 
 import networkx as nx
 
@@ -16,6 +17,8 @@ from mahnwerk.dsl.errors import Diagnostic, Span
 from mahnwerk.dsl.expr import (
     Expr,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,11 @@ class CompiledPolicy:
     sha256: str = ""
     #: (segment, state) -> its outgoing rules, highest priority first; the engine's hot path
     outgoing: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    #: (segment, state) -> the ladder's `ir.State` (not the terminal states): the step asks
+    #: for it several times per invoice, and the graph library's node views cost ~10x a dict
+    states: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    #: what the engine derives from the policy once and reads per invoice (`derived`)
+    _derived: dict = field(init=False, default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -65,6 +73,16 @@ class CompiledPolicy:
     def rules_from(self, segment: str, state: str) -> tuple[Rule, ...]:
         """Every rule leaving `state` in `segment`'s graph, highest priority first."""
         return self.outgoing.get((segment, state), ())
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, made once per compiled policy and `key`: the engine's per-invoice
+        questions about the policy itself (which facts the segments read, a ladder prepared
+        for the D9 look-ahead) are answered once, not for every invoice of the run."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = build()
+            return value
 
 
 def state_sources(ladder: ir.Ladder, index: int) -> tuple[str, ...]:

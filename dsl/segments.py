@@ -38,7 +38,21 @@ def select_segment(
             reasons.append(f"segment {seg.name!r} not applicable: {exc} ({where})")
             continue
         verdict = "holds" if matched else "does not hold"
-        reasons.append(f"segment {seg.name!r}: `{format_expr(seg.when)}` {verdict} ({where})")
+        reasons.append(f"segment {seg.name!r}: `{_when_text(seg)}` {verdict} ({where})")
         if matched:
             return SegmentChoice(seg, tuple(reasons))
     raise LookupError("no segment matched and the policy has no default segment")
+
+
+_WHEN_TEXTS: dict[int, tuple[ir.Segment, str]] = {}
+
+
+def _when_text(seg: ir.Segment) -> str:
+    """`seg.when` as source text, printed once per segment: the run chooses the segment again
+    at every step, and printing the condition cost more than evaluating it."""
+    held = _WHEN_TEXTS.get(id(seg))
+    if held is None or held[0] is not seg:
+        if len(_WHEN_TEXTS) >= 1024:  # a long-running service reloads its policies now and then
+            _WHEN_TEXTS.clear()
+        held = _WHEN_TEXTS[id(seg)] = (seg, format_expr(seg.when))
+    return held[1]

@@ -165,9 +165,9 @@ def _message(out: Outcome, action: Message) -> None:
         out.entry(action, "message_superseded", f"{action.channel} {action.template} not "
                   "sent: a later level was reached in the same run")  # fmt: skip
         return
-    if out.contacts is None:
-        out.contacts = ContactBook(out.writes.conn, [out.customer_id], out.as_of)
     policy = out.compiled.policy
+    if out.contacts is None:
+        out.contacts = ContactBook(out.writes.conn, [out.customer_id], out.as_of, [policy.limits])
     cal = law.Calendar.for_customer(policy.calendar, out.customer)
     zone = out.customer.timezone or policy.timezone
     due = out.due_date

@@ -61,51 +61,46 @@ class _Ladder:
     leads: frozenset[str]
 
 
-_LADDERS: dict[int, tuple[CompiledPolicy, dict[str, _Ladder]]] = {}
-
-
 def _ladder(cp: CompiledPolicy, segment: str) -> _Ladder | None:
-    """The prepared ladder (cached: a letter is written for thousands of claims a day, and
-    walking the graph library's views per claim was a third of the daily run)."""
-    held = _LADDERS.get(id(cp))
-    if held is None or held[0] is not cp:
-        if len(_LADDERS) >= 64:  # a long-running service reloads its policies now and then
-            _LADDERS.clear()
-        held = _LADDERS[id(cp)] = (cp, {})
-    ladders = held[1]
-    if segment not in ladders:
-        graph = cp.graphs.get(segment)
-        if graph is None:
-            return None
-        edges: dict[str, tuple[_Edge, ...]] = {}
-        for node in graph.nodes:
-            out = []
-            for _, target, data in graph.out_edges(node, data=True):
-                rules = tuple(data.get("rules") or ())
-                timed = tuple(
-                    sorted(
-                        ((rule_days(r), r) for r in rules if isinstance(r.trigger, ir.TimeTrigger)),
-                        key=lambda pair: pair[0],
-                    )
+    """The prepared ladder (once per policy: a letter is written for thousands of claims a
+    day, and walking the graph library's views per claim was a third of the daily run)."""
+    return cp.derived(("D9 ladder", segment), lambda: _prepare(cp, segment))
+
+
+def _prepare(cp: CompiledPolicy, segment: str) -> _Ladder | None:
+    """The segment's graph as plain tuples: out-edges, adverse steps, and the states
+    that lead to one."""
+    graph = cp.graphs.get(segment)
+    if graph is None:
+        return None
+    edges: dict[str, tuple[_Edge, ...]] = {}
+    for node in graph.nodes:
+        out = []
+        for _, target, data in graph.out_edges(node, data=True):
+            rules = tuple(data.get("rules") or ())
+            timed = tuple(
+                sorted(
+                    ((rule_days(r), r) for r in rules if isinstance(r.trigger, ir.TimeTrigger)),
+                    key=lambda pair: pair[0],
                 )
-                out.append(_Edge(target, len(timed) < len(rules) or not rules, timed))
-            edges[node] = tuple(out)
-        adverse = {
-            node: tuple(
-                ADVERSE[type(a)]
-                for a in getattr(graph.nodes[node].get("state"), "actions", ())
-                if type(a) in ADVERSE
             )
-            for node in graph.nodes
-        }
-        leads = {node for node, steps in adverse.items() if steps}
-        grew = True
-        while grew:
-            before = len(leads)
-            leads |= {n for n, out in edges.items() if any(e.target in leads for e in out)}
-            grew = len(leads) != before
-        ladders[segment] = _Ladder(edges, adverse, frozenset(leads))
-    return ladders[segment]
+            out.append(_Edge(target, len(timed) < len(rules) or not rules, timed))
+        edges[node] = tuple(out)
+    adverse = {
+        node: tuple(
+            ADVERSE[type(a)]
+            for a in getattr(graph.nodes[node].get("state"), "actions", ())
+            if type(a) in ADVERSE
+        )
+        for node in graph.nodes
+    }
+    leads = {node for node, steps in adverse.items() if steps}
+    grew = True
+    while grew:
+        before = len(leads)
+        leads |= {n for n, out in edges.items() if any(e.target in leads for e in out)}
+        grew = len(leads) != before
+    return _Ladder(edges, adverse, frozenset(leads))
 
 
 def _reach(edge: _Edge, at: date, fires: Callable[[Rule, date], bool]) -> date | None:

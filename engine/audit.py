@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
+from mahnwerk.engine import bulk
 from mahnwerk.engine.models import EVENT, EVENT_SEAL
 
 GENESIS = "0" * 64
@@ -50,6 +51,10 @@ _AS_TEXT: dict[type, Any] = {datetime: _instant, date: date.isoformat}
 _AS_IS = frozenset({int, str, type(None)})
 
 
+#: `json.dumps(…, ensure_ascii=False, separators=(",", ":"))`, its encoder made once
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def entry_hash(prev: str, values: Sequence[Any]) -> str:
     """sha256 over the predecessor's hash and the entry's fields (canonical JSON).
 
@@ -59,7 +64,7 @@ def entry_hash(prev: str, values: Sequence[Any]) -> str:
     entry at the end of every run, so it avoids per-field calls where it can.
     """
     fields = [v if type(v) in _AS_IS else _AS_TEXT.get(type(v), str)(v) for v in values]
-    blob = json.dumps([prev, fields], ensure_ascii=False, separators=(",", ":"))
+    blob = _CANONICAL([prev, fields])
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -116,7 +121,7 @@ def seal(engine: Engine) -> int:
                 digest = entry_hash(prev, tuple(row))
                 seals.append({"seq": seq, "event_id": row.id, "prev_hash": prev, "hash": digest})
                 prev = digest
-            conn.execute(insert(EVENT_SEAL), seals)
+            bulk.insert_rows(conn, EVENT_SEAL, seals)  # through the DBAPI (engine/bulk.py)
             sealed += len(seals)
         if len(rows) < SEAL_BATCH:
             return sealed

@@ -23,6 +23,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -39,14 +40,29 @@ class _Shape:
     processors: tuple[Processor, ...]
     defaults: dict[str, Any]
 
-    def tuples(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    def tuples(self, rows: Sequence[dict[str, Any]]) -> list[Sequence[Any]]:
+        """Each row's values in `names` order, through their processors: the values read
+        in one C call, and only the columns that have a processor touched in Python."""
         fill = self.defaults
-        pairs = tuple(zip(self.names, map(_once_per_value, self.processors), strict=True))
-        out = []
+        read = _getter(self.names)
+        processed = [(i, _once_per_value(p)) for i, p in enumerate(self.processors) if p]
+        out: list[Sequence[Any]] = []
         for row in rows:
-            values = row if not fill else fill | row
-            out.append(tuple(p(values[n]) if p else values[n] for n, p in pairs))
+            values = read(row if not fill else fill | row)
+            if processed:
+                values = list(values)
+                for i, process in processed:
+                    values[i] = process(values[i])
+            out.append(values)
         return out
+
+
+def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """`itemgetter(*keys)`, always returning a tuple (also for one key)."""
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda row: (row[key],)
+    return itemgetter(*keys)
 
 
 def _once_per_value(process: Processor) -> Processor:
@@ -146,7 +162,7 @@ def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[st
     try:
         cursor.executemany(
             f"UPDATE {table.name} SET {sets} WHERE {key} = ?",
-            [tuple(v[i] for i in order) for v in values],
+            list(map(_getter(order), values)),
         )
     finally:
         cursor.close()

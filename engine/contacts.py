@@ -86,12 +86,34 @@ def _limits_for(
     found: list[tuple[int, int, frozenset[str] | None]] = []
     if channel in _WRITTEN and dunning:
         found.append((WRITTEN_PER_WINDOW, CONTACT_WINDOW_DAYS, _WRITTEN))
-    if limits.max_contacts is not None and limits.contact_window is not None:
-        window = limits.contact_window.days
-        if limits.contact_window.business:
-            window = -(-window * 7 // 5)
-        found.append((limits.max_contacts, max(1, window), None))
+    window = _policy_window(limits)
+    if limits.max_contacts is not None and window is not None:
+        found.append((limits.max_contacts, window, None))
     return found
+
+
+def _policy_window(limits: Limits) -> int | None:
+    """The calendar days of the policy's `at most N contacts per W days` (business days:
+    seven for every five, rounded up), or None when the policy sets no such limit."""
+    if limits.contact_window is None:
+        return None
+    window = limits.contact_window.days
+    if limits.contact_window.business:
+        window = -(-window * 7 // 5)
+    return max(1, window)
+
+
+def look_back_days(limits: Iterable[Limits]) -> int:
+    """How far before a run's day the contacts that can still count go back.
+
+    The longest window of D3 among the weekly written reminder, the rest after a
+    conversation and every given policy's own contact limit, and one day more: contacts are
+    stored in UTC, and a customer's local day can begin on the UTC day before.  A shorter
+    look-back would let `at most 4 contacts per 90 days` forget the contacts of 60 days ago.
+    """
+    windows = [_policy_window(lim) for lim in limits]
+    fixed = (CONTACT_WINDOW_DAYS, CALL_REST_AFTER_CONVERSATION_DAYS)
+    return 1 + max(*fixed, *(w for w in windows if w is not None))
 
 
 def _fits(day: date, channel: str, taken: list[Contact], caps: list[tuple]) -> str | None:
@@ -118,6 +140,8 @@ def _fits(day: date, channel: str, taken: list[Contact], caps: list[tuple]) -> s
         new = day if by_day else (channel, day)
         if new in counted:
             continue
+        if len(counted) < count:
+            continue  # fewer contacts in reach than the cap allows: no window can be full
         days = [k if by_day else k[1] for k in counted]
         for start in range(window):
             first = day - timedelta(days=window - 1 - start)
@@ -171,14 +195,21 @@ def plan(
 
 
 class ContactBook:
-    """The recent and queued contacts of one batch's customers, loaded with one query."""
+    """The recent and queued contacts of one batch's customers, loaded with one query.
 
-    def __init__(self, conn: Connection, customer_ids: Iterable[int], as_of: date):
+    `limits` are those of every policy the batch may plan under: they say how far back
+    contacts still count (`look_back_days`); `plan` refuses limits that need more.
+    """
+
+    def __init__(
+        self, conn: Connection, customer_ids: Iterable[int], as_of: date, limits: Iterable[Limits]
+    ):
         ids = sorted(set(customer_ids))
+        self._look_back = look_back_days(limits)
         self._raw: dict[int, list[tuple[str, datetime, bool]]] = {}
         self._taken: dict[int, list[Contact]] = {}
         self._talks: dict[int, list[date]] = {}  # conversations, by the customer's local day
-        since = datetime.combine(as_of - timedelta(days=_MAX_DAYS // 2), time(0), UTC)
+        since = datetime.combine(as_of - timedelta(days=self._look_back), time(0), UTC)
         for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
             rows = conn.execute(
                 select(
@@ -219,6 +250,11 @@ class ContactBook:
         limits: Limits,
         dunning: bool = True,
     ) -> Slot:
+        if look_back_days([limits]) > self._look_back:
+            raise ValueError(
+                f"the contacts were loaded for {self._look_back} days back, but the limits "
+                f"count {look_back_days([limits])}: pass every policy's limits to ContactBook"
+            )
         taken = self._taken.get(customer_id)
         if taken is None:  # contacts are stored in UTC; the customer's day is the local one
             tz = _zone(zone)

@@ -24,7 +24,7 @@ from mahnwerk.dsl.compile import compile_source
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine import store
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INBOX, INV, OUTBOX, PV
-from mahnwerk.engine.queries import NotFound, _base, invoice_row
+from mahnwerk.engine.store.invoices import NotFound, _base, invoice_row
 
 HITS = 50
 NOTE_KINDS = ("received_note", "withdrawn_note", "call_done", "task_done")

@@ -4,7 +4,7 @@ The generator draws customers and invoices whose payment behaviour follows
 figures derived from a real receivables history (`calibration.py`): how many
 invoices are paid late, how late, how often they are disputed, and how
 lateness concentrates on some customers.  What the history does not tell is
-stated here as an assumption: the B2B/B2C mix, amounts scaled to a German
+stated as an assumption (`demo_plan.py`): the B2B/B2C mix, amounts scaled to a German
 small business, a small share of invoices never paid within the horizon
 (so the ladders reach their last steps), partial payments and promises.
 
@@ -14,10 +14,8 @@ the same runs and the same summary.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
-import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,280 +27,9 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from mahnwerk.engine import models as m
-from mahnwerk.engine.calibration import load as load_calibration
+from mahnwerk.engine.demo_plan import Plan, plan_portfolio
 
-#: Assumptions the history does not give (see the module docstring).
-B2B_SHARE = 0.3
-VULNERABLE_SHARE = 0.03
-KEY_ACCOUNT_SHARE = 0.08  # of B2B customers
-NEVER_PAY_SHARE = 0.04  # of invoices: no payment within the simulated horizon
-PARTIAL_SHARE = 0.10  # of late payers: pay in two parts
-PROMISE_SHARE = 0.06  # of late payers: promise to pay first
-EMAIL_OPT_OUT_SHARE = 0.04
-B2C_SCALE = Decimal("2.0")  # history amounts are 5..128; a German B2C invoice is larger
-B2B_SCALE = Decimal("18.0")
-REGIONS = [
-    "BY",
-    "BW",
-    "NW",
-    "HE",
-    "NI",
-    "BE",
-    "SN",
-    "RP",
-    "SH",
-    "HH",
-    "TH",
-    "ST",
-    "BB",
-    "MV",
-    "SL",
-    "HB",
-]
-REGION_WEIGHTS = [13, 11, 18, 6, 8, 4, 5, 5, 3, 2, 3, 3, 3, 2, 1, 1]
-FIRST = [
-    "Anna",
-    "Ben",
-    "Clara",
-    "David",
-    "Emma",
-    "Felix",
-    "Greta",
-    "Hannes",
-    "Ida",
-    "Jonas",
-    "Katrin",
-    "Lukas",
-    "Mia",
-    "Noah",
-    "Olga",
-    "Paul",
-    "Rosa",
-    "Stefan",
-    "Tina",
-    "Uwe",
-]
-LAST = [
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Schulz",
-    "Hoffmann",
-    "Koch",
-    "Richter",
-    "Klein",
-    "Wolf",
-    "Schröder",
-    "Neumann",
-]
-FIRMS = [
-    "Bau",
-    "Elektro",
-    "Logistik",
-    "Druck",
-    "Holz",
-    "Metall",
-    "Software",
-    "Catering",
-    "Textil",
-    "Medien",
-]
-FORMS = ["GmbH", "KG", "GmbH & Co. KG", "e.K.", "AG", "UG (haftungsbeschränkt)"]
-
-
-@dataclass
-class Plan:
-    """What the simulated world will do, day by day."""
-
-    invoices_by_day: dict[date, list[dict[str, Any]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    payments_by_day: dict[date, list[dict[str, Any]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    events_by_day: dict[date, list[dict[str, Any]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    customers: list[dict[str, Any]] = field(default_factory=list)
-
-
-class _Draw:
-    def __init__(self, seed: int):
-        self.cal = load_calibration()
-        self.rng = random.Random(seed)
-        buckets = sorted((int(k), v) for k, v in self.cal["days_late_buckets"].items())
-        self.bucket_starts = [b for b, _ in buckets]
-        total = sum(v for _, v in buckets)
-        acc = 0
-        self.bucket_cdf = []
-        for _, v in buckets:
-            acc += v
-            self.bucket_cdf.append(acc / total)
-        self.share_q = sorted(
-            (float(k), v) for k, v in self.cal["customer_late_share_quantiles"].items()
-        )
-        self.amount_q = sorted(
-            (float(k), Decimal(v)) for k, v in self.cal["amount_quantiles"].items()
-        )
-
-    def days_late(self) -> int:
-        i = bisect.bisect_left(self.bucket_cdf, self.rng.random())
-        start = self.bucket_starts[min(i, len(self.bucket_starts) - 1)]
-        return max(1, start + self.rng.randrange(5))
-
-    def late_propensity(self) -> float:
-        """Inverse CDF through the per-customer quantiles of the share of late invoices."""
-        u = self.rng.random()
-        pts = [(0.0, 0.0)] + self.share_q + [(1.0, 1.0)]
-        for (p0, v0), (p1, v1) in zip(pts, pts[1:], strict=False):
-            if u <= p1:
-                return v0 + (v1 - v0) * (u - p0) / (p1 - p0 or 1)
-        return 1.0
-
-    def amount(self, scale: Decimal) -> Decimal:
-        u = self.rng.random()
-        pts = (
-            [(0.0, self.amount_q[0][1] / 2)]
-            + self.amount_q
-            + [(1.0, self.amount_q[-1][1] * Decimal("1.4"))]
-        )
-        for (p0, v0), (p1, v1) in zip(pts, pts[1:], strict=False):
-            if u <= p1:
-                value = v0 + (v1 - v0) * Decimal(str((u - p0) / (p1 - p0 or 1)))
-                return (value * scale).quantize(Decimal("0.01"))
-        return (pts[-1][1] * scale).quantize(Decimal("0.01"))
-
-
-def plan_portfolio(seed: int, start: date, days: int, customers: int, invoices: int) -> Plan:
-    d = _Draw(seed)
-    rng = d.rng
-    cal = d.cal
-    plan = Plan()
-    people = []
-    for i in range(customers):
-        b2b = rng.random() < B2B_SHARE
-        if b2b:
-            name = f"{rng.choice(LAST)} {rng.choice(FIRMS)} {rng.choice(FORMS)}"
-        else:
-            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        tags = []
-        if b2b and rng.random() < KEY_ACCOUNT_SHARE:
-            tags.append("key_account")
-        propensity = d.late_propensity()
-        cust = {
-            "external_id": f"K{10000 + i}",
-            "name": name,
-            "type": "B2B" if b2b else "B2C",
-            "email": f"kunde{10000 + i}@example.org",
-            "phone": f"+49 30 {rng.randrange(1000000, 9999999)}",
-            "street": f"Hauptstraße {rng.randrange(1, 200)}",
-            "postal_code": f"{rng.randrange(10000, 99999)}",
-            "city": "Berlin",
-            "country": "DE",
-            "region": rng.choices(REGIONS, REGION_WEIGHTS)[0],
-            "language": "en" if rng.random() < 0.08 else "de",
-            "tags": ",".join(tags),
-            "vulnerable": (not b2b) and rng.random() < VULNERABLE_SHARE,
-            "opted_out": "email" if rng.random() < EMAIL_OPT_OUT_SHARE else "",
-            "timezone": "Europe/Berlin",
-            "risk_score": Decimal(str(round(100 * propensity, 1))),
-            "avg_days_late": Decimal(str(round(propensity * 12, 1))),
-        }
-        people.append((cust, propensity))
-        plan.customers.append(cust)
-    first_issue = start - timedelta(days=60)
-    span = days + 60
-    for n in range(invoices):
-        cust, propensity = people[rng.randrange(len(people))]
-        b2b = cust["type"] == "B2B"
-        issue = first_issue + timedelta(days=rng.randrange(span))
-        due = issue + timedelta(days=30 if b2b else 14)
-        amount = d.amount(B2B_SCALE if b2b else B2C_SCALE)
-        inv = {
-            "external_id": f"R{2026000000 + n}",
-            "customer_ext": cust["external_id"],
-            "issue_date": issue,
-            "due_date": due,
-            "amount": amount,
-            "currency": "EUR",
-            "due_date_agreed": b2b,
-            "notice_30_days": not b2b,
-        }
-        plan.invoices_by_day[max(issue, start)].append(inv)
-        disputed = (
-            rng.random() < cal["dispute_share"] * 0.5
-        )  # half of the history's disputes are raised formally
-        late_p = min(1.0, propensity * (1.6 if disputed else 1.0))
-        if rng.random() < NEVER_PAY_SHARE:
-            pay_day = None
-        elif rng.random() < late_p:
-            pay_day = due + timedelta(days=d.days_late())
-        else:
-            pay_day = due - timedelta(days=rng.randrange(0, 10))
-        if disputed:
-            opened = due + timedelta(days=rng.randrange(0, 10))
-            plan.events_by_day[opened].append(
-                {
-                    "invoice_ext": inv["external_id"],
-                    "kind": "dispute_opened",
-                    "on": opened,
-                    "payload": {"note": "Ware beschädigt"},
-                }
-            )
-            resolved = opened + timedelta(days=rng.randrange(5, 25))
-            plan.events_by_day[resolved].append(
-                {
-                    "invoice_ext": inv["external_id"],
-                    "kind": "dispute_resolved",
-                    "payload": {},
-                    "on": resolved,
-                }
-            )
-            if pay_day is not None and pay_day < resolved:
-                pay_day = resolved + timedelta(days=rng.randrange(1, 7))
-        if pay_day is None:
-            continue
-        if pay_day > due and rng.random() < PROMISE_SHARE:
-            made = due + timedelta(days=max(1, (pay_day - due).days // 2))
-            plan.events_by_day[made].append(
-                {
-                    "invoice_ext": inv["external_id"],
-                    "kind": "promise_made",
-                    "on": made,
-                    "payload": {"promised_date": pay_day.isoformat()},
-                }
-            )
-        if pay_day > due and rng.random() < PARTIAL_SHARE:
-            half = (amount / 2).quantize(Decimal("0.01"))
-            first = pay_day - timedelta(days=rng.randrange(3, 10))
-            plan.payments_by_day[first].append(
-                {"invoice_ext": inv["external_id"], "amount": half, "on": first, "n": 1}
-            )
-            # the second part also covers charges as the letter told them (approximated: +3 %)
-            plan.payments_by_day[pay_day].append(
-                {
-                    "invoice_ext": inv["external_id"],
-                    "amount": (amount - half) * Decimal("1.03"),
-                    "on": pay_day,
-                    "n": 2,
-                }
-            )
-        else:
-            plan.payments_by_day[pay_day].append(
-                {
-                    "invoice_ext": inv["external_id"],
-                    "amount": amount,
-                    "n": 1,
-                    "cover": True,
-                    "on": pay_day,
-                }
-            )
-    return plan
+__all__ = ["Plan", "plan_portfolio", "run_demo", "simulate", "summary"]
 
 
 def _quant(v: Decimal) -> Decimal:
@@ -341,108 +68,18 @@ def simulate(
     from mahnwerk.engine import approvals as approvals_mod
     from mahnwerk.engine import runner
 
-    cust_t, inv_t, pay_t, inbox_t = (
-        m.Customer.__table__,
-        m.Invoice.__table__,
-        m.Payment.__table__,
-        m.Inbox.__table__,
-    )
-    with engine.begin() as conn:
-        conn.execute(insert(cust_t), plan.customers)
-        cust_ids = dict(conn.execute(select(cust_t.c.external_id, cust_t.c.id)).all())
+    books = _book_customers(engine, plan)
     if experiment is not None:
         policies = experiment()
-    inv_ids: dict[str, int] = {}
-    cust_types: dict[int, bool] = {}  # invoice id -> the customer is a consumer
-    consumer_of = {c["external_id"]: c["type"] != "B2B" for c in plan.customers}
     results = []
-    pay_seq = 0
     for offset in range(days):
         day = start + timedelta(days=offset)
         now = datetime.combine(day, time(6, 0), UTC)
+        first = offset == 0  # the history before the first day: book it all now
         with engine.begin() as conn:
-            todays = plan.invoices_by_day.get(day, [])
-            if offset == 0:
-                todays = [
-                    i for d, invs in sorted(plan.invoices_by_day.items()) if d <= day for i in invs
-                ]
-            if todays:
-                rows = [
-                    {k: v for k, v in i.items() if k != "customer_ext"}
-                    | {"customer_id": cust_ids[i["customer_ext"]]}
-                    for i in todays
-                ]
-                conn.execute(insert(inv_t), rows)
-                ext = [i["external_id"] for i in todays]
-                ext_consumer = {i["external_id"]: consumer_of[i["customer_ext"]] for i in todays}
-                for chunk in range(0, len(ext), 500):
-                    inv_ids.update(
-                        conn.execute(
-                            select(inv_t.c.external_id, inv_t.c.id).where(
-                                inv_t.c.external_id.in_(ext[chunk : chunk + 500])
-                            )
-                        ).all()
-                    )
-                for e_id in ext:
-                    cust_types[inv_ids[e_id]] = ext_consumer[e_id]
-            pays = []
-            todays_pays = plan.payments_by_day.get(day, [])
-            todays_events = plan.events_by_day.get(day, [])
-            if offset == 0:  # the history before the first day: book it all now
-                todays_pays = [
-                    p for d, ps in sorted(plan.payments_by_day.items()) if d <= day for p in ps
-                ]
-                todays_events = [
-                    e for d, es in sorted(plan.events_by_day.items()) if d <= day for e in es
-                ]
-            for p in todays_pays:
-                iid = inv_ids.get(p["invoice_ext"])
-                if iid is None:
-                    continue
-                amount = p["amount"]
-                if p.get("cover"):
-                    row = conn.execute(
-                        select(m.DunningState.__table__).where(
-                            m.DunningState.__table__.c.invoice_id == iid
-                        )
-                    ).first()
-                    if row is not None:
-                        if row.state in ("paid", "written_off", "handed_over", "insolvent"):
-                            continue
-                        amount = _owed(row, p["on"], cust_types[iid])
-                pay_seq += 1
-                # Half of the payers name the invoice in the reference only.
-                by_ref = pay_seq % 2 == 0
-                pays.append(
-                    {
-                        "external_id": f"Z{pay_seq:07d}",
-                        "invoice_id": None if by_ref else iid,
-                        "customer_id": None,
-                        "booked_on": p["on"],
-                        "amount": _quant(Decimal(amount)),
-                        "currency": "EUR",
-                        "source": "import",
-                        "reference": f"RE {p['invoice_ext']} Danke" if by_ref else p["invoice_ext"],
-                    }
-                )
-            if pays:
-                conn.execute(insert(pay_t), pays)
-            evs = []
-            for e in todays_events:
-                iid = inv_ids.get(e["invoice_ext"])
-                if iid is not None:
-                    evs.append(
-                        {
-                            "invoice_id": iid,
-                            "kind": e["kind"],
-                            "occurred_on": e["on"],
-                            "payload": json.dumps(e["payload"]),
-                            "recorded_at": now,
-                            "actor": "demo",
-                        }
-                    )
-            if evs:
-                conn.execute(insert(inbox_t), evs)
+            _book_invoices(conn, books, _todays(plan.invoices_by_day, day, first))
+            _book_payments(conn, books, _todays(plan.payments_by_day, day, first))
+            _book_events(conn, books, _todays(plan.events_by_day, day, first), now)
         stats = runner.run(engine, day, policies, now)
         results.append(stats)
         if day.weekday() == 4:  # Friday: the operators work through the approval queue
@@ -450,6 +87,108 @@ def simulate(
         if progress:
             progress(day, stats)
     return results
+
+
+@dataclass
+class _Books:
+    """What the simulation has booked so far, by the plan's external ids."""
+
+    cust_ids: dict[str, int]
+    consumer_of: dict[str, bool]  # customer external id -> a consumer
+    inv_ids: dict[str, int] = field(default_factory=dict)
+    consumer: dict[int, bool] = field(default_factory=dict)  # invoice id -> a consumer's
+    pay_seq: int = 0
+
+
+def _book_customers(engine: Engine, plan: Plan) -> _Books:
+    cust_t = m.Customer.__table__
+    with engine.begin() as conn:
+        conn.execute(insert(cust_t), plan.customers)
+        cust_ids = dict(conn.execute(select(cust_t.c.external_id, cust_t.c.id)).all())
+    return _Books(cust_ids, {c["external_id"]: c["type"] != "B2B" for c in plan.customers})
+
+
+def _todays(by_day: dict[date, list[dict[str, Any]]], day: date, first: bool) -> list[Any]:
+    """The plan's entries for `day`; on the first day also every earlier one."""
+    if first:
+        return [e for d, es in sorted(by_day.items()) if d <= day for e in es]
+    return by_day.get(day, [])
+
+
+def _book_invoices(conn: Any, books: _Books, todays: list[dict[str, Any]]) -> None:
+    if not todays:
+        return
+    inv_t = m.Invoice.__table__
+    rows = [
+        {k: v for k, v in i.items() if k != "customer_ext"}
+        | {"customer_id": books.cust_ids[i["customer_ext"]]}
+        for i in todays
+    ]
+    conn.execute(insert(inv_t), rows)
+    ext = [i["external_id"] for i in todays]
+    for chunk in range(0, len(ext), 500):
+        books.inv_ids.update(
+            conn.execute(
+                select(inv_t.c.external_id, inv_t.c.id).where(
+                    inv_t.c.external_id.in_(ext[chunk : chunk + 500])
+                )
+            ).all()
+        )
+    for i in todays:
+        books.consumer[books.inv_ids[i["external_id"]]] = books.consumer_of[i["customer_ext"]]
+
+
+_SETTLED = ("paid", "written_off", "handed_over", "insolvent")
+
+
+def _book_payments(conn: Any, books: _Books, todays: list[dict[str, Any]]) -> None:
+    """The day's transfers; one that covers the debt pays what is owed by then, if anything."""
+    ds = m.DunningState.__table__
+    pays = []
+    for p in todays:
+        iid = books.inv_ids.get(p["invoice_ext"])
+        if iid is None:
+            continue
+        amount = p["amount"]
+        if p.get("cover"):
+            row = conn.execute(select(ds).where(ds.c.invoice_id == iid)).first()
+            if row is not None:
+                if row.state in _SETTLED:
+                    continue
+                amount = _owed(row, p["on"], books.consumer[iid])
+        books.pay_seq += 1
+        by_ref = books.pay_seq % 2 == 0  # half of the payers name the invoice in the reference only
+        pays.append(
+            {
+                "external_id": f"Z{books.pay_seq:07d}",
+                "invoice_id": None if by_ref else iid,
+                "customer_id": None,
+                "booked_on": p["on"],
+                "amount": _quant(Decimal(amount)),
+                "currency": "EUR",
+                "source": "import",
+                "reference": f"RE {p['invoice_ext']} Danke" if by_ref else p["invoice_ext"],
+            }
+        )
+    if pays:
+        conn.execute(insert(m.Payment.__table__), pays)
+
+
+def _book_events(conn: Any, books: _Books, todays: list[dict[str, Any]], now: datetime) -> None:
+    evs = [
+        {
+            "invoice_id": books.inv_ids[e["invoice_ext"]],
+            "kind": e["kind"],
+            "occurred_on": e["on"],
+            "payload": json.dumps(e["payload"]),
+            "recorded_at": now,
+            "actor": "demo",
+        }
+        for e in todays
+        if e["invoice_ext"] in books.inv_ids
+    ]
+    if evs:
+        conn.execute(insert(m.Inbox.__table__), evs)
 
 
 def summary(engine: Engine) -> dict[str, Any]:
@@ -516,32 +255,11 @@ def run_demo(
     `einvoices`, a folder of XRechnung/ZUGFeRD files, is imported before the first day,
     so its invoices are dunned with the generated ones.
     """
-    from mahnwerk.engine import db
-    from mahnwerk.engine.policies import PolicySet, deploy
+    from mahnwerk.engine.policies import PolicySet
 
-    if db_path.exists():
-        db_path.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(str(db_path) + suffix).unlink(missing_ok=True)
-    url = f"sqlite:///{db_path}"
-    db.init_db(url)
-    engine = db.make_engine(url)
+    engine = _fresh_sqlite(db_path)
     now = datetime.combine(start, time(6, 0), UTC)
-    deploy(
-        engine,
-        policy_dir / "key_account.mahn",
-        now,
-        applies_to='customer.type == B2B and "key_account" in customer.tags',
-        priority=10,
-    )
-    deploy(
-        engine,
-        policy_dir / "de_b2b_standard.yaml",
-        now,
-        applies_to="customer.type == B2B",
-        priority=20,
-    )
-    deploy(engine, policy_dir / "de_b2c_standard.mahn", now, priority=30)
+    _deploy_shipped(engine, policy_dir, now)
     policies = PolicySet.load(engine)
     imported = None
     if einvoices is not None:
@@ -572,6 +290,34 @@ def run_demo(
     out["post"] = preview_post(engine, db_path.with_name(db_path.stem + "-post"))
     engine.dispose()
     return out
+
+
+def _fresh_sqlite(db_path: Path) -> Engine:
+    """A new, migrated SQLite book at `db_path` (an old one and its WAL files removed)."""
+    from mahnwerk.engine import db
+
+    if db_path.exists():
+        db_path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    url = f"sqlite:///{db_path}"
+    db.init_db(url)
+    return db.make_engine(url)
+
+
+#: The shipped policies the demo deploys: file, which customers, priority (lowest first).
+SHIPPED = (
+    ("key_account.mahn", 'customer.type == B2B and "key_account" in customer.tags', 10),
+    ("de_b2b_standard.yaml", "customer.type == B2B", 20),
+    ("de_b2c_standard.mahn", None, 30),
+)
+
+
+def _deploy_shipped(engine: Engine, policy_dir: Path, now: datetime) -> None:
+    from mahnwerk.engine.policies import deploy
+
+    for name, applies_to, priority in SHIPPED:
+        deploy(engine, policy_dir / name, now, applies_to=applies_to, priority=priority)
 
 
 def preview_post(engine: Engine, folder: Path) -> dict[str, Any]:

@@ -274,31 +274,10 @@ def items_from_database(engine, as_of: date) -> list[OpenItem]:  # type: ignore[
     the engine has not taken up yet counts with its amount.  A promise is the latest
     `promise_made` recorded for the invoice whose date is still ahead.
     """
-    import json
-
-    from sqlalchemy import select
-
     from mahnwerk.dsl.ir import TERMINAL_NAMES
-    from mahnwerk.engine.models import CUST, DS, INBOX, INV
+    from mahnwerk.engine.store.reports import forecast_facts
 
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(INV.c.id, INV.c.external_id, INV.c.issue_date, INV.c.due_date, INV.c.amount,
-                   CUST.c.external_id.label("customer"), DS.c.state, DS.c.principal_open,
-                   DS.c.fees_open, DS.c.interest_open, DS.c.disputed)
-            .join(CUST, CUST.c.id == INV.c.customer_id)
-            .outerjoin(DS, DS.c.invoice_id == INV.c.id)
-            .where(INV.c.issue_date <= as_of, INV.c.closed_on.is_(None))
-        ).all()
-        promises: dict[int, date] = {}
-        for invoice_id, payload in conn.execute(
-            select(INBOX.c.invoice_id, INBOX.c.payload)
-            .where(INBOX.c.kind == "promise_made", INBOX.c.occurred_on <= as_of)
-            .order_by(INBOX.c.occurred_on, INBOX.c.id)
-        ):
-            promised = json.loads(payload or "{}").get("promised_date")
-            if promised:
-                promises[invoice_id] = date.fromisoformat(promised)
+    rows, promises = forecast_facts(engine, as_of)
     out = []
     for r in rows:
         if r.state is not None and r.state in TERMINAL_NAMES:

@@ -4,7 +4,8 @@ it has taken an invoice up, Skonto terms, and payments' matches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -72,20 +73,7 @@ def _skonto_cells(checker: _Checker, row: Row, present: Iterable[str]) -> Any:
 def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
     table: Table = Invoice.__table__  # type: ignore[attr-defined]
     present = checker.table.columns.keys()
-    fields = [
-        "customer_id",
-        "issue_date",
-        "due_date",
-        "amount",
-        "currency",
-        *(
-            c
-            for c in ("due_date_agreed", "notice_30_days", "received_on", "claim_kind")
-            if c in present
-        ),
-        *(["skonto_terms"] if any(c.startswith("skonto_") for c in present) else []),
-    ]
-    existing = _existing(conn, table, fields)
+    existing = _existing(conn, table, _invoice_fields(present))
     customers = _customer_ids(conn)
     in_dunning = set(conn.execute(select(DunningState.invoice_id)).scalars().all())
     rows = checker.table.rows
@@ -102,173 +90,264 @@ def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
                 f"unknown customer {customer_no!r}",
                 "import the customer first (mahnwerk import customers FILE) or correct the number",
             )
-        values: dict[str, Any] = {
-            "customer_id": customer_id,
-            "issue_date": checker.cell(row, "issue_date", parse_date),
-            "due_date": checker.cell(row, "due_date", parse_date),
-            "amount": checker.cell(row, "amount", parse_amount),
-            "currency": checker.cell(row, "currency", parse_currency),
-        }
         old = existing.get(external_id) if external_id else None
-        if "currency" not in present and old is not None:
-            values["currency"] = old["currency"]
-        for column in ("due_date_agreed", "notice_30_days"):
-            if column in present:
-                values[column] = checker.cell(row, column, parse_bool)
-        if "claim_kind" in present:
-            values["claim_kind"] = checker.cell(row, "claim_kind", parse_claim_kind)
-        if any(c.startswith("skonto_") for c in present):
-            values["skonto_terms"] = _skonto_cells(checker, row, present)
-        if "received_on" in present:
-            values["received_on"] = checker.cell(
-                row, "received_on", lambda t: parse_date(t) if t.strip() else None
-            )
-        _positive(checker, row, values["amount"], "an invoice amount")
-        issued, due = values["issue_date"], values["due_date"]
-        if issued is not _BAD and due is not _BAD and due < issued:
-            checker.error(
-                row,
-                "due_date",
-                f"due date {due:%d.%m.%Y} is before the issue date {issued:%d.%m.%Y}",
-                "check both dates (day and month swapped?)",
-            )
-        received = values.get("received_on")
-        if received not in (None, _BAD) and issued is not _BAD and received < issued:
-            checker.error(
-                row,
-                "received_on",
-                f"received on {received:%d.%m.%Y}, before it was issued ({issued:%d.%m.%Y})",
-                "check the date of receipt",
-            )
+        values = _invoice_values(checker, row, customer_id, old)
+        _check_invoice_dates(checker, row, values)
         if external_id is None or customer_id is None or any(v is _BAD for v in values.values()):
             continue
         values["external_id"] = external_id
         if old is not None and old["id"] in in_dunning:
             changed = [c for c in _INVOICE_LOCKED if c in values and old[c] != values[c]]
-            if changed:
-                for column in changed:
-                    checker.error(
-                        row,
-                        column,
-                        f"invoice {external_id} is already in dunning; its "
-                        f"{column.replace('_', ' ')} cannot change by import",
-                        "book a credit note or correction through mahnwerk instead",
-                    )
+            subject = f"invoice {external_id} is already in dunning"
+            hint = "book a credit note or correction through mahnwerk instead"
+            if _refused_changes(checker, row, changed, subject, hint):
                 continue
         _plan_upsert(plan, values, old)
     return plan, table
+
+
+_INVOICE_OPTIONAL = ("due_date_agreed", "notice_30_days", "received_on", "claim_kind")
+
+
+def _invoice_fields(present: Iterable[str]) -> list[str]:
+    """The invoice columns an import of these columns reads and may change."""
+    present = list(present)
+    return [
+        "customer_id",
+        "issue_date",
+        "due_date",
+        "amount",
+        "currency",
+        *(c for c in _INVOICE_OPTIONAL if c in present),
+        *(["skonto_terms"] if any(c.startswith("skonto_") for c in present) else []),
+    ]
+
+
+def _received_on(text: str) -> date | None:
+    return parse_date(text) if text.strip() else None
+
+
+#: Optional invoice columns read when the file has them: column → parser.
+_OPTIONAL_CELLS: dict[str, Callable[[str], Any]] = {
+    "due_date_agreed": parse_bool,
+    "notice_30_days": parse_bool,
+    "claim_kind": parse_claim_kind,
+}
+
+
+def _invoice_values(
+    checker: _Checker, row: Row, customer_id: int | None, old: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The row's invoice fields parsed (`_BAD` where a cell was wrong and named)."""
+    present = checker.table.columns.keys()
+    values: dict[str, Any] = {
+        "customer_id": customer_id,
+        "issue_date": checker.cell(row, "issue_date", parse_date),
+        "due_date": checker.cell(row, "due_date", parse_date),
+        "amount": checker.cell(row, "amount", parse_amount),
+        "currency": checker.cell(row, "currency", parse_currency),
+    }
+    if "currency" not in present and old is not None:
+        values["currency"] = old["currency"]
+    for column, parse in _OPTIONAL_CELLS.items():
+        if column in present:
+            values[column] = checker.cell(row, column, parse)
+    if any(c.startswith("skonto_") for c in present):
+        values["skonto_terms"] = _skonto_cells(checker, row, present)
+    if "received_on" in present:
+        values["received_on"] = checker.cell(row, "received_on", _received_on)
+    _positive(checker, row, values["amount"], "an invoice amount")
+    return values
+
+
+def _check_invoice_dates(checker: _Checker, row: Row, values: dict[str, Any]) -> None:
+    """Due and received on or after the issue date."""
+    issued, due = values["issue_date"], values["due_date"]
+    if issued is not _BAD and due is not _BAD and due < issued:
+        checker.error(
+            row,
+            "due_date",
+            f"due date {due:%d.%m.%Y} is before the issue date {issued:%d.%m.%Y}",
+            "check both dates (day and month swapped?)",
+        )
+    received = values.get("received_on")
+    if received not in (None, _BAD) and issued is not _BAD and received < issued:
+        checker.error(
+            row,
+            "received_on",
+            f"received on {received:%d.%m.%Y}, before it was issued ({issued:%d.%m.%Y})",
+            "check the date of receipt",
+        )
+
+
+def _refused_changes(
+    checker: _Checker,
+    row: Row,
+    changed: list[str],
+    subject: str,
+    hint: str,
+    cells: dict[str, str] | None = None,
+) -> bool:
+    """Name each field an import may not change on a record the engine has taken up.
+
+    `cells`: the file's column where it differs from the field (a payment's `date`).
+    """
+    for column in changed:
+        checker.error(
+            row,
+            (cells or {}).get(column, column),
+            f"{subject}; its {column.replace('_', ' ')} cannot change by import",
+            hint,
+        )
+    return bool(changed)
+
+
+@dataclass
+class _Known:
+    """What a payment import checks its rows against."""
+
+    existing: dict[str, dict[str, Any]]  # payments by their id
+    invoices: dict[str, Any]  # by invoice number: id, customer, currency
+    customers: dict[str, int]  # by customer number
+
+    @classmethod
+    def read(cls, conn: Connection, table: Table) -> _Known:
+        fields = ["customer_id", "invoice_id", "booked_on", "amount", "currency", "reference",
+                  "applied"]  # fmt: skip
+        invoices = select(Invoice.external_id, Invoice.id, Invoice.customer_id, Invoice.currency)
+        return cls(
+            _existing(conn, table, fields),
+            {r.external_id: r for r in conn.execute(invoices).all()},
+            _customer_ids(conn),
+        )
 
 
 def _check_payments(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
     table: Table = Payment.__table__  # type: ignore[attr-defined]
-    present = checker.table.columns.keys()
-    existing = _existing(
-        conn,
-        table,
-        ["customer_id", "invoice_id", "booked_on", "amount", "currency", "reference", "applied"],
-    )
-    invoices = {
-        r.external_id: r
-        for r in conn.execute(
-            select(Invoice.external_id, Invoice.id, Invoice.customer_id, Invoice.currency)
-        ).all()
-    }
-    customers = _customer_ids(conn)
+    known = _Known.read(conn, table)
     rows = checker.table.rows
     checker.unique(rows, "payment_id", "payment id")
     plan = _Plan()
     for row in rows:
-        external_id = checker.required(row, "payment_id", "payment id")
-        booked_on = checker.cell(row, "date", parse_date)
-        amount = checker.cell(row, "amount", parse_amount)
-        currency = checker.cell(row, "currency", parse_currency)
-        _positive(checker, row, amount, "a payment")
-        ok = external_id is not None and _BAD not in (booked_on, amount, currency)
-        if ok and not _received_by_now(checker, row, booked_on):
-            ok = False
-        invoice_no = row.cells.get("invoice_id", "")
-        reference = row.cells.get("reference", "") or None
-        customer_no = row.cells.get("customer_id", "")
-        invoice = invoices.get(invoice_no) if invoice_no else None
-        customer_id = customers.get(customer_no) if customer_no else None
-        old = existing.get(external_id) if external_id else None
-        if "currency" not in present:
-            # No currency column: the invoice's, else what was stored, else EUR.
-            currency = invoice.currency if invoice else (old or {}).get("currency", "EUR")
-        if not invoice_no and not reference:
-            checker.error(
-                row,
-                "invoice_id" if "invoice_id" in present else "reference",
-                "neither an invoice number nor a reference",
-                "give the invoice number, or the bank's Verwendungszweck to match",
-            )
-            ok = False
-        if invoice_no and invoice is None:
-            checker.error(
-                row,
-                "invoice_id",
-                f"unknown invoice {invoice_no!r}",
-                "import the invoice first, or leave invoice_id empty and give "
-                "the reference so the engine can match it",
-            )
-            ok = False
-        if customer_no and customer_id is None:
-            checker.error(
-                row,
-                "customer_id",
-                f"unknown customer {customer_no!r}",
-                "import the customer first or leave the cell empty",
-            )
-            ok = False
-        if invoice is not None:
-            if currency is not _BAD and currency != invoice.currency:
-                checker.error(
-                    row,
-                    "currency",
-                    f"payment in {currency} for invoice {invoice_no} in {invoice.currency}",
-                    "book the amount in the invoice's currency",
-                )
-                ok = False
-            if customer_id is not None and customer_id != invoice.customer_id:
-                checker.error(
-                    row,
-                    "customer_id",
-                    f"invoice {invoice_no} belongs to another customer",
-                    "correct the customer number or the invoice number",
-                )
-                ok = False
-        if not ok:
-            continue
-        assert external_id is not None
-        values: dict[str, Any] = {
-            "external_id": external_id,
-            "booked_on": booked_on,
-            "amount": amount,
-            "currency": currency,
-            "reference": reference if "reference" in present else (old or {}).get("reference"),
-            # An empty cell never undoes a match the engine made.
-            "invoice_id": invoice.id if invoice else (old or {}).get("invoice_id"),
-            "customer_id": (invoice.customer_id if invoice else customer_id)
-            or (old or {}).get("customer_id"),
-        }
-        if old is not None and old["applied"]:
-            changed = [
-                c for c in ("booked_on", "amount", "currency", "invoice_id") if old[c] != values[c]
-            ]
-            if changed:
-                for column in changed:
-                    checker.error(
-                        row,
-                        "date" if column == "booked_on" else column,
-                        f"payment {external_id} is already applied; its "
-                        f"{column.replace('_', ' ')} cannot change by import",
-                        "reverse and re-book it through mahnwerk instead",
-                    )
-                continue
-        if old is None:
-            values["source"] = "import"
-        _plan_upsert(plan, values, old)
+        found = _payment(checker, row, known)
+        if found is not None:
+            _plan_upsert(plan, *found)
     return plan, table
+
+
+def _payment(
+    checker: _Checker, row: Row, known: _Known
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The row's payment and the stored one it changes, or None after naming what is wrong."""
+    present = checker.table.columns.keys()
+    external_id = checker.required(row, "payment_id", "payment id")
+    booked_on = checker.cell(row, "date", parse_date)
+    amount = checker.cell(row, "amount", parse_amount)
+    currency = checker.cell(row, "currency", parse_currency)
+    _positive(checker, row, amount, "a payment")
+    ok = external_id is not None and _BAD not in (booked_on, amount, currency)
+    if ok and not _received_by_now(checker, row, booked_on):
+        ok = False
+    invoice_no = row.cells.get("invoice_id", "")
+    reference = row.cells.get("reference", "") or None
+    customer_no = row.cells.get("customer_id", "")
+    invoice = known.invoices.get(invoice_no) if invoice_no else None
+    customer_id = known.customers.get(customer_no) if customer_no else None
+    old = known.existing.get(external_id) if external_id else None
+    if "currency" not in present:
+        # No currency column: the invoice's, else what was stored, else EUR.
+        currency = invoice.currency if invoice else (old or {}).get("currency", "EUR")
+    named = _payment_refs(checker, row, invoice_no, invoice, reference, customer_no, customer_id)
+    ok = named and ok
+    if invoice is not None:
+        ok = _fits_invoice(checker, row, invoice_no, invoice, currency, customer_id) and ok
+    if not ok:
+        return None
+    assert external_id is not None
+    values: dict[str, Any] = {
+        "external_id": external_id,
+        "booked_on": booked_on,
+        "amount": amount,
+        "currency": currency,
+        "reference": reference if "reference" in present else (old or {}).get("reference"),
+        # An empty cell never undoes a match the engine made.
+        "invoice_id": invoice.id if invoice else (old or {}).get("invoice_id"),
+        "customer_id": (invoice.customer_id if invoice else customer_id)
+        or (old or {}).get("customer_id"),
+    }
+    if old is not None and old["applied"]:
+        frozen = ("booked_on", "amount", "currency", "invoice_id")
+        changed = [c for c in frozen if old[c] != values[c]]
+        subject = f"payment {external_id} is already applied"
+        hint = "reverse and re-book it through mahnwerk instead"
+        if _refused_changes(checker, row, changed, subject, hint, {"booked_on": "date"}):
+            return None
+    if old is None:
+        values["source"] = "import"
+    return values, old
+
+
+def _payment_refs(
+    checker: _Checker,
+    row: Row,
+    invoice_no: str,
+    invoice: Any,
+    reference: str | None,
+    customer_no: str,
+    customer_id: int | None,
+) -> bool:
+    """The payment names something to match it by, and what it names exists."""
+    ok = True
+    if not invoice_no and not reference:
+        checker.error(
+            row,
+            "invoice_id" if "invoice_id" in checker.table.columns.keys() else "reference",
+            "neither an invoice number nor a reference",
+            "give the invoice number, or the bank's Verwendungszweck to match",
+        )
+        ok = False
+    if invoice_no and invoice is None:
+        checker.error(
+            row,
+            "invoice_id",
+            f"unknown invoice {invoice_no!r}",
+            "import the invoice first, or leave invoice_id empty and give "
+            "the reference so the engine can match it",
+        )
+        ok = False
+    if customer_no and customer_id is None:
+        checker.error(
+            row,
+            "customer_id",
+            f"unknown customer {customer_no!r}",
+            "import the customer first or leave the cell empty",
+        )
+        ok = False
+    return ok
+
+
+def _fits_invoice(
+    checker: _Checker, row: Row, invoice_no: str, invoice: Any, currency: Any, customer_id: Any
+) -> bool:
+    """A payment for an invoice is in its currency and from its customer."""
+    ok = True
+    if currency is not _BAD and currency != invoice.currency:
+        checker.error(
+            row,
+            "currency",
+            f"payment in {currency} for invoice {invoice_no} in {invoice.currency}",
+            "book the amount in the invoice's currency",
+        )
+        ok = False
+    if customer_id is not None and customer_id != invoice.customer_id:
+        checker.error(
+            row,
+            "customer_id",
+            f"invoice {invoice_no} belongs to another customer",
+            "correct the customer number or the invoice number",
+        )
+        ok = False
+    return ok
 
 
 def _received_by_now(checker: _Checker, row: Row, booked_on: date) -> bool:

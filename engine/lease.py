@@ -88,6 +88,21 @@ class Lease:
         with self.engine.begin() as own:
             own.execute(stmt)
 
+    def release(self, conn: Any = None) -> None:
+        """Let go of the book (inside `conn`'s transaction when given).
+
+        A run lets go in the transaction that writes its row "finished", so no one ever
+        reads a finished run whose lease is still held (a client that waits for "finished"
+        and starts the next run at once was refused for that moment).  Letting go twice
+        is harmless: only this holder's token is deleted.
+        """
+        stmt = delete(LEASE).where(LEASE.c.name == BOOK, LEASE.c.token == self.token)
+        if conn is not None:
+            conn.execute(stmt)
+            return
+        with self.engine.begin() as own:
+            own.execute(stmt)
+
 
 def _alive(row: Any, now: datetime) -> bool:
     """Is the holder of `row` still there?"""
@@ -165,8 +180,7 @@ def acquire(
 
 
 def release(lease: Lease) -> None:
-    with lease.engine.begin() as conn:
-        conn.execute(delete(LEASE).where(LEASE.c.name == BOOK, LEASE.c.token == lease.token))
+    lease.release()
 
 
 @contextmanager
@@ -176,9 +190,14 @@ def holding(
     *,
     wait: float = DEFAULT_WAIT,
     clock: Callable[[], datetime] = wall_clock.now,
+    taken: Lease | None = None,
 ) -> Iterator[Lease]:
-    """`with holding(engine, "the run for …"):` — the block writes the book alone."""
-    lease = acquire(engine, purpose, wait=wait, clock=clock)
+    """`with holding(engine, "the run for …"):` — the block writes the book alone.
+
+    `taken`: a lease the caller already holds (the API takes it before it answers, so a
+    busy book is refused at once with its holder named); the block keeps it and lets go.
+    """
+    lease = taken or acquire(engine, purpose, wait=wait, clock=clock)
     try:
         yield lease
     finally:

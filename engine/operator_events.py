@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk.engine.models import EVENT, INBOX, INV, RUN, WORK_DONE
-from mahnwerk.engine.queries import LOG_ONLY_KINDS, NotFound
+from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS, NotFound
 
 
 class AlreadyDecided(Exception):

@@ -101,6 +101,10 @@ class PolicySet:
                 continue
         raise LookupError(f"no deployed policy applies to customer {customer.id}")
 
+    def limits(self) -> list[ir.Limits]:
+        """The limits of every stored version: an invoice may still step under an old one."""
+        return [cp.policy.limits for cp in self.versions.values()]
+
     def by_version(self, version_id: int | None) -> CompiledPolicy:
         if version_id is None or version_id not in self.versions:
             raise LookupError(f"policy version {version_id} is not stored")

@@ -34,7 +34,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
-from mahnwerk.engine import bulk, experiments, lease, queries, segment_moves, store
+from mahnwerk.engine import bulk, experiments, lease, segment_moves, store
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.contacts import ContactBook
@@ -48,13 +48,13 @@ from mahnwerk.engine.models import (
     RUN,
 )
 from mahnwerk.engine.policies import PolicySet
-from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.state import (
     Customer,
     Event,
     Record,
 )
-from mahnwerk.engine.store import customer_value, invoice_value, record_row, record_value
+from mahnwerk.engine.store import customer_values, invoice_value, record_row
+from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS, tell_new_invoices
 
 BATCH = 2_000
 _CHUNK = 500  # ids per IN (...) clause
@@ -123,14 +123,18 @@ def run(
     worker: str = "main",
     intake: bool = True,
     wait: float = lease.DEFAULT_WAIT,
+    taken: lease.Lease | None = None,
 ) -> RunStats:
     """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log.
 
     The run holds the book lease (`engine/lease.py`) from start to end: a second run, or an
     import, started meanwhile waits up to `wait` seconds and then stops with `BookBusy`
-    naming this run — so nothing is ever booked twice by two runs at once.
+    naming this run — so nothing is ever booked twice by two runs at once.  `taken`: the
+    lease when the caller already took it (the API, to refuse a busy book at once).  The
+    lease is let go in the commit that writes the run "finished".
     """
-    with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
+    purpose = f"the run for {as_of.isoformat()}"
+    with lease.holding(engine, purpose, wait=wait, taken=taken) as held:
         return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
 
 
@@ -182,6 +186,7 @@ def _run_held(
             .where(RUN.c.id == run_id)
             .values(finished_at=now, stats=json.dumps(stats.as_dict()))
         )
+        held.release(conn)  # "finished" and the book free in one commit
     return stats
 
 
@@ -257,14 +262,14 @@ def intake_phase(
                 write_actions(started, outcome.actions)
                 stats.new_invoices += 1
             # C5, C6: a customer insolvent or dead before this invoice arrived
-            queries.tell_new_invoices(
+            tell_new_invoices(
                 conn, [(r.id, r.issue_date, customers[r.customer_id]) for r in rows], now
             )
             writes.flush()
     return stats
 
 
-#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store.py`'s.
+#: The behaviour columns a run reads as `customer.*` facts: one list, `engine/store/records.py`'s.
 BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
@@ -272,12 +277,12 @@ def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
     out: dict[int, Customer] = {}
     ids = sorted(ids)
     for chunk in _chunks(ids):
-        for row in conn.execute(
+        rows = conn.execute(
             select(CUST, *BEHAVIOUR_FACTS)
             .outerjoin(BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id)
             .where(CUST.c.id.in_(chunk))
-        ):
-            out[row.id] = customer_value(row)
+        ).all()
+        out.update(zip((row.id for row in rows), customer_values(rows), strict=True))
     return out
 
 
@@ -352,8 +357,9 @@ def advance_batch(
 ) -> RunStats:
     stats = RunStats(as_of)
     rows = _state_rows(conn, ids)
+    read = store.StepRows(next(iter(rows.values()))) if rows else None
     customers = _customers(conn, {r.customer_id for r in rows.values()})
-    contacts = ContactBook(conn, customers, as_of)
+    contacts = ContactBook(conn, customers, as_of, policies.limits())
     received: list[dict[str, Any]] = []
     events = _pending_events(conn, ids, as_of, received)
     updates: list[dict[str, Any]] = []
@@ -368,8 +374,8 @@ def advance_batch(
     for invoice_id in ids:
         row = rows[invoice_id]
         cust = customers[row.customer_id]
-        inv = invoice_value(row, cust.id, external_id=row.inv_ext)
-        record = record_value(row, row.inv_ext)
+        inv = read.invoice(row, cust.id, row.inv_ext)
+        record = read.record(row, row.inv_ext)
         version_id, compiled, previous = segment_moves.route(  # issue 13: deployments' --for
             policies,
             row.policy_version_id,

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from mahnwerk.dsl import ir
@@ -169,11 +168,10 @@ def apply(record: Record, move: Move, today: date) -> tuple[Record, tuple[Any, .
 def customer_facts_suffice(compiled: CompiledPolicy) -> bool:
     """Whether the segments' conditions read only `customer.*` facts (then the step need not
     compute the invoice's facts, interest included, just to choose the segment again)."""
-    return _only_customer(compiled.sha256, compiled.policy.segments)
+    return compiled.derived("only customer facts", lambda: _only_customer(compiled.policy.segments))
 
 
-@lru_cache(maxsize=64)
-def _only_customer(_sha: str, segments: tuple[ir.Segment, ...]) -> bool:
+def _only_customer(segments: tuple[ir.Segment, ...]) -> bool:
     names = set().union(*(refs(s.when) for s in segments))
     return all(n.startswith("customer.") for n in names)
 

@@ -45,7 +45,6 @@ from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
 from mahnwerk.engine.models import DS, INBOX, INV, PAY
-from mahnwerk.engine.queries import LOG_ONLY_KINDS
 from mahnwerk.engine.risk import scorecard
 from mahnwerk.engine.runner import inbox_event
 from mahnwerk.engine.state import (
@@ -60,6 +59,7 @@ from mahnwerk.engine.state import (
 )
 from mahnwerk.engine.step import start, step
 from mahnwerk.engine.store import customer_value, invoice_value
+from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS
 
 ZERO = Decimal("0.00")
 APPROVE_AFTER = 3

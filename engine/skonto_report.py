@@ -24,10 +24,10 @@ from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from mahnwerk.engine.models import DS, INV, LEDGER
 from mahnwerk.engine.reports import Report
+from mahnwerk.engine.store.reports import skonto_facts
 
 ZERO = Decimal("0.00")
 
@@ -45,30 +45,7 @@ def _annual_cost(discount: Decimal, paid: Decimal, gained: Decimal | None) -> De
 
 def skonto(engine: Engine, as_of: date) -> Report:
     """Skonto taken, discounts offered and honoured, unjustified deductions, cost vs days."""
-    with engine.connect() as conn:
-        lines = conn.execute(
-            select(LEDGER.c.invoice_id, LEDGER.c.kind, LEDGER.c.amount, LEDGER.c.booked_on)
-            .where(
-                LEDGER.c.booked_on <= as_of,
-                LEDGER.c.kind.in_(("skonto", "discount", "payment", "write_off")),
-            )
-            .order_by(LEDGER.c.booked_on, LEDGER.c.id)
-        ).all()
-        invoices = {
-            r.id: r
-            for r in conn.execute(
-                select(
-                    INV.c.id,
-                    INV.c.issue_date,
-                    INV.c.amount,
-                    DS.c.state,
-                    DS.c.principal_open,
-                    DS.c.discount_offers,
-                    DS.c.deduction_on,
-                    DS.c.deduction_note,
-                ).join(DS, DS.c.invoice_id == INV.c.id)
-            )
-        }
+    lines, invoices = skonto_facts(engine, as_of)
     discounted: dict[str, dict[int, tuple[Decimal, date]]] = {"skonto": {}, "discount": {}}
     paid_on: dict[int, date] = {}
     paid_sum: dict[int, Decimal] = defaultdict(lambda: ZERO)

@@ -8,10 +8,13 @@ and back.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, call
 from typing import Any
 
 from mahnwerk.dsl.events import EVENTS
@@ -207,16 +210,23 @@ class Record:
         values = list(_READ_ALL(self))
         for name, value in changes.items():
             values[_POSITION[name]] = value
-        new = object.__new__(Record)
-        for write, value in zip(_WRITERS, values):  # noqa: B905 (same length by construction)
-            write(new, value)
-        return new
+        return record_from_fields(values)
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(Record))
 _READ_ALL = attrgetter(*_RECORD_FIELDS)
 _POSITION = {name: i for i, name in enumerate(_RECORD_FIELDS)}
 _WRITERS = tuple(Record.__dict__[name].__set__ for name in _RECORD_FIELDS)
+
+
+def record_from_fields(values: Iterable[Any]) -> Record:
+    """A `Record` from all its field values in field order (no defaults, no checks: for the
+    store, which reads every column, and `evolve`), every slot written by its
+    descriptor in one C loop (`map` of `operator.call`): `__init__` of a frozen class sets
+    each field through `object.__setattr__`, and a Python loop costs as much again."""
+    new = object.__new__(Record)
+    deque(map(call, _WRITERS, repeat(new), values), maxlen=0)
+    return new
 
 
 # ---------------------------------------------------------------------------

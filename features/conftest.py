@@ -32,12 +32,13 @@ from pytest_bdd import given, parsers, then, when
 from sqlalchemy import select
 from werte import betrag, morgens, tag
 
-from mahnwerk.engine import approvals, queries
+from mahnwerk.engine import approvals
 from mahnwerk.engine import models as m
 from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import invoices as queries
 
 ROOT = Path(__file__).resolve().parent.parent
 

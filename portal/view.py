@@ -10,15 +10,13 @@ filtered by the customer id the verified link names.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
-from mahnwerk.dsl.ir import TERMINAL_NAMES
 from mahnwerk.engine.comms import channels
 from mahnwerk.engine.comms.context import (
     CustomerFacts,
@@ -29,7 +27,7 @@ from mahnwerk.engine.comms.context import (
     parse_offers,
 )
 from mahnwerk.engine.customer_view import Upcoming, upcoming
-from mahnwerk.engine.models import DELIVERY, DS, INBOX, INV, LEDGER, OUTBOX
+from mahnwerk.engine.store import portal as store
 
 MAX_PROMISES = 2  # D6: at most two promises per case (engine/step.py pauses for two)
 
@@ -105,29 +103,11 @@ class Page:
         return sum((i.facts.balance for i in self.invoices), Decimal("0.00"))
 
 
-def _open_ids(conn: Connection, customer_id: int) -> list[int]:
-    rows = conn.execute(
-        select(INV.c.id, DS.c.state)
-        .outerjoin(DS, DS.c.invoice_id == INV.c.id)
-        .where(INV.c.customer_id == customer_id, INV.c.closed_on.is_(None))
-        .order_by(INV.c.due_date, INV.c.id)
-    ).all()
-    return [r.id for r in rows if r.state not in TERMINAL_NAMES]
-
-
 def _offers(conn: Connection, invoice_id: int) -> Offers:
     """The offers the engine made in its messages about the invoice (newest message first):
     what the policy offered this customer, with its condition already judged by the run."""
-    for (payload,) in conn.execute(
-        select(OUTBOX.c.payload)
-        .where(OUTBOX.c.invoice_id == invoice_id)
-        .order_by(OUTBOX.c.id.desc())
-        .limit(20)
-    ):
-        words = json.loads(payload or "{}").get("offers") or []
-        if words:
-            return parse_offers(words)
-    return Offers()
+    words = store.offered(conn, invoice_id)
+    return parse_offers(words) if words else Offers()
 
 
 def load_page(engine: Engine, customer_id: int, today: date | None = None) -> Page:
@@ -138,32 +118,17 @@ def load_page(engine: Engine, customer_id: int, today: date | None = None) -> Pa
     with engine.connect() as conn:
         customer = load_customers(conn, {customer_id})[customer_id]
         language = customer.language if customer.language in ("de", "en") else "de"
-        ids = _open_ids(conn, customer_id)
+        ids = store.open_invoice_ids(conn, customer_id)
         facts = load_invoices(conn, set(ids), language)
         payments: dict[int, list[PaymentLine]] = {}
-        for r in conn.execute(
-            select(LEDGER.c.invoice_id, LEDGER.c.booked_on, LEDGER.c.amount)
-            .where(LEDGER.c.invoice_id.in_(ids), LEDGER.c.kind == "payment")
-            .order_by(LEDGER.c.booked_on, LEDGER.c.id)
-        ):
+        for r in store.payments(conn, ids):
             payments.setdefault(r.invoice_id, []).append(
                 PaymentLine(r.booked_on, -Decimal(r.amount))
             )
         told: dict[int, list[Told]] = {}
-        for r in conn.execute(
-            select(INBOX.c.invoice_id, INBOX.c.kind, INBOX.c.occurred_on, INBOX.c.actor)
-            .where(INBOX.c.invoice_id.in_(ids), INBOX.c.applied_run_id.is_(None))
-            .order_by(INBOX.c.id)
-        ):
+        for r in store.waiting_events(conn, ids):
             told.setdefault(r.invoice_id, []).append(Told(r.kind, r.occurred_on, r.actor))
-        states = {
-            r.invoice_id: r
-            for r in conn.execute(
-                select(DS.c.invoice_id, DS.c.promises, DS.c.plan_active).where(
-                    DS.c.invoice_id.in_(ids)
-                )
-            )
-        }
+        states = store.promises_and_plans(conn, ids)
         offers = {iid: _offers(conn, iid) for iid in ids}
         terms = {iid: terms_on(conn, iid, today) if today else () for iid in ids}
         sent = [
@@ -175,16 +140,7 @@ def load_page(engine: Engine, customer_id: int, today: date | None = None) -> Pa
                 r.subject,
                 _paper(r.channel) and _pdf(r.artefact) is not None,
             )
-            for r in conn.execute(
-                select(DELIVERY)
-                .where(
-                    DELIVERY.c.customer_id == customer_id,
-                    DELIVERY.c.status == "sent",
-                    DELIVERY.c.channel.in_(channels.written()),
-                )
-                .order_by(DELIVERY.c.finished_at.desc())
-                .limit(50)
-            )
+            for r in store.sent_written(conn, customer_id, channels.written())
         ]
     invoices = [
         OpenInvoice(
@@ -204,15 +160,7 @@ def load_page(engine: Engine, customer_id: int, today: date | None = None) -> Pa
 
 def letter_file(engine: Engine, customer_id: int, delivery_id: int) -> Path | None:
     """The archived PDF of a letter sent to this customer (None for another's or none)."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(DELIVERY.c.artefact).where(
-                DELIVERY.c.id == delivery_id,
-                DELIVERY.c.customer_id == customer_id,
-                DELIVERY.c.channel == "letter",
-                DELIVERY.c.status == "sent",
-            )
-        ).first()
+    row = store.letter_artefact(engine, customer_id, delivery_id)
     return None if row is None else _pdf(row.artefact)
 
 

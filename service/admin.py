@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine
 
+from mahnwerk.engine.store import api as api_store
 from mahnwerk.service import identity, webhooks
 from mahnwerk.service.data import Cursor, Limit
 from mahnwerk.service.deps import (
@@ -104,10 +105,6 @@ def list_webhooks(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> list[dict[str, Any]]:
-    from mahnwerk.service.tables import SUBSCRIPTION
-
-    with engine.connect() as conn:
-        rows = conn.execute(select(SUBSCRIPTION).order_by(SUBSCRIPTION.c.id)).all()
     return [
         {
             "id": r.id,
@@ -116,7 +113,7 @@ def list_webhooks(
             "active": bool(r.active),
             "created_by": r.created_by,
         }
-        for r in rows
+        for r in api_store.subscriptions(engine)
     ]
 
 
@@ -170,23 +167,9 @@ def replay_delivery(
 
 def health_figures(engine: Engine, now: datetime) -> dict[str, Any]:
     """Database reachable, last run, backlog, outbox age, failed deliveries."""
-    from mahnwerk.engine.models import DS, OUTBOX, RUN
-    from mahnwerk.service.tables import WEBHOOK_DELIVERY
-
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-        last = conn.execute(select(RUN).order_by(RUN.c.id.desc()).limit(1)).first()
-        backlog = conn.execute(
-            select(func.count()).select_from(DS).where(DS.c.next_check_on <= now.date())
-        ).scalar_one()
-        oldest = conn.execute(
-            select(func.min(OUTBOX.c.not_before)).where(OUTBOX.c.status == "queued")
-        ).scalar()
-        failed = conn.execute(
-            select(func.count())
-            .select_from(WEBHOOK_DELIVERY)
-            .where(WEBHOOK_DELIVERY.c.status == "failed")
-        ).scalar_one()
+    found = api_store.health(engine, now.date())
+    last, backlog, oldest = found.last_run, found.backlog, found.outbox_oldest
+    failed = found.webhook_deliveries_failed
     if oldest is not None and oldest.tzinfo is None:
         from datetime import UTC
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from mahnwerk.engine import queries
 from mahnwerk.engine.importer import ImportFailed, Kind, import_records
-from mahnwerk.engine.models import CUST, INV, PAY
+from mahnwerk.engine.store import api as api_store
+from mahnwerk.engine.store import invoices as invoice_store
 from mahnwerk.service.deps import (
     caller,
     decode_cursor,
@@ -120,11 +120,7 @@ def list_customers(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    after = decode_cursor(cursor)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(CUST).where(CUST.c.id > after).order_by(CUST.c.id).limit(limit)
-        ).all()
+    rows = api_store.customers_page(engine, decode_cursor(cursor), limit)
     items = [_customer(r).model_dump() for r in rows]
     return Page(items=items, next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None)
 
@@ -140,8 +136,7 @@ def get_customer(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Customer:
-    with engine.connect() as conn:
-        row = conn.execute(select(CUST).where(CUST.c.external_id == customer_id)).first()
+    row = api_store.customer(engine, customer_id)
     if row is None:
         raise Problem(404, "Not found", f"no customer {customer_id!r}")
     return _customer(row)
@@ -199,7 +194,7 @@ def list_invoices(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    rows = queries.invoice_page(engine, decode_cursor(cursor), limit, state, segment)
+    rows = invoice_store.invoice_page(engine, decode_cursor(cursor), limit, state, segment)
     return Page(
         items=[r for _, r in rows],
         next_cursor=encode_cursor(rows[-1][0]) if len(rows) == limit else None,
@@ -218,8 +213,8 @@ def get_invoice(
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     try:
-        return queries.invoice(engine, invoice_id)
-    except queries.NotFound as exc:
+        return invoice_store.invoice(engine, invoice_id)
+    except invoice_store.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
 
 
@@ -234,8 +229,8 @@ def get_timeline(
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
     try:
-        return queries.timeline(engine, invoice_id)
-    except queries.NotFound as exc:
+        return invoice_store.timeline(engine, invoice_id)
+    except invoice_store.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
 
 
@@ -269,7 +264,7 @@ def put_invoice(
 ) -> dict[str, Any]:
     _same_key(invoice_id, item.invoice_id, "invoice_id")
     upsert(engine, "invoices", _records([item]), who, now, pointer="")
-    return queries.invoice(engine, invoice_id)
+    return invoice_store.invoice(engine, invoice_id)
 
 
 def _payment(row: Any) -> dict[str, Any]:
@@ -292,15 +287,7 @@ def list_payments(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    after = decode_cursor(cursor)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(PAY, INV.c.external_id.label("invoice_ext"))
-            .outerjoin(INV, INV.c.id == PAY.c.invoice_id)
-            .where(PAY.c.id > after)
-            .order_by(PAY.c.id)
-            .limit(limit)
-        ).all()
+    rows = api_store.payments_page(engine, decode_cursor(cursor), limit)
     return Page(
         items=[_payment(r) for r in rows],
         next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,

@@ -11,10 +11,9 @@ import json
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from mahnwerk.engine.models import APPROVAL, EVENT, OUTBOX, RUN
-from mahnwerk.service.tables import JOB, WEBHOOK_DELIVERY
+from mahnwerk.engine.store.api import metric_figures
 
 
 class _Figures:
@@ -22,51 +21,36 @@ class _Figures:
         self.engine = engine
 
     def collect(self):  # noqa: ANN201 - prometheus_client's interface
-        with self.engine.connect() as conn:
-            runs = conn.execute(select(func.count()).select_from(RUN)).scalar_one()
-            transitions = conn.execute(
-                select(func.count()).select_from(EVENT).where(EVENT.c.kind == "transition")
-            ).scalar_one()
-            messages = conn.execute(
-                select(OUTBOX.c.channel, OUTBOX.c.status, func.count()).group_by(
-                    OUTBOX.c.channel, OUTBOX.c.status
-                )
-            ).all()
-            waiting = conn.execute(
-                select(func.count()).select_from(APPROVAL).where(APPROVAL.c.status == "pending")
-            ).scalar_one()
-            hooks = conn.execute(
-                select(WEBHOOK_DELIVERY.c.status, func.count()).group_by(WEBHOOK_DELIVERY.c.status)
-            ).all()
-            last = conn.execute(select(RUN.c.stats).order_by(RUN.c.id.desc()).limit(1)).scalar()
-            jobs = conn.execute(select(JOB.c.name, JOB.c.runs)).all()
-        yield CounterMetricFamily("mahnwerk_runs", "Engine runs started", value=runs)
+        f = metric_figures(self.engine)
+        yield CounterMetricFamily("mahnwerk_runs", "Engine runs started", value=f.runs)
         yield CounterMetricFamily(
-            "mahnwerk_transitions", "State transitions logged", value=transitions
+            "mahnwerk_transitions", "State transitions logged", value=f.transitions
         )
         family = GaugeMetricFamily(
             "mahnwerk_messages",
             "Outbox messages by channel and status",
             labels=["channel", "status"],
         )
-        for channel, status, count in messages:
+        for channel, status, count in f.messages:
             family.add_metric([channel, status], count)
         yield family
-        yield GaugeMetricFamily("mahnwerk_approvals_waiting", "Approvals pending", value=waiting)
+        yield GaugeMetricFamily(
+            "mahnwerk_approvals_waiting", "Approvals pending", value=f.approvals_waiting
+        )
         family = GaugeMetricFamily(
             "mahnwerk_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
         )
-        for status, count in hooks:
+        for status, count in f.webhook_deliveries:
             family.add_metric([status], count)
         yield family
-        seconds = float(json.loads(last or "{}").get("seconds") or 0)
+        seconds = float(json.loads(f.last_run_stats or "{}").get("seconds") or 0)
         yield GaugeMetricFamily(
             "mahnwerk_last_run_seconds", "Duration of the last run", value=seconds
         )
         family = CounterMetricFamily(
             "mahnwerk_scheduled_jobs", "Scheduled job executions", labels=["job"]
         )
-        for name, count in jobs:
+        for name, count in f.jobs:
             family.add_metric([name], count)
         yield family
 

@@ -15,12 +15,13 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from mahnwerk.dsl.errors import PolicyError
-from mahnwerk.engine import queries
+from mahnwerk.engine import lease
 from mahnwerk.engine.approvals import ApprovalError, decide, pending
-from mahnwerk.engine.models import OUTBOX, PV, RUN
+from mahnwerk.engine.store import api as api_store
+from mahnwerk.engine.store import invoices
 from mahnwerk.service.data import Cursor, KeyPath, Limit
 from mahnwerk.service.deps import (
     caller,
@@ -82,10 +83,10 @@ def post_event(
 ) -> Recorded:
     day = event.on or now.date()
     try:
-        eid = queries.record_event(
+        eid = invoices.record_event(
             engine, invoice_id, event.kind, day, who.name, now, _payload(event)
         )
-    except queries.NotFound as exc:
+    except invoices.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
     return Recorded(
         id=eid,
@@ -110,8 +111,8 @@ def post_customer_event(
 ) -> Recorded:
     day = event.on or now.date()
     try:
-        told = queries.record_customer_event(engine, customer_id, event.kind, day, who.name, now)
-    except queries.NotFound as exc:
+        told = invoices.record_customer_event(engine, customer_id, event.kind, day, who.name, now)
+    except invoices.NotFound as exc:
         raise Problem(404, "Not found", str(exc)) from None
     return Recorded(invoices=told, detail=f"recorded {event.kind} of {customer_id} on {day}")
 
@@ -168,19 +169,6 @@ def _message(row: Any) -> dict[str, Any]:
     }
 
 
-def _messages(engine: Engine, *where: Any, after: int = 0, limit: int = 100) -> list[Any]:
-    from mahnwerk.engine.models import INV
-
-    with engine.connect() as conn:
-        return conn.execute(
-            select(OUTBOX, INV.c.external_id.label("invoice_ext"))
-            .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
-            .where(OUTBOX.c.id > after, *where)
-            .order_by(OUTBOX.c.id)
-            .limit(limit)
-        ).all()
-
-
 @router.get(
     "/messages",
     response_model=Page,
@@ -194,8 +182,7 @@ def list_messages(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> Page:
-    where = [OUTBOX.c.status == status] if status else []
-    rows = _messages(engine, *where, after=decode_cursor(cursor), limit=limit)
+    rows = api_store.messages(engine, decode_cursor(cursor), limit, status=status)
     return Page(
         items=[_message(r) for r in rows],
         next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,
@@ -208,7 +195,7 @@ def get_message(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
-    rows = _messages(engine, OUTBOX.c.id == message_id, limit=1)
+    rows = api_store.messages(engine, limit=1, message_id=message_id)
     if not rows:
         raise Problem(404, "Not found", f"no message {message_id}")
     return _message(rows[0])
@@ -237,9 +224,7 @@ def list_policies(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(PV).order_by(PV.c.name, PV.c.version)).all()
-    return [_version(r) for r in rows]
+    return [_version(r) for r in api_store.policy_versions(engine)]
 
 
 @router.post(
@@ -320,9 +305,6 @@ def _preview(engine: Engine, path: FilePath, now: datetime, body: PolicyIn) -> d
     }
 
 
-_running = threading.Lock()
-
-
 def _run_row(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -353,17 +335,18 @@ def post_run(
         policies = PolicySet.load(engine)
     except LookupError as exc:
         raise Problem(409, "Conflict", f"{exc}; deploy a policy first (POST /policies)") from None
-    if not _running.acquire(blocking=False):
-        raise Problem(
-            409, "Conflict", "a run started by this server is still going; wait for it (GET /runs)"
-        )
+    held = _take_book(engine, body.as_of, request.app.state.clock)
     thread = threading.Thread(
         target=_run_in_background,
-        args=(engine, body.as_of, policies, now),
+        args=(engine, body.as_of, policies, now, held),
         daemon=True,
         name=f"run-{body.as_of}",
     )
-    thread.start()
+    try:
+        thread.start()
+    except BaseException:
+        held.release()
+        raise
     request.app.state.run_threads.append(thread)
     return {
         "as_of": body.as_of.isoformat(),
@@ -372,13 +355,32 @@ def post_run(
     }
 
 
-def _run_in_background(engine: Engine, as_of: date, policies: Any, now: datetime) -> None:
+def _take_book(engine: Engine, as_of: date, clock: Any) -> lease.Lease:
+    """The book lease for the run, taken before the answer: a busy book is a 409 at once.
+
+    The lease, not a lock of this process, decides: the run lets go of it in the commit
+    that writes its row "finished", so a client that sees "finished" (GET /runs) may start
+    the next run at once, and a run or import of another process (the CLI, a second server)
+    is refused by name instead of queueing behind it.
+    """
+    try:
+        return lease.acquire(engine, f"the run for {as_of.isoformat()}", wait=0, clock=clock)
+    except lease.BookBusy as exc:
+        held = exc.holder
+        who = (
+            f"{held['purpose']} is in progress (process {held['pid']} on {held['host']})"
+            if held
+            else "another writer is changing the book"
+        )
+        raise Problem(409, "Conflict", f"{who}; wait for it (GET /runs) and ask again") from None
+
+
+def _run_in_background(
+    engine: Engine, as_of: date, policies: Any, now: datetime, held: lease.Lease
+) -> None:
     from mahnwerk.engine.runner import run
 
-    try:
-        run(engine, as_of, policies, now)
-    finally:
-        _running.release()
+    run(engine, as_of, policies, now, taken=held)
 
 
 @router.get(
@@ -394,10 +396,7 @@ def list_runs(
     _: Identity = Depends(caller),
 ) -> Page:
     before = decode_cursor(cursor) or 2**31 - 1
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(RUN).where(RUN.c.id < before).order_by(RUN.c.id.desc()).limit(limit)
-        ).all()
+    rows = api_store.runs_page(engine, before, limit)
     return Page(
         items=[_run_row(r) for r in rows],
         next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,
@@ -410,8 +409,7 @@ def get_run(
     engine: Engine = Depends(engine_of),
     _: Identity = Depends(caller),
 ) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(select(RUN).where(RUN.c.id == run_id)).first()
+    row = api_store.run(engine, run_id)
     if row is None:
         raise Problem(404, "Not found", f"no run {run_id}")
     return _run_row(row)

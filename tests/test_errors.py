@@ -44,10 +44,10 @@ MODULES = [
     "mahnwerk.engine.policies",
     "mahnwerk.engine.privacy",
     "mahnwerk.engine.privacy_rules",
-    "mahnwerk.engine.queries",
+    "mahnwerk.engine.store.invoices",
     "mahnwerk.engine.rates",
     "mahnwerk.engine.reports",
-    "mahnwerk.tui.data",
+    "mahnwerk.engine.store.screens",
 ]
 
 
@@ -145,7 +145,7 @@ def test_an_unexpected_failure_is_one_line_and_debug_shows_the_traceback(book, t
         "import sys, mahnwerk.cli as c\n"
         "def boom(*a, **k):\n    raise ZeroDivisionError('division by zero')\n"
         "c.list_invoices = boom\n"
-        "import mahnwerk.engine.queries as q; q.list_invoices = boom\n"
+        "import mahnwerk.engine.store.invoices as q; q.list_invoices = boom\n"
         "sys.argv = ['mahnwerk'] + sys.argv[1:]\n"
         "c.app()\n"
     )

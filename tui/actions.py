@@ -24,9 +24,9 @@ from mahnwerk.engine.operator_events import (
     withdraw,
     write_off,
 )
-from mahnwerk.engine.queries import NotFound
+from mahnwerk.engine.store.invoices import NotFound
+from mahnwerk.engine.store.screens import FilterError, parse_amount
 from mahnwerk.tui.base import BookScreen, money
-from mahnwerk.tui.data import FilterError, parse_amount
 from mahnwerk.tui.dates import FORMS as DATE_FORMS
 from mahnwerk.tui.dates import DateError, parse_day
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog, PickDialog

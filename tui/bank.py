@@ -19,7 +19,6 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from sqlalchemy import select
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,10 +27,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Header, Label, Static
 
 from mahnwerk.engine.bank import AssignError, assign, dismiss, entry, list_queue
-from mahnwerk.engine.models import INV
+from mahnwerk.engine.store.invoices import known_invoices
+from mahnwerk.engine.store.screens import FilterError, parse_amount
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.columns import Column, amount_width, cells, fit
-from mahnwerk.tui.data import FilterError, parse_amount
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
 
 SHOWN = 200
@@ -272,12 +271,7 @@ class BankScreen(BookScreen):
                 return "Name at least one invoice number."
             if len(set(numbers)) != len(numbers):
                 return "Name each invoice once."
-            with self.ctx.engine.connect() as conn:
-                known = set(
-                    conn.execute(
-                        select(INV.c.external_id).where(INV.c.external_id.in_(numbers))
-                    ).scalars()
-                )
+            known = known_invoices(self.ctx.engine, numbers)
             unknown = [n for n in numbers if n not in known]
             if unknown:
                 return f"No invoice {escape(', '.join(unknown))}: check the number."

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.dsl.ir import TERMINAL_NAMES
 from mahnwerk.engine.customer_view import CustomerView, customer_view, find_customers
-from mahnwerk.engine.queries import NotFound
+from mahnwerk.engine.store.invoices import NotFound
 from mahnwerk.tui.actions import record_action, undo
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog

@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Header, Static
 
+from mahnwerk.engine.store.screens import TERMINAL_STATES, Dashboard, dashboard
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
-from mahnwerk.tui.data import TERMINAL_STATES, Dashboard, dashboard
 
 
 class DashboardScreen(BookScreen):
@@ -44,7 +44,7 @@ class DashboardScreen(BookScreen):
 
     def action_open(self) -> None:
         """The row under the cursor, as a filtered queue (state and segment, or an age)."""
-        from mahnwerk.tui.data import QueueFilter
+        from mahnwerk.engine.store.screens import QueueFilter
 
         table = self.focused if isinstance(self.focused, DataTable) else None
         if table is None or not table.row_count:

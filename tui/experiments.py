@@ -11,19 +11,16 @@ a manager (`mahnwerk experiment start/promote/stop`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from rich.text import Text
-from sqlalchemy import Engine, func, select
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
-from mahnwerk.engine.models import ASSIGNMENT, EXPERIMENT
+from mahnwerk.engine.store.experiments import Listed, listed
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 
 BAR = 40
@@ -37,36 +34,6 @@ NONE_YET = (
     "No experiment yet: a manager starts one with `mahnwerk experiment start NAME "
     "--champion POLICY --challenger FILE --share 10%`."
 )
-
-
-@dataclass(frozen=True)
-class Listed:
-    name: str
-    status: str
-    started_on: date
-    champion: str
-    share: str
-    customers: int
-
-
-def listed(engine: Engine) -> list[Listed]:
-    """Every experiment, the newest first, with how many customers it enrolled."""
-    enrolled = (
-        select(ASSIGNMENT.c.experiment_id, func.count().label("n"))
-        .group_by(ASSIGNMENT.c.experiment_id)
-        .subquery()
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(EXPERIMENT, enrolled.c.n)
-            .outerjoin(enrolled, enrolled.c.experiment_id == EXPERIMENT.c.id)
-            .order_by(EXPERIMENT.c.started_on.desc(), EXPERIMENT.c.id.desc())
-        ).all()
-    return [
-        Listed(r.name, r.status, r.started_on, r.champion_name,
-               f"{100 * r.share:.0f} %", r.n or 0)
-        for r in rows
-    ]  # fmt: skip
 
 
 def bars(chart: Any) -> Text:

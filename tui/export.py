@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from mahnwerk.tui.data import QueueFilter, queue_page
+from mahnwerk.engine.store.screens import QueueFilter, queue_page
 
 HEADER = ("invoice", "customer", "name", "city", "amount", "balance", "due", "days overdue",
           "segment", "state", "flags")  # fmt: skip

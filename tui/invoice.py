@@ -22,10 +22,10 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.engine.customer_view import next_step, short_rule, waiting_events
-from mahnwerk.engine.queries import NotFound, timeline
+from mahnwerk.engine.store.invoices import NotFound, timeline
+from mahnwerk.engine.store.screens import customer_of
 from mahnwerk.tui.actions import record_action, record_write_off, undo
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
-from mahnwerk.tui.data import customer_of
 
 ACTION_KEYS = (
     ("p", "payment", "Payment"),

@@ -16,8 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, Input, Static
 
-from mahnwerk.tui.base import BookScreen, KeysFooter, money
-from mahnwerk.tui.data import (
+from mahnwerk.engine.store.screens import (
     FILTER_SYNTAX,
     INDEXED_SORTS,
     PAGE_SIZE,
@@ -28,6 +27,7 @@ from mahnwerk.tui.data import (
     queue_count,
     queue_page,
 )
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog
 
 COLUMNS = (

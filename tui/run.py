@@ -21,9 +21,9 @@ from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
 from mahnwerk.engine.customer_view import short_rule
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.runner import RunStats, run
+from mahnwerk.engine.store.screens import last_run_id, run_changes
 from mahnwerk.tui.base import BookScreen, KeysFooter
 from mahnwerk.tui.columns import Column, cells, fit
-from mahnwerk.tui.data import last_run_id, run_changes
 from mahnwerk.tui.dates import DateError, parse_day
 from mahnwerk.tui.dialogs import ConfirmDialog
 

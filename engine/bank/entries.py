@@ -153,7 +153,8 @@ def cents(path: str | Path, text: str, line: int, what: str) -> Decimal:
     return value.quantize(CENT)
 
 
-def _money(value: Decimal) -> str:
+def money_text(value: Decimal) -> str:
+    """An amount as a German bookkeeper writes it in a note: 1.234,50 (matching's notes too)."""
     return f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
@@ -177,9 +178,10 @@ def check_balance(
         return
     raise StatementError(
         path,
-        f"statement {statement} does not balance: opening {names[0]} {_money(opening)} plus "
-        f"the entries ({_money(movements)}) is {_money(opening + movements)}, but the closing "
-        f"balance {names[1]} is {_money(closing)} — entries are missing or the file is cut off",
+        f"statement {statement} does not balance: opening {names[0]} {money_text(opening)} "
+        f"plus the entries ({money_text(movements)}) is {money_text(opening + movements)}, but "
+        f"the closing balance {names[1]} is {money_text(closing)} — entries are missing or the "
+        "file is cut off",
         "download the complete statement from online banking again",
         line,
     )

@@ -35,12 +35,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from itertools import product
+from math import prod
 
 from mahnwerk.engine.allocation import Balance, OpenClaim, allocate_366, order_366
 from mahnwerk.engine.bank.entries import BankEntry
+from mahnwerk.engine.bank.entries import money_text as _money
 from mahnwerk.engine.bank.references import ReferenceIndex, compact
 
 ZERO = Decimal("0.00")
+#: Ways to read one payment as several invoices, each in full or less a Skonto, tried at most
+#: (two tiers on each of seven invoices); beyond that a person reads it.
+MAX_READINGS = 3**7
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +105,6 @@ def name_tokens(name: str) -> frozenset[str]:
     return frozenset(w for w in words if len(w) >= 2 and w not in _LEGAL)
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-
-
 @dataclass
 class Book:
     """The open items and payers an import matches against, updated as it books."""
@@ -139,6 +141,15 @@ class Book:
     def same_person(self, name: str, customer_id: int) -> bool:
         """Does a bank's payer name share a word with the customer's name?"""
         return bool(name_tokens(name) & self.tokens.get(customer_id, frozenset()))
+
+    def someone_else(self, name: str, customer_id: int) -> bool:
+        """Is a bank's payer name evidently not the customer's: both have words, none shared?
+
+        A name of legal forms and titles only ("AG", "Herr Dr.") says nothing about who
+        paid, and neither does a customer's name without a word of its own.
+        """
+        words, theirs = name_tokens(name), self.tokens.get(customer_id, frozenset())
+        return bool(words and theirs) and not words & theirs
 
     def payer_by_name(self, name: str) -> int | None:
         tokens = name_tokens(name)
@@ -184,6 +195,41 @@ def designated(items: Sequence[OpenItem], amount: Decimal, paid_on: date) -> lis
         for i in ranked
         if shares[str(i.id)] > 0
     ]
+
+
+def less_skonto(items: Sequence[OpenItem], amount: Decimal) -> list[Allocation] | None:
+    """Issue 20: `amount` pays each of `items`, one or more less a Skonto tier or offered
+    discount ("Sammelüberweisung abzüglich Skonto") — if exactly one reading adds up to it.
+
+    Each invoice gets its own amount, so the engine's step sees each invoice's Skonto
+    payment (and decides on the payment's date whether it was in time).  Two readings that
+    add up alike (A less Skonto and B in full, or the other way round) are no reading.
+    """
+    full = tuple(max(i.balance, ZERO) for i in items)
+    choices = [(paid, *i.discounted) for paid, i in zip(full, items, strict=True)]
+    if len(items) < 2 or prod(len(c) for c in choices) > MAX_READINGS:
+        return None
+    readings = {pick for pick in product(*choices) if sum(pick) == amount and pick != full}
+    if len(readings) != 1:
+        return None
+    (pick,) = readings
+    return [
+        Allocation(i.id, i.number, i.customer_id, paid) for i, paid in zip(items, pick, strict=True)
+    ]
+
+
+def _listing(items: Sequence[OpenItem], allocations: Sequence[Allocation]) -> str:
+    """`R1 1.176,00 (1.200,00 less Skonto), R2 500,00`: what a person reads in the log."""
+    open_ = {i.id: max(i.balance, ZERO) for i in items}
+    return ", ".join(
+        f"{a.number} {_money(a.amount)}"
+        + (
+            f" ({_money(open_[a.invoice_id])} less Skonto)"
+            if a.amount != open_[a.invoice_id]
+            else ""
+        )
+        for a in allocations
+    )
 
 
 def describe(items: Sequence[OpenItem], allocations: Sequence[Allocation], amount: Decimal) -> str:
@@ -282,8 +328,8 @@ def _plausible(
     Invoice numbers are dense (R2026000042, …043): one wrong digit names a real invoice of
     somebody else.  So a number is doubted when the amount fits neither one named invoice
     nor their total *and* the payer is another customer — known as such, or by a name
-    that shares nothing with the named invoices' customers.  A payer without a name, or
-    the customer paying part of an invoice, is not doubted.
+    that shares nothing with the named invoices' customers.  A payer without a name (or
+    with legal forms only, "AG"), or the customer paying part of an invoice, is not doubted.
     """
     if how == "IBAN" and any(i.customer_id != payer for i in items):
         return False
@@ -293,9 +339,7 @@ def _plausible(
         return True
     if payer is not None:
         return any(i.customer_id == payer for i in items)
-    return not entry.counterparty_name or any(
-        book.same_person(entry.counterparty_name, i.customer_id) for i in items
-    )
+    return not all(book.someone_else(entry.counterparty_name, i.customer_id) for i in items)
 
 
 def paid_on(entry: BankEntry) -> date:
@@ -304,10 +348,16 @@ def paid_on(entry: BankEntry) -> date:
 
 
 def _designation(entry: BankEntry, items: list[OpenItem]) -> Decision:
-    allocations = designated(items, entry.amount, paid_on(entry))
-    note = describe(items, allocations, entry.amount)
-    if len(items) > 1:
-        note = f"combined payment ({len(items)} invoices named): {note}"
+    skonto = less_skonto(items, entry.amount)
+    if skonto is not None:
+        allocations = skonto
+        note = f"combined payment ({len(items)} invoices named), less Skonto: "
+        note += _listing(items, skonto)
+    else:
+        allocations = designated(items, entry.amount, paid_on(entry))
+        note = describe(items, allocations, entry.amount)
+        if len(items) > 1:
+            note = f"combined payment ({len(items)} invoices named): {note}"
     customers = {i.customer_id for i in items}
     return Decision(
         tuple(allocations), "reference", note, customers.pop() if len(customers) == 1 else None
@@ -333,6 +383,15 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
         for i in book.by_customer.get(payer, ())
         if book.invoices[i].balance > 0 and book.invoices[i].currency == entry.currency
     ]
+    exact = _exactly(entry, items, payer, label)
+    return exact if exact is not None else _by_sum(entry, items, payer, label)
+
+
+def _exactly(entry: BankEntry, items: list[OpenItem], payer: int, label: str) -> Decision | None:
+    """The one open invoice of exactly the amount (balance, principal, amount, less Skonto).
+
+    Several of the same amount: a person decides.  None: no invoice of that amount.
+    """
     amount = entry.amount
     for field_ in ("balance", "principal", "amount", "discounted"):
         exact = [i for i in items if _is(getattr(i, field_), amount)]
@@ -351,6 +410,21 @@ def _by_amount(entry: BankEntry, book: Book, payer: int, how: str) -> Decision:
                 f"({', '.join(i.number for i in exact)}): which one is for a person to say",
                 customer_id=payer,
             )
+    return None
+
+
+def _by_sum(entry: BankEntry, items: list[OpenItem], payer: int, label: str) -> Decision:
+    """All open invoices (less Skonto, or their total), the only one in part, or § 366."""
+    amount = entry.amount
+    skonto = less_skonto(items, amount)
+    if skonto is not None:
+        return Decision(
+            tuple(skonto),
+            "amount",
+            f"payer {label}; all {len(items)} open invoices, less Skonto: "
+            + _listing(items, skonto),
+            payer,
+        )
     total = sum((i.balance for i in items), ZERO)
     if len(items) > 1 and amount == total:
         allocations = designated(items, amount, paid_on(entry))
@@ -392,6 +466,7 @@ __all__ = [
     "OpenItem",
     "Payer",
     "designated",
+    "less_skonto",
     "match",
     "paid_on",
     "name_tokens",

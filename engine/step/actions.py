@@ -204,7 +204,6 @@ class Actions(Timing):
             carrier = CARRIERS.get(type(action))
             if carrier is not None:
                 carrier(self, action, entry, where(action.span))
-        self.r = self.r.evolve(last_contact_on=day if sends else self.r.last_contact_on)
         # `auto` rules (handover, write off) complete the state right away.
         for rule in self.rules(state.name):
             if rule.kind == "auto":
@@ -212,20 +211,29 @@ class Actions(Timing):
                 break
 
     def claim_interest(self, action: ir.Interest, day: date, at: str) -> None:
-        """`interest statutory` (or `base + N`): claim what accrued so far, line by line."""
+        """`interest statutory` (or `base + N`): claim what accrued so far, line by line.
+
+        What accrued before the policy claimed interest was counted at the statutory rate
+        (`book_interest`); a policy may claim less (`interest 5 points above base` from a
+        business; L003 refuses more), and then every day it claims is at its own rate (A4),
+        the days before this step too: each deferred period is computed again at that rate.
+        """
         claimed = ZERO
-        points = law.points(self.cust.is_consumer, self.inv.goods_or_services, None)
-        for start, end, principal, amount in self.r.interest_deferred:
-            if amount <= 0:
+        consumer, goods = self.cust.is_consumer, self.inv.goods_or_services
+        statutory = law.points(consumer, goods, None)
+        new_points = None if action.statutory else action.points
+        points = law.points(consumer, goods, new_points)
+        for start, end, principal, _ in self.r.interest_deferred:
+            # A5, A6: a deferred entry is one period (one base rate, one principal), so one
+            # rate and one rounding; provisional while a base rate it used is not yet known
+            same = law.interest(principal, start, end, consumer, points)
+            if same.total <= 0:
                 continue
-            claimed += amount
-            # A5: the same computation again (cached) for its rate and whether a base rate
-            # it used is still provisional; a deferred entry is one period, so one rate
-            same = law.interest(principal, start, end, self.cust.is_consumer, points)
+            claimed += same.total
             self.actions.append(
                 Charge(
                     "interest",
-                    amount,
+                    same.total,
                     day,
                     at,
                     period_from=start,
@@ -235,9 +243,8 @@ class Actions(Timing):
                     note=f"Verzugszinsen {start}–{end} auf {principal}",
                 )
             )
-        new_points = None if action.statutory else action.points
         changes: dict[str, Any] = {}
-        if law.points(self.cust.is_consumer, self.inv.goods_or_services, new_points) != points:
+        if points != statutory:
             changes["interest_run_from"] = None  # another surcharge: another rate, a new run
         self.r = self.r.evolve(
             interest_rule=at,
@@ -291,12 +298,18 @@ class Actions(Timing):
         return text
 
     def after_reminder(self, day: date, letter: bool, announces: tuple[str, ...] = ()) -> None:
-        """A reminder went out after the due date: it may start default (§ 286 Abs. 1 BGB)."""
+        """A message went out on `day`, the last contact; after the due date it is a reminder,
+        which may start default (§ 286 Abs. 1 BGB).  (One `evolve` for all of it: the step's
+        hot path.)"""
         r = self.r
         if day <= self.inv.due_date:
+            self.r = r.evolve(last_contact_on=day)
             return
         received = day + timedelta(days=statute.LETTER_DELIVERY_DAYS if letter else 0)
-        changes: dict[str, Any] = {"written_reminders": r.written_reminders + 1}
+        changes: dict[str, Any] = {
+            "last_contact_on": day,
+            "written_reminders": r.written_reminders + 1,
+        }
         if r.first_reminder_on is None:
             changes["first_reminder_on"] = received
         if "credit_report" in announces and r.report_notice_on is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mahnwerk.dsl.expr import EvalError, Money, evaluate
@@ -49,6 +50,12 @@ class Facts:
     waits_for_event: bool
     spoke_on: date | None
 
+    @cached_property
+    def customer_facts(self) -> dict[str, Any]:
+        """The customer's facts, built once per step: every condition a step evaluates
+        (guards, the look-ahead of D9, the segment) reads them, and they do not change."""
+        return self.cust.facts()
+
     def money(self, amount: Decimal) -> Money:
         return Money(amount, self.inv.currency)
 
@@ -57,7 +64,7 @@ class Facts:
         interest = r.interest_open + self.unbooked_interest(day)
         balance = r.principal_open + r.fees_open + interest
         facts: dict[str, Any] = {
-            **c.facts(),
+            **self.customer_facts,
             "customer.open_balance": self.money(c.open_balance),
             "invoice.id": inv.id,
             "invoice.amount": self.money(inv.amount),

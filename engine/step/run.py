@@ -111,7 +111,7 @@ def step(
     cheap = previous is None and segment_moves.customer_facts_suffice(compiled)
     run.r, moved = segment_moves.follow(
         record,
-        customer.facts() if cheap else run.facts(today),
+        run.customer_facts if cheap else run.facts(today),
         previous or compiled,
         compiled,
         today,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from mahnwerk.dsl import ir, statute
 from mahnwerk.dsl.compile import Rule
@@ -23,6 +24,15 @@ from mahnwerk.engine.step.facts import DAILY_FACTS, Facts
 MIN_LETTER_GAP = timedelta(days=statute.LETTER_GAP_MIN_DAYS)
 
 PAYMENT_KINDS = frozenset({ir.EventKind.PAYMENT_FULL, ir.EventKind.PAYMENT_PARTIAL})
+
+
+@lru_cache(maxsize=4096)
+def _after_target2_grace(due: date, days: int) -> date:
+    """The day after `days` TARGET2 days past `due` (cached: every rule's effective date
+    asks for it, several times per invoice, and the book's due dates are few)."""
+    from mahnwerk.engine.calendar import payment_grace_end
+
+    return payment_grace_end(due, days) + timedelta(days=1)
 
 
 class Timing(Facts):
@@ -49,8 +59,11 @@ class Timing(Facts):
         return self.cp.rules_from(self.r.segment or "", state)
 
     def ladder_state(self, name: str) -> ir.State | None:
-        g = self.cp.graphs[self.r.segment]
-        return g.nodes[name].get("state") if name in g else None
+        segment = self.r.segment
+        state = self.cp.states.get((segment, name))
+        if state is None and segment not in self.cp.graphs:
+            raise KeyError(segment)
+        return state
 
     def fire_date(self, rule: Rule) -> date | None:
         t = rule.trigger
@@ -111,13 +124,11 @@ class Timing(Facts):
 
         The policy's `payment grace` (business days count TARGET2 days), else three TARGET2
         days."""
-        from mahnwerk.engine.calendar import payment_grace_end
-
         grace = self.policy.limits.payment_grace
         if grace is not None and not grace.business:
             return self.inv.due_date + timedelta(days=grace.days + 1)
         days = grace.days if grace is not None else statute.PAYMENT_GRACE_TARGET2_DAYS
-        return payment_grace_end(self.inv.due_date, days) + timedelta(days=1)
+        return _after_target2_grace(self.inv.due_date, days)
 
     def letter_gap(self) -> timedelta:
         gap = self.policy.limits.letter_gap

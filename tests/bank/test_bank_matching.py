@@ -460,3 +460,52 @@ def test_a_payer_name_is_recognised_only_when_it_names_one_customer() -> None:
     assert twins.payer_by_name("Meier") == 3
     assert twins.payer_by_name("Meier Bau Süd") is None
     assert name_tokens("Dr. A. B. Meier-Schulz") == {"MEIER", "SCHULZ"}
+
+
+def test_a_payer_name_of_legal_forms_only_casts_no_doubt_on_the_number() -> None:
+    """"AG" or "Fa. GmbH" names nobody: like a payment without a name, 50.00 naming R…41
+    is a part payment of it.  Before, such a name counted as somebody else's (it shares no
+    word with "Hans Müller") and the payment waited for a person (issue 20).  A name with
+    words of its own that are not the customer's still does."""
+    for nobody in ("AG", "Fa. GmbH", "Herr Dr."):
+        decision = match(credit("50.00", "RE R2026000041", nobody), book())
+        assert [(a.number, a.amount) for a in decision.allocations] == [
+            ("R2026000041", D("50.00"))
+        ], nobody
+        assert decision.note == "partial payment: 50,00 of 119,00 open on R2026000041"
+        assert book().payer_by_name(nobody) is None
+    other = match(credit("50.00", "RE R2026000041", "Erika Mustermann AG"), book())
+    assert other.allocations == ()
+    assert other.note == (
+        "names R2026000041 of Hans Müller, but Erika Mustermann AG paid 50,00, which fits "
+        "none of them: a typo? a person decides"
+    )
+
+
+def test_a_customer_name_without_words_of_its_own_casts_no_doubt_either() -> None:
+    """A customer stored as "X AG" has no name word to compare: a payer called "Y KG"
+    paying part of its invoice is not evidently somebody else."""
+    b = Book(invoices={7: item(7, 7, "300.00")}, customers={7: Payer(7, "K7", "X AG")})
+    decision = match(credit("100.00", "R2026000007", "Dieter Braun"), b)
+    assert [(a.number, a.amount) for a in decision.allocations] == [("R2026000007", D("100.00"))]
+
+
+def test_notes_write_thousands_with_a_point_and_cents_with_a_comma() -> None:
+    """Amounts of 1,000 EUR and more in a note read as a German bookkeeper writes them."""
+    big = Book(
+        invoices={1: item(1, 1, "12345.67"), 2: item(2, 1, "1000.00", date(2026, 1, 15))},
+        customers={1: Payer(1, "K1", "Hans Müller")},
+    )
+    part = match(credit("2500.50", "R2026000001"), big)
+    assert part.note == "partial payment: 2.500,50 of 12.345,67 open on R2026000001"
+    over = match(credit("1234567.89", "R2026000002"), big)
+    assert over.note == (
+        "overpayment: 1.233.567,89 more than the 1.000,00 open on R2026000002; booked to "
+        "R2026000002, where it becomes the customer's credit"
+    )
+    none = match(credit("999.99", "Danke", "Hans Müller"), big)
+    assert none.note == (
+        "payer Hans Müller (K1, recognised by name); no invoice named and none of exactly "
+        "999,99: shared by § 366 Abs. 2 BGB (due first, then older, ties in proportion): "
+        "R2026000002 999,99"
+    )

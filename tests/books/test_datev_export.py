@@ -24,8 +24,8 @@ from mahnwerk.engine import models as m
 from mahnwerk.engine.accounting.accounts import CHARTS, parse_datev
 from mahnwerk.engine.accounting.export import ExportRefused, export_datev
 from mahnwerk.engine.policies import PolicySet, deploy
-from mahnwerk.engine.queries import record_event
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.invoices import record_event
 
 POLICY = """policy "datev-test" version 1 {
   currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de

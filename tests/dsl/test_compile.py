@@ -1146,3 +1146,134 @@ def test_a_state_with_two_fee_lines_is_refused_at_the_second():
         "state 'mahnung_1' already charges 1.00 EUR for its letter (line 10); a second fee line "
         "would charge one letter twice"
     )
+
+
+# ---------------------------------------------------------------------------
+# What an author reads: each lint's whole message and hint, and where (issue 20)
+# ---------------------------------------------------------------------------
+
+_COURT_HINT = "add `approval by 1` (or `approval by 2 when balance > 1000 EUR else 1`)"
+_NO_STEP = '{ approval by 1; handover to "Inkasso GmbH" }'
+_VORAB = '    state vorab at 1d before due { letter "vorab_hinweis"; fee 1.00 EUR }\n'
+LINT_CASES = {
+    "fee cap above the consumer cap": (
+        policy(limits="    fees at most 5.00 EUR"),
+        ("L001", 7, 5, "a fee cap of 5.00 EUR is above the 2.50 EUR a consumer may be charged "
+         "per letter (§§ 280, 286, 309 Nr. 5 BGB; BGH VIII ZR 95/18)",
+         "lower the cap, or restrict the policy to business customers"),
+    ),
+    "fee above the cap": (
+        rewrite(policy(), "fee 1.00 EUR", "fee 3.00 EUR"),
+        ("L001", 10, 67, "a fee of 3.00 EUR is above the cap of 2.50 EUR (only real material "
+         "costs may be charged, § 309 Nr. 5 BGB)", "charge at most 2.50 EUR"),
+    ),
+    "lump sum for consumers": (
+        rewrite(policy(), "fee 1.00 EUR", "fee 1.00 EUR; lump sum"),
+        ("L002", 10, 81, "the 40 EUR lump sum (§ 288 Abs. 5 BGB) is only due from businesses, "
+         "but ladder 'standard' serves a segment that can hold consumers",
+         "restrict the segment with `customer.type == B2B` or remove `lump sum`"),
+    ),
+    "interest above the statutory rate": (
+        rewrite(policy(), "fee 1.00 EUR", "fee 1.00 EUR; interest 6 points above base"),
+        ("L003", 10, 81, "interest of base + 6 points is above the statutory base + 5 "
+         "(§ 288 BGB) for consumers", "write `interest statutory`"),
+    ),
+    "letters too close": (
+        policy(limits="    letters at least 6 days apart"),
+        ("L004", 7, 5, "letters 6d apart is too close: at least 7 days (D4)", None),
+    ),
+    "fee on an e-mail": (
+        rewrite(policy(), '{ email "zahlungserinnerung" }',
+                '{ email "zahlungserinnerung"; fee 1.00 EUR }'),
+        ("L005", 9, 68, "a dunning fee needs a letter: e-mail and SMS cost nothing to send "
+         "(§§ 280, 286 BGB allow only material costs)",
+         "send a letter in this state or remove the fee"),
+    ),
+    "fee before due": (
+        rewrite(policy(), "    state erinnerung", _VORAB + "    state erinnerung"),
+        ("L006", 9, 60, "no fee or default interest before the invoice is due (§ 286 BGB)", None),
+    ),
+    "court order without approval": (
+        rewrite(policy(), _NO_STEP, "{ court order; wait }"),
+        ("L007", 11, 44, "a court payment order (§§ 688 ff. ZPO) needs a person's approval",
+         _COURT_HINT),
+    ),
+    "credit report without approval": (
+        rewrite(policy(), _NO_STEP, '{ report to "Creditreform"; wait }'),
+        ("L007", 11, 44, "a credit-bureau report (§ 31 BDSG, GDPR Art. 22) needs a person's "
+         "approval", _COURT_HINT),
+    ),
+    "handover without approval": (
+        rewrite(policy(), _NO_STEP, '{ handover to "Inkasso GmbH" }'),
+        ("L007", 11, 44, "a collection handover (D8) needs a person's approval", _COURT_HINT),
+    ),
+    "court order with no approver below an amount": (
+        rewrite(policy(), _NO_STEP,
+                "{ approval by 2 when balance > 5000 EUR else 0; court order; wait }"),
+        ("L007", 11, 44, "court and credit-bureau steps always need at least one approver",
+         None),
+    ),
+    "two fee lines": (
+        rewrite(policy(), "fee 1.00 EUR", "fee 1.00 EUR; fee 0.50 EUR"),
+        ("L008", 10, 81, "state 'mahnung_1' already charges 1.00 EUR for its letter (line 10); "
+         "a second fee line would charge one letter twice", "write one `fee` line with the "
+         "whole amount (at most 2.50 EUR a letter for consumers, § 309 Nr. 5 BGB)"),
+    ),
+    "residual tolerance above cents": (
+        policy(limits="    residual up to 10.01 EUR write off"),
+        ("L009", 7, 5, "a residual tolerance of 10.01 EUR is more than 10.00 EUR: a tolerance "
+         "is for cents left by rounding or a payment a little short, and the engine waives it "
+         "unasked", "lower it (the default is 1.00 EUR); larger amounts are written off by a "
+         "person (`mahnwerk event write-off`)"),
+    ),
+    "quiet hours for letters": (
+        policy(limits="    no letter between 20:00 and 08:00"),
+        ("W012", 7, 5, "quiet hours do not apply to letters", None),
+    ),
+    "negative amount inside not": (
+        policy(segments="  segment a when not (balance > -5 EUR) use standard\n" + SEGMENTS),
+        ("E033", 6, 33, "an amount cannot be negative here: -5 EUR", None),
+    ),
+    "franc inside not": (
+        policy(segments="  segment a when not (balance > 50 CHF) use standard\n" + SEGMENTS),
+        ("E032", 6, 33, "50 CHF is not in the policy's currency EUR", None),
+    ),
+    "franc inside and-not": (
+        policy(segments="  segment a when customer.type == B2B and not balance < 50 CHF use "
+               "standard\n" + SEGMENTS),
+        ("E032", 6, 57, "50 CHF is not in the policy's currency EUR", None),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", LINT_CASES, ids=list(LINT_CASES))
+def test_each_lint_says_what_is_wrong_and_what_to_write_at_the_right_place(case: str):
+    """The whole diagnostic, as `mahnwerk policy check` prints it: code, line, column,
+    message and hint.  Tests that looked for a word in the message let mutation testing
+    change the rest of it unnoticed (82.9 % on compile_lints)."""
+    source, expected = LINT_CASES[case]
+    found = [
+        (d.code, d.span.line, d.span.col, d.message, d.hint)
+        for d in diagnostics(source)
+        if d.severity in ("error", "warning")
+    ]
+    assert found == [expected]
+
+
+def test_a_franc_in_a_list_is_refused_as_a_franc_as_well_as_a_list_of_money():
+    """Issue 20: a money literal in an `in` list is checked for currency too (the list is
+    wrong anyway: lists hold texts)."""
+    src = policy(segments='  segment a when "x" in [50 CHF] use standard\n' + SEGMENTS)
+    assert [(c, m) for c, m in errors(src) if c == "E032"] == [
+        ("E032", "50 CHF is not in the policy's currency EUR")
+    ]
+
+
+def test_a_contact_limit_without_a_window_is_refused():
+    p = compiled(policy()).policy
+    broken = dataclasses.replace(p, limits=ir.Limits(max_contacts=3))
+    with pytest.raises(PolicyError) as exc:
+        compile_policy(broken)
+    assert [(d.code, d.message) for d in exc.value.diagnostics] == [
+        ("E033", "a contact limit needs both a count and a window")
+    ]

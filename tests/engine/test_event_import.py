@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from mahnwerk.cmd_data import register as register_data
 from mahnwerk.cmd_events import import_group, register
 from mahnwerk.engine import models as m
-from mahnwerk.engine import queries
 from mahnwerk.engine.event_import import ImportFailed, import_events, parse_kind
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import invoices as queries
 
 POLICY = Path(__file__).with_name("data") / "runner_policy.mahn"
 NOW = datetime(2024, 3, 20, 9, 0, tzinfo=UTC)

@@ -25,9 +25,9 @@ from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.event_import import parse_kind
 from mahnwerk.engine.models import CUST, INV
 from mahnwerk.engine.policies import PolicySet, deploy
-from mahnwerk.engine.queries import record_event
 from mahnwerk.engine.runner import run
 from mahnwerk.engine.step.events import EVENT_HANDLERS
+from mahnwerk.engine.store.invoices import record_event
 from mahnwerk.service.schemas import CustomerEventIn, EventIn
 
 POLICY = Path(__file__).parent / "data" / "runner_policy.mahn"

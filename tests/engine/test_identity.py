@@ -73,8 +73,8 @@ def test_every_actor_the_machine_writes_is_reserved() -> None:
 
 
 def test_events_refuse_a_machine_name(tmp_path) -> None:
-    from mahnwerk.engine import queries
     from mahnwerk.engine.db import init_db, make_engine
+    from mahnwerk.engine.store import invoices as queries
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     init_db(url)

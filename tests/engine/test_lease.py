@@ -9,7 +9,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
@@ -70,3 +70,37 @@ def test_a_dead_holders_lease_is_taken_over_a_live_one_is_not(engine, host, beat
     else:
         with pytest.raises(lease.BookBusy, match="the run for 2026-05-19 is in progress"):
             lease.acquire(engine, "the run for 2026-05-20", wait=0)
+
+
+def test_no_commit_shows_a_finished_run_whose_lease_is_still_held(engine):
+    """The run lets go of the book in the commit that writes it "finished" (the API race).
+
+    Every commit of the run is looked at from inside, just before it is made: a state with
+    the run finished and the book still held would let a client that waits for "finished"
+    start the next run and be refused (CI met it as a 409).
+    """
+    seen: list[tuple[int, int]] = []
+
+    def look(conn) -> None:  # type: ignore[no-untyped-def]
+        cursor = conn.connection.cursor()
+        try:
+            counts = []
+            for sql in (
+                "SELECT count(*) FROM run WHERE finished_at IS NOT NULL",
+                "SELECT count(*) FROM book_lease",
+            ):
+                cursor.execute(sql)
+                counts.append(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+        seen.append((counts[0], counts[1]))
+
+    event.listen(engine, "commit", look)
+    try:
+        run(engine, date(2026, 5, 20), PolicySet([], {}), NOW)
+    finally:
+        event.remove(engine, "commit", look)
+    assert (0, 1) in seen  # the run was seen at work, holding the book
+    assert (1, 1) not in seen  # never finished while held
+    assert seen[-1] == (1, 0)
+    assert lease.holder(engine) is None

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from mahnwerk.engine import approvals, queries
+from mahnwerk.engine import approvals
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import DeployRefused, PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import invoices as queries
 
 POLICY = Path(__file__).with_name("data") / "runner_policy.mahn"
 ISSUE = date(2025, 4, 1)
@@ -213,3 +214,37 @@ def test_nothing_due_costs_nothing(deployed):
     run(engine, ISSUE, policies, at(ISSUE))
     stats = run(engine, ISSUE + timedelta(days=1), policies, at(ISSUE))
     assert stats.checked == 0 and stats.new_invoices == 0
+
+
+def test_a_ninety_day_contact_limit_counts_contacts_older_than_sixty_days(engine, tmp_path):
+    """`at most 2 contacts per 90 days` (issue 20): K1 had letters on 1 and 11 February;
+    the reminder of Wednesday 23 April would be a third contact within 90 days, so it
+    waits until 1 February has left the window — Friday 2 May, 08:00 in Berlin — and the
+    note before the due date, which could not go out before it, is never queued.  The run
+    loaded 60 days of contacts only and sent both at once."""
+    source = POLICY.read_text(encoding="utf-8").replace(
+        "fees at most 2.50 EUR }", "fees at most 2.50 EUR  at most 2 contacts per 90 days }"
+    )
+    path = tmp_path / "ninety.mahn"
+    path.write_text(source, encoding="utf-8")
+    deploy(engine, path, at(ISSUE))
+    seed(engine, [("R1", "K1", "100.00")])
+    out = m.Outbox.__table__
+    with engine.begin() as conn:
+        customer = conn.execute(select(m.Customer.__table__.c.id)).scalar_one()
+        conn.execute(insert(out), [
+            {"idempotency_key": f"old{n}", "customer_id": customer, "channel": "letter",
+             "template": "mahnung_1", "language": "de", "status": "sent",
+             "not_before": at(day), "created_at": at(day), "payload": "{}"}
+            for n, day in enumerate((date(2025, 2, 1), date(2025, 2, 11)))
+        ])  # fmt: skip
+    policies = PolicySet.load(engine)
+    for day in days(ISSUE, DUE + timedelta(days=8)):
+        run(engine, day, policies, at(day))
+    with engine.connect() as conn:
+        queued = conn.execute(
+            select(out.c.template, out.c.status, out.c.not_before).where(out.c.status != "sent")
+        ).all()
+    assert [(t, s, nb.replace(tzinfo=None)) for t, s, nb in queued] == [
+        ("zahlungserinnerung", "queued", datetime(2025, 5, 2, 6, 0)),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
-from mahnwerk.engine.workers import claim_share, run_parallel
+from mahnwerk.engine.workers import _start_method, claim_share, run_parallel
 
 
 @pytest.mark.skipif(
@@ -40,7 +41,8 @@ def test_four_workers_process_each_due_invoice_exactly_once(db_url, engine):
             select(func.count()).select_from(ds).where(ds.c.next_check_on <= day)
         ).scalar_one()
         moves = conn.execute(
-            select(func.count()).select_from(m.Event.__table__)
+            select(func.count())
+            .select_from(m.Event.__table__)
             .where(m.Event.__table__.c.kind == "transition")
         ).scalar_one()
     assert left == 0
@@ -69,5 +71,21 @@ def test_workers_share_the_work_by_customer_never_one_customer_in_two(db_url, en
     assert all(shares) and sum(len(s) for s in shares) == len(set().union(*shares)) == 37
     stats = run_parallel(db_url, day, 3, at(day))
     assert stats.checked == 600 and sorted(stats.per_worker) == ["w0", "w1", "w2"]
+    # forked from this one-threaded process: the workers stepped with its compiled policies
+    assert stats.start_method == "fork"
     again = run_parallel(db_url, day, 3, at(day))  # nothing due: no worker is started
     assert again.checked == 0 and again.per_worker == {}
+
+
+def test_workers_are_spawned_not_forked_while_another_thread_runs():
+    """A fork copies locks other threads hold, held for good in the child: spawn then."""
+    assert _start_method() == "fork"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
+    assert _start_method() == "fork"

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from mahnwerk.engine import approvals, queries
+from mahnwerk.engine import approvals
 from mahnwerk.engine import models as m
 from mahnwerk.engine.db import session
 from mahnwerk.engine.importer import import_file
@@ -29,6 +29,7 @@ from mahnwerk.engine.privacy import (
     retention_end,
 )
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import invoices as queries
 
 POLICY = Path(__file__).parents[1] / "engine" / "data" / "runner_policy.mahn"
 DATA = Path(__file__).with_name("data")

@@ -75,3 +75,56 @@ def test_without_skonto_terms_the_amount_is_no_skonto_reading_but_spread_by_366(
         ("R1", D("830.12")),
         ("R2", D("345.88")),
     ]
+
+
+def test_two_invoices_paid_at_once_each_less_its_skonto_are_both_paid():
+    """Issue 20: a business pays R1 (1,200.00, 2 % Skonto 1,176.00) and R2 (500.00, 2 %
+    Skonto 490.00) with one transfer of 1,666.00 and no invoice number.  Each invoice gets
+    its Skonto amount, so the step settles both with Skonto; before, the matcher knew a
+    Skonto amount only for one invoice alone and spread 1,666.00 in proportion (1,176.47 and
+    490.00 would not have come out, leaving both invoices open)."""
+    book = _book(_item(1, "1200.00", ("1176.00", "1188.00")), _item(2, "500.00", ("490.00",)))
+    decision = match(_credit("1666.00"), book)
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R1", D("1176.00")),
+        ("R2", D("490.00")),
+    ]
+    assert (decision.method, decision.customer_id) == ("amount", 1)
+    assert decision.note == (
+        "payer Muster GmbH (10001, recognised by IBAN); all 2 open invoices, less Skonto: "
+        "R1 1.176,00 (1.200,00 less Skonto), R2 490,00 (500,00 less Skonto)"
+    )
+    one = match(_credit("1690.00"), book)  # R1 in full, R2 less its Skonto
+    assert [(a.number, a.amount) for a in one.allocations] == [
+        ("R1", D("1200.00")),
+        ("R2", D("490.00")),
+    ]
+    assert one.note.endswith("less Skonto: R1 1.200,00, R2 490,00 (500,00 less Skonto)")
+
+
+def test_two_invoices_named_and_paid_less_skonto_get_their_own_amounts():
+    """The same transfer naming both invoices: a combined payment, each less its Skonto."""
+    book = _book(_item(1, "1200.00", ("1176.00",)), _item(2, "500.00", ("490.00",)))
+    decision = match(replace(_credit("1666.00"), remittance="RE R1 und R2"), book)
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R1", D("1176.00")),
+        ("R2", D("490.00")),
+    ]
+    assert decision.method == "reference"
+    assert decision.note == (
+        "combined payment (2 invoices named), less Skonto: R1 1.176,00 (1.200,00 less "
+        "Skonto), R2 490,00 (500,00 less Skonto)"
+    )
+
+
+def test_a_sum_that_two_skonto_readings_explain_is_no_skonto_reading():
+    """2,376.00 is R1 less Skonto and R2 in full, or the other way round: nobody can tell
+    which, so no Skonto is read into it; § 366 Abs. 2 shares it as before (same due date,
+    same balance: half each)."""
+    book = _book(_item(1, "1200.00", ("1176.00",)), _item(2, "1200.00", ("1176.00",)))
+    decision = match(_credit("2376.00"), book)
+    assert [(a.number, a.amount) for a in decision.allocations] == [
+        ("R1", D("1188.00")),
+        ("R2", D("1188.00")),
+    ]
+    assert "Skonto" not in decision.note

@@ -18,9 +18,9 @@ from tui_book import AS_OF, NOW
 from mahnwerk.engine.approvals import decide, pending
 from mahnwerk.engine.models import CUST, DS, INV
 from mahnwerk.engine.policies import PolicySet
-from mahnwerk.engine.queries import record_event
 from mahnwerk.engine.runner import run
-from mahnwerk.tui.data import AGING, TERMINAL_STATES, dashboard
+from mahnwerk.engine.store.invoices import record_event
+from mahnwerk.engine.store.screens import AGING, TERMINAL_STATES, dashboard
 
 
 def direct(engine: Engine, today: date) -> tuple[dict, dict]:

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine
 from tui_book import AS_OF
 
-from mahnwerk.engine.queries import list_invoices
-from mahnwerk.tui.data import (
+from mahnwerk.engine.store.invoices import list_invoices
+from mahnwerk.engine.store.screens import (
     AGING,
     SORTS,
     FilterError,

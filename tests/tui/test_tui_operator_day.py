@@ -25,8 +25,8 @@ from mahnwerk.engine.approvals import decide, pending
 from mahnwerk.engine.models import APPROVAL, DS, EVENT, INBOX, INV, WORK_DONE
 from mahnwerk.engine.operator_events import withdraw
 from mahnwerk.engine.policies import PolicySet
-from mahnwerk.engine.queries import record_event
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.invoices import record_event
 from mahnwerk.tui.app import MahnwerkApp
 from mahnwerk.tui.customer import CustomerScreen
 from mahnwerk.tui.dialogs import ConfirmDialog, FormDialog, PickDialog

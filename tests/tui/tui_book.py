@@ -31,8 +31,8 @@ from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.models import CUST, INV
 from mahnwerk.engine.policies import PolicySet, deploy
-from mahnwerk.engine.queries import record_event
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.invoices import record_event
 from mahnwerk.tui.app import MahnwerkApp
 
 POLICY = Path(__file__).parent / "data" / "tui_policy.mahn"

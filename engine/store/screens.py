@@ -1,7 +1,8 @@
-"""What the screens read that the engine's query module does not offer yet.
+"""What the TUI's screens read: the queue, its filters, the dashboard, an invoice's header.
 
-Everything here is read-only: every write the UI makes goes through the
-engine's own functions (`approvals.decide`, `queries.record_event`,
+Part of the store layer (`engine/store/`): the screens call these functions and build no
+SQL themselves.  Everything here is read-only: every write the UI makes goes through the
+engine's own functions (`approvals.decide`, `store.invoices.record_event`,
 `runner.run`).  The reads are shaped for a big book:
 
 * the queue is read one page at a time by *keyset* (`WHERE (sort, id) > (last
@@ -11,7 +12,7 @@ engine's own functions (`approvals.decide`, `queries.record_event`,
   per filter change in a background worker, never per key press;
 * the dashboard's aggregates are one grouped query each, also run in a worker.
 
-The row shape of the queue is the engine's `queries.invoice_row`, so the
+The row shape of the queue is the engine's `timeline.invoice_row`, so the
 screen shows what `mahnwerk invoices --json` shows.
 """
 
@@ -30,7 +31,7 @@ from mahnwerk.dsl.ir import Terminal
 from mahnwerk.engine.importer import CellError
 from mahnwerk.engine.importer import parse_amount as import_amount
 from mahnwerk.engine.models import APPROVAL, CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, RUN
-from mahnwerk.engine.queries import _base, invoice_row
+from mahnwerk.engine.store.invoices import _base, invoice_row
 from mahnwerk.errors import MahnwerkError
 
 TERMINAL_STATES = tuple(t.value for t in Terminal)

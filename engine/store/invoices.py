@@ -1,4 +1,6 @@
-"""Read-only views for people: an invoice's timeline and lists of invoices.
+"""Invoices as people see them (an invoice's timeline, lists of invoices), and the events
+people record for the next run (`record_event`, `record_customer_event`): part of the store
+layer (`engine/store/`), formerly `engine/queries.py`.
 
 The JSON shapes here are part of mahnwerk's interface (documented in
 `docs/json.md`): `show --json` returns `timeline_json`, `invoices --json`
@@ -8,13 +10,14 @@ returns a list of `invoice_row` objects.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from mahnwerk.engine.identity import person
-from mahnwerk.engine.models import CUST, DS, INBOX, INV, RUN
+from mahnwerk.engine.models import CUST, DS, INBOX, INV, PAY, RUN
 from mahnwerk.engine.timeline import invoice_row, read_timeline
 from mahnwerk.errors import MahnwerkError
 
@@ -196,8 +199,12 @@ def tell_new_invoices(conn: Any, invoices: list[tuple[int, date, Any]], now: Any
             "invoice_id": iid,
             "kind": kind,
             "occurred_on": since,
-            "payload": json.dumps({"note": f"the customer's {kind} of {since}, recorded before "
-                                   "this invoice was imported"}),
+            "payload": json.dumps(
+                {
+                    "note": f"the customer's {kind} of {since}, recorded before "
+                    "this invoice was imported"
+                }
+            ),
             "recorded_at": now,
             "actor": "engine",
         }
@@ -259,3 +266,58 @@ def record_customer_event(
                 ],
             )
     return [ext for _, ext in invoices]
+
+
+def invoice_keys(conn: Any, external_id: str) -> Any | None:
+    """An invoice's internal id and customer id (`.id`, `.customer_id`), or None."""
+    return conn.execute(
+        select(INV.c.id, INV.c.customer_id).where(INV.c.external_id == external_id)
+    ).first()
+
+
+def known_invoices(engine: Engine, numbers: list[str]) -> set[str]:
+    """Which of these invoice numbers the book holds (the rest are typos or not imported)."""
+    with engine.connect() as conn:
+        return set(
+            conn.execute(select(INV.c.external_id).where(INV.c.external_id.in_(numbers))).scalars()
+        )
+
+
+def record_payment(
+    engine: Engine, invoice: str, day: date, amount: Decimal, by: str, now: datetime
+) -> bool:
+    """A payment entered by hand on one invoice, for the next run to allocate (§ 367 BGB);
+    False when there is no such invoice (nothing written)."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(INV.c.id, INV.c.customer_id, INV.c.currency).where(INV.c.external_id == invoice)
+        ).first()
+        if row is None:
+            return False
+        conn.execute(
+            insert(PAY).values(
+                external_id=f"cli-{invoice}-{now.strftime('%Y%m%d%H%M%S%f')}",
+                invoice_id=row.id,
+                customer_id=row.customer_id,
+                booked_on=day,
+                amount=amount,
+                currency=row.currency,
+                reference=f"entered by {by}",
+                source="cli",
+            )
+        )
+    return True
+
+
+def a_customer_in_dunning(engine: Engine, not_states: list[str]) -> str | None:
+    """The number of the first customer with an open invoice in a dunning state (not one of
+    `not_states`): whose portal page the demo offers to open."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(CUST.c.external_id)
+            .join(INV, INV.c.customer_id == CUST.c.id)
+            .join(DS, DS.c.invoice_id == INV.c.id)
+            .where(DS.c.state.not_in(not_states), INV.c.closed_on.is_(None))
+            .order_by(INV.c.id)
+            .limit(1)
+        ).scalar()

@@ -1,0 +1,54 @@
+"""The store layer (issue 21): the one place that builds SQL against mahnwerk's tables.
+
+Everything that reads or writes a table through a query lives in this package, in modules
+named for what they hold; the rest of mahnwerk (the CLI, the TUI, the HTTP API, the
+portal, the reports) calls their functions and never builds a statement itself.
+`tests/test_store_layer.py` fails when a module outside it does, except for the short,
+explained allow-list there of what has not moved yet.
+
+* `records`  — the values the step works on: the run's record and customer selects, the
+  row ↔ value mappings (`Record`'s columns derived from its fields), the book-event writer;
+* `invoices` — one invoice and lists of them as people see them (`show`, `invoices`), and
+  the events people record for the next run (`record_event`, `record_customer_event`);
+* `screens`  — the TUI's read models: the queue by keyset pages, its filters, the
+  dashboard, an invoice's header and waiting inbox, what a run changed;
+* `experiments` — the experiments as the TUI lists them;
+* `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
+  webhook subscriptions, and the figures of `/health` and `/metrics`;
+* `portal`   — what the customer portal's page reads, filtered by the linked customer;
+* `reports`  — what the reports read (begun with the Skonto report's).
+
+The names of `records` are re-exported here: they are what most of the engine imports.
+"""
+
+from mahnwerk.engine.store.records import (
+    _RECORD_COLUMNS,
+    BEHAVIOUR_FACTS,
+    BERLIN,
+    STEP_INVOICE_COLUMNS,
+    StepRows,
+    customer_select,
+    customer_value,
+    customer_values,
+    invoice_value,
+    log_book_event,
+    record_row,
+    record_select,
+    record_value,
+)
+
+__all__ = [
+    "_RECORD_COLUMNS",
+    "BEHAVIOUR_FACTS",
+    "BERLIN",
+    "STEP_INVOICE_COLUMNS",
+    "StepRows",
+    "customer_select",
+    "customer_value",
+    "customer_values",
+    "invoice_value",
+    "log_book_event",
+    "record_row",
+    "record_select",
+    "record_value",
+]
