@@ -793,3 +793,29 @@ policy "franken" version 1 {
              "claim is in CHF: a person decides", "franken.mahn:5")
     ]  # fmt: skip
     assert not only(actions, Task) and record.court_stage is None
+
+
+def test_a_balance_below_the_minimum_stays_stopped_after_an_earlier_dispute_was_resolved():
+    """C7 after C1: a dispute opened and resolved before the reminder leaves the ladder a
+    floor (the day before the resolution); the stop below the minimum holds all the same —
+    one note, no Mahnung, nothing resumed the next days."""
+    compiled = policy(RESIDUAL, limits="minimum balance 5.00 EUR")
+    events = (Event(EventKind.DISPUTE_OPENED, date(2025, 6, 18)),
+              Event(EventKind.DISPUTE_RESOLVED, date(2025, 6, 20)))  # fmt: skip
+    record, actions = run(compiled, THIRD, invoice("4.99"), events=events)
+    assert only(actions, Note, FIRST) == [
+        Note(SECOND, "balance 4.99 below the minimum 5.00 EUR: no escalation", "stufen.mahn:4")
+    ]
+    assert record.state == "erinnerung" and record.pause_reason == "below minimum balance"
+    assert record.paused_until is None
+
+
+def test_a_residual_within_the_default_tolerance_is_written_off_in_the_invoices_currency():
+    compiled = policy(RESIDUAL)
+    paid = Event(EventKind.PAYMENT_FULL, date(2025, 7, 15), D("500.00"), ref="P1")
+    _, actions = run(compiled, THIRD, events=(paid,))
+    assert only(actions, Note, THIRD) == [
+        Note(THIRD, "residual 1.00 EUR of interest and fees after the invoice's amount was "
+             "paid: within the tolerance 1.00 EUR (the default), written off; never escalated "
+             "(issue 11)", "engine")
+    ]  # fmt: skip
