@@ -18,10 +18,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.engine.store.experiments import Listed, listed
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
 
 BAR = 40
 """Characters of a bar at 100 %."""
@@ -67,7 +67,7 @@ class ExperimentScreen(BookScreen):
             yield DataTable(id="exp-report", cursor_type="row", zebra_stripes=True)
             yield Static("", id="exp-bars")
             yield Static("", id="exp-verdict")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#experiments", DataTable)
