@@ -829,3 +829,18 @@ def test_a_residual_within_the_default_tolerance_is_written_off_in_the_invoices_
              "paid: within the tolerance 1.00 EUR (the default), written off; never escalated "
              "(issue 11)", "engine")
     ]  # fmt: skip
+
+
+def test_the_stop_before_a_small_handover_holds_after_an_earlier_dispute_was_resolved():
+    """D10 after C1: the same for `no handover below 100.00 EUR` — one note, for a person."""
+    compiled = policy(
+        '    state mahnung_1 at 10d after due { letter "mahnung_1" }\n'
+        '    state inkasso after 14d in mahnung_1 { approval by 1; handover to "Inkasso GmbH" }',
+        limits="no handover below 100.00 EUR",
+    )
+    events = (Event(EventKind.DISPUTE_OPENED, date(2025, 6, 18)),
+              Event(EventKind.DISPUTE_RESOLVED, date(2025, 6, 20)))  # fmt: skip
+    record, actions = run(compiled, THIRD, invoice("99.99"), events=events)
+    assert [n.on for n in only(actions, Note, FIRST)] == [SECOND]
+    assert record.state == "mahnung_1" and record.paused_until is None
+    assert record.pause_reason == "below minimum for handover (D10)"
