@@ -25,15 +25,15 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from mahnwerk.dsl.ir import EventKind, Terminal
 from mahnwerk.engine import experiment_stats as stats
 from mahnwerk.engine.charts import number
 from mahnwerk.engine.comms import channels
 from mahnwerk.engine.experiments import CHALLENGER, CHAMPION, ExperimentError, find
-from mahnwerk.engine.models import ASSIGNMENT, CUST, DS, EVENT, INV, LEDGER, OUTBOX, PAY, PV
 from mahnwerk.engine.reports import Report
+from mahnwerk.engine.store import experiments as store
 
 #: Unit cost per queued message, EUR: each channel's own estimate (`unit_cost` in its
 #: module under engine/comms/channels/); `--cost CHANNEL=EUR` overrides it.
@@ -135,43 +135,6 @@ class ExperimentReport:
         return lines
 
 
-def _costs(conn: Any, ids: list[int], unit: dict[str, Decimal]) -> dict[int, Decimal]:
-    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    rows = conn.execute(
-        select(OUTBOX.c.invoice_id, OUTBOX.c.channel, func.count())
-        .where(OUTBOX.c.invoice_id.in_(ids), OUTBOX.c.status != "cancelled")
-        .group_by(OUTBOX.c.invoice_id, OUTBOX.c.channel)
-    )
-    for invoice_id, channel, n in rows:
-        out[invoice_id] += unit.get(channel, ZERO) * n
-    return out
-
-
-def _sums(conn: Any, table: Any, ids: list[int], where: Any) -> dict[int, Decimal]:
-    rows = conn.execute(
-        select(table.c.invoice_id, func.sum(table.c.amount))
-        .where(table.c.invoice_id.in_(ids), where)
-        .group_by(table.c.invoice_id)
-    )
-    return {i: Decimal(a) for i, a in rows}
-
-
-def _last_paid(conn: Any, ids: list[int]) -> dict[int, date]:
-    rows = conn.execute(
-        select(PAY.c.invoice_id, func.max(PAY.c.booked_on))
-        .where(PAY.c.invoice_id.in_(ids), PAY.c.applied.is_(True))
-        .group_by(PAY.c.invoice_id)
-    )
-    return dict(rows.all())
-
-
-def _flagged(conn: Any, ids: list[int], kind: str) -> set[int]:
-    rows = conn.execute(
-        select(EVENT.c.invoice_id).where(EVENT.c.invoice_id.in_(ids), EVENT.c.kind == kind)
-    )
-    return {r[0] for r in rows}
-
-
 def report(
     engine: Engine, name: str, as_of: date, unit_costs: dict[str, Decimal] | None = None,
     seed: int = 0,
@@ -180,46 +143,18 @@ def report(
     unit = {**UNIT_COSTS, **(unit_costs or {})}
     with engine.connect() as conn:
         exp = find(conn, name)
-        label = {
-            r.id: f"{r.name} version {r.version}"
-            for r in conn.execute(select(PV).where(
-                PV.c.id.in_([exp.champion_version_id, exp.challenger_version_id])))
-        }  # fmt: skip
-        customers = dict(
-            conn.execute(
-                select(ASSIGNMENT.c.arm, func.count())
-                .where(ASSIGNMENT.c.experiment_id == exp.id)
-                .group_by(ASSIGNMENT.c.arm)
-            ).all()
+        label = store.version_labels(conn, [exp.champion_version_id, exp.challenger_version_id])
+        customers = store.enrolled_by_arm(conn, exp.id)
+        rows = store.reminded_invoices(conn, exp.id, exp.started_on, as_of)
+        found = store.invoice_figures(
+            conn, [r.id for r in rows], CHARGES, f"received_{EventKind.DISPUTE_OPENED.value}"
         )
-        rows = conn.execute(
-            select(INV.c.id, INV.c.due_date, DS.c.entered_on, DS.c.state,
-                   DS.c.first_reminder_on, ASSIGNMENT.c.arm, ASSIGNMENT.c.segment,
-                   CUST.c.external_id)
-            .join(ASSIGNMENT, ASSIGNMENT.c.customer_id == INV.c.customer_id)
-            .join(CUST, CUST.c.id == INV.c.customer_id)
-            .join(DS, DS.c.invoice_id == INV.c.id)
-            .where(ASSIGNMENT.c.experiment_id == exp.id,
-                   DS.c.first_reminder_on >= exp.started_on,
-                   DS.c.first_reminder_on <= as_of)
-            .order_by(INV.c.id)
-        ).all()  # fmt: skip
-        ids = [r.id for r in rows]
-        outcomes: list[Outcome] = []
-        collected: dict[int, Decimal] = {}
-        last_paid: dict[int, date] = {}
-        charged: dict[int, Decimal] = {}
-        costs: dict[int, Decimal] = {}
-        disputed: set[int] = set()
-        handed: set[int] = set()
-        for at in range(0, len(ids), 500):
-            part = ids[at : at + 500]
-            collected |= _sums(conn, PAY, part, PAY.c.applied.is_(True))
-            last_paid |= _last_paid(conn, part)
-            charged |= _sums(conn, LEDGER, part, LEDGER.c.kind.in_(CHARGES))
-            costs |= _costs(conn, part, unit)
-            disputed |= _flagged(conn, part, f"received_{EventKind.DISPUTE_OPENED.value}")
-            handed |= _flagged(conn, part, "task_handover")
+    collected, last_paid, charged = found.collected, found.last_paid, found.charged
+    disputed, handed = found.disputed, found.handed
+    costs: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for invoice_id, channel, n in found.messages:
+        costs[invoice_id] += unit.get(channel, ZERO) * n
+    outcomes: list[Outcome] = []
     for r in rows:
         # paid in full: the day of its last payment (the run that saw it may be later)
         paid = last_paid.get(r.id, r.entered_on) if r.state == Terminal.PAID.value else None

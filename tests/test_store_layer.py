@@ -83,7 +83,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/deploy_review.py",
         "engine/einvoice/load.py",
         "engine/event_import.py",
-        "engine/experiment_report.py",
         "engine/experiments.py",
         "engine/feedback.py",
         "engine/history.py",

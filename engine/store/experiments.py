@@ -1,17 +1,32 @@
-"""The experiments as the TUI lists them: each champion/challenger test, newest first.
+"""The experiments as the TUI lists them, and what an experiment's report reads.
 
-Part of the store layer (`engine/store/`); the engine's own reads and writes of the
-experiment tables (`engine/experiments.py`) are to join it.
+Part of the store layer (`engine/store/`): the list of champion/challenger tests, newest
+first, and the arms' invoices with their payments, charges, messages, disputes and
+handovers (`engine/experiment_report.py` weighs them).  The engine's own reads and writes
+of the experiment tables (`engine/experiments.py`) are to join it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
-from mahnwerk.engine.models import ASSIGNMENT, EXPERIMENT
+from mahnwerk.engine.models import (
+    ASSIGNMENT,
+    CUST,
+    DS,
+    EVENT,
+    EXPERIMENT,
+    INV,
+    LEDGER,
+    OUTBOX,
+    PAY,
+    PV,
+)
 
 
 @dataclass(frozen=True)
@@ -42,3 +57,98 @@ def listed(engine: Engine) -> list[Listed]:
                f"{100 * r.share:.0f} %", r.n or 0)
         for r in rows
     ]  # fmt: skip
+
+
+def version_labels(conn: Connection, version_ids: list[int]) -> dict[int, str]:
+    """`name version N` of each policy version id."""
+    return {
+        r.id: f"{r.name} version {r.version}"
+        for r in conn.execute(select(PV).where(PV.c.id.in_(version_ids)))
+    }
+
+
+def enrolled_by_arm(conn: Connection, experiment_id: int) -> dict[str, int]:
+    """How many customers the experiment put into each arm."""
+    return dict(
+        conn.execute(
+            select(ASSIGNMENT.c.arm, func.count())
+            .where(ASSIGNMENT.c.experiment_id == experiment_id)
+            .group_by(ASSIGNMENT.c.arm)
+        ).all()
+    )
+
+
+def reminded_invoices(
+    conn: Connection, experiment_id: int, started_on: date, as_of: date
+) -> list[Any]:
+    """The enrolled customers' invoices whose first reminder went out from the experiment's
+    start to `as_of`, with their arm, segment, state and customer number, by invoice id."""
+    return conn.execute(
+        select(INV.c.id, INV.c.due_date, DS.c.entered_on, DS.c.state,
+               DS.c.first_reminder_on, ASSIGNMENT.c.arm, ASSIGNMENT.c.segment,
+               CUST.c.external_id)
+        .join(ASSIGNMENT, ASSIGNMENT.c.customer_id == INV.c.customer_id)
+        .join(CUST, CUST.c.id == INV.c.customer_id)
+        .join(DS, DS.c.invoice_id == INV.c.id)
+        .where(ASSIGNMENT.c.experiment_id == experiment_id,
+               DS.c.first_reminder_on >= started_on,
+               DS.c.first_reminder_on <= as_of)
+        .order_by(INV.c.id)
+    ).all()  # fmt: skip
+
+
+@dataclass
+class InvoiceFigures:
+    """Per invoice id, what an experiment's report weighs (absent: none)."""
+
+    collected: dict[int, Decimal] = field(default_factory=dict)  # payments applied
+    last_paid: dict[int, date] = field(default_factory=dict)  # the last applied payment's day
+    charged: dict[int, Decimal] = field(default_factory=dict)  # the ledger's `charges` kinds
+    messages: list[tuple[int, str, int]] = field(default_factory=list)  # id, channel, count
+    disputed: set[int] = field(default_factory=set)
+    handed: set[int] = field(default_factory=set)
+
+
+def invoice_figures(
+    conn: Connection, ids: list[int], charges: tuple[str, ...], dispute_kind: str
+) -> InvoiceFigures:
+    """`InvoiceFigures` of these invoices, read 500 ids per `IN (…)`."""
+    out = InvoiceFigures()
+    for at in range(0, len(ids), 500):
+        part = ids[at : at + 500]
+        out.collected |= _sums(conn, PAY, part, PAY.c.applied.is_(True))
+        out.last_paid |= dict(
+            conn.execute(
+                select(PAY.c.invoice_id, func.max(PAY.c.booked_on))
+                .where(PAY.c.invoice_id.in_(part), PAY.c.applied.is_(True))
+                .group_by(PAY.c.invoice_id)
+            ).all()
+        )
+        out.charged |= _sums(conn, LEDGER, part, LEDGER.c.kind.in_(charges))
+        out.messages += [
+            tuple(r)
+            for r in conn.execute(
+                select(OUTBOX.c.invoice_id, OUTBOX.c.channel, func.count())
+                .where(OUTBOX.c.invoice_id.in_(part), OUTBOX.c.status != "cancelled")
+                .group_by(OUTBOX.c.invoice_id, OUTBOX.c.channel)
+            )
+        ]
+        out.disputed |= _flagged(conn, part, dispute_kind)
+        out.handed |= _flagged(conn, part, "task_handover")
+    return out
+
+
+def _sums(conn: Connection, table: Any, ids: list[int], where: Any) -> dict[int, Decimal]:
+    rows = conn.execute(
+        select(table.c.invoice_id, func.sum(table.c.amount))
+        .where(table.c.invoice_id.in_(ids), where)
+        .group_by(table.c.invoice_id)
+    )
+    return {i: Decimal(a) for i, a in rows}
+
+
+def _flagged(conn: Connection, ids: list[int], kind: str) -> set[int]:
+    rows = conn.execute(
+        select(EVENT.c.invoice_id).where(EVENT.c.invoice_id.in_(ids), EVENT.c.kind == kind)
+    )
+    return {r[0] for r in rows}

@@ -1055,8 +1055,9 @@ def test_a_ladder_only_businesses_reach_has_no_consumer_fee_cap():
     b2b = LADDER.replace("ladder standard", "ladder b2b").replace("fee 1.00 EUR", "fee 9.00 EUR")
     assert errors(policy(ladders=LADDER + b2b, segments=B2B_FIRST)) == []
     both = LADDER.replace("fee 1.00 EUR", "fee 9.00 EUR") + b2b
-    assert "above the cap of 2.50 EUR" in the_error(policy(ladders=both, segments=B2B_FIRST),
-                                                    "L001")
+    assert "above the cap of 2.50 EUR" in the_error(
+        policy(ladders=both, segments=B2B_FIRST), "L001"
+    )
 
 
 def test_consumer_interest_of_five_points_is_accepted_but_not_more():
@@ -1152,6 +1153,12 @@ def test_a_state_with_two_fee_lines_is_refused_at_the_second():
 # What an author reads: each lint's whole message and hint, and where (issue 20)
 # ---------------------------------------------------------------------------
 
+_CALLS = """
+  ladder standard {
+    state anruf at 7d after due { call "anruf" }
+    state inkasso after 14d in anruf { approval by 1; handover to "Inkasso GmbH" }
+  }
+"""
 _COURT_HINT = "add `approval by 1` (or `approval by 2 when balance > 1000 EUR else 1`)"
 _NO_STEP = '{ approval by 1; handover to "Inkasso GmbH" }'
 _VORAB = '    state vorab at 1d before due { letter "vorab_hinweis"; fee 1.00 EUR }\n'
@@ -1243,6 +1250,25 @@ LINT_CASES = {
                "standard\n" + SEGMENTS),
         ("E032", 6, 57, "50 CHF is not in the policy's currency EUR", None),
     ),
+    "franc on the left": (
+        policy(segments="  segment a when 50 CHF < balance use standard\n" + SEGMENTS),
+        ("E032", 6, 18, "50 CHF is not in the policy's currency EUR", None),
+    ),
+    "residual asked in no letter": (
+        policy(ladders=_CALLS, limits="    residual up to 1.00 EUR ask in next letter"),
+        ("E038", 7, 5, "`ask in next letter`, but no state of this policy sends a letter or an "
+         "e-mail to ask in", "write `residual up to … write off`, or add a letter to a ladder"),
+    ),
+    "franc as a limit, on its own line": (
+        policy(limits="    fees at most 2.50 EUR\n    minimum balance 5.00 CHF"),
+        ("E032", 8, 5, "5.00 CHF is not in the policy's currency EUR", None),
+    ),
+    "second fee line below the first": (
+        rewrite(policy(), "fee 1.00 EUR", "fee 1.00 EUR\n      fee 0.50 EUR"),
+        ("L008", 11, 7, "state 'mahnung_1' already charges 1.00 EUR for its letter (line 10); "
+         "a second fee line would charge one letter twice", "write one `fee` line with the "
+         "whole amount (at most 2.50 EUR a letter for consumers, § 309 Nr. 5 BGB)"),
+    ),
 }  # fmt: skip
 
 
@@ -1277,3 +1303,44 @@ def test_a_contact_limit_without_a_window_is_refused():
     assert [(d.code, d.message) for d in exc.value.diagnostics] == [
         ("E033", "a contact limit needs both a count and a window")
     ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "consumers"),
+    [
+        ("balance == principal", True),
+        ("balance + 1 EUR == principal + 1 EUR", True),
+        ("customer.type == B2B and balance == principal", False),
+        ("balance == principal and customer.type != B2C", False),
+    ],
+)
+def test_a_comparison_without_customer_type_leaves_a_segment_open_to_consumers(
+    condition: str, consumers: bool
+):
+    """Only `customer.type == B2B` (or `!= B2C`) closes a segment to consumers; comparing two
+    facts, or two sums, says nothing about it — and must not trip the checker up."""
+    segs = f"  segment b2b when {condition} use b2b\n" + SEGMENTS
+    found = errors(b2b_policy("lump sum", segments=segs))
+    assert [c for c, _ in found] == (["L002"] if consumers else [])
+
+
+def test_zero_amounts_are_not_negative():
+    """E033 is for amounts below zero: `minimum balance 0.00 EUR` and `balance > 0 EUR` are
+    fine."""
+    assert errors(policy(limits="    minimum balance 0.00 EUR")) == []
+    assert (
+        errors(policy(segments="  segment a when balance > 0 EUR use standard\n" + SEGMENTS)) == []
+    )
+
+
+@pytest.mark.parametrize(
+    "approval", ["approval by 1", "approval by 2 when balance > 5000 EUR else 1"]
+)
+def test_a_court_order_with_one_approver_in_every_case_is_accepted(approval: str):
+    """L007 wants at least one approver in every case; one is enough."""
+    src = rewrite(
+        policy(),
+        '{ approval by 1; handover to "Inkasso GmbH" }',
+        f"{{ {approval}; court order; wait }}",
+    )
+    assert errors(src) == []
