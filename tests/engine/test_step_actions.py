@@ -350,6 +350,12 @@ def test_a_credit_report_four_weeks_after_the_first_reminder_arrived_not_a_day_e
     record, actions = run(reporting(after), day)
     assert record.report_notice_on == date(2025, 6, 29)
     assert record.first_reminder_on == date(2025, 6, 29) and record.written_reminders == 2
+    assert only(actions, Message) == [  # D9: each letter may announce the report (C2 can hold)
+        Message("letter", "mahnung_1", FIRST, "mahnung_1", "stufen.mahn:6", language="de",
+                announces=("credit_report",)),
+        Message("letter", "mahnung_2", SECOND, "mahnung_2", "stufen.mahn:7", language="de",
+                announces=("credit_report",)),
+    ]  # fmt: skip
     tasks = [Task("notify", day, "stufen.mahn:8", "team"),
              Task("stop_credit", day, "stufen.mahn:8", "K1")]  # fmt: skip
     if reported:
@@ -468,7 +474,11 @@ def test_a_residual_to_ask_for_in_the_next_letter_parks_the_invoice_once():
     compiled = policy(RESIDUAL, limits="residual up to 1.00 EUR ask in next letter")
     paid = Event(EventKind.PAYMENT_FULL, date(2025, 7, 15), D("500.00"), ref="P1")
     record, actions = run(compiled, THIRD + timedelta(days=5), events=(paid,))
-    assert [(n.on, n.rule) for n in only(actions, Note, THIRD)] == [(THIRD, "stufen.mahn:4")]
+    assert only(actions, Note, THIRD) == [
+        Note(THIRD, "residual 1.00 EUR of interest and fees after the invoice's amount was "
+             "paid: within the tolerance 1.00 EUR (policy line stufen.mahn:4), asked for in the "
+             "next letter, parked; never escalated (issue 11)", "stufen.mahn:4")
+    ]  # fmt: skip
     assert record.state == "mahnung_1" and record.balance == D("1.00")
     assert record.pause_reason == "residual asked in the next letter (issue 11)"
     assert not only(actions, Charge, THIRD) and not only(actions, Message, THIRD)
