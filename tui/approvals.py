@@ -21,6 +21,7 @@ from mahnwerk.engine.identity import same_person
 from mahnwerk.engine.worklist import approval_context, decided_by
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
+from mahnwerk.tui.table import Table
 
 SHOWN = 200
 """Oldest escalations shown at once; decide those and the next ones appear."""
@@ -46,7 +47,7 @@ class ApprovalsScreen(BookScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="approvals-status")
-        yield DataTable(id="approvals", cursor_type="row", zebra_stripes=True)
+        yield Table(id="approvals", cursor_type="row", zebra_stripes=True)
         yield Static("", id="approval-detail")
         yield KeysFooter()
 

@@ -32,6 +32,7 @@ from mahnwerk.engine.store.screens import FilterError, parse_amount
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.columns import Column, amount_width, cells, fit
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
+from mahnwerk.tui.table import Table
 
 SHOWN = 200
 """Oldest waiting entries shown at once; decide those and the next ones appear."""
@@ -80,7 +81,7 @@ class BankScreen(BookScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="bank-status")
-        yield DataTable(id="bank", cursor_type="row", zebra_stripes=True)
+        yield Table(id="bank", cursor_type="row", zebra_stripes=True)
         yield Static("", id="bank-detail")
         yield KeysFooter()
 

@@ -26,6 +26,7 @@ from mahnwerk.tui.actions import record_action, undo
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog
 from mahnwerk.tui.invoice import ACTION_KEYS
+from mahnwerk.tui.table import Table
 
 
 class CustomerScreen(BookScreen):
@@ -49,7 +50,7 @@ class CustomerScreen(BookScreen):
         with Horizontal(id="customer-head"):
             yield Static("", id="cust-contact")
             yield Static("", id="cust-money")
-        yield DataTable(id="cust-invoices", cursor_type="row", zebra_stripes=True)
+        yield Table(id="cust-invoices", cursor_type="row", zebra_stripes=True)
         yield Static("", id="cust-notes")
         yield KeysFooter()
 

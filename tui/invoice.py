@@ -26,6 +26,7 @@ from mahnwerk.engine.store.invoices import NotFound, timeline
 from mahnwerk.engine.store.screens import customer_of
 from mahnwerk.tui.actions import record_action, record_write_off, undo
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
+from mahnwerk.tui.table import Table
 
 ACTION_KEYS = (
     ("p", "payment", "Payment"),
@@ -68,7 +69,7 @@ class InvoiceScreen(BookScreen):
             yield Static("", id="amounts")
         yield Static("", id="next-step")
         yield Static("", id="waiting")
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Table(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Static("", id="line-detail")
         yield KeysFooter()
 

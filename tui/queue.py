@@ -29,6 +29,7 @@ from mahnwerk.engine.store.screens import (
 )
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog
+from mahnwerk.tui.table import Table
 
 COLUMNS = (
     ("invoice", "invoice"),
@@ -97,7 +98,7 @@ class QueueScreen(BookScreen):
         yield Header()
         yield Input(self.filters.line(), placeholder=FILTER_SYNTAX, id="filter")
         yield Static("", id="queue-status")
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield Table(id="queue", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:

@@ -26,6 +26,7 @@ from mahnwerk.tui.base import BookScreen, KeysFooter
 from mahnwerk.tui.columns import Column, cells, fit
 from mahnwerk.tui.dates import DateError, parse_day
 from mahnwerk.tui.dialogs import ConfirmDialog
+from mahnwerk.tui.table import Table
 
 MOVE_COLUMNS = (
     Column("from", "from", 16, 1),
@@ -111,9 +112,9 @@ class RunScreen(BookScreen):
         yield ProgressBar(id="run-progress", total=100, show_eta=False)
         yield Static("", id="run-summary")
         yield Static("[b]Moves[/b]", classes="section")
-        yield DataTable(id="moves", cursor_type="row", zebra_stripes=True)
+        yield Table(id="moves", cursor_type="row", zebra_stripes=True)
         yield Static("[b]First events of the run[/b]", classes="section")
-        yield DataTable(id="run-events", cursor_type="row", zebra_stripes=True)
+        yield Table(id="run-events", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:

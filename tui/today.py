@@ -33,6 +33,7 @@ from mahnwerk.engine.worklist import Item, Today, today, waiting
 from mahnwerk.tui.actions import record_action
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import PickDialog
+from mahnwerk.tui.table import Table
 
 KIND_LABEL = {
     "call": "call",
@@ -126,7 +127,7 @@ class TodayScreen(BookScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="today-status")
-        yield DataTable(id="today", cursor_type="row", zebra_stripes=True)
+        yield Table(id="today", cursor_type="row", zebra_stripes=True)
         yield Static("", id="today-detail")
         yield KeysFooter()
 
