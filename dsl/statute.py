@@ -9,6 +9,7 @@ rate, the RVG fee table) are data files with effective dates, not constants here
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 CONSUMER_POINTS = Decimal(5)
 """§ 288 Abs. 1 BGB: base rate + 5 points for every money debt (and always if a consumer is a
@@ -75,3 +76,7 @@ service (§ 701 ZPO)."""
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 """The time zone of a customer or policy that names none (D1 quiet hours are local time)."""
+
+BERLIN = ZoneInfo(DEFAULT_TIMEZONE)
+"""The same zone as an object: the book's own calendar.  The day of a book-level event (an
+import), of a letter's date, of a portal visit and of a scheduled run is its day here."""

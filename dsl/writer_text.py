@@ -12,7 +12,6 @@ from mahnwerk.dsl.writer_values import (
     _anchored,
     _approval_parts,
     _check_calendar,
-    _check_handler,
     _check_interest,
     _check_limits,
     _check_offer,
@@ -21,6 +20,7 @@ from mahnwerk.dsl.writer_values import (
     _cond,
     _days,
     _dur,
+    _handler_words,
     _line,
     _money,
     _name,
@@ -239,18 +239,6 @@ def _text_transition(t: ir.Transition) -> str:
     if t.priority is not None:
         text += f" priority {t.priority}"
     return text
-
-
-def _handler_words(handler: ir.Handler) -> str:
-    """`pause until ...`, `stop -> insolvent`: the same words in both forms."""
-    _check_handler(handler)
-    if handler.action is ir.HandlerAction.STOP:
-        return f"stop -> {handler.target}"
-    if handler.action is ir.HandlerAction.GOTO:
-        return f"goto {handler.target}"
-    if handler.until is not None:
-        return f"pause until {_cond(handler.until)}"
-    return handler.action.value
 
 
 def _text_handlers(handlers: Iterable[ir.Handler]) -> list[str]:

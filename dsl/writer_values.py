@@ -213,3 +213,15 @@ def _residual(residual: ir.Residual) -> str:
 def _check_limits(lim: ir.Limits) -> None:
     if (lim.max_contacts is None) != (lim.contact_window is None):
         raise ValueError("a contact limit needs both a count and a window")
+
+
+def _handler_words(handler: ir.Handler) -> str:
+    """`pause until ...`, `stop -> insolvent`: the same words in both forms."""
+    _check_handler(handler)
+    if handler.action is ir.HandlerAction.STOP:
+        return f"stop -> {handler.target}"
+    if handler.action is ir.HandlerAction.GOTO:
+        return f"goto {handler.target}"
+    if handler.until is not None:
+        return f"pause until {_cond(handler.until)}"
+    return handler.action.value

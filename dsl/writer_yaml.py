@@ -10,7 +10,6 @@ from collections.abc import Iterable
 import yaml
 
 from mahnwerk.dsl import ir
-from mahnwerk.dsl.writer_text import _handler_words
 from mahnwerk.dsl.writer_values import (
     _FLOW_WIDTH,
     _INDENT,
@@ -26,6 +25,7 @@ from mahnwerk.dsl.writer_values import (
     _cond,
     _days,
     _dur,
+    _handler_words,
     _line,
     _money,
     _name,

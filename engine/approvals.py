@@ -116,37 +116,8 @@ def decide(
     except IdentityError as exc:
         raise ApprovalError(str(exc)) from None
     with engine.begin() as conn:
-        row = conn.execute(
-            select(APPROVAL).where(APPROVAL.c.id == approval_id).with_for_update()
-        ).first()
-        if row is None:
-            raise ApprovalError(f"no approval {approval_id}")
-        if row.status != "pending":
-            raise ApprovalError(f"approval {approval_id} is already {row.status}")
-        before = (
-            conn.execute(select(DECISION.c.approver).where(DECISION.c.approval_id == approval_id))
-            .scalars()
-            .all()
-        )
-        earlier = next((b for b in before if identity_key(b) == identity_key(approver)), None)
-        if earlier is not None:
-            raise ApprovalError(
-                f"{approver} has already decided approval {approval_id}"
-                + (f" (as {earlier!r})" if earlier != approver else "")
-                + "; a second approval must come from a different person"
-            )
-        try:
-            conn.execute(
-                insert(DECISION).values(
-                    approval_id=approval_id,
-                    approver=approver,
-                    decision="approve" if approve else "reject",
-                    comment=comment,
-                    decided_at=now,
-                )
-            )
-        except IntegrityError:
-            raise ApprovalError(f"{approver} has already decided approval {approval_id}") from None
+        row, before = _open_approval(conn, approval_id)
+        _record_decision(conn, approval_id, approver, approve, comment, now, before)
         log = {
             "invoice_id": row.invoice_id,
             "occurred_on": today,
@@ -158,37 +129,68 @@ def decide(
         }
         if not approve:
             _settle(conn, row, "rejected", now, held=True, next_check_on=None, pause_reason=None)
-            conn.execute(
-                insert(EVENT).values(
-                    kind="approval_rejected",
-                    message=f"rejected by {approver}: {comment}".strip(": "),
-                    **log,
-                )
-            )
+            message = f"rejected by {approver}: {comment}".strip(": ")
+            conn.execute(insert(EVENT).values(kind="approval_rejected", message=message, **log))
             return f"approval {approval_id} rejected by {approver}; the invoice is on hold"
         approvals = len(before) + 1
-        conn.execute(
-            insert(EVENT).values(
-                kind="approval_given",
-                message=f"approved by {approver} ({approvals}/{row.required}) {comment}".strip(),
-                **log,
-            )
-        )
+        message = f"approved by {approver} ({approvals}/{row.required}) {comment}".strip()
+        conn.execute(insert(EVENT).values(kind="approval_given", message=message, **log))
         if approvals < row.required:
             return (
                 f"approval {approval_id}: {approver} approved ({approvals} of "
                 f"{row.required}); waiting for another person"
             )
-        _settle(
-            conn,
-            row,
-            "approved",
-            now,
-            approved_target=row.target_state,
-            approved_on=today,
-            next_check_on=today,
-        )
+        _settle(conn, row, "approved", now, approved_target=row.target_state,
+                approved_on=today, next_check_on=today)  # fmt: skip
     return f"approval {approval_id} approved; the next run moves the invoice to {row.target_state}"
+
+
+def _open_approval(conn: Any, approval_id: int) -> tuple[Any, list[str]]:
+    """The pending approval, locked while deciding, and who has decided it so far."""
+    row = conn.execute(
+        select(APPROVAL).where(APPROVAL.c.id == approval_id).with_for_update()
+    ).first()
+    if row is None:
+        raise ApprovalError(f"no approval {approval_id}")
+    if row.status != "pending":
+        raise ApprovalError(f"approval {approval_id} is already {row.status}")
+    before = (
+        conn.execute(select(DECISION.c.approver).where(DECISION.c.approval_id == approval_id))
+        .scalars()
+        .all()
+    )
+    return row, list(before)
+
+
+def _record_decision(
+    conn: Any,
+    approval_id: int,
+    approver: str,
+    approve: bool,
+    comment: str,
+    now: datetime,
+    before: list[str],
+) -> None:
+    """Store the decision, unless this person (however the name is typed) decided already."""
+    earlier = next((b for b in before if identity_key(b) == identity_key(approver)), None)
+    if earlier is not None:
+        raise ApprovalError(
+            f"{approver} has already decided approval {approval_id}"
+            + (f" (as {earlier!r})" if earlier != approver else "")
+            + "; a second approval must come from a different person"
+        )
+    try:
+        conn.execute(
+            insert(DECISION).values(
+                approval_id=approval_id,
+                approver=approver,
+                decision="approve" if approve else "reject",
+                comment=comment,
+                decided_at=now,
+            )
+        )
+    except IntegrityError:
+        raise ApprovalError(f"{approver} has already decided approval {approval_id}") from None
 
 
 def _settle(conn: Any, row: Any, status: str, now: datetime, **record: Any) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy import Engine, insert, select
 from mahnwerk import clock
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.ir import EventKind
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine import import_checks, lease, store
 from mahnwerk.engine.import_claims import _received_by_now
 from mahnwerk.engine.import_columns import _norm_header
@@ -57,7 +58,6 @@ from mahnwerk.engine.importer import (
     read_table,
 )
 from mahnwerk.engine.models import INBOX, INV, PAY
-from mahnwerk.engine.store import BERLIN
 
 #: The pseudo-kind of a payment: it goes to the payment table, not to the inbox.
 PAYMENT = "payment"
@@ -178,73 +178,18 @@ _BAD: Any = import_checks._BAD
 
 
 def _check(checker: _Checker, invoices: dict[str, Any]) -> list[_Planned]:
+    """Every row checked (each fault named, in the file's order); the rows to write."""
     planned: list[_Planned] = []
     seen: Counter[str] = Counter()
     for row in checker.table.rows:
         number = row.cells.get("invoice_id", "")
-        invoice = invoices.get(number)
-        if not number:
-            checker.error(row, "invoice_id", "invoice number is empty", "every row needs one")
-        elif invoice is None:
-            checker.error(
-                row,
-                "invoice_id",
-                f"unknown invoice {number!r}",
-                "import the invoice first (mahnwerk import invoices FILE) or correct the number",
-            )
-        if not row.cells.get("kind"):
-            checker.error(row, "kind", "event kind is empty", "write e.g. Widerspruch or payment")
-            kind = _BAD
-        else:
-            kind = checker.cell(row, "kind", parse_kind)
-        on = checker.cell(row, "date", parse_date)
-        if on is None:
-            checker.error(row, "date", "date is empty", "write the day it happened, dd.mm.yyyy")
-            on = _BAD
+        invoice = _invoice_of(checker, row, number, invoices)
+        kind, on = _kind_and_day(checker, row)
         amount = checker.cell(row, "amount", parse_amount)
         promised = checker.cell(row, "promised_date", parse_date)
         note = row.cells.get("note", "")
-        if kind in _PAYMENTS:
-            if on not in (None, _BAD):
-                _received_by_now(checker, row, on)  # not after the import day
-            if amount is None:
-                checker.error(row, "amount", "a payment needs its amount", "write e.g. 119,00")
-            elif amount is not _BAD and amount <= 0:
-                checker.error(
-                    row,
-                    "amount",
-                    f"a payment must be more than 0, is {amount}",
-                    "leave refunds and chargebacks out of this file",
-                )
-        elif amount not in (None, _BAD) and kind is not _BAD:
-            checker.error(
-                row,
-                "amount",
-                f"an amount belongs to a payment, not to {kind}",
-                "leave the cell empty, or write payment as the kind",
-            )
-        if kind == EventKind.PROMISE_MADE.value:
-            if promised is None:
-                checker.error(
-                    row,
-                    "promised_date",
-                    "a promise needs the promised date",
-                    "add a column promised_date (zugesagt_bis) with the day, dd.mm.yyyy",
-                )
-            elif promised is not _BAD and on is not _BAD and promised < on:
-                checker.error(
-                    row,
-                    "promised_date",
-                    f"promised for {promised:%d.%m.%Y}, before the promise ({on:%d.%m.%Y})",
-                    "check both dates",
-                )
-        elif promised not in (None, _BAD) and kind is not _BAD:
-            checker.error(
-                row,
-                "promised_date",
-                f"a promised date belongs to a promise, not to {kind}",
-                "leave the cell empty, or write promise_made as the kind",
-            )
+        _check_amount(checker, row, kind, on, amount)
+        _check_promise(checker, row, kind, on, promised)
         if invoice is not None and on is not _BAD and on < invoice.issue_date:
             checker.error(
                 row,
@@ -261,19 +206,87 @@ def _check(checker: _Checker, invoices: dict[str, Any]) -> list[_Planned]:
         if seen[key] > 1:  # an equal row: another event of the same content
             key = import_id(number, kind, on, amount, promised, f"{note}\x1f#{seen[key]}")
         planned.append(
-            _Planned(
-                key,
-                invoice.id,
-                invoice.customer_id,
-                invoice.currency,
-                kind,
-                on,
-                amount,
-                promised,
-                note,
-            )
-        )
+            _Planned(key, invoice.id, invoice.customer_id, invoice.currency, kind, on, amount,
+                     promised, note)
+        )  # fmt: skip
     return planned
+
+
+def _invoice_of(checker: _Checker, row: Row, number: str, invoices: dict[str, Any]) -> Any:
+    invoice = invoices.get(number)
+    if not number:
+        checker.error(row, "invoice_id", "invoice number is empty", "every row needs one")
+    elif invoice is None:
+        checker.error(
+            row,
+            "invoice_id",
+            f"unknown invoice {number!r}",
+            "import the invoice first (mahnwerk import invoices FILE) or correct the number",
+        )
+    return invoice
+
+
+def _kind_and_day(checker: _Checker, row: Row) -> tuple[Any, Any]:
+    """The row's event kind and day, both required (`_BAD` after naming a fault)."""
+    if not row.cells.get("kind"):
+        checker.error(row, "kind", "event kind is empty", "write e.g. Widerspruch or payment")
+        kind = _BAD
+    else:
+        kind = checker.cell(row, "kind", parse_kind)
+    on = checker.cell(row, "date", parse_date)
+    if on is None:
+        checker.error(row, "date", "date is empty", "write the day it happened, dd.mm.yyyy")
+        on = _BAD
+    return kind, on
+
+
+def _check_amount(checker: _Checker, row: Row, kind: Any, on: Any, amount: Any) -> None:
+    """A payment has a positive amount and was received by now; nothing else has one."""
+    if kind in _PAYMENTS:
+        if on not in (None, _BAD):
+            _received_by_now(checker, row, on)  # not after the import day
+        if amount is None:
+            checker.error(row, "amount", "a payment needs its amount", "write e.g. 119,00")
+        elif amount is not _BAD and amount <= 0:
+            checker.error(
+                row,
+                "amount",
+                f"a payment must be more than 0, is {amount}",
+                "leave refunds and chargebacks out of this file",
+            )
+    elif amount not in (None, _BAD) and kind is not _BAD:
+        checker.error(
+            row,
+            "amount",
+            f"an amount belongs to a payment, not to {kind}",
+            "leave the cell empty, or write payment as the kind",
+        )
+
+
+def _check_promise(checker: _Checker, row: Row, kind: Any, on: Any, promised: Any) -> None:
+    """A promise has a promised date on or after the day it was made; nothing else has one."""
+    if kind == EventKind.PROMISE_MADE.value:
+        if promised is None:
+            checker.error(
+                row,
+                "promised_date",
+                "a promise needs the promised date",
+                "add a column promised_date (zugesagt_bis) with the day, dd.mm.yyyy",
+            )
+        elif promised is not _BAD and on is not _BAD and promised < on:
+            checker.error(
+                row,
+                "promised_date",
+                f"promised for {promised:%d.%m.%Y}, before the promise ({on:%d.%m.%Y})",
+                "check both dates",
+            )
+    elif promised not in (None, _BAD) and kind is not _BAD:
+        checker.error(
+            row,
+            "promised_date",
+            f"a promised date belongs to a promise, not to {kind}",
+            "leave the cell empty, or write promise_made as the kind",
+        )
 
 
 def _stored_ids(conn: Any, invoice_ids: set[int]) -> set[str]:
@@ -316,51 +329,13 @@ def import_events(
     table = read_table(path, "events", columns=COLUMNS)
     checker = _Checker(table, now.astimezone(BERLIN).date(), allow_future)
     with lease.holding(engine, f"the import of {path}", wait=wait), engine.begin() as conn:
-        numbers = {r.cells.get("invoice_id", "") for r in table.rows} - {""}
-        invoices: dict[str, Any] = {}
-        chunked = sorted(numbers)
-        for i in range(0, len(chunked), 500):
-            for row in conn.execute(
-                select(
-                    INV.c.external_id,
-                    INV.c.id,
-                    INV.c.customer_id,
-                    INV.c.currency,
-                    INV.c.issue_date,
-                ).where(INV.c.external_id.in_(chunked[i : i + 500]))
-            ):
-                invoices[row.external_id] = row
-        planned = _check(checker, invoices)
+        planned = _check(checker, _invoices_named(conn, table.rows))
         if checker.errors:
             raise ImportFailed(table.path, checker.errors)
         stored = _stored_ids(conn, {p.invoice_id for p in planned})
         new = [p for p in planned if p.import_id not in stored]
-        payments = [
-            {
-                "external_id": p.import_id,
-                "invoice_id": p.invoice_id,
-                "customer_id": p.customer_id,
-                "booked_on": p.on,
-                "amount": p.amount,
-                "currency": p.currency,
-                "reference": p.note or f"imported from {path.name}",
-                "source": "import",
-            }
-            for p in new
-            if p.kind == EventKind.PAYMENT_PARTIAL.value
-        ]
-        events = [
-            {
-                "invoice_id": p.invoice_id,
-                "kind": p.kind,
-                "occurred_on": p.on,
-                "payload": json.dumps(_payload(p), ensure_ascii=False),
-                "recorded_at": now,
-                "actor": actor,
-            }
-            for p in new
-            if p.kind != EventKind.PAYMENT_PARTIAL.value
-        ]
+        payments = [_payment_row(p, path) for p in new if p.kind == _PARTIAL]
+        events = [_inbox_row(p, now, actor) for p in new if p.kind != _PARTIAL]
         if payments:
             conn.execute(insert(PAY), payments)
         if events:
@@ -369,21 +344,56 @@ def import_events(
             table.path, len(events), len(payments), len(planned) - len(new), table.ignored
         )
         if new:
-            store.log_book_event(
-                conn,
-                "import",
-                actor,
-                now,
-                str(result),
-                {
-                    "kind": "events",
-                    "file": result.path,
-                    "events": result.events,
-                    "payments": result.payments,
-                    "unchanged": result.unchanged,
-                },
-            )
+            store.log_book_event(conn, "import", actor, now, str(result), {
+                "kind": "events", "file": result.path, "events": result.events,
+                "payments": result.payments, "unchanged": result.unchanged,
+            })  # fmt: skip
     return result
+
+
+_PARTIAL = EventKind.PAYMENT_PARTIAL.value
+
+
+def _invoices_named(conn: Any, rows: list[Row]) -> dict[str, Any]:
+    """The invoices the file's rows name, by number (a row may name an unknown one)."""
+    numbers = sorted({r.cells.get("invoice_id", "") for r in rows} - {""})
+    invoices: dict[str, Any] = {}
+    for i in range(0, len(numbers), 500):
+        for row in conn.execute(
+            select(
+                INV.c.external_id,
+                INV.c.id,
+                INV.c.customer_id,
+                INV.c.currency,
+                INV.c.issue_date,
+            ).where(INV.c.external_id.in_(numbers[i : i + 500]))
+        ):
+            invoices[row.external_id] = row
+    return invoices
+
+
+def _payment_row(p: _Planned, path: Path) -> dict[str, Any]:
+    return {
+        "external_id": p.import_id,
+        "invoice_id": p.invoice_id,
+        "customer_id": p.customer_id,
+        "booked_on": p.on,
+        "amount": p.amount,
+        "currency": p.currency,
+        "reference": p.note or f"imported from {path.name}",
+        "source": "import",
+    }
+
+
+def _inbox_row(p: _Planned, now: datetime, actor: str) -> dict[str, Any]:
+    return {
+        "invoice_id": p.invoice_id,
+        "kind": p.kind,
+        "occurred_on": p.on,
+        "payload": json.dumps(_payload(p), ensure_ascii=False),
+        "recorded_at": now,
+        "actor": actor,
+    }
 
 
 def _payload(p: _Planned) -> dict[str, str]:

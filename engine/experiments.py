@@ -158,9 +158,7 @@ def _stratum(policies: Any, exp: Running, customer: Customer) -> str | None:
     return select_segment(compiled.policy, facts).segment.name
 
 
-def enrol_new(
-    conn: Connection, policies: Any, customers: Mapping[int, Customer], day: date
-) -> int:
+def enrol_new(conn: Connection, policies: Any, customers: Mapping[int, Customer], day: date) -> int:
     """Enrol customers a run meets for the first time; returns how many were enrolled."""
     arms: Arms = policies.arms
     rows = []
@@ -211,9 +209,7 @@ def _find_policy(conn: Connection, text: str) -> Any:
             "name a deployed policy (mahnwerk policy deploy) or its file",
         )
     compiled = compile_source(read_policy_source(path), str(path))
-    row = conn.execute(
-        select(PV).where(PV.c.name == compiled.name, PV.c.active.is_(True))
-    ).first()
+    row = conn.execute(select(PV).where(PV.c.name == compiled.name, PV.c.active.is_(True))).first()
     if row is None or row.sha256 != compiled.sha256:
         raise ExperimentError(
             f"--champion {text}: policy {compiled.name!r} version {compiled.policy.version} "
@@ -264,7 +260,6 @@ def start(
     `key`: the hash's secret; a fresh random one unless given (tests fix it, as the clock).
     """
     from mahnwerk.engine.policies import PolicySet, _parse_for
-    from mahnwerk.engine.runner import _customers
 
     condition = _parse_for(applies_to, f"experiment {name} (--for)")
     if until_on is not None and until_on < day:
@@ -272,30 +267,13 @@ def start(
     if until_customers is not None and until_customers < 2:
         raise ExperimentError("--until-customers: at least 2 customers, one per arm", "")
     with engine.begin() as conn:
-        if conn.execute(select(EXPERIMENT.c.id).where(EXPERIMENT.c.name == name)).first():
-            raise ExperimentError(f"experiment {name!r} exists already", "choose another name")
-        champ = _find_policy(conn, champion)
-        chall_id = _store_challenger(conn, Path(challenger), now)
-        chall = conn.execute(select(PV).where(PV.c.id == chall_id)).one()
-        if chall.id == champ.id:
-            raise ExperimentError("the challenger is the champion itself", "give another policy")
+        champ, chall = _arms(conn, name, champion, Path(challenger), now)
     policies = PolicySet.load(engine)  # with any other running experiment's arms
     key = key or secrets.token_hex(32)
-    exp = Running(0, name, key, share, champ.name, chall_id, condition, until_on,
+    exp = Running(0, name, key, share, champ.name, chall.id, condition, until_on,
                   until_customers)  # fmt: skip
     with engine.begin() as conn:
-        customers = _customers(conn, conn.execute(select(CUST.c.id)).scalars().all())
-        strata: dict[str, list[tuple[float, int]]] = defaultdict(list)
-        for cid, cust in customers.items():
-            if cust.id in policies.arms.enrolled:
-                continue  # in another running experiment: never in two
-            segment = _stratum(policies, exp, cust)
-            if segment is not None:
-                strata[segment].append((unit(key, cust.id, "enrol"), cid, cust.id))
-        if until_customers is not None:  # a random sample of the eligible, then stratified
-            kept = sorted(x for xs in strata.values() for x in xs)[:until_customers]
-            keep = {x[1] for x in kept}
-            strata = {s: [x for x in xs if x[1] in keep] for s, xs in strata.items()}
+        strata = _strata(conn, policies, exp)
         if not any(strata.values()):
             raise ExperimentError(
                 f"no customer is served by {champ.name!r}"
@@ -305,23 +283,71 @@ def start(
         exp_id = conn.execute(
             insert(EXPERIMENT).values(
                 name=name, champion_name=champ.name, champion_version_id=champ.id,
-                challenger_version_id=chall_id, share=share, applies_to=applies_to,
+                challenger_version_id=chall.id, share=share, applies_to=applies_to,
                 until_on=until_on, until_customers=until_customers, key=key, started_on=day,
                 started_at=now, actor=actor)
         ).inserted_primary_key[0]  # fmt: skip
-        rows, counts = [], defaultdict(int)
-        for segment, members in sorted(strata.items()):
-            ranked = sorted((unit(key, ext), cid) for _u, cid, ext in members)
-            k = int((share * len(ranked)).quantize(Decimal(1), ROUND_HALF_UP))
-            for i, (_u, cid) in enumerate(ranked):
-                arm = CHALLENGER if i < k else CHAMPION
-                counts[(segment, arm)] += 1
-                rows.append(dict(experiment_id=exp_id, customer_id=cid, arm=arm,
-                                 segment=segment, assigned_on=day))  # fmt: skip
-        conn.execute(insert(ASSIGNMENT), rows)
+        counts = _assign(conn, exp_id, strata, key, share, day)
         _wake(conn, exp_id, day)
     label = f"{chall.name} version {chall.version}"
     return Started(name, f"{champ.name} version {champ.version}", label, dict(counts))
+
+
+def _arms(conn: Connection, name: str, champion: str, challenger: Path, now: datetime) -> Any:
+    """The champion's and the challenger's version rows (the challenger stored if new)."""
+    if conn.execute(select(EXPERIMENT.c.id).where(EXPERIMENT.c.name == name)).first():
+        raise ExperimentError(f"experiment {name!r} exists already", "choose another name")
+    champ = _find_policy(conn, champion)
+    chall_id = _store_challenger(conn, challenger, now)
+    chall = conn.execute(select(PV).where(PV.c.id == chall_id)).one()
+    if chall.id == champ.id:
+        raise ExperimentError("the challenger is the champion itself", "give another policy")
+    return champ, chall
+
+
+def _strata(conn: Connection, policies: Any, exp: Running) -> dict[str, list[Any]]:
+    """The eligible customers known today by segment: (draw, id, external id).
+
+    A customer in another running experiment is never in two.  With `until_customers`,
+    a random sample of the eligible, then stratified.
+    """
+    from mahnwerk.engine.runner import _customers
+
+    customers = _customers(conn, conn.execute(select(CUST.c.id)).scalars().all())
+    strata: dict[str, list[tuple[float, int, Any]]] = defaultdict(list)
+    for cid, cust in customers.items():
+        if cust.id in policies.arms.enrolled:
+            continue
+        segment = _stratum(policies, exp, cust)
+        if segment is not None:
+            strata[segment].append((unit(exp.key, cust.id, "enrol"), cid, cust.id))
+    if exp.until_customers is not None:
+        kept = sorted(x for xs in strata.values() for x in xs)[: exp.until_customers]
+        keep = {x[1] for x in kept}
+        strata = {s: [x for x in xs if x[1] in keep] for s, xs in strata.items()}
+    return strata
+
+
+def _assign(
+    conn: Connection,
+    exp_id: int,
+    strata: dict[str, list[Any]],
+    key: str,
+    share: Decimal,
+    day: date,
+) -> dict[tuple[str, str], int]:
+    """Within each segment the `share` drawn first get the challenger; counts by arm."""
+    rows, counts = [], defaultdict(int)
+    for segment, members in sorted(strata.items()):
+        ranked = sorted((unit(key, ext), cid) for _u, cid, ext in members)
+        k = int((share * len(ranked)).quantize(Decimal(1), ROUND_HALF_UP))
+        for i, (_u, cid) in enumerate(ranked):
+            arm = CHALLENGER if i < k else CHAMPION
+            counts[(segment, arm)] += 1
+            rows.append(dict(experiment_id=exp_id, customer_id=cid, arm=arm,
+                             segment=segment, assigned_on=day))  # fmt: skip
+    conn.execute(insert(ASSIGNMENT), rows)
+    return counts
 
 
 def find(conn: Connection, name: str) -> Any:

@@ -116,44 +116,7 @@ def read_table(
     `columns` lets another import (events) use the same reading rules with its own columns.
     """
     name = display or str(path)
-    try:
-        if path.stat().st_size > limits.CSV_FILE_BYTES:
-            raise ImportFailed(
-                name,
-                [
-                    RowError(
-                        name,
-                        0,
-                        "",
-                        f"the file is {path.stat().st_size / limits.MiB:.1f} MB, more than the "
-                        f"limit of {limits.size(limits.CSV_FILE_BYTES)} for one import",
-                        "split it into several files and import them one after another",
-                    )
-                ],
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(
-            name, [RowError(name, 0, "", f"cannot read file: {exc.strerror}")]
-        ) from exc
-    try:
-        text = decode(data)
-    except UnicodeDecodeError:
-        raise ImportFailed(
-            name,
-            [
-                RowError(
-                    name,
-                    1,
-                    "",
-                    "file is neither UTF-8 nor Windows-1252 text",
-                    "export it again as CSV (UTF-8 or Windows-1252)",
-                )
-            ],
-        ) from None
-
-    # Only real line breaks: a cell may hold U+2028 or a form feed without ending the line.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _lines(name, path)
     first = 0
     delimiter: str | None = None
     if lines and (m := re.fullmatch(r'"?sep=(.)"?[;,]*', lines[0].strip())):
@@ -161,14 +124,8 @@ def read_table(
     while first < len(lines) and not lines[first].strip(" ;,\t"):
         first += 1
     if first >= len(lines):
-        raise ImportFailed(
-            name,
-            [
-                RowError(
-                    name, 1, "", "file is empty", "export with a header line and at least one row"
-                )
-            ],
-        )
+        hint = "export with a header line and at least one row"
+        raise _whole_file(name, 1, "file is empty", hint)
     delimiter = delimiter or _sniff_delimiter(lines[first])
 
     reader = csv.reader(io.StringIO("\n".join(lines[first:])), delimiter=delimiter)
@@ -177,6 +134,38 @@ def read_table(
         return _rows(name, kind, reader, header_line, columns)
     except csv.Error as exc:  # the header line itself
         raise ImportFailed(name, [_long_cell(name, header_line, str(exc))]) from None
+
+
+def _whole_file(name: str, line: int, message: str, hint: str = "") -> ImportFailed:
+    return ImportFailed(name, [RowError(name, line, "", message, hint)])
+
+
+def _lines(name: str, path: Path) -> list[str]:
+    """The file's text lines, within the size limit and in an encoding a CSV export uses."""
+    try:
+        size = path.stat().st_size
+        if size > limits.CSV_FILE_BYTES:
+            raise _whole_file(
+                name,
+                0,
+                f"the file is {size / limits.MiB:.1f} MB, more than the "
+                f"limit of {limits.size(limits.CSV_FILE_BYTES)} for one import",
+                "split it into several files and import them one after another",
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _whole_file(name, 0, f"cannot read file: {exc.strerror}") from exc
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        raise _whole_file(
+            name,
+            1,
+            "file is neither UTF-8 nor Windows-1252 text",
+            "export it again as CSV (UTF-8 or Windows-1252)",
+        ) from None
+    # Only real line breaks: a cell may hold U+2028 or a form feed without ending the line.
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _long_cell(name: str, line: int, detail: str = "") -> RowError:

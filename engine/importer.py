@@ -62,6 +62,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk import clock
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine import lease, store
 from mahnwerk.engine.import_cells import (
     CellError,
@@ -84,7 +85,6 @@ from mahnwerk.engine.import_table import (
     decode,
     read_table,
 )
-from mahnwerk.engine.store import BERLIN
 
 _CHECKS: dict[Kind, Callable[[_Checker, Connection], tuple[_Plan, Table]]] = {
     "customers": _check_customers,
@@ -272,7 +272,6 @@ __all__ = [
     "parse_currency",
     "parse_date",
     "read_table",
-    "BERLIN",
     "CsvTable",
     "Row",
     "parse_claim_kind",

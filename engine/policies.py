@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_source
@@ -147,82 +148,19 @@ def deploy(
     with engine.begin() as conn:
         same = conn.execute(select(PV).where(PV.c.name == name, PV.c.active.is_(True))).first()
         if same is not None and same.sha256 == compiled.sha256:
-            if same.applies_to == applies_to and priority in (None, same.priority):
-                return same.id, f"policy {name!r} version {same.version} is already deployed"
-            conn.execute(
-                update(PV)
-                .where(PV.c.id == same.id)
-                .values(
-                    applies_to=applies_to, priority=same.priority if priority is None else priority
-                )
+            return _retarget(conn, same, name, applies_to, priority)
+        if same is not None and same.version == compiled.policy.version:
+            raise DeployRefused(
+                f"policy {name!r} version {same.version} is deployed with a different text; "
+                "raise the `version` in the file for every change"
             )
-            return same.id, f"policy {name!r} version {same.version}: now for {applies_to or 'all'}"
-        if same is not None:
-            if same.version == compiled.policy.version:
-                raise DeployRefused(
-                    f"policy {name!r} version {same.version} is deployed with a different text; "
-                    "raise the `version` in the file for every change"
-                )
         if priority is None:
-            priority = (
-                same.priority
-                if same is not None
-                else (
-                    conn.execute(select(func.coalesce(func.max(PV.c.priority), 0))).scalar_one()
-                    + 10
-                )
-            )
+            priority = same.priority if same is not None else _next_priority(conn)
         if same is not None:
             # At most one active version per name: retire the old one first.
             conn.execute(update(PV).where(PV.c.id == same.id).values(active=False))
-        stored = conn.execute(
-            select(PV).where(PV.c.name == name, PV.c.version == compiled.policy.version)
-        ).first()
-        if stored is not None and stored.sha256 != compiled.sha256:
-            raise DeployRefused(
-                f"policy {name!r} version {stored.version} is stored with a different text; "
-                "raise the `version` in the file for every change"
-            )
-        if stored is not None:
-            # Stored before and not active (an experiment's challenger, an earlier version
-            # brought back): the same row becomes active, so its invoices keep their version.
-            conn.execute(
-                update(PV)
-                .where(PV.c.id == stored.id)
-                .values(active=True, applies_to=applies_to, priority=priority, path=str(path))
-            )
-            new_id = stored.id
-        else:
-            new_id = conn.execute(
-                insert(PV).values(
-                    name=name,
-                    version=compiled.policy.version,
-                    path=str(path),
-                    source=source,
-                    sha256=compiled.sha256,
-                    deployed_at=now,
-                    active=True,
-                    applies_to=applies_to,
-                    priority=priority,
-                )
-            ).inserted_primary_key[0]
-        moved = 0
-        if same is not None:
-            moved = conn.execute(
-                update(DS).where(DS.c.policy_version_id == same.id).values(policy_version_id=new_id)
-            ).rowcount
-            # The new version may give a waiting state a way on (or change a date): every
-            # open invoice it takes over is looked at again by the next run.
-            today = now.date()
-            conn.execute(
-                update(DS)
-                .where(
-                    DS.c.policy_version_id == new_id,
-                    DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)),
-                    or_(DS.c.next_check_on.is_(None), DS.c.next_check_on > today),
-                )
-                .values(next_check_on=today)
-            )
+        new_id = _activate(conn, compiled, source, path, now, applies_to, priority)
+        moved = _take_over(conn, same.id, new_id, now.date()) if same is not None else 0
     verb = (
         "deployed"
         if same is None
@@ -230,6 +168,89 @@ def deploy(
         "re-evaluated (segment and state) at the next run"
     )
     return new_id, f"policy {name!r} version {compiled.policy.version} {verb}"
+
+
+def _retarget(
+    conn: Connection, same: Any, name: str, applies_to: str | None, priority: int | None
+) -> tuple[int, str]:
+    """The same text deployed again: nothing, or only whom it applies to and its priority."""
+    if same.applies_to == applies_to and priority in (None, same.priority):
+        return same.id, f"policy {name!r} version {same.version} is already deployed"
+    conn.execute(
+        update(PV)
+        .where(PV.c.id == same.id)
+        .values(applies_to=applies_to, priority=same.priority if priority is None else priority)
+    )
+    return same.id, f"policy {name!r} version {same.version}: now for {applies_to or 'all'}"
+
+
+def _next_priority(conn: Connection) -> int:
+    """A new policy name goes after every deployed one (ten apart, room to insert)."""
+    return conn.execute(select(func.coalesce(func.max(PV.c.priority), 0))).scalar_one() + 10
+
+
+def _activate(
+    conn: Connection,
+    compiled: CompiledPolicy,
+    source: str,
+    path: Path,
+    now: datetime,
+    applies_to: str | None,
+    priority: int,
+) -> int:
+    """Make this text the active version of its name; the version row's id."""
+    name = compiled.policy.name
+    stored = conn.execute(
+        select(PV).where(PV.c.name == name, PV.c.version == compiled.policy.version)
+    ).first()
+    if stored is not None and stored.sha256 != compiled.sha256:
+        raise DeployRefused(
+            f"policy {name!r} version {stored.version} is stored with a different text; "
+            "raise the `version` in the file for every change"
+        )
+    if stored is not None:
+        # Stored before and not active (an experiment's challenger, an earlier version
+        # brought back): the same row becomes active, so its invoices keep their version.
+        conn.execute(
+            update(PV)
+            .where(PV.c.id == stored.id)
+            .values(active=True, applies_to=applies_to, priority=priority, path=str(path))
+        )
+        return stored.id
+    return conn.execute(
+        insert(PV).values(
+            name=name,
+            version=compiled.policy.version,
+            path=str(path),
+            source=source,
+            sha256=compiled.sha256,
+            deployed_at=now,
+            active=True,
+            applies_to=applies_to,
+            priority=priority,
+        )
+    ).inserted_primary_key[0]
+
+
+def _take_over(conn: Connection, old_id: int, new_id: int, today: date) -> int:
+    """Move the old version's invoices to the new one; how many moved.
+
+    The new version may give a waiting state a way on (or change a date): every open
+    invoice it takes over is looked at again by the next run.
+    """
+    moved = conn.execute(
+        update(DS).where(DS.c.policy_version_id == old_id).values(policy_version_id=new_id)
+    ).rowcount
+    conn.execute(
+        update(DS)
+        .where(
+            DS.c.policy_version_id == new_id,
+            DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)),
+            or_(DS.c.next_check_on.is_(None), DS.c.next_check_on > today),
+        )
+        .values(next_check_on=today)
+    )
+    return moved
 
 
 def _refuse_stranding(engine: Engine, path: Path, today: date, applies_to, priority) -> None:

@@ -164,23 +164,8 @@ def from_database(
         invoices = conn.execute(
             select(INV, DS.c.state).outerjoin(DS, DS.c.invoice_id == INV.c.id).order_by(INV.c.id)
         ).all()
-        payments: dict[int, list[Any]] = defaultdict(list)
-        for row in conn.execute(
-            select(PAY.c.invoice_id, PAY.c.booked_on, PAY.c.amount, PAY.c.external_id)
-            .where(PAY.c.invoice_id.is_not(None))
-            .order_by(PAY.c.booked_on, PAY.c.id)
-        ):
-            payments[row.invoice_id].append(row)
-        inbox: dict[int, list[Event]] = defaultdict(list)
-        notes_left_out = INBOX.c.kind.not_in(LOG_ONLY_KINDS)  # nothing for the step
-        for row in conn.execute(
-            select(INBOX).where(notes_left_out).order_by(INBOX.c.occurred_on, INBOX.c.id)
-        ):
-            inbox[row.invoice_id].append(
-                inbox_event(
-                    row.kind, row.occurred_on, json.loads(row.payload or "{}"), f"inbox {row.id}"
-                )
-            )
+        payments = _payments_by_invoice(conn)
+        inbox = _inbox_by_invoice(conn)
     cases = []
     for row in invoices:
         cust = customers[row.customer_id]
@@ -203,6 +188,33 @@ def from_database(
         )
     where = engine.url.render_as_string(hide_password=True)
     return History(where + (f" ({customer_type})" if customer_type else ""), tuple(cases))
+
+
+def _payments_by_invoice(conn: Any) -> dict[int, list[Any]]:
+    """Each invoice's payments, oldest first."""
+    payments: dict[int, list[Any]] = defaultdict(list)
+    for row in conn.execute(
+        select(PAY.c.invoice_id, PAY.c.booked_on, PAY.c.amount, PAY.c.external_id)
+        .where(PAY.c.invoice_id.is_not(None))
+        .order_by(PAY.c.booked_on, PAY.c.id)
+    ):
+        payments[row.invoice_id].append(row)
+    return payments
+
+
+def _inbox_by_invoice(conn: Any) -> dict[int, list[Event]]:
+    """Each invoice's entered events as the step reads them (notes left out), oldest first."""
+    inbox: dict[int, list[Event]] = defaultdict(list)
+    notes_left_out = INBOX.c.kind.not_in(LOG_ONLY_KINDS)  # nothing for the step
+    for row in conn.execute(
+        select(INBOX).where(notes_left_out).order_by(INBOX.c.occurred_on, INBOX.c.id)
+    ):
+        inbox[row.invoice_id].append(
+            inbox_event(
+                row.kind, row.occurred_on, json.loads(row.payload or "{}"), f"inbox {row.id}"
+            )
+        )
+    return inbox
 
 
 # ---------------------------------------------------------------------------
@@ -323,72 +335,103 @@ def _replay_case(
 ) -> None:
     inv, cust = case.invoice, case.customer
     day = max(inv.issue_date, first)
-    pending = sorted(case.events, key=lambda e: e.on)
-    settle = case.settled_on
-    drawn = None
+    r = _Replay(case, result, sorted(case.events, key=lambda e: e.on), case.settled_on)
     if behaviour is not None:  # the model decides when it is paid, not the history
-        drawn, settle = _Drawn(behaviour, inv, day), None
-        pending = [e for e in pending if e.kind not in _PAYMENTS]
-    charges: list[Decimal] = []
-    previous = None
+        r.drawn, r.settle = _Drawn(behaviour, inv, day), None
+        r.pending = [e for e in r.pending if e.kind not in _PAYMENTS]
     if case.record is not None:  # forward replay: from the stored record (issue 13)
-        record = case.record
-        previous = routing.previous(case.version_id) if routing is not None else None
+        r.record = case.record
+        r.previous = routing.previous(case.version_id) if routing is not None else None
     else:
         outcome = start(inv, cust, compiled, day)
-        record = outcome.record.evolve(next_check_on=day)
-        _tally(result, outcome.actions, record, charges)
-        if drawn is not None:
-            drawn.heard(day, record, outcome.actions)
-    approval_on: date | None = None
-    paid_on: date | None = None
+        r.record = outcome.record.evolve(next_check_on=day)
+        r.heard(day, outcome.actions)
     while day <= last:
-        todays = [e for e in pending if e.on <= day]
-        pending = [e for e in pending if e.on > day]
-        if settle is not None and settle <= day:
-            amount = owed_on(record, settle, cust.is_consumer)
-            todays.append(Event(ir.EventKind.PAYMENT_PARTIAL, settle, amount, ref="settled"))
-            paid_on, settle = settle, None
-        if approval_on is not None and approval_on <= day and record.pending_approval:
-            record = record.evolve(
-                approved_target=record.pending_approval,
-                approved_on=approval_on,
-                pending_approval=None,
-            )
-            approval_on = None
-        outcome = step(record, inv, cust, todays, day, compiled, previous)
-        record, previous = outcome.record, None
-        _tally(result, outcome.actions, record, charges)
-        if drawn is not None:
-            drawn.heard(day, record, outcome.actions)
-        if record.state in ir.TERMINAL_NAMES:
-            if record.state == "paid" and paid_on is not None:
-                result.days_to_cash.append((paid_on - inv.due_date).days)
-                result.charges_paid += sum(charges, ZERO)
+        todays = r.todays_events(day)
+        r.approve_if_due(day)
+        outcome = step(r.record, inv, cust, todays, day, compiled, r.previous)
+        r.record, r.previous = outcome.record, None
+        r.heard(day, outcome.actions)
+        if r.closed():
             break
-        if record.pending_approval and approval_on is None:
-            approval_on = day + timedelta(days=approve_after)
-        if drawn is not None and settle is None and paid_on is None:
-            ahead = [d for d in (record.next_check_on, approval_on,
-                                 pending[0].on if pending else None) if d is not None]  # fmt: skip
-            settle = drawn.until(min([*ahead, last]))
-        upcoming = [
-            d
-            for d in (
-                record.next_check_on,
-                approval_on,
-                pending[0].on if pending else None,
-                settle,
-            )
-            if d is not None
-        ]
-        if not upcoming:
+        following = r.next_day(day, last, approve_after)
+        if following is None:
             break
-        day = max(min(upcoming), day + timedelta(days=1))
+        day = following
+    record = r.record
     result.ended[record.state] += 1
     result.segments[record.segment or ""] += 1
     if record.state not in ir.TERMINAL_NAMES:
         result.open_at_end += record.balance
+
+
+@dataclass
+class _Replay:
+    """One invoice's replay under way: its record and what is still to come for it."""
+
+    case: Case
+    result: Result
+    pending: list[Event]  # entered events not yet due, oldest first
+    settle: date | None  # the day it is paid in full, when known
+    drawn: _Drawn | None = None
+    record: Any = None
+    previous: Any = None  # the policy version it came from (forward replay), first step only
+    charges: list[Decimal] = field(default_factory=list)
+    approval_on: date | None = None
+    paid_on: date | None = None
+
+    def heard(self, day: date, actions: tuple[Any, ...]) -> None:
+        _tally(self.result, actions, self.record, self.charges)
+        if self.drawn is not None:
+            self.drawn.heard(day, self.record, actions)
+
+    def todays_events(self, day: date) -> list[Event]:
+        """The events due by `day`, with the settling payment on its day."""
+        todays = [e for e in self.pending if e.on <= day]
+        self.pending = [e for e in self.pending if e.on > day]
+        if self.settle is not None and self.settle <= day:
+            amount = owed_on(self.record, self.settle, self.case.customer.is_consumer)
+            todays.append(Event(ir.EventKind.PAYMENT_PARTIAL, self.settle, amount, ref="settled"))
+            self.paid_on, self.settle = self.settle, None
+        return todays
+
+    def approve_if_due(self, day: date) -> None:
+        """A waiting approval is given `approve_after` days after it was asked for."""
+        due = self.approval_on is not None and self.approval_on <= day
+        if due and self.record.pending_approval:
+            self.record = self.record.evolve(
+                approved_target=self.record.pending_approval,
+                approved_on=self.approval_on,
+                pending_approval=None,
+            )
+            self.approval_on = None
+
+    def closed(self) -> bool:
+        """In a final state (a paid one counts its days to cash and charges paid)."""
+        if self.record.state not in ir.TERMINAL_NAMES:
+            return False
+        if self.record.state == "paid" and self.paid_on is not None:
+            self.result.days_to_cash.append((self.paid_on - self.case.invoice.due_date).days)
+            self.result.charges_paid += sum(self.charges, ZERO)
+        return True
+
+    def next_day(self, day: date, last: date, approve_after: int) -> date | None:
+        """The next day something can happen to the invoice, or None: nothing will."""
+        if self.record.pending_approval and self.approval_on is None:
+            self.approval_on = day + timedelta(days=approve_after)
+        event_on = self.pending[0].on if self.pending else None
+        if self.drawn is not None and self.settle is None and self.paid_on is None:
+            soon = (self.record.next_check_on, self.approval_on, event_on)
+            ahead = [d for d in soon if d is not None]
+            self.settle = self.drawn.until(min([*ahead, last]))
+        upcoming = [
+            d
+            for d in (self.record.next_check_on, self.approval_on, event_on, self.settle)
+            if d is not None
+        ]
+        if not upcoming:
+            return None
+        return max(min(upcoming), day + timedelta(days=1))
 
 
 def replay(

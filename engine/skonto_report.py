@@ -21,8 +21,11 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -46,59 +49,20 @@ def _annual_cost(discount: Decimal, paid: Decimal, gained: Decimal | None) -> De
 def skonto(engine: Engine, as_of: date) -> Report:
     """Skonto taken, discounts offered and honoured, unjustified deductions, cost vs days."""
     lines, invoices = skonto_facts(engine, as_of)
-    discounted: dict[str, dict[int, tuple[Decimal, date]]] = {"skonto": {}, "discount": {}}
-    paid_on: dict[int, date] = {}
-    paid_sum: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    written_off: set[int] = set()
-    for invoice_id, kind, amount, booked_on in lines:
-        if kind in discounted:
-            discounted[kind][invoice_id] = (-Decimal(amount), booked_on)
-        elif kind == "payment":
-            paid_on[invoice_id] = booked_on
-            paid_sum[invoice_id] += -Decimal(amount)
-        else:
-            written_off.add(invoice_id)
-
-    def days_to_cash(ids) -> list[int]:
-        return [
-            (paid_on[i] - invoices[i].issue_date).days
-            for i in ids
-            if i in paid_on and i in invoices
-        ]
-
+    cash = _Cash.of(lines, invoices)
     plain = [
         i
         for i, row in invoices.items()
         if row.state == "paid"
-        and i in paid_on
-        and i not in discounted["skonto"]
-        and i not in discounted["discount"]
+        and i in cash.paid_on
+        and i not in cash.discounted["skonto"]
+        and i not in cash.discounted["discount"]
     ]
-    baseline = _median(days_to_cash(plain))
-    rows = []
-    for kind, label in (("skonto", "Skonto taken"), ("discount", "discounts honoured")):
-        found = discounted[kind]
-        granted = sum((a for a, _ in found.values()), ZERO)
-        paid = sum((paid_sum[i] for i in found), ZERO)
-        median = _median(days_to_cash(found))
-        gained = baseline - median if baseline is not None and median is not None else None
-        rows.append(
-            [label, len(found), granted, median, gained, _annual_cost(granted, paid, gained)]
-        )
+    baseline = _median(cash.days_to_cash(plain))
+    rows = [_discount_row(cash, kind, label, baseline) for kind, label in _DISCOUNTS]
     offered = [i for i, row in invoices.items() if row.discount_offers]
     rows.insert(1, ["discounts offered", len(offered), None, None, None, None])
-    late = {i: json.loads(row.deduction_note) for i, row in invoices.items() if row.deduction_on}
-    late = {i: d for i, d in late.items() if invoices[i].deduction_on <= as_of}
-    deducted = sum((Decimal(d["deducted"]) for d in late.values()), ZERO)
-    rows.append(["unjustified deductions", len(late), deducted, None, None, None])
-    fates = {
-        "… still open": [i for i in late if invoices[i].state not in ("paid", "written_off")],
-        "… paid afterwards": [i for i in late if invoices[i].state == "paid"],
-        "… written off": [i for i in late if i in written_off],
-    }
-    for label, ids in fates.items():
-        amount = sum((Decimal(late[i]["deducted"]) for i in ids), ZERO)
-        rows.append([label, len(ids), amount, None, None, None])
+    rows += _deduction_rows(invoices, cash.written_off, as_of)
     rows.append(["paid without discount", len(plain), None, baseline, None, None])
     return Report(
         "skonto",
@@ -119,3 +83,63 @@ def skonto(engine: Engine, as_of: date) -> Report:
             "paid without a discount; annual cost: discount / amount paid × 365 / days gained",
         ],
     )
+
+
+_DISCOUNTS = (("skonto", "Skonto taken"), ("discount", "discounts honoured"))
+
+
+@dataclass
+class _Cash:
+    """What the ledger says of each invoice: discounts granted, when and how much was paid."""
+
+    invoices: dict[int, Any]
+    discounted: dict[str, dict[int, tuple[Decimal, date]]]
+    paid_on: dict[int, date] = field(default_factory=dict)
+    paid_sum: dict[int, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    written_off: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, lines: list[Any], invoices: dict[int, Any]) -> _Cash:
+        cash = cls(invoices, {"skonto": {}, "discount": {}})
+        for invoice_id, kind, amount, booked_on in lines:
+            if kind in cash.discounted:
+                cash.discounted[kind][invoice_id] = (-Decimal(amount), booked_on)
+            elif kind == "payment":
+                cash.paid_on[invoice_id] = booked_on
+                cash.paid_sum[invoice_id] += -Decimal(amount)
+            else:
+                cash.written_off.add(invoice_id)
+        return cash
+
+    def days_to_cash(self, ids: Iterable[int]) -> list[int]:
+        return [
+            (self.paid_on[i] - self.invoices[i].issue_date).days
+            for i in ids
+            if i in self.paid_on and i in self.invoices
+        ]
+
+
+def _discount_row(cash: _Cash, kind: str, label: str, baseline: Decimal | None) -> list[Any]:
+    found = cash.discounted[kind]
+    granted = sum((a for a, _ in found.values()), ZERO)
+    paid = sum((cash.paid_sum[i] for i in found), ZERO)
+    median = _median(cash.days_to_cash(found))
+    gained = baseline - median if baseline is not None and median is not None else None
+    return [label, len(found), granted, median, gained, _annual_cost(granted, paid, gained)]
+
+
+def _deduction_rows(invoices: dict[int, Any], written_off: set[int], as_of: date) -> list[Any]:
+    """Skonto deducted after its period, and what became of it."""
+    late = {i: json.loads(row.deduction_note) for i, row in invoices.items() if row.deduction_on}
+    late = {i: d for i, d in late.items() if invoices[i].deduction_on <= as_of}
+    deducted = sum((Decimal(d["deducted"]) for d in late.values()), ZERO)
+    rows: list[Any] = [["unjustified deductions", len(late), deducted, None, None, None]]
+    fates = {
+        "… still open": [i for i in late if invoices[i].state not in ("paid", "written_off")],
+        "… paid afterwards": [i for i in late if invoices[i].state == "paid"],
+        "… written off": [i for i in late if i in written_off],
+    }
+    for label, ids in fates.items():
+        amount = sum((Decimal(late[i]["deducted"]) for i in ids), ZERO)
+        rows.append([label, len(ids), amount, None, None, None])
+    return rows

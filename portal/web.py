@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -26,6 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from sqlalchemy import Engine
 
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.comms import formatting
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.portal import actions, links
@@ -37,7 +37,6 @@ from mahnwerk.portal.words import next_words, words
 
 log = logging.getLogger("mahnwerk.portal")
 HERE = Path(__file__).parent
-BERLIN = ZoneInfo("Europe/Berlin")
 ACTIONS = ("dispute", "promise", "plan", "feedback", "contact")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -73,10 +74,17 @@ class Background:
         for t in self.threads:
             t.start()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 3.0) -> None:
+        """Ask the threads to stop and give them `grace` seconds together.
+
+        They are daemon threads: one still inside a run or a webhook delivery after that
+        ends with the process (a run writes each batch in its own transaction, and the book
+        lease of a dead process is taken over), so a stopped server never hangs on them.
+        """
         self.stopping.set()
+        deadline = time.monotonic() + grace
         for t in self.threads:
-            t.join(timeout=30)
+            t.join(timeout=max(deadline - time.monotonic(), 0))
 
     def _relay(self) -> None:
         with httpx.Client(timeout=webhooks.TIMEOUT) as client:

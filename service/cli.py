@@ -50,6 +50,10 @@ NowOpt = Annotated[
 ]
 
 
+SHUTDOWN_GRACE = 3
+"""Seconds `serve` lets open requests finish after SIGTERM before it cancels them."""
+
+
 def _scheduler(engine, config: Path, clock, name: str):
     from mahnwerk.service.scheduler import ScheduleError, Scheduler, load_schedule
 
@@ -81,9 +85,13 @@ def serve(
     clock = _clock(now)
     runner = _scheduler(engine, config, clock, name) if schedule else None
     settings = _portal_settings(config)
+    # On SIGTERM uvicorn waits for open requests; without a bound a client that never
+    # finishes sending its body (or a request that computes for minutes) kept a stopped
+    # server alive forever.  After the grace it cancels them and the process ends.
     uvicorn.run(
         create_app(engine, clock, runner, settings=settings),
         host=host, port=port, log_level="info", access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )  # fmt: skip
 
 

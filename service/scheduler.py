@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.models import RUN
 from mahnwerk.service.tables import JOB
 
@@ -147,7 +148,7 @@ class Scheduler:
         try:
             return ZoneInfo(PolicySet.load(self.engine).deployments[0].compiled.policy.timezone)
         except LookupError:
-            return ZoneInfo("Europe/Berlin")
+            return BERLIN
 
     def run_day(self, local: datetime) -> date:
         """The business day whose run is due: today once `run_at` passed, else yesterday."""

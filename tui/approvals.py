@@ -13,14 +13,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.engine.approvals import ApprovalError, PendingApproval, decide, pending
 from mahnwerk.engine.customer_view import short_rule
 from mahnwerk.engine.identity import same_person
 from mahnwerk.engine.worklist import approval_context, decided_by
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
+from mahnwerk.tui.table import Table
 
 SHOWN = 200
 """Oldest escalations shown at once; decide those and the next ones appear."""
@@ -46,9 +47,9 @@ class ApprovalsScreen(BookScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="approvals-status")
-        yield DataTable(id="approvals", cursor_type="row", zebra_stripes=True)
+        yield Table(id="approvals", cursor_type="row", zebra_stripes=True)
         yield Static("", id="approval-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#approvals", DataTable)

@@ -24,14 +24,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from mahnwerk.engine.bank import AssignError, assign, dismiss, entry, list_queue
 from mahnwerk.engine.store.invoices import known_invoices
 from mahnwerk.engine.store.screens import FilterError, parse_amount
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.columns import Column, amount_width, cells, fit
 from mahnwerk.tui.dialogs import ConfirmDialog, Field, FormDialog
+from mahnwerk.tui.table import Table
 
 SHOWN = 200
 """Oldest waiting entries shown at once; decide those and the next ones appear."""
@@ -80,9 +81,9 @@ class BankScreen(BookScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="bank-status")
-        yield DataTable(id="bank", cursor_type="row", zebra_stripes=True)
+        yield Table(id="bank", cursor_type="row", zebra_stripes=True)
         yield Static("", id="bank-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#bank", DataTable).focus()

@@ -28,15 +28,52 @@ NARROW = 100
 
 
 class KeysFooter(Footer):
-    """The footer; when compact (below `NARROW` columns) it leaves out the keys a screen
-    lists in `NARROW_HIDE`, so the others fit 80 columns instead of running off the edge.
-    The keys left out still work, and `?` lists every one of them."""
+    """The footer of every screen; when compact (below `NARROW` columns) it leaves out the
+    keys a screen lists in `NARROW_HIDE`, so the others fit 80 columns instead of running
+    off the edge.  The keys left out still work, and `?` lists every one of them.
+
+    It is also cheaper to show than Textual's own: opening a screen sends the footer
+    several "bindings changed" signals (mount, focus, the screen's first resume), and
+    Textual's footer rebuilds all its keys on each, every key styled twice over (its
+    `compact` starts True, then is bound to the footer's).  That was about a third of
+    the time it took to open Today.  Here the keys are rebuilt only when what they show
+    changed, and each key is created with the footer's `compact` already set.
+    """
+
+    _shown: tuple | None = None
+    """What the keys on the footer show (`_keys_shown`), when they were last composed."""
+
+    def _keys_shown(self) -> tuple:
+        """Everything `compose` reads: the keys, their labels and state, the layout."""
+        return (
+            self._bindings_ready,
+            self.compact,
+            self.show_command_palette,
+            tuple(
+                (b.key, b.action, b.description, enabled, tooltip, b.group)
+                for (_node, b, enabled, tooltip) in self.screen.active_bindings.values()
+                if b.show or b.key == self.app.COMMAND_PALETTE_BINDING
+            ),
+        )
+
+    async def recompose(self) -> None:
+        if self.is_attached and self._keys_shown() == self._shown:
+            return  # the same keys: nothing to rebuild
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
+        self._shown = self._keys_shown()
         hide = getattr(self.screen, "NARROW_HIDE", ()) if self.compact else ()
-        for widget in super().compose():
-            if not (isinstance(widget, FooterKey) and widget.action in hide):
-                yield widget
+        for widget in super().compose():  # a key group's keys come through here too
+            if isinstance(widget, FooterKey):
+                if widget.action in hide:
+                    continue
+                # as Textual sets it, minus the restyling: bound to the footer's, except
+                # the command palette's key, which keeps its default (True)
+                compact = self.compact or widget.has_class("-command-palette")
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
+            yield widget
 
 
 @dataclass

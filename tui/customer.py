@@ -17,15 +17,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.dsl.ir import TERMINAL_NAMES
 from mahnwerk.engine.customer_view import CustomerView, customer_view, find_customers
 from mahnwerk.engine.store.invoices import NotFound
 from mahnwerk.tui.actions import record_action, undo
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog
 from mahnwerk.tui.invoice import ACTION_KEYS
+from mahnwerk.tui.table import Table
 
 
 class CustomerScreen(BookScreen):
@@ -49,9 +50,9 @@ class CustomerScreen(BookScreen):
         with Horizontal(id="customer-head"):
             yield Static("", id="cust-contact")
             yield Static("", id="cust-money")
-        yield DataTable(id="cust-invoices", cursor_type="row", zebra_stripes=True)
+        yield Table(id="cust-invoices", cursor_type="row", zebra_stripes=True)
         yield Static("", id="cust-notes")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#cust-invoices", DataTable)

@@ -7,10 +7,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.engine.store.screens import TERMINAL_STATES, Dashboard, dashboard
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
+from mahnwerk.tui.table import Table
 
 
 class DashboardScreen(BookScreen):
@@ -22,10 +23,10 @@ class DashboardScreen(BookScreen):
             yield Static("loading …", id="tiles")
             with Vertical(id="aging-box"):
                 yield Static("[b]Aging of open balances[/b] (days past due)")
-                yield DataTable(id="aging", cursor_type="row", zebra_stripes=True)
+                yield Table(id="aging", cursor_type="row", zebra_stripes=True)
         yield Static("[b]Invoices and open balance per segment and state[/b]")
-        yield DataTable(id="states", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Table(id="states", cursor_type="row", zebra_stripes=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         aging = self.query_one("#aging", DataTable)

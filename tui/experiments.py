@@ -18,10 +18,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.engine.store.experiments import Listed, listed
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
+from mahnwerk.tui.table import Table
 
 BAR = 40
 """Characters of a bar at 100 %."""
@@ -61,13 +62,13 @@ class ExperimentScreen(BookScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("[b]Experiments[/b] (champion/challenger), newest first", id="exp-head")
-        yield DataTable(id="experiments", cursor_type="row", zebra_stripes=True)
+        yield Table(id="experiments", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="exp-report-box"):
             yield Static("", id="exp-title")
-            yield DataTable(id="exp-report", cursor_type="row", zebra_stripes=True)
+            yield Table(id="exp-report", cursor_type="row", zebra_stripes=True)
             yield Static("", id="exp-bars")
             yield Static("", id="exp-verdict")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#experiments", DataTable)

@@ -19,13 +19,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from mahnwerk.engine.customer_view import next_step, short_rule, waiting_events
 from mahnwerk.engine.store.invoices import NotFound, timeline
 from mahnwerk.engine.store.screens import customer_of
 from mahnwerk.tui.actions import record_action, record_write_off, undo
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
+from mahnwerk.tui.table import Table
 
 ACTION_KEYS = (
     ("p", "payment", "Payment"),
@@ -68,9 +69,9 @@ class InvoiceScreen(BookScreen):
             yield Static("", id="amounts")
         yield Static("", id="next-step")
         yield Static("", id="waiting")
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Table(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Static("", id="line-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#timeline", DataTable)

@@ -26,14 +26,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mahnwerk.dsl.render import RENDERERS
 from mahnwerk.engine.customer_view import short_rule
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.errors import MahnwerkError
-from mahnwerk.tui.base import BookScreen
+from mahnwerk.tui.base import BookScreen, KeysFooter
 from mahnwerk.tui.dialogs import Field, FormDialog
 
 _RULE_AT = re.compile(r"\[([^\]\s]+:\d+)\]")
@@ -61,7 +61,7 @@ class PolicyScreen(BookScreen):
             yield OptionList(id="segments")
             with VerticalScroll(id="graph-box"):
                 yield Static("", id="graph")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.reload()

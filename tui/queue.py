@@ -29,6 +29,7 @@ from mahnwerk.engine.store.screens import (
 )
 from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import Field, FormDialog, PickDialog
+from mahnwerk.tui.table import Table
 
 COLUMNS = (
     ("invoice", "invoice"),
@@ -63,6 +64,10 @@ p Prev page`): a shorter footer, which at 80 columns leaves out only `NARROW_HID
 
 class QueueScreen(BookScreen):
     NARROW_HIDE = ("load_filter", "save_filter", "find_customer")
+    AUTO_FOCUS = "#queue"
+    """The table, not the filter line above it (Textual's default, the first focusable):
+    the filter field takes the letter keys, so its focus for a frame rebuilt the footer
+    twice, without and with them."""
     BINDINGS = [
         Binding("enter", "open", "Open", show=False),
         Binding("n", "next_page", "Next page", group=PAGE),
@@ -93,7 +98,7 @@ class QueueScreen(BookScreen):
         yield Header()
         yield Input(self.filters.line(), placeholder=FILTER_SYNTAX, id="filter")
         yield Static("", id="queue-status")
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield Table(id="queue", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -199,20 +204,20 @@ class QueueScreen(BookScreen):
     def action_next_page(self) -> None:
         if self.loading:  # a slow sort still reading: the page's keys are not known yet
             return
-        self.asked_at = time.perf_counter()
         if not self.page.more or not self.page.keys:
             self.notify("This is the last page.", timeout=2)
-            return
+            return  # (no figure either: nothing is read or painted)
+        self.asked_at = time.perf_counter()
         self.starts.append(self.page.keys[-1])
         self.load_page()
 
     def action_previous_page(self) -> None:
         if self.loading:
             return
-        self.asked_at = time.perf_counter()
         if len(self.starts) == 1:
             self.notify("This is the first page.", timeout=2)
             return
+        self.asked_at = time.perf_counter()
         self.starts.pop()
         self.load_page()
 

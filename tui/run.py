@@ -16,16 +16,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
 
 from mahnwerk.engine.customer_view import short_rule
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.runner import RunStats, run
 from mahnwerk.engine.store.screens import last_run_id, run_changes
-from mahnwerk.tui.base import BookScreen
+from mahnwerk.tui.base import BookScreen, KeysFooter
 from mahnwerk.tui.columns import Column, cells, fit
 from mahnwerk.tui.dates import DateError, parse_day
 from mahnwerk.tui.dialogs import ConfirmDialog
+from mahnwerk.tui.table import Table
 
 MOVE_COLUMNS = (
     Column("from", "from", 16, 1),
@@ -111,10 +112,10 @@ class RunScreen(BookScreen):
         yield ProgressBar(id="run-progress", total=100, show_eta=False)
         yield Static("", id="run-summary")
         yield Static("[b]Moves[/b]", classes="section")
-        yield DataTable(id="moves", cursor_type="row", zebra_stripes=True)
+        yield Table(id="moves", cursor_type="row", zebra_stripes=True)
         yield Static("[b]First events of the run[/b]", classes="section")
-        yield DataTable(id="run-events", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Table(id="run-events", cursor_type="row", zebra_stripes=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.show_changes()

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from mahnwerk.engine.operator_events import (
     AlreadyDecided,
@@ -31,8 +31,9 @@ from mahnwerk.engine.operator_events import (
 )
 from mahnwerk.engine.worklist import Item, Today, today, waiting
 from mahnwerk.tui.actions import record_action
-from mahnwerk.tui.base import BookScreen, money
+from mahnwerk.tui.base import BookScreen, KeysFooter, money
 from mahnwerk.tui.dialogs import PickDialog
+from mahnwerk.tui.table import Table
 
 KIND_LABEL = {
     "call": "call",
@@ -126,9 +127,9 @@ class TodayScreen(BookScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="today-status")
-        yield DataTable(id="today", cursor_type="row", zebra_stripes=True)
+        yield Table(id="today", cursor_type="row", zebra_stripes=True)
         yield Static("", id="today-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#today", DataTable)

@@ -120,39 +120,44 @@ def load_book(conn: Connection) -> Book:
         ).outerjoin(DS, DS.c.invoice_id == INV.c.id)
     )
     for r in rows:
-        amount = Decimal(r.amount)
-        if r.ds is not None:
-            principal = Decimal(r.principal_open)
-            balance = principal + Decimal(r.fees_open) + Decimal(r.interest_open)
-        else:
-            principal = balance = amount
-        balance -= Decimal(pending.get(r.id) or 0)
-        # issue 19: what pays the invoice under one of its Skonto tiers or offered discounts
-        # (whether in time is the engine's decision, on the payment's date)
-        terms = all_terms(
-            r.issue_date,
-            amount,
-            balance,
-            tiers_from_json(r.skonto_terms),
-            offers_from_json(r.discount_offers),
-        )
-        invoices[r.id] = OpenItem(
-            r.id,
-            r.external_id,
-            r.customer_id,
-            r.due_date,
-            r.currency,
-            balance,
-            principal,
-            amount,
-            tuple(t.pay for t in terms if t.pay > 0),
-        )
+        invoices[r.id] = _open_item(r, Decimal(pending.get(r.id) or 0))
     customers = {
         r.id: Payer(r.id, r.external_id, r.name)
         for r in conn.execute(select(CUST.c.id, CUST.c.external_id, CUST.c.name))
     }
     accounts = dict(conn.execute(select(BANK_ACCOUNT.c.iban, BANK_ACCOUNT.c.customer_id)).all())
     return Book(invoices, customers, accounts)
+
+
+def _open_item(r: Any, pending: Decimal) -> OpenItem:
+    """One invoice as matching sees it: its balance less payments not yet applied."""
+    amount = Decimal(r.amount)
+    if r.ds is not None:
+        principal = Decimal(r.principal_open)
+        balance = principal + Decimal(r.fees_open) + Decimal(r.interest_open)
+    else:
+        principal = balance = amount
+    balance -= pending
+    # issue 19: what pays the invoice under one of its Skonto tiers or offered discounts
+    # (whether in time is the engine's decision, on the payment's date)
+    terms = all_terms(
+        r.issue_date,
+        amount,
+        balance,
+        tiers_from_json(r.skonto_terms),
+        offers_from_json(r.discount_offers),
+    )
+    return OpenItem(
+        r.id,
+        r.external_id,
+        r.customer_id,
+        r.due_date,
+        r.currency,
+        balance,
+        principal,
+        amount,
+        tuple(t.pay for t in terms if t.pay > 0),
+    )
 
 
 def _status(entry: BankEntry, decision: Decision) -> str:

@@ -15,7 +15,9 @@ from mahnwerk.engine.bank.booking import QUEUE_STATUSES, AssignError, _book, _pe
 from mahnwerk.engine.bank.entries import BankEntry
 from mahnwerk.engine.bank.matching import (
     Allocation,
+    Book,
     Decision,
+    OpenItem,
     describe,
     designated,
     match,
@@ -112,43 +114,14 @@ def assign(
         raise AssignError("name at least one invoice")
     actor = _person(actor, "say who assigns it (--by NAME)")
     with engine.begin() as conn:
-        r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
-        if r is None:
-            raise AssignError(f"no bank entry {entry_id}: see `mahnwerk bank unmatched`")
-        if r.status == "review":
-            raise AssignError(
-                f"bank entry {entry_id} is a {r.kind}, not a payment: deal with it, then "
-                f"`mahnwerk bank dismiss {entry_id} --reason …`"
-            )
-        if r.status != "unmatched":
-            raise AssignError(f"bank entry {entry_id} is already {r.status}; nothing booked")
+        r = _waiting_entry(conn, entry_id)
         book = load_book(conn)
-        by_number = {item.number: item for item in book.invoices.values()}
-        items = []
-        for number in invoices:
-            item = by_number.get(number)
-            if item is None:
-                raise AssignError(f"no invoice {number!r}: check the number")
-            if item.currency != r.currency:
-                raise AssignError(
-                    f"invoice {number} is in {item.currency}, the payment in {r.currency}"
-                )
-            items.append(item)
+        items = _named_items(book, invoices, r.currency)
         amount = Decimal(r.amount)
         if amounts is not None:
-            if len(amounts) != len(items):
-                raise AssignError("give one amount per invoice")
-            if sum(amounts, Decimal(0)) != amount or any(a <= 0 for a in amounts):
-                raise AssignError(
-                    f"the amounts must be positive and add up to the payment, {amount}"
-                )
-            allocations = [
-                Allocation(i.id, i.number, i.customer_id, a)
-                for i, a in zip(items, amounts, strict=True)
-            ]
+            allocations = _as_given(items, amounts, amount)
         else:
-            when = r.value_date or r.booked_on
-            allocations = designated(items, amount, when)
+            allocations = designated(items, amount, r.value_date or r.booked_on)
         note = f"assigned by {actor}: " + describe(items, allocations, amount)
         taken = conn.execute(
             update(BANK_ENTRY)
@@ -164,17 +137,51 @@ def assign(
         )
         if taken.rowcount != 1:
             raise AssignError(f"bank entry {entry_id} was just taken by someone else")
-        bank_entry = _entry_value(r)
-        _book(
-            conn,
-            book,
-            entry_id,
-            bank_entry,
-            Decision(tuple(allocations), "person", note),
-            actor,
-            now,
-        )
+        decision = Decision(tuple(allocations), "person", note)
+        _book(conn, book, entry_id, _entry_value(r), decision, actor, now)
     return allocations
+
+
+def _waiting_entry(conn: Any, entry_id: int) -> Any:
+    """The bank entry, if it is a payment still waiting for a person."""
+    r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
+    if r is None:
+        raise AssignError(f"no bank entry {entry_id}: see `mahnwerk bank unmatched`")
+    if r.status == "review":
+        raise AssignError(
+            f"bank entry {entry_id} is a {r.kind}, not a payment: deal with it, then "
+            f"`mahnwerk bank dismiss {entry_id} --reason …`"
+        )
+    if r.status != "unmatched":
+        raise AssignError(f"bank entry {entry_id} is already {r.status}; nothing booked")
+    return r
+
+
+def _named_items(book: Book, invoices: Sequence[str], currency: str) -> list[OpenItem]:
+    """The invoices a person named, each known and in the payment's currency."""
+    by_number = {item.number: item for item in book.invoices.values()}
+    items = []
+    for number in invoices:
+        item = by_number.get(number)
+        if item is None:
+            raise AssignError(f"no invoice {number!r}: check the number")
+        if item.currency != currency:
+            raise AssignError(f"invoice {number} is in {item.currency}, the payment in {currency}")
+        items.append(item)
+    return items
+
+
+def _as_given(
+    items: list[OpenItem], amounts: Sequence[Decimal], amount: Decimal
+) -> list[Allocation]:
+    """The person's own split: one positive amount per invoice, adding up to the payment."""
+    if len(amounts) != len(items):
+        raise AssignError("give one amount per invoice")
+    if sum(amounts, Decimal(0)) != amount or any(a <= 0 for a in amounts):
+        raise AssignError(f"the amounts must be positive and add up to the payment, {amount}")
+    return [
+        Allocation(i.id, i.number, i.customer_id, a) for i, a in zip(items, amounts, strict=True)
+    ]
 
 
 def dismiss(engine: Engine, entry_id: int, *, actor: str, reason: str, now: datetime) -> None:

@@ -31,7 +31,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select
 
 from mahnwerk.engine.comms.config import Bounces, ConfigError
 from mahnwerk.engine.models import BOUNCE_SEEN, DELIVERY, DELIVERY_ITEM, OUTBOX
@@ -170,7 +170,7 @@ def apply_report(engine: Engine, report: Report, now: datetime) -> tuple[str, in
 
 def _fail_delivery(conn: Connection, delivery: Any, failed: list[Any], now: datetime) -> int:
     """A sent delivery bounced: it and its rows `failed`, an inbox entry per invoice."""
-    from mahnwerk.engine.comms.ledger import delivery_failed_inbox, local_day, log_rows
+    from mahnwerk.engine.comms.ledger import write_failure
 
     first = failed[0]
     reason = (
@@ -183,27 +183,11 @@ def _fail_delivery(conn: Connection, delivery: Any, failed: list[Any], now: date
             select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == delivery.id)
         )
     ]
-    conn.execute(
-        update(DELIVERY)
-        .where(DELIVERY.c.id == delivery.id)
-        .values(status="failed", error=reason, finished_at=now)
-    )
-    conn.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sent")
-        .values(status="failed", last_error=reason)
-    )
     rows = conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(ids))).all()
-    log_rows(
-        conn,
-        rows,
-        "message_bounced",
-        now,
-        f"{delivery.channel} {delivery.template} {delivery.message_id}: {reason}",
-    )
-    delivery_failed_inbox(
-        conn, rows, delivery.channel, delivery.template, reason, local_day(now), now
-    )
+    sent = OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sent"
+    message = f"{delivery.channel} {delivery.template} {delivery.message_id}: {reason}"
+    write_failure(conn, delivery.id, sent, rows, delivery.channel, delivery.template, reason,
+                  "message_bounced", message, now)  # fmt: skip
     return len(rows)
 
 

@@ -82,6 +82,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.audit import seal
 from mahnwerk.engine.comms import channels as registry
 from mahnwerk.engine.comms import ledger
@@ -91,7 +92,7 @@ from mahnwerk.engine.comms.context import CustomerFacts, build_context
 from mahnwerk.engine.comms.ledger import delivery_failed_inbox, log_rows, reconcile
 from mahnwerk.engine.comms.mail import SendError, TransportDown
 from mahnwerk.engine.comms.pdf import letters_pdf, letters_pdf_each, print_batch, write_atomically
-from mahnwerk.engine.comms.planning import BERLIN, Bundle, local_day, message_id_for, plan
+from mahnwerk.engine.comms.planning import Bundle, local_day, message_id_for, plan
 from mahnwerk.engine.comms.templates import Rendered, TemplateError, TemplateStore
 from mahnwerk.engine.models import OUTBOX
 

@@ -237,24 +237,50 @@ def record_failure(
     if not permanent and attempts >= rules.max_attempts:
         permanent, error = True, f"{error} (gave up after {attempts} attempts)"
     with engine.begin() as conn:
-        conn.execute(
-            update(DELIVERY)
-            .where(DELIVERY.c.id == bundle.delivery_id)
-            .values(status="failed", finished_at=now, error=error)
-        )
         rows = OUTBOX.c.id.in_(bundle.ids), OUTBOX.c.status == "sending"
-        if not permanent:
-            delay = timedelta(seconds=rules.backoff_seconds * 2 ** (attempts - 1))
-            conn.execute(
-                update(OUTBOX)
-                .where(*rows)
-                .values(status="queued", not_before=now + delay, last_error=error)
-            )
-            return False
-        conn.execute(update(OUTBOX).where(*rows).values(status="failed", last_error=error))
-        what = f"{bundle.channel} {bundle.template}"
-        log_rows(conn, bundle.rows, "message_failed", now, f"{what} failed: {error}")
-        delivery_failed_inbox(
-            conn, bundle.rows, bundle.channel, bundle.template, error, local_day(now), now
+        if permanent:
+            what = f"{bundle.channel} {bundle.template}"
+            write_failure(conn, bundle.delivery_id, rows, bundle.rows, bundle.channel,
+                          bundle.template, error, "message_failed", f"{what} failed: {error}",
+                          now)  # fmt: skip
+            return True
+        _delivery_failed(conn, bundle.delivery_id, error, now)
+        delay = timedelta(seconds=rules.backoff_seconds * 2 ** (attempts - 1))
+        conn.execute(
+            update(OUTBOX)
+            .where(*rows)
+            .values(status="queued", not_before=now + delay, last_error=error)
         )
-    return True
+    return False
+
+
+def write_failure(
+    conn: Connection,
+    delivery_id: int,
+    where: tuple[Any, ...],
+    rows: list[Any],
+    channel: str,
+    template: str,
+    error: str,
+    kind: str,
+    message: str,
+    now: datetime,
+) -> None:
+    """The one writer of a delivery that failed for good (a last attempt, a bounce).
+
+    The delivery and its outbox rows (those `where` selects) become `failed`; each of
+    `rows` gets an audit event of `kind` and, for its invoice, a `delivery_failed` inbox
+    entry, so the next run lets the policy react (a fallback channel).
+    """
+    _delivery_failed(conn, delivery_id, error, now)
+    conn.execute(update(OUTBOX).where(*where).values(status="failed", last_error=error))
+    log_rows(conn, rows, kind, now, message)
+    delivery_failed_inbox(conn, rows, channel, template, error, local_day(now), now)
+
+
+def _delivery_failed(conn: Connection, delivery_id: int, error: str, now: datetime) -> None:
+    conn.execute(
+        update(DELIVERY)
+        .where(DELIVERY.c.id == delivery_id)
+        .values(status="failed", finished_at=now, error=error)
+    )

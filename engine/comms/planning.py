@@ -19,13 +19,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.utils import parseaddr
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
-from mahnwerk.dsl.statute import DEFAULT_TIMEZONE
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.comms import channels as registry
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.context import (
@@ -39,7 +38,6 @@ from mahnwerk.engine.comms.templates import Rendered, TemplateStore
 from mahnwerk.engine.models import DS, INBOX, INV, OUTBOX
 from mahnwerk.engine.residual import PARKED
 
-BERLIN = ZoneInfo(DEFAULT_TIMEZONE)
 _CHUNK = 500
 #: Inbox events that make a queued message wrong before the next run applies them.
 STOPPING_EVENTS = frozenset({"dispute_opened", "hold", "insolvency", "death_notice", "write_off"})

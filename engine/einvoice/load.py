@@ -41,9 +41,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from mahnwerk import clock
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.einvoice.document import DocumentKind, EDocument, EInvoiceError
 from mahnwerk.engine.einvoice.xml import MAX_XML_BYTES, read_xml
-from mahnwerk.engine.importer import BERLIN, ImportFailed, RowError
+from mahnwerk.engine.importer import ImportFailed, RowError
 from mahnwerk.engine.models import (
     Customer,
     DunningState,

@@ -216,13 +216,14 @@ class Actions(Timing):
         What accrued before the policy claimed interest was counted at the statutory rate
         (`book_interest`); a policy may claim less (`interest 5 points above base` from a
         business; L003 refuses more), and then every day it claims is at its own rate (A4),
-        the days before this step too: each deferred period is computed again at that rate.
+        the days before this step too: each deferred period is computed again at that rate,
+        and its run goes on at that rate, so a period is still rounded once (A6).
         """
         claimed = ZERO
         consumer, goods = self.cust.is_consumer, self.inv.goods_or_services
-        statutory = law.points(consumer, goods, None)
         new_points = None if action.statutory else action.points
         points = law.points(consumer, goods, new_points)
+        claimed_so_far = self.r.interest_points if self.r.interest_active else new_points
         for start, end, principal, _ in self.r.interest_deferred:
             # A5, A6: a deferred entry is one period (one base rate, one principal), so one
             # rate and one rounding; provisional while a base rate it used is not yet known
@@ -244,8 +245,10 @@ class Actions(Timing):
                 )
             )
         changes: dict[str, Any] = {}
-        if points != statutory:
-            changes["interest_run_from"] = None  # another surcharge: another rate, a new run
+        if law.points(consumer, goods, claimed_so_far) != points:
+            # interest booked at another surcharge: another rate, a new run (A6); what was
+            # deferred continues its run, now at the claimed rate (rounded once per period)
+            changes["interest_run_from"] = None
         self.r = self.r.evolve(
             interest_rule=at,
             interest_active=True,

@@ -24,7 +24,6 @@ The names of `records` are re-exported here: they are what most of the engine im
 from mahnwerk.engine.store.records import (
     _RECORD_COLUMNS,
     BEHAVIOUR_FACTS,
-    BERLIN,
     STEP_INVOICE_COLUMNS,
     StepRows,
     customer_select,
@@ -40,7 +39,6 @@ from mahnwerk.engine.store.records import (
 __all__ = [
     "_RECORD_COLUMNS",
     "BEHAVIOUR_FACTS",
-    "BERLIN",
     "STEP_INVOICE_COLUMNS",
     "StepRows",
     "customer_select",

@@ -23,16 +23,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, Select, insert, select
 
+from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INV
 from mahnwerk.engine.state import Customer, Invoice, Record, record_from_fields
 from mahnwerk.engine.terms import offers_from_json, offers_json, tiers_from_json
-
-#: The book's own calendar: the day of a book-level event (an import) is its Berlin day.
-BERLIN = ZoneInfo("Europe/Berlin")
 
 #: The invoice columns a step needs beside its `dunning_state` row: what
 #: `runner.invoice_value` reads, with the invoice number as `inv_ext`.

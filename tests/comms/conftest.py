@@ -22,12 +22,11 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,16 @@ from sqlalchemy import insert, select
 
 from mahnwerk.engine import models as m
 
-from .helpers import EARLY, PASSWORD, USER, Mailbox, SmtpServer, free_port
+from .helpers import (
+    EARLY,
+    PASSWORD,
+    USER,
+    Answer,
+    Mailbox,
+    SmtpServer,
+    free_port,
+    http_receiver,
+)
 
 # ---------------------------------------------------------------------------
 # SMTP
@@ -264,29 +272,15 @@ class Webhook:
 def webhook() -> Iterator[Webhook]:
     hook = Webhook("")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            hook.requests.append(
-                {"path": self.path, "headers": dict(self.headers), "body": body.decode()}
-            )
-            self.send_response(hook.status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"ok": true}' if hook.status < 300 else b'{"error": "rejected"}')
+    def answer(request: BaseHTTPRequestHandler, body: bytes) -> Answer:
+        hook.requests.append(
+            {"path": request.path, "headers": dict(request.headers), "body": body.decode()}
+        )
+        text = b'{"ok": true}' if hook.status < 300 else b'{"error": "rejected"}'
+        return hook.status, "application/json", text
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/sms/send"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_receiver("/sms/send", answer) as hook.url:
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # ---------------------------------------------------------------------------

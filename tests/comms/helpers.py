@@ -6,10 +6,14 @@ Imported by name (a conftest must not be), by the fixtures in `conftest.py` and 
 from __future__ import annotations
 
 import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,41 @@ COLLECTION = """
 agency = "Inkasso Partner GmbH"
 address = "Inkassoweg 2, 20095 Hamburg"
 """
+
+
+#: What a receiver answers a POST: status, content type, body.
+Answer = tuple[int, str, bytes]
+
+
+@contextmanager
+def http_receiver(
+    path: str, answer: Callable[[BaseHTTPRequestHandler, bytes], Answer]
+) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 (a thread) handing each POST and its body to `answer`.
+
+    Yields its URL ending in `path`; the SMS gateway's webhook and the print shop are both
+    one `answer` on it.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, content_type, text = answer(self, body)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.end_headers()
+            self.wfile.write(text)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

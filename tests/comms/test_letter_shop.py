@@ -9,11 +9,10 @@ sends the letter again after the lease, with the same key.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from pypdf import PdfReader
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
 
-from .helpers import ENV, NOW, write_config
+from .helpers import ENV, NOW, Answer, http_receiver, write_config
 from .test_crash import crash_dispatch
 
 
@@ -38,30 +37,15 @@ class PrintShop:
 def print_shop() -> Iterator[PrintShop]:
     shop = PrintShop()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            shop.requests.append({"headers": dict(self.headers), "body": body})
-            status = shop.answers.pop(0) if shop.answers else 200
-            if status == 200:
-                shop.printed.setdefault(self.headers["Idempotency-Key"], body)
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.end_headers()
-            self.wfile.write(b"queued for printing" if status == 200 else b"busy")
+    def answer(request: BaseHTTPRequestHandler, body: bytes) -> Answer:
+        shop.requests.append({"headers": dict(request.headers), "body": body})
+        status = shop.answers.pop(0) if shop.answers else 200
+        if status == 200:
+            shop.printed.setdefault(request.headers["Idempotency-Key"], body)
+        return status, "text/plain", b"queued for printing" if status == 200 else b"busy"
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    shop.url = f"http://127.0.0.1:{server.server_address[1]}/print"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_receiver("/print", answer) as shop.url:
         yield shop
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

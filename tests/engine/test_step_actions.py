@@ -11,12 +11,14 @@ All invoices: issued Monday 2 June 2025, due Monday 16 June 2025 (Berlin, no hol
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from mahnwerk.dsl.compile import compile_source
+from mahnwerk.dsl.expr import Money
 from mahnwerk.dsl.ir import EventKind
 from mahnwerk.engine.state import (
     ApprovalRequest,
@@ -116,7 +118,8 @@ def test_a_businesss_first_mahnung_charges_fee_lump_sum_and_the_interest_accrued
     17–30 June, 14 days at 2.27 + 9 = 11.27 %: 1000 × 11.27 % × 14/365 = 4.3227 → 4.32;
     1–9 July, 9 days at 1.27 + 9 = 10.27 %: 1000 × 10.27 % × 9/365 = 2.5323 → 2.53."""
     compiled = policy(BUSINESS_LADDER, segments=FIRMS)
-    _, actions = run(compiled, SECOND, invoice("1000.00"), BUSINESS)
+    record, actions = run(compiled, SECOND, invoice("1000.00"), BUSINESS)
+    assert record.fees_open == D("41.00") and record.interest_open == D("6.85")
     assert only(actions, Transition, SECOND) == [
         Transition("erinnerung", "mahnung_1", SECOND, "stufen.mahn:7", "after 14d in erinnerung")
     ]
@@ -162,6 +165,7 @@ def test_the_lump_sum_is_charged_once_per_claim_and_the_agency_credits_it():
         )
     ]  # fmt: skip
     assert record.state == "handed_over"
+    assert [c.kind for c in only(actions, Charge, asked)] == ["interest"]  # nothing written off
     assert only(actions, Transition, asked)[-1] == Transition(
         "inkasso", "handed_over", asked, "stufen.mahn:12", "the step is done"
     )
@@ -346,6 +350,12 @@ def test_a_credit_report_four_weeks_after_the_first_reminder_arrived_not_a_day_e
     record, actions = run(reporting(after), day)
     assert record.report_notice_on == date(2025, 6, 29)
     assert record.first_reminder_on == date(2025, 6, 29) and record.written_reminders == 2
+    assert only(actions, Message) == [  # D9: each letter may announce the report (C2 can hold)
+        Message("letter", "mahnung_1", FIRST, "mahnung_1", "stufen.mahn:6", language="de",
+                announces=("credit_report",)),
+        Message("letter", "mahnung_2", SECOND, "mahnung_2", "stufen.mahn:7", language="de",
+                announces=("credit_report",)),
+    ]  # fmt: skip
     tasks = [Task("notify", day, "stufen.mahn:8", "team"),
              Task("stop_credit", day, "stufen.mahn:8", "K1")]  # fmt: skip
     if reported:
@@ -464,7 +474,11 @@ def test_a_residual_to_ask_for_in_the_next_letter_parks_the_invoice_once():
     compiled = policy(RESIDUAL, limits="residual up to 1.00 EUR ask in next letter")
     paid = Event(EventKind.PAYMENT_FULL, date(2025, 7, 15), D("500.00"), ref="P1")
     record, actions = run(compiled, THIRD + timedelta(days=5), events=(paid,))
-    assert [(n.on, n.rule) for n in only(actions, Note, THIRD)] == [(THIRD, "stufen.mahn:4")]
+    assert only(actions, Note, THIRD) == [
+        Note(THIRD, "residual 1.00 EUR of interest and fees after the invoice's amount was "
+             "paid: within the tolerance 1.00 EUR (policy line stufen.mahn:4), asked for in the "
+             "next letter, parked; never escalated (issue 11)", "stufen.mahn:4")
+    ]  # fmt: skip
     assert record.state == "mahnung_1" and record.balance == D("1.00")
     assert record.pause_reason == "residual asked in the next letter (issue 11)"
     assert not only(actions, Charge, THIRD) and not only(actions, Message, THIRD)
@@ -476,9 +490,10 @@ def test_a_residual_to_ask_for_in_the_next_letter_parks_the_invoice_once():
 def test_interest_at_the_policys_own_points_applies_to_every_day_it_claims():
     """A4: a policy may claim less than the statutory rate (`interest 5 points above base`
     from a business, whose statutory rate is base + 9; L003 refuses more).  Every day claimed
-    is at base + 5, the days before the Mahnung too: 17–30 June at 7.27 % (1000 × 7.27 % ×
-    14/365 = 2.7885 → 2.79), 1–9 July at 6.27 % (1.5460 → 1.55), and from the Mahnung a new
-    run at 6.27 %: 10–23 July 1000 × 6.27 % × 14/365 = 2.4049 → 2.40."""
+    is at base + 5, the days before the Mahnung too, and A6 rounds each period once.  700 EUR:
+    17–30 June at 7.27 %: 700 × 7.27 % × 14/365 = 1.9520 → 1.95; 1–9 July at 6.27 %: 1.0822 →
+    1.08; the period 1–23 July is 700 × 6.27 % × 23/365 = 2.7656 → 2.77, so 10–23 July adds
+    2.77 − 1.08 = 1.69 (not 1.68, the 14 days rounded on their own)."""
     compiled = policy(
         '    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
         '    state mahnung_1 after 14d in erinnerung { letter "mahnung_1"; '
@@ -486,17 +501,48 @@ def test_interest_at_the_policys_own_points_applies_to_every_day_it_claims():
         '    state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; wait }',
         segments=FIRMS,
     )
-    record, actions = run(compiled, THIRD, invoice("1000.00"), BUSINESS)
-    assert [(c.on, c.amount, c.period_from, c.period_to, c.rate, c.note)
-            for c in only(actions, Charge) if c.kind == "interest"] == [
-        (SECOND, D("2.79"), date(2025, 6, 17), date(2025, 6, 30), D("7.27"),
-         "Verzugszinsen 2025-06-17–2025-06-30 auf 1000.00"),
-        (SECOND, D("1.55"), date(2025, 7, 1), date(2025, 7, 9), D("6.27"),
-         "Verzugszinsen 2025-07-01–2025-07-09 auf 1000.00"),
-        (THIRD, D("2.40"), date(2025, 7, 10), date(2025, 7, 23), D("6.27"),
+    record, actions = run(compiled, THIRD, invoice("700.00"), BUSINESS)
+    assert [
+        (c.on, c.amount, c.period_from, c.period_to, c.rate, c.note)
+        for c in only(actions, Charge)
+        if c.kind == "interest"
+    ] == [
+        (SECOND, D("1.95"), date(2025, 6, 17), date(2025, 6, 30), D("7.27"),
+         "Verzugszinsen 2025-06-17–2025-06-30 auf 700.00"),
+        (SECOND, D("1.08"), date(2025, 7, 1), date(2025, 7, 9), D("6.27"),
+         "Verzugszinsen 2025-07-01–2025-07-09 auf 700.00"),
+        (THIRD, D("1.69"), date(2025, 7, 10), date(2025, 7, 23), D("6.27"),
          "Verzugszinsen 14 T. à 6.27 %"),
     ]  # fmt: skip
-    assert record.interest_points == D("5") and record.interest_open == D("6.74")
+    assert record.interest_points == D("5") and record.interest_open == D("4.72")
+
+
+def test_interest_claimed_again_at_fewer_points_starts_a_new_run_and_claims_nothing_twice():
+    """A business claimed at base + 9 from the 1. Mahnung (10 July); the 2. Mahnung (24 July)
+    books 10–23 July at 10.27 % (the period 1–23 July: 1000 × 10.27 % × 23/365 = 6.4715 →
+    6.47, less 2.53 booked: 3.94) and then claims base + 5: a new run from 24 July, so the
+    write-off on 7 August books 24 July–6 August at 6.27 %: 1000 × 6.27 % × 14/365 = 2.4049
+    → 2.40.  Nothing claimed at the 1. Mahnung is claimed again."""
+    compiled = policy(
+        '    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
+        '    state mahnung_1 after 14d in erinnerung { letter "mahnung_1"; interest statutory }\n'
+        '    state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; '
+        "interest 5 points above base }\n"
+        "    after 14d in mahnung_2 -> written_off",
+        segments=FIRMS,
+    )
+    end = THIRD + timedelta(days=14)
+    _, actions = run(compiled, end, invoice("1000.00"), BUSINESS)
+    assert [
+        (c.on, c.amount, c.period_from, c.period_to, c.rate, c.rule)
+        for c in only(actions, Charge)
+        if c.kind == "interest"
+    ] == [
+        (SECOND, D("4.32"), date(2025, 6, 17), date(2025, 6, 30), D("11.27"), "stufen.mahn:7"),
+        (SECOND, D("2.53"), date(2025, 7, 1), date(2025, 7, 9), D("10.27"), "stufen.mahn:7"),
+        (THIRD, D("3.94"), date(2025, 7, 10), date(2025, 7, 23), D("10.27"), "stufen.mahn:7"),
+        (end, D("2.40"), date(2025, 7, 24), date(2025, 8, 6), D("6.27"), "stufen.mahn:8"),
+    ]  # fmt: skip
 
 
 def test_interest_claimed_after_a_part_payment_has_a_line_per_principal_and_none_of_zero():
@@ -674,3 +720,127 @@ def test_a_person_writes_off_the_last_fifty_cents():
         Charge("write_off", D("-0.50"), day, "engine", note="Ausbuchung")
     ]
     assert record.state == "written_off" and record.balance == 0
+
+
+# --- guards for what a policy cannot say (or said before the checker refused it) ------------
+
+
+def test_a_fee_above_the_policys_cap_is_cut_to_it_for_a_policy_compiled_before_the_check():
+    """B1: `fees at most 2.00 EUR` with a 2.50 EUR fee line is refused today (L001); a policy
+    compiled before that check still charges 2.00 and says why."""
+    compiled = policy(CONSUMER_LADDER.replace("fee 2.00 EUR", "fee 2.50 EUR"))
+    limits = dataclasses.replace(compiled.policy.limits, fee_cap=Money(D("2.00"), "EUR"))
+    old = dataclasses.replace(compiled, policy=dataclasses.replace(compiled.policy, limits=limits))
+    _, actions = run(old, SECOND)
+    assert only(actions, Note, SECOND) == [
+        Note(SECOND, "fee limited to the policy's 2.00 EUR per letter", "stufen.mahn:8")
+    ]
+    assert only(actions, Charge, SECOND) == [
+        Charge("fee", D("2.00"), SECOND, "stufen.mahn:8", note="Mahngebühr")
+    ]
+
+
+def test_a_customer_corrected_to_a_consumer_is_charged_no_lump_sum():
+    """A7: never from a consumer.  A business on the business ladder until the 1. Mahnung, then
+    corrected to a consumer (the invoice stays on its level): the 2. Mahnung's `lump sum`
+    charges nothing and says why."""
+    compiled = policy(
+        '    state mahnung_1 at 10d after due { letter "mahnung_1"; fee 1.00 EUR }\n'
+        '    state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; lump sum; wait }',
+        segments=FIRMS,
+    )
+    record, actions, day = None, [], ISSUE
+    while day <= SECOND:
+        who = BUSINESS if day <= FIRST else CONSUMER
+        out = step(record, invoice("1000.00"), who, (), day, compiled)
+        actions += out.actions
+        record, day = out.record, day + timedelta(days=1)
+    assert only(actions, Note, SECOND)[-1] == Note(
+        SECOND, "no lump sum from a consumer (§ 288 Abs. 5 BGB)", "stufen.mahn:7"
+    )
+    assert not [c for c in only(actions, Charge) if c.kind == "lump_sum"]
+    assert not record.lump_sum_charged
+
+
+def test_interest_for_days_whose_base_rate_is_not_yet_published_is_provisional():
+    """A5: the base rate from 1 July 2026 is not in the data yet: interest claimed for July
+    2026 is marked provisional; June 2026 (1.27 %) is not.  Due 1 June 2026 (agreed):
+    2–30 June at 6.27 %: 500 × 6.27 % × 29/365 = 2.4908 → 2.49."""
+    inv = Invoice("R2", "K1", date(2026, 5, 18), date(2026, 6, 1), D("500.00"),
+                  due_date_agreed=True)  # fmt: skip
+    compiled = policy(
+        '    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
+        '    state mahnung_1 after 40d in erinnerung { letter "mahnung_1"; interest statutory; '
+        "wait }"
+    )
+    claimed = date(2026, 7, 21)
+    _, actions = run(compiled, claimed, inv, start=date(2026, 5, 18))
+    lines = [(c.amount, c.period_from, c.period_to, c.provisional)
+             for c in only(actions, Charge, claimed) if c.kind == "interest"]  # fmt: skip
+    assert lines[0] == (D("2.49"), date(2026, 6, 2), date(2026, 6, 30), False)
+    assert [(start, end, provisional) for _, start, end, provisional in lines[1:]] == [
+        (date(2026, 7, 1), date(2026, 7, 20), True)
+    ]
+
+
+def test_a_court_order_for_a_claim_in_another_currency_is_left_to_a_person():
+    """§ 688 ZPO: only a fixed sum in euros."""
+    compiled = compile_source(
+        """
+policy "franken" version 1 {
+  currency CHF  timezone "Europe/Berlin"  calendar DE region from customer  language de
+  ladder standard {
+    state gericht at 10d after due { approval by 1; court order; wait }
+  }
+  segment alle use standard
+}
+""",
+        "franken.mahn",
+    )
+    record, actions = run(compiled, FIRST, invoice(currency="CHF"))
+    assert only(actions, Note, FIRST) == [
+        Note(FIRST, "a court payment order only for a fixed sum in euros (§ 688 ZPO); this "
+             "claim is in CHF: a person decides", "franken.mahn:5")
+    ]  # fmt: skip
+    assert not only(actions, Task) and record.court_stage is None
+
+
+def test_a_balance_below_the_minimum_stays_stopped_after_an_earlier_dispute_was_resolved():
+    """C7 after C1: a dispute opened and resolved before the reminder leaves the ladder a
+    floor (the day before the resolution); the stop below the minimum holds all the same —
+    one note, no Mahnung, nothing resumed the next days."""
+    compiled = policy(RESIDUAL, limits="minimum balance 5.00 EUR")
+    events = (Event(EventKind.DISPUTE_OPENED, date(2025, 6, 18)),
+              Event(EventKind.DISPUTE_RESOLVED, date(2025, 6, 20)))  # fmt: skip
+    record, actions = run(compiled, THIRD, invoice("4.99"), events=events)
+    assert only(actions, Note, FIRST) == [
+        Note(SECOND, "balance 4.99 below the minimum 5.00 EUR: no escalation", "stufen.mahn:4")
+    ]
+    assert record.state == "erinnerung" and record.pause_reason == "below minimum balance"
+    assert record.paused_until is None
+
+
+def test_a_residual_within_the_default_tolerance_is_written_off_in_the_invoices_currency():
+    compiled = policy(RESIDUAL)
+    paid = Event(EventKind.PAYMENT_FULL, date(2025, 7, 15), D("500.00"), ref="P1")
+    _, actions = run(compiled, THIRD, events=(paid,))
+    assert only(actions, Note, THIRD) == [
+        Note(THIRD, "residual 1.00 EUR of interest and fees after the invoice's amount was "
+             "paid: within the tolerance 1.00 EUR (the default), written off; never escalated "
+             "(issue 11)", "engine")
+    ]  # fmt: skip
+
+
+def test_the_stop_before_a_small_handover_holds_after_an_earlier_dispute_was_resolved():
+    """D10 after C1: the same for `no handover below 100.00 EUR` — one note, for a person."""
+    compiled = policy(
+        '    state mahnung_1 at 10d after due { letter "mahnung_1" }\n'
+        '    state inkasso after 14d in mahnung_1 { approval by 1; handover to "Inkasso GmbH" }',
+        limits="no handover below 100.00 EUR",
+    )
+    events = (Event(EventKind.DISPUTE_OPENED, date(2025, 6, 18)),
+              Event(EventKind.DISPUTE_RESOLVED, date(2025, 6, 20)))  # fmt: skip
+    record, actions = run(compiled, THIRD, invoice("99.99"), events=events)
+    assert [n.on for n in only(actions, Note, FIRST)] == [SECOND]
+    assert record.state == "mahnung_1" and record.paused_until is None
+    assert record.pause_reason == "below minimum for handover (D10)"

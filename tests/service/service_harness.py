@@ -14,6 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import make_url, text
 
 from mahnwerk.engine.db import make_engine
 from mahnwerk.service.identity import Identity, create_token
@@ -42,6 +47,47 @@ POLICY = """policy "api-b2b" version 1 {
   on release resume
 }
 """
+
+
+def mahnwerk(url: str, *args: str, code: int = 0) -> str:
+    """The command line in this process on `url`, as no named operator; its output.
+
+    Fails the test unless it ends with `code`.
+    """
+    from typer.testing import CliRunner
+
+    from mahnwerk.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--db", url], env={"MAHNWERK_OPERATOR": ""})
+    assert result.exit_code == code, (args, result.output)
+    return result.output
+
+
+@contextmanager
+def database_logins(db_url: str, people: Iterable[str]) -> Iterator[dict[str, str]]:
+    """A PostgreSQL login role per person, dropped afterwards (SQLite: the test is skipped).
+
+    Yields `who` → the URL its connections use and `who_login` → the role's name.
+    """
+    if not db_url.startswith("postgresql"):
+        pytest.skip("database logins and grants are PostgreSQL's")
+    tag = uuid.uuid4().hex[:8]
+    names = {who: f"mw_{who}_{tag}" for who in people}
+    owner = make_engine(db_url)
+    with owner.begin() as conn:
+        for login in names.values():
+            conn.execute(text(f"CREATE ROLE {login} LOGIN"))
+    try:
+        yield {
+            who: make_url(db_url).set(username=login).render_as_string(hide_password=False)
+            for who, login in names.items()
+        } | {f"{who}_login": login for who, login in names.items()}
+    finally:
+        with owner.begin() as conn:
+            for login in names.values():
+                conn.execute(text(f"DROP OWNED BY {login}"))
+                conn.execute(text(f"DROP ROLE IF EXISTS {login}"))
+        owner.dispose()
 
 
 def mahnwerk_command() -> str:

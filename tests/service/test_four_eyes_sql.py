@@ -12,18 +12,16 @@ an approval to approved without the decisions (the triggers of migration 0021).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, select, text
+from service_harness import database_logins, mahnwerk
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
-from typer.testing import CliRunner
 
 import mahnwerk.cli as cli
-from mahnwerk.cli import app
 from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import APPROVAL, DS, INV
 
@@ -43,34 +41,11 @@ DUE = date(2024, 4, 2)
 DECIDED = DUE + timedelta(weeks=8)
 
 
-def _mahnwerk(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(app, [*args, "--db", url], env={"MAHNWERK_OPERATOR": ""})
-    assert result.exit_code == code, (args, result.output)
-    return result.output
-
-
 @pytest.fixture
 def logins(db_url: str) -> Iterator[dict[str, str]]:
     """A login role per person, and the URL its connections use."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("database logins and grants are PostgreSQL's")
-    tag = uuid.uuid4().hex[:8]
-    names = {who: f"mw_{who}_{tag}" for who in PEOPLE}
-    owner = make_engine(db_url)
-    with owner.begin() as conn:
-        for login in names.values():
-            conn.execute(text(f"CREATE ROLE {login} LOGIN"))
-    try:
-        yield {
-            who: make_url(db_url).set(username=login).render_as_string(hide_password=False)
-            for who, login in names.items()
-        } | {f"{who}_login": login for who, login in names.items()}
-    finally:
-        with owner.begin() as conn:
-            for login in names.values():
-                conn.execute(text(f"DROP OWNED BY {login}"))
-                conn.execute(text(f"DROP ROLE IF EXISTS {login}"))
-        owner.dispose()
+    with database_logins(db_url, PEOPLE) as urls:
+        yield urls
 
 
 def _refuses(url: str) -> Callable[..., str]:
@@ -106,21 +81,21 @@ def _books(db_url: str, logins: dict[str, str], tmp_path: Path) -> None:
     """People registered with their logins; the operator imports and runs to the approval."""
     with make_engine(db_url).connect() as conn:
         me = conn.execute(text("SELECT session_user")).scalar_one()
-    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
     for who, role in PEOPLE.items():
-        _mahnwerk(db_url, "users", "add", who, "--role", role, "--db-role", logins[f"{who}_login"])
+        mahnwerk(db_url, "users", "add", who, "--role", role, "--db-role", logins[f"{who}_login"])
     policy = tmp_path / "four_eyes.mahn"
     policy.write_text(POLICY, encoding="utf-8")
-    _mahnwerk(db_url, "policy", "deploy", str(policy), "--yes")
+    mahnwerk(db_url, "policy", "deploy", str(policy), "--yes")
     (tmp_path / "k.csv").write_text("customer_id,name,type\nK1,Nordlicht GmbH,B2B\n")
     (tmp_path / "r.csv").write_text(
         "invoice_id,customer_id,issue_date,due_date,amount\n"
         f"R1,K1,2024-03-01,{DUE.isoformat()},12000.00\n"
     )
-    _mahnwerk(logins["olga"], "import", "customers", str(tmp_path / "k.csv"))
-    _mahnwerk(logins["olga"], "import", "invoices", str(tmp_path / "r.csv"))
+    mahnwerk(logins["olga"], "import", "customers", str(tmp_path / "k.csv"))
+    mahnwerk(logins["olga"], "import", "invoices", str(tmp_path / "r.csv"))
     for week in range(1, 8):
-        _mahnwerk(logins["olga"], "run", "--as-of", (DUE + timedelta(weeks=week)).isoformat())
+        mahnwerk(logins["olga"], "run", "--as-of", (DUE + timedelta(weeks=week)).isoformat())
 
 
 def test_four_eyes_hold_against_direct_sql(
@@ -139,7 +114,7 @@ def test_four_eyes_hold_against_direct_sql(
     approve = "UPDATE approval SET status = 'approved' WHERE id = :a"
     assert "needs 2 different approvers; 0 approved" in anna(approve, a=aid)
     assert "needs 2 different approvers; 0 approved" in _refuses(db_url)(approve, a=aid)
-    _mahnwerk(logins["anna"], "approvals", "approve", str(aid))
+    mahnwerk(logins["anna"], "approvals", "approve", str(aid))
     assert "needs 2 different approvers; 1 approved" in anna(approve, a=aid)
     # nor lowers what it needs, writes the target past it, or decides in another's name
     assert "permission denied" in anna("UPDATE approval SET required = 1 WHERE id = :a", a=aid)
@@ -188,13 +163,13 @@ def test_four_eyes_hold_against_direct_sql(
     assert "permission denied" in vera("INSERT INTO inbox (invoice_id) VALUES (1)")
 
     # the allowed path: the second person decides through the command line, the run carries it
-    assert "approved; the next run moves the invoice to gericht" in _mahnwerk(
+    assert "approved; the next run moves the invoice to gericht" in mahnwerk(
         logins["ben"], "approvals", "approve", str(aid)
     )
     assert _state(owner, iid) == ("mahnung_1", "gericht")
     reject = "UPDATE approval SET status = 'rejected' WHERE id = :a"
     assert "already approved" in anna(reject, a=aid)
-    _mahnwerk(logins["olga"], "run", "--as-of", DECIDED.isoformat())
+    mahnwerk(logins["olga"], "run", "--as-of", DECIDED.isoformat())
     assert _state(owner, iid) == ("gericht", None)
     with owner.connect() as conn:
         assert conn.execute(select(INV.c.external_id)).scalar_one() == "R1"

@@ -8,50 +8,25 @@ cannot write a decision in another's name, rewrite or delete the event log, or m
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, make_url, select, text
+from service_harness import database_logins, mahnwerk
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import ProgrammingError
-from typer.testing import CliRunner
 
-from mahnwerk.cli import app
 from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import APPROVAL, DECISION
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
-def _mahnwerk(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(app, [*args, "--db", url], env={"MAHNWERK_OPERATOR": ""})
-    assert result.exit_code == code, (args, result.output)
-    return result.output
-
-
 @pytest.fixture
 def logins(db_url: str) -> Iterator[dict[str, str]]:
     """Two login roles, anna and ben, each with the URL its connections use."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("database logins and grants are PostgreSQL's")
-    tag = uuid.uuid4().hex[:8]
-    names = {"anna": f"mw_anna_{tag}", "ben": f"mw_ben_{tag}"}
-    owner = make_engine(db_url)
-    with owner.begin() as conn:
-        for login in names.values():
-            conn.execute(text(f"CREATE ROLE {login} LOGIN"))
-    urls = {
-        who: make_url(db_url).set(username=login).render_as_string(hide_password=False)
-        for who, login in names.items()
-    }
-    try:
-        yield {**{f"{who}_login": login for who, login in names.items()}, **urls}
-    finally:
-        with owner.begin() as conn:
-            for login in names.values():
-                conn.execute(text(f"DROP ROLE IF EXISTS {login}"))
-        owner.dispose()
+    with database_logins(db_url, ("anna", "ben")) as urls:
+        yield urls
 
 
 def _book(engine: Engine) -> int:
@@ -86,24 +61,24 @@ def test_two_approvals_need_two_database_logins(db_url: str, logins: dict[str, s
     aid = _book(owner)
     with owner.connect() as conn:
         me = conn.execute(text("SELECT session_user")).scalar_one()
-    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
-    refused = _mahnwerk(db_url, "users", "add", "x", "--role", "viewer", "--os-user", "x", code=2)
+    mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    refused = mahnwerk(db_url, "users", "add", "x", "--role", "viewer", "--os-user", "x", code=2)
     assert "not the OS user" in refused
     for who in ("anna", "ben"):
-        out = _mahnwerk(db_url, "users", "add", who, "--role", "approver",
+        out = mahnwerk(db_url, "users", "add", who, "--role", "approver",
                         "--db-role", logins[f"{who}_login"])  # fmt: skip
         assert f"database role {logins[f'{who}_login']} is a member of mahnwerk_approver" in out
 
-    out = _mahnwerk(logins["anna"], "approvals", "approve", str(aid))
+    out = mahnwerk(logins["anna"], "approvals", "approve", str(aid))
     assert "anna approved (1 of 2)" in out
-    again = _mahnwerk(logins["anna"], "approvals", "approve", str(aid), code=1)
+    again = mahnwerk(logins["anna"], "approvals", "approve", str(aid), code=1)
     assert "a second approval must come from a different person" in again
-    forged = _mahnwerk(logins["anna"], "approvals", "approve", str(aid), "--by", "ben", code=1)
+    forged = mahnwerk(logins["anna"], "approvals", "approve", str(aid), "--by", "ben", code=1)
     assert f"--by ben is not who you are: you are anna (database role {logins['anna_login']})" in (
         forged
     )
     assert _decisions(owner, aid) == ["anna"]
-    out = _mahnwerk(logins["ben"], "approvals", "approve", str(aid))
+    out = mahnwerk(logins["ben"], "approvals", "approve", str(aid))
     assert "approved" in out
     assert _decisions(owner, aid) == ["anna", "ben"]
     with owner.connect() as conn:
@@ -165,8 +140,8 @@ def test_an_upgrade_grants_the_tables_it_adds(db_url: str, logins: dict[str, str
     owner = make_engine(db_url)
     with owner.connect() as conn:
         me = conn.execute(text("SELECT session_user")).scalar_one()
-    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
-    _mahnwerk(db_url, "users", "add", "vera", "--role", "viewer", "--db-role",
+    mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    mahnwerk(db_url, "users", "add", "vera", "--role", "viewer", "--db-role",
               logins["anna_login"])  # fmt: skip
     head = _tables(owner)
     config = alembic_config(db_url)
@@ -211,9 +186,9 @@ def test_a_viewer_cannot_change_another_persons_saved_filter(
     owner = make_engine(db_url)
     with owner.connect() as conn:
         me = conn.execute(text("SELECT session_user")).scalar_one()
-    _mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
+    mahnwerk(db_url, "users", "add", "chef", "--role", "admin", "--db-role", me)
     for who in ("anna", "ben"):
-        _mahnwerk(db_url, "users", "add", who, "--role", "viewer", "--db-role",
+        mahnwerk(db_url, "users", "add", who, "--role", "viewer", "--db-role",
                   logins[f"{who}_login"])  # fmt: skip
     anna, ben = make_engine(logins["anna"]), make_engine(logins["ben"])
     save_filter(ben, "ben", "big", "amount>=100", "balance", True)  # his own: allowed
