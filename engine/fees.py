@@ -67,6 +67,10 @@ def fee_headroom(
     return max(limit - fees_so_far, ZERO)
 
 
+NOTHING_SENT = "no message goes out at this step, so no material costs (VIII ZR 95/18)"
+"""Why a state's fee is not charged when none of its messages is sent (B1 counts letters)."""
+
+
 def dunning_fee(
     *,
     requested: Decimal,

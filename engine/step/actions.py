@@ -30,11 +30,13 @@ ADVERSE = (ir.Handover, ir.CourtOrder, ir.CreditReport)
 
 @dataclass(frozen=True)
 class Entry:
-    """The state being entered, its day, and whether its message went as a letter."""
+    """The state being entered, its day, whether its message went as a letter, and whether
+    any message went at all (a fee with nothing sent has no material costs to charge for)."""
 
     state: ir.State
     day: date
     letter: bool
+    sent: bool = True
 
 
 class Actions(Timing):
@@ -199,7 +201,7 @@ class Actions(Timing):
         if sends:
             self.spoke_on = day
             self.after_reminder(day, letter, announces)
-        entry = Entry(state, day, letter)
+        entry = Entry(state, day, letter, bool(sends))
         for action in state.actions:
             carrier = CARRIERS.get(type(action))
             if carrier is not None:
@@ -324,7 +326,9 @@ class Actions(Timing):
             changes["default_since"] = default
         self.r = r.evolve(**changes)
 
-    def charge_fee(self, lines: list[ir.Fee], day: date, at: str, letter: bool) -> None:
+    def charge_fee(
+        self, lines: list[ir.Fee], day: date, at: str, letter: bool, sent: bool = True
+    ) -> None:
         """The letter's dunning fee: all its fee lines together, decided by `fees.dunning_fee`.
 
         B1 holds per letter: a consumer pays at most 2.50 EUR for one letter however many
@@ -335,6 +339,9 @@ class Actions(Timing):
         r = self.r
         if self.cust.vulnerable:
             self.note(day, "no fees for a vulnerable customer (D5)", at)
+            return
+        if not sent:  # e.g. its letter went before a segment change and is not sent again
+            self.note(day, f"no fee: {fees.NOTHING_SENT}", at)
             return
         requested = sum((line.amount.amount for line in lines), ZERO)
         cap = self.policy.limits.fee_cap
@@ -416,7 +423,7 @@ def _fee(run: Actions, action: ir.Fee, entry: Entry, at: str) -> None:
     """B1: one fee a letter — all the state's fee lines together, charged at the first."""
     lines = [a for a in entry.state.actions if isinstance(a, ir.Fee)]
     if action is lines[0] and not run.repeated(action, entry.day, entry.state):
-        run.charge_fee(lines, entry.day, at, entry.letter)
+        run.charge_fee(lines, entry.day, at, entry.letter, entry.sent)
 
 
 def _lump_sum(run: Actions, action: ir.LumpSum, entry: Entry, at: str) -> None:

@@ -665,6 +665,50 @@ policy "wechsel" version 1 {
     assert record.written_reminders == 3
 
 
+def test_a_fee_due_at_a_level_whose_letter_is_not_sent_again_is_not_charged_and_says_why():
+    """The old ladder's 1. Mahnung was free; after the move the quicker ladder's Mahnung asks
+    a fee, but its letter went before the move and is not sent again: nothing goes out on
+    24 July, so there are no material costs and no fee, and the note says so (it used to say
+    "email has no material costs", though no e-mail went either)."""
+    compiled = compile_source(
+        """
+policy "wechsel" version 1 {
+  currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de
+  ladder standard {
+    state erinnerung at 10d after due { letter "zahlungserinnerung" }
+    state mahnung_1 after 14d in erinnerung { letter "mahnung_1" }
+    state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; fee 1.00 EUR; wait }
+  }
+  ladder zuegig {
+    state erinnerung at 5d after due { letter "zahlungserinnerung" }
+    state mahnung_1 after 7d in erinnerung { letter "mahnung_1"; fee 1.00 EUR }
+    state letzte after 7d in mahnung_1 { letter "letzte"; fee 1.00 EUR; wait }
+  }
+  segment riskant when customer.risk_score >= 70 use zuegig
+  segment alle use standard
+  on segment change move to start
+}
+""",
+        "wechsel.mahn",
+    )
+    risky = Customer(id="K1", type="B2C", region="BE", risk_score=D(80))
+    record, actions, day = None, [], ISSUE
+    while day <= date(2025, 7, 31):
+        out = step(record, invoice(), CONSUMER if day < date(2025, 7, 12) else risky, (), day,
+                   compiled)  # fmt: skip
+        actions += out.actions
+        record, day = out.record, day + timedelta(days=1)
+    assert only(actions, Note, date(2025, 7, 24)) == [
+        Note(date(2025, 7, 24), "'mahnung_1' not sent again: the invoice had it before its "
+             "segment change", "wechsel.mahn:11"),
+        Note(date(2025, 7, 24), "no fee: no message goes out at this step, so no material "
+             "costs (VIII ZR 95/18)", "wechsel.mahn:11"),
+    ]  # fmt: skip
+    assert only(actions, Charge, date(2025, 7, 12)) == [
+        Charge("fee", D("1.00"), date(2025, 7, 31), "wechsel.mahn:12", note="Mahngebühr")
+    ]
+
+
 # --- issue 19: a discount offered by a letter --------------------------------------------------
 
 
