@@ -185,7 +185,7 @@ FEE_OK = "letter fee after default: material costs (§§ 280, 286 BGB)"
         ({"in_default": False}, "0.00",
          "no default yet: no damages for default (§§ 280, 286 BGB)"),
         ({"channel": Channel.EMAIL}, "0.00",
-         "email has no material costs: no fee (VIII ZR 95/18)"),
+         "email has no material costs (VIII ZR 95/18)"),
         ({}, "1.00", FEE_OK),
         ({"requested": D("2.51")}, "2.50",
          f"{FEE_OK}; capped at 2.50 EUR for consumers (§ 309 Nr. 5 BGB)"),
