@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import threading
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,40 @@ from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
-from mahnwerk.engine.workers import _start_method, claim_share, run_parallel
+from mahnwerk.engine.workers import claim_share, run_parallel
+
+# Forking is chosen only from a one-threaded process, and a test runner is seldom one (an
+# xdist worker has execnet's threads): what the coordinator of a real `mahnwerk run` does is
+# therefore checked in a fresh interpreter.
+FORKED_RUN = """
+import sys
+from datetime import date, datetime
+from mahnwerk.engine.workers import run_parallel
+stats = run_parallel(sys.argv[1], date.fromisoformat(sys.argv[2]), 3,
+                     datetime.fromisoformat(sys.argv[3]))
+print(stats.start_method, stats.checked, ",".join(sorted(stats.per_worker)))
+"""
+
+START_METHODS = """
+import threading
+from mahnwerk.engine.workers import _start_method
+alone = _start_method()
+stop = threading.Event()
+other = threading.Thread(target=stop.wait)
+other.start()
+beside_a_thread = _start_method()
+stop.set()
+other.join()
+print(alone, beside_a_thread, _start_method())
+"""
+
+
+def _python(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 @pytest.mark.skipif(
@@ -69,23 +103,14 @@ def test_workers_share_the_work_by_customer_never_one_customer_in_two(db_url, en
             shares.append({owner[i] for i in ids})
             assert len(ids) == sum(1 for i in owner if owner[i] in shares[-1])
     assert all(shares) and sum(len(s) for s in shares) == len(set().union(*shares)) == 37
-    stats = run_parallel(db_url, day, 3, at(day))
-    assert stats.checked == 600 and sorted(stats.per_worker) == ["w0", "w1", "w2"]
-    # forked from this one-threaded process: the workers stepped with its compiled policies
-    assert stats.start_method == "fork"
+    # forked from a one-threaded coordinator: the workers step with its compiled policies
+    assert _python(FORKED_RUN, db_url, day.isoformat(), at(day).isoformat()) == (
+        "fork 600 w0,w1,w2"
+    )
     again = run_parallel(db_url, day, 3, at(day))  # nothing due: no worker is started
     assert again.checked == 0 and again.per_worker == {}
 
 
 def test_workers_are_spawned_not_forked_while_another_thread_runs():
     """A fork copies locks other threads hold, held for good in the child: spawn then."""
-    assert _start_method() == "fork"
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert _start_method() == "spawn"
-    finally:
-        stop.set()
-        other.join()
-    assert _start_method() == "fork"
+    assert _python(START_METHODS) == "fork spawn fork"

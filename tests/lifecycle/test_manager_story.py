@@ -25,10 +25,10 @@ from typer.testing import CliRunner
 import mahnwerk.cli as cli
 from mahnwerk.cli import app
 from mahnwerk.engine import models as m
-from mahnwerk.engine import queries
 from mahnwerk.engine.comms.config import EXAMPLE
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import invoices as queries
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "policies" / "de_b2c_standard.mahn"
