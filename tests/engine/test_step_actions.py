@@ -615,17 +615,12 @@ def test_interest_claimed_but_not_yet_booked_lifts_a_balance_to_the_minimum():
 # --- after a segment change: nothing twice ----------------------------------------------------
 
 
-def test_after_a_move_to_the_start_of_a_stricter_ladder_no_letter_or_fee_comes_twice():
-    """The customer turns risky after the 1. Mahnung (10 July, 1.00 EUR fee) and the invoice
-    starts the quicker ladder on 12 July: its reminder and Mahnung were already sent and the
-    first fee level was charged, so those levels pass with a note; its last letter is new."""
-    compiled = compile_source(
-        """
+WECHSEL = """
 policy "wechsel" version 1 {
   currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de
   ladder standard {
     state erinnerung at 10d after due { letter "zahlungserinnerung" }
-    state mahnung_1 after 14d in erinnerung { letter "mahnung_1"; fee 1.00 EUR }
+    state mahnung_1 after 14d in erinnerung { letter "mahnung_1"%s }
     state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; fee 1.00 EUR; wait }
   }
   ladder zuegig {
@@ -637,9 +632,13 @@ policy "wechsel" version 1 {
   segment alle use standard
   on segment change move to start
 }
-""",
-        "wechsel.mahn",
-    )
+"""
+"""Two ladders; `%s` is the rest of the slower ladder's Mahnung (its fee, or nothing)."""
+
+
+def _risky_from_12_july(standard_fee: str):  # type: ignore[no-untyped-def]
+    """The invoice stepped daily to 31 July; its customer turns risky on 12 July."""
+    compiled = compile_source(WECHSEL % standard_fee, "wechsel.mahn")
     risky = Customer(id="K1", type="B2C", region="BE", risk_score=D(80))
     record, actions, day = None, [], ISSUE
     while day <= date(2025, 7, 31):
@@ -647,6 +646,14 @@ policy "wechsel" version 1 {
                    compiled)  # fmt: skip
         actions += out.actions
         record, day = out.record, day + timedelta(days=1)
+    return record, actions
+
+
+def test_after_a_move_to_the_start_of_a_stricter_ladder_no_letter_or_fee_comes_twice():
+    """The customer turns risky after the 1. Mahnung (10 July, 1.00 EUR fee) and the invoice
+    starts the quicker ladder on 12 July: its reminder and Mahnung were already sent and the
+    first fee level was charged, so those levels pass with a note; its last letter is new."""
+    record, actions = _risky_from_12_july("; fee 1.00 EUR")
     moved = date(2025, 7, 12)
     assert only(actions, Note, moved) == [
         Note(date(2025, 7, 17), "'zahlungserinnerung' not sent again: the invoice had it before "
@@ -670,34 +677,7 @@ def test_a_fee_due_at_a_level_whose_letter_is_not_sent_again_is_not_charged_and_
     a fee, but its letter went before the move and is not sent again: nothing goes out on
     24 July, so there are no material costs and no fee, and the note says so (it used to say
     "email has no material costs", though no e-mail went either)."""
-    compiled = compile_source(
-        """
-policy "wechsel" version 1 {
-  currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de
-  ladder standard {
-    state erinnerung at 10d after due { letter "zahlungserinnerung" }
-    state mahnung_1 after 14d in erinnerung { letter "mahnung_1" }
-    state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; fee 1.00 EUR; wait }
-  }
-  ladder zuegig {
-    state erinnerung at 5d after due { letter "zahlungserinnerung" }
-    state mahnung_1 after 7d in erinnerung { letter "mahnung_1"; fee 1.00 EUR }
-    state letzte after 7d in mahnung_1 { letter "letzte"; fee 1.00 EUR; wait }
-  }
-  segment riskant when customer.risk_score >= 70 use zuegig
-  segment alle use standard
-  on segment change move to start
-}
-""",
-        "wechsel.mahn",
-    )
-    risky = Customer(id="K1", type="B2C", region="BE", risk_score=D(80))
-    record, actions, day = None, [], ISSUE
-    while day <= date(2025, 7, 31):
-        out = step(record, invoice(), CONSUMER if day < date(2025, 7, 12) else risky, (), day,
-                   compiled)  # fmt: skip
-        actions += out.actions
-        record, day = out.record, day + timedelta(days=1)
+    _, actions = _risky_from_12_july("")
     assert only(actions, Note, date(2025, 7, 24)) == [
         Note(date(2025, 7, 24), "'mahnung_1' not sent again: the invoice had it before its "
              "segment change", "wechsel.mahn:11"),
