@@ -18,7 +18,6 @@ screen shows what `mahnwerk invoices --json` shows.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -30,7 +29,7 @@ from sqlalchemy import Engine, and_, func, literal, or_, select, tuple_
 from mahnwerk.dsl.ir import Terminal
 from mahnwerk.engine.importer import CellError
 from mahnwerk.engine.importer import parse_amount as import_amount
-from mahnwerk.engine.models import APPROVAL, CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, RUN
+from mahnwerk.engine.models import APPROVAL, CUST, DS, EVENT, INV, LEDGER, OUTBOX, RUN
 from mahnwerk.engine.store.invoices import _base, invoice_row
 from mahnwerk.errors import MahnwerkError
 
@@ -331,26 +330,6 @@ def customer_of(engine: Engine, invoice: str) -> dict[str, Any]:
     if row is None:
         return {}
     return dict(row._mapping)
-
-
-def waiting_inbox(engine: Engine, invoice: str) -> list[dict[str, Any]]:
-    """Events recorded for this invoice that the next run has yet to apply."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(INBOX)
-            .join(INV, INV.c.id == INBOX.c.invoice_id)
-            .where(INV.c.external_id == invoice, INBOX.c.applied_run_id.is_(None))
-            .order_by(INBOX.c.occurred_on, INBOX.c.id)
-        ).all()
-    return [
-        {
-            "date": r.occurred_on.isoformat(),
-            "kind": r.kind,
-            "payload": json.loads(r.payload or "{}"),
-            "actor": r.actor,
-        }
-        for r in rows
-    ]
 
 
 # ---------------------------------------------------------------------------
