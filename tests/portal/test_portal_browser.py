@@ -77,15 +77,26 @@ def shot(driver, name: str) -> Path:
 
 
 def submit(driver, button) -> str:
-    """Press a form's button and wait for the answer page; its <main> text."""
+    """Press a form's button and wait for the answer page; its <main> text.
+
+    The form's page is marked before the press and the wait is for a complete document
+    without the mark.  Not Selenium's `staleness_of`: asked about the old page's element
+    while Chromium swaps documents, chromedriver may answer "Node with given id does not
+    belong to the document" instead of "stale" (a CI run failed so), and this wait treats
+    any such answer as "not yet"."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("document.documentElement.dataset.submitted = 'yes'")
     button.click()
-    WebDriverWait(driver, 60).until(ec.staleness_of(old))
-    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.TAG_NAME, "main")))
+    WebDriverWait(driver, 60, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && "
+            "document.documentElement.dataset.submitted === undefined && "
+            "document.querySelector('main') !== null"
+        )
+    )
     return driver.find_element(By.TAG_NAME, "main").text
 
 
