@@ -234,7 +234,8 @@ def test_a_bounce_read_while_a_late_dispatcher_records_its_send_is_not_overwritt
     same Message-ID.  The recipient's server reports that the mailbox does not exist; at
     10:50 C reads the report: the row `failed`, the policy told.  When A finally records
     its send, the row stays `failed` — a bounced reminder must not count as delivered (the
-    next level, the fee and default by reminder rest on it) — and nothing goes out again."""
+    next level, the fee and default by reminder rest on it) — and nothing goes out again;
+    A's delivery says its copy was taken, no longer that A stopped before recording."""
     folder = tmp_path / "bounces"
     maildir = mailbox.Maildir(folder, create=True)
     extra = f'\n[bounces]\nmaildir = "{folder.as_posix()}"\n'
@@ -264,5 +265,8 @@ def test_a_bounce_read_while_a_late_dispatcher_records_its_send_is_not_overwritt
     r = seed.outbox()[row]
     assert r.status == "failed" and r.last_error.startswith("bounced after delivery: 5.1.1")
     assert [e.kind for e in seed.inbox()] == ["delivery_failed"]
+    a_sent, b_sent = _deliveries(engine)  # each: what its dispatcher knows of its own copy
+    assert (a_sent.status, a_sent.error, _at(a_sent.finished_at)) == ("sent", None, _at(NOW))
+    assert (b_sent.status, b_sent.error) == ("failed", r.last_error)
     assert dispatch(engine, settings, NOW + timedelta(hours=1)).due == 0
     assert len(smtp_server.box.mails()) == 2
