@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, make_url, select, text
 from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 
 from mahnwerk.engine import lease
@@ -25,6 +25,7 @@ from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
 from mahnwerk.engine.workers import BATCH, WorkerFailed, partition, run_parallel
 
+TRAPPED = f"mahnwerk-trapped-{os.getpid()}"
 DAY = DUE + timedelta(days=8)  # 7 days after due (plus Easter in the A9 grace): all due
 PG_ONLY = pytest.mark.skipif(
     not os.environ.get("MAHNWERK_TEST_PG_URL"),
@@ -102,10 +103,13 @@ def test_a_worker_killed_mid_batch_loses_only_that_batch_and_the_rerun_steps_the
             CREATE TRIGGER hold_here BEFORE UPDATE ON dunning_state
             FOR EACH ROW EXECUTE FUNCTION hold_here();"""))  # fmt: skip
     failure: list[BaseException] = []
+    # the workers' connections named, so that only they are looked for among the sleepers
+    named = make_url(db_url).update_query_dict({"application_name": TRAPPED})
+    url = named.render_as_string(hide_password=False)
 
     def coordinator() -> None:
         try:
-            run_parallel(db_url, DAY, 2, at(DAY))
+            run_parallel(url, DAY, 2, at(DAY))
         except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
             failure.append(exc)
 
@@ -145,7 +149,11 @@ def _wait_for_sleeper(engine) -> int:
     while time.monotonic() < deadline:
         with engine.connect() as conn:
             pid = conn.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep'")
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE wait_event = 'PgSleep' AND application_name = :name"
+                ),
+                {"name": TRAPPED},
             ).scalar()
         if pid is not None:
             return pid
