@@ -1,6 +1,6 @@
 """Scale-out: several processes share one day's run on PostgreSQL.
 
-The coordinator does the intake (new invoices, payment matching, waking
+The coordinator does the intake (bank rematch, new invoices, payment matching, waking
 invoices with events) once; then it reads the due invoices *once* and hands each of N
 worker processes its share as a list of ids.  A worker steps its list in batches, each
 batch locked, stepped, written and committed in one transaction.
@@ -241,6 +241,11 @@ def _coordinate(
             insert(run_t).values(as_of=as_of, started_at=now, workers=workers)
         ).inserted_primary_key[0]
     policies = PolicySet.load(engine)
+    # A9, as the single-process run: reconcile the bank first — a credit that waited for a
+    # person or for its invoice may match now, and must count before anything escalates.
+    from mahnwerk.engine.bank import rematch
+
+    rematch(engine, now=now, actor="run")
     stats = intake_phase(engine, as_of, policies, now, run_id, BATCH)
     with engine.connect() as conn:
         shares = partition(conn, as_of, workers)
