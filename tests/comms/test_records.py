@@ -274,3 +274,24 @@ def test_a_bounce_read_while_a_late_dispatcher_records_its_send_is_not_overwritt
     assert (b_sent.status, b_sent.error) == ("failed", r.last_error)
     assert dispatch(engine, settings, NOW + timedelta(hours=1)).due == 0
     assert len(smtp_server.box.mails()) == 2
+
+
+def test_a_customer_without_an_address_fails_at_once_with_that_reason(
+    engine, seed, settings, smtp_server
+):
+    """K1 has no e-mail address: the reminder fails for good on its first attempt, and row,
+    delivery, log and the policy's inbox all say why — not that the message could not be
+    built; the dispatch reports it as failed, not as an error."""
+    (row,) = _reminders(seed, "K1", "")
+    why = "no e-mail address for the customer"
+
+    stats = dispatch(engine, settings, NOW)
+
+    assert (stats.failed, stats.retried, stats.rows_sent, stats.errors) == (1, 0, 0, [])
+    r = seed.outbox()[row]
+    assert (r.status, r.attempts, r.last_error) == ("failed", 1, why)
+    [d] = _deliveries(engine)
+    assert (d.status, d.recipient, d.error) == ("failed", None, why)
+    assert _log(engine, "message_failed") == [(row, f"email zahlungserinnerung failed: {why}")]
+    assert [json.loads(e.payload)["reason"] for e in seed.inbox()] == [why]
+    assert smtp_server.box.mails() == []
