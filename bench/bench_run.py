@@ -130,6 +130,7 @@ DS_COLUMNS = (
     *store._RECORD_COLUMNS,
     "pending_approval_id",
     "row_version",
+    "invoice_due_date",  # the invoice's, as the run writes it (migration 0024)
 )
 
 
@@ -414,10 +415,13 @@ def build(path: Path, invoices: int, due_share: float, seed: int = 20250915) -> 
     )
     # Per template: the record row with placeholders for the invoice's own values.
     bound: dict[int, tuple[Any, ...]] = {}
-    i_id, i_principal, i_interest, i_appr = (
+    i_id, i_principal, i_interest, i_appr, i_due = (
         DS_COLUMNS.index(c)
-        for c in ("invoice_id", "principal_open", "interest_open", "pending_approval_id")
-    )
+        for c in (
+            "invoice_id", "principal_open", "interest_open", "pending_approval_id",
+            "invoice_due_date",
+        )
+    )  # fmt: skip
     counts = {"states": {}, "approvals": 0}
     approval_id = 0
     chunk = 100_000
@@ -459,11 +463,13 @@ def build(path: Path, invoices: int, due_share: float, seed: int = 20250915) -> 
                     policy_version_id=version_id,
                     pending_approval_id=None,
                     row_version=t.row_version,
+                    invoice_due_date=None,
                 )
                 base = bound[id(t)] = bind_ds(tuple(values[c] for c in DS_COLUMNS))
             row = list(base)
             row[i_id] = iid
             row[i_principal] = float(amount)
+            row[i_due] = due_date.isoformat()  # SQLite's form of a date
             if t.record.interest_open:
                 row[i_interest] = float(
                     cents(t.record.interest_open * amount / AMOUNTS[amount_class][1])

@@ -5,42 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mahnwerk.dsl import ir
+from mahnwerk.dsl import writer_values as wv
 from mahnwerk.dsl.expr import quote
-from mahnwerk.dsl.writer_values import (
-    _HEAD_WIDTH,
-    _LINE_WIDTH,
-    _anchored,
-    _approval_parts,
-    _check_calendar,
-    _check_interest,
-    _check_limits,
-    _check_offer,
-    _check_transition,
-    _clock,
-    _cond,
-    _days,
-    _dur,
-    _handler_words,
-    _line,
-    _money,
-    _name,
-    _number,
-    _residual,
-    _until,
-    _whole,
-    _wrap,
-)
 
 
 def to_text(policy: ir.Policy) -> str:
     """The policy in the text form, laid out for people to read and edit."""
-    _check_calendar(policy.calendar)
-    name, version = quote(_line(policy.name, "the name")), _whole(policy.version, 1, "the version")
+    wv.check_calendar(policy.calendar)
+    name = quote(wv.line(policy.name, "the name"))
+    version = wv.whole(policy.version, 1, "the version")
     out = [f"policy {name} version {version} {{"]
-    out.append(f"  currency {_name(policy.currency, 'the currency')}")
-    out.append(f"  timezone {quote(_line(policy.timezone, 'the time zone'))}")
+    out.append(f"  currency {wv.name(policy.currency, 'the currency')}")
+    out.append(f"  timezone {quote(wv.line(policy.timezone, 'the time zone'))}")
     out.append(f"  calendar {_text_calendar(policy.calendar)}")
-    out.append(f"  language {_name(policy.language, 'the language')}")
+    out.append(f"  language {wv.name(policy.language, 'the language')}")
     if policy.segment_move is not ir.SegmentMove.SAME_STATE:
         out.append(f"  on segment change move to {policy.segment_move.value}")
     for section in (
@@ -65,34 +43,34 @@ def _text_calendar(calendar: ir.Calendar) -> str:
 
 
 def _text_limits(lim: ir.Limits) -> list[str]:
-    _check_limits(lim)
+    wv.check_limits(lim)
     lines = []
     if lim.minimum_balance is not None:
-        lines.append(f"minimum balance {_money(lim.minimum_balance)}")
+        lines.append(f"minimum balance {wv.money(lim.minimum_balance)}")
     if lim.max_contacts is not None and lim.contact_window is not None:
-        window = _days(lim.contact_window, "the contact window")
-        count = _whole(lim.max_contacts, 1, "the number of contacts")
+        window = wv.days(lim.contact_window, "the contact window")
+        count = wv.whole(lim.max_contacts, 1, "the number of contacts")
         lines.append(f"at most {count} contacts per {window}")
     if lim.letter_gap is not None:
-        lines.append(f"letters at least {_days(lim.letter_gap, 'the letter gap')} apart")
+        lines.append(f"letters at least {wv.days(lim.letter_gap, 'the letter gap')} apart")
     for qh in lim.quiet_hours:
-        lines.append(f"no {qh.channel.value} between {_clock(qh.start)} and {_clock(qh.end)}")
+        lines.append(f"no {qh.channel.value} between {wv.clock(qh.start)} and {wv.clock(qh.end)}")
     if lim.fee_cap is not None:
-        lines.append(f"fees at most {_money(lim.fee_cap)}")
+        lines.append(f"fees at most {wv.money(lim.fee_cap)}")
     if lim.fee_share is not None:
-        lines.append(f"fees at most {_number(lim.fee_share, 'the fee share')}% of principal")
+        lines.append(f"fees at most {wv.number(lim.fee_share, 'the fee share')}% of principal")
     if lim.minimum_handover is not None:
-        lines.append(f"no handover below {_money(lim.minimum_handover)}")
+        lines.append(f"no handover below {wv.money(lim.minimum_handover)}")
     if lim.payment_grace is not None:
-        lines.append(f"payment grace {_days(lim.payment_grace, 'the payment grace')}")
+        lines.append(f"payment grace {wv.days(lim.payment_grace, 'the payment grace')}")
     if lim.residual is not None:
-        lines.append(f"residual {_residual(lim.residual)}")
+        lines.append(f"residual {wv.residual(lim.residual)}")
     if lim.skonto_tolerance is not None:
-        lines.append(f"skonto tolerance {_money(lim.skonto_tolerance)}")
+        lines.append(f"skonto tolerance {wv.money(lim.skonto_tolerance)}")
     if lim.late_skonto_letter is not None:
-        lines.append(f"late skonto letter {quote(_line(lim.late_skonto_letter, 'the template'))}")
+        lines.append(f"late skonto letter {quote(wv.line(lim.late_skonto_letter, 'the template'))}")
     if lim.late_skonto_write_off is not None:
-        lines.append(f"late skonto write off below {_money(lim.late_skonto_write_off)}")
+        lines.append(f"late skonto write off below {wv.money(lim.late_skonto_write_off)}")
     if lim.late_skonto_ladder:
         lines.append("late skonto ladder")
     if not lines:
@@ -103,20 +81,20 @@ def _text_limits(lim: ir.Limits) -> list[str]:
 def _text_segments(segments: Iterable[ir.Segment]) -> list[str]:
     rows = []
     for seg in segments:
-        name = _name(seg.name, "the segment")
-        when = f"when {_cond(seg.when)}" if seg.when is not None else ""
-        rest = f"use {_name(seg.ladder, 'the ladder')}"
+        name = wv.name(seg.name, "the segment")
+        when = f"when {wv.cond(seg.when)}" if seg.when is not None else ""
+        rest = f"use {wv.name(seg.ladder, 'the ladder')}"
         if seg.tone is not None:
-            rest += f" tone {_name(seg.tone, 'the tone')}"
+            rest += f" tone {wv.name(seg.tone, 'the tone')}"
         if seg.language is not None:
-            rest += f" language {_name(seg.language, 'the language')}"
+            rest += f" language {wv.name(seg.language, 'the language')}"
         rows.append((name, when, rest))
     if not rows:
         return []
     name_w = max(len(r[0]) for r in rows)
     when_w = max(len(r[1]) for r in rows)
     lines = [f"  segment {name:<{name_w}} {when:<{when_w}} {rest}" for name, when, rest in rows]
-    if when_w and max(len(line) for line in lines) <= _LINE_WIDTH:
+    if when_w and max(len(line) for line in lines) <= wv.LINE_WIDTH:
         return lines
     # too wide to line `use` up: line up the conditions only
     return [
@@ -126,7 +104,7 @@ def _text_segments(segments: Iterable[ir.Segment]) -> list[str]:
 
 
 def _text_ladder(ladder: ir.Ladder) -> list[str]:
-    lines = [f"  ladder {_name(ladder.name, 'the ladder')} {{"]
+    lines = [f"  ladder {wv.name(ladder.name, 'the ladder')} {{"]
     for state in ladder.states:
         lines.extend(_text_state(state))
     if ladder.transitions:
@@ -141,24 +119,24 @@ def text_trigger(trigger: ir.Trigger) -> str:
     if isinstance(trigger, ir.EventTrigger):
         return f"on {trigger.event.value}"
     word = "after" if trigger.anchor is ir.Anchor.STATE else "at"
-    return f"{word} {_anchored(trigger)}"
+    return f"{word} {wv.anchored(trigger)}"
 
 
 def _text_state(state: ir.State) -> list[str]:
-    head = f"    state {_name(state.name, 'the state')}"
+    head = f"    state {wv.name(state.name, 'the state')}"
     if state.title is not None:
-        head += f" {quote(_line(state.title, 'the title'))}"
+        head += f" {quote(wv.line(state.title, 'the title'))}"
     head += f" {text_trigger(state.trigger)}"
     extra = []
     if state.sources:
-        extra.append("from " + ", ".join(_name(s, "the source state") for s in state.sources))
+        extra.append("from " + ", ".join(wv.name(s, "the source state") for s in state.sources))
     if state.guard is not None:
-        extra.append(f"when {_cond(state.guard)}")
+        extra.append(f"when {wv.cond(state.guard)}")
     heads = [" ".join([head, *extra, "{"])]
-    if len(heads[0]) > _HEAD_WIDTH and extra:  # `from` and `when` on lines of their own
+    if len(heads[0]) > wv.HEAD_WIDTH and extra:  # `from` and `when` on lines of their own
         heads = [head, *(f"        {part}" for part in extra)]
         if state.guard is not None:
-            heads[-1:] = _wrap(heads[-1], _HEAD_WIDTH - 2, " " * 10)
+            heads[-1:] = wv.wrap(heads[-1], wv.HEAD_WIDTH - 2, " " * 10)
         heads[-1] += " {"
     body = [f"      {line}" for line in _text_actions(state)]
     if not body:
@@ -178,71 +156,71 @@ def _text_actions(state: ir.State) -> list[str]:
 
 def text_action(action: ir.Action) -> str:
     if isinstance(action, ir.Send):
-        return f"{action.channel.value} {quote(_line(action.template, 'the template'))}"
+        return f"{action.channel.value} {quote(wv.line(action.template, 'the template'))}"
     if isinstance(action, ir.Offer):
-        _check_offer(action)
+        wv.check_offer(action)
         if action.kind == "skonto":
             assert action.percent is not None
-            text = f"offer skonto {_number(action.percent, 'the percentage')}%"
+            text = f"offer skonto {wv.number(action.percent, 'the percentage')}%"
             if action.within is not None:
-                text += f" within {_dur(action.within, 'the skonto period')}"
+                text += f" within {wv.dur(action.within, 'the skonto period')}"
         elif action.kind == "discount":
             assert action.percent is not None and action.until is not None
-            text = f"offer discount {_number(action.percent, 'the percentage')}%"
-            text += f" until {_until(action.until)}"
+            text = f"offer discount {wv.number(action.percent, 'the percentage')}%"
+            text += f" until {wv.until(action.until)}"
         else:
             text = "offer payment plan"
             if action.instalments is not None:
-                count = _whole(action.instalments, 2, "the number of instalments")
+                count = wv.whole(action.instalments, 2, "the number of instalments")
                 text += f" of {count} instalments"
         if action.when is not None:
-            text += f" when {_cond(action.when)}"
+            text += f" when {wv.cond(action.when)}"
         return text
     if isinstance(action, ir.Fee):
-        return f"fee {_money(action.amount)}"
+        return f"fee {wv.money(action.amount)}"
     if isinstance(action, ir.LumpSum):
         return "lump sum"
     if isinstance(action, ir.Interest):
-        _check_interest(action)
+        wv.check_interest(action)
         if action.statutory:
             return "interest statutory"
         assert action.points is not None
-        return f"interest {_number(action.points, 'the points')} points above base"
+        return f"interest {wv.number(action.points, 'the points')} points above base"
     if isinstance(action, ir.Approval):
-        approvers, when, otherwise = _approval_parts(action)
+        approvers, when, otherwise = wv.approval_parts(action)
         if when is None:
             return f"approval by {approvers}"
-        return f"approval by {approvers} when {_cond(when)} else {otherwise}"
+        return f"approval by {approvers} when {wv.cond(when)} else {otherwise}"
     if isinstance(action, ir.Notify):
-        return f"notify {quote(_line(action.team, 'the team'))}"
+        return f"notify {quote(wv.line(action.team, 'the team'))}"
     if isinstance(action, ir.StopCredit):
         return "stop credit"
     if isinstance(action, ir.CreditReport):
-        return f"report to {quote(_line(action.bureau, 'the bureau'))}"
+        return f"report to {quote(wv.line(action.bureau, 'the bureau'))}"
     if isinstance(action, ir.CourtOrder):
         return "court order"
     if isinstance(action, ir.Handover):
-        return f"handover to {quote(_line(action.agency, 'the agency'))}"
+        return f"handover to {quote(wv.line(action.agency, 'the agency'))}"
     if isinstance(action, ir.WriteOff):
         return "write off"
     raise ValueError(f"unknown action {action!r}")
 
 
 def _text_transition(t: ir.Transition) -> str:
-    _check_transition(t)
+    wv.check_transition(t)
     if isinstance(t.trigger, ir.EventTrigger):
         text = f"on {t.trigger.event.value} in {t.source} -> {t.target}"
     else:
-        text = f"after {_dur(t.trigger.offset, 'the time')} in {t.source} -> {t.target}"
+        text = f"after {wv.dur(t.trigger.offset, 'the time')} in {t.source} -> {t.target}"
     if t.guard is not None:
-        text += f" when {_cond(t.guard)}"
+        text += f" when {wv.cond(t.guard)}"
     if t.priority is not None:
         text += f" priority {t.priority}"
     return text
 
 
 def _text_handlers(handlers: Iterable[ir.Handler]) -> list[str]:
-    rows = [(h.event.value, _handler_words(h)) for h in handlers]
+    rows = [(h.event.value, wv.handler_words(h)) for h in handlers]
     if not rows:
         return []
     width = max(len(event) for event, _ in rows)

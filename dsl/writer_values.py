@@ -13,30 +13,30 @@ from mahnwerk.dsl import ir
 from mahnwerk.dsl.expr import Duration, Expr, Money, format_expr
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_INDENT = "  "
+INDENT = "  "
 #: Segment columns are lined up only while the lines stay this short.
-_LINE_WIDTH = 100
+LINE_WIDTH = 100
 #: A state's head longer than this puts `from` and `when` on lines of their own.
-_HEAD_WIDTH = 96
+HEAD_WIDTH = 96
 #: A flow mapping `{ ... }` longer than this is written as a block instead.
-_FLOW_WIDTH = 88
+FLOW_WIDTH = 88
 #: A YAML condition longer than this goes on over several lines.
-_YAML_WIDTH = 96
+YAML_WIDTH = 96
 
 
-def _name(value: str, what: str) -> str:
+def name(value: str, what: str) -> str:
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ValueError(f"{what} {value!r} is not a name (letters, digits and _ only)")
     return value
 
 
-def _line(value: str, what: str) -> str:
+def line(value: str, what: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError(f"{what} {value!r} holds a line break; a policy text is one line")
     return value
 
 
-def _money(value: Money) -> str:
+def money(value: Money) -> str:
     """`5.00 EUR` as written (`format_decimal` would say `5 EUR`), `2.5` as `2.50`."""
     if value.amount < 0 or not value.amount.is_finite():
         raise ValueError(f"the amount {value} cannot be written here")
@@ -46,13 +46,13 @@ def _money(value: Money) -> str:
     return f"{text} {value.currency}"
 
 
-def _number(value: Decimal, what: str) -> str:
+def number(value: Decimal, what: str) -> str:
     if not value.is_finite() or value < 0:
         raise ValueError(f"{what} {value} cannot be written")
     return format(value, "f")
 
 
-def _days(value: Duration, what: str) -> str:
+def days(value: Duration, what: str) -> str:
     """`14 days`, `1 day`, `3 business days`: a length of time on its own."""
     if value.days < 0:
         raise ValueError(f"{what} {value} cannot be negative")
@@ -60,25 +60,25 @@ def _days(value: Duration, what: str) -> str:
     return f"{value.days} {unit}" + ("" if value.days == 1 else "s")
 
 
-def _dur(value: Duration, what: str) -> str:
+def dur(value: Duration, what: str) -> str:
     """`14d`, `3 business days`: a length of time inside a statement."""
     if value.days < 0:
         raise ValueError(f"{what} {value} cannot be negative")
     return str(value)
 
 
-def _clock(value: time) -> str:
+def clock(value: time) -> str:
     if value.second or value.microsecond:
         raise ValueError(f"quiet hours are whole minutes, not {value}")
     return f"{value.hour:02d}:{value.minute:02d}"
 
 
-def _cond(value: Expr) -> str:
+def cond(value: Expr) -> str:
     text = format_expr(value)
-    return _line(text, "the condition")
+    return line(text, "the condition")
 
 
-def _wrap(text: str, width: int, indent: str) -> list[str]:
+def wrap(text: str, width: int, indent: str) -> list[str]:
     """A printed condition cut before its outermost `and`s and `or`s to fit `width`.
 
     Both syntaxes read a line break there as a space, so the condition stays
@@ -117,34 +117,34 @@ def _wrap(text: str, width: int, indent: str) -> list[str]:
     return [lines[0], *(indent + line for line in lines[1:])]
 
 
-def _anchored(trigger: ir.TimeTrigger) -> str:
+def anchored(trigger: ir.TimeTrigger) -> str:
     """`7d after due`, `3d before due`, `14d in erinnerung` (without `at`/`after`)."""
     if trigger.anchor is ir.Anchor.STATE:
         if trigger.state is None:
             raise ValueError("a time in a state must name the state")
-        return f"{_dur(trigger.offset, 'the time in a state')} in {_name(trigger.state, 'state')}"
+        return f"{dur(trigger.offset, 'the time in a state')} in {name(trigger.state, 'state')}"
     if trigger.state is not None:
         raise ValueError(f"a trigger at the {trigger.anchor.value} date names no state")
     direction = "before" if trigger.offset.days < 0 else "after"
-    return f"{_dur(_abs(trigger.offset), 'the offset')} {direction} {trigger.anchor.value}"
+    return f"{dur(_abs(trigger.offset), 'the offset')} {direction} {trigger.anchor.value}"
 
 
 def _abs(value: Duration) -> Duration:
     return Duration(abs(value.days), value.business)
 
 
-def _whole(value: int, minimum: int, what: str) -> int:
+def whole(value: int, minimum: int, what: str) -> int:
     if not isinstance(value, int) or value < minimum:
         raise ValueError(f"{what} must be a whole number ≥ {minimum}, not {value!r}")
     return value
 
 
-def _approval_parts(action: ir.Approval) -> tuple[int, Expr | None, int]:
-    approvers = _whole(action.approvers, 1, "the number of approvers")
-    return approvers, action.when, _whole(action.otherwise, 0, "the number of approvers")
+def approval_parts(action: ir.Approval) -> tuple[int, Expr | None, int]:
+    approvers = whole(action.approvers, 1, "the number of approvers")
+    return approvers, action.when, whole(action.otherwise, 0, "the number of approvers")
 
 
-def _check_offer(action: ir.Offer) -> None:
+def check_offer(action: ir.Offer) -> None:
     if action.kind == "skonto":
         if action.percent is None or action.instalments is not None:
             raise ValueError("a skonto offer has a percentage and no instalments")
@@ -160,25 +160,25 @@ def _check_offer(action: ir.Offer) -> None:
         raise ValueError(f"unknown kind of offer {action.kind!r}")
 
 
-def _until(until: ir.TimeTrigger) -> str:
+def until(until: ir.TimeTrigger) -> str:
     """`7d after due`, `3d before due`: the last day of a discount offer."""
     offset = until.offset
     direction = "before" if offset.days < 0 else "after"
-    length = _dur(-offset if offset.days < 0 else offset, "the discount period")
+    length = dur(-offset if offset.days < 0 else offset, "the discount period")
     return f"{length} {direction} {until.anchor.value}"
 
 
-def _check_interest(action: ir.Interest) -> None:
+def check_interest(action: ir.Interest) -> None:
     if action.statutory == (action.points is not None):
         raise ValueError("interest is either statutory or a number of points above base")
 
 
-def _check_calendar(calendar: ir.Calendar) -> None:
-    _name(calendar.country, "the country")
+def check_calendar(calendar: ir.Calendar) -> None:
+    name(calendar.country, "the country")
     if calendar.region_from_customer and calendar.region is not None:
         raise ValueError("a calendar has a fixed region or the customer's, not both")
     if calendar.region is not None:
-        _name(calendar.region, "the region")
+        name(calendar.region, "the region")
         if calendar.region == "from":
             raise ValueError("a region called 'from' cannot be written (`region from customer`)")
 
@@ -188,34 +188,34 @@ def _check_handler(handler: ir.Handler) -> None:
     if wants_target != (handler.target is not None):
         raise ValueError(f"`{handler.action.value}` cannot have the target {handler.target!r}")
     if handler.target is not None:
-        _name(handler.target, "the target")
+        name(handler.target, "the target")
     if handler.until is not None and handler.action is not ir.HandlerAction.PAUSE:
         raise ValueError("only `pause` can last until a date")
 
 
-def _check_transition(t: ir.Transition) -> None:
-    _name(t.source, "the state")
-    _name(t.target, "the state")
+def check_transition(t: ir.Transition) -> None:
+    name(t.source, "the state")
+    name(t.target, "the state")
     if isinstance(t.trigger, ir.TimeTrigger):
         trig = t.trigger
         if trig.anchor is not ir.Anchor.STATE or trig.state != t.source:
             raise ValueError("a timed transition counts the time spent in its own source state")
-        _dur(trig.offset, "the time in a state")
+        dur(trig.offset, "the time in a state")
     if t.priority is not None and t.priority < 0:
         raise ValueError(f"a priority cannot be negative: {t.priority}")
 
 
-def _residual(residual: ir.Residual) -> str:
+def residual(residual: ir.Residual) -> str:
     """`up to 1.00 EUR write off`: the same words in both forms."""
-    return f"up to {_money(residual.tolerance)} {residual.action.value}"
+    return f"up to {money(residual.tolerance)} {residual.action.value}"
 
 
-def _check_limits(lim: ir.Limits) -> None:
+def check_limits(lim: ir.Limits) -> None:
     if (lim.max_contacts is None) != (lim.contact_window is None):
         raise ValueError("a contact limit needs both a count and a window")
 
 
-def _handler_words(handler: ir.Handler) -> str:
+def handler_words(handler: ir.Handler) -> str:
     """`pause until ...`, `stop -> insolvent`: the same words in both forms."""
     _check_handler(handler)
     if handler.action is ir.HandlerAction.STOP:
@@ -223,5 +223,5 @@ def _handler_words(handler: ir.Handler) -> str:
     if handler.action is ir.HandlerAction.GOTO:
         return f"goto {handler.target}"
     if handler.until is not None:
-        return f"pause until {_cond(handler.until)}"
+        return f"pause until {cond(handler.until)}"
     return handler.action.value

@@ -10,31 +10,7 @@ from collections.abc import Iterable
 import yaml
 
 from mahnwerk.dsl import ir
-from mahnwerk.dsl.writer_values import (
-    _FLOW_WIDTH,
-    _INDENT,
-    _YAML_WIDTH,
-    _anchored,
-    _approval_parts,
-    _check_calendar,
-    _check_interest,
-    _check_limits,
-    _check_offer,
-    _check_transition,
-    _clock,
-    _cond,
-    _days,
-    _dur,
-    _handler_words,
-    _line,
-    _money,
-    _name,
-    _number,
-    _residual,
-    _until,
-    _whole,
-    _wrap,
-)
+from mahnwerk.dsl import writer_values as wv
 
 #: Words some YAML reader (1.1 or 1.2) turns into something other than text.
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "=", "<<"}
@@ -98,9 +74,9 @@ def _block(pairs: list[tuple[str, str]], indent: str, first: str = "") -> list[s
     for i, (key, value) in enumerate(pairs):
         lead = first if i == 0 else " " * len(first)
         line = f"{indent}{lead}{key}: {_value(value, False)}"
-        if key == "when" and len(line) > _YAML_WIDTH and _plain_ok(value, False):
+        if key == "when" and len(line) > wv.YAML_WIDTH and _plain_ok(value, False):
             # a plain scalar may go on over several lines; they are read as one
-            lines.extend(_wrap(line, _YAML_WIDTH, indent + " " * len(first) + _INDENT))
+            lines.extend(wv.wrap(line, wv.YAML_WIDTH, indent + " " * len(first) + wv.INDENT))
         else:
             lines.append(line)
     return lines
@@ -109,9 +85,9 @@ def _block(pairs: list[tuple[str, str]], indent: str, first: str = "") -> list[s
 def _mapping_lines(key: str, pairs: list[tuple[str, str]], indent: str) -> list[str]:
     """`key: { a: 1, b: 2 }`, or a block under `key:` if that would be too long."""
     flow = f"{indent}{key}: {_flow(pairs)}"
-    if len(flow) <= _FLOW_WIDTH:
+    if len(flow) <= wv.FLOW_WIDTH:
         return [flow]
-    return [f"{indent}{key}:", *_block(pairs, indent + _INDENT)]
+    return [f"{indent}{key}:", *_block(pairs, indent + wv.INDENT)]
 
 
 def _list_lines(key: str, items: list[list[tuple[str, str]]], indent: str) -> list[str]:
@@ -120,11 +96,11 @@ def _list_lines(key: str, items: list[list[tuple[str, str]]], indent: str) -> li
         return _mapping_lines(key, items[0], indent)
     lines = [f"{indent}{key}:"]
     for pairs in items:
-        flow = f"{indent}{_INDENT}- {_flow(pairs)}"
-        if len(flow) <= _FLOW_WIDTH:
+        flow = f"{indent}{wv.INDENT}- {_flow(pairs)}"
+        if len(flow) <= wv.FLOW_WIDTH:
             lines.append(flow)
         else:
-            lines.extend(_block(pairs, indent + _INDENT, "- "))
+            lines.extend(_block(pairs, indent + wv.INDENT, "- "))
     return lines
 
 
@@ -135,19 +111,19 @@ def _aligned(pairs: list[tuple[str, str]], indent: str) -> list[str]:
 
 def to_yaml(policy: ir.Policy) -> str:
     """The policy in the YAML form, laid out for people to read and edit."""
-    _check_calendar(policy.calendar)
+    wv.check_calendar(policy.calendar)
     cal = [("country", policy.calendar.country)]
     if policy.calendar.region_from_customer:
         cal.append(("region", "from customer"))
     elif policy.calendar.region is not None:
         cal.append(("region", policy.calendar.region))
     out = [
-        f"policy: {_scalar(_line(policy.name, 'the name'))}",
-        f"version: {_whole(policy.version, 1, 'the version')}",
-        f"currency: {_scalar(_name(policy.currency, 'the currency'))}",
-        f"timezone: {_scalar(_line(policy.timezone, 'the time zone'))}",
+        f"policy: {_scalar(wv.line(policy.name, 'the name'))}",
+        f"version: {wv.whole(policy.version, 1, 'the version')}",
+        f"currency: {_scalar(wv.name(policy.currency, 'the currency'))}",
+        f"timezone: {_scalar(wv.line(policy.timezone, 'the time zone'))}",
         f"calendar: {_flow(cal)}",
-        f"language: {_scalar(_name(policy.language, 'the language'))}",
+        f"language: {_scalar(wv.name(policy.language, 'the language'))}",
     ]
     if policy.segment_move is not ir.SegmentMove.SAME_STATE:
         out.append(f"segment_change: {policy.segment_move.value}")
@@ -164,46 +140,46 @@ def to_yaml(policy: ir.Policy) -> str:
 
 
 def _yaml_limits(lim: ir.Limits) -> list[str]:
-    _check_limits(lim)
+    wv.check_limits(lim)
     pairs: list[tuple[str, str]] = []
     if lim.minimum_balance is not None:
-        pairs.append(("minimum_balance", _money(lim.minimum_balance)))
+        pairs.append(("minimum_balance", wv.money(lim.minimum_balance)))
     if lim.max_contacts is not None and lim.contact_window is not None:
-        window = _days(lim.contact_window, "the contact window")
-        count = _whole(lim.max_contacts, 1, "the number of contacts")
+        window = wv.days(lim.contact_window, "the contact window")
+        count = wv.whole(lim.max_contacts, 1, "the number of contacts")
         pairs.append(("contacts", f"at most {count} per {window}"))
     if lim.letter_gap is not None:
-        pairs.append(("letter_gap", _days(lim.letter_gap, "the letter gap")))
+        pairs.append(("letter_gap", wv.days(lim.letter_gap, "the letter gap")))
     if lim.quiet_hours:
         pairs.append(("quiet_hours", _Raw(_yaml_quiet_hours(lim.quiet_hours))))
     if lim.fee_cap is not None:
-        pairs.append(("fee_cap", _money(lim.fee_cap)))
+        pairs.append(("fee_cap", wv.money(lim.fee_cap)))
     if lim.fee_share is not None:
-        pairs.append(("fee_share", _number(lim.fee_share, "the fee share") + "%"))
+        pairs.append(("fee_share", wv.number(lim.fee_share, "the fee share") + "%"))
     if lim.minimum_handover is not None:
-        pairs.append(("minimum_handover", _money(lim.minimum_handover)))
+        pairs.append(("minimum_handover", wv.money(lim.minimum_handover)))
     if lim.payment_grace is not None:
-        pairs.append(("payment_grace", _days(lim.payment_grace, "the payment grace")))
+        pairs.append(("payment_grace", wv.days(lim.payment_grace, "the payment grace")))
     if lim.residual is not None:
-        pairs.append(("residual", _residual(lim.residual)))
+        pairs.append(("residual", wv.residual(lim.residual)))
     if lim.skonto_tolerance is not None:
-        pairs.append(("skonto_tolerance", _money(lim.skonto_tolerance)))
+        pairs.append(("skonto_tolerance", wv.money(lim.skonto_tolerance)))
     if lim.late_skonto_letter is not None:
-        pairs.append(("late_skonto_letter", _line(lim.late_skonto_letter, "the template")))
+        pairs.append(("late_skonto_letter", wv.line(lim.late_skonto_letter, "the template")))
     if lim.late_skonto_write_off is not None:
-        pairs.append(("late_skonto_write_off", _money(lim.late_skonto_write_off)))
+        pairs.append(("late_skonto_write_off", wv.money(lim.late_skonto_write_off)))
     if lim.late_skonto_ladder:
         pairs.append(("late_skonto_ladder", "true"))
     if not pairs:
         return []
-    return ["limits:", *_aligned(pairs, _INDENT)]
+    return ["limits:", *_aligned(pairs, wv.INDENT)]
 
 
 def _yaml_quiet_hours(quiet: tuple[ir.QuietHours, ...]) -> str:
     """`{ sms: "20:00-08:00" }`; a channel given twice gets a list; order is kept."""
     groups: list[tuple[str, list[str]]] = []
     for qh in quiet:
-        hours = f"{_clock(qh.start)}-{_clock(qh.end)}"
+        hours = f"{wv.clock(qh.start)}-{wv.clock(qh.end)}"
         if groups and groups[-1][0] == qh.channel.value:
             groups[-1][1].append(hours)
         else:
@@ -223,15 +199,15 @@ def _yaml_segments(segments: tuple[ir.Segment, ...]) -> list[str]:
         return ["segments: []"]
     lines = ["segments:"]
     for seg in segments:
-        pairs: list[tuple[str, str]] = [("name", _name(seg.name, "the segment"))]
+        pairs: list[tuple[str, str]] = [("name", wv.name(seg.name, "the segment"))]
         if seg.when is not None:
-            pairs.append(("when", _cond(seg.when)))
-        pairs.append(("ladder", _name(seg.ladder, "the ladder")))
+            pairs.append(("when", wv.cond(seg.when)))
+        pairs.append(("ladder", wv.name(seg.ladder, "the ladder")))
         if seg.tone is not None:
-            pairs.append(("tone", _name(seg.tone, "the tone")))
+            pairs.append(("tone", wv.name(seg.tone, "the tone")))
         if seg.language is not None:
-            pairs.append(("language", _name(seg.language, "the language")))
-        lines.extend(_block(pairs, _INDENT, "- "))
+            pairs.append(("language", wv.name(seg.language, "the language")))
+        lines.extend(_block(pairs, wv.INDENT, "- "))
     return lines
 
 
@@ -242,7 +218,7 @@ def _yaml_ladders(ladders: tuple[ir.Ladder, ...]) -> list[str]:
     for i, ladder in enumerate(ladders):
         if i:
             lines.append("")
-        name = _scalar(_name(ladder.name, "the ladder"))
+        name = _scalar(wv.name(ladder.name, "the ladder"))
         if not ladder.states and not ladder.transitions:
             lines.append(f"  {name}: {{}}")
             continue
@@ -254,28 +230,30 @@ def _yaml_ladders(ladders: tuple[ir.Ladder, ...]) -> list[str]:
             for t in ladder.transitions:
                 pairs = _yaml_transition(t)
                 flow = f"      - {_flow(pairs)}"
-                lines.extend([flow] if len(flow) <= _FLOW_WIDTH else _block(pairs, "      ", "- "))
+                lines.extend(
+                    [flow] if len(flow) <= wv.FLOW_WIDTH else _block(pairs, "      ", "- ")
+                )
     return lines
 
 
 def _yaml_trigger(trigger: ir.Trigger) -> tuple[str, str]:
     if isinstance(trigger, ir.EventTrigger):
         return (_ON, trigger.event.value)
-    return ("after", _anchored(trigger))
+    return ("after", wv.anchored(trigger))
 
 
 def _yaml_state(state: ir.State) -> list[str]:
     indent = "      "
-    lines = [f"    {_scalar(_name(state.name, 'the state'))}:"]
+    lines = [f"    {_scalar(wv.name(state.name, 'the state'))}:"]
     pairs: list[tuple[str, str]] = []
     if state.title is not None:
-        pairs.append(("title", _line(state.title, "the title")))
+        pairs.append(("title", wv.line(state.title, "the title")))
     pairs.append(_yaml_trigger(state.trigger))
     if state.sources:
-        names = [_name(s, "the source state") for s in state.sources]
+        names = [wv.name(s, "the source state") for s in state.sources]
         pairs.append(("from", _Raw(_flow_list(names))))
     if state.guard is not None:
-        pairs.append(("when", _cond(state.guard)))
+        pairs.append(("when", wv.cond(state.guard)))
     lines.extend(_block(pairs, indent))
     by_kind: dict[type, list] = {}
     for action in state.actions:
@@ -303,34 +281,34 @@ def _yaml_actions(kind: type, actions: list, indent: str) -> list[str]:
         return [f"{indent}{_FLAGS[kind]}: true"]
     if kind is ir.Send:
         items = [
-            [("channel", a.channel.value), ("template", _line(a.template, "the template"))]
+            [("channel", a.channel.value), ("template", wv.line(a.template, "the template"))]
             for a in actions
         ]
         return _list_lines("send", items, indent)
     if kind is ir.Offer:
         return _list_lines("offer", [_yaml_offer(a) for a in actions], indent)
     if kind is ir.Notify:
-        return _text_list("notify", [_line(a.team, "the team") for a in actions], indent)
+        return _text_list("notify", [wv.line(a.team, "the team") for a in actions], indent)
     if kind is ir.CreditReport:
-        return _text_list("report", [_line(a.bureau, "the bureau") for a in actions], indent)
+        return _text_list("report", [wv.line(a.bureau, "the bureau") for a in actions], indent)
     _only_one(actions)
     (action,) = actions
     if kind is ir.Fee:
-        return [f"{indent}fee: {_scalar(_money(action.amount))}"]
+        return [f"{indent}fee: {_scalar(wv.money(action.amount))}"]
     if kind is ir.Interest:
-        _check_interest(action)
+        wv.check_interest(action)
         if action.statutory:
             return [f"{indent}interest: statutory"]
-        return [f"{indent}interest: {_number(action.points, 'the points')} points above base"]
+        return [f"{indent}interest: {wv.number(action.points, 'the points')} points above base"]
     if kind is ir.Approval:
-        approvers, when, otherwise = _approval_parts(action)
+        approvers, when, otherwise = wv.approval_parts(action)
         if when is None:
             return [f"{indent}approval: {approvers}"]
-        pairs = [("approvers", _Raw(str(approvers))), ("when", _cond(when))]
+        pairs = [("approvers", _Raw(str(approvers))), ("when", wv.cond(when))]
         pairs.append(("otherwise", _Raw(str(otherwise))))
         return _mapping_lines("approval", pairs, indent)
     if kind is ir.Handover:
-        return [f"{indent}handover: {_scalar(_line(action.agency, 'the agency'))}"]
+        return [f"{indent}handover: {_scalar(wv.line(action.agency, 'the agency'))}"]
     raise ValueError(f"unknown action {action!r}")
 
 
@@ -344,35 +322,35 @@ def _only_one(actions: list) -> None:
 def _text_list(key: str, values: list[str], indent: str) -> list[str]:
     if len(values) == 1:
         return [f"{indent}{key}: {_scalar(values[0])}"]
-    return [f"{indent}{key}:", *(f"{indent}{_INDENT}- {_scalar(v)}" for v in values)]
+    return [f"{indent}{key}:", *(f"{indent}{wv.INDENT}- {_scalar(v)}" for v in values)]
 
 
 def _yaml_offer(action: ir.Offer) -> list[tuple[str, str]]:
-    _check_offer(action)
+    wv.check_offer(action)
     pairs: list[tuple[str, str]] = [("kind", action.kind)]
     if action.percent is not None:
-        pairs.append(("percent", _number(action.percent, "the percentage") + "%"))
+        pairs.append(("percent", wv.number(action.percent, "the percentage") + "%"))
     if action.within is not None:
-        pairs.append(("within", _dur(action.within, "the skonto period")))
+        pairs.append(("within", wv.dur(action.within, "the skonto period")))
     if action.until is not None:
-        pairs.append(("until", _until(action.until)))
+        pairs.append(("until", wv.until(action.until)))
     if action.instalments is not None:
-        count = _whole(action.instalments, 2, "the number of instalments")
+        count = wv.whole(action.instalments, 2, "the number of instalments")
         pairs.append(("instalments", _Raw(str(count))))
     if action.when is not None:
-        pairs.append(("when", _cond(action.when)))
+        pairs.append(("when", wv.cond(action.when)))
     return pairs
 
 
 def _yaml_transition(t: ir.Transition) -> list[tuple[str, str]]:
-    _check_transition(t)
+    wv.check_transition(t)
     if isinstance(t.trigger, ir.EventTrigger):
         pairs: list[tuple[str, str]] = [(_ON, t.trigger.event.value)]
     else:
-        pairs = [("after", _dur(t.trigger.offset, "the time"))]
+        pairs = [("after", wv.dur(t.trigger.offset, "the time"))]
     pairs += [("in", t.source), ("to", t.target)]
     if t.guard is not None:
-        pairs.append(("when", _cond(t.guard)))
+        pairs.append(("when", wv.cond(t.guard)))
     if t.priority is not None:
         pairs.append(("priority", _Raw(str(t.priority))))
     return pairs
@@ -381,5 +359,5 @@ def _yaml_transition(t: ir.Transition) -> list[tuple[str, str]]:
 def _yaml_handlers(handlers: tuple[ir.Handler, ...]) -> list[str]:
     if not handlers:
         return []
-    pairs = [(h.event.value, _handler_words(h)) for h in handlers]
-    return [f"{_ON}:", *_aligned(pairs, _INDENT)]
+    pairs = [(h.event.value, wv.handler_words(h)) for h in handlers]
+    return [f"{_ON}:", *_aligned(pairs, wv.INDENT)]

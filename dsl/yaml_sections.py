@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from decimal import Decimal
-from typing import Any
+from functools import partial
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -60,20 +60,19 @@ class _SectionReader:
             return None
         span = self.span(root)
         top = self.mapping(root, TOP_KEYS, "the policy", "policy", "...", TOP_HINTS) or {}
-        name = version = None
-        if "policy" in top:
-            name = self.text(top["policy"].value, "policy", "de-b2c-standard")
-        if "version" in top:
-            version = self.integer(top["version"].value, "version", "the version", 1, "1")
-        settings: dict[str, Any] = {}
-        if "currency" in top:
-            settings["currency"] = self.name(top["currency"].value, "currency", "EUR")
-        if "timezone" in top:
-            settings["timezone"] = self.text(top["timezone"].value, "timezone", "Europe/Berlin")
+        settings, _ = self.optional(
+            top,
+            {
+                "policy": partial(self.text, example="de-b2c-standard"),
+                "version": partial(self.integer, what="the version", minimum=1, example="1"),
+                "currency": partial(self.name, example="EUR"),
+                "timezone": partial(self.text, example="Europe/Berlin"),
+                "language": partial(self.name, example="de"),
+            },
+        )
+        name, version = settings.get("policy"), settings.get("version")
         if "calendar" in top:
             settings["calendar"] = self.calendar(top["calendar"])
-        if "language" in top:
-            settings["language"] = self.name(top["language"].value, "language", "de")
         limits = self.limits(top["limits"]) if "limits" in top else ir.Limits(span=span)
         segments = self.segments(top["segments"].value) if "segments" in top else ()
         ladders = self.ladders(top["ladders"].value) if "ladders" in top else ()
@@ -84,16 +83,25 @@ class _SectionReader:
             chosen = self.choice(node, "segment_change", [m.value for m in ir.SegmentMove])
             if chosen is not None:
                 move, move_span = ir.SegmentMove(chosen), self.pair(top["segment_change"])
-        for key, what, hint in (
-            ("policy", "name", "add `policy: <name>` at the top"),
-            ("version", "version", "add `version: 1`"),
-            ("currency", "currency", "add `currency: EUR`"),
-            ("timezone", "timezone", "add `timezone: Europe/Berlin`"),
-            ("calendar", "calendar", "add `calendar: { country: DE, region: from customer }`"),
-            ("language", "language", "add `language: de`"),
-        ):
-            if key not in top:  # the text reader's words (E012)
-                self.c.error(span, f"the policy does not say its {what}", hint=hint, code=MISSING)
+        self.missing(  # the text reader's words (E012)
+            top,
+            span,
+            (
+                (key, f"the policy does not say its {what}", hint)
+                for key, what, hint in (
+                    ("policy", "name", "add `policy: <name>` at the top"),
+                    ("version", "version", "add `version: 1`"),
+                    ("currency", "currency", "add `currency: EUR`"),
+                    ("timezone", "timezone", "add `timezone: Europe/Berlin`"),
+                    (
+                        "calendar",
+                        "calendar",
+                        "add `calendar: { country: DE, region: from customer }`",
+                    ),
+                    ("language", "language", "add `language: de`"),
+                )
+            ),
+        )
         if (
             name is None
             or version is None
@@ -164,46 +172,28 @@ class _SectionReader:
         keys = self.mapping(item.value, LIMIT_KEYS, "the limits", "limits", "{ fee_cap: 2.50 EUR }")
         if keys is None:
             return None
-        values: dict[str, Any] = {}
-        ok = True
-        for name in (
-            "minimum_balance",
-            "fee_cap",
-            "minimum_handover",
-            "skonto_tolerance",
-            "late_skonto_write_off",
-        ):
-            if name in keys:
-                values[name] = self.money(keys[name].value, name)
-                ok &= values[name] is not None
+        values, ok = self.optional(
+            keys,
+            {
+                "minimum_balance": self.money,
+                "fee_cap": self.money,
+                "minimum_handover": self.money,
+                "skonto_tolerance": self.money,
+                "late_skonto_write_off": self.money,
+                "letter_gap": partial(self.duration, example="14 days"),
+                "payment_grace": partial(self.duration, example="3 business days"),
+                "late_skonto_letter": partial(self.text, example="skonto_nachforderung"),
+                "late_skonto_ladder": self.flag,
+                "fee_share": partial(
+                    self.decimal, what="a percentage like 30%", example="30%", percent=True
+                ),
+            },
+        )
         if "contacts" in keys:
             contacts = self.contacts(keys["contacts"].value)
             ok &= contacts is not None
             if contacts is not None:
                 values["max_contacts"], values["contact_window"] = contacts
-        if "letter_gap" in keys:
-            values["letter_gap"] = self.duration(keys["letter_gap"].value, "letter_gap", "14 days")
-            ok &= values["letter_gap"] is not None
-        if "payment_grace" in keys:
-            values["payment_grace"] = self.duration(
-                keys["payment_grace"].value, "payment_grace", "3 business days"
-            )
-            ok &= values["payment_grace"] is not None
-        if "late_skonto_letter" in keys:
-            values["late_skonto_letter"] = self.text(
-                keys["late_skonto_letter"].value, "late_skonto_letter", "skonto_nachforderung"
-            )
-            ok &= values["late_skonto_letter"] is not None
-        if "late_skonto_ladder" in keys:
-            flag = self.flag(keys["late_skonto_ladder"].value, "late_skonto_ladder")
-            ok &= flag is not None
-            values["late_skonto_ladder"] = bool(flag)
-        if "fee_share" in keys:
-            node = keys["fee_share"].value
-            values["fee_share"] = self.decimal(
-                node, "fee_share", "a percentage like 30%", "30%", percent=True
-            )
-            ok &= values["fee_share"] is not None
         if "residual" in keys:
             values["residual"] = self.residual(keys["residual"])
             ok &= values["residual"] is not None
@@ -365,31 +355,28 @@ class _SectionReader:
             return None
         keys = self.mapping(node, SEGMENT_KEYS, "a segment", "segments", "...", SEGMENT_HINTS) or {}
         span = self.span(node)
-        for required in ("name", "ladder"):
-            if required not in keys:
-                self.c.error(
-                    span,
-                    f"this segment does not say its {required}",
-                    hint=f"add `{required}: ...`",
-                    code=MISSING,
-                )
-        name = self.name(keys["name"].value, "name", "default") if "name" in keys else None
-        ladder = self.name(keys["ladder"].value, "ladder", "standard") if "ladder" in keys else None
-        when = tone = language = None
-        ok = name is not None and ladder is not None
-        if "when" in keys:
-            when = self.expr(keys["when"].value, "when", "customer.vulnerable")
-            ok &= when is not None
-        if "tone" in keys:
-            tone = self.name(keys["tone"].value, "tone", "friendly")
-            ok &= tone is not None
-        if "language" in keys:
-            language = self.name(keys["language"].value, "language", "en")
-            ok &= language is not None
-        if not ok:
+        self.missing(
+            keys,
+            span,
+            (
+                (key, f"this segment does not say its {key}", f"add `{key}: ...`")
+                for key in ("name", "ladder")
+            ),
+        )
+        got, ok = self.optional(
+            keys,
+            {
+                "name": partial(self.name, example="default"),
+                "ladder": partial(self.name, example="standard"),
+                "when": partial(self.expr, example="customer.vulnerable"),
+                "tone": partial(self.name, example="friendly"),
+                "language": partial(self.name, example="en"),
+            },
+        )
+        name, ladder = got.get("name"), got.get("ladder")
+        if not ok or name is None or ladder is None:
             return None
-        assert name is not None and ladder is not None
-        return ir.Segment(name, ladder, when, tone, language, span)
+        return ir.Segment(name, ladder, got.get("when"), got.get("tone"), got.get("language"), span)
 
     # ladders -----------------------------------------------------------------------
     def ladders(self, node: Node) -> tuple[ir.Ladder, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import partial
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -53,18 +54,15 @@ class _StateReader:
         span = self.span(item.key, item.value)
         trigger = self.state_trigger(keys, where, span)
         ok &= trigger is not None
-        title = guard = None
-        sources: tuple[str, ...] = ()
-        if "title" in keys:
-            title = self.text(keys["title"].value, "title", "Zahlungserinnerung")
-            ok &= title is not None
-        if "from" in keys:
-            found = self.names(keys["from"].value, "from", "erinnerung")
-            ok &= found is not None
-            sources = found or ()
-        if "when" in keys:
-            guard = self.expr(keys["when"].value, "when", "not invoice.disputed")
-            ok &= guard is not None
+        got, found_ok = self.optional(
+            keys,
+            {
+                "title": partial(self.text, example="Zahlungserinnerung"),
+                "from": partial(self.names, example="erinnerung"),
+                "when": partial(self.expr, example="not invoice.disputed"),
+            },
+        )
+        ok &= found_ok
         actions: list[ir.Action] = []
         manual = False
         for key, entry in keys.items():
@@ -83,9 +81,9 @@ class _StateReader:
             name=name,
             trigger=trigger,
             actions=ir.canonical_actions(actions),
-            guard=guard,
-            title=title,
-            sources=sources,
+            guard=got.get("when"),
+            title=got.get("title"),
+            sources=got.get("from") or (),
             manual=manual,
             span=span,
         )
@@ -192,18 +190,26 @@ class _StateReader:
         if keys is None:
             return None
         span = self.span(node)
-        ok = True
-        for required in ("in", "to"):
-            if required not in keys:
-                self.c.error(
-                    span,
-                    f"this transition does not say `{required}:` which state",
-                    hint=f"write e.g. `- {example}`",
-                    code=MISSING,
+        ok = self.missing(
+            keys,
+            span,
+            (
+                (
+                    key,
+                    f"this transition does not say `{key}:` which state",
+                    f"write e.g. `- {example}`",
                 )
-                ok = False
-        source = self.name(keys["in"].value, "in", "erinnerung") if "in" in keys else None
-        target = self.name(keys["to"].value, "to", "mahnung_1") if "to" in keys else None
+                for key in ("in", "to")
+            ),
+        )
+        states, _ = self.optional(
+            keys,
+            {
+                "in": partial(self.name, example="erinnerung"),
+                "to": partial(self.name, example="mahnung_1"),
+            },
+        )
+        source, target = states.get("in"), states.get("to")
         trigger: ir.Trigger | None = None
         if "after" in keys and "on" in keys:
             self.c.error(
@@ -226,16 +232,16 @@ class _StateReader:
                 hint="add `after: 14d` (time in the `in` state) or `on: <event>`",
                 code=MISSING,
             )
-        guard = priority = None
-        if "when" in keys:
-            guard = self.expr(keys["when"].value, "when", "balance > 100 EUR")
-            ok &= guard is not None
-        if "priority" in keys:
-            priority = self.integer(keys["priority"].value, "priority", "the priority", 0, "1")
-            ok &= priority is not None
-        if not ok or source is None or target is None or trigger is None:
+        got, found_ok = self.optional(
+            keys,
+            {
+                "when": partial(self.expr, example="balance > 100 EUR"),
+                "priority": partial(self.integer, what="the priority", minimum=0, example="1"),
+            },
+        )
+        if not ok or not found_ok or source is None or target is None or trigger is None:
             return None
-        return ir.Transition(source, target, trigger, guard, priority, span)
+        return ir.Transition(source, target, trigger, got.get("when"), got.get("priority"), span)
 
     # event rules -------------------------------------------------------------------
     def handlers(self, node: Node) -> tuple[ir.Handler, ...]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import time
 from decimal import Decimal
+from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -31,6 +32,7 @@ from mahnwerk.dsl.yaml_vocab import (
     _TRUE,
     IMPOSSIBLE,
     MERGE_HINT,
+    MISSING,
     SYNTAX,
     TWICE,
     _describe,
@@ -142,6 +144,34 @@ class _ValueReader:
             else:
                 out[item.name] = item
         return out
+
+    def optional(
+        self, keys: dict[str, _Key], readers: dict[str, Callable[[Node, str], Any]]
+    ) -> tuple[dict[str, Any], bool]:
+        """Each key of `readers` that the mapping has, read by its reader (given the
+        value's node and the key), in the table's order; and whether all could be
+        read (a failed one has collected its error and is None in the values).
+        """
+        values: dict[str, Any] = {}
+        ok = True
+        for key, read in readers.items():
+            if key in keys:
+                values[key] = read(keys[key].value, key)
+                ok &= values[key] is not None
+        return values, ok
+
+    def missing(
+        self, keys: dict[str, _Key], span: Span, wanted: Iterable[tuple[str, str, str]]
+    ) -> bool:
+        """An error at `span` for each (key, message, hint) of `wanted` whose key the
+        mapping lacks; whether none was missing.
+        """
+        ok = True
+        for key, message, hint in wanted:
+            if key not in keys:
+                self.c.error(span, message, hint=hint, code=MISSING)
+                ok = False
+        return ok
 
     def items(self, node: MappingNode) -> Iterator[_Key]:
         """Every `key: value` of a mapping, in order, duplicates included."""

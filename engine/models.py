@@ -265,7 +265,11 @@ class DunningState(SQLModel, table=True):
     """
 
     __tablename__ = "dunning_state"
-    __table_args__ = (Index("ix_dunning_state_next_check", "next_check_on", "invoice_id"),)
+    __table_args__ = (
+        Index("ix_dunning_state_next_check", "next_check_on", "invoice_id"),
+        # the queue filtered by one state, in due-date order (migration 0024)
+        Index("ix_dunning_state_state_due", "state", "invoice_due_date", "invoice_id"),
+    )
 
     invoice_id: int = Field(
         primary_key=True, foreign_key="invoice.id", sa_column_kwargs={"autoincrement": False}
@@ -274,6 +278,9 @@ class DunningState(SQLModel, table=True):
     segment: str = Field(sa_type=String)
     ladder: str = Field(sa_type=String)
     state: str = Field(index=True, sa_type=String)
+    #: the invoice's due date, copied and kept by the database's triggers (migration 0024):
+    #: for the index above; read the invoice's own everywhere else
+    invoice_due_date: date | None = None
     entered_on: date
     next_check_on: date | None = None
     paused_until: date | None = None

@@ -255,7 +255,10 @@ def intake_phase(
                 outcome = stepper.start(inv, cust, compiled, as_of)
                 record = outcome.record.evolve(next_check_on=as_of)
                 values = record_row(record)
-                values.update(invoice_id=row.id, policy_version_id=version_id)
+                # the due date's copy for the queue's index (the database checks it, 0024)
+                values.update(
+                    invoice_id=row.id, policy_version_id=version_id, invoice_due_date=row.due_date
+                )
                 writes.states.append(values)
                 started = Outcome(writes, row.id, row.customer_id, as_of, now, run_id, stats,
                                   compiled, cust)  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -97,11 +98,7 @@ class Actions(Timing):
                 self.note(day, found.reason(), found.at)
                 self.r = self.r.evolve(pause_reason=residual.PARKED, paused_until=None)
             return True
-        self.book_interest(day, found.at)
-        amount = self.r.balance
-        note = "Ausbuchung Restbetrag (Zinsen, Kosten)"
-        self.actions.append(Charge("write_off", -amount, day, found.at, note=note))
-        self.r = self.r.evolve(principal_open=ZERO, fees_open=ZERO, interest_open=ZERO)
+        amount = self.write_off(day, found.at, "Ausbuchung Restbetrag (Zinsen, Kosten)")
         self.note(day, found.reason(), found.at)
         why = f"paid; residual {amount} written off"
         self.enter(ir.Terminal.PAID.value, day, None, why, at=found.at)
@@ -138,6 +135,25 @@ class Actions(Timing):
         elif target in ir.TERMINAL_NAMES:
             self.finish(target, day, rule_at)
         return True
+
+    def approved_on_event(self) -> tuple[date, Rule] | None:
+        """A step a person approved that an event asked for, when it is to be carried out.
+
+        An event's edge (`state meldung on promise_broken from …`, a policy's `on … goto`)
+        asks for approval when the event comes and is not taken again; once approved it is
+        carried out on the approval day, or once nothing blocks it (C1: not while disputed;
+        a floor, a pause, the letter gap as for any step).  A time rule's approved step is
+        taken by its own rule."""
+        r = self.r
+        target = r.approved_target
+        if target is None or r.pending_approval:
+            return None
+        rules = self.rules(r.state)
+        rule = next((x for x in rules if x.event is not None and x.target == target), None)
+        if rule is None or any(x.event is None and x.target == target for x in rules):
+            return None
+        day = self.taking_day(self.effective(r.approved_on or self.today, rule), rule)
+        return None if day > self.today or self.blocked(day) else (day, rule)
 
     def approvers_needed(self, state: ir.State, day: date) -> int:
         needed = 0
@@ -407,11 +423,19 @@ class Actions(Timing):
     def finish(self, terminal: str, day: date, at: str) -> None:
         r = self.r
         if terminal == ir.Terminal.WRITTEN_OFF.value and r.balance > 0:
-            self.book_interest(day, at)
-            amount = self.r.balance
-            self.actions.append(Charge("write_off", -amount, day, at, note="Ausbuchung"))
-            self.r = self.r.evolve(principal_open=ZERO, fees_open=ZERO, interest_open=ZERO)
+            self.write_off(day, at, "Ausbuchung")
         self.r = self.r.evolve(next_check_on=None, pause_reason=None)
+
+    def write_off(self, day: date, at: str, note: str) -> Decimal:
+        """Book the interest up to `day`, then the whole balance out; the amount written off.
+
+        One path for a `written_off` step and a residual (issue 11): principal, fees and
+        interest are all booked out, whichever of them is open."""
+        self.book_interest(day, at)
+        amount = self.r.balance
+        self.actions.append(Charge("write_off", -amount, day, at, note=note))
+        self.r = self.r.evolve(principal_open=ZERO, fees_open=ZERO, interest_open=ZERO)
+        return amount
 
 
 # The carriers: one function per action type ------------------------------------------------

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Engine, Select, and_, func, literal, or_, select, tuple_
 
 from mahnwerk.dsl.ir import Terminal
 from mahnwerk.engine.importer import CellError
@@ -212,11 +212,32 @@ def queue_page(
     size: int = PAGE_SIZE,
 ) -> Page:
     """The `size` invoices following the key `after` (None: the first page)."""
+    query, keyed = page_query(filters, today, after)
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        [invoice_row(r, today) | {"city": r.city or ""} for r in rows],
+        [(r.sort_key if keyed else r.iid, r.iid) for r in rows],
+        more,
+    )
+
+
+def page_query(
+    filters: QueueFilter, today: date, after: tuple[Any, int] | None = None
+) -> tuple[Select, bool]:
+    """The query of the page after the key `after`, and whether it is keyed by a sort column
+    (else by the invoice id alone); `queue_page` limits it to a page."""
     expr = _sort_expr(filters.sort)
-    # Filtered by one named state, walk the state index, whose entries are in
-    # invoice-id order, instead of sorting every invoice in that state.
+    # Filtered by one named state, walk that state's part of an index of `dunning_state`
+    # instead of sorting every invoice in the state: `(state, invoice_id)` for the entry
+    # order, `(state, invoice_due_date, invoice_id)` for the due date (migration 0024).
     states = [s.strip() for s in filters.state.split(",") if s.strip()]
-    ident = DS.c.invoice_id if len(states) == 1 and states != ["new"] else INV.c.id
+    one_state = len(states) == 1 and states != ["new"]
+    ident = DS.c.invoice_id if one_state else INV.c.id
+    if one_state and filters.sort == "due date":
+        expr = DS.c.invoice_due_date
     query = _base().add_columns(ident.label("iid"), CUST.c.city)
     if expr is not None:
         query = query.add_columns(expr.label("sort_key"))
@@ -232,15 +253,7 @@ def queue_page(
         query = query.where(and_(*conditions))
     order = [ident] if expr is None else [expr, ident]
     query = query.order_by(*(c.desc() if filters.descending else c for c in order))
-    with engine.connect() as conn:
-        rows = conn.execute(query.limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(
-        [invoice_row(r, today) | {"city": r.city or ""} for r in rows],
-        [(r.iid if expr is None else r.sort_key, r.iid) for r in rows],
-        more,
-    )
+    return query, expr is not None
 
 
 def queue_count(engine: Engine, filters: QueueFilter, today: date) -> int:

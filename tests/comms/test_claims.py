@@ -12,6 +12,7 @@ whatever their status went unnoticed by every test that did not race.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -21,7 +22,7 @@ from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import Hooks, dispatch
 from mahnwerk.engine.db import make_engine
 
-from .helpers import ENV, NOW, write_config
+from .helpers import ENV, NOW, SmtpServer, free_port, write_config
 
 
 def _email(seed, number: str, invoices: int = 1) -> list[int]:
@@ -117,8 +118,6 @@ def test_a_channel_down_releases_only_its_own_claim(engine, seed, smtp_server, t
     `abandoned` with the reason and the time, its row queued again with no attempt counted
     and the reason — while K0's delivery stays `sent` and a row another dispatcher holds
     (`sending`) stays its."""
-    from .helpers import SmtpServer, free_port
-
     k0, k1 = (_email(seed, f"K{n}")[0] for n in range(2))
     (held,) = _email(seed, "K9")
     up = load_settings(write_config(tmp_path / "up.toml", smtp_server), env=ENV)
@@ -138,8 +137,9 @@ def test_a_channel_down_releases_only_its_own_claim(engine, seed, smtp_server, t
     assert outbox[k1].last_error and outbox[k1].last_error in stats.errors[0]
     with engine.connect() as conn:
         rows = conn.execute(
-            select(m.DELIVERY.c.status, m.DELIVERY.c.finished_at, m.DELIVERY.c.error)
-            .order_by(m.DELIVERY.c.id)
+            select(m.DELIVERY.c.status, m.DELIVERY.c.finished_at, m.DELIVERY.c.error).order_by(
+                m.DELIVERY.c.id
+            )
         ).all()
     assert [r.status for r in rows] == ["sent", "abandoned"]
     assert rows[0].error is None and rows[0].finished_at.replace(tzinfo=None) == NOW.replace(
@@ -191,3 +191,63 @@ def test_the_delivery_row_says_to_whom_what_and_which_attempt(engine, seed, smtp
     assert (d.recipient, d.attempt, d.subject) == ("k1@example.org", 1, mail["Subject"])
     assert d.body and "R-K1-0" in d.body
     assert d.body.split() == mail.get_body(("plain",)).get_content().split()
+
+
+def test_a_dispatcher_past_its_lease_does_not_queue_again_what_another_sent(
+    engine, db_url, seed, smtp_server, tmp_path
+):
+    """A claims K1's e-mail at 10:30 and then hangs; B, started 11 minutes later (the lease
+    is 10), takes the row over and sends it.  A then finds its mail server gone and gives
+    its claim back — but only what is still its own: the row B sent stays `sent`, with
+    B's attempt and no error, and no later dispatch sends it a second time."""
+    (row,) = _email(seed, "K1")
+    up = load_settings(write_config(tmp_path / "up.toml", smtp_server), env=ENV)
+    dead = SmtpServer("127.0.0.1", free_port(), None, None, False)  # nobody listens
+    down = load_settings(write_config(tmp_path / "down.toml", dead), env={})
+    later = NOW + timedelta(seconds=up.delivery.lease_seconds + 60)
+    second: list = []
+
+    def b_takes_over(bundle) -> None:
+        other = make_engine(db_url)
+        try:
+            second.append(dispatch(other, up, later))
+        finally:
+            other.dispose()
+
+    first = dispatch(engine, down, NOW, hooks=Hooks(after_claim=b_takes_over))
+
+    assert (second[0].reconciled_requeued, second[0].rows_sent) == (1, 1)
+    assert (first.rows_sent, len(first.errors)) == (0, 1)  # A: the server is gone
+    r = seed.outbox()[row]
+    assert (r.status, r.attempts, r.last_error) == ("sent", 2, None)
+    assert [status for status, _ in _deliveries(engine)] == ["abandoned", "sent"]
+    assert dispatch(engine, up, later + timedelta(hours=1)).rows_sent == 0
+    assert len(smtp_server.box.mails()) == 1
+
+
+def test_temporary_failures_of_several_messages_in_one_dispatch_are_all_counted(
+    engine, seed, smtp_server, tmp_path
+):
+    """Two customers' mailboxes are busy (450): K1's two invoices travel in one e-mail,
+    K2's one in another; K0's goes out.  The dispatch reports 3 rows retried, and each of
+    them waits a minute (the backoff) with one attempt counted, no `delivery_failed` yet."""
+    rows = {}
+    for n, address in enumerate(["k0@example.org", "busy1@example.org", "busy2@example.org"]):
+        c = seed.customer(f"K{n}", name=f"Kunde {n}", email=address)
+        for k in range(2 if n == 1 else 1):
+            i = seed.invoice(c, f"R{n}-{k}", state="erinnerung", fee=None, interest=None)
+            rows[i] = seed.queue(i, c, "zahlungserinnerung", "email", state="erinnerung")
+    settings = load_settings(write_config(tmp_path / "mahnwerk.toml", smtp_server), env=ENV)
+
+    stats = dispatch(engine, settings, NOW)
+
+    assert (stats.rows_sent, stats.retried, stats.failed) == (1, 3, 0)
+    outbox = seed.outbox()
+    waiting = [outbox[r] for r in list(rows.values())[1:]]
+    assert [(r.status, r.attempts) for r in waiting] == [("queued", 1)] * 3
+    assert {r.not_before.replace(tzinfo=None) for r in waiting} == {
+        (NOW + timedelta(seconds=60)).replace(tzinfo=None)
+    }
+    assert all("450" in r.last_error for r in waiting)
+    assert seed.inbox() == []
+    assert [mail["To"] for mail in smtp_server.box.mails()] == ["Kunde 0 <k0@example.org>"]

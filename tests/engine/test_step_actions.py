@@ -868,3 +868,144 @@ def test_the_stop_before_a_small_handover_holds_after_an_earlier_dispute_was_res
     assert [n.on for n in only(actions, Note, FIRST)] == [SECOND]
     assert record.state == "mahnung_1" and record.paused_until is None
     assert record.pause_reason == "below minimum for handover (D10)"
+
+
+# --- issue 20: what the mutants of `actions.py` still got past ------------------------------
+
+DISPUTED_BEFORE_THE_FIRST_LETTER = (
+    Event(EventKind.DISPUTE_OPENED, date(2025, 6, 18)),
+    Event(EventKind.DISPUTE_RESOLVED, date(2025, 6, 20)),
+)
+
+
+def test_a_residual_parked_after_an_earlier_dispute_stays_parked_with_one_note():
+    """The dispute of 18–20 June leaves the ladder a floor (19 June, the day before the
+    resolution); parking the 1.00 residual on 24 July must not keep that old date as the end
+    of its pause: else the next run finds the "pause" over, resumes and parks again, a note
+    each day, and the invoice would show as paused until 19 June."""
+    compiled = policy(RESIDUAL, limits="residual up to 1.00 EUR ask in next letter")
+    paid = Event(EventKind.PAYMENT_FULL, date(2025, 7, 15), D("500.00"), ref="P1")
+    record, actions = run(
+        compiled, THIRD + timedelta(days=5), events=(*DISPUTED_BEFORE_THE_FIRST_LETTER, paid)
+    )
+    assert [(n.on, n.text[:29]) for n in only(actions, Note, THIRD)] == [
+        (THIRD, "residual 1.00 EUR of interest")
+    ]
+    assert record.pause_reason == "residual asked in the next letter (issue 11)"
+    assert record.paused_until is None and record.next_check_on is None
+    assert record.state == "mahnung_1" and record.balance == D("1.00")
+
+
+def test_a_residual_written_off_includes_the_interest_of_the_days_since_the_payment():
+    """A consumer, due 16 June (agreed), in default from 17 June.  The Mahnung of 10 July
+    claims 1.00 fee and interest 17–30 June at 7.27 % (500 × 7.27 % × 14/365 = 1.39) and
+    1–9 July at 6.27 % (0.77).  500.00 paid on 15 July: interest 1–14 July first (500 × 6.27 %
+    × 14/365 = 1.2025 → 1.20, less 0.77: 0.43), then § 367 puts 1.00 + 2.59 on fee and
+    interest: 3.59 stay on the principal.  On 24 July the 2. Mahnung is due; the residual is
+    3.59 plus interest 15–23 July on 3.59 (× 6.27 % × 9/365 = 0.0055 → 0.01, under the line
+    that claims interest): 3.60, within the policy's 5.00, booked out whole — principal and
+    interest — and the invoice is paid."""
+    compiled = policy(
+        RESIDUAL.replace(
+            '"mahnung_1"; fee 1.00 EUR', '"mahnung_1"; fee 1.00 EUR; interest statutory'
+        ),
+        limits="residual up to 5.00 EUR write off",
+    )
+    paid = Event(EventKind.PAYMENT_FULL, date(2025, 7, 15), D("500.00"), ref="P1")
+    record, actions = run(compiled, THIRD, events=(paid,))
+    assert only(actions, Charge, THIRD) == [
+        Charge("interest", D("0.01"), THIRD, "stufen.mahn:7", period_from=date(2025, 7, 15),
+               period_to=date(2025, 7, 23), rate=D("6.27"), note="Verzugszinsen 9 T. à 6.27 %"),
+        Charge("write_off", D("-3.60"), THIRD, "stufen.mahn:4",
+               note="Ausbuchung Restbetrag (Zinsen, Kosten)"),
+    ]  # fmt: skip
+    assert only(actions, Transition, THIRD) == [
+        Transition("mahnung_1", "paid", THIRD, "stufen.mahn:4", "paid; residual 3.60 written off")
+    ]
+    assert record.state == "paid" and record.balance == 0
+    assert (record.principal_open, record.fees_open, record.interest_open) == (0, 0, 0)
+
+
+def test_after_a_person_approved_a_step_a_change_of_segment_still_moves_the_invoice():
+    """The 1. Mahnung of the slower ladder needs a person (approved on 10 July, the day it is
+    due); the customer turns risky on 12 July: the invoice goes to the start of the quicker
+    ladder that day.  An approval is for one step: once carried out it holds nothing back."""
+    compiled = compile_source(WECHSEL % "; approval by 1", "wechsel.mahn")
+    risky = Customer(id="K1", type="B2C", region="BE", risk_score=D(80))
+    record, actions, day = None, [], ISSUE
+    while day <= date(2025, 7, 12):
+        who = CONSUMER if day < date(2025, 7, 12) else risky
+        out = step(record, invoice(), who, (), day, compiled)
+        actions += out.actions
+        record = out.record
+        if record.pending_approval:
+            approved = record.evolve(
+                pending_approval=None, approved_target=record.pending_approval, approved_on=day
+            )
+            out = step(approved, invoice(), who, (), day, compiled)
+            actions += out.actions
+            record = out.record
+        day += timedelta(days=1)
+    assert [(t.source, t.target, t.on) for t in only(actions, Transition, SECOND)] == [
+        ("erinnerung", "mahnung_1", SECOND),
+        ("mahnung_1", "open", date(2025, 7, 12)),
+    ]
+    assert (record.segment, record.ladder, record.state) == ("riskant", "zuegig", "open")
+    assert record.approved_target is None
+
+
+def report_on_a_broken_promise():  # type: ignore[no-untyped-def]
+    """Two letters (26 June, announcing the report, and 10 July); a broken promise asks a
+    person to approve the report (C2 holds from 27 July: two reminders, four weeks)."""
+    return policy(
+        '    state mahnung_1 at 10d after due { letter "mahnung_1" }\n'
+        '    state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; wait }\n'
+        "    state meldung on promise_broken from mahnung_2 "
+        '{ approval by 1; report to "SCHUFA"; wait }'
+    )
+
+
+@pytest.mark.parametrize(
+    ("dispute", "taken"),
+    [((), date(2025, 8, 25)),
+     ((Event(EventKind.DISPUTE_OPENED, date(2025, 8, 20)),
+       Event(EventKind.DISPUTE_RESOLVED, date(2025, 9, 1))), date(2025, 9, 1))],
+)  # fmt: skip
+def test_a_step_an_event_asked_for_is_carried_out_once_a_person_approves_it(dispute, taken):
+    """The promise is broken on 25 August and a person approves the report that day: the
+    invoice moves and the report goes that day — or, while the claim is disputed (C1), on
+    the day the dispute is resolved.  (It used to stay approved and never move: only a time
+    rule's approved step was carried out, and the next run found nothing to do.)"""
+    events = (*dispute, Event(EventKind.PROMISE_BROKEN, date(2025, 8, 25)))
+    record, actions = run(report_on_a_broken_promise(), date(2025, 9, 3), events=events)
+    assert only(actions, ApprovalRequest) == [
+        ApprovalRequest("meldung", 1, 'mahnung_2 -> meldung: report to "SCHUFA"',
+                        "stufen.mahn:8", date(2025, 8, 25))
+    ]  # fmt: skip
+    assert only(actions, Transition, SECOND + timedelta(days=1)) == [
+        Transition("mahnung_2", "meldung", taken, "stufen.mahn:8", "on promise_broken")
+    ]
+    assert only(actions, Task) == [Task("credit_report", taken, "stufen.mahn:8", "SCHUFA")]
+    assert record.state == "meldung" and record.approved_target is None
+
+
+def test_a_report_state_entered_on_an_event_while_the_claim_is_disputed_reports_nothing():
+    """§ 31 Abs. 2 Nr. 4 BDSG, C2: no report of a claim the debtor disputes.  The customer
+    disputed the claim on 20 August; a person approved the report when a promise was broken
+    on 25 August (the approved step waits, C1); a promise broken again on 27 August takes
+    the edge (the policy's answer to the event, disputed or not): the state is entered, and
+    the report is refused with the reason."""
+    compiled = report_on_a_broken_promise()
+    reported = date(2025, 8, 27)
+    events = (Event(EventKind.DISPUTE_OPENED, date(2025, 8, 20)),
+              Event(EventKind.PROMISE_BROKEN, date(2025, 8, 25)),
+              Event(EventKind.PROMISE_BROKEN, reported))  # fmt: skip
+    record, actions = run(compiled, reported, events=events)
+    assert only(actions, Transition, reported) == [
+        Transition("mahnung_2", "meldung", reported, "stufen.mahn:8", "on promise_broken")
+    ]
+    assert only(actions, Note, reported) == [
+        Note(reported, "no credit-bureau report (§ 31 BDSG): the claim is disputed",
+             "stufen.mahn:8")
+    ]  # fmt: skip
+    assert not only(actions, Task) and record.state == "meldung"

@@ -11,9 +11,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
-from tui_book import AS_OF
+from sqlalchemy import Engine, select, update
+from tui_book import AS_OF, build_book
 
+from mahnwerk.engine.models import INV
 from mahnwerk.engine.store.invoices import list_invoices
 from mahnwerk.engine.store.screens import (
     AGING,
@@ -21,6 +22,7 @@ from mahnwerk.engine.store.screens import (
     FilterError,
     QueueFilter,
     dashboard,
+    page_query,
     queue_count,
     queue_page,
 )
@@ -70,6 +72,53 @@ def test_filters_and_counts_agree_with_the_engine(book: Engine):
         expected = [r["invoice"] for r in everything if keep(r)]
         assert [r["invoice"] for r in every_page(book, filters)] == expected, line
         assert queue_count(book, filters, AS_OF) == len(expected), line
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_one_state_by_due_date_pages_in_order_and_follows_a_corrected_due_date(
+    book: Engine, descending
+):
+    """Filtered by one state, the queue reads a state's invoices in due-date order from an
+    index of its own (migration 0024); the pages must be what sorting them shows."""
+
+    def expected() -> list[str]:
+        everything = list_invoices(book, limit=1000)
+        entry = [r["invoice"] for r in everything]
+        rows = [r for r in everything if r["state"] == "mahnung_2"]
+        rows.sort(key=lambda r: (r["due_date"], entry.index(r["invoice"])), reverse=descending)
+        return [r["invoice"] for r in rows]
+
+    filters = QueueFilter.parse("state=mahnung_2", descending=descending)
+    shown = [r["invoice"] for r in every_page(book, filters, size=2)]
+    assert shown == expected() and len(shown) == 5
+    # two invoices on one due date: the invoice id breaks the tie, across a page's edge
+    first, second = shown[1], shown[2]
+    with book.begin() as conn:
+        day = conn.execute(select(INV.c.due_date).where(INV.c.external_id == first)).scalar_one()
+        conn.execute(update(INV).where(INV.c.external_id == second).values(due_date=day))
+    shown = [r["invoice"] for r in every_page(book, filters, size=2)]
+    assert shown == expected()
+    assert [r["due_date"] for r in every_page(book, filters, size=2)][1:3] == [day.isoformat()] * 2
+
+
+def test_one_state_by_due_date_walks_its_index_without_sorting(tmp_path):  # type: ignore[no-untyped-def]
+    """The plan SQLite makes for a state's pages (first, next, previous): a search of the
+    index `(state, invoice_due_date, invoice_id)`, no temporary B-tree for the order."""
+    engine = build_book(f"sqlite:///{tmp_path / 'book.db'}")
+    try:
+        for descending in (False, True):
+            filters = QueueFilter.parse("state=mahnung_2", descending=descending)
+            for after in (None, (AS_OF, 7)):
+                query, _keyed = page_query(filters, AS_OF, after)
+                sql = str(query.limit(51).compile(engine, compile_kwargs={"literal_binds": True}))
+                with engine.connect() as conn:
+                    plan = [r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+                assert plan[0].startswith(
+                    "SEARCH dunning_state USING INDEX ix_dunning_state_state_due (state=?"
+                ), plan
+                assert not any("TEMP B-TREE" in step for step in plan), plan
+    finally:
+        engine.dispose()
 
 
 def test_the_queue_opens_on_open_invoices_and_says_so_in_its_line(book: Engine):
