@@ -46,7 +46,7 @@ class _Shape:
         fill = self.defaults
         read = _getter(self.names)
         values = list(map(read, rows if not fill else [fill | row for row in rows]))
-        processed = [(i, _once_per_value(p)) for i, p in enumerate(self.processors) if p]
+        processed = [(i, once_per_value(p)) for i, p in enumerate(self.processors) if p]
         if not processed or not values:
             return values
         columns = list(zip(*values, strict=True))
@@ -63,10 +63,10 @@ def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
     return itemgetter(*keys)
 
 
-def _once_per_value(process: Processor) -> Processor:
+def once_per_value(process: Processor) -> Processor:
     """`process`, remembering its answers for one batch: a batch's rows share their day,
     their `recorded_at` instant and most of their states, and converting an aware instant
-    to SQLite's text is dearer than looking it up."""
+    to SQLite's text is dearer than looking it up.  (Also for reading: `engine/audit.py`.)"""
     if process is None:
         return None
     seen: dict[Any, Any] = {}
