@@ -184,7 +184,8 @@ def test_crashed_dispatchers_are_taken_over_once_their_lease_has_run_out(
     K3's).  At 10:40 — A's and B's lease of 10 minutes just run out, C's not — a new
     dispatch abandons A's and B's deliveries with the reason, queues their 3 rows again
     and sends them; C's claim and a row that a running dispatcher holds are left alone.
-    At 10:45 C's row goes out too.  Every reminder reaches the server once."""
+    At 10:55 C's row goes out too, and nothing closed is touched again.  Every reminder
+    reaches the server once."""
     k1 = _reminders(seed, "K1", "k1@example.org", invoices=2)
     (k2,) = _reminders(seed, "K2", "k2@example.org")
     (k3,) = _reminders(seed, "K3", "k3@example.org")
@@ -218,9 +219,12 @@ def test_crashed_dispatchers_are_taken_over_once_their_lease_has_run_out(
     assert [(outbox[r].status, outbox[r].attempts) for r in k1 + [k2]] == [("sent", 2)] * 3
     assert (outbox[k3].status, outbox[held].status) == ("sending", "sending")
 
-    later = dispatch(engine, settings, NOW + timedelta(minutes=15))
+    later = dispatch(engine, settings, NOW + timedelta(minutes=25))
     assert (later.reconciled_requeued, later.rows_sent) == (1, 1)
     assert seed.outbox()[held].status == "sending"
+    again = _deliveries(engine)
+    assert [d.status for d in again] == ["abandoned"] * 3 + ["sent"] * 3
+    assert [(_at(d.finished_at), d.error) for d in again[:2]] == [(_at(lease_over), ABANDONED)] * 2
     assert sorted(mail["To"] for mail in smtp_server.box.mails()) == [
         f"Kunde K{n} <k{n}@example.org>" for n in (1, 2, 3)
     ]
