@@ -91,8 +91,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/privacy_scope.py",
         "engine/privacy_scrub.py",
         "engine/reports.py",
-        "engine/simulate.py",
-        "engine/simulate_routing.py",
         "engine/worklist.py",
     ),
     # The service's and the portal's own tables (tokens and people, idempotency keys,
