@@ -143,6 +143,7 @@ def test_a_missed_instalment_counts_in_the_run_of_the_first_day_after_its_grace(
     events = (Event(EventKind.PLAN_AGREED, date(2025, 6, 27), instalments=PLAN), *paid)
     record, _ = run_days(compiled, ISSUE, last_kept, events)
     assert record.plan_active and record.pause_reason == "plan_agreed"
+    assert record.next_check_on == missed  # looked at again on the day it counts as missed
     record, outs = run_days(compiled, ISSUE, missed, events)
     assert not record.plan_active and record.pause_reason is None
     assert outs[-1].notes[0] == Note(missed, "resumed on instalment_missed", "zeit.mahn:10")
@@ -175,6 +176,7 @@ def test_a_part_payment_during_a_promises_pause_is_booked_and_the_review_waits_f
     part = Event(EventKind.PAYMENT_PARTIAL, date(2025, 7, 12), Decimal("100.00"), ref="P1")
     record, _ = run_days(compiled, ISSUE, date(2025, 7, 15), (promised, part))
     assert record.pause_reason == "promise_made"  # the promised day itself is still paused
+    assert record.next_check_on == date(2025, 7, 16)
     record, outs = run_days(compiled, ISSUE, date(2025, 7, 16), (promised, part))
     assert outs[-1].notes[0] == Note(date(2025, 7, 16), "pause over (promise_made)")
     assert [c for o in outs for c in o.charges if c.on >= date(2025, 7, 8)] == [
@@ -273,3 +275,24 @@ def test_after_the_court_order_is_served_the_next_look_is_the_ladders_earlier_st
         day += timedelta(days=1)
     assert record.state == "gericht" and record.court_stage == "served"
     assert record.next_check_on == date(2025, 7, 17)
+
+
+@pytest.mark.parametrize(("waiting", "until"), [("held", date(2025, 7, 5)),
+                                               ("approval", date(2025, 7, 12))])  # fmt: skip
+def test_an_invoice_waiting_for_a_person_has_no_next_look_by_date(waiting, until):
+    """On hold from 1 July (the Mahnung would be due 10 July), or with the Mahnung of 10 July
+    waiting for a person's approval (a write-off would follow on 26 July): no date brings
+    the invoice back — the release or the decision does."""
+    approval = "approval by 1; " if waiting == "approval" else ""
+    mahnung = (
+        f'    state mahnung_1 after 14d in erinnerung {{ {approval}letter "mahnung_1"; wait }}'
+    )
+    later = "\n    after 30d in erinnerung -> written_off"
+    compiled = compile_source(custom(REMINDER + mahnung + later), "zeit.mahn")
+    hold = (Event(EventKind.HOLD, date(2025, 7, 1)),) if waiting == "held" else ()
+    record, _ = run_days(compiled, ISSUE, until, hold)
+    assert record.state == "erinnerung"
+    assert (record.held, record.pending_approval) == (
+        (True, None) if waiting == "held" else (False, "mahnung_1")
+    )
+    assert record.next_check_on is None
