@@ -5,7 +5,8 @@ segment, risk score with its reasons, promises and plans, notes, the message
 history), the search that finds customers by number or name — with city and
 number, so namesakes can be told apart — and, for an invoice's story, what
 happens next and the policy text behind a rule.  Each read follows an index
-(customer number, `invoice.customer_id`, `outbox.customer_id`, `event.invoice_id`).
+(customer number, `invoice.customer_id`, `outbox.customer_id`, `event.invoice_id`);
+the queries are in the store layer, `engine/store/customers`.
 """
 
 from __future__ import annotations
@@ -17,59 +18,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import compile_source
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine import store
-from mahnwerk.engine.models import BEHAVIOUR, CUST, DS, EVENT, INBOX, INV, OUTBOX, PV
-from mahnwerk.engine.store.invoices import NotFound, _base, invoice_row
+from mahnwerk.engine.store import customers as store
+from mahnwerk.engine.store import invoice_value, record_value
+from mahnwerk.engine.store.customers import (  # noqa: F401  (the views' names, kept here)
+    NOTE_KINDS,
+    customer_of_invoice,
+    waiting_events,
+)
+from mahnwerk.engine.store.invoices import invoice_row
 
 HITS = 50
-NOTE_KINDS = ("received_note", "withdrawn_note", "call_done", "task_done")
 
 
 def find_customers(engine: Engine, text: str, limit: int = HITS) -> list[dict[str, Any]]:
     """Customers whose number is `text`, or whose number or name contains it; with city."""
-    text = text.strip()
-    if not text:
-        return []
-    like = f"%{text.lower()}%"
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(CUST.c.id, CUST.c.external_id, CUST.c.name, CUST.c.city, CUST.c.postal_code)
-            .where(
-                or_(
-                    CUST.c.external_id == text,
-                    func.lower(CUST.c.name).like(like),
-                    func.lower(CUST.c.external_id).like(like),
-                )
-            )
-            .order_by(CUST.c.name, CUST.c.external_id)
-            .limit(limit)
-        ).all()
-        ids = [r.id for r in rows]
-        open_ = {
-            cid: (n, Decimal(total or 0))
-            for cid, n, total in conn.execute(
-                select(INV.c.customer_id, func.count(),
-                       func.sum(DS.c.principal_open + DS.c.fees_open + DS.c.interest_open))
-                .join(DS, DS.c.invoice_id == INV.c.id)
-                .where(INV.c.customer_id.in_(ids), INV.c.closed_on.is_(None))
-                .group_by(INV.c.customer_id)
-            )
-        } if ids else {}  # fmt: skip
-    return [
-        {
-            "customer": r.external_id,
-            "name": r.name,
-            "city": " ".join(x for x in (r.postal_code, r.city) if x),
-            "open_invoices": open_.get(r.id, (0, Decimal(0)))[0],
-            "open_balance": open_.get(r.id, (0, Decimal(0)))[1],
-        }
-        for r in rows
-    ]
+    return store.find_customers(engine, text, limit)
 
 
 @dataclass
@@ -85,20 +53,7 @@ class CustomerView:
 
 def customer_view(engine: Engine, customer: str, as_of: date | None = None) -> CustomerView:
     """Everything an operator looks at before calling `customer` (a customer number)."""
-    with engine.connect() as conn:
-        cust = conn.execute(select(CUST).where(CUST.c.external_id == customer)).first()
-        if cust is None:
-            raise NotFound(f"no customer {customer!r}: check the number")
-        rows = conn.execute(
-            _base()
-            .add_columns(DS.c.plan_active, DS.c.paused_until, INV.c.id.label("iid"))
-            .where(INV.c.customer_id == cust.id)
-            .order_by(INV.c.due_date, INV.c.id)
-        ).all()
-        behaviour = conn.execute(
-            select(BEHAVIOUR.c.risk_reasons).where(BEHAVIOUR.c.customer_id == cust.id)
-        ).scalar()
-        notes, waiting, messages = _history(conn, cust.id, [r.iid for r in rows])
+    cust, rows, behaviour, notes, waiting, messages = store.customer_rows(engine, customer)
     invoices = [_invoice(r, as_of) for r in rows]
     open_ = [Decimal(i["balance"]) for i in invoices if i["state"] not in ir.TERMINAL_NAMES]
     return CustomerView(
@@ -131,80 +86,17 @@ def _waiting(w: Any) -> dict[str, Any]:
     }
 
 
-def _history(conn: Any, customer_id: int, iids: list[int]) -> tuple[list, list, list]:
-    """The customer's latest notes, the inbox entries waiting, the latest messages."""
-    notes = conn.execute(
-        select(EVENT.c.occurred_on, EVENT.c.kind, EVENT.c.actor, EVENT.c.message,
-               INV.c.external_id)
-        .join(INV, INV.c.id == EVENT.c.invoice_id)
-        .where(EVENT.c.invoice_id.in_(iids), EVENT.c.kind.in_(NOTE_KINDS))
-        .order_by(EVENT.c.id.desc())
-        .limit(30)
-    ).all() if iids else []  # fmt: skip
-    waiting = conn.execute(
-        select(INBOX, INV.c.external_id)
-        .join(INV, INV.c.id == INBOX.c.invoice_id)
-        .where(INBOX.c.invoice_id.in_(iids), INBOX.c.applied_run_id.is_(None))
-        .order_by(INBOX.c.id)
-    ).all() if iids else []  # fmt: skip
-    messages = conn.execute(
-        select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.template, OUTBOX.c.status,
-               OUTBOX.c.not_before, OUTBOX.c.sent_at, INV.c.external_id)
-        .outerjoin(INV, INV.c.id == OUTBOX.c.invoice_id)
-        .where(OUTBOX.c.customer_id == customer_id)
-        .order_by(OUTBOX.c.id.desc())
-        .limit(30)
-    ).all()  # fmt: skip
-    return notes, waiting, messages
-
-
-def customer_of_invoice(engine: Engine, invoice: str) -> str:
-    with engine.connect() as conn:
-        found = conn.execute(
-            select(CUST.c.external_id)
-            .join(INV, INV.c.customer_id == CUST.c.id)
-            .where(INV.c.external_id == invoice)
-        ).scalar()
-    if found is None:
-        raise NotFound(f"no invoice {invoice!r}")
-    return found
-
-
 # ---------------------------------------------------------------------------
 # An invoice: what happens next, and the policy text behind a rule
 # ---------------------------------------------------------------------------
 
 
-def waiting_events(engine: Engine, invoice: str) -> list[dict[str, Any]]:
-    """Inbox entries of this invoice no run has applied yet (each may be withdrawn)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(INBOX)
-            .join(INV, INV.c.id == INBOX.c.invoice_id)
-            .where(INV.c.external_id == invoice, INBOX.c.applied_run_id.is_(None))
-            .order_by(INBOX.c.occurred_on, INBOX.c.id)
-        ).all()
-    return [
-        {"id": r.id, "date": r.occurred_on.isoformat(), "kind": r.kind,
-         "payload": json.loads(r.payload or "{}"), "actor": r.actor}
-        for r in rows
-    ]  # fmt: skip
-
-
 def _policy_of(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
     """The invoice's record, its row, its customer (as the runner reads them) and policy text."""
-    from mahnwerk.engine.runner import _customers
-    from mahnwerk.engine.store import invoice_value, record_value
-
-    with engine.connect() as conn:
-        row = conn.execute(
-            store.record_select(PV.c.source, PV.c.path)
-            .join(PV, PV.c.id == DS.c.policy_version_id)
-            .where(INV.c.external_id == invoice)
-        ).first()
-        if row is None:
-            return None
-        cust = _customers(conn, [row.customer_id])[row.customer_id]
+    found = store.record_and_policy(engine, invoice)
+    if found is None:
+        return None
+    row, cust = found
     return row, (record_value(row, row.inv_ext), invoice_value(row, cust.id, row.inv_ext), cust)
 
 
@@ -340,17 +232,7 @@ def policy_text(engine: Engine, rule: str) -> tuple[str, str, int] | None:
     if found is None:
         return None
     path, line = found
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(PV.c.path, PV.c.source).where(PV.c.path == path).order_by(PV.c.id.desc())
-        ).first()
-        if row is None:  # deployed under another spelling of the path: match the file name
-            name = os.path.basename(path)
-            row = conn.execute(
-                select(PV.c.path, PV.c.source)
-                .where(PV.c.path.like(f"%{name}"))
-                .order_by(PV.c.id.desc())
-            ).first()
+    row = store.policy_source(engine, path, os.path.basename(path))
     if row is None:
         return None
     return row.path, row.source, line

@@ -20,14 +20,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from mahnwerk.engine.models import DS, EVENT, INV
+from mahnwerk.engine.store.reports import (
+    FEEDBACK,
+    feedback_answers,
+    feedback_by_customer,
+    segments_and_latest,
+)
 
 if TYPE_CHECKING:  # reports.py imports this module to register the report
     from mahnwerk.engine.reports import Report
 
-KIND = "customer_feedback"
+KIND = FEEDBACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +47,7 @@ class Stated:
 def stated(engine: Engine, as_of: date) -> dict[int, Stated]:
     """Every customer's last "tell us why" up to the end of `as_of`, by customer id (the
     answer's invoice's customer when the event names only the invoice)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(EVENT.c.customer_id, INV.c.customer_id.label("owner"), EVENT.c.occurred_on,
-                   EVENT.c.payload)
-            .outerjoin(INV, INV.c.id == EVENT.c.invoice_id)
-            .where(EVENT.c.kind == KIND, EVENT.c.occurred_on <= as_of)
-            .order_by(EVENT.c.occurred_on, EVENT.c.id)
-        ).all()  # fmt: skip
+    rows = feedback_by_customer(engine, as_of)
     out: dict[int, Stated] = {}
     for customer_id, owner, day, payload in rows:
         cid = customer_id or owner
@@ -63,13 +61,7 @@ def stated(engine: Engine, as_of: date) -> dict[int, Stated]:
 
 def by_segment(engine: Engine, said: dict[int, Stated]) -> dict[str, dict[str, int]]:
     """How many customers last gave each reason, per segment of their latest invoice."""
-    with engine.connect() as conn:
-        segments = dict(conn.execute(select(DS.c.invoice_id, DS.c.segment)).all())
-        latest = dict(
-            conn.execute(
-                select(INV.c.customer_id, INV.c.id).order_by(INV.c.issue_date, INV.c.id)
-            ).all()
-        )  # the last row per customer wins: their latest invoice
+    segments, latest = segments_and_latest(engine)
     out: dict[str, Counter[str]] = {}
     for cid, answer in said.items():
         segment = segments.get(latest.get(cid)) or "-"
@@ -80,18 +72,7 @@ def by_segment(engine: Engine, said: dict[int, Stated]) -> dict[str, dict[str, i
 def feedback(engine: Engine, as_of: date) -> Report:
     from mahnwerk.engine.reports import Report
 
-    with engine.connect() as conn:
-        answers = conn.execute(
-            select(EVENT.c.occurred_on, EVENT.c.invoice_id, EVENT.c.customer_id, EVENT.c.payload)
-            .where(EVENT.c.kind == KIND, EVENT.c.occurred_on <= as_of)
-            .order_by(EVENT.c.id)
-        ).all()
-        segments = dict(conn.execute(select(DS.c.invoice_id, DS.c.segment)).all())
-        latest = dict(
-            conn.execute(
-                select(INV.c.customer_id, INV.c.id).order_by(INV.c.issue_date, INV.c.id)
-            ).all()
-        )  # the last row per customer wins: their latest invoice
+    answers, segments, latest = feedback_answers(engine, as_of)
     counts: Counter[tuple[str, str, str]] = Counter()
     for day, invoice_id, customer_id, payload in answers:
         iid = invoice_id or latest.get(customer_id)

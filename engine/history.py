@@ -21,9 +21,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from mahnwerk.engine.models import CUST, DS, INBOX, INV, PAY
+from mahnwerk.engine.store.reports import history_rows
 from mahnwerk.errors import MahnwerkError
 
 #: The columns an accounts-receivable export must have (IBM sample layout).
@@ -134,37 +134,7 @@ def read_database(engine: Engine, as_of: date) -> list[PastInvoice]:
     Payments and disputes dated after `as_of` are not counted, so figures for a
     past day show what was known that day.
     """
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                INV.c.id,
-                INV.c.external_id,
-                INV.c.issue_date,
-                INV.c.due_date,
-                INV.c.amount,
-                CUST.c.external_id.label("customer"),
-                DS.c.state,
-            )
-            .join(CUST, CUST.c.id == INV.c.customer_id)
-            .outerjoin(DS, DS.c.invoice_id == INV.c.id)
-            .where(INV.c.issue_date <= as_of)
-            .order_by(INV.c.id)
-        ).all()
-        payments: dict[int, tuple[int, date]] = {
-            invoice_id: (n, last)
-            for invoice_id, n, last in conn.execute(
-                select(PAY.c.invoice_id, func.count(), func.max(PAY.c.booked_on))
-                .where(PAY.c.invoice_id.is_not(None), PAY.c.booked_on <= as_of)
-                .group_by(PAY.c.invoice_id)
-            )
-        }
-        disputes: dict[int, date] = {}
-        for invoice_id, day in conn.execute(
-            select(INBOX.c.invoice_id, func.min(INBOX.c.occurred_on))
-            .where(INBOX.c.kind == "dispute_opened", INBOX.c.occurred_on <= as_of)
-            .group_by(INBOX.c.invoice_id)
-        ):
-            disputes[invoice_id] = day
+    rows, payments, disputes = history_rows(engine, as_of)
     out = []
     for r in rows:
         count, last = payments.get(r.id, (0, None))

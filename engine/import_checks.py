@@ -49,6 +49,17 @@ class _Checker:
             )
         )
 
+    def passes(self, row: Row, checks: Iterable[tuple[bool, str, str, str]]) -> bool:
+        """An error for each (failed, column, message, hint) that failed, in order;
+        whether none did.
+        """
+        ok = True
+        for failed, column, message, hint in checks:
+            if failed:
+                self.error(row, column, message, hint)
+                ok = False
+        return ok
+
     def cell(self, row: Row, column: str, parse: Callable[[str], Any]) -> Any:
         try:
             return parse(row.cells.get(column, ""))

@@ -297,57 +297,54 @@ def _payment_refs(
     customer_id: int | None,
 ) -> bool:
     """The payment names something to match it by, and what it names exists."""
-    ok = True
-    if not invoice_no and not reference:
-        checker.error(
-            row,
-            "invoice_id" if "invoice_id" in checker.table.columns.keys() else "reference",
-            "neither an invoice number nor a reference",
-            "give the invoice number, or the bank's Verwendungszweck to match",
-        )
-        ok = False
-    if invoice_no and invoice is None:
-        checker.error(
-            row,
-            "invoice_id",
-            f"unknown invoice {invoice_no!r}",
-            "import the invoice first, or leave invoice_id empty and give "
-            "the reference so the engine can match it",
-        )
-        ok = False
-    if customer_no and customer_id is None:
-        checker.error(
-            row,
-            "customer_id",
-            f"unknown customer {customer_no!r}",
-            "import the customer first or leave the cell empty",
-        )
-        ok = False
-    return ok
+    either = "invoice_id" if "invoice_id" in checker.table.columns.keys() else "reference"
+    return checker.passes(
+        row,
+        (
+            (
+                not invoice_no and not reference,
+                either,
+                "neither an invoice number nor a reference",
+                "give the invoice number, or the bank's Verwendungszweck to match",
+            ),
+            (
+                bool(invoice_no) and invoice is None,
+                "invoice_id",
+                f"unknown invoice {invoice_no!r}",
+                "import the invoice first, or leave invoice_id empty and give "
+                "the reference so the engine can match it",
+            ),
+            (
+                bool(customer_no) and customer_id is None,
+                "customer_id",
+                f"unknown customer {customer_no!r}",
+                "import the customer first or leave the cell empty",
+            ),
+        ),
+    )
 
 
 def _fits_invoice(
     checker: _Checker, row: Row, invoice_no: str, invoice: Any, currency: Any, customer_id: Any
 ) -> bool:
     """A payment for an invoice is in its currency and from its customer."""
-    ok = True
-    if currency is not _BAD and currency != invoice.currency:
-        checker.error(
-            row,
-            "currency",
-            f"payment in {currency} for invoice {invoice_no} in {invoice.currency}",
-            "book the amount in the invoice's currency",
-        )
-        ok = False
-    if customer_id is not None and customer_id != invoice.customer_id:
-        checker.error(
-            row,
-            "customer_id",
-            f"invoice {invoice_no} belongs to another customer",
-            "correct the customer number or the invoice number",
-        )
-        ok = False
-    return ok
+    return checker.passes(
+        row,
+        (
+            (
+                currency is not _BAD and currency != invoice.currency,
+                "currency",
+                f"payment in {currency} for invoice {invoice_no} in {invoice.currency}",
+                "book the amount in the invoice's currency",
+            ),
+            (
+                customer_id is not None and customer_id != invoice.customer_id,
+                "customer_id",
+                f"invoice {invoice_no} belongs to another customer",
+                "correct the customer number or the invoice number",
+            ),
+        ),
+    )
 
 
 def _received_by_now(checker: _Checker, row: Row, booked_on: date) -> bool:

@@ -112,19 +112,11 @@ def _forecast(pdf: Any, engine: Engine, day: date, lang: str) -> None:
 
 def _experiments(pdf: Any, engine: Engine, day: date, lang: str) -> None:
     """Each experiment started by the report day: its chart, table and recommendation."""
-    from sqlalchemy import select
-
     from mahnwerk.engine.charts import figure
     from mahnwerk.engine.experiment_report import CHART_WORDS, chart, report
-    from mahnwerk.engine.models import EXPERIMENT
+    from mahnwerk.engine.store.experiments import started_by
 
-    with engine.connect() as conn:
-        names = conn.execute(
-            select(EXPERIMENT.c.name)
-            .where(EXPERIMENT.c.started_on <= day)
-            .order_by(EXPERIMENT.c.started_on, EXPERIMENT.c.id)
-        ).scalars().all()  # fmt: skip
-    for name in names:
+    for name in started_by(engine, day):
         rep = report(engine, name, day)
         title = CHART_WORDS[lang]["title"].format(name=name)
         if not rep.outcomes:

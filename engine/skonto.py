@@ -72,20 +72,12 @@ def terms_on(conn: Any, invoice: int | str, on: date) -> tuple[Term, ...]:
     `invoice` is the row id or the invoice number; an unknown invoice has none.  Each
     `Term` says its kind (`skonto` or `discount`), last day, percentage, the discount in
     money and what to pay (`pay`): "bei Zahlung bis 12.03. nur 1.176,00 €"."""
-    from sqlalchemy import select
-
-    from mahnwerk.engine.models import CUST, DS, INV
     from mahnwerk.engine.store import invoice_value, record_value
+    from mahnwerk.engine.store.invoices import invoice_and_state
 
-    key = INV.c.id == invoice if isinstance(invoice, int) else INV.c.external_id == invoice
-    row = conn.execute(
-        select(INV, CUST.c.external_id.label("customer_ext"))
-        .join(CUST, CUST.c.id == INV.c.customer_id)
-        .where(key)
-    ).first()
+    row, state = invoice_and_state(conn, invoice)
     if row is None:
         return ()
-    state = conn.execute(select(DS).where(DS.c.invoice_id == row.id)).first()
     inv = invoice_value(row, row.customer_ext)
     record = record_value(state, inv.id) if state is not None else None
     return terms_applying(inv, record, on)

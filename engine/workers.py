@@ -1,22 +1,41 @@
 """Scale-out: several processes share one day's run on PostgreSQL.
 
-The coordinator does the intake (new invoices, payment matching, waking
-invoices with events) once; then N worker processes each loop: claim a batch
-of due records, step them, write the outcomes and commit.
+The coordinator does the intake (bank rematch, new invoices, payment matching, waking
+invoices with events) once; then it reads the due invoices *once* and hands each of N
+worker processes its share as a list of ids.  A worker steps its list in batches, each
+batch locked, stepped, written and committed in one transaction.
 
-Work is shared by customer, not by invoice (D3): worker k of N takes the due
-invoices of the customers with `customer_id % N == k`, so two workers never plan
-contacts for one customer at once — the contact book one worker reads (a letter
-a week, no call after a conversation) cannot be changed under it by another.
-A committed record's `next_check_on` has moved past the as-of date, so no
-invoice is processed twice and none is left behind.
+Work is shared by customer, not by invoice (D3): all due invoices of one customer are in
+one share, so two workers never plan contacts for one customer at once — the contact book
+one worker reads (a letter a week, no call after a conversation) cannot be changed under it
+by another.  Customers go to the share with the fewest invoices so far, the biggest first,
+so one large customer does not leave a worker idle.  Each share keeps the run's order
+(`next_check_on`, invoice id), the order a single-process run steps them in.
+
+Why lists and not a claim query: the earlier workers each claimed their next batch with
+`customer_id % N = k … ORDER BY next_check_on LIMIT`, which read all still-due rows of the
+day again on every batch (the other workers' too): O(due² / batch) rows per run.  Now the
+due rows are read once, and a batch only locks its own ids by primary key.
+
+No invoice is stepped twice and none is left behind: a batch takes only those of its ids
+still due (a committed record's `next_check_on` has moved past the as-of date), the shares
+are disjoint, and once every worker is done the coordinator steps, by the single-process
+claim, whatever is due still (an event recorded meanwhile; usually nothing).  A worker that
+dies (an error, kill -9) loses only its open batch, which its database transaction rolls
+back: the coordinator lets the others finish, then stops with `WorkerFailed`, and a second
+run for the same date steps the rest.  The coordinator holds the book lease throughout and
+renews its heartbeat while it waits.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import multiprocessing as mp
+import queue as queues
 import threading
+import time
+from collections import Counter
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -24,22 +43,49 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet
-from mahnwerk.engine.runner import RunStats, _count_due, advance_batch, intake_phase
+from mahnwerk.engine.runner import RunStats, advance_batch, claim, intake_phase
+from mahnwerk.errors import MahnwerkError
 
 BATCH = 2_000  # as the single-process run: COPY and one UPDATE … FROM per batch
+_BEAT = 5.0  # seconds between the coordinator's lease heartbeats while the workers run
 
 
-def claim_share(conn: Connection, as_of: date, limit: int, slot: int, slots: int) -> list[int]:
-    """The next batch of due invoices of this worker's customers (`customer_id % slots`)."""
+class WorkerFailed(MahnwerkError):
+    """A worker stopped before its share was done; the rest of the day is still due."""
+
+
+def partition(conn: Connection, as_of: date, slots: int) -> list[list[int]]:
+    """The due invoices in `slots` shares: a customer's all in one, shares about equal."""
     ds, inv = m.DunningState.__table__, m.Invoice.__table__
+    rows = conn.execute(
+        select(ds.c.invoice_id, inv.c.customer_id)
+        .join(inv, inv.c.id == ds.c.invoice_id)
+        .where(ds.c.next_check_on <= as_of)
+        .order_by(ds.c.next_check_on, ds.c.invoice_id)
+    ).all()
+    sizes = Counter(customer for _, customer in rows)
+    load = [(0, k) for k in range(slots)]  # (invoices so far, slot): the smallest on top
+    slot_of: dict[int, int] = {}
+    for customer, n in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+        have, k = heapq.heappop(load)
+        slot_of[customer] = k
+        heapq.heappush(load, (have + n, k))
+    shares: list[list[int]] = [[] for _ in range(slots)]
+    for invoice_id, customer in rows:
+        shares[slot_of[customer]].append(invoice_id)
+    return shares
+
+
+def lock_due(conn: Connection, ids: list[int], as_of: date) -> list[int]:
+    """Of `ids`, those still due, locked until the batch commits, in the run's order."""
+    ds = m.DunningState.__table__
     query = (
         select(ds.c.invoice_id)
-        .join(inv, inv.c.id == ds.c.invoice_id)
-        .where(ds.c.next_check_on <= as_of, inv.c.customer_id % slots == slot)
+        .where(ds.c.invoice_id.in_(ids), ds.c.next_check_on <= as_of)
         .order_by(ds.c.next_check_on, ds.c.invoice_id)
-        .limit(limit)
-        .with_for_update(of=ds)
     )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
     return list(conn.execute(query).scalars())
 
 
@@ -48,28 +94,33 @@ def _worker(
     as_of: date,
     now: datetime,
     run_id: int,
-    share: tuple[int, int],
+    name: str,
+    share: list[int],
     queue: mp.Queue,
     policies: PolicySet | None = None,
 ) -> None:
-    """One worker's loop.  `policies`: the coordinator's, when the worker was forked from it
-    (else, spawned, it loads and compiles them itself)."""
+    """One worker's loop over its share.  `policies`: the coordinator's, when the worker was
+    forked from it (else, spawned, it loads and compiles them itself)."""
     from mahnwerk.engine.db import make_engine
 
     engine = make_engine(url)  # its own connections: never the coordinator's
-    if policies is None:
-        policies = PolicySet.load(engine)
-    stats = RunStats(as_of)
-    processed: list[int] = []
-    while True:
-        with engine.begin() as conn:
-            ids = claim_share(conn, as_of, BATCH, *share)
-            if not ids:
-                break
-            stats.merge(advance_batch(conn, ids, as_of, policies, now, run_id))
-        processed.extend(ids)
-    engine.dispose()
-    queue.put((f"w{share[0]}", processed, stats.as_dict()))
+    try:
+        if policies is None:
+            policies = PolicySet.load(engine)
+        stats = RunStats(as_of)
+        processed: list[int] = []
+        for start in range(0, len(share), BATCH):
+            with engine.begin() as conn:
+                ids = lock_due(conn, share[start : start + BATCH], as_of)
+                if ids:
+                    stats.merge(advance_batch(conn, ids, as_of, policies, now, run_id))
+            processed.extend(ids)
+    except Exception as exc:  # told to the coordinator, which names it to the user
+        queue.put((name, None, f"{type(exc).__name__}: {exc}"))
+        return
+    finally:
+        engine.dispose()
+    queue.put((name, processed, stats.as_dict()))
 
 
 def run_parallel(
@@ -107,24 +158,78 @@ def _start_method() -> str:
 
 
 def _spawn(
-    url: str, as_of: date, now: datetime, run_id: int, workers: int, policies: PolicySet
+    url: str,
+    as_of: date,
+    now: datetime,
+    run_id: int,
+    shares: list[list[int]],
+    policies: PolicySet,
+    held: lease.Lease,
 ) -> tuple[str, list]:
-    """Start the workers, each on its share of the customers: how they were started, and
-    their (name, ids, stats)."""
+    """Start one worker per non-empty share: how they were started, and their
+    (name, ids, stats) once all have ended."""
     method = _start_method()
     ctx = mp.get_context(method)
     queue: mp.Queue = ctx.Queue()
     inherited = policies if method == "fork" else None  # nothing is pickled for a fork
-    procs = [
-        ctx.Process(target=_worker, args=(url, as_of, now, run_id, (i, workers), queue, inherited))
-        for i in range(workers)
-    ]
-    for p in procs:
+    procs = {
+        f"w{k}": ctx.Process(
+            target=_worker,
+            args=(url, as_of, now, run_id, f"w{k}", ids, queue, inherited),
+            name=f"mahnwerk-run-w{k}",  # as `ps` and the tests see it
+        )
+        for k, ids in enumerate(shares)
+        if ids
+    }
+    for p in procs.values():
         p.start()
-    results = [queue.get() for _ in procs]
-    for p in procs:
+    results = _collect(procs, queue, held)
+    for p in procs.values():
         p.join()
-    return method, results
+    failed = {name: why for name, why in results.items() if isinstance(why, str)}
+    if failed:
+        raise _failure(as_of, failed, {f"w{k}": len(ids) for k, ids in enumerate(shares)})
+    return method, [(name, ids, part) for name, (ids, part) in results.items()]
+
+
+def _collect(procs: dict[str, mp.Process], queue: mp.Queue, held: lease.Lease) -> dict:
+    """Each worker's (ids, stats), or why it failed — waiting for all, never for a dead one.
+
+    While it waits the coordinator renews the lease, so a long run is not taken for dead.
+    """
+    results: dict[str, object] = {}
+    beaten = time.monotonic()
+    while len(results) < len(procs):
+        try:
+            name, ids, part = queue.get(timeout=0.5)
+            results[name] = part if ids is None else (ids, part)
+            continue
+        except queues.Empty:
+            pass
+        if time.monotonic() - beaten >= _BEAT:
+            held.beat()
+            beaten = time.monotonic()
+        for name, p in procs.items():
+            if name not in results and p.exitcode is not None:
+                try:  # a worker puts its result before it ends: look once more
+                    got, ids, part = queue.get(timeout=1.0)
+                    results[got] = part if ids is None else (ids, part)
+                except queues.Empty:
+                    code = p.exitcode
+                    results[name] = (
+                        f"killed by signal {-code}" if code < 0 else f"ended with exit code {code}"
+                    )
+                break
+    return results
+
+
+def _failure(as_of: date, failed: dict[str, str], sizes: dict[str, int]) -> WorkerFailed:
+    which = "; ".join(f"worker {n} ({sizes[n]} invoices): {why}" for n, why in failed.items())
+    return WorkerFailed(
+        f"the run for {as_of.isoformat()} did not finish: {which}. Its committed batches are "
+        "kept; its open batch was rolled back, and those invoices are still due",
+        f"run again for {as_of.isoformat()}: it steps only what is still due",
+    )
 
 
 def _coordinate(
@@ -136,24 +241,30 @@ def _coordinate(
             insert(run_t).values(as_of=as_of, started_at=now, workers=workers)
         ).inserted_primary_key[0]
     policies = PolicySet.load(engine)
-    stats = intake_phase(engine, as_of, policies, now, run_id, 2_000)
-    due = _count_due(engine, as_of)
+    # A9, as the single-process run: reconcile the bank first — a credit that waited for a
+    # person or for its invoice may match now, and must count before anything escalates.
+    from mahnwerk.engine.bank import rematch
+
+    rematch(engine, now=now, actor="run")
+    stats = intake_phase(engine, as_of, policies, now, run_id, BATCH)
+    with engine.connect() as conn:
+        shares = partition(conn, as_of, workers)
     # Nothing due (a second run the same day): no processes to start and load policies in.
-    method, results = _spawn(url, as_of, now, run_id, workers, policies) if due else ("", [])
+    method, results = (
+        _spawn(url, as_of, now, run_id, shares, policies, held) if any(shares) else ("", [])
+    )
     seen: set[int] = set()
     for _name, ids, part in results:
         dup = seen.intersection(ids)
         if dup:
             raise RuntimeError(f"invoices processed twice: {sorted(dup)[:10]}")
         seen.update(ids)
-        stats.checked += part["checked"]
-        stats.transitions += part["transitions"]
-        stats.approvals += part["approvals"]
-        stats.payments_applied += part["payments_applied"]
-        stats.events_applied += part["events_applied"]
-        stats.messages.update(part["messages"])
+        _add(stats, part)
     stats.per_worker = {name: len(ids) for name, ids, _ in results}  # type: ignore[attr-defined]
     stats.start_method = method  # type: ignore[attr-defined]
+    late = _sweep(engine, as_of, policies, now, run_id, stats)
+    if late:
+        stats.per_worker["main"] = late  # type: ignore[attr-defined]
     from mahnwerk.engine.audit import seal
 
     seal(engine)  # the hash chain over the workers' log entries, once they are all done
@@ -168,3 +279,27 @@ def _coordinate(
         )
         held.release(conn)  # "finished" and the book free in one commit (engine/runner.py)
     return stats
+
+
+def _add(stats: RunStats, part: dict) -> None:
+    """A worker's statistics (as sent, a dict) added to the run's."""
+    stats.checked += part["checked"]
+    stats.transitions += part["transitions"]
+    stats.approvals += part["approvals"]
+    stats.payments_applied += part["payments_applied"]
+    stats.events_applied += part["events_applied"]
+    stats.messages.update(part["messages"])
+
+
+def _sweep(
+    engine: Engine, as_of: date, policies: PolicySet, now: datetime, run_id: int, stats: RunStats
+) -> int:
+    """Step what is due still once the workers are done (usually nothing: one indexed query)."""
+    done = 0
+    while True:
+        with engine.begin() as conn:
+            ids = claim(conn, as_of, BATCH)
+            if not ids:
+                return done
+            stats.merge(advance_batch(conn, ids, as_of, policies, now, run_id))
+        done += len(ids)

@@ -136,6 +136,25 @@ class Actions(Timing):
             self.finish(target, day, rule_at)
         return True
 
+    def approved_on_event(self) -> tuple[date, Rule] | None:
+        """A step a person approved that an event asked for, when it is to be carried out.
+
+        An event's edge (`state meldung on promise_broken from …`, a policy's `on … goto`)
+        asks for approval when the event comes and is not taken again; once approved it is
+        carried out on the approval day, or once nothing blocks it (C1: not while disputed;
+        a floor, a pause, the letter gap as for any step).  A time rule's approved step is
+        taken by its own rule."""
+        r = self.r
+        target = r.approved_target
+        if target is None or r.pending_approval:
+            return None
+        rules = self.rules(r.state)
+        rule = next((x for x in rules if x.event is not None and x.target == target), None)
+        if rule is None or any(x.event is None and x.target == target for x in rules):
+            return None
+        day = self.taking_day(self.effective(r.approved_on or self.today, rule), rule)
+        return None if day > self.today or self.blocked(day) else (day, rule)
+
     def approvers_needed(self, state: ir.State, day: date) -> int:
         needed = 0
         for action in state.actions:

@@ -179,6 +179,11 @@ class Timing(Facts):
                 pending.append(plan_event)
                 pending.sort(key=lambda e: e.on)
             event_day = pending[0].on if pending else None
+            approved = self.approved_on_event()
+            if approved is not None and (event_day is None or approved[0] < event_day):
+                day, rule = approved  # an event's step a person approved (`actions.py`)
+                self.enter(rule.target, day, rule, f"on {rule.event.value}")
+                continue
             if event_day is not None and (
                 time_day is None or event_day <= time_day or self.blocked(time_day)
             ):

@@ -12,7 +12,12 @@ explained allow-list there of what has not moved yet.
   the events people record for the next run (`record_event`, `record_customer_event`);
 * `screens`  — the TUI's read models: the queue by keyset pages, its filters, the
   dashboard, an invoice's header and waiting inbox, what a run changed;
+* `customers` — the views around one customer or invoice (`engine/customer_view`): the
+  search, the customer's invoices, notes and messages, the waiting inbox, policy texts;
 * `experiments` — the experiments as the TUI lists them;
+* `analysis`  — what `analyse` reads and writes: the behaviour table, risk scores;
+* `saved_filters` — the operators' saved queue filters;
+* `simulation` — what `simulate` reads of the book (all invoices, or the open ones);
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;

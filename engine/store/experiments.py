@@ -59,6 +59,16 @@ def listed(engine: Engine) -> list[Listed]:
     ]  # fmt: skip
 
 
+def started_by(engine: Engine, day: date) -> list[str]:
+    """The names of the experiments started by `day`, in the order they started."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(EXPERIMENT.c.name)
+            .where(EXPERIMENT.c.started_on <= day)
+            .order_by(EXPERIMENT.c.started_on, EXPERIMENT.c.id)
+        ).scalars().all()  # fmt: skip
+
+
 def version_labels(conn: Connection, version_ids: list[int]) -> dict[int, str]:
     """`name version N` of each policy version id."""
     return {

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from mahnwerk.engine.identity import person
 from mahnwerk.engine.models import CUST, DS, INBOX, INV, PAY, RUN
@@ -321,3 +321,18 @@ def a_customer_in_dunning(engine: Engine, not_states: list[str]) -> str | None:
             .order_by(INV.c.id)
             .limit(1)
         ).scalar()
+
+
+def invoice_and_state(conn: Connection, invoice: int | str) -> tuple[Any, Any]:
+    """An invoice's row with its customer's number (`customer_ext`) and its dunning
+    state's row, by row id or invoice number; (None, None) for an unknown invoice, the
+    state None before a run took the invoice up (`engine/skonto.terms_on`)."""
+    key = INV.c.id == invoice if isinstance(invoice, int) else INV.c.external_id == invoice
+    row = conn.execute(
+        select(INV, CUST.c.external_id.label("customer_ext"))
+        .join(CUST, CUST.c.id == INV.c.customer_id)
+        .where(key)
+    ).first()
+    if row is None:
+        return None, None
+    return row, conn.execute(select(DS).where(DS.c.invoice_id == row.id)).first()

@@ -1,8 +1,9 @@
 """What the reports read (`engine/reports.py` and its companions shape the figures).
 
 Part of the store layer (`engine/store/`), begun with the Skonto report's and the cash
-forecast's reads; the other reports' queries (`engine/reports.py`, `experiment_report.py`,
-`report_pack.py`) are to join it.
+forecast's reads, and the portal's "tell us why" answers (`engine/feedback`); the other
+reports' queries (`engine/reports.py`, `experiment_report.py`, `report_pack.py`) are to
+join it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
-from mahnwerk.engine.models import CUST, DS, INBOX, INV, LEDGER
+from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, PAY, RUN
 
 
 def skonto_facts(engine: Engine, as_of: date) -> tuple[list[Any], dict[int, Any]]:
@@ -71,3 +72,113 @@ def forecast_facts(engine: Engine, as_of: date) -> tuple[list[Any], dict[int, da
             if promised:
                 promises[invoice_id] = date.fromisoformat(promised)
     return rows, promises
+
+
+FEEDBACK = "customer_feedback"
+"""The event kind of the portal's "tell us why" answers (`engine/feedback`)."""
+
+
+def feedback_by_customer(engine: Engine, as_of: date) -> list[Any]:
+    """Every "tell us why" up to the end of `as_of` in the order given: (customer_id,
+    owner — the named invoice's customer —, occurred_on, payload)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(EVENT.c.customer_id, INV.c.customer_id.label("owner"), EVENT.c.occurred_on,
+                   EVENT.c.payload)
+            .outerjoin(INV, INV.c.id == EVENT.c.invoice_id)
+            .where(EVENT.c.kind == FEEDBACK, EVENT.c.occurred_on <= as_of)
+            .order_by(EVENT.c.occurred_on, EVENT.c.id)
+        ).all()  # fmt: skip
+
+
+def feedback_answers(engine: Engine, as_of: date) -> tuple[list[Any], dict, dict]:
+    """The "tell us why" answers up to `as_of` (occurred_on, invoice_id, customer_id,
+    payload), with `segments_and_latest` read in the same transaction."""
+    with engine.connect() as conn:
+        answers = conn.execute(
+            select(EVENT.c.occurred_on, EVENT.c.invoice_id, EVENT.c.customer_id, EVENT.c.payload)
+            .where(EVENT.c.kind == FEEDBACK, EVENT.c.occurred_on <= as_of)
+            .order_by(EVENT.c.id)
+        ).all()
+        return answers, *_segments_and_latest(conn)
+
+
+def segments_and_latest(engine: Engine) -> tuple[dict[int, str], dict[int, int]]:
+    """Each invoice's segment by invoice id, and each customer's latest invoice id."""
+    with engine.connect() as conn:
+        return _segments_and_latest(conn)
+
+
+def _segments_and_latest(conn: Connection) -> tuple[dict[int, str], dict[int, int]]:
+    segments = dict(conn.execute(select(DS.c.invoice_id, DS.c.segment)).all())
+    latest = dict(
+        conn.execute(select(INV.c.customer_id, INV.c.id).order_by(INV.c.issue_date, INV.c.id)).all()
+    )  # the last row per customer wins: their latest invoice
+    return segments, latest
+
+
+def history_rows(
+    engine: Engine, as_of: date
+) -> tuple[list[Any], dict[int, tuple[int, date]], dict[int, date]]:
+    """The invoices issued by `as_of` with customer number and dunning state (by id),
+    each invoice's count of payments and last payment day booked by `as_of`, and the
+    day of its first dispute by `as_of` (`engine/history.read_database`)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                INV.c.id,
+                INV.c.external_id,
+                INV.c.issue_date,
+                INV.c.due_date,
+                INV.c.amount,
+                CUST.c.external_id.label("customer"),
+                DS.c.state,
+            )
+            .join(CUST, CUST.c.id == INV.c.customer_id)
+            .outerjoin(DS, DS.c.invoice_id == INV.c.id)
+            .where(INV.c.issue_date <= as_of)
+            .order_by(INV.c.id)
+        ).all()
+        payments: dict[int, tuple[int, date]] = {
+            invoice_id: (n, last)
+            for invoice_id, n, last in conn.execute(
+                select(PAY.c.invoice_id, func.count(), func.max(PAY.c.booked_on))
+                .where(PAY.c.invoice_id.is_not(None), PAY.c.booked_on <= as_of)
+                .group_by(PAY.c.invoice_id)
+            )
+        }
+        disputes: dict[int, date] = {}
+        for invoice_id, day in conn.execute(
+            select(INBOX.c.invoice_id, func.min(INBOX.c.occurred_on))
+            .where(INBOX.c.kind == "dispute_opened", INBOX.c.occurred_on <= as_of)
+            .group_by(INBOX.c.invoice_id)
+        ):
+            disputes[invoice_id] = day
+    return rows, payments, disputes
+
+
+def last_run_day(engine: Engine) -> date | None:
+    """The as-of day of the latest run; None before the first."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(RUN.c.as_of))).scalar()
+
+
+def messages_and_payments(engine: Engine) -> tuple[date, dict, list] | None:
+    """What `response_model` learns message lifts from: the latest run's day, every
+    invoice's (due date, day paid in full or None) by id, and every message of an invoice
+    not cancelled as (invoice id, day, channel); None before the first run."""
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(RUN.c.as_of))).scalar()
+        if last is None:
+            return None
+        paid = dict(conn.execute(
+            select(PAY.c.invoice_id, func.max(PAY.c.booked_on))
+            .join(DS, DS.c.invoice_id == PAY.c.invoice_id)
+            .where(PAY.c.applied.is_(True), DS.c.state == "paid")
+            .group_by(PAY.c.invoice_id)).all())  # fmt: skip
+        invoices = {r.id: (r.due_date, paid.get(r.id))
+                    for r in conn.execute(select(INV.c.id, INV.c.due_date))}  # fmt: skip
+        messages = [(r.invoice_id, r.not_before.date(), r.channel) for r in conn.execute(
+            select(OUTBOX.c.invoice_id, OUTBOX.c.not_before, OUTBOX.c.channel)
+            .where(OUTBOX.c.invoice_id.is_not(None), OUTBOX.c.status != "cancelled"))]  # fmt: skip
+    return last, invoices, messages

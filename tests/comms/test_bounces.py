@@ -10,12 +10,9 @@ and the next `mahnwerk run` sends the reminder as a letter (the shipped B2C poli
 
 from __future__ import annotations
 
-import hashlib
 import mailbox
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -24,38 +21,10 @@ from typer.testing import CliRunner
 from mahnwerk.cli import app
 from mahnwerk.engine.comms.bounces import parse_report
 
-from .helpers import ENV, write_config
+from .helpers import ENV, dsn_for, write_config
 
 POLICY = Path(__file__).resolve().parent.parent.parent / "policies" / "de_b2c_standard.mahn"
 runner = CliRunner()
-
-
-def dsn_for(original: EmailMessage, recipient: str, status: str, diagnostic: str) -> bytes:
-    """A delivery status notification about `original`, laid out as Postfix writes one."""
-    report = MIMEMultipart("report", report_type="delivery-status")
-    report["From"] = "Mail Delivery System <MAILER-DAEMON@mx.example.org>"
-    report["To"] = str(original["From"])
-    report["Subject"] = "Undelivered Mail Returned to Sender"
-    digest = hashlib.sha256(bytes(original) + status.encode()).hexdigest()[:16]
-    report["Message-ID"] = f"<dsn-{digest}@mx.example.org>"
-    report.attach(MIMEText(f"Your message to {recipient} could not be delivered.\n", "plain"))
-    per_message, per_recipient = Message(), Message()
-    per_message["Reporting-MTA"] = "dns; mx.example.org"
-    per_recipient["Final-Recipient"] = f"rfc822; {recipient}"
-    per_recipient["Action"] = "failed" if status.startswith("5") else "delayed"
-    per_recipient["Status"] = status
-    per_recipient["Diagnostic-Code"] = f"smtp; {diagnostic}"
-    status_part = Message()
-    status_part.set_type("message/delivery-status")
-    status_part.set_payload([per_message, per_recipient])
-    report.attach(status_part)
-    headers = Message()
-    headers.set_type("text/rfc822-headers")
-    headers.set_payload(
-        "".join(f"{k}: {v}\n" for k, v in original.items() if k in ("From", "To", "Message-ID"))
-    )
-    report.attach(headers)
-    return report.as_bytes()
 
 
 def cli(*args: str, code: int = 0) -> str:

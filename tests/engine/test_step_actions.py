@@ -954,17 +954,48 @@ def test_after_a_person_approved_a_step_a_change_of_segment_still_moves_the_invo
     assert record.approved_target is None
 
 
-def test_a_report_state_entered_on_an_event_while_the_claim_is_disputed_reports_nothing():
-    """§ 31 Abs. 2 Nr. 4 BDSG, C2: no report of a claim the debtor disputes.  A person approved
-    the report when the promise was broken on 25 August; the customer disputed the claim on
-    20 August, and breaks a promise again on 27 August: the state is entered, and the report
-    is refused with the reason, whatever the ladder's edge says."""
-    compiled = policy(
+def report_on_a_broken_promise():  # type: ignore[no-untyped-def]
+    """Two letters (26 June, announcing the report, and 10 July); a broken promise asks a
+    person to approve the report (C2 holds from 27 July: two reminders, four weeks)."""
+    return policy(
         '    state mahnung_1 at 10d after due { letter "mahnung_1" }\n'
         '    state mahnung_2 after 14d in mahnung_1 { letter "mahnung_2"; wait }\n'
         "    state meldung on promise_broken from mahnung_2 "
         '{ approval by 1; report to "SCHUFA"; wait }'
     )
+
+
+@pytest.mark.parametrize(
+    ("dispute", "taken"),
+    [((), date(2025, 8, 25)),
+     ((Event(EventKind.DISPUTE_OPENED, date(2025, 8, 20)),
+       Event(EventKind.DISPUTE_RESOLVED, date(2025, 9, 1))), date(2025, 9, 1))],
+)  # fmt: skip
+def test_a_step_an_event_asked_for_is_carried_out_once_a_person_approves_it(dispute, taken):
+    """The promise is broken on 25 August and a person approves the report that day: the
+    invoice moves and the report goes that day — or, while the claim is disputed (C1), on
+    the day the dispute is resolved.  (It used to stay approved and never move: only a time
+    rule's approved step was carried out, and the next run found nothing to do.)"""
+    events = (*dispute, Event(EventKind.PROMISE_BROKEN, date(2025, 8, 25)))
+    record, actions = run(report_on_a_broken_promise(), date(2025, 9, 3), events=events)
+    assert only(actions, ApprovalRequest) == [
+        ApprovalRequest("meldung", 1, 'mahnung_2 -> meldung: report to "SCHUFA"',
+                        "stufen.mahn:8", date(2025, 8, 25))
+    ]  # fmt: skip
+    assert only(actions, Transition, SECOND + timedelta(days=1)) == [
+        Transition("mahnung_2", "meldung", taken, "stufen.mahn:8", "on promise_broken")
+    ]
+    assert only(actions, Task) == [Task("credit_report", taken, "stufen.mahn:8", "SCHUFA")]
+    assert record.state == "meldung" and record.approved_target is None
+
+
+def test_a_report_state_entered_on_an_event_while_the_claim_is_disputed_reports_nothing():
+    """§ 31 Abs. 2 Nr. 4 BDSG, C2: no report of a claim the debtor disputes.  The customer
+    disputed the claim on 20 August; a person approved the report when a promise was broken
+    on 25 August (the approved step waits, C1); a promise broken again on 27 August takes
+    the edge (the policy's answer to the event, disputed or not): the state is entered, and
+    the report is refused with the reason."""
+    compiled = report_on_a_broken_promise()
     reported = date(2025, 8, 27)
     events = (Event(EventKind.DISPUTE_OPENED, date(2025, 8, 20)),
               Event(EventKind.PROMISE_BROKEN, date(2025, 8, 25)),

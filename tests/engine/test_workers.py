@@ -14,7 +14,7 @@ from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
-from mahnwerk.engine.workers import claim_share, run_parallel
+from mahnwerk.engine.workers import partition, run_parallel
 
 # Forking is chosen only from a one-threaded process, and a test runner is seldom one (an
 # xdist worker has execnet's threads): what the coordinator of a real `mahnwerk run` does is
@@ -95,11 +95,10 @@ def test_workers_share_the_work_by_customer_never_one_customer_in_two(db_url, en
     run(engine, ISSUE, PolicySet.load(engine), at(ISSUE))
     day = DUE + timedelta(days=8)
     inv = m.Invoice.__table__
-    shares = []
+    shares: list[set[int]] = []
     with engine.begin() as conn:
         owner = dict(conn.execute(select(inv.c.id, inv.c.customer_id)).all())
-        for slot in range(3):
-            ids = claim_share(conn, day, 10_000, slot, 3)
+        for ids in partition(conn, day, 3):
             shares.append({owner[i] for i in ids})
             assert len(ids) == sum(1 for i in owner if owner[i] in shares[-1])
     assert all(shares) and sum(len(s) for s in shares) == len(set().union(*shares)) == 37
