@@ -15,7 +15,7 @@ import pytest
 
 from mahnwerk.dsl.compile import compile_source
 from mahnwerk.dsl.ir import EventKind
-from mahnwerk.engine.state import Customer, Event, Invoice
+from mahnwerk.engine.state import Charge, Customer, Event, Invoice, Note, Transition
 from mahnwerk.engine.step import step
 
 ISSUE = date(2025, 6, 2)
@@ -25,7 +25,7 @@ CONSUMER = Customer(id="K1", type="B2C", region="BE")
 INVOICE = Invoice("R1", "K1", ISSUE, DUE, Decimal("500.00"), due_date_agreed=True)
 
 
-def custom(states: str) -> str:
+def custom(states: str, events: str = "") -> str:
     return f"""
 policy "zeit" version 1 {{
   currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de
@@ -33,8 +33,13 @@ policy "zeit" version 1 {{
   ladder standard {{
 {states}
   }}
+  {events}
 }}
 """
+
+
+REMINDER = '    state erinnerung at 10d after due { letter "zahlungserinnerung" }\n'
+MAHNUNG = '    state mahnung_1 after 14d in erinnerung { letter "mahnung_1"; fee 1.00 EUR; wait }'
 
 
 def run_days(compiled, start: date, end: date, events=()):  # type: ignore[no-untyped-def]
@@ -114,3 +119,105 @@ def test_an_event_with_an_amount_that_is_no_payment_after_the_close_books_no_mon
     assert [(n.on, n.text) for n in outs[-1].notes] == [
         (late, "write_off ignored: the invoice is paid")
     ]
+
+
+PLAN = ((date(2025, 7, 1), Decimal("250.00")), (date(2025, 8, 1), Decimal("250.00")))
+ON_PLAN = "on plan_agreed pause\n  on instalment_missed resume"
+
+
+@pytest.mark.parametrize(
+    ("paid", "last_kept", "missed"),
+    [((), date(2025, 7, 8), date(2025, 7, 9)),
+     ((Event(EventKind.PAYMENT_PARTIAL, date(2025, 7, 1), Decimal("250.00")),
+       Event(EventKind.PAYMENT_PARTIAL, date(2025, 8, 1), Decimal("200.00"))),
+      date(2025, 8, 8), date(2025, 8, 9))],
+)  # fmt: skip
+def test_a_missed_instalment_counts_in_the_run_of_the_first_day_after_its_grace(
+    paid, last_kept, missed
+):
+    """D6: 250.00 due Tuesday 1 July and 250.00 Friday 1 August, each with five business
+    days' grace.  Nothing paid: the plan holds on 8 July and is missed in the run of 9 July.
+    250.00 and then 200.00 paid: 450.00 of 500.00 owed by the second date — the plan is not
+    complete; it holds until 8 August and is missed on Saturday 9 August."""
+    compiled = compile_source(custom(REMINDER + MAHNUNG, ON_PLAN), "zeit.mahn")
+    events = (Event(EventKind.PLAN_AGREED, date(2025, 6, 27), instalments=PLAN), *paid)
+    record, _ = run_days(compiled, ISSUE, last_kept, events)
+    assert record.plan_active and record.pause_reason == "plan_agreed"
+    record, outs = run_days(compiled, ISSUE, missed, events)
+    assert not record.plan_active and record.pause_reason is None
+    assert outs[-1].notes[0] == Note(missed, "resumed on instalment_missed", "zeit.mahn:10")
+
+
+def test_a_payment_on_the_day_the_mahnung_is_due_comes_first_no_letter_no_fee():
+    """The 1. Mahnung (1.00 EUR fee) is due on 10 July; 500.00 arrive that day: the invoice
+    is paid before the ladder acts — no letter, no fee."""
+    compiled = compile_source(custom(REMINDER + MAHNUNG), "zeit.mahn")
+    day = date(2025, 7, 10)
+    payment = Event(EventKind.PAYMENT_FULL, day, Decimal("500.00"), ref="P1")
+    record, outs = run_days(compiled, ISSUE, day, (payment,))
+    assert outs[-1].actions == (
+        Charge("payment", Decimal("-500.00"), day, None, note="Zahlung P1"),
+        Transition("erinnerung", "paid", day, "zeit.mahn:5", "paid in full"),
+    )
+    assert record.state == "paid" and record.balance == 0
+
+
+def test_a_part_payment_during_a_promises_pause_is_booked_and_the_review_waits_for_its_end():
+    """Promise made 8 July to pay by 15 July (the pause ends that day); the team's review due
+    on 10 July waits; 100.00 paid on 12 July are booked that day; the review is on 16 July."""
+    review = '    state pruefung after 14d in erinnerung { notify "team"; wait }'
+    compiled = compile_source(
+        custom(REMINDER + review, "on promise_made pause until promised_date\n"
+               "  on promise_broken resume"), "zeit.mahn",
+    )  # fmt: skip
+    promised = Event(EventKind.PROMISE_MADE, date(2025, 7, 8), promised_date=date(2025, 7, 15))
+    part = Event(EventKind.PAYMENT_PARTIAL, date(2025, 7, 12), Decimal("100.00"), ref="P1")
+    record, outs = run_days(compiled, ISSUE, date(2025, 7, 16), (promised, part))
+    assert [c for o in outs for c in o.charges if c.on >= date(2025, 7, 8)] == [
+        Charge("payment", Decimal("-100.00"), date(2025, 7, 12), None, note="Zahlung P1")
+    ]
+    assert transitions(outs) == [("erinnerung", FIRST), ("pruefung", date(2025, 7, 16))]
+    assert record.principal_open == Decimal("400.00")
+
+
+def test_a_catch_up_run_applies_a_missed_instalment_before_a_later_payment():
+    """D6: 250.00 were due 1 July (grace to 8 July); the customer pays them on 10 July, and
+    the engine next runs on 12 July: the instalment was missed on 9 July, before the payment
+    — the plan is broken, and the 250.00 are booked as a part payment on 10 July."""
+    compiled = compile_source(custom(REMINDER + MAHNUNG, ON_PLAN), "zeit.mahn")
+    agreed = Event(EventKind.PLAN_AGREED, date(2025, 6, 27), instalments=PLAN)
+    record, _ = run_days(compiled, ISSUE, date(2025, 6, 27), (agreed,))
+    late = Event(EventKind.PAYMENT_PARTIAL, date(2025, 7, 10), Decimal("250.00"), ref="P1")
+    out = step(record, INVOICE, CONSUMER, (late,), date(2025, 7, 12), compiled)
+    assert [a for a in out.actions if not isinstance(a, Transition)][:2] == [
+        Note(date(2025, 7, 9), "resumed on instalment_missed", "zeit.mahn:10"),
+        Charge("payment", Decimal("-250.00"), date(2025, 7, 10), None, note="Zahlung P1"),
+    ]
+    assert not out.record.plan_active and out.record.principal_open == Decimal("250.00")
+
+
+def test_a_timed_edge_with_a_low_priority_still_fires_on_its_day():
+    """`priority 1` ranks the edge below the policy-wide dispute handler (50) and the built-in
+    payment rule (10) out of the same state; neither is due, so the edge is taken on its day,
+    26 July (30 days after the reminder)."""
+    src = custom(
+        REMINDER + '    state mahnung_1 after 60d in erinnerung { letter "mahnung_1"; wait }\n'
+        '    state pruefung after 90d in erinnerung { notify "team"; wait }\n'
+        "    after 30d in erinnerung -> pruefung priority 1",
+        "on dispute_opened pause",
+    )
+    _, outs = run_days(compile_source(src, "zeit.mahn"), ISSUE, date(2025, 7, 26))
+    assert transitions(outs) == [("erinnerung", FIRST), ("pruefung", date(2025, 7, 26))]
+
+
+def test_two_rules_of_one_priority_landing_on_one_day_take_the_one_written_first():
+    """`at 40d after due` (the ladder's second state, priority 101) and an edge `after 30d in
+    erinnerung … priority 101` both fall on 26 July; the checker (E027) compares rules of one
+    anchor only, so the step decides: the one written first, the Mahnung."""
+    src = custom(
+        REMINDER + '    state mahnung_1 at 40d after due { letter "mahnung_1"; wait }\n'
+        '    state pruefung after 90d in erinnerung { notify "team"; wait }\n'
+        "    after 30d in erinnerung -> pruefung priority 101",
+    )
+    _, outs = run_days(compile_source(src, "zeit.mahn"), ISSUE, date(2025, 7, 26))
+    assert transitions(outs) == [("erinnerung", FIRST), ("mahnung_1", date(2025, 7, 26))]
