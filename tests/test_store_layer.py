@@ -78,7 +78,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/comms/planning.py",
         "engine/contacts.py",
         "engine/demo.py",
-        "engine/deploy_review.py",
         "engine/einvoice/load.py",
         "engine/event_import.py",
         "engine/experiments.py",
