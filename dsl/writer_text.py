@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl import writer_values as wv
@@ -11,14 +12,12 @@ from mahnwerk.dsl.expr import quote
 
 def to_text(policy: ir.Policy) -> str:
     """The policy in the text form, laid out for people to read and edit."""
-    wv.check_calendar(policy.calendar)
-    name = quote(wv.line(policy.name, "the name"))
-    version = wv.whole(policy.version, 1, "the version")
-    out = [f"policy {name} version {version} {{"]
-    out.append(f"  currency {wv.name(policy.currency, 'the currency')}")
-    out.append(f"  timezone {quote(wv.line(policy.timezone, 'the time zone'))}")
+    title, version, currency, timezone, language = wv.settings(policy)
+    out = [f"policy {quote(title)} version {version} {{"]
+    out.append(f"  currency {currency}")
+    out.append(f"  timezone {quote(timezone)}")
     out.append(f"  calendar {_text_calendar(policy.calendar)}")
-    out.append(f"  language {wv.name(policy.language, 'the language')}")
+    out.append(f"  language {language}")
     if policy.segment_move is not ir.SegmentMove.SAME_STATE:
         out.append(f"  on segment change move to {policy.segment_move.value}")
     for section in (
@@ -42,37 +41,32 @@ def _text_calendar(calendar: ir.Calendar) -> str:
     return calendar.country
 
 
+#: How the text form says each limit (`writer_values.limit_values`).
+_TEXT_LIMITS: dict[str, Callable[[Any], str]] = {
+    "minimum_balance": lambda v: f"minimum balance {v}",
+    "contacts": lambda v: f"at most {v[0]} contacts per {v[1]}",
+    "letter_gap": lambda v: f"letters at least {v} apart",
+    "fee_cap": lambda v: f"fees at most {v}",
+    "fee_share": lambda v: f"fees at most {v}% of principal",
+    "minimum_handover": lambda v: f"no handover below {v}",
+    "payment_grace": lambda v: f"payment grace {v}",
+    "residual": lambda v: f"residual {v}",
+    "skonto_tolerance": lambda v: f"skonto tolerance {v}",
+    "late_skonto_letter": lambda v: f"late skonto letter {quote(v)}",
+    "late_skonto_write_off": lambda v: f"late skonto write off below {v}",
+    "late_skonto_ladder": lambda v: "late skonto ladder",
+}
+
+
 def _text_limits(lim: ir.Limits) -> list[str]:
-    wv.check_limits(lim)
     lines = []
-    if lim.minimum_balance is not None:
-        lines.append(f"minimum balance {wv.money(lim.minimum_balance)}")
-    if lim.max_contacts is not None and lim.contact_window is not None:
-        window = wv.days(lim.contact_window, "the contact window")
-        count = wv.whole(lim.max_contacts, 1, "the number of contacts")
-        lines.append(f"at most {count} contacts per {window}")
-    if lim.letter_gap is not None:
-        lines.append(f"letters at least {wv.days(lim.letter_gap, 'the letter gap')} apart")
-    for qh in lim.quiet_hours:
-        lines.append(f"no {qh.channel.value} between {wv.clock(qh.start)} and {wv.clock(qh.end)}")
-    if lim.fee_cap is not None:
-        lines.append(f"fees at most {wv.money(lim.fee_cap)}")
-    if lim.fee_share is not None:
-        lines.append(f"fees at most {wv.number(lim.fee_share, 'the fee share')}% of principal")
-    if lim.minimum_handover is not None:
-        lines.append(f"no handover below {wv.money(lim.minimum_handover)}")
-    if lim.payment_grace is not None:
-        lines.append(f"payment grace {wv.days(lim.payment_grace, 'the payment grace')}")
-    if lim.residual is not None:
-        lines.append(f"residual {wv.residual(lim.residual)}")
-    if lim.skonto_tolerance is not None:
-        lines.append(f"skonto tolerance {wv.money(lim.skonto_tolerance)}")
-    if lim.late_skonto_letter is not None:
-        lines.append(f"late skonto letter {quote(wv.line(lim.late_skonto_letter, 'the template'))}")
-    if lim.late_skonto_write_off is not None:
-        lines.append(f"late skonto write off below {wv.money(lim.late_skonto_write_off)}")
-    if lim.late_skonto_ladder:
-        lines.append("late skonto ladder")
+    for field, value in wv.limit_values(lim):
+        if field == "quiet_hours":  # a line each
+            for qh in value:
+                start, end = wv.clock(qh.start), wv.clock(qh.end)
+                lines.append(f"no {qh.channel.value} between {start} and {end}")
+        else:
+            lines.append(_TEXT_LIMITS[field](value))
     if not lines:
         return []
     return ["  limits {", *(f"    {line}" for line in lines), "  }"]

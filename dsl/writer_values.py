@@ -6,8 +6,10 @@ the readers could never have produced.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import time
 from decimal import Decimal
+from typing import Any
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.expr import Duration, Expr, Money, format_expr
@@ -183,6 +185,19 @@ def check_calendar(calendar: ir.Calendar) -> None:
             raise ValueError("a region called 'from' cannot be written (`region from customer`)")
 
 
+def settings(policy: ir.Policy) -> tuple[str, int, str, str, str]:
+    """The policy's name, version, currency, time zone and language as both forms write
+    them, each checked, after the calendar: the order both forms check them in."""
+    check_calendar(policy.calendar)
+    return (
+        line(policy.name, "the name"),
+        whole(policy.version, 1, "the version"),
+        name(policy.currency, "the currency"),
+        line(policy.timezone, "the time zone"),
+        name(policy.language, "the language"),
+    )
+
+
 def _check_handler(handler: ir.Handler) -> None:
     wants_target = handler.action in (ir.HandlerAction.STOP, ir.HandlerAction.GOTO)
     if wants_target != (handler.target is not None):
@@ -213,6 +228,46 @@ def residual(residual: ir.Residual) -> str:
 def check_limits(lim: ir.Limits) -> None:
     if (lim.max_contacts is None) != (lim.contact_window is None):
         raise ValueError("a contact limit needs both a count and a window")
+
+
+#: The limits in the order both forms write them, each with how its value is written.
+#: `contacts` stands for the count and the window together (`limit_values`).
+_LIMITS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("minimum_balance", money),
+    ("contacts", lambda lim: None),
+    ("letter_gap", lambda v: days(v, "the letter gap")),
+    ("quiet_hours", lambda v: v),  # each form groups them its own way
+    ("fee_cap", money),
+    ("fee_share", lambda v: number(v, "the fee share")),
+    ("minimum_handover", money),
+    ("payment_grace", lambda v: days(v, "the payment grace")),
+    ("residual", residual),
+    ("skonto_tolerance", money),
+    ("late_skonto_letter", lambda v: line(v, "the template")),
+    ("late_skonto_write_off", money),
+    ("late_skonto_ladder", lambda v: True),
+)
+
+
+def limit_values(lim: ir.Limits) -> Iterator[tuple[str, Any]]:
+    """The limits that are set, in the order both forms write them, each value written as
+    both forms write it; `contacts` as (count, window), `quiet_hours` as they are.
+
+    A generator: a value that cannot be written fails at its turn, after the ones
+    before it were written, as each writer did on its own before.
+    """
+    check_limits(lim)
+    for field, write in _LIMITS:
+        if field == "contacts":
+            if lim.max_contacts is not None and lim.contact_window is not None:
+                window = days(lim.contact_window, "the contact window")
+                count = whole(lim.max_contacts, 1, "the number of contacts")
+                yield field, (count, window)
+            continue
+        value = getattr(lim, field)
+        if value is None or value is False or value == ():
+            continue
+        yield field, write(value)
 
 
 def handler_words(handler: ir.Handler) -> str:

@@ -5,7 +5,8 @@ a boolean, a number, a date or null.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import yaml
 
@@ -111,19 +112,19 @@ def _aligned(pairs: list[tuple[str, str]], indent: str) -> list[str]:
 
 def to_yaml(policy: ir.Policy) -> str:
     """The policy in the YAML form, laid out for people to read and edit."""
-    wv.check_calendar(policy.calendar)
+    title, version, currency, timezone, language = wv.settings(policy)
     cal = [("country", policy.calendar.country)]
     if policy.calendar.region_from_customer:
         cal.append(("region", "from customer"))
     elif policy.calendar.region is not None:
         cal.append(("region", policy.calendar.region))
     out = [
-        f"policy: {_scalar(wv.line(policy.name, 'the name'))}",
-        f"version: {wv.whole(policy.version, 1, 'the version')}",
-        f"currency: {_scalar(wv.name(policy.currency, 'the currency'))}",
-        f"timezone: {_scalar(wv.line(policy.timezone, 'the time zone'))}",
+        f"policy: {_scalar(title)}",
+        f"version: {version}",
+        f"currency: {_scalar(currency)}",
+        f"timezone: {_scalar(timezone)}",
         f"calendar: {_flow(cal)}",
-        f"language: {_scalar(wv.name(policy.language, 'the language'))}",
+        f"language: {_scalar(language)}",
     ]
     if policy.segment_move is not ir.SegmentMove.SAME_STATE:
         out.append(f"segment_change: {policy.segment_move.value}")
@@ -139,37 +140,18 @@ def to_yaml(policy: ir.Policy) -> str:
     return "\n".join(out) + "\n"
 
 
+#: How the YAML form writes a limit's value where it differs from the shared words
+#: (`writer_values.limit_values`); the key is the limit's name.
+_YAML_LIMITS: dict[str, Callable[[Any], str]] = {
+    "contacts": lambda v: f"at most {v[0]} per {v[1]}",
+    "quiet_hours": lambda v: _Raw(_yaml_quiet_hours(v)),
+    "fee_share": lambda v: v + "%",
+    "late_skonto_ladder": lambda v: "true",
+}
+
+
 def _yaml_limits(lim: ir.Limits) -> list[str]:
-    wv.check_limits(lim)
-    pairs: list[tuple[str, str]] = []
-    if lim.minimum_balance is not None:
-        pairs.append(("minimum_balance", wv.money(lim.minimum_balance)))
-    if lim.max_contacts is not None and lim.contact_window is not None:
-        window = wv.days(lim.contact_window, "the contact window")
-        count = wv.whole(lim.max_contacts, 1, "the number of contacts")
-        pairs.append(("contacts", f"at most {count} per {window}"))
-    if lim.letter_gap is not None:
-        pairs.append(("letter_gap", wv.days(lim.letter_gap, "the letter gap")))
-    if lim.quiet_hours:
-        pairs.append(("quiet_hours", _Raw(_yaml_quiet_hours(lim.quiet_hours))))
-    if lim.fee_cap is not None:
-        pairs.append(("fee_cap", wv.money(lim.fee_cap)))
-    if lim.fee_share is not None:
-        pairs.append(("fee_share", wv.number(lim.fee_share, "the fee share") + "%"))
-    if lim.minimum_handover is not None:
-        pairs.append(("minimum_handover", wv.money(lim.minimum_handover)))
-    if lim.payment_grace is not None:
-        pairs.append(("payment_grace", wv.days(lim.payment_grace, "the payment grace")))
-    if lim.residual is not None:
-        pairs.append(("residual", wv.residual(lim.residual)))
-    if lim.skonto_tolerance is not None:
-        pairs.append(("skonto_tolerance", wv.money(lim.skonto_tolerance)))
-    if lim.late_skonto_letter is not None:
-        pairs.append(("late_skonto_letter", wv.line(lim.late_skonto_letter, "the template")))
-    if lim.late_skonto_write_off is not None:
-        pairs.append(("late_skonto_write_off", wv.money(lim.late_skonto_write_off)))
-    if lim.late_skonto_ladder:
-        pairs.append(("late_skonto_ladder", "true"))
+    pairs = [(field, _YAML_LIMITS.get(field, str)(value)) for field, value in wv.limit_values(lim)]
     if not pairs:
         return []
     return ["limits:", *_aligned(pairs, wv.INDENT)]

@@ -25,13 +25,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine
 
 from mahnwerk.engine.behaviour import Behaviour, behaviours
 from mahnwerk.engine.feedback import Stated, by_segment, stated
 from mahnwerk.engine.history import by_customer, read_database
-from mahnwerk.engine.models import BEHAVIOUR, CUST
 from mahnwerk.engine.risk import coefficients, examples, features, fit, scorecard
+from mahnwerk.engine.store.analysis import customer_ids, replace_behaviour, stored_behaviour
 
 
 @dataclass
@@ -122,8 +122,7 @@ def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> 
     """Compute and store every customer's behaviour and risk score as of `as_of`."""
     invoices = read_database(engine, as_of)
     history = by_customer(invoices)
-    with engine.connect() as conn:
-        customers = dict(conn.execute(select(CUST.c.external_id, CUST.c.id)).all())
+    customers = customer_ids(engine)
     found = behaviours(history, as_of)
     said = stated(engine, as_of)
     every = {c: found.get(c) or Behaviour(c, as_of) for c in customers}
@@ -147,27 +146,13 @@ def analyse(engine: Engine, as_of: date, now: datetime, model: bool = False) -> 
         result.gone_quiet += b.gone_quiet
         result.trend_worse += (b.trend_days or 0) > 0
     result.feedback = by_segment(engine, {i: s for i, s in said.items() if i in ids})
-    with engine.begin() as conn:
-        conn.execute(delete(BEHAVIOUR))
-        if behaviour_rows:
-            conn.execute(insert(BEHAVIOUR), behaviour_rows)
-            conn.execute(
-                update(CUST)
-                .where(CUST.c.id == bindparam("b_id"))
-                .values(risk_score=bindparam("b_risk"), avg_days_late=bindparam("b_late")),
-                customer_rows,
-            )
+    replace_behaviour(engine, behaviour_rows, customer_rows)
     return result
 
 
 def explain_customer(engine: Engine, customer: str) -> dict[str, Any]:
     """The stored behaviour and score of one customer, with the scorecard's reasons."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(BEHAVIOUR, CUST.c.risk_score, CUST.c.avg_days_late)
-            .join(CUST, CUST.c.id == BEHAVIOUR.c.customer_id)
-            .where(CUST.c.external_id == customer)
-        ).first()
+    row = stored_behaviour(engine, customer)
     if row is None:
         raise LookupError(
             f"no analysis for customer {customer!r}: run `mahnwerk analyse` first "

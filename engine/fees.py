@@ -13,7 +13,7 @@ import csv
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
@@ -27,10 +27,8 @@ from mahnwerk.dsl.statute import (
     LUMP_SUM,
     exceeds_consumer_cap,
 )
+from mahnwerk.engine.money import CENT, ZERO, cents
 from mahnwerk.errors import MahnwerkError
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 
 MINIMUM_RVG_FEE = Decimal("15.00")
 """§ 13 RVG: the minimum amount of a fee."""
@@ -38,10 +36,6 @@ MINIMUM_RVG_FEE = Decimal("15.00")
 EXPENSES_SHARE = Decimal("0.20")
 EXPENSES_CAP = Decimal("20.00")
 """Nr. 7002 VV RVG: expenses flat rate, 20 % of the fees, at most 20 EUR."""
-
-
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # ---------------------------------------------------------------------------
@@ -98,9 +92,7 @@ def dunning_fee(
     if not in_default:
         return FeeDecision(ZERO, "no default yet: no damages for default (§§ 280, 286 BGB)")
     if Channel(channel) not in PAPER:
-        return FeeDecision(
-            ZERO, f"{Channel(channel).value} has no material costs (VIII ZR 95/18)"
-        )
+        return FeeDecision(ZERO, f"{Channel(channel).value} has no material costs (VIII ZR 95/18)")
     amount, notes = requested, []
     if consumer and exceeds_consumer_cap(amount, consumer_cap):
         amount = consumer_cap
@@ -269,6 +261,6 @@ def collection_costs(
     """
     table = fee_table_on(mandate_on, tables)
     one = rvg_one_fee(claim_value, mandate_on, tables)
-    fee = max(_cents(one * case.factor), MINIMUM_RVG_FEE)
-    expenses = min(_cents(fee * EXPENSES_SHARE), EXPENSES_CAP)
+    fee = max(cents(one * case.factor), MINIMUM_RVG_FEE)
+    expenses = min(cents(fee * EXPENSES_SHARE), EXPENSES_CAP)
     return CollectionCosts(claim_value, table.effective_from, one, case.factor, fee, expenses)

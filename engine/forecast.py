@@ -28,17 +28,17 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from mahnwerk.engine.behaviour import Behaviour, behaviour_of
 from mahnwerk.engine.history import PastInvoice, by_customer
+from mahnwerk.engine.money import cents
 from mahnwerk.errors import MahnwerkError
 
 DRAWS = 1000
 LOW, HIGH = 10, 90  # the interval's percentiles
 PROMISE_KEPT = 0.6  # share of promises kept, when the forecast is told of a promise
 COVARIATES = ("avg_late", "late_share", "no_history", "log_amount", "term", "disputed")
-CENT = Decimal("0.01")
 
 
 class ForecastError(MahnwerkError, ValueError):
@@ -83,7 +83,7 @@ class Forecast:
 
 
 def _money(x: float) -> Decimal:
-    return Decimal(str(x)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(Decimal(str(x)))
 
 
 def _row(inv: PastInvoice | OpenItem, b: Behaviour, fallback: tuple[float, float]) -> list[float]:

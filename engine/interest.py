@@ -27,13 +27,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from functools import lru_cache
 
+from mahnwerk.engine.money import cents
 from mahnwerk.engine.rates import BaseRateTable, RatePeriod, base_rate_table, statutory_points
 
-CENT = Decimal("0.01")
 DAYS_PER_YEAR = 365
 _PRECISION = 40  # ample for any principal; only the final quantize rounds money
 
@@ -80,10 +80,6 @@ class InterestResult:
 def _rate_periods(table: BaseRateTable, start: date, end: date) -> tuple[RatePeriod, ...]:
     """Rate periods per date range, kept: a run prices many invoices over the same days."""
     return tuple(table.periods(start, end))
-
-
-def _round(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _principal_runs(
@@ -139,7 +135,7 @@ def _periods(
                         points=points,
                         rate=rate,
                         amount=exact,
-                        rounded=_round(exact),
+                        rounded=cents(exact),
                         provisional=rp.provisional,
                     )
                 )
@@ -182,7 +178,7 @@ def default_interest(
     if rounding is Rounding.PER_PERIOD:
         total = sum((p.rounded for p in periods), Decimal("0.00"))
     else:
-        total = _round(unrounded)
+        total = cents(unrounded)
     return InterestResult(
         total=total,
         unrounded=unrounded,

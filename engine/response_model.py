@@ -241,24 +241,12 @@ def learn_lifts(
 
 def lifts_from_database(engine: Any, hazard: Sequence[float]) -> tuple[dict[str, Lift], str]:
     """The lifts of the engine's own history: its outbox, and the days invoices were paid."""
-    from sqlalchemy import func, select
+    from mahnwerk.engine.store.reports import messages_and_payments
 
-    from mahnwerk.engine.models import DS, INV, OUTBOX, PAY, RUN
-
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(RUN.c.as_of))).scalar()
-        if last is None:
-            return {}, "a database without runs"
-        paid = dict(conn.execute(
-            select(PAY.c.invoice_id, func.max(PAY.c.booked_on))
-            .join(DS, DS.c.invoice_id == PAY.c.invoice_id)
-            .where(PAY.c.applied.is_(True), DS.c.state == "paid")
-            .group_by(PAY.c.invoice_id)).all())  # fmt: skip
-        invoices = {r.id: (r.due_date, paid.get(r.id))
-                    for r in conn.execute(select(INV.c.id, INV.c.due_date))}  # fmt: skip
-        messages = [(r.invoice_id, r.not_before.date(), r.channel) for r in conn.execute(
-            select(OUTBOX.c.invoice_id, OUTBOX.c.not_before, OUTBOX.c.channel)
-            .where(OUTBOX.c.invoice_id.is_not(None), OUTBOX.c.status != "cancelled"))]  # fmt: skip
+    found = messages_and_payments(engine)
+    if found is None:
+        return {}, "a database without runs"
+    last, invoices, messages = found
     where = engine.url.render_as_string(hide_password=True)
     return learn_lifts(messages, invoices, last, hazard), f"the messages of {where}"
 
@@ -276,13 +264,10 @@ def model_for(engine: Any = None, seed: int = 0) -> ResponseModel:
     if engine is None:
         return ResponseModel(hazard, source, {}, "the receivables history records no messages",
                              seed)  # fmt: skip
-    from sqlalchemy import func, select
-
     from mahnwerk.engine.history import read_database
-    from mahnwerk.engine.models import RUN
+    from mahnwerk.engine.store.reports import last_run_day
 
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(RUN.c.as_of))).scalar()
+    last = last_run_day(engine)
     if last is not None:
         own = read_database(engine, last)
         if sum(1 for i in own if i.paid_on is not None) >= MIN_OWN:

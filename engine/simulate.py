@@ -36,15 +36,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import law, store
+from mahnwerk.engine import law
 from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
-from mahnwerk.engine.models import DS, INBOX, INV, PAY
 from mahnwerk.engine.risk import scorecard
 from mahnwerk.engine.runner import inbox_event
 from mahnwerk.engine.state import (
@@ -58,8 +57,8 @@ from mahnwerk.engine.state import (
     cents,
 )
 from mahnwerk.engine.step import start, step
-from mahnwerk.engine.store import customer_value, invoice_value
-from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS
+from mahnwerk.engine.store import invoice_value
+from mahnwerk.engine.store.simulation import past_book
 
 ZERO = Decimal("0.00")
 APPROVE_AFTER = 3
@@ -159,13 +158,8 @@ def from_database(
             cases = tuple(forward_cases(engine, customer_type))
             return History(f"{where}, open invoices from their records", cases)
 
-    with engine.connect() as conn:
-        customers = {row.id: customer_value(row) for row in conn.execute(store.customer_select())}
-        invoices = conn.execute(
-            select(INV, DS.c.state).outerjoin(DS, DS.c.invoice_id == INV.c.id).order_by(INV.c.id)
-        ).all()
-        payments = _payments_by_invoice(conn)
-        inbox = _inbox_by_invoice(conn)
+    customers, invoices, payments, entered = past_book(engine)
+    inbox = _inbox_by_invoice(entered)
     cases = []
     for row in invoices:
         cust = customers[row.customer_id]
@@ -190,25 +184,10 @@ def from_database(
     return History(where + (f" ({customer_type})" if customer_type else ""), tuple(cases))
 
 
-def _payments_by_invoice(conn: Any) -> dict[int, list[Any]]:
-    """Each invoice's payments, oldest first."""
-    payments: dict[int, list[Any]] = defaultdict(list)
-    for row in conn.execute(
-        select(PAY.c.invoice_id, PAY.c.booked_on, PAY.c.amount, PAY.c.external_id)
-        .where(PAY.c.invoice_id.is_not(None))
-        .order_by(PAY.c.booked_on, PAY.c.id)
-    ):
-        payments[row.invoice_id].append(row)
-    return payments
-
-
-def _inbox_by_invoice(conn: Any) -> dict[int, list[Event]]:
-    """Each invoice's entered events as the step reads them (notes left out), oldest first."""
+def _inbox_by_invoice(entered: list[Any]) -> dict[int, list[Event]]:
+    """Each invoice's entered events as the step reads them, in the order given."""
     inbox: dict[int, list[Event]] = defaultdict(list)
-    notes_left_out = INBOX.c.kind.not_in(LOG_ONLY_KINDS)  # nothing for the step
-    for row in conn.execute(
-        select(INBOX).where(notes_left_out).order_by(INBOX.c.occurred_on, INBOX.c.id)
-    ):
+    for row in entered:
         inbox[row.invoice_id].append(
             inbox_event(
                 row.kind, row.occurred_on, json.loads(row.payload or "{}"), f"inbox {row.id}"

@@ -21,13 +21,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.dsl.expr import EvalError, evaluate
-from mahnwerk.engine.models import DS, INBOX, INV, PAY, RUN
 from mahnwerk.engine.state import Customer, Event
+from mahnwerk.engine.store.reports import last_run_day
 
 #: What every replay assumes, printed with its figures so nobody reads an equal
 #: "days to cash" as a finding.
@@ -86,38 +86,30 @@ def routing_for(
 
 def ran_before(engine: Engine, day: date) -> bool:
     """Whether every run so far was for a day before `day` (and there was one)."""
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(RUN.c.as_of))).scalar()
+    last = last_run_day(engine)
     return last is not None and last < day
 
 
 def forward_cases(engine: Engine, customer_type: str | None) -> list[Any]:
     """Each open invoice with its stored record, unapplied payments and inbox events."""
-    from mahnwerk.engine import store
     from mahnwerk.engine.runner import inbox_event
     from mahnwerk.engine.simulate import Case
-    from mahnwerk.engine.store import customer_value, invoice_value, record_value
+    from mahnwerk.engine.store import invoice_value, record_value
+    from mahnwerk.engine.store.simulation import open_book
 
-    with engine.connect() as conn:
-        customers = {row.id: customer_value(row) for row in conn.execute(store.customer_select())}
-        rows = conn.execute(
-            select(INV, DS, INV.c.external_id.label("inv_ext"))
-            .join(DS, DS.c.invoice_id == INV.c.id)
-            .where(DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)))
-            .order_by(INV.c.id)
-        ).all()
-        events: dict[int, list[Event]] = defaultdict(list)
-        for p in conn.execute(select(PAY).where(PAY.c.applied.is_(False))):
-            if p.invoice_id is not None:
-                kind = ir.EventKind.PAYMENT_PARTIAL
-                events[p.invoice_id].append(
-                    Event(kind, p.booked_on, Decimal(p.amount), ref=p.external_id)
-                )
-        for row in conn.execute(select(INBOX).where(INBOX.c.applied_run_id.is_(None))):
-            payload = json.loads(row.payload or "{}")
-            events[row.invoice_id].append(
-                inbox_event(row.kind, row.occurred_on, payload, f"inbox {row.id}")
+    customers, rows, payments, inbox = open_book(engine)
+    events: dict[int, list[Event]] = defaultdict(list)
+    for p in payments:
+        if p.invoice_id is not None:
+            kind = ir.EventKind.PAYMENT_PARTIAL
+            events[p.invoice_id].append(
+                Event(kind, p.booked_on, Decimal(p.amount), ref=p.external_id)
             )
+    for row in inbox:
+        payload = json.loads(row.payload or "{}")
+        events[row.invoice_id].append(
+            inbox_event(row.kind, row.occurred_on, payload, f"inbox {row.id}")
+        )
     cases = []
     for row in rows:
         cust = customers[row.customer_id]

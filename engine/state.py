@@ -20,17 +20,8 @@ from typing import Any
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.expr import Money
 from mahnwerk.dsl.ir import INITIAL_STATE, EventKind
+from mahnwerk.engine.money import CENT, ZERO, cents  # noqa: F401  (imported from here too)
 from mahnwerk.engine.terms import Offered, Tier
-
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-
-
-def cents(value: Decimal) -> Decimal:
-    """Quantise to the cent, half up: the one rounding rule at the ledger boundary."""
-    from decimal import ROUND_HALF_UP
-
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
-CENT = Decimal("0.01")
+from mahnwerk.engine.money import CENT, cents
+
 #: The default tolerance a payment may differ from the amount less the discount (in EUR).
 DEFAULT_TOLERANCE = Decimal("0.05")
 #: The Skonto letter sent for a discount deducted too late, unless the policy names another.
@@ -38,10 +39,6 @@ MAX_TIERS = 3
 
 _SKONTO = re.compile(r"#SKONTO#", re.IGNORECASE)
 _FIELD = re.compile(r"([A-Z]+)=([^#]*)", re.IGNORECASE)
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +293,7 @@ def all_terms(
     for tier in tiers:
         if tier.percent <= 0:
             continue
-        discount = _cents((tier.base if tier.base is not None else amount) * tier.percent / 100)
+        discount = cents((tier.base if tier.base is not None else amount) * tier.percent / 100)
         found.append(
             Term(
                 "skonto",
@@ -309,7 +306,7 @@ def all_terms(
             )
         )
     for offer in offers:
-        discount = _cents(amount * offer.percent / 100)
+        discount = cents(amount * offer.percent / 100)
         found.append(
             Term(
                 "discount",

@@ -1,6 +1,6 @@
 """Scale-out: several processes share one day's run on PostgreSQL.
 
-The coordinator does the intake (new invoices, payment matching, waking
+The coordinator does the intake (bank rematch, new invoices, payment matching, waking
 invoices with events) once; then it reads the due invoices *once* and hands each of N
 worker processes its share as a list of ids.  A worker steps its list in batches, each
 batch locked, stepped, written and committed in one transaction.
@@ -38,7 +38,8 @@ import time
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, any_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
@@ -79,12 +80,20 @@ def partition(conn: Connection, as_of: date, slots: int) -> list[list[int]]:
 def lock_due(conn: Connection, ids: list[int], as_of: date) -> list[int]:
     """Of `ids`, those still due, locked until the batch commits, in the run's order."""
     ds = m.DunningState.__table__
+    pg = conn.dialect.name == "postgresql"
+    # PostgreSQL: the ids as one array parameter — an IN list of 2,000 parameters, rendered
+    # and planned per batch, took four times as long (wall and client CPU, measured)
+    ours = (
+        ds.c.invoice_id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+        if pg
+        else ds.c.invoice_id.in_(ids)
+    )
     query = (
         select(ds.c.invoice_id)
-        .where(ds.c.invoice_id.in_(ids), ds.c.next_check_on <= as_of)
+        .where(ours, ds.c.next_check_on <= as_of)
         .order_by(ds.c.next_check_on, ds.c.invoice_id)
     )
-    if conn.dialect.name == "postgresql":
+    if pg:
         query = query.with_for_update()
     return list(conn.execute(query).scalars())
 
@@ -241,6 +250,11 @@ def _coordinate(
             insert(run_t).values(as_of=as_of, started_at=now, workers=workers)
         ).inserted_primary_key[0]
     policies = PolicySet.load(engine)
+    # A9, as the single-process run: reconcile the bank first — a credit that waited for a
+    # person or for its invoice may match now, and must count before anything escalates.
+    from mahnwerk.engine.bank import rematch
+
+    rematch(engine, now=now, actor="run")
     stats = intake_phase(engine, as_of, policies, now, run_id, BATCH)
     with engine.connect() as conn:
         shares = partition(conn, as_of, workers)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, PAY
+from mahnwerk.engine.models import CUST, DS, EVENT, INBOX, INV, LEDGER, OUTBOX, PAY, RUN
 
 
 def skonto_facts(engine: Engine, as_of: date) -> tuple[list[Any], dict[int, Any]]:
@@ -155,3 +155,30 @@ def history_rows(
         ):
             disputes[invoice_id] = day
     return rows, payments, disputes
+
+
+def last_run_day(engine: Engine) -> date | None:
+    """The as-of day of the latest run; None before the first."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(RUN.c.as_of))).scalar()
+
+
+def messages_and_payments(engine: Engine) -> tuple[date, dict, list] | None:
+    """What `response_model` learns message lifts from: the latest run's day, every
+    invoice's (due date, day paid in full or None) by id, and every message of an invoice
+    not cancelled as (invoice id, day, channel); None before the first run."""
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(RUN.c.as_of))).scalar()
+        if last is None:
+            return None
+        paid = dict(conn.execute(
+            select(PAY.c.invoice_id, func.max(PAY.c.booked_on))
+            .join(DS, DS.c.invoice_id == PAY.c.invoice_id)
+            .where(PAY.c.applied.is_(True), DS.c.state == "paid")
+            .group_by(PAY.c.invoice_id)).all())  # fmt: skip
+        invoices = {r.id: (r.due_date, paid.get(r.id))
+                    for r in conn.execute(select(INV.c.id, INV.c.due_date))}  # fmt: skip
+        messages = [(r.invoice_id, r.not_before.date(), r.channel) for r in conn.execute(
+            select(OUTBOX.c.invoice_id, OUTBOX.c.not_before, OUTBOX.c.channel)
+            .where(OUTBOX.c.invoice_id.is_not(None), OUTBOX.c.status != "cancelled"))]  # fmt: skip
+    return last, invoices, messages

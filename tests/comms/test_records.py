@@ -161,8 +161,17 @@ def test_a_busy_mailbox_is_given_up_after_the_third_attempt_and_the_policy_hears
         (bounce, f"email zahlungserinnerung failed: {BOUNCE}"),
         (row, f"email zahlungserinnerung failed: {gave_up}"),
     ]
-    reasons = [(e.invoice_id, json.loads(e.payload)["reason"]) for e in seed.inbox()]
-    assert reasons == [(seed.outbox()[bounce].invoice_id, BOUNCE), (r.invoice_id, gave_up)]
+    told = [(e.invoice_id, json.loads(e.payload)) for e in seed.inbox()]
+    assert told == [
+        (seed.outbox()[b].invoice_id, {
+            "channel": "email",
+            "template": "zahlungserinnerung",
+            "outbox_id": b,
+            "reason": why,
+            "note": f"email zahlungserinnerung: {why}",
+        })
+        for b, why in [(bounce, BOUNCE), (row, gave_up)]
+    ]  # fmt: skip
     assert dispatch(engine, settings, NOW + timedelta(hours=1)).due == 0
     assert smtp_server.box.mails() == []
 
@@ -175,7 +184,8 @@ def test_crashed_dispatchers_are_taken_over_once_their_lease_has_run_out(
     K3's).  At 10:40 — A's and B's lease of 10 minutes just run out, C's not — a new
     dispatch abandons A's and B's deliveries with the reason, queues their 3 rows again
     and sends them; C's claim and a row that a running dispatcher holds are left alone.
-    At 10:45 C's row goes out too.  Every reminder reaches the server once."""
+    At 10:55 C's row goes out too, and nothing closed is touched again.  Every reminder
+    reaches the server once."""
     k1 = _reminders(seed, "K1", "k1@example.org", invoices=2)
     (k2,) = _reminders(seed, "K2", "k2@example.org")
     (k3,) = _reminders(seed, "K3", "k3@example.org")
@@ -209,9 +219,12 @@ def test_crashed_dispatchers_are_taken_over_once_their_lease_has_run_out(
     assert [(outbox[r].status, outbox[r].attempts) for r in k1 + [k2]] == [("sent", 2)] * 3
     assert (outbox[k3].status, outbox[held].status) == ("sending", "sending")
 
-    later = dispatch(engine, settings, NOW + timedelta(minutes=15))
+    later = dispatch(engine, settings, NOW + timedelta(minutes=25))
     assert (later.reconciled_requeued, later.rows_sent) == (1, 1)
     assert seed.outbox()[held].status == "sending"
+    again = _deliveries(engine)
+    assert [d.status for d in again] == ["abandoned"] * 3 + ["sent"] * 3
+    assert [(_at(d.finished_at), d.error) for d in again[:2]] == [(_at(lease_over), ABANDONED)] * 2
     assert sorted(mail["To"] for mail in smtp_server.box.mails()) == [
         f"Kunde K{n} <k{n}@example.org>" for n in (1, 2, 3)
     ]
@@ -225,7 +238,8 @@ def test_a_bounce_read_while_a_late_dispatcher_records_its_send_is_not_overwritt
     same Message-ID.  The recipient's server reports that the mailbox does not exist; at
     10:50 C reads the report: the row `failed`, the policy told.  When A finally records
     its send, the row stays `failed` — a bounced reminder must not count as delivered (the
-    next level, the fee and default by reminder rest on it) — and nothing goes out again."""
+    next level, the fee and default by reminder rest on it) — and nothing goes out again;
+    A's delivery says its copy was taken, no longer that A stopped before recording."""
     folder = tmp_path / "bounces"
     maildir = mailbox.Maildir(folder, create=True)
     extra = f'\n[bounces]\nmaildir = "{folder.as_posix()}"\n'
@@ -255,5 +269,8 @@ def test_a_bounce_read_while_a_late_dispatcher_records_its_send_is_not_overwritt
     r = seed.outbox()[row]
     assert r.status == "failed" and r.last_error.startswith("bounced after delivery: 5.1.1")
     assert [e.kind for e in seed.inbox()] == ["delivery_failed"]
+    a_sent, b_sent = _deliveries(engine)  # each: what its dispatcher knows of its own copy
+    assert (a_sent.status, a_sent.error, _at(a_sent.finished_at)) == ("sent", None, _at(NOW))
+    assert (b_sent.status, b_sent.error) == ("failed", r.last_error)
     assert dispatch(engine, settings, NOW + timedelta(hours=1)).due == 0
     assert len(smtp_server.box.mails()) == 2
