@@ -28,6 +28,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -42,6 +43,7 @@ SEAL_BATCH = 20_000
 _WIDTH = len(EVENT.columns)
 
 
+@lru_cache(maxsize=1024)  # a run's entries share their `recorded_at`: converted once
 def _instant(value: datetime) -> str:
     value = value if value.tzinfo else value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="microseconds")

@@ -196,16 +196,17 @@ def follow(
 # ---------------------------------------------------------------------------
 
 
-def remember(record: Record, actions: Iterable[Any]) -> Record:
-    """Note the templates queued and the fees charged by a step's actions."""
+def remembered(record: Record, actions: Iterable[Any]) -> dict[str, Any]:
+    """The changes that note the templates queued and the fees charged by a step's actions
+    (none: empty); the step makes them with its own last change (one `evolve`)."""
     templates = {a.template for a in actions if isinstance(a, Message)}
     fees = sum(1 for a in actions if isinstance(a, Charge) and a.kind == "fee")
     if not fees and templates <= record.sent_templates:
-        return record
-    return record.evolve(
-        sent_templates=record.sent_templates | templates,
-        fees_charged=record.fees_charged + fees,
-    )
+        return {}
+    return {
+        "sent_templates": record.sent_templates | templates,
+        "fees_charged": record.fees_charged + fees,
+    }
 
 
 def repeated_send(record: Record, template: str) -> str | None:
