@@ -20,8 +20,9 @@ and their `dunning_state` rows are bulk-inserted with `sqlite3.executemany` into
 schema made by `init_db`, after the B2C policy was deployed with `deploy`.  The
 records are still exactly what the engine would hold: for every combination of
 segment, e-mail opt-out, region, amount class and due date (≈ 15,000 of them) the
-pure `step` is run from the invoice's issue date to the day before the as-of date,
-and that record (state, `entered_on`, fees, interest, default, reminders, pending
+pure `step` is run as the daily runs would have run it — on each day its record asked
+to be checked again, from the issue date to the day before the as-of date (`daily_runs`)
+— and that record (state, `entered_on`, fees, interest, default, reminders, pending
 approval, `next_check_on`) is the template for every invoice of the combination;
 only the principal, and the interest in proportion to it, are the invoice's own.
 Exactly `round(invoices * due_share)` invoices get a template whose next check is
@@ -88,12 +89,12 @@ from mahnwerk.engine import runner, store
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.book_summary import fold_now
 from mahnwerk.engine.policies import PolicySet, deploy
-from mahnwerk.engine.state import ApprovalRequest, Customer, Invoice, Record, Transition, cents
+from mahnwerk.engine.state import ApprovalRequest, Customer, Invoice, Record, cents
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY = REPO / "policies" / "de_b2c_standard.mahn"
 CACHE = Path(os.environ.get("MAHNWERK_BENCH_CACHE", Path(tempfile.gettempdir()) / "mahnwerk-bench"))
-BUILD_VERSION = 2  # raise whenever the generator changes what it writes
+BUILD_VERSION = 3  # raise whenever the generator changes what it writes
 
 AS_OF = date(2025, 9, 15)  # a Monday; the base rate is known for it (no provisional interest)
 NOW = datetime.combine(AS_OF, dtime(6, 0), UTC)
@@ -213,6 +214,31 @@ def _customer(segment: str, opted_out: bool, region: str, ident: str = "K") -> C
     )
 
 
+def daily_runs(
+    inv: Invoice, cust: Customer, compiled: CompiledPolicy, issue: date, last: date
+) -> tuple[Record, ApprovalRequest | None, int]:
+    """What intake writes on the issue date, then every daily run up to `last`: the record,
+    its pending approval and the number of steps (each run that checks it adds one to its
+    row version).
+
+    The runs that find the invoice due are the ones on its `next_check_on`; a run on
+    another day does not check it.  Stepping from the issue date to `last` in one go
+    would be a catch-up after an outage instead, which moves an invoice at most one
+    level that speaks to the customer (see `engine/step`): every invoice would still be
+    early in its ladder."""
+    record = stepper.start(inv, cust, compiled, issue).record.evolve(next_check_on=issue)
+    approval = None
+    steps = 0
+    while record.next_check_on is not None and record.next_check_on <= last:
+        outcome = stepper.step(record, inv, cust, [], record.next_check_on, compiled)
+        record = outcome.record
+        steps += 1
+        for action in outcome.actions:
+            if isinstance(action, ApprovalRequest):
+                approval = action
+    return record, approval if record.pending_approval else None, steps
+
+
 def make_group(
     compiled: CompiledPolicy, segment: str, opted_out: bool, region: str, amount_class: str
 ) -> Group:
@@ -225,17 +251,9 @@ def make_group(
         due_date = AS_OF - timedelta(days=d)
         issue = due_date - PAYMENT_TERM
         inv = Invoice("R", "K", issue, due_date, amount, notice_30_days=True)
-        # What intake writes on the issue date, then every daily run until yesterday
-        # (one catch-up step ends like daily steps: see test_runner).
-        first = stepper.start(inv, cust, compiled, issue)
-        outcome = stepper.step(
-            first.record.evolve(next_check_on=issue), inv, cust, [], day_before, compiled
-        )
-        record = outcome.record
+        record, approval, steps = daily_runs(inv, cust, compiled, issue, day_before)
         assert record.segment == segment, (record.segment, segment)
-        approvals = [a for a in outcome.actions if isinstance(a, ApprovalRequest)]
-        transitions = sum(isinstance(a, Transition) for a in outcome.actions)
-        t = Template(d, record, approvals[-1] if record.pending_approval else None, 1 + transitions)
+        t = Template(d, record, approval, 1 + steps)
         (due if t.due else waiting).append(t)
     assert due, f"no offset is due for {segment}"
     return Group(

@@ -12,7 +12,7 @@ import networkx as nx
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import Rule
 from mahnwerk.dsl.expr import format_expr
-from mahnwerk.dsl.writers import text_action, text_trigger
+from mahnwerk.dsl.writer_text import text_action, text_trigger  # not `writers`: no PyYAML
 
 
 def describe_trigger(trigger: ir.Trigger | None) -> str:

@@ -44,6 +44,22 @@ def select_segment(
     raise LookupError("no segment matched and the policy has no default segment")
 
 
+def first_segment(
+    policy: ir.Policy, facts: Mapping[str, Any], add_business_days: Any = None
+) -> ir.Segment:
+    """The segment `select_segment` chooses, without its reasons: the run asks again at
+    every step, and reads the reasons only when the invoice moves."""
+    for seg in policy.segments:
+        if seg.when is None:
+            return seg
+        try:
+            if evaluate(seg.when, facts, add_business_days):
+                return seg
+        except EvalError:
+            continue
+    raise LookupError("no segment matched and the policy has no default segment")
+
+
 _WHEN_TEXTS: dict[int, tuple[ir.Segment, str]] = {}
 
 

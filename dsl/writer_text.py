@@ -12,14 +12,12 @@ from mahnwerk.dsl.expr import quote
 
 def to_text(policy: ir.Policy) -> str:
     """The policy in the text form, laid out for people to read and edit."""
-    wv.check_calendar(policy.calendar)
-    name = quote(wv.line(policy.name, "the name"))
-    version = wv.whole(policy.version, 1, "the version")
-    out = [f"policy {name} version {version} {{"]
-    out.append(f"  currency {wv.name(policy.currency, 'the currency')}")
-    out.append(f"  timezone {quote(wv.line(policy.timezone, 'the time zone'))}")
+    title, version, currency, timezone, language = wv.settings(policy)
+    out = [f"policy {quote(title)} version {version} {{"]
+    out.append(f"  currency {currency}")
+    out.append(f"  timezone {quote(timezone)}")
     out.append(f"  calendar {_text_calendar(policy.calendar)}")
-    out.append(f"  language {wv.name(policy.language, 'the language')}")
+    out.append(f"  language {language}")
     if policy.segment_move is not ir.SegmentMove.SAME_STATE:
         out.append(f"  on segment change move to {policy.segment_move.value}")
     for section in (

@@ -185,6 +185,19 @@ def check_calendar(calendar: ir.Calendar) -> None:
             raise ValueError("a region called 'from' cannot be written (`region from customer`)")
 
 
+def settings(policy: ir.Policy) -> tuple[str, int, str, str, str]:
+    """The policy's name, version, currency, time zone and language as both forms write
+    them, each checked, after the calendar: the order both forms check them in."""
+    check_calendar(policy.calendar)
+    return (
+        line(policy.name, "the name"),
+        whole(policy.version, 1, "the version"),
+        name(policy.currency, "the currency"),
+        line(policy.timezone, "the time zone"),
+        name(policy.language, "the language"),
+    )
+
+
 def _check_handler(handler: ir.Handler) -> None:
     wants_target = handler.action in (ir.HandlerAction.STOP, ir.HandlerAction.GOTO)
     if wants_target != (handler.target is not None):

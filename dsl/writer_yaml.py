@@ -112,19 +112,19 @@ def _aligned(pairs: list[tuple[str, str]], indent: str) -> list[str]:
 
 def to_yaml(policy: ir.Policy) -> str:
     """The policy in the YAML form, laid out for people to read and edit."""
-    wv.check_calendar(policy.calendar)
+    title, version, currency, timezone, language = wv.settings(policy)
     cal = [("country", policy.calendar.country)]
     if policy.calendar.region_from_customer:
         cal.append(("region", "from customer"))
     elif policy.calendar.region is not None:
         cal.append(("region", policy.calendar.region))
     out = [
-        f"policy: {_scalar(wv.line(policy.name, 'the name'))}",
-        f"version: {wv.whole(policy.version, 1, 'the version')}",
-        f"currency: {_scalar(wv.name(policy.currency, 'the currency'))}",
-        f"timezone: {_scalar(wv.line(policy.timezone, 'the time zone'))}",
+        f"policy: {_scalar(title)}",
+        f"version: {version}",
+        f"currency: {_scalar(currency)}",
+        f"timezone: {_scalar(timezone)}",
         f"calendar: {_flow(cal)}",
-        f"language: {_scalar(wv.name(policy.language, 'the language'))}",
+        f"language: {_scalar(language)}",
     ]
     if policy.segment_move is not ir.SegmentMove.SAME_STATE:
         out.append(f"segment_change: {policy.segment_move.value}")

@@ -28,6 +28,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -42,6 +43,7 @@ SEAL_BATCH = 20_000
 _WIDTH = len(EVENT.columns)
 
 
+@lru_cache(maxsize=1024)  # a run's entries share their `recorded_at`: converted once
 def _instant(value: datetime) -> str:
     value = value if value.tzinfo else value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="microseconds")
@@ -110,21 +112,54 @@ def seal(engine: Engine) -> int:
         with engine.begin() as conn:
             _lock(conn)
             seq, last_id, prev = _head(conn)
-            rows = conn.execute(
-                select(EVENT).where(EVENT.c.id > last_id).order_by(EVENT.c.id).limit(SEAL_BATCH)
-            ).all()
+            rows = _entries_after(conn, last_id)
             if not rows:
                 return sealed
             seals = []
             for row in rows:
                 seq += 1
-                digest = entry_hash(prev, tuple(row))
-                seals.append({"seq": seq, "event_id": row.id, "prev_hash": prev, "hash": digest})
+                digest = entry_hash(prev, row)
+                seals.append({"seq": seq, "event_id": row[_ID], "prev_hash": prev, "hash": digest})
                 prev = digest
             bulk.insert_rows(conn, EVENT_SEAL, seals)  # through the DBAPI (engine/bulk.py)
             sealed += len(seals)
         if len(rows) < SEAL_BATCH:
             return sealed
+
+
+_ID = [c.name for c in EVENT.columns].index("id")
+
+
+def _entries_after(conn: Connection, last_id: int) -> list[tuple[Any, ...]]:
+    """The next `SEAL_BATCH` entries after `last_id` in id order, each its columns' values in
+    table order as SQLAlchemy reads them.  On SQLite through the DBAPI cursor, each column
+    through SQLAlchemy's own result processor, once per distinct value (a run's entries
+    share their instant and day): building a `Row` for each of a run's entries cost more
+    than hashing it."""
+    if conn.dialect.name != "sqlite":
+        query = select(EVENT).where(EVENT.c.id > last_id).order_by(EVENT.c.id).limit(SEAL_BATCH)
+        return [tuple(row) for row in conn.execute(query)]
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT {', '.join(c.name for c in EVENT.columns)} FROM event "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            (last_id, SEAL_BATCH),
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    processors = [
+        (i, bulk.once_per_value(p))
+        for i, c in enumerate(EVENT.columns)
+        if (p := c.type._cached_result_processor(conn.dialect, None)) is not None
+    ]
+    if not processors or not rows:
+        return rows
+    columns = list(zip(*rows, strict=True))
+    for i, process in processors:
+        columns[i] = tuple(map(process, columns[i]))
+    return list(zip(*columns, strict=True))
 
 
 @dataclass(frozen=True)

@@ -42,19 +42,17 @@ class _Shape:
 
     def tuples(self, rows: Sequence[dict[str, Any]]) -> list[Sequence[Any]]:
         """Each row's values in `names` order, through their processors: the values read
-        in one C call, and only the columns that have a processor touched in Python."""
+        in one C call per row, and each column that has a processor mapped as a whole."""
         fill = self.defaults
         read = _getter(self.names)
-        processed = [(i, _once_per_value(p)) for i, p in enumerate(self.processors) if p]
-        out: list[Sequence[Any]] = []
-        for row in rows:
-            values = read(row if not fill else fill | row)
-            if processed:
-                values = list(values)
-                for i, process in processed:
-                    values[i] = process(values[i])
-            out.append(values)
-        return out
+        values = list(map(read, rows if not fill else [fill | row for row in rows]))
+        processed = [(i, once_per_value(p)) for i, p in enumerate(self.processors) if p]
+        if not processed or not values:
+            return values
+        columns = list(zip(*values, strict=True))
+        for i, process in processed:
+            columns[i] = tuple(map(process, columns[i]))
+        return list(zip(*columns, strict=True))
 
 
 def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
@@ -65,10 +63,10 @@ def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
     return itemgetter(*keys)
 
 
-def _once_per_value(process: Processor) -> Processor:
+def once_per_value(process: Processor) -> Processor:
     """`process`, remembering its answers for one batch: a batch's rows share their day,
     their `recorded_at` instant and most of their states, and converting an aware instant
-    to SQLite's text is dearer than looking it up."""
+    to SQLite's text is dearer than looking it up.  (Also for reading: `engine/audit.py`.)"""
     if process is None:
         return None
     seen: dict[Any, Any] = {}
@@ -100,9 +98,7 @@ def _shape(conn: Connection, table: Table, given: tuple[str, ...]) -> _Shape:
                 raise ValueError(f"{table.name}.{column.name}: a callable default; give it")
             defaults[column.name] = column.default.arg
         names = given + tuple(defaults)
-        processors = tuple(
-            table.c[n].type._cached_bind_processor(conn.dialect) for n in names
-        )
+        processors = tuple(table.c[n].type._cached_bind_processor(conn.dialect) for n in names)
         shape = _SHAPES[key] = _Shape(names, given, processors, defaults)
     return shape
 

@@ -206,6 +206,7 @@ class ContactBook:
     ):
         ids = sorted(set(customer_ids))
         self._look_back = look_back_days(limits)
+        self._checked: Limits | None = None  # the last limits found within the look-back
         self._raw: dict[int, list[tuple[str, datetime, bool]]] = {}
         self._taken: dict[int, list[Contact]] = {}
         self._talks: dict[int, list[date]] = {}  # conversations, by the customer's local day
@@ -224,9 +225,7 @@ class ContactBook:
                 )
             )
             for customer_id, channel, not_before, before_due in rows:
-                self._raw.setdefault(customer_id, []).append(
-                    (channel, not_before, not before_due)
-                )
+                self._raw.setdefault(customer_id, []).append((channel, not_before, not before_due))
             talks = conn.execute(
                 select(INV.c.customer_id, INBOX.c.occurred_on)
                 .join(INV, INV.c.id == INBOX.c.invoice_id)
@@ -250,11 +249,13 @@ class ContactBook:
         limits: Limits,
         dunning: bool = True,
     ) -> Slot:
-        if look_back_days([limits]) > self._look_back:
-            raise ValueError(
-                f"the contacts were loaded for {self._look_back} days back, but the limits "
-                f"count {look_back_days([limits])}: pass every policy's limits to ContactBook"
-            )
+        if limits is not self._checked:  # a batch plans under one or two policies' limits
+            if look_back_days([limits]) > self._look_back:
+                raise ValueError(
+                    f"the contacts were loaded for {self._look_back} days back, but the limits "
+                    f"count {look_back_days([limits])}: pass every policy's limits to ContactBook"
+                )
+            self._checked = limits
         taken = self._taken.get(customer_id)
         if taken is None:  # contacts are stored in UTC; the customer's day is the local one
             tz = _zone(zone)

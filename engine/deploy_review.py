@@ -19,24 +19,23 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_source
 from mahnwerk.dsl.errors import Diagnostic
-from mahnwerk.engine import segment_moves, store
+from mahnwerk.engine import segment_moves
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.action_writers import kept_messages
-from mahnwerk.engine.models import CUST, DS, PV
 from mahnwerk.engine.policies import Deployment, PolicySet, _parse_for
-from mahnwerk.engine.runner import _customers
 from mahnwerk.engine.state import Message, Record
 from mahnwerk.engine.store import invoice_value, record_value
+from mahnwerk.engine.store.deploys import active_version, review_book
 
 #: The stand-in version id of the file being deployed (it has none before it is stored).
 NEW = -1
@@ -109,8 +108,7 @@ def plan_deploy(
 
 
 def _current(engine: Engine, name: str) -> tuple[PolicySet | None, Any]:
-    with engine.connect() as conn:
-        old_row = conn.execute(select(PV).where(PV.c.name == name, PV.c.active.is_(True))).first()
+    old_row = active_version(engine, name)
     try:
         return PolicySet.load(engine), old_row
     except LookupError:
@@ -148,14 +146,7 @@ def _walk(
     old_id: int | None,
 ) -> set[str]:
     """Step every open invoice both ways; fill the plan; return the customers' languages."""
-    with engine.connect() as conn:
-        languages = _languages(conn, proposed)
-        rows = conn.execute(
-            store.record_select()
-            .where(DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)))
-            .order_by(DS.c.invoice_id)
-        ).all()
-        customers = _customers(conn, {r.customer_id for r in rows})
+    languages, rows, customers = review_book(engine, _serves_new(proposed))
     for row in rows:
         cust = customers[row.customer_id]
         inv = invoice_value(row, cust.id, external_id=row.inv_ext)
@@ -167,22 +158,16 @@ def _walk(
     return languages
 
 
-def _languages(conn: Any, proposed: PolicySet) -> set[str]:
-    """The languages of the customers the new deployment serves (its `--for`)."""
-    out: set[str] = set()
-    for language in conn.execute(select(func.coalesce(CUST.c.language, "de")).distinct()):
-        ids = conn.execute(
-            select(CUST.c.id).where(func.coalesce(CUST.c.language, "de") == language[0])
-        ).scalars()
-        for customer in _customers(conn, list(ids)).values():
-            try:
-                serves = proposed.for_customer(customer)[0] == NEW
-            except LookupError:  # no deployment serves this customer
-                continue
-            if serves:
-                out.add(language[0])
-                break
-    return out
+def _serves_new(proposed: PolicySet) -> Callable[[Any], bool]:
+    """Whether the new deployment serves a customer (its `--for`)."""
+
+    def serves(customer: Any) -> bool:
+        try:
+            return proposed.for_customer(customer)[0] == NEW
+        except LookupError:  # no deployment serves this customer
+            return False
+
+    return serves
 
 
 def _one(plan, proposed, current, version_id, version, record: Record, inv, cust) -> None:

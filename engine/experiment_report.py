@@ -136,7 +136,10 @@ class ExperimentReport:
 
 
 def report(
-    engine: Engine, name: str, as_of: date, unit_costs: dict[str, Decimal] | None = None,
+    engine: Engine,
+    name: str,
+    as_of: date,
+    unit_costs: dict[str, Decimal] | None = None,
     seed: int = 0,
 ) -> ExperimentReport:
     """The experiment's figures on `as_of` (default of the CLI: the last run)."""
@@ -218,8 +221,10 @@ def _verdict_note(rep: ExperimentReport, lang: str) -> str:
     text = f"{words['recommendation']}: {words[d.verdict]}"
     if d.diff is not None and d.low is not None and d.high is not None:
         text += words["difference"].format(
-            diff=number(100 * d.diff, lang), low=number(100 * d.low, lang),
-            high=number(100 * d.high, lang))
+            diff=number(100 * d.diff, lang),
+            low=number(100 * d.low, lang),
+            high=number(100 * d.high, lang),
+        )
     return text
 
 

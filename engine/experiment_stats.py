@@ -87,8 +87,9 @@ def _boot(cured: np.ndarray, seen: np.ndarray, rng: np.random.Generator, b: int)
     return cured[idx].sum(axis=1) / seen[idx].sum(axis=1)
 
 
-def needed(p_champion: float, p_challenger: float, ratio: float,
-           alpha: float = ALPHA, power: float = POWER) -> tuple[int, int] | None:
+def needed(
+    p_champion: float, p_challenger: float, ratio: float, alpha: float = ALPHA, power: float = POWER
+) -> tuple[int, int] | None:
     """Observed invoices per arm (champion, challenger) to show this difference; None: none.
 
     `ratio` is champion invoices per challenger invoice (9 for a 10 % challenger arm).
@@ -134,8 +135,10 @@ def compare(tallies: Iterable[Tally], resamples: int = RESAMPLES, seed: int = 0,
         verdict, why = STOP, (f"the whole interval lies within ±{100 * MIN_EFFECT:.0f} points: "
                               "no difference worth having; keep the champion")  # fmt: skip
     elif need is not None and n_c >= need[0] and n_x >= need[1]:
-        verdict, why = STOP, "enough invoices for this difference, and still none shown: " \
-                             "keep the champion"
+        verdict, why = (
+            STOP,
+            "enough invoices for this difference, and still none shown: keep the champion",
+        )
     elif need is None:
         verdict, why = STOP, "both arms cure exactly alike: keep the champion"
     else:

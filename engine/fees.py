@@ -92,9 +92,7 @@ def dunning_fee(
     if not in_default:
         return FeeDecision(ZERO, "no default yet: no damages for default (§§ 280, 286 BGB)")
     if Channel(channel) not in PAPER:
-        return FeeDecision(
-            ZERO, f"{Channel(channel).value} has no material costs (VIII ZR 95/18)"
-        )
+        return FeeDecision(ZERO, f"{Channel(channel).value} has no material costs (VIII ZR 95/18)")
     amount, notes = requested, []
     if consumer and exceeds_consumer_cap(amount, consumer_cap):
         amount = consumer_cap

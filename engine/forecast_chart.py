@@ -35,15 +35,19 @@ def forecast_chart(result, lang: str):  # type: ignore[no-untyped-def]
     return Chart(
         title=t["title"],
         subtitle=f"{t['from']} {result.as_of:%d.%m.%Y}: {result.items} {t['items']}, "
-                 f"{money(result.open_total, lang)} €",
-        unit=t["unit"], lang=lang,
+        f"{money(result.open_total, lang)} €",
+        unit=t["unit"],
+        lang=lang,
         categories=[f"{w.start:%d.%m.}" for w in result.weeks],
         values=[float(w.expected) / 1000 for w in result.weeks],
         low=[float(w.low) / 1000 for w in result.weeks],
         high=[float(w.high) / 1000 for w in result.weeks],
         line=[float(w.baseline) / 1000 for w in result.weeks],
-        bar_label=t["expected"], line_label=t["baseline"],
-        notes=result.assumptions[:2] if lang == "en" else [
+        bar_label=t["expected"],
+        line_label=t["baseline"],
+        notes=result.assumptions[:2]
+        if lang == "en"
+        else [
             f"Cox-Modell der Tage bis zur Zahlung, geschätzt aus {result.trained_on} am "
             f"{result.as_of:%d.%m.%Y} bekannten Rechnungen; offene gelten als noch nicht bezahlt",
             f"Intervall: {LOW}. bis {HIGH}. Perzentil aus {DRAWS} Ziehungen",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table
 
 from mahnwerk.engine.import_cells import (
     _EMAIL,
@@ -29,6 +29,7 @@ from mahnwerk.engine.import_cells import (
 )
 from mahnwerk.engine.import_table import CsvTable, Row, RowError
 from mahnwerk.engine.models import Customer
+from mahnwerk.engine.store.imports import existing as stored
 
 
 class _Checker:
@@ -137,13 +138,6 @@ def _plan_upsert(
         plan.updates.append({**values, "id": existing["id"]})
 
 
-def _existing(conn: Connection, table: Table, columns: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """All rows of `table` by external id, in one query (fast even for 100k rows)."""
-    names = ["id", "external_id", *columns]
-    rows = conn.execute(select(*(table.c[n] for n in names))).all()
-    return {row[1]: dict(zip(names, row, strict=True)) for row in rows}
-
-
 def _opted_out(text: str) -> str:
     return parse_list(text).lower()
 
@@ -161,11 +155,6 @@ _CUSTOMER_FIELDS: dict[str, Callable[[str], Any]] = {
     "vulnerable": parse_bool,
     "timezone": parse_timezone,
 }
-
-
-def _customer_ids(conn: Connection) -> dict[str, int]:
-    """Customer number → id for every customer, in one query."""
-    return {no: id_ for no, id_ in conn.execute(select(Customer.external_id, Customer.id)).all()}
 
 
 #: Cells that end up in letters and e-mail headers: no control characters allowed.
@@ -196,7 +185,7 @@ def _check_customers(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]
     table: Table = Customer.__table__  # type: ignore[attr-defined]
     present = checker.table.columns.keys()
     fields = [c for c in present if c != "customer_id"]
-    existing = _existing(conn, table, fields)
+    existing = stored(conn, table, fields)
     rows = checker.table.rows
     checker.unique(rows, "customer_id", "customer number")
     simple = [(c, parse) for c, parse in _CUSTOMER_FIELDS.items() if c in present]

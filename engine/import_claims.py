@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table
 
 from mahnwerk.engine.import_cells import (
     parse_amount,
@@ -21,14 +21,18 @@ from mahnwerk.engine.import_cells import (
 from mahnwerk.engine.import_checks import (
     _BAD,
     _Checker,
-    _customer_ids,
-    _existing,
     _Plan,
     _plan_upsert,
     _positive,
 )
 from mahnwerk.engine.import_table import Row
-from mahnwerk.engine.models import DunningState, Invoice, Payment
+from mahnwerk.engine.models import Invoice, Payment
+from mahnwerk.engine.store.imports import (
+    customer_ids,
+    existing,
+    invoice_keys,
+    invoices_in_dunning,
+)
 from mahnwerk.engine.terms import MAX_TIERS, TermError, tier_from_cells, tiers_json
 
 # Fields of an invoice the engine relies on once it has taken the invoice up.
@@ -73,9 +77,9 @@ def _skonto_cells(checker: _Checker, row: Row, present: Iterable[str]) -> Any:
 def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
     table: Table = Invoice.__table__  # type: ignore[attr-defined]
     present = checker.table.columns.keys()
-    existing = _existing(conn, table, _invoice_fields(present))
-    customers = _customer_ids(conn)
-    in_dunning = set(conn.execute(select(DunningState.invoice_id)).scalars().all())
+    stored = existing(conn, table, _invoice_fields(present))
+    customers = customer_ids(conn)
+    in_dunning = invoices_in_dunning(conn)
     rows = checker.table.rows
     checker.unique(rows, "invoice_id", "invoice number")
     plan = _Plan()
@@ -90,7 +94,7 @@ def _check_invoices(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:
                 f"unknown customer {customer_no!r}",
                 "import the customer first (mahnwerk import customers FILE) or correct the number",
             )
-        old = existing.get(external_id) if external_id else None
+        old = stored.get(external_id) if external_id else None
         values = _invoice_values(checker, row, customer_id, old)
         _check_invoice_dates(checker, row, values)
         if external_id is None or customer_id is None or any(v is _BAD for v in values.values()):
@@ -214,12 +218,7 @@ class _Known:
     def read(cls, conn: Connection, table: Table) -> _Known:
         fields = ["customer_id", "invoice_id", "booked_on", "amount", "currency", "reference",
                   "applied"]  # fmt: skip
-        invoices = select(Invoice.external_id, Invoice.id, Invoice.customer_id, Invoice.currency)
-        return cls(
-            _existing(conn, table, fields),
-            {r.external_id: r for r in conn.execute(invoices).all()},
-            _customer_ids(conn),
-        )
+        return cls(existing(conn, table, fields), invoice_keys(conn), customer_ids(conn))
 
 
 def _check_payments(checker: _Checker, conn: Connection) -> tuple[_Plan, Table]:

@@ -20,6 +20,7 @@ that is replayed after a crash queues no message twice.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import time
@@ -135,7 +136,14 @@ def run(
     """
     purpose = f"the run for {as_of.isoformat()}"
     with lease.holding(engine, purpose, wait=wait, taken=taken) as held:
-        return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
+        # What the process held before the run (the ORM's metadata, the compiled policies,
+        # the libraries) is left out of the collector's full passes while it runs: they
+        # walked all of it again and again for the run's young objects (issue 21).
+        gc.freeze()
+        try:
+            return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
+        finally:
+            gc.unfreeze()
 
 
 def _run_held(

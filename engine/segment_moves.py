@@ -35,7 +35,7 @@ from typing import Any
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.dsl.expr import refs
-from mahnwerk.dsl.segments import select_segment
+from mahnwerk.dsl.segments import first_segment, select_segment
 from mahnwerk.engine.state import Charge, Message, Note, Record, Transition
 
 #: States a move never lands in: what they do is a person's decision (C3, D8, E3).
@@ -104,13 +104,13 @@ def plan(
     if record.pending_approval or record.approved_target:
         return None  # a person is deciding this invoice's next step: that comes first
     try:
-        choice = select_segment(new.policy, facts, add_business_days)
+        seg = first_segment(new.policy, facts, add_business_days)
     except LookupError:
         return None
-    seg = choice.segment
     same_ladder = seg.name == record.segment and seg.ladder == record.ladder
     if same_ladder and record.state in new.graphs[seg.name]:
         return None
+    choice = select_segment(new.policy, facts, add_business_days)  # its reasons, for the move
     new_ladder = new.policy.ladder(seg.ladder)
     try:
         old_ladder: ir.Ladder | None = old.policy.ladder(record.ladder or "")
@@ -196,16 +196,17 @@ def follow(
 # ---------------------------------------------------------------------------
 
 
-def remember(record: Record, actions: Iterable[Any]) -> Record:
-    """Note the templates queued and the fees charged by a step's actions."""
+def remembered(record: Record, actions: Iterable[Any]) -> dict[str, Any]:
+    """The changes that note the templates queued and the fees charged by a step's actions
+    (none: empty); the step makes them with its own last change (one `evolve`)."""
     templates = {a.template for a in actions if isinstance(a, Message)}
     fees = sum(1 for a in actions if isinstance(a, Charge) and a.kind == "fee")
     if not fees and templates <= record.sent_templates:
-        return record
-    return record.evolve(
-        sent_templates=record.sent_templates | templates,
-        fees_charged=record.fees_charged + fees,
-    )
+        return {}
+    return {
+        "sent_templates": record.sent_templates | templates,
+        "fees_charged": record.fees_charged + fees,
+    }
 
 
 def repeated_send(record: Record, template: str) -> str | None:

@@ -172,9 +172,15 @@ def read_timeline(
     return {
         "invoice": invoice_row(head, day),
         "events": [
-            {"date": e["occurred_on"].isoformat(), "kind": e["kind"], "from": e["state_from"],
-             "to": e["state_to"], "message": e["message"], "rule": e["rule"],
-             "actor": e["actor"]}
+            {
+                "date": e["occurred_on"].isoformat(),
+                "kind": e["kind"],
+                "from": e["state_from"],
+                "to": e["state_to"],
+                "message": e["message"],
+                "rule": e["rule"],
+                "actor": e["actor"],
+            }
             for e in events
         ],  # fmt: skip
         "ledger": [

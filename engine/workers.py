@@ -38,7 +38,8 @@ import time
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, any_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
@@ -79,12 +80,20 @@ def partition(conn: Connection, as_of: date, slots: int) -> list[list[int]]:
 def lock_due(conn: Connection, ids: list[int], as_of: date) -> list[int]:
     """Of `ids`, those still due, locked until the batch commits, in the run's order."""
     ds = m.DunningState.__table__
+    pg = conn.dialect.name == "postgresql"
+    # PostgreSQL: the ids as one array parameter — an IN list of 2,000 parameters, rendered
+    # and planned per batch, took four times as long (wall and client CPU, measured)
+    ours = (
+        ds.c.invoice_id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+        if pg
+        else ds.c.invoice_id.in_(ids)
+    )
     query = (
         select(ds.c.invoice_id)
-        .where(ds.c.invoice_id.in_(ids), ds.c.next_check_on <= as_of)
+        .where(ours, ds.c.next_check_on <= as_of)
         .order_by(ds.c.next_check_on, ds.c.invoice_id)
     )
-    if conn.dialect.name == "postgresql":
+    if pg:
         query = query.with_for_update()
     return list(conn.execute(query).scalars())
 

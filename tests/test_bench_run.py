@@ -9,11 +9,16 @@ nothing due.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from mahnwerk.dsl.compile import load_policy
 
 SCRIPT = Path(__file__).parents[1] / "bench" / "bench_run.py"
 
@@ -31,3 +36,23 @@ def test_the_run_benchmark_measures_a_small_book(tmp_path: Path) -> None:
     assert figures["rows_written"] == sum(figures["rows"].values()) > figures["due"]
     assert figures["limit_s"] > 0 and 0 < figures["ratio"] < 10
     assert figures["idle_checked"] == 0
+
+
+def test_the_book_is_spread_over_the_ladder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The templates are what daily runs leave behind: reminders, Mahnungen, and collector
+    steps waiting for a person — not only the first levels (a single catch-up step from
+    the issue date moved every invoice at most one level that speaks: 0 approvals)."""
+    spec = importlib.util.spec_from_file_location("bench_run", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclasses look themselves up
+    spec.loader.exec_module(bench)
+    compiled = load_policy(bench.POLICY)
+    group = bench.make_group(compiled, "default", False, "NW", "large")
+    templates = group.due + group.waiting
+    states = {t.record.state for t in templates}
+    assert {"erinnerung", "mahnung_1", "mahnung_2", "letzte_mahnung"} <= states, states
+    waiting = [t for t in templates if t.approval is not None]
+    assert waiting and all(t.record.pending_approval == "inkasso" for t in waiting)
+    assert all(t.record.next_check_on is None for t in waiting)
+    assert {t.record.state for t in group.due} - {"open", "vorab", "erinnerung"}

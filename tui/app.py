@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
+from rich.console import RenderableType
 from sqlalchemy import Engine
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -90,6 +91,7 @@ class MahnwerkApp(App[None]):
         self.switching = False  # a screen key's switch is under way: keys typed now wait
         self.typed = 0  # keys typed so far: the order of the ones held during a switch
         self.held: list[events.Key] = []
+        self.lost_frame = False  # a frame dropped in a batch of updates (`_display`)
         stale = stale_run(last_run, today) if last_run is not None else ""
         self.sub_title = f"{operator} · as of {today:%d.%m.%Y}" + (
             f" · ⚠ {stale}: run the engine (5)" if stale else ""
@@ -105,6 +107,32 @@ class MahnwerkApp(App[None]):
         self.call_after_refresh(self._warm_styles)
         if self.poll:
             self.set_interval(self.poll, self.check_changes)
+
+    def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
+        """Note a frame that Textual drops because a batch of updates is open.
+
+        Textual (8.2.8) renders a frame while a batch is open and throws it away — yet the
+        screen counts it as shown, so the next frames carry only what changed since.  Its
+        start-up is such a batch: the first screen's first, full frame was lost, and the
+        terminal showed the changes after it (the header, the status line, the footer) on
+        an otherwise blank screen until something laid the screen out again: Today without
+        its list for a frame or two — in a real terminal only, the pilot draws no frames
+        (the tmux Monday test met it once Today stopped reading the database twice)."""
+        if renderable is not None and self._batch_count and not self.is_headless:
+            self.lost_frame = True
+        super()._display(screen, renderable)
+
+    def _end_batch(self) -> None:
+        """At the end of a batch that dropped a frame, paint the whole screen as it is now
+        (as Textual's own screenshot renders it: `refresh()` repaints only what changed)."""
+        super()._end_batch()
+        if self.lost_frame and not self._batch_count:
+            self.lost_frame = False
+            screen = self.screen
+            whole = screen._compositor.render_update(
+                full=True, screen_stack=self._background_screens
+            )
+            self._display(screen, whole)
 
     @work(thread=True, exclusive=True, group="poll")
     def check_changes(self) -> None:

@@ -188,9 +188,17 @@ class TodayScreen(BookScreen):
         else:
             counts = "  ".join(f"{KIND_LABEL[k]} {n:,}" for k, n in counted.items())
         more = counted is not None and sum(counted.values()) > len(self.data.items)
+        waiting = f"waiting: {counts or 'nothing'}"
+        lines = (  # the first that fits one line: a second line would move the list down
+            f"[b]Today {self.ctx.today:%d.%m.%Y}[/b] · {waiting}"
+            + (f" (oldest {SHOWN} of each listed)" if more else ""),
+            f"[b]Today[/b] · {waiting}"  # the date is in the header line too
+            + (f" (oldest {SHOWN} each listed)" if more else ""),
+            f"[b]Today[/b] · {waiting}",
+        )
+        room = self.app.size.width - 2  # the status line's padding
         self.query_one("#today-status", Static).update(
-            f"[b]Today {self.ctx.today:%d.%m.%Y}[/b] · waiting: {counts or 'nothing'}"
-            + (f" (oldest {SHOWN} of each listed)" if more else "")
+            next((line for line in lines if Text.from_markup(line).cell_len <= room), lines[-1])
         )
 
     def current(self) -> Item | None:

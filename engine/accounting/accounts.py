@@ -44,10 +44,22 @@ from mahnwerk.engine.comms.config import ConfigError, _Reader, config_path
 
 #: Default accounts per chart, by what was booked (the ledger kind).
 CHARTS: dict[str, dict[str, int]] = {
-    "SKR03": {"fees": 2700, "lump_sum": 2700, "interest": 2650, "write_off": 2400,
-              "skonto": 8730, "discount": 8730},
-    "SKR04": {"fees": 4830, "lump_sum": 4830, "interest": 7100, "write_off": 6930,
-              "skonto": 4730, "discount": 4730},
+    "SKR03": {
+        "fees": 2700,
+        "lump_sum": 2700,
+        "interest": 2650,
+        "write_off": 2400,
+        "skonto": 8730,
+        "discount": 8730,
+    },
+    "SKR04": {
+        "fees": 4830,
+        "lump_sum": 4830,
+        "interest": 7100,
+        "write_off": 6930,
+        "skonto": 4730,
+        "discount": 4730,
+    },
 }
 #: Personal accounts of debtors with 4-digit ledger accounts (DATEV convention).
 DEBTOR_RANGE = range(10000, 70000)
@@ -84,23 +96,29 @@ class DatevSettings:
         return start if day >= start else date(day.year - 1, month, dom)
 
 
-def load_datev_settings(path: str | Path | None = None,
-                        env: dict[str, str] | None = None) -> DatevSettings:
+def load_datev_settings(
+    path: str | Path | None = None, env: dict[str, str] | None = None
+) -> DatevSettings:
     """The `[datev]` section of mahnwerk.toml, each wrong key named with what to write."""
     import os
     import tomllib
 
     file = config_path(path)
     if not file.is_file():
-        raise ConfigError(file, "(file)", "no such configuration file",
-                          f"create it with a [datev] section, e.g.\n{EXAMPLE}")
+        raise ConfigError(
+            file,
+            "(file)",
+            "no such configuration file",
+            f"create it with a [datev] section, e.g.\n{EXAMPLE}",
+        )
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "(syntax)", str(exc), "fix the TOML syntax") from None
     if "datev" not in data:
-        raise ConfigError(file, "[datev]", "missing",
-                          f"add the section with your DATEV numbers, e.g.\n{EXAMPLE}")
+        raise ConfigError(
+            file, "[datev]", "missing", f"add the section with your DATEV numbers, e.g.\n{EXAMPLE}"
+        )
     return parse_datev(data, file, dict(os.environ if env is None else env))
 
 
@@ -108,30 +126,53 @@ def parse_datev(data: dict[str, Any], file: Path | str, env: dict[str, str]) -> 
     r = _Reader(data, file, env)
     consultant = r.integer("datev", "consultant", 0)
     if not 1001 <= consultant <= 9999999:
-        raise ConfigError(file, "[datev] consultant", f"{consultant or 'missing'}: not a "
-                          "Beraternummer", "write your tax adviser's number, 1001 to 9999999")
+        raise ConfigError(
+            file,
+            "[datev] consultant",
+            f"{consultant or 'missing'}: not a Beraternummer",
+            "write your tax adviser's number, 1001 to 9999999",
+        )
     client = r.integer("datev", "client", 0)
     if not 1 <= client <= 99999:
-        raise ConfigError(file, "[datev] client", f"{client or 'missing'}: not a "
-                          "Mandantennummer", "write the client number, 1 to 99999")
+        raise ConfigError(
+            file,
+            "[datev] client",
+            f"{client or 'missing'}: not a Mandantennummer",
+            "write the client number, 1 to 99999",
+        )
     chart = (r.text("datev", "chart", required=False) or "SKR03").upper()
     if chart not in CHARTS:
-        raise ConfigError(file, "[datev] chart", f"{chart!r} is not supported",
-                          'write chart = "SKR03" or chart = "SKR04"')
+        raise ConfigError(
+            file,
+            "[datev] chart",
+            f"{chart!r} is not supported",
+            'write chart = "SKR03" or chart = "SKR04"',
+        )
     start = r.text("datev", "fiscal_year_start", required=False) or "01-01"
     try:
         month, day = (int(x) for x in start.split("-"))
         date(2024, month, day)
     except ValueError:
-        raise ConfigError(file, "[datev] fiscal_year_start", f"{start!r} is not MM-DD",
-                          'write e.g. fiscal_year_start = "07-01"') from None
+        raise ConfigError(
+            file,
+            "[datev] fiscal_year_start",
+            f"{start!r} is not MM-DD",
+            'write e.g. fiscal_year_start = "07-01"',
+        ) from None
     accounts = data["datev"].get("accounts", {})
     unknown = sorted(set(accounts) - set(CHARTS[chart]))
     if unknown or not all(isinstance(v, int) and v > 0 for v in accounts.values()):
-        raise ConfigError(file, "[datev.accounts]", f"unknown or not an account: {unknown}",
-                          f"keys are {', '.join(CHARTS[chart])}; values account numbers")
+        raise ConfigError(
+            file,
+            "[datev.accounts]",
+            f"unknown or not an account: {unknown}",
+            f"keys are {', '.join(CHARTS[chart])}; values account numbers",
+        )
     return DatevSettings(
-        consultant=consultant, client=client, chart=chart, fiscal_year_start=(month, day),
+        consultant=consultant,
+        client=client,
+        chart=chart,
+        fiscal_year_start=(month, day),
         account_length=r.integer("datev", "account_length", 4),
         debtor_fallback=r.integer("datev", "debtor_fallback", 10000),
         accounts=dict(accounts),

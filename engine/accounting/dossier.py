@@ -73,28 +73,42 @@ def cover(record: dict[str, Any], copies: list[tuple[dict, Path | None]]) -> byt
     cur = claim["currency"]
     pdf = _Cover()
     pdf.set_font("DejaVu", "B", 14)
-    pdf.cell(0, 9, f"Übergabe an {record['agency']} – Rechnung {claim['invoice']}",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        9,
+        f"Übergabe an {record['agency']} – Rechnung {claim['invoice']}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("DejaVu", "", 9)
     pdf.line_(f"Übergeben am {record['handed_over_on']}. {record['collection_costs']}")
     pdf.heading("Gläubiger")
-    pdf.line_(f"{creditor['name']}, {creditor['street']}, {creditor['postal_code']} "
-              f"{creditor['city']}; IBAN {creditor['iban']}")
+    pdf.line_(
+        f"{creditor['name']}, {creditor['street']}, {creditor['postal_code']} "
+        f"{creditor['city']}; IBAN {creditor['iban']}"
+    )
     pdf.heading("Schuldner")
-    pdf.line_(f"{debtor['name']} ({debtor['type']}, Kundennummer {debtor['number']}), "
-              f"{debtor['street'] or '–'}, {debtor['postal_code'] or ''} {debtor['city'] or ''}"
-              f"; E-Mail {debtor['email'] or '–'}; Telefon {debtor['phone'] or '–'}")
+    pdf.line_(
+        f"{debtor['name']} ({debtor['type']}, Kundennummer {debtor['number']}), "
+        f"{debtor['street'] or '–'}, {debtor['postal_code'] or ''} {debtor['city'] or ''}"
+        f"; E-Mail {debtor['email'] or '–'}; Telefon {debtor['phone'] or '–'}"
+    )
     pdf.heading("Forderung")
-    pdf.line_(f"Rechnung {claim['invoice']} vom {claim['issue_date']}, fällig "
-              f"{claim['due_date']}, Betrag {_eur(claim['amount'], cur)}; in Verzug seit "
-              f"{claim['default_since'] or '–'}; bestritten: "
-              f"{'ja' if claim['disputed'] else 'nein'}")
+    pdf.line_(
+        f"Rechnung {claim['invoice']} vom {claim['issue_date']}, fällig "
+        f"{claim['due_date']}, Betrag {_eur(claim['amount'], cur)}; in Verzug seit "
+        f"{claim['default_since'] or '–'}; bestritten: "
+        f"{'ja' if claim['disputed'] else 'nein'}"
+    )
     for line in record["interest"]:
-        pdf.line_(f"Zinsen {line['from']} bis {line['to']} zu {line['rate']} % p. a.: "
-                  f"{_eur(line['amount'], cur)}")
+        pdf.line_(
+            f"Zinsen {line['from']} bis {line['to']} zu {line['rate']} % p. a.: "
+            f"{_eur(line['amount'], cur)}"
+        )
     for line in record["charges"]:
         what = {"fee": "Mahngebühr", "lump_sum": "Pauschale § 288 Abs. 5 BGB"}.get(
-            line["kind"], line["kind"])
+            line["kind"], line["kind"]
+        )
         pdf.line_(f"{what} vom {line['booked_on']}: {_eur(line['amount'], cur)}")
     for line in record["payments"]:
         pdf.line_(f"Zahlung vom {line['booked_on']}: {_eur(line['amount'], cur)}")
@@ -102,8 +116,10 @@ def cover(record: dict[str, Any], copies: list[tuple[dict, Path | None]]) -> byt
     pdf.line_(f"Offen: {_eur(record['balance'], cur)}")
     pdf.heading("Schreiben")
     for letter, path in copies:
-        pdf.line_(f"{letter['sent_on']}: {letter['template']} (Brief)"
-                  + ("" if path else " – Kopie nicht im Briefarchiv gefunden"))
+        pdf.line_(
+            f"{letter['sent_on']}: {letter['template']} (Brief)"
+            + ("" if path else " – Kopie nicht im Briefarchiv gefunden")
+        )
     for letter in record["letters"]:
         if not _paper(letter["channel"]):
             pdf.line_(f"{letter['sent_on']}: {letter['template']} ({letter['channel']})")

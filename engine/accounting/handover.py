@@ -79,12 +79,15 @@ class HandoverResult:
         return f"{self.claims} claim(s): " + ", ".join(str(p) for p in self.files)
 
 
-def cases(engine: Engine, settings: Settings, agency: str | None = None,
-          since: date | None = None) -> list[dict[str, Any]]:
+def cases(
+    engine: Engine, settings: Settings, agency: str | None = None, since: date | None = None
+) -> list[dict[str, Any]]:
     """Every claim handed over (to `agency`, on or after `since`), as the agency's record."""
-    query = select(EVENT.c.invoice_id, EVENT.c.occurred_on, EVENT.c.message).where(
-        EVENT.c.kind == "task_handover"
-    ).order_by(EVENT.c.occurred_on, EVENT.c.id)
+    query = (
+        select(EVENT.c.invoice_id, EVENT.c.occurred_on, EVENT.c.message)
+        .where(EVENT.c.kind == "task_handover")
+        .order_by(EVENT.c.occurred_on, EVENT.c.id)
+    )
     if since is not None:
         query = query.where(EVENT.c.occurred_on >= since)
     out = []
@@ -97,8 +100,14 @@ def cases(engine: Engine, settings: Settings, agency: str | None = None,
     return out
 
 
-def _case(conn, settings: Settings, invoice_id: int, agency: str, on: date,  # type: ignore[no-untyped-def]
-          brief: str) -> dict[str, Any]:
+def _case(
+    conn,
+    settings: Settings,
+    invoice_id: int,
+    agency: str,
+    on: date,  # type: ignore[no-untyped-def]
+    brief: str,
+) -> dict[str, Any]:
     inv = conn.execute(select(INV).where(INV.c.id == invoice_id)).one()
     cust = conn.execute(select(CUST).where(CUST.c.id == inv.customer_id)).one()
     state = conn.execute(select(DS).where(DS.c.invoice_id == invoice_id)).first()
@@ -109,7 +118,8 @@ def _case(conn, settings: Settings, invoice_id: int, agency: str, on: date,  # t
     for line in ledger:
         sums[line.kind] = sums.get(line.kind, Decimal("0.00")) + line.amount
     letters = conn.execute(
-        select(OUT).where(OUT.c.invoice_id == invoice_id, OUT.c.status == "sent")
+        select(OUT)
+        .where(OUT.c.invoice_id == invoice_id, OUT.c.status == "sent")
         .order_by(OUT.c.sent_at, OUT.c.id)
     ).all()
     history = conn.execute(
@@ -128,13 +138,16 @@ def _case(conn, settings: Settings, invoice_id: int, agency: str, on: date,  # t
         "balance": _money(balance),
         **_books(ledger),
         "letters": [
-            {"sent_on": _day(x.sent_at.date() if x.sent_at else None), "channel": x.channel,
-             "template": x.template, "language": x.language}
+            {
+                "sent_on": _day(x.sent_at.date() if x.sent_at else None),
+                "channel": x.channel,
+                "template": x.template,
+                "language": x.language,
+            }
             for x in letters
         ],
         "history": [
-            {"what": _HISTORY[h.kind], "on": _day(h.occurred_on), "by": h.actor,
-             "note": h.message}
+            {"what": _HISTORY[h.kind], "on": _day(h.occurred_on), "by": h.actor, "note": h.message}
             for h in history
         ],
     }
@@ -201,16 +214,36 @@ def _csv(records: list[dict[str, Any]]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for r in records:
         t, d, claim = r["totals"], r["debtor"], r["claim"]
-        writer.writerow([
-            r["agency"], r["handed_over_on"], claim["invoice"], claim["issue_date"],
-            claim["due_date"], claim["currency"], comma(claim["amount"]),
-            comma(claim["principal_open"]), comma(t.get("fee")), comma(t.get("lump_sum")),
-            comma(t.get("interest")), comma(t.get("payment")), comma(r["balance"]),
-            claim["default_since"] or "", d["number"], d["name"], d["type"], d["street"] or "",
-            d["postal_code"] or "", d["city"] or "", d["country"], d["email"] or "",
-            d["phone"] or "", len(r["letters"]), "ja" if claim["disputed"] else "nein",
-            r["collection_costs"],
-        ])
+        writer.writerow(
+            [
+                r["agency"],
+                r["handed_over_on"],
+                claim["invoice"],
+                claim["issue_date"],
+                claim["due_date"],
+                claim["currency"],
+                comma(claim["amount"]),
+                comma(claim["principal_open"]),
+                comma(t.get("fee")),
+                comma(t.get("lump_sum")),
+                comma(t.get("interest")),
+                comma(t.get("payment")),
+                comma(r["balance"]),
+                claim["default_since"] or "",
+                d["number"],
+                d["name"],
+                d["type"],
+                d["street"] or "",
+                d["postal_code"] or "",
+                d["city"] or "",
+                d["country"],
+                d["email"] or "",
+                d["phone"] or "",
+                len(r["letters"]),
+                "ja" if claim["disputed"] else "nein",
+                r["collection_costs"],
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -218,8 +251,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "agency"
 
 
-def write_handover(engine: Engine, settings: Settings, out: Path, agency: str | None = None,
-                   since: date | None = None, now: datetime | None = None) -> HandoverResult:
+def write_handover(
+    engine: Engine,
+    settings: Settings,
+    out: Path,
+    agency: str | None = None,
+    since: date | None = None,
+    now: datetime | None = None,
+) -> HandoverResult:
     """The case files of the claims handed over, into the folder `out`."""
     from mahnwerk.engine.accounting.dossier import dossier
 

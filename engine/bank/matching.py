@@ -233,11 +233,17 @@ def _listing(items: Sequence[OpenItem], allocations: Sequence[Allocation]) -> st
 
 
 def describe(items: Sequence[OpenItem], allocations: Sequence[Allocation], amount: Decimal) -> str:
-    """Partial payment, overpayment, or exact: what a person reads in the log."""
+    """Exact, less Skonto, partial payment or overpayment: what a person reads in the log.
+
+    An amount that is one invoice's Skonto amount says so: called a partial payment, it had
+    a person look for a residual the step then cleared (whether the Skonto was earned in
+    time is the step's to decide, and its note says)."""
     open_total = sum((max(i.balance, ZERO) for i in items), ZERO)
     names = ", ".join(i.number for i in items)
     if amount == open_total:
         return f"pays {names} in full"
+    if len(items) == 1 and amount in items[0].discounted:
+        return f"pays {names} less Skonto: {_money(amount)} of {_money(open_total)} open"
     if amount < open_total:
         return f"partial payment: {_money(amount)} of {_money(open_total)} open on {names}"
     excess = amount - open_total

@@ -161,8 +161,7 @@ def _tag_of(path: Path, line: str, number: int) -> re.Match[str] | None:
     if tag_match and tag_match.group(1) in _MT942_TAGS:
         raise StatementError(
             path,
-            f"this is an MT942 interim report (tag :{tag_match.group(1)}:), not a booked "
-            "statement",
+            f"this is an MT942 interim report (tag :{tag_match.group(1)}:), not a booked statement",
             "import the MT940 end-of-day statement for the same day",
             number,
         )

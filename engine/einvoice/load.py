@@ -68,8 +68,9 @@ _PERIOD = re.compile(
     r"within\s+(\d{1,3})\s+days|net\s+(\d{1,3})\s+days|(\d{1,3})\s+days\s+net)",
     re.IGNORECASE,
 )
-_NET = re.compile(r"(?:netto\s+(\d{1,3})\s+tage|(\d{1,3})\s+tage?\s+netto|net\s+(\d{1,3})\s+days)",
-                  re.IGNORECASE)
+_NET = re.compile(
+    r"(?:netto\s+(\d{1,3})\s+tage|(\d{1,3})\s+tage?\s+netto|net\s+(\d{1,3})\s+days)", re.IGNORECASE
+)
 _SKONTO_WORD = re.compile(r"skonto|discount|#", re.IGNORECASE)
 
 
@@ -78,23 +79,31 @@ def read_document(path: Path) -> EDocument:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise EInvoiceError(path, "", f"cannot read the file ({exc.strerror})",
-                            "check the path and the permissions") from None
+        raise EInvoiceError(
+            path, "", f"cannot read the file ({exc.strerror})", "check the path and the permissions"
+        ) from None
     if not data.startswith(b"%PDF"):
         return read_xml(path, data)
     if len(data) > MAX_XML_BYTES * 2:
-        raise EInvoiceError(path, "", "the PDF is larger than 40 MB",
-                            "an invoice PDF is far smaller; is this the right file?")
+        raise EInvoiceError(
+            path,
+            "",
+            "the PDF is larger than 40 MB",
+            "an invoice PDF is far smaller; is this the right file?",
+        )
     from facturx import get_xml_from_pdf  # only this command pays for pypdf and lxml
 
     try:
         name, xml = get_xml_from_pdf(data, check_xsd=False)
     except Exception as exc:  # the library raises bare Exceptions for broken PDFs
-        raise EInvoiceError(path, "", f"the PDF cannot be read ({exc})",
-                            "ask the sender for the invoice again") from None
+        raise EInvoiceError(
+            path, "", f"the PDF cannot be read ({exc})", "ask the sender for the invoice again"
+        ) from None
     if not xml:
         raise EInvoiceError(
-            path, "", "this PDF carries no e-invoice (no Factur-X/ZUGFeRD XML attached)",
+            path,
+            "",
+            "this PDF carries no e-invoice (no Factur-X/ZUGFeRD XML attached)",
             "a plain PDF invoice cannot be read; import it as CSV, or ask for a ZUGFeRD PDF",
         )
     return read_xml(path, xml, syntax="Factur-X")
@@ -146,7 +155,10 @@ def _name_key(name: str, postal: str | None) -> tuple[str, str]:
 def _same_figures(a: Any, b: EDocument) -> bool:
     """Two readings of one document: equal in what the claim is (either syntax)."""
     return (a.amount_due, a.currency, a.due_date, a.issue_date) == (
-        b.amount_due, b.currency, b.due_date, b.issue_date
+        b.amount_due,
+        b.currency,
+        b.due_date,
+        b.issue_date,
     )
 
 
@@ -199,15 +211,15 @@ def _file_line(path: str, text: str) -> int:
 class _Loader:
     """One import's transaction: the indexes it matches by and the errors it collects."""
 
-    def __init__(self, conn: Connection, now: datetime, update_changed: bool,
-                 terms_agreed: bool) -> None:
+    def __init__(
+        self, conn: Connection, now: datetime, update_changed: bool, terms_agreed: bool
+    ) -> None:
         self.conn, self.now = conn, now
         self.update_changed, self.terms_agreed = update_changed, terms_agreed
         self.errors: list[RowError] = []
         self.result = EImportResult()
         rows = conn.execute(
-            select(CUST.c.id, CUST.c.external_id, CUST.c.vat_id, CUST.c.name,
-                   CUST.c.postal_code)
+            select(CUST.c.id, CUST.c.external_id, CUST.c.vat_id, CUST.c.name, CUST.c.postal_code)
         ).all()
         self.by_number = {r.external_id: r.id for r in rows}
         self.by_vat = {r.vat_id: r.id for r in rows if r.vat_id}
@@ -239,8 +251,11 @@ class _Loader:
         digest = hashlib.sha256(f"{buyer.name}|{buyer.postal_code}".encode()).hexdigest()[:8]
         number = buyer.identifier or vat or f"EI-{digest.upper()}"
         country = (buyer.country or "DE").upper()
-        email = buyer.email if buyer.email and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+",
-                                                              buyer.email) else None
+        email = (
+            buyer.email
+            if buyer.email and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", buyer.email)
+            else None
+        )
         values: dict[str, Any] = {
             "external_id": number,
             "name": buyer.name,
@@ -267,8 +282,11 @@ class _Loader:
     def load(self, doc: EDocument) -> None:
         twin = self.seen.setdefault((doc.kind.value, doc.number), doc)
         if twin is not doc and not _same_figures(twin, doc):
-            self.error(doc, f"appears twice in this import with other figures (also in "
-                       f"{twin.path})", "import one of the two, or correct the number")
+            self.error(
+                doc,
+                f"appears twice in this import with other figures (also in {twin.path})",
+                "import one of the two, or correct the number",
+            )
             return
         old = self.conn.execute(
             select(DOC).where(DOC.c.kind == doc.kind.value, DOC.c.number == doc.number)
@@ -279,8 +297,11 @@ class _Loader:
             return
         if doc.kind is DocumentKind.CREDIT_NOTE:
             if old is not None:
-                self.error(doc, "this credit note was imported before with other figures",
-                           "a credit note cannot change; issue a new one")
+                self.error(
+                    doc,
+                    "this credit note was imported before with other figures",
+                    "a credit note cannot change; issue a new one",
+                )
                 return
             self._credit(doc)
             return
@@ -292,11 +313,19 @@ class _Loader:
     def _record(self, doc: EDocument, customer_id: int, invoice_id: int | None) -> None:
         self.conn.execute(
             insert(DOC).values(
-                kind=doc.kind.value, number=doc.number, type_code=doc.type_code,
-                syntax=doc.syntax, file_name=Path(doc.path).name, issue_date=doc.issue_date,
-                due_date=doc.due_date, currency=doc.currency, amount_due=doc.amount_due,
-                customer_id=customer_id, invoice_id=invoice_id,
-                preceding="\n".join(doc.preceding), imported_at=self.now,
+                kind=doc.kind.value,
+                number=doc.number,
+                type_code=doc.type_code,
+                syntax=doc.syntax,
+                file_name=Path(doc.path).name,
+                issue_date=doc.issue_date,
+                due_date=doc.due_date,
+                currency=doc.currency,
+                amount_due=doc.amount_due,
+                customer_id=customer_id,
+                invoice_id=invoice_id,
+                preceding="\n".join(doc.preceding),
+                imported_at=self.now,
             )
         )
 
@@ -314,8 +343,12 @@ class _Loader:
             select(INV.c.id).where(INV.c.external_id == doc.number)
         ).scalar()
         if existing is not None and self._in_dunning(existing):
-            self.error(doc, "the invoice is already in dunning; its amount and due date "
-                       "cannot change by import", "book a credit note or a payment instead")
+            self.error(
+                doc,
+                "the invoice is already in dunning; its amount and due date "
+                "cannot change by import",
+                "book a credit note or a payment instead",
+            )
             return
         customer_id = self.customer(doc)
         if doc.amount_due <= 0:
@@ -332,10 +365,14 @@ class _Loader:
             self.errors.extend(exc.errors)
             return
         values = {
-            "external_id": doc.number, "customer_id": customer_id,
-            "issue_date": doc.issue_date, "due_date": due_date_of(doc),
-            "amount": doc.amount_due, "currency": doc.currency,
-            "due_date_agreed": self.terms_agreed, "payment_terms": doc.payment_terms or None,
+            "external_id": doc.number,
+            "customer_id": customer_id,
+            "issue_date": doc.issue_date,
+            "due_date": due_date_of(doc),
+            "amount": doc.amount_due,
+            "currency": doc.currency,
+            "due_date_agreed": self.terms_agreed,
+            "payment_terms": doc.payment_terms or None,
             "skonto_terms": skonto,
         }
         if existing is None:
@@ -351,17 +388,19 @@ class _Loader:
             f"{values['due_date']:%d.%m.%Y} ({doc.syntax})"
         )
 
-    def _upsert_doc(self, doc: EDocument, customer_id: int, invoice_id: int | None,
-                    old: Any) -> None:
+    def _upsert_doc(
+        self, doc: EDocument, customer_id: int, invoice_id: int | None, old: Any
+    ) -> None:
         if old is not None:
             self.conn.execute(DOC.delete().where(DOC.c.id == old.id))
         self._record(doc, customer_id, invoice_id)
 
     def _in_dunning(self, invoice_id: int) -> bool:
         ds = DunningState.__table__  # type: ignore[attr-defined]
-        return self.conn.execute(
-            select(ds.c.invoice_id).where(ds.c.invoice_id == invoice_id)
-        ).first() is not None
+        return (
+            self.conn.execute(select(ds.c.invoice_id).where(ds.c.invoice_id == invoice_id)).first()
+            is not None
+        )
 
     def _credit(self, doc: EDocument) -> None:
         if len(doc.preceding) != 1:
@@ -372,25 +411,35 @@ class _Loader:
                 "ask the sender to reference the invoice it corrects",
             )
             return
-        target = self.conn.execute(
-            select(INV).where(INV.c.external_id == doc.preceding[0])
-        ).first()
+        target = self.conn.execute(select(INV).where(INV.c.external_id == doc.preceding[0])).first()
         if target is None:
-            self.error(doc, f"the invoice it reduces, {doc.preceding[0]}, is unknown",
-                       "import that invoice first (or in the same command)")
+            self.error(
+                doc,
+                f"the invoice it reduces, {doc.preceding[0]}, is unknown",
+                "import that invoice first (or in the same command)",
+            )
             return
         if doc.currency != target.currency:
-            self.error(doc, f"credit in {doc.currency} for an invoice in {target.currency}",
-                       "ask the sender for a credit note in the invoice's currency")
+            self.error(
+                doc,
+                f"credit in {doc.currency} for an invoice in {target.currency}",
+                "ask the sender for a credit note in the invoice's currency",
+            )
             return
         credit = abs(doc.amount_due)
         if self._in_dunning(target.id):
-            self.conn.execute(insert(PAY).values(
-                external_id=f"GS-{doc.number}", customer_id=target.customer_id,
-                invoice_id=target.id, booked_on=doc.issue_date, amount=credit,
-                currency=doc.currency, reference=f"Gutschrift {doc.number} zu {target.external_id}",
-                source="import",
-            ))
+            self.conn.execute(
+                insert(PAY).values(
+                    external_id=f"GS-{doc.number}",
+                    customer_id=target.customer_id,
+                    invoice_id=target.id,
+                    booked_on=doc.issue_date,
+                    amount=credit,
+                    currency=doc.currency,
+                    reference=f"Gutschrift {doc.number} zu {target.external_id}",
+                    source="import",
+                )
+            )
             how = "booked as a payment (the invoice is in dunning)"
         else:
             left = target.amount - credit
@@ -420,9 +469,18 @@ def import_einvoices(
     now = now or clock.now()
     files = files_in(paths)
     if not files:
-        raise ImportFailed(", ".join(map(str, paths)), [RowError(
-            ", ".join(map(str, paths)), 0, "", "no .xml or .pdf file found",
-            "name e-invoice files or a folder that holds them")])
+        raise ImportFailed(
+            ", ".join(map(str, paths)),
+            [
+                RowError(
+                    ", ".join(map(str, paths)),
+                    0,
+                    "",
+                    "no .xml or .pdf file found",
+                    "name e-invoice files or a folder that holds them",
+                )
+            ],
+        )
     docs, errors = [], []
     for path in files:
         try:
@@ -445,11 +503,24 @@ def import_einvoices(
     return result
 
 
-def _log(conn: Connection, result: EImportResult, files: list[str], actor: str,
-         now: datetime) -> None:
-    conn.execute(insert(Event.__table__).values(  # type: ignore[attr-defined]
-        kind="import", occurred_on=now.astimezone(BERLIN).date(), recorded_at=now,
-        actor=actor, message=str(result).splitlines()[-1],
-        payload=json.dumps({"kind": "einvoice", "files": files, "created": result.created,
-                            "updated": result.updated, "credited": result.credited}),
-    ))
+def _log(
+    conn: Connection, result: EImportResult, files: list[str], actor: str, now: datetime
+) -> None:
+    conn.execute(
+        insert(Event.__table__).values(  # type: ignore[attr-defined]
+            kind="import",
+            occurred_on=now.astimezone(BERLIN).date(),
+            recorded_at=now,
+            actor=actor,
+            message=str(result).splitlines()[-1],
+            payload=json.dumps(
+                {
+                    "kind": "einvoice",
+                    "files": files,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "credited": result.credited,
+                }
+            ),
+        )
+    )

@@ -83,7 +83,9 @@ class _Reader:
             value = Decimal("NaN")
         if not value.is_finite():
             raise EInvoiceError(
-                self.path, self.where(path), f"{term} is not an amount: {raw!r}",
+                self.path,
+                self.where(path),
+                f"{term} is not an amount: {raw!r}",
                 "amounts in e-invoices are written 1234.56",
             )
         return value.quantize(Decimal("0.01"))
@@ -98,7 +100,9 @@ class _Reader:
             return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
         except ValueError:
             raise EInvoiceError(
-                self.path, self.where(path), f"{term} is not a date: {raw!r}",
+                self.path,
+                self.where(path),
+                f"{term} is not a date: {raw!r}",
                 "dates are YYYY-MM-DD (UBL) or YYYYMMDD with format 102 (CII)",
             ) from None
 
@@ -111,7 +115,9 @@ def _ubl(reader: _Reader) -> EDocument:
     party = _find(root, "AccountingCustomerParty/Party")
     if party is None:
         raise EInvoiceError(
-            reader.path, reader.where("AccountingCustomerParty"), "the buyer (BG-7) is missing",
+            reader.path,
+            reader.where("AccountingCustomerParty"),
+            "the buyer (BG-7) is missing",
             "an invoice must name the buyer",
         )
     buyer = _ubl_buyer(reader, party)
@@ -120,8 +126,13 @@ def _ubl(reader: _Reader) -> EDocument:
         reader.required(root, "IssueDate", "the issue date (BT-2)")
     notes = [n.text.strip() for n in _find_all(root, "PaymentTerms/Note") if n.text]
     preceding = tuple(
-        filter(None, (_text(ref, "InvoiceDocumentReference/ID")
-                      for ref in _find_all(root, "BillingReference")))
+        filter(
+            None,
+            (
+                _text(ref, "InvoiceDocumentReference/ID")
+                for ref in _find_all(root, "BillingReference")
+            ),
+        )
     )
     due = _text(root, "DueDate") or _text(root, "PaymentMeans/PaymentDueDate")
     return _document(
@@ -150,9 +161,11 @@ def _cii(reader: _Reader) -> EDocument:
     if party is None:
         raise EInvoiceError(
             reader.path,
-            reader.where("SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/"
-                         "BuyerTradeParty"),
-            "the buyer (BG-7) is missing", "an invoice must name the buyer",
+            reader.where(
+                "SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty"
+            ),
+            "the buyer (BG-7) is missing",
+            "an invoice must name the buyer",
         )
     buyer = _cii_buyer(reader, party)
     terms = _find_all(settlement, "SpecifiedTradePaymentTerms")
@@ -165,10 +178,12 @@ def _cii(reader: _Reader) -> EDocument:
         number=reader.required(doc, "ID", "the invoice number (BT-1)"),
         issue_date=reader.day(
             reader.required(doc, "IssueDateTime/DateTimeString", "the issue date (BT-2)"),
-            "ExchangedDocument/IssueDateTime", "the issue date (BT-2)",
+            "ExchangedDocument/IssueDateTime",
+            "the issue date (BT-2)",
         ),
-        due_date=reader.day(due, "…/SpecifiedTradePaymentTerms/DueDateDateTime",
-                            "the due date (BT-9)"),
+        due_date=reader.day(
+            due, "…/SpecifiedTradePaymentTerms/DueDateDateTime", "the due date (BT-9)"
+        ),
         payment_terms="\n".join(_raw_notes(terms)),
         currency=reader.required(settlement, "InvoiceCurrencyCode", "the currency (BT-5)"),
         amount=reader.amount(
@@ -178,8 +193,13 @@ def _cii(reader: _Reader) -> EDocument:
         ),
         buyer=buyer,
         preceding=tuple(
-            filter(None, (_text(ref, "IssuerAssignedID")
-                          for ref in _find_all(settlement, "InvoiceReferencedDocument")))
+            filter(
+                None,
+                (
+                    _text(ref, "IssuerAssignedID")
+                    for ref in _find_all(settlement, "InvoiceReferencedDocument")
+                ),
+            )
         ),
     )
 
@@ -191,8 +211,11 @@ def _ubl_buyer(reader: _Reader, party: Element) -> Buyer:
         filter(None, (_text(address, "StreetName"), _text(address, "AdditionalStreetName")))
     )
     endpoint = _find(party, "EndpointID")
-    email = endpoint.text.strip() if endpoint is not None and endpoint.get("schemeID") == "EM" \
-        and endpoint.text else None
+    email = (
+        endpoint.text.strip()
+        if endpoint is not None and endpoint.get("schemeID") == "EM" and endpoint.text
+        else None
+    )
     vat_id = next(
         (
             _text(scheme, "CompanyID")
@@ -221,8 +244,9 @@ def _cii_buyer(reader: _Reader, party: Element) -> Buyer:
     address = _find(party, "PostalTradeAddress")
     street = " ".join(filter(None, (_text(address, "LineOne"), _text(address, "LineTwo"))))
     uri = _find(party, "URIUniversalCommunication/URIID")
-    email = uri.text.strip() if uri is not None and uri.get("schemeID") == "EM" and uri.text \
-        else None
+    email = (
+        uri.text.strip() if uri is not None and uri.get("schemeID") == "EM" and uri.text else None
+    )
     vat_id = next(
         (
             (reg.text or "").strip()
@@ -255,8 +279,9 @@ def _raw_notes(terms: list[Element]) -> list[str]:
     return out
 
 
-def _document(reader: _Reader, *, type_code: str, credit: bool, amount: Decimal,
-              **fields: object) -> EDocument:
+def _document(
+    reader: _Reader, *, type_code: str, credit: bool, amount: Decimal, **fields: object
+) -> EDocument:
     credit = credit or type_code in CREDIT_NOTE_CODES
     return EDocument(
         path=str(reader.path),
@@ -280,7 +305,9 @@ def read_xml(path: Path, data: bytes, syntax: str | None = None) -> EDocument:
     """Parse one XML e-invoice; `syntax` overrides the label (a PDF's embedded XML)."""
     if len(data) > MAX_XML_BYTES:
         raise EInvoiceError(
-            path, "", f"the file is larger than {MAX_XML_BYTES // 2**20} MB",
+            path,
+            "",
+            f"the file is larger than {MAX_XML_BYTES // 2**20} MB",
             "an e-invoice is far smaller; is this the right file?",
         )
     try:
@@ -289,18 +316,25 @@ def read_xml(path: Path, data: bytes, syntax: str | None = None) -> EDocument:
         line, column = getattr(exc, "position", (0, 0))
         reason = str(exc).split(": line ")[0]
         raise EInvoiceError(
-            path, "", f"not well-formed XML at column {column + 1}: {reason}",
-            "the file is damaged or not XML; ask the sender for it again", line=line,
+            path,
+            "",
+            f"not well-formed XML at column {column + 1}: {reason}",
+            "the file is damaged or not XML; ask the sender for it again",
+            line=line,
         ) from None
     except DefusedXmlException as exc:
         raise EInvoiceError(
-            path, "", f"refused: the XML uses {type(exc).__name__} (DTDs and entities)",
+            path,
+            "",
+            f"refused: the XML uses {type(exc).__name__} (DTDs and entities)",
             "e-invoices never need a DTD; this file is not a genuine e-invoice",
         ) from None
     name = _local(root.tag)
     if name not in _ROOTS:
         raise EInvoiceError(
-            path, f"/{name}", f"not an e-invoice: the root element is <{name}>",
+            path,
+            f"/{name}",
+            f"not an e-invoice: the root element is <{name}>",
             "mahnwerk reads XRechnung/EN 16931 as UBL Invoice or CreditNote, or as CII "
             "CrossIndustryInvoice",
         )

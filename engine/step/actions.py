@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from mahnwerk.dsl import ir, statute
@@ -518,11 +517,20 @@ CARRIERS: dict[type, Carrier] = {
 }
 
 
-@lru_cache(maxsize=4096)  # a policy has few rules; every transition asks for its words
 def describe(rule: Rule) -> str:
-    from mahnwerk.dsl.render import describe_rule
+    """The rule's words, printed once per rule: every transition asks for them (kept by
+    identity: hashing a rule hashes its whole condition tree, at every call)."""
+    held = _DESCRIBED.get(id(rule))
+    if held is None or held[0] is not rule:
+        from mahnwerk.dsl.render import describe_rule
 
-    return describe_rule(rule)
+        if len(_DESCRIBED) >= 4096:  # a long-running service reloads its policies now and then
+            _DESCRIBED.clear()
+        held = _DESCRIBED[id(rule)] = (rule, describe_rule(rule))
+    return held[1]
+
+
+_DESCRIBED: dict[int, tuple[Rule, str]] = {}
 
 
 def action_words(action: Any) -> str:

@@ -7,6 +7,7 @@ one principal is rounded once, however often a run books (A6).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -93,7 +94,7 @@ class Facts:
         if expr is None:
             return True
         try:
-            return bool(evaluate(expr, self.facts(day, event), self.calendar.add_business_days))
+            return bool(evaluate(expr, DayFacts(self, day, event), self.calendar.add_business_days))
         except EvalError as exc:
             self.note(day, f"condition not evaluable, treated as false: {exc}")
             return False
@@ -103,7 +104,7 @@ class Facts:
         if expr is None:
             return True
         try:
-            return bool(evaluate(expr, self.facts(day), self.calendar.add_business_days))
+            return bool(evaluate(expr, DayFacts(self, day), self.calendar.add_business_days))
         except EvalError:
             return False
 
@@ -178,3 +179,79 @@ class Facts:
         self.r = self.r.evolve(
             interest_open=self.r.interest_open + booked, interest_to=end, interest_run_from=run_from
         )
+
+
+class DayFacts(Mapping[str, Any]):
+    """`Facts.facts(day, event)` computed only as far as a condition reads it.
+
+    A guard reads one to three facts, and the step evaluates several guards per invoice
+    (its own, the D9 look-ahead's for every step a letter may announce): building the whole
+    dict, interest included, for each cost more than the evaluation.  The names and values
+    are those of `facts` (a test compares the two)."""
+
+    __slots__ = ("_run", "_day", "_event", "_r", "_interest")
+
+    def __init__(self, run: Facts, day: date, event: Event | None = None):
+        self._run, self._day, self._event, self._r = run, day, event, run.r
+        self._interest: Decimal | None = None
+
+    def interest(self) -> Decimal:
+        if self._interest is None:
+            self._interest = self._r.interest_open + self._run.unbooked_interest(self._day)
+        return self._interest
+
+    def __contains__(self, name: object) -> bool:
+        if name in _INVOICE_FACTS or name in self._run.customer_facts:
+            return True
+        return isinstance(name, str) and name in self._event_facts()
+
+    def __getitem__(self, name: str) -> Any:
+        own = _INVOICE_FACTS.get(name)
+        if own is not None:
+            return own(self, self._run, self._r, self._run.inv, self._day)
+        event = self._event_facts()
+        if name in event:
+            return event[name]
+        return self._run.customer_facts[name]
+
+    def _event_facts(self) -> dict[str, Any]:
+        event = self._event
+        if event is None:
+            return {}
+        facts: dict[str, Any] = {"event.date": event.on}
+        if event.promised_date is not None:
+            facts["event.promised_date"] = event.promised_date
+        if event.amount is not None:
+            facts["event.amount"] = self._run.money(event.amount)
+        return facts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._run.facts(self._day, self._event))
+
+    def __len__(self) -> int:
+        return len(self._run.facts(self._day, self._event))
+
+
+#: The facts `facts` computes beyond the customer's, each as a function of
+#: (the lazy mapping, the scratchpad, its record, the invoice, the day).
+_INVOICE_FACTS: dict[str, Callable[[DayFacts, Facts, Record, Invoice, date], Any]] = {
+    "customer.open_balance": lambda f, run, r, inv, day: run.money(run.cust.open_balance),
+    "invoice.id": lambda f, run, r, inv, day: inv.id,
+    "invoice.amount": lambda f, run, r, inv, day: run.money(inv.amount),
+    "invoice.balance": lambda f, run, r, inv, day: run.money(
+        r.principal_open + r.fees_open + f.interest()
+    ),
+    "invoice.principal": lambda f, run, r, inv, day: run.money(r.principal_open),
+    "invoice.fees": lambda f, run, r, inv, day: run.money(r.fees_open),
+    "invoice.interest": lambda f, run, r, inv, day: run.money(f.interest()),
+    "invoice.issue_date": lambda f, run, r, inv, day: inv.issue_date,
+    "invoice.due_date": lambda f, run, r, inv, day: inv.due_date,
+    "invoice.days_overdue": lambda f, run, r, inv, day: Decimal(max(0, (day - inv.due_date).days)),
+    "invoice.disputed": lambda f, run, r, inv, day: r.disputed,
+    "invoice.currency": lambda f, run, r, inv, day: inv.currency,
+    "invoice.promises": lambda f, run, r, inv, day: Decimal(r.promises),
+    "invoice.time_barred": lambda f, run, r, inv, day: bool(
+        r.time_barred_from and day >= r.time_barred_from
+    ),
+    "today": lambda f, run, r, inv, day: day,
+}

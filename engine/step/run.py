@@ -121,5 +121,5 @@ def step(
     if run.r.segment not in compiled.graphs:
         raise KeyError(f"segment {run.r.segment!r} is not in policy {compiled.name!r}")
     run.actions = actions
-    run.advance([e for e in events if e.on <= today])
-    return Outcome(segment_moves.remember(run.r, run.actions), tuple(run.actions))
+    run.advance([e for e in events if e.on <= today])  # also notes what was sent (issue 13)
+    return Outcome(run.r, tuple(run.actions))

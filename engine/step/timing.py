@@ -16,8 +16,8 @@ from functools import lru_cache
 from mahnwerk.dsl import ir, statute
 from mahnwerk.dsl.compile import Rule
 from mahnwerk.dsl.expr import refs
-from mahnwerk.engine import skonto
-from mahnwerk.engine.state import ZERO, Charge, Event
+from mahnwerk.engine import segment_moves, skonto
+from mahnwerk.engine.state import ZERO, Charge, Event, Record
 from mahnwerk.engine.step.facts import DAILY_FACTS, Facts
 
 #: D4: at least this long between two letters about one invoice, whatever the policy says.
@@ -37,6 +37,9 @@ def _after_target2_grace(due: date, days: int) -> date:
 
 class Timing(Facts):
     """Which rule is due when, and the loop that takes them in date order."""
+
+    #: (record, spoke_on, candidates) of the last `time_candidates` call
+    _candidates_for: tuple[Record, date | None, list[tuple[date, Rule]]] | None = None
 
     def pause_active(self, day: date) -> bool:
         r = self.r
@@ -138,23 +141,46 @@ class Timing(Facts):
         return max(days or MIN_LETTER_GAP, MIN_LETTER_GAP)
 
     def speaks(self, target: str) -> bool:
-        """Whether entering `target` sends the customer a message (a dunning level)."""
-        state = self.ladder_state(target)
-        return state is not None and any(isinstance(a, ir.Send) for a in state.actions)
+        """Whether entering `target` sends the customer a message (a dunning level).
+
+        Answered once per policy, segment and state (every effective date asks it)."""
+        known = self.cp.derived("speaks", dict)
+        key = (self.r.segment, target)
+        try:
+            return known[key]
+        except KeyError:
+            state = self.ladder_state(target)
+            said = known[key] = state is not None and any(
+                isinstance(a, ir.Send) for a in state.actions
+            )
+            return said
 
     def sends_letter(self, target: str) -> bool:
-        """Whether entering `target` posts a letter (opted-out channels fall back to one)."""
-        state = self.ladder_state(target)
-        if state is None:
-            return False
-        return any(
-            isinstance(a, ir.Send)
-            and (a.channel in ir.PAPER or a.channel.value in self.cust.opted_out)
-            for a in state.actions
-        )
+        """Whether entering `target` posts a letter (opted-out channels fall back to one).
+
+        Answered once per policy, segment, state and the customer's opted-out channels."""
+        known = self.cp.derived("sends letter", dict)
+        key = (self.r.segment, target, self.cust.opted_out)
+        try:
+            return known[key]
+        except KeyError:
+            state = self.ladder_state(target)
+            posts = known[key] = state is not None and any(
+                isinstance(a, ir.Send)
+                and (a.channel in ir.PAPER or a.channel.value in self.cust.opted_out)
+                for a in state.actions
+            )
+            return posts
 
     def time_candidates(self) -> list[tuple[date, Rule]]:
-        """Time rules from the current state by effective date, highest priority first."""
+        """Time rules from the current state by effective date, highest priority first.
+
+        Kept for the record they were computed for: `advance` asks once more after its
+        last move, and `next_check` again for the same record (a record is immutable, and
+        the run's day and the customer do not change within a step)."""
+        held = self._candidates_for
+        if held is not None and held[0] is self.r and held[1] == self.spoke_on:
+            return held[2]
         found = []
         for rule in self.rules(self.r.state):
             if rule.kind not in ("ladder", "transition"):
@@ -163,7 +189,9 @@ class Timing(Facts):
             if fire is not None:
                 found.append((self.effective(fire, rule), -rule.priority, rule))
         found.sort(key=lambda item: item[:2])
-        return [(day, rule) for day, _, rule in found]
+        out = [(day, rule) for day, _, rule in found]
+        self._candidates_for = (self.r, self.spoke_on, out)
+        return out
 
     def advance(self, events: list[Event]) -> None:
         pending = sorted(events, key=lambda e: e.on)
@@ -198,7 +226,11 @@ class Timing(Facts):
         if self.terminal():
             self.after_close(pending)
         # Events dated after today are not ours to apply yet (the runner passes only due ones).
-        self.r = self.r.evolve(next_check_on=self.next_check(recheck))
+        # The templates queued and fees charged are noted in the same change (issue 13).
+        self.r = self.r.evolve(
+            next_check_on=self.next_check(recheck),
+            **segment_moves.remembered(self.r, self.actions),
+        )
 
     def after_close(self, events: list[Event]) -> None:
         """Events for an invoice already closed: money is never dropped, it becomes a credit."""

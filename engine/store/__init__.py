@@ -18,6 +18,8 @@ explained allow-list there of what has not moved yet.
 * `analysis`  — what `analyse` reads and writes: the behaviour table, risk scores;
 * `saved_filters` — the operators' saved queue filters;
 * `simulation` — what `simulate` reads of the book (all invoices, or the open ones);
+* `imports`   — what the CSV importers read (stored rows, numbers) and their bulk writes;
+* `deploys`   — what a deploy's review reads: the active version, the open book;
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;

@@ -94,11 +94,14 @@ def log_book_event(
 # Row <-> value mapping
 # ---------------------------------------------------------------------------
 
+_NONE: frozenset[str] = frozenset()
 _RECORD_COLUMNS = tuple(f.name for f in fields(Record) if f.name != "invoice_id")
 """`dunning_state`'s columns that carry a `Record`: its fields, listed once (`state.py`)."""
 
 
 def _split(text: str | None) -> frozenset[str]:
+    if not text:
+        return _NONE  # most rows: no tags, no opt-out, no template sent yet
     return frozenset(t.strip() for t in (text or "").replace("|", ",").split(",") if t.strip())
 
 

@@ -442,6 +442,12 @@ def test_a_skonto_amount_pays_the_invoice_it_belongs_to() -> None:
     )
     decision = match(credit("116.62", "Danke", "Hans Müller"), skonto)
     assert [(a.number, a.amount) for a in decision.allocations] == [("R2026000041", D("116.62"))]
+    assert decision.note.endswith(
+        "the only open invoice of exactly 116,62: pays R2026000041 less Skonto: "
+        "116,62 of 119,00 open"
+    ), decision.note  # not "partial payment" (the last session's note asked)
+    named = match(credit("116.62", "R2026000041 abzgl. 2 % Skonto", "Hans Müller"), skonto)
+    assert named.note == "pays R2026000041 less Skonto: 116,62 of 119,00 open", named.note
 
 
 def test_a_payer_name_is_recognised_only_when_it_names_one_customer() -> None:

@@ -989,6 +989,32 @@ def test_a_step_an_event_asked_for_is_carried_out_once_a_person_approves_it(disp
     assert record.state == "meldung" and record.approved_target is None
 
 
+@pytest.mark.parametrize("paid_on", [date(2025, 8, 25), date(2025, 8, 26)])
+def test_a_catch_up_run_takes_the_approved_step_and_the_payments_in_date_order(paid_on):
+    """The report asked for on 25 August is approved that day; the engine next runs on
+    27 August and finds 500.00 paid.  Paid on the 25th: the payment comes first, the invoice
+    is paid and nothing is reported.  Paid on the 26th: the report goes on the 25th, then
+    the payment is booked on the 26th and the invoice is paid."""
+    compiled = report_on_a_broken_promise()
+    asked = date(2025, 8, 25)
+    record, _ = run(compiled, asked - timedelta(days=1))
+    record = step(
+        record, invoice(), CONSUMER, (Event(EventKind.PROMISE_BROKEN, asked),), asked, compiled
+    ).record
+    assert record.pending_approval == "meldung"
+    approved = record.evolve(pending_approval=None, approved_target="meldung", approved_on=asked)
+    payment = Event(EventKind.PAYMENT_FULL, paid_on, D("500.00"), ref="P1")
+    out = step(approved, invoice(), CONSUMER, (payment,), date(2025, 8, 27), compiled)
+    reported = paid_on > asked
+    assert [(t.target, t.on) for t in only(out.actions, Transition)] == (
+        [("meldung", asked), ("paid", paid_on)] if reported else [("paid", paid_on)]
+    )
+    assert only(out.actions, Task) == (
+        [Task("credit_report", asked, "stufen.mahn:8", "SCHUFA")] if reported else []
+    )
+    assert out.record.state == "paid" and out.record.balance == 0
+
+
 def test_a_report_state_entered_on_an_event_while_the_claim_is_disputed_reports_nothing():
     """§ 31 Abs. 2 Nr. 4 BDSG, C2: no report of a claim the debtor disputes.  The customer
     disputed the claim on 20 August; a person approved the report when a promise was broken

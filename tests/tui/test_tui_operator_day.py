@@ -101,6 +101,33 @@ def test_today_opens_first_and_lists_what_waits_for_a_person(monday: Engine):
     drive(make_app(monday, "anna", start="today"), scenario)
 
 
+def test_todays_status_line_keeps_to_one_line_with_a_big_books_counts(monday: Engine):
+    """The counts of a book of a million invoices (bench/bench_tui.py's Monday) made the
+    line 130 characters long: at 120 columns it took a second line when they arrived and
+    pushed the list down.  It leaves out the date (the header line has it) to fit."""
+
+    async def scenario(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, TodayScreen)
+        counts = {"call": 3_000, "approval": 30_000, "task": 5_000, "bank": 500,
+                  "bounce": 2_000, "promise": 400}  # fmt: skip
+        screen._counted(counts)  # as `count_waiting` hands them over
+        await settle(pilot)
+        status = screen.query_one("#today-status", Static)
+        text = str(status.render())
+        assert status.size.height == 1, text
+        assert "call 3,000  approve 30,000  task 5,000  bank 500  bounce 2,000" in text
+        assert "promise 400 (oldest 25 each listed)" in text
+        assert "03.06.2024" in str(pilot.app.sub_title)  # the date, still on screen
+
+    async def main() -> None:
+        async with make_app(monday, "anna", start="today").run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await scenario(pilot)
+
+    asyncio.run(main())
+
+
 def test_a_call_is_one_key_for_its_outcome_and_then_leaves_the_list(monday: Engine):
     async def scenario(pilot: Pilot) -> None:
         await keys(pilot, "enter")  # the call (first line)
