@@ -293,3 +293,11 @@ def test_a_payment_known_only_days_later_is_booked_on_the_day_it_was_credited():
     assert record.principal_open == D("400.00") and record.state == "mahnung_2"
     assert record.limitation_restart_on == credited
     assert record.time_barred_from == date(2029, 1, 1)
+
+
+def test_a_death_notice_pauses_six_weeks_and_says_why():
+    """C6: a death notice on 1 July holds dunning to 12 August (six weeks), and the invoice
+    says why it waits — what an operator reads in `show` and the TUI."""
+    notice = date(2025, 7, 1)
+    record, _ = run(HANDLERS, notice, on_its_day(Event(EventKind.DEATH_NOTICE, notice)))
+    assert (record.pause_reason, record.paused_until) == ("death notice (C6)", date(2025, 8, 12))

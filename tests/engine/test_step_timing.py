@@ -296,3 +296,39 @@ def test_an_invoice_waiting_for_a_person_has_no_next_look_by_date(waiting, until
         (True, None) if waiting == "held" else (False, "mahnung_1")
     )
     assert record.next_check_on is None
+
+
+def test_a_missed_instalment_ends_the_plan_whole():
+    """D6: 100.00 of the first 250.00 paid on 2 July, the rest missed: in the run of 9 July the
+    plan is over — no instalments left, nothing counted as paid under it, not active (so a
+    later plan starts from nothing); the 100.00 stay booked on the invoice."""
+    compiled = compile_source(custom(REMINDER + MAHNUNG, ON_PLAN), "zeit.mahn")
+    agreed = Event(EventKind.PLAN_AGREED, date(2025, 6, 27), instalments=PLAN)
+    part = Event(EventKind.PAYMENT_PARTIAL, date(2025, 7, 2), Decimal("100.00"), ref="P1")
+    record, _ = run_days(compiled, ISSUE, date(2025, 7, 8), (agreed, part))
+    assert (record.plan, record.plan_paid, record.plan_active) == (PLAN, Decimal("100.00"), True)
+    record, _ = run_days(compiled, ISSUE, date(2025, 7, 9), (agreed, part))
+    assert (record.plan, record.plan_paid, record.plan_active) == ((), Decimal("0"), False)
+    assert record.principal_open == Decimal("400.00")
+
+
+def test_a_plan_agreed_anew_counts_only_what_is_paid_under_it():
+    """D6: the first plan's 250.00 paid on 1 July; on 3 July the customer and the team agree
+    a new plan for the rest (125.00 on 15 July and 15 August).  The 250.00 paid before belong
+    to the old plan: under the new one nothing is paid yet, so missing 15 July's 125.00 (grace
+    to 22 July) ends it in the run of 23 July."""
+    compiled = compile_source(custom(REMINDER + MAHNUNG, ON_PLAN), "zeit.mahn")
+    anew = ((date(2025, 7, 15), Decimal("125.00")), (date(2025, 8, 15), Decimal("125.00")))
+    events = (
+        Event(EventKind.PLAN_AGREED, date(2025, 6, 27), instalments=PLAN),
+        Event(EventKind.PAYMENT_PARTIAL, date(2025, 7, 1), Decimal("250.00"), ref="P1"),
+        Event(EventKind.PLAN_AGREED, date(2025, 7, 3), instalments=anew),
+    )
+    record, _ = run_days(compiled, ISSUE, date(2025, 7, 3), events)
+    assert (record.plan, record.plan_paid, record.plan_active) == (anew, Decimal("0"), True)
+    record, _ = run_days(compiled, ISSUE, date(2025, 7, 22), events)
+    assert record.plan_active
+    record, outs = run_days(compiled, ISSUE, date(2025, 7, 23), events)
+    assert not record.plan_active
+    missed = Note(date(2025, 7, 23), "resumed on instalment_missed", "zeit.mahn:10")
+    assert outs[-1].notes[0] == missed
