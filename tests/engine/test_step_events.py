@@ -301,3 +301,16 @@ def test_a_death_notice_pauses_six_weeks_and_says_why():
     notice = date(2025, 7, 1)
     record, _ = run(HANDLERS, notice, on_its_day(Event(EventKind.DEATH_NOTICE, notice)))
     assert (record.pause_reason, record.paused_until) == ("death notice (C6)", date(2025, 8, 12))
+
+
+def test_a_cent_paid_too_much_is_the_customers_credit():
+    """500.01 paid on the due date: the invoice is paid and the one cent is booked as the
+    customer's credit on that day — an overpayment is never kept, however small."""
+    paid = Event(EventKind.PAYMENT_FULL, DUE, D("500.01"), ref="P1")
+    record, actions = run(HANDLERS, DUE, on_its_day(paid))
+    assert [a for a in actions if isinstance(a, Charge)] == [
+        Charge("principal", D("500.00"), ISSUE, None, note="Rechnung R1"),
+        Charge("payment", D("-500.01"), DUE, None, note="Zahlung P1"),
+        Charge("credit", D("0.01"), DUE, None, note="Überzahlung: Guthaben des Kunden"),
+    ]
+    assert record.state == "paid" and record.balance == 0
