@@ -285,13 +285,15 @@ def _due_dates(conn: Connection) -> dict[int, date]:
 
 def _months(conn: Connection, as_of: date) -> list[tuple[date, date]]:
     """Calendar months from the first ledger line to `as_of` (the last one cut at `as_of`)."""
-    first = conn.execute(select(func.min(LEDGER.c.booked_on))).scalar()
+    day = LEDGER.c.booked_on
+    first, last = conn.execute(select(func.min(day), func.max(day))).one()
     if first is None:
         raise ReportError("the ledger is empty: nothing to report (run the engine first)")
     if as_of < first:
         raise ReportError(f"{as_of} is before the first booking ({first}): pick a later day")
-    out = []
-    start = first.replace(day=1)
+    if as_of > last + timedelta(days=366):  # a far year cost a ledger pass per month to it
+        raise ReportError(f"{as_of} is a year past the last booking ({last}): pick an earlier day")
+    out, start = [], first.replace(day=1)
     while start <= as_of:
         nxt = (start + timedelta(days=32)).replace(day=1)
         out.append((start, min(nxt - timedelta(days=1), as_of)))

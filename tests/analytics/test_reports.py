@@ -139,3 +139,20 @@ def test_labels_that_would_overlap_turn_the_chart_horizontal(dunned: Engine):
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels and all(label.startswith(("E-Mail", "Brief", "SMS", "Anruf")) for label in labels)
     assert ax.get_ylabel() == "%"
+
+
+def test_a_report_day_years_after_the_last_booking_is_refused_at_once(dunned: Engine) -> None:
+    """A far year asked the monthly reports for every month up to it, a pass over the ledger
+    each: a generated `GET /reports/dso?as_of=…` kept a server at full CPU for minutes in CI,
+    and 9999-12-31 ended in an OverflowError (a 500).  Now refused at once, naming the last
+    day that can be asked for."""
+    import time
+
+    import pytest
+
+    started = time.monotonic()
+    for day in (date(2400, 1, 1), date(9999, 12, 31)):
+        with pytest.raises(reports.ReportError, match="a year past the last booking"):
+            reports.dso(dunned, day)
+    assert time.monotonic() - started < 5
+    assert reports.dso(dunned, date(2027, 3, 15)).rows  # within a year of 15 March: answered
