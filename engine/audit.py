@@ -149,17 +149,8 @@ def _entries_after(conn: Connection, last_id: int) -> list[tuple[Any, ...]]:
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    processors = [
-        (i, bulk.once_per_value(p))
-        for i, c in enumerate(EVENT.columns)
-        if (p := c.type._cached_result_processor(conn.dialect, None)) is not None
-    ]
-    if not processors or not rows:
-        return rows
-    columns = list(zip(*rows, strict=True))
-    for i, process in processors:
-        columns[i] = tuple(map(process, columns[i]))
-    return list(zip(*columns, strict=True))
+    processors = [c.type._cached_result_processor(conn.dialect, None) for c in EVENT.columns]
+    return bulk.by_column(rows, processors)
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,20 @@ class _Shape:
         fill = self.defaults
         read = _getter(self.names)
         values = list(map(read, rows if not fill else [fill | row for row in rows]))
-        processed = [(i, once_per_value(p)) for i, p in enumerate(self.processors) if p]
-        if not processed or not values:
-            return values
-        columns = list(zip(*values, strict=True))
-        for i, process in processed:
-            columns[i] = tuple(map(process, columns[i]))
-        return list(zip(*columns, strict=True))
+        return by_column(values, self.processors)
+
+
+def by_column(rows: list[tuple[Any, ...]], processors: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """`rows` with column i mapped through `processors[i]` (None: as it is), a column at a
+    time and each distinct value once (`once_per_value`): the bulk writer's and the audit
+    seal's reads share it."""
+    processed = [(i, once_per_value(p)) for i, p in enumerate(processors) if p]
+    if not processed or not rows:
+        return rows
+    columns = list(zip(*rows, strict=True))
+    for i, process in processed:
+        columns[i] = tuple(map(process, columns[i]))
+    return list(zip(*columns, strict=True))
 
 
 def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
