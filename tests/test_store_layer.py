@@ -76,7 +76,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/comms/dispatch.py",
         "engine/comms/ledger.py",
         "engine/comms/planning.py",
-        "engine/contacts.py",
         "engine/demo.py",
         "engine/einvoice/load.py",
         "engine/event_import.py",
