@@ -89,20 +89,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/reports.py",
         "engine/worklist.py",
     ),
-    # The service's and the portal's own tables (tokens and people, idempotency keys,
-    # webhook outbox and deliveries, the job schedule; portal links, keys, forms, visits,
-    # rate-limit hits): each module is the only one reading and writing its table, the
-    # SQL next to the rule it keeps (token hashing, replay windows, link signatures, rate
-    # limits).  To move by splitting each into its rule and an `engine/store/` module.
-    "service and portal tables, not moved yet": (
-        "portal/actions.py",
-        "portal/guard.py",
-        "portal/links.py",
-        "service/idempotency.py",
-        "service/identity.py",
-        "service/scheduler.py",
-        "service/webhooks.py",
-    ),
 }
 
 

@@ -23,6 +23,10 @@ explained allow-list there of what has not moved yet.
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;
+* `portal_links`, `portal_requests`, `portal_actions` — the portal's own tables (links
+  and key; rate-limit hits, form tokens, visits, uploads) and what its actions write;
+* `people`, `idempotency`, `webhooks`, `schedule` — the service's own tables (people
+  and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs);
 * `reports`  — what the reports read (begun with the Skonto report's).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
