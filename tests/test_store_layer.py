@@ -41,14 +41,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/db.py",
         "service/grants.py",
     ),
-    # The command line's fast path: `app/quick.py`, `app/options.py` and the timeline
-    # reader `show` uses read through the bare DBAPI so `mahnwerk --help` and `show`
-    # start without SQLAlchemy's ORM metadata, which `engine/store/__init__` imports.
-    "start-up fast path": (
-        "app/options.py",
-        "app/quick.py",
-        "engine/timeline.py",
-    ),
     # The daily run's hot path: the DBAPI bulk writer and the run's own batch reads and
     # per-action writers, tuned against the raw-SQLite limit; another engineer works on
     # them this session, they move as one piece after that.
