@@ -163,9 +163,7 @@ def _wait_for_sleeper(engine) -> int:
 
 @PG_ONLY
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_a_workers_unexpected_error_keeps_its_traceback_for_the_log_not_the_screen(
-    db_url, engine
-):
+def test_a_workers_unexpected_error_keeps_its_traceback_for_the_log_not_the_screen(db_url, engine):
     _book(engine, [(f"R{i:05d}", f"K{i % 40}", "120.00") for i in range(200)])
     with engine.connect() as conn:
         shares = partition(conn, DAY, 2)
