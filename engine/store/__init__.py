@@ -23,7 +23,9 @@ explained allow-list there of what has not moved yet.
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;
-* `reports`  — what the reports read (begun with the Skonto report's).
+* `reports`  — what the reports read (begun with the Skonto report's);
+* `bank`     — the bank statements: entries imported, the book the matcher reads, the
+  payments and events a match books, learnt accounts, the queue waiting for a person.
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """
