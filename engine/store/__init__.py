@@ -25,7 +25,9 @@ explained allow-list there of what has not moved yet.
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;
 * `reports`  — what the reports read (begun with the Skonto report's);
 * `bank`     — the bank statements: entries imported, the book the matcher reads, the
-  payments and events a match books, learnt accounts, the queue waiting for a person.
+  payments and events a match books, learnt accounts, the queue waiting for a person;
+* `accounting` — the books' exports: the ledger lines of a DATEV batch and the batches,
+  a handed-over claim's case file, the customer types an OPOS list meets.
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """
