@@ -72,7 +72,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/comms/planning.py",
         "engine/contacts.py",
         "engine/demo.py",
-        "engine/einvoice/load.py",
         "engine/event_import.py",
         "engine/experiments.py",
         "engine/operator_events.py",

@@ -27,7 +27,9 @@ explained allow-list there of what has not moved yet.
 * `bank`     — the bank statements: entries imported, the book the matcher reads, the
   payments and events a match books, learnt accounts, the queue waiting for a person;
 * `accounting` — the books' exports: the ledger lines of a DATEV batch and the batches,
-  a handed-over claim's case file, the customer types an OPOS list meets.
+  a handed-over claim's case file, the customer types an OPOS list meets;
+* `einvoices` — what an e-invoice import matches against and writes (customers,
+  invoices, the documents imported, credit notes as payments).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """
