@@ -71,8 +71,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/comms/ledger.py",
         "engine/comms/planning.py",
         "engine/contacts.py",
-        "engine/demo.py",
-        "engine/event_import.py",
         "engine/experiments.py",
         "engine/operator_events.py",
         "engine/policies.py",

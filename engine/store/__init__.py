@@ -29,7 +29,10 @@ explained allow-list there of what has not moved yet.
 * `accounting` — the books' exports: the ledger lines of a DATEV batch and the batches,
   a handed-over claim's case file, the customer types an OPOS list meets;
 * `einvoices` — what an e-invoice import matches against and writes (customers,
-  invoices, the documents imported, credit notes as payments).
+  invoices, the documents imported, credit notes as payments);
+* `inbox`    — what is put in for the next run: inbox events and payments, and what an
+  event import reads (the import ids stored, the invoices a file names);
+* `demo`     — the demo's generated customers and invoices, and its summary's figures.
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """
