@@ -23,14 +23,23 @@ explained allow-list there of what has not moved yet.
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;
+* `reports`  — what the reports read (begun with the Skonto report's);
+* `bank`     — the bank statements: entries imported, the book the matcher reads, the
+  payments and events a match books, learnt accounts, the queue waiting for a person;
+* `accounting` — the books' exports: the ledger lines of a DATEV batch and the batches,
+  a handed-over claim's case file, the customer types an OPOS list meets;
+* `einvoices` — what an e-invoice import matches against and writes (customers,
+  invoices, the documents imported, credit notes as payments);
+* `inbox`    — what is put in for the next run: inbox events and payments, and what an
+  event import reads (the import ids stored, the invoices a file names);
+* `demo`     — the demo's generated customers and invoices, and its summary's figures;
 * `timeline` — one invoice's timeline rows (`show`), through the DBAPI, no SQLAlchemy;
 * `quick`    — what the command line reads of an SQLite file first (its revision, the
   login's role), through `sqlite3` alone;
 * `portal_links`, `portal_requests`, `portal_actions` — the portal's own tables (links
   and key; rate-limit hits, form tokens, visits, uploads) and what its actions write;
 * `people`, `idempotency`, `webhooks`, `schedule` — the service's own tables (people
-  and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs);
-* `reports`  — what the reports read (begun with the Skonto report's).
+  and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 They are loaded on first use (PEP 562), not when the package is: `records` imports the
