@@ -36,7 +36,16 @@ explained allow-list there of what has not moved yet.
 * `policies` — the deployed policy versions and the hand-over of a version's invoices;
 * `approvals` — the four-eyes approvals and their decisions (the row locked while deciding);
 * `audit`    — the audit log's hash chain: the seal lock, the head, the entries after it,
-  the seals with their entries, the seals' insert.
+  the seals with their entries, the seals' insert;
+* `bank`     — the bank statements: entries imported, the book the matcher reads, the
+  payments and events a match books, learnt accounts, the queue waiting for a person;
+* `accounting` — the books' exports: the ledger lines of a DATEV batch and the batches,
+  a handed-over claim's case file, the customer types an OPOS list meets;
+* `einvoices` — what an e-invoice import matches against and writes (customers,
+  invoices, the documents imported, credit notes as payments);
+* `inbox`    — what is put in for the next run: inbox events and payments, and what an
+  event import reads (the import ids stored, the invoices a file names);
+* `demo`     — the demo's generated customers and invoices, and its summary's figures.
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """
