@@ -374,6 +374,7 @@ def advance_batch(
     received: list[dict[str, Any]] = []
     events = _pending_events(conn, ids, as_of, received)
     updates: list[dict[str, Any]] = []
+    sqlite = conn.dialect.name == "sqlite"
     writes = Writes(conn)
     for entry in received:  # E3: people's acts in the audit trail, with their names
         entry |= {
@@ -400,14 +401,20 @@ def advance_batch(
         written = Outcome(writes, invoice_id, row.customer_id, as_of, now, run_id, stats,
                           compiled, cust, outcome.record, contacts, inv.due_date)  # fmt: skip
         posted = write_actions(written, outcome.actions)
-        values = record_row(_posted(outcome.record, posted))
-        values["policy_version_id"] = version_id
+        new = _posted(outcome.record, posted)
+        if sqlite:  # only the columns that changed (`bulk.update_by_shape`)
+            values = store.changed_row(new, read.stored(row))
+            if version_id != row.policy_version_id:
+                values["policy_version_id"] = version_id
+        else:
+            values = record_row(new)
+            values["policy_version_id"] = version_id
         values["invoice_id"] = invoice_id
         values["row_version"] = row.row_version + 1
         updates.append(values)
         stats.checked += 1
     writes.flush()
-    bulk.update_rows(conn, DS, "invoice_id", updates)
+    (bulk.update_by_shape if sqlite else bulk.update_rows)(conn, DS, "invoice_id", updates)
     _mark_applied(conn, ids, as_of, run_id, stats)
     return stats
 
