@@ -48,8 +48,10 @@ repeats the due run on a fresh copy under cProfile and prints where the time goe
         [--db PATH] [--keep] [--rebuild] [--batch 2000] [--repeat N] [--profile]
         [--pg URL] [--json] [--quiet]
 
-With `--pg URL` the same rows are also copied into a fresh PostgreSQL schema (COPY,
-then ANALYZE) and the due run and the idle run are timed there too.
+With `--pg URL` the same rows are also copied into a PostgreSQL database of their own
+and the due run and the idle run are timed there too, with each count of `--pg-workers`,
+`--repeat` times on fresh copies, alternating: medians, client and server CPU
+(`bench_run_pg.py`).
 """
 
 from __future__ import annotations
@@ -762,94 +764,6 @@ def replay(path: Path, writes: dict[str, Any]) -> tuple[float, float]:
     return wall, cpu
 
 
-def pg_figures(
-    src: Path, base_url: str, batch: int, keep: bool, workers: int = 1
-) -> dict[str, Any]:
-    """The same database on PostgreSQL: a fresh schema, the rows copied with COPY.
-
-    Times the due run and the idle run there (no limit: the issue's limit is
-    SQLite's).  The schema is dropped afterwards unless `keep`.
-    """
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    schema = f"bench_run_{os.getpid()}"
-    admin = create_engine(
-        mdb.normalize_url(base_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = mdb.normalize_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    url_s = url.render_as_string(hide_password=False)
-    try:
-        t0 = time.perf_counter()
-        mdb.init_db(url_s)
-        engine = mdb.make_engine(url_s)
-        deploy(engine, POLICY, DEPLOYED)
-        lite = sqlite3.connect(src)
-        raw = engine.raw_connection()
-        try:
-            pg = raw.driver_connection
-            pg.execute("SET TIME ZONE 'UTC'")  # SQLite holds naive UTC instants
-            for table in ("customer", "invoice", "approval", "dunning_state"):
-                cur = lite.execute(f"SELECT * FROM {table}")
-                cols = ", ".join(c[0] for c in cur.description)
-                with pg.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in cur:
-                        copy.write_row(row)
-            for table in ("customer", "invoice", "approval"):
-                pg.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                )
-            pg.commit()
-        finally:
-            raw.close()
-            lite.close()
-        fold_now(engine)  # the bulk load's summary deltas, as a run would have left them
-        raw = engine.raw_connection()
-        try:
-            pg = raw.driver_connection
-            pg.autocommit = True
-            pg.execute("ANALYZE")  # what autovacuum would have done by the next morning
-        finally:
-            raw.close()
-        load_s = time.perf_counter() - t0
-        engine.dispose()
-        print(f"  PostgreSQL: copied in {load_s:.0f} s", file=sys.stderr, flush=True)
-        due = run_engine_url(url_s, batch, workers)
-        idle = run_engine_url(url_s, batch, workers)
-        return {"load_s": load_s, "due": due, "idle": idle}
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def run_engine_url(url: str, batch: int, workers: int = 1) -> dict[str, Any]:
-    """The due run on PostgreSQL: `runner.run`, or `workers` processes (engine/workers.py)."""
-    from mahnwerk.engine.workers import run_parallel
-
-    engine = mdb.make_engine(url)
-    policies = PolicySet.load(engine)
-    gc.collect()
-    t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
-    if workers > 1:
-        stats = run_parallel(url, AS_OF, workers, NOW)
-    else:
-        stats = runner.run(engine, AS_OF, policies, NOW, batch=batch)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    engine.dispose()
-    return {"wall": wall, "cpu": cpu, "workers_cpu": _children_cpu() - k0, "stats": stats}
-
-
-def _children_cpu() -> float:
-    """CPU seconds of the finished child processes (the workers, once joined)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def profile_run(src: Path, work: Path, batch: int, top: int = 30) -> str:
     dst = work / "profile.db"
     _copy(src, dst)
@@ -1067,27 +981,25 @@ def main(argv: list[str] | None = None) -> int:
             f"{st.transitions:,} transitions, messages {dict(st.messages)}; "
             f"load {os.getloadavg()[0]:.1f}"
         )
-    for workers in [int(w) for w in args.pg_workers.split(",")] if args.pg else []:
-        pgr = pg_figures(src, args.pg, args.batch, args.keep, workers)
-        d, i = pgr["due"], pgr["idle"]
-        res[f"pg_{workers}"] = {
-            "workers": workers,
-            "run_s": round(d["wall"], 3),
-            "run_cpu_s": round(d["cpu"], 3),
-            "workers_cpu_s": round(d["workers_cpu"], 3),
-            "start_method": getattr(d["stats"], "start_method", None),
-            "transitions_per_s": round(d["stats"].transitions / d["wall"], 1),
-            "idle_run_s": round(i["wall"], 4),
-            "load": os.getloadavg()[0],
-        }
-        lines += [
-            f"PostgreSQL, {workers} worker(s): due run {d['wall']:.2f} s wall "
-            f"({d['cpu']:.2f} s CPU in this process, {d['workers_cpu']:.2f} s in workers), "
-            f"{d['stats'].checked:,} checked, {d['stats'].transitions:,} transitions "
-            f"({res[f'pg_{workers}']['transitions_per_s']:,.0f}/s); idle run "
-            f"{i['wall'] * 1000:.0f} ms ({i['stats'].checked} checked); "
-            f"load {os.getloadavg()[0]:.1f}",
-        ]
+    if args.pg:
+        import bench_run_pg  # beside this file: the PostgreSQL figures
+
+        counts = [int(w) for w in args.pg_workers.split(",")]
+        pg = bench_run_pg.figures(
+            src, args.pg, sys.modules[__name__], args.batch, counts, args.repeat, args.keep
+        )
+        for workers, f in pg.items():
+            res[f"pg_{workers}"] = {"workers": workers, **f}
+            med = "median" if args.repeat > 1 else "one run"
+            lines.append(
+                f"PostgreSQL, {workers} worker(s): due run {f['run_s']:.2f} s wall ({med} of "
+                f"{f['runs_s']}, best {f['run_s_best']:.2f}), client CPU {f['client_cpu_s']:.2f} s "
+                f"({f['run_cpu_s']:.2f} in this process, {f['workers_cpu_s']:.2f} in workers), "
+                f"server CPU {f['server_cpu_s']:.2f} s, {f['checked']:,} checked, "
+                f"{f['transitions']:,} transitions ({f['transitions_per_s']:,.0f}/s); idle run "
+                f"{f['idle_run_s'] * 1000:.0f} ms ({f['idle_checked']} checked); "
+                f"load {f['loads']}"
+            )
     print("\n".join(lines))
     if args.json:
         print(json.dumps(res))

@@ -24,10 +24,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine
 
-from mahnwerk.engine import models as m
 from mahnwerk.engine.demo_plan import Plan, plan_portfolio
+from mahnwerk.engine.store import demo as stored
+from mahnwerk.engine.store import inbox
 
 __all__ = ["Plan", "plan_portfolio", "run_demo", "simulate", "summary"]
 
@@ -101,10 +102,7 @@ class _Books:
 
 
 def _book_customers(engine: Engine, plan: Plan) -> _Books:
-    cust_t = m.Customer.__table__
-    with engine.begin() as conn:
-        conn.execute(insert(cust_t), plan.customers)
-        cust_ids = dict(conn.execute(select(cust_t.c.external_id, cust_t.c.id)).all())
+    cust_ids = stored.add_customers(engine, plan.customers)
     return _Books(cust_ids, {c["external_id"]: c["type"] != "B2B" for c in plan.customers})
 
 
@@ -118,22 +116,12 @@ def _todays(by_day: dict[date, list[dict[str, Any]]], day: date, first: bool) ->
 def _book_invoices(conn: Any, books: _Books, todays: list[dict[str, Any]]) -> None:
     if not todays:
         return
-    inv_t = m.Invoice.__table__
     rows = [
         {k: v for k, v in i.items() if k != "customer_ext"}
         | {"customer_id": books.cust_ids[i["customer_ext"]]}
         for i in todays
     ]
-    conn.execute(insert(inv_t), rows)
-    ext = [i["external_id"] for i in todays]
-    for chunk in range(0, len(ext), 500):
-        books.inv_ids.update(
-            conn.execute(
-                select(inv_t.c.external_id, inv_t.c.id).where(
-                    inv_t.c.external_id.in_(ext[chunk : chunk + 500])
-                )
-            ).all()
-        )
+    books.inv_ids.update(stored.add_invoices(conn, rows))
     for i in todays:
         books.consumer[books.inv_ids[i["external_id"]]] = books.consumer_of[i["customer_ext"]]
 
@@ -143,7 +131,6 @@ _SETTLED = ("paid", "written_off", "handed_over", "insolvent")
 
 def _book_payments(conn: Any, books: _Books, todays: list[dict[str, Any]]) -> None:
     """The day's transfers; one that covers the debt pays what is owed by then, if anything."""
-    ds = m.DunningState.__table__
     pays = []
     for p in todays:
         iid = books.inv_ids.get(p["invoice_ext"])
@@ -151,7 +138,7 @@ def _book_payments(conn: Any, books: _Books, todays: list[dict[str, Any]]) -> No
             continue
         amount = p["amount"]
         if p.get("cover"):
-            row = conn.execute(select(ds).where(ds.c.invoice_id == iid)).first()
+            row = stored.dunning_state(conn, iid)
             if row is not None:
                 if row.state in _SETTLED:
                     continue
@@ -171,7 +158,7 @@ def _book_payments(conn: Any, books: _Books, todays: list[dict[str, Any]]) -> No
             }
         )
     if pays:
-        conn.execute(insert(m.Payment.__table__), pays)
+        inbox.add_payments(conn, pays)
 
 
 def _book_events(conn: Any, books: _Books, todays: list[dict[str, Any]], now: datetime) -> None:
@@ -188,54 +175,20 @@ def _book_events(conn: Any, books: _Books, todays: list[dict[str, Any]], now: da
         if e["invoice_ext"] in books.inv_ids
     ]
     if evs:
-        conn.execute(insert(m.Inbox.__table__), evs)
+        inbox.add_inbox_events(conn, evs)
 
 
 def summary(engine: Engine) -> dict[str, Any]:
     """What a finance manager wants to see after the run."""
-    ds, led, out, appr, pay = (
-        m.DunningState.__table__,
-        m.Ledger.__table__,
-        m.Outbox.__table__,
-        m.Approval.__table__,
-        m.Payment.__table__,
-    )
-    with engine.connect() as conn:
-        states = conn.execute(
-            select(
-                ds.c.segment,
-                ds.c.state,
-                func.count(),
-                func.sum(ds.c.principal_open + ds.c.fees_open + ds.c.interest_open),
-            ).group_by(ds.c.segment, ds.c.state)
-        ).all()
-        charges = dict(
-            conn.execute(select(led.c.kind, func.sum(led.c.amount)).group_by(led.c.kind)).all()
-        )
-        channels = dict(
-            conn.execute(select(out.c.channel, func.count()).group_by(out.c.channel)).all()
-        )
-        waiting = conn.execute(
-            select(func.count()).select_from(appr).where(appr.c.status == "pending")
-        ).scalar_one()
-        decided = dict(
-            conn.execute(select(appr.c.status, func.count()).group_by(appr.c.status)).all()
-        )
-        collected = (
-            conn.execute(select(func.sum(pay.c.amount)).where(pay.c.applied.is_(True))).scalar()
-            or 0
-        )
-        unmatched = conn.execute(
-            select(func.count()).select_from(pay).where(pay.c.applied.is_(False))
-        ).scalar_one()
+    f = stored.summary_figures(engine)
     return {
-        "states": [(s, st, n, Decimal(b or 0)) for s, st, n, b in states],
-        "charges": {k: Decimal(v or 0) for k, v in charges.items()},
-        "messages": channels,
-        "approvals_waiting": waiting,
-        "approvals": decided,
-        "collected": Decimal(collected),
-        "payments_unapplied": unmatched,
+        "states": [(s, st, n, Decimal(b or 0)) for s, st, n, b in f["states"]],
+        "charges": {k: Decimal(v or 0) for k, v in f["charges"].items()},
+        "messages": f["channels"],
+        "approvals_waiting": f["waiting"],
+        "approvals": f["decided"],
+        "collected": Decimal(f["collected"] or 0),
+        "payments_unapplied": f["unmatched"],
     }
 
 

@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 
 from mahnwerk import clock
 from mahnwerk.dsl.events import EVENTS
@@ -57,7 +57,7 @@ from mahnwerk.engine.importer import (
     parse_date,
     read_table,
 )
-from mahnwerk.engine.models import INBOX, INV, PAY
+from mahnwerk.engine.store import inbox
 
 #: The pseudo-kind of a payment: it goes to the payment table, not to the inbox.
 PAYMENT = "payment"
@@ -289,26 +289,6 @@ def _check_promise(checker: _Checker, row: Row, kind: Any, on: Any, promised: An
         )
 
 
-def _stored_ids(conn: Any, invoice_ids: set[int]) -> set[str]:
-    found: set[str] = set()
-    ids = sorted(invoice_ids)
-    for i in range(0, len(ids), 500):
-        for (payload,) in conn.execute(
-            select(INBOX.c.payload).where(
-                INBOX.c.invoice_id.in_(ids[i : i + 500]), INBOX.c.payload.like('%"import_id"%')
-            )
-        ):
-            found.add(json.loads(payload)["import_id"])
-        found.update(
-            conn.execute(
-                select(PAY.c.external_id).where(
-                    PAY.c.invoice_id.in_(ids[i : i + 500]), PAY.c.external_id.like("evt-%")
-                )
-            ).scalars()
-        )
-    return found
-
-
 def import_events(
     engine: Engine,
     path: str | Path,
@@ -332,14 +312,14 @@ def import_events(
         planned = _check(checker, _invoices_named(conn, table.rows))
         if checker.errors:
             raise ImportFailed(table.path, checker.errors)
-        stored = _stored_ids(conn, {p.invoice_id for p in planned})
+        stored = inbox.stored_import_ids(conn, {p.invoice_id for p in planned})
         new = [p for p in planned if p.import_id not in stored]
         payments = [_payment_row(p, path) for p in new if p.kind == _PARTIAL]
         events = [_inbox_row(p, now, actor) for p in new if p.kind != _PARTIAL]
         if payments:
-            conn.execute(insert(PAY), payments)
+            inbox.add_payments(conn, payments)
         if events:
-            conn.execute(insert(INBOX), events)
+            inbox.add_inbox_events(conn, events)
         result = EventImportResult(
             table.path, len(events), len(payments), len(planned) - len(new), table.ignored
         )
@@ -356,20 +336,7 @@ _PARTIAL = EventKind.PAYMENT_PARTIAL.value
 
 def _invoices_named(conn: Any, rows: list[Row]) -> dict[str, Any]:
     """The invoices the file's rows name, by number (a row may name an unknown one)."""
-    numbers = sorted({r.cells.get("invoice_id", "") for r in rows} - {""})
-    invoices: dict[str, Any] = {}
-    for i in range(0, len(numbers), 500):
-        for row in conn.execute(
-            select(
-                INV.c.external_id,
-                INV.c.id,
-                INV.c.customer_id,
-                INV.c.currency,
-                INV.c.issue_date,
-            ).where(INV.c.external_id.in_(numbers[i : i + 500]))
-        ):
-            invoices[row.external_id] = row
-    return invoices
+    return inbox.invoices_by_number(conn, {r.cells.get("invoice_id", "") for r in rows} - {""})
 
 
 def _payment_row(p: _Planned, path: Path) -> dict[str, Any]:

@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import multiprocessing as mp
 import queue as queues
 import threading
 import time
+import traceback
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, Integer, any_, bindparam, insert, select, update
@@ -49,10 +52,16 @@ from mahnwerk.errors import MahnwerkError
 
 BATCH = 2_000  # as the single-process run: COPY and one UPDATE … FROM per batch
 _BEAT = 5.0  # seconds between the coordinator's lease heartbeats while the workers run
+log = logging.getLogger("mahnwerk.run")
 
 
 class WorkerFailed(MahnwerkError):
-    """A worker stopped before its share was done; the rest of the day is still due."""
+    """A worker stopped before its share was done; the rest of the day is still due.
+
+    `details`: each failed worker's name and what it sent back — the formatted traceback of
+    an unexpected error (for the log and `--debug`, never the user's one line)."""
+
+    details: dict[str, str]
 
 
 def partition(conn: Connection, as_of: date, slots: int) -> list[list[int]]:
@@ -125,7 +134,7 @@ def _worker(
                     stats.merge(advance_batch(conn, ids, as_of, policies, now, run_id))
             processed.extend(ids)
     except Exception as exc:  # told to the coordinator, which names it to the user
-        queue.put((name, None, f"{type(exc).__name__}: {exc}"))
+        queue.put((name, None, (f"{type(exc).__name__}: {exc}", traceback.format_exc())))
         return
     finally:
         engine.dispose()
@@ -195,10 +204,23 @@ def _spawn(
     results = _collect(procs, queue, held)
     for p in procs.values():
         p.join()
-    failed = {name: why for name, why in results.items() if isinstance(why, str)}
+    failed = {name: why for name, why in results.items() if isinstance(why, _Failed)}
     if failed:
         raise _failure(as_of, failed, {f"w{k}": len(ids) for k, ids in enumerate(shares)})
     return method, [(name, ids, part) for name, (ids, part) in results.items()]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """Why a worker stopped: one line for the user, the traceback (if any) for the log."""
+
+    why: str
+    trace: str = ""
+
+
+def _result(ids: list[int] | None, part: dict | tuple[str, str]) -> tuple | _Failed:
+    """What a worker sent: (its ids, its statistics), or why it failed."""
+    return _Failed(*part) if ids is None else (ids, part)
 
 
 def _collect(procs: dict[str, mp.Process], queue: mp.Queue, held: lease.Lease) -> dict:
@@ -211,7 +233,7 @@ def _collect(procs: dict[str, mp.Process], queue: mp.Queue, held: lease.Lease) -
     while len(results) < len(procs):
         try:
             name, ids, part = queue.get(timeout=0.5)
-            results[name] = part if ids is None else (ids, part)
+            results[name] = _result(ids, part)
             continue
         except queues.Empty:
             pass
@@ -222,28 +244,37 @@ def _collect(procs: dict[str, mp.Process], queue: mp.Queue, held: lease.Lease) -
             if name not in results and p.exitcode is not None:
                 try:  # a worker puts its result before it ends: look once more
                     got, ids, part = queue.get(timeout=1.0)
-                    results[got] = part if ids is None else (ids, part)
+                    results[got] = _result(ids, part)
                 except queues.Empty:
                     code = p.exitcode
-                    results[name] = (
+                    results[name] = _Failed(
                         f"killed by signal {-code}" if code < 0 else f"ended with exit code {code}"
                     )
                 break
     return results
 
 
-def _failure(as_of: date, failed: dict[str, str], sizes: dict[str, int]) -> WorkerFailed:
-    which = "; ".join(f"worker {n} ({sizes[n]} invoices): {why}" for n, why in failed.items())
-    return WorkerFailed(
+def _failure(as_of: date, failed: dict[str, _Failed], sizes: dict[str, int]) -> WorkerFailed:
+    """The user's one sentence; each worker's traceback goes to the error's `details`, its
+    notes (printed with `--debug`) and the log at debug level — not to the screen."""
+    which = "; ".join(f"worker {n} ({sizes[n]} invoices): {f.why}" for n, f in failed.items())
+    exc = WorkerFailed(
         f"the run for {as_of.isoformat()} did not finish: {which}. Its committed batches are "
         "kept; its open batch was rolled back, and those invoices are still due",
         f"run again for {as_of.isoformat()}: it steps only what is still due",
     )
+    exc.details = {n: f.trace or f.why for n, f in failed.items()}
+    for n, f in failed.items():
+        if f.trace:
+            exc.add_note(f"worker {n}:\n{f.trace.rstrip()}")
+            log.debug("worker %s failed:\n%s", n, f.trace)
+    return exc
 
 
 def _coordinate(
     engine: Engine, url: str, as_of: date, workers: int, now: datetime, held: lease.Lease
 ) -> RunStats:
+    started = time.perf_counter()  # as the single-process run: from the lease taken
     run_t = m.Run.__table__
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -280,6 +311,7 @@ def _coordinate(
     from mahnwerk.engine.book_summary import fold_now
 
     fold_now(engine)  # the dashboard's summary: the workers' changes folded in
+    stats.seconds = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(
             update(run_t)

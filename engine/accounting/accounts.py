@@ -40,7 +40,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from mahnwerk.engine.comms.config import ConfigError, _Reader, config_path
+from mahnwerk.engine.comms.config import _Reader
+from mahnwerk.engine.config_file import ConfigError, read_config
 
 #: Default accounts per chart, by what was booked (the ledger kind).
 CHARTS: dict[str, dict[str, int]] = {
@@ -101,20 +102,8 @@ def load_datev_settings(
 ) -> DatevSettings:
     """The `[datev]` section of mahnwerk.toml, each wrong key named with what to write."""
     import os
-    import tomllib
 
-    file = config_path(path)
-    if not file.is_file():
-        raise ConfigError(
-            file,
-            "(file)",
-            "no such configuration file",
-            f"create it with a [datev] section, e.g.\n{EXAMPLE}",
-        )
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(file, "(syntax)", str(exc), "fix the TOML syntax") from None
+    file, data = read_config(path, f"create it with a [datev] section, e.g.\n{EXAMPLE}")
     if "datev" not in data:
         raise ConfigError(
             file, "[datev]", "missing", f"add the section with your DATEV numbers, e.g.\n{EXAMPLE}"

@@ -21,19 +21,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine
 
 from mahnwerk import clock
 from mahnwerk.engine.accounting.accounts import DatevSettings
 from mahnwerk.engine.accounting.datev import Booking, Header, booking_batch
-from mahnwerk.engine.models import Customer, DatevBooking, DatevExport, Invoice, Ledger
+from mahnwerk.engine.store import accounting as stored
 from mahnwerk.errors import MahnwerkError
-
-LED = Ledger.__table__  # type: ignore[attr-defined]
-INV = Invoice.__table__  # type: ignore[attr-defined]
-CUST = Customer.__table__  # type: ignore[attr-defined]
-BATCH = DatevExport.__table__  # type: ignore[attr-defined]
-DONE = DatevBooking.__table__  # type: ignore[attr-defined]
 
 #: Ledger kind → (account key in the chart, booking text).
 EXPORTED: dict[str, tuple[str, str]] = {
@@ -82,8 +76,13 @@ def _booking(row, settings: DatevSettings) -> Booking:  # type: ignore[no-untype
     if debtor == settings.debtor_fallback:
         text += f" Kd {row.cust}"  # on the collective account, name the customer
     return Booking(
-        ledger_id=row.id, amount=row.amount, currency=row.currency, debtor=debtor,
-        counter=settings.account(account), day=row.booked_on, document=row.invoice_no,
+        ledger_id=row.id,
+        amount=row.amount,
+        currency=row.currency,
+        debtor=debtor,
+        counter=settings.account(account),
+        day=row.booked_on,
+        document=row.invoice_no,
         text=text,
     )
 
@@ -108,36 +107,29 @@ def export_datev(
             f"year (starting {year:%d.%m.%Y}): a DATEV batch dates its bookings by day and "
             "month only, so export each fiscal year on its own"
         )
-    query = (
-        select(LED, INV.c.external_id.label("invoice_no"), INV.c.currency,
-               CUST.c.external_id.label("cust"), DONE.c.export_id)
-        .join(INV, INV.c.id == LED.c.invoice_id)
-        .join(CUST, CUST.c.id == INV.c.customer_id)
-        .outerjoin(DONE, DONE.c.ledger_id == LED.c.id)
-        .where(LED.c.kind.in_(EXPORTED), LED.c.booked_on.between(period_from, period_to),
-               LED.c.amount != 0)
-        .order_by(LED.c.booked_on, LED.c.id)
-    )
     with engine.begin() as conn:
-        rows = conn.execute(query).all()
+        rows = stored.ledger_lines(conn, EXPORTED, period_from, period_to)
         todo = [r for r in rows if again or r.export_id is None]
         if not todo:
             return ExportResult(None, 0, Decimal("0.00"), None, len(rows))
         bookings = [_booking(r, settings) for r in todo]
         header = Header(
-            consultant=settings.consultant, client=settings.client, fiscal_year_start=year,
-            account_length=settings.account_length, period_from=period_from,
-            period_to=period_to, label=f"mahnwerk {period_from:%m/%Y}", chart=settings.chart,
+            consultant=settings.consultant,
+            client=settings.client,
+            fiscal_year_start=year,
+            account_length=settings.account_length,
+            period_from=period_from,
+            period_to=period_to,
+            label=f"mahnwerk {period_from:%m/%Y}",
+            chart=settings.chart,
             created_at=now,
         )
         total = sum((b.amount for b in bookings), Decimal("0.00"))
-        batch_id = conn.execute(insert(BATCH).values(
-            created_at=now, period_from=period_from, period_to=period_to,
-            file_name=out.name, bookings=len(bookings), total=total, actor=actor,
-        )).inserted_primary_key[0]
-        new = [{"ledger_id": r.id, "export_id": batch_id} for r in todo if r.export_id is None]
-        if new:
-            conn.execute(insert(DONE), new)
+        batch_id = stored.record_batch(
+            conn, now=now, period_from=period_from, period_to=period_to, file_name=out.name,
+            bookings=len(bookings), total=total, actor=actor,
+            ledger_ids=[r.id for r in todo if r.export_id is None],
+        )  # fmt: skip
         tmp = out.with_name(f".{out.name}.tmp")
         tmp.write_bytes(booking_batch(header, bookings))
         os.replace(tmp, out)
@@ -146,9 +138,7 @@ def export_datev(
 
 def list_exports(engine: Engine) -> list[str]:
     """The batches written so far, newest last, one line each."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(BATCH).order_by(BATCH.c.id)).all()
-        count = conn.execute(select(func.count()).select_from(DONE)).scalar()
+    rows, count = stored.batches(engine)
     lines = [
         f"{r.id:>4}  {r.created_at:%Y-%m-%d %H:%M}  {r.period_from:%d.%m.%Y}–"
         f"{r.period_to:%d.%m.%Y}  {r.bookings:>6} booking(s)  {r.total:>12.2f}  {r.file_name}"

@@ -26,21 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from mahnwerk import clock
 from mahnwerk.engine.comms.config import Settings
-from mahnwerk.engine.models import (
-    Customer,
-    DunningState,
-    Event,
-    Invoice,
-    Ledger,
-    Outbox,
-)
-
-EVENT, INV, CUST = Event.__table__, Invoice.__table__, Customer.__table__  # type: ignore[attr-defined]
-LED, DS, OUT = Ledger.__table__, DunningState.__table__, Outbox.__table__  # type: ignore[attr-defined]
+from mahnwerk.engine.store import accounting as stored
 
 #: Event kinds (the audit log's) that tell the agency what the debtor said.
 _HISTORY = {
@@ -83,16 +73,9 @@ def cases(
     engine: Engine, settings: Settings, agency: str | None = None, since: date | None = None
 ) -> list[dict[str, Any]]:
     """Every claim handed over (to `agency`, on or after `since`), as the agency's record."""
-    query = (
-        select(EVENT.c.invoice_id, EVENT.c.occurred_on, EVENT.c.message)
-        .where(EVENT.c.kind == "task_handover")
-        .order_by(EVENT.c.occurred_on, EVENT.c.id)
-    )
-    if since is not None:
-        query = query.where(EVENT.c.occurred_on >= since)
     out = []
     with engine.connect() as conn:
-        for task in conn.execute(query).all():
+        for task in stored.handovers(conn, since):
             name, _, brief = (task.message or "").partition(": ")
             if agency is not None and name.casefold() != agency.casefold():
                 continue
@@ -108,25 +91,10 @@ def _case(
     on: date,  # type: ignore[no-untyped-def]
     brief: str,
 ) -> dict[str, Any]:
-    inv = conn.execute(select(INV).where(INV.c.id == invoice_id)).one()
-    cust = conn.execute(select(CUST).where(CUST.c.id == inv.customer_id)).one()
-    state = conn.execute(select(DS).where(DS.c.invoice_id == invoice_id)).first()
-    ledger = conn.execute(
-        select(LED).where(LED.c.invoice_id == invoice_id).order_by(LED.c.booked_on, LED.c.id)
-    ).all()
+    inv, cust, state, ledger, letters, history = stored.claim_rows(conn, invoice_id, _HISTORY)
     sums: dict[str, Decimal] = {}
     for line in ledger:
         sums[line.kind] = sums.get(line.kind, Decimal("0.00")) + line.amount
-    letters = conn.execute(
-        select(OUT)
-        .where(OUT.c.invoice_id == invoice_id, OUT.c.status == "sent")
-        .order_by(OUT.c.sent_at, OUT.c.id)
-    ).all()
-    history = conn.execute(
-        select(EVENT.c.kind, EVENT.c.occurred_on, EVENT.c.actor, EVENT.c.message)
-        .where(EVENT.c.invoice_id == invoice_id, EVENT.c.kind.in_(_HISTORY))
-        .order_by(EVENT.c.occurred_on, EVENT.c.id)
-    ).all()
     balance = sum(sums.values(), Decimal("0.00"))
     return {
         "agency": agency,

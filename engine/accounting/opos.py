@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from mahnwerk import clock
 from mahnwerk.engine.import_checks import _Checker
@@ -37,7 +37,7 @@ from mahnwerk.engine.importer import (
     _write,
     read_table,
 )
-from mahnwerk.engine.models import Customer
+from mahnwerk.engine.store.accounting import customer_types
 
 OPOS_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("account", True, _names(
@@ -63,9 +63,7 @@ class OposResult:
     credits: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        lines = [
-            f"{c} — a credit item, not imported: book it as a payment" for c in self.credits
-        ]
+        lines = [f"{c} — a credit item, not imported: book it as a payment" for c in self.credits]
         lines.append(
             f"{self.customers} customer(s) and {self.invoices} invoice(s) new or updated, "
             f"{self.unchanged} unchanged; {len(self.credits)} credit item(s) left out"
@@ -78,8 +76,9 @@ def _is_credit(row: Row) -> bool:
     return side == "H" or (not side and row.cells.get("amount", "").strip().startswith("-"))
 
 
-def import_opos(engine: Engine, path: Path, customer_type: str | None = None,
-                now: datetime | None = None) -> OposResult:
+def import_opos(
+    engine: Engine, path: Path, customer_type: str | None = None, now: datetime | None = None
+) -> OposResult:
     """Import the open items of `path` whole, or raise `ImportFailed` and write nothing."""
     now = now or clock.now()
     opos = read_table(path, "opos", str(path), columns=OPOS_COLUMNS)
@@ -87,41 +86,66 @@ def import_opos(engine: Engine, path: Path, customer_type: str | None = None,
     debits = []
     for row in opos.rows:
         if _is_credit(row):
-            result.credits.append(f"{opos.path}:{row.line}: {row.cells.get('document')} "
-                                  f"{row.cells.get('amount')}")
+            result.credits.append(
+                f"{opos.path}:{row.line}: {row.cells.get('document')} {row.cells.get('amount')}"
+            )
         else:
             debits.append(row)
     written = opos.columns
     with engine.begin() as conn:
-        known = dict(conn.execute(select(Customer.external_id, Customer.type)).all())
-        customers = CsvTable(opos.path, opos.header_line, {
-            "customer_id": written["account"], "name": written.get("name", written["account"]),
-            "type": "--type",
-        })
+        known = customer_types(conn)
+        customers = CsvTable(
+            opos.path,
+            opos.header_line,
+            {
+                "customer_id": written["account"],
+                "name": written.get("name", written["account"]),
+                "type": "--type",
+            },
+        )
         seen: set[str] = set()
         for row in debits:
             number = row.cells["account"]
             if number in seen:
                 continue
             seen.add(number)
-            customers.rows.append(Row(row.line, {
-                "customer_id": number, "name": row.cells.get("name") or number,
-                "type": known.get(number) or customer_type or "",
-            }))
-        invoices = CsvTable(opos.path, opos.header_line, {
-            "invoice_id": written["document"], "customer_id": written["account"],
-            "issue_date": written["document_date"],
-            "due_date": written.get("due_date", written["document_date"]),
-            "amount": written["amount"], "currency": written.get("currency", "currency"),
-        })
+            customers.rows.append(
+                Row(
+                    row.line,
+                    {
+                        "customer_id": number,
+                        "name": row.cells.get("name") or number,
+                        "type": known.get(number) or customer_type or "",
+                    },
+                )
+            )
+        invoices = CsvTable(
+            opos.path,
+            opos.header_line,
+            {
+                "invoice_id": written["document"],
+                "customer_id": written["account"],
+                "issue_date": written["document_date"],
+                "due_date": written.get("due_date", written["document_date"]),
+                "amount": written["amount"],
+                "currency": written.get("currency", "currency"),
+            },
+        )
         for row in debits:
             amount = row.cells["amount"].strip().lstrip("+")
-            invoices.rows.append(Row(row.line, {
-                "invoice_id": row.cells["document"], "customer_id": row.cells["account"],
-                "issue_date": row.cells["document_date"],
-                "due_date": row.cells.get("due_date") or row.cells["document_date"],
-                "amount": amount, "currency": row.cells.get("currency") or "EUR",
-            }))
+            invoices.rows.append(
+                Row(
+                    row.line,
+                    {
+                        "invoice_id": row.cells["document"],
+                        "customer_id": row.cells["account"],
+                        "issue_date": row.cells["document_date"],
+                        "due_date": row.cells.get("due_date") or row.cells["document_date"],
+                        "amount": amount,
+                        "currency": row.cells.get("currency") or "EUR",
+                    },
+                )
+            )
         errors: list[RowError] = []
         for table, counts in ((customers, "customers"), (invoices, "invoices")):
             checker = _Checker(table)
@@ -143,10 +167,13 @@ def import_opos(engine: Engine, path: Path, customer_type: str | None = None,
 def _hint_type(error: RowError) -> RowError:
     """A new customer without a type: say how to give it (the list cannot)."""
     if "customer type is empty" in error.message:
-        return RowError(error.path, error.line, error.column,
-                        "a new customer, and the OPOS list does not say whether it is a "
-                        "business or a consumer",
-                        "import the customers first, or give --type B2B or --type B2C")
+        return RowError(
+            error.path,
+            error.line,
+            error.column,
+            "a new customer, and the OPOS list does not say whether it is a business or a consumer",
+            "import the customers first, or give --type B2B or --type B2C",
+        )
     return error
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection
 
 from mahnwerk.engine.bank.entries import BankEntry
 from mahnwerk.engine.bank.matching import (
@@ -21,7 +21,7 @@ from mahnwerk.engine.bank.matching import (
     Payer,
 )
 from mahnwerk.engine.identity import IdentityError, person
-from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, DS, EVENT, INV, PAY
+from mahnwerk.engine.store import bank as stored
 from mahnwerk.engine.terms import all_terms, offers_from_json, tiers_from_json
 from mahnwerk.errors import MahnwerkError
 
@@ -94,38 +94,11 @@ class BankImportResult:
 
 def load_book(conn: Connection) -> Book:
     """Every invoice with its open balance (less payments not yet applied), payers, IBANs."""
-    pending = dict(
-        conn.execute(
-            select(PAY.c.invoice_id, func.sum(PAY.c.amount))
-            .where(PAY.c.applied.is_(False), PAY.c.invoice_id.is_not(None))
-            .group_by(PAY.c.invoice_id)
-        ).all()
-    )
+    pending, rows, payers, accounts = stored.book_rows(conn)
     invoices: dict[int, OpenItem] = {}
-    rows = conn.execute(
-        select(
-            INV.c.id,
-            INV.c.external_id,
-            INV.c.customer_id,
-            INV.c.due_date,
-            INV.c.currency,
-            INV.c.amount,
-            INV.c.issue_date,
-            INV.c.skonto_terms,
-            DS.c.invoice_id.label("ds"),
-            DS.c.principal_open,
-            DS.c.fees_open,
-            DS.c.interest_open,
-            DS.c.discount_offers,
-        ).outerjoin(DS, DS.c.invoice_id == INV.c.id)
-    )
     for r in rows:
         invoices[r.id] = _open_item(r, Decimal(pending.get(r.id) or 0))
-    customers = {
-        r.id: Payer(r.id, r.external_id, r.name)
-        for r in conn.execute(select(CUST.c.id, CUST.c.external_id, CUST.c.name))
-    }
-    accounts = dict(conn.execute(select(BANK_ACCOUNT.c.iban, BANK_ACCOUNT.c.customer_id)).all())
+    customers = {r.id: Payer(r.id, r.external_id, r.name) for r in payers}
     return Book(invoices, customers, accounts)
 
 
@@ -180,30 +153,29 @@ def _book(
     """Payments for the allocations, an event per invoice, and the payer's IBAN learnt."""
     who = entry.counterparty_name or entry.counterparty_iban or "unknown payer"
     for n, a in enumerate(decision.allocations, 1):
-        conn.execute(
-            insert(PAY).values(
-                external_id=f"bank:{entry_id}:{n}",
-                customer_id=a.customer_id,
-                invoice_id=a.invoice_id,
-                booked_on=entry.booked_on,
-                amount=a.amount,
-                currency=entry.currency,
-                reference=entry.remittance or None,
-                applied=False,
-                source="bank",
-            )
-        )
-        conn.execute(
-            insert(EVENT).values(
-                invoice_id=a.invoice_id,
-                customer_id=a.customer_id,
-                kind="bank_payment",
-                occurred_on=entry.booked_on,
-                recorded_at=now,
-                actor=actor,
-                message=f"Zahlungseingang {a.amount} {entry.currency} von {who} "
+        stored.add_payment(
+            conn,
+            {
+                "external_id": f"bank:{entry_id}:{n}",
+                "customer_id": a.customer_id,
+                "invoice_id": a.invoice_id,
+                "booked_on": entry.booked_on,
+                "amount": a.amount,
+                "currency": entry.currency,
+                "reference": entry.remittance or None,
+                "applied": False,
+                "source": "bank",
+            },
+            {
+                "invoice_id": a.invoice_id,
+                "customer_id": a.customer_id,
+                "kind": "bank_payment",
+                "occurred_on": entry.booked_on,
+                "recorded_at": now,
+                "actor": actor,
+                "message": f"Zahlungseingang {a.amount} {entry.currency} von {who} "
                 f"(bank entry {entry_id}, {decision.method}): {decision.note}",
-                payload=json.dumps(
+                "payload": json.dumps(
                     {
                         "bank_entry": entry_id,
                         "amount": str(a.amount),
@@ -211,7 +183,7 @@ def _book(
                         "remittance": entry.remittance,
                     }
                 ),
-            )
+            },
         )
     book.book(decision.allocations)
     customers = {a.customer_id for a in decision.allocations}
@@ -229,11 +201,7 @@ def _learn(
     """Remember a payer's IBAN for the next time; a known IBAN is never re-assigned."""
     if not iban or iban in book.accounts:
         return
-    conn.execute(
-        insert(BANK_ACCOUNT).values(
-            iban=iban, customer_id=customer_id, learned_from=source, created_at=now
-        )
-    )
+    stored.add_account(conn, iban, customer_id, source, now)
     book.accounts[iban] = customer_id
 
 
@@ -243,34 +211,22 @@ def _note_return(
     """A return naming an invoice (or repeating a booked credit's end-to-end id) is logged there."""
     invoice_ids = book.refs.find(f"{entry.remittance} {entry.end_to_end_id}")
     if entry.end_to_end_id and not invoice_ids:
-        earlier = conn.execute(
-            select(BANK_ENTRY.c.id).where(
-                BANK_ENTRY.c.end_to_end_id == entry.end_to_end_id,
-                BANK_ENTRY.c.kind == "credit",
-                BANK_ENTRY.c.id != entry_id,
-            )
-        ).scalars()
-        ids = list(earlier)
+        ids = stored.earlier_credits(conn, entry.end_to_end_id, entry_id)
         if ids:
-            invoice_ids = list(
-                conn.execute(
-                    select(PAY.c.invoice_id)
-                    .where(PAY.c.external_id.like(f"bank:{ids[0]}:%"))
-                    .order_by(PAY.c.id)
-                ).scalars()
-            )
+            invoice_ids = stored.invoices_paid_by(conn, ids[0])
     for invoice_id in dict.fromkeys(invoice_ids):
         item = book.invoices[invoice_id]
-        conn.execute(
-            insert(EVENT).values(
-                invoice_id=invoice_id,
-                customer_id=item.customer_id,
-                kind="bank_return",
-                occurred_on=entry.booked_on,
-                recorded_at=now,
-                actor=actor,
-                message=f"Rückbuchung {entry.amount} {entry.currency} "
+        stored.add_event(
+            conn,
+            {
+                "invoice_id": invoice_id,
+                "customer_id": item.customer_id,
+                "kind": "bank_return",
+                "occurred_on": entry.booked_on,
+                "recorded_at": now,
+                "actor": actor,
+                "message": f"Rückbuchung {entry.amount} {entry.currency} "
                 f"({entry.bank_code or entry.kind}) — bank entry {entry_id} waits for a person",
-                payload=json.dumps({"bank_entry": entry_id, "amount": str(entry.amount)}),
-            )
+                "payload": json.dumps({"bank_entry": entry_id, "amount": str(entry.amount)}),
+            },
         )

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine
 
 from mahnwerk.engine.bank.booking import QUEUE_STATUSES, AssignError, _book, _person, load_book
 from mahnwerk.engine.bank.entries import BankEntry
@@ -22,7 +22,7 @@ from mahnwerk.engine.bank.matching import (
     designated,
     match,
 )
-from mahnwerk.engine.models import BANK_ACCOUNT, BANK_ENTRY, CUST, INV, PAY
+from mahnwerk.engine.store import bank as stored
 
 
 def _row(r: Any, customers: dict[int, tuple[str, str]]) -> dict[str, Any]:
@@ -50,42 +50,16 @@ def list_queue(
 ) -> list[dict[str, Any]]:
     """Entries waiting for a person, oldest first: unmatched credits (and returns to review)."""
     statuses = QUEUE_STATUSES if include_review else ("unmatched",)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(BANK_ENTRY)
-            .where(BANK_ENTRY.c.status.in_(statuses))
-            .order_by(BANK_ENTRY.c.booked_on, BANK_ENTRY.c.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        ids = {r.customer_id for r in rows if r.customer_id}
-        customers = {
-            r.id: (r.external_id, r.name)
-            for r in conn.execute(
-                select(CUST.c.id, CUST.c.external_id, CUST.c.name).where(CUST.c.id.in_(ids))
-            )
-        }
+    rows, customers = stored.queue_page(engine, statuses, limit, offset)
     return [_row(r, customers) for r in rows]
 
 
 def entry(engine: Engine, entry_id: int) -> dict[str, Any]:
     """One bank entry with the payments it became (for a detail screen)."""
-    with engine.connect() as conn:
-        r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
-        if r is None:
-            raise AssignError(f"no bank entry {entry_id}: see `mahnwerk bank unmatched`")
-        customers = {
-            c.id: (c.external_id, c.name)
-            for c in conn.execute(
-                select(CUST.c.id, CUST.c.external_id, CUST.c.name).where(CUST.c.id == r.customer_id)
-            )
-        }
-        payments = conn.execute(
-            select(INV.c.external_id, PAY.c.amount, PAY.c.applied)
-            .join(INV, INV.c.id == PAY.c.invoice_id)
-            .where(PAY.c.external_id.like(f"bank:{entry_id}:%"))
-            .order_by(PAY.c.id)
-        ).all()
+    found = stored.entry_detail(engine, entry_id)
+    if found is None:
+        raise AssignError(f"no bank entry {entry_id}: see `mahnwerk bank unmatched`")
+    r, customers, payments = found
     out = _row(r, customers)
     out["matched_by"] = r.matched_by
     out["decided_by"] = r.decided_by
@@ -123,19 +97,19 @@ def assign(
         else:
             allocations = designated(items, amount, r.value_date or r.booked_on)
         note = f"assigned by {actor}: " + describe(items, allocations, amount)
-        taken = conn.execute(
-            update(BANK_ENTRY)
-            .where(BANK_ENTRY.c.id == entry_id, BANK_ENTRY.c.status == "unmatched")
-            .values(
-                status="assigned",
-                matched_by="person",
-                decided_by=actor,
-                decided_at=now,
-                note=note,
-                customer_id=allocations[0].customer_id,
-            )
+        taken = stored.take_waiting(
+            conn,
+            entry_id,
+            {
+                "status": "assigned",
+                "matched_by": "person",
+                "decided_by": actor,
+                "decided_at": now,
+                "note": note,
+                "customer_id": allocations[0].customer_id,
+            },
         )
-        if taken.rowcount != 1:
+        if not taken:
             raise AssignError(f"bank entry {entry_id} was just taken by someone else")
         decision = Decision(tuple(allocations), "person", note)
         _book(conn, book, entry_id, _entry_value(r), decision, actor, now)
@@ -144,7 +118,7 @@ def assign(
 
 def _waiting_entry(conn: Any, entry_id: int) -> Any:
     """The bank entry, if it is a payment still waiting for a person."""
-    r = conn.execute(select(BANK_ENTRY).where(BANK_ENTRY.c.id == entry_id)).first()
+    r = stored.entry_row(conn, entry_id)
     if r is None:
         raise AssignError(f"no bank entry {entry_id}: see `mahnwerk bank unmatched`")
     if r.status == "review":
@@ -190,20 +164,11 @@ def dismiss(engine: Engine, entry_id: int, *, actor: str, reason: str, now: date
         raise AssignError("give a reason (--reason), e.g. 'refund from supplier'")
     actor = _person(actor, "say who dismisses it (--by NAME)")
     with engine.begin() as conn:
-        done = conn.execute(
-            update(BANK_ENTRY)
-            .where(BANK_ENTRY.c.id == entry_id, BANK_ENTRY.c.status.in_(QUEUE_STATUSES))
-            .values(
-                status="dismissed",
-                decided_by=actor,
-                decided_at=now,
-                note=BANK_ENTRY.c.note + f" | dismissed by {actor}: {reason.strip()}",
-            )
+        done = stored.dismiss_waiting(
+            conn, entry_id, QUEUE_STATUSES, actor, now, f" | dismissed by {actor}: {reason.strip()}"
         )
-        if done.rowcount != 1:
-            exists = conn.execute(
-                select(BANK_ENTRY.c.status).where(BANK_ENTRY.c.id == entry_id)
-            ).scalar()
+        if not done:
+            exists = stored.entry_status(conn, entry_id)
             if exists is None:
                 raise AssignError(f"no bank entry {entry_id}")
             raise AssignError(f"bank entry {entry_id} is {exists}, not waiting in the queue")
@@ -215,35 +180,21 @@ def remember_account(
     """Record that payments from `iban` come from `customer` (used to match by amount)."""
     iban = iban.replace(" ", "").upper()
     with engine.begin() as conn:
-        cid = conn.execute(select(CUST.c.id).where(CUST.c.external_id == customer)).scalar()
+        cid = stored.customer_id(conn, customer)
         if cid is None:
             raise AssignError(f"no customer {customer!r}")
-        old = conn.execute(
-            select(BANK_ACCOUNT.c.customer_id).where(BANK_ACCOUNT.c.iban == iban)
-        ).scalar()
+        old = stored.account_owner(conn, iban)
         if old is not None and old != cid:
-            conn.execute(
-                update(BANK_ACCOUNT)
-                .where(BANK_ACCOUNT.c.iban == iban)
-                .values(customer_id=cid, learned_from=source, created_at=now)
-            )
+            stored.move_account(conn, iban, cid, source, now)
         elif old is None:
-            conn.execute(
-                insert(BANK_ACCOUNT).values(
-                    iban=iban, customer_id=cid, learned_from=source, created_at=now
-                )
-            )
+            stored.add_account(conn, iban, cid, source, now)
 
 
 def rematch(engine: Engine, *, now: datetime, actor: str = "bank-import") -> int:
     """Match waiting credits again (new invoices or IBANs may name them now); return how many."""
     matched = 0
     with engine.begin() as conn:
-        rows = conn.execute(
-            select(BANK_ENTRY)
-            .where(BANK_ENTRY.c.status == "unmatched")
-            .order_by(BANK_ENTRY.c.booked_on, BANK_ENTRY.c.id)
-        ).all()
+        rows = stored.unmatched(conn)
         if not rows:
             return 0
         book = load_book(conn)
@@ -252,15 +203,15 @@ def rematch(engine: Engine, *, now: datetime, actor: str = "bank-import") -> int
             decision = match(value, book)
             if not decision.allocations:
                 continue
-            conn.execute(
-                update(BANK_ENTRY)
-                .where(BANK_ENTRY.c.id == r.id, BANK_ENTRY.c.status == "unmatched")
-                .values(
-                    status="matched",
-                    matched_by=decision.method,
-                    note=decision.note,
-                    customer_id=decision.customer_id,
-                )
+            stored.take_waiting(
+                conn,
+                r.id,
+                {
+                    "status": "matched",
+                    "matched_by": decision.method,
+                    "note": decision.note,
+                    "customer_id": decision.customer_id,
+                },
             )
             _book(conn, book, r.id, value, decision, actor, now)
             matched += 1
@@ -273,11 +224,7 @@ def latest_booking(engine: Engine, account: str | None = None) -> date | None:
     For the payment grace of spec A9: money booked after this day cannot be known yet,
     so a run may treat a due date close to or after it as "payment possibly in transit".
     """
-    query = select(func.max(BANK_ENTRY.c.booked_on))
-    if account:
-        query = query.where(BANK_ENTRY.c.account == account)
-    with engine.connect() as conn:
-        return conn.execute(query).scalar()
+    return stored.latest_booking(engine, account)
 
 
 def _entry_value(r: Any) -> BankEntry:

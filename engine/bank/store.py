@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk import clock
@@ -55,7 +55,7 @@ from mahnwerk.engine.bank.queue import (
     rematch,
     remember_account,
 )
-from mahnwerk.engine.models import BANK_ENTRY
+from mahnwerk.engine.store import bank as stored
 
 
 def import_statement(
@@ -113,15 +113,7 @@ def import_statement(
 
 
 def _known_keys(conn: Connection, keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(keys), _CHUNK):
-        chunk = keys[i : i + _CHUNK]
-        found.update(
-            conn.execute(
-                select(BANK_ENTRY.c.entry_key).where(BANK_ENTRY.c.entry_key.in_(chunk))
-            ).scalars()
-        )
-    return found
+    return stored.known_keys(conn, keys, _CHUNK)
 
 
 def _insert_entry(
@@ -142,32 +134,33 @@ def _insert_entry(
         note = "the bank reversed an earlier booking: check it, then dismiss this entry"
     elif entry.kind == "debit":
         note = ""
-    return conn.execute(
-        insert(BANK_ENTRY).values(
-            entry_key=entry.key,
-            account=entry.account,
-            statement=entry.statement,
-            entry_ref=entry.entry_ref or None,
-            booked_on=entry.booked_on,
-            value_date=entry.value_date,
-            amount=entry.amount,
-            currency=entry.currency,
-            direction=entry.direction,
-            kind=entry.kind,
-            counterparty_name=entry.counterparty_name or None,
-            counterparty_iban=entry.counterparty_iban or None,
-            end_to_end_id=entry.end_to_end_id or None,
-            remittance=entry.remittance,
-            bank_code=entry.bank_code or None,
-            file=file,
-            line=entry.line or None,
-            status=status,
-            matched_by=decision.method or None if status == "matched" else None,
-            customer_id=decision.customer_id,
-            note=note,
-            imported_at=now,
-        )
-    ).inserted_primary_key[0]
+    return stored.add_entry(
+        conn,
+        {
+            "entry_key": entry.key,
+            "account": entry.account,
+            "statement": entry.statement,
+            "entry_ref": entry.entry_ref or None,
+            "booked_on": entry.booked_on,
+            "value_date": entry.value_date,
+            "amount": entry.amount,
+            "currency": entry.currency,
+            "direction": entry.direction,
+            "kind": entry.kind,
+            "counterparty_name": entry.counterparty_name or None,
+            "counterparty_iban": entry.counterparty_iban or None,
+            "end_to_end_id": entry.end_to_end_id or None,
+            "remittance": entry.remittance,
+            "bank_code": entry.bank_code or None,
+            "file": file,
+            "line": entry.line or None,
+            "status": status,
+            "matched_by": decision.method or None if status == "matched" else None,
+            "customer_id": decision.customer_id,
+            "note": note,
+            "imported_at": now,
+        },
+    )
 
 
 def _log_import(conn: Connection, result: BankImportResult, actor: str, now: datetime) -> None:

@@ -25,10 +25,9 @@ from typing import Any
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from mahnwerk.errors import MahnwerkError
+# ConfigError and config_path are imported from here by the CLI and the portal too.
+from mahnwerk.engine.config_file import ConfigError, config_path, read_config  # noqa: F401
 
-DEFAULT_FILE = "mahnwerk.toml"
-ENV_FILE = "MAHNWERK_CONFIG"
 ENV_PREFIX = "MAHNWERK_"
 
 EXAMPLE = """\
@@ -76,15 +75,6 @@ maildir = "/var/mail/forderungen"      # a Maildir folder, or an IMAP mailbox:
 # imap_host = "mail.example.com"       # imap_port = 993, imap_user = "...",
 # imap_folder = "INBOX"                # password: $MAHNWERK_BOUNCES_IMAP_PASSWORD
 """
-
-
-class ConfigError(MahnwerkError, ValueError):
-    """A setting is missing or wrong: `file: [section] key: what is wrong — what to do`."""
-
-    def __init__(self, path: Path | str, key: str, message: str, hint: str = "") -> None:
-        self.path, self.key, self.message, self.hint = str(path), key, message, hint
-        text = f"{path}: {key}: {message}"
-        super().__init__(text + (f" — {hint}" if hint else ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,30 +243,12 @@ def demo_settings() -> Settings:
     return parse_settings(data, "<demo>", env={})
 
 
-def config_path(cli_value: str | Path | None = None) -> Path:
-    """`--config`, else $MAHNWERK_CONFIG, else `mahnwerk.toml` in the current folder."""
-    return Path(cli_value or os.environ.get(ENV_FILE) or DEFAULT_FILE)
-
-
 def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Read and validate the file; `env` (default: os.environ) overrides scalar keys."""
-    file = config_path(path)
+    file, data = read_config(
+        path, f"create it (see `mahnwerk letters config-example`) or pass --config\n{EXAMPLE}"
+    )
     env = dict(os.environ if env is None else env)
-    if not file.is_file():
-        raise ConfigError(
-            file,
-            "(file)",
-            "no such configuration file",
-            f"create it (see `mahnwerk letters config-example`) or pass --config\n{EXAMPLE}",
-        )
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            file, "(file)", f"not UTF-8 text (byte {exc.start})", "save it as UTF-8 TOML"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(file, "(syntax)", str(exc), "fix the TOML syntax") from None
     return parse_settings(data, file, env)
 
 

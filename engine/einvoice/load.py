@@ -30,7 +30,6 @@ nothing; the same number with another amount, due date or buyer is refused unles
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,27 +37,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from mahnwerk import clock
-from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.einvoice.document import DocumentKind, EDocument, EInvoiceError
 from mahnwerk.engine.einvoice.xml import MAX_XML_BYTES, read_xml
 from mahnwerk.engine.importer import ImportFailed, RowError
-from mahnwerk.engine.models import (
-    Customer,
-    DunningState,
-    EInvoiceDocument,
-    Event,
-    Invoice,
-    Payment,
-)
+from mahnwerk.engine.store import einvoices as stored
+from mahnwerk.engine.store import log_book_event
 from mahnwerk.engine.terms import TermError, parse_bt20, tiers_json
-
-CUST = Customer.__table__  # type: ignore[attr-defined]
-INV = Invoice.__table__  # type: ignore[attr-defined]
-DOC = EInvoiceDocument.__table__  # type: ignore[attr-defined]
-PAY = Payment.__table__  # type: ignore[attr-defined]
 
 #: Countries whose customers are written to in German by default.
 GERMAN_SPEAKING = frozenset({"DE", "AT", "CH", "LI", "LU"})
@@ -218,9 +205,7 @@ class _Loader:
         self.update_changed, self.terms_agreed = update_changed, terms_agreed
         self.errors: list[RowError] = []
         self.result = EImportResult()
-        rows = conn.execute(
-            select(CUST.c.id, CUST.c.external_id, CUST.c.vat_id, CUST.c.name, CUST.c.postal_code)
-        ).all()
+        rows = stored.customer_keys(conn)
         self.by_number = {r.external_id: r.id for r in rows}
         self.by_vat = {r.vat_id: r.id for r in rows if r.vat_id}
         self.by_name = {_name_key(r.name, r.postal_code): r.id for r in rows}
@@ -241,7 +226,7 @@ class _Loader:
         )
         if found is not None:
             if vat and not self.vat_of.get(found):
-                self.conn.execute(update(CUST).where(CUST.c.id == found).values(vat_id=vat))
+                stored.set_vat_id(self.conn, found, vat)
                 self.vat_of[found], self.by_vat[vat] = vat, found
             return found
         return self._new_customer(doc, vat)
@@ -269,7 +254,7 @@ class _Loader:
             "language": "de" if country in GERMAN_SPEAKING else "en",
             "vat_id": vat,
         }
-        new_id = self.conn.execute(insert(CUST).values(values)).inserted_primary_key[0]
+        new_id = stored.add_customer(self.conn, values)
         self.by_number[number] = new_id
         if vat:
             self.by_vat[vat] = new_id
@@ -288,9 +273,7 @@ class _Loader:
                 "import one of the two, or correct the number",
             )
             return
-        old = self.conn.execute(
-            select(DOC).where(DOC.c.kind == doc.kind.value, DOC.c.number == doc.number)
-        ).first()
+        old = stored.document(self.conn, doc.kind.value, doc.number)
         if old is not None and self._same(old, doc):
             self.result.unchanged += 1
             self.result.lines.append(f"{doc.path}: {doc.number} already imported, unchanged")
@@ -311,22 +294,23 @@ class _Loader:
         return _same_figures(old, doc)
 
     def _record(self, doc: EDocument, customer_id: int, invoice_id: int | None) -> None:
-        self.conn.execute(
-            insert(DOC).values(
-                kind=doc.kind.value,
-                number=doc.number,
-                type_code=doc.type_code,
-                syntax=doc.syntax,
-                file_name=Path(doc.path).name,
-                issue_date=doc.issue_date,
-                due_date=doc.due_date,
-                currency=doc.currency,
-                amount_due=doc.amount_due,
-                customer_id=customer_id,
-                invoice_id=invoice_id,
-                preceding="\n".join(doc.preceding),
-                imported_at=self.now,
-            )
+        stored.add_document(
+            self.conn,
+            {
+                "kind": doc.kind.value,
+                "number": doc.number,
+                "type_code": doc.type_code,
+                "syntax": doc.syntax,
+                "file_name": Path(doc.path).name,
+                "issue_date": doc.issue_date,
+                "due_date": doc.due_date,
+                "currency": doc.currency,
+                "amount_due": doc.amount_due,
+                "customer_id": customer_id,
+                "invoice_id": invoice_id,
+                "preceding": "\n".join(doc.preceding),
+                "imported_at": self.now,
+            },
         )
 
     def _invoice(self, doc: EDocument, old: Any) -> None:
@@ -339,9 +323,7 @@ class _Loader:
                 "import with --update if the invoice was corrected, or check the file",
             )
             return
-        existing = self.conn.execute(
-            select(INV.c.id).where(INV.c.external_id == doc.number)
-        ).scalar()
+        existing = stored.invoice_id(self.conn, doc.number)
         if existing is not None and self._in_dunning(existing):
             self.error(
                 doc,
@@ -376,10 +358,10 @@ class _Loader:
             "skonto_terms": skonto,
         }
         if existing is None:
-            invoice_id = self.conn.execute(insert(INV).values(values)).inserted_primary_key[0]
+            invoice_id = stored.add_invoice(self.conn, values)
             self.result.created += 1
         else:
-            self.conn.execute(update(INV).where(INV.c.id == existing).values(values))
+            stored.update_invoice(self.conn, existing, values)
             invoice_id = existing
             self.result.updated += 1
         self._upsert_doc(doc, customer_id, invoice_id, old)
@@ -392,15 +374,11 @@ class _Loader:
         self, doc: EDocument, customer_id: int, invoice_id: int | None, old: Any
     ) -> None:
         if old is not None:
-            self.conn.execute(DOC.delete().where(DOC.c.id == old.id))
+            stored.delete_document(self.conn, old.id)
         self._record(doc, customer_id, invoice_id)
 
     def _in_dunning(self, invoice_id: int) -> bool:
-        ds = DunningState.__table__  # type: ignore[attr-defined]
-        return (
-            self.conn.execute(select(ds.c.invoice_id).where(ds.c.invoice_id == invoice_id)).first()
-            is not None
-        )
+        return stored.in_dunning(self.conn, invoice_id)
 
     def _credit(self, doc: EDocument) -> None:
         if len(doc.preceding) != 1:
@@ -411,7 +389,7 @@ class _Loader:
                 "ask the sender to reference the invoice it corrects",
             )
             return
-        target = self.conn.execute(select(INV).where(INV.c.external_id == doc.preceding[0])).first()
+        target = stored.invoice(self.conn, doc.preceding[0])
         if target is None:
             self.error(
                 doc,
@@ -428,17 +406,18 @@ class _Loader:
             return
         credit = abs(doc.amount_due)
         if self._in_dunning(target.id):
-            self.conn.execute(
-                insert(PAY).values(
-                    external_id=f"GS-{doc.number}",
-                    customer_id=target.customer_id,
-                    invoice_id=target.id,
-                    booked_on=doc.issue_date,
-                    amount=credit,
-                    currency=doc.currency,
-                    reference=f"Gutschrift {doc.number} zu {target.external_id}",
-                    source="import",
-                )
+            stored.add_payment(
+                self.conn,
+                {
+                    "external_id": f"GS-{doc.number}",
+                    "customer_id": target.customer_id,
+                    "invoice_id": target.id,
+                    "booked_on": doc.issue_date,
+                    "amount": credit,
+                    "currency": doc.currency,
+                    "reference": f"Gutschrift {doc.number} zu {target.external_id}",
+                    "source": "import",
+                },
             )
             how = "booked as a payment (the invoice is in dunning)"
         else:
@@ -446,7 +425,7 @@ class _Loader:
             values: dict[str, Any] = {"amount": max(left, Decimal("0.00"))}
             if left <= 0:
                 values["closed_on"] = doc.issue_date
-            self.conn.execute(update(INV).where(INV.c.id == target.id).values(values))
+            stored.update_invoice(self.conn, target.id, values)
             how = "closed" if left <= 0 else f"now {left} {doc.currency}"
         self._record(doc, target.customer_id, target.id)
         self.result.credited += 1
@@ -506,21 +485,17 @@ def import_einvoices(
 def _log(
     conn: Connection, result: EImportResult, files: list[str], actor: str, now: datetime
 ) -> None:
-    conn.execute(
-        insert(Event.__table__).values(  # type: ignore[attr-defined]
-            kind="import",
-            occurred_on=now.astimezone(BERLIN).date(),
-            recorded_at=now,
-            actor=actor,
-            message=str(result).splitlines()[-1],
-            payload=json.dumps(
-                {
-                    "kind": "einvoice",
-                    "files": files,
-                    "created": result.created,
-                    "updated": result.updated,
-                    "credited": result.credited,
-                }
-            ),
-        )
+    log_book_event(
+        conn,
+        "import",
+        actor,
+        now,
+        str(result).splitlines()[-1],
+        {
+            "kind": "einvoice",
+            "files": files,
+            "created": result.created,
+            "updated": result.updated,
+            "credited": result.credited,
+        },
     )

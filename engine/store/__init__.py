@@ -14,7 +14,8 @@ explained allow-list there of what has not moved yet.
   dashboard, an invoice's header and waiting inbox, what a run changed;
 * `customers` — the views around one customer or invoice (`engine/customer_view`): the
   search, the customer's invoices, notes and messages, the waiting inbox, policy texts;
-* `experiments` — the experiments as the TUI lists them;
+* `experiments` — the experiments as the TUI lists them and an experiment's report reads
+  them, and the engine's own: running experiments, assignments, enrolment, the end;
 * `analysis`  — what `analyse` reads and writes: the behaviour table, risk scores;
 * `saved_filters` — the operators' saved queue filters;
 * `simulation` — what `simulate` reads of the book (all invoices, or the open ones);
@@ -23,7 +24,28 @@ explained allow-list there of what has not moved yet.
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;
-* `reports`  — what the reports read (begun with the Skonto report's).
+* `reports`  — what the reports read: Skonto, the forecast, feedback, and the receivables
+  reports (aging, DSO, CEI, stages, channels);
+* `privacy`  — GDPR access and erasure: a customer's row (locked for erasure), the scope
+  of their rows in every table, the open claims that refuse erasure, the booking days,
+  the export's reads and erasure's writes (fields, free text, dropped rows, cancellations);
+* `operator_events` — operators' acts: inbox rows, log entries, `work_done`, the
+  write-off requests waiting for a second person;
+* `worklist` — Today's list: each kind's first items by its index, the counts of all that
+  waits, the fingerprint the TUI polls;
+* `policies` — the deployed policy versions and the hand-over of a version's invoices;
+* `approvals` — the four-eyes approvals and their decisions (the row locked while deciding);
+* `audit`    — the audit log's hash chain: the seal lock, the head, the entries after it,
+  the seals with their entries, the seals' insert;
+* `bank`     — the bank statements: entries imported, the book the matcher reads, the
+  payments and events a match books, learnt accounts, the queue waiting for a person;
+* `accounting` — the books' exports: the ledger lines of a DATEV batch and the batches,
+  a handed-over claim's case file, the customer types an OPOS list meets;
+* `einvoices` — what an e-invoice import matches against and writes (customers,
+  invoices, the documents imported, credit notes as payments);
+* `inbox`    — what is put in for the next run: inbox events and payments, and what an
+  event import reads (the import ids stored, the invoices a file names);
+* `demo`     — the demo's generated customers and invoices, and its summary's figures.
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 """

@@ -159,3 +159,34 @@ def _wait_for_sleeper(engine) -> int:
             return pid
         time.sleep(0.2)
     raise AssertionError("no worker reached the trapped invoice within 120 s")
+
+
+@PG_ONLY
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_workers_unexpected_error_keeps_its_traceback_for_the_log_not_the_screen(db_url, engine):
+    _book(engine, [(f"R{i:05d}", f"K{i % 40}", "120.00") for i in range(200)])
+    with engine.connect() as conn:
+        shares = partition(conn, DAY, 2)
+    victim = 0 if shares[0] else 1
+    with engine.begin() as conn:  # the database refuses one invoice of one worker's share
+        conn.execute(text(f"""
+            CREATE FUNCTION refuse_here() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.invoice_id = {shares[victim][0]} THEN
+              RAISE EXCEPTION 'refused by the test'; END IF;
+            RETURN NEW; END $$;
+            CREATE TRIGGER refuse_here BEFORE UPDATE ON dunning_state
+            FOR EACH ROW EXECUTE FUNCTION refuse_here();"""))  # fmt: skip
+    try:
+        with pytest.raises(WorkerFailed) as caught:
+            run_parallel(db_url, DAY, 2, at(DAY))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse_here ON dunning_state"))
+    exc = caught.value
+    assert "refused by the test" in str(exc) and "Traceback" not in exc.cli_text()
+    trace = exc.details[f"w{victim}"]
+    assert trace.startswith("Traceback (most recent call last)") and "advance_batch" in trace
+    assert "refused by the test" in trace
+    assert any(trace.rstrip() in note for note in exc.__notes__)  # shown with --debug
+    again = run_parallel(db_url, DAY, 2, at(DAY))  # its one batch was rolled back: the rest
+    assert again.checked == len(shares[victim]) and again.seconds > 0  # the run's time counted
