@@ -41,14 +41,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/db.py",
         "service/grants.py",
     ),
-    # The command line's fast path: `app/quick.py`, `app/options.py` and the timeline
-    # reader `show` uses read through the bare DBAPI so `mahnwerk --help` and `show`
-    # start without SQLAlchemy's ORM metadata, which `engine/store/__init__` imports.
-    "start-up fast path": (
-        "app/options.py",
-        "app/quick.py",
-        "engine/timeline.py",
-    ),
     # The daily run's hot path: the DBAPI bulk writer and the run's own batch reads and
     # per-action writers, tuned against the raw-SQLite limit; another engineer works on
     # them this session, they move as one piece after that.
@@ -69,20 +61,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/comms/ledger.py",
         "engine/comms/planning.py",
         "engine/contacts.py",
-    ),
-    # The service's and the portal's own tables (tokens and people, idempotency keys,
-    # webhook outbox and deliveries, the job schedule; portal links, keys, forms, visits,
-    # rate-limit hits): each module is the only one reading and writing its table, the
-    # SQL next to the rule it keeps (token hashing, replay windows, link signatures, rate
-    # limits).  To move by splitting each into its rule and an `engine/store/` module.
-    "service and portal tables, not moved yet": (
-        "portal/actions.py",
-        "portal/guard.py",
-        "portal/links.py",
-        "service/idempotency.py",
-        "service/identity.py",
-        "service/scheduler.py",
-        "service/webhooks.py",
     ),
 }
 

@@ -45,26 +45,42 @@ explained allow-list there of what has not moved yet.
   invoices, the documents imported, credit notes as payments);
 * `inbox`    — what is put in for the next run: inbox events and payments, and what an
   event import reads (the import ids stored, the invoices a file names);
-* `demo`     — the demo's generated customers and invoices, and its summary's figures.
+* `demo`     — the demo's generated customers and invoices, and its summary's figures;
+* `timeline` — one invoice's timeline rows (`show`), through the DBAPI, no SQLAlchemy;
+* `quick`    — what the command line reads of an SQLite file first (its revision, the
+  login's role), through `sqlite3` alone;
+* `portal_links`, `portal_requests`, `portal_actions` — the portal's own tables (links
+  and key; rate-limit hits, form tokens, visits, uploads) and what its actions write;
+* `people`, `idempotency`, `webhooks`, `schedule` — the service's own tables (people
+  and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
+They are loaded on first use (PEP 562), not when the package is: `records` imports the
+ORM's table metadata, and the command line's fast path (`store.quick`, `store.timeline`,
+read through the bare DBAPI) must start without it (issue 21: `show` under 0.3 s).
 """
 
-from mahnwerk.engine.store.records import (
-    _RECORD_COLUMNS,
-    BEHAVIOUR_FACTS,
-    STEP_INVOICE_COLUMNS,
-    StepRows,
-    changed_row,
-    customer_select,
-    customer_value,
-    customer_values,
-    invoice_value,
-    log_book_event,
-    record_row,
-    record_select,
-    record_value,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mahnwerk.engine.store.records import (
+        _RECORD_COLUMNS,
+        BEHAVIOUR_FACTS,
+        STEP_INVOICE_COLUMNS,
+        StepRows,
+        changed_row,
+        customer_select,
+        customer_value,
+        customer_values,
+        invoice_value,
+        log_book_event,
+        record_row,
+        record_select,
+        record_value,
+    )
 
 __all__ = [
     "_RECORD_COLUMNS",
@@ -81,3 +97,13 @@ __all__ = [
     "record_select",
     "record_value",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A re-exported name of `records`, imported when first asked for.  Anything else is
+    an AttributeError, so `from mahnwerk.engine.store import people` imports the module."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("mahnwerk.engine.store.records"), name)
+    globals()[name] = value
+    return value
