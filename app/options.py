@@ -24,6 +24,7 @@ from mahnwerk.engine.db import (
     make_engine,
     normalize_url,
 )
+from mahnwerk.engine.store.quick import open_read_only, schema_revisions
 
 DbOption = Annotated[
     str | None,
@@ -95,11 +96,11 @@ def _probe_sqlite(path: Path, where: str) -> None:
             hint="check --db / $MAHNWERK_DB, or create the database with `mahnwerk init`",
         )
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = open_read_only(path)
     except sqlite3.Error:
         return  # not readable at all: the real connection reports why
     try:
-        conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        schema_revisions(conn)
     except sqlite3.DatabaseError as exc:
         text = str(exc)
         if "no such table" in text:

@@ -73,18 +73,13 @@ def _sqlite_path(db: str | None) -> Path | None:
 def _may_show(conn: sqlite3.Connection) -> bool:
     """The caller proves who they are as `service.identity.whoami` does on SQLite."""
     from mahnwerk.engine.roles import COMMANDS, may
+    from mahnwerk.engine.store.quick import anybody_registered, login_role
 
-    me = pwd.getpwuid(os.geteuid()).pw_name
-    row = conn.execute(
-        "SELECT role FROM person WHERE os_user = ? AND disabled_at IS NULL", (me,)
-    ).fetchone()
-    if row is None:
-        others = conn.execute("SELECT count(*) FROM person WHERE disabled_at IS NULL")
-        if others.fetchone()[0]:
+    role = login_role(conn, pwd.getpwuid(os.geteuid()).pw_name)
+    if role is None:
+        if anybody_registered(conn):
             return False  # not registered: the real command refuses, naming the login
         role = "admin"  # single-user mode
-    else:
-        role = row[0]
     return may(role, COMMANDS["show"])
 
 
@@ -103,15 +98,16 @@ def show(args: list[str]) -> bool:
         as_of = date.fromisoformat(day) if day else None
     except ValueError:
         return False
+    from mahnwerk.engine.store.quick import open_read_only, schema_revisions
+
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = open_read_only(path)
     except sqlite3.Error:
         return False
     try:
         from mahnwerk.engine.timeline import read_timeline, timeline_lines
 
-        version = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-        if [r[0] for r in version] != [head_revision()] or not _may_show(conn):
+        if schema_revisions(conn) != [head_revision()] or not _may_show(conn):
             return False
         data = read_timeline(conn, str(options["invoice"]), as_of)
     except (sqlite3.Error, ValueError):

@@ -16,11 +16,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk.engine.identity import IdentityError, identity_key, person
-from mahnwerk.engine.models import APPROVAL, DECISION, DS, EVENT, INV
+from mahnwerk.engine.store import approvals as store
 from mahnwerk.errors import MahnwerkError
 
 
@@ -55,30 +55,7 @@ class PendingApproval:
 
 
 def pending(engine: Engine, limit: int | None = None) -> list[PendingApproval]:
-    with engine.connect() as conn:
-        query = (
-            select(
-                APPROVAL,
-                INV.c.external_id,
-                (DS.c.principal_open + DS.c.fees_open + DS.c.interest_open).label("balance"),
-            )
-            .join(INV, INV.c.id == APPROVAL.c.invoice_id)
-            .join(DS, DS.c.invoice_id == APPROVAL.c.invoice_id)
-            .where(APPROVAL.c.status == "pending")
-            .order_by(APPROVAL.c.requested_on, APPROVAL.c.id)
-        )
-        if limit:
-            query = query.limit(limit)
-        rows = conn.execute(query).all()
-        ids = [r.id for r in rows]
-        by: dict[int, list[str]] = {}
-        for i in range(0, len(ids), 500):
-            for aid, who in conn.execute(
-                select(DECISION.c.approval_id, DECISION.c.approver).where(
-                    DECISION.c.approval_id.in_(ids[i : i + 500]), DECISION.c.decision == "approve"
-                )
-            ):
-                by.setdefault(aid, []).append(who)
+    rows, by = store.pending_rows(engine, limit)
     return [
         PendingApproval(
             r.id,
@@ -130,11 +107,11 @@ def decide(
         if not approve:
             _settle(conn, row, "rejected", now, held=True, next_check_on=None, pause_reason=None)
             message = f"rejected by {approver}: {comment}".strip(": ")
-            conn.execute(insert(EVENT).values(kind="approval_rejected", message=message, **log))
+            store.log_event(conn, kind="approval_rejected", message=message, **log)
             return f"approval {approval_id} rejected by {approver}; the invoice is on hold"
         approvals = len(before) + 1
         message = f"approved by {approver} ({approvals}/{row.required}) {comment}".strip()
-        conn.execute(insert(EVENT).values(kind="approval_given", message=message, **log))
+        store.log_event(conn, kind="approval_given", message=message, **log)
         if approvals < row.required:
             return (
                 f"approval {approval_id}: {approver} approved ({approvals} of "
@@ -147,19 +124,12 @@ def decide(
 
 def _open_approval(conn: Any, approval_id: int) -> tuple[Any, list[str]]:
     """The pending approval, locked while deciding, and who has decided it so far."""
-    row = conn.execute(
-        select(APPROVAL).where(APPROVAL.c.id == approval_id).with_for_update()
-    ).first()
+    row = store.locked_approval(conn, approval_id)
     if row is None:
         raise ApprovalError(f"no approval {approval_id}")
     if row.status != "pending":
         raise ApprovalError(f"approval {approval_id} is already {row.status}")
-    before = (
-        conn.execute(select(DECISION.c.approver).where(DECISION.c.approval_id == approval_id))
-        .scalars()
-        .all()
-    )
-    return row, list(before)
+    return row, store.approvers(conn, approval_id)
 
 
 def _record_decision(
@@ -180,39 +150,21 @@ def _record_decision(
             + "; a second approval must come from a different person"
         )
     try:
-        conn.execute(
-            insert(DECISION).values(
-                approval_id=approval_id,
-                approver=approver,
-                decision="approve" if approve else "reject",
-                comment=comment,
-                decided_at=now,
-            )
-        )
+        decision = "approve" if approve else "reject"
+        store.add_decision(conn, approval_id, approver, decision, comment, now)
     except IntegrityError:
         raise ApprovalError(f"{approver} has already decided approval {approval_id}") from None
 
 
 def _settle(conn: Any, row: Any, status: str, now: datetime, **record: Any) -> None:
     """Close an approval and release its invoice's record with `record`'s changes."""
-    conn.execute(
-        update(APPROVAL).where(APPROVAL.c.id == row.id).values(status=status, decided_at=now)
-    )
-    conn.execute(
-        update(DS)
-        .where(DS.c.invoice_id == row.invoice_id)
-        .values(pending_approval=None, pending_approval_id=None, **record)
-    )
+    store.settle(conn, row.id, row.invoice_id, status, now, **record)
 
 
 def demo_review(engine: Engine, operators: tuple[str, ...], now: datetime) -> None:
     """The demo's operators: approve what waited at least three days, one person at a time."""
     today = now.date()
-    with engine.connect() as conn:
-        count = conn.execute(
-            select(func.count()).select_from(APPROVAL).where(APPROVAL.c.status == "pending")
-        ).scalar_one()
-    if not count:
+    if not store.pending_count(engine):
         return
     for item in pending(engine):
         if (today - item.requested_on).days < 3:

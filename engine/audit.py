@@ -31,16 +31,15 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine
 
-from mahnwerk.engine import bulk
-from mahnwerk.engine.models import EVENT, EVENT_SEAL
+from mahnwerk.engine.store import audit as store
 
 GENESIS = "0" * 64
 """The predecessor hash of the first sealed entry."""
 
 SEAL_BATCH = 20_000
-_WIDTH = len(EVENT.columns)
+_WIDTH = store.EVENT_WIDTH
 
 
 @lru_cache(maxsize=1024)  # a run's entries share their `recorded_at`: converted once
@@ -71,28 +70,15 @@ def entry_hash(prev: str, values: Sequence[Any]) -> str:
 
 
 def _lock(conn: Connection) -> None:
-    """One sealer at a time, and no event writer in flight while it reads.
-
-    SQLite: taking the write lock does both.  PostgreSQL: `SHARE` on `event` waits for every
-    transaction that is inserting events and holds new ones back until the seal commits, so
-    every entry with an id below the newest is committed when the sealer reads: sealing by
-    `id > head` then never skips one that committed late.
-    """
-    if conn.dialect.name == "postgresql":
-        # LOCK TABLE event_seal IN EXCLUSIVE MODE; LOCK TABLE event IN SHARE MODE — with
-        # the owner's rights (migration 0021): a person's login may not lock the log itself
-        conn.execute(text("SELECT seal_lock()"))
-    else:
-        conn.exec_driver_sql("UPDATE event_seal SET hash = hash WHERE 0")  # the write lock
+    """One sealer at a time, and no event writer in flight while it reads
+    (`store.audit.lock`): sealing by `id > head` then never skips an entry that
+    committed late."""
+    store.lock(conn)
 
 
 def _head(conn: Connection) -> tuple[int, int, str]:
     """(seq, event id, hash) of the newest seal, or the genesis."""
-    row = conn.execute(
-        select(EVENT_SEAL.c.seq, EVENT_SEAL.c.event_id, EVENT_SEAL.c.hash)
-        .order_by(EVENT_SEAL.c.seq.desc())
-        .limit(1)
-    ).first()
+    row = store.newest_seal(conn)
     return (row.seq, row.event_id, row.hash) if row else (0, 0, GENESIS)
 
 
@@ -112,7 +98,7 @@ def seal(engine: Engine) -> int:
         with engine.begin() as conn:
             _lock(conn)
             seq, last_id, prev = _head(conn)
-            rows = _entries_after(conn, last_id)
+            rows = store.entries_after(conn, last_id, SEAL_BATCH)
             if not rows:
                 return sealed
             seals = []
@@ -121,36 +107,13 @@ def seal(engine: Engine) -> int:
                 digest = entry_hash(prev, row)
                 seals.append({"seq": seq, "event_id": row[_ID], "prev_hash": prev, "hash": digest})
                 prev = digest
-            bulk.insert_rows(conn, EVENT_SEAL, seals)  # through the DBAPI (engine/bulk.py)
+            store.add_seals(conn, seals)  # through the DBAPI (engine/bulk.py)
             sealed += len(seals)
         if len(rows) < SEAL_BATCH:
             return sealed
 
 
-_ID = [c.name for c in EVENT.columns].index("id")
-
-
-def _entries_after(conn: Connection, last_id: int) -> list[tuple[Any, ...]]:
-    """The next `SEAL_BATCH` entries after `last_id` in id order, each its columns' values in
-    table order as SQLAlchemy reads them.  On SQLite through the DBAPI cursor, each column
-    through SQLAlchemy's own result processor, once per distinct value (a run's entries
-    share their instant and day): building a `Row` for each of a run's entries cost more
-    than hashing it."""
-    if conn.dialect.name != "sqlite":
-        query = select(EVENT).where(EVENT.c.id > last_id).order_by(EVENT.c.id).limit(SEAL_BATCH)
-        return [tuple(row) for row in conn.execute(query)]
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(
-            f"SELECT {', '.join(c.name for c in EVENT.columns)} FROM event "
-            "WHERE id > ? ORDER BY id LIMIT ?",
-            (last_id, SEAL_BATCH),
-        )
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    processors = [c.type._cached_result_processor(conn.dialect, None) for c in EVENT.columns]
-    return bulk.by_column(rows, processors)
+_ID = store.EVENT_ID_AT
 
 
 @dataclass(frozen=True)
@@ -183,19 +146,7 @@ def verify(engine: Engine, head: str | None = None, batch: int = SEAL_BATCH) -> 
     prev, checked, last_seq, last_id, seen_head = GENESIS, 0, 0, 0, head is None
     with engine.connect() as conn:
         while True:
-            rows = conn.execute(
-                select(
-                    EVENT_SEAL.c.seq,
-                    EVENT_SEAL.c.event_id,
-                    EVENT_SEAL.c.prev_hash,
-                    EVENT_SEAL.c.hash.label("seal_hash"),
-                    *EVENT.columns,
-                )
-                .select_from(EVENT_SEAL.outerjoin(EVENT, EVENT.c.id == EVENT_SEAL.c.event_id))
-                .where(EVENT_SEAL.c.seq > last_seq)
-                .order_by(EVENT_SEAL.c.seq)
-                .limit(batch)
-            ).all()
+            rows = store.seals_with_entries(conn, last_seq, batch)
             for r in rows:
                 problem = _check(r, prev, last_seq, last_id)
                 if problem:
@@ -243,17 +194,12 @@ def _check(r: Any, prev: str, last_seq: int, last_id: int) -> str | None:
 
 def _intruder(conn: Connection, last_id: int) -> int | None:
     """The first entry inside the sealed range that has no seal."""
-    sealed = select(EVENT_SEAL.c.event_id).where(EVENT_SEAL.c.event_id == EVENT.c.id)
-    return conn.execute(
-        select(func.min(EVENT.c.id)).where(EVENT.c.id <= last_id, ~sealed.exists())
-    ).scalar_one()
+    return store.first_unsealed_within(conn, last_id)
 
 
 def _unsealed(conn: Connection, last_id: int) -> int:
     """Entries after the last sealed one (the next `seal` takes them)."""
-    return conn.execute(
-        select(func.count()).select_from(EVENT).where(EVENT.c.id > last_id)
-    ).scalar_one()
+    return store.entries_after_count(conn, last_id)
 
 
 __all__ = ["GENESIS", "Broken", "Verdict", "entry_hash", "head", "seal", "verify"]

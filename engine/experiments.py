@@ -40,14 +40,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import compile_source, read_policy_source
 from mahnwerk.dsl.expr import EvalError, Expr, evaluate
 from mahnwerk.dsl.segments import select_segment
-from mahnwerk.engine.models import ASSIGNMENT, CUST, DS, EXPERIMENT, INV, PV
 from mahnwerk.engine.state import Customer
+from mahnwerk.engine.store import experiments as store
+from mahnwerk.engine.store import policies as versions
 from mahnwerk.errors import MahnwerkError
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -117,7 +118,7 @@ def load(conn: Connection) -> Arms:
 
     arms = Arms()
     by_id: dict[int, Running] = {}
-    for row in conn.execute(select(EXPERIMENT).where(EXPERIMENT.c.status == "running")):
+    for row in store.running(conn):
         by_id[row.id] = Running(
             row.id, row.name, row.key, Decimal(row.share), row.champion_name,
             row.challenger_version_id, _parse_for(row.applies_to, f"experiment {row.name}"),
@@ -126,12 +127,7 @@ def load(conn: Connection) -> Arms:
     if not by_id:
         return arms
     arms.running = list(by_id.values())
-    rows = conn.execute(
-        select(ASSIGNMENT.c.experiment_id, ASSIGNMENT.c.arm, CUST.c.external_id)
-        .join(CUST, CUST.c.id == ASSIGNMENT.c.customer_id)
-        .where(ASSIGNMENT.c.experiment_id.in_(list(by_id)))
-    )
-    for row in rows:
+    for row in store.assignments(conn, list(by_id)):
         exp = by_id[row.experiment_id]
         exp.enrolled += 1
         arms.enrolled.add(row.external_id)
@@ -180,7 +176,7 @@ def enrol_new(conn: Connection, policies: Any, customers: Mapping[int, Customer]
                 arms.challenger[cust.id] = exp.challenger_version_id
             break
     if rows:
-        conn.execute(insert(ASSIGNMENT), rows)
+        store.add_assignments(conn, rows)
     return len(rows)
 
 
@@ -199,7 +195,7 @@ class Started:
 
 def _find_policy(conn: Connection, text: str) -> Any:
     """The active deployment named `text`, or the active version of the policy in file `text`."""
-    row = conn.execute(select(PV).where(PV.c.name == text, PV.c.active.is_(True))).first()
+    row = versions.active_version(conn, text)
     if row is not None:
         return row
     path = Path(text)
@@ -209,7 +205,7 @@ def _find_policy(conn: Connection, text: str) -> Any:
             "name a deployed policy (mahnwerk policy deploy) or its file",
         )
     compiled = compile_source(read_policy_source(path), str(path))
-    row = conn.execute(select(PV).where(PV.c.name == compiled.name, PV.c.active.is_(True))).first()
+    row = versions.active_version(conn, compiled.name)
     if row is None or row.sha256 != compiled.sha256:
         raise ExperimentError(
             f"--champion {text}: policy {compiled.name!r} version {compiled.policy.version} "
@@ -227,7 +223,7 @@ def _store_challenger(conn: Connection, path: Path, now: datetime) -> int:
     source = read_policy_source(path)
     compiled = compile_source(source, str(path))
     name, version = compiled.name, compiled.policy.version
-    row = conn.execute(select(PV).where(PV.c.name == name, PV.c.version == version)).first()
+    row = versions.stored_version(conn, name, version)
     if row is not None:
         if row.sha256 != compiled.sha256:
             raise ExperimentError(
@@ -235,10 +231,10 @@ def _store_challenger(conn: Connection, path: Path, now: datetime) -> int:
                 "different text", "raise the `version` in the file for every change",
             )  # fmt: skip
         return row.id
-    return conn.execute(
-        insert(PV).values(name=name, version=version, path=str(path), source=source,
-                          sha256=compiled.sha256, deployed_at=now, active=False)
-    ).inserted_primary_key[0]  # fmt: skip
+    return versions.add_version(
+        conn, name=name, version=version, path=str(path), source=source,
+        sha256=compiled.sha256, deployed_at=now, active=False,
+    )  # fmt: skip
 
 
 def start(
@@ -280,13 +276,12 @@ def start(
                 + (f" with {applies_to}" if applies_to else ""),
                 "import customers first, or check --champion and --for",
             )
-        exp_id = conn.execute(
-            insert(EXPERIMENT).values(
-                name=name, champion_name=champ.name, champion_version_id=champ.id,
-                challenger_version_id=chall.id, share=share, applies_to=applies_to,
-                until_on=until_on, until_customers=until_customers, key=key, started_on=day,
-                started_at=now, actor=actor)
-        ).inserted_primary_key[0]  # fmt: skip
+        exp_id = store.add_experiment(
+            conn, name=name, champion_name=champ.name, champion_version_id=champ.id,
+            challenger_version_id=chall.id, share=share, applies_to=applies_to,
+            until_on=until_on, until_customers=until_customers, key=key, started_on=day,
+            started_at=now, actor=actor,
+        )  # fmt: skip
         counts = _assign(conn, exp_id, strata, key, share, day)
         _wake(conn, exp_id, day)
     label = f"{chall.name} version {chall.version}"
@@ -295,11 +290,11 @@ def start(
 
 def _arms(conn: Connection, name: str, champion: str, challenger: Path, now: datetime) -> Any:
     """The champion's and the challenger's version rows (the challenger stored if new)."""
-    if conn.execute(select(EXPERIMENT.c.id).where(EXPERIMENT.c.name == name)).first():
+    if store.name_taken(conn, name):
         raise ExperimentError(f"experiment {name!r} exists already", "choose another name")
     champ = _find_policy(conn, champion)
     chall_id = _store_challenger(conn, challenger, now)
-    chall = conn.execute(select(PV).where(PV.c.id == chall_id)).one()
+    chall = versions.version(conn, chall_id)
     if chall.id == champ.id:
         raise ExperimentError("the challenger is the champion itself", "give another policy")
     return champ, chall
@@ -313,7 +308,7 @@ def _strata(conn: Connection, policies: Any, exp: Running) -> dict[str, list[Any
     """
     from mahnwerk.engine.runner import _customers
 
-    customers = _customers(conn, conn.execute(select(CUST.c.id)).scalars().all())
+    customers = _customers(conn, store.customer_ids(conn))
     strata: dict[str, list[tuple[float, int, Any]]] = defaultdict(list)
     for cid, cust in customers.items():
         if cust.id in policies.arms.enrolled:
@@ -346,14 +341,14 @@ def _assign(
             counts[(segment, arm)] += 1
             rows.append(dict(experiment_id=exp_id, customer_id=cid, arm=arm,
                              segment=segment, assigned_on=day))  # fmt: skip
-    conn.execute(insert(ASSIGNMENT), rows)
+    store.add_assignments(conn, rows)
     return counts
 
 
 def find(conn: Connection, name: str) -> Any:
-    row = conn.execute(select(EXPERIMENT).where(EXPERIMENT.c.name == name)).first()
+    row = store.named(conn, name)
     if row is None:
-        names = conn.execute(select(EXPERIMENT.c.name).order_by(EXPERIMENT.c.id)).scalars().all()
+        names = store.names(conn)
         raise ExperimentError(
             f"no experiment {name!r}",
             f"known: {', '.join(names)}" if names else "start one with `mahnwerk experiment start`",
@@ -363,16 +358,7 @@ def find(conn: Connection, name: str) -> Any:
 
 def _wake(conn: Connection, exp_id: int, day: date) -> None:
     """The challenger arm's open invoices are looked at by the next run, to change policy."""
-    arm = select(ASSIGNMENT.c.customer_id).where(
-        ASSIGNMENT.c.experiment_id == exp_id, ASSIGNMENT.c.arm == CHALLENGER
-    )
-    invoices = select(INV.c.id).where(INV.c.customer_id.in_(arm))
-    conn.execute(
-        update(DS)
-        .where(DS.c.invoice_id.in_(invoices), DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)),
-               or_(DS.c.next_check_on.is_(None), DS.c.next_check_on > day))
-        .values(next_check_on=day)
-    )  # fmt: skip
+    store.wake_arm(conn, exp_id, CHALLENGER, day, sorted(ir.TERMINAL_NAMES))
 
 
 def _end(engine: Engine, name: str, status: str, now: datetime, actor: str) -> Any:
@@ -381,10 +367,7 @@ def _end(engine: Engine, name: str, status: str, now: datetime, actor: str) -> A
         if row.status != "running":
             raise ExperimentError(f"experiment {name!r} is {row.status} already", "")
         _wake(conn, row.id, now.date())
-        conn.execute(
-            update(EXPERIMENT).where(EXPERIMENT.c.id == row.id)
-            .values(status=status, ended_at=now, ended_by=actor)
-        )  # fmt: skip
+        store.end(conn, row.id, status, now, actor)
     return row
 
 
@@ -399,10 +382,8 @@ def challenger_file(engine: Engine, name: str) -> tuple[Path, Any, Any]:
     """The challenger's policy file (unchanged since the start), its row, the champion's row."""
     with engine.connect() as conn:
         row = find(conn, name)
-        chall = conn.execute(select(PV).where(PV.c.id == row.challenger_version_id)).one()
-        champ = conn.execute(
-            select(PV).where(PV.c.name == row.champion_name, PV.c.active.is_(True))
-        ).first()
+        chall = versions.version(conn, row.challenger_version_id)
+        champ = versions.active_version(conn, row.champion_name)
     path = Path(chall.path)
     if row.status != "running":
         raise ExperimentError(f"experiment {name!r} is {row.status} already", "")
@@ -426,6 +407,6 @@ def promote(engine: Engine, name: str, now: datetime, actor: str) -> str:
     _id, message = deploy(engine, path, now, applies_to, priority, reviewed=True)
     if champ is not None and _chall.name != champ.name:
         with engine.begin() as conn:  # a challenger of another name replaces the champion
-            conn.execute(update(PV).where(PV.c.id == champ.id).values(active=False))
+            versions.retire(conn, champ.id)
     _end(engine, name, "promoted", now, actor)
     return f"experiment {name!r} promoted: {message}"

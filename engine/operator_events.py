@@ -17,10 +17,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from mahnwerk.engine.models import EVENT, INBOX, INV, RUN, WORK_DONE
+from mahnwerk.engine.store import operator_events as store
 from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS, NotFound
 
 
@@ -33,10 +33,7 @@ class OperatorError(ValueError):
 
 
 def _invoice_ids(conn: Connection, invoices: list[str]) -> dict[str, int]:
-    rows = conn.execute(
-        select(INV.c.external_id, INV.c.id).where(INV.c.external_id.in_(invoices))
-    ).all()
-    found = {ext: iid for ext, iid in rows}
+    found = store.invoice_ids(conn, invoices)
     missing = [i for i in invoices if i not in found]
     if missing:
         raise NotFound(f"no invoice {', '.join(missing)}: check the number")
@@ -63,19 +60,7 @@ def record_for_invoices(
     body = json.dumps(payload or {})
     with engine.begin() as conn:
         ids = _invoice_ids(conn, invoices)
-        return [
-            conn.execute(
-                insert(INBOX).values(
-                    invoice_id=ids[ext],
-                    kind=kind,
-                    occurred_on=on,
-                    payload=body,
-                    recorded_at=now,
-                    actor=actor,
-                )
-            ).inserted_primary_key[0]
-            for ext in invoices
-        ]
+        return [store.add_inbox(conn, ids[ext], kind, on, body, now, actor) for ext in invoices]
 
 
 def _withdrawn_payload(inbox_id: int, row: Any) -> str:
@@ -101,14 +86,9 @@ def withdraw(engine: Engine, inbox_id: int, actor: str, now: datetime, today: da
     operator records the opposite event instead (a release for a hold …).
     """
     with engine.begin() as conn:
-        row = conn.execute(select(INBOX).where(INBOX.c.id == inbox_id)).first()
+        row = store.inbox_row(conn, inbox_id)
         if row is None:
-            gone = conn.execute(
-                select(EVENT.c.actor, EVENT.c.recorded_at).where(
-                    EVENT.c.kind.like("withdrawn_%"),
-                    EVENT.c.payload.like(f'{{"inbox_id": {inbox_id},%'),
-                )
-            ).first()
+            gone = store.withdrawal(conn, inbox_id)
             if gone is not None:
                 raise AlreadyDecided(
                     f"event {inbox_id} was already withdrawn by {gone.actor} "
@@ -116,28 +96,22 @@ def withdraw(engine: Engine, inbox_id: int, actor: str, now: datetime, today: da
                 )
             raise NotFound(f"no recorded event {inbox_id}")
         if row.applied_run_id is not None:
-            run_day = conn.execute(
-                select(RUN.c.as_of).where(RUN.c.id == row.applied_run_id)
-            ).scalar()
+            run_day = store.run_day(conn, row.applied_run_id)
             raise OperatorError(
                 f"the {row.kind} of {row.occurred_on} was applied by the run of {run_day}; "
                 "it cannot be withdrawn — record the opposite event instead"
             )
-        done = conn.execute(
-            delete(INBOX).where(INBOX.c.id == inbox_id, INBOX.c.applied_run_id.is_(None))
-        )
-        if not done.rowcount:
+        if not store.delete_unapplied(conn, inbox_id):
             raise AlreadyDecided(f"event {inbox_id} was taken by a run a moment ago; refresh")
-        conn.execute(
-            insert(EVENT).values(
-                invoice_id=row.invoice_id,
-                kind=f"withdrawn_{row.kind}",
-                occurred_on=today,
-                recorded_at=now,
-                actor=actor,
-                message=f"{row.kind} of {row.occurred_on} recorded by {row.actor} withdrawn",
-                payload=_withdrawn_payload(inbox_id, row),
-            )
+        store.log_event(
+            conn,
+            invoice_id=row.invoice_id,
+            kind=f"withdrawn_{row.kind}",
+            occurred_on=today,
+            recorded_at=now,
+            actor=actor,
+            message=f"{row.kind} of {row.occurred_on} recorded by {row.actor} withdrawn",
+            payload=_withdrawn_payload(inbox_id, row),
         )
     return f"withdrawn: {row.kind} of {row.occurred_on} (recorded by {row.actor})"
 
@@ -173,32 +147,21 @@ def _finish(
     invoice_id: int | None,
     note: str,
 ) -> None:
-    conn.execute(
-        insert(WORK_DONE).values(
-            item_kind=item_kind, item_id=item_id, outcome=outcome, note=note, actor=actor,
-            done_at=now,
-        )
-    )  # fmt: skip
-    conn.execute(
-        insert(EVENT).values(
-            invoice_id=invoice_id,
-            kind=f"{item_kind}_done",
-            occurred_on=now.date(),
-            recorded_at=now,
-            actor=actor,
-            message=f"{item_kind} {outcome}" + (f": {note}" if note else ""),
-            payload=json.dumps({"item_id": item_id, "outcome": outcome}),
-        )
+    store.add_work_done(conn, item_kind, item_id, outcome, note, actor, now)
+    store.log_event(
+        conn,
+        invoice_id=invoice_id,
+        kind=f"{item_kind}_done",
+        occurred_on=now.date(),
+        recorded_at=now,
+        actor=actor,
+        message=f"{item_kind} {outcome}" + (f": {note}" if note else ""),
+        payload=json.dumps({"item_id": item_id, "outcome": outcome}),
     )
 
 
 def _who_finished(engine: Engine, item_kind: str, item_id: int) -> str:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(WORK_DONE).where(
-                WORK_DONE.c.item_kind == item_kind, WORK_DONE.c.item_id == item_id
-            )
-        ).first()
+    row = store.work_done(engine, item_kind, item_id)
     if row is None:
         return f"{item_kind} {item_id} was changed by someone else; refresh"
     return (
@@ -242,18 +205,15 @@ def write_off(
         return f"write-off of {invoice} recorded; the next run books it"
     with engine.begin() as conn:
         iid = _invoice_ids(conn, [invoice])[invoice]
-        conn.execute(
-            insert(EVENT).values(
-                invoice_id=iid,
-                kind="write_off_requested",
-                occurred_on=on,
-                recorded_at=now,
-                actor=actor,
-                message=reason,
-                payload=json.dumps(
-                    {"balance": str(balance), "four_eyes_above": str(four_eyes_above)}
-                ),
-            )
+        store.log_event(
+            conn,
+            invoice_id=iid,
+            kind="write_off_requested",
+            occurred_on=on,
+            recorded_at=now,
+            actor=actor,
+            message=reason,
+            payload=json.dumps({"balance": str(balance), "four_eyes_above": str(four_eyes_above)}),
         )
     return (
         f"write-off of {invoice} ({balance} EUR, above {four_eyes_above}) requested; "
@@ -262,15 +222,7 @@ def write_off(
 
 
 def pending_write_offs(engine: Engine, limit: int = 200) -> list[WriteOffRequest]:
-    done = select(WORK_DONE.c.item_id).where(WORK_DONE.c.item_kind == "write_off")
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(EVENT, INV.c.external_id)
-            .join(INV, INV.c.id == EVENT.c.invoice_id)
-            .where(EVENT.c.kind == "write_off_requested", EVENT.c.id.not_in(done))
-            .order_by(EVENT.c.id)
-            .limit(limit)
-        ).all()
+    rows = store.write_off_requests(engine, limit)
     return [
         WriteOffRequest(
             r.id,
@@ -298,19 +250,9 @@ def decide_write_off(
             iid = _invoice_ids(conn, [request.invoice])[request.invoice]
             _finish(conn, "write_off", request.id, outcome, actor, now, iid, request.reason)
             if approve:
-                conn.execute(
-                    insert(INBOX).values(
-                        invoice_id=iid,
-                        kind="write_off",
-                        occurred_on=now.date(),
-                        payload=json.dumps(
-                            {"note": f"{request.reason} (asked by {request.requested_by}, "
-                                     f"confirmed by {actor})"}
-                        ),
-                        recorded_at=now,
-                        actor=actor,
-                    )
-                )  # fmt: skip
+                note = f"{request.reason} (asked by {request.requested_by}, confirmed by {actor})"
+                body = json.dumps({"note": note})
+                store.add_inbox(conn, iid, "write_off", now.date(), body, now, actor)
     except IntegrityError:
         raise AlreadyDecided(_who_finished(engine, "write_off", request.id)) from None
     return f"write-off of {request.invoice} {outcome} by {actor}"

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_source
@@ -27,8 +27,8 @@ from mahnwerk.dsl.errors import Collector, PolicyError
 from mahnwerk.dsl.expr import EvalError, Expr, Type, check_expr, evaluate, parse_expr
 from mahnwerk.engine import experiments
 from mahnwerk.engine.experiments import Arms
-from mahnwerk.engine.models import DS, PV
 from mahnwerk.engine.state import Customer
+from mahnwerk.engine.store import policies as store
 from mahnwerk.errors import MahnwerkError
 
 
@@ -61,7 +61,7 @@ class PolicySet:
     @classmethod
     def load(cls, engine: Engine) -> PolicySet:
         with engine.connect() as conn:
-            rows = conn.execute(select(PV).order_by(PV.c.id)).all()
+            rows = store.versions(conn)
             arms = experiments.load(conn)
         versions: dict[int, CompiledPolicy] = {}
         deployments = []
@@ -141,12 +141,12 @@ def deploy(
     _parse_for(applies_to, str(path))
     name = compiled.policy.name
     with engine.connect() as conn:
-        active = conn.execute(select(PV).where(PV.c.name == name, PV.c.active.is_(True))).first()
+        active = store.active_version(conn, name)
     if active is not None and active.sha256 != compiled.sha256:
         if active.version != compiled.policy.version and not reviewed:
             _refuse_stranding(engine, path, now.date(), applies_to, priority)
     with engine.begin() as conn:
-        same = conn.execute(select(PV).where(PV.c.name == name, PV.c.active.is_(True))).first()
+        same = store.active_version(conn, name)
         if same is not None and same.sha256 == compiled.sha256:
             return _retarget(conn, same, name, applies_to, priority)
         if same is not None and same.version == compiled.policy.version:
@@ -158,7 +158,7 @@ def deploy(
             priority = same.priority if same is not None else _next_priority(conn)
         if same is not None:
             # At most one active version per name: retire the old one first.
-            conn.execute(update(PV).where(PV.c.id == same.id).values(active=False))
+            store.retire(conn, same.id)
         new_id = _activate(conn, compiled, source, path, now, applies_to, priority)
         moved = _take_over(conn, same.id, new_id, now.date()) if same is not None else 0
     verb = (
@@ -176,17 +176,13 @@ def _retarget(
     """The same text deployed again: nothing, or only whom it applies to and its priority."""
     if same.applies_to == applies_to and priority in (None, same.priority):
         return same.id, f"policy {name!r} version {same.version} is already deployed"
-    conn.execute(
-        update(PV)
-        .where(PV.c.id == same.id)
-        .values(applies_to=applies_to, priority=same.priority if priority is None else priority)
-    )
+    store.retarget(conn, same.id, applies_to, same.priority if priority is None else priority)
     return same.id, f"policy {name!r} version {same.version}: now for {applies_to or 'all'}"
 
 
 def _next_priority(conn: Connection) -> int:
     """A new policy name goes after every deployed one (ten apart, room to insert)."""
-    return conn.execute(select(func.coalesce(func.max(PV.c.priority), 0))).scalar_one() + 10
+    return store.highest_priority(conn) + 10
 
 
 def _activate(
@@ -200,9 +196,7 @@ def _activate(
 ) -> int:
     """Make this text the active version of its name; the version row's id."""
     name = compiled.policy.name
-    stored = conn.execute(
-        select(PV).where(PV.c.name == name, PV.c.version == compiled.policy.version)
-    ).first()
+    stored = store.stored_version(conn, name, compiled.policy.version)
     if stored is not None and stored.sha256 != compiled.sha256:
         raise DeployRefused(
             f"policy {name!r} version {stored.version} is stored with a different text; "
@@ -211,25 +205,20 @@ def _activate(
     if stored is not None:
         # Stored before and not active (an experiment's challenger, an earlier version
         # brought back): the same row becomes active, so its invoices keep their version.
-        conn.execute(
-            update(PV)
-            .where(PV.c.id == stored.id)
-            .values(active=True, applies_to=applies_to, priority=priority, path=str(path))
-        )
+        store.reactivate(conn, stored.id, applies_to, priority, str(path))
         return stored.id
-    return conn.execute(
-        insert(PV).values(
-            name=name,
-            version=compiled.policy.version,
-            path=str(path),
-            source=source,
-            sha256=compiled.sha256,
-            deployed_at=now,
-            active=True,
-            applies_to=applies_to,
-            priority=priority,
-        )
-    ).inserted_primary_key[0]
+    return store.add_version(
+        conn,
+        name=name,
+        version=compiled.policy.version,
+        path=str(path),
+        source=source,
+        sha256=compiled.sha256,
+        deployed_at=now,
+        active=True,
+        applies_to=applies_to,
+        priority=priority,
+    )
 
 
 def _take_over(conn: Connection, old_id: int, new_id: int, today: date) -> int:
@@ -238,19 +227,7 @@ def _take_over(conn: Connection, old_id: int, new_id: int, today: date) -> int:
     The new version may give a waiting state a way on (or change a date): every open
     invoice it takes over is looked at again by the next run.
     """
-    moved = conn.execute(
-        update(DS).where(DS.c.policy_version_id == old_id).values(policy_version_id=new_id)
-    ).rowcount
-    conn.execute(
-        update(DS)
-        .where(
-            DS.c.policy_version_id == new_id,
-            DS.c.state.not_in(sorted(ir.TERMINAL_NAMES)),
-            or_(DS.c.next_check_on.is_(None), DS.c.next_check_on > today),
-        )
-        .values(next_check_on=today)
-    )
-    return moved
+    return store.take_over(conn, old_id, new_id, today, sorted(ir.TERMINAL_NAMES))
 
 
 def _refuse_stranding(engine: Engine, path: Path, today: date, applies_to, priority) -> None:

@@ -52,8 +52,9 @@ touches the log; it reports the ids of the customer's events whose message or
 payload still contains an erased value, so a person can judge them.
 
 This module holds the public operations; `privacy_rules` the fields, constants,
-errors and the retention period, `privacy_scope` how a customer's rows are found
-and when erasure is refused, `privacy_scrub` what erasure changes and clears.
+errors and the retention period, `privacy_scope` when erasure is refused and when
+retention ends, `privacy_scrub` what erasure changes and clears; the queries that find
+and change a customer's rows are in the store layer (`engine/store/privacy`).
 """
 
 from __future__ import annotations
@@ -63,28 +64,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Table,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection
 
 from mahnwerk.engine.identity import IdentityError, person
-from mahnwerk.engine.models import (
-    APPROVAL,
-    CUST,
-    DECISION,
-    DS,
-    EVENT,
-    INBOX,
-    INV,
-    LEDGER,
-    OUTBOX,
-    PAY,
-)
 from mahnwerk.engine.privacy_rules import (
     _EVENT_KINDS,
     _ONE_DAY,
@@ -104,7 +86,6 @@ from mahnwerk.engine.privacy_scope import (
     _connection,
     _customer,
     _last_booking,
-    _other_tables,
     _refuse_open_claims,
     _Scope,
 )
@@ -124,6 +105,7 @@ from mahnwerk.engine.privacy_scrub import (
     _scrub_rows,
     anonymised_name,
 )
+from mahnwerk.engine.store import privacy as store
 
 
 def export_customer(bind: Bind, external_id: str) -> dict[str, Any]:
@@ -141,40 +123,33 @@ def export_customer(bind: Bind, external_id: str) -> dict[str, Any]:
         cust = _customer(conn, external_id)
         scope = _Scope.load(conn, cust.id)
         numbers = scope.numbers
-
-        def rows(table: Table, where: ColumnElement[bool], *order: Any) -> list[dict[str, Any]]:
-            if not order and "id" in table.c:
-                order = (table.c.id,)
-            query = select(table).where(where).order_by(*order)
-            return [_row(r._mapping, numbers) for r in conn.execute(query)]
-
-        states = {r.invoice_id: r._mapping for r in conn.execute(select(DS).where(scope.of(DS)))}
+        found = store.customer_tables(conn, scope)
         invoices = []
-        for r in conn.execute(select(INV).where(INV.c.customer_id == cust.id).order_by(INV.c.id)):
-            item = _row(r._mapping, {})
-            state = states.get(r.id)
+        for r in found["invoices"]:
+            item = _row(r, {})
+            state = found["dunning_states"].get(r["id"])
             item["dunning_state"] = _row(state, {}) if state is not None else None
             invoices.append(item)
-        approvals = rows(APPROVAL, scope.of(APPROVAL))
-        approval_ids = [a["id"] for a in approvals]
-        decisions = rows(DECISION, DECISION.c.approval_id.in_(approval_ids)) if approval_ids else []
-        other = {
-            table.name: rows(table, where, *table.primary_key.columns)
-            for table, where in _other_tables(conn, scope)
-        }
+
+        def rows(key: str) -> list[dict[str, Any]]:
+            return [_row(r, numbers) for r in found[key]]
+
         return {
             "format": EXPORT_FORMAT,
             "customer": _row(cust._mapping, {}),
             "privacy": _privacy(conn, cust.id, scope),
             "invoices": invoices,
-            "ledger": rows(LEDGER, scope.of(LEDGER), LEDGER.c.booked_on, LEDGER.c.id),
-            "payments": rows(PAY, scope.of(PAY), PAY.c.booked_on, PAY.c.id),
-            "events": rows(EVENT, scope.of(EVENT), EVENT.c.occurred_on, EVENT.c.id),
-            "outbox": rows(OUTBOX, scope.of(OUTBOX)),
-            "approvals": approvals,
-            "approval_decisions": decisions,
-            "inbox": rows(INBOX, scope.of(INBOX)),
-            "other": other,
+            "ledger": rows("ledger"),
+            "payments": rows("payments"),
+            "events": rows("events"),
+            "outbox": rows("outbox"),
+            "approvals": rows("approvals"),
+            "approval_decisions": rows("approval_decisions"),
+            "inbox": rows("inbox"),
+            "other": {
+                name: [_row(r, numbers) for r in table_rows]
+                for name, table_rows in found["other"].items()
+            },
         }
 
 
@@ -233,7 +208,7 @@ def erase_customer(
         if already and not changes and not scrubbed and not cancelled:
             return result
         if changes:
-            conn.execute(update(CUST).where(CUST.c.id == cust.id).values(**changes))
+            store.update_customer(conn, cust.id, changes)
         event_id = _record(conn, cust.id, result, stamp, by)
         return replace(result, event_id=event_id)
 
@@ -257,18 +232,17 @@ def _who_and_when(by: str, as_of: date, now: datetime | None) -> tuple[str, date
 
 def _record(conn: Any, customer_id: int, result: ErasureResult, stamp: datetime, by: str) -> int:
     """The erasure's audit event: the result as its message and payload; its id."""
-    return conn.execute(
-        insert(EVENT).values(
-            customer_id=customer_id,
-            kind=_EVENT_KINDS[result.mode],
-            occurred_on=result.as_of,
-            recorded_at=stamp,
-            actor=by.strip(),
-            rule=RULE,
-            message=_audit_message(result),
-            payload=json.dumps(result.as_dict() | {"event_id": None}, ensure_ascii=False),
-        )
-    ).inserted_primary_key[0]
+    return store.add_event(
+        conn,
+        customer_id=customer_id,
+        kind=_EVENT_KINDS[result.mode],
+        occurred_on=result.as_of,
+        recorded_at=stamp,
+        actor=by.strip(),
+        rule=RULE,
+        message=_audit_message(result),
+        payload=json.dumps(result.as_dict() | {"event_id": None}, ensure_ascii=False),
+    )
 
 
 def privacy_status(bind: Bind, external_id: str) -> dict[str, Any]:

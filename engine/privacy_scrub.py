@@ -15,25 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    String,
-    Table,
-    delete,
-    select,
-    update,
-)
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection
 
-from mahnwerk.engine.models import (
-    APPROVAL,
-    DECISION,
-    DS,
-    EVENT,
-    INBOX,
-    OUTBOX,
-    PAY,
-)
 from mahnwerk.engine.privacy_rules import (
     _CLEARED,
     _EVENT_KINDS,
@@ -47,7 +30,8 @@ from mahnwerk.engine.privacy_rules import (
     Mode,
     retention_end,
 )
-from mahnwerk.engine.privacy_scope import _last_booking, _other_tables, _Scope
+from mahnwerk.engine.privacy_scope import _last_booking, _Scope
+from mahnwerk.engine.store import privacy as store
 
 
 @dataclass(frozen=True)
@@ -196,34 +180,14 @@ def _scrub_json(data: Any, pattern: re.Pattern[str]) -> Any:
     return data
 
 
-def _free_text_columns(table: Table) -> list[str]:
-    """Text columns of a table added later that are neither keys nor constrained."""
-    unique = {c.name for con in table.constraints for c in getattr(con, "columns", ())}
-    return [
-        c.name
-        for c in table.columns
-        if isinstance(c.type, String) and c.name not in unique and not c.foreign_keys
-    ]
-
-
 def _drop_rows(conn: Connection, scope: _Scope) -> dict[str, int]:
     """Delete the customer's rows in `DROP_ON_ERASURE` tables (where they exist)."""
-    counts = {}
-    for table, where in _other_tables(conn, scope):
-        if table.name in DROP_ON_ERASURE:
-            deleted = conn.execute(delete(table).where(where)).rowcount or 0
-            if deleted:
-                counts[table.name] = deleted
-    return counts
+    return store.drop_rows(conn, scope, DROP_ON_ERASURE)
 
 
 def _ibans(conn: Connection, scope: _Scope) -> tuple[str, ...]:
     """The customer's IBANs as other tables hold them (`iban`, `*_iban` columns)."""
-    found: set[str] = set()
-    for table, where in _other_tables(conn, scope):
-        for column in (c for c in table.columns if c.name == "iban" or c.name.endswith("_iban")):
-            found.update(v for (v,) in conn.execute(select(column).where(where)) if v)
-    return tuple(found)
+    return tuple(store.ibans(conn, scope))
 
 
 def _longest_first(values: Iterable[str]) -> tuple[str, ...]:
@@ -235,54 +199,27 @@ def _scrub_rows(
 ) -> dict[str, int]:
     """Replace personal values in free text of the customer's mutable rows; count per table."""
     pattern = _pattern(values)
-    targets: list[tuple[Table, ColumnElement[bool], list[str]]] = [
-        (OUTBOX, scope.of(OUTBOX), ["payload", "last_error"]),
-        (INBOX, scope.of(INBOX), ["payload"]),
-        (APPROVAL, scope.of(APPROVAL), ["summary"]),
-        (DS, scope.of(DS), ["pause_reason"]),
-        (
-            DECISION,
-            DECISION.c.approval_id.in_(select(APPROVAL.c.id).where(scope.of(APPROVAL))),
-            ["comment"],
-        ),
-    ]
-    targets += [(t, where, _free_text_columns(t)) for t, where in _other_tables(conn, scope)]
     counts: dict[str, int] = {}
     if mode == "anonymised":
         # Bank references are booking vouchers during retention; afterwards they go.
-        res = conn.execute(
-            update(PAY).where(scope.of(PAY), PAY.c.reference.is_not(None)).values(reference=None)
-        )
-        if res.rowcount:
-            counts["payment"] = res.rowcount
+        cleared = store.clear_payment_references(conn, scope)
+        if cleared:
+            counts["payment"] = cleared
     if pattern is None:
         return counts
-    for table, where, columns in targets:
-        if not columns:
+    for table, key, texts in store.free_text(conn, scope):
+        new = {c: _scrub_text(v, pattern) for c, v in texts.items()}
+        new = {c: v for c, v in new.items() if v != texts[c]}
+        if not new:
             continue
-        keys = list(table.primary_key.columns)
-        if not keys:  # rows we cannot address one by one are left alone
-            continue
-        for row in conn.execute(select(*keys, *(table.c[c] for c in columns)).where(where)):
-            new = {c: _scrub_text(row._mapping[c], pattern) for c in columns}
-            new = {c: v for c, v in new.items() if v != row._mapping[c]}
-            if not new:
-                continue
-            conn.execute(
-                update(table).where(*(k == row._mapping[k.name] for k in keys)).values(**new)
-            )
-            counts[table.name] = counts.get(table.name, 0) + 1
+        store.set_text(conn, table, key, new)
+        counts[table.name] = counts.get(table.name, 0) + 1
     return counts
 
 
 def _cancel_unsent(conn: Connection, scope: _Scope) -> int:
     """Nothing more goes out to an erased customer: queued and failed messages are cancelled."""
-    res = conn.execute(
-        update(OUTBOX)
-        .where(scope.of(OUTBOX), OUTBOX.c.status.in_(("queued", "failed")))
-        .values(status="cancelled")
-    )
-    return res.rowcount or 0
+    return store.cancel_unsent(conn, scope)
 
 
 def _events_containing(conn: Connection, scope: _Scope, values: tuple[str, ...]) -> tuple[int, ...]:
@@ -290,10 +227,9 @@ def _events_containing(conn: Connection, scope: _Scope, values: tuple[str, ...])
     pattern = _pattern(values)
     if pattern is None:
         return ()
-    query = select(EVENT.c.id, EVENT.c.message, EVENT.c.payload).where(scope.of(EVENT))
     return tuple(
         r.id
-        for r in conn.execute(query.order_by(EVENT.c.id))
+        for r in store.event_texts(conn, scope)
         if pattern.search(r.message or "") or pattern.search(_json_text(r.payload))
     )
 
@@ -309,12 +245,7 @@ def _json_text(payload: str | None) -> str:
 def _privacy(conn: Connection, customer_id: int, scope: _Scope) -> dict[str, Any]:
     last = _last_booking(conn, scope)
     until = retention_end(last) if last is not None else None
-    latest = conn.execute(
-        select(EVENT.c.kind, EVENT.c.occurred_on, EVENT.c.actor)
-        .where(EVENT.c.customer_id == customer_id, EVENT.c.kind.in_(list(_EVENT_KINDS.values())))
-        .order_by(EVENT.c.id.desc())
-        .limit(1)
-    ).first()
+    latest = store.latest_erasure(conn, customer_id, list(_EVENT_KINDS.values()))
     return {
         "status": latest.kind.removeprefix("customer_") if latest else "active",
         "since": _iso(latest.occurred_on) if latest else None,

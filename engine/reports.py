@@ -34,11 +34,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.dsl.ir import INITIAL_STATE, TERMINAL_NAMES
 from mahnwerk.engine.comms import channels
-from mahnwerk.engine.models import EVENT, INV, LEDGER, OUTBOX, RUN
+from mahnwerk.engine.store import reports as store
 from mahnwerk.errors import MahnwerkError
 
 if TYPE_CHECKING:
@@ -100,8 +100,7 @@ class Report:
         rows = [
             r
             for r in self.rows
-            if r[vi] is not None
-            and (r[only[0]] == only[1] if only else r[li[0]] not in SUM_ROWS)
+            if r[vi] is not None and (r[only[0]] == only[1] if only else r[li[0]] not in SUM_ROWS)
         ]
         if not rows and self.chart_only is None:
             raise ReportError(f"report {self.name}: no values to draw")
@@ -111,9 +110,14 @@ class Report:
         day = f"{self.as_of:%d.%m.%Y}" if self.as_of else ""
         within = "".join(ch for ch in value if ch.isdigit())
         subtitle = (f"Stand {day}" if lang == "de" else f"as of {day}") + SUBTITLES[self.name][
-            lang].replace("{within}", within)
+            lang
+        ].replace("{within}", within)
         return Chart(
-            title=title, subtitle=subtitle, unit=unit, lang=lang, categories=names,
+            title=title,
+            subtitle=subtitle,
+            unit=unit,
+            lang=lang,
+            categories=names,
             values=[float(r[vi]) / scale for r in rows],
             partial=frozenset(i for i, r in enumerate(rows) if str(r[li[0]]) in self.partial),
             notes=([PARTIAL_NOTE[lang]] if self.partial else [])
@@ -184,16 +188,25 @@ PARTIAL_NOTE = {"de": "schraffiert: angebrochener Monat", "en": "hatched: a part
 #: A counting report with nothing counted yet is drawn empty, with this note, not refused.
 NOTHING_YET = {"de": "noch keine Einträge in diesem Zeitraum", "en": "nothing recorded yet"}
 _WORDS_DE = {name: c.label_de for name, c in channels.REGISTRY.items()} | {
-             "not yet due": "nicht fällig", "over 180": "über 180",
-             "all": "alle", "total": "Summe",
-             "Skonto taken": "Skonto gewährt", "discounts offered": "Nachlass angeboten",
-             "discounts honoured": "Nachlass genutzt",
-             "unjustified deductions": "Skonto zu Unrecht abgezogen",
-             "… still open": "… noch offen", "… paid afterwards": "… nachgezahlt",
-             "… written off": "… ausgebucht", "paid without discount": "ohne Abzug bezahlt",
-             "forgot": "vergessen", "cash_flow": "Engpass", "unclear": "unklar",
-             "not_received": "nicht erhalten", "disagree": "nicht einverstanden",
-             "other": "anderes"}
+    "not yet due": "nicht fällig",
+    "over 180": "über 180",
+    "all": "alle",
+    "total": "Summe",
+    "Skonto taken": "Skonto gewährt",
+    "discounts offered": "Nachlass angeboten",
+    "discounts honoured": "Nachlass genutzt",
+    "unjustified deductions": "Skonto zu Unrecht abgezogen",
+    "… still open": "… noch offen",
+    "… paid afterwards": "… nachgezahlt",
+    "… written off": "… ausgebucht",
+    "paid without discount": "ohne Abzug bezahlt",
+    "forgot": "vergessen",
+    "cash_flow": "Engpass",
+    "unclear": "unklar",
+    "not_received": "nicht erhalten",
+    "disagree": "nicht einverstanden",
+    "other": "anderes",
+}
 
 
 def _word(text: str, lang: str) -> str:
@@ -243,8 +256,7 @@ def _median(days: list[int]) -> Decimal | None:
 
 def last_run_day(engine: Engine) -> date:
     """The as-of day of the newest run: the default day of every report."""
-    with engine.connect() as conn:
-        day = conn.execute(select(func.max(RUN.c.as_of))).scalar()
+    day = store.last_run_day(engine)
     if day is None:
         raise ReportError("no run yet: run `mahnwerk run --as-of DATE` first, or pass --as-of")
     return day
@@ -257,13 +269,8 @@ def last_run_day(engine: Engine) -> date:
 
 def _balances(conn: Connection, day: date) -> dict[int, Decimal]:
     """Each invoice's open balance at the end of `day` (positive balances only)."""
-    rows = conn.execute(
-        select(LEDGER.c.invoice_id, func.sum(LEDGER.c.amount))
-        .where(LEDGER.c.booked_on <= day)
-        .group_by(LEDGER.c.invoice_id)
-    ).all()
     out = {}
-    for invoice_id, total in rows:
+    for invoice_id, total in store.ledger_sums(conn, day):
         value = Decimal(total or 0).quantize(Decimal("0.01"))
         if value > 0:
             out[invoice_id] = value
@@ -271,22 +278,17 @@ def _balances(conn: Connection, day: date) -> dict[int, Decimal]:
 
 
 def _billed(conn: Connection, first: date, last: date) -> Decimal:
-    total = conn.execute(
-        select(func.sum(LEDGER.c.amount)).where(
-            LEDGER.c.kind.in_(BILLED), LEDGER.c.booked_on >= first, LEDGER.c.booked_on <= last
-        )
-    ).scalar()
+    total = store.ledger_total(conn, BILLED, first, last)
     return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
 def _due_dates(conn: Connection) -> dict[int, date]:
-    return dict(conn.execute(select(INV.c.id, INV.c.due_date)).all())
+    return store.due_dates(conn)
 
 
 def _months(conn: Connection, as_of: date) -> list[tuple[date, date]]:
     """Calendar months from the first ledger line to `as_of` (the last one cut at `as_of`)."""
-    day = LEDGER.c.booked_on
-    first, last = conn.execute(select(func.min(day), func.max(day))).one()
+    first, last = store.ledger_span(conn)
     if first is None:
         raise ReportError("the ledger is empty: nothing to report (run the engine first)")
     if as_of < first:
@@ -414,21 +416,7 @@ def effectiveness(engine: Engine, as_of: date) -> Report:
 def _paths(conn: Connection, as_of: date) -> dict[int, list[tuple[str, date, Any]]]:
     """Per invoice, its transitions and payments up to `as_of`, in the order written."""
     out: dict[int, list[tuple[str, date, Any]]] = defaultdict(list)
-    for r in conn.execute(
-        select(
-            EVENT.c.invoice_id,
-            EVENT.c.kind,
-            EVENT.c.occurred_on,
-            EVENT.c.state_to,
-            EVENT.c.payload,
-        )
-        .where(
-            EVENT.c.kind.in_(("principal", "transition", "payment")),
-            EVENT.c.occurred_on <= as_of,
-            EVENT.c.invoice_id.is_not(None),
-        )
-        .order_by(EVENT.c.invoice_id, EVENT.c.occurred_on, EVENT.c.id)
-    ):
+    for r in store.path_events(conn, as_of):
         if r.kind == "principal":  # taken up: every invoice has a path, even without steps
             out.setdefault(r.invoice_id, [])
         elif r.kind == "transition":
@@ -519,12 +507,7 @@ def stages(engine: Engine, as_of: date) -> Report:
 def channels(engine: Engine, as_of: date, within: int = 14) -> Report:
     """Per channel and template: messages, and the share of invoices paid within N days."""
     paid = paid_days(engine, as_of)
-    with engine.connect() as conn:
-        msgs = conn.execute(
-            select(OUTBOX.c.channel, OUTBOX.c.template, OUTBOX.c.invoice_id, OUTBOX.c.not_before)
-            .where(OUTBOX.c.status != "cancelled", OUTBOX.c.invoice_id.is_not(None))
-            .order_by(OUTBOX.c.id)
-        ).all()
+    msgs = store.invoice_messages(engine)
     groups: dict[tuple[str, str], list[tuple[int, date]]] = defaultdict(list)
     for channel, template, invoice_id, not_before in msgs:
         day = not_before.date()

@@ -491,6 +491,49 @@ Funktionalität: Eskalation nur, wenn sie rechtlich trägt (A9, C2, C3, C4, D9, 
     Und verzeichnet der Verlauf von "R1" keine Aufgabe "Inkassoübergabe"
     Und nennt der Verlauf von "R1" "no handover or court step (D10)"
 
+  Szenariogrundriss: D10 – auch ein Ereignis führt nicht unter der Mindesthauptforderung ins Inkasso
+    Angenommen die Richtlinie ist in Kraft:
+      """
+      policy "mindestens" version 1 {
+        currency EUR
+        timezone "Europe/Berlin"
+        calendar DE region from customer
+        language de
+        limits {
+          no handover below 50.00 EUR
+        }
+        segment alle use standard
+        ladder standard {
+          state letzte "Letzte Mahnung" at 11d after due {
+            letter "letzte_mahnung"
+          }
+          state inkasso "Inkasso" <Kante> {
+            approval by 1
+            handover to "Inkasso Partner GmbH"
+          }
+        }
+        <Handler>
+      }
+      """
+    Und die Kunden:
+      | Kundennummer | Name         | Typ | Bundesland |
+      | K1           | Anna Schmidt | B2C | BE         |
+    Und die Rechnungen:
+      | Rechnungsnummer | Kundennummer | Rechnungsdatum | Fälligkeit | Betrag |
+      | R1              | K1           | 2025-07-21     | 2025-08-04 | 40,00  |
+    Und der Mahnlauf täglich vom 2025-08-01 bis zum 2025-08-20 gelaufen ist
+    Wenn für "R1" am 2025-08-21 das Ereignis "promise_broken" erfasst wird
+    Und der Mahnlauf täglich vom 2025-08-21 bis zum 2025-09-15 läuft
+    Dann steht "R1" im Zustand "letzte"
+    Und wartet "R1" auf keine Freigabe
+    Und verzeichnet der Verlauf von "R1" keine Aufgabe "Inkassoübergabe"
+    Und nennt der Verlauf von "R1" "no handover or court step (D10)"
+
+    Beispiele:
+      | Kante                              | Handler                    |
+      | on promise_broken from letzte      |                            |
+      | after 90d in letzte                | on promise_broken goto inkasso |
+
   Szenario: B2 und A7 – die Übergabe nennt die höchsten Inkassokosten, die Pauschale angerechnet
     Angenommen die Richtlinie ist in Kraft:
       """

@@ -28,14 +28,14 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.engine.comms import channels
 from mahnwerk.engine.comms.config import Portal
-from mahnwerk.engine.models import CUST, EVENT, INBOX
+from mahnwerk.engine.store import portal_actions as store
+from mahnwerk.engine.store.portal_requests import add_upload
 from mahnwerk.portal.guard import Refused, spend_form, visit
 from mahnwerk.portal.links import Link
-from mahnwerk.portal.tables import PORTAL_UPLOAD
 from mahnwerk.portal.view import MAX_PROMISES, OpenInvoice, Page
 
 ACTOR = "portal"
@@ -93,23 +93,19 @@ def _begin(conn: Connection, link: Link, nonce: str, action: str, address: str |
 
 def _inbox(conn: Connection, inv: OpenInvoice, kind: str, on: date, now: datetime,
            payload: dict[str, Any]) -> None:  # fmt: skip
-    conn.execute(
-        insert(INBOX).values(
-            invoice_id=inv.facts.id, kind=kind, occurred_on=on, recorded_at=now, actor=ACTOR,
-            payload=json.dumps(payload, ensure_ascii=False),
-        )
+    store.add_inbox(
+        conn, invoice_id=inv.facts.id, kind=kind, occurred_on=on, recorded_at=now, actor=ACTOR,
+        payload=json.dumps(payload, ensure_ascii=False),
     )  # fmt: skip
 
 
 def _log(conn: Connection, kind: str, on: date, now: datetime, message: str,
          payload: dict[str, Any], invoice_id: int | None = None,
          customer_id: int | None = None) -> None:  # fmt: skip
-    conn.execute(
-        insert(EVENT).values(
-            invoice_id=invoice_id, customer_id=customer_id, kind=kind, occurred_on=on,
-            recorded_at=now, actor=ACTOR, message=message,
-            payload=json.dumps(payload, ensure_ascii=False),
-        )
+    store.add_event(
+        conn, invoice_id=invoice_id, customer_id=customer_id, kind=kind, occurred_on=on,
+        recorded_at=now, actor=ACTOR, message=message,
+        payload=json.dumps(payload, ensure_ascii=False),
     )  # fmt: skip
 
 
@@ -125,14 +121,12 @@ def dispute(engine: Engine, page: Page, link: Link, nonce: str, number: str, rea
     with engine.begin() as conn:
         payload = _begin(conn, link, nonce, "dispute", address, now, config, number)
         if upload is not None:
-            payload["upload_id"] = conn.execute(
-                insert(PORTAL_UPLOAD).values(
-                    link_id=link.id, invoice_id=inv.facts.id, file_name=upload.name[:200],
-                    content_type=upload.content_type, size=len(upload.data),
-                    sha256=hashlib.sha256(upload.data).hexdigest(), data=upload.data,
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]  # fmt: skip
+            payload["upload_id"] = add_upload(
+                conn, link_id=link.id, invoice_id=inv.facts.id, file_name=upload.name[:200],
+                content_type=upload.content_type, size=len(upload.data),
+                sha256=hashlib.sha256(upload.data).hexdigest(), data=upload.data,
+                created_at=now,
+            )  # fmt: skip
         payload |= {"reason": reason, "note": f"{reason}: {note}" if note else reason}
         _inbox(conn, inv, "dispute_opened", today, now, payload)
     return Done("done_dispute", (number,))
@@ -231,7 +225,7 @@ def contact(engine: Engine, page: Page, link: Link, nonce: str, email: str, phon
     with engine.begin() as conn:
         payload = _begin(conn, link, nonce, "contact", address, now, config, ",".join(changed))
         if changed:
-            conn.execute(update(CUST).where(CUST.c.id == c.id).values({k: new[k] for k in changed}))
+            store.change_customer(conn, c.id, {k: new[k] for k in changed})
             _log(conn, "contact_changed", today, now,
                  f"the customer changed {', '.join(changed)} in the portal",
                  payload | {"fields": changed}, customer_id=c.id)  # fmt: skip

@@ -29,11 +29,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.engine.comms.config import Portal
+from mahnwerk.engine.store import portal_requests as store
+from mahnwerk.engine.store.portal_links import revoke_customer_links
 from mahnwerk.errors import MahnwerkError
-from mahnwerk.portal.tables import PORTAL_FORM, PORTAL_HIT, PORTAL_LINK, PORTAL_VISIT
 
 HEADERS = {
     "Content-Security-Policy": (
@@ -84,14 +85,10 @@ class Limiter:
         hashed = {hashlib.sha256(k.encode()).hexdigest(): k for k in keys}
         with self.engine.begin() as conn:
             for key in hashed:
-                _count(conn, key, minute)
-            rows = conn.execute(
-                select(PORTAL_HIT.c.key, PORTAL_HIT.c.minute, PORTAL_HIT.c.hits).where(
-                    PORTAL_HIT.c.key.in_(list(hashed)), PORTAL_HIT.c.minute >= minute - 1
-                )
-            ).all()
+                store.count_hit(conn, key, minute)
+            rows = store.hits(conn, hashed, minute - 1)
             if self.swept != minute:
-                conn.execute(delete(PORTAL_HIT).where(PORTAL_HIT.c.minute < minute - 1))
+                store.sweep_hits(conn, minute - 1)
                 self.swept = minute
         seen: dict[str, float] = dict.fromkeys(hashed, 0.0)
         for key, at, hits in rows:
@@ -99,25 +96,9 @@ class Limiter:
         return all(n <= self.per_minute for n in seen.values())
 
 
-def _count(conn: Connection, key: str, minute: int) -> None:
-    """One more hit for `key` in `minute`: an upsert, atomic in SQLite and PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    conn.execute(
-        upsert(PORTAL_HIT)
-        .values(key=key, minute=minute, hits=1)
-        .on_conflict_do_update(
-            index_elements=[PORTAL_HIT.c.key, PORTAL_HIT.c.minute],
-            set_={"hits": PORTAL_HIT.c.hits + 1},
-        )
-    )
-
-
 def issue_form(conn: Connection, link_id: str, now: datetime) -> str:
     nonce = secrets.token_urlsafe(24)
-    conn.execute(insert(PORTAL_FORM).values(nonce=nonce, link_id=link_id, created_at=now))
+    store.add_form(conn, nonce, link_id, now)
     return nonce
 
 
@@ -126,16 +107,7 @@ def spend_form(conn: Connection, link_id: str, nonce: str, now: datetime) -> Non
     so a refused action spends nothing and a spent token recorded exactly one action."""
     if not nonce or len(nonce) > 64:
         raise Refused("form_bad", 403)
-    done = conn.execute(
-        update(PORTAL_FORM)
-        .where(
-            PORTAL_FORM.c.nonce == nonce,
-            PORTAL_FORM.c.link_id == link_id,
-            PORTAL_FORM.c.used_at.is_(None),
-            PORTAL_FORM.c.created_at > now - timedelta(hours=FORM_HOURS),
-        )
-        .values(used_at=now)
-    ).rowcount
+    done = store.spend_form(conn, link_id, nonce, now, now - timedelta(hours=FORM_HOURS))
     if not done:
         raise Refused("form_used", 409)
 
@@ -146,11 +118,9 @@ def visit(
 ) -> int:  # fmt: skip
     """Record who acted from where; erase addresses past their retention (E2) on the way."""
     prune(conn, now, config)
-    return conn.execute(
-        insert(PORTAL_VISIT).values(
-            link_id=link_id, action=action, client_address=address, at=now, detail=detail
-        )
-    ).inserted_primary_key[0]
+    return store.add_visit(
+        conn, link_id=link_id, action=action, client_address=address, at=now, detail=detail
+    )
 
 
 def prune(conn: Connection, now: datetime, config: Portal) -> int:
@@ -159,12 +129,8 @@ def prune(conn: Connection, now: datetime, config: Portal) -> int:
     request and hourly (`web.Portal.open`), so addresses go even when nobody acts; returns how
     many addresses were erased."""
     keep = now - timedelta(days=config.keep_addresses_days)
-    erased = conn.execute(
-        update(PORTAL_VISIT)
-        .where(PORTAL_VISIT.c.at < keep, PORTAL_VISIT.c.client_address.is_not(None))
-        .values(client_address=None)
-    ).rowcount
-    conn.execute(delete(PORTAL_FORM).where(PORTAL_FORM.c.created_at < now - timedelta(days=7)))
+    erased = store.erase_addresses(conn, keep)
+    store.drop_forms(conn, now - timedelta(days=7))
     return erased or 0
 
 
@@ -172,17 +138,8 @@ def forget_customer(conn: Connection, customer_id: int, now: datetime, by: str) 
     """A customer's erasure (`engine/privacy.erase_customer`, E2 Art. 17): the client
     addresses of every portal action through their links go, and their links are revoked
     (the page would show what is being erased).  Rows changed per table."""
-    links = select(PORTAL_LINK.c.id).where(PORTAL_LINK.c.customer_id == customer_id)
-    addresses = conn.execute(
-        update(PORTAL_VISIT)
-        .where(PORTAL_VISIT.c.link_id.in_(links), PORTAL_VISIT.c.client_address.is_not(None))
-        .values(client_address=None)
-    ).rowcount
-    revoked = conn.execute(
-        update(PORTAL_LINK)
-        .where(PORTAL_LINK.c.customer_id == customer_id, PORTAL_LINK.c.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=by)
-    ).rowcount
+    addresses = store.erase_customer_addresses(conn, customer_id)
+    revoked = revoke_customer_links(conn, customer_id, by, now)
     counts = {"portal_visit": addresses or 0, "portal_link": revoked or 0}
     return {table: n for table, n in counts.items() if n}
 

@@ -28,12 +28,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from io import BytesIO
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.engine.comms.config import Portal
-from mahnwerk.engine.models import CUST
+from mahnwerk.engine.store import portal_links as store
 from mahnwerk.errors import MahnwerkError
-from mahnwerk.portal.tables import PORTAL_KEY, PORTAL_LINK
 
 PATH = "/p"
 """Where `mahnwerk serve` mounts the portal; a link is `base_url + PATH + "/" + token`."""
@@ -77,12 +76,12 @@ def secret_key(conn: Connection, config: Portal, now: datetime) -> bytes:
     """The signing key: the configured secret, else the database's own (made once)."""
     if config.secret:
         return config.secret.encode()
-    row = conn.execute(select(PORTAL_KEY.c.secret).order_by(PORTAL_KEY.c.id)).first()
-    if row is None:
+    stored = store.stored_key(conn)
+    if stored is None:
         made = secrets.token_urlsafe(32)
-        conn.execute(insert(PORTAL_KEY).values(secret=made, created_at=now))
+        store.add_key(conn, made, now)
         return made.encode()
-    return row.secret.encode()
+    return stored.encode()
 
 
 def signature(key: bytes, link_id: str, customer_number: str, expires_at: datetime) -> str:
@@ -91,9 +90,7 @@ def signature(key: bytes, link_id: str, customer_number: str, expires_at: dateti
 
 
 def _customer(conn: Connection, customer: str) -> tuple[int, str]:
-    row = conn.execute(
-        select(CUST.c.id, CUST.c.external_id).where(CUST.c.external_id == customer)
-    ).first()
+    row = store.customer(conn, customer)
     if row is None:
         raise LinkError(f"no customer {customer!r}: check the customer number")
     return row.id, row.external_id
@@ -109,10 +106,8 @@ def create(
     """A new link for the customer (inside the caller's transaction)."""
     link_id = secrets.token_urlsafe(9)
     expires = _expiry(now, config)
-    conn.execute(
-        insert(PORTAL_LINK).values(
-            id=link_id, customer_id=customer_id, created_at=now, expires_at=expires, created_by=by
-        )
+    store.add_link(
+        conn, id=link_id, customer_id=customer_id, created_at=now, expires_at=expires, created_by=by
     )
     token = f"{link_id}.{signature(secret_key(conn, config, now), link_id, number, expires)}"
     return Link(link_id, token, customer_id, number, expires)
@@ -123,15 +118,7 @@ def link_for(
 ) -> Link:
     """The customer's current link: the newest unrevoked one with half its time left, or new."""
     half = timedelta(days=config.link_days) / 2
-    row = conn.execute(
-        select(PORTAL_LINK)
-        .where(
-            PORTAL_LINK.c.customer_id == customer_id,
-            PORTAL_LINK.c.revoked_at.is_(None),
-            PORTAL_LINK.c.expires_at > now + half,
-        )
-        .order_by(PORTAL_LINK.c.expires_at.desc())
-    ).first()
+    row = store.newest_link(conn, customer_id, now + half)
     if row is None:
         return create(conn, customer_id, number, config, now, by)
     key = secret_key(conn, config, now)
@@ -150,11 +137,7 @@ def verify(conn: Connection, token: str, config: Portal, now: datetime) -> Check
     link_id, dot, sig = token.partition(".")
     if not dot or not link_id or len(token) > 80:
         return Checked(Verdict.UNKNOWN)
-    row = conn.execute(
-        select(PORTAL_LINK, CUST.c.external_id)
-        .join(CUST, CUST.c.id == PORTAL_LINK.c.customer_id)
-        .where(PORTAL_LINK.c.id == link_id)
-    ).first()
+    row = store.link_with_customer(conn, link_id)
     if row is None:
         return Checked(Verdict.UNKNOWN)
     want = signature(secret_key(conn, config, now), row.id, row.external_id, row.expires_at)
@@ -172,24 +155,16 @@ def revoke(engine: Engine, link_id: str, by: str, now: datetime) -> str:
     """Revoke one link (by its id, the part before the dot), or every link of a customer
     when `link_id` is a customer number."""
     with engine.begin() as conn:
-        done = conn.execute(
-            update(PORTAL_LINK)
-            .where(PORTAL_LINK.c.id == link_id, PORTAL_LINK.c.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_by=by)
-        ).rowcount
+        done = store.revoke_link(conn, link_id, by, now)
         if done:
             return f"link {link_id} revoked"
-        cust = conn.execute(select(CUST.c.id).where(CUST.c.external_id == link_id)).scalar()
+        cust = store.customer_id(conn, link_id)
         if cust is None:
             raise LinkError(
                 f"no active link {link_id!r} and no customer of that number",
                 "pass the link id (the part of the link before the dot) or a customer number",
             )
-        done = conn.execute(
-            update(PORTAL_LINK)
-            .where(PORTAL_LINK.c.customer_id == cust, PORTAL_LINK.c.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_by=by)
-        ).rowcount
+        done = store.revoke_customer_links(conn, cust, by, now)
     return f"{done} link(s) of customer {link_id} revoked"
 
 

@@ -21,12 +21,13 @@ from datetime import datetime
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from mahnwerk.engine.store import idempotency as store
+from mahnwerk.engine.store.people import active_token_id
 from mahnwerk.service.identity import token_hash
 from mahnwerk.service.problems import MEDIA_TYPE, problem_body
-from mahnwerk.service.tables import IDEMPOTENCY, TOKEN
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -147,53 +148,30 @@ class Guard:
         self, token: str, key: str, scope: Scope, digest: str
     ) -> int | dict[str, Any] | tuple[int, str] | None:
         with self.engine.begin() as conn:
-            token_id = (
-                conn.execute(
-                    select(TOKEN.c.id).where(
-                        TOKEN.c.token_hash == token_hash(token), TOKEN.c.revoked_at.is_(None)
-                    )
-                ).scalar()
-                if token
-                else None
-            )
+            token_id = active_token_id(conn, token_hash(token)) if token else None
             if token_id is None:
                 return None
-            row = conn.execute(
-                select(IDEMPOTENCY).where(
-                    IDEMPOTENCY.c.token_id == token_id, IDEMPOTENCY.c.key == key
-                )
-            ).first()
+            row = store.record(conn, token_id, key)
         if row is not None:
             return _earlier(row, digest)
         try:
             with self.engine.begin() as conn:
-                return conn.execute(
-                    insert(IDEMPOTENCY).values(
-                        token_id=token_id,
-                        key=key,
-                        method=scope["method"],
-                        path=scope["path"],
-                        request_hash=digest,
-                        created_at=self.clock(),
-                    )
-                ).inserted_primary_key[0]
+                return store.reserve(
+                    conn, token_id, key, scope["method"], scope["path"], digest, self.clock()
+                )
         except IntegrityError:
             return 409, "a request with this Idempotency-Key is being processed; retry shortly"
 
     def _settle(self, record_id: int, captured: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             if captured["status"] >= 500:
-                conn.execute(delete(IDEMPOTENCY).where(IDEMPOTENCY.c.id == record_id))
+                store.free(conn, record_id)
                 return
-            conn.execute(
-                update(IDEMPOTENCY)
-                .where(IDEMPOTENCY.c.id == record_id)
-                .values(
-                    status_code=captured["status"],
-                    response=json.dumps(
-                        {"type": captured["type"], "body": captured["body"].decode("utf-8")}
-                    ),
-                )
+            store.settle(
+                conn,
+                record_id,
+                captured["status"],
+                json.dumps({"type": captured["type"], "body": captured["body"].decode("utf-8")}),
             )
 
 

@@ -8,7 +8,7 @@ already checked, never by a name typed into mahnwerk:
   can do anything to it anyway, so the file's permissions are the boundary;
 * on PostgreSQL, the database role the connection logged in as (`session_user`, which
   `SET ROLE` cannot change): the database checked its password or certificate, and its
-  grants (`service.grants`) hold a direct SQL session to the same role, so `psql` can do
+  grants (`engine.store.grants`) hold a direct SQL session to the same role, so `psql` can do
   no more than `mahnwerk` would let that person do. The OS user does not count there:
   the database cannot see it, so it could not enforce anything about it.
 
@@ -38,12 +38,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.engine.identity import identity_key, person
 from mahnwerk.engine.roles import ROLES, may
+from mahnwerk.engine.store import people as store
 from mahnwerk.errors import MahnwerkError
-from mahnwerk.service.tables import PERSON, TOKEN
 
 TOKEN_PREFIX = "mw_"
 
@@ -91,9 +91,7 @@ def os_user() -> str:
 
 
 def _registered(conn: Connection) -> int:
-    return conn.execute(
-        select(func.count()).select_from(PERSON).where(PERSON.c.disabled_at.is_(None))
-    ).scalar_one()
+    return store.registered_count(conn)
 
 
 def registered(engine: Engine) -> bool:
@@ -107,7 +105,7 @@ def login(engine: Engine) -> tuple[str, str]:
     name) on PostgreSQL (`session_user`, the role the connection authenticated as)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            return "database role", conn.execute(text("SELECT session_user")).scalar_one()
+            return "database role", store.session_user(conn)
     return "os-user", os_user()
 
 
@@ -117,11 +115,8 @@ def whoami(engine: Engine, user: str | None = None) -> Identity:
     `user` names the OS user to look up (tests of two OS accounts); by default the login
     of this process on `engine` (see `login`)."""
     kind, key = ("os-user", user) if user else login(engine)
-    column = PERSON.c.db_role if kind == "database role" else PERSON.c.os_user
     with engine.connect() as conn:
-        row = conn.execute(
-            select(PERSON).where(column == key, PERSON.c.disabled_at.is_(None))
-        ).first()
+        row = store.person_by_login(conn, kind == "database role", key)
         if row is not None:
             return Identity(row.name, row.role, f"{kind} {key}", key)
         if not _registered(conn):
@@ -172,24 +167,17 @@ def add_person(
         if first and role != "admin":
             raise Refused("the first person registered must be an admin (--role admin)")
         by.require("admin", "adding a person")
-        clash = conn.execute(
-            select(PERSON.c.name).where(
-                (func.lower(PERSON.c.name) == label.casefold())
-                | ((PERSON.c.os_user == os_account) if os_account else False)
-                | ((PERSON.c.db_role == db_role) if db_role else False)
-            )
-        ).first()
+        clash = store.clashing_person(conn, label, os_account, db_role)
         if clash is not None:
             raise ValueError(f"{clash.name} is already registered (same name or login)")
-        conn.execute(
-            insert(PERSON).values(
-                name=label,
-                os_user=os_account,
-                db_role=db_role,
-                role=role,
-                created_at=now,
-                created_by=by.name,
-            )
+        store.insert_person(
+            conn,
+            name=label,
+            os_user=os_account,
+            db_role=db_role,
+            role=role,
+            created_at=now,
+            created_by=by.name,
         )
     proofs = [f"OS user {os_account}"] * bool(os_account) + [f"database role {db_role}"] * bool(
         db_role
@@ -202,17 +190,14 @@ def set_role(engine: Engine, name: str, role: str, by: Identity) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     with engine.begin() as conn:
-        done = conn.execute(
-            update(PERSON).where(func.lower(PERSON.c.name) == normalise(name)).values(role=role)
-        ).rowcount
+        done = store.set_role(conn, normalise(name), role)
     if not done:
         raise ValueError(f"no person {name!r}")
     return f"{name} now has the role {role}"
 
 
 def people(engine: Engine) -> list[dict[str, object]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(PERSON).order_by(PERSON.c.name)).all()
+    rows = store.people(engine)
     return [
         {
             "name": r.name,
@@ -243,36 +228,30 @@ def create_token(
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        tid = conn.execute(
-            insert(TOKEN).values(
-                name=name,
-                acts_as=" ".join((acts_as or name).split()),
-                role=role,
-                token_hash=token_hash(token),
-                prefix=token[:10],
-                created_at=now,
-                created_by=by.name,
-            )
-        ).inserted_primary_key[0]
+        tid = store.insert_token(
+            conn,
+            name=name,
+            acts_as=" ".join((acts_as or name).split()),
+            role=role,
+            token_hash=token_hash(token),
+            prefix=token[:10],
+            created_at=now,
+            created_by=by.name,
+        )
     return tid, token
 
 
 def revoke_token(engine: Engine, token_id: int, by: Identity, now: datetime) -> str:
     by.require("admin", "revoking an API token")
     with engine.begin() as conn:
-        done = conn.execute(
-            update(TOKEN)
-            .where(TOKEN.c.id == token_id, TOKEN.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        ).rowcount
+        done = store.revoke_token(conn, token_id, now)
     if not done:
         raise ValueError(f"no active token {token_id}")
     return f"token {token_id} revoked"
 
 
 def tokens(engine: Engine) -> list[dict[str, object]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(TOKEN).order_by(TOKEN.c.id)).all()
+    rows = store.tokens(engine)
     return [
         {
             "id": r.id,
@@ -290,11 +269,7 @@ def tokens(engine: Engine) -> list[dict[str, object]]:
 
 def token_identity(conn: Connection, token: str) -> tuple[int, Identity] | None:
     """The token's id and identity, or None for an unknown or revoked token."""
-    row = conn.execute(
-        select(TOKEN.c.id, TOKEN.c.acts_as, TOKEN.c.role, TOKEN.c.name).where(
-            TOKEN.c.token_hash == token_hash(token), TOKEN.c.revoked_at.is_(None)
-        )
-    ).first()
+    row = store.active_token(conn, token_hash(token))
     if row is None:
         return None
     return row.id, Identity(row.acts_as, row.role, f"token {row.id} ({row.name})")

@@ -37,12 +37,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk.dsl.statute import BERLIN
-from mahnwerk.engine.models import RUN
-from mahnwerk.service.tables import JOB
+from mahnwerk.engine.store import schedule as store
 
 log = logging.getLogger("mahnwerk.scheduler")
 LEASE = timedelta(minutes=30)
@@ -156,8 +155,7 @@ class Scheduler:
         return today if local.time() >= self.schedule.run_at else today - timedelta(days=1)
 
     def _last_run(self) -> date | None:
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.max(RUN.c.as_of))).scalar()
+        return store.last_run(self.engine)
 
     # -- the tick --------------------------------------------------------------
 
@@ -186,56 +184,47 @@ class Scheduler:
         self._ensure_row(job)
         if self.engine.dialect.name == "postgresql":
             with self.engine.connect() as conn:
-                key = lock_key(job, conn.execute(text("SELECT current_schema()")).scalar_one())
-                got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                key = lock_key(job, store.current_schema(conn))
+                got = store.try_advisory_lock(conn, key)
                 conn.commit()
                 try:
                     yield bool(got)
                 finally:
                     if got:
-                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        store.advisory_unlock(conn, key)
                         conn.commit()
             return
         with self.engine.begin() as conn:
-            got = conn.execute(
-                update(JOB)
-                .where(JOB.c.name == job, (JOB.c.lease_until.is_(None)) | (JOB.c.lease_until < now))
-                .values(lease_until=now + LEASE, runner=self.name)
-            ).rowcount
+            got = store.take_lease(conn, job, now, now + LEASE, self.name)
         try:
             yield bool(got)
         finally:
             if got:
                 with self.engine.begin() as conn:
-                    conn.execute(update(JOB).where(JOB.c.name == job).values(lease_until=None))
+                    store.give_back_lease(conn, job)
 
     def _ensure_row(self, job: str) -> None:
-        with self.engine.connect() as conn:
-            if conn.execute(select(JOB.c.name).where(JOB.c.name == job)).first():
-                return
+        if store.has_job(self.engine, job):
+            return
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(JOB).values(name=job, last_result="", runs=0))
+                store.add_job(conn, job)
         except IntegrityError:
             pass  # another process made it
 
     def _job(self, job: str) -> Any:
-        with self.engine.connect() as conn:
-            return conn.execute(select(JOB).where(JOB.c.name == job)).first()
+        return store.job(self.engine, job)
 
     def _finished(self, job: str, day: date, now: datetime, result: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                update(JOB)
-                .where(JOB.c.name == job)
-                .values(
-                    last_day=day,
-                    last_started_at=now,
-                    last_finished_at=self.clock(),
-                    last_result=result[:2000],
-                    runner=self.name,
-                    runs=JOB.c.runs + 1,
-                )
+            store.finished(
+                conn,
+                job,
+                last_day=day,
+                last_started_at=now,
+                last_finished_at=self.clock(),
+                last_result=result[:2000],
+                runner=self.name,
             )
 
     # -- due rules -------------------------------------------------------------

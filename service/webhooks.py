@@ -33,15 +33,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine
 
-from mahnwerk.engine.models import CUST, EVENT, INV
-from mahnwerk.service.tables import (
-    SUBSCRIPTION,
-    WEBHOOK_ATTEMPT,
-    WEBHOOK_DELIVERY,
-    WEBHOOK_OUTBOX,
-)
+from mahnwerk.engine.store import webhooks as store
 
 #: Event-log kinds → webhook types (the trigger in migration 0011 selects the same kinds).
 KIND_TYPES: dict[str, str] = {
@@ -108,28 +102,21 @@ def subscribe(
         raise ValueError(f"unknown event type {unknown[0]!r}; use * or {', '.join(TYPES)}")
     secret = new_secret()
     with engine.begin() as conn:
-        sid = conn.execute(
-            insert(SUBSCRIPTION).values(
-                url=url,
-                secret=secret,
-                event_types=",".join(types),
-                active=True,
-                created_at=now,
-                created_by=by,
-            )
-        ).inserted_primary_key[0]
+        sid = store.add_subscription(
+            conn,
+            url=url,
+            secret=secret,
+            event_types=",".join(types),
+            active=True,
+            created_at=now,
+            created_by=by,
+        )
     return sid, secret
 
 
 def unsubscribe(engine: Engine, subscription_id: int) -> bool:
     with engine.begin() as conn:
-        return bool(
-            conn.execute(
-                update(SUBSCRIPTION)
-                .where(SUBSCRIPTION.c.id == subscription_id, SUBSCRIPTION.c.active.is_(True))
-                .values(active=False)
-            ).rowcount
-        )
+        return bool(store.deactivate_subscription(conn, subscription_id))
 
 
 def _payload(row: Any, kind_type: str) -> dict[str, Any]:
@@ -159,26 +146,10 @@ def _payload(row: Any, kind_type: str) -> dict[str, Any]:
 def fan_out(engine: Engine, now: datetime, limit: int = 500) -> int:
     """Outbox rows → deliveries, one transaction per batch; returns deliveries created."""
     with engine.begin() as conn:
-        query = (
-            select(
-                WEBHOOK_OUTBOX.c.id.label("outbox_id"),
-                EVENT,
-                INV.c.external_id.label("invoice_ext"),
-                CUST.c.external_id.label("customer_ext"),
-            )
-            .join(EVENT, EVENT.c.id == WEBHOOK_OUTBOX.c.event_id)
-            .outerjoin(INV, INV.c.id == EVENT.c.invoice_id)
-            .outerjoin(CUST, CUST.c.id == func_coalesce(EVENT.c.customer_id, INV.c.customer_id))
-            .where(WEBHOOK_OUTBOX.c.fanned_out.is_(False))
-            .order_by(WEBHOOK_OUTBOX.c.id)
-            .limit(limit)
-        )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(of=WEBHOOK_OUTBOX, skip_locked=True)
-        rows = conn.execute(query).all()
+        rows = store.outbox_batch(conn, limit)
         if not rows:
             return 0
-        subs = conn.execute(select(SUBSCRIPTION).where(SUBSCRIPTION.c.active.is_(True))).all()
+        subs = store.active_subscriptions(conn)
         deliveries = []
         for row in rows:
             kind_type = event_type(row.kind, row.state_to)
@@ -202,55 +173,23 @@ def fan_out(engine: Engine, now: datetime, limit: int = 500) -> int:
                         }
                     )
         if deliveries:
-            conn.execute(insert(WEBHOOK_DELIVERY), deliveries)
-        conn.execute(
-            update(WEBHOOK_OUTBOX)
-            .where(WEBHOOK_OUTBOX.c.id.in_([r.outbox_id for r in rows]))
-            .values(fanned_out=True)
-        )
+            store.add_deliveries(conn, deliveries)
+        store.fanned_out(conn, [r.outbox_id for r in rows])
     return len(deliveries)
-
-
-def func_coalesce(*columns: Any) -> Any:
-    from sqlalchemy import func
-
-    return func.coalesce(*columns)
 
 
 def _claim(engine: Engine, now: datetime, limit: int) -> list[Any]:
     """Due deliveries, each leased for a minute by a conditional update (no double sends)."""
-    with engine.connect() as conn:
-        due = conn.execute(
-            select(WEBHOOK_DELIVERY.c.id, WEBHOOK_DELIVERY.c.next_attempt_at)
-            .where(
-                WEBHOOK_DELIVERY.c.status == "pending", WEBHOOK_DELIVERY.c.next_attempt_at <= now
-            )
-            .order_by(WEBHOOK_DELIVERY.c.next_attempt_at, WEBHOOK_DELIVERY.c.id)
-            .limit(limit)
-        ).all()
+    due = store.due_deliveries(engine, now, limit)
     claimed = []
     for row in due:
         with engine.begin() as conn:
-            won = conn.execute(
-                update(WEBHOOK_DELIVERY)
-                .where(
-                    WEBHOOK_DELIVERY.c.id == row.id,
-                    WEBHOOK_DELIVERY.c.status == "pending",
-                    WEBHOOK_DELIVERY.c.next_attempt_at == row.next_attempt_at,
-                )
-                .values(next_attempt_at=now + LEASE)
-            ).rowcount
+            won = store.lease_delivery(conn, row, now + LEASE)
         if won:
             claimed.append(row.id)
     if not claimed:
         return []
-    with engine.connect() as conn:
-        return conn.execute(
-            select(WEBHOOK_DELIVERY, SUBSCRIPTION.c.url, SUBSCRIPTION.c.secret)
-            .join(SUBSCRIPTION, SUBSCRIPTION.c.id == WEBHOOK_DELIVERY.c.subscription_id)
-            .where(WEBHOOK_DELIVERY.c.id.in_(claimed))
-            .order_by(WEBHOOK_DELIVERY.c.id)
-        ).all()
+    return store.deliveries_to_send(engine, claimed)
 
 
 def deliver_due(
@@ -307,20 +246,19 @@ def _send(engine: Engine, clock: Callable[[], datetime], client: httpx.Client, r
             "next_attempt_at": now + timedelta(seconds=BACKOFF[attempt - 1]),
         }
     with engine.begin() as conn:
-        conn.execute(
-            insert(WEBHOOK_ATTEMPT).values(
-                delivery_id=row.id,
-                attempt=attempt,
-                at=now,
-                status_code=code,
-                error=error,
-                milliseconds=ms,
-            )
-        )
-        conn.execute(
-            update(WEBHOOK_DELIVERY)
-            .where(WEBHOOK_DELIVERY.c.id == row.id)
-            .values(attempts=attempt, status="pending" if status == "retry" else status, **values)
+        store.attempted(
+            conn,
+            row.id,
+            {
+                "attempt": attempt,
+                "at": now,
+                "status_code": code,
+                "error": error,
+                "milliseconds": ms,
+            },
+            attempts=attempt,
+            status="pending" if status == "retry" else status,
+            **values,
         )
     return status
 
@@ -333,19 +271,10 @@ def replay(
     since: datetime | None = None,
 ) -> int:
     """Send deliveries again (one by id, every failed one, or all since an instant)."""
-    query = update(WEBHOOK_DELIVERY)
-    if delivery_id is not None:
-        query = query.where(WEBHOOK_DELIVERY.c.id == delivery_id)
-    elif failed:
-        query = query.where(WEBHOOK_DELIVERY.c.status == "failed")
-    elif since is not None:
-        query = query.where(WEBHOOK_DELIVERY.c.created_at >= since)
-    else:
+    if delivery_id is None and not failed and since is None:
         raise ValueError("say what to replay: a delivery id, --failed or --since")
     with engine.begin() as conn:
-        count = conn.execute(
-            query.values(status="pending", next_attempt_at=now, attempts=0)
-        ).rowcount
+        count = store.send_again(conn, now, delivery_id, failed, since)
     if delivery_id is not None and not count:
         raise LookupError(
             f"no delivery {delivery_id}; `mahnwerk webhooks deliveries` lists the deliveries"
@@ -358,17 +287,10 @@ def deliveries(
 ) -> list[dict[str, Any]]:
     """The delivery log, with every attempt."""
     with engine.connect() as conn:
-        query = select(WEBHOOK_DELIVERY).where(WEBHOOK_DELIVERY.c.id > after)
-        if status:
-            query = query.where(WEBHOOK_DELIVERY.c.status == status)
-        rows = conn.execute(query.order_by(WEBHOOK_DELIVERY.c.id).limit(limit)).all()
+        rows = store.deliveries_page(conn, after, limit, status)
         attempts: dict[int, list[dict[str, Any]]] = {}
         if rows:
-            for a in conn.execute(
-                select(WEBHOOK_ATTEMPT)
-                .where(WEBHOOK_ATTEMPT.c.delivery_id.in_([r.id for r in rows]))
-                .order_by(WEBHOOK_ATTEMPT.c.id)
-            ):
+            for a in store.attempts_of(conn, [r.id for r in rows]):
                 attempts.setdefault(a.delivery_id, []).append(
                     {
                         "attempt": a.attempt,

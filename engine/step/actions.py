@@ -59,26 +59,30 @@ class Actions(Timing):
             )
             self.r = self.r.evolve(pause_reason="below minimum balance", paused_until=None)
             return True
-        handover_floor = self.policy.limits.minimum_handover
-        target = self.ladder_state(rule.target)
-        if (
-            handover_floor is not None
-            and target is not None
-            and any(isinstance(a, (ir.Handover, ir.CourtOrder)) for a in target.actions)
-            and self.r.principal_open < handover_floor.amount
-        ):
-            # D10: no collection agency and no court for a small principal, whatever the ladder.
-            self.note(
-                day,
-                f"principal {cents(self.r.principal_open)} below {handover_floor}: "
-                f"no handover or court step (D10); a person decides",
-                where(self.policy.limits.span),
-            )
-            self.r = self.r.evolve(
-                pause_reason="below minimum for handover (D10)", paused_until=None
-            )
-            return True
         return self.enter(rule.target, day, rule, f"{describe(rule)}")
+
+    def below_handover_floor(self, state: ir.State, day: date) -> bool:
+        """D10: no collection agency and no court for a small principal, whatever led there.
+
+        Asked by `enter`, so it holds for every way into such a state: a ladder rule, an
+        event's edge (`state inkasso on promise_broken from …`), a policy's `on … goto` and a
+        person's approval of either — an event edge once went straight past it.  True: the
+        invoice waits where it is (paused; a person decides) instead of moving."""
+        floor = self.policy.limits.minimum_handover
+        if (
+            floor is None
+            or self.r.principal_open >= floor.amount
+            or not any(isinstance(a, (ir.Handover, ir.CourtOrder)) for a in state.actions)
+        ):
+            return False
+        self.note(
+            day,
+            f"principal {cents(self.r.principal_open)} below {floor}: "
+            f"no handover or court step (D10); a person decides",
+            where(self.policy.limits.span),
+        )
+        self.r = self.r.evolve(pause_reason="below minimum for handover (D10)", paused_until=None)
+        return True
 
     def settle_residual(self, day: date) -> bool:
         """Issue 11: cents left after the invoice's amount was paid never escalate.
@@ -111,6 +115,8 @@ class Actions(Timing):
         source = self.r.state
         rule_at = at or (where(rule.span) if rule else "engine")
         state = self.ladder_state(target)
+        if state is not None and self.below_handover_floor(state, day):
+            return True
         if state is not None and self.r.approved_target != target:
             needed = self.approvers_needed(state, day)
             if needed:

@@ -155,26 +155,25 @@ def _payment(run: Events, event: Event, day: date) -> bool:
     return DONE
 
 
-def _dispute_opened(run: Events, event: Event, day: date) -> bool:
-    run.r = run.r.evolve(disputed=True)
-    return POLICY_RULES_FOLLOW
+def _sets(flag: str) -> Handler:
+    """A handler that sets `flag` (a dispute, a hold): nothing escalates while it is set."""
+
+    def handler(run: Events, event: Event, day: date) -> bool:
+        run.r = run.r.evolve(**{flag: True})
+        return POLICY_RULES_FOLLOW
+
+    return handler
 
 
-def _dispute_resolved(run: Events, event: Event, day: date) -> bool:
-    # C1: nothing that would have happened during the dispute happens after it,
-    # back-dated: the ladder goes on from the day the dispute was resolved.
-    run.r = run.r.evolve(disputed=False, **run.floor_from(day))
-    return POLICY_RULES_FOLLOW
+def _lifts(flag: str) -> Handler:
+    """A handler that lifts `flag`.  C1: nothing that would have happened while it was set
+    happens after it, back-dated: the ladder goes on from the day it was lifted."""
 
+    def handler(run: Events, event: Event, day: date) -> bool:
+        run.r = run.r.evolve(**{flag: False}, **run.floor_from(day))
+        return POLICY_RULES_FOLLOW
 
-def _hold(run: Events, event: Event, day: date) -> bool:
-    run.r = run.r.evolve(held=True)
-    return POLICY_RULES_FOLLOW
-
-
-def _release(run: Events, event: Event, day: date) -> bool:
-    run.r = run.r.evolve(held=False, **run.floor_from(day))
-    return POLICY_RULES_FOLLOW
+    return handler
 
 
 def _promise(run: Events, event: Event, day: date) -> bool:
@@ -254,10 +253,10 @@ def _write_off(run: Events, event: Event, day: date) -> bool:
 EVENT_HANDLERS: dict[ir.EventKind, Handler] = {
     ir.EventKind.PAYMENT_FULL: _payment,
     ir.EventKind.PAYMENT_PARTIAL: _payment,
-    ir.EventKind.DISPUTE_OPENED: _dispute_opened,
-    ir.EventKind.DISPUTE_RESOLVED: _dispute_resolved,
-    ir.EventKind.HOLD: _hold,
-    ir.EventKind.RELEASE: _release,
+    ir.EventKind.DISPUTE_OPENED: _sets("disputed"),
+    ir.EventKind.DISPUTE_RESOLVED: _lifts("disputed"),
+    ir.EventKind.HOLD: _sets("held"),
+    ir.EventKind.RELEASE: _lifts("held"),
     ir.EventKind.PROMISE_MADE: _promise,
     ir.EventKind.PLAN_AGREED: _plan_agreed,
     ir.EventKind.INSTALMENT_MISSED: _plan_ended,

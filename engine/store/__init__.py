@@ -14,7 +14,8 @@ explained allow-list there of what has not moved yet.
   dashboard, an invoice's header and waiting inbox, what a run changed;
 * `customers` — the views around one customer or invoice (`engine/customer_view`): the
   search, the customer's invoices, notes and messages, the waiting inbox, policy texts;
-* `experiments` — the experiments as the TUI lists them;
+* `experiments` — the experiments as the TUI lists them and an experiment's report reads
+  them, and the engine's own: running experiments, assignments, enrolment, the end;
 * `analysis`  — what `analyse` reads and writes: the behaviour table, risk scores;
 * `saved_filters` — the operators' saved queue filters;
 * `simulation` — what `simulate` reads of the book (all invoices, or the open ones);
@@ -23,7 +24,19 @@ explained allow-list there of what has not moved yet.
 * `api`      — the HTTP API's pages (customers, payments, messages, runs), policy versions,
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;
-* `reports`  — what the reports read (begun with the Skonto report's);
+* `reports`  — what the reports read: Skonto, the forecast, feedback, and the receivables
+  reports (aging, DSO, CEI, stages, channels);
+* `privacy`  — GDPR access and erasure: a customer's row (locked for erasure), the scope
+  of their rows in every table, the open claims that refuse erasure, the booking days,
+  the export's reads and erasure's writes (fields, free text, dropped rows, cancellations);
+* `operator_events` — operators' acts: inbox rows, log entries, `work_done`, the
+  write-off requests waiting for a second person;
+* `worklist` — Today's list: each kind's first items by its index, the counts of all that
+  waits, the fingerprint the TUI polls;
+* `policies` — the deployed policy versions and the hand-over of a version's invoices;
+* `approvals` — the four-eyes approvals and their decisions (the row locked while deciding);
+* `audit`    — the audit log's hash chain: the seal lock, the head, the entries after it,
+  the seals with their entries, the seals' insert;
 * `bank`     — the bank statements: entries imported, the book the matcher reads, the
   payments and events a match books, learnt accounts, the queue waiting for a person;
 * `accounting` — the books' exports: the ledger lines of a DATEV batch and the batches,
@@ -32,25 +45,41 @@ explained allow-list there of what has not moved yet.
   invoices, the documents imported, credit notes as payments);
 * `inbox`    — what is put in for the next run: inbox events and payments, and what an
   event import reads (the import ids stored, the invoices a file names);
-* `demo`     — the demo's generated customers and invoices, and its summary's figures.
+* `demo`     — the demo's generated customers and invoices, and its summary's figures;
+* `timeline` — one invoice's timeline rows (`show`), through the DBAPI, no SQLAlchemy;
+* `quick`    — what the command line reads of an SQLite file first (its revision, the
+  login's role), through `sqlite3` alone;
+* `portal_links`, `portal_requests`, `portal_actions` — the portal's own tables (links
+  and key; rate-limit hits, form tokens, visits, uploads) and what its actions write;
+* `people`, `idempotency`, `webhooks`, `schedule` — the service's own tables (people
+  and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
+They are loaded on first use (PEP 562), not when the package is: `records` imports the
+ORM's table metadata, and the command line's fast path (`store.quick`, `store.timeline`,
+read through the bare DBAPI) must start without it (issue 21: `show` under 0.3 s).
 """
 
-from mahnwerk.engine.store.records import (
-    _RECORD_COLUMNS,
-    BEHAVIOUR_FACTS,
-    STEP_INVOICE_COLUMNS,
-    StepRows,
-    customer_select,
-    customer_value,
-    customer_values,
-    invoice_value,
-    log_book_event,
-    record_row,
-    record_select,
-    record_value,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mahnwerk.engine.store.records import (
+        _RECORD_COLUMNS,
+        BEHAVIOUR_FACTS,
+        STEP_INVOICE_COLUMNS,
+        StepRows,
+        customer_select,
+        customer_value,
+        customer_values,
+        invoice_value,
+        log_book_event,
+        record_row,
+        record_select,
+        record_value,
+    )
 
 __all__ = [
     "_RECORD_COLUMNS",
@@ -66,3 +95,13 @@ __all__ = [
     "record_select",
     "record_value",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A re-exported name of `records`, imported when first asked for.  Anything else is
+    an AttributeError, so `from mahnwerk.engine.store import people` imports the module."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("mahnwerk.engine.store.records"), name)
+    globals()[name] = value
+    return value

@@ -2,18 +2,20 @@
 
 Part of the store layer (`engine/store/`): the list of champion/challenger tests, newest
 first, and the arms' invoices with their payments, charges, messages, disputes and
-handovers (`engine/experiment_report.py` weighs them).  The engine's own reads and writes
-of the experiment tables (`engine/experiments.py`) are to join it.
+handovers (`engine/experiment_report.py` weighs them); and the engine's own reads and
+writes of the experiment tables (`engine/experiments.py`): the running experiments and
+their assignments, enrolment, the wake-up of an arm's invoices, the end.  The rules —
+the keyed draw, the strata, never switching a customer — stay in `engine/experiments`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
 from mahnwerk.engine.models import (
     ASSIGNMENT,
@@ -162,3 +164,81 @@ def _flagged(conn: Connection, ids: list[int], kind: str) -> set[int]:
         select(EVENT.c.invoice_id).where(EVENT.c.invoice_id.in_(ids), EVENT.c.kind == kind)
     )
     return {r[0] for r in rows}
+
+
+# ---------------------------------------------------------------------------
+# The engine's reads and writes of the experiment tables (`engine/experiments.py`)
+# ---------------------------------------------------------------------------
+
+
+def running(conn: Connection) -> list[Any]:
+    """The running experiments' rows."""
+    return list(conn.execute(select(EXPERIMENT).where(EXPERIMENT.c.status == "running")))
+
+
+def assignments(conn: Connection, experiment_ids: list[int]) -> list[Any]:
+    """The assignments of these experiments: `experiment_id`, `arm` and the customer's
+    number (`external_id`)."""
+    return list(
+        conn.execute(
+            select(ASSIGNMENT.c.experiment_id, ASSIGNMENT.c.arm, CUST.c.external_id)
+            .join(CUST, CUST.c.id == ASSIGNMENT.c.customer_id)
+            .where(ASSIGNMENT.c.experiment_id.in_(experiment_ids))
+        )
+    )
+
+
+def add_assignments(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Customers enrolled in an arm (`experiment_id`, `customer_id`, `arm`, `segment`,
+    `assigned_on`), in one statement; a recorded assignment is never rewritten."""
+    conn.execute(insert(ASSIGNMENT), rows)
+
+
+def named(conn: Connection, name: str) -> Any:
+    """The experiment called `name`, or None."""
+    return conn.execute(select(EXPERIMENT).where(EXPERIMENT.c.name == name)).first()
+
+
+def name_taken(conn: Connection, name: str) -> bool:
+    """Whether an experiment is called `name` already."""
+    return bool(conn.execute(select(EXPERIMENT.c.id).where(EXPERIMENT.c.name == name)).first())
+
+
+def names(conn: Connection) -> list[str]:
+    """Every experiment's name, oldest first."""
+    return conn.execute(select(EXPERIMENT.c.name).order_by(EXPERIMENT.c.id)).scalars().all()
+
+
+def add_experiment(conn: Connection, **values: Any) -> int:
+    """A new experiment row, the columns as given; its id."""
+    return conn.execute(insert(EXPERIMENT).values(**values)).inserted_primary_key[0]
+
+
+def customer_ids(conn: Connection) -> list[int]:
+    """The ids of every customer."""
+    return conn.execute(select(CUST.c.id)).scalars().all()
+
+
+def wake_arm(
+    conn: Connection, experiment_id: int, arm: str, day: date, terminal: list[str]
+) -> None:
+    """The open invoices of an arm's customers (not in a `terminal` state) are looked at
+    by the next run: next check `day` at the latest."""
+    members = select(ASSIGNMENT.c.customer_id).where(
+        ASSIGNMENT.c.experiment_id == experiment_id, ASSIGNMENT.c.arm == arm
+    )
+    invoices = select(INV.c.id).where(INV.c.customer_id.in_(members))
+    conn.execute(
+        update(DS)
+        .where(DS.c.invoice_id.in_(invoices), DS.c.state.not_in(terminal),
+               or_(DS.c.next_check_on.is_(None), DS.c.next_check_on > day))
+        .values(next_check_on=day)
+    )  # fmt: skip
+
+
+def end(conn: Connection, experiment_id: int, status: str, now: datetime, actor: str) -> None:
+    """The experiment ends with `status` (stopped, promoted), by `actor` at `now`."""
+    conn.execute(
+        update(EXPERIMENT).where(EXPERIMENT.c.id == experiment_id)
+        .values(status=status, ended_at=now, ended_by=actor)
+    )  # fmt: skip

@@ -3,7 +3,7 @@
 Part of the store layer (`engine/store/`).  Every read here is filtered by the customer
 id the verified link names, or by invoice ids read for that customer, so a page can show
 only its own customer's rows.  The portal's own tables (links, keys, forms, visits,
-uploads) are still read and written in `portal/links.py`, `guard.py` and `actions.py`.
+uploads) are read and written in `portal_links` and `portal_requests`.
 """
 
 from __future__ import annotations

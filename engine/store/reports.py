@@ -1,9 +1,10 @@
 """What the reports read (`engine/reports.py` and its companions shape the figures).
 
-Part of the store layer (`engine/store/`), begun with the Skonto report's and the cash
-forecast's reads, and the portal's "tell us why" answers (`engine/feedback`); the other
-reports' queries (`engine/reports.py`, `experiment_report.py`, `report_pack.py`) are to
-join it.
+Part of the store layer (`engine/store/`): the Skonto report's and the cash forecast's
+reads, the portal's "tell us why" answers (`engine/feedback`), and the receivables
+reports' reads of the ledger, the event log and the outbox (`engine/reports.py`: aging,
+DSO, CEI, stages, channels).  The other reports' queries (`experiment_report.py`,
+`report_pack.py`) are to join it.
 """
 
 from __future__ import annotations
@@ -182,3 +183,71 @@ def messages_and_payments(engine: Engine) -> tuple[date, dict, list] | None:
             select(OUTBOX.c.invoice_id, OUTBOX.c.not_before, OUTBOX.c.channel)
             .where(OUTBOX.c.invoice_id.is_not(None), OUTBOX.c.status != "cancelled"))]  # fmt: skip
     return last, invoices, messages
+
+
+# ---------------------------------------------------------------------------
+# The receivables reports (`engine/reports.py`: aging, DSO, CEI, stages, channels)
+# ---------------------------------------------------------------------------
+
+
+def ledger_sums(conn: Connection, day: date) -> list[Any]:
+    """Each invoice's ledger lines summed up to the end of `day`: (invoice id, sum)."""
+    return conn.execute(
+        select(LEDGER.c.invoice_id, func.sum(LEDGER.c.amount))
+        .where(LEDGER.c.booked_on <= day)
+        .group_by(LEDGER.c.invoice_id)
+    ).all()
+
+
+def ledger_total(conn: Connection, kinds: tuple[str, ...], first: date, last: date) -> Any:
+    """The sum of the ledger's lines of `kinds` booked from `first` to `last` (None: no
+    line)."""
+    return conn.execute(
+        select(func.sum(LEDGER.c.amount)).where(
+            LEDGER.c.kind.in_(kinds), LEDGER.c.booked_on >= first, LEDGER.c.booked_on <= last
+        )
+    ).scalar()
+
+
+def due_dates(conn: Connection) -> dict[int, date]:
+    """Every invoice's due date, by id."""
+    return dict(conn.execute(select(INV.c.id, INV.c.due_date)).all())
+
+
+def ledger_span(conn: Connection) -> tuple[date | None, date | None]:
+    """The first and the last booking day of the ledger (None, None: it is empty)."""
+    day = LEDGER.c.booked_on
+    first, last = conn.execute(select(func.min(day), func.max(day))).one()
+    return first, last
+
+
+def path_events(conn: Connection, as_of: date) -> Any:
+    """The invoices' log entries that make their paths up to `as_of` — taken up
+    (`principal`), transitions, payments — as (`invoice_id`, `kind`, `occurred_on`,
+    `state_to`, `payload`), by invoice in the order written; read as they come."""
+    return conn.execute(
+        select(
+            EVENT.c.invoice_id,
+            EVENT.c.kind,
+            EVENT.c.occurred_on,
+            EVENT.c.state_to,
+            EVENT.c.payload,
+        )
+        .where(
+            EVENT.c.kind.in_(("principal", "transition", "payment")),
+            EVENT.c.occurred_on <= as_of,
+            EVENT.c.invoice_id.is_not(None),
+        )
+        .order_by(EVENT.c.invoice_id, EVENT.c.occurred_on, EVENT.c.id)
+    )
+
+
+def invoice_messages(engine: Engine) -> list[Any]:
+    """Every message of an invoice not cancelled, in the order queued: (channel,
+    template, invoice id, not before)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(OUTBOX.c.channel, OUTBOX.c.template, OUTBOX.c.invoice_id, OUTBOX.c.not_before)
+            .where(OUTBOX.c.status != "cancelled", OUTBOX.c.invoice_id.is_not(None))
+            .order_by(OUTBOX.c.id)
+        ).all()
