@@ -21,14 +21,44 @@ A column left out of the rows gets its Python-side default as SQLAlchemy would g
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, ColumnElement, Connection, Table, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 
 Processor = Callable[[Any], Any] | None
+CHUNK = 500  # ids per IN (...) on SQLite
+
+
+def id_chunks(conn: Connection, ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """`ids` in pieces for `among`: on PostgreSQL all in one (one array parameter: one round
+    trip per query and batch, not four), elsewhere `CHUNK` at a time."""
+    if conn.dialect.name == "postgresql":
+        if ids:
+            yield ids
+        return
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def among(conn: Connection, column: Column[Any], ids: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `column = ANY(:array)`, one parameter: an IN list of
+    2,000 parameters is rendered and planned anew for every batch (four times the wall and
+    client CPU of the array, measured on the workers' lock query)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(column.type), unique=True))
+    return column.in_(ids)
+
+
+def also(conn: Connection, column: Column[Any], ids: Sequence[Any]) -> tuple[Any, ...]:
+    """On PostgreSQL `(among(column, ids),)`, else `()`: the same ids on a joined table's key.
+    With 2,000 ids on one side of a join only, PostgreSQL hashed the whole other table (a
+    parallel seq scan of `invoice` per batch: 110-140 ms against 23-39 ms with the ids on
+    both sides, measured at 300k invoices); SQLite's small chunks are looked up one by one."""
+    return (among(conn, column, ids),) if conn.dialect.name == "postgresql" else ()
 
 
 @dataclass(frozen=True)

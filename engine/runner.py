@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
@@ -287,11 +287,17 @@ BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
     out: dict[int, Customer] = {}
     ids = sorted(ids)
-    for chunk in _chunks(ids):
+    for chunk in bulk.id_chunks(conn, ids):
         rows = conn.execute(
             select(CUST, *BEHAVIOUR_FACTS)
-            .outerjoin(BEHAVIOUR, BEHAVIOUR.c.customer_id == CUST.c.id)
-            .where(CUST.c.id.in_(chunk))
+            .outerjoin(
+                BEHAVIOUR,
+                and_(
+                    BEHAVIOUR.c.customer_id == CUST.c.id,
+                    *bulk.also(conn, BEHAVIOUR.c.customer_id, chunk),
+                ),
+            )
+            .where(bulk.among(conn, CUST.c.id, chunk))
         ).all()
         out.update(zip((row.id for row in rows), customer_values(rows), strict=True))
     return out
@@ -415,8 +421,12 @@ def advance_batch(
 def _state_rows(conn: Connection, ids: list[int]) -> dict[int, Any]:
     """Each invoice's dunning state with the invoice columns the step reads."""
     rows: dict[int, Any] = {}
-    for chunk in _chunks(ids):
-        for row in conn.execute(store.record_select().where(DS.c.invoice_id.in_(chunk))):
+    for chunk in bulk.id_chunks(conn, ids):
+        for row in conn.execute(
+            store.record_select().where(
+                bulk.among(conn, DS.c.invoice_id, chunk), *bulk.also(conn, INV.c.id, chunk)
+            )
+        ):
             rows[row.invoice_id] = row
     return rows
 
@@ -438,10 +448,12 @@ def _pending_events(
     """Payments and inbox events due for these invoices; `received` gets one log row per
     inbox event, so the audit trail says who recorded what (a dispute, a hold …) and when."""
     out: dict[int, list[Event]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in bulk.id_chunks(conn, ids):
         for row in conn.execute(
             select(PAY).where(
-                PAY.c.invoice_id.in_(chunk), PAY.c.applied.is_(False), PAY.c.booked_on <= as_of
+                bulk.among(conn, PAY.c.invoice_id, chunk),
+                PAY.c.applied.is_(False),
+                PAY.c.booked_on <= as_of,
             )
         ):
             out[row.invoice_id].append(
@@ -455,7 +467,7 @@ def _pending_events(
         for row in conn.execute(
             select(INBOX)
             .where(
-                INBOX.c.invoice_id.in_(chunk),
+                bulk.among(conn, INBOX.c.invoice_id, chunk),
                 INBOX.c.applied_run_id.is_(None),
                 INBOX.c.occurred_on <= as_of,
             )
@@ -505,17 +517,21 @@ def inbox_event(kind: str, on: date, payload: dict[str, Any], ref: str) -> Event
 def _mark_applied(
     conn: Connection, ids: list[int], as_of: date, run_id: int, stats: RunStats
 ) -> None:
-    for chunk in _chunks(ids):
+    for chunk in bulk.id_chunks(conn, ids):
         res = conn.execute(
             update(PAY)
-            .where(PAY.c.invoice_id.in_(chunk), PAY.c.applied.is_(False), PAY.c.booked_on <= as_of)
+            .where(
+                bulk.among(conn, PAY.c.invoice_id, chunk),
+                PAY.c.applied.is_(False),
+                PAY.c.booked_on <= as_of,
+            )
             .values(applied=True)
         )
         stats.payments_applied += res.rowcount or 0
         res = conn.execute(
             update(INBOX)
             .where(
-                INBOX.c.invoice_id.in_(chunk),
+                bulk.among(conn, INBOX.c.invoice_id, chunk),
                 INBOX.c.applied_run_id.is_(None),
                 INBOX.c.occurred_on <= as_of,
             )
