@@ -169,7 +169,7 @@ def init_db(url: str | URL) -> str:
             command.upgrade(config, "head")
             after = MigrationContext.configure(conn).get_current_revision()
             # PostgreSQL: the tables this upgrade added join the grants, in its transaction
-            from mahnwerk.service.grants import refresh_after_upgrade
+            from mahnwerk.engine.store.grants import refresh_after_upgrade
 
             grants = refresh_after_upgrade(conn) if before != after else ""
     finally:

@@ -27,7 +27,7 @@ class FilterRefused(MahnwerkError, PermissionError):
 def _owner_check(operator: str) -> Callable[[str | None], None]:
     """On PostgreSQL the login proves a person (`person.db_role`): refuse, before writing,
     to save under another person's name; row-level security refuses it too (`OWN_ROWS`
-    in `service.grants`), this only says so plainly."""
+    in `engine.store.grants`), this only says so plainly."""
 
     def check(me: str | None) -> None:
         if me is not None and me != operator:

@@ -29,6 +29,7 @@ renews its heartbeat while it waits.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 import logging
@@ -156,7 +157,15 @@ def run_parallel(
         raise ValueError("several workers need PostgreSQL (SQLite has one writer at a time)")
     try:
         with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
-            return _coordinate(engine, url, as_of, workers, now, held)
+            # As the single-process run (engine/runner.py): what the process held before the
+            # run stays out of the collector's full passes — and so, in the forked workers,
+            # out of their passes too: each walked all it inherited again, touching (and so
+            # copying) every page of it
+            gc.freeze()
+            try:
+                return _coordinate(engine, url, as_of, workers, now, held)
+            finally:
+                gc.unfreeze()
     finally:
         engine.dispose()
 

@@ -201,7 +201,7 @@ def users_add(
         )
     )
     if db_role:
-        from mahnwerk.service.grants import apply_grants, grant_person
+        from mahnwerk.engine.store.grants import apply_grants, grant_person
 
         _guard(lambda: apply_grants(engine))
         _guard(lambda: grant_person(engine, db_role, role))

@@ -8,7 +8,7 @@ already checked, never by a name typed into mahnwerk:
   can do anything to it anyway, so the file's permissions are the boundary;
 * on PostgreSQL, the database role the connection logged in as (`session_user`, which
   `SET ROLE` cannot change): the database checked its password or certificate, and its
-  grants (`service.grants`) hold a direct SQL session to the same role, so `psql` can do
+  grants (`engine.store.grants`) hold a direct SQL session to the same role, so `psql` can do
   no more than `mahnwerk` would let that person do. The OS user does not count there:
   the database cannot see it, so it could not enforce anything about it.
 

@@ -34,6 +34,9 @@ A person's login joins a group with `GRANT mahnwerk_approver TO anna` (what
 `mahnwerk users add … --db-role anna` does). mahnwerk's own service account (the owner of
 the tables, which `mahnwerk serve` and the scheduler log in as) is not limited by these
 grants; it acts for API tokens, whose roles `service.deps` checks.
+
+Part of the store layer (`engine/store/`): roles, GRANTs and row policies are DDL, like
+the migrations, and `init_db` (`engine/db.py`) runs them in an upgrade's transaction.
 """
 
 from __future__ import annotations
