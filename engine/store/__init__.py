@@ -24,6 +24,9 @@ explained allow-list there of what has not moved yet.
   webhook subscriptions, and the figures of `/health` and `/metrics`;
 * `portal`   — what the customer portal's page reads, filtered by the linked customer;
 * `reports`  — what the reports read (begun with the Skonto report's);
+* `messages` — what dispatch reads to plan and word its messages: the due outbox rows,
+  the inbox events that stop one, parked residuals, the latest run's window, and the
+  customers and invoices (dunning state, ledger lines) a template may speak of;
 * `contacts` — the recent and queued contacts the guards D1–D3 count (`ContactBook`).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
