@@ -71,8 +71,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/bank/booking.py",
         "engine/bank/queue.py",
         "engine/bank/store.py",
-        "engine/comms/bounces.py",
-        "engine/comms/ledger.py",
         "engine/demo.py",
         "engine/einvoice/load.py",
         "engine/event_import.py",
