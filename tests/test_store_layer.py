@@ -49,12 +49,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/runner.py",
         "engine/workers.py",
     ),
-    # Engine domain modules that read and write their own tables next to their rules.
-    # They are the next to move, one domain at a time, each into `engine/store/<domain>.py`.
-    "engine domains, not moved yet": (
-        "engine/comms/bounces.py",
-        "engine/comms/ledger.py",
-    ),
 }
 
 

@@ -31,10 +31,10 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine
 
 from mahnwerk.engine.comms.config import Bounces, ConfigError
-from mahnwerk.engine.models import BOUNCE_SEEN, DELIVERY, DELIVERY_ITEM, OUTBOX
+from mahnwerk.engine.store import deliveries
 
 Done = Callable[[], None]
 """Marks one mail of the mailbox as read, once what it caused is committed."""
@@ -142,27 +142,15 @@ def _norm_id(value: Any) -> str | None:
 def apply_report(engine: Engine, report: Report, now: datetime) -> tuple[str, int]:
     """Record one report once; returns (what happened, outbox rows failed)."""
     with engine.begin() as conn:
-        if conn.execute(select(BOUNCE_SEEN.c.key).where(BOUNCE_SEEN.c.key == report.key)).first():
+        if deliveries.bounce_seen(conn, report.key):
             return "seen before", 0
         failed = report.failed
         delivery = None
         if failed and report.original_id:
-            delivery = conn.execute(
-                select(DELIVERY)
-                .where(DELIVERY.c.message_id == report.original_id, DELIVERY.c.status == "sent")
-                .order_by(DELIVERY.c.id.desc())
-                .limit(1)
-            ).first()
+            delivery = deliveries.sent_delivery(conn, report.original_id)
         status = "failed" if delivery else ("not ours" if failed else "not a failure")
-        conn.execute(
-            insert(BOUNCE_SEEN).values(
-                key=report.key,
-                message_id=report.original_id or "",
-                delivery_id=delivery.id if delivery else None,
-                status=status,
-                seen_at=now,
-            )
-        )
+        deliveries.note_bounce(conn, report.key, report.original_id or "",
+                          delivery.id if delivery else None, status, now)  # fmt: skip
         if delivery is None:
             return status, 0
         return status, _fail_delivery(conn, delivery, failed, now)
@@ -177,17 +165,11 @@ def _fail_delivery(conn: Connection, delivery: Any, failed: list[Any], now: date
         f"bounced after delivery: {first.status} {first.diagnostic}".strip()
         + f" ({first.address})"
     )
-    ids = [
-        r.outbox_id
-        for r in conn.execute(
-            select(DELIVERY_ITEM.c.outbox_id).where(DELIVERY_ITEM.c.delivery_id == delivery.id)
-        )
-    ]
-    rows = conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(ids))).all()
-    sent = OUTBOX.c.id.in_(ids), OUTBOX.c.status == "sent"
+    ids = deliveries.delivery_outbox_ids(conn, delivery.id)
+    rows = deliveries.outbox_rows(conn, ids)
     message = f"{delivery.channel} {delivery.template} {delivery.message_id}: {reason}"
-    write_failure(conn, delivery.id, sent, rows, delivery.channel, delivery.template, reason,
-                  "message_bounced", message, now)  # fmt: skip
+    write_failure(conn, delivery.id, ids, "sent", rows, delivery.channel, delivery.template,
+                  reason, "message_bounced", message, now)  # fmt: skip
     return len(rows)
 
 

@@ -56,6 +56,10 @@ explained allow-list there of what has not moved yet.
 * `messages` — what dispatch reads to plan and word its messages: the due outbox rows,
   the inbox events that stop one, parked residuals, the latest run's window, and the
   customers and invoices (dunning state, ledger lines) a template may speak of;
+* `deliveries` — what dispatch writes around a transport: claiming rows, deliveries and
+  their items, sent / released / retried / failed, cancellations, the crashed
+  dispatcher's reconcile, audit events, `delivery_failed` inbox entries, bounces seen
+  (the transactions themselves are opened by `engine/comms/ledger.py` and `bounces.py`);
 * `contacts` — the recent and queued contacts the guards D1–D3 count (`ContactBook`).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
