@@ -120,15 +120,17 @@ def once_per_value(process: Processor) -> Processor:
     return once
 
 
-_SHAPES: dict[tuple[str, str, tuple[str, ...]], _Shape] = {}
+_SHAPES: dict[tuple[str, str, tuple[str, ...], bool], _Shape] = {}
 
 
-def _shape(conn: Connection, table: Table, given: tuple[str, ...]) -> _Shape:
-    key = (conn.dialect.name, table.name, given)
+def _shape(conn: Connection, table: Table, given: tuple[str, ...], fill: bool = True) -> _Shape:
+    """`given`'s statement shape; `fill`: with the defaults of the columns not given (an
+    insert), else only `given` (an update)."""
+    key = (conn.dialect.name, table.name, given, fill)
     shape = _SHAPES.get(key)
     if shape is None:
         defaults: dict[str, Any] = {}
-        for column in table.c:
+        for column in table.c if fill else ():
             if column.name in given or column.default is None:
                 continue
             if not column.default.is_scalar:
@@ -176,9 +178,7 @@ def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[st
     """UPDATE `table` row by row: each dict holds `key` and the columns to set."""
     if not rows:
         return
-    shape = _shape(conn, table, tuple(rows[0]))
-    if shape.defaults:
-        raise ValueError(f"update of {table.name}: defaults are for inserts only")
+    shape = _shape(conn, table, tuple(rows[0]), fill=False)
     values = shape.tuples(rows)
     setting = [n for n in shape.names if n != key]
     if conn.dialect.name == "postgresql":
@@ -199,6 +199,19 @@ def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[st
         )
     finally:
         cursor.close()
+
+
+def update_by_shape(
+    conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    """`update_rows` for rows that set different columns: one executemany per column set,
+    in the order each set first appears (on SQLite, where a statement that sets only what
+    changed is cheaper than one that sets every column)."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append(row)
+    for same in shapes.values():
+        update_rows(conn, table, key, same)
 
 
 def _copy(conn: Connection, table: str, names: Sequence[str], values: list[tuple]) -> None:
