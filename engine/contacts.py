@@ -22,7 +22,8 @@ clock and calendar, and every other message the customer has had or is about to 
 What breaks a limit moves to the earliest day that keeps every limit; the invoice's state
 and fees are not moved — the ledger says what was decided when, the outbox when it may be
 said.  `plan` is a pure function of the contacts it is given; `ContactBook` loads those
-for one batch of customers with one query on the outbox's (customer_id, not_before) index.
+for one batch of customers with one query on the outbox's (customer_id, not_before) index
+(`engine/store/contacts.py`).
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from mahnwerk.dsl.ir import Channel, Limits
 from mahnwerk.engine.calendar import next_allowed_contact
 from mahnwerk.engine.comms import channels as registry
-from mahnwerk.engine.models import INBOX, INV, OUTBOX
+from mahnwerk.engine.store.contacts import contacts_since
 
 #: D3: at most this many written reminders (letter or e-mail) per window and customer.
 WRITTEN_PER_WINDOW = 1
@@ -204,39 +205,17 @@ class ContactBook:
     def __init__(
         self, conn: Connection, customer_ids: Iterable[int], as_of: date, limits: Iterable[Limits]
     ):
-        ids = sorted(set(customer_ids))
         self._look_back = look_back_days(limits)
         self._checked: Limits | None = None  # the last limits found within the look-back
         self._raw: dict[int, list[tuple[str, datetime, bool]]] = {}
         self._taken: dict[int, list[Contact]] = {}
         self._talks: dict[int, list[date]] = {}  # conversations, by the customer's local day
         since = datetime.combine(as_of - timedelta(days=self._look_back), time(0), UTC)
-        for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
-            rows = conn.execute(
-                select(
-                    OUTBOX.c.customer_id,
-                    OUTBOX.c.channel,
-                    OUTBOX.c.not_before,
-                    OUTBOX.c.payload.like(f'%"{BEFORE_DUE}": "%').label("before_due"),
-                ).where(
-                    OUTBOX.c.customer_id.in_(chunk),
-                    OUTBOX.c.not_before >= since,
-                    OUTBOX.c.status != "cancelled",
-                )
-            )
-            for customer_id, channel, not_before, before_due in rows:
-                self._raw.setdefault(customer_id, []).append((channel, not_before, not before_due))
-            talks = conn.execute(
-                select(INV.c.customer_id, INBOX.c.occurred_on)
-                .join(INV, INV.c.id == INBOX.c.invoice_id)
-                .where(
-                    INV.c.customer_id.in_(chunk),
-                    INBOX.c.kind == CONVERSATION,
-                    INBOX.c.occurred_on >= since.date(),
-                )
-            )
-            for customer_id, day in talks:
-                self._talks.setdefault(customer_id, []).append(day)
+        sent, talks = contacts_since(conn, customer_ids, since, BEFORE_DUE, CONVERSATION)
+        for customer_id, channel, not_before, before_due in sent:
+            self._raw.setdefault(customer_id, []).append((channel, not_before, not before_due))
+        for customer_id, day in talks:
+            self._talks.setdefault(customer_id, []).append(day)
 
     def plan(
         self,

@@ -57,7 +57,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/comms/dispatch.py",
         "engine/comms/ledger.py",
         "engine/comms/planning.py",
-        "engine/contacts.py",
     ),
 }
 

@@ -91,61 +91,9 @@ def import_opos(
             )
         else:
             debits.append(row)
-    written = opos.columns
     with engine.begin() as conn:
-        known = customer_types(conn)
-        customers = CsvTable(
-            opos.path,
-            opos.header_line,
-            {
-                "customer_id": written["account"],
-                "name": written.get("name", written["account"]),
-                "type": "--type",
-            },
-        )
-        seen: set[str] = set()
-        for row in debits:
-            number = row.cells["account"]
-            if number in seen:
-                continue
-            seen.add(number)
-            customers.rows.append(
-                Row(
-                    row.line,
-                    {
-                        "customer_id": number,
-                        "name": row.cells.get("name") or number,
-                        "type": known.get(number) or customer_type or "",
-                    },
-                )
-            )
-        invoices = CsvTable(
-            opos.path,
-            opos.header_line,
-            {
-                "invoice_id": written["document"],
-                "customer_id": written["account"],
-                "issue_date": written["document_date"],
-                "due_date": written.get("due_date", written["document_date"]),
-                "amount": written["amount"],
-                "currency": written.get("currency", "currency"),
-            },
-        )
-        for row in debits:
-            amount = row.cells["amount"].strip().lstrip("+")
-            invoices.rows.append(
-                Row(
-                    row.line,
-                    {
-                        "invoice_id": row.cells["document"],
-                        "customer_id": row.cells["account"],
-                        "issue_date": row.cells["document_date"],
-                        "due_date": row.cells.get("due_date") or row.cells["document_date"],
-                        "amount": amount,
-                        "currency": row.cells.get("currency") or "EUR",
-                    },
-                )
-            )
+        customers = _customer_table(opos, debits, customer_types(conn), customer_type)
+        invoices = _invoice_table(opos, debits)
         errors: list[RowError] = []
         for table, counts in ((customers, "customers"), (invoices, "invoices")):
             checker = _Checker(table)
@@ -162,6 +110,74 @@ def import_opos(
         if errors:  # raising inside the transaction rolls the customers back too
             raise ImportFailed(opos.path, [_hint_type(e) for e in errors])
     return result
+
+
+def _customer_table(
+    opos: CsvTable, debits: list[Row], known: dict[str, str], customer_type: str | None
+) -> CsvTable:
+    """The list's accounts as the customer import reads them: one row per account, a known
+    customer keeping its type, a new one taking `--type` (empty: the check says how)."""
+    written = opos.columns
+    customers = CsvTable(
+        opos.path,
+        opos.header_line,
+        {
+            "customer_id": written["account"],
+            "name": written.get("name", written["account"]),
+            "type": "--type",
+        },
+    )
+    seen: set[str] = set()
+    for row in debits:
+        number = row.cells["account"]
+        if number in seen:
+            continue
+        seen.add(number)
+        customers.rows.append(
+            Row(
+                row.line,
+                {
+                    "customer_id": number,
+                    "name": row.cells.get("name") or number,
+                    "type": known.get(number) or customer_type or "",
+                },
+            )
+        )
+    return customers
+
+
+def _invoice_table(opos: CsvTable, debits: list[Row]) -> CsvTable:
+    """The list's debits as the invoice import reads them (a due date defaults to the
+    document's date, the currency to EUR), so its checks and messages apply unchanged."""
+    written = opos.columns
+    invoices = CsvTable(
+        opos.path,
+        opos.header_line,
+        {
+            "invoice_id": written["document"],
+            "customer_id": written["account"],
+            "issue_date": written["document_date"],
+            "due_date": written.get("due_date", written["document_date"]),
+            "amount": written["amount"],
+            "currency": written.get("currency", "currency"),
+        },
+    )
+    for row in debits:
+        amount = row.cells["amount"].strip().lstrip("+")
+        invoices.rows.append(
+            Row(
+                row.line,
+                {
+                    "invoice_id": row.cells["document"],
+                    "customer_id": row.cells["account"],
+                    "issue_date": row.cells["document_date"],
+                    "due_date": row.cells.get("due_date") or row.cells["document_date"],
+                    "amount": amount,
+                    "currency": row.cells.get("currency") or "EUR",
+                },
+            )
+        )
+    return invoices
 
 
 def _hint_type(error: RowError) -> RowError:

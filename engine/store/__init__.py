@@ -52,7 +52,8 @@ explained allow-list there of what has not moved yet.
 * `portal_links`, `portal_requests`, `portal_actions` — the portal's own tables (links
   and key; rate-limit hits, form tokens, visits, uploads) and what its actions write;
 * `people`, `idempotency`, `webhooks`, `schedule` — the service's own tables (people
-  and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs).
+  and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs);
+* `contacts` — the recent and queued contacts the guards D1–D3 count (`ContactBook`).
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 They are loaded on first use (PEP 562), not when the package is: `records` imports the
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
         BEHAVIOUR_FACTS,
         STEP_INVOICE_COLUMNS,
         StepRows,
+        changed_row,
         customer_select,
         customer_value,
         customer_values,
@@ -86,6 +88,7 @@ __all__ = [
     "BEHAVIOUR_FACTS",
     "STEP_INVOICE_COLUMNS",
     "StepRows",
+    "changed_row",
     "customer_select",
     "customer_value",
     "customer_values",

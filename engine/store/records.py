@@ -256,6 +256,11 @@ class StepRows:
     def record(self, row: Any, invoice_ext: str) -> Record:
         return _record(invoice_ext, self._record(row))
 
+    def stored(self, row: Any) -> tuple[Any, ...]:
+        """The row's `Record` columns as read (`_RECORD_COLUMNS` order): `changed_row`'s
+        `stored`."""
+        return self._record(row)
+
     def invoice(self, row: Any, customer_ext: str, external_id: str) -> Invoice:
         return _invoice(self._invoice(row), customer_ext, external_id)
 
@@ -270,6 +275,20 @@ def customer_values(rows: Sequence[Any]) -> list[Customer]:
         return [customer_value(row) for row in rows]
     read = itemgetter(*at)
     return [_customer(read(row), Decimal(0), 0) for row in rows]
+
+
+def changed_row(record: Record, stored: Sequence[Any]) -> dict[str, Any]:
+    """The columns of `record_row(record)` whose value differs from the row as it was read
+    (`stored`, `_RECORD_COLUMNS` order, as `StepRows.stored` gives it): what an UPDATE must
+    set so the row ends up as a full write of `record` would leave it.  Values are compared
+    as the columns hold them (money as cents in a Decimal, days as dates, NULL as None),
+    so an equal value is the same stored value (issue 21: a run's update sets a few of the
+    forty-odd columns; each one set costs a conversion, a bind and SQLite's own work)."""
+    return {
+        name: value
+        for (name, value), was in zip(record_row(record).items(), stored, strict=True)
+        if value is not was and value != was
+    }
 
 
 def record_row(record: Record) -> dict[str, Any]:

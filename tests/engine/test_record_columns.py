@@ -21,3 +21,20 @@ def test_every_record_field_is_a_dunning_state_column() -> None:
 
 def test_the_runner_maps_every_field_but_the_key() -> None:
     assert set(_RECORD_COLUMNS) == {f.name for f in fields(Record)} - {"invoice_id"}
+
+
+def test_an_update_sets_the_columns_whose_stored_value_changes() -> None:
+    """`changed_row`: what the run's SQLite update sets (issue 21) — a changed field, and a
+    column read as a default (NULL read as 0 or False) that a full write would fill in."""
+    from datetime import date
+    from decimal import Decimal
+
+    from mahnwerk.engine.store import changed_row, record_row
+
+    before = Record("R1", state="erinnerung", principal_open=Decimal("100.00"))
+    stored = list(record_row(before).values())
+    assert changed_row(before, stored) == {}
+    after = before.evolve(state="mahnung_1", next_check_on=date(2025, 9, 22))
+    assert changed_row(after, stored) == {"state": "mahnung_1", "next_check_on": date(2025, 9, 22)}
+    stored[_RECORD_COLUMNS.index("fees_charged")] = None  # a NULL the record reads as 0
+    assert changed_row(before, stored) == {"fees_charged": 0}
