@@ -82,9 +82,8 @@ def run_cmd(
             hint="run with --workers 1 on SQLite",
         )
     if workers > 1:
-        stats = run_parallel(
-            str(engine.url.render_as_string(hide_password=False)), day, workers, _now(), wait
-        )
+        url = str(engine.url.render_as_string(hide_password=False))
+        stats = run_parallel(url, day, workers, _now(), wait, policies=policies)
     else:
         from mahnwerk.engine.runner import run
 

@@ -88,7 +88,7 @@ def timed_run(url: str, bench: Any, batch: int, workers: int) -> dict[str, Any]:
     t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
     try:
         if workers > 1:
-            stats = run_parallel(url, bench.AS_OF, workers, bench.NOW)
+            stats = run_parallel(url, bench.AS_OF, workers, bench.NOW, policies=policies)
         else:
             stats = runner.run(engine, bench.AS_OF, policies, bench.NOW, batch=batch)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0

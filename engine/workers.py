@@ -143,12 +143,19 @@ def _worker(
 
 
 def run_parallel(
-    url: str, as_of: date, workers: int, now: datetime, wait: float = lease.DEFAULT_WAIT
+    url: str,
+    as_of: date,
+    workers: int,
+    now: datetime,
+    wait: float = lease.DEFAULT_WAIT,
+    policies: PolicySet | None = None,
 ) -> RunStats:
     """Run `as_of` with `workers` processes; returns the merged statistics.
 
     The coordinator holds the book lease for the whole run (workers write under it), so a
-    second run or an import waits for this one, as with a single-process run.
+    second run or an import waits for this one, as with a single-process run.  `policies`:
+    the deployed policies when the caller has loaded them already (`mahnwerk run` has, to
+    check them), else they are loaded here.
     """
     from mahnwerk.engine.db import make_engine
 
@@ -163,7 +170,7 @@ def run_parallel(
             # copying) every page of it
             gc.freeze()
             try:
-                return _coordinate(engine, url, as_of, workers, now, held)
+                return _coordinate(engine, url, as_of, workers, now, held, policies)
             finally:
                 gc.unfreeze()
     finally:
@@ -281,7 +288,13 @@ def _failure(as_of: date, failed: dict[str, _Failed], sizes: dict[str, int]) -> 
 
 
 def _coordinate(
-    engine: Engine, url: str, as_of: date, workers: int, now: datetime, held: lease.Lease
+    engine: Engine,
+    url: str,
+    as_of: date,
+    workers: int,
+    now: datetime,
+    held: lease.Lease,
+    policies: PolicySet | None,
 ) -> RunStats:
     started = time.perf_counter()  # as the single-process run: from the lease taken
     run_t = m.Run.__table__
@@ -289,7 +302,7 @@ def _coordinate(
         run_id = conn.execute(
             insert(run_t).values(as_of=as_of, started_at=now, workers=workers)
         ).inserted_primary_key[0]
-    policies = PolicySet.load(engine)
+    policies = PolicySet.load(engine) if policies is None else policies
     # A9, as the single-process run: reconcile the bank first — a credit that waited for a
     # person or for its invoice may match now, and must count before anything escalates.
     from mahnwerk.engine.bank import rematch

@@ -56,3 +56,25 @@ def test_the_book_is_spread_over_the_ladder(monkeypatch: pytest.MonkeyPatch) -> 
     assert waiting and all(t.record.pending_approval == "inkasso" for t in waiting)
     assert all(t.record.next_check_on is None for t in waiting)
     assert {t.record.state for t in group.due} - {"open", "vorab", "erinnerung"}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MAHNWERK_TEST_PG_URL"), reason="MAHNWERK_TEST_PG_URL not set"
+)
+def test_the_run_benchmark_times_postgresql_with_one_and_two_workers(tmp_path: Path) -> None:
+    """`--pg`: each worker count on fresh copies, medians, the server's CPU beside the
+    client's; the same invoices checked by one and two workers."""
+    env = {**os.environ, "MAHNWERK_BENCH_CACHE": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--invoices", "300", "--quiet", "--json", "--repeat", "2",
+         "--pg", env["MAHNWERK_TEST_PG_URL"], "--pg-workers", "1,2"],
+        capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    one, two = figures["pg_1"], figures["pg_2"]
+    assert one["checked"] == two["checked"] == figures["due"]
+    assert len(one["runs_s"]) == len(two["runs_s"]) == 2
+    assert two["start_method"] in ("fork", "spawn") and two["workers_cpu_s"] > 0
+    assert one["server_cpu_s"] > 0 and two["server_cpu_s"] > 0
+    assert one["idle_checked"] == two["idle_checked"] == 0

@@ -17,11 +17,10 @@ instants, amounts at two places), so both paths print the same.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def _date(value: Any) -> date | None:
@@ -122,8 +121,7 @@ def books_date_sql(reader: _Reader) -> date | None:
     return reader.rows("SELECT max(as_of) FROM run", [], ["date"])[0][0]
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineRows:
+class TimelineRows(NamedTuple):
     """One invoice's rows: its head (`HEAD`'s names), the day limitation is judged on, and
     its event log, ledger and messages (dicts by the names of `EVENTS`, `LEDGER`, `MESSAGES`)."""
 
