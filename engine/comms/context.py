@@ -21,7 +21,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl.ir import TERMINAL_NAMES
@@ -29,10 +28,9 @@ from mahnwerk.engine.comms import formatting, girocode
 from mahnwerk.engine.comms.config import Settings
 from mahnwerk.engine.comms.legal import imprint_lines
 from mahnwerk.engine.comms.pdf import PORTAL_CAPTIONS
-from mahnwerk.engine.models import CUST, DS, INV, LEDGER
+from mahnwerk.engine.store import messages
 from mahnwerk.engine.terms import Term, all_terms, offers_from_json, still_applying, tiers_from_json
 
-_CHUNK = 500
 ZERO = Decimal("0.00")
 
 #: Why a cost was charged, as the letter explains it (§ 13a RDG: type, amount and reason).
@@ -357,69 +355,32 @@ def _lines(invoices: list[InvoiceFacts], letter_date: date) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def _chunks(ids: list[int]):
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
-
-
 def load_customers(conn: Connection, ids: set[int]) -> dict[int, CustomerFacts]:
     out: dict[int, CustomerFacts] = {}
-    for chunk in _chunks(sorted(ids)):
-        for r in conn.execute(select(CUST).where(CUST.c.id.in_(chunk))):
-            out[r.id] = CustomerFacts(
-                id=r.id,
-                number=r.external_id,
-                name=r.name,
-                type=r.type,
-                email=r.email,
-                phone=r.phone,
-                street=r.street,
-                postal_code=r.postal_code,
-                city=r.city,
-                country=r.country or "DE",
-                language=r.language or "de",
-                opted_out=frozenset(
-                    p.strip().lower() for p in (r.opted_out or "").split(",") if p.strip()
-                ),
-                deceased_since=r.deceased_since,
-            )
+    for r in messages.customer_rows(conn, ids):
+        out[r.id] = CustomerFacts(
+            id=r.id,
+            number=r.external_id,
+            name=r.name,
+            type=r.type,
+            email=r.email,
+            phone=r.phone,
+            street=r.street,
+            postal_code=r.postal_code,
+            city=r.city,
+            country=r.country or "DE",
+            language=r.language or "de",
+            opted_out=frozenset(
+                p.strip().lower() for p in (r.opted_out or "").split(",") if p.strip()
+            ),
+            deceased_since=r.deceased_since,
+        )
     return out
 
 
 def load_invoices(conn: Connection, ids: set[int], language: str = "de") -> dict[int, InvoiceFacts]:
     """Invoices with their open amounts and itemised costs and interest."""
-    ledgers: dict[int, list[Any]] = {}
-    heads: dict[int, Any] = {}
-    for chunk in _chunks(sorted(ids)):
-        query = (
-            select(
-                INV,
-                DS.c.state,
-                DS.c.principal_open,
-                DS.c.fees_open,
-                DS.c.interest_open,
-                DS.c.disputed,
-                DS.c.held,
-                DS.c.pause_reason,
-                DS.c.paused_until,
-                DS.c.entered_on,
-                DS.c.next_check_on,
-                DS.c.pending_approval,
-                DS.c.discount_offers,
-                DS.c.deduction_on,
-                DS.c.deduction_note,
-            )
-            .outerjoin(DS, DS.c.invoice_id == INV.c.id)
-            .where(INV.c.id.in_(chunk))
-        )
-        for r in conn.execute(query):
-            heads[r.id] = r
-        for line in conn.execute(
-            select(LEDGER)
-            .where(LEDGER.c.invoice_id.in_(chunk))
-            .order_by(LEDGER.c.booked_on, LEDGER.c.id)
-        ):
-            ledgers.setdefault(line.invoice_id, []).append(line)
+    heads, ledgers = messages.invoice_books(conn, ids)
     return {iid: _invoice_facts(r, ledgers.get(iid, []), language) for iid, r in heads.items()}
 
 

@@ -80,7 +80,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from mahnwerk.dsl.statute import BERLIN
 from mahnwerk.engine.audit import seal
@@ -94,7 +94,7 @@ from mahnwerk.engine.comms.mail import SendError, TransportDown
 from mahnwerk.engine.comms.pdf import letters_pdf, letters_pdf_each, print_batch, write_atomically
 from mahnwerk.engine.comms.planning import Bundle, local_day, message_id_for, plan
 from mahnwerk.engine.comms.templates import Rendered, TemplateError, TemplateStore
-from mahnwerk.engine.models import OUTBOX
+from mahnwerk.engine.store.messages import latest_run_window
 
 T = TypeVar("T")
 #: Bundles rendered (and letters drawn into one PDF, then split) at a time.
@@ -466,19 +466,10 @@ def preview_latest_run(engine: Engine, settings: Settings, out: Path) -> Dispatc
     Nothing in the database changes.  "Now" is the latest of those messages'
     `not_before`, so each of them is due, however the runner timed it (D2); each is
     dated at its own `not_before`, the moment it would go out."""
-    with engine.connect() as conn:
-        latest = conn.execute(
-            select(func.max(OUTBOX.c.created_at)).where(OUTBOX.c.status == "queued")
-        ).scalar()
-        if latest is None:
-            return DispatchStats()
-        latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
-        until = conn.execute(
-            select(func.max(OUTBOX.c.not_before)).where(
-                OUTBOX.c.status == "queued", OUTBOX.c.created_at >= latest
-            )
-        ).scalar()
-    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    window = latest_run_window(engine)
+    if window is None:
+        return DispatchStats()
+    latest, until = window
     dispatcher = Dispatcher(engine, settings, until, dry_run=True, out=out)
     dispatcher.dated_as_queued = True  # each message dated when it would go out
     return dispatcher.run(queued_since=latest)

@@ -20,7 +20,6 @@ from datetime import date, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
@@ -35,10 +34,9 @@ from mahnwerk.engine.comms.context import (
     load_invoices,
 )
 from mahnwerk.engine.comms.templates import Rendered, TemplateStore
-from mahnwerk.engine.models import DS, INBOX, INV, OUTBOX
 from mahnwerk.engine.residual import PARKED
+from mahnwerk.engine.store import messages
 
-_CHUNK = 500
 #: Inbox events that make a queued message wrong before the next run applies them.
 STOPPING_EVENTS = frozenset({"dispute_opened", "hold", "insolvency", "death_notice", "write_off"})
 
@@ -89,33 +87,6 @@ def _domain(settings: Settings) -> str:
     return "mahnwerk.invalid"
 
 
-def chunks(ids: list[int]) -> Iterable[list[int]]:
-    """`ids` in slices small enough for one `IN (...)`."""
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
-
-
-def _due_rows(
-    conn: Connection,
-    now: datetime,
-    limit: int | None,
-    only: Iterable[str] | None,
-    queued_since: datetime | None,
-) -> list[Any]:
-    query = (
-        select(OUTBOX)
-        .where(OUTBOX.c.status == "queued", OUTBOX.c.not_before <= now)
-        .order_by(OUTBOX.c.customer_id, OUTBOX.c.id)
-    )
-    if queued_since is not None:
-        query = query.where(OUTBOX.c.created_at >= queued_since)
-    if only:
-        query = query.where(OUTBOX.c.channel.in_(list(only)))
-    if limit:
-        query = query.limit(limit)
-    return conn.execute(query).all()
-
-
 def _channel_for(
     row: Any, customer: CustomerFacts, store: TemplateStore
 ) -> tuple[str, str | None, str | None]:
@@ -158,7 +129,7 @@ def plan(
     queued_since: datetime | None = None,
 ) -> Plan:
     """Read the due rows and decide for each: cancel, fall back, bundle."""
-    rows = _due_rows(conn, now, limit, channels, queued_since)
+    rows = messages.due_rows(conn, now, limit, channels, queued_since)
     today = local_day(now)
     customers = load_customers(conn, {r.customer_id for r in rows})
     invoice_ids = {r.invoice_id for r in rows if r.invoice_id is not None}
@@ -222,15 +193,8 @@ def add_residuals(conn: Connection, bundles: list[Bundle], today: date) -> None:
     if not first:
         return
     parked: dict[int, list[int]] = defaultdict(list)
-    for chunk in chunks(sorted(first)):
-        query = (
-            select(INV.c.customer_id, INV.c.id)
-            .join(DS, DS.c.invoice_id == INV.c.id)
-            .where(INV.c.customer_id.in_(chunk), DS.c.pause_reason == PARKED)
-            .order_by(INV.c.id)
-        )
-        for customer_id, invoice_id in conn.execute(query):
-            parked[customer_id].append(invoice_id)
+    for customer_id, invoice_id in messages.paused_invoices(conn, set(first), PARKED):
+        parked[customer_id].append(invoice_id)
     for customer_id, ids in parked.items():
         bundle = first[customer_id]
         carried = {i.id for i in bundle.invoices}
@@ -250,18 +214,7 @@ def _earlier(invoice: InvoiceFacts, today: date, language: str) -> InvoiceFacts:
 
 
 def _stopping_events(conn: Connection, ids: set[int], today: date) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for chunk in chunks(sorted(ids)):
-        for r in conn.execute(
-            select(INBOX.c.invoice_id, INBOX.c.kind).where(
-                INBOX.c.invoice_id.in_(chunk),
-                INBOX.c.applied_run_id.is_(None),
-                INBOX.c.kind.in_(sorted(STOPPING_EVENTS)),
-                INBOX.c.occurred_on <= today,
-            )
-        ):
-            out[r.invoice_id] = r.kind
-    return out
+    return messages.waiting_events(conn, ids, STOPPING_EVENTS, today)
 
 
 def _stale_reason(

@@ -53,6 +53,9 @@ explained allow-list there of what has not moved yet.
   and key; rate-limit hits, form tokens, visits, uploads) and what its actions write;
 * `people`, `idempotency`, `webhooks`, `schedule` — the service's own tables (people
   and API tokens, idempotency records, webhook subscriptions and deliveries, the jobs);
+* `messages` — what dispatch reads to plan and word its messages: the due outbox rows,
+  the inbox events that stop one, parked residuals, the latest run's window, and the
+  customers and invoices (dunning state, ledger lines) a template may speak of;
 * `contacts` — the recent and queued contacts the guards D1–D3 count (`ContactBook`).
 
 The names of `records` are re-exported here: they are what most of the engine imports.

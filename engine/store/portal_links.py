@@ -62,13 +62,17 @@ def link_with_customer(conn: Connection, link_id: str) -> Any | None:
     ).first()
 
 
-def revoke_link(conn: Connection, link_id: str, by: str, now: datetime) -> int:
-    """Revoke the link if it is active; rows changed."""
+def _revoke(conn: Connection, which: Any, by: str, now: datetime) -> int:
     return conn.execute(
         update(PORTAL_LINK)
-        .where(PORTAL_LINK.c.id == link_id, PORTAL_LINK.c.revoked_at.is_(None))
+        .where(which, PORTAL_LINK.c.revoked_at.is_(None))
         .values(revoked_at=now, revoked_by=by)
     ).rowcount
+
+
+def revoke_link(conn: Connection, link_id: str, by: str, now: datetime) -> int:
+    """Revoke the link if it is active; rows changed."""
+    return _revoke(conn, PORTAL_LINK.c.id == link_id, by, now)
 
 
 def customer_id(conn: Connection, number: str) -> int | None:
@@ -77,8 +81,4 @@ def customer_id(conn: Connection, number: str) -> int | None:
 
 def revoke_customer_links(conn: Connection, customer_id: int, by: str, now: datetime) -> int:
     """Revoke every active link of the customer; rows changed."""
-    return conn.execute(
-        update(PORTAL_LINK)
-        .where(PORTAL_LINK.c.customer_id == customer_id, PORTAL_LINK.c.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=by)
-    ).rowcount
+    return _revoke(conn, PORTAL_LINK.c.customer_id == customer_id, by, now)
