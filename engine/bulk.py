@@ -33,15 +33,15 @@ Processor = Callable[[Any], Any] | None
 CHUNK = 500  # ids per IN (...) on SQLite
 
 
-def id_chunks(conn: Connection, ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
+def id_chunks(conn: Connection, ids: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     """`ids` in pieces for `among`: on PostgreSQL all in one (one array parameter: one round
-    trip per query and batch, not four), elsewhere `CHUNK` at a time."""
+    trip per query and batch, not four), elsewhere `size` at a time."""
     if conn.dialect.name == "postgresql":
         if ids:
             yield ids
         return
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
 
 
 def among(conn: Connection, column: Column[Any], ids: Sequence[Any]) -> ColumnElement[bool]:

@@ -8,13 +8,11 @@ and back.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from itertools import repeat
-from operator import attrgetter, call
+from operator import attrgetter
 from typing import Any
 
 from mahnwerk.dsl.events import EVENTS
@@ -210,14 +208,23 @@ _POSITION = {name: i for i, name in enumerate(_RECORD_FIELDS)}
 _WRITERS = tuple(Record.__dict__[name].__set__ for name in _RECORD_FIELDS)
 
 
-def record_from_fields(values: Iterable[Any]) -> Record:
-    """A `Record` from all its field values in field order (no defaults, no checks: for the
-    store, which reads every column, and `evolve`), every slot written by its
-    descriptor in one C loop (`map` of `operator.call`): `__init__` of a frozen class sets
-    each field through `object.__setattr__`, and a Python loop costs as much again."""
-    new = object.__new__(Record)
-    deque(map(call, _WRITERS, repeat(new), values), maxlen=0)
-    return new
+def _slot_writer() -> Callable[[Sequence[Any]], Record]:
+    """`record_from_fields`'s body: one straight line per slot, `w{i}(new, values[i])`, made
+    once from `_WRITERS` (as `dataclasses` makes `__init__`).  Half the time of the
+    `deque(map(operator.call, ...))` loop it replaced (issue 21: 5 % of the daily run)."""
+    lines = "".join(f"    w{i}(new, values[{i}])\n" for i in range(len(_WRITERS)))
+    source = f"def record_from_fields(values):\n    new = blank(Record)\n{lines}    return new\n"
+    scope: dict[str, Any] = {"blank": object.__new__, "Record": Record}
+    scope.update((f"w{i}", w) for i, w in enumerate(_WRITERS))
+    exec(source, scope)  # noqa: S102  (our own text, from the field list)
+    return scope["record_from_fields"]
+
+
+record_from_fields: Callable[[Sequence[Any]], Record] = _slot_writer()
+"""A `Record` from all its field values in field order (no defaults, no checks: for the
+store, which reads every column, and `evolve`), every slot written by its descriptor:
+`__init__` of a frozen class sets each field through `object.__setattr__`, and a Python
+loop costs as much again."""
 
 
 # ---------------------------------------------------------------------------
@@ -299,9 +306,7 @@ STEP_TASK_KINDS = (
 #: A customer's request in the portal for what only a person can grant (instalments beyond
 #: the policy's offer; `mahnwerk.portal.actions.plan`).
 PORTAL_TASK_KINDS = ("portal_request",)
-TASK_KINDS = (
-    STEP_TASK_KINDS + tuple(spec.task for spec in EVENTS if spec.task) + PORTAL_TASK_KINDS
-)
+TASK_KINDS = STEP_TASK_KINDS + tuple(spec.task for spec in EVENTS if spec.task) + PORTAL_TASK_KINDS
 
 
 @dataclass(frozen=True, slots=True)

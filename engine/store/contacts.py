@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from mahnwerk.engine import bulk
 from mahnwerk.engine.models import INBOX, INV, OUTBOX
 
 #: Customer ids per query: well below SQLite's limit of bound parameters.
@@ -40,7 +41,7 @@ def contacts_since(
     ids = sorted(set(customer_ids))
     sent: list[Any] = []
     talks: list[Any] = []
-    for chunk in (ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)):
+    for chunk in bulk.id_chunks(conn, ids, _CHUNK):  # PostgreSQL: all at once, an array
         sent.extend(
             conn.execute(
                 select(
@@ -49,7 +50,7 @@ def contacts_since(
                     OUTBOX.c.not_before,
                     OUTBOX.c.payload.like(f'%"{marker}": "%').label("before_due"),
                 ).where(
-                    OUTBOX.c.customer_id.in_(chunk),
+                    bulk.among(conn, OUTBOX.c.customer_id, chunk),
                     OUTBOX.c.not_before >= since,
                     OUTBOX.c.status != "cancelled",
                 )
@@ -60,7 +61,7 @@ def contacts_since(
                 select(INV.c.customer_id, INBOX.c.occurred_on)
                 .join(INV, INV.c.id == INBOX.c.invoice_id)
                 .where(
-                    INV.c.customer_id.in_(chunk),
+                    bulk.among(conn, INV.c.customer_id, chunk),
                     INBOX.c.kind == conversation,
                     INBOX.c.occurred_on >= since.date(),
                 )
