@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 
 from mahnwerk.boundary import note_database
-from mahnwerk.engine.db import database_url, describe_url, init_db
 from mahnwerk.engine.importer import COLUMNS, ImportFailed, Kind, import_file
+from mahnwerk.engine.store.db import database_url, describe_url, init_db
 from mahnwerk.options import DEFAULT_WAIT, DbOption, WaitOption, open_engine
 
 

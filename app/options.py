@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from mahnwerk.boundary import database_problem, note_database
-from mahnwerk.engine.db import (
+from mahnwerk.engine.store.db import (
     DatabaseNotReady,
     database_url,
     describe_url,

@@ -35,7 +35,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from mahnwerk.engine.db import init_db, make_engine, normalize_url
+from mahnwerk.engine.store.db import init_db, make_engine, normalize_url
 from mahnwerk.service.identity import Identity, create_token
 
 ADMIN = Identity("bench", "admin", "bench")

@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import insert
 
 from mahnwerk.engine.audit import seal, verify
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import EVENT
+from mahnwerk.engine.store.db import init_db, make_engine
 
 
 def _rows(start: int, n: int) -> list[dict]:

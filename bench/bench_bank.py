@@ -42,9 +42,9 @@ from xml.sax.saxutils import escape
 from sqlalchemy import insert, select
 
 from mahnwerk.engine.bank import import_statement
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.models import BANK_ENTRY, CUST, INV, PAY
+from mahnwerk.engine.store.db import init_db, make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "tests" / "data" / "bank"

@@ -47,10 +47,10 @@ def _book(folder: Path) -> tuple[str, str]:
 
     from sqlalchemy import insert
 
-    from mahnwerk.engine.db import init_db, make_engine
     from mahnwerk.engine.models import CUST, INV
     from mahnwerk.engine.policies import PolicySet, deploy
     from mahnwerk.engine.runner import run
+    from mahnwerk.engine.store.db import init_db, make_engine
 
     url = f"sqlite:///{folder / 'start.db'}"
     init_db(url)

@@ -49,8 +49,8 @@ from mahnwerk.engine.comms.dispatch import PDF_CHUNK, plan
 from mahnwerk.engine.comms.mail import build_email
 from mahnwerk.engine.comms.pdf import Letter, letters_pdf, letters_pdf_each
 from mahnwerk.engine.comms.templates import TemplateStore
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import OUTBOX
+from mahnwerk.engine.store.db import init_db, make_engine
 
 NOW = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
 MIX = (

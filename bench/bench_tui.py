@@ -60,7 +60,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_run  # noqa: E402  (the generator of the big book lives there)
 
-from mahnwerk.engine.db import make_engine  # noqa: E402
+from mahnwerk.engine.store.db import make_engine  # noqa: E402
 from mahnwerk.engine.store.screens import (  # noqa: E402
     PAGE_SIZE,
     QueueFilter,

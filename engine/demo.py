@@ -247,7 +247,7 @@ def run_demo(
 
 def _fresh_sqlite(db_path: Path) -> Engine:
     """A new, migrated SQLite book at `db_path` (an old one and its WAL files removed)."""
-    from mahnwerk.engine import db
+    from mahnwerk.engine.store import db
 
     if db_path.exists():
         db_path.unlink()

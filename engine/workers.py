@@ -120,7 +120,7 @@ def _worker(
 ) -> None:
     """One worker's loop over its share.  `policies`: the coordinator's, when the worker was
     forked from it (else, spawned, it loads and compiles them itself)."""
-    from mahnwerk.engine.db import make_engine
+    from mahnwerk.engine.store.db import make_engine
 
     engine = make_engine(url)  # its own connections: never the coordinator's
     try:
@@ -157,7 +157,7 @@ def run_parallel(
     the deployed policies when the caller has loaded them already (`mahnwerk run` has, to
     check them), else they are loaded here.
     """
-    from mahnwerk.engine.db import make_engine
+    from mahnwerk.engine.store.db import make_engine
 
     engine = make_engine(url)
     if engine.dialect.name != "postgresql" and workers > 1:

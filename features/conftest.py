@@ -34,11 +34,11 @@ from werte import betrag, morgens, tag
 
 from mahnwerk.engine import approvals
 from mahnwerk.engine import models as m
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
 from mahnwerk.engine.store import invoices as queries
+from mahnwerk.engine.store.db import init_db, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 

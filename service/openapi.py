@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from mahnwerk import clock
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 
 
 def document() -> dict[str, Any]:

@@ -82,7 +82,7 @@ def _use_mutmut_mutants() -> None:
 
 _use_mutmut_mutants()
 
-from mahnwerk.engine.db import init_db, make_engine, normalize_url  # noqa: E402
+from mahnwerk.engine.store.db import init_db, make_engine, normalize_url  # noqa: E402
 
 PG_ENV = "MAHNWERK_TEST_PG_URL"
 PG_SKIP = f"{PG_ENV} not set: PostgreSQL tests need a server"

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import mahnwerk.cli as cli
 from mahnwerk.cli import app
 from mahnwerk.engine.approvals import decide
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 from mahnwerk.service.identity import login
 
 RUNNER_POLICY = Path(__file__).parent / "engine" / "data" / "runner_policy.mahn"

@@ -33,7 +33,7 @@ MODULES = [
     "mahnwerk.engine.comms.config",
     "mahnwerk.engine.comms.mail",
     "mahnwerk.engine.comms.templates",
-    "mahnwerk.engine.db",
+    "mahnwerk.engine.store.db",
     "mahnwerk.engine.explain",
     "mahnwerk.engine.fees",
     "mahnwerk.engine.history",

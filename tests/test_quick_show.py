@@ -25,10 +25,10 @@ from typer.testing import CliRunner
 
 from mahnwerk import quick
 from mahnwerk.cli import app
-from mahnwerk.engine.db import head_revision, init_db, make_engine
 from mahnwerk.engine.models import CUST, INV, PAY
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.db import head_revision, init_db, make_engine
 
 POLICY = Path(__file__).parent / "engine" / "data" / "runner_policy.mahn"
 MAHNWERK = str(Path(sys.executable).parent / "mahnwerk")

@@ -35,9 +35,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/models.py",
         "engine/models_comms.py",
     ),
-    # The database's own housekeeping: making the engine, SQLite's pragmas, the schema's
-    # revision and `init_db` (db.py).
-    "connections": ("engine/db.py",),
     # The daily run's hot path: the DBAPI bulk writer and the run's own batch reads and
     # per-action writers, tuned against the raw-SQLite limit; another engineer works on
     # them this session, they move as one piece after that.

@@ -1,4 +1,4 @@
-"""Alembic environment for mahnwerk, configured in code (see `mahnwerk.engine.db`).
+"""Alembic environment for mahnwerk, configured in code (see `mahnwerk.engine.store.db`).
 
 `init_db` hands over an open connection in `config.attributes["connection"]`,
 so the engine's own settings (SQLite pragmas, PostgreSQL search_path) apply to
@@ -15,8 +15,8 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from mahnwerk.engine.db import make_engine
 from mahnwerk.engine.models import AwareDateTime
+from mahnwerk.engine.store.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -61,6 +61,8 @@ explained allow-list there of what has not moved yet.
   dispatcher's reconcile, audit events, `delivery_failed` inbox entries, bounces seen
   (the transactions themselves are opened by `engine/comms/ledger.py` and `bounces.py`);
 * `contacts` — the recent and queued contacts the guards D1–D3 count (`ContactBook`).
+* `db`       — the connection itself: making the engine (SQLite's pragmas, PostgreSQL's
+  pool), the schema's Alembic revision and `init_db`, sessions.
 
 The names of `records` are re-exported here: they are what most of the engine imports.
 They are loaded on first use (PEP 562), not when the package is: `records` imports the

@@ -36,7 +36,7 @@ the tables, which `mahnwerk serve` and the scheduler log in as) is not limited b
 grants; it acts for API tokens, whose roles `service.deps` checks.
 
 Part of the store layer (`engine/store/`): roles, GRANTs and row policies are DDL, like
-the migrations, and `init_db` (`engine/db.py`) runs them in an upgrade's transaction.
+the migrations, and `init_db` (`engine/store/db.py`) runs them in an upgrade's transaction.
 """
 
 from __future__ import annotations

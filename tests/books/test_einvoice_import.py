@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from mahnwerk.cli import app
 from mahnwerk.engine import models as m
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.einvoice.document import DocumentKind
 from mahnwerk.engine.einvoice.load import due_date_of, import_einvoices, read_document
 from mahnwerk.engine.importer import ImportFailed
+from mahnwerk.engine.store.db import init_db, make_engine
 
 CUST, INV, DOC = m.Customer.__table__, m.Invoice.__table__, m.EInvoiceDocument.__table__
 

@@ -32,7 +32,7 @@ from .helpers import ENV, NOW, write_config
 CHILD = """
 import os, sys
 from datetime import datetime
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import Hooks, dispatch
 
@@ -162,7 +162,7 @@ def test_a_letter_killed_after_writing_is_printed_by_the_next_dispatch(
 DISPATCH_CHILD = """
 import sys
 from datetime import datetime
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
 

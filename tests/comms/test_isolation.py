@@ -18,7 +18,7 @@ from sqlalchemy import select
 from mahnwerk.engine import models as m
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import dispatch
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 
 from .helpers import ENV, NOW, write_config
 

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from mahnwerk.engine import models as m
 from mahnwerk.engine.comms.config import load_settings
 from mahnwerk.engine.comms.dispatch import Hooks, dispatch
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 
 from .helpers import ENV, NOW, dsn_for, write_config
 

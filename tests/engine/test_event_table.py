@@ -21,12 +21,12 @@ from mahnwerk.cli import _SIMPLE_EVENTS, app
 from mahnwerk.dsl.events import BY_KIND, EVENTS, kinds
 from mahnwerk.dsl.ir import EventKind
 from mahnwerk.engine import worklist
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.event_import import parse_kind
 from mahnwerk.engine.models import CUST, INV
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
 from mahnwerk.engine.step.events import EVENT_HANDLERS
+from mahnwerk.engine.store.db import init_db, make_engine
 from mahnwerk.engine.store.invoices import record_event
 from mahnwerk.service.schemas import CustomerEventIn, EventIn
 

@@ -73,8 +73,8 @@ def test_every_actor_the_machine_writes_is_reserved() -> None:
 
 
 def test_events_refuse_a_machine_name(tmp_path) -> None:
-    from mahnwerk.engine.db import init_db, make_engine
     from mahnwerk.engine.store import invoices as queries
+    from mahnwerk.engine.store.db import init_db, make_engine
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     init_db(url)
@@ -86,7 +86,7 @@ def test_events_refuse_a_machine_name(tmp_path) -> None:
 
 
 def test_the_tui_refuses_a_machine_name_as_operator(tmp_path) -> None:
-    from mahnwerk.engine.db import init_db, make_engine
+    from mahnwerk.engine.store.db import init_db, make_engine
     from mahnwerk.tui.app import MahnwerkApp
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
@@ -114,7 +114,7 @@ def _cli(db: str, *args: object, code: int = 0):
 
 
 def _login(db_url: str) -> str:
-    from mahnwerk.engine.db import make_engine
+    from mahnwerk.engine.store.db import make_engine
     from mahnwerk.service.identity import login
 
     engine = make_engine(db_url)

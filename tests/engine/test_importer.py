@@ -17,7 +17,6 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from mahnwerk.cmd_data import register
-from mahnwerk.engine.db import init_db, session
 from mahnwerk.engine.importer import (
     CellError,
     ImportFailed,
@@ -28,6 +27,7 @@ from mahnwerk.engine.importer import (
     parse_date,
 )
 from mahnwerk.engine.models import Customer, DunningState, Event, Invoice, Payment
+from mahnwerk.engine.store.db import init_db, session
 
 ERROR_FORM = re.compile(r"^(?P<file>[^:]+\.csv):(?P<line>\d+):(?P<column>[^:]+): .+ — .+$")
 

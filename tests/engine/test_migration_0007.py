@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from mahnwerk.engine import models as m
 from mahnwerk.engine.bank import read_statement
-from mahnwerk.engine.db import alembic_config, init_db, make_engine
+from mahnwerk.engine.store.db import alembic_config, init_db, make_engine
 
 CAMT = Path(__file__).parents[1] / "data" / "bank" / "overlap" / "camt053_0317_0318.xml"
 

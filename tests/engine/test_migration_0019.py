@@ -13,7 +13,7 @@ from alembic import command
 from sqlalchemy import select, text
 
 from mahnwerk.engine import models as m
-from mahnwerk.engine.db import alembic_config, init_db, make_engine
+from mahnwerk.engine.store.db import alembic_config, init_db, make_engine
 
 LEDGER = [  # (invoice, kind, amount)
     (1, "principal", "500.00"),

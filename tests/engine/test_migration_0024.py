@@ -14,7 +14,7 @@ from alembic import command
 from sqlalchemy import Engine, select, text
 
 from mahnwerk.engine import models as m
-from mahnwerk.engine.db import alembic_config, init_db, make_engine
+from mahnwerk.engine.store.db import alembic_config, init_db, make_engine
 
 DUE = {1: date(2026, 1, 19), 2: date(2026, 2, 2), 3: date(2026, 3, 2)}
 

@@ -15,18 +15,6 @@ from sqlalchemy import Engine, delete, inspect, text, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import SQLModel, select
 
-from mahnwerk.engine import db
-from mahnwerk.engine.db import (
-    DatabaseNotReady,
-    current_revision,
-    database_url,
-    ensure_ready,
-    head_revision,
-    init_db,
-    make_engine,
-    normalize_url,
-    session,
-)
 from mahnwerk.engine.models import (
     Approval,
     ApprovalDecision,
@@ -39,6 +27,18 @@ from mahnwerk.engine.models import (
     Payment,
     PolicyVersion,
     Run,
+)
+from mahnwerk.engine.store import db
+from mahnwerk.engine.store.db import (
+    DatabaseNotReady,
+    current_revision,
+    database_url,
+    ensure_ready,
+    head_revision,
+    init_db,
+    make_engine,
+    normalize_url,
+    session,
 )
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from mahnwerk.engine import customer_view, store
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import CUST, INV
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
 from mahnwerk.engine.store import invoice_value
+from mahnwerk.engine.store.db import init_db, make_engine
 from mahnwerk.engine.terms import Tier, tiers_json
 
 POLICY = """

@@ -27,11 +27,11 @@ from typer.testing import CliRunner
 from mahnwerk.cli import app
 from mahnwerk.engine import experiments
 from mahnwerk.engine import models as m
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.deploy_review import preview_text
 from mahnwerk.engine.experiment_report import report
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.db import init_db, make_engine
 
 D0 = date(2026, 3, 2)
 LAST = D0 + timedelta(days=58)

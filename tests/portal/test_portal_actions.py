@@ -14,8 +14,8 @@ import httpx
 from portal_book import World
 from sqlalchemy import select
 
-from mahnwerk.engine.db import make_engine
 from mahnwerk.engine.models import CUST, EVENT, INBOX, INV
+from mahnwerk.engine.store.db import make_engine
 from mahnwerk.engine.worklist import today
 from mahnwerk.portal.tables import PORTAL_VISIT
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from mahnwerk.cli import app
 from mahnwerk.engine.bank.references import ReferenceIndex
 from mahnwerk.engine.comms.config import demo_settings
-from mahnwerk.engine.db import init_db, make_engine
+from mahnwerk.engine.store.db import init_db, make_engine
 from mahnwerk.portal import links
 
 NOW = datetime(2026, 2, 9, 9, tzinfo=UTC)

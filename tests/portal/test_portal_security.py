@@ -19,8 +19,8 @@ from portal_book import RATE, World
 from sqlalchemy import func, select
 
 from mahnwerk.engine.comms.config import load_settings
-from mahnwerk.engine.db import make_engine
 from mahnwerk.engine.models import CUST, EVENT, INBOX, INV
+from mahnwerk.engine.store.db import make_engine
 from mahnwerk.portal import links
 
 SCRIPT = '"><script>alert(1)</script><img src=x onerror=alert(2)>'

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from mahnwerk.cli import app
 from mahnwerk.engine.comms.config import Portal
-from mahnwerk.engine.db import init_db, make_engine
+from mahnwerk.engine.store.db import init_db, make_engine
 from mahnwerk.portal import actions, links
 from mahnwerk.portal.guard import Limiter, Refused, issue_form
 from mahnwerk.portal.tables import PORTAL_HIT, PORTAL_LINK, PORTAL_VISIT

@@ -17,7 +17,6 @@ from sqlalchemy.exc import DBAPIError
 
 from mahnwerk.engine import approvals
 from mahnwerk.engine import models as m
-from mahnwerk.engine.db import session
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.privacy import (
@@ -30,6 +29,7 @@ from mahnwerk.engine.privacy import (
 )
 from mahnwerk.engine.runner import run
 from mahnwerk.engine.store import invoices as queries
+from mahnwerk.engine.store.db import session
 
 POLICY = Path(__file__).parents[1] / "engine" / "data" / "runner_policy.mahn"
 DATA = Path(__file__).with_name("data")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from service_harness import Receiver, Server, start_server, token
 
-from mahnwerk.engine.db import init_db
+from mahnwerk.engine.store.db import init_db
 
 
 @pytest.fixture

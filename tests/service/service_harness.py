@@ -27,7 +27,7 @@ import httpx
 import pytest
 from sqlalchemy import make_url, text
 
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 from mahnwerk.service.identity import Identity, create_token
 
 ADMIN = Identity("root-admin", "admin", "test harness")

@@ -11,8 +11,8 @@ import uuid
 from service_harness import POLICY, Receiver, Server, token, wait_run
 from sqlalchemy import func, select
 
-from mahnwerk.engine.db import make_engine
 from mahnwerk.engine.models import EVENT, INV
+from mahnwerk.engine.store.db import make_engine
 
 CUSTOMERS = [
     {"customer_id": "K-1", "name": "Muster GmbH", "type": "B2B", "email": "ap@muster.de",

@@ -9,7 +9,7 @@ from test_api_day import CUSTOMERS, INVOICES
 from typer.testing import CliRunner
 
 from mahnwerk.cli import app
-from mahnwerk.engine.db import make_engine
+from mahnwerk.engine.store.db import make_engine
 from mahnwerk.service.identity import login
 
 

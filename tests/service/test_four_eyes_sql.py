@@ -22,8 +22,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 import mahnwerk.cli as cli
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import APPROVAL, DS, INV
+from mahnwerk.engine.store.db import init_db, make_engine
 
 POLICY = """policy "four-eyes" version 1 {
   currency EUR  timezone "Europe/Berlin"  calendar DE region from customer  language de

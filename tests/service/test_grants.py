@@ -16,8 +16,8 @@ from service_harness import database_logins, mahnwerk
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import ProgrammingError
 
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import APPROVAL, DECISION
+from mahnwerk.engine.store.db import init_db, make_engine
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -134,7 +134,7 @@ def test_an_upgrade_grants_the_tables_it_adds(db_url: str, logins: dict[str, str
     upgrade, so a viewer reads what a later migration adds without another `users add`."""
     from alembic import command
 
-    from mahnwerk.engine.db import alembic_config
+    from mahnwerk.engine.store.db import alembic_config
 
     init_db(db_url)
     owner = make_engine(db_url)
@@ -167,7 +167,7 @@ def test_an_upgrade_leaves_a_schema_without_grants_alone(db_url: str) -> None:
     """Where nobody set grants up, an upgrade grants nothing (SQLite has none at all)."""
     from alembic import command
 
-    from mahnwerk.engine.db import alembic_config
+    from mahnwerk.engine.store.db import alembic_config
 
     command.upgrade(alembic_config(db_url), "0021")
     said = init_db(db_url)

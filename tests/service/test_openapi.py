@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from service_harness import POLICY, start_server, token
 
-from mahnwerk.engine.db import init_db
+from mahnwerk.engine.store.db import init_db
 from mahnwerk.service.openapi import text
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "openapi.json"

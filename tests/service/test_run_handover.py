@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select
 from test_api_day import CUSTOMERS, INVOICES
 
 from mahnwerk.engine import lease
-from mahnwerk.engine.db import make_engine
 from mahnwerk.engine.models import LEASE, RUN
+from mahnwerk.engine.store.db import make_engine
 
 DAYS = 15
 

@@ -18,11 +18,11 @@ import pytest
 from service_harness import ready, spawn_server, start_server
 from sqlalchemy import Engine, func, select, text
 
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.models import EVENT, RUN
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.db import init_db, make_engine
 from mahnwerk.service.scheduler import lock_key
 from mahnwerk.service.tables import JOB
 
@@ -154,7 +154,7 @@ def test_a_killed_runner_is_taken_over(db_url: str, tmp_path: Path):
     holder = subprocess.Popen(
         [sys.executable, "-c", (
             "import sys, time, sqlalchemy as sa\n"
-            "from mahnwerk.engine.db import make_engine\n"
+            "from mahnwerk.engine.store.db import make_engine\n"
             "c = make_engine(sys.argv[1]).connect()\n"
             "c.execute(sa.text('SELECT pg_advisory_lock(:k)'), {'k': int(sys.argv[2])})\n"
             "c.commit(); print('locked', flush=True); time.sleep(600)\n"

@@ -59,7 +59,7 @@ def test_an_unreadable_skonto_line_is_named_with_its_line(line: str, says: str):
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> Engine:
-    from mahnwerk.engine.db import init_db, make_engine
+    from mahnwerk.engine.store.db import init_db, make_engine
 
     url = f"sqlite:///{tmp_path / 'book.db'}"
     init_db(url)

@@ -23,11 +23,11 @@ from textual.widgets import DataTable, Static
 from tui_book import settle
 
 from mahnwerk.engine import models as m
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.experiment_report import report
 from mahnwerk.engine.experiments import start
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.db import init_db, make_engine
 from mahnwerk.tui.app import MahnwerkApp
 
 ROOT = Path(__file__).resolve().parents[2]

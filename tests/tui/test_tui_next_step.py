@@ -20,10 +20,10 @@ from textual.widgets import Static
 from tui_book import make_app, settle
 
 from mahnwerk.engine.customer_view import next_step
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.models import CUST, DS, INV
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.db import init_db, make_engine
 
 POLICY = """
 policy "werktage" version 1 {

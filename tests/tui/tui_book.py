@@ -28,11 +28,11 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
 from mahnwerk.engine.bank import import_statement
-from mahnwerk.engine.db import init_db, make_engine
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.models import CUST, INV
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store.db import init_db, make_engine
 from mahnwerk.engine.store.invoices import record_event
 from mahnwerk.tui.app import MahnwerkApp
 

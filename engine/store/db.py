@@ -27,7 +27,7 @@ from mahnwerk.errors import MahnwerkError
 
 ENV_VAR = "MAHNWERK_DB"
 DEFAULT_URL = "sqlite:///mahnwerk.db"
-MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another one before giving up ("database is locked")."""
 
