@@ -44,7 +44,7 @@ WaitOption = Annotated[
         "and say who holds it.",
     ),
 ]
-"""Runs and imports write the book one at a time (engine/lease.py)."""
+"""Runs and imports write the book one at a time (engine/store/lease.py)."""
 DEFAULT_WAIT = 30.0
 
 

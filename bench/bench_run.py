@@ -88,10 +88,10 @@ from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.engine import models as m
 from mahnwerk.engine import runner, store
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.book_summary import fold_now
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.state import ApprovalRequest, Customer, Invoice, Record, cents
 from mahnwerk.engine.store import db as mdb
+from mahnwerk.engine.store.book_summary import fold_now
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY = REPO / "policies" / "de_b2c_standard.mahn"

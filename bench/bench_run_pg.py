@@ -31,9 +31,9 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.pool import NullPool, Pool
 
 from mahnwerk.engine import runner
-from mahnwerk.engine.book_summary import fold_now
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.store import db as mdb
+from mahnwerk.engine.store.book_summary import fold_now
 
 _TICK = os.sysconf("SC_CLK_TCK")
 _SEEN = {"path": ""}  # where closing connections note their server process's CPU

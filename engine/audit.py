@@ -107,7 +107,7 @@ def seal(engine: Engine) -> int:
                 digest = entry_hash(prev, row)
                 seals.append({"seq": seq, "event_id": row[_ID], "prev_hash": prev, "hash": digest})
                 prev = digest
-            store.add_seals(conn, seals)  # through the DBAPI (engine/bulk.py)
+            store.add_seals(conn, seals)  # through the DBAPI (engine/store/bulk.py)
             sealed += len(seals)
         if len(rows) < SEAL_BATCH:
             return sealed

@@ -31,10 +31,10 @@ from mahnwerk.dsl.compile import CompiledPolicy, compile_source, read_policy_sou
 from mahnwerk.dsl.errors import Diagnostic
 from mahnwerk.engine import segment_moves
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.policies import Deployment, PolicySet, _parse_for
 from mahnwerk.engine.state import Message, Record
 from mahnwerk.engine.store import invoice_value, record_value
+from mahnwerk.engine.store.action_writers import kept_messages
 from mahnwerk.engine.store.deploys import active_version, review_book
 
 #: The stand-in version id of the file being deployed (it has none before it is stored).

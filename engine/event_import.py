@@ -45,7 +45,7 @@ from mahnwerk import clock
 from mahnwerk.dsl.events import EVENTS
 from mahnwerk.dsl.ir import EventKind
 from mahnwerk.dsl.statute import BERLIN
-from mahnwerk.engine import import_checks, lease, store
+from mahnwerk.engine import import_checks, store
 from mahnwerk.engine.import_claims import _received_by_now
 from mahnwerk.engine.import_columns import _norm_header
 from mahnwerk.engine.importer import (
@@ -57,7 +57,7 @@ from mahnwerk.engine.importer import (
     parse_date,
     read_table,
 )
-from mahnwerk.engine.store import inbox
+from mahnwerk.engine.store import inbox, lease
 
 #: The pseudo-kind of a payment: it goes to the payment table, not to the inbox.
 PAYMENT = "payment"

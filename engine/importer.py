@@ -63,7 +63,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mahnwerk import clock
 from mahnwerk.dsl.statute import BERLIN
-from mahnwerk.engine import lease, store
+from mahnwerk.engine import store
 from mahnwerk.engine.import_cells import (
     CellError,
     parse_amount,
@@ -85,6 +85,7 @@ from mahnwerk.engine.import_table import (
     decode,
     read_table,
 )
+from mahnwerk.engine.store import lease
 from mahnwerk.engine.store.imports import write_rows
 
 _CHECKS: dict[Kind, Callable[[_Checker, Connection], tuple[_Plan, Table]]] = {

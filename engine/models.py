@@ -411,7 +411,7 @@ class Ledger(SQLModel, table=True):
 
 
 class BookLease(SQLModel, table=True):
-    """Who writes the book now: at most one run or import at a time (engine/lease.py).
+    """Who writes the book now: at most one run or import at a time (engine/store/lease.py).
 
     One row per lease name while it is held; `pid` and `host` let a later process see
     that the holder died (kill -9, power cut) and take the lease over, `heartbeat_at`

@@ -35,9 +35,8 @@ from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
-from mahnwerk.engine import bulk, experiments, lease, segment_moves, store
+from mahnwerk.engine import experiments, segment_moves, store
 from mahnwerk.engine import step as stepper
-from mahnwerk.engine.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.contacts import ContactBook
 from mahnwerk.engine.models import (
     BEHAVIOUR,
@@ -54,7 +53,8 @@ from mahnwerk.engine.state import (
     Event,
     Record,
 )
-from mahnwerk.engine.store import customer_values, invoice_value, record_row
+from mahnwerk.engine.store import bulk, customer_values, invoice_value, lease, record_row
+from mahnwerk.engine.store.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS, tell_new_invoices
 
 BATCH = 2_000
@@ -131,7 +131,7 @@ def run(
 ) -> RunStats:
     """Run the engine for `as_of`; `now` is the wall-clock instant recorded in the log.
 
-    The run holds the book lease (`engine/lease.py`) from start to end: a second run, or an
+    The run holds the book lease (`engine/store/lease.py`) from start to end: a second run, or an
     import, started meanwhile waits up to `wait` seconds and then stops with `BookBusy`
     naming this run — so nothing is ever booked twice by two runs at once.  `taken`: the
     lease when the caller already took it (the API, to refuse a busy book at once).  The
@@ -191,7 +191,7 @@ def _run_held(
         if progress:
             progress(done, max(total, done))
     from mahnwerk.engine.audit import seal
-    from mahnwerk.engine.book_summary import fold_now
+    from mahnwerk.engine.store.book_summary import fold_now
 
     seal(engine)  # the hash chain over this run's log entries (engine/audit.py)
     fold_now(engine)  # the dashboard's summary: this run's changes folded in

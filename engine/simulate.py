@@ -41,7 +41,6 @@ from sqlalchemy import Engine
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
 from mahnwerk.engine import law
-from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.behaviour import behaviour_of
 from mahnwerk.engine.history import by_customer, read_ar_csv
 from mahnwerk.engine.risk import scorecard
@@ -58,6 +57,7 @@ from mahnwerk.engine.state import (
 )
 from mahnwerk.engine.step import start, step
 from mahnwerk.engine.store import invoice_value
+from mahnwerk.engine.store.action_writers import kept_messages
 from mahnwerk.engine.store.simulation import past_book
 
 ZERO = Decimal("0.00")

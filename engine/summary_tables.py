@@ -6,7 +6,7 @@ every open invoice; on 1,000,000 invoices those scans took 2.3 s.  The sums are 
 instead: triggers on `dunning_state` and `invoice` (migration 0020) append a delta row for
 every change that moves an invoice between (segment, state, due date) or changes its open
 balance, whoever writes it — the run, a decided approval, an import, a privacy erasure.
-The run folds the deltas into `book_summary` when it ends (`engine.book_summary.fold`);
+The run folds the deltas into `book_summary` when it ends (`engine.store.book_summary.fold`);
 the dashboard reads the summary plus the deltas not folded yet, so it is right between
 runs too.  Amounts are whole cents: SQLite stores money as REAL, and sums kept over months
 of additions and subtractions must not drift.

@@ -45,10 +45,10 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine, Integer, any_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.runner import RunStats, advance_batch, claim, intake_phase
+from mahnwerk.engine.store import lease
 from mahnwerk.errors import MahnwerkError
 
 BATCH = 2_000  # as the single-process run: COPY and one UPDATE … FROM per batch
@@ -330,7 +330,7 @@ def _coordinate(
     from mahnwerk.engine.audit import seal
 
     seal(engine)  # the hash chain over the workers' log entries, once they are all done
-    from mahnwerk.engine.book_summary import fold_now
+    from mahnwerk.engine.store.book_summary import fold_now
 
     fold_now(engine)  # the dashboard's summary: the workers' changes folded in
     stats.seconds = time.perf_counter() - started

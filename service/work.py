@@ -18,10 +18,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import Engine
 
 from mahnwerk.dsl.errors import PolicyError
-from mahnwerk.engine import lease
 from mahnwerk.engine.approvals import ApprovalError, decide, pending
 from mahnwerk.engine.store import api as api_store
-from mahnwerk.engine.store import invoices
+from mahnwerk.engine.store import invoices, lease
 from mahnwerk.service.data import Cursor, KeyPath, Limit
 from mahnwerk.service.deps import (
     caller,

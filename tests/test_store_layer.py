@@ -35,14 +35,12 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/models.py",
         "engine/models_comms.py",
     ),
-    # The daily run's hot path: the DBAPI bulk writer and the run's own batch reads and
-    # per-action writers, tuned against the raw-SQLite limit; another engineer works on
-    # them this session, they move as one piece after that.
-    "the daily run": (
-        "engine/action_writers.py",
-        "engine/book_summary.py",
-        "engine/bulk.py",
-        "engine/lease.py",
+    # The daily run's coordinators: `runner` (one process) and `workers` (`--workers N`)
+    # read a batch, step it and write it in the transaction that holds the book's lease —
+    # the batch's reads and the statements that mark it are interleaved with the step.  Its
+    # writers (`store.action_writers`, `store.bulk`, `store.book_summary`, `store.lease`)
+    # are in the store; these two are next, into a `store.run` of batch reads and marks.
+    "the daily run's batch loop": (
         "engine/runner.py",
         "engine/workers.py",
     ),

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from mahnwerk import clock
-from mahnwerk.engine import lease, store
+from mahnwerk.engine import store
 from mahnwerk.engine.bank.booking import (
     _CHUNK,
     QUEUE_STATUSES,
@@ -56,6 +56,7 @@ from mahnwerk.engine.bank.queue import (
     remember_account,
 )
 from mahnwerk.engine.store import bank as stored
+from mahnwerk.engine.store import lease
 
 
 def import_statement(

@@ -61,6 +61,12 @@ explained allow-list there of what has not moved yet.
   dispatcher's reconcile, audit events, `delivery_failed` inbox entries, bounces seen
   (the transactions themselves are opened by `engine/comms/ledger.py` and `bounces.py`);
 * `contacts` — the recent and queued contacts the guards D1–D3 count (`ContactBook`).
+* `action_writers` — the daily run's writers, one per action type (transitions, charges,
+  messages, approvals, tasks, notes), and which of a step's messages are kept;
+* `bulk`     — the run's bulk writer through the DBAPI (SQLite `executemany`, PostgreSQL
+  `COPY` and one `UPDATE … FROM` a temporary table), values converted column by column;
+* `book_summary` — the summary the run keeps of the book (the dashboard's figures);
+* `lease`    — who writes the book now: one run or import at a time, its heartbeat;
 * `db`       — the connection itself: making the engine (SQLite's pragmas, PostgreSQL's
   pool), the schema's Alembic revision and `init_db`, sessions.
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
-from mahnwerk.engine import bulk
 from mahnwerk.engine.models import EVENT, EVENT_SEAL
+from mahnwerk.engine.store import bulk
 
 EVENT_WIDTH = len(EVENT.columns)
 """How many columns an entry has: the last ones of a row of `seals_with_entries`."""
@@ -73,7 +73,7 @@ def entries_after(conn: Connection, last_id: int, limit: int) -> list[tuple[Any,
 
 def add_seals(conn: Connection, seals: list[dict[str, Any]]) -> None:
     """The new seals (`seq`, `event_id`, `prev_hash`, `hash`), through the DBAPI
-    (`engine/bulk.py`): a run's entries are sealed at its end, thousands at once."""
+    (`engine/store/bulk.py`): a run's entries are sealed at its end, thousands at once."""
     bulk.insert_rows(conn, EVENT_SEAL, seals)
 
 

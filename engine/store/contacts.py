@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from mahnwerk.engine import bulk
 from mahnwerk.engine.models import INBOX, INV, OUTBOX
+from mahnwerk.engine.store import bulk
 
 #: Customer ids per query: well below SQLite's limit of bound parameters.
 _CHUNK = 900

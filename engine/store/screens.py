@@ -290,9 +290,9 @@ class Dashboard:
 def dashboard(engine: Engine, today: date) -> Dashboard:
     """Invoices and money per state and segment, aging, and what waits for people.
 
-    The sums come from the book summary the database keeps (engine/book_summary.py): a
+    The sums come from the book summary the database keeps (engine/store/book_summary.py): a
     few thousand rows, however many invoices are open."""
-    from mahnwerk.engine.book_summary import totals
+    from mahnwerk.engine.store.book_summary import totals
 
     days = [today - timedelta(days=n) for n in (0, 30, 60, 90)]
     monday = today - timedelta(days=today.weekday())

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
 from mahnwerk.engine.importer import import_file
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import lease
 from mahnwerk.engine.store.db import init_db, make_engine
 
 POLICY = Path(__file__).with_name("data") / "runner_policy.mahn"

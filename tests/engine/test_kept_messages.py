@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from mahnwerk.engine.action_writers import kept_messages
 from mahnwerk.engine.state import Message, Record, Transition
+from mahnwerk.engine.store.action_writers import kept_messages
 
 MON = date(2025, 9, 1)
 TUE = MON + timedelta(days=1)

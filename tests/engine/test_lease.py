@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, insert, select
 
-from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import lease
 
 NOW = datetime(2026, 5, 20, 6, tzinfo=UTC)
 

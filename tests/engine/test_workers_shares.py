@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import func, make_url, select, text
 from test_runner import DUE, ISSUE, POLICY, at, seed  # noqa: E402
 
-from mahnwerk.engine import lease
 from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.runner import run
+from mahnwerk.engine.store import lease
 from mahnwerk.engine.workers import BATCH, WorkerFailed, partition, run_parallel
 
 TRAPPED = f"mahnwerk-trapped-{os.getpid()}"

@@ -18,8 +18,8 @@ from service_harness import POLICY, Server
 from sqlalchemy import Engine, select
 from test_api_day import CUSTOMERS, INVOICES
 
-from mahnwerk.engine import lease
 from mahnwerk.engine.models import LEASE, RUN
+from mahnwerk.engine.store import lease
 from mahnwerk.engine.store.db import make_engine
 
 DAYS = 15

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.dsl.compile import CompiledPolicy
-from mahnwerk.engine import bulk, law
+from mahnwerk.engine import law
 from mahnwerk.engine.contacts import BEFORE_DUE, ContactBook
 from mahnwerk.engine.models import APPROVAL, DS, EVENT, LEDGER, OUTBOX
 from mahnwerk.engine.state import (
@@ -36,6 +36,7 @@ from mahnwerk.engine.state import (
     Task,
     Transition,
 )
+from mahnwerk.engine.store import bulk
 
 if TYPE_CHECKING:
     from mahnwerk.engine.runner import RunStats
