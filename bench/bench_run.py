@@ -91,6 +91,7 @@ from mahnwerk.engine import step as stepper
 from mahnwerk.engine.policies import PolicySet, deploy
 from mahnwerk.engine.state import ApprovalRequest, Customer, Invoice, Record, cents
 from mahnwerk.engine.store import db as mdb
+from mahnwerk.engine.store import run as store_run
 from mahnwerk.engine.store.book_summary import fold_now
 
 REPO = Path(__file__).resolve().parent.parent
@@ -551,7 +552,7 @@ def verify(
     ds, inv, cust = m.DunningState.__table__, m.Invoice.__table__, m.Customer.__table__
     moved = still = 0
     with engine.connect() as conn:
-        for part in runner._chunks(ids):
+        for part in store_run.chunks(ids):
             rows = conn.execute(
                 select(
                     ds,
@@ -563,7 +564,7 @@ def verify(
                 .join(cust, cust.c.id == inv.c.customer_id)
                 .where(ds.c.invoice_id.in_(part))
             ).all()
-            customers = runner._customers(conn, {r.customer_id for r in rows})
+            customers = store_run.customers(conn, {r.customer_id for r in rows})
             for r in rows:
                 record = store.record_value(r, r.inv_ext)
                 invoice = store.invoice_value(r, r.cust_ext)
@@ -696,7 +697,7 @@ def engine_writes(path: Path, before: dict[str, int], due_ids: list[int]) -> dic
     try:
         cols = ", ".join((*store._RECORD_COLUMNS, "row_version"))
         states = []
-        for part in runner._chunks(due_ids):
+        for part in store_run.chunks(due_ids):
             states += con.execute(
                 f"SELECT {cols}, invoice_id FROM dunning_state "
                 f"WHERE invoice_id IN ({', '.join('?' * len(part))})",
@@ -711,7 +712,7 @@ def engine_writes(path: Path, before: dict[str, int], due_ids: list[int]) -> dic
         at = out["columns"]["approval"].index("invoice_id")
         ids = [r[at] for r in out["approval"]]
         links = []
-        for part in runner._chunks(ids):
+        for part in store_run.chunks(ids):
             links += con.execute(
                 "SELECT pending_approval_id, invoice_id FROM dunning_state "
                 f"WHERE invoice_id IN ({', '.join('?' * len(part))})",

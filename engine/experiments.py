@@ -306,7 +306,7 @@ def _strata(conn: Connection, policies: Any, exp: Running) -> dict[str, list[Any
     A customer in another running experiment is never in two.  With `until_customers`,
     a random sample of the eligible, then stratified.
     """
-    from mahnwerk.engine.runner import _customers
+    from mahnwerk.engine.store.run import customers as _customers
 
     customers = _customers(conn, store.customer_ids(conn))
     strata: dict[str, list[tuple[float, int, Any]]] = defaultdict(list)

@@ -25,40 +25,31 @@ import json
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from mahnwerk.dsl import ir
 from mahnwerk.engine import experiments, segment_moves, store
 from mahnwerk.engine import step as stepper
 from mahnwerk.engine.contacts import ContactBook
-from mahnwerk.engine.models import (
-    BEHAVIOUR,
-    CUST,
-    DS,
-    INBOX,
-    INV,
-    PAY,
-    RUN,
-)
+from mahnwerk.engine.models import DS
 from mahnwerk.engine.policies import PolicySet
 from mahnwerk.engine.state import (
-    Customer,
     Event,
     Record,
 )
-from mahnwerk.engine.store import bulk, customer_values, invoice_value, lease, record_row
+from mahnwerk.engine.store import bulk, invoice_value, lease, record_row
+from mahnwerk.engine.store import run as rows_of
 from mahnwerk.engine.store.action_writers import Outcome, Writes, write_actions
 from mahnwerk.engine.store.invoices import LOG_ONLY_KINDS, tell_new_invoices
 
 BATCH = 2_000
-_CHUNK = 500  # ids per IN (...) clause
 #: allocations between the collector's young passes while a run holds the process (700 by
 #: default: at 300k invoices some 5 % of the run's CPU went to them, issue 21)
 GC_YOUNG = 100_000
@@ -167,9 +158,7 @@ def _run_held(
     started = time.perf_counter()
     stats = RunStats(as_of)
     with engine.begin() as conn:
-        run_id = conn.execute(
-            insert(RUN).values(as_of=as_of, started_at=now, workers=1)
-        ).inserted_primary_key[0]
+        run_id = rows_of.open_run(conn, as_of, now, workers=1)
     if intake:
         # A9: reconcile the bank first — a credit that waited for a person or for its invoice
         # may match now, and must count before anything escalates.
@@ -177,11 +166,11 @@ def _run_held(
 
         rematch(engine, now=now, actor="run")
         stats.merge(intake_phase(engine, as_of, policies, now, run_id, batch))
-    total = _count_due(engine, as_of)
+    total = rows_of.count_due(engine, as_of)
     done = 0
     while True:
         with engine.begin() as conn:
-            ids = claim(conn, as_of, batch)
+            ids = rows_of.claim(conn, as_of, batch)
             if not ids:
                 break
             part = advance_batch(conn, ids, as_of, policies, now, run_id)
@@ -197,38 +186,9 @@ def _run_held(
     fold_now(engine)  # the dashboard's summary: this run's changes folded in
     stats.seconds = time.perf_counter() - started
     with engine.begin() as conn:
-        conn.execute(
-            update(RUN)
-            .where(RUN.c.id == run_id)
-            .values(finished_at=now, stats=json.dumps(stats.as_dict()))
-        )
+        rows_of.finish_run(conn, run_id, now, json.dumps(stats.as_dict()))
         held.release(conn)  # "finished" and the book free in one commit
     return stats
-
-
-def _count_due(engine: Engine, as_of: date) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(DS).where(DS.c.next_check_on <= as_of)
-        ).scalar_one()
-
-
-def claim(conn: Connection, as_of: date, limit: int) -> list[int]:
-    """The next batch of due invoices; locked and skipped by other workers on PostgreSQL."""
-    query = (
-        select(DS.c.invoice_id)
-        .where(DS.c.next_check_on <= as_of)
-        .order_by(DS.c.next_check_on, DS.c.invoice_id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(conn.execute(query).scalars())
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
 
 
 # ---------------------------------------------------------------------------
@@ -242,25 +202,13 @@ def intake_phase(
     stats = RunStats(as_of)
     with engine.begin() as conn:
         stats.payments_unmatched = match_payments(conn, as_of)
-        wake_pending(conn, as_of)
+        rows_of.wake_pending(conn, as_of)
     while True:
         with engine.begin() as conn:
-            # Every invoice not yet taken up, whatever order it was committed in (an id is
-            # handed out at insert, so a later id can commit first: `id > max(seen)` missed
-            # the earlier one for good).  The partial index keeps this a look-up of the new.
-            rows = conn.execute(
-                select(INV, CUST.c.external_id.label("customer_ext"))
-                .join(CUST, CUST.c.id == INV.c.customer_id)
-                .where(INV.c.intake_pending == True, INV.c.closed_on.is_(None))  # noqa: E712
-                .order_by(INV.c.id)
-                .limit(batch)
-            ).all()
+            rows = rows_of.take_new_invoices(conn, batch)
             if not rows:
                 break
-            taken = [r.id for r in rows]
-            for chunk in _chunks(taken):
-                conn.execute(update(INV).where(INV.c.id.in_(chunk)).values(intake_pending=False))
-            customers = _customers(conn, {r.customer_id for r in rows})
+            customers = rows_of.customers(conn, {r.customer_id for r in rows})
             if policies.arms.running:  # issue 18: a customer first seen joins an experiment
                 experiments.enrol_new(conn, policies, customers, as_of)
             writes = Writes(conn)
@@ -292,25 +240,6 @@ def intake_phase(
 BEHAVIOUR_FACTS = store.BEHAVIOUR_FACTS
 
 
-def _customers(conn: Connection, ids: Iterable[int]) -> dict[int, Customer]:
-    out: dict[int, Customer] = {}
-    ids = sorted(ids)
-    for chunk in bulk.id_chunks(conn, ids):
-        rows = conn.execute(
-            select(CUST, *BEHAVIOUR_FACTS)
-            .outerjoin(
-                BEHAVIOUR,
-                and_(
-                    BEHAVIOUR.c.customer_id == CUST.c.id,
-                    *bulk.also(conn, BEHAVIOUR.c.customer_id, chunk),
-                ),
-            )
-            .where(bulk.among(conn, CUST.c.id, chunk))
-        ).all()
-        out.update(zip((row.id for row in rows), customer_values(rows), strict=True))
-    return out
-
-
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
@@ -321,50 +250,21 @@ def match_payments(conn: Connection, as_of: date) -> int:
     (exact, indexed look-ups).  Payments that match nothing wait for a person
     (and for the bank-statement matcher).
     """
-    rows = conn.execute(
-        select(PAY.c.id, PAY.c.reference, PAY.c.customer_id).where(
-            PAY.c.applied.is_(False), PAY.c.invoice_id.is_(None), PAY.c.booked_on <= as_of
-        )
-    ).all()
     unmatched = 0
-    for pid, reference, customer_id in rows:
+    for pid, reference, customer_id in rows_of.unassigned_payments(conn, as_of):
         tokens = list(dict.fromkeys(_TOKEN.findall(reference or "")))
         found = None
-        for chunk in _chunks(tokens):
-            query = select(INV.c.id, INV.c.customer_id).where(INV.c.external_id.in_(chunk))
-            if customer_id is not None:
-                query = query.where(INV.c.customer_id == customer_id)
-            hits = conn.execute(query).all()
+        for chunk in rows_of.chunks(tokens):
+            hits = rows_of.invoices_numbered(conn, chunk, customer_id)
             if len(hits) == 1:
                 found = hits[0]
                 break
         if found is None:
             unmatched += 1
             continue
-        conn.execute(
-            update(PAY)
-            .where(PAY.c.id == pid)
-            .values(invoice_id=found.id, customer_id=found.customer_id)
-        )
+        rows_of.assign_payment(conn, pid, found.id, found.customer_id)
     return unmatched
 
-
-def wake_pending(conn: Connection, as_of: date) -> None:
-    """Make every invoice with a new payment or inbox event due today."""
-    pay_ids = select(PAY.c.invoice_id).where(
-        PAY.c.applied.is_(False), PAY.c.invoice_id.is_not(None), PAY.c.booked_on <= as_of
-    )
-    inbox_ids = select(INBOX.c.invoice_id).where(
-        INBOX.c.applied_run_id.is_(None), INBOX.c.occurred_on <= as_of
-    )
-    for ids in (pay_ids, inbox_ids):
-        conn.execute(
-            update(DS)
-            .where(DS.c.invoice_id.in_(ids))
-            .where((DS.c.next_check_on.is_(None)) | (DS.c.next_check_on > as_of))
-            .where(DS.c.state.not_in(tuple(ir.TERMINAL_NAMES)))
-            .values(next_check_on=as_of)
-        )
 
 
 # ---------------------------------------------------------------------------
@@ -381,9 +281,9 @@ def advance_batch(
     run_id: int,
 ) -> RunStats:
     stats = RunStats(as_of)
-    rows = _state_rows(conn, ids)
+    rows = rows_of.state_rows(conn, ids)
     read = store.StepRows(next(iter(rows.values()))) if rows else None
-    customers = _customers(conn, {r.customer_id for r in rows.values()})
+    customers = rows_of.customers(conn, {r.customer_id for r in rows.values()})
     contacts = ContactBook(conn, customers, as_of, policies.limits())
     received: list[dict[str, Any]] = []
     events = _pending_events(conn, ids, as_of, received)
@@ -433,19 +333,6 @@ def advance_batch(
     return stats
 
 
-def _state_rows(conn: Connection, ids: list[int]) -> dict[int, Any]:
-    """Each invoice's dunning state with the invoice columns the step reads."""
-    rows: dict[int, Any] = {}
-    for chunk in bulk.id_chunks(conn, ids):
-        for row in conn.execute(
-            store.record_select().where(
-                bulk.among(conn, DS.c.invoice_id, chunk), *bulk.also(conn, INV.c.id, chunk)
-            )
-        ):
-            rows[row.invoice_id] = row
-    return rows
-
-
 def _posted(record: Record, posted: date | None) -> Record:
     """The record with its last letter dated the day the letter really goes out.
 
@@ -463,51 +350,37 @@ def _pending_events(
     """Payments and inbox events due for these invoices; `received` gets one log row per
     inbox event, so the audit trail says who recorded what (a dispute, a hold …) and when."""
     out: dict[int, list[Event]] = defaultdict(list)
-    for chunk in bulk.id_chunks(conn, ids):
-        for row in conn.execute(
-            select(PAY).where(
-                bulk.among(conn, PAY.c.invoice_id, chunk),
-                PAY.c.applied.is_(False),
-                PAY.c.booked_on <= as_of,
+    payments, inbox = rows_of.pending_rows(conn, ids, as_of)
+    for row in payments:
+        out[row.invoice_id].append(
+            Event(
+                ir.EventKind.PAYMENT_PARTIAL,
+                row.booked_on,
+                Decimal(row.amount),
+                ref=row.external_id,
             )
-        ):
-            out[row.invoice_id].append(
-                Event(
-                    ir.EventKind.PAYMENT_PARTIAL,
-                    row.booked_on,
-                    Decimal(row.amount),
-                    ref=row.external_id,
-                )
+        )
+    for row in inbox:
+        payload = json.loads(row.payload or "{}")
+        if received is not None:
+            note = payload.get("note") or ""
+            received.append(
+                {
+                    "invoice_id": row.invoice_id,
+                    "kind": f"received_{row.kind}",
+                    "occurred_on": row.occurred_on,
+                    "actor": row.actor,
+                    "rule": None,
+                    "message": f"{row.kind} recorded by {row.actor}"
+                    + (f": {note}" if note else ""),
+                    "payload": json.dumps({"inbox_id": row.id}),
+                    "state_from": None,
+                    "state_to": None,
+                }
             )
-        for row in conn.execute(
-            select(INBOX)
-            .where(
-                bulk.among(conn, INBOX.c.invoice_id, chunk),
-                INBOX.c.applied_run_id.is_(None),
-                INBOX.c.occurred_on <= as_of,
-            )
-            .order_by(INBOX.c.occurred_on, INBOX.c.id)
-        ):
-            payload = json.loads(row.payload or "{}")
-            if received is not None:
-                note = payload.get("note") or ""
-                received.append(
-                    {
-                        "invoice_id": row.invoice_id,
-                        "kind": f"received_{row.kind}",
-                        "occurred_on": row.occurred_on,
-                        "actor": row.actor,
-                        "rule": None,
-                        "message": f"{row.kind} recorded by {row.actor}"
-                        + (f": {note}" if note else ""),
-                        "payload": json.dumps({"inbox_id": row.id}),
-                        "state_from": None,
-                        "state_to": None,
-                    }
-                )
-            if row.kind in LOG_ONLY_KINDS:
-                continue  # a note: logged above, nothing for the step
-            out[row.invoice_id].append(inbox_event(row.kind, row.occurred_on, payload, str(row.id)))
+        if row.kind in LOG_ONLY_KINDS:
+            continue  # a note: logged above, nothing for the step
+        out[row.invoice_id].append(inbox_event(row.kind, row.occurred_on, payload, str(row.id)))
     for events in out.values():
         events.sort(key=lambda e: e.on)
     return out
@@ -532,24 +405,6 @@ def inbox_event(kind: str, on: date, payload: dict[str, Any], ref: str) -> Event
 def _mark_applied(
     conn: Connection, ids: list[int], as_of: date, run_id: int, stats: RunStats
 ) -> None:
-    for chunk in bulk.id_chunks(conn, ids):
-        res = conn.execute(
-            update(PAY)
-            .where(
-                bulk.among(conn, PAY.c.invoice_id, chunk),
-                PAY.c.applied.is_(False),
-                PAY.c.booked_on <= as_of,
-            )
-            .values(applied=True)
-        )
-        stats.payments_applied += res.rowcount or 0
-        res = conn.execute(
-            update(INBOX)
-            .where(
-                bulk.among(conn, INBOX.c.invoice_id, chunk),
-                INBOX.c.applied_run_id.is_(None),
-                INBOX.c.occurred_on <= as_of,
-            )
-            .values(applied_run_id=run_id)
-        )
-        stats.events_applied += res.rowcount or 0
+    applied = rows_of.mark_applied(conn, ids, as_of, run_id)
+    stats.payments_applied += applied["payments"]
+    stats.events_applied += applied["events"]

@@ -42,13 +42,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, Integer, any_, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Engine
 
-from mahnwerk.engine import models as m
 from mahnwerk.engine.policies import PolicySet
-from mahnwerk.engine.runner import RunStats, advance_batch, claim, intake_phase
+from mahnwerk.engine.runner import RunStats, advance_batch, intake_phase
 from mahnwerk.engine.store import lease
+from mahnwerk.engine.store import run as rows_of
 from mahnwerk.errors import MahnwerkError
 
 BATCH = 2_000  # as the single-process run: COPY and one UPDATE … FROM per batch
@@ -67,13 +66,7 @@ class WorkerFailed(MahnwerkError):
 
 def partition(conn: Connection, as_of: date, slots: int) -> list[list[int]]:
     """The due invoices in `slots` shares: a customer's all in one, shares about equal."""
-    ds, inv = m.DunningState.__table__, m.Invoice.__table__
-    rows = conn.execute(
-        select(ds.c.invoice_id, inv.c.customer_id)
-        .join(inv, inv.c.id == ds.c.invoice_id)
-        .where(ds.c.next_check_on <= as_of)
-        .order_by(ds.c.next_check_on, ds.c.invoice_id)
-    ).all()
+    rows = rows_of.due_by_customer(conn, as_of)
     sizes = Counter(customer for _, customer in rows)
     load = [(0, k) for k in range(slots)]  # (invoices so far, slot): the smallest on top
     slot_of: dict[int, int] = {}
@@ -87,25 +80,7 @@ def partition(conn: Connection, as_of: date, slots: int) -> list[list[int]]:
     return shares
 
 
-def lock_due(conn: Connection, ids: list[int], as_of: date) -> list[int]:
-    """Of `ids`, those still due, locked until the batch commits, in the run's order."""
-    ds = m.DunningState.__table__
-    pg = conn.dialect.name == "postgresql"
-    # PostgreSQL: the ids as one array parameter — an IN list of 2,000 parameters, rendered
-    # and planned per batch, took four times as long (wall and client CPU, measured)
-    ours = (
-        ds.c.invoice_id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
-        if pg
-        else ds.c.invoice_id.in_(ids)
-    )
-    query = (
-        select(ds.c.invoice_id)
-        .where(ours, ds.c.next_check_on <= as_of)
-        .order_by(ds.c.next_check_on, ds.c.invoice_id)
-    )
-    if pg:
-        query = query.with_for_update()
-    return list(conn.execute(query).scalars())
+lock_due = rows_of.lock_due
 
 
 def _worker(
@@ -297,11 +272,8 @@ def _coordinate(
     policies: PolicySet | None,
 ) -> RunStats:
     started = time.perf_counter()  # as the single-process run: from the lease taken
-    run_t = m.Run.__table__
     with engine.begin() as conn:
-        run_id = conn.execute(
-            insert(run_t).values(as_of=as_of, started_at=now, workers=workers)
-        ).inserted_primary_key[0]
+        run_id = rows_of.open_run(conn, as_of, now, workers)
     policies = PolicySet.load(engine) if policies is None else policies
     # A9, as the single-process run: reconcile the bank first — a credit that waited for a
     # person or for its invoice may match now, and must count before anything escalates.
@@ -335,11 +307,7 @@ def _coordinate(
     fold_now(engine)  # the dashboard's summary: the workers' changes folded in
     stats.seconds = time.perf_counter() - started
     with engine.begin() as conn:
-        conn.execute(
-            update(run_t)
-            .where(run_t.c.id == run_id)
-            .values(finished_at=now, stats=json.dumps(stats.as_dict()))
-        )
+        rows_of.finish_run(conn, run_id, now, json.dumps(stats.as_dict()))
         held.release(conn)  # "finished" and the book free in one commit (engine/runner.py)
     return stats
 
@@ -361,7 +329,7 @@ def _sweep(
     done = 0
     while True:
         with engine.begin() as conn:
-            ids = claim(conn, as_of, BATCH)
+            ids = rows_of.claim(conn, as_of, BATCH)
             if not ids:
                 return done
             stats.merge(advance_batch(conn, ids, as_of, policies, now, run_id))

@@ -35,15 +35,6 @@ NOT_MOVED: dict[str, tuple[str, ...]] = {
         "engine/models.py",
         "engine/models_comms.py",
     ),
-    # The daily run's coordinators: `runner` (one process) and `workers` (`--workers N`)
-    # read a batch, step it and write it in the transaction that holds the book's lease —
-    # the batch's reads and the statements that mark it are interleaved with the step.  Its
-    # writers (`store.action_writers`, `store.bulk`, `store.book_summary`, `store.lease`)
-    # are in the store; these two are next, into a `store.run` of batch reads and marks.
-    "the daily run's batch loop": (
-        "engine/runner.py",
-        "engine/workers.py",
-    ),
 }
 
 

@@ -6,7 +6,7 @@ database is touched), then in *one* transaction stores each entry it has not see
 nothing twice), matches every new credit and writes what a match means as ordinary
 `payment` rows — source `bank`, invoice and customer set, `applied` false — plus a
 `bank_payment` line in the event log of each invoice.  The next `mahnwerk run` applies
-those payments like any other (`runner.wake_pending` / `_pending_events`); this module
+those payments like any other (`store.run.wake_pending` / `runner._pending_events`); this module
 never touches dunning state, so there is one payment path, not two.
 
 Entries that are not matched wait for a person: `list_queue` shows them with the

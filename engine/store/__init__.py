@@ -61,6 +61,9 @@ explained allow-list there of what has not moved yet.
   dispatcher's reconcile, audit events, `delivery_failed` inbox entries, bounces seen
   (the transactions themselves are opened by `engine/comms/ledger.py` and `bounces.py`);
 * `contacts` — the recent and queued contacts the guards D1–D3 count (`ContactBook`).
+* `run`      — what the daily run reads and marks batch by batch: its own row, the due
+  invoices claimed or locked, the new ones taken up, a batch's states, customers, payments
+  and inbox events, and the marks that they were applied;
 * `action_writers` — the daily run's writers, one per action type (transitions, charges,
   messages, approvals, tasks, notes), and which of a step's messages are kept;
 * `bulk`     — the run's bulk writer through the DBAPI (SQLite `executemany`, PostgreSQL

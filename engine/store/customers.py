@@ -146,7 +146,7 @@ def record_and_policy(engine: Engine, invoice: str) -> tuple[Any, Any] | None:
     """The invoice's record row with its policy's text and path, and its customer as the
     runner reads them; None for an invoice no run has taken up yet.
     """
-    from mahnwerk.engine.runner import _customers
+    from mahnwerk.engine.store.run import customers as _customers
 
     with engine.connect() as conn:
         row = conn.execute(

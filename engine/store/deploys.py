@@ -28,7 +28,7 @@ def review_book(
 ) -> tuple[set[str], list[Any], dict[int, Any]]:
     """The languages of the customers `serves` accepts, every open invoice's record row
     (by invoice id) and those invoices' customers as the run reads them."""
-    from mahnwerk.engine.runner import _customers
+    from mahnwerk.engine.store.run import customers as _customers
 
     with engine.connect() as conn:
         languages = _languages(conn, serves)
@@ -43,7 +43,7 @@ def review_book(
 
 def _languages(conn: Connection, serves: Callable[[Any], bool]) -> set[str]:
     """Each language (unset: `de`) of which `serves` accepts at least one customer."""
-    from mahnwerk.engine.runner import _customers
+    from mahnwerk.engine.store.run import customers as _customers
 
     out: set[str] = set()
     for language in conn.execute(select(func.coalesce(CUST.c.language, "de")).distinct()):

@@ -12,7 +12,7 @@ from mahnwerk.dsl.compile import compile_source
 from mahnwerk.engine import models as m
 from mahnwerk.engine.analyse import analyse, explain_customer
 from mahnwerk.engine.explain import explain
-from mahnwerk.engine.runner import _customers
+from mahnwerk.engine.store.run import customers as _customers
 
 LAST = date(2026, 3, 31)
 NOW = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)
