@@ -16,7 +16,7 @@ statements themselves are the store layer's (`engine/store/deliveries.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -62,17 +62,8 @@ def log_rows(
     deliveries.log_dispatch_events(conn, rows, kind, local_day(now), now, message, payload)
 
 
-def delivery_failed_inbox(
-    conn: Connection,
-    rows: list[Any],
-    channel: str,
-    template: str,
-    error: str,
-    today: date,
-    now: datetime,
-) -> None:
-    """A `delivery_failed` inbox event per invoice: the next run lets the policy react."""
-    deliveries.delivery_failed_inbox(conn, rows, channel, template, error, today, now)
+#: A `delivery_failed` inbox event per invoice: the next run lets the policy react.
+delivery_failed_inbox = deliveries.delivery_failed_inbox
 
 
 def cancel(engine: Engine, items: list[tuple[Any, str]], now: datetime) -> None:
