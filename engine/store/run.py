@@ -35,13 +35,12 @@ from mahnwerk.engine.state import Customer
 from mahnwerk.engine.store import bulk
 from mahnwerk.engine.store.records import BEHAVIOUR_FACTS, customer_values, record_select
 
-CHUNK = 500  # ids per IN (...) clause
-
 
 def chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    """`ids` in slices of `CHUNK`, each small enough for one IN (...) clause."""
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
+    """`ids` in slices of `bulk.CHUNK`, each small enough for one IN (...) clause, on every
+    database (unlike `bulk.id_chunks`: a payment's reference tokens are no array)."""
+    for i in range(0, len(ids), bulk.CHUNK):
+        yield ids[i : i + bulk.CHUNK]
 
 
 # The run's own row ------------------------------------------------------------------------
