@@ -25,7 +25,8 @@ import json
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -130,19 +131,29 @@ def run(
     """
     purpose = f"the run for {as_of.isoformat()}"
     with lease.holding(engine, purpose, wait=wait, taken=taken) as held:
-        # What the process held before the run (the ORM's metadata, the compiled policies,
-        # the libraries) is left out of the collector's full passes while it runs: they
-        # walked all of it again and again for the run's young objects (issue 21).  And the
-        # young collections run every `GC_YOUNG` allocations, not every 700: a batch holds
-        # its rows until it is written, and each collection walked all of them again.
-        threshold = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(max(threshold[0], GC_YOUNG), *threshold[1:])
-        try:
+        with collector_for_a_run():
             return _run_held(engine, as_of, policies, now, batch, progress, intake, held)
-        finally:
-            gc.set_threshold(*threshold)
-            gc.unfreeze()
+
+
+@contextmanager
+def collector_for_a_run() -> Iterator[None]:
+    """Python's collector set for a run, and set back after it (issue 21).
+
+    What the process held before the run (the ORM's metadata, the compiled policies, the
+    libraries) is left out of the collector's full passes: they walked all of it again and
+    again for the run's young objects — and in forked workers touched (and so copied) every
+    page they inherited.  And the young collections run every `GC_YOUNG` allocations, not
+    every 700: a batch holds its rows until it is written, and each collection walked all
+    of them again.  The single-process run and the workers' coordinator use it; forked
+    workers inherit it."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], GC_YOUNG), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _run_held(

@@ -29,7 +29,6 @@ renews its heartbeat while it waits.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import json
 import logging
@@ -45,7 +44,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine
 
 from mahnwerk.engine.policies import PolicySet
-from mahnwerk.engine.runner import RunStats, advance_batch, intake_phase
+from mahnwerk.engine.runner import RunStats, advance_batch, collector_for_a_run, intake_phase
 from mahnwerk.engine.store import lease
 from mahnwerk.engine.store import run as rows_of
 from mahnwerk.errors import MahnwerkError
@@ -139,15 +138,9 @@ def run_parallel(
         raise ValueError("several workers need PostgreSQL (SQLite has one writer at a time)")
     try:
         with lease.holding(engine, f"the run for {as_of.isoformat()}", wait=wait) as held:
-            # As the single-process run (engine/runner.py): what the process held before the
-            # run stays out of the collector's full passes — and so, in the forked workers,
-            # out of their passes too: each walked all it inherited again, touching (and so
-            # copying) every page of it
-            gc.freeze()
-            try:
+            # as the single-process run; forked workers inherit the coordinator's setting
+            with collector_for_a_run():
                 return _coordinate(engine, url, as_of, workers, now, held, policies)
-            finally:
-                gc.unfreeze()
     finally:
         engine.dispose()
 
