@@ -79,9 +79,6 @@ def partition(conn: Connection, as_of: date, slots: int) -> list[list[int]]:
     return shares
 
 
-lock_due = rows_of.lock_due
-
-
 def _worker(
     url: str,
     as_of: date,
@@ -104,7 +101,7 @@ def _worker(
         processed: list[int] = []
         for start in range(0, len(share), BATCH):
             with engine.begin() as conn:
-                ids = lock_due(conn, share[start : start + BATCH], as_of)
+                ids = rows_of.lock_due(conn, share[start : start + BATCH], as_of)
                 if ids:
                     stats.merge(advance_batch(conn, ids, as_of, policies, now, run_id))
             processed.extend(ids)
